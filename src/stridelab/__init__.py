@@ -1,0 +1,7 @@
+"""stridelab: a gait-and-balance lab for runners."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

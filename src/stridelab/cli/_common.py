@@ -1,0 +1,57 @@
+"""Options and helpers shared by every command module."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from stridelab.store import Store
+
+__all__ = ["AthleteOpt", "JsonOpt", "StoreOpt", "console", "err_console", "fail", "open_store", "print_json"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOpt = typer.Option(
+    None, "--store", envvar="STRIDELAB_STORE", help="Store directory (default: the user data dir)."
+)
+AthleteOpt = typer.Option("me", "--athlete", help="Athlete the data belongs to.")
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+
+
+def open_store(store: Path | None) -> Store:
+    """Open (creating if needed) the store at ``store`` or the default location."""
+    return Store.open(store)
+
+
+def _clean(obj: Any) -> Any:
+    """Make values JSON-safe: NaN/inf -> None, numpy scalars -> Python, timestamps -> ISO."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as JSON on stdout (NaN becomes null)."""
+    sys.stdout.write(json.dumps(_clean(obj), indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a clear error on stderr and return an Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)

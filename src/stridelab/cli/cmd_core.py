@@ -1,0 +1,342 @@
+"""Core commands: ``import``, ``runs``, ``show``, ``export``, ``demo``."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, err_console, fail, open_store, print_json
+from stridelab.ingest import ImportResult, import_paths
+from stridelab.store import ActivityRow, Store, StoreError
+from stridelab.units import format_pace
+
+__all__ = ["register", "show_payload"]
+
+#: presentation keys of ``show --json`` -> (catalog summary key, factor from SI)
+DYNAMICS_KEYS: dict[str, tuple[str, float]] = {
+    "stance_time_ms_mean": ("stance_time_s_mean", 1000.0),
+    "stance_time_balance_left_pct_mean": ("stance_time_balance_left_pct_mean", 1.0),
+    "vertical_oscillation_mm_mean": ("vertical_oscillation_m_mean", 1000.0),
+    "step_length_mm_mean": ("step_length_m_mean", 1000.0),
+    "vertical_ratio_pct_mean": ("vertical_ratio_pct_mean", 1.0),
+    "cadence_spm_mean": ("cadence_spm_mean", 1.0),
+    "stance_time_pct_mean": ("stance_time_pct_mean", 1.0),
+}
+
+
+def _present(value: Any, factor: float = 1.0) -> float | None:
+    if value is None:
+        return None
+    x = float(value) * factor
+    return x if math.isfinite(x) else None
+
+
+def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)") from exc
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    s = round(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
+    """The ``show --json`` object (presentation units in the dynamics keys)."""
+    summary = row.summary
+    dynamics = {k: _present(summary.get(src), f) for k, (src, f) in DYNAMICS_KEYS.items()}
+    developer = {
+        d["column"]: {
+            "app": d["app"],
+            "field_name": d["field_name"],
+            "units": d["units"],
+            "mean": _present(summary.get(f"{d['column']}_mean")),
+        }
+        for d in summary.get("developer_columns", [])
+    }
+    laps = store.laps(row.athlete, row.id)
+    return {
+        "id": row.id,
+        "athlete": row.athlete,
+        "sport": row.sport,
+        "sub_sport": row.sub_sport,
+        "start_time": row.start_time.isoformat().replace("+00:00", "Z"),
+        "duration_s": row.duration_s,
+        "elapsed_s": row.elapsed_s,
+        "distance_m": row.distance_m,
+        "n_records": row.n_records,
+        "source_path": row.source_path,
+        "format": row.format,
+        "manufacturer": row.manufacturer,
+        "product": row.product,
+        "serial_number": row.serial_number,
+        "n_laps": len(laps),
+        "speed_m_s_mean": _present(summary.get("speed_m_s_mean")),
+        "heart_rate_bpm_mean": _present(summary.get("heart_rate_bpm_mean")),
+        "dynamics": dynamics,
+        "developer_fields": developer,
+        "problems": summary.get("problems", []),
+    }
+
+
+def _print_result_table(result: ImportResult) -> None:
+    table = Table(title="import", show_lines=False)
+    table.add_column("result")
+    table.add_column("files", justify="right")
+    table.add_row("imported", str(len(result.imported)), style="green")
+    table.add_row("already present", str(len(result.skipped)))
+    table.add_row("failed", str(len(result.failed)), style="red" if result.failed else None)
+    if result.ignored:
+        table.add_row("ignored (not FIT)", str(len(result.ignored)), style="dim")
+    console.print(table)
+    if result.failed:
+        fails = Table(title="failed files", show_lines=False)
+        fails.add_column("file", overflow="fold")
+        fails.add_column("reason", overflow="fold")
+        for path, reason in result.failed:
+            fails.add_row(path, reason)
+        console.print(fails)
+    n = len(result.imported) + len(result.skipped) + len(result.failed)
+    rate = n / result.seconds if result.seconds > 0 else float("nan")
+    console.print(f"{n} files in {result.seconds:.1f} s ({rate:.0f} files/s)")
+
+
+def run_import(store: Store, paths: list[Path], athlete: str, *, as_json: bool, workers: int | None) -> ImportResult:
+    if as_json or not console.is_terminal:
+        result = import_paths(store, paths, athlete=athlete, workers=workers)
+    else:
+        with Progress(
+            TextColumn("[bold]importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} files/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("import", total=None, rate="-")
+            t0 = time.perf_counter()
+
+            def _tick(done: int, total: int, _path: str) -> None:
+                dt = time.perf_counter() - t0
+                bar.update(task, completed=done, total=total, rate=f"{done / dt:.0f}" if dt > 0 else "-")
+
+            result = import_paths(store, paths, athlete=athlete, workers=workers, progress=_tick)
+    return result
+
+
+def _runs_table(rows: list[ActivityRow], title: str = "runs") -> Table:
+    table = Table(title=title)
+    for col, justify in (
+        ("id", "left"),
+        ("date (UTC)", "left"),
+        ("sport", "left"),
+        ("distance", "right"),
+        ("time", "right"),
+        ("pace", "right"),
+        ("GCT", "right"),
+        ("balance (L)", "right"),
+    ):
+        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for r in rows:
+        s = r.summary
+        gct = s.get("stance_time_s_mean")
+        bal = s.get("stance_time_balance_left_pct_mean")
+        speed = (r.distance_m / r.duration_s) if r.distance_m and r.duration_s else None
+        table.add_row(
+            r.id[:8],
+            r.start_time.strftime("%Y-%m-%d %H:%M"),
+            r.sport or "-",
+            f"{r.distance_m / 1000:.2f} km" if r.distance_m else "-",
+            _fmt_duration(r.duration_s),
+            format_pace(speed),
+            f"{gct * 1000:.0f} ms" if gct else "-",
+            f"{bal:.1f} %" if bal else "-",
+        )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    def import_cmd(
+        paths: list[Path] = typer.Argument(..., help="FIT files, folders (recursive), .zip exports, .fit.gz."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+        workers: int | None = typer.Option(None, "--workers", min=1, help="Decoder processes (default: cores)."),
+    ) -> None:
+        """Import activities; re-importing is near-instant (content-hash de-duplication)."""
+        st = _open(store)
+        result = run_import(st, paths, athlete, as_json=as_json, workers=workers)
+        if as_json:
+            print_json(result.to_json())
+        else:
+            _print_result_table(result)
+        raise typer.Exit(1 if result.failed else 0)
+
+    @app.command("runs")
+    def runs_cmd(
+        since: str | None = typer.Option(None, "--since", help="Only runs on/after this date (YYYY-MM-DD)."),
+        until: str | None = typer.Option(None, "--until", help="Only runs before this date (YYYY-MM-DD)."),
+        sport: str | None = typer.Option(None, "--sport", help="Only this sport (e.g. running)."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """List imported activities."""
+        st = _open(store)
+        rows = st.list_activities(
+            athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
+        )
+        if as_json:
+            print_json(
+                [
+                    {
+                        "id": r.id,
+                        "start_time": r.start_time.isoformat().replace("+00:00", "Z"),
+                        "sport": r.sport,
+                        "source_path": r.source_path,
+                        "duration_s": r.duration_s,
+                        "distance_m": r.distance_m,
+                        "balance_mean_left_pct": r.summary.get("stance_time_balance_left_pct_mean"),
+                    }
+                    for r in rows
+                ]
+            )
+            return
+        if not rows:
+            console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
+            return
+        console.print(_runs_table(rows))
+
+    @app.command("show")
+    def show_cmd(
+        run_id: str = typer.Argument(..., help="Run id (an unambiguous prefix is enough)."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Summary and running-dynamics means of one run."""
+        st = _open(store)
+        row = _activity(st, athlete, run_id)
+        payload = show_payload(row, st)
+        if as_json:
+            print_json(payload)
+            return
+        table = Table(title=f"run {row.id[:12]}", show_header=False)
+        table.add_column("field")
+        table.add_column("value")
+        table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
+        table.add_row("sport", f"{row.sport or '-'} / {row.sub_sport or '-'}")
+        table.add_row("device", f"{row.manufacturer or '-'} {row.product or ''}")
+        table.add_row("distance", f"{row.distance_m / 1000:.2f} km" if row.distance_m else "-")
+        table.add_row("timer time", _fmt_duration(row.duration_s))
+        table.add_row("records / laps", f"{row.n_records} / {payload['n_laps']}")
+        table.add_row("source", str(row.source_path))
+        d = payload["dynamics"]
+        labels = {
+            "stance_time_ms_mean": ("ground contact time", "ms", 0),
+            "stance_time_balance_left_pct_mean": ("GCT balance (left share)", "% L", 2),
+            "vertical_oscillation_mm_mean": ("vertical oscillation", "mm", 1),
+            "vertical_ratio_pct_mean": ("vertical ratio", "%", 2),
+            "step_length_mm_mean": ("step length", "mm", 0),
+            "cadence_spm_mean": ("cadence", "spm", 1),
+            "stance_time_pct_mean": ("GCT % of step", "%", 1),
+        }
+        for key, (label, unit, nd) in labels.items():
+            v = d.get(key)
+            table.add_row(label, f"{v:.{nd}f} {unit}" if v is not None else "-")
+        for col, info in payload["developer_fields"].items():
+            v = info["mean"]
+            table.add_row(f"{info['app']}: {info['field_name']}", f"{v:.3g} ({col})" if v is not None else "-")
+        console.print(table)
+
+    @app.command("export")
+    def export_cmd(
+        run_id: str = typer.Argument(..., help="Run id (prefix)."),
+        fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+        output: Path = typer.Option(..., "-o", "--output", help="Output file."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+    ) -> None:
+        """Export a run's records (SI units, canonical column names)."""
+        if fmt not in {"csv", "parquet"}:
+            raise fail(f"Invalid value for '--format': allowed values are 'csv', 'parquet', but got {fmt!r}")
+        st = _open(store)
+        row = _activity(st, athlete, run_id)
+        records = st.records(athlete, row.id)
+        try:
+            if fmt == "csv":
+                records.to_csv(output)
+            else:
+                records.to_parquet(output, compression="zstd")
+        except OSError as exc:
+            raise fail(f"cannot write {output}: {exc.strerror or exc}") from exc
+        err_console.print(f"wrote {len(records)} records to {output}")
+
+    @app.command("demo")
+    def demo_cmd(
+        n_runs: int = typer.Option(60, "--runs", min=1, max=500, help="Runs in the generated season."),
+        seed: int = typer.Option(7, "--seed", help="Random seed of the synthetic season."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Generate a synthetic season (~3 months), import it and show the runs. Works offline."""
+        from stridelab.sim import simulate_season
+
+        st = _open(store)
+        with tempfile.TemporaryDirectory(prefix="stridelab-demo-") as tmp:
+            if not as_json:
+                console.print(f"Generating a synthetic season of {n_runs} runs (seed {seed}) ...")
+            t0 = time.perf_counter()
+            paths = simulate_season(Path(tmp), n_runs=n_runs, seed=seed)
+            t_gen = time.perf_counter() - t0
+            result = run_import(st, [Path(tmp)], athlete, as_json=as_json, workers=None)
+        rows = st.list_activities(athlete)
+        if as_json:
+            print_json({"generated": len(paths), "store": str(st.root), **result.to_json()})
+        else:
+            console.print(f"generated {len(paths)} FIT files in {t_gen:.1f} s")
+            _print_result_table(result)
+            console.print(_runs_table(rows, title=f"runs in {st.root} (athlete {athlete})"))
+            bal = [r.summary.get("stance_time_balance_left_pct_mean") for r in rows]
+            known = [b for b in bal if b is not None]
+            if known:
+                console.print(
+                    f"mean GCT balance over {len(known)} runs: {sum(known) / len(known):.2f} % left "
+                    f"(range {min(known):.2f}-{max(known):.2f})"
+                )
+            console.print("Next: [bold]stridelab show <id>[/], [bold]stridelab runs --since 2025-01-01[/]")
+        raise typer.Exit(1 if result.failed else 0)
+
+
+def _open(store: Path | None) -> Store:
+    try:
+        return open_store(store)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _activity(st: Store, athlete: str, run_id: str) -> ActivityRow:
+    try:
+        return st.activity(athlete, run_id)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc

@@ -1,0 +1,373 @@
+"""``stridelab import``: files, folders, zip exports and ``.fit.gz`` into the store.
+
+Pipeline: enumerate candidate items (cheap: ``stat`` and zip directories) -> skip items whose
+fingerprint (size + mtime, or a zip member's size + CRC) maps to an activity already stored ->
+decode the rest in a process pool (each worker reads, hashes, decodes and writes the record stream
+atomically) -> the parent commits the catalog rows in short transactions. A killed import leaves at
+most orphan stream files that no catalog row points to; nothing stored before is touched.
+
+Which files are tried: every file named on the command line; inside folders and zips, files ending
+in ``.fit``, ``.fit.gz`` or ``.zip`` (any case), plus any other file whose header carries the
+``.FIT`` signature. Other files in folders (JSON, images...) are listed as ignored, not failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import io
+import os
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stridelab.io.fit import FitDecodeError, read_activity
+from stridelab.store import Store
+from stridelab.store._write import PreparedActivity, commit_prepared, prepare_activity
+
+__all__ = ["ImportResult", "import_paths"]
+
+#: largest FIT file we accept (decompressed); real ones are < 50 MB
+MAX_FILE_BYTES = 256 * 1024 * 1024
+#: zip-bomb guard: decompressed/compressed ratio above which a member is refused
+MAX_ZIP_RATIO = 200.0
+#: total decompressed bytes one zip may expand to
+MAX_ZIP_TOTAL_BYTES = 8 * 1024**3
+_FIT_SUFFIXES = (".fit", ".fit.gz", ".zip")
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One candidate: a file, a member of a zip (``member`` set) or a nested zip's member (``data``)."""
+
+    display: str
+    path: str
+    member: str | None = None
+    fingerprint: str | None = None
+    data: bytes | None = None
+    explicit: bool = False
+
+    @property
+    def key(self) -> str:
+        """Location independent of the working directory (the source-cache key)."""
+        base = os.path.abspath(self.path)
+        return base + self.display[len(self.path) :] if self.display.startswith(self.path) else base
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an import did. ``failed`` holds (path, reason); ``ignored`` files were not FIT."""
+
+    imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "imported": len(self.imported),
+            "skipped": len(self.skipped),
+            "failed": [{"path": p, "error": e} for p, e in self.failed],
+            "ignored": len(self.ignored),
+            "imported_ids": [i for _, i in self.imported],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+# ---------------------------------------------------------------------------- enumeration
+def _looks_like_fit(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
+    return len(head) >= 12 and head[8:12] == b".FIT"
+
+
+def _is_candidate(name: str) -> bool:
+    return name.lower().endswith(_FIT_SUFFIXES)
+
+
+def _zip_items(zip_path: Path, display_prefix: str, result: ImportResult, data: bytes | None = None) -> Iterator[_Item]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        result.failed.append((display_prefix, f"not a readable zip archive: {exc}"))
+        return
+    total = 0
+    with zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            display = f"{display_prefix}!{info.filename}"
+            lower = info.filename.lower()
+            if not (_is_candidate(lower)):
+                result.ignored.append(display)
+                continue
+            ratio = info.file_size / max(info.compress_size, 1)
+            total += info.file_size
+            if info.file_size > MAX_FILE_BYTES or ratio > MAX_ZIP_RATIO or total > MAX_ZIP_TOTAL_BYTES:
+                result.failed.append(
+                    (display, f"refused: expands to {info.file_size} bytes (ratio {ratio:.0f}:1), a zip bomb guard")
+                )
+                continue
+            if lower.endswith(".zip"):
+                try:
+                    inner = _read_limited(zf.open(info), MAX_FILE_BYTES)
+                except (OSError, zipfile.BadZipFile, ValueError) as exc:
+                    result.failed.append((display, f"cannot read nested zip: {exc}"))
+                    continue
+                yield from _zip_items(zip_path, display, result, data=inner)
+                continue
+            fingerprint = f"zip:{info.file_size}:{info.CRC:08x}"
+            if data is not None:  # nested: the parent reads the bytes now (bounded above)
+                try:
+                    member_bytes = _read_limited(zf.open(info), MAX_FILE_BYTES)
+                except (OSError, zipfile.BadZipFile, ValueError) as exc:
+                    result.failed.append((display, f"cannot read zip member: {exc}"))
+                    continue
+                yield _Item(display=display, path=str(zip_path), fingerprint=fingerprint, data=member_bytes)
+            else:
+                yield _Item(display=display, path=str(zip_path), member=info.filename, fingerprint=fingerprint)
+
+
+def _file_item(path: Path, explicit: bool) -> _Item:
+    try:
+        st = path.stat()
+        fingerprint = f"file:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        fingerprint = None
+    return _Item(display=str(path), path=str(path), fingerprint=fingerprint, explicit=explicit)
+
+
+def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, onerror=lambda e: result.failed.append((str(e.filename), f"cannot list folder: {e.strerror}"))):
+                dirs.sort()
+                for name in sorted(files):
+                    p = Path(root) / name
+                    if name.lower().endswith(".zip"):
+                        yield from _zip_items(p, str(p), result)
+                    elif _is_candidate(name) or _looks_like_fit(p):
+                        yield _file_item(p, explicit=False)
+                    else:
+                        result.ignored.append(str(p))
+        elif path.is_file() and path.name.lower().endswith(".zip"):
+            yield from _zip_items(path, str(path), result)
+        elif path.exists():
+            yield _file_item(path, explicit=True)
+        else:
+            result.failed.append((str(path), "no such file or directory"))
+
+
+# ---------------------------------------------------------------------------- worker side
+def _read_limited(fh: io.BufferedIOBase | Any, limit: int) -> bytes:
+    with fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    return bytes(data)
+
+
+def _load_bytes(item: _Item) -> bytes:
+    if item.data is not None:
+        data = item.data
+    elif item.member is not None:
+        with zipfile.ZipFile(item.path) as zf:
+            data = _read_limited(zf.open(item.member), MAX_FILE_BYTES)
+    else:
+        with open(item.path, "rb") as fh:
+            data = _read_limited(fh, MAX_FILE_BYTES)
+    name = (item.member or item.path).lower()
+    if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+        try:
+            data = _read_limited(gzip.GzipFile(fileobj=io.BytesIO(data)), MAX_FILE_BYTES)
+        except (OSError, EOFError) as exc:
+            raise FitDecodeError(f"corrupt gzip data: {exc}") from exc
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    display: str
+    status: str  # imported | skipped | failed
+    sha256: str | None = None
+    error: str | None = None
+    prepared: PreparedActivity | None = None
+    fingerprint: str | None = None
+    key: str | None = None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied (cannot read the file)"
+    if isinstance(exc, OSError):
+        if exc.errno in (28, 27):  # ENOSPC, EFBIG
+            return "disk full while writing the record stream; nothing was stored for this file"
+        return f"I/O error: {exc.strerror or exc}"
+    if isinstance(exc, FitDecodeError):
+        msg = str(exc)
+        return msg.split(": ", 1)[1] if exc.source and msg.startswith(f"{exc.source}: ") else msg
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
+    """Read, hash, decode and write one item's stream. Runs in a worker process."""
+    try:
+        data = _load_bytes(item)
+        sha = hashlib.sha256(data).hexdigest()
+        store = Store(Path(store_root))
+        if store.has_activity(athlete, sha):
+            return _Outcome(item.display, "skipped", sha, fingerprint=item.fingerprint, key=item.key)
+        if len(data) < 12:
+            raise FitDecodeError("not a FIT file: too short for a FIT header" if data else "empty file")
+        activity = read_activity(data, source_path=item.display)
+        prepared = prepare_activity(store, athlete, activity)
+        return _Outcome(
+            item.display, "imported", sha, prepared=prepared, fingerprint=item.fingerprint, key=item.key
+        )
+    except Exception as exc:
+        return _Outcome(item.display, "failed", error=_describe(exc))
+
+
+# ---------------------------------------------------------------------------- parent side
+def _known_fingerprints(store: Store, athlete: str) -> dict[tuple[str, str], str]:
+    rows = store.connect().execute(
+        "SELECT s.path, s.fingerprint, s.sha256 FROM sources s JOIN activities a ON a.id = s.sha256 "
+        "WHERE a.athlete = ?",
+        (athlete,),
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+class _Committer:
+    """Batches catalog commits (each activity's rows land in one transaction, never half)."""
+
+    def __init__(self, store: Store, result: ImportResult, max_batch: int = 64, max_age_s: float = 0.5) -> None:
+        self.store = store
+        self.result = result
+        self.pending: list[_Outcome] = []
+        self.sources: list[tuple[str, str, str]] = []
+        self.max_batch = max_batch
+        self.max_age_s = max_age_s
+        self.oldest = 0.0
+
+    def add(self, outcome: _Outcome) -> None:
+        if outcome.status == "failed":
+            self.result.failed.append((outcome.display, outcome.error or "unknown error"))
+            return
+        if not self.pending:
+            self.oldest = time.monotonic()
+        self.pending.append(outcome)
+        if len(self.pending) >= self.max_batch or time.monotonic() - self.oldest > self.max_age_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        try:
+            with self.store.transaction() as tx:
+                added = []
+                for o in batch:
+                    if o.prepared is not None and commit_prepared(tx, o.prepared):
+                        added.append(o)
+                    if o.fingerprint and o.sha256 and o.key:
+                        tx.execute(
+                            "INSERT INTO sources(path, fingerprint, sha256) VALUES (?,?,?) ON CONFLICT(path) "
+                            "DO UPDATE SET fingerprint = excluded.fingerprint, sha256 = excluded.sha256",
+                            (o.key, o.fingerprint, o.sha256),
+                        )
+        except Exception as exc:  # e.g. disk full: the whole batch rolled back, nothing half-written
+            for o in batch:
+                self.result.failed.append((o.display, f"catalog write failed: {_describe(exc)}"))
+            return
+        added_ids = {id(o) for o in added}
+        for o in batch:
+            assert o.sha256 is not None
+            if id(o) in added_ids:
+                self.result.imported.append((o.display, o.sha256))
+            else:
+                self.result.skipped.append((o.display, o.sha256))
+
+
+def import_paths(
+    store: Store,
+    paths: Iterable[Path | str],
+    *,
+    athlete: str = "me",
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+) -> ImportResult:
+    """Import FIT files, folders (recursive), zip exports and ``.fit.gz`` into ``store``.
+
+    ``workers``: processes for decoding (default: the number of cores; 1 decodes in-process).
+    ``progress(done, total, path)`` is called after each item.
+    """
+    t0 = time.perf_counter()
+    result = ImportResult()
+    items = list(_enumerate([Path(p) for p in paths], result))
+    total = len(items)
+    known = _known_fingerprints(store, athlete)
+    committer = _Committer(store, result)
+    todo: list[_Item] = []
+    done = 0
+    for item in items:
+        sha = known.get((item.key, item.fingerprint or ""))
+        if sha is not None:
+            result.skipped.append((item.display, sha))
+            done += 1
+            if progress:
+                progress(done, total, item.display)
+        else:
+            todo.append(item)
+
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    if n_workers <= 1 or len(todo) <= 2:
+        for item in todo:
+            committer.add(_process(str(store.root), athlete, item))
+            done += 1
+            if progress:
+                progress(done, total, item.display)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            pending: set[Future[_Outcome]] = set()
+            queue = iter(todo)
+            in_flight = 4 * n_workers
+
+            def _fill() -> None:
+                while len(pending) < in_flight:
+                    nxt = next(queue, None)
+                    if nxt is None:
+                        return
+                    pending.add(pool.submit(_process, str(store.root), athlete, nxt))
+
+            _fill()
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    outcome = fut.result()
+                    committer.add(outcome)
+                    done += 1
+                    if progress:
+                        progress(done, total, outcome.display)
+                _fill()
+    committer.flush()
+    with contextlib.suppress(Exception):
+        store.connect().execute("PRAGMA wal_checkpoint(PASSIVE)")
+    result.seconds = time.perf_counter() - t0
+    return result

@@ -1,0 +1,364 @@
+"""FitFile -> :class:`~stridelab.model.Activity`: canonical SI columns, pauses, laps, sessions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stridelab.io.fit._types import DeveloperFieldInfo, FitDecodeError, FitFile
+from stridelab.model import ON_FOOT_SPORTS, Activity, DeveloperColumn, Lap, Session
+
+__all__ = ["activity_from_fit"]
+
+_SEMICIRCLE_TO_DEG = 180.0 / 2**31
+
+#: FIT record field -> (canonical column, factor to SI)
+_NATIVE: dict[str, tuple[str, float]] = {
+    "distance": ("distance_m", 1.0),
+    "heart_rate": ("heart_rate_bpm", 1.0),
+    "power": ("power_w", 1.0),
+    "temperature": ("temperature_c", 1.0),
+    "grade": ("grade_pct", 1.0),
+    "stance_time": ("stance_time_s", 1e-3),
+    "stance_time_balance": ("stance_time_balance_left_pct", 1.0),
+    "stance_time_percent": ("stance_time_pct", 1.0),
+    "vertical_oscillation": ("vertical_oscillation_m", 1e-3),
+    "vertical_ratio": ("vertical_ratio_pct", 1.0),
+    "step_length": ("step_length_m", 1e-3),
+}
+
+#: developer units -> (unit suffix, factor to SI)
+_DEV_UNITS: dict[str, tuple[str, float]] = {
+    "ms": ("s", 1e-3),
+    "milliseconds": ("s", 1e-3),
+    "s": ("s", 1.0),
+    "seconds": ("s", 1.0),
+    "w": ("w", 1.0),
+    "watts": ("w", 1.0),
+    "kn/m": ("n_per_m", 1e3),
+    "n/m": ("n_per_m", 1.0),
+    "mm": ("m", 1e-3),
+    "cm": ("m", 1e-2),
+    "m": ("m", 1.0),
+    "centimeters": ("m", 1e-2),
+    "millimeters": ("m", 1e-3),
+    "meters": ("m", 1.0),
+    "km": ("m", 1e3),
+    "m/s": ("m_s", 1.0),
+    "km/h": ("m_s", 1 / 3.6),
+    "kph": ("m_s", 1 / 3.6),
+    "%": ("pct", 1.0),
+    "bpm": ("bpm", 1.0),
+    "spm": ("spm", 1.0),
+    "rpm": ("rpm", 1.0),
+}
+
+
+def _num(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _scalar(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def _ts(value: Any) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT or pd.isna(ts):
+        return None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _first(df: pd.DataFrame, col: str) -> Any:
+    if col not in df.columns:
+        return None
+    s = df[col].dropna()
+    return s.iloc[0] if len(s) else None
+
+
+def _pick(row: Mapping[str, Any], *names: str) -> Any:
+    for n in names:
+        v = row.get(n)
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            return v
+    return None
+
+
+def _dev_column(info: DeveloperFieldInfo) -> tuple[str, float]:
+    unit = (info.units or "").strip().lower()
+    if unit in _DEV_UNITS:
+        suffix, factor = _DEV_UNITS[unit]
+    elif unit:
+        from stridelab.io.fit._sdk import slug
+
+        suffix, factor = slug(unit), 1.0
+    else:
+        suffix, factor = "", 1.0
+    return (f"{info.column}_{suffix}" if suffix else info.column), factor
+
+
+def _invalid_sentinel(base_type: int | None) -> float | None:
+    """The FIT 'invalid' value of a numeric base type (NaN-coded floats need no mask)."""
+    if base_type is None:
+        return None
+    from garmin_fit_sdk import BASE_TYPE_DEFINITIONS
+
+    definition = BASE_TYPE_DEFINITIONS.get(base_type & 0x1F)
+    if definition is None or definition["type_code"] in ("s", "f", "d"):
+        return None
+    return float(definition["invalid"])
+
+
+def _pause_mask(times: pd.DatetimeIndex, events: pd.DataFrame) -> np.ndarray:
+    """True for records strictly after a timer stop and before the next timer start."""
+    paused = np.zeros(len(times), dtype=bool)
+    if events.empty or "event" not in events.columns or "timestamp" not in events.columns:
+        return paused
+    ev = events[(events["event"] == "timer") & events["timestamp"].notna()]
+    if ev.empty:
+        return paused
+    t = times.asi8
+    stop_at: int | None = None
+    for ts, etype in zip(pd.DatetimeIndex(ev["timestamp"]).as_unit("ns").asi8, ev.get("event_type", pd.Series()), strict=False):
+        if etype in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
+            if stop_at is None:
+                stop_at = int(ts)
+        elif etype == "start" and stop_at is not None:
+            paused |= (t > stop_at) & (t < ts)
+            stop_at = None
+    if stop_at is not None:
+        paused |= t > stop_at
+    return paused
+
+
+def _overall_sport(sessions: list[Session], fit: FitFile) -> tuple[str | None, str | None]:
+    sports = [s.sport for s in sessions if s.sport]
+    if len(set(sports)) > 1:
+        return "multisport", None
+    if sports:
+        return sports[0], next((s.sub_sport for s in sessions if s.sub_sport), None)
+    sport_msgs = fit.get("sport")
+    return _text(_first(sport_msgs, "sport")), _text(_first(sport_msgs, "sub_sport"))
+
+
+def activity_from_fit(
+    fit: FitFile, *, activity_id: str, source_path: str | None, fmt: str = "fit"
+) -> Activity:
+    """Build the :class:`Activity` of a decoded FIT file. Raises :class:`FitDecodeError` when the file
+    holds no activity (no records, laps or sessions with a time)."""
+    rec = fit.get("record")
+    sessions_df = fit.get("session")
+    laps_df = fit.get("lap")
+    file_id = fit.get("file_id")
+
+    sessions: list[Session] = []
+    for i, row in enumerate(sessions_df.to_dict("records")):
+        start = _ts(_pick(row, "start_time", "timestamp"))
+        if start is None:
+            continue
+        sessions.append(
+            Session(
+                index=i,
+                sport=_text(row.get("sport")),
+                sub_sport=_text(row.get("sub_sport")),
+                start_time=start,
+                elapsed_s=_scalar(row.get("total_elapsed_time")),
+                timer_s=_scalar(row.get("total_timer_time")),
+                distance_m=_scalar(row.get("total_distance")),
+            )
+        )
+    laps: list[Lap] = []
+    for i, row in enumerate(laps_df.to_dict("records")):
+        start = _ts(_pick(row, "start_time", "timestamp"))
+        if start is None:
+            continue
+        laps.append(
+            Lap(
+                index=i,
+                start_time=start,
+                elapsed_s=_scalar(row.get("total_elapsed_time")),
+                timer_s=_scalar(row.get("total_timer_time")),
+                distance_m=_scalar(row.get("total_distance")),
+                avg_speed_m_s=_scalar(_pick(row, "enhanced_avg_speed", "avg_speed")),
+                trigger=_text(row.get("lap_trigger")),
+                intensity=_text(row.get("intensity")),
+                sport=_text(row.get("sport")),
+            )
+        )
+    sport, sub_sport = _overall_sport(sessions, fit)
+
+    # ---- records
+    problems = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems]
+    if "timestamp" in rec.columns and len(rec):
+        times = pd.DatetimeIndex(pd.to_datetime(rec["timestamp"], utc=True)).as_unit("ns")
+        if times.isna().any():
+            problems.append(f"{int(times.isna().sum())} record(s) without a timestamp were dropped")
+            keep = ~times.isna()
+            rec = rec.loc[keep]
+            times = times[keep]
+    else:
+        if len(rec):
+            problems.append(f"{len(rec)} record(s) without a timestamp were dropped")
+        rec = pd.DataFrame()
+        times = pd.DatetimeIndex([], tz="UTC")
+
+    cols: dict[str, np.ndarray] = {}
+    for field, (column, factor) in _NATIVE.items():
+        if field in rec.columns:
+            cols[column] = _num(rec[field]) * factor
+    for primary, fallback, column in (
+        ("enhanced_speed", "speed", "speed_m_s"),
+        ("enhanced_altitude", "altitude", "altitude_m"),
+    ):
+        if primary in rec.columns or fallback in rec.columns:
+            values = _num(rec[primary]) if primary in rec.columns else np.full(len(rec), np.nan)
+            if fallback in rec.columns:
+                values = np.where(np.isnan(values), _num(rec[fallback]), values)
+            cols[column] = values
+    for field, column in (("position_lat", "lat_deg"), ("position_long", "lon_deg")):
+        if field in rec.columns:
+            cols[column] = _num(rec[field]) * _SEMICIRCLE_TO_DEG
+    if "cadence" in rec.columns:
+        cad = _num(rec["cadence"])
+        if "fractional_cadence" in rec.columns:
+            frac = _num(rec["fractional_cadence"])
+            cad = cad + np.where(np.isnan(frac), 0.0, frac)
+        cols["cadence_rpm"] = cad
+        on_foot = sport in ON_FOOT_SPORTS or (sport == "multisport")
+        if on_foot:
+            cadence_spm = 2.0 * cad
+            if sport == "multisport" and "activity_type" in rec.columns:
+                foot = rec["activity_type"].isin(["running", "walking", "generic"]).to_numpy()
+                cadence_spm = np.where(foot, cadence_spm, np.nan)
+            cols["cadence_spm"] = cadence_spm
+
+    developer_columns: list[DeveloperColumn] = []
+    used: set[str] = set()
+    for info in fit.developer_fields:
+        if info.column not in rec.columns or info.column in used:
+            continue
+        used.add(info.column)
+        column, factor = _dev_column(info)
+        values = pd.to_numeric(rec[info.column], errors="coerce")
+        invalid = _invalid_sentinel(info.base_type)
+        if invalid is not None:  # the SDK keeps developer sentinels; they mean "no value"
+            values = values.mask(values == invalid)
+        if values.notna().any():
+            cols[column] = values.to_numpy(dtype="float64", na_value=np.nan) * factor
+            developer_columns.append(
+                DeveloperColumn(
+                    column=column,
+                    app=info.column.split("_")[1],
+                    field_name=info.name or f"field{info.field_definition_number}",
+                    units=info.units,
+                    developer_data_index=info.developer_data_index,
+                    field_definition_number=info.field_definition_number,
+                )
+            )
+
+    first_time = times[0] if len(times) else None
+    elapsed = (times.asi8 - times.asi8[0]) / 1e9 if len(times) else np.array([], dtype="float64")
+    paused = _pause_mask(times, fit.get("event"))
+    dt = np.diff(elapsed, prepend=elapsed[0] if len(elapsed) else 0.0)
+    timer = np.cumsum(np.where(paused, 0.0, np.clip(dt, 0.0, None))) if len(elapsed) else elapsed
+    lap_starts = _ns([lap.start_time for lap in laps])
+    session_starts = _ns([s.start_time for s in sessions])
+    base = {
+        "elapsed_s": elapsed.astype("float64"),
+        "timer_s": np.asarray(timer, dtype="float64"),
+        "paused": paused,
+        "session_index": np.clip(np.searchsorted(session_starts, times.asi8, side="right") - 1, 0, None).astype(
+            "int32"
+        ),
+        "lap_index": np.clip(np.searchsorted(lap_starts, times.asi8, side="right") - 1, 0, None).astype("int32"),
+    }
+    records = pd.DataFrame({**base, **cols}, index=times)
+    records.index.name = "time"
+
+    start_time = sessions[0].start_time if sessions else first_time
+    if start_time is None:
+        start_time = _ts(_first(file_id, "time_created"))
+    if start_time is None or (not len(records) and not sessions and not laps):
+        ftype = _text(_first(file_id, "type"))
+        kind = f"a '{ftype}' file" if ftype and ftype != "activity" else "a file"
+        raise FitDecodeError(
+            f"not an activity: {kind} with no records, laps or sessions (nothing to import)", source=source_path
+        )
+
+    def _sum(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return float(sum(known)) if known else None
+
+    duration = _sum([s.timer_s for s in sessions])
+    elapsed_total = _sum([s.elapsed_s for s in sessions])
+    distance = _sum([s.distance_m for s in sessions])
+    if duration is None and len(records):
+        duration = float(records["timer_s"].iloc[-1])
+    if elapsed_total is None and len(records):
+        elapsed_total = float(records["elapsed_s"].iloc[-1])
+    if distance is None and "distance_m" in records.columns and records["distance_m"].notna().any():
+        distance = float(records["distance_m"].max())
+
+    product = _first(file_id, "garmin_product") or _first(file_id, "product_name") or _first(file_id, "product")
+    serial = _first(file_id, "serial_number")
+    devices = tuple(_device_dict(d) for d in fit.get("device_info").to_dict("records"))
+    return Activity(
+        id=activity_id,
+        source_path=source_path,
+        format=fmt,
+        start_time=start_time,
+        duration_s=duration,
+        elapsed_s=elapsed_total,
+        distance_m=distance,
+        sport=sport,
+        sub_sport=sub_sport,
+        records=records,
+        manufacturer=_text(_first(file_id, "manufacturer")),
+        product=_text(product),
+        serial_number=int(serial) if _scalar(serial) is not None else None,
+        laps=tuple(laps),
+        sessions=tuple(sessions),
+        developer_columns=tuple(developer_columns),
+        devices=devices,
+        problems=tuple(problems),
+    )
+
+
+def _ns(stamps: list[pd.Timestamp]) -> np.ndarray:
+    if not stamps:
+        return np.array([], dtype="int64")
+    return np.sort(pd.DatetimeIndex(stamps).as_unit("ns").asi8)
+
+
+def _device_dict(row: Mapping[str, Any]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in row.items():
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            continue
+        if isinstance(v, pd.Timestamp) or hasattr(v, "isoformat"):
+            out[k] = pd.Timestamp(v).isoformat()
+        elif isinstance(v, int | float | str | bool):
+            out[k] = v
+        elif hasattr(v, "item"):
+            out[k] = v.item()
+        else:
+            out[k] = str(v)
+    return out

@@ -1,0 +1,70 @@
+"""Decoder-independent result types of FIT decoding (shared by the SDK adapter and the fast engine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = ["DeveloperFieldInfo", "FitDecodeError", "FitFile", "FitProblem"]
+
+
+class FitDecodeError(ValueError):
+    """A FIT file could not be decoded (strict mode), with the byte offset of the fault."""
+
+    def __init__(self, message: str, *, offset: int | None = None, source: str | None = None) -> None:
+        self.offset = offset
+        self.source = source
+        where = f" at byte {offset}" if offset is not None else ""
+        prefix = f"{source}: " if source else ""
+        super().__init__(f"{prefix}{message}{where}")
+
+
+@dataclass(frozen=True, slots=True)
+class FitProblem:
+    """Something wrong in a file that lenient decoding worked around.
+
+    kind is one of: ``header_crc``, ``file_crc``, ``truncated``, ``undefined_local_message``,
+    ``data_size``, ``misaligned_field``, ``bad_header``, ``other``.
+    """
+
+    kind: str
+    offset: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeveloperFieldInfo:
+    """Description of one developer field (from ``field_description`` + ``developer_data_id``)."""
+
+    developer_data_index: int
+    field_definition_number: int
+    name: str | None
+    units: str | None
+    base_type: int | None
+    application_id: str | None  # hex, when the developer_data_id message gives one
+    manufacturer_id: int | None
+    native_mesg_num: int | None
+    native_field_num: int | None
+    column: str  # collision-free column name used in FitFile.messages
+
+
+@dataclass(slots=True)
+class FitFile:
+    """A decoded FIT file.
+
+    ``messages`` maps the official message name (``record``, ``lap``, ``session``, ``event``,
+    ``device_info``, ``file_id``...; unknown ones ``mesg_<num>``) to a DataFrame with one row per
+    message in file order and one column per field as the official profile names it (unknown fields
+    ``field_<num>``), with scale/offset applied, enums as strings, date_time fields as tz-aware UTC
+    timestamps, invalid values as missing. Developer values appear under
+    ``DeveloperFieldInfo.column``.
+    """
+
+    messages: dict[str, pd.DataFrame]
+    developer_fields: list[DeveloperFieldInfo] = field(default_factory=list)
+    problems: list[FitProblem] = field(default_factory=list)
+
+    def get(self, name: str) -> pd.DataFrame:
+        """The messages of one type, or an empty DataFrame."""
+        return self.messages.get(name, pd.DataFrame())

@@ -1,0 +1,12 @@
+"""The embedded store: SQLite catalog + Parquet streams + DuckDB queries."""
+
+from stridelab.store._store import (
+    ActivityRow,
+    AmbiguousIdError,
+    Store,
+    StoreError,
+    UnknownIdError,
+    default_store_path,
+)
+
+__all__ = ["ActivityRow", "AmbiguousIdError", "Store", "StoreError", "UnknownIdError", "default_store_path"]

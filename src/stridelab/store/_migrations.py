@@ -1,0 +1,70 @@
+"""Core catalog schema. Migration ``i`` brings namespace ``core`` to version ``i + 1``.
+
+Other areas (training, imu, tags, experiments) keep their own namespaces and lists and call
+:meth:`stridelab.store.Store.ensure_schema` themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["CORE_MIGRATIONS"]
+
+CORE_MIGRATIONS: Final[list[str]] = [
+    # v1: activities, laps, sessions, the source cache (path + size/mtime or zip CRC -> sha256)
+    """
+    CREATE TABLE activities (
+        id TEXT NOT NULL,
+        athlete TEXT NOT NULL,
+        source_path TEXT,
+        format TEXT NOT NULL,
+        sport TEXT,
+        sub_sport TEXT,
+        start_time TEXT NOT NULL,
+        duration_s REAL,
+        elapsed_s REAL,
+        distance_m REAL,
+        n_records INTEGER NOT NULL,
+        manufacturer TEXT,
+        product TEXT,
+        serial_number INTEGER,
+        summary_json TEXT NOT NULL DEFAULT '{}',
+        imported_at TEXT NOT NULL,
+        PRIMARY KEY (athlete, id)
+    );
+    CREATE INDEX activities_start ON activities (athlete, start_time);
+    CREATE TABLE laps (
+        athlete TEXT NOT NULL,
+        activity_id TEXT NOT NULL,
+        lap_index INTEGER NOT NULL,
+        start_time TEXT NOT NULL,
+        elapsed_s REAL,
+        timer_s REAL,
+        distance_m REAL,
+        avg_speed_m_s REAL,
+        trigger TEXT,
+        intensity TEXT,
+        sport TEXT,
+        PRIMARY KEY (athlete, activity_id, lap_index),
+        FOREIGN KEY (athlete, activity_id) REFERENCES activities (athlete, id) ON DELETE CASCADE
+    );
+    CREATE TABLE sessions (
+        athlete TEXT NOT NULL,
+        activity_id TEXT NOT NULL,
+        session_index INTEGER NOT NULL,
+        sport TEXT,
+        sub_sport TEXT,
+        start_time TEXT NOT NULL,
+        elapsed_s REAL,
+        timer_s REAL,
+        distance_m REAL,
+        PRIMARY KEY (athlete, activity_id, session_index),
+        FOREIGN KEY (athlete, activity_id) REFERENCES activities (athlete, id) ON DELETE CASCADE
+    );
+    CREATE TABLE sources (
+        path TEXT NOT NULL PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        sha256 TEXT NOT NULL
+    )
+    """,
+]

@@ -1,0 +1,395 @@
+"""The embedded store: a SQLite catalog (WAL) beside per-activity Parquet streams, queried with DuckDB.
+
+Layout of a store directory::
+
+    catalog.sqlite                   activities, laps, sessions, sources, schema versions (+ areas' tables)
+    streams/<kind>/<athlete>/<key>.parquet   record streams (kind "records") and other per-item tables
+
+Atomicity: a stream is written to a temporary file in the same directory, fsynced and renamed into
+place; the catalog row that makes it visible is written in one SQLite transaction afterwards. A crash
+between the two leaves an orphan stream file that no catalog row points to (invisible, overwritten by
+the next import of the same file, removed by :meth:`Store.vacuum`), never a half activity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from platformdirs import user_data_dir
+
+from stridelab.store._migrations import CORE_MIGRATIONS
+
+__all__ = ["AmbiguousIdError", "Store", "StoreError", "UnknownIdError", "default_store_path"]
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+
+class StoreError(RuntimeError):
+    """A store problem (cannot open, bad schema version, bad key...)."""
+
+
+class UnknownIdError(StoreError, KeyError):
+    """No activity matches the given id or prefix."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class AmbiguousIdError(StoreError):
+    """An abbreviated id matches several activities."""
+
+
+def default_store_path() -> Path:
+    """``$STRIDELAB_STORE`` or the platform's user data dir (e.g. ~/.local/share/stridelab/store)."""
+    env = os.environ.get("STRIDELAB_STORE")
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("stridelab", appauthor=False)) / "store"
+
+
+def _check_key(value: str, what: str) -> str:
+    if not _SAFE_KEY.match(value) or value in {".", ".."}:
+        raise StoreError(
+            f"Invalid {what} {value!r}: use 1-128 characters from letters, digits, '_', '.', '-'"
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    """One activity as the catalog knows it (no records)."""
+
+    id: str
+    athlete: str
+    source_path: str | None
+    format: str
+    sport: str | None
+    sub_sport: str | None
+    start_time: pd.Timestamp
+    duration_s: float | None
+    elapsed_s: float | None
+    distance_m: float | None
+    n_records: int
+    manufacturer: str | None
+    product: str | None
+    serial_number: int | None
+    summary: dict[str, Any]
+
+
+class Store:
+    """Handle on one store directory. Cheap to create; connections are opened per thread."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self._local = threading.local()
+        self._ensured: set[str] = set()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> Store:
+        """Open the store at ``path`` (default :func:`default_store_path`), creating it if needed."""
+        root = Path(path).expanduser() if path is not None else default_store_path()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            (root / "streams").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create store directory {root}: {exc.strerror or exc}") from exc
+        store = cls(root)
+        store.ensure_schema("core", CORE_MIGRATIONS)
+        return store
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / "catalog.sqlite"
+
+    def connect(self) -> sqlite3.Connection:
+        """This thread's SQLite connection (WAL, foreign keys on, 30 s busy timeout)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.catalog_path, timeout=30.0, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise StoreError(f"Cannot open catalog {self.catalog_path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any exception): one atomic write."""
+        conn = self.connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def ensure_schema(self, namespace: str, migrations: Sequence[str]) -> None:
+        """Apply the not-yet-applied ``migrations`` (SQL scripts, in order) of ``namespace`` atomically.
+
+        Each area of the code owns its namespace and its list; migration ``i`` brings the namespace
+        to version ``i + 1``. A catalog newer than the code (more versions applied than known) is
+        refused rather than misread.
+        """
+        if namespace in self._ensured:
+            return
+        conn = self.connect()
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions (namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        row = conn.execute("SELECT version FROM schema_versions WHERE namespace = ?", (namespace,)).fetchone()
+        current = int(row[0]) if row else 0
+        if current > len(migrations):
+            raise StoreError(
+                f"Store {self.root} has schema '{namespace}' version {current}, newer than this "
+                f"stridelab knows ({len(migrations)}); upgrade stridelab."
+            )
+        if current < len(migrations):
+            with self.transaction() as tx:
+                # re-read under the write lock: another process may have migrated meanwhile
+                row = tx.execute(
+                    "SELECT version FROM schema_versions WHERE namespace = ?", (namespace,)
+                ).fetchone()
+                current = int(row[0]) if row else 0
+                for version, script in enumerate(migrations[current:], start=current + 1):
+                    for statement in _split_sql(script):
+                        tx.execute(statement)
+                    tx.execute(
+                        "INSERT INTO schema_versions(namespace, version) VALUES (?, ?) "
+                        "ON CONFLICT(namespace) DO UPDATE SET version = excluded.version",
+                        (namespace, version),
+                    )
+        self._ensured.add(namespace)
+
+    def schema_version(self, namespace: str = "core") -> int:
+        row = (
+            self.connect()
+            .execute("SELECT version FROM schema_versions WHERE namespace = ?", (namespace,))
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------ streams
+    def stream_path(self, kind: str, athlete: str, key: str) -> Path:
+        _check_key(kind, "stream kind")
+        _check_key(athlete, "athlete")
+        _check_key(key, "stream key")
+        return self.root / "streams" / kind / athlete / f"{key}.parquet"
+
+    def write_stream(self, kind: str, athlete: str, key: str, table: pd.DataFrame | pa.Table) -> Path:
+        """Atomically write a Parquet (zstd) stream: temp file in the same dir, fsync, rename."""
+        path = self.stream_path(kind, athlete, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, preserve_index=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pq.write_table(table, fh, compression="zstd")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return path
+
+    def read_stream(self, kind: str, athlete: str, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+        path = self.stream_path(kind, athlete, key)
+        if not path.exists():
+            raise StoreError(f"Stream {kind}/{athlete}/{key} is missing from store {self.root}")
+        return pq.read_table(path, columns=columns).to_pandas()
+
+    def duckdb(self) -> Any:
+        """A DuckDB connection (in-memory) for analytical queries over the Parquet streams."""
+        import duckdb
+
+        return duckdb.connect()
+
+    # ------------------------------------------------------------------ activities
+    def resolve_id(self, athlete: str, id_or_prefix: str) -> str:
+        """Full activity id from an abbreviated one (like a git hash, at least 4 hex characters)."""
+        prefix = id_or_prefix.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
+            raise UnknownIdError(
+                f"Invalid run id {id_or_prefix!r}: expected at least 4 hexadecimal characters"
+            )
+        rows = (
+            self.connect()
+            .execute(
+                "SELECT id FROM activities WHERE athlete = ? AND id >= ? AND id < ? ORDER BY id LIMIT 3",
+                (athlete, prefix, prefix + "g"),
+            )
+            .fetchall()
+        )
+        if not rows:
+            raise UnknownIdError(f"No run {id_or_prefix!r} for athlete {athlete!r} in store {self.root}")
+        if len(rows) > 1:
+            raise AmbiguousIdError(f"Run id {id_or_prefix!r} is ambiguous; give more characters")
+        return str(rows[0][0])
+
+    def has_activity(self, athlete: str, activity_id: str) -> bool:
+        row = (
+            self.connect()
+            .execute("SELECT 1 FROM activities WHERE athlete = ? AND id = ?", (athlete, activity_id))
+            .fetchone()
+        )
+        return row is not None
+
+    def known_ids(self, athlete: str) -> set[str]:
+        rows = self.connect().execute("SELECT id FROM activities WHERE athlete = ?", (athlete,)).fetchall()
+        return {r[0] for r in rows}
+
+    def activity(self, athlete: str, id_or_prefix: str) -> ActivityRow:
+        activity_id = self.resolve_id(athlete, id_or_prefix)
+        row = (
+            self.connect()
+            .execute("SELECT * FROM activities WHERE athlete = ? AND id = ?", (athlete, activity_id))
+            .fetchone()
+        )
+        return _row_to_activity(row)
+
+    def list_activities(
+        self,
+        athlete: str = "me",
+        *,
+        since: pd.Timestamp | None = None,
+        until: pd.Timestamp | None = None,
+        sport: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        descending: bool = False,
+    ) -> list[ActivityRow]:
+        """Catalog rows ordered by start time (``until`` is exclusive)."""
+        sql = "SELECT * FROM activities WHERE athlete = ?"
+        args: list[Any] = [athlete]
+        if since is not None:
+            sql += " AND start_time >= ?"
+            args.append(_iso(since))
+        if until is not None:
+            sql += " AND start_time < ?"
+            args.append(_iso(until))
+        if sport is not None:
+            sql += " AND sport = ?"
+            args.append(sport)
+        sql += " ORDER BY start_time " + ("DESC" if descending else "ASC") + ", id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [int(limit), int(offset)]
+        return [_row_to_activity(r) for r in self.connect().execute(sql, args).fetchall()]
+
+    def activities_frame(self, athlete: str = "me", **filters: Any) -> pd.DataFrame:
+        """:meth:`list_activities` as a DataFrame (one row per run, summary keys flattened)."""
+        rows = self.list_activities(athlete, **filters)
+        records = []
+        for r in rows:
+            d = {k: getattr(r, k) for k in ActivityRow.__slots__ if k != "summary"}
+            d.update(r.summary)
+            records.append(d)
+        return pd.DataFrame.from_records(records)
+
+    def laps(self, athlete: str, activity_id: str) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT * FROM laps WHERE athlete = ? AND activity_id = ? ORDER BY lap_index",
+            self.connect(),
+            params=(athlete, activity_id),
+        )
+
+    def records(self, athlete: str, activity_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The record stream of one activity (time-indexed, canonical SI columns)."""
+        df = self.read_stream("records", athlete, activity_id, columns=columns)
+        if "time" in df.columns:
+            df = df.set_index("time")
+        return df
+
+    def add_activity(self, athlete: str, activity: Any, records: pd.DataFrame | pa.Table | None = None) -> bool:
+        """Store one :class:`~stridelab.model.Activity` atomically. Returns False if it was present."""
+        from stridelab.store._write import add_activity
+
+        return add_activity(self, athlete, activity, records)
+
+    def delete_activity(self, athlete: str, activity_id: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("DELETE FROM laps WHERE athlete = ? AND activity_id = ?", (athlete, activity_id))
+            tx.execute("DELETE FROM sessions WHERE athlete = ? AND activity_id = ?", (athlete, activity_id))
+            tx.execute("DELETE FROM activities WHERE athlete = ? AND id = ?", (athlete, activity_id))
+        with contextlib.suppress(FileNotFoundError):
+            self.stream_path("records", athlete, activity_id).unlink()
+
+    def vacuum(self) -> int:
+        """Remove orphan stream files (left by a crash between rename and commit) and temp files."""
+        removed = 0
+        base = self.root / "streams" / "records"
+        if not base.exists():
+            return 0
+        for athlete_dir in base.iterdir():
+            if not athlete_dir.is_dir():
+                continue
+            known = self.known_ids(athlete_dir.name)
+            for f in athlete_dir.iterdir():
+                if f.name.endswith(".tmp") or (f.suffix == ".parquet" and f.stem not in known):
+                    f.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    def athletes(self) -> list[str]:
+        rows = self.connect().execute("SELECT DISTINCT athlete FROM activities ORDER BY athlete").fetchall()
+        return [r[0] for r in rows]
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
+    return ActivityRow(
+        id=row["id"],
+        athlete=row["athlete"],
+        source_path=row["source_path"],
+        format=row["format"],
+        sport=row["sport"],
+        sub_sport=row["sub_sport"],
+        start_time=pd.Timestamp(row["start_time"]),
+        duration_s=row["duration_s"],
+        elapsed_s=row["elapsed_s"],
+        distance_m=row["distance_m"],
+        n_records=int(row["n_records"]),
+        manufacturer=row["manufacturer"],
+        product=row["product"],
+        serial_number=row["serial_number"],
+        summary=json.loads(row["summary_json"] or "{}"),
+    )
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,180 @@
+"""Atomic write of one activity: stream first (temp + rename), then catalog rows in one transaction."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from stridelab.model import RUNNING_DYNAMICS_COLUMNS
+
+if TYPE_CHECKING:
+    from stridelab.model import Activity
+    from stridelab.store._store import Store
+
+__all__ = ["PreparedActivity", "activity_summary", "add_activity", "commit_prepared", "prepare_activity"]
+
+#: columns whose mean over present, non-zero values goes into the catalog summary
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    *RUNNING_DYNAMICS_COLUMNS,
+    "cadence_spm",
+    "speed_m_s",
+    "heart_rate_bpm",
+    "power_w",
+)
+
+
+def _nonzero_mean(values: np.ndarray) -> tuple[float | None, int]:
+    v = values[np.isfinite(values) & (values != 0)]
+    if v.size == 0:
+        return None, 0
+    return float(v.mean()), int(v.size)
+
+
+def activity_summary(activity: Activity) -> dict[str, Any]:
+    """Per-run means (present, non-zero values) of the dynamics and a few context facts."""
+    rec = activity.records
+    out: dict[str, Any] = {}
+    for col in (*SUMMARY_COLUMNS, *(d.column for d in activity.developer_columns)):
+        if col in rec.columns:
+            values = pd.to_numeric(rec[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            mean, n = _nonzero_mean(values)
+            out[f"{col}_mean"] = mean
+            out[f"{col}_n"] = n
+    out["has_running_dynamics"] = activity.has_running_dynamics
+    out["developer_columns"] = [
+        {"column": d.column, "app": d.app, "field_name": d.field_name, "units": d.units}
+        for d in activity.developer_columns
+    ]
+    out["devices"] = [dict(d) for d in activity.devices]
+    out["problems"] = list(activity.problems)
+    return out
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if hasattr(obj, "item"):
+        return obj.item()
+    return str(obj)
+
+
+def _num(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedActivity:
+    """An activity whose stream is already on disk; its catalog rows wait for :func:`commit_prepared`."""
+
+    activity_id: str
+    athlete: str
+    activity_row: tuple[Any, ...]
+    lap_rows: list[tuple[Any, ...]]
+    session_rows: list[tuple[Any, ...]]
+
+
+def prepare_activity(
+    store: Store, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
+) -> PreparedActivity:
+    """Write the record stream (atomic temp + rename) and build the catalog rows (not yet visible)."""
+    table = records if records is not None else activity.records.reset_index()
+    store.write_stream("records", athlete, activity.id, table)
+    summary = json.dumps(activity_summary(activity), default=_json_default, allow_nan=False)
+    now = pd.Timestamp.now(tz="UTC")
+    activity_row = (
+        activity.id,
+        athlete,
+        activity.source_path,
+        activity.format,
+        activity.sport,
+        activity.sub_sport,
+        _iso(activity.start_time),
+        _num(activity.duration_s),
+        _num(activity.elapsed_s),
+        _num(activity.distance_m),
+        len(activity.records),
+        activity.manufacturer,
+        activity.product,
+        activity.serial_number,
+        summary,
+        _iso(now),
+    )
+    lap_rows = [
+        (
+            athlete,
+            activity.id,
+            lap.index,
+            _iso(lap.start_time),
+            _num(lap.elapsed_s),
+            _num(lap.timer_s),
+            _num(lap.distance_m),
+            _num(lap.avg_speed_m_s),
+            lap.trigger,
+            lap.intensity,
+            lap.sport,
+        )
+        for lap in activity.laps
+    ]
+    session_rows = [
+        (
+            athlete,
+            activity.id,
+            s.index,
+            s.sport,
+            s.sub_sport,
+            _iso(s.start_time),
+            _num(s.elapsed_s),
+            _num(s.timer_s),
+            _num(s.distance_m),
+        )
+        for s in activity.sessions
+    ]
+    return PreparedActivity(activity.id, athlete, activity_row, lap_rows, session_rows)
+
+
+def commit_prepared(tx: sqlite3.Connection, prepared: PreparedActivity) -> bool:
+    """Insert the catalog rows inside the caller's transaction. False if the activity was present."""
+    cur = tx.execute(
+        "INSERT OR IGNORE INTO activities (id, athlete, source_path, format, sport, sub_sport, start_time,"
+        " duration_s, elapsed_s, distance_m, n_records, manufacturer, product, serial_number,"
+        " summary_json, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        prepared.activity_row,
+    )
+    if cur.rowcount == 0:  # stored before (same bytes, same id, same stream)
+        return False
+    tx.executemany(
+        "INSERT INTO laps (athlete, activity_id, lap_index, start_time, elapsed_s, timer_s, distance_m,"
+        " avg_speed_m_s, trigger, intensity, sport) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        prepared.lap_rows,
+    )
+    tx.executemany(
+        "INSERT INTO sessions (athlete, activity_id, session_index, sport, sub_sport, start_time,"
+        " elapsed_s, timer_s, distance_m) VALUES (?,?,?,?,?,?,?,?,?)",
+        prepared.session_rows,
+    )
+    return True
+
+
+def add_activity(
+    store: Store, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
+) -> bool:
+    """Store ``activity`` atomically unless present. Returns True when it was added."""
+    if store.has_activity(athlete, activity.id):
+        return False
+    prepared = prepare_activity(store, athlete, activity, records)
+    with store.transaction() as tx:
+        return commit_prepared(tx, prepared)
