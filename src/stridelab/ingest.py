@@ -152,6 +152,14 @@ def _file_item(path: Path, explicit: bool) -> _Item:
 def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
     for raw in paths:
         path = Path(raw).expanduser()
+        try:
+            path.stat()
+        except FileNotFoundError:
+            result.failed.append((str(path), "no such file or directory"))
+            continue
+        except OSError as exc:
+            result.failed.append((str(path), _describe(exc)))
+            continue
         if path.is_dir():
             for root, dirs, files in os.walk(path, onerror=lambda e: result.failed.append((str(e.filename), f"cannot list folder: {e.strerror}"))):
                 dirs.sort()
@@ -165,10 +173,8 @@ def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
                         result.ignored.append(str(p))
         elif path.is_file() and path.name.lower().endswith(".zip"):
             yield from _zip_items(path, str(path), result)
-        elif path.exists():
-            yield _file_item(path, explicit=True)
         else:
-            result.failed.append((str(path), "no such file or directory"))
+            yield _file_item(path, explicit=True)
 
 
 # ---------------------------------------------------------------------------- worker side

@@ -1,0 +1,3 @@
+from stridelab.cli import main
+
+main()
