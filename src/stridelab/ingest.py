@@ -97,7 +97,9 @@ def _is_candidate(name: str) -> bool:
     return name.lower().endswith(_FIT_SUFFIXES)
 
 
-def _zip_items(zip_path: Path, display_prefix: str, result: ImportResult, data: bytes | None = None) -> Iterator[_Item]:
+def _zip_items(
+    zip_path: Path, display_prefix: str, result: ImportResult, data: bytes | None = None
+) -> Iterator[_Item]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -117,7 +119,10 @@ def _zip_items(zip_path: Path, display_prefix: str, result: ImportResult, data: 
             total += info.file_size
             if info.file_size > MAX_FILE_BYTES or ratio > MAX_ZIP_RATIO or total > MAX_ZIP_TOTAL_BYTES:
                 result.failed.append(
-                    (display, f"refused: expands to {info.file_size} bytes (ratio {ratio:.0f}:1), a zip bomb guard")
+                    (
+                        display,
+                        f"refused: expands to {info.file_size} bytes (ratio {ratio:.0f}:1), a zip bomb guard",
+                    )
                 )
                 continue
             if lower.endswith(".zip"):
@@ -137,7 +142,9 @@ def _zip_items(zip_path: Path, display_prefix: str, result: ImportResult, data: 
                     continue
                 yield _Item(display=display, path=str(zip_path), fingerprint=fingerprint, data=member_bytes)
             else:
-                yield _Item(display=display, path=str(zip_path), member=info.filename, fingerprint=fingerprint)
+                yield _Item(
+                    display=display, path=str(zip_path), member=info.filename, fingerprint=fingerprint
+                )
 
 
 def _file_item(path: Path, explicit: bool) -> _Item:
@@ -161,7 +168,12 @@ def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
             result.failed.append((str(path), _describe(exc)))
             continue
         if path.is_dir():
-            for root, dirs, files in os.walk(path, onerror=lambda e: result.failed.append((str(e.filename), f"cannot list folder: {e.strerror}"))):
+            for root, dirs, files in os.walk(
+                path,
+                onerror=lambda e: result.failed.append(
+                    (str(e.filename), f"cannot list folder: {e.strerror}")
+                ),
+            ):
                 dirs.sort()
                 for name in sorted(files):
                     p = Path(root) / name
@@ -260,7 +272,9 @@ def _known_fingerprints(store: Store, athlete: str) -> dict[tuple[str, str], str
 class _Committer:
     """Batches catalog commits (each activity's rows land in one transaction, never half)."""
 
-    def __init__(self, store: Store, result: ImportResult, max_batch: int = 64, max_age_s: float = 0.5) -> None:
+    def __init__(
+        self, store: Store, result: ImportResult, max_batch: int = 64, max_age_s: float = 0.5
+    ) -> None:
         self.store = store
         self.result = result
         self.pending: list[_Outcome] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["G", "format_pace", "parse_pace", "pace_s_per_km_to_speed", "speed_to_pace_s_per_km"]
+__all__ = ["G", "format_pace", "pace_s_per_km_to_speed", "parse_pace", "speed_to_pace_s_per_km"]
 
 G: Final[float] = 9.80665  # standard gravity, m/s^2
 

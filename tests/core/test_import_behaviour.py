@@ -128,7 +128,9 @@ def test_bad_files_get_one_clear_line_each_and_the_rest_imports(
     assert all("Traceback" not in e for e in errors.values())
     assert res["ignored"] == 1
     # an explicitly named non-FIT file fails with its reason; a missing path too
-    code, out = _cli("import", str(bad / "notes.txt"), str(tmp_path / "nope"), "--json", "--store", str(store_path))
+    code, out = _cli(
+        "import", str(bad / "notes.txt"), str(tmp_path / "nope"), "--json", "--store", str(store_path)
+    )
     res = json.loads(out)
     assert code == 1
     assert {Path(f["path"]).name for f in res["failed"]} == {"notes.txt", "nope"}
@@ -192,7 +194,9 @@ def _limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
 
-def test_disk_full_loses_nothing_already_stored(tmp_path: Path, small_files: list[Path], shared_data: Path) -> None:
+def test_disk_full_loses_nothing_already_stored(
+    tmp_path: Path, small_files: list[Path], shared_data: Path
+) -> None:
     store_path = tmp_path / "s"
     code, _ = _cli("import", str(small_files[0]), "--store", str(store_path))
     assert code == 0
@@ -246,7 +250,11 @@ def test_killed_import_leaves_a_consistent_store(tmp_path: Path, shared_data: Pa
     assert len(result.skipped) >= partial
     assert len(result.imported) + len(result.skipped) + len(result.failed) == len(files)
     assert len(result.failed) <= 22  # the corpus' broken and non-activity files (see test_import_corpus)
-    assert _consistent(store) == len(store.known_ids("me")) == len({sha for _, sha in result.imported + result.skipped})
+    assert (
+        _consistent(store)
+        == len(store.known_ids("me"))
+        == len({sha for _, sha in result.imported + result.skipped})
+    )
 
 
 def test_cli_contracts_runs_show_export(small_files: list[Path], tmp_path: Path) -> None:
@@ -297,7 +305,9 @@ def test_cli_contracts_runs_show_export(small_files: list[Path], tmp_path: Path)
     assert code == 0 and out.startswith("stridelab ")
 
 
-def test_store_env_var_and_multi_athlete(small_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_env_var_and_multi_athlete(
+    small_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("STRIDELAB_STORE", str(tmp_path / "env-store"))
     code, _ = _cli("import", str(small_files[0]), "--athlete", "anna")
     assert code == 0

@@ -94,9 +94,9 @@ def test_reference_means_match_the_official_decoder(
         d = shown["dynamics"]
         assert shown["n_records"] == int(ref["n_record"]), ref["relpath"]
         assert _close(d["stance_time_ms_mean"], ref["mean_stance_time_ms_nonzero"]), ref["relpath"]
-        assert _close(
-            d["stance_time_balance_left_pct_mean"], ref["mean_stance_time_balance_pct_nonzero"]
-        ), ref["relpath"]
+        assert _close(d["stance_time_balance_left_pct_mean"], ref["mean_stance_time_balance_pct_nonzero"]), (
+            ref["relpath"]
+        )
         assert _close(d["vertical_oscillation_mm_mean"], ref["mean_vertical_oscillation_mm_nonzero"]), ref[
             "relpath"
         ]
@@ -124,7 +124,9 @@ def test_developer_sentinels_are_missing_and_redefinitions_share_a_column(
     """mornindew-broken.fit re-sends identical Stryd field descriptions (same app id, index and field
     number): one field, one column. Its uint16 sentinels (65535) must not leak as values."""
     store, _ = corpus_import
-    sha = next(r["sha256"] for r in _manifest(shared_data) if r["relpath"] == "tormoder__fit/mornindew-broken.fit")
+    sha = next(
+        r["sha256"] for r in _manifest(shared_data) if r["relpath"] == "tormoder__fit/mornindew-broken.fit"
+    )
     row = store.activity("me", sha)
     columns = [d["column"] for d in row.summary["developer_columns"]]
     assert len(columns) == len(set(columns))
@@ -132,7 +134,9 @@ def test_developer_sentinels_are_missing_and_redefinitions_share_a_column(
     rec = store.records("me", sha)
     for col in columns:
         assert not (rec[col] >= 65535).any(), col
-    ref = next(r for r in _reference_rows(shared_data) if r["relpath"] == "tormoder__fit/mornindew-broken.fit")
+    ref = next(
+        r for r in _reference_rows(shared_data) if r["relpath"] == "tormoder__fit/mornindew-broken.fit"
+    )
     # REFERENCE.tsv used only the most-filled of the two identical definitions (key 5, 6497 values);
     # we keep both halves of the same field, so we hold more values of the same magnitude
     form = rec["dev_stryd_form_power_w"].dropna()
@@ -156,7 +160,9 @@ def test_same_name_from_two_apps_gets_two_columns() -> None:
     assert all(i.name == "Power" for i in infos)
 
 
-def test_records_are_time_indexed_si_with_explicit_left_share(corpus_import: tuple[Store, ImportResult]) -> None:
+def test_records_are_time_indexed_si_with_explicit_left_share(
+    corpus_import: tuple[Store, ImportResult],
+) -> None:
     store, _ = corpus_import
     rows = [r for r in store.list_activities("me") if r.summary.get("stance_time_balance_left_pct_mean")]
     assert rows
@@ -171,7 +177,9 @@ def test_records_are_time_indexed_si_with_explicit_left_share(corpus_import: tup
 
 def test_pauses_are_marked_not_dropped(corpus_import: tuple[Store, ImportResult], shared_data: Path) -> None:
     store, _ = corpus_import
-    sha = next(r["sha256"] for r in _manifest(shared_data) if r["relpath"] == "Runalyze__Runalyze/Fenix-2-pauses.fit")
+    sha = next(
+        r["sha256"] for r in _manifest(shared_data) if r["relpath"] == "Runalyze__Runalyze/Fenix-2-pauses.fit"
+    )
     rec = store.records("me", sha)
     row = store.activity("me", sha)
     assert len(rec) == row.n_records == 2810

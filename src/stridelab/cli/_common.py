@@ -15,7 +15,7 @@ from stridelab.store import Store
 
 __all__ = ["AthleteOpt", "JsonOpt", "StoreOpt", "console", "err_console", "fail", "open_store", "print_json"]
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
 
 StoreOpt = typer.Option(

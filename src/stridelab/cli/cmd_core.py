@@ -10,10 +10,26 @@ from typing import Any
 
 import pandas as pd
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, err_console, fail, open_store, print_json
+from stridelab.cli._common import (
+    AthleteOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
 from stridelab.ingest import ImportResult, import_paths
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.units import format_pace
@@ -116,7 +132,9 @@ def _print_result_table(result: ImportResult) -> None:
     console.print(f"{n} files in {result.seconds:.1f} s ({rate:.0f} files/s)")
 
 
-def run_import(store: Store, paths: list[Path], athlete: str, *, as_json: bool, workers: int | None) -> ImportResult:
+def run_import(
+    store: Store, paths: list[Path], athlete: str, *, as_json: bool, workers: int | None
+) -> ImportResult:
     if as_json or not console.is_terminal:
         result = import_paths(store, paths, athlete=athlete, workers=workers)
     else:
@@ -176,11 +194,15 @@ def _runs_table(rows: list[ActivityRow], title: str = "runs") -> Table:
 def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_cmd(
-        paths: list[Path] = typer.Argument(..., help="FIT files, folders (recursive), .zip exports, .fit.gz."),
+        paths: list[Path] = typer.Argument(
+            ..., help="FIT files, folders (recursive), .zip exports, .fit.gz."
+        ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
-        workers: int | None = typer.Option(None, "--workers", min=1, help="Decoder processes (default: cores)."),
+        workers: int | None = typer.Option(
+            None, "--workers", min=1, help="Decoder processes (default: cores)."
+        ),
     ) -> None:
         """Import activities; re-importing is near-instant (content-hash de-duplication)."""
         st = _open(store)
@@ -265,7 +287,9 @@ def register(app: typer.Typer) -> None:
             table.add_row(label, f"{v:.{nd}f} {unit}" if v is not None else "-")
         for col, info in payload["developer_fields"].items():
             v = info["mean"]
-            table.add_row(f"{info['app']}: {info['field_name']}", f"{v:.3g} ({col})" if v is not None else "-")
+            table.add_row(
+                f"{info['app']}: {info['field_name']}", f"{v:.3g} ({col})" if v is not None else "-"
+            )
         console.print(table)
 
     @app.command("export")

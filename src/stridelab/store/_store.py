@@ -161,7 +161,8 @@ class Store:
             return
         conn = self.connect()
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_versions (namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS schema_versions "
+            "(namespace TEXT PRIMARY KEY, version INTEGER NOT NULL)"
         )
         row = conn.execute("SELECT version FROM schema_versions WHERE namespace = ?", (namespace,)).fetchone()
         current = int(row[0]) if row else 0
@@ -221,7 +222,9 @@ class Store:
             raise
         return path
 
-    def read_stream(self, kind: str, athlete: str, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+    def read_stream(
+        self, kind: str, athlete: str, key: str, columns: list[str] | None = None
+    ) -> pd.DataFrame:
         path = self.stream_path(kind, athlete, key)
         if not path.exists():
             raise StoreError(f"Stream {kind}/{athlete}/{key} is missing from store {self.root}")
@@ -329,7 +332,9 @@ class Store:
             df = df.set_index("time")
         return df
 
-    def add_activity(self, athlete: str, activity: Any, records: pd.DataFrame | pa.Table | None = None) -> bool:
+    def add_activity(
+        self, athlete: str, activity: Any, records: pd.DataFrame | pa.Table | None = None
+    ) -> bool:
         """Store one :class:`~stridelab.model.Activity` atomically. Returns False if it was present."""
         from stridelab.store._write import add_activity
 

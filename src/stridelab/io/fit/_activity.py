@@ -137,7 +137,9 @@ def _pause_mask(times: pd.DatetimeIndex, events: pd.DataFrame) -> np.ndarray:
         return paused
     t = times.asi8
     stop_at: int | None = None
-    for ts, etype in zip(pd.DatetimeIndex(ev["timestamp"]).as_unit("ns").asi8, ev.get("event_type", pd.Series()), strict=False):
+    for ts, etype in zip(
+        pd.DatetimeIndex(ev["timestamp"]).as_unit("ns").asi8, ev.get("event_type", pd.Series()), strict=False
+    ):
         if etype in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
             if stop_at is None:
                 stop_at = int(ts)
@@ -285,10 +287,12 @@ def activity_from_fit(
         "elapsed_s": elapsed.astype("float64"),
         "timer_s": np.asarray(timer, dtype="float64"),
         "paused": paused,
-        "session_index": np.clip(np.searchsorted(session_starts, times.asi8, side="right") - 1, 0, None).astype(
+        "session_index": np.clip(
+            np.searchsorted(session_starts, times.asi8, side="right") - 1, 0, None
+        ).astype("int32"),
+        "lap_index": np.clip(np.searchsorted(lap_starts, times.asi8, side="right") - 1, 0, None).astype(
             "int32"
         ),
-        "lap_index": np.clip(np.searchsorted(lap_starts, times.asi8, side="right") - 1, 0, None).astype("int32"),
     }
     records = pd.DataFrame({**base, **cols}, index=times)
     records.index.name = "time"
@@ -300,7 +304,8 @@ def activity_from_fit(
         ftype = _text(_first(file_id, "type"))
         kind = f"a '{ftype}' file" if ftype and ftype != "activity" else "a file"
         raise FitDecodeError(
-            f"not an activity: {kind} with no records, laps or sessions (nothing to import)", source=source_path
+            f"not an activity: {kind} with no records, laps or sessions (nothing to import)",
+            source=source_path,
         )
 
     def _sum(values: list[float | None]) -> float | None:
@@ -317,7 +322,9 @@ def activity_from_fit(
     if distance is None and "distance_m" in records.columns and records["distance_m"].notna().any():
         distance = float(records["distance_m"].max())
 
-    product = _first(file_id, "garmin_product") or _first(file_id, "product_name") or _first(file_id, "product")
+    product = (
+        _first(file_id, "garmin_product") or _first(file_id, "product_name") or _first(file_id, "product")
+    )
     serial = _first(file_id, "serial_number")
     devices = tuple(_device_dict(d) for d in fit.get("device_info").to_dict("records"))
     return Activity(

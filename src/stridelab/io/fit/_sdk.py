@@ -77,7 +77,10 @@ def describe_developer_fields(
             continue
         app_id = d.get("application_id")
         hex_id = bytes(int(b) & 0xFF for b in app_id).hex() if isinstance(app_id, list | tuple) else None
-        apps[int(idx)] = (hex_id, d.get("manufacturer_id") if isinstance(d.get("manufacturer_id"), int) else None)
+        apps[int(idx)] = (
+            hex_id,
+            d.get("manufacturer_id") if isinstance(d.get("manufacturer_id"), int) else None,
+        )
     names_by_app: dict[int, list[str]] = {}
     for fd in field_descriptions:
         names_by_app.setdefault(int(fd.get("developer_data_index", 0) or 0), []).append(
@@ -105,7 +108,9 @@ def describe_developer_fields(
             application_id=hex_id,
             manufacturer_id=manufacturer,
             native_mesg_num=fd.get("native_mesg_num") if isinstance(fd.get("native_mesg_num"), int) else None,
-            native_field_num=fd.get("native_field_num") if isinstance(fd.get("native_field_num"), int) else None,
+            native_field_num=fd.get("native_field_num")
+            if isinstance(fd.get("native_field_num"), int)
+            else None,
             column=developer_column_name(label, str(name) if name else None, num, taken),
         )
         seen[key] = info
@@ -159,7 +164,9 @@ def decode_with_sdk(data: bytes, source: str | None = None) -> FitFile:
     # the SDK keys developer values by the "key" it gives each field_description message
     dev_columns = {
         int(fd.get("key", i)): info.column
-        for i, (fd, info) in enumerate(zip(messages.get("field_description_mesgs", []), dev_infos, strict=True))
+        for i, (fd, info) in enumerate(
+            zip(messages.get("field_description_mesgs", []), dev_infos, strict=True)
+        )
     }
     frames: dict[str, pd.DataFrame] = {}
     for key, mesgs in messages.items():
