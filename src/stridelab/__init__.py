@@ -1,7 +1,58 @@
-"""stridelab: a gait-and-balance lab for runners."""
+"""stridelab: a gait-and-balance lab for runners.
+
+The public API is small; everything else lives in private modules and may change::
+
+    import stridelab
+    store = stridelab.Store.open("~/stridelab-store")
+    stridelab.import_paths(store, ["~/fit-archive"])
+    activity = stridelab.read_activity(open("run.fit", "rb").read())
+
+Heavy parts are imported lazily on first attribute access, so ``import stridelab`` stays cheap.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_LAZY: dict[str, str] = {
+    "Activity": "stridelab.model",
+    "Lap": "stridelab.model",
+    "Session": "stridelab.model",
+    "RECORD_COLUMNS": "stridelab.model",
+    "Store": "stridelab.store",
+    "import_paths": "stridelab.ingest",
+    "read_activity": "stridelab.io.fit",
+}
+
+__all__ = [
+    "RECORD_COLUMNS",
+    "Activity",
+    "Lap",
+    "Session",
+    "Store",
+    "__version__",
+    "import_paths",
+    "read_activity",
+]
+
+if TYPE_CHECKING:
+    from stridelab.ingest import import_paths
+    from stridelab.io.fit import read_activity
+    from stridelab.model import RECORD_COLUMNS, Activity, Lap, Session
+    from stridelab.store import Store
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stridelab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
