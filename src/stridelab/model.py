@@ -48,7 +48,7 @@ RECORD_COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "temperature_c": ("degC", "device temperature"),
     "stance_time_s": ("s", "ground contact time (GCT) per step"),
     "stance_time_balance_left_pct": ("%", "LEFT foot share of ground contact time (GCT balance)"),
-    "stance_time_pct": ("%", "ground contact time as a share of the step time"),
+    "stance_time_pct": ("%", "ground contact time as a share of the stride time (FIT stance_time_percent)"),
     "vertical_oscillation_m": ("m", "vertical oscillation (bounce) of the torso per step"),
     "vertical_ratio_pct": ("%", "vertical oscillation / step length"),
     "step_length_m": ("m", "step length"),
