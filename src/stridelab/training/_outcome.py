@@ -1,0 +1,205 @@
+"""The outcome link: measured asymmetry before, during and after each phase, with adherence.
+
+Windows: ``before`` (the 28 days before the plan), one per phase, ``after`` (up to 28 days after the
+plan, once it ended). For each: one-leg balance test means per side and eyes condition with their
+asymmetry, the runs' GCT balance (labelled pace-adjusted or raw) and the phase's adherence.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from stridelab.store import Store
+from stridelab.training._builder import Plan
+from stridelab.training._db import balance_history, session_logs
+from stridelab.training._log import adherence
+from stridelab.training._seam import RunAsymmetryProvider, run_asymmetry
+
+__all__ = ["balance_chart", "outcome_chart", "outcome_table"]
+
+WINDOW_DAYS: Final[int] = 28
+
+
+def _windows(plan: Plan, today: date) -> list[tuple[str, date, date]]:
+    out = [("before", plan.start - timedelta(days=WINDOW_DAYS), plan.start - timedelta(days=1))]
+    out += [(f"phase {p.number}", p.start, p.end) for p in plan.phases]
+    if today > plan.end:
+        out.append(("after", plan.end + timedelta(days=1), plan.end + timedelta(days=WINDOW_DAYS)))
+    return out
+
+
+def _side_means(tests: pd.DataFrame, eyes: str) -> tuple[float | None, float | None, float | None, int]:
+    sub = tests[tests["eyes"] == eyes]
+    left = sub.loc[sub["side"] == "left", "seconds"]
+    right = sub.loc[sub["side"] == "right", "seconds"]
+    lm = float(left.mean()) if len(left) else None
+    rm = float(right.mean()) if len(right) else None
+    asym = None
+    if lm is not None and rm is not None and max(lm, rm) > 0:
+        asym = round(100.0 * (rm - lm) / max(lm, rm), 1)
+    return (
+        round(lm, 1) if lm is not None else None,
+        round(rm, 1) if rm is not None else None,
+        asym,
+        len(sub),
+    )
+
+
+def outcome_table(
+    store: Store,
+    athlete: str,
+    plan: Plan,
+    plan_id: int,
+    today: date,
+    *,
+    provider: RunAsymmetryProvider | bool | None = True,
+) -> list[dict[str, Any]]:
+    """One row per window. Asymmetry % = (right - left) / better x 100 (positive: the left leg is weaker).
+
+    ``gct_balance_left_pct`` is the runs' mean LEFT share of ground contact (50 = even) and
+    ``gct_balance_source`` says whether it is pace-adjusted or a raw mean.
+    """
+    tests = balance_history(store, athlete)
+    runs = run_asymmetry(
+        store, athlete, since=plan.start - timedelta(days=WINDOW_DAYS), until=today, provider=provider
+    )
+    adh = adherence(plan, session_logs(store, athlete, plan_id), today)
+    adh_by_phase = {p["phase"]: p for p in adh["phases"]}
+    rows = []
+    for name, start, end in _windows(plan, today):
+        end_eff = min(end, today)
+        in_t = tests[(tests["date"] >= pd.Timestamp(start)) & (tests["date"] <= pd.Timestamp(end_eff))]
+        ol, orr, oa, on = _side_means(in_t, "open")
+        cl, cr, ca, cn = _side_means(in_t, "closed")
+        r = runs[(runs["day"] >= start) & (runs["day"] <= end_eff)].dropna(subset=["balance_left_pct"])
+        phase_no = int(name.split()[1]) if name.startswith("phase") else None
+        ph = adh_by_phase.get(phase_no) if phase_no else None
+        rows.append(
+            {
+                "window": name,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "complete": end <= today,
+                "balance_open_left_s": ol,
+                "balance_open_right_s": orr,
+                "balance_open_asymmetry_pct": oa,
+                "balance_closed_left_s": cl,
+                "balance_closed_right_s": cr,
+                "balance_closed_asymmetry_pct": ca,
+                "n_balance_tests": on + cn,
+                "gct_balance_left_pct": round(float(r["balance_left_pct"].mean()), 2) if len(r) else None,
+                "gct_s": round(float(r["gct_s"].mean()), 4) if r["gct_s"].notna().any() else None,
+                "n_runs": len(r),
+                "gct_balance_source": " + ".join(sorted(set(r["source"]))) if len(r) else None,
+                "adherence_pct": ph["adherence_pct"] if ph else None,
+                "sessions_due": ph["due"] if ph else None,
+            }
+        )
+    return rows
+
+
+def _save(fig: Any, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def balance_chart(tests: pd.DataFrame, path: Path, *, title: str = "One-leg balance tests") -> Path:
+    """Seconds per test over time, left vs right, eyes open (solid) and closed (dashed). PNG/SVG/PDF."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4))
+    ax = fig.add_subplot()
+    colors = {"left": "tab:blue", "right": "tab:orange"}
+    for eyes, style in (("open", "-o"), ("closed", "--s")):
+        for side in ("left", "right"):
+            sub = tests[(tests["eyes"] == eyes) & (tests["side"] == side)].sort_values("date")
+            if len(sub):
+                ax.plot(
+                    sub["date"].dt.date.to_numpy(),
+                    sub["seconds"].to_numpy(),
+                    style,
+                    color=colors[side],
+                    label=f"{side}, eyes {eyes}",
+                )
+    if tests.empty:
+        ax.text(0.5, 0.5, "no balance tests yet", ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.legend(loc="best", fontsize="small")
+    ax.set_ylabel("time on one leg (s)")
+    ax.set_title(title)
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def outcome_chart(
+    store: Store,
+    athlete: str,
+    plan: Plan,
+    plan_id: int,
+    today: date,
+    path: Path,
+    *,
+    provider: RunAsymmetryProvider | bool | None = True,
+) -> Path:
+    """Three panels on one time axis, phases shaded: balance-test asymmetry, runs' GCT balance, adherence."""
+    from matplotlib.figure import Figure
+
+    rows = outcome_table(store, athlete, plan, plan_id, today, provider=provider)
+    tests = balance_history(store, athlete)
+    runs = run_asymmetry(
+        store, athlete, since=plan.start - timedelta(days=WINDOW_DAYS), until=today, provider=provider
+    ).dropna(subset=["balance_left_pct"])
+    adh = adherence(plan, session_logs(store, athlete, plan_id), today)
+    fig = Figure(figsize=(9, 7))
+    ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True)
+    for ax in (ax1, ax2, ax3):
+        for p in plan.phases:
+            ax.axvspan(p.start, p.end + timedelta(days=1), alpha=0.08 * p.number, color="tab:green")
+    for eyes, marker in (("open", "o"), ("closed", "s")):
+        sub = tests[tests["eyes"] == eyes]
+        if sub.empty:
+            continue
+        piv = sub.pivot_table(index="date", columns="side", values="seconds", aggfunc="mean")
+        if {"left", "right"} <= set(piv.columns):
+            best = np.maximum(piv["left"], piv["right"])
+            asym = 100.0 * (piv["right"] - piv["left"]) / best.where(best > 0)
+            ax1.plot(piv.index.date, asym.to_numpy(), marker=marker, label=f"eyes {eyes}")
+    ax1.axhline(0.0, color="grey", lw=0.8)
+    ax1.set_ylabel("balance test\n(R-L)/best %")
+    if ax1.get_legend_handles_labels()[0]:
+        ax1.legend(loc="best", fontsize="small")
+    else:
+        ax1.text(0.5, 0.5, "no paired L/R balance tests", ha="center", va="center", transform=ax1.transAxes)
+    for row in rows:
+        if row["balance_open_asymmetry_pct"] is not None:
+            ax1.hlines(
+                row["balance_open_asymmetry_pct"],
+                date.fromisoformat(row["start"]),
+                date.fromisoformat(row["end"]),
+                colors="black",
+                lw=2,
+            )
+    if len(runs):
+        for source, sub in runs.groupby("source"):
+            ax2.plot(list(sub["day"]), sub["balance_left_pct"].to_numpy(), ".", label=str(source))
+        ax2.legend(loc="best", fontsize="small")
+    else:
+        ax2.text(0.5, 0.5, "no runs with GCT balance", ha="center", va="center", transform=ax2.transAxes)
+    ax2.axhline(50.0, color="grey", lw=0.8)
+    ax2.set_ylabel("GCT balance\nleft %")
+    weeks = adh["weeks"]
+    if weeks:
+        starts = [plan.start + timedelta(days=7 * (w["week"] - 1)) for w in weeks]
+        ax3.bar(starts, [w["adherence_pct"] or 0.0 for w in weeks], width=6, align="edge", color="tab:purple")
+    ax3.set_ylim(0, 105)
+    ax3.set_ylabel("adherence %")
+    fig.suptitle("Did the program move the numbers?")
+    fig.autofmt_xdate()
+    return _save(fig, path)
