@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stridelab.io.fit import FitDecodeError, read_activity
+from stridelab.io.imu import SIDECAR_SUFFIX, find_sidecar
 from stridelab.store import Store
 from stridelab.store._write import PreparedActivity, commit_prepared, prepare_activity
 
@@ -51,6 +52,7 @@ class _Item:
     fingerprint: str | None = None
     data: bytes | None = None
     explicit: bool = False
+    kind: str = "fit"  # "fit" or "imu" (a recording described by a JSON sidecar)
 
     @property
     def key(self) -> str:
@@ -177,12 +179,18 @@ def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
                 dirs.sort()
                 for name in sorted(files):
                     p = Path(root) / name
-                    if name.lower().endswith(".zip"):
+                    if name.endswith(SIDECAR_SUFFIX):
+                        continue  # read together with its data file
+                    if find_sidecar(p) is not None:
+                        yield _Item(display=str(p), path=str(p), kind="imu")
+                    elif name.lower().endswith(".zip"):
                         yield from _zip_items(p, str(p), result)
                     elif _is_candidate(name) or _looks_like_fit(p):
                         yield _file_item(p, explicit=False)
                     else:
                         result.ignored.append(str(p))
+        elif path.is_file() and find_sidecar(path) is not None:
+            yield _Item(display=str(path), path=str(path), kind="imu", explicit=True)
         elif path.is_file() and path.name.lower().endswith(".zip"):
             yield from _zip_items(path, str(path), result)
         else:
@@ -225,6 +233,7 @@ class _Outcome:
     prepared: PreparedActivity | None = None
     fingerprint: str | None = None
     key: str | None = None
+    self_committed: bool = False  # stored by its own engine (IMU recordings)
 
 
 def _describe(exc: BaseException) -> str:
@@ -242,6 +251,8 @@ def _describe(exc: BaseException) -> str:
 
 def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
     """Read, hash, decode and write one item's stream. Runs in a worker process."""
+    if item.kind == "imu":
+        return _process_imu(store_root, athlete, item)
     try:
         data = _load_bytes(item)
         sha = hashlib.sha256(data).hexdigest()
@@ -255,6 +266,27 @@ def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
         return _Outcome(
             item.display, "imported", sha, prepared=prepared, fingerprint=item.fingerprint, key=item.key
         )
+    except Exception as exc:
+        return _Outcome(item.display, "failed", error=_describe(exc))
+
+
+def _process_imu(store_root: str, athlete: str, item: _Item) -> _Outcome:
+    """An IMU recording with a sidecar: analysed and stored by the gait engine (own transaction)."""
+    from stridelab.gait._store import IMU_MIGRATIONS, import_imu_recording, recording_id
+
+    try:
+        store = Store(Path(store_root))
+        store.ensure_schema("imu", IMU_MIGRATIONS)
+        rec_id = recording_id(item.path)
+        row = (
+            store.connect()
+            .execute("SELECT 1 FROM imu_recordings WHERE athlete = ? AND id = ?", (athlete, rec_id))
+            .fetchone()
+        )
+        if row is not None:
+            return _Outcome(item.display, "skipped", rec_id, self_committed=True)
+        import_imu_recording(store, athlete, item.path)
+        return _Outcome(item.display, "imported", rec_id, self_committed=True)
     except Exception as exc:
         return _Outcome(item.display, "failed", error=_describe(exc))
 
@@ -286,6 +318,11 @@ class _Committer:
     def add(self, outcome: _Outcome) -> None:
         if outcome.status == "failed":
             self.result.failed.append((outcome.display, outcome.error or "unknown error"))
+            return
+        if outcome.self_committed:
+            assert outcome.sha256 is not None
+            target = self.result.imported if outcome.status == "imported" else self.result.skipped
+            target.append((outcome.display, outcome.sha256))
             return
         if not self.pending:
             self.oldest = time.monotonic()

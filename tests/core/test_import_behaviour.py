@@ -341,3 +341,25 @@ def test_migrations_apply_once_per_namespace(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.Error):
         Store.open(tmp_path / "s").ensure_schema("demo-area", [*migrations, "CREATE TABLE t1 (dup INTEGER)"])
     assert Store.open(tmp_path / "s").schema_version("demo-area") == 2
+
+
+def test_import_takes_imu_recordings_with_a_sidecar(small_files: list[Path], tmp_path: Path) -> None:
+    import dataclasses
+
+    from stridelab.sim.imu import ImuTruth, simulate_imu, write_table_with_sidecar
+
+    folder = small_files[0].parent
+    sim = simulate_imu(ImuTruth(duration_s=8.0, placements=("shank",)), seed=4)
+    write_table_with_sidecar(
+        dataclasses.replace(sim.recording, activity="running"), folder / "shanks.parquet"
+    )
+    store_path = str(tmp_path / "s")
+    code, out = _cli("import", str(folder), "--json", "--store", store_path)
+    res = json.loads(out)
+    assert code == 0, res
+    assert res["imported"] == 4 and res["ignored"] == 0  # 3 FIT + 1 IMU; the sidecar is not "ignored"
+    store = Store.open(store_path)
+    rows = store.connect().execute("SELECT placements, n_strides FROM imu_recordings").fetchall()
+    assert len(rows) == 1 and rows[0][1] > 5
+    code, out = _cli("import", str(folder), "--json", "--store", store_path)
+    assert json.loads(out)["skipped"] == 4

@@ -1,0 +1,432 @@
+"""Validate the raw-IMU gait engine against force plates and motion capture; prints one table.
+
+Usage::
+
+    /work/venv/bin/python bench/validate_imu.py [--data DIR]
+
+Reference data (``$STRIDELAB_SHARED_DATA/imu``, default ../shared/data/imu; see each README there):
+
+1. **marlow17** -- shank accelerometer (no gyro), treadmill running and walking, single-leg vertical
+   GRF. Reference IC/TO = 50 N crossings of −GRF (linear interpolation between samples, contacts
+   shorter than 100 ms ignored). The shank detector's only trained values, two latencies per gait
+   mode, are re-fitted **leave-one-participant-out** (participants A–D from trials.csv): each
+   participant is scored with latencies fitted on the other participants only.
+2. **gaitmap** -- foot IMUs (both feet), walking, motion-capture IC/TC. Nothing is fitted.
+3. **mobgap** -- lower-back IMU, walking, INDIP and stereophotogrammetry reference. The detector runs on
+   every reference walking bout (micro-WB, padded by 1 s of signal on both sides, as mobgap's
+   evaluation runs IC detection per reference gait sequence); F1 counts a detected IC as a true
+   positive when it is within ±50 ms of an unmatched reference IC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.io as sio
+
+from stridelab.gait._checks import ImuDataError
+from stridelab.gait.events import FootEventDetection, SacrumEventDetection, ShankEventDetection
+from stridelab.gait.metrics import foot_strike, stride_table
+from stridelab.units import G
+
+REPO = Path(__file__).resolve().parents[1]
+MARLOW_FS = 1 / 0.007
+PARTICIPANT = {1: "A", 2: "A", 3: "A", 4: "A", 5: "B", 6: "B", 7: "B", 8: "B", 9: "B"}
+PARTICIPANT |= {10: "C", 11: "C", 12: "C", 13: "C", 16: "C", 17: "D", 18: "D"}
+
+
+@dataclass
+class Row:
+    dataset: str
+    metric: str
+    n: int
+    mae_ms: float
+    bias_ms: float = float("nan")
+    loa_ms: float = float("nan")
+    goal: str = ""
+    met: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _stats(err_s: np.ndarray) -> tuple[float, float, float]:
+    e = np.asarray(err_s) * 1000
+    return float(np.mean(np.abs(e))), float(np.mean(e)), float(1.96 * np.std(e, ddof=1))
+
+
+def _match(ref: np.ndarray, det: np.ndarray, tol_s: float) -> list[tuple[int, int]]:
+    """One-to-one nearest matching of reference to detected events within ``tol_s``."""
+    pairs = sorted(
+        ((abs(d - r), i, j) for i, r in enumerate(ref) for j, d in enumerate(det) if abs(d - r) <= tol_s)
+    )
+    used_r: set[int] = set()
+    used_d: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in used_r and j not in used_d:
+            used_r.add(i)
+            used_d.add(j)
+            out.append((i, j))
+    return sorted(out)
+
+
+# ---------------------------------------------------------------------------------------------- marlow
+def force_events(grf_n: np.ndarray, fs: float, threshold_n: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
+    """IC/TO (s) where −GRF crosses ``threshold_n`` (interpolated); contacts < 100 ms ignored."""
+    f = -np.asarray(grf_n, dtype=float)
+    on = f > threshold_n
+    ups = np.flatnonzero(on[1:] & ~on[:-1])
+    downs = np.flatnonzero(~on[1:] & on[:-1])
+
+    def cross(i: int) -> float:
+        return (i + (threshold_n - f[i]) / (f[i + 1] - f[i])) / fs
+
+    ic, to = [], []
+    for u in ups:
+        d = downs[downs > u]
+        if len(d) == 0:
+            break
+        if (d[0] - u) / fs < 0.1:
+            continue
+        ic.append(cross(u))
+        to.append(cross(int(d[0])))
+    return np.asarray(ic), np.asarray(to)
+
+
+def marlow(root: Path) -> tuple[list[Row], pd.DataFrame]:
+    base = root / "marlow17__PredictingGroundReactionForces"
+    trials = pd.read_csv(base / "trials.csv")
+    zero = ShankEventDetection(
+        ic_latency_ms=0.0, to_latency_ms=0.0, walking_ic_latency_ms=0.0, walking_to_latency_ms=0.0
+    )
+    recs = []
+    mode_ok = 0
+    for _, tr in trials.iterrows():
+        d = pd.read_csv(base / tr.file)
+        data = pd.DataFrame({f"acc_{a}": d[f"acc_{a}_g"].to_numpy() * G for a in "xyz"})
+        det = zero.clone().detect(data, sampling_rate_hz=MARLOW_FS, side="left")
+        mode_ok += det.gait_mode_ == tr.condition
+        ric, rto = force_events(d.grf_vertical_N.to_numpy(), MARLOW_FS)
+        # a stride is matched when both its IC and its TO are found (tolerance 100 ms after latency)
+        lat_ic = 0.025 if tr.condition == "running" else 0.02
+        lat_to = 0.026 if tr.condition == "running" else -0.053
+        m_ic = dict(_match(ric, det.ic_s_ - lat_ic, 0.1))
+        m_to = dict(_match(rto, det.to_s_ - lat_to, 0.1))
+        for i in range(len(ric)):
+            if i in m_ic and i in m_to:
+                recs.append(
+                    {
+                        "trial": int(tr.trial),
+                        "participant": PARTICIPANT[int(tr.trial)],
+                        "condition": tr.condition,
+                        "ref_ic": ric[i],
+                        "ref_to": rto[i],
+                        "raw_ic": det.ic_s_[m_ic[i]],
+                        "raw_to": det.to_s_[m_to[i]],
+                    }
+                )
+        recs.append({"trial": int(tr.trial), "condition": tr.condition, "n_ref": len(ric)})
+    df = pd.DataFrame(recs)
+    counts = df[df["n_ref"].notna()].groupby("condition")["n_ref"].sum()
+    df = df[df["n_ref"].isna()].drop(columns="n_ref")
+    df["off_ic"] = df.raw_ic - df.ref_ic
+    df["off_to"] = df.raw_to - df.ref_to
+    # leave-one-participant-out latency fit (median offset of the other participants)
+    parts = []
+    fitted: dict[str, tuple[float, float]] = {}
+    for cond, sub in df.groupby("condition"):
+        for p in sorted(sub.participant.unique()):
+            train, test = sub[sub.participant != p], sub[sub.participant == p].copy()
+            li, lt = float(train.off_ic.median()), float(train.off_to.median())
+            test["est_ic"] = test.raw_ic - li
+            test["est_to"] = test.raw_to - lt
+            parts.append(test)
+        fitted[str(cond)] = (float(sub.off_ic.median()) * 1000, float(sub.off_to.median()) * 1000)
+    res = pd.concat(parts)
+    res["err_ic"] = res.est_ic - res.ref_ic
+    res["err_to"] = res.est_to - res.ref_to
+    res["err_ct"] = (res.est_to - res.est_ic) - (res.ref_to - res.ref_ic)
+    rows = []
+    goals = {"running": (10, 15, 10), "walking": (None, None, None)}
+    for cond in ("running", "walking"):
+        sub = res[res.condition == cond]
+        g_ic, g_to, g_ct = goals[cond]
+        sens = len(sub) / float(counts.get(cond, np.nan))
+        for name, col, goal in (
+            ("IC", "err_ic", g_ic),
+            ("TO", "err_to", g_to),
+            ("contact time", "err_ct", g_ct),
+        ):
+            mae, bias, loa = _stats(sub[col].to_numpy())
+            rows.append(
+                Row(
+                    f"marlow17 shank acc, {cond} (LOPO)",
+                    name,
+                    len(sub),
+                    mae,
+                    bias,
+                    loa,
+                    f"MAE ≤ {goal} ms" if goal else "(no goal)",
+                    ("yes" if mae <= goal else "NO") if goal else "-",
+                    {"strides found %": 100 * sens},
+                )
+            )
+    rows.append(
+        Row(
+            "marlow17 shank acc",
+            "walking/running detected",
+            len(trials),
+            float("nan"),
+            goal="(no goal)",
+            met="-",
+            extra={"correct %": 100 * mode_ok / len(trials)},
+        )
+    )
+    info = pd.DataFrame(
+        [{"condition": c, "ic_latency_ms": v[0], "to_latency_ms": v[1]} for c, v in fitted.items()]
+    )
+    return rows, info
+
+
+# --------------------------------------------------------------------------------------------- gaitmap
+def gaitmap(root: Path) -> list[Row]:
+    base = root / "mad-lab-fau__gaitmap"
+    fs = 204.8
+    imu = pd.read_csv(base / "imu_sample.csv", header=[0, 1], index_col=0)
+    ref = pd.read_csv(base / "stride_events_sample.csv")
+    mocap = pd.read_csv(base / "mocap_sample.csv", header=[0, 1], index_col=0)
+    errs: dict[str, list[float]] = {"IC": [], "TO": []}
+    n_ref = {"IC": 0, "TO": 0}
+    angles: list[tuple[float, float]] = []
+    for side in ("left", "right"):
+        s = imu[f"{side}_sensor"]
+        data = pd.DataFrame({c: s[c].to_numpy() for c in ("acc_x", "acc_y", "acc_z")})
+        for c in ("gyr_x", "gyr_y", "gyr_z"):
+            data[c] = np.deg2rad(s[c].to_numpy())
+        det = FootEventDetection().detect(data, sampling_rate_hz=fs, side=side)
+        r = ref[ref.foot == side]
+        for ev, col, arr in (("IC", "ic", det.ic_s_), ("TO", "tc", det.to_s_)):
+            rr = r[col].to_numpy() / fs
+            n_ref[ev] += len(rr)
+            for i, j in _match(rr, arr, 0.1):
+                errs[ev].append(arr[j] - rr[i])
+        # foot strike angle vs motion capture: heel (FCC) -> toe vector pitch at the mocap IC, minus its
+        # median over the middle third of stance (the same definition as the IMU metric)
+        mk = "L" if side == "left" else "R"
+        v = mocap[f"{mk}_TOE"][["x", "y", "z"]].to_numpy() - mocap[f"{mk}_FCC"][["x", "y", "z"]].to_numpy()
+        pitch = np.arctan2(v[:, 2], np.linalg.norm(v[:, :2], axis=1))
+        strides = stride_table(det.events_)
+        fsa = foot_strike(
+            data[["acc_x", "acc_y", "acc_z"]].to_numpy(),
+            data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(),
+            fs,
+            det.body_frame_,
+            strides,
+        )
+        ref_ic = r["ic"].to_numpy() / fs
+        for row, ang in zip(strides.itertuples(), fsa["foot_strike_angle_rad"], strict=True):
+            k = int(np.argmin(np.abs(ref_ic - row.ic_s)))
+            i_ic, i_to = round(ref_ic[k] * 100), round(row.to_s * 100)  # mocap at 100 Hz
+            if abs(ref_ic[k] - row.ic_s) > 0.05 or i_to >= len(pitch) or not np.isfinite(ang):
+                continue
+            third = (i_to - i_ic) // 3
+            flat = float(np.median(pitch[i_ic + third : i_ic + 2 * third + 1]))
+            angles.append((float(ang), float(pitch[i_ic] - flat)))
+    rows = []
+    for ev in ("IC", "TO"):
+        mae, bias, loa = _stats(np.asarray(errs[ev]))
+        rows.append(
+            Row(
+                "gaitmap foot IMUs, walking",
+                ev,
+                len(errs[ev]),
+                mae,
+                bias,
+                loa,
+                "MAE ≤ 15 ms",
+                "yes" if mae <= 15 else "NO",
+                {"strides found %": 100 * len(errs[ev]) / n_ref[ev]},
+            )
+        )
+    a = np.degrees(np.asarray(angles))
+    d = a[:, 0] - a[:, 1]
+    rows.append(
+        Row(
+            "gaitmap foot IMUs, walking",
+            "foot strike angle (deg)",
+            len(a),
+            float(np.mean(np.abs(d))),
+            float(np.mean(d)),
+            float(1.96 * np.std(d, ddof=1)),
+            "(no goal)",
+            "-",
+            {"mocap mean deg": float(a[:, 1].mean()), "r": float(np.corrcoef(a.T)[0, 1])},
+        )
+    )
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------- mobgap
+def _as_list(x: object) -> list[object]:
+    return list(np.atleast_1d(x)) if not isinstance(x, sio.matlab.mat_struct) else [x]
+
+
+def mobgap(root: Path) -> list[Row]:
+    base = root / "mobilise-d__mobgap" / "lab"
+    fs = 100.0
+    det_alg = SacrumEventDetection()
+    tot: dict[str, dict[str, list[float] | int]] = {}
+    for pdir in sorted(p for p in base.glob("*/*") if (p / "data.mat").exists()):
+        mat = sio.loadmat(pdir / "data.mat", squeeze_me=True, struct_as_record=False)["data"].TimeMeasure1
+        for test in mat._fieldnames:
+            tobj = getattr(mat, test)
+            for trial in tobj._fieldnames:
+                t = getattr(tobj, trial)
+                su = t.SU.LowerBack
+                acc = np.asarray(su.Acc, dtype=float) * G
+                gyr = np.deg2rad(np.asarray(su.Gyr, dtype=float))
+                for system in t.Standards._fieldnames:
+                    group = f"{pdir.parent.name}/{pdir.name} {test}"
+                    keys = [system] + ([f"INDIP, {group}"] if system == "INDIP" else [])
+                    sts = [
+                        tot.setdefault(k, {"tp": 0, "fp": 0, "fn": 0, "err": [], "lr": [], "skipped": 0})
+                        for k in keys
+                    ]
+                    for wb in _as_list(getattr(t.Standards, system).MicroWB):
+                        ref = np.atleast_1d(np.asarray(wb.InitialContact_Event, dtype=float))
+                        lr = np.atleast_1d(wb.InitialContact_LeftRight)
+                        ok = np.isfinite(ref)
+                        ref, lr = ref[ok], lr[ok]
+                        start, end = float(wb.Start), float(wb.End)
+                        pad = max(1.0, (3.5 - (end - start)) / 2)
+                        i0 = max(int((start - pad) * fs), 0)
+                        i1 = min(int((end + pad) * fs) + 1, len(acc))
+                        frame = pd.DataFrame(
+                            np.c_[acc[i0:i1], gyr[i0:i1]],
+                            columns=["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"],
+                        )
+                        try:
+                            det = det_alg.clone().detect(frame, sampling_rate_hz=fs)
+                        except ImuDataError:
+                            for st in sts:
+                                st["fn"] += len(ref)  # type: ignore[operator]
+                                st["skipped"] += 1  # type: ignore[operator]
+                            continue
+                        ev = det.events_[det.events_.event == "IC"]
+                        t_det = ev.time_s.to_numpy() + i0 / fs
+                        s_det = ev.side.to_numpy()
+                        keep = (t_det >= start - 0.05) & (t_det <= end + 0.05)
+                        t_det, s_det = t_det[keep], s_det[keep]
+                        pairs = _match(ref, t_det, 0.05)
+                        for st in sts:
+                            st["tp"] += len(pairs)  # type: ignore[operator]
+                            st["fp"] += len(t_det) - len(pairs)  # type: ignore[operator]
+                            st["fn"] += len(ref) - len(pairs)  # type: ignore[operator]
+                            for i, j in pairs:
+                                st["err"].append(t_det[j] - ref[i])  # type: ignore[union-attr]
+                                st["lr"].append(float(str(lr[i]).lower() == s_det[j]))  # type: ignore[union-attr]
+    rows = []
+    for system, st in tot.items():
+        if system.startswith("INDIP, "):  # breakdown, informative only
+            tp, fp, fn = int(st["tp"]), int(st["fp"]), int(st["fn"])  # type: ignore[arg-type]
+            f1 = 2 * tp / max(2 * tp + fp + fn, 1)
+            mae = _stats(np.asarray(st["err"]))[0] if tp > 1 else float("nan")
+            rows.append(
+                Row(
+                    f"  breakdown vs {system}",
+                    "IC F1 / timing",
+                    tp + fn,
+                    mae,
+                    goal="(breakdown)",
+                    met="-",
+                    extra={"F1": f1, "L/R correct %": 100 * float(np.mean(st["lr"])) if tp else float("nan")},
+                )
+            )
+            continue
+        tp, fp, fn = int(st["tp"]), int(st["fp"]), int(st["fn"])  # type: ignore[arg-type]
+        prec = tp / max(tp + fp, 1)
+        rec = tp / max(tp + fn, 1)
+        f1 = 2 * prec * rec / max(prec + rec, 1e-9)
+        mae, bias, loa = _stats(np.asarray(st["err"]))
+        lr_ok = 100 * float(np.mean(st["lr"]))  # type: ignore[arg-type]
+        name = f"mobgap lower back, walking vs {system}"
+        rows.append(
+            Row(
+                name,
+                "IC F1 (±50 ms)",
+                tp + fn,
+                float("nan"),
+                goal="F1 ≥ 0.90",
+                met="yes" if f1 >= 0.9 else "NO",
+                extra={"F1": f1, "precision": prec, "recall": rec},
+            )
+        )
+        rows.append(Row(name, "IC timing", tp, mae, bias, loa, "MAE ≤ 30 ms", "yes" if mae <= 30 else "NO"))
+        rows.append(
+            Row(
+                name,
+                "left/right correct",
+                tp,
+                float("nan"),
+                goal="≥ 90 %",
+                met="yes" if lr_ok >= 90 else "NO",
+                extra={"correct %": lr_ok},
+            )
+        )
+    return rows
+
+
+def _fmt(x: float, nd: int = 1) -> str:
+    return "-" if not np.isfinite(x) else f"{x:.{nd}f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")) / "imu"
+    ap.add_argument("--data", type=Path, default=default, help="the shared imu data folder")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    rows: list[Row] = []
+    steps: list[tuple[str, Callable[[Path], object]]] = [
+        ("marlow", marlow),
+        ("gaitmap", gaitmap),
+        ("mobgap", mobgap),
+    ]
+    latencies = None
+    for name, fn in steps:
+        out = fn(args.data)
+        if name == "marlow":
+            r, latencies = out  # type: ignore[misc]
+            rows += r
+        else:
+            rows += out  # type: ignore[arg-type]
+    header = (
+        f"{'dataset':44s} {'metric':26s} {'n':>5s} {'MAE':>7s} {'bias':>8s} {'±LoA':>8s}  "
+        f"{'goal':12s} {'met':4s} other"
+    )
+    print("times in ms unless the metric names another unit; ±LoA = half-width of the 95 % limits")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        extra = ", ".join(f"{k} {v:.3f}" if abs(v) < 1.5 else f"{k} {v:.1f}" for k, v in r.extra.items())
+        print(
+            f"{r.dataset:44s} {r.metric:26s} {r.n:5d} {_fmt(r.mae_ms):>7s} {_fmt(r.bias_ms):>8s} "
+            f"{_fmt(r.loa_ms):>8s}  {r.goal:12s} {r.met:4s} {extra}"
+        )
+    if latencies is not None:
+        print("\nshank latencies fitted on ALL marlow17 participants (shipped defaults come from these):")
+        for _, lr in latencies.iterrows():
+            print(f"  {lr.condition:8s} IC {lr.ic_latency_ms:6.1f} ms   TO {lr.to_latency_ms:6.1f} ms")
+    print(f"\n{time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

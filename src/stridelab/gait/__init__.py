@@ -1,0 +1,26 @@
+"""Raw-IMU gait engine: events per foot, gait phases, temporal metrics, strike, bounce, pelvis, lean,
+and the one-leg balance test.
+
+Stages (one subpackage each, algorithms = configured object + one verb):
+``orientation`` (frames, ahrs Madgwick), ``events`` (IC/TO detectors per placement), ``metrics``
+(strides, steps, symmetry, phases, kinematics) and ``balance`` (single-leg stance).
+"""
+
+from stridelab.gait._analyze import GaitAnalysis, analyze_recording, detect_events
+from stridelab.gait._checks import ImuDataError
+from stridelab.gait._store import import_imu_recording
+from stridelab.gait.balance import SingleLegStance, compare_sides
+from stridelab.gait.events import FootEventDetection, SacrumEventDetection, ShankEventDetection
+
+__all__ = [
+    "FootEventDetection",
+    "GaitAnalysis",
+    "ImuDataError",
+    "SacrumEventDetection",
+    "ShankEventDetection",
+    "SingleLegStance",
+    "analyze_recording",
+    "compare_sides",
+    "detect_events",
+    "import_imu_recording",
+]

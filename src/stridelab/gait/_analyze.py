@@ -1,0 +1,216 @@
+"""Pipeline: events → strides/steps → phases → kinematic metrics for a whole :class:`ImuRecording`."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from stridelab.frames import EVENT_PLACEMENTS, SIDES, check_option
+from stridelab.gait._checks import ImuDataError
+from stridelab.gait.balance import SingleLegStance
+from stridelab.gait.events import DETECTORS, BaseEventDetector, events_frame
+from stridelab.gait.metrics import (
+    LEAN_BAND_RAD,
+    foot_strike,
+    gait_phases,
+    pelvic_obliquity,
+    step_table,
+    stride_table,
+    temporal_summary,
+    trunk_lean,
+    vertical_oscillation,
+)
+from stridelab.io.imu import ImuRecording, ImuSensor
+
+__all__ = ["GaitAnalysis", "analyze_recording", "detect_events"]
+
+
+def detect_events(
+    data: pd.DataFrame, *, sampling_rate_hz: float, placement: str, side: str | None = None
+) -> pd.DataFrame:
+    """IC/TO events of a raw IMU recording, one row per event, sorted by time.
+
+    ``data`` has ``acc_x, acc_y, acc_z`` in m/s² (sensor frame, any mounting orientation, gravity
+    included) and optionally ``gyr_x, gyr_y, gyr_z`` in rad/s. ``placement`` is "foot", "shank" or
+    "sacrum"; ``side`` ("left"/"right") is required for foot and shank and must be None for the sacrum
+    (both sides are assigned). Returns columns ``time_s`` (s from the first sample), ``side``, ``event``
+    ("IC"/"TO"). Bad input raises :class:`stridelab.gait.ImuDataError` / ``ValueError`` with the reason.
+    """
+    check_option("placement", placement, EVENT_PLACEMENTS)
+    if side is not None:
+        check_option("side", side, SIDES)
+    detector = DETECTORS[placement]()
+    return detector.detect(data, sampling_rate_hz=sampling_rate_hz, side=side).events_
+
+
+@dataclass(slots=True)
+class GaitAnalysis:
+    """Everything computed for one recording. Tables in SI units (s, m, rad)."""
+
+    activity: str
+    gait_mode: str | None
+    events: pd.DataFrame
+    strides: pd.DataFrame
+    steps: pd.DataFrame
+    phases: pd.DataFrame
+    summary: dict[str, object]
+    problems: tuple[str, ...] = field(default=())
+    balance: dict[str, object] | None = None
+
+
+def _events_source(rec: ImuRecording) -> tuple[str, list[ImuSensor]]:
+    for placement in ("foot", "shank"):
+        sensors = [s for s in rec.sensors if s.placement == placement]
+        if sensors:
+            return placement, sensors
+    sac = [s for s in rec.sensors if s.placement == "sacrum"]
+    if sac:
+        return "sacrum", sac[:1]
+    raise ImuDataError(
+        "no sensor that detects gait events: add a foot, shank or sacrum/lower-back sensor "
+        f"(the recording has {[s.placement for s in rec.sensors]})"
+    )
+
+
+def _analyze_balance(rec: ImuRecording) -> GaitAnalysis:
+    waist = [s for s in rec.sensors if s.placement in ("sacrum", "chest")]
+    if not waist:
+        raise ImuDataError("the one-leg balance test needs a waist/sacrum (or phone) sensor")
+    s = waist[0]
+    if s.side is None:
+        raise ValueError("balance test: give the standing leg as the sensor's 'side' (left/right)")
+    res = SingleLegStance().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz, side=s.side)
+    empty = events_frame([], [], [], [])
+    summary: dict[str, object] = dict(res.summary())
+    return GaitAnalysis(
+        activity="balance",
+        gait_mode=None,
+        events=empty,
+        strides=stride_table(empty),
+        steps=step_table(empty),
+        phases=gait_phases(stride_table(empty)),
+        summary=summary,
+        problems=tuple(s.problems),
+        balance=summary,
+    )
+
+
+def analyze_recording(recording: ImuRecording, *, activity: str | None = None) -> GaitAnalysis:
+    """Analyse a recording: events per foot, strides, steps, phases, strike, bounce, pelvis and lean.
+
+    ``activity`` (default: the recording's) "balance" runs the one-leg balance test instead of gait.
+    """
+    act = activity or recording.activity
+    if act is not None:
+        check_option("activity", act, ("running", "walking", "balance"))
+    if act == "balance":
+        return _analyze_balance(recording)
+    problems: list[str] = list(recording.problems)
+    placement, sensors = _events_source(recording)
+    all_events = []
+    modes: list[str] = []
+    detectors: dict[str, tuple[ImuSensor, BaseEventDetector]] = {}
+    for s in sensors:
+        problems += [f"{s.name}: {p}" for p in s.problems]
+        if placement != "sacrum" and s.side is None:
+            raise ValueError(f"sensor {s.name!r} at the {placement} needs a side (left/right)")
+        det = DETECTORS[placement]().detect(
+            s.data, sampling_rate_hz=s.sampling_rate_hz, side=None if placement == "sacrum" else s.side
+        )
+        problems += [f"{s.name}: {p}" for p in det.problems_]
+        all_events.append(det.events_)
+        modes.append(det.gait_mode_)
+        detectors[s.name] = (s, det)
+    events = pd.concat(all_events).sort_values(["time_s", "event"], kind="stable").reset_index(drop=True)
+    gait_mode = Counter(modes).most_common(1)[0][0]
+    if act is not None and act != gait_mode:
+        problems.append(f"declared activity is {act!r} but the signals show {gait_mode!r}")
+    strides = stride_table(events)
+    steps = step_table(events, strides)
+    phases = gait_phases(strides)
+    summary: dict[str, object] = {"gait_mode": gait_mode, "events_from": placement}
+    summary.update(temporal_summary(strides, steps))
+    # foot strike (foot sensors with gyroscope)
+    if placement == "foot":
+        strides["foot_strike_angle_rad"] = np.nan
+        strides["foot_strike_pattern"] = pd.Series(["unknown"] * len(strides), dtype=object)
+        for s, det in detectors.values():
+            rows = strides["side"] == s.side
+            if not rows.any() or not s.has_gyr:
+                continue
+            d = s.data
+            fs = foot_strike(
+                d[["acc_x", "acc_y", "acc_z"]].to_numpy(float),
+                d[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float),
+                s.sampling_rate_hz,
+                det.body_frame_,
+                strides[rows],
+            )
+            strides.loc[rows, "foot_strike_angle_rad"] = fs["foot_strike_angle_rad"].to_numpy()
+            strides.loc[rows, "foot_strike_pattern"] = fs["foot_strike_pattern"].to_numpy()
+            pats = fs["foot_strike_pattern"][fs["foot_strike_pattern"] != "unknown"]
+            summary[f"foot_strike_pattern_{s.side}"] = pats.mode().iloc[0] if len(pats) else "unknown"
+            summary[f"foot_strike_angle_rad_{s.side}"] = float(np.nanmedian(fs["foot_strike_angle_rad"]))
+    # sacrum: vertical oscillation per step, pelvic obliquity per stride
+    sac = recording.find("sacrum")
+    if sac:
+        s = sac[0]
+        acc = s.data[["acc_x", "acc_y", "acc_z"]].to_numpy(float)
+        gyr = s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float) if s.has_gyr else None
+        ic_all = np.sort(events.loc[events["event"] == "IC", "time_s"].to_numpy(float))
+        if placement != "sacrum" and set(events["side"]) != {"left", "right"}:
+            # one-sided events: a step is half a stride
+            ic_all = np.sort(np.r_[ic_all, ic_all[:-1] + np.diff(ic_all) / 2])
+        vo = vertical_oscillation(acc, gyr, s.sampling_rate_hz, ic_all)
+        starts = ic_all[:-1]
+
+        def _vo_at(t: float) -> float:
+            k = int(np.argmin(np.abs(starts - t))) if len(starts) else -1
+            return float(vo[k]) if k >= 0 and abs(starts[k] - t) < 1e-6 else math.nan
+
+        steps["vertical_oscillation_m"] = [_vo_at(t) for t in steps["ic_s"]]
+        summary["vertical_oscillation_m"] = float(np.nanmedian(vo)) if np.isfinite(vo).any() else math.nan
+        if gyr is not None and len(strides):
+            frame = (
+                detectors[s.name][1].body_frame_
+                if s.name in detectors
+                else DETECTORS["sacrum"]().detect(s.data, sampling_rate_hz=s.sampling_rate_hz).body_frame_
+            )
+            po = pelvic_obliquity(acc, gyr, s.sampling_rate_hz, frame, strides)
+            strides["pelvic_obliquity_range_rad"] = po["pelvic_obliquity_range_rad"].to_numpy()
+            strides["pelvic_drop_rad"] = po["pelvic_drop_rad"].to_numpy()
+            for side in SIDES:
+                v = strides.loc[strides["side"] == side, "pelvic_drop_rad"]
+                summary[f"pelvic_drop_rad_{side}"] = float(v.median()) if len(v) else math.nan
+            summary["pelvic_obliquity_range_rad"] = float(strides["pelvic_obliquity_range_rad"].median())
+    # chest: trunk forward lean during stance
+    chest = recording.find("chest")
+    if chest and chest[0].has_gyr and len(strides):
+        s = chest[0]
+        lean, notes = trunk_lean(
+            s.data[["acc_x", "acc_y", "acc_z"]].to_numpy(float),
+            s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float),
+            s.sampling_rate_hz,
+            stances=list(zip(strides["ic_s"], strides["to_s"], strict=True)),
+        )
+        problems += [f"{s.name}: {n}" for n in notes]
+        strides["trunk_lean_rad"] = lean
+        med = float(np.nanmedian(lean)) if np.isfinite(lean).any() else math.nan
+        summary["trunk_lean_rad"] = med
+        summary["trunk_lean_in_band"] = bool(LEAN_BAND_RAD[0] <= med <= LEAN_BAND_RAD[1])
+    elif chest:
+        problems.append(f"{chest[0].name}: trunk lean needs a gyroscope on the chest sensor")
+    return GaitAnalysis(
+        activity=act or gait_mode,
+        gait_mode=gait_mode,
+        events=events,
+        strides=strides,
+        steps=steps,
+        phases=phases,
+        summary=summary,
+        problems=tuple(problems),
+    )

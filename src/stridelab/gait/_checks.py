@@ -1,0 +1,185 @@
+"""Input validation for raw IMU data: units, gaps, clipping, a still or fallen sensor, non-gait motion.
+
+Fatal problems raise :class:`ImuDataError` with a message that says what is wrong and what to do; the
+recoverable ones (clipping, a sensor that moved on the body part-way) are returned as ``problems`` that
+the algorithms copy into their ``problems_`` result so that they are shown to the user, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR
+from stridelab.gait._signal import bandpass, dominant_period_s, lowpass, runs
+from stridelab.units import G
+
+__all__ = ["CheckedData", "ImuDataError", "check_imu_data"]
+
+MIN_DURATION_S = 3.0
+#: |gyr| above this (rad/s, ≈2900 deg/s) is beyond any human segment: the data are in deg/s.
+MAX_PLAUSIBLE_GYR_RAD_S = 50.0
+
+
+class ImuDataError(ValueError):
+    """The IMU data cannot be analysed as given (wrong units, gaps, no gait ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedData:
+    acc: npt.NDArray[np.float64]
+    gyr: npt.NDArray[np.float64] | None
+    fs: float
+    problems: tuple[str, ...]
+    moving: npt.NDArray[np.bool_]
+
+    def keep_moving(
+        self, ic_s: npt.NDArray[np.float64], to_s: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Drop events that fall where the sensor was not moving (pauses, a fallen sensor)."""
+
+        def ok(t: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+            idx = np.clip(np.round(np.asarray(t) * self.fs).astype(int), 0, len(self.moving) - 1)
+            return self.moving[idx] if len(idx) else np.zeros(0, dtype=bool)
+
+        return np.asarray(ic_s)[ok(ic_s)], np.asarray(to_s)[ok(to_s)]
+
+
+def _clipping(acc: npt.NDArray[np.float64]) -> str | None:
+    """Report flat-topped impacts: ≥2 consecutive samples at the axis' extreme value (|a| ≥ 2 g)."""
+    notes = []
+    for k, name in enumerate(SENSOR_FRAME_ACC):
+        col = acc[:, k]
+        for extreme in (np.nanmax(col), np.nanmin(col)):
+            if abs(extreme) < 2 * G:
+                continue
+            at = np.isclose(col, extreme, rtol=0, atol=1e-9)
+            longest = max((b - a for a, b in runs(at)), default=0)
+            count = int(at.sum())
+            if longest >= 2 or count >= 5:
+                notes.append(f"{name} at {extreme / G:+.2f} g ({count} samples)")
+    if not notes:
+        return None
+    return (
+        "accelerometer saturates/clips (" + "; ".join(notes) + "): impact peaks are flattened, so impact "
+        "magnitudes are underestimated; event timing uses the rising edge and is less affected"
+    )
+
+
+def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: str) -> CheckedData:
+    """Validate sensor-frame data (see the module docstring). Returns arrays in SI and the problems."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    valid = isinstance(sampling_rate_hz, int | float) and np.isfinite(sampling_rate_hz)
+    if not (valid and sampling_rate_hz > 0):
+        raise ValueError(f"sampling_rate_hz must be a positive number, got {sampling_rate_hz!r}")
+    fs = float(sampling_rate_hz)
+    if fs < 40:
+        raise ImuDataError(f"sampling rate {fs:g} Hz is too low for gait events; at least 40 Hz is needed")
+    missing = [c for c in SENSOR_FRAME_ACC if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"data is missing the accelerometer columns {missing}; expected acc_x, acc_y, acc_z in m/s² "
+            f"(got columns {list(data.columns)})"
+        )
+    acc = data[list(SENSOR_FRAME_ACC)].to_numpy(dtype=float)
+    has_gyr = all(c in data.columns for c in SENSOR_FRAME_GYR)
+    gyr = data[list(SENSOR_FRAME_GYR)].to_numpy(dtype=float) if has_gyr else None
+    problems: list[str] = []
+    n = len(acc)
+    if n < MIN_DURATION_S * fs:
+        raise ImuDataError(
+            f"recording is {n / fs:.1f} s long; at least {MIN_DURATION_S:.0f} s (a few strides) are needed"
+        )
+    bad = ~np.isfinite(acc).all(axis=1)
+    if gyr is not None:
+        bad |= ~np.isfinite(gyr).all(axis=1)
+    if bad.any():
+        spans = runs(bad)
+        desc = ", ".join(f"{a / fs:.2f}–{b / fs:.2f} s" for a, b in spans[:5])
+        raise ImuDataError(
+            f"data contain {int(bad.sum())} missing samples (gaps at {desc}"
+            f"{' …' if len(spans) > 5 else ''}); analyse the parts between the gaps separately"
+        )
+    mag = np.linalg.norm(acc, axis=1)
+    med = float(np.median(mag))
+    # ≈ gravity whatever the motion: magnitude of the slowly varying part of the specific force
+    mean_vec = float(np.median(np.linalg.norm(lowpass(acc, 0.5, fs), axis=1)))
+    if mean_vec < 0.3 * max(med, 1e-12) or mean_vec < 0.3:
+        raise ImuDataError(
+            f"acceleration does not contain gravity (slow part {mean_vec:.2f}, median magnitude {med:.2f}); "
+            "the engine needs total acceleration (gravity included), not linear/user acceleration"
+        )
+    if 0.5 < mean_vec < 2.0:
+        raise ImuDataError(
+            f"acceleration looks like it is in g (gravity reads {mean_vec:.2f}), not m/s²; "
+            "declare acc_unit='g' (or multiply by 9.80665)"
+        )
+    if 500 < mean_vec < 2000:
+        raise ImuDataError(
+            f"acceleration looks like it is in mg (gravity reads {mean_vec:.0f}); declare acc_unit='mg'"
+        )
+    if not 5.0 < mean_vec < 15.0:
+        raise ImuDataError(
+            f"gravity reads {mean_vec:.2f} instead of ≈9.81 m/s²: unknown accelerometer unit or scaling"
+        )
+    if gyr is not None and float(np.percentile(np.abs(gyr), 99.9)) > MAX_PLAUSIBLE_GYR_RAD_S:
+        raise ImuDataError(
+            f"angular velocity reaches {np.abs(gyr).max():.0f} rad/s: it looks like deg/s; declare "
+            "gyr_unit='deg/s' (or convert to rad/s)"
+        )
+    clip = _clipping(acc)
+    if clip:
+        problems.append(clip)
+    # motion: standing still / sensor removed
+    dyn = np.linalg.norm(bandpass(acc, 0.5, min(15.0, 0.4 * fs), fs), axis=1)
+    win = int(fs)
+    moving_level = pd.Series(dyn).rolling(win, center=True, min_periods=1).std().to_numpy()
+    moving = moving_level > 0.3
+    if moving.mean() < 0.2:
+        raise ImuDataError(
+            "no gait found: the sensor is (almost) still for most of the recording "
+            "(standing, sitting, or not worn)"
+        )
+    for a, b in runs(~moving):
+        if (b - a) / fs >= 5.0 and a > 0:
+            problems.append(
+                f"no movement from {a / fs:.1f} s to {b / fs:.1f} s (pause, or the sensor fell off); "
+                "no events there"
+            )
+    quarter = n // 4
+    up_first = acc[:quarter].mean(axis=0)
+    up_last = acc[-quarter:].mean(axis=0)
+    if np.linalg.norm(up_first) > 0 and np.linalg.norm(up_last) > 0:
+        c = up_first @ up_last / (np.linalg.norm(up_first) * np.linalg.norm(up_last))
+        angle = float(np.degrees(np.arccos(np.clip(c, -1, 1))))
+        if angle > 30:
+            problems.append(
+                f"the sensor's orientation relative to gravity changed by {angle:.0f}° between the first and "
+                "last quarter (loose or fallen sensor?); results after the change are unreliable"
+            )
+    # periodic movement without impacts = not gait (cycling, a sensor in a swinging bag ...)
+    active = acc[moving]
+    period, strength = dominant_period_s(lowpass(np.linalg.norm(active, axis=1), 6.0, fs), fs, 0.25, 2.5)
+    if placement in ("foot", "shank") and np.isfinite(period):
+        hf = np.linalg.norm(bandpass(active, min(8.0, 0.3 * fs), min(25.0, 0.45 * fs), fs), axis=1)
+        lf = np.linalg.norm(bandpass(active, 0.3, 4.0, fs), axis=1)
+        ratio = float(np.percentile(hf, 99) / max(np.percentile(lf, 99), 1e-9))
+        if ratio < 0.25 and strength > 0.3:
+            raise ImuDataError(
+                "periodic movement without foot-ground impacts (ratio of impact to movement acceleration "
+                f"{ratio:.2f}): this looks like cycling or another non-gait activity, not walking/running"
+            )
+    if placement == "sacrum":
+        up = np.mean(active, axis=0)
+        vertical = bandpass(active @ (up / np.linalg.norm(up)), 0.5, 4.0, fs)
+        rms = float(np.sqrt(np.mean(vertical**2)))
+        if rms < 0.4:
+            raise ImuDataError(
+                f"the trunk hardly bounces (vertical acceleration RMS {rms:.2f} m/s²): no walking or "
+                "running steps (cycling, sitting, or the sensor is not on the body?)"
+            )
+    return CheckedData(acc=acc, gyr=gyr, fs=fs, problems=tuple(problems), moving=moving)

@@ -1,0 +1,80 @@
+"""Private numeric helpers over numpy arrays (filters, periodicity, lobes). No pandas, no state."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy.signal import butter, find_peaks, sosfiltfilt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+
+def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> FloatArray:
+    """Zero-phase Butterworth low-pass (along axis 0). Cut-offs at/above Nyquist return the input."""
+    arr = np.asarray(x, dtype=float)
+    if cutoff_hz >= 0.95 * fs / 2:
+        return arr.copy()
+    sos = butter(order, cutoff_hz / (fs / 2), output="sos")
+    padlen = min(3 * (2 * len(sos) + 1) * 3, arr.shape[0] - 1)
+    return np.asarray(sosfiltfilt(sos, arr, axis=0, padlen=padlen), dtype=float)
+
+
+def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs: float, order: int = 2) -> FloatArray:
+    """Zero-phase Butterworth band-pass (along axis 0)."""
+    arr = np.asarray(x, dtype=float)
+    high = min(high_hz, 0.45 * fs)
+    sos = butter(order, [low_hz / (fs / 2), high / (fs / 2)], btype="band", output="sos")
+    padlen = min(3 * (2 * len(sos) + 1) * 3, arr.shape[0] - 1)
+    return np.asarray(sosfiltfilt(sos, arr, axis=0, padlen=padlen), dtype=float)
+
+
+def dominant_period_s(x: npt.ArrayLike, fs: float, min_s: float, max_s: float) -> tuple[float, float]:
+    """Period (s) of the strongest autocorrelation peak within [min_s, max_s], and that peak's value.
+
+    Returns ``(nan, 0.0)`` when the signal has no periodicity in the range.
+    """
+    arr = np.asarray(x, dtype=float)
+    arr = arr - np.nanmean(arr)
+    n = len(arr)
+    hi = min(int(max_s * fs) + 1, n - 1)
+    lo = max(int(min_s * fs), 1)
+    if hi <= lo + 2 or not np.any(arr):
+        return float("nan"), 0.0
+    spec = np.fft.rfft(arr, 2 * n)
+    ac = np.fft.irfft(spec * np.conj(spec))[:n]
+    if ac[0] <= 0:
+        return float("nan"), 0.0
+    ac = ac / ac[0]
+    peaks, _ = find_peaks(ac[: hi + 1])
+    peaks = peaks[peaks >= lo]
+    if len(peaks) == 0:
+        return float("nan"), 0.0
+    best = peaks[np.argmax(ac[peaks])]
+    return float(best / fs), float(ac[best])
+
+
+def lobe_extrema(x: npt.ArrayLike, sign: int) -> IntArray:
+    """Index of the extreme of every lobe of ``sign`` (+1: positive lobes' maxima; -1: negative minima).
+
+    A lobe is a maximal run of samples with ``sign * x > 0`` (peaks between zero crossings, as in
+    McCamley et al. 2012).
+    """
+    y = sign * np.asarray(x, dtype=float)
+    pos = y > 0
+    if not pos.any():
+        return np.zeros(0, dtype=np.intp)
+    edges = np.flatnonzero(np.diff(pos.astype(np.int8))) + 1
+    segments = np.split(np.arange(len(y)), edges)
+    return np.array([s[np.argmax(y[s])] for s in segments if pos[s[0]]], dtype=np.intp)
+
+
+def runs(mask: npt.ArrayLike) -> list[tuple[int, int]]:
+    """(start, stop) index pairs of the True runs of a boolean mask (stop exclusive)."""
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return []
+    d = np.diff(np.r_[0, m.astype(np.int8), 0])
+    starts = np.flatnonzero(d == 1)
+    stops = np.flatnonzero(d == -1)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))

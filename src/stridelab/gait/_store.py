@@ -1,0 +1,140 @@
+"""Keep IMU analyses in the store: catalog rows (SQLite, namespace ``imu``) + Parquet streams.
+
+Catalog table ``imu_recordings`` (one row per athlete and recording): ``id`` (sha256 of the data file
+bytes followed by the sidecar bytes, if any), ``athlete``, ``source_path``, ``imported_at`` (UTC ISO),
+``activity``, ``gait_mode``, ``placements`` (comma-separated sensor names), ``n_strides`` and
+``summary_json`` (the analysis summary, SI units). Streams (kind / athlete / id): ``imu_steps`` (per-step
+table), ``imu_strides`` (per-stride table incl. phases and kinematics) and ``imu_events`` (IC/TO).
+Re-importing the same bytes replaces the row and the streams (idempotent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from stridelab.gait._analyze import GaitAnalysis, analyze_recording
+from stridelab.io.imu import ImuRecording, find_sidecar, read_recording_with_sidecar
+
+if TYPE_CHECKING:  # only the type is needed here
+    from stridelab.store import Store
+
+__all__ = [
+    "IMU_MIGRATIONS",
+    "import_imu_recording",
+    "load_imu_analysis",
+    "recording_id",
+    "store_imu_analysis",
+]
+
+IMU_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE IF NOT EXISTS imu_recordings (
+        athlete TEXT NOT NULL,
+        id TEXT NOT NULL,
+        source_path TEXT,
+        imported_at TEXT NOT NULL,
+        activity TEXT,
+        gait_mode TEXT,
+        placements TEXT NOT NULL,
+        n_strides INTEGER NOT NULL,
+        summary_json TEXT NOT NULL,
+        PRIMARY KEY (athlete, id)
+    );
+    CREATE INDEX IF NOT EXISTS imu_recordings_imported ON imu_recordings(athlete, imported_at);
+    """
+]
+
+
+def recording_id(path: str | Path) -> str:
+    """sha256 of the data bytes (a folder: its files in name order) followed by the sidecar bytes."""
+    p = Path(path)
+    h = hashlib.sha256()
+    files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
+    for f in files:
+        h.update(f.read_bytes())
+    side = find_sidecar(p)
+    if side is not None:
+        h.update(side.read_bytes())
+    return h.hexdigest()
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def store_imu_analysis(
+    store: Store, athlete: str, rec_id: str, recording: ImuRecording, analysis: GaitAnalysis
+) -> str:
+    """Write the per-step/stride/event streams and the catalog row; returns ``rec_id``."""
+    store.ensure_schema("imu", IMU_MIGRATIONS)
+    strides = analysis.strides.copy()
+    phases = analysis.phases.drop(columns=["side"])
+    strides = pd.concat([strides.reset_index(drop=True), phases.reset_index(drop=True)], axis=1)
+    store.write_stream("imu_steps", athlete, rec_id, analysis.steps.reset_index(drop=True))
+    store.write_stream("imu_strides", athlete, rec_id, strides)
+    store.write_stream("imu_events", athlete, rec_id, analysis.events.reset_index(drop=True))
+    summary = dict(analysis.summary)
+    summary["problems"] = list(analysis.problems)
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO imu_recordings(athlete, id, source_path, imported_at, activity, gait_mode, "
+            "placements, n_strides, summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(athlete, id) DO UPDATE SET source_path=excluded.source_path, "
+            "imported_at=excluded.imported_at, activity=excluded.activity, gait_mode=excluded.gait_mode, "
+            "placements=excluded.placements, n_strides=excluded.n_strides, "
+            "summary_json=excluded.summary_json",
+            (
+                athlete,
+                rec_id,
+                recording.source_path,
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                analysis.activity,
+                analysis.gait_mode,
+                ",".join(s.name for s in recording.sensors),
+                len(analysis.strides),
+                json.dumps(_json_safe(summary), sort_keys=True, allow_nan=False),
+            ),
+        )
+    return rec_id
+
+
+def import_imu_recording(store: Store, athlete: str, path: str | Path) -> str:
+    """Read an IMU recording described by its JSON sidecar, analyse it and store it; returns its id.
+
+    For ``run.csv`` the sidecar is ``run.imu.json`` (or ``run.csv.imu.json``); see
+    :mod:`stridelab.io.imu._sidecar` and docs/imu.md for the format.
+    """
+    rec = read_recording_with_sidecar(path)
+    analysis = analyze_recording(rec)
+    return store_imu_analysis(store, athlete, recording_id(path), rec, analysis)
+
+
+def load_imu_analysis(store: Store, athlete: str, rec_id: str) -> dict[str, Any]:
+    """The catalog row (summary decoded) and the stored per-step table of one recording."""
+    store.ensure_schema("imu", IMU_MIGRATIONS)
+    row = (
+        store.connect()
+        .execute("SELECT * FROM imu_recordings WHERE athlete = ? AND id = ?", (athlete, rec_id))
+        .fetchone()
+    )
+    if row is None:
+        raise KeyError(f"No IMU recording {rec_id!r} for athlete {athlete!r}")
+    out = dict(row)
+    out["summary"] = json.loads(out.pop("summary_json"))
+    out["steps"] = store.read_stream("imu_steps", athlete, rec_id)
+    return out

@@ -1,0 +1,33 @@
+"""Stage ``metrics``: temporal parameters, symmetry, phases and kinematic metrics per stride/step."""
+
+from stridelab.gait.metrics._kinematics import (
+    LEAN_BAND_RAD,
+    foot_strike,
+    pelvic_obliquity,
+    strike_pattern,
+    trunk_lean,
+    vertical_oscillation,
+)
+from stridelab.gait.metrics._temporal import (
+    PHASE_COLUMNS,
+    gait_phases,
+    step_table,
+    stride_table,
+    symmetry,
+    temporal_summary,
+)
+
+__all__ = [
+    "LEAN_BAND_RAD",
+    "PHASE_COLUMNS",
+    "foot_strike",
+    "gait_phases",
+    "pelvic_obliquity",
+    "step_table",
+    "stride_table",
+    "strike_pattern",
+    "symmetry",
+    "temporal_summary",
+    "trunk_lean",
+    "vertical_oscillation",
+]

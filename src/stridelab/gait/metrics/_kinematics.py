@@ -1,0 +1,193 @@
+"""Kinematic metrics per stride/step: foot strike, vertical oscillation, pelvic drop, trunk lean.
+
+Angles are in rad inside (columns ``*_rad``); orientation comes from the Madgwick filter of ``ahrs``
+(:func:`stridelab.gait.orientation.orientation_madgwick`).
+
+* **Foot strike angle** (foot IMU) -- the foot's sagittal pitch at IC minus its pitch when flat in
+  mid-stance; toe up positive. Pattern thresholds of Altman & Davis 2012 (Gait Posture 35:298):
+  rearfoot > 8°, midfoot −1.6° … 8°, forefoot < −1.6°.
+* **Vertical oscillation** (sacrum) -- per step (IC → next IC), the vertical acceleration (specific force
+  along earth-up minus g) is double-integrated with the periodicity constraints of a steady gait: the
+  mean acceleration and the mean velocity over the step are removed before each integration, so the
+  drift of the integrator cannot accumulate (Zijlstra & Hof 2003, Gait Posture 18:1). Peak-to-peak of
+  the resulting displacement, in m.
+* **Pelvic obliquity** (sacrum, gyroscope) -- roll of the pelvis about the forward axis (left side up
+  positive, from the Madgwick orientation). Per stride its range; per stance the **pelvic drop**: the
+  largest lowering of the contralateral (swing-side) hip after IC relative to IC, i.e. the Trendelenburg
+  sign. The right stance is mirrored into the left convention with :data:`stridelab.frames.MIRROR_LEFT_RIGHT`.
+* **Trunk forward lean** (chest / upper back) -- the angle, in the sagittal plane, between the trunk's
+  long axis and vertical, averaged over each stance; positive = leaning forward. Compared against the
+  6–10° band commonly coached for distance running.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from stridelab.frames import MIRROR_LEFT_RIGHT, FrameTransform
+from stridelab.gait._signal import lowpass, runs
+from stridelab.gait.orientation import orientation_madgwick, vertical_in_sensor
+from stridelab.units import G
+
+__all__ = [
+    "LEAN_BAND_RAD",
+    "foot_strike",
+    "pelvic_obliquity",
+    "strike_pattern",
+    "trunk_lean",
+    "vertical_oscillation",
+]
+
+#: commonly coached forward-lean band for distance running, 6–10°.
+LEAN_BAND_RAD: tuple[float, float] = (math.radians(6.0), math.radians(10.0))
+_RFS_RAD = math.radians(8.0)
+_FFS_RAD = math.radians(-1.6)
+
+
+def strike_pattern(angle_rad: float) -> str:
+    """'rearfoot' / 'midfoot' / 'forefoot' from a foot strike angle (Altman & Davis 2012)."""
+    if not np.isfinite(angle_rad):
+        return "unknown"
+    if angle_rad > _RFS_RAD:
+        return "rearfoot"
+    if angle_rad < _FFS_RAD:
+        return "forefoot"
+    return "midfoot"
+
+
+def _axis_elevation(q: npt.NDArray[np.float64], axis_sensor: npt.NDArray[np.float64]) -> np.ndarray:
+    """Angle (rad) of a sensor-fixed axis above the horizontal plane, per sample."""
+    up = vertical_in_sensor(q)
+    return np.arcsin(np.clip(up @ (axis_sensor / np.linalg.norm(axis_sensor)), -1.0, 1.0))
+
+
+def foot_strike(
+    acc: np.ndarray, gyr: np.ndarray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+) -> pd.DataFrame:
+    """Foot strike angle (rad) and pattern per stride of one foot."""
+    q = orientation_madgwick(acc, gyr, fs)
+    pa_sensor = frame.rotation[0]
+    pitch = _axis_elevation(q, pa_sensor)  # toe up positive
+    rows = []
+    for r in strides.itertuples():
+        i_ic = round(r.ic_s * fs)
+        i_to = round(r.to_s * fs)
+        if i_ic < 0 or i_to >= len(pitch) or i_to <= i_ic:
+            rows.append((math.nan, "unknown"))
+            continue
+        stance = slice(i_ic + (i_to - i_ic) // 3, i_ic + 2 * (i_to - i_ic) // 3 + 1)
+        flat = float(np.median(pitch[stance]))
+        ang = float(pitch[i_ic] - flat)
+        rows.append((ang, strike_pattern(ang)))
+    return pd.DataFrame(rows, columns=["foot_strike_angle_rad", "foot_strike_pattern"])
+
+
+def _vertical_specific_force(acc: np.ndarray, gyr: np.ndarray | None, fs: float) -> np.ndarray:
+    if gyr is not None:
+        q = orientation_madgwick(acc, gyr, fs)
+        return np.einsum("ij,ij->i", acc, vertical_in_sensor(q))
+    up = np.nanmean(acc, axis=0)
+    return acc @ (up / np.linalg.norm(up))
+
+
+def vertical_oscillation(
+    acc: np.ndarray, gyr: np.ndarray | None, fs: float, ic_s: npt.ArrayLike, *, max_step_s: float = 1.5
+) -> np.ndarray:
+    """Peak-to-peak vertical displacement (m) of the sensor for each step IC(k) → IC(k+1)."""
+    av = lowpass(_vertical_specific_force(acc, gyr, fs), 20.0, fs) - G
+    ic = np.sort(np.asarray(ic_s, dtype=float))
+    out = np.full(max(len(ic) - 1, 0), np.nan)
+    for k in range(len(ic) - 1):
+        i0, i1 = round(ic[k] * fs), round(ic[k + 1] * fs)
+        if i0 < 0 or i1 > len(av) or (i1 - i0) / fs > max_step_s or i1 - i0 < 4:
+            continue
+        out[k] = _oscillation(av[i0:i1], fs)
+    return out
+
+
+def _oscillation(a: np.ndarray, fs: float) -> float:
+    a = a - a.mean()
+    v = np.cumsum(a) / fs
+    v = v - v.mean()
+    z = np.cumsum(v) / fs
+    return float(z.max() - z.min())
+
+
+def pelvic_obliquity(
+    acc: np.ndarray, gyr: np.ndarray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+) -> pd.DataFrame:
+    """Pelvic obliquity range per stride and pelvic (contralateral hip) drop in its stance, rad."""
+    q = orientation_madgwick(acc, gyr, fs)
+    ml_sensor = frame.rotation[1]
+    roll = _axis_elevation(q, ml_sensor)  # left side up positive
+    rows = []
+    for r in strides.itertuples():
+        i_ic, i_to, i_nx = (round(x * fs) for x in (r.ic_s, r.to_s, r.next_ic_s))
+        if i_ic < 0 or i_nx > len(roll) or not i_ic < i_to < i_nx:
+            rows.append((math.nan, math.nan))
+            continue
+        seg = roll[i_ic:i_nx]
+        # left stance: the right (swing) side drops = left side up = roll increases. Mirror the right.
+        factor = 1.0 if r.side == "left" else MIRROR_LEFT_RIGHT["gyr_pa"]
+        rel = factor * (roll[i_ic : i_to + 1] - roll[i_ic])
+        rows.append((float(seg.max() - seg.min()), float(max(rel.max(), 0.0))))
+    return pd.DataFrame(rows, columns=["pelvic_obliquity_range_rad", "pelvic_drop_rad"])
+
+
+def trunk_lean(
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    fs: float,
+    *,
+    trunk_axis: npt.ArrayLike | None = None,
+    forward_axis: npt.ArrayLike | None = None,
+    stances: list[tuple[float, float]] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Trunk forward lean (rad) per stance (or per second when no stances are given), and notes.
+
+    ``trunk_axis`` (sensor frame, pointing up the spine) defaults to the vertical during the first
+    still period of ≥ 2 s (standing upright before the run); ``forward_axis`` (sensor frame, out of the
+    chest) defaults to the horizontal principal acceleration axis, signed so the mean lean is forward
+    (noted in the returned problems).
+    """
+    notes: list[str] = []
+    q = orientation_madgwick(acc, gyr, fs)
+    up = vertical_in_sensor(q)
+    if trunk_axis is None:
+        still = lowpass(np.linalg.norm(gyr, axis=1), 2.0, fs) < 0.15
+        spans = [(a, b) for a, b in runs(still) if (b - a) >= 2 * fs]
+        if not spans:
+            raise ValueError(
+                "trunk lean needs the trunk axis: stand still and upright for 2 s at the start of the "
+                "recording, or declare trunk_axis (the sensor axis pointing up the spine)"
+            )
+        a, b = spans[0]
+        t_axis = up[a:b].mean(axis=0)
+    else:
+        t_axis = np.asarray(trunk_axis, dtype=float)
+    t_axis = t_axis / np.linalg.norm(t_axis)
+    if forward_axis is None:
+        from stridelab.gait.orientation import horizontal_principal_axis
+
+        f_axis = horizontal_principal_axis(acc, t_axis, fs=fs)
+        notes.append("trunk forward axis not declared: lean sign assumes the runner leans forward on average")
+    else:
+        f_axis = np.asarray(forward_axis, dtype=float)
+        f_axis = f_axis - (f_axis @ t_axis) * t_axis
+        f_axis = f_axis / np.linalg.norm(f_axis)
+    # lean: rotation of the trunk axis toward the forward axis: elevation of the forward axis below horizontal
+    lean = -np.arcsin(np.clip(up @ f_axis, -1.0, 1.0))
+    if forward_axis is None and np.nanmean(lean) < 0:
+        lean = -lean
+    if stances:
+        vals = []
+        for a_s, b_s in stances:
+            i0, i1 = round(a_s * fs), round(b_s * fs)
+            vals.append(float(np.mean(lean[i0 : i1 + 1])) if 0 <= i0 < i1 < len(lean) else math.nan)
+        return np.asarray(vals), notes
+    n = int(len(lean) // fs)
+    return np.asarray([float(np.mean(lean[int(k * fs) : int((k + 1) * fs)])) for k in range(n)]), notes

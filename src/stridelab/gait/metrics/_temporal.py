@@ -1,0 +1,166 @@
+"""Temporal gait parameters per stride and step, symmetry, and gait-phase boundaries.
+
+Definitions (times in s):
+
+* **stride** (per side) -- from an IC to the next IC of the same foot. ``stride_time_s``.
+* **ground contact time** ``contact_time_s`` (GCT, stance) -- IC to the following TO of the same foot.
+* **swing time** ``swing_time_s`` -- TO to the next IC of the same foot.
+* **duty factor** -- contact time / stride time (< 0.5 means a flight phase: running).
+* **step** -- from an IC of one foot to the next IC of the other foot; ``step_time_s``.
+* **flight time** ``flight_time_s`` -- from the TO of one foot to the IC of the other foot (the step's
+  airborne part). Negative values mean double support (walking) and are reported as
+  ``double_support_s`` instead (flight 0).
+* **cadence** -- steps per minute = 60 / step time.
+* With only one foot instrumented, step time = stride time / 2 and flight time = (stride − 2 × GCT) / 2
+  (a symmetric-gait assumption, flagged in ``estimated_from_one_side``).
+
+Symmetry of a left value L and a right value R:
+
+* GCT balance -- ``100 · L / (L + R)`` % LEFT (50 = symmetric), the convention of Garmin running dynamics;
+* symmetry index -- ``SI = 100 · (L − R) / (0.5 · (L + R))`` % (Robinson et al. 1987, J Manipulative
+  Physiol Ther 10:172);
+* symmetry angle -- ``SA = 100 · (45° − arctan(L / R)) / 90°`` % (Zifchock et al. 2008, Gait Posture
+  27:622); 0 = symmetric, bounded to ±100.
+
+Gait phases of one stride (documented, not measured separately): **initial contact** = IC;
+**mid-stance** = the midpoint of stance; **take-off** = TO; the swing is split in thirds: **initial swing**
+TO → TO + swing/3, **mid-swing** → TO + 2·swing/3, **terminal swing** → next IC (after Perry's phases
+and Novacheck 1998, "The biomechanics of running", Gait Posture 7:77).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+
+from stridelab.frames import SIDES
+
+__all__ = ["PHASE_COLUMNS", "gait_phases", "step_table", "stride_table", "symmetry", "temporal_summary"]
+
+STRIDE_COLUMNS = (
+    "side",
+    "ic_s",
+    "to_s",
+    "next_ic_s",
+    "stride_time_s",
+    "contact_time_s",
+    "swing_time_s",
+    "duty_factor",
+)
+PHASE_COLUMNS = (
+    "initial_contact_s",
+    "mid_stance_s",
+    "take_off_s",
+    "initial_swing_end_s",
+    "mid_swing_end_s",
+    "terminal_swing_end_s",
+)
+
+
+def stride_table(events: pd.DataFrame, *, max_stride_s: float = 2.5) -> pd.DataFrame:
+    """One row per complete stride (IC → TO → next IC of the same foot), sorted by IC time."""
+    rows = []
+    for side in SIDES:
+        ev = events[events["side"] == side]
+        ic = np.sort(ev.loc[ev["event"] == "IC", "time_s"].to_numpy(float))
+        to = np.sort(ev.loc[ev["event"] == "TO", "time_s"].to_numpy(float))
+        for a, b in itertools.pairwise(ic):
+            if b - a > max_stride_s:
+                continue
+            inside = to[(to > a) & (to < b)]
+            if len(inside) != 1:
+                continue
+            t = float(inside[0])
+            rows.append((side, a, t, b, b - a, t - a, b - t, (t - a) / (b - a)))
+    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
+    df = df.astype({c: float for c in STRIDE_COLUMNS if c != "side"}).astype({"side": object})
+    return df.sort_values("ic_s", kind="stable").reset_index(drop=True)
+
+
+def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per step. Two-sided: IC(k) of one foot → next IC of the other foot. One-sided: per stride."""
+    strides = stride_table(events) if strides is None else strides
+    sides = set(events["side"])
+    cols = ["side", "ic_s", "step_time_s", "contact_time_s", "flight_time_s", "double_support_s",
+            "cadence_spm", "estimated_from_one_side"]
+    rows = []
+    if {"left", "right"} <= sides:
+        ic = events[events["event"] == "IC"].sort_values("time_s")
+        to = events[events["event"] == "TO"]
+        times, sd = ic["time_s"].to_numpy(float), ic["side"].to_numpy(object)
+        for k in range(1, len(times)):
+            if sd[k] == sd[k - 1] or times[k] - times[k - 1] > 1.5:
+                continue
+            other = to[to["side"] == sd[k - 1]]
+            prev_to = other[(other["time_s"] > times[k - 1]) & (other["time_s"] < times[k])]
+            own_to = to[(to["side"] == sd[k]) & (to["time_s"] > times[k])]["time_s"]
+            gct = float(own_to.min() - times[k]) if len(own_to) else math.nan
+            if gct > 1.5:
+                gct = math.nan
+            air = float(times[k] - prev_to["time_s"].max()) if len(prev_to) else math.nan
+            if not len(prev_to):  # the other foot left before the previous IC? (double support)
+                before = to[(to["side"] == sd[k - 1]) & (to["time_s"] > times[k])]["time_s"]
+                close = len(before) and before.min() - times[k] < 1.0
+                air = float(times[k] - before.min()) if close else math.nan
+            step = float(times[k] - times[k - 1])
+            rows.append((sd[k], times[k], step, gct, max(air, 0.0) if np.isfinite(air) else math.nan,
+                         max(-air, 0.0) if np.isfinite(air) else math.nan, 60.0 / step, False))
+    else:
+        for r in strides.itertuples():
+            step = r.stride_time_s / 2
+            flight = (r.stride_time_s - 2 * r.contact_time_s) / 2
+            rows.append((r.side, r.ic_s, step, r.contact_time_s, max(flight, 0.0), max(-flight, 0.0),
+                         60.0 / step, True))
+    df = pd.DataFrame(rows, columns=cols)
+    return df.astype({"side": object, "estimated_from_one_side": bool})
+
+
+def symmetry(left: float, right: float) -> dict[str, float]:
+    """Balance (% left), symmetry index (%) and symmetry angle (%) of two positive values."""
+    if not (left > 0 and right > 0):
+        nan = math.nan
+        return {"balance_left_pct": nan, "symmetry_index_pct": nan, "symmetry_angle_pct": nan}
+    return {
+        "balance_left_pct": 100.0 * left / (left + right),
+        "symmetry_index_pct": 100.0 * (left - right) / (0.5 * (left + right)),
+        "symmetry_angle_pct": 100.0 * (45.0 - math.degrees(math.atan(left / right))) / 90.0,
+    }
+
+
+def gait_phases(strides: pd.DataFrame) -> pd.DataFrame:
+    """Phase boundaries (s) of each stride (see the module docstring for the definitions)."""
+    swing = strides["next_ic_s"] - strides["to_s"]
+    return pd.DataFrame(
+        {
+            "side": strides["side"],
+            "initial_contact_s": strides["ic_s"],
+            "mid_stance_s": strides["ic_s"] + strides["contact_time_s"] / 2,
+            "take_off_s": strides["to_s"],
+            "initial_swing_end_s": strides["to_s"] + swing / 3,
+            "mid_swing_end_s": strides["to_s"] + 2 * swing / 3,
+            "terminal_swing_end_s": strides["next_ic_s"],
+        }
+    )
+
+
+def temporal_summary(strides: pd.DataFrame, steps: pd.DataFrame) -> dict[str, float]:
+    """Medians per side and overall, plus L/R symmetry of contact time (SI units; cadence in 1/min)."""
+    out: dict[str, float] = {}
+    for name in ("stride_time_s", "contact_time_s", "swing_time_s", "duty_factor"):
+        out[name] = float(strides[name].median()) if len(strides) else math.nan
+        for side in SIDES:
+            s = strides.loc[strides["side"] == side, name]
+            out[f"{name}_{side}"] = float(s.median()) if len(s) else math.nan
+    for name in ("step_time_s", "flight_time_s", "double_support_s", "cadence_spm"):
+        out[name] = float(steps[name].median()) if len(steps) else math.nan
+    out.update(symmetry(out["contact_time_s_left"], out["contact_time_s_right"]))
+    step_l = steps.loc[steps["side"] == "left", "step_time_s"]
+    step_r = steps.loc[steps["side"] == "right", "step_time_s"]
+    st = symmetry(float(step_l.median()) if len(step_l) else math.nan,
+                  float(step_r.median()) if len(step_r) else math.nan)
+    out["step_time_symmetry_index_pct"] = st["symmetry_index_pct"]
+    out["n_strides"] = float(len(strides))
+    return out
