@@ -1,0 +1,757 @@
+"""Per-run analysis: clean-running summary, colour zones, pace-adjusted models and fatigue drift.
+
+:func:`analyze_run` is the one verb. It returns a :class:`RunAnalysis`, whose numbers are all SI; the
+presentation units (%, ms, mm, per hour) appear only in :meth:`RunAnalysis.to_dict`.
+
+The model, per metric y (balance, GCT, VO, vertical ratio), over the "model" samples (see
+:mod:`stridelab.analysis._segments`)::
+
+    y = b0 + b_speed (v - v_c) + b_grade grade + b_lat a_lat + b_drift (t - t_c) + u
+
+``v`` is the recorded speed, ``v_c`` the run's median modelled speed, ``grade`` rise/run from altitude
+and distance, ``a_lat`` the signed lateral acceleration in turns (only in runs with many turns, e.g.
+a track), ``t`` the drift clock in hours (elapsed time since the start by default) and ``t_c`` its
+mean. ``u`` is autocorrelated: Newey–West HAC covariance, see :mod:`stridelab.analysis._hac`.
+The value "at the reference speed" is ``b0 + b_speed (v_ref - v_c)`` (flat, straight, at ``t_c``);
+"at the start" additionally subtracts ``b_drift t_c``.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
+from stridelab.analysis._hac import LinearFit, hac_ols
+from stridelab.analysis._metrics import (
+    BALANCE_ZONE_NAMES,
+    GAUGE_ZONE_NAMES,
+    METRICS,
+    MODELLED_METRICS,
+    balance_zone_index,
+    gauge_zone_index,
+    gauge_zones_for,
+)
+from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
+from stridelab.analysis._sensor import SensorInfo, detect_sensor
+
+__all__ = ["Estimate", "MetricModel", "MetricSummary", "RunAnalysis", "analyze_run"]
+
+_SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A point estimate with its two-sided confidence interval (SI units)."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    se: float
+
+    def scaled(self, factor: float) -> dict[str, float]:
+        """``{estimate, ci_low, ci_high}`` multiplied by ``factor`` (a unit conversion)."""
+        lo, hi = sorted((self.ci_low * factor, self.ci_high * factor))
+        return {"estimate": self.estimate * factor, "ci_low": lo, "ci_high": hi}
+
+    def contains(self, value: float) -> bool:
+        return self.ci_low <= value <= self.ci_high
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSummary:
+    """Distribution of one metric over clean running (SI), and time per colour zone (s)."""
+
+    mean: float
+    median: float
+    p25: float
+    p75: float
+    n: int
+    seconds: float
+    mean_recorded: float | None  # every recorded value incl. zeros (what the device summary averages)
+    zones_s: dict[str, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricModel:
+    """The fitted pace/grade/drift model of one metric plus the first-vs-last-third comparison."""
+
+    fit: LinearFit
+    thirds: LinearFit | None
+    speed_range_m_s: tuple[float, float] | None
+    time_center_h: float
+    time_span_h: float
+    terms: tuple[str, ...]
+
+    def at_speed(self, speed_m_s: float | None, *, at_start: bool = False) -> Estimate | None:
+        """Model value at ``speed_m_s`` on flat ground, straight, at the mean time (or at t = 0)."""
+        w: dict[str, float] = {"const": 1.0}
+        if self.fit.has("speed"):
+            if speed_m_s is None:
+                return None
+            w["speed"] = speed_m_s - self.fit.centers["speed"]
+        elif speed_m_s is not None and self.speed_range_m_s is not None:
+            lo, hi = self.speed_range_m_s
+            if not (lo - 0.15 <= speed_m_s <= hi + 0.15):
+                return None  # a single-speed run says nothing about another speed
+        elif speed_m_s is not None:
+            return None
+        if at_start:
+            if not self.fit.has("time"):
+                return None
+            w["time"] = -self.time_center_h
+        return _estimate(self.fit, w)
+
+    def coefficient(self, name: str) -> Estimate | None:
+        if not self.fit.has(name):
+            return None
+        return _estimate(self.fit, {name: 1.0})
+
+    def thirds_difference(self) -> Estimate | None:
+        if self.thirds is None:
+            return None
+        return _estimate(self.thirds, {"last_third": 1.0, "first_third": -1.0})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fit": self.fit.to_dict(),
+            "thirds": self.thirds.to_dict() if self.thirds else None,
+            "speed_range_m_s": list(self.speed_range_m_s) if self.speed_range_m_s else None,
+            "time_center_h": self.time_center_h,
+            "time_span_h": self.time_span_h,
+            "terms": list(self.terms),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> MetricModel:
+        sr = d.get("speed_range_m_s")
+        return cls(
+            fit=LinearFit.from_dict(d["fit"]),
+            thirds=LinearFit.from_dict(d["thirds"]) if d.get("thirds") else None,
+            speed_range_m_s=(float(sr[0]), float(sr[1])) if sr else None,
+            time_center_h=float(d["time_center_h"]),
+            time_span_h=float(d["time_span_h"]),
+            terms=tuple(d["terms"]),
+        )
+
+
+def _estimate(fit: LinearFit, weights: dict[str, float]) -> Estimate:
+    est, se = fit.estimate(weights)
+    return Estimate(est, est - fit.crit * se, est + fit.crit * se, se)
+
+
+@dataclass(slots=True)
+class RunAnalysis:
+    """Everything :func:`analyze_run` computes for one run (SI units).
+
+    ``frame`` (the per-sample arrays, for charts) is not serialised; a RunAnalysis read back from the
+    cache has ``frame = None``.
+    """
+
+    version: int
+    n_records: int
+    duration_s: float
+    running_s: float
+    model_s: float
+    excluded_s: float
+    excluded_by_reason_s: dict[str, float]
+    speed_median_m_s: float | None
+    sensor: SensorInfo
+    summaries: dict[str, MetricSummary]
+    models: dict[str, MetricModel]
+    flags: list[str]
+    messages: list[dict[str, str]]
+    context: dict[str, Any]
+    drift_clock: str
+    recorded_means: dict[str, float] = field(default_factory=dict)
+    frame: RunFrame | None = field(default=None, repr=False)
+    elapsed_ms: float = 0.0
+
+    # ------------------------------------------------------------------ access
+    def has(self, metric: str) -> bool:
+        return metric in self.summaries
+
+    def at_ref(self, metric: str, ref_speed_m_s: float | None, *, at_start: bool = False) -> Estimate | None:
+        model = self.models.get(metric)
+        return model.at_speed(ref_speed_m_s, at_start=at_start) if model else None
+
+    def speed_slope(self, metric: str) -> Estimate | None:
+        model = self.models.get(metric)
+        return model.coefficient("speed") if model else None
+
+    def drift_per_h(self, metric: str) -> Estimate | None:
+        model = self.models.get(metric)
+        return model.coefficient("time") if model else None
+
+    def thirds_difference(self, metric: str) -> Estimate | None:
+        model = self.models.get(metric)
+        return model.thirds_difference() if model else None
+
+    # ------------------------------------------------------------------ serialisation
+    def to_cache(self) -> dict[str, Any]:
+        """Reference-speed-independent content, JSON-ready (the store cache keeps this)."""
+        return {
+            "version": self.version,
+            "n_records": self.n_records,
+            "duration_s": self.duration_s,
+            "running_s": self.running_s,
+            "model_s": self.model_s,
+            "excluded_s": self.excluded_s,
+            "excluded_by_reason_s": self.excluded_by_reason_s,
+            "speed_median_m_s": self.speed_median_m_s,
+            "sensor": self.sensor.to_dict(),
+            "summaries": {
+                k: {
+                    "mean": s.mean,
+                    "median": s.median,
+                    "p25": s.p25,
+                    "p75": s.p75,
+                    "n": s.n,
+                    "seconds": s.seconds,
+                    "mean_recorded": s.mean_recorded,
+                    "zones_s": s.zones_s,
+                }
+                for k, s in self.summaries.items()
+            },
+            "models": {k: m.to_dict() for k, m in self.models.items()},
+            "flags": list(self.flags),
+            "messages": list(self.messages),
+            "context": self.context,
+            "drift_clock": self.drift_clock,
+            "recorded_means": self.recorded_means,
+        }
+
+    @classmethod
+    def from_cache(cls, d: Mapping[str, Any]) -> RunAnalysis:
+        s = d["sensor"]
+        return cls(
+            version=int(d["version"]),
+            n_records=int(d["n_records"]),
+            duration_s=float(d["duration_s"]),
+            running_s=float(d["running_s"]),
+            model_s=float(d["model_s"]),
+            excluded_s=float(d["excluded_s"]),
+            excluded_by_reason_s={k: float(v) for k, v in d["excluded_by_reason_s"].items()},
+            speed_median_m_s=d.get("speed_median_m_s"),
+            sensor=SensorInfo(s["label"], s["placement"], bool(s["identified"])),
+            summaries={k: MetricSummary(**v) for k, v in d["summaries"].items()},
+            models={k: MetricModel.from_dict(v) for k, v in d["models"].items()},
+            flags=list(d["flags"]),
+            messages=[dict(m) for m in d["messages"]],
+            context=dict(d["context"]),
+            drift_clock=str(d.get("drift_clock", "elapsed")),
+            recorded_means={k: float(v) for k, v in d.get("recorded_means", {}).items()},
+        )
+
+    def to_dict(self, ref_speed_m_s: float | None = None) -> dict[str, Any]:
+        """The JSON contract of ``stridelab analyze --json`` (presentation units; null = unknown).
+
+        ``ref_speed_m_s`` defaults to the run's own median speed when not given.
+        """
+        ref = ref_speed_m_s if ref_speed_m_s is not None else self.speed_median_m_s
+        out: dict[str, Any] = {
+            "analysis_version": self.version,
+            "ref_speed_m_s": ref,
+            "duration_s": self.duration_s,
+            "running_s": self.running_s,
+            "modelled_s": self.model_s,
+            "excluded_s": self.excluded_s,
+            "excluded_by_reason_s": self.excluded_by_reason_s,
+            "speed_median_m_s": self.speed_median_m_s,
+            "sensor": self.sensor.to_dict(),
+            "drift_clock": self.drift_clock,
+        }
+        out["balance"] = self._balance_dict(ref)
+        for key, name, factor in (("gct", "gct_ms", 1000.0), ("vo", "vo_mm", 1000.0), ("vr", "vr_pct", 1.0)):
+            out[name] = self._metric_dict(key, ref, factor)
+        others: dict[str, Any] = {}
+        for key, summary in self.summaries.items():
+            if key in MODELLED_METRICS:
+                continue
+            spec = METRICS.get(key)
+            factor = spec.display_factor if spec else 1.0
+            unit = spec.display_unit if spec else _dev_unit(key)
+            others[key] = {"unit": unit, **_summary_dict(summary, factor)}
+        out["metrics"] = others
+        out["recorded_means"] = _recorded_presentation(self.recorded_means)
+        out["context"] = self.context
+        out["flags"] = list(self.flags)
+        out["messages"] = list(self.messages)
+        note = ref_speed_note(self, ref)
+        if note:
+            out["flags"].append("ref_speed_extrapolated")
+            out["messages"].append({"code": "ref_speed_extrapolated", "message": note})
+        return out
+
+    def _balance_dict(self, ref: float | None) -> dict[str, Any]:
+        s = self.summaries.get("balance")
+        model = self.models.get("balance")
+        at_ref = self.at_ref("balance", ref)
+        at_start = self.at_ref("balance", ref, at_start=True)
+        slope = self.speed_slope("balance")
+        drift = self.drift_per_h("balance")
+        thirds = self.thirds_difference("balance")
+        grade = model.coefficient("grade") if model else None
+        return {
+            "mean_left_pct": s.mean if s else None,
+            "median_left_pct": s.median if s else None,
+            "iqr_left_pct": [s.p25, s.p75] if s else None,
+            "mean_recorded_left_pct": s.mean_recorded if s else None,
+            "at_ref_speed_left_pct": at_ref.estimate if at_ref else None,
+            "at_ref_speed_ci_left_pct": [at_ref.ci_low, at_ref.ci_high] if at_ref else None,
+            "at_ref_speed_start_left_pct": at_start.estimate if at_start else None,
+            "ref_speed_m_s": ref,
+            "ref_time_s": model.time_center_h * _SECONDS_PER_HOUR if model else None,
+            "speed_slope_pp_per_m_s": slope.scaled(1.0) if slope else _null_est(),
+            "drift_pp_per_h": drift.scaled(1.0) if drift else _null_est(),
+            "last_minus_first_third_pp": thirds.scaled(1.0) if thirds else _null_est(),
+            "grade_slope_pp_per_pct": grade.scaled(0.01) if grade else None,
+            "zones_s": s.zones_s if s and s.zones_s else dict.fromkeys(BALANCE_ZONE_NAMES),
+            "modelled_samples": model.fit.n if model else 0,
+            "hac_bandwidth_s": model.fit.bandwidth if model else None,
+        }
+
+    def _metric_dict(self, key: str, ref: float | None, factor: float) -> dict[str, Any]:
+        s = self.summaries.get(key)
+        at_ref = self.at_ref(key, ref)
+        slope = self.speed_slope(key)
+        drift = self.drift_per_h(key)
+        thirds = self.thirds_difference(key)
+        out = _summary_dict(s, factor) if s else dict.fromkeys(("mean", "median", "iqr", "mean_recorded"))
+        out.update(
+            {
+                "at_ref_speed": at_ref.estimate * factor if at_ref else None,
+                "at_ref_speed_ci": sorted((at_ref.ci_low * factor, at_ref.ci_high * factor))
+                if at_ref
+                else None,
+                "speed_slope_per_m_s": slope.scaled(factor) if slope else _null_est(),
+                "drift_per_h": drift.scaled(factor) if drift else _null_est(),
+                "last_minus_first_third": thirds.scaled(factor) if thirds else _null_est(),
+            }
+        )
+        return out
+
+
+def _recorded_presentation(means: dict[str, float]) -> dict[str, float]:
+    """Recorded means keyed by presentation name (``stance_time_ms``...), like the FIT summaries."""
+    out: dict[str, float] = {}
+    for column, value in means.items():
+        spec = next((m for m in METRICS.values() if m.column == column), None)
+        if spec is not None and spec.display_factor == 1000.0:
+            out[
+                column.removesuffix("_s").removesuffix("_m") + ("_ms" if column.endswith("_s") else "_mm")
+            ] = value * 1000.0
+        else:
+            out[column] = value
+    return out
+
+
+def _dev_unit(column: str) -> str:
+    for suffix, unit in (
+        ("_w", "W"),
+        ("_s", "s"),
+        ("_m", "m"),
+        ("_n_per_m", "N/m"),
+        ("_pct", "%"),
+        ("_m_s", "m/s"),
+    ):
+        if column.endswith(suffix):
+            return unit
+    return ""
+
+
+def _null_est() -> dict[str, None]:
+    return {"estimate": None, "ci_low": None, "ci_high": None}
+
+
+def _summary_dict(s: MetricSummary, factor: float) -> dict[str, Any]:
+    return {
+        "mean": s.mean * factor,
+        "median": s.median * factor,
+        "iqr": [s.p25 * factor, s.p75 * factor],
+        "mean_recorded": s.mean_recorded * factor if s.mean_recorded is not None else None,
+        "seconds": s.seconds,
+        "zones_s": s.zones_s,
+    }
+
+
+# ---------------------------------------------------------------------- computation
+def _quantiles(values: np.ndarray, q: Iterable[float]) -> list[float]:
+    return [float(x) for x in np.quantile(values, list(q))]
+
+
+def _summaries(frame: RunFrame, records: pd.DataFrame, sensor: SensorInfo) -> dict[str, MetricSummary]:
+    running = frame.running
+    out: dict[str, MetricSummary] = {}
+    for key, values in frame.values.items():
+        sel = running & np.isfinite(values)
+        if not sel.any():
+            continue
+        v = values[sel]
+        p25, med, p75 = _quantiles(v, (0.25, 0.5, 0.75))
+        column = METRICS[key].column if key in METRICS else key
+        mean_recorded: float | None = None
+        if column in records.columns:
+            raw = pd.to_numeric(records[column], errors="coerce").dropna()
+            mean_recorded = float(raw.mean()) if len(raw) else None
+        zones: dict[str, float] | None = None
+        dt = frame.dt_s[sel]
+        if key == "balance":
+            idx = balance_zone_index(v)
+            zones = {name: float(dt[idx == i].sum()) for i, name in enumerate(BALANCE_ZONE_NAMES)}
+        else:
+            gz = gauge_zones_for(key, sensor.placement)
+            if gz is not None:
+                idx = gauge_zone_index(v * METRICS[key].display_factor, gz)
+                zones = {name: float(dt[idx == i].sum()) for i, name in enumerate(GAUGE_ZONE_NAMES)}
+        out[key] = MetricSummary(
+            mean=float(v.mean()),
+            median=med,
+            p25=p25,
+            p75=p75,
+            n=int(v.size),
+            seconds=float(dt.sum()),
+            mean_recorded=mean_recorded,
+            zones_s=zones,
+        )
+    return out
+
+
+def _drift_clock_h(frame: RunFrame, records: pd.DataFrame, clock: str) -> np.ndarray:
+    if clock == "running":
+        return frame.run_time_s / _SECONDS_PER_HOUR
+    if clock == "timer" and "timer_s" in records.columns:
+        t = pd.to_numeric(records["timer_s"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if len(t) == frame.n and np.isfinite(t).all():
+            return (t - t[0]) / _SECONDS_PER_HOUR
+    return (frame.t_s - (frame.t_s[0] if frame.n else 0.0)) / _SECONDS_PER_HOUR
+
+
+def _fit_metric(
+    key: str,
+    frame: RunFrame,
+    clock_h: np.ndarray,
+    cfg: AnalysisConfig,
+    use_lat: bool,
+    messages: list[dict[str, str]],
+) -> MetricModel | None:
+    y_all = frame.values.get(key)
+    if y_all is None:
+        return None
+    label = METRICS[key].label
+    sel = frame.model & np.isfinite(y_all)
+    speed = frame.speed_raw_m_s
+    use_speed = frame.has_speed
+    if use_speed:
+        sel &= np.isfinite(speed) & (speed > 0)
+    model_s = frame.seconds(sel)
+    if model_s < cfg.min_model_s or sel.sum() < cfg.min_model_samples:
+        messages.append(
+            {
+                "code": f"{key}_not_modelled",
+                "message": f"{label}: only {model_s:.0f} s of clean running with data "
+                f"(need {cfg.min_model_s:.0f} s); no pace-adjusted value or drift",
+            }
+        )
+        return None
+    y = y_all[sel]
+    cols: list[np.ndarray] = [np.ones(y.size)]
+    names: list[str] = ["const"]
+    centers: dict[str, float] = {}
+    speed_range: tuple[float, float] | None = None
+    if use_speed:
+        v = speed[sel]
+        speed_range = (float(np.quantile(v, 0.02)), float(np.quantile(v, 0.98)))
+        if float(np.std(v)) >= cfg.min_speed_sd_m_s:
+            vc = float(np.median(v))
+            cols.append(v - vc)
+            names.append("speed")
+            centers["speed"] = vc
+    grade = frame.grade[sel]
+    finite_grade = np.isfinite(grade)
+    if finite_grade.mean() >= 0.8 and float(np.nanstd(grade)) >= cfg.min_grade_sd:
+        cols.append(np.where(finite_grade, grade, 0.0))
+        names.append("grade")
+    if use_lat:
+        lat = frame.lat_acc_m_s2[sel]
+        finite_lat = np.isfinite(lat)
+        if finite_lat.mean() >= 0.8 and float(np.nanstd(lat)) >= cfg.min_lat_acc_sd_m_s2:
+            cols.append(np.where(finite_lat, lat, 0.0))
+            names.append("lat_acc")
+    t = clock_h[sel]
+    t_center = float(t.mean())
+    t_span = float(t.max() - t.min())
+    base_cols, base_names = list(cols), list(names)
+    if t_span * _SECONDS_PER_HOUR >= cfg.min_model_s:
+        cols.append(t - t_center)
+        names.append("time")
+        centers["time"] = t_center
+    x = np.column_stack(cols)
+    fit = hac_ols(y, x, tuple(names), confidence=cfg.confidence, centers=centers, prewhiten=cfg.hac_prewhiten)
+    thirds: LinearFit | None = None
+    if "time" in names:
+        lo, hi = float(t.min()), float(t.max())
+        first = t < lo + (hi - lo) / 3.0
+        last = t >= lo + 2.0 * (hi - lo) / 3.0
+        if first.sum() >= 10 and last.sum() >= 10 and (~first & ~last).sum() >= 10:
+            xt = np.column_stack([*base_cols, first.astype(float), last.astype(float)])
+            thirds = hac_ols(
+                y,
+                xt,
+                (*base_names, "first_third", "last_third"),
+                confidence=cfg.confidence,
+                centers=centers,
+                prewhiten=cfg.hac_prewhiten,
+            )
+    return MetricModel(
+        fit=fit,
+        thirds=thirds,
+        speed_range_m_s=speed_range,
+        time_center_h=t_center,
+        time_span_h=t_span,
+        terms=tuple(names),
+    )
+
+
+def _context(
+    frame: RunFrame, laps: pd.DataFrame | None, cfg: AnalysisConfig
+) -> tuple[dict[str, Any], list[str]]:
+    running = frame.running
+    flags: list[str] = []
+    ctx: dict[str, Any] = {}
+    g = frame.grade
+    up = running & (np.nan_to_num(g, nan=0.0) > cfg.uphill_grade)
+    down = running & (np.nan_to_num(g, nan=0.0) < -cfg.uphill_grade)
+    ctx["uphill_s"] = frame.seconds(up)
+    ctx["downhill_s"] = frame.seconds(down)
+    ctx["steep_s"] = frame.seconds(running & frame.masks["steep"])
+    if frame.has_altitude and np.isfinite(g[running]).any():
+        ctx["grade_pct_p05_p95"] = [float(x) * 100.0 for x in np.nanquantile(g[running], (0.05, 0.95))]
+    else:
+        ctx["grade_pct_p05_p95"] = None
+    if ctx["uphill_s"] >= cfg.min_context_s:
+        flags.append("uphill")
+    if ctx["downhill_s"] >= cfg.min_context_s:
+        flags.append("downhill")
+    rate = np.degrees(frame.turn_rate_rad_s)
+    left = running & (np.nan_to_num(rate, nan=0.0) < -cfg.turn_rate_deg_s)
+    right = running & (np.nan_to_num(rate, nan=0.0) > cfg.turn_rate_deg_s)
+    left_s, right_s = frame.seconds(left), frame.seconds(right)
+    run_s = max(frame.seconds(running), 1e-9)
+    ctx["turning_left_s"] = left_s
+    ctx["turning_right_s"] = right_s
+    turning_share = (left_s + right_s) / run_s
+    ctx["turning_share"] = turning_share if frame.has_gps else None
+    track_like = bool(
+        frame.has_gps and turning_share >= 0.3 and max(left_s, right_s) >= 0.8 * (left_s + right_s)
+    )
+    ctx["track_like"] = track_like
+    ctx["turn_direction"] = (
+        None if left_s + right_s < cfg.min_context_s else ("left" if left_s >= right_s else "right")
+    )
+    if track_like:
+        flags.append("track_bends")
+    elif left_s + right_s >= cfg.min_context_s:
+        flags.append("turns")
+    ctx["sharp_turn_s"] = frame.seconds(running & frame.masks["sharp_turn"])
+    # intervals vs steady: lap intensities, lap speeds, or the 60 s speed profile
+    intervals = False
+    n_laps = 0
+    lap_cv = None
+    if laps is not None and len(laps):
+        n_laps = len(laps)
+        if "intensity" in laps.columns:
+            kinds = {str(x).lower() for x in laps["intensity"].dropna()}
+            intervals |= bool(kinds & {"interval"}) and bool(kinds & {"recovery", "rest"})
+        if "avg_speed_m_s" in laps.columns and n_laps >= 3:
+            ls = pd.to_numeric(laps["avg_speed_m_s"], errors="coerce").dropna()
+            ls = ls[ls > 0.5]
+            if len(ls) >= 3:
+                lap_cv = float(ls.std() / ls.mean())
+    ctx["n_laps"] = n_laps
+    ctx["lap_speed_cv"] = lap_cv
+    speed_cv = None
+    if frame.has_speed:
+        from stridelab.analysis._segments import _rolling  # local helper
+
+        v60 = _rolling(frame.speed_m_s, frame.t_s, 60.0)[running]
+        v60 = v60[np.isfinite(v60)]
+        if v60.size > 120:
+            speed_cv = float(np.std(v60) / np.mean(v60))
+            fast = v60 > 1.15 * np.median(v60)
+            bouts = int(np.sum(np.diff(fast.astype(int)) == 1))
+            intervals |= speed_cv >= cfg.intervals_cv and bouts >= 3
+    ctx["speed_cv"] = speed_cv
+    ctx["intervals"] = intervals
+    flags.append("intervals" if intervals else "steady")
+    ctx["speed_change_s"] = frame.seconds(running & frame.masks["speed_change"])
+    return ctx, flags
+
+
+def analyze_run(
+    records: pd.DataFrame,
+    laps: pd.DataFrame | None = None,
+    *,
+    devices: Iterable[Mapping[str, Any]] | None = None,
+    config: AnalysisConfig | None = None,
+    drift_clock: str | None = None,
+    keep_frame: bool = True,
+) -> RunAnalysis:
+    """Analyse one run's canonical ``records`` (time-indexed, SI; see :mod:`stridelab.model`).
+
+    ``laps`` (the store's laps table or a DataFrame with ``lap_index``, ``intensity``,
+    ``avg_speed_m_s``) marks warm-up/cool-down laps and intervals; ``devices`` (the FIT device_info
+    dicts of the catalog summary) identify the dynamics sensor. ``drift_clock`` (default
+    ``config.drift_clock``) is ``"elapsed"`` (wall-clock time since the start), ``"timer"`` (pauses
+    excluded) or ``"running"`` (only clean running time). Never raises on odd data: what cannot be
+    computed is None plus a message.
+    """
+    cfg = config or AnalysisConfig()
+    drift_clock = drift_clock or cfg.drift_clock
+    if drift_clock not in ("elapsed", "timer", "running"):
+        raise ValueError(
+            "Invalid value for the 'drift_clock' parameter. Allowed values are 'elapsed', 'timer', "
+            f"'running', but got {drift_clock!r} instead."
+        )
+    t0 = _time.perf_counter()
+    frame = prepare_run(records, laps, cfg)
+    messages = [{"code": c, "message": m} for c, m in frame.messages]
+    flags: list[str] = []
+    n = frame.n
+    duration_s = float(frame.dt_s.sum()) if n else 0.0
+    from_dev = any(c.startswith(("gct_from_developer", "vo_from_developer")) for c, _m in frame.messages)
+    sensor = detect_sensor(devices, has_balance="balance" in frame.values, from_developer_fields=from_dev)
+    dyn_keys = [k for k in ("balance", "gct", "vo", "vr", "step_length", "stance_pct") if k in frame.values]
+
+    if n == 0:
+        flags.append("no_records")
+        messages.append({"code": "no_records", "message": "the run has no records; nothing can be computed"})
+    if not dyn_keys:
+        flags.append("no_running_dynamics")
+        messages.append(
+            {
+                "code": "no_running_dynamics",
+                "message": "no usable running dynamics (no GCT/balance/VO values, or all zero/implausible): "
+                "a chest strap, Running Dynamics Pod or Stryd is needed",
+            }
+        )
+    elif "balance" not in frame.values:
+        flags.append("no_balance")
+        messages.append(
+            {
+                "code": "no_balance",
+                "message": "no GCT balance values (balance needs a chest strap or Running Dynamics Pod)",
+            }
+        )
+    if not frame.has_speed:
+        flags.append("no_speed")
+        messages.append(
+            {
+                "code": "no_speed",
+                "message": "no speed or distance (treadmill without a foot pod?): values cannot be "
+                "pace-adjusted; drift is of the raw values",
+            }
+        )
+    if not frame.has_gps:
+        flags.append("no_gps")
+    if not frame.has_altitude:
+        flags.append("no_altitude")
+    running = frame.running
+    running_s = frame.seconds(running)
+    if n and running_s < cfg.min_model_s:
+        flags.append("too_short")
+        messages.append(
+            {
+                "code": "too_short",
+                "message": f"only {running_s:.0f} s of running (need {cfg.min_model_s:.0f} s for the models)",
+            }
+        )
+    context, ctx_flags = _context(frame, laps, cfg) if n else ({}, [])
+    flags += ctx_flags
+
+    summaries = _summaries(frame, records, sensor) if n else {}
+    if sensor.placement not in ("chest", "waist") and any(k in summaries for k in ("vo", "vr")):
+        messages.append(
+            {
+                "code": "vo_zones_assumed_chest",
+                "message": f"sensor is {sensor.label}: VO/VR zones use Garmin's chest-strap bands",
+            }
+        )
+    clock_h = _drift_clock_h(frame, records, drift_clock) if n else np.zeros(0)
+    frame.clock_h = clock_h
+    use_lat = bool(context.get("track_like")) or (context.get("turning_share") or 0.0) >= 0.1
+    models: dict[str, MetricModel] = {}
+    for key in MODELLED_METRICS:
+        if key in frame.values and n:
+            model = _fit_metric(key, frame, clock_h, cfg, use_lat, messages)
+            if model is not None:
+                models[key] = model
+    if models and not frame.has_speed:
+        flags.append("drift_not_pace_adjusted")
+    model_mask = frame.model if n else np.zeros(0, dtype=bool)
+    model_s = frame.seconds(model_mask)
+    labels = frame.reason_labels() if n else np.zeros(0, dtype=object)
+    by_reason = {r: float(frame.dt_s[labels == r].sum()) for r in EXCLUSION_REASONS}
+    by_reason = {k: v for k, v in by_reason.items() if v > 0}
+    for reason, flag in (
+        ("paused", "paused"),
+        ("walking", "walking"),
+        ("gps_spike", "gps_spikes"),
+        ("sensor_dropout", "sensor_dropouts"),
+        ("stopped", "stops"),
+    ):
+        if by_reason.get(reason, 0.0) > 0:
+            flags.append(flag)
+    speed_sel = running & np.isfinite(frame.speed_raw_m_s) if n else np.zeros(0, dtype=bool)
+    speed_median = (
+        float(np.median(frame.speed_raw_m_s[speed_sel])) if frame.has_speed and speed_sel.any() else None
+    )
+    recorded_means: dict[str, float] = {}
+    for column in (
+        *(m.column for m in METRICS.values()),
+        *(c for c in records.columns if c.startswith("dev_")),
+    ):
+        if column in records.columns and column not in recorded_means:
+            raw = pd.to_numeric(records[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            raw = raw[np.isfinite(raw)]
+            if raw.size:
+                recorded_means[column] = float(raw.mean())
+    return RunAnalysis(
+        version=ANALYSIS_VERSION,
+        n_records=n,
+        duration_s=duration_s,
+        running_s=running_s,
+        model_s=model_s,
+        excluded_s=max(duration_s - model_s, 0.0),
+        excluded_by_reason_s=by_reason,
+        speed_median_m_s=speed_median,
+        sensor=sensor,
+        summaries=summaries,
+        models=models,
+        flags=flags,
+        messages=messages,
+        context=context,
+        drift_clock=drift_clock,
+        recorded_means=recorded_means,
+        frame=frame if keep_frame else None,
+        elapsed_ms=(_time.perf_counter() - t0) * 1000.0,
+    )
+
+
+def ref_speed_note(analysis: RunAnalysis, ref_speed_m_s: float | None) -> str | None:
+    """A warning when the reference speed lies outside the run's speeds (extrapolation)."""
+    model = analysis.models.get("balance") or next(iter(analysis.models.values()), None)
+    if model is None or model.speed_range_m_s is None or ref_speed_m_s is None:
+        return None
+    lo, hi = model.speed_range_m_s
+    if ref_speed_m_s < lo - 0.1 or ref_speed_m_s > hi + 0.1:
+        return (
+            f"reference speed {ref_speed_m_s:.2f} m/s is outside this run's speeds "
+            f"({lo:.2f}-{hi:.2f} m/s): the pace-adjusted values are extrapolated"
+        )
+    return None

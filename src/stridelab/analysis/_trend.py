@@ -1,0 +1,373 @@
+"""Across runs: the per-run table, rolling medians, robust trends, weekly aggregates and the
+"this month vs last month at the same pace" comparison.
+
+All per-run numbers come from cached :class:`~stridelab.analysis.RunAnalysis` results, so a trend over
+hundreds of runs reads JSON rows, it does not refit.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stridelab.analysis._cache import analyze_activity, athlete_ref_speed, is_run
+from stridelab.analysis._metrics import BALANCE_ZONE_NAMES
+from stridelab.analysis._run import Estimate, RunAnalysis
+from stridelab.store import Store, StoreError
+
+__all__ = [
+    "MonthComparison",
+    "TrendAnalysis",
+    "TrendLine",
+    "pooled_estimate",
+    "robust_trend",
+    "run_row",
+    "run_table",
+    "trend_analysis",
+]
+
+_DAYS_PER_MONTH = 30.0
+
+
+def _f(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def run_row(
+    activity_id: str, start_time: pd.Timestamp, analysis: RunAnalysis, ref_speed_m_s: float | None
+) -> dict[str, Any]:
+    """One row of :func:`run_table` from a run analysis (presentation units in the column names)."""
+    ref = ref_speed_m_s if ref_speed_m_s is not None else analysis.speed_median_m_s
+    row: dict[str, Any] = {
+        "id": activity_id,
+        "start_time": pd.Timestamp(start_time),
+        "duration_s": analysis.duration_s,
+        "running_s": analysis.running_s,
+        "speed_median_m_s": analysis.speed_median_m_s,
+        "sensor": analysis.sensor.label,
+        "ref_speed_m_s": ref,
+    }
+    bal = analysis.summaries.get("balance")
+    row["balance_mean_left_pct"] = bal.mean if bal else None
+    row["balance_median_left_pct"] = bal.median if bal else None
+    at = analysis.at_ref("balance", ref)
+    row["balance_at_ref_speed_left_pct"] = at.estimate if at else None
+    row["balance_at_ref_speed_se_pp"] = at.se if at else None
+    row["balance_at_ref_speed_ci_low"] = at.ci_low if at else None
+    row["balance_at_ref_speed_ci_high"] = at.ci_high if at else None
+    slope = analysis.speed_slope("balance")
+    row["balance_speed_slope_pp_per_m_s"] = slope.estimate if slope else None
+    drift = analysis.drift_per_h("balance")
+    row["balance_drift_pp_per_h"] = drift.estimate if drift else None
+    row["balance_drift_ci_low"] = drift.ci_low if drift else None
+    row["balance_drift_ci_high"] = drift.ci_high if drift else None
+    for name in BALANCE_ZONE_NAMES:
+        row[f"balance_zone_{name}_s"] = (bal.zones_s or {}).get(name) if bal else None
+    for key, col, factor in (("gct", "gct", 1000.0), ("vo", "vo", 1000.0), ("vr", "vr", 1.0)):
+        unit = "ms" if key == "gct" else ("mm" if key == "vo" else "pct")
+        s = analysis.summaries.get(key)
+        row[f"{col}_mean_{unit}"] = s.mean * factor if s else None
+        a = analysis.at_ref(key, ref)
+        row[f"{col}_at_ref_speed_{unit}"] = a.estimate * factor if a else None
+        d = analysis.drift_per_h(key)
+        row[f"{col}_drift_{unit}_per_h"] = d.estimate * factor if d else None
+    cad = analysis.summaries.get("cadence")
+    row["cadence_mean_spm"] = cad.mean if cad else None
+    row["flags"] = list(analysis.flags)
+    return row
+
+
+def run_table(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    ref_speed_m_s: float | None = None,
+    use_cache: bool = True,
+) -> tuple[pd.DataFrame, float | None]:
+    """One row per run of ``athlete`` (sorted by start time) and the reference speed used.
+
+    ``ref_speed_m_s`` defaults to :func:`athlete_ref_speed` (the same for every run, so the adjusted
+    values are comparable). Runs whose stream cannot be read get ``analysis_error`` and no numbers.
+    """
+    ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
+    rows: list[dict[str, Any]] = []
+    for act in store.list_activities(athlete, since=since, until=until):
+        if not is_run(act):
+            continue
+        try:
+            analysis = analyze_activity(store, athlete, act.id, use_cache=use_cache)
+        except (StoreError, OSError, ValueError) as exc:
+            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": str(exc), "flags": []})
+            continue
+        rows.append(run_row(act.id, act.start_time, analysis, ref))
+    table = pd.DataFrame.from_records(rows)
+    if len(table):
+        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
+    return table, ref
+
+
+@dataclass(frozen=True, slots=True)
+class TrendLine:
+    """A robust linear trend: change per 30 days with its CI, the fitted line's ends, the method."""
+
+    slope_per_30d: Estimate
+    intercept: float  # value at the first run
+    first_day: pd.Timestamp
+    n: int
+    method: str
+
+    def value_at(self, when: pd.Timestamp) -> float:
+        days = (pd.Timestamp(when) - self.first_day).total_seconds() / 86400.0
+        return self.intercept + self.slope_per_30d.estimate * days / _DAYS_PER_MONTH
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "per_30_days": self.slope_per_30d.scaled(1.0),
+            "intercept": self.intercept,
+            "first_day": self.first_day.isoformat(),
+            "n_runs": self.n,
+            "method": self.method,
+        }
+
+
+def robust_trend(times: pd.Series, values: pd.Series, confidence: float = 0.95) -> TrendLine | None:
+    """Huber robust linear regression (statsmodels RLM) of ``values`` on time in days; slope per
+    30 days with a normal-theory CI. Falls back to Theil–Sen (Sen's interval) when RLM warns or
+    cannot converge (e.g. a perfect line, whose robust scale is zero).
+    None with fewer than 4 finite values or all on one day."""
+    import statsmodels.api as sm
+    from scipy import stats
+
+    t = pd.to_datetime(pd.Series(times), utc=True)
+    y = pd.to_numeric(pd.Series(values), errors="coerce")
+    ok = (y.notna() & t.notna()).to_numpy()
+    if ok.sum() < 4:
+        return None
+    t0 = t[ok].min()
+    days = ((t[ok] - t0).dt.total_seconds() / 86400.0).to_numpy(dtype="float64")
+    yv = y[ok].to_numpy(dtype="float64")
+    if np.ptp(days) < 1.0:
+        return None
+    x = sm.add_constant(days)
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    method = "Huber RLM"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = sm.RLM(yv, x, M=sm.robust.norms.HuberT()).fit()
+            beta, se = np.asarray(res.params), np.asarray(res.bse)
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+            beta, se = np.array([np.nan, np.nan]), np.array([np.nan, np.nan])
+    if caught or not np.all(np.isfinite(beta)) or not np.all(np.isfinite(se)):
+        # RLM's scale collapses on (nearly) exact lines: Theil–Sen with Sen's interval instead
+        method = "Theil-Sen"
+        ts = stats.theilslopes(yv, days, alpha=confidence)
+        half = max(float(ts.high_slope) - float(ts.slope), float(ts.slope) - float(ts.low_slope))
+        beta = np.array([float(ts.intercept), float(ts.slope)])
+        se = np.array([np.nan, half / z if z > 0 else 0.0])
+    slope = float(beta[1]) * _DAYS_PER_MONTH
+    s_se = float(se[1]) * _DAYS_PER_MONTH
+    return TrendLine(
+        slope_per_30d=Estimate(slope, slope - z * s_se, slope + z * s_se, s_se),
+        intercept=float(beta[0]),
+        first_day=pd.Timestamp(t0),
+        n=int(ok.sum()),
+        method=method,
+    )
+
+
+def pooled_estimate(estimates: np.ndarray, ses: np.ndarray) -> tuple[float, float, float] | None:
+    """DerSimonian–Laird random-effects pooled mean of per-run estimates: (mean, se, tau).
+
+    Runs differ by more than their within-run SE (sleep, shoes, route...), so the between-run
+    variance tau^2 is estimated and added; with one run it is that run's estimate and SE.
+    """
+    ok = np.isfinite(estimates) & np.isfinite(ses) & (ses > 0)
+    y, s = estimates[ok], ses[ok]
+    if y.size == 0:
+        return None
+    if y.size == 1:
+        return float(y[0]), float(s[0]), 0.0
+    w = 1.0 / s**2
+    mean_fe = float(np.sum(w * y) / np.sum(w))
+    q = float(np.sum(w * (y - mean_fe) ** 2))
+    c = float(np.sum(w) - np.sum(w**2) / np.sum(w))
+    tau2 = max(0.0, (q - (y.size - 1)) / c) if c > 0 else 0.0
+    wr = 1.0 / (s**2 + tau2)
+    mean = float(np.sum(wr * y) / np.sum(wr))
+    return mean, float(math.sqrt(1.0 / np.sum(wr))), math.sqrt(tau2)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthComparison:
+    """Balance at the reference speed, this calendar month vs the previous one (pooled over runs)."""
+
+    this_month: str
+    last_month: str
+    n_this: int
+    n_last: int
+    this_at_ref: float | None
+    last_at_ref: float | None
+    difference: Estimate | None
+    this_raw_median: float | None
+    last_raw_median: float | None
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "this_month": self.this_month,
+            "last_month": self.last_month,
+            "n_runs_this": self.n_this,
+            "n_runs_last": self.n_last,
+            "this_at_ref_speed_left_pct": self.this_at_ref,
+            "last_at_ref_speed_left_pct": self.last_at_ref,
+            "difference_pp": self.difference.scaled(1.0) if self.difference else None,
+            "this_raw_median_left_pct": self.this_raw_median,
+            "last_raw_median_left_pct": self.last_raw_median,
+            "message": self.message,
+        }
+
+
+def _month_comparison(
+    table: pd.DataFrame, now: pd.Timestamp | None, confidence: float
+) -> MonthComparison | None:
+    from scipy import stats
+
+    if not len(table) or "balance_at_ref_speed_left_pct" not in table.columns:
+        return None
+    starts = pd.to_datetime(table["start_time"], utc=True)
+    ref_day = pd.Timestamp(now) if now is not None else starts.max()
+    if ref_day.tzinfo is None:
+        ref_day = ref_day.tz_localize("UTC")
+    this_p = ref_day.tz_convert("UTC").tz_localize(None).to_period("M")
+    last_p = this_p - 1
+    periods = starts.dt.tz_localize(None).dt.to_period("M")
+    out: dict[str, Any] = {}
+    for name, p in (("this", this_p), ("last", last_p)):
+        sub = table[(periods == p).to_numpy()]
+        est = pd.to_numeric(sub["balance_at_ref_speed_left_pct"], errors="coerce").to_numpy(dtype="float64")
+        se = pd.to_numeric(sub["balance_at_ref_speed_se_pp"], errors="coerce").to_numpy(dtype="float64")
+        raw = pd.to_numeric(sub["balance_mean_left_pct"], errors="coerce").dropna()
+        out[name] = (
+            pooled_estimate(est, se),
+            int(np.isfinite(est).sum()),
+            float(raw.median()) if len(raw) else None,
+        )
+    (p_this, n_this, raw_this), (p_last, n_last, raw_last) = out["this"], out["last"]
+    diff = None
+    message = None
+    if p_this and p_last:
+        z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+        d = p_this[0] - p_last[0]
+        se = math.sqrt(p_this[1] ** 2 + p_last[1] ** 2)
+        diff = Estimate(d, d - z * se, d + z * se, se)
+    else:
+        message = "need pace-adjusted balance in both months to compare"
+    return MonthComparison(
+        this_month=str(this_p),
+        last_month=str(last_p),
+        n_this=n_this,
+        n_last=n_last,
+        this_at_ref=p_this[0] if p_this else None,
+        last_at_ref=p_last[0] if p_last else None,
+        difference=diff,
+        this_raw_median=raw_this,
+        last_raw_median=raw_last,
+        message=message,
+    )
+
+
+@dataclass(slots=True)
+class TrendAnalysis:
+    """Result of :func:`trend_analysis`."""
+
+    table: pd.DataFrame
+    ref_speed_m_s: float | None
+    raw_trend: TrendLine | None
+    adjusted_trend: TrendLine | None
+    weekly: pd.DataFrame
+    month: MonthComparison | None
+    window_runs: int
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        runs = []
+        for rec in self.table.to_dict("records"):
+            runs.append({k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()})
+        weekly = []
+        for rec in self.weekly.to_dict("records"):
+            weekly.append({k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()})
+        return {
+            "ref_speed_m_s": self.ref_speed_m_s,
+            "n_runs": len(self.table),
+            "window_runs": self.window_runs,
+            "runs": runs,
+            "trend": {
+                "raw_balance_left_pct": self.raw_trend.to_dict() if self.raw_trend else None,
+                "adjusted_balance_left_pct": self.adjusted_trend.to_dict() if self.adjusted_trend else None,
+            },
+            "weekly": weekly,
+            "month_comparison": self.month.to_dict() if self.month else None,
+            "messages": list(self.messages),
+        }
+
+
+def trend_analysis(
+    table: pd.DataFrame,
+    ref_speed_m_s: float | None,
+    *,
+    window_runs: int = 5,
+    now: pd.Timestamp | None = None,
+    confidence: float = 0.95,
+) -> TrendAnalysis:
+    """Rolling medians (``window_runs`` runs, trailing), robust trends of raw and pace-adjusted
+    balance, ISO-week aggregates and the month comparison, from a :func:`run_table`."""
+    messages: list[str] = []
+    table = table.copy()
+    empty_weekly = pd.DataFrame(
+        columns=["week", "n_runs", "running_h", "balance_mean_left_pct", "balance_at_ref_speed_left_pct"]
+    )
+    if not len(table) or "balance_mean_left_pct" not in table.columns:
+        messages.append("no runs with GCT balance in the selected period")
+        return TrendAnalysis(table, ref_speed_m_s, None, None, empty_weekly, None, window_runs, messages)
+    for col in ("balance_mean_left_pct", "balance_at_ref_speed_left_pct"):
+        vals = pd.to_numeric(table[col], errors="coerce")
+        table[col.replace("_left_pct", "_rolling_median")] = vals.rolling(window_runs, min_periods=1).median()
+    raw = robust_trend(table["start_time"], table["balance_mean_left_pct"], confidence)
+    adj = robust_trend(table["start_time"], table["balance_at_ref_speed_left_pct"], confidence)
+    if raw is None:
+        messages.append("fewer than 4 runs with balance on different days: no trend line")
+    if adj is None and raw is not None:
+        messages.append("fewer than 4 runs with pace-adjusted balance: no adjusted trend line")
+    starts = pd.to_datetime(table["start_time"], utc=True)
+    week = starts.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
+    g = table.assign(
+        _week=week.to_numpy(), _running_h=pd.to_numeric(table.get("running_s"), errors="coerce") / 3600.0
+    )
+    weekly = (
+        g.groupby("_week")
+        .agg(
+            n_runs=("id", "count"),
+            running_h=("_running_h", "sum"),
+            balance_mean_left_pct=("balance_mean_left_pct", "median"),
+            balance_at_ref_speed_left_pct=("balance_at_ref_speed_left_pct", "median"),
+            **{
+                f"balance_zone_{z}_s": (f"balance_zone_{z}_s", "sum")
+                for z in BALANCE_ZONE_NAMES
+                if f"balance_zone_{z}_s" in g.columns
+            },
+        )
+        .reset_index()
+        .rename(columns={"_week": "week"})
+    )
+    weekly["week"] = pd.to_datetime(weekly["week"]).dt.tz_localize("UTC")
+    weekly = weekly.astype({c: "float64" for c in weekly.columns if c not in ("week", "n_runs")})
+    month = _month_comparison(table, now, confidence)
+    return TrendAnalysis(table, ref_speed_m_s, raw, adj, weekly, month, window_runs, messages)

@@ -1,0 +1,326 @@
+"""Running-dynamics commands: ``analyze``, ``trend``, ``report``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from stridelab.cli._common import (
+    AthleteOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
+from stridelab.store import Store, StoreError
+from stridelab.units import format_pace, parse_pace
+
+__all__ = ["register"]
+
+_DRIFT_CLOCKS = ("elapsed", "timer", "running")
+
+
+def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)") from exc
+    if ts is pd.NaT:
+        raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _explicit_ref(ref_speed: float | None, ref_pace: str | None) -> float | None:
+    if ref_speed is not None and ref_pace is not None:
+        raise fail("Give either --ref-speed or --ref-pace, not both")
+    if ref_pace is not None:
+        try:
+            return parse_pace(ref_pace)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+    if ref_speed is not None and not (math.isfinite(ref_speed) and 0.5 <= ref_speed <= 12.0):
+        raise fail(f"Invalid value for --ref-speed: {ref_speed} m/s (expected 0.5 to 12 m/s)")
+    return ref_speed
+
+
+def _resolve_ref(store: Store, athlete: str, explicit: float | None) -> tuple[float | None, str]:
+    from stridelab.analysis import athlete_ref_speed
+
+    if explicit is not None:
+        return explicit, "option"
+    ref = athlete_ref_speed(store, athlete)
+    return (ref, "athlete_easy_run_median") if ref is not None else (None, "run_median")
+
+
+def _config(drift_clock: str) -> Any:
+    from stridelab.analysis import AnalysisConfig
+
+    if drift_clock not in _DRIFT_CLOCKS:
+        raise fail(
+            "Invalid value for --drift-clock. Allowed values are 'elapsed', 'timer', 'running', "
+            f"but got {drift_clock!r} instead."
+        )
+    return replace(AnalysisConfig(), drift_clock=drift_clock)
+
+
+def _f(x: float | None, decimals: int = 2, signed: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:+.{decimals}f}" if signed else f"{x:.{decimals}f}"
+
+
+def _est(d: dict[str, Any] | None, decimals: int = 2) -> str:
+    if not d or d.get("estimate") is None:
+        return "-"
+    lo, hi = _f(d["ci_low"], decimals, True), _f(d["ci_high"], decimals, True)
+    return f"{_f(d['estimate'], decimals, True)}  [{lo}, {hi}]"
+
+
+def _print_analysis(payload: dict[str, Any]) -> None:
+    b = payload["balance"]
+    ref = payload["ref_speed_m_s"]
+    console.print(
+        f"[bold]Run {payload['id'][:12]}[/]  {payload['start_time']}  {payload.get('sport') or ''}  "
+        f"sensor: {payload['sensor']['label']}"
+    )
+    console.print(
+        f"recorded {payload['duration_s'] / 60:.1f} min, clean running {payload['running_s'] / 60:.1f} min, "
+        f"modelled {payload['modelled_s'] / 60:.1f} min; reference speed "
+        f"{_f(ref)} m/s ({format_pace(ref)}, {payload['ref_speed_source'].replace('_', ' ')})"
+    )
+    t = Table(title="GCT balance (left share, %)")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_row("mean (clean running)", _f(b["mean_left_pct"]))
+    t.add_row("median", _f(b["median_left_pct"]))
+    t.add_row("at reference speed (mid-run)", _f(b["at_ref_speed_left_pct"]))
+    ci = b.get("at_ref_speed_ci_left_pct")
+    t.add_row("  95 % CI", f"{_f(ci[0])} – {_f(ci[1])}" if ci else "-")
+    t.add_row("at reference speed, start of run", _f(b["at_ref_speed_start_left_pct"]))
+    t.add_row("speed slope, pp per m/s [95 % CI]", _est(b["speed_slope_pp_per_m_s"], 3))
+    t.add_row("fatigue drift, pp per hour [95 % CI]", _est(b["drift_pp_per_h"]))
+    t.add_row("last − first third, pp [95 % CI]", _est(b["last_minus_first_third_pp"]))
+    zones = b.get("zones_s") or {}
+    t.add_row(
+        "time in zones (min) red L / orange L / green / orange R / red R",
+        " / ".join(
+            _f((zones.get(z) or 0.0) / 60.0, 1) if zones.get(z) is not None else "-"
+            for z in ("red_left", "orange_left", "green", "orange_right", "red_right")
+        ),
+    )
+    console.print(t)
+    m = Table(title="Other running dynamics")
+    for col in ("metric", "mean", "median", "at ref speed", "drift per hour [95 % CI]"):
+        m.add_column(col, justify="left" if col == "metric" else "right")
+    for key, label in (
+        ("gct_ms", "GCT (ms)"),
+        ("vo_mm", "vertical oscillation (mm)"),
+        ("vr_pct", "vertical ratio (%)"),
+    ):
+        d = payload[key]
+        m.add_row(
+            label,
+            _f(d.get("mean"), 1),
+            _f(d.get("median"), 1),
+            _f(d.get("at_ref_speed"), 1),
+            _est(d.get("drift_per_h"), 2),
+        )
+    for key, d in payload["metrics"].items():
+        m.add_row(f"{key} ({d['unit']})", _f(d.get("mean"), 1), _f(d.get("median"), 1), "-", "-")
+    console.print(m)
+    if payload["flags"]:
+        console.print("flags: " + ", ".join(payload["flags"]))
+    for msg in payload["messages"]:
+        console.print(f"[yellow]note:[/] {msg['message']}")
+
+
+def _open(store_path: Path | None) -> Store:
+    try:
+        return open_store(store_path)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``analyze``, ``trend`` and ``report`` to the ``stridelab`` app."""
+
+    @app.command("analyze")
+    def analyze_cmd(
+        run_id: str = typer.Argument(..., help="Run id (or a unique prefix of at least 4 characters)."),
+        ref_speed: float | None = typer.Option(None, "--ref-speed", help="Reference speed in m/s."),
+        ref_pace: str | None = typer.Option(
+            None, "--ref-pace", help="Reference pace, e.g. 5:30/km or 8:51/mi."
+        ),
+        drift_clock: str = typer.Option("elapsed", "--drift-clock", help="elapsed | timer | running"),
+        no_cache: bool = typer.Option(
+            False, "--no-cache", help="Recompute instead of using the cached analysis."
+        ),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Running-dynamics analysis of one run: clean segments, zones, pace-adjusted balance and drift."""
+        from stridelab.analysis import analyze_activity
+
+        explicit = _explicit_ref(ref_speed, ref_pace)
+        cfg = _config(drift_clock)
+        st = _open(store)
+        try:
+            row = st.activity(athlete, run_id)
+            analysis = analyze_activity(st, athlete, row.id, use_cache=not no_cache, config=cfg)
+        except (StoreError, KeyError) as exc:
+            raise fail(str(exc)) from exc
+        ref, source = _resolve_ref(st, athlete, explicit)
+        payload: dict[str, Any] = {
+            "id": row.id,
+            "start_time": row.start_time.isoformat(),
+            "sport": row.sport,
+            "ref_speed_source": source if ref is not None else "run_median",
+        }
+        payload.update(analysis.to_dict(ref))
+        if as_json:
+            print_json(payload)
+        else:
+            _print_analysis(payload)
+
+    @app.command("trend")
+    def trend_cmd(
+        since: str | None = typer.Option(None, "--since", help="First day (YYYY-MM-DD), inclusive."),
+        until: str | None = typer.Option(None, "--until", help="Last day (YYYY-MM-DD), exclusive."),
+        window: int = typer.Option(5, "--window", min=1, max=100, help="Rolling-median window in runs."),
+        ref_speed: float | None = typer.Option(None, "--ref-speed", help="Reference speed in m/s."),
+        ref_pace: str | None = typer.Option(None, "--ref-pace", help="Reference pace, e.g. 5:30/km."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every run."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months."""
+        from stridelab.analysis import run_table, trend_analysis
+
+        explicit = _explicit_ref(ref_speed, ref_pace)
+        t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")
+        st = _open(store)
+        table, ref = run_table(
+            st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
+        )
+        trend = trend_analysis(table, ref, window_runs=window)
+        if as_json:
+            print_json(trend.to_dict())
+            return
+        if not len(table):
+            console.print(f"No runs for athlete {athlete!r} in the selected period.")
+            return
+        t = Table(title=f"GCT balance per run (reference speed {_f(ref)} m/s, {format_pace(ref)})")
+        for col in ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags"):
+            t.add_column(col, justify="left" if col in ("date", "run", "flags") else "right")
+        for r in table.to_dict("records"):
+            lo, hi = r.get("balance_at_ref_speed_ci_low"), r.get("balance_at_ref_speed_ci_high")
+            t.add_row(
+                pd.Timestamp(r["start_time"]).strftime("%Y-%m-%d"),
+                str(r["id"])[:10],
+                _f((r.get("running_s") or math.nan) / 60.0, 0),
+                format_pace(r.get("speed_median_m_s")),
+                _f(r.get("balance_mean_left_pct")),
+                _f(r.get("balance_at_ref_speed_left_pct")),
+                f"{_f(lo)}–{_f(hi)}" if lo is not None and hi is not None else "-",
+                _f(r.get("balance_drift_pp_per_h"), 2, True),
+                ", ".join(r.get("flags") or []) or str(r.get("analysis_error", "")),
+            )
+        console.print(t)
+        d = trend.to_dict()
+        for name, key in (("pace-adjusted", "adjusted_balance_left_pct"), ("raw", "raw_balance_left_pct")):
+            line = d["trend"][key]
+            console.print(
+                f"{name} trend: " + (_est(line["per_30_days"]) + " pp per 30 days" if line else "-")
+            )
+        mc = d["month_comparison"]
+        if mc:
+            text = _est(mc["difference_pp"]) + " pp" if mc["difference_pp"] else (mc["message"] or "-")
+            console.print(f"{mc['this_month']} vs {mc['last_month']} at the same pace: {text}")
+        for msg in trend.messages:
+            console.print(f"[yellow]note:[/] {msg}")
+
+    @app.command("report")
+    def report_cmd(
+        run_id: str | None = typer.Argument(None, help="Run id (or prefix); omit with --trend."),
+        output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
+        trend_mode: bool = typer.Option(
+            False, "--trend", help="Trend report across runs instead of one run."
+        ),
+        since: str | None = typer.Option(None, "--since", help="Trend: first day (YYYY-MM-DD)."),
+        until: str | None = typer.Option(None, "--until", help="Trend: last day (YYYY-MM-DD), exclusive."),
+        window: int = typer.Option(
+            5, "--window", min=1, max=100, help="Trend: rolling-median window in runs."
+        ),
+        ref_speed: float | None = typer.Option(None, "--ref-speed", help="Reference speed in m/s."),
+        ref_pace: str | None = typer.Option(None, "--ref-pace", help="Reference pace, e.g. 5:30/km."),
+        png_dir: Path | None = typer.Option(
+            None, "--png-dir", help="Also write the charts as PNG files here."
+        ),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+    ) -> None:
+        """Self-contained HTML report (opens offline) of one run, or of the trend with --trend."""
+        from stridelab.analysis import analyze_activity, run_table, trend_analysis
+        from stridelab.report import (
+            render_run_html,
+            render_trend_html,
+            save_run_pngs,
+            save_trend_png,
+            write_html,
+        )
+
+        if trend_mode == (run_id is not None):
+            raise fail("Give a RUN_ID for a run report, or --trend (without RUN_ID) for a trend report")
+        explicit = _explicit_ref(ref_speed, ref_pace)
+        st = _open(store)
+        try:
+            if trend_mode:
+                table, ref = run_table(
+                    st,
+                    athlete,
+                    since=_parse_date(since, "--since"),
+                    until=_parse_date(until, "--until"),
+                    ref_speed_m_s=explicit,
+                )
+                trend = trend_analysis(table, ref, window_runs=window)
+                period = (
+                    f"{len(table)} runs"
+                    + (f" since {since}" if since else "")
+                    + (f" until {until}" if until else "")
+                )
+                html = render_trend_html(trend, title=f"GCT balance trend — {athlete}", subtitle=period)
+                if png_dir is not None:
+                    save_trend_png(trend, png_dir / "trend.png")
+            else:
+                assert run_id is not None
+                row = st.activity(athlete, run_id)
+                analysis = analyze_activity(st, athlete, row.id, keep_frame=True)
+                ref, _source = _resolve_ref(st, athlete, explicit)
+                ref = ref if ref is not None else analysis.speed_median_m_s
+                dist = f", {row.distance_m / 1000:.2f} km" if row.distance_m else ""
+                subtitle = (
+                    f"{row.start_time.strftime('%Y-%m-%d %H:%M UTC')} · {row.sport or 'activity'}{dist}"
+                    f" · run {row.id[:12]}"
+                )
+                html = render_run_html(analysis, ref, title="Running dynamics report", subtitle=subtitle)
+                if png_dir is not None:
+                    save_run_pngs(analysis, png_dir, ref, stem=row.id[:12])
+            path = write_html(html, output)
+        except (StoreError, KeyError) as exc:
+            raise fail(str(exc)) from exc
+        except OSError as exc:
+            raise fail(f"Cannot write {output}: {exc.strerror or exc}") from exc
+        err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

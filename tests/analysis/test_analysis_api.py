@@ -1,0 +1,46 @@
+"""Public surface and layering of the analysis and report packages."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import stridelab.analysis as analysis
+import stridelab.report as report
+
+_SRC = Path(analysis.__file__).resolve().parents[1]
+
+
+def test_public_api_is_exported_and_documented() -> None:
+    for module in (analysis, report):
+        assert sorted(module.__all__) == sorted(set(module.__all__))
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj):
+                assert obj.__doc__, f"{module.__name__}.{name} has no docstring"
+    for name in (
+        "analyze_run",
+        "analyze_activity",
+        "run_table",
+        "trend_analysis",
+        "athlete_ref_speed",
+        "RunAnalysis",
+    ):
+        assert name in analysis.__all__
+
+
+def _imports(package: str) -> set[str]:
+    found: set[str] = set()
+    for path in (_SRC / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_layering_analysis_never_imports_upper_layers() -> None:
+    upper = ("stridelab.report", "stridelab.cli", "stridelab.web")
+    assert not [m for m in _imports("analysis") if m.startswith(upper)]
+    assert not [m for m in _imports("report") if m.startswith(("stridelab.cli", "stridelab.web"))]
