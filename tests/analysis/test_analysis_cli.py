@@ -80,14 +80,17 @@ def test_analyze_table_and_errors(store_with_runs) -> None:  # type: ignore[no-u
 def test_trend_json_and_since(store_with_runs) -> None:  # type: ignore[no-untyped-def]
     store, ids = store_with_runs
     s = ["--store", str(store.root)]
-    d = _json(["trend", "--json", *s])
-    assert [r["id"] for r in d["runs"]] == ids
-    for row in d["runs"]:
+    rows = _json(["trend", "--json", *s])
+    assert isinstance(rows, list)
+    d = _json(["trend", "--json", "--full", *s])
+    assert d["runs"] == rows
+    assert [r["id"] for r in rows] == ids
+    for row in rows:
         assert {"id", "start_time", "balance_mean_left_pct", "balance_at_ref_speed_left_pct"} <= set(row)
         assert isinstance(row["balance_at_ref_speed_left_pct"], float)
     assert d["trend"]["adjusted_balance_left_pct"]["per_30_days"]["estimate"] < 0
     later = _json(["trend", "--json", "--since", "2026-02-20", *s])
-    assert 0 < len(later["runs"]) < len(ids)
+    assert 0 < len(later) < len(ids)
     table = runner.invoke(app, ["trend", *s])
     assert table.exit_code == 0 and "trend" in table.stdout
     bad = runner.invoke(app, ["trend", "--since", "yesterday-ish", *s])

@@ -330,7 +330,9 @@ class RunAnalysis:
                 if at_ref
                 else None,
                 "speed_slope_per_m_s": slope.scaled(factor) if slope else _null_est(),
-                "drift_per_h": drift.scaled(factor) if drift else _null_est(),
+                # the contract's gct_ms.drift_per_h is a number; its CI sits beside it
+                "drift_per_h": drift.estimate * factor if drift else None,
+                "drift_per_h_ci": sorted((drift.ci_low * factor, drift.ci_high * factor)) if drift else None,
                 "last_minus_first_third": thirds.scaled(factor) if thirds else _null_est(),
             }
         )

@@ -87,6 +87,12 @@ def _est(d: dict[str, Any] | None, decimals: int = 2) -> str:
     return f"{_f(d['estimate'], decimals, True)}  [{lo}, {hi}]"
 
 
+def _est_ci(value: float | None, ci: list[float] | None, decimals: int = 2) -> str:
+    if value is None or not ci:
+        return "-"
+    return _est({"estimate": value, "ci_low": ci[0], "ci_high": ci[1]}, decimals)
+
+
 def _print_analysis(payload: dict[str, Any]) -> None:
     b = payload["balance"]
     ref = payload["ref_speed_m_s"]
@@ -134,7 +140,7 @@ def _print_analysis(payload: dict[str, Any]) -> None:
             _f(d.get("mean"), 1),
             _f(d.get("median"), 1),
             _f(d.get("at_ref_speed"), 1),
-            _est(d.get("drift_per_h"), 2),
+            _est_ci(d.get("drift_per_h"), d.get("drift_per_h_ci"), 2),
         )
     for key, d in payload["metrics"].items():
         m.add_row(f"{key} ({d['unit']})", _f(d.get("mean"), 1), _f(d.get("median"), 1), "-", "-")
@@ -205,8 +211,15 @@ def register(app: typer.Typer) -> None:
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
+        full: bool = typer.Option(
+            False, "--full", help="With --json: the whole analysis (trend, weeks, months), not only rows."
+        ),
     ) -> None:
-        """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months."""
+        """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months.
+
+        ``--json`` prints one row per run (``id``, ``start_time``, ``balance_mean_left_pct``,
+        ``balance_at_ref_speed_left_pct``, ...); ``--json --full`` the whole trend analysis object.
+        """
         from stridelab.analysis import run_table, trend_analysis
 
         explicit = _explicit_ref(ref_speed, ref_pace)
@@ -217,7 +230,8 @@ def register(app: typer.Typer) -> None:
         )
         trend = trend_analysis(table, ref, window_runs=window)
         if as_json:
-            print_json(trend.to_dict())
+            d = trend.to_dict()
+            print_json(d if full else d["runs"])
             return
         if not len(table):
             console.print(f"No runs for athlete {athlete!r} in the selected period.")
