@@ -1,11 +1,16 @@
 """Gait events from a single IMU on the lower back / sacrum (or a phone in a waistband), with L/R.
 
-* **Walking, IC** -- the trunk's vertical acceleration rises steeply when the heel lands (the loading
-  response). After McCamley et al. 2012 ("An enhanced estimate of initial contact and final contact
-  instants of time using lower trunk inertial sensor data", Gait Posture 36:316) and its Mobilise-D
-  refinement (Paraschiv-Ionescu et al. 2020, EMBC 4596): the vertical acceleration is low-passed and
-  differentiated with a smoothing derivative, and IC is the maximum of that derivative once per step
+* **Walking, IC** (``ic_method="max_slope"``, default) -- the trunk's vertical acceleration rises steeply
+  when the heel lands (the loading response). After McCamley et al. 2012 ("An enhanced estimate of
+  initial contact and final contact instants of time using lower trunk inertial sensor data", Gait
+  Posture 36:316) and its Mobilise-D refinement (Paraschiv-Ionescu et al. 2020, EMBC 4596): the vertical
+  acceleration is low-passed and differentiated, and IC is the maximum of that derivative once per step
   (minimum spacing a fraction of the step period found by autocorrelation).
+* **Walking, IC** (``ic_method="cwt"``) -- the published Mobilise-D recipe itself (Paraschiv-Ionescu et
+  al. 2020 after McCamley et al. 2012; mobgap's ``IcdIonescu``): band-pass 0.15-3.14 Hz, integrate,
+  Mexican-hat CWT at 0.225 s, IC = minimum between zero crossings (:mod:`._lowback`). It finds one IC per
+  step without a step-period prior, but at this coarse scale the minimum precedes the reference IC by
+  ~90 ms (see docs/imu.md, Validation), so it is not the default.
 * **Walking, TO** -- the contralateral final contact follows IC within the loading response; it is the
   first local minimum of the low-passed vertical acceleration after the IC peak (McCamley's FC feature
   expressed on the acceleration). Its side is the opposite of the preceding IC.
@@ -15,8 +20,12 @@
   vertical GRF; e.g. Lee et al. 2010, "Detection of spatio-temporal gait parameters by using wearable
   motion sensors", IEEE EMBC).
 * **Left/right** -- McCamley et al. 2012: the sign of the band-passed angular velocity about the
-  vertical axis at IC; clockwise seen from above (negative about 'up') = LEFT. Without a gyroscope the
-  sides alternate with an arbitrary start, and ``problems_`` says so.
+  vertical axis at IC; clockwise seen from above (negative about 'up') = LEFT. Two additions
+  (:mod:`._lowback`): the yaw rate at each IC is taken relative to its mean over the surrounding stride
+  (removes the bias of turns, which made the raw sign fail in daily-activity walking), and the labels are
+  the most likely left/right *alternating* sequence (two-state Viterbi; a same-side repeat costs
+  ``lr_repeat_penalty`` typical steps of evidence). Without a gyroscope the sides alternate with an
+  arbitrary start, and ``problems_`` says so.
 * **Walking vs running**: running when the median per-step minimum of the vertical specific force is
   below ``flight_threshold_g`` (a flight phase).
 """
@@ -29,8 +38,10 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
+from stridelab.frames import check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
 from stridelab.gait._signal import bandpass, dominant_period_s, lowpass
+from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import (
     frame_from_axes,
@@ -41,7 +52,10 @@ from stridelab.gait.orientation import (
 )
 from stridelab.units import G
 
-__all__ = ["SacrumEventDetection"]
+__all__ = ["IC_METHODS", "SacrumEventDetection"]
+
+#: walking IC methods of :class:`SacrumEventDetection` (see the module docstring).
+IC_METHODS: tuple[str, str] = ("max_slope", "cwt")
 
 
 class SacrumEventDetection(BaseEventDetector):
@@ -59,6 +73,16 @@ class SacrumEventDetection(BaseEventDetector):
         Per-step minimum vertical specific force below which a step has a flight phase.
     contact_threshold_g
         Running: vertical specific force above which the runner is in contact with the ground.
+    ic_method
+        Walking IC method: ``"max_slope"`` (default) or ``"cwt"`` (Paraschiv-Ionescu et al. 2020).
+    cwt_band_hz
+        ``"cwt"``: band (low, high) of the vertical acceleration before integration; 0.15-3.14 Hz is the
+        published Mobilise-D gait filter band.
+    cwt_scale_s
+        ``"cwt"``: wavelet scale in seconds; 0.225 s = the published scale 9 at 40 Hz.
+    lr_repeat_penalty
+        Cost of two consecutive ICs on the same side, in units of the median left/right evidence
+        (1.0 = one typical step; not fitted). 0 gives McCamley's independent per-IC sign.
     """
 
     placement: ClassVar[str] = "sacrum"
@@ -68,6 +92,10 @@ class SacrumEventDetection(BaseEventDetector):
     lr_band_hz: tuple[float, float]
     flight_threshold_g: float
     contact_threshold_g: float
+    ic_method: str
+    cwt_band_hz: tuple[float, float]
+    cwt_scale_s: float
+    lr_repeat_penalty: float
 
     def __init__(
         self,
@@ -76,17 +104,26 @@ class SacrumEventDetection(BaseEventDetector):
         lr_band_hz: tuple[float, float] = (0.5, 3.0),
         flight_threshold_g: float = 0.35,
         contact_threshold_g: float = 0.6,
+        ic_method: str = "max_slope",
+        cwt_band_hz: tuple[float, float] = (0.15, 3.14),
+        cwt_scale_s: float = 0.225,
+        lr_repeat_penalty: float = 1.0,
     ) -> None:
         self.ic_lowpass_hz = ic_lowpass_hz
         self.min_step_fraction = min_step_fraction
         self.lr_band_hz = lr_band_hz
         self.flight_threshold_g = flight_threshold_g
         self.contact_threshold_g = contact_threshold_g
+        self.ic_method = ic_method
+        self.cwt_band_hz = cwt_band_hz
+        self.cwt_scale_s = cwt_scale_s
+        self.lr_repeat_penalty = lr_repeat_penalty
 
     def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str | None = None) -> Self:
         """Detect IC and TO of both feet. ``side`` must be None (both sides are found)."""
         if side is not None:
             raise ValueError("A sacrum sensor sees both feet; leave side=None (sides are assigned)")
+        check_option("ic_method", self.ic_method, IC_METHODS)
         checked = check_imu_data(data, sampling_rate_hz, "sacrum")
         acc, gyr, fs = checked.acc, checked.gyr, checked.fs
         problems = list(checked.problems)
@@ -101,6 +138,11 @@ class SacrumEventDetection(BaseEventDetector):
         running = bool(np.median(minima) < self.flight_threshold_g * G)
         if running:
             ic_idx, to_idx = _running_contacts(smooth, fs, step_s, self.contact_threshold_g * G)
+        elif self.ic_method == "cwt":
+            ic_idx = cwt_initial_contacts(
+                av, fs, band_hz=(self.cwt_band_hz[0], self.cwt_band_hz[1]), scale_s=self.cwt_scale_s
+            )
+            to_idx = _following_troughs(lowpass(av, self.ic_lowpass_hz, fs), ic_idx, fs, step_s)
         else:
             ic_idx, to_idx = _walking_events(av, fs, step_s, self.ic_lowpass_hz, self.min_step_fraction)
         ic_idx = ic_idx[checked.moving[ic_idx]] if len(ic_idx) else ic_idx
@@ -110,7 +152,8 @@ class SacrumEventDetection(BaseEventDetector):
         # left / right
         if gyr is not None:
             yaw = bandpass(gyr @ up, self.lr_band_hz[0], self.lr_band_hz[1], fs)
-            ic_side = np.where(yaw[ic_idx] < 0, "left", "right").astype(object)
+            evidence = side_evidence(yaw, ic_idx)
+            ic_side = alternating_sides(evidence, ic_idx / fs, step_s, self.lr_repeat_penalty)
             axis = horizontal_principal_axis(gyr, up, fs=fs, cutoff_hz=5.0)
         else:
             ic_side = np.array(["left", "right"] * (len(ic_idx) // 2 + 1), dtype=object)[: len(ic_idx)]
@@ -190,16 +233,23 @@ def _walking_events(
     if len(peaks) == 0:
         return peaks, peaks
     peaks = peaks[slope[peaks] > 0.3 * np.median(slope[peaks])]
+    return peaks.astype(np.intp), _following_troughs(x, peaks, fs, step_s)
+
+
+def _following_troughs(x: np.ndarray, ic_idx: np.ndarray, fs: float, step_s: float) -> np.ndarray:
+    """TO after each IC: the first trough of the low-passed vertical acceleration after its peak."""
     to = []
-    for p in peaks:
+    for p in ic_idx:
         seg = x[p : p + int(0.6 * step_s * fs)]
+        if len(seg) < 3:
+            continue
         mins, _ = find_peaks(-seg)
         # the first trough after the acceleration peak (skip the peak itself)
         top = int(np.argmax(seg[: max(int(0.3 * step_s * fs), 2)]))
         mins = mins[mins > top]
         if len(mins):
             to.append(p + int(mins[0]))
-    return peaks.astype(np.intp), np.asarray(to, dtype=np.intp)
+    return np.asarray(to, dtype=np.intp)
 
 
 def _running_contacts(
