@@ -363,3 +363,17 @@ def test_import_takes_imu_recordings_with_a_sidecar(small_files: list[Path], tmp
     assert len(rows) == 1 and rows[0][1] > 5
     code, out = _cli("import", str(folder), "--json", "--store", store_path)
     assert json.loads(out)["skipped"] == 4
+
+
+def test_tags_are_shown_where_runs_are(small_files: list[Path], tmp_path: Path) -> None:
+    store_path = str(tmp_path / "s")
+    code, out = _cli("import", str(small_files[0]), "--json", "--store", store_path)
+    run_id = json.loads(out)["imported_ids"][0]
+    code, _ = _cli("tag", run_id[:8], "shoes=fly3", "--store", store_path)
+    assert code == 0
+    code, out = _cli("runs", "--json", "--store", store_path)
+    assert json.loads(out)[0]["tags"] == ["shoes=fly3"]
+    code, out = _cli("show", run_id[:8], "--json", "--store", store_path)
+    assert json.loads(out)["tags"] == ["shoes=fly3"]
+    code, out = _cli("runs", "--store", store_path)
+    assert "shoes=fly3" in out

@@ -24,6 +24,17 @@ from stridelab.analysis._cache import (
     load_run,
 )
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
+from stridelab.analysis._experiment_api import (
+    add_tags,
+    analyze_experiment,
+    baseline_rows,
+    create_experiment,
+    experiment_overview,
+    list_experiments,
+    list_tags,
+    remove_tags,
+    tags_for_runs,
+)
 from stridelab.analysis._hac import LinearFit, hac_ols
 from stridelab.analysis._metrics import (
     BALANCE_ZONE_NAMES,
@@ -49,7 +60,18 @@ from stridelab.analysis._trend import (
     trend_analysis,
 )
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by topic
+    # tags, experiments and personal baselines (issue: N-of-1 experiments)
+    "add_tags",
+    "analyze_experiment",
+    "baseline_rows",
+    "create_experiment",
+    "experiment_overview",
+    "list_experiments",
+    "list_tags",
+    "remove_tags",
+    "tags_for_runs",
+    # per-run analytics and trends
     "ANALYSIS_MIGRATIONS",
     "ANALYSIS_VERSION",
     "BALANCE_ZONE_NAMES",

@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from stridelab.analysis import tags_for_runs
 from stridelab.cli._common import (
     AthleteOpt,
     JsonOpt,
@@ -107,6 +108,7 @@ def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
         "dynamics": dynamics,
         "developer_fields": developer,
         "problems": summary.get("problems", []),
+        "tags": tags_for_runs(store, row.athlete, [row.id]).get(row.id, []),
     }
 
 
@@ -160,7 +162,9 @@ def run_import(
     return result
 
 
-def _runs_table(rows: list[ActivityRow], title: str = "runs") -> Table:
+def _runs_table(
+    rows: list[ActivityRow], title: str = "runs", tags: dict[str, list[str]] | None = None
+) -> Table:
     table = Table(title=title)
     for col, justify in (
         ("id", "left"),
@@ -171,6 +175,7 @@ def _runs_table(rows: list[ActivityRow], title: str = "runs") -> Table:
         ("pace", "right"),
         ("GCT", "right"),
         ("balance (L)", "right"),
+        *((("tags", "left"),) if tags and any(tags.values()) else ()),
     ):
         table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in rows:
@@ -187,6 +192,7 @@ def _runs_table(rows: list[ActivityRow], title: str = "runs") -> Table:
             format_pace(speed),
             f"{gct * 1000:.0f} ms" if gct else "-",
             f"{bal:.1f} %" if bal else "-",
+            *((", ".join(tags.get(r.id, [])),) if tags and any(tags.values()) else ()),
         )
     return table
 
@@ -227,6 +233,7 @@ def register(app: typer.Typer) -> None:
         rows = st.list_activities(
             athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
         )
+        tags = tags_for_runs(st, athlete, [r.id for r in rows])
         if as_json:
             print_json(
                 [
@@ -238,6 +245,7 @@ def register(app: typer.Typer) -> None:
                         "duration_s": r.duration_s,
                         "distance_m": r.distance_m,
                         "balance_mean_left_pct": r.summary.get("stance_time_balance_left_pct_mean"),
+                        "tags": tags.get(r.id, []),
                     }
                     for r in rows
                 ]
@@ -246,7 +254,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
             return
-        console.print(_runs_table(rows))
+        console.print(_runs_table(rows, tags=tags))
 
     @app.command("show")
     def show_cmd(
@@ -272,6 +280,8 @@ def register(app: typer.Typer) -> None:
         table.add_row("timer time", _fmt_duration(row.duration_s))
         table.add_row("records / laps", f"{row.n_records} / {payload['n_laps']}")
         table.add_row("source", str(row.source_path))
+        if payload["tags"]:
+            table.add_row("tags", ", ".join(payload["tags"]))
         d = payload["dynamics"]
         labels = {
             "stance_time_ms_mean": ("ground contact time", "ms", 0),

@@ -1,0 +1,218 @@
+"""Validation of the experiment analysis on the synthetic runner (known cue effect), in memory.
+
+:func:`simulate_experiment` simulates one experiment of a design exactly as the protocol prescribes
+(arm order randomised within pairs), with "realistic" noise beyond the 1 Hz AR(1) of the sensor:
+
+* every block (lap) gets an extra N(0, ``block_sd_pp``) shift (day-to-day and lap-to-lap wander the
+  models do not explain), every run an N(0, ``run_sd_pp``) shift;
+* the arm order is randomised within pairs of laps (alternating-laps) or within groups of 4 runs, two
+  of each arm (alternating-runs), as the protocols prescribe;
+* block paces scatter in a pace band (N(0, 0.08 m/s) per lap; N(0, 0.10 m/s) per run), the balance
+  depends on pace (0.6 pp per m/s), grade (0.05 pp per %), a warm-up offset and fatigue drift
+  (0.8 pp/h);
+* run-level designs add the season trend (-0.3 pp per month).
+
+:func:`validate_design` repeats it ``n`` times with and without the effect and reports power,
+false-positive rate and CI coverage. ``bench/validate_experiments.py`` prints the table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from stridelab.analysis._experiment_blocks import BlockSpec, BlockValue, extract_blocks
+from stridelab.analysis._experiment_stats import Comparison, compare_arms
+
+__all__ = ["ValidationRow", "simulate_experiment", "validate_design"]
+
+_START: Final[datetime] = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
+_DAYS_PER_MONTH: Final[float] = 30.44
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRow:
+    """Operating characteristics of one design over simulated experiments."""
+
+    design: str
+    true_effect_pp: float
+    n_sims: int
+    n_sims_null: int
+    power: float  # share of experiments with effect whose p < alpha
+    false_positive_rate: float  # share of null experiments with p < alpha
+    coverage: float  # share of experiments with effect whose CI holds the true effect
+    coverage_null: float  # share of null experiments whose CI holds 0
+    mean_effect_pp: float
+    median_ci_width_pp: float
+    n_undecidable: int  # experiments where no p-value could be computed
+    methods: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _lap_laps_frame(run: Any) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"lap_index": lap.index, "intensity": lap.intensity, "avg_speed_m_s": lap.avg_speed_m_s}
+            for lap in run.laps
+        ]
+    )
+
+
+def _pairs_order(rng: np.random.Generator, n_pairs: int) -> list[int]:
+    """0/1 arm per block: each consecutive pair is (0, 1) or (1, 0) at random."""
+    out: list[int] = []
+    for _ in range(n_pairs):
+        out += [0, 1] if rng.random() < 0.5 else [1, 0]
+    return out
+
+
+def simulate_experiment(
+    design: str,
+    effect_pp: float,
+    seed: int,
+    *,
+    runs: int | None = None,
+    blocks_per_run: int = 8,
+    block_m: float = 1000.0,
+    block_sd_pp: float = 0.15,
+    run_sd_pp: float = 0.3,
+    run_duration_s: float = 900.0,
+) -> tuple[list[BlockValue], list[float] | None]:
+    """Blocks (and, for before-after, weekly loads) of one simulated experiment; arm "A" vs "B",
+    the true effect of B is ``effect_pp`` on the GCT balance (left share)."""
+    from stridelab.sim import RunTruth, Segment, simulate_run
+
+    rng = np.random.default_rng(seed)
+    base = RunTruth(
+        balance_grade_slope_pp_per_pct=0.05,
+        balance_warmup_offset_pp=0.3,
+        terrain_amplitude_m=4.0,
+    )
+    blocks: list[BlockValue] = []
+    arms = ("A", "B")
+    if design == "alternating-laps":
+        n_runs = runs or 2
+        for r in range(n_runs):
+            order = _pairs_order(rng, blocks_per_run // 2)
+            v0 = 3.0 + float(rng.normal(0.0, 0.1))
+            segs = [Segment("warmup", 600.0, round(0.88 * v0, 3))]
+            for arm in order:
+                v = float(np.clip(v0 + rng.normal(0.0, 0.08), 2.2, 4.5))
+                off = effect_pp * arm + float(rng.normal(0.0, block_sd_pp))
+                segs.append(Segment("steady", round(block_m / v), round(v, 3), balance_offset_pp=off))
+            truth = base.replace(
+                kind="custom",
+                segments=tuple(segs),
+                laps="segments",
+                start_time=_START + timedelta(days=3 * r),
+                balance_left_pct_at_ref=50.8 + float(rng.normal(0.0, run_sd_pp)),
+            )
+            run = simulate_run(truth, seed=int(rng.integers(2**31)))
+            specs = [BlockSpec(arms[a], f"lap {i + 2}", lap_index=i + 1) for i, a in enumerate(order)]
+            got, _ = extract_blocks(
+                run.records,
+                _lap_laps_frame(run),
+                specs,
+                run_id=f"run{r:03d}",
+                run_start=run.start_time,
+                metrics=("balance",),
+            )
+            blocks += got
+        return blocks, None
+    if design == "alternating-runs":
+        n_runs = runs or 12
+        # the protocol: consecutive groups of 4 runs, 2 of each arm in random order
+        order = [int(a) for _ in range(n_runs // 4) for a in rng.permutation([0, 0, 1, 1])]
+        days = [2.0 * i for i in range(len(order))]
+        loads = None
+    elif design == "before-after":
+        n_runs = runs or 16
+        half = n_runs // 2
+        order = [0] * half + [1] * half
+        # two runs a week: 4 weeks before, a 4-week phase (runs not used), 4 weeks after
+        days = [3.5 * i for i in range(half)] + [56.0 + 3.5 * i for i in range(half)]
+        loads = [float(rng.normal(30.0, 6.0)) for _ in order]
+    else:
+        raise ValueError(f"unknown design {design!r}")
+    for r, (arm, day) in enumerate(zip(order, days, strict=True)):
+        truth = base.replace(
+            kind="easy",
+            duration_s=run_duration_s,
+            warmup_s=300.0,
+            easy_speed_m_s=round(2.9 + float(rng.normal(0.0, 0.1)), 3),
+            start_time=_START + timedelta(days=day),
+            balance_left_pct_at_ref=50.8
+            - 0.3 * day / _DAYS_PER_MONTH
+            + float(rng.normal(0.0, run_sd_pp))
+            + effect_pp * arm,
+        )
+        run = simulate_run(truth, seed=int(rng.integers(2**31)))
+        got, _ = extract_blocks(
+            run.records,
+            None,
+            [BlockSpec(arms[arm], "run")],
+            run_id=f"run{r:03d}",
+            run_start=run.start_time,
+            metrics=("balance",),
+        )
+        blocks += got
+    return blocks, (loads if design == "before-after" else None)
+
+
+def _one(design: str, effect_pp: float, seed: int, **kw: Any) -> Comparison:
+    blocks, loads = simulate_experiment(design, effect_pp, seed, **kw)
+    if loads is not None:
+        # the loads follow the runs that produced a block (all of them in these simulations)
+        loads = loads[: len(blocks)]
+    return compare_arms(
+        blocks,
+        ("A", "B"),
+        design,
+        "balance",
+        seed=seed,
+        loads_km=loads,
+        randomisation_block=4 if design == "alternating-runs" else 2,
+    )
+
+
+def validate_design(
+    design: str, n: int = 500, *, effect_pp: float = 0.5, seed: int = 0, alpha: float = 0.05, **kw: Any
+) -> ValidationRow:
+    """``n`` experiments with the effect and ``n`` without: power, false-positive rate, coverage."""
+    t0 = time.perf_counter()
+    rows: dict[float, list[Comparison]] = {effect_pp: [], 0.0: []}
+    for i in range(n):
+        for eff in rows:
+            s = seed * 1_000_003 + 2 * i + (0 if eff else 1)
+            rows[eff].append(_one(design, eff, s, **kw))
+
+    def rate(cs: list[Comparison], pred: Any) -> float:
+        ok = [c for c in cs if c.p_value is not None]
+        return float(np.mean([bool(pred(c)) for c in ok])) if ok else float("nan")
+
+    eff_rows, null_rows = rows[effect_pp], rows[0.0]
+    widths = [c.ci_high - c.ci_low for c in eff_rows if c.ci_low is not None and c.ci_high is not None]
+    methods = sorted({c.method.split(" (")[0].split(" over")[0] for c in eff_rows + null_rows})
+    return ValidationRow(
+        design=design,
+        true_effect_pp=effect_pp,
+        n_sims=n,
+        n_sims_null=n,
+        power=rate(eff_rows, lambda c: c.p_value < alpha),
+        false_positive_rate=rate(null_rows, lambda c: c.p_value < alpha),
+        coverage=rate(eff_rows, lambda c: c.ci_low <= effect_pp <= c.ci_high),
+        coverage_null=rate(null_rows, lambda c: c.ci_low <= 0.0 <= c.ci_high),
+        mean_effect_pp=float(np.mean([c.effect for c in eff_rows if c.effect is not None])),
+        median_ci_width_pp=float(np.median(widths)) if widths else float("nan"),
+        n_undecidable=sum(c.p_value is None for c in eff_rows + null_rows),
+        methods="; ".join(methods),
+        seconds=time.perf_counter() - t0,
+    )

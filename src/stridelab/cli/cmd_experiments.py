@@ -1,0 +1,371 @@
+"""Tags, N-of-1 experiments and the personal baseline: ``tag``, ``tags``, ``experiment ...``, ``baseline``.
+
+``stridelab tag RUN_ID cue=push-behind --lap 1,3,5`` tags laps (numbered from 1 as on the watch);
+``--from 10:00 --to 20:00`` a timer-time range; without ``--lap``/``--from`` the whole run.
+``stridelab tag RUN_ID`` lists the run's tags, ``stridelab tag RUN_ID cue --remove`` removes them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from stridelab.cli._common import (
+    AthleteOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
+from stridelab.store import Store, StoreError
+
+__all__ = ["register"]
+
+
+def _open(store: Path | None) -> Store:
+    try:
+        return open_store(store)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _date(text: str | None, option: str) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)") from exc
+    if ts is pd.NaT:
+        raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _num(x: float | None, nd: int = 2, signed: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:+.{nd}f}" if signed else f"{x:.{nd}f}"
+
+
+def _tags_table(tags: list[Any], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("run", "tag", "scope", "where"):
+        table.add_column(col, no_wrap=True)
+    from stridelab.analysis._tags import format_clock
+
+    for t in tags:
+        where = "whole run"
+        if t.scope == "lap":
+            where = f"lap {t.lap_number}"
+        elif t.scope == "range" and t.from_s is not None and t.to_s is not None:
+            where = f"{format_clock(t.from_s)}-{format_clock(t.to_s)}"
+        table.add_row(t.activity_id[:8], f"{t.key}={t.value}", t.scope, where)
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``tag``, ``tags``, ``experiment`` and ``baseline`` to ``app``."""
+
+    @app.command("tag")
+    def tag_cmd(
+        run_id: str = typer.Argument(..., help="Run id (an unambiguous prefix is enough)."),
+        tags: list[str] | None = typer.Argument(
+            None, help="key=value tags (e.g. cue=push-behind); with --remove: key or key=value to remove."
+        ),
+        lap: str | None = typer.Option(
+            None, "--lap", help="Laps, numbered from 1 as on the watch: 1,3,5 or 2-6."
+        ),
+        from_: str | None = typer.Option(None, "--from", help="Range start, timer time (mm:ss, h:mm:ss)."),
+        to: str | None = typer.Option(None, "--to", help="Range end, timer time (mm:ss, h:mm:ss)."),
+        list_: bool = typer.Option(False, "--list", help="List the run's tags (the default without tags)."),
+        remove: bool = typer.Option(False, "--remove", help="Remove the given keys/tags (all without any)."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Tag a run, some laps or a time range (cue=push-behind); list or remove a run's tags."""
+        from stridelab.analysis._tags import (
+            TagError,
+            add_tags,
+            list_tags,
+            parse_clock,
+            parse_laps,
+            parse_tag,
+            remove_tags,
+        )
+
+        st = _open(store)
+        items = list(tags or [])
+        try:
+            laps = parse_laps(lap) if lap is not None else None
+            if remove:
+                if from_ is not None or to is not None:
+                    raise TagError("--remove works on keys/values and --lap, not on --from/--to")
+                n = 0
+                for sel in items or [None]:
+                    n += remove_tags(st, athlete, run_id, sel, laps=laps)
+                if as_json:
+                    print_json({"removed": n})
+                else:
+                    console.print(f"removed {n} tag(s)")
+                return
+            if list_ or not items:
+                if lap is not None or from_ is not None or to is not None:
+                    raise TagError("--lap/--from/--to need key=value tags to set")
+                found = list_tags(st, athlete, run_id=run_id)
+                if as_json:
+                    print_json([t.to_dict() for t in found])
+                elif not found:
+                    console.print("no tags on this run")
+                else:
+                    console.print(_tags_table(found, f"tags of run {found[0].activity_id[:12]}"))
+                return
+            pairs = [parse_tag(t) for t in items]
+            f = parse_clock(from_) if from_ is not None else None
+            t = parse_clock(to) if to is not None else None
+            stored, warnings = add_tags(st, athlete, run_id, pairs, laps=laps, from_s=f, to_s=t)
+        except (TagError, StoreError) as exc:
+            raise fail(str(exc)) from exc
+        for w in warnings:
+            err_console.print(f"[yellow]warning:[/] {w}")
+        if as_json:
+            print_json({"tags": [x.to_dict() for x in stored], "warnings": warnings})
+        else:
+            console.print(f"tagged: {', '.join(x.label() for x in stored)}")
+
+    @app.command("tags")
+    def tags_cmd(
+        key: str | None = typer.Option(None, "--key", help="Only this key (e.g. cue)."),
+        value: str | None = typer.Option(None, "--value", help="Only this value."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """List the tags of all runs."""
+        from stridelab.analysis._tags import list_tags
+
+        st = _open(store)
+        found = list_tags(st, athlete, key=key, value=value)
+        if as_json:
+            print_json([t.to_dict() for t in found])
+        elif not found:
+            console.print("no tags yet: stridelab tag RUN_ID cue=push-behind [--lap 1,3,5]")
+        else:
+            console.print(_tags_table(found, "tags"))
+
+    exp_app = typer.Typer(
+        help="N-of-1 experiments on form cues: create, analyze, list, protocol.", no_args_is_help=True
+    )
+    app.add_typer(exp_app, name="experiment")
+
+    @exp_app.command("create")
+    def exp_create(
+        name: str = typer.Argument(..., help='Experiment name, e.g. "push vs pull".'),
+        arms: str = typer.Option(..., "--arms", help="The two arms (tag values) A,B; effect = B - A."),
+        design: str = typer.Option(
+            "alternating-laps", "--design", help="alternating-laps | alternating-runs | before-after."
+        ),
+        tag_key: str = typer.Option("cue", "--tag-key", help="Tag key whose values are the arms."),
+        runs: int | None = typer.Option(None, "--runs", min=1, help="Runs in the protocol."),
+        blocks: int | None = typer.Option(None, "--blocks", min=2, help="Laps per run (alternating-laps)."),
+        block_m: float | None = typer.Option(None, "--block-m", min=100.0, help="Block distance in m."),
+        seed: int | None = typer.Option(None, "--seed", help="Seed of the randomised arm order."),
+        change_date: str | None = typer.Option(
+            None, "--change-date", help="before-after: arm B from this date (YYYY-MM-DD) instead of tags."
+        ),
+        window_days: int | None = typer.Option(None, "--window-days", min=1, help="before-after window."),
+        phase_days: int | None = typer.Option(
+            None, "--phase-days", min=0, help="before-after: days after the change date left out (the phase)."
+        ),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Define an experiment and print its protocol (arm order randomised, seed recorded)."""
+        from stridelab.analysis._experiment import ExperimentError, create_experiment, protocol_text
+
+        st = _open(store)
+        try:
+            exp = create_experiment(
+                st,
+                athlete,
+                name,
+                arms,
+                design,
+                tag_key=tag_key,
+                seed=seed,
+                runs=runs,
+                blocks_per_run=blocks,
+                block_m=block_m,
+                change_date=change_date,
+                window_days=window_days,
+                phase_days=phase_days,
+            )
+        except ExperimentError as exc:
+            raise fail(str(exc)) from exc
+        if as_json:
+            print_json({**exp.to_dict(), "protocol_text": protocol_text(exp)})
+        else:
+            console.print(protocol_text(exp), highlight=False, markup=False)
+
+    @exp_app.command("protocol")
+    def exp_protocol(
+        name: str = typer.Argument(..., help="Experiment name."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Print the protocol of an experiment again."""
+        from stridelab.analysis._experiment import ExperimentError, get_experiment, protocol_text
+
+        st = _open(store)
+        try:
+            exp = get_experiment(st, athlete, name)
+        except ExperimentError as exc:
+            raise fail(str(exc)) from exc
+        if as_json:
+            print_json({**exp.to_dict(), "protocol_text": protocol_text(exp)})
+        else:
+            console.print(protocol_text(exp), highlight=False, markup=False)
+
+    @exp_app.command("list")
+    def exp_list(
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """List experiments with their tagged blocks per arm."""
+        from stridelab.analysis._experiment import experiment_overview
+
+        st = _open(store)
+        rows = experiment_overview(st, athlete)
+        if as_json:
+            print_json(rows)
+            return
+        if not rows:
+            console.print('no experiments yet: stridelab experiment create "push vs pull" --arms A,B')
+            return
+        table = Table(title="experiments")
+        for col in ("name", "design", "arms (B - A)", "tagged blocks", "planned"):
+            table.add_column(col)
+        for r in rows:
+            a, b = r["arms"]
+            counts = r["tagged_blocks"]
+            table.add_row(
+                r["name"],
+                r["design"],
+                f"{b} vs {a} ({r['tag_key']})",
+                f"{a}: {counts[a]}, {b}: {counts[b]}",
+                str(r["planned_blocks"]),
+            )
+        console.print(table)
+
+    @exp_app.command("delete")
+    def exp_delete(
+        name: str = typer.Argument(..., help="Experiment name."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+    ) -> None:
+        """Delete an experiment definition (the tags stay)."""
+        from stridelab.analysis._experiment import delete_experiment
+
+        st = _open(store)
+        if not delete_experiment(st, athlete, name):
+            raise fail(f"No experiment named {name!r}")
+        console.print(f"deleted experiment {name!r}")
+
+    @exp_app.command("analyze")
+    def exp_analyze(
+        name: str = typer.Argument(..., help="Experiment name."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Compare the arms: effect (B - A) on balance, GCT, VO, cadence with 95 % CI and p-value."""
+        from stridelab.analysis._experiment import ExperimentError, analyze_experiment
+
+        st = _open(store)
+        try:
+            result = analyze_experiment(st, athlete, name)
+        except ExperimentError as exc:
+            raise fail(str(exc)) from exc
+        if as_json:
+            print_json(result.to_dict())
+            return
+        d = result.to_dict()
+        a, b = result.experiment.arms
+        console.print(f"[bold]{result.experiment.name}[/] ({result.experiment.design}): {b} - {a}")
+        console.print(result.summary(), highlight=False)
+        table = Table()
+        for col in ("metric", "effect (B - A)", "95 % CI", "p", "blocks A/B", "block SD", "blocks needed"):
+            table.add_column(col)
+        for key, m in d["metrics"].items():
+            nd = 2 if m["unit"] == "pp" else 1
+            table.add_row(
+                f"{m['what']} ({m['unit']})",
+                _num(m["effect"], nd, signed=True),
+                f"{_num(m['ci_low'], nd, True)} to {_num(m['ci_high'], nd, True)}",
+                _num(m["p_value"], 3),
+                f"{m['n_blocks_a']}/{m['n_blocks_b']}",
+                _num(m["block_sd"], nd),
+                str(m["n_blocks_needed"] or "-") if key == "balance" else "",
+            )
+        console.print(table)
+        console.print(f"method: {d['method']}", highlight=False)
+        for msg in d["messages"]:
+            console.print(f"[yellow]note:[/] {msg}", highlight=False)
+
+    @app.command("baseline")
+    def baseline_cmd(
+        since: str | None = typer.Option(None, "--since", help="Only runs on/after this date (YYYY-MM-DD)."),
+        until: str | None = typer.Option(None, "--until", help="Only runs before this date (YYYY-MM-DD)."),
+        window: int = typer.Option(20, "--window", min=3, help="Baseline: this many previous runs."),
+        min_runs: int = typer.Option(5, "--min-runs", min=2, help="Runs needed before a baseline exists."),
+        only_flagged: bool = typer.Option(False, "--flagged", help="Only runs outside their baseline."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Each run against your personal baseline of pace-adjusted balance, with outliers explained."""
+        from stridelab.analysis._baseline import baseline_rows
+
+        st = _open(store)
+        rows, ref = baseline_rows(
+            st,
+            athlete,
+            since=_date(since, "--since"),
+            until=_date(until, "--until"),
+            window_runs=window,
+            min_runs=min_runs,
+        )
+        if only_flagged:
+            rows = [r for r in rows if r.flag in ("high", "low")]
+        if as_json:
+            print_json([r.to_dict() for r in rows])
+            return
+        if not rows:
+            console.print("no runs to compare (import runs with running dynamics first)")
+            return
+        table = Table(title=f"personal baseline (pace-adjusted at {_num(ref)} m/s)")
+        for col in ("id", "date", "observed % L", "expected", "residual pp", "flag", "explanation"):
+            table.add_column(col)
+        for r in rows:
+            style = "" if r.flag in ("normal", "no_baseline", "no_balance") else "bold red"
+            table.add_row(
+                r.id[:8],
+                r.start_time.strftime("%Y-%m-%d"),
+                _num(r.observed_left_pct, 1),
+                _num(r.expected_left_pct, 1),
+                _num(r.residual_pp, 2, True),
+                f"[{style}]{r.flag}[/]" if style else r.flag,
+                r.explanation,
+            )
+        console.print(table)
