@@ -69,6 +69,7 @@ class ImportResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # imported, but the file is damaged
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +78,7 @@ class ImportResult:
             "skipped": len(self.skipped),
             "failed": [{"path": p, "error": e} for p, e in self.failed],
             "ignored": len(self.ignored),
+            "warnings": [{"path": p, "warning": w} for p, w in self.warnings],
             "imported_ids": [i for _, i in self.imported],
             "seconds": round(self.seconds, 3),
         }
@@ -234,6 +236,7 @@ class _Outcome:
     fingerprint: str | None = None
     key: str | None = None
     self_committed: bool = False  # stored by its own engine (IMU recordings)
+    warnings: tuple[str, ...] = ()
 
 
 def _describe(exc: BaseException) -> str:
@@ -244,8 +247,7 @@ def _describe(exc: BaseException) -> str:
             return "disk full while writing the record stream; nothing was stored for this file"
         return f"I/O error: {exc.strerror or exc}"
     if isinstance(exc, FitDecodeError):
-        msg = str(exc)
-        return msg.split(": ", 1)[1] if exc.source and msg.startswith(f"{exc.source}: ") else msg
+        return exc.reason + (f" at byte {exc.offset}" if exc.offset is not None else "")
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -264,7 +266,13 @@ def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
         activity = read_activity(data, source_path=item.display)
         prepared = prepare_activity(store, athlete, activity)
         return _Outcome(
-            item.display, "imported", sha, prepared=prepared, fingerprint=item.fingerprint, key=item.key
+            item.display,
+            "imported",
+            sha,
+            prepared=prepared,
+            fingerprint=item.fingerprint,
+            key=item.key,
+            warnings=activity.problems,
         )
     except Exception as exc:
         return _Outcome(item.display, "failed", error=_describe(exc))
@@ -355,6 +363,8 @@ class _Committer:
             assert o.sha256 is not None
             if id(o) in added_ids:
                 self.result.imported.append((o.display, o.sha256))
+                if o.warnings:
+                    self.result.warnings.append((o.display, "; ".join(o.warnings)))
             else:
                 self.result.skipped.append((o.display, o.sha256))
 

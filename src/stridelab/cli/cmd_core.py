@@ -117,6 +117,8 @@ def _print_result_table(result: ImportResult) -> None:
     table.add_column("result")
     table.add_column("files", justify="right")
     table.add_row("imported", str(len(result.imported)), style="green")
+    if result.warnings:
+        table.add_row("  of which damaged", str(len(result.warnings)), style="yellow")
     table.add_row("already present", str(len(result.skipped)))
     table.add_row("failed", str(len(result.failed)), style="red" if result.failed else None)
     if result.ignored:
@@ -129,6 +131,13 @@ def _print_result_table(result: ImportResult) -> None:
         for path, reason in result.failed:
             fails.add_row(path, reason)
         console.print(fails)
+    if result.warnings:
+        warn = Table(title="imported with warnings (damaged files: what precedes each fault was kept)")
+        warn.add_column("file", overflow="fold")
+        warn.add_column("problem", overflow="fold")
+        for path, text in result.warnings:
+            warn.add_row(path, text, style="yellow")
+        console.print(warn)
     n = len(result.imported) + len(result.skipped) + len(result.failed)
     rate = n / result.seconds if result.seconds > 0 else float("nan")
     console.print(f"{n} files in {result.seconds:.1f} s ({rate:.0f} files/s)")

@@ -208,11 +208,11 @@ class Store:
         path = self.stream_path(kind, athlete, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(table, pd.DataFrame):
-            table = pa.Table.from_pandas(table, preserve_index=True)
+            table = pa.Table.from_pandas(table, preserve_index=True, nthreads=1)
         fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                pq.write_table(table, fh, compression="zstd")
+                pq.write_table(table, fh, compression="zstd", use_dictionary=False)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

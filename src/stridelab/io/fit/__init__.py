@@ -25,15 +25,28 @@ __all__ = [
 def decode_fit(data: bytes, source: str | None = None) -> FitFile:
     """Decode FIT bytes with the decoder ``import`` uses (the single switch point between engines).
 
-    The fast engine (:func:`read_fit`) in strict mode: a damaged file (bad CRC, truncation, ...)
-    raises :class:`FitDecodeError` naming the fault and its offset, as the SDK adapter did; pass
-    ``strict=False`` to :func:`read_fit` to recover what a damaged file holds instead. The SDK
-    adapter stays available as :func:`decode_with_sdk` (the oracle).
+    The fast engine (:func:`read_fit`) in lenient mode: a damaged file (bad CRC, truncation, ...)
+    yields every complete message before the fault plus ``problems`` naming each fault and its
+    offset. The SDK adapter stays available as :func:`decode_with_sdk` (the oracle).
     """
-    return decode_fit_bytes(data, strict=True, source=source)
+    return decode_fit_bytes(data, strict=False, source=source)
 
 
 def read_activity(data: bytes, *, source_path: str | None = None) -> Activity:
-    """Decode FIT bytes into an :class:`Activity` (id = sha256 of ``data``)."""
+    """Decode FIT bytes into an :class:`Activity` (id = sha256 of ``data``).
+
+    What a damaged file still holds is kept; its faults are listed in ``Activity.problems``.
+    Raises :class:`FitDecodeError` when nothing usable is left (not FIT, empty, no activity).
+    """
     fit = decode_fit(data, source_path)
-    return activity_from_fit(fit, activity_id=hashlib.sha256(data).hexdigest(), source_path=source_path)
+    if len(fit.messages) == 0:
+        first = fit.problems[0] if fit.problems else None
+        reason = first.message if first else "no FIT messages in the file"
+        raise FitDecodeError(reason, offset=first.offset if first else None, source=source_path)
+    try:
+        return activity_from_fit(fit, activity_id=hashlib.sha256(data).hexdigest(), source_path=source_path)
+    except FitDecodeError as exc:
+        if not fit.problems:
+            raise
+        faults = "; ".join(f"{p.message} (byte {p.offset})" for p in fit.problems[:3])
+        raise FitDecodeError(f"{exc.reason}; the file is damaged: {faults}", source=source_path) from exc

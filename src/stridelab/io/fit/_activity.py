@@ -87,11 +87,13 @@ def _ts(value: Any) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _first(df: pd.DataFrame, col: str) -> Any:
-    if col not in df.columns:
-        return None
-    s = df[col].dropna()
-    return s.iloc[0] if len(s) else None
+def _first(rows: list[dict[str, Any]], col: str) -> Any:
+    """The first present (not None/NaN) value of ``col`` among message rows."""
+    for row in rows:
+        v = row.get(col)
+        if v is not None and not (isinstance(v, float) and math.isnan(v)):
+            return v
+    return None
 
 
 def _pick(row: Mapping[str, Any], *names: str) -> Any:
@@ -127,24 +129,24 @@ def _invalid_sentinel(base_type: int | None) -> float | None:
     return float(definition["invalid"])
 
 
-def _pause_mask(times: pd.DatetimeIndex, events: pd.DataFrame) -> np.ndarray:
+def _pause_mask(times: pd.DatetimeIndex, events: list[dict[str, Any]]) -> np.ndarray:
     """True for records strictly after a timer stop and before the next timer start."""
     paused = np.zeros(len(times), dtype=bool)
-    if events.empty or "event" not in events.columns or "timestamp" not in events.columns:
-        return paused
-    ev = events[(events["event"] == "timer") & events["timestamp"].notna()]
-    if ev.empty:
+    timer = [e for e in events if e.get("event") == "timer" and _ts(e.get("timestamp")) is not None]
+    if not timer:
         return paused
     t = times.asi8
     stop_at: int | None = None
-    for ts, etype in zip(
-        pd.DatetimeIndex(ev["timestamp"]).as_unit("ns").asi8, ev.get("event_type", pd.Series()), strict=False
-    ):
+    for e in timer:
+        ts = _ts(e["timestamp"])
+        assert ts is not None
+        ns = ts.as_unit("ns").value
+        etype = e.get("event_type")
         if etype in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
             if stop_at is None:
-                stop_at = int(ts)
+                stop_at = ns
         elif etype == "start" and stop_at is not None:
-            paused |= (t > stop_at) & (t < ts)
+            paused |= (t > stop_at) & (t < ns)
             stop_at = None
     if stop_at is not None:
         paused |= t > stop_at
@@ -157,7 +159,7 @@ def _overall_sport(sessions: list[Session], fit: FitFile) -> tuple[str | None, s
         return "multisport", None
     if sports:
         return sports[0], next((s.sub_sport for s in sessions if s.sub_sport), None)
-    sport_msgs = fit.get("sport")
+    sport_msgs = fit.rows("sport")
     return _text(_first(sport_msgs, "sport")), _text(_first(sport_msgs, "sub_sport"))
 
 
@@ -167,12 +169,10 @@ def activity_from_fit(
     """Build the :class:`Activity` of a decoded FIT file. Raises :class:`FitDecodeError` when the file
     holds no activity (no records, laps or sessions with a time)."""
     rec = fit.get("record")
-    sessions_df = fit.get("session")
-    laps_df = fit.get("lap")
-    file_id = fit.get("file_id")
+    file_id = fit.rows("file_id")
 
     sessions: list[Session] = []
-    for i, row in enumerate(sessions_df.to_dict("records")):
+    for i, row in enumerate(fit.rows("session")):
         start = _ts(_pick(row, "start_time", "timestamp"))
         if start is None:
             continue
@@ -188,7 +188,7 @@ def activity_from_fit(
             )
         )
     laps: list[Lap] = []
-    for i, row in enumerate(laps_df.to_dict("records")):
+    for i, row in enumerate(fit.rows("lap")):
         start = _ts(_pick(row, "start_time", "timestamp"))
         if start is None:
             continue
@@ -278,7 +278,7 @@ def activity_from_fit(
 
     first_time = times[0] if len(times) else None
     elapsed = (times.asi8 - times.asi8[0]) / 1e9 if len(times) else np.array([], dtype="float64")
-    paused = _pause_mask(times, fit.get("event"))
+    paused = _pause_mask(times, fit.rows("event"))
     dt = np.diff(elapsed, prepend=elapsed[0] if len(elapsed) else 0.0)
     timer = np.cumsum(np.where(paused, 0.0, np.clip(dt, 0.0, None))) if len(elapsed) else elapsed
     lap_starts = _ns([lap.start_time for lap in laps])
@@ -326,7 +326,7 @@ def activity_from_fit(
         _first(file_id, "garmin_product") or _first(file_id, "product_name") or _first(file_id, "product")
     )
     serial = _first(file_id, "serial_number")
-    devices = tuple(_device_dict(d) for d in fit.get("device_info").to_dict("records"))
+    devices = tuple(_device_dict(d) for d in fit.rows("device_info"))
     return Activity(
         id=activity_id,
         source_path=source_path,

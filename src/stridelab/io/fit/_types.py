@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -13,6 +15,7 @@ class FitDecodeError(ValueError):
     """A FIT file could not be decoded (strict mode), with the byte offset of the fault."""
 
     def __init__(self, message: str, *, offset: int | None = None, source: str | None = None) -> None:
+        self.reason = message
         self.offset = offset
         self.source = source
         where = f" at byte {offset}" if offset is not None else ""
@@ -61,10 +64,19 @@ class FitFile:
     ``DeveloperFieldInfo.column``.
     """
 
-    messages: dict[str, pd.DataFrame]
+    messages: MutableMapping[str, pd.DataFrame]
     developer_fields: list[DeveloperFieldInfo] = field(default_factory=list)
     problems: list[FitProblem] = field(default_factory=list)
 
     def get(self, name: str) -> pd.DataFrame:
         """The messages of one type, or an empty DataFrame."""
         return self.messages.get(name, pd.DataFrame())
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        """The messages of one type as a list of dicts (cheap for small message types)."""
+        fast = getattr(self.messages, "rows", None)
+        if fast is not None:
+            result: list[dict[str, Any]] = fast(name)
+            return result
+        frame = self.messages.get(name)
+        return [] if frame is None else frame.to_dict("records")
