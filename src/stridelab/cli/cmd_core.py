@@ -20,7 +20,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from stridelab.analysis import tags_for_runs
 from stridelab.cli._common import (
     AthleteOpt,
     JsonOpt,
@@ -73,6 +72,12 @@ def _fmt_duration(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def _tags(store: Store, athlete: str, ids: list[str]) -> dict[str, list[str]]:
+    from stridelab.analysis import tags_for_runs  # lazy: the analysis stack is heavy to import
+
+    return tags_for_runs(store, athlete, ids)
+
+
 def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
     """The ``show --json`` object (presentation units in the dynamics keys)."""
     summary = row.summary
@@ -108,7 +113,7 @@ def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
         "dynamics": dynamics,
         "developer_fields": developer,
         "problems": summary.get("problems", []),
-        "tags": tags_for_runs(store, row.athlete, [row.id]).get(row.id, []),
+        "tags": _tags(store, row.athlete, [row.id]).get(row.id, []),
     }
 
 
@@ -242,7 +247,7 @@ def register(app: typer.Typer) -> None:
         rows = st.list_activities(
             athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
         )
-        tags = tags_for_runs(st, athlete, [r.id for r in rows])
+        tags = _tags(st, athlete, [r.id for r in rows])
         if as_json:
             print_json(
                 [

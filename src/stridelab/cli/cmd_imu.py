@@ -12,8 +12,6 @@ from rich.table import Table
 from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, open_store, print_json
 from stridelab.cli._common import fail as _fail
 from stridelab.frames import PLACEMENTS, SIDES, check_option
-from stridelab.gait import ImuDataError, analyze_recording
-from stridelab.gait._store import recording_id, store_imu_analysis
 from stridelab.io.imu import ImuRecording, find_sidecar, read_imu
 
 __all__ = ["register"]
@@ -96,6 +94,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Analyse a raw IMU recording: IC/TO per foot, contact/flight/step time, symmetry, strike,
         bounce, pelvic drop, trunk lean -- or a one-leg balance test -- and store the per-step table."""
+        from stridelab.gait import ImuDataError, analyze_recording  # lazy: scipy/ahrs are heavy
+        from stridelab.gait._store import recording_id, store_imu_analysis
+
         try:
             if placement is not None:
                 check_option("placement", placement, PLACEMENTS)
