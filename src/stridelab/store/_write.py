@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from stridelab.model import Activity
     from stridelab.store._store import Store
 
-__all__ = ["PreparedActivity", "activity_summary", "add_activity", "commit_prepared", "prepare_activity"]
+__all__ = [
+    "PreparedActivity",
+    "activity_summary",
+    "add_activity",
+    "commit_prepared",
+    "prepare_activity",
+    "records_table",
+]
 
 #: columns whose mean over present, non-zero values goes into the catalog summary
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -76,6 +83,18 @@ def _iso(ts: pd.Timestamp) -> str:
     return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def records_table(records: pd.DataFrame) -> pa.Table:
+    """The record stream as an Arrow table straight from the column arrays (zero-copy where the
+    dtypes allow; no pandas metadata): ``time`` (UTC, ns) first, then the canonical columns."""
+    index = pd.DatetimeIndex(records.index)
+    arrays = [pa.array(index.as_unit("ns"))]
+    names = ["time"]
+    for name in records.columns:
+        arrays.append(pa.array(records[name].to_numpy()))
+        names.append(str(name))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedActivity:
     """An activity whose stream is already on disk; its catalog rows wait for :func:`commit_prepared`."""
@@ -91,7 +110,7 @@ def prepare_activity(
     store: Store, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
 ) -> PreparedActivity:
     """Write the record stream (atomic temp + rename) and build the catalog rows (not yet visible)."""
-    table = records if records is not None else activity.records.reset_index()
+    table = records if records is not None else records_table(activity.records)
     store.write_stream("records", athlete, activity.id, table)
     summary = json.dumps(activity_summary(activity), default=_json_default, allow_nan=False)
     now = pd.Timestamp.now(tz="UTC")
