@@ -327,6 +327,7 @@ def get_experiment(store: Store, athlete: str, name: str) -> Experiment:
 
 
 def list_experiments(store: Store, athlete: str) -> list[Experiment]:
+    """Every experiment of ``athlete``, oldest first (definitions only; see :func:`analyze_experiment`)."""
     ensure_experiment_schema(store)
     rows = (
         store.connect()
