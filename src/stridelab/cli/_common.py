@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from stridelab.store import Store
+from stridelab.store import Store, StoreError
 
 __all__ = ["AthleteOpt", "JsonOpt", "StoreOpt", "console", "err_console", "fail", "open_store", "print_json"]
 
@@ -26,8 +26,12 @@ JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on std
 
 
 def open_store(store: Path | None) -> Store:
-    """Open (creating if needed) the store at ``store`` or the default location."""
-    return Store.open(store)
+    """Open (creating if needed) the store at ``store`` or the default location; a store that cannot
+    be opened is a clear one-line error (exit code 2), never a traceback."""
+    try:
+        return Store.open(store)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
 
 
 def _clean(obj: Any) -> Any:

@@ -151,12 +151,6 @@ def _print_analysis(payload: dict[str, Any]) -> None:
         console.print(f"[yellow]note:[/] {msg['message']}")
 
 
-def _open(store_path: Path | None) -> Store:
-    try:
-        return open_store(store_path)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-
 
 def register(app: typer.Typer) -> None:
     """Add ``analyze``, ``trend`` and ``report`` to the ``stridelab`` app."""
@@ -181,7 +175,7 @@ def register(app: typer.Typer) -> None:
 
         explicit = _explicit_ref(ref_speed, ref_pace)
         cfg = _config(drift_clock)
-        st = _open(store)
+        st = open_store(store)
         try:
             row = st.activity(athlete, run_id)
             analysis = analyze_activity(st, athlete, row.id, use_cache=not no_cache, config=cfg)
@@ -224,7 +218,7 @@ def register(app: typer.Typer) -> None:
 
         explicit = _explicit_ref(ref_speed, ref_pace)
         t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")
-        st = _open(store)
+        st = open_store(store)
         table, ref = run_table(
             st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
         )
@@ -299,7 +293,7 @@ def register(app: typer.Typer) -> None:
         if trend_mode == (run_id is not None):
             raise fail("Give a RUN_ID for a run report, or --trend (without RUN_ID) for a trend report")
         explicit = _explicit_ref(ref_speed, ref_pace)
-        st = _open(store)
+        st = open_store(store)
         try:
             if trend_mode:
                 table, ref = run_table(

@@ -225,7 +225,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Import activities; re-importing is near-instant (content-hash de-duplication)."""
-        st = _open(store)
+        st = open_store(store)
         result = run_import(st, paths, athlete, as_json=as_json, workers=workers)
         if as_json:
             print_json(result.to_json())
@@ -243,7 +243,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """List imported activities."""
-        st = _open(store)
+        st = open_store(store)
         rows = st.list_activities(
             athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
         )
@@ -278,7 +278,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Summary and running-dynamics means of one run."""
-        st = _open(store)
+        st = open_store(store)
         row = _activity(st, athlete, run_id)
         payload = show_payload(row, st)
         if as_json:
@@ -327,7 +327,7 @@ def register(app: typer.Typer) -> None:
         """Export a run's records (SI units, canonical column names)."""
         if fmt not in {"csv", "parquet"}:
             raise fail(f"Invalid value for '--format': allowed values are 'csv', 'parquet', but got {fmt!r}")
-        st = _open(store)
+        st = open_store(store)
         row = _activity(st, athlete, run_id)
         records = st.records(athlete, row.id)
         try:
@@ -350,7 +350,7 @@ def register(app: typer.Typer) -> None:
         """Generate a synthetic season (~3 months), import it and show the runs. Works offline."""
         from stridelab.sim import simulate_season
 
-        st = _open(store)
+        st = open_store(store)
         with tempfile.TemporaryDirectory(prefix="stridelab-demo-") as tmp:
             if not as_json:
                 console.print(f"Generating a synthetic season of {n_runs} runs (seed {seed}) ...")
@@ -375,12 +375,6 @@ def register(app: typer.Typer) -> None:
             console.print("Next: [bold]stridelab show <id>[/], [bold]stridelab runs --since 2025-01-01[/]")
         raise typer.Exit(1 if result.failed else 0)
 
-
-def _open(store: Path | None) -> Store:
-    try:
-        return open_store(store)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
 
 
 def _activity(st: Store, athlete: str, run_id: str) -> ActivityRow:

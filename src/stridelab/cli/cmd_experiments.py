@@ -25,16 +25,10 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
-from stridelab.store import Store, StoreError
+from stridelab.store import StoreError
 
 __all__ = ["register"]
 
-
-def _open(store: Path | None) -> Store:
-    try:
-        return open_store(store)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
 
 
 def _date(text: str | None, option: str) -> pd.Timestamp | None:
@@ -102,7 +96,7 @@ def register(app: typer.Typer) -> None:
             remove_tags,
         )
 
-        st = _open(store)
+        st = open_store(store)
         items = list(tags or [])
         try:
             laps = parse_laps(lap) if lap is not None else None
@@ -152,7 +146,7 @@ def register(app: typer.Typer) -> None:
         """List the tags of all runs."""
         from stridelab.analysis._tags import list_tags
 
-        st = _open(store)
+        st = open_store(store)
         found = list_tags(st, athlete, key=key, value=value)
         if as_json:
             print_json([t.to_dict() for t in found])
@@ -192,7 +186,7 @@ def register(app: typer.Typer) -> None:
         """Define an experiment and print its protocol (arm order randomised, seed recorded)."""
         from stridelab.analysis._experiment import ExperimentError, create_experiment, protocol_text
 
-        st = _open(store)
+        st = open_store(store)
         try:
             exp = create_experiment(
                 st,
@@ -226,7 +220,7 @@ def register(app: typer.Typer) -> None:
         """Print the protocol of an experiment again."""
         from stridelab.analysis._experiment import ExperimentError, get_experiment, protocol_text
 
-        st = _open(store)
+        st = open_store(store)
         try:
             exp = get_experiment(st, athlete, name)
         except ExperimentError as exc:
@@ -245,7 +239,7 @@ def register(app: typer.Typer) -> None:
         """List experiments with their tagged blocks per arm."""
         from stridelab.analysis._experiment import experiment_overview
 
-        st = _open(store)
+        st = open_store(store)
         rows = experiment_overview(st, athlete)
         if as_json:
             print_json(rows)
@@ -277,7 +271,7 @@ def register(app: typer.Typer) -> None:
         """Delete an experiment definition (the tags stay)."""
         from stridelab.analysis._experiment import delete_experiment
 
-        st = _open(store)
+        st = open_store(store)
         if not delete_experiment(st, athlete, name):
             raise fail(f"No experiment named {name!r}")
         console.print(f"deleted experiment {name!r}")
@@ -292,7 +286,7 @@ def register(app: typer.Typer) -> None:
         """Compare the arms: effect (B - A) on balance, GCT, VO, cadence with 95 % CI and p-value."""
         from stridelab.analysis._experiment import ExperimentError, analyze_experiment
 
-        st = _open(store)
+        st = open_store(store)
         try:
             result = analyze_experiment(st, athlete, name)
         except ExperimentError as exc:
@@ -337,7 +331,7 @@ def register(app: typer.Typer) -> None:
         """Each run against your personal baseline of pace-adjusted balance, with outliers explained."""
         from stridelab.analysis._baseline import baseline_rows
 
-        st = _open(store)
+        st = open_store(store)
         rows, ref = baseline_rows(
             st,
             athlete,

@@ -26,7 +26,7 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
-from stridelab.store import Store, StoreError
+from stridelab.store import Store
 from stridelab.training import (
     Evidence,
     ExerciseLog,
@@ -86,12 +86,6 @@ def _interactive() -> bool:
     except (AttributeError, ValueError):
         return False
 
-
-def _store(path: Path | None) -> Store:
-    try:
-        return open_store(path)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
 
 
 def _usual_run_days(store: Store, athlete: str, today: date) -> tuple[int, ...]:
@@ -186,7 +180,7 @@ def plan_create(
 ) -> None:
     """Create a 3-phase plan tailored to your answers, balance tests and runs (replaces the active plan)."""
     now = _today(today)
-    st = _store(store)
+    st = open_store(store)
     ask = _Answers(yes)
     next_monday = now + timedelta(days=(7 - now.weekday()) % 7 or 7) if now.weekday() else now
     usual = _usual_run_days(st, athlete, now)
@@ -305,7 +299,7 @@ def plan_show(
 ) -> None:
     """Show the active plan with each session's log status and the adherence so far."""
     now = _today(today)
-    st = _store(store)
+    st = open_store(store)
     stored = active_plan(st, athlete)
     if stored is None:
         raise fail("No plan yet: create one with `stridelab plan create`.", code=1)
@@ -354,7 +348,7 @@ def plan_today(
 ) -> None:
     """Today's session (adjusted for pain stops and a missed week), or the next one."""
     now = _today(today)
-    view = today_session(_store(store), athlete, now)
+    view = today_session(open_store(store), athlete, now)
     if json_out:
         print_json(view)
         return
@@ -380,7 +374,7 @@ def plan_export(
     athlete: str = AthleteOpt,
 ) -> None:
     """Export the active plan as an iCalendar (.ics) file: one all-day event per session."""
-    st = _store(store)
+    st = open_store(store)
     stored = active_plan(st, athlete)
     if stored is None:
         raise fail("No plan yet: create one with `stridelab plan create`.", code=1)
@@ -406,7 +400,7 @@ def plan_outcome(
 ) -> None:
     """Measured asymmetry before, during and after each phase, with adherence alongside."""
     now = _today(today)
-    st = _store(store)
+    st = open_store(store)
     stored = active_plan(st, athlete)
     if stored is None:
         raise fail("No plan yet: create one with `stridelab plan create`.", code=1)
@@ -474,7 +468,7 @@ def log_cmd(
 ) -> None:
     """Log a session (done/partial/skipped) with RPE, pain and per-exercise reps or seconds."""
     now = _today(today)
-    st = _store(store)
+    st = open_store(store)
     if clear is not None:
         n = clear_stop(st, athlete, clear, now)
         if json_out:
@@ -523,7 +517,7 @@ def test_balance(
 ) -> None:
     """Record a one-leg balance test (``--side left --seconds 27.5 --eyes open``) or show the history."""
     now = _today(today)
-    st = _store(store)
+    st = open_store(store)
     recorded = None
     if (side is None) != (seconds is None):
         missing = "--seconds" if seconds is None else "--side"
@@ -593,7 +587,7 @@ def load_cmd(
 ) -> None:
     """Weekly running load, the 10 % check, the acute:chronic ratio and next week's maximum."""
     now = _today(today)
-    rep = weekly_load(_store(store), athlete, today=now)
+    rep = weekly_load(open_store(store), athlete, today=now)
     if json_out:
         print_json(rep.to_dict() if report else [w.to_dict() for w in rep.weeks])
         return
