@@ -40,7 +40,8 @@ def _root(
 
 
 def _register_all() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    # the core commands (import, runs, show, export, demo) first in --help, then areas by name
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: (m.name != "cmd_core", m.name)):
         if info.name.startswith("cmd_"):
             module = importlib.import_module(f"{__name__}.{info.name}")
             module.register(app)
