@@ -1,0 +1,266 @@
+"""The application's state: the store, the one writer, the runs index, caches, import jobs, templates."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from stridelab.analysis import ANALYSIS_MIGRATIONS, RunAnalysis, analyze_activity
+from stridelab.store import Store, StoreError
+from stridelab.web import _format
+from stridelab.web._config import WebConfig
+from stridelab.web._index import RunEntry, RunIndex
+from stridelab.web._writer import PRIORITY_IMPORT, PRIORITY_USER, Writer
+
+__all__ = ["ImportJob", "RunBundle", "WebState"]
+
+T = TypeVar("T")
+_RUN_CACHE_SIZE: Final[int] = 6
+_MAX_JOBS_KEPT: Final[int] = 50
+#: a user write waits at most this long for the writer (an import of a huge zip may be running)
+WRITE_TIMEOUT_S: Final[float] = 120.0
+
+
+@dataclass(slots=True)
+class RunBundle:
+    """One run's full analysis (per-sample arrays kept) and its chart specs, built on demand."""
+
+    entry: RunEntry
+    analysis: RunAnalysis
+    laps: pd.DataFrame
+    ref_speed_m_s: float | None
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(slots=True)
+class ImportJob:
+    """An uploaded file being imported by the writer."""
+
+    id: str
+    filename: str
+    size_bytes: int
+    status: str = "queued"  # queued | running | done | failed
+    done: int = 0
+    total: int = 0
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    created: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "size_bytes": self.size_bytes,
+            "status": self.status,
+            "done": self.done,
+            "total": self.total,
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+class WebState:
+    """Everything a request handler needs; one per app."""
+
+    def __init__(self, config: WebConfig) -> None:
+        self.config = config
+        self.store = Store.open(config.store_path)
+        self.writer = Writer()
+        self.index = RunIndex(self.store, config.athlete, self.writer, background=config.background_analysis)
+        self.env = Environment(
+            loader=PackageLoader("stridelab.web", "templates"),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        _format.install(self.env)
+        self._runs: OrderedDict[tuple[str, float | None], RunBundle] = OrderedDict()
+        self._runs_lock = threading.Lock()
+        self._building: dict[tuple[str, float | None], threading.Lock] = {}
+        #: analyses a run's records while its page travels to the browser (the charts come next)
+        self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stridelab-prefetch")
+        self.index.on_idle = self.warm
+        self.jobs: OrderedDict[str, ImportJob] = OrderedDict()
+        self.jobs_lock = threading.Lock()
+        self.started = time.time()
+        #: memoised derived views: name -> (key, value); a stale key means recompute
+        self.memo: dict[str, tuple[Any, Any]] = {}
+        self.write(self._ensure_schemas)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def athlete(self) -> str:
+        return self.config.athlete
+
+    def today(self) -> date:
+        return self.config.today or datetime.now().date()
+
+    def _ensure_schemas(self) -> None:
+        from stridelab.training import MIGRATIONS as TRAINING_MIGRATIONS
+
+        self.store.ensure_schema("analysis", ANALYSIS_MIGRATIONS)
+        self.store.ensure_schema("training", TRAINING_MIGRATIONS)
+        from stridelab.web.pages.experiments import experiments_api
+
+        api = experiments_api()
+        migrations = getattr(api, "EXPERIMENT_MIGRATIONS", None) if api else None
+        if migrations is not None:
+            self.store.ensure_schema("experiments", migrations)
+
+    def write(
+        self, fn: Callable[[], T], priority: int = PRIORITY_USER, timeout_s: float = WRITE_TIMEOUT_S
+    ) -> T:
+        """Run ``fn`` on the writer thread and wait for its result (re-raising its exception)."""
+        return self.writer.submit(fn, priority).result(timeout=timeout_s)
+
+    def close(self) -> None:
+        self._prefetch.shutdown(wait=True, cancel_futures=True)
+        self.writer.close()
+        with self.jobs_lock:
+            for job in self.jobs.values():
+                if job.status in ("queued", "running"):
+                    job.status = "failed"
+                    job.error = "the server stopped"
+        self.store.close()
+
+    # ------------------------------------------------------------------ runs
+    def resolve(self, id_or_prefix: str) -> str:
+        """Full id of a run (raises :class:`stridelab.store.UnknownIdError` / ``AmbiguousIdError``)."""
+        return self.store.resolve_id(self.athlete, id_or_prefix)
+
+    def summary(self, entry: RunEntry) -> RunAnalysis:
+        """The run's analysis without per-sample arrays: the cache when the index has filled it (a
+        read), else computed here without writing (the background job caches it)."""
+        if entry.analysed and entry.row is not None:
+            return analyze_activity(self.store, self.athlete, entry.id)
+        return analyze_activity(self.store, self.athlete, entry.id, use_cache=False)
+
+    def prefetch(self, entry: RunEntry) -> None:
+        """Start :meth:`bundle` in the background (read-only; errors surface on the chart request)."""
+        with contextlib.suppress(RuntimeError):  # shutting down
+            self._prefetch.submit(self._quiet_bundle, entry)
+
+    def warm(self) -> None:
+        """Compute the trends and the load in the background, so the next visit is instant
+        (only with ``background_analysis``)."""
+        if not self.config.background_analysis:
+            return
+
+        def run() -> None:
+            from stridelab.web.pages import trends
+
+            with contextlib.suppress(Exception):
+                trends.warm(self)
+
+        with contextlib.suppress(RuntimeError):
+            self._prefetch.submit(run)
+
+    def _quiet_bundle(self, entry: RunEntry) -> None:
+        with contextlib.suppress(Exception):
+            self.bundle(entry)
+
+    def bundle(self, entry: RunEntry) -> RunBundle:
+        """The full analysis of one run (LRU of a few runs: the charts of one page share it)."""
+        key = (entry.id, self.index.ref_speed_m_s)
+        with self._runs_lock:
+            got = self._runs.get(key)
+            if got is not None:
+                self._runs.move_to_end(key)
+                return got
+            building = self._building.setdefault(key, threading.Lock())
+        with building:  # the page's charts arrive together: analyse the run once, not once per chart
+            with self._runs_lock:
+                got = self._runs.get(key)
+            if got is not None:
+                return got
+            analysis = analyze_activity(self.store, self.athlete, entry.id, use_cache=False, keep_frame=True)
+            laps = self.store.laps(self.athlete, entry.id)
+            bundle = RunBundle(entry, analysis, laps, self.index.ref_speed_m_s)
+            with self._runs_lock:
+                self._runs[key] = bundle
+                self._building.pop(key, None)
+                while len(self._runs) > _RUN_CACHE_SIZE:
+                    self._runs.popitem(last=False)
+        return bundle
+
+    def positions(self, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Latitude and longitude (deg) of a run's records, None without GPS."""
+        import pyarrow.parquet as pq
+
+        path = self.store.stream_path("records", self.athlete, activity_id)
+        try:
+            names = set(pq.read_schema(path).names)
+        except (OSError, StoreError):
+            return None
+        if not {"lat_deg", "lon_deg"} <= names:
+            return None
+        df = self.store.read_stream("records", self.athlete, activity_id, columns=["lat_deg", "lon_deg"])
+        return df["lat_deg"].to_numpy(dtype="float64"), df["lon_deg"].to_numpy(dtype="float64")
+
+    # ------------------------------------------------------------------ imports
+    def start_import(self, filename: str, path: Path, size_bytes: int) -> ImportJob:
+        """Queue the import of an uploaded file (its temp folder is removed afterwards)."""
+        from stridelab.ingest import import_paths
+
+        job = ImportJob(uuid.uuid4().hex, filename, size_bytes)
+        with self.jobs_lock:
+            self.jobs[job.id] = job
+            while len(self.jobs) > _MAX_JOBS_KEPT:
+                oldest = next(iter(self.jobs))
+                if self.jobs[oldest].status in ("queued", "running"):
+                    break
+                self.jobs.popitem(last=False)
+
+        def progress(done: int, total: int, _path: str) -> None:
+            job.done, job.total = done, total
+
+        def run() -> None:
+            job.status = "running"
+            try:
+                result = import_paths(self.store, [path], athlete=self.athlete, workers=1, progress=progress)
+                out = result.to_json()
+                out["failed"] = [
+                    {"path": _display(f["path"], path), "error": f["error"]} for f in out.get("failed", [])
+                ]
+                job.result = out
+                job.status = "done"
+            except Exception as exc:
+                job.error = f"{type(exc).__name__}: {exc}"
+                job.status = "failed"
+            finally:
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(path.parent)
+            self.index.refresh()
+
+        try:
+            self.writer.submit(run, PRIORITY_IMPORT)
+        except RuntimeError as exc:
+            job.status, job.error = "failed", str(exc)
+            shutil.rmtree(path.parent, ignore_errors=True)
+        return job
+
+    def active_jobs(self) -> int:
+        with self.jobs_lock:
+            return sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
+
+
+def _display(p: str, upload: Path) -> str:
+    """A failed item's path without the server's temp folder."""
+    prefix = str(upload.parent) + "/"
+    return p[len(prefix) :] if p.startswith(prefix) else p

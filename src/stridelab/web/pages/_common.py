@@ -1,0 +1,75 @@
+"""Helpers shared by the page modules: the state, rendering, JSON answers, id parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from stridelab.store import AmbiguousIdError, UnknownIdError
+from stridelab.web._charts import to_json_text
+from stridelab.web._security import csrf_token_of
+from stridelab.web._state import WebState
+
+__all__ = ["NAV", "JSONText", "RunId", "render", "resolve_run", "state"]
+
+#: (path, label) of the navigation bar
+NAV: Final[list[tuple[str, str]]] = [
+    ("/", "Runs"),
+    ("/trends", "Trends"),
+    ("/plan", "Plan & today"),
+    ("/tests", "Balance tests"),
+    ("/import", "Import"),
+]
+
+#: a run id or an unambiguous prefix (at least 4 hex characters, like a git hash)
+RunId = Annotated[
+    str,
+    Path(pattern=r"^[0-9a-fA-F]{4,64}$", description="Run id (sha256) or a unique prefix of ≥ 4 hex chars"),
+]
+
+
+class JSONText(Response):
+    """A JSON response serialised compactly (NaN -> null, numpy and timestamps handled)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return to_json_text(content).encode("utf-8")
+
+
+def state(request: Request) -> WebState:
+    """The app's :class:`WebState`."""
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def nav_items(request: Request) -> list[tuple[str, str]]:
+    items = list(NAV)
+    if getattr(request.app.state, "experiments", False):
+        items.insert(2, ("/experiments", "Experiments"))
+    return items
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page template with the common context (navigation, CSRF token, athlete)."""
+    st = state(request)
+    html = st.env.get_template(template).render(
+        request_path=request.url.path,
+        nav=nav_items(request),
+        csrf_token=csrf_token_of(request.scope),
+        athlete=st.athlete,
+        today=st.today(),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def resolve_run(request: Request, run_id: str) -> str:
+    """The full id of ``run_id`` or 404 (unknown) / 409 (ambiguous prefix)."""
+    try:
+        return state(request).resolve(run_id)
+    except UnknownIdError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except AmbiguousIdError as exc:
+        raise HTTPException(409, str(exc)) from exc

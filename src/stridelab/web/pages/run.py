@@ -1,0 +1,178 @@
+"""One run (``/runs/{id}``): summary, balance over time with zones and excluded segments, balance vs
+speed with its fit, drift, laps, the route and every other dynamic.
+
+The page renders from the cached analysis (fast); the charts load afterwards from
+``/api/runs/{id}/charts/{name}``, which share one full analysis (per-sample arrays) per run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse
+
+from stridelab.analysis import METRICS
+from stridelab.report import balance_speed_plotly, balance_timeline_plotly, drift_plotly, zones_plotly
+from stridelab.web import _charts
+from stridelab.web._format import estimate_of
+from stridelab.web._index import RunEntry, zone_name
+from stridelab.web._state import RunBundle
+from stridelab.web.pages._common import JSONText, RunId, render, resolve_run, state
+
+__all__ = ["CHART_NAMES", "router"]
+
+router = APIRouter()
+
+#: the charts of a run page, in page order
+CHART_NAMES: Final[tuple[str, ...]] = ("timeline", "zones", "speed", "drift", "route", "laps", "dynamics")
+
+
+def _entry(request: Request, run_id: str) -> RunEntry:
+    full = resolve_run(request, run_id)
+    entry = state(request).index.get(full)
+    if entry is None:
+        raise HTTPException(404, f"No run {run_id!r}")
+    return entry
+
+
+def _payload(request: Request, entry: RunEntry) -> dict[str, Any]:
+    st = state(request)
+    analysis = st.summary(entry)
+    ref = st.index.ref_speed_m_s
+    out = analysis.to_dict(ref)
+    out["id"] = entry.id
+    out["start_time"] = entry.start_time.isoformat()
+    out["sport"] = entry.sport
+    out["distance_m"] = entry.distance_m
+    out["timer_s"] = entry.duration_s
+    out["pace_s_per_km"] = entry.pace_s_per_km
+    out["balance_catalog_mean_left_pct"] = entry.balance_mean_left_pct
+    out["source_name"] = entry.source_name
+    laps = st.store.laps(st.athlete, entry.id)
+    out["laps"] = [
+        {
+            "lap": int(r["lap_index"]) + 1,
+            "distance_m": r["distance_m"],
+            "timer_s": r["timer_s"],
+            "avg_speed_m_s": r["avg_speed_m_s"],
+            "intensity": r["intensity"],
+        }
+        for r in laps.to_dict("records")
+    ]
+    return out
+
+
+@router.get("/api/runs/{run_id}", tags=["runs"], summary="One run's analysis")
+def api_run(request: Request, run_id: RunId) -> JSONText:
+    """The ``stridelab analyze --json`` contract of one run (at the athlete's reference speed) plus
+    catalog facts and laps."""
+    return JSONText(_payload(request, _entry(request, run_id)))
+
+
+def _metric_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for key, name, unit in (
+        ("gct_ms", "Ground contact time", "ms"),
+        ("vo_mm", "Vertical oscillation", "mm"),
+        ("vr_pct", "Vertical ratio", "%"),
+    ):
+        m = payload.get(key) or {}
+        if m.get("mean") is None:
+            continue
+        rows.append(
+            {
+                "name": name,
+                "unit": unit,
+                "mean": m.get("mean"),
+                "median": m.get("median"),
+                "iqr": m.get("iqr"),
+                "at_ref": m.get("at_ref_speed"),
+                "drift": estimate_of(m.get("drift_per_h")),
+            }
+        )
+    for key, m in (payload.get("metrics") or {}).items():
+        spec = METRICS.get(key)
+        rows.append(
+            {
+                "name": spec.label if spec else key,
+                "unit": m.get("unit", ""),
+                "mean": m.get("mean"),
+                "median": m.get("median"),
+                "iqr": m.get("iqr"),
+                "at_ref": None,
+                "drift": None,
+            }
+        )
+    return rows
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+def run_page(request: Request, run_id: RunId) -> HTMLResponse:
+    entry = _entry(request, run_id)
+    state(request).prefetch(entry)
+    payload = _payload(request, entry)
+    bal = payload["balance"]
+    return render(
+        request,
+        "run.html",
+        title=f"Run {entry.start_time.strftime('%Y-%m-%d')}",
+        run=entry,
+        p=payload,
+        bal=bal,
+        metric_rows=_metric_rows(payload),
+        charts=CHART_NAMES,
+        adjusted_zone=_zone(bal.get("at_ref_speed_left_pct")),
+        mean_zone=_zone(bal.get("mean_left_pct")),
+    )
+
+
+def _zone(left: float | None) -> str | None:
+    return zone_name(left)
+
+
+def _chart(request: Request, bundle: RunBundle, name: str) -> dict[str, Any]:
+    a = bundle.analysis
+    ref = bundle.ref_speed_m_s
+    if name == "timeline":
+        return _charts.figure_json(balance_timeline_plotly(a))
+    if name == "zones":
+        return _charts.figure_json(zones_plotly(a))
+    if name == "speed":
+        return _charts.figure_json(balance_speed_plotly(a, ref))
+    if name == "drift":
+        return _charts.figure_json(drift_plotly(a, ref))
+    if name == "route":
+        pos = state(request).positions(bundle.entry.id)
+        if pos is None:
+            return _charts.route_chart(np.array([]), np.array([]))
+        return _charts.route_chart(pos[0], pos[1])
+    if name == "laps":
+        return _charts.laps_chart(bundle.laps)
+    if name == "dynamics":
+        frame = a.frame
+        if frame is None:
+            return _charts.dynamics_chart(np.array([]), {})
+        return _charts.dynamics_chart(frame.t_s, frame.values)
+    raise HTTPException(404, f"No chart {name!r}")
+
+
+@router.get("/api/runs/{run_id}/charts/{name}", tags=["runs"], summary="One chart of a run (Plotly JSON)")
+def api_run_chart(
+    request: Request,
+    run_id: RunId,
+    name: str = Path(pattern=r"^[a-z]{1,20}$", description=", ".join(CHART_NAMES)),
+) -> JSONText:
+    """A Plotly figure spec (``{data, layout}``) of one run chart, drawn by the page's plotly.js."""
+    if name not in CHART_NAMES:
+        raise HTTPException(404, f"No chart {name!r}; charts: {', '.join(CHART_NAMES)}")
+    entry = _entry(request, run_id)
+    bundle = state(request).bundle(entry)
+    with bundle.lock:
+        spec = bundle.charts.get(name)
+    if spec is None:
+        spec = _chart(request, bundle, name)
+        with bundle.lock:
+            bundle.charts[name] = spec
+    return JSONText(spec)

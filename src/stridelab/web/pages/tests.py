@@ -1,0 +1,137 @@
+"""Balance tests (``/tests``): enter a one-leg stand test, see the history and its chart."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from stridelab.training import balance_history, balance_summary, record_balance_test
+from stridelab.web import _charts
+from stridelab.web._state import WebState
+from stridelab.web.pages._common import JSONText, render, state
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+class BalanceTestIn(BaseModel):
+    """One single-leg stand: seconds until the lifted foot touched down."""
+
+    side: Literal["left", "right"]
+    seconds: float = Field(ge=0, le=600)
+    eyes: Literal["open", "closed"] = "open"
+    date: _dt.date | None = None
+    note: str | None = Field(None, max_length=500)
+
+
+def _history(st: WebState) -> pd.DataFrame:
+    return balance_history(st.store, st.athlete)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": int(r["id"]),
+            "date": pd.Timestamp(r["date"]).date().isoformat(),
+            "side": r["side"],
+            "eyes": r["eyes"],
+            "seconds": float(r["seconds"]),
+            "note": r["note"],
+        }
+        for r in df.to_dict("records")
+    ]
+
+
+def _record(st: WebState, body: BalanceTestIn) -> int:
+    day = body.date or st.today()
+    if day > st.today() + timedelta(days=1):
+        raise HTTPException(422, "Invalid value for 'date': a test cannot be in the future.")
+    note = body.note.strip() if body.note and body.note.strip() else None
+    try:
+        return st.write(
+            lambda: record_balance_test(st.store, st.athlete, body.side, body.seconds, body.eyes, day, note)
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/api/tests", tags=["balance tests"], summary="Balance test history")
+def api_tests(request: Request) -> JSONText:
+    """Every test (oldest first) and the recent means per side (what a plan is tailored to)."""
+    df = _history(state(request))
+    summary = [
+        {
+            "eyes": b.eyes,
+            "left_s": b.left_s,
+            "right_s": b.right_s,
+            "n_left": b.n_left,
+            "n_right": b.n_right,
+            "asymmetry_pct": b.asymmetry_pct,
+        }
+        for b in balance_summary(df)
+    ]
+    return JSONText({"tests": _records(df), "recent": summary})
+
+
+@router.post("/api/tests", tags=["balance tests"], summary="Record a balance test")
+def api_add_test(request: Request, body: BalanceTestIn) -> JSONText:
+    """Store one test; answers its id."""
+    return JSONText({"id": _record(state(request), body)})
+
+
+@router.get("/api/tests/chart", tags=["balance tests"], summary="Balance test chart (Plotly JSON)")
+def api_tests_chart(request: Request) -> JSONText:
+    return JSONText(_charts.balance_tests_chart(_history(state(request))))
+
+
+def _page(
+    request: Request, message: str | None = None, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    df = _history(state(request))
+    return render(
+        request,
+        "tests.html",
+        status_code=status_code,
+        title="Balance tests",
+        tests=list(reversed(_records(df))),
+        recent=balance_summary(df),
+        message=message,
+        error=error,
+    )
+
+
+@router.get("/tests", response_class=HTMLResponse, include_in_schema=False)
+def tests_page(request: Request) -> HTMLResponse:
+    return _page(request)
+
+
+@router.post("/tests", response_class=HTMLResponse, include_in_schema=False)
+def tests_form(
+    request: Request,
+    side: str = Form(...),
+    seconds: str = Form(...),
+    eyes: str = Form("open"),
+    day: str = Form(""),
+    note: str = Form("", max_length=500),
+) -> HTMLResponse:
+    try:
+        body = BalanceTestIn(
+            side=side,  # type: ignore[arg-type]
+            seconds=float(seconds),
+            eyes=eyes,  # type: ignore[arg-type]
+            date=date.fromisoformat(day) if day else None,
+            note=note or None,
+        )
+        _record(state(request), body)
+    except HTTPException as exc:
+        return _page(request, error=str(exc.detail), status_code=exc.status_code)
+    except ValueError as exc:
+        return _page(request, error=f"Invalid test: {exc}", status_code=422)
+    return _page(request, message=f"Saved: {body.side} leg, eyes {body.eyes}, {body.seconds:g} s.")

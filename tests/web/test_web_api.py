@@ -1,0 +1,414 @@
+"""The dashboard in-process (httpx ASGI transport): pages, JSON API, writes, security."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from _web_support import SEASON_RUNS, AppFactory, Demo
+
+from stridelab.web import WebConfig, create_app
+
+pytestmark = pytest.mark.anyio
+
+PAGES = ("/", "/trends", "/plan", "/tests", "/import")
+
+
+async def _runs(client: httpx.AsyncClient, **params: object) -> list[dict[str, object]]:
+    r = await client.get("/api/runs", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------- runs
+async def test_api_runs_contract(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/runs")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    runs = r.json()
+    assert isinstance(runs, list) and len(runs) == SEASON_RUNS
+    assert r.headers["x-total-count"] == str(SEASON_RUNS)
+    for item in runs:
+        assert re.fullmatch(r"[0-9a-f]{64}", item["id"])
+        assert item["distance_m"] > 1000
+        assert 45.0 < item["balance_mean_left_pct"] < 55.0
+        assert item["balance_zone"] in ("green", "orange_left", "orange_right", "red_left", "red_right")
+        assert item["analysed"] is True and item["balance_at_ref_speed_left_pct"] is not None
+    starts = [x["start_time"] for x in runs]
+    assert starts == sorted(starts, reverse=True)  # newest first
+    # pagination: pages concatenate to the whole list
+    page1 = await _runs(client, limit=5, offset=0)
+    page2 = await _runs(client, limit=5, offset=5)
+    page3 = await _runs(client, limit=5, offset=10)
+    assert [x["id"] for x in page1 + page2 + page3] == [x["id"] for x in runs]
+
+
+async def test_runs_filters_search_and_sort(client: httpx.AsyncClient) -> None:
+    runs = await _runs(client)
+    first = runs[0]
+    assert [x["id"] for x in await _runs(client, q=first["id"][:8])] == [first["id"]]
+    day = first["start_time"][:10]
+    assert all(x["start_time"].startswith(day) for x in await _runs(client, since=day, until=day))
+    zone = first["balance_zone"]
+    hits = await _runs(client, zone=zone)
+    assert hits and all(x["balance_zone"] == zone for x in hits)
+    by_balance = await _runs(client, sort="balance", order="asc")
+    values = [x["balance_mean_left_pct"] for x in by_balance]
+    assert values == sorted(values)
+    assert (await client.get("/api/runs", params={"sort": "nonsense"})).status_code == 422
+    assert (await client.get("/api/runs", params={"zone": "purple"})).status_code == 422
+    # the HTML list paginates
+    html = (await client.get("/", params={"page": 1})).text
+    assert html.count('class="run-link"') == SEASON_RUNS
+
+
+async def test_runs_page_paginates(make_app: AppFactory) -> None:
+    app = make_app(page_size=5)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        html = (await c.get("/")).text
+        assert html.count('class="run-link"') == 5 and "page 1 of 3" in html
+        html = (await c.get("/", params={"page": 3})).text
+        assert html.count('class="run-link"') == 2
+
+
+async def test_every_page_renders_without_remote_assets(client: httpx.AsyncClient) -> None:
+    run_id = (await _runs(client))[0]["id"]
+    for path in (*PAGES, f"/runs/{run_id}", f"/runs/{run_id[:8]}"):
+        r = await client.get(path, headers={"accept": "text/html"})
+        assert r.status_code == 200, (path, r.text[:500])
+        assert r.headers["content-type"].startswith("text/html")
+        # no CDN, no remote script/style/image
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", r.text), path
+        assert "<script>" not in r.text and "onclick=" not in r.text  # the CSP forbids inline code
+    js = await client.get("/static/vendor/plotly.min.js")
+    assert js.status_code == 200 and b"plotly.js v" in js.content[:200]
+
+
+async def test_run_detail_api_and_charts(client: httpx.AsyncClient) -> None:
+    run_id = str((await _runs(client))[0]["id"])
+    d = (await client.get(f"/api/runs/{run_id[:10]}")).json()
+    assert d["id"] == run_id
+    assert d["balance"]["at_ref_speed_left_pct"] is not None
+    assert d["laps"] and d["ref_speed_m_s"] > 0
+    for name in ("timeline", "zones", "speed", "drift", "route", "laps", "dynamics"):
+        r = await client.get(f"/api/runs/{run_id}/charts/{name}")
+        assert r.status_code == 200, (name, r.text[:300])
+        spec = r.json()
+        assert spec["data"], name
+        assert all(t.get("type") != "scattergl" for t in spec["data"])  # SVG: no GPU needed
+    assert (await client.get(f"/api/runs/{run_id}/charts/nope")).status_code == 404
+    html = (await client.get(f"/runs/{run_id}")).text
+    for chart in ("timeline", "speed", "drift", "route", "laps", "dynamics"):
+        assert f'id="chart-{chart}"' in html
+
+
+async def test_unknown_ids_and_path_traversal(client: httpx.AsyncClient) -> None:
+    for path in (
+        "/runs/ffffffff",
+        "/runs/..%2F..%2Fcatalog.sqlite",
+        "/runs/../../etc/passwd",
+        "/api/runs/zzzz",
+        "/api/runs/%2e%2e%2f%2e%2e",
+        "/api/runs/ffffffff/charts/..%2f..%2fx",
+        "/static/../catalog.sqlite",
+        "/static/..%2f..%2fcatalog.sqlite",
+        "/static/%2e%2e/_app.py",
+        "/api/import/jobs/..%2f..%2fetc",
+    ):
+        r = await client.get(path)
+        assert r.status_code in (404, 422), (path, r.status_code)
+        assert b"CREATE TABLE" not in r.content and b"SQLite format" not in r.content
+
+
+async def test_trends_and_load(client: httpx.AsyncClient) -> None:
+    t = (await client.get("/api/trends")).json()
+    assert t["n_runs"] == SEASON_RUNS
+    assert t["trend"]["adjusted_balance_left_pct"] is not None
+    assert t["months"] and t["baseline"]["window_runs"] > 0 and t["baseline"]["current_left_pct"] is not None
+    load = (await client.get("/api/load")).json()
+    assert load["weeks"] and "caveats" in load
+    for name in ("balance", "load"):
+        spec = (await client.get(f"/api/trends/charts/{name}")).json()
+        assert spec["data"]
+    names = [t.get("name", "") for t in (await client.get("/api/trends/charts/balance")).json()["data"]]
+    assert any("baseline band" in n for n in names)
+
+
+async def test_openapi_schema_and_no_cdn_docs(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+    paths = set(schema["paths"])
+    for p in (
+        "/api/runs",
+        "/api/runs/{run_id}",
+        "/api/trends",
+        "/api/load",
+        "/api/plan",
+        "/api/plan/log",
+        "/api/tests",
+        "/api/import",
+        "/api/import/jobs/{job_id}",
+    ):
+        assert p in paths, p
+    item = schema["components"]["schemas"]["RunItem"]["properties"]
+    assert {"id", "start_time", "distance_m", "balance_mean_left_pct"} <= set(item)
+    assert (await client.get("/docs")).status_code == 404  # Swagger UI would load a CDN
+
+
+# ---------------------------------------------------------------------------- security
+async def test_security_headers(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/api/runs", "/static/app.css", "/nope"):
+        r = await client.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "same-origin"
+    assert (await client.get("/api/runs")).headers["cache-control"] == "no-store"
+
+
+async def test_dns_rebinding_host_is_refused(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/runs", headers={"host": "attacker.example:8765"})
+    assert r.status_code == 400
+    assert (await client.get("/api/runs", headers={"host": "localhost:8765"})).status_code == 200
+
+
+async def test_csrf_on_every_state_changing_request(make_app: AppFactory) -> None:
+    app = make_app()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8765") as c:
+        body = {"side": "left", "seconds": 12.5}
+        # no cookie, no token
+        assert (await c.post("/api/tests", json=body)).status_code == 403
+        token = (await c.get("/api/csrf")).json()["csrf_token"]
+        # cookie but no token / wrong token
+        assert (await c.post("/api/tests", json=body)).status_code == 403
+        assert (await c.post("/api/tests", json=body, headers={"X-CSRF-Token": "x" * 43})).status_code == 403
+        # cross-site, even with the token
+        bad = {"X-CSRF-Token": token, "Origin": "http://evil.example"}
+        assert (await c.post("/api/tests", json=body, headers=bad)).status_code == 403
+        bad = {"X-CSRF-Token": token, "Sec-Fetch-Site": "cross-site"}
+        assert (await c.post("/api/tests", json=body, headers=bad)).status_code == 403
+        for path in (
+            "/api/plan/log",
+            "/api/import?filename=a.fit",
+            "/plan/log",
+            "/tests",
+            "/plan/clear-stop",
+        ):
+            assert (await c.post(path, content=b"x")).status_code == 403, path
+        # same origin with the token: accepted
+        ok = {"X-CSRF-Token": token, "Origin": "http://127.0.0.1:8765"}
+        assert (await c.post("/api/tests", json=body, headers=ok)).status_code == 200
+        # an HTML form carries it as a field
+        form = {"csrf_token": token, "side": "right", "seconds": "20", "eyes": "closed"}
+        r = await c.post("/tests", data=form)
+        assert r.status_code == 200 and "Saved: right leg" in r.text
+        form["csrf_token"] = "y" * 43
+        assert (await c.post("/tests", data=form)).status_code == 403
+    tests = app.state.web.store.connect().execute("SELECT count(*) FROM training_balance_tests").fetchone()[0]
+    assert tests == 2
+
+
+async def test_token_mode(store_copy: Path, demo: Demo) -> None:
+    with pytest.raises(ValueError, match="without a token"):
+        WebConfig(store_path=store_copy, host="0.0.0.0")
+    with pytest.raises(ValueError, match="at least"):
+        WebConfig(store_path=store_copy, host="0.0.0.0", token="short")
+    token = "t0k3n-" + "a" * 30
+    app = create_app(
+        WebConfig(
+            store_path=store_copy, host="0.0.0.0", token=token, today=demo.today, background_analysis=False
+        )
+    )
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://192.168.1.20:8765") as c:
+            assert (await c.get("/")).status_code == 401
+            assert (await c.get("/api/runs")).status_code == 401
+            assert (await c.get("/api/runs", params={"token": "wrong" * 8})).status_code == 401
+            r = await c.get("/trends", params={"token": token, "x": "1"})
+            assert r.status_code == 303 and r.headers["location"] == "/trends?x=1"  # token leaves the URL
+            assert "httponly" in r.headers["set-cookie"].lower()
+            assert (await c.get("/api/runs")).status_code == 200  # the cookie now
+        async with httpx.AsyncClient(transport=transport, base_url="http://192.168.1.20:8765") as c:
+            r = await c.get("/api/runs", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200
+    finally:
+        app.state.web.close()
+
+
+# ---------------------------------------------------------------------------- plan, tests
+async def test_today_and_log_a_session(client: httpx.AsyncClient, demo: Demo) -> None:
+    today = (await client.get("/api/plan/today")).json()
+    assert today["date"] == demo.today.isoformat()
+    items = today["session"]["items"]
+    assert items
+    first = items[0]
+    html = (await client.get("/plan")).text
+    assert 'class="checklist"' in html and first["name"] in html
+    log = {
+        "status": "partial",
+        "rpe": 6,
+        "pain": 2,
+        "exercises": [{"exercise_id": first["exercise_id"], "side": first["side"], "reps": 8, "pain": 1}],
+    }
+    r = await client.post("/api/plan/log", json=log)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["planned"] is True and out["log"]["status"] == "partial" and out["log"]["rpe"] == 6
+    timeline = (await client.get("/api/plan")).json()
+    statuses = {s["date"]: s["status"] for w in timeline["weeks"] for s in w["sessions"]}
+    assert statuses[demo.today.isoformat()] == "partial"
+    # pain 8 on an exercise stops it, and the answer says so
+    log["status"] = "done"
+    log["exercises"][0]["pain"] = 8
+    out = (await client.post("/api/plan/log", json=log)).json()
+    assert any(m.startswith("STOP") for m in out["messages"]) and out["stops"]
+    # invalid values are refused with the option named
+    bad = await client.post("/api/plan/log", json={"status": "finished"})
+    assert bad.status_code == 422
+    bad = await client.post("/api/plan/log", json={"status": "done", "rpe": 11})
+    assert bad.status_code == 422 and "rpe" in bad.text
+
+
+async def test_log_form_and_balance_tests(client: httpx.AsyncClient) -> None:
+    token = client.headers["X-CSRF-Token"]
+    form = {
+        "csrf_token": token,
+        "status": "done",
+        "rpe": "7",
+        "pain": "",
+        "note": "felt good",
+        "exercises_json": "[]",
+    }
+    r = await client.post("/plan/log", data=form, headers={"X-CSRF-Token": ""})
+    assert r.status_code == 200 and "as done" in r.text
+    r = await client.post("/api/tests", json={"side": "left", "seconds": 31.5, "eyes": "open"})
+    assert r.status_code == 200
+    r = await client.post("/api/tests", json={"side": "middle", "seconds": 3})
+    assert r.status_code == 422
+    r = await client.post("/api/tests", json={"side": "left", "seconds": 9000})
+    assert r.status_code == 422
+    hist = (await client.get("/api/tests")).json()
+    assert [t["seconds"] for t in hist["tests"]] == [31.5]
+    assert "31.5" in (await client.get("/tests")).text
+    assert (await client.get("/api/tests/chart")).json()["data"]
+
+
+# ---------------------------------------------------------------------------- import
+async def _wait_job(client: httpx.AsyncClient, job_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = (await client.get(f"/api/import/jobs/{job_id}")).json()
+        if job["status"] in ("done", "failed"):
+            return job  # type: ignore[no-any-return]
+        await anyio.sleep(0.05)
+    raise AssertionError("import job did not finish")
+
+
+async def test_upload_imports_through_the_cli_path(client: httpx.AsyncClient, demo: Demo) -> None:
+    fit = sorted(demo.extra_dir.glob("*.fit"))[0]
+    data = fit.read_bytes()
+    r = await client.post("/api/import", params={"filename": "../../evil/" + fit.name}, content=data)
+    assert r.status_code == 202, r.text
+    job = await _wait_job(client, r.json()["id"])
+    assert job["status"] == "done" and job["result"]["imported"] == 1, job  # type: ignore[index]
+    runs = await _runs(client)
+    assert len(runs) == SEASON_RUNS + 1
+    assert fit.name in [x["source_name"] for x in runs]  # the name without its path
+    # the same bytes again: already present
+    r = await client.post("/api/import", params={"filename": fit.name}, content=data)
+    job = await _wait_job(client, r.json()["id"])
+    assert job["result"]["skipped"] == 1  # type: ignore[index]
+
+
+async def test_upload_type_and_size_checks(make_app: AppFactory, demo: Demo) -> None:
+    app = make_app(max_upload_bytes=64 * 1024)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        c.headers["X-CSRF-Token"] = (await c.get("/api/csrf")).json()["csrf_token"]
+        fit = demo.fit_files[0].read_bytes()
+        assert len(fit) > 64 * 1024
+        r = await c.post("/api/import", params={"filename": "big.fit"}, content=fit)
+        assert r.status_code == 413
+
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit applies while streaming
+            for i in range(0, len(fit), 16 * 1024):
+                yield fit[i : i + 16 * 1024]
+
+        r = await c.post("/api/import", params={"filename": "streamed.fit"}, content=chunks())
+        assert r.status_code == 413
+        r = await c.post("/api/import", params={"filename": "notes.txt"}, content=b"hello")
+        assert r.status_code == 415
+        r = await c.post("/api/import", params={"filename": "fake.fit"}, content=b"<html>" + b"x" * 100)
+        assert r.status_code == 415
+        r = await c.post("/api/import", params={"filename": "fake.zip"}, content=fit[:1000])
+        assert r.status_code == 415
+        r = await c.post("/api/import", params={"filename": "empty.fit"}, content=b"")
+        assert r.status_code == 400
+        r = await c.post("/api/import", params={"filename": ".fit"}, content=fit[:100])
+        assert r.status_code == 415
+    assert len(app.state.web.store.list_activities("me")) == SEASON_RUNS
+
+
+# ---------------------------------------------------------------------------- experiments
+async def test_experiments_page(make_app: AppFactory) -> None:
+    from stridelab.web.pages.experiments import experiments_api
+
+    api = experiments_api()
+    if api is None:
+        pytest.skip("the analysis area offers no experiments yet")
+    app = make_app()
+    st = app.state.web
+    runs = st.store.list_activities("me")
+    api.create_experiment(st.store, "me", "cadence cue", ["none", "cue"], "alternating-runs", seed=1)
+    for i, row in enumerate(runs):
+        api.add_tags(st.store, "me", row.id, [("cue", "cue" if i % 2 else "none")])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        rows = (await c.get("/api/experiments")).json()
+        assert [r["name"] for r in rows] == ["cadence cue"]
+        html = (await c.get("/experiments")).text
+        assert "cadence cue" in html and 'href="/experiments"' in html  # listed and in the navigation
+        r = await c.get("/api/experiments/result", params={"name": "cadence cue"})
+        assert r.status_code == 200, r.text
+        result = r.json()
+        assert result["n_blocks"] == len(runs) and result["effect_pp"] is not None
+        assert result["protocol_text"]
+        assert (
+            await c.get("/api/experiments/result", params={"name": "cadence cue", "part": "chart"})
+        ).json()["data"]
+        page = await c.get("/experiments", params={"name": "cadence cue"})
+        assert page.status_code == 200 and "Effect on balance" in page.text
+        assert (await c.get("/api/experiments/result", params={"name": "nope"})).status_code == 404
+        assert (await c.get("/api/experiments/result", params={"name": "a\x01b"})).status_code == 422
+
+
+async def test_an_empty_store_renders_every_page(tmp_path: Path) -> None:
+    app = create_app(WebConfig(store_path=tmp_path / "empty", background_analysis=False))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+        ) as c:
+            for path in (
+                *PAGES,
+                "/api/runs",
+                "/api/trends",
+                "/api/load",
+                "/api/plan",
+                "/api/plan/today",
+                "/api/tests",
+                "/api/trends/charts/balance",
+                "/api/trends/charts/load",
+                "/api/tests/chart",
+            ):
+                r = await c.get(path)
+                assert r.status_code == 200, (path, r.text[:300])
+            assert (await c.get("/api/runs")).json() == []
+            assert "No runs yet" in (await c.get("/")).text
+            assert "Create a plan" in (await c.get("/plan")).text
+    finally:
+        app.state.web.close()

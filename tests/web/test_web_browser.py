@@ -1,0 +1,226 @@
+"""End to end in a real headless Chromium (Debian's package; Playwright drives it, no browser download):
+import the demo season through the upload page, open every page, click through a run, log today's
+session on a phone-sized viewport. Screenshots land in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from _web_support import SEASON_RUNS, Demo, LiveServer
+
+from stridelab.web import WebConfig, create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("STRIDELAB_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Chromium is missing at {CHROMIUM} (.ci/run installs Debian's chromium)")
+        pytest.skip(f"Chromium is missing at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page plus the console errors and CSP violations it logged."""
+
+    def __init__(self, browser: Any, base: str, **context: Any) -> None:
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        self.page.on(
+            "request",
+            lambda r: None if r.url.startswith(base) else self.errors.append(f"remote request: {r.url}"),
+        )
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def charts_done(self, minimum: int = 1) -> None:
+        self.page.wait_for_selector("body[data-charts-done='1']", timeout=60_000)
+        rendered = self.page.locator("figure.chart[data-rendered='1']").count()
+        failed = self.page.locator("figure.chart[data-rendered='error']").count()
+        assert failed == 0 and rendered >= minimum, (rendered, failed)
+        assert self.page.locator("figure.chart .js-plotly-plot").count() == rendered
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def no_horizontal_scroll(self) -> None:
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= self.page.viewport_size["width"] + 1, f"page is {width}px wide"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_desktop_import_the_season_and_click_through(browser: Any, demo: Demo, tmp_path: Path) -> None:
+    app = create_app(WebConfig(store_path=tmp_path / "store", today=demo.today))
+    with LiveServer(app) as server:
+        p = Page(browser, server.url, **DESKTOP)
+        try:
+            # import the demo season by upload (drag-and-drop's input path), with progress
+            p.goto("/import")
+            p.page.set_input_files("#files", [str(f) for f in demo.fit_files])
+            # (wait_for_function would eval a string: the page's CSP forbids that, rightly)
+            p.page.locator("li.upload.done").nth(SEASON_RUNS - 1).wait_for(timeout=120_000)
+            assert p.page.locator("li.upload.failed").count() == 0
+            # a real drop event on the drop zone (a DataTransfer holding one more FIT file)
+            extra = sorted(demo.extra_dir.glob("*.fit"))[0]
+            transfer = p.page.evaluate_handle(
+                """([name, bytes]) => {
+                    const dt = new DataTransfer();
+                    dt.items.add(new File([new Uint8Array(bytes)], name));
+                    return dt;
+                }""",
+                [extra.name, list(extra.read_bytes())],
+            )
+            p.page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+            p.page.locator("li.upload.done").nth(SEASON_RUNS).wait_for(timeout=60_000)
+            assert extra.name in p.page.inner_text("#uploads")
+            p.shot("desktop-import")
+            # the runs appear; the background analysis fills the pace-adjusted column
+            deadline = time.monotonic() + 60
+            while True:
+                p.goto("/")
+                if p.page.locator("#pending").count() == 0 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+            assert p.page.locator("a.run-link").count() == SEASON_RUNS + 1
+            assert p.page.locator("td .badge").count() >= SEASON_RUNS
+            p.shot("desktop-runs")
+            # search narrows the list
+            first_day = p.page.locator("a.run-link").first.inner_text()[:10]
+            p.page.fill("input[name=q]", first_day)
+            p.page.click("form.filters button[type=submit]")
+            assert p.page.locator("a.run-link").count() == 1
+            # click through to a run: every chart draws
+            p.page.click("a.run-link")
+            p.page.wait_for_url("**/runs/*")
+            p.charts_done(minimum=7)
+            assert "At reference speed" in p.page.inner_text("section.cards")
+            p.shot("desktop-run")
+            p.goto("/trends")
+            p.charts_done(minimum=2)
+            p.shot("desktop-trends")
+            # a balance test through the form
+            p.goto("/tests")
+            p.page.check("input[name=side][value=left]")
+            p.page.fill("input[name=seconds]", "27.5")
+            p.page.click("#test-form button[type=submit]")
+            p.page.wait_for_selector(".alert.ok")
+            p.charts_done(minimum=1)
+            assert "27.5" in p.page.inner_text("#tests-table")
+            p.shot("desktop-tests")
+            # no plan in a fresh store: create one from the page
+            p.goto("/plan")
+            p.page.click("#create-form button[type=submit]")
+            p.page.wait_for_selector(".timeline .phases")
+            p.shot("desktop-plan")
+            assert not p.errors, p.errors
+        finally:
+            p.close()
+
+
+def test_phone_logs_todays_session(browser: Any, demo: Demo, store_copy: Path) -> None:
+    app = create_app(WebConfig(store_path=store_copy, today=demo.today))
+    app.state.web.index.analyse_now()
+    with LiveServer(app) as server:
+        p = Page(browser, server.url, **PHONE)
+        try:
+            run_id = httpx.get(server.url + "/api/runs").json()[0]["id"]
+            for path, name in (
+                ("/", "runs"),
+                (f"/runs/{run_id}", "run"),
+                ("/trends", "trends"),
+                ("/tests", "tests"),
+                ("/import", "import"),
+            ):
+                p.goto(path)
+                if name in ("run", "trends", "tests"):
+                    p.charts_done()
+                p.no_horizontal_scroll()
+                p.shot("phone-" + name)
+            p.page.clock.install()
+            p.goto("/plan")
+            p.no_horizontal_scroll()
+            items = p.page.locator("li.item")
+            assert items.count() > 0
+            p.shot("phone-plan-today")
+            holds = p.page.locator("li.item[data-kind=hold]")
+            reps = p.page.locator("li.item[data-kind=reps]")
+            assert holds.count() + reps.count() > 0
+            if holds.count():  # a per-side hold timer: runs down, beeps, ticks the set
+                item = holds.first
+                seconds = round(float(item.get_attribute("data-amount") or "0"))
+                item.locator("button.timer").click()
+                p.page.clock.run_for((seconds + 2) * 1000)
+                assert "done" in item.locator("button.timer").inner_text()
+                assert item.locator(".set-done").first.is_checked()
+            if reps.count():  # the rep counter ticks a set when the target is reached
+                item = reps.first
+                target = round(float(item.get_attribute("data-amount") or "0"))
+                for _ in range(target):
+                    item.locator("button.inc").click()
+                assert item.locator(".set-done").first.is_checked()
+                item.locator("select.item-pain").select_option("2")
+            p.page.locator("li.item .set-done").last.check()
+            p.shot("phone-plan-progress")
+            # progress survives a reload
+            p.page.reload()
+            assert p.page.locator("li.item .set-done:checked").count() >= 2
+            form = p.page.locator("#log-form")
+            form.locator("label:has(input[value=done])").click()
+            form.locator("input[name=rpe]").fill("6")
+            form.locator("input[name=pain]").fill("1")
+            form.locator("button[type=submit]").click()
+            p.page.wait_for_selector("#log-result, .alert.error", timeout=15_000)
+            assert p.page.locator(".alert.error").count() == 0, p.page.inner_text(".alert.error")
+            assert "as done" in p.page.inner_text("#log-result")
+            p.shot("phone-plan-logged")
+            assert not p.errors, p.errors
+        finally:
+            p.close()
+        timeline = httpx.get(server.url + "/api/plan").json()
+        statuses = {s["date"]: s for w in timeline["weeks"] for s in w["sessions"]}
+        logged = statuses[demo.today.isoformat()]
+        assert logged["status"] == "done" and logged["rpe"] == 6 and logged["pain"] == 1
+    from stridelab.store import Store
+    from stridelab.training import session_logs
+
+    store = Store.open(store_copy)
+    logs = session_logs(store, "me")
+    store.close()
+    assert logs[-1].exercises, "the checklist's work was logged per exercise"
