@@ -8,7 +8,6 @@ hundreds of runs reads JSON rows, it does not refit.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,14 +157,26 @@ def robust_trend(times: pd.Series, values: pd.Series, confidence: float = 0.95) 
     x = sm.add_constant(days)
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
     method = "Huber RLM"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = sm.RLM(yv, x, M=sm.robust.norms.HuberT()).fit()
-            beta, se = np.asarray(res.params), np.asarray(res.bse)
-        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-            beta, se = np.array([np.nan, np.nan]), np.array([np.nan, np.nan])
-    if caught or not np.all(np.isfinite(beta)) or not np.all(np.isfinite(se)):
+    # RLM's robust scale (MAD) collapses when most points lie on an exact line (statsmodels then
+    # warns). Detect that beforehand, not through warnings.catch_warnings, whose filter state is
+    # process-wide and unsafe in the threaded web server: refit least squares on the better half
+    # of the points; if the median absolute residual of all points is ~0, most lie on one line.
+    scale_tol = 1e-9 * max(1.0, float(np.abs(yv).max()))
+    resid = yv - np.polyval(np.polyfit(days, yv, 1), days)
+    inner = np.abs(resid) <= np.median(np.abs(resid))
+    if inner.sum() >= 2 and np.ptp(days[inner]) > 0:
+        resid = yv - np.polyval(np.polyfit(days[inner], yv[inner], 1), days)
+    degenerate = float(np.median(np.abs(resid))) <= scale_tol
+    beta, se = np.array([np.nan, np.nan]), np.array([np.nan, np.nan])
+    if not degenerate:
+        with np.errstate(all="ignore"):  # thread-local, unlike warning filters
+            try:
+                res = sm.RLM(yv, x, M=sm.robust.norms.HuberT()).fit()
+                if np.isfinite(res.scale) and res.scale > scale_tol:
+                    beta, se = np.asarray(res.params), np.asarray(res.bse)
+            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+                pass
+    if not np.all(np.isfinite(beta)) or not np.all(np.isfinite(se)):
         # RLM's scale collapses on (nearly) exact lines: Theil–Sen with Sen's interval instead
         method = "Theil-Sen"
         ts = stats.theilslopes(yv, days, alpha=confidence)

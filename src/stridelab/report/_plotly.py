@@ -78,9 +78,26 @@ def balance_timeline_plotly(analysis: RunAnalysis) -> go.Figure:
                 )
             )
     seen: set[str] = set()
+    shades = []
     for t0, t1, reason in excluded_spans(analysis, max_spans=200):
-        fig.add_vrect(x0=t0, x1=t1, fillcolor="#888", opacity=0.12, line_width=0, layer="below")
+        shades.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": t0,
+                "x1": t1,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "#888",
+                "opacity": 0.12,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
         seen.add(reason)
+    if shades:  # one layout update: add_vrect per span costs ~15 ms each
+        fig.update_layout(shapes=[*fig.layout.shapes, *shades])
     for reason in sorted(seen):  # legend entries for the shading
         fig.add_trace(
             go.Scatter(
