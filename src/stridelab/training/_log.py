@@ -171,12 +171,14 @@ def clear_stop(store: Store, athlete: str, exercise_id: str, day: date) -> int:
 
 # ---------------------------------------------------------------------- adherence
 def adherence(plan: Plan, logs: list[SessionLog], today: date) -> dict[str, Any]:
-    """Adherence of the sessions due by ``today`` (inclusive): overall, per phase and per week.
+    """Adherence of the sessions due by ``today``: overall, per phase and per week.
 
-    ``adherence_pct`` = (done + 0.5 x partial) / due x 100; a due session without a log is missed.
+    Sessions before today are due; today's session counts once it is logged (it is not "missed"
+    while the day is still open). ``adherence_pct`` = (done + 0.5 x partial) / due x 100; a due
+    session without a log is missed.
     """
     by_day = {log.date: log for log in logs}
-    due = [s for s in plan.sessions if s.date <= today]
+    due = [s for s in plan.sessions if s.date < today or (s.date == today and s.date in by_day)]
 
     def stats(sessions: list[PlanSession]) -> dict[str, Any]:
         counts = {"done": 0, "partial": 0, "skipped": 0, "missed": 0}
