@@ -225,8 +225,7 @@ def test_seam_uses_the_real_run_analytics_when_it_can(store: Store) -> None:
             ),
         )
     df = run_asymmetry(store, "me")
-    if not df["source"].str.startswith("pace-adjusted").all():
-        pytest.skip("stridelab.analysis does not give pace-adjusted values for these runs (yet)")
+    assert df["source"].str.startswith("pace-adjusted").all(), df["source"].tolist()
     ref = float(df["source"].iloc[0].split("at ")[1].split(" m/s")[0])
     assert df["balance_left_pct"].to_numpy() == pytest.approx(51.0 + 0.5 * (ref - 3.3), abs=0.1)
     assert df["gct_s"].to_numpy() == pytest.approx(0.25 - 0.03 * (ref - 3.3), abs=0.003)

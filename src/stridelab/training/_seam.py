@@ -12,7 +12,6 @@ athlete, since, until - days inclusive) returning one row per run with the colum
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import date
 from typing import Final
@@ -55,25 +54,17 @@ def _day_ts(d: date | None, plus_days: int = 0) -> pd.Timestamp | None:
 
 
 def analysis_provider() -> RunAsymmetryProvider | None:
-    """The run analytics as a provider, or None when :mod:`stridelab.analysis` does not offer it.
+    """The run analytics as a provider of pace-adjusted values.
 
-    Uses ``stridelab.analysis.run_table(store, athlete, since=, until=)`` -> ``(table, ref_speed_m_s)``
-    with the columns ``id``, ``balance_at_ref_speed_left_pct`` and ``gct_at_ref_speed_ms`` (the
-    values at one reference speed for all runs, i.e. pace-adjusted).
+    Uses :func:`stridelab.analysis.run_table` -> ``(table, ref_speed_m_s)`` with the columns ``id``,
+    ``balance_at_ref_speed_left_pct`` and ``gct_at_ref_speed_ms`` (the values at one reference
+    speed for all runs, i.e. pace-adjusted). Runs it cannot adjust fall back to the catalog's raw
+    means in :func:`run_asymmetry`, labelled as such.
     """
-    try:
-        analysis = importlib.import_module("stridelab.analysis")
-    except ImportError:
-        return None
-    run_table = getattr(analysis, "run_table", None)
-    if not callable(run_table):
-        return None
+    from stridelab.analysis import run_table  # same layer; lazy because statsmodels is heavy
 
     def provider(store: Store, athlete: str, since: date | None, until: date | None) -> pd.DataFrame:
-        result = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
-        table, ref = result if isinstance(result, tuple) else (result, None)
-        if not isinstance(table, pd.DataFrame):
-            raise TypeError("stridelab.analysis.run_table did not return a DataFrame")
+        table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
         if table.empty:
             return pd.DataFrame(columns=["activity_id", "balance_left_pct", "gct_s"])
         bal = table.get("balance_at_ref_speed_left_pct")
