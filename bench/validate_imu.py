@@ -282,6 +282,8 @@ def gaitmap(root: Path) -> list[Row]:
 MOBGAP_TOL_S = 0.05
 #: mobgap's own IC scorer matches within 0.5 s (``initial_contacts/_evaluation_scorer.py``); context only.
 MOBGAP_PEER_TOL_S = 0.5
+#: final contacts (context row): a wider window than for IC, no goal is attached
+MOBGAP_FC_TOL_S = 0.2
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -301,6 +303,8 @@ class Bout:
     lr: np.ndarray
     i0: int
     frame: pd.DataFrame
+    ref_fc: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    fc_lr: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
 
 
 @dataclass
@@ -338,6 +342,12 @@ def mobgap_bouts(root: Path, fs: float = 100.0) -> list[Bout]:
                         ref = np.atleast_1d(np.asarray(wb.InitialContact_Event, dtype=np.float64))
                         lr = np.atleast_1d(wb.InitialContact_LeftRight)
                         ok = np.isfinite(ref)
+                        fc_raw = getattr(wb, "FinalContact_Event", [])
+                        fc = np.atleast_1d(np.asarray(fc_raw, dtype=np.float64))
+                        fc_lr = np.atleast_1d(getattr(wb, "FinalContact_LeftRight", []))
+                        if len(fc_lr) != len(fc):
+                            fc_lr = np.array([""] * len(fc), dtype=object)
+                        fc_ok = np.isfinite(fc)
                         start, end = float(wb.Start), float(wb.End)
                         pad = max(1.0, (3.5 - (end - start)) / 2)
                         i0 = max(int((start - pad) * fs), 0)
@@ -357,9 +367,59 @@ def mobgap_bouts(root: Path, fs: float = 100.0) -> list[Bout]:
                                 np.array([str(x).lower() for x in lr[ok]], dtype=object),
                                 i0,
                                 frame,
+                                fc[fc_ok],
+                                np.array([str(x).lower() for x in fc_lr[fc_ok]], dtype=object),
                             )
                         )
     return bouts
+
+
+def _score_final_contacts(bouts: list[Bout], alg: SacrumEventDetection) -> list[Row]:
+    """Context: the walking TO (= contralateral final contact) against each reference's FCs. Matched
+    one-to-one within ±MOBGAP_FC_TOL_S; no goal was set for it (the issue's goals are IC only)."""
+    rows = []
+    for system in ("Stereophoto", "INDIP"):
+        err: list[float] = []
+        side_ok: list[float] = []
+        n_ref = n_det = 0
+        for b in (b for b in bouts if b.system == system and len(b.ref_fc)):
+            try:
+                det = alg.clone().detect(b.frame, sampling_rate_hz=100.0)
+            except ImuDataError:
+                n_ref += len(b.ref_fc)
+                continue
+            ev = det.events_[det.events_.event == "TO"]
+            t_det = ev.time_s.to_numpy() + b.i0 / 100.0
+            s_det = ev.side.to_numpy()
+            keep = (t_det >= b.start - MOBGAP_FC_TOL_S) & (t_det <= b.end + MOBGAP_FC_TOL_S)
+            t_det, s_det = t_det[keep], s_det[keep]
+            n_ref += len(b.ref_fc)
+            n_det += len(t_det)
+            for i, j in _match(b.ref_fc, t_det, MOBGAP_FC_TOL_S):
+                err.append(t_det[j] - b.ref_fc[i])
+                if b.fc_lr[i]:
+                    side_ok.append(float(b.fc_lr[i] == s_det[j]))
+        if len(err) < 2:
+            continue
+        mae, bias, loa = _stats(np.asarray(err))
+        rows.append(
+            Row(
+                f"  final contact (TO) vs {system}",
+                f"TO timing (±{MOBGAP_FC_TOL_S * 1000:.0f} ms)",
+                n_ref,
+                mae,
+                bias,
+                loa,
+                goal="(context)",
+                met="-",
+                extra={
+                    "recall %": 100 * len(err) / max(n_ref, 1),
+                    "precision %": 100 * len(err) / max(n_det, 1),
+                    "side correct %": 100 * float(np.mean(side_ok)) if side_ok else float("nan"),
+                },
+            )
+        )
+    return rows
 
 
 def _score_bouts(
@@ -476,6 +536,7 @@ def mobgap(root: Path) -> list[Row]:
                 extra={"F1": st.f1(), "F1 at ±0.5 s": st.f1(peer=True)},
             )
         )
+    rows += _score_final_contacts(bouts, SacrumEventDetection())
     cwt = _score_bouts(bouts, _detector(SacrumEventDetection(ic_method="cwt")))
     for system in ("Stereophoto", "INDIP"):
         st = cwt[system]

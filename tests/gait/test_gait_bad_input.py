@@ -108,3 +108,34 @@ def test_foot_needs_gyroscope(shank):
         detect_events(
             shank.data[["acc_x", "acc_y", "acc_z"]], sampling_rate_hz=200.0, placement="foot", side="left"
         )
+
+
+def test_trunk_gyr_in_deg_declared_as_rad_in_a_slow_walk():
+    """A lower-back gyroscope in deg/s reads only ~20-80 "rad/s" in a slow walk, under the 50 rad/s
+    limit meant for feet: it used to be accepted and fed to the orientation filter and L/R decision."""
+    from stridelab.sim.imu import ImuTruth, simulate_imu
+
+    truth = ImuTruth(activity="walking", cadence_spm=100, contact_time_s=0.7, placements=("sacrum",))
+    sim = simulate_imu(truth)
+    data = sim.recording.sensor("sacrum").data.copy()
+    gyr = ["gyr_x", "gyr_y", "gyr_z"]
+    detect_events(data, sampling_rate_hz=200.0, placement="sacrum")  # in rad/s: fine
+    data[gyr] = np.rad2deg(data[gyr])
+    assert np.percentile(np.abs(data[gyr].to_numpy()), 99.9) < 50.0  # the old limit did not fire
+    with pytest.raises(ImuDataError, match="looks like deg/s"):
+        detect_events(data, sampling_rate_hz=200.0, placement="sacrum")
+
+
+def test_numpy_scalar_rates_are_accepted_and_bools_refused(shank):
+    for rate in (np.int64(200), np.float32(200.0)):
+        ev = detect_events(shank.data, sampling_rate_hz=rate, placement="shank", side="left")
+        assert len(ev) > 0
+    with pytest.raises(ValueError, match="positive number"):
+        detect_events(shank.data, sampling_rate_hz=True, placement="shank", side="left")
+
+
+def test_si_data_declared_as_g(shank):
+    data = shank.data.copy()
+    data[["acc_x", "acc_y", "acc_z"]] *= G  # a reader applied acc_unit='g' to data in m/s²
+    with pytest.raises(ImuDataError, match="already in m/s² but were declared in g"):
+        detect_events(data, sampling_rate_hz=shank.sampling_rate_hz, placement="shank", side="left")

@@ -58,3 +58,34 @@ def test_balance_bad_input():
     early, _ = simulate_single_leg_stance(side="left", touchdown_s=1.0, seed=6)
     with pytest.raises(ValueError, match=r"touched down after 1\.0 s"):
         SingleLegStance().estimate(early.data, sampling_rate_hz=100.0, side="left")
+
+
+def test_sway_formulas_on_a_known_trajectory():
+    """A circular horizontal sway of radius r at f Hz, mounted at a random orientation: RMS = r, path
+    length Σ‖Δa‖ = 2π·r·f·T, covariance r²/2·I so the 95 % ellipse area is π·χ²₀.₉₅,₂·√det Σ =
+    π·5.991·r²/2 (Mancini 2012 / Prieto 1996 with χ² = 5.991 for 2 degrees of freedom)."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from stridelab.sim.imu import random_rotation
+    from stridelab.units import G
+
+    fs, r, f, dur = 100.0, 0.2, 0.5, 30.0
+    t = np.arange(int(dur * fs)) / fs
+    body = np.column_stack([r * np.cos(2 * np.pi * f * t), r * np.sin(2 * np.pi * f * t), np.full(len(t), G)])
+    rot = random_rotation(np.random.default_rng(7))
+    data = pd.DataFrame(body @ rot.T, columns=["acc_x", "acc_y", "acc_z"])
+    res = SingleLegStance().estimate(data, sampling_rate_hz=fs, side="left")
+    assert res.touched_down_ is False
+    assert res.sway_rms_m_s2_ == pytest.approx(r, rel=0.02)
+    assert res.path_length_m_s2_ == pytest.approx(2 * math.pi * r * f * dur, rel=0.02)
+    assert res.ellipse_area_m2_s4_ == pytest.approx(math.pi * 5.991 * r**2 / 2, rel=0.03)
+
+
+@pytest.mark.parametrize("rate", [0.0, -100.0, float("nan"), 5.0])
+def test_balance_refuses_a_bad_sampling_rate(rate):
+    sensor, _ = simulate_single_leg_stance(side="left", seed=5)
+    with pytest.raises(ValueError, match="sampling_rate_hz"):
+        SingleLegStance().estimate(sensor.data, sampling_rate_hz=rate, side="left")

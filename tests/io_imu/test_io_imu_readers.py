@@ -253,3 +253,123 @@ def test_recording_validation(sim):
         ImuSensor("a", "sacrum", None, s.data[["acc_x"]], 100.0)
     with pytest.raises(ValueError, match="positive"):
         ImuSensor("a", "sacrum", None, s.data, 0.0)
+
+
+def test_datetime_timestamps_keep_seconds(tmp_path, sim):
+    """pandas ≥ 3 parses ISO strings at µs resolution; the reader used to assume ns (times 1000× short)."""
+    s = sim.recording.sensor("left_shank")
+    t = pd.Timestamp("2026-11-20T07:00:00Z") + pd.to_timedelta(np.arange(len(s.data)) / 200.0, unit="s")
+    df = s.data.copy()
+    df.insert(0, "when", [x.isoformat() for x in t])
+    df.to_csv(tmp_path / "dt.csv", index=False)
+    out = read_imu_table(
+        tmp_path / "dt.csv", placement="shank", side="left", time_column="when", time_unit="datetime"
+    )
+    assert out.sampling_rate_hz == pytest.approx(200.0, rel=1e-6)
+    assert out.duration_s == pytest.approx(s.duration_s, abs=0.01)
+
+
+def test_one_dropped_sample_is_not_a_silent_time_shift(tmp_path):
+    """A single missing row in a long, otherwise regular file barely moves std(dt) (here 0.7 % < the
+    1 % jitter tolerance); without resampling every later sample sat one interval early."""
+    n, fs = 20_000, 200.0
+    t = np.arange(n) / fs
+    rows = np.r_[0 : n // 2, n // 2 + 1 : n]
+    signal = np.sin(2 * np.pi * 1.3 * t)
+    df = pd.DataFrame(
+        {"t_ms": t[rows] * 1000, "acc_x": signal[rows], "acc_y": 0.0 * t[rows], "acc_z": G + 0.0 * t[rows]}
+    )
+    df.to_csv(tmp_path / "drop.csv", index=False)
+    out = read_imu_table(
+        tmp_path / "drop.csv", placement="shank", side="left", time_column="t_ms", time_unit="ms"
+    )
+    assert len(out.data) == pytest.approx(n, abs=1)
+    late = np.arange(n // 2 + 10, n - 10)
+    truth = np.sin(2 * np.pi * 1.3 * late / out.sampling_rate_hz)
+    # one sample early = an error up to 2π·1.3/200 ≈ 0.04; interpolation error is < 0.001
+    assert np.max(np.abs(out.data["acc_x"].to_numpy()[late] - truth)) < 0.005
+    assert any("irregular" in p for p in out.problems)
+
+
+def test_sidecar_files_keep_their_common_clock(tmp_path):
+    """Two loggers on one clock, the right one started 150 ms later: the sensors must stay aligned on
+    their timestamps. Subtracting each file's own first timestamp gave 286 steps/min and a step-time
+    symmetry index of 85 % for a symmetric runner."""
+    from stridelab.gait import analyze_recording
+
+    run = simulate_imu(ImuTruth(activity="running", placements=("shank",)), seed=1)
+    t_ms = 1_700_000_000_000 + np.arange(len(run.recording.sensors[0].data)) * 5.0
+    for sensor, skip in ((run.recording.sensor("left_shank"), 0), (run.recording.sensor("right_shank"), 30)):
+        df = sensor.data.copy()
+        df.insert(0, "t_ms", t_ms)
+        df.iloc[skip:].to_csv(tmp_path / f"{sensor.side}.csv", index=False)
+    spec = {
+        "time": {"column": "t_ms", "unit": "ms"},
+        "sensors": [
+            {"name": "L", "placement": "shank", "side": "left", "file": "left.csv"},
+            {"name": "R", "placement": "shank", "side": "right", "file": "right.csv"},
+        ],
+    }
+    (tmp_path / "left.imu.json").write_text(json.dumps(spec))
+    rec = read_imu(tmp_path / "left.csv")
+    assert any("start up to 0.150 s apart" in p for p in rec.problems)
+    summary = analyze_recording(rec).summary
+    assert summary["cadence_spm"] == pytest.approx(170.0, abs=3.0)
+    assert abs(summary["step_time_symmetry_index_pct"]) < 3.0
+    truth_ic = run.events[(run.events["event"] == "IC") & (run.events["side"] == "right")]["time_s"]
+    det = analyze_recording(rec).events
+    det_ic = det[(det["event"] == "IC") & (det["side"] == "right")]["time_s"].to_numpy()
+    # row 0 is the right logger's first sample (0.150 s after the left one's)
+    errs = [np.min(np.abs(det_ic - (t - 0.150))) for t in truth_ic if t > 1.0]
+    assert np.median(errs) < 0.01
+
+
+def test_app_exports_in_g_are_converted_and_reported(tmp_path, sim):
+    s = sim.recording.sensor("sacrum")
+    in_g = ImuSensor(
+        s.name, s.placement, s.side,
+        s.data.assign(**{c: s.data[c] / G for c in ("acc_x", "acc_y", "acc_z")}), s.sampling_rate_hz,
+    )
+    for rec in (
+        read_sensor_logger(write_sensor_logger(in_g, tmp_path / "sl"), placement="sacrum"),
+        read_phyphox(write_phyphox(in_g, tmp_path / "ph"), placement="sacrum"),
+    ):
+        out = rec.sensors[0]
+        gravity = np.median(np.linalg.norm(out.data[["acc_x", "acc_y", "acc_z"]], axis=1))
+        assert gravity == pytest.approx(G, rel=0.05)
+        assert any("in g" in p for p in out.problems)
+
+
+def test_declared_rate_must_not_contradict_the_time_column(tmp_path, sim):
+    s = sim.recording.sensor("left_shank")
+    df = s.data.copy()
+    df.insert(0, "time_s", np.arange(len(df)) / 200.0)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    ok = read_imu(tmp_path / "t.csv", placement="shank", side="left", sampling_rate_hz=200.0)
+    assert ok.sensors[0].sampling_rate_hz == 200.0
+    with pytest.raises(ValueError, match="contradicts the 'time_s' column"):
+        read_imu(tmp_path / "t.csv", placement="shank", side="left", sampling_rate_hz=100.0)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_phyphox_decimal_comma_export(tmp_path, sim, sep):
+    """phyphox offers semicolon/tab CSV with a decimal comma ("0,0025"); it used to fail on float()."""
+    s = sim.recording.sensor("sacrum")
+    folder = write_phyphox(s, tmp_path / "ph")
+    for f in folder.glob("*.csv"):
+        pd.read_csv(f).to_csv(f, index=False, sep=sep, decimal=",")
+    rec = read_phyphox(folder, placement="sacrum")
+    assert rec.sensors[0].has_gyr
+    assert rec.sensors[0].sampling_rate_hz == pytest.approx(200.0, rel=0.01)
+    gravity = np.median(np.linalg.norm(rec.sensors[0].data[["acc_x", "acc_y", "acc_z"]], axis=1))
+    assert gravity == pytest.approx(G, rel=0.05)
+
+
+def test_resample_before_the_first_sample_is_nan_and_reported():
+    t = np.arange(1.0, 3.0, 0.01)
+    out, rate, problems = resample_uniform(t, t, rate_hz=100.0, start_s=0.5)
+    assert rate == 100.0
+    assert np.isnan(out[:50, 0]).all() and np.allclose(out[50:, 0], 1.0 + np.arange(len(out) - 50) / 100.0)
+    assert any("no samples before t=0.500 s" in p for p in problems)
+    with pytest.raises(ValueError, match="after the last sample"):
+        resample_uniform(t, t, start_s=5.0)

@@ -30,7 +30,7 @@ _DISPLAY: dict[str, tuple[str, float, str]] = {
     "step_time_s": ("step time", 1000.0, "ms"),
     "stride_time_s": ("stride time", 1000.0, "ms"),
     "swing_time_s": ("swing time", 1000.0, "ms"),
-    "duty_factor": ("duty factor", 1.0, ""),
+    "duty_factor": ("duty factor", 100.0, "% of stride"),
     "foot_strike_angle_rad_left": ("foot strike angle left", math.degrees(1.0), "deg"),
     "foot_strike_angle_rad_right": ("foot strike angle right", math.degrees(1.0), "deg"),
     "vertical_oscillation_m": ("vertical oscillation", 100.0, "cm"),

@@ -22,6 +22,10 @@ __all__ = ["CheckedData", "ImuDataError", "check_imu_data"]
 MIN_DURATION_S = 3.0
 #: |gyr| above this (rad/s, ≈2900 deg/s) is beyond any human segment: the data are in deg/s.
 MAX_PLAUSIBLE_GYR_RAD_S = 50.0
+#: the trunk (lower back, chest) turns far slower than a foot: walking and running stay below ~5 rad/s,
+#: while the same signal in deg/s reads 30-250 "rad/s" (mobgap lower-back walks: 77-135 at the 99.9th
+#: percentile), so 50 rad/s would let a slow walk in deg/s through.
+MAX_PLAUSIBLE_TRUNK_GYR_RAD_S = 15.0
 
 
 class ImuDataError(ValueError):
@@ -73,7 +77,12 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: str) 
     """Validate sensor-frame data (see the module docstring). Returns arrays in SI and the problems."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    valid = isinstance(sampling_rate_hz, int | float) and np.isfinite(sampling_rate_hz)
+    # numpy scalars (np.int64 from a table, np.float32) are numbers too; bools are not rates
+    valid = (
+        isinstance(sampling_rate_hz, int | float | np.integer | np.floating)
+        and not isinstance(sampling_rate_hz, bool | np.bool_)
+        and bool(np.isfinite(sampling_rate_hz))
+    )
     if not (valid and sampling_rate_hz > 0):
         raise ValueError(f"sampling_rate_hz must be a positive number, got {sampling_rate_hz!r}")
     fs = float(sampling_rate_hz)
@@ -116,20 +125,27 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: str) 
     if 0.5 < mean_vec < 2.0:
         raise ImuDataError(
             f"acceleration looks like it is in g (gravity reads {mean_vec:.2f}), not m/s²; "
-            "declare acc_unit='g' (or multiply by 9.80665)"
+            "declare acc_unit='g' (CLI: --acc-unit g; or multiply by 9.80665)"
         )
     if 500 < mean_vec < 2000:
         raise ImuDataError(
-            f"acceleration looks like it is in mg (gravity reads {mean_vec:.0f}); declare acc_unit='mg'"
+            f"acceleration looks like it is in mg (gravity reads {mean_vec:.0f}); declare acc_unit='mg' "
+            "(CLI: --acc-unit mg)"
+        )
+    if 50.0 < mean_vec < 150.0:
+        raise ImuDataError(
+            f"gravity reads {mean_vec:.1f} ≈ 9.81 × 9.81: the data are already in m/s² but were declared "
+            "in g (converted twice); declare acc_unit='m/s^2' (CLI: --acc-unit m/s^2)"
         )
     if not 5.0 < mean_vec < 15.0:
         raise ImuDataError(
             f"gravity reads {mean_vec:.2f} instead of ≈9.81 m/s²: unknown accelerometer unit or scaling"
         )
-    if gyr is not None and float(np.percentile(np.abs(gyr), 99.9)) > MAX_PLAUSIBLE_GYR_RAD_S:
+    gyr_limit = MAX_PLAUSIBLE_TRUNK_GYR_RAD_S if placement in ("sacrum", "chest") else MAX_PLAUSIBLE_GYR_RAD_S
+    if gyr is not None and float(np.percentile(np.abs(gyr), 99.9)) > gyr_limit:
         raise ImuDataError(
             f"angular velocity reaches {np.abs(gyr).max():.0f} rad/s: it looks like deg/s; declare "
-            "gyr_unit='deg/s' (or convert to rad/s)"
+            "gyr_unit='deg/s' (CLI: --gyr-unit deg/s; or convert to rad/s)"
         )
     clip = _clipping(acc)
     if clip:

@@ -366,10 +366,10 @@ def simulate_imu(
     ev = _event_times(truth, rng)
     moving = _moving(t, truth, ev)
     end = truth.standing_s + truth.duration_s
-    for side in ev:
-        ic, to = ev[side]
+    for foot in ev:
+        ic, to = ev[foot]
         keep = to < end - 0.05
-        ev[side] = (ic[keep], to[keep])
+        ev[foot] = (ic[keep], to[keep])
     mount = dict(mounting or {})
     sensors: list[ImuSensor] = []
     derived: dict[str, float] = {}
@@ -519,8 +519,9 @@ def write_phyphox(sensor: ImuSensor, folder: str | Path, *, jitter_s: float = 0.
 
 
 def write_table_with_sidecar(recording: ImuRecording, path: str | Path) -> Path:
-    """Write all sensors as one Parquet table (acc in m/s², gyr in deg/s, time in ms) and the JSON
-    sidecar ``<stem>.imu.json`` that declares its columns, units and placements (docs/imu.md).
+    """Write all sensors as one table (CSV for a ``.csv`` path, else Parquet; acc in m/s², gyr in deg/s,
+    time in ms) and the JSON sidecar ``<stem>.imu.json`` that declares its columns, units and
+    placements (docs/imu.md).
 
     All sensors must share one sampling rate. Returns the data file's path.
     """
@@ -547,7 +548,10 @@ def write_table_with_sidecar(recording: ImuRecording, path: str | Path) -> Path:
         if s.has_gyr:
             entry["gyr_unit"] = "deg/s"
         sensors.append(entry)
-    table.to_parquet(path)
+    if path.suffix.lower() in (".csv", ".txt"):
+        table.to_csv(path, index=False)
+    else:
+        table.to_parquet(path)
     spec: dict[str, object] = {"time": {"column": "time_ms", "unit": "ms"}, "sensors": sensors}
     if recording.activity is not None:
         spec["activity"] = recording.activity

@@ -73,6 +73,10 @@ class SingleLegStance(Algorithm):
         """Compute the sway measures of a stand on the ``side`` leg."""
         check_option("side", side, SIDES)
         fs = float(sampling_rate_hz)
+        if not (math.isfinite(fs) and fs >= 10.0):
+            raise ValueError(
+                f"sampling_rate_hz must be a number ≥ 10 Hz for the balance test, got {sampling_rate_hz!r}"
+            )
         missing = [c for c in ("acc_x", "acc_y", "acc_z") if c not in data.columns]
         if missing:
             raise ValueError(f"data is missing the accelerometer columns {missing}")

@@ -15,9 +15,10 @@ positive, is segmented mid-swing to mid-swing (its large swing peaks).
   shorter than half the stride means a flight phase, i.e. running, and the running rule is used.
 
 Body frame: ``si`` = gravity; the medio-lateral axis is the principal horizontal axis of the angular
-velocity. Its sign comes from the stance: the last rotation before the foot comes to rest (foot flat
-after heel strike) and the first rotation after it (heel rise) are both toe-down, i.e. opposite to the
-swing. When no rest phase is found the sign of the largest low-passed (2 Hz) lobe (the swing) is used.
+velocity. Its sign comes from the stance: the first rotation after the foot's rest (heel rise and
+push-off) is toe-down, i.e. opposite to the swing, for every strike pattern (the rotation into the rest
+is not used: toe-down after a rearfoot strike but toe-up after a forefoot strike). When no clear rest
+phase is found the sign of the largest low-passed (2 Hz) lobe (the swing) is used.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def foot_pitch_axis(
 ) -> tuple[np.ndarray, str]:
     """Sensor-frame axis pointing to the person's RIGHT (swing = positive rotation about it), and how.
 
-    Returns ``(axis, method)`` where method is "rest" (sign from the toe-down rotations around the
+    Returns ``(axis, method)`` where method is "rest" (sign from the toe-down push-off rotation after the
     stance rest) or "lobe" (sign of the largest low-passed lobe).
     """
     axis = horizontal_principal_axis(gyr, up, fs=fs, cutoff_hz=15.0)
@@ -54,10 +55,15 @@ def foot_pitch_axis(
     for a, b in runs(rest):
         if (b - a) < int(0.04 * fs) or a < look or b + look >= len(w):
             continue
-        votes.append(np.sign(np.mean(w[a - look : a])))  # before rest: toe-down
-        votes.append(np.sign(np.mean(w[b : b + look])))  # after rest: toe-down
-    if len(votes) >= 6:
-        toe_down = np.sign(np.sum(votes))
+        # after the rest: heel rise and push-off, a toe-down rotation whatever the strike pattern. The
+        # rotation INTO the rest is not used: it is toe-down only for a rearfoot strike (the forefoot
+        # slaps down), toe-UP for a forefoot strike (the heel drops), and ~0 for a flat (midfoot) one.
+        # (weighted by the rotation: a brief pause of the foot late in the swing is followed by a small
+        # strike rotation, the stance rest by the large push-off)
+        votes.append(float(np.mean(w[b : b + look])))
+    total = float(np.sum(votes))
+    if len(votes) >= 3 and abs(total) >= 0.5 * float(np.sum(np.abs(votes))):
+        toe_down = np.sign(total)
         return (axis if toe_down < 0 else -axis), "rest"
     slow = lowpass(w, 2.0, fs)
     return (axis if abs(slow.max()) >= abs(slow.min()) else -axis), "lobe"

@@ -135,6 +135,8 @@ class ShankEventDetection(BaseEventDetector):
             use_running = bool(np.isfinite(duty_walk) and duty_walk < 0.5)
             use_running = use_running and bool(np.isfinite(duty_run) and duty_run < 0.5)
         ic, to = checked.keep_moving(*(run if use_running else walk))
+        # an impact in the first few ms puts its latency-corrected IC before the first sample
+        ic, to = ic[ic >= 0.0], to[to >= 0.0]
         duty = _duty(ic, to, stride_s)
         self.gait_mode_ = "running" if (np.isfinite(duty) and duty < 0.5) else "walking"
         if use_running != (self.gait_mode_ == "running"):

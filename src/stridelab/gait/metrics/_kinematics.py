@@ -158,7 +158,11 @@ def trunk_lean(
     q = orientation_madgwick(acc, gyr, fs)
     up = vertical_in_sensor(q)
     if trunk_axis is None:
-        still = lowpass(np.linalg.norm(gyr, axis=1), 2.0, fs) < 0.15
+        # still = no rotation AND no bouncing: a steady runner's chest can rotate very little, but its
+        # specific force swings by several m/s² every step
+        acc_norm = pd.Series(np.linalg.norm(acc, axis=1))
+        quiet = acc_norm.rolling(max(int(0.5 * fs), 2), center=True, min_periods=1).std().to_numpy() < 0.3
+        still = (lowpass(np.linalg.norm(gyr, axis=1), 2.0, fs) < 0.15) & quiet
         spans = [(a, b) for a, b in runs(still) if (b - a) >= 2 * fs]
         if not spans:
             raise ValueError(

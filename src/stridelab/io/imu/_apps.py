@@ -59,6 +59,12 @@ def _guess_acc_unit(acc: np.ndarray) -> float:
     )
 
 
+_G_NOTE = (
+    "the accelerometer values are in g (gravity reads ≈1), not m/s² as the export declares; "
+    "converted to m/s² (× 9.80665)"
+)
+
+
 def _onto_grid(
     t: np.ndarray, v: np.ndarray, grid: np.ndarray, what: str, max_gap_s: float, problems: list[str]
 ) -> np.ndarray:
@@ -133,13 +139,16 @@ def read_sensor_logger(
         g_on_user = np.column_stack([np.interp(user[0], grav[0], grav[1][:, k]) for k in range(3)])
         total = (user[0], user[1] + g_on_user)
     acc_t, acc = total
-    acc = acc * _guess_acc_unit(acc)
+    factor = _guess_acc_unit(acc)
+    acc = acc * factor
     gyr = load("Gyroscope.csv")
     start = pd.Timestamp(acc_t[0], unit="s", tz="UTC")
     t0 = acc_t[0]
     data, rate, problems = _merge(
         acc_t - t0, acc, None if gyr is None else gyr[0] - t0, None if gyr is None else gyr[1], rate_hz
     )
+    if factor != 1.0:
+        problems.insert(0, _G_NOTE)
     name = f"{side}_{placement}" if side else placement
     sensor = ImuSensor(name, placement, side, data, rate, tuple(problems))
     return ImuRecording((sensor,), source_path=str(p), start_time=start)
@@ -160,6 +169,7 @@ def read_phyphox(
     files = _list_csvs(p)
     acc: tuple[np.ndarray, np.ndarray] | None = None
     gyr: tuple[np.ndarray, np.ndarray] | None = None
+    acc_factor = 1.0
     for fname, blob in files.items():
         if fname.lower() == "meta.csv" or fname.lower().startswith("device"):
             continue
@@ -167,6 +177,11 @@ def read_phyphox(
         tcol = next((c for c in df.columns if c.strip().lower().startswith("time")), None)
         if tcol is None:
             continue
+        if not pd.api.types.is_numeric_dtype(df[tcol]):
+            # phyphox's "decimal comma" CSV variants (semicolon- or tab-separated, "0,0025")
+            df = pd.read_csv(io.BytesIO(blob), sep=None, engine="python", decimal=",")
+            if not pd.api.types.is_numeric_dtype(df[tcol]):
+                raise ValueError(f"{p}/{fname}: the {tcol!r} column is not numeric")
         axes: dict[str, dict[str, str]] = {}
         for c in df.columns:
             m = _PHYPHOX_AXIS.match(c)
@@ -180,7 +195,8 @@ def read_phyphox(
         t = df[tcol].to_numpy(float)
         if "Acceleration" in axes and len(axes["Acceleration"]) == 3:
             a = df[[axes["Acceleration"][k] for k in "xyz"]].to_numpy(float)
-            acc = (t, a * _guess_acc_unit(a))
+            acc_factor = _guess_acc_unit(a)
+            acc = (t, a * acc_factor)
         if "Gyroscope" in axes and len(axes["Gyroscope"]) == 3:
             unit = _PHYPHOX_AXIS.match(axes["Gyroscope"]["x"]).group(3)  # type: ignore[union-attr]
             factor = np.pi / 180.0 if "deg" in unit or "°" in unit else 1.0
@@ -190,6 +206,8 @@ def read_phyphox(
     data, rate, problems = _merge(
         acc[0], acc[1], None if gyr is None else gyr[0], None if gyr is None else gyr[1], rate_hz
     )
+    if acc_factor != 1.0:
+        problems.insert(0, _G_NOTE)
     name = f"{side}_{placement}" if side else placement
     sensor = ImuSensor(name, placement, side, data, rate, tuple(problems))
     return ImuRecording((sensor,), source_path=str(p))

@@ -27,12 +27,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stridelab.frames import PLACEMENTS, SIDES, check_option
 from stridelab.io.imu._apps import read_phyphox, read_sensor_logger
 from stridelab.io.imu._recording import ImuRecording, ImuSensor
-from stridelab.io.imu._table import read_table_file, sensor_from_frame
+from stridelab.io.imu._table import absolute_seconds, read_table_file, sensor_from_frame, time_base
 
 __all__ = ["SIDECAR_SUFFIX", "find_sidecar", "read_imu", "read_recording_with_sidecar"]
 
@@ -111,13 +112,37 @@ def read_recording_with_sidecar(path: str | Path, sidecar: str | Path | None = N
             f"Sidecar {side_path}: 'time' must give a timestamp 'column' (+ 'unit') or a 'sampling_rate_hz'"
         )
     tables: dict[Path, pd.DataFrame] = {}
-    sensors: list[ImuSensor] = []
     for s in spec["sensors"]:
         fpath = (side_path.parent / s["file"]) if s.get("file") else p
         if fpath not in tables:
             if not fpath.is_file():
                 raise FileNotFoundError(f"Sidecar {side_path}: data file {fpath} does not exist")
             tables[fpath] = read_table_file(fpath)
+    # Several files with timestamps: keep their common clock. Row 0 of every sensor is the latest first
+    # timestamp (the instant all sensors record); subtracting each file's own first timestamp would shift
+    # one sensor's events against another's (a logger started 150 ms later = wrong step/flight times).
+    origin: float | None = None
+    problems: list[str] = []
+    column = time.get("column")
+    if column is not None and len(tables) > 1:
+        firsts: dict[Path, float] = {}
+        for fpath, table in tables.items():
+            if column not in table.columns:
+                raise ValueError(f"Time column {column!r} not found in {fpath}; it has {list(table.columns)}")
+            first = absolute_seconds(table[column], time.get("unit", "s"))
+            if not np.isfinite(first):
+                raise ValueError(f"Sidecar {side_path}: {fpath} has no valid timestamps in {column!r}")
+            firsts[fpath] = first
+        origin = max(firsts.values())
+        spread = origin - min(firsts.values())
+        if spread > 0:
+            problems.append(
+                f"the data files start up to {spread:.3f} s apart; all sensors are aligned on their shared "
+                f"timestamps and start at the latest first sample"
+            )
+    sensors: list[ImuSensor] = []
+    for s in spec["sensors"]:
+        fpath = (side_path.parent / s["file"]) if s.get("file") else p
         placement, side = s["placement"], s.get("side")
         sensors.append(
             sensor_from_frame(
@@ -133,9 +158,10 @@ def read_recording_with_sidecar(path: str | Path, sidecar: str | Path | None = N
                 sampling_rate_hz=time.get("sampling_rate_hz"),
                 target_rate_hz=target,
                 max_gap_s=float(spec.get("max_gap_s", 0.1)),
+                time_origin_s=origin,
             )
         )
-    return ImuRecording(tuple(sensors), str(p), start, activity)
+    return ImuRecording(tuple(sensors), str(p), start, activity, tuple(problems))
 
 
 def read_imu(
@@ -186,6 +212,19 @@ def read_imu(
             raise ValueError(
                 f"{p}: no time base. Give --rate-hz (sampling rate) or a 'time_s' column, or add a sidecar"
             )
+    if sampling_rate_hz is not None:
+        stamps = time_column or ("time_s" if "time_s" in frame.columns else None)
+        if stamps is not None and stamps in frame.columns:
+            # the declared rate wins (row i at i / rate), but not silently against the file's own clock
+            dt = np.diff(time_base(frame[stamps], time_unit if time_column else "s")[1])
+            dt = dt[np.isfinite(dt) & (dt > 0)]
+            if len(dt):
+                file_rate = 1.0 / float(np.median(dt))
+                if abs(file_rate - sampling_rate_hz) > 0.02 * sampling_rate_hz:
+                    raise ValueError(
+                        f"{p}: the declared sampling rate {sampling_rate_hz:g} Hz contradicts the "
+                        f"{stamps!r} column ({file_rate:.1f} Hz); drop --rate-hz to use the timestamps"
+                    )
     sensor = sensor_from_frame(
         frame,
         name=f"{side}_{placement}" if side else placement,

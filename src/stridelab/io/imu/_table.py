@@ -20,7 +20,15 @@ from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, check_option
 from stridelab.io.imu._recording import ImuSensor
 from stridelab.units import acc_to_si_factor, gyr_to_si_factor
 
-__all__ = ["TIME_UNITS", "read_imu_table", "read_table_file", "resample_uniform", "sensor_from_frame"]
+__all__ = [
+    "TIME_UNITS",
+    "absolute_seconds",
+    "read_imu_table",
+    "read_table_file",
+    "resample_uniform",
+    "sensor_from_frame",
+    "time_base",
+]
 
 #: timestamp unit -> factor to seconds ("datetime" = parse as date-times).
 TIME_UNITS: Final[dict[str, float]] = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "datetime": 1.0}
@@ -41,14 +49,34 @@ def read_table_file(path: Path) -> pd.DataFrame:
     raise AssertionError("unreachable")
 
 
-def _times_to_seconds(values: pd.Series, unit: str) -> npt.NDArray[np.float64]:
+def time_base(values: pd.Series, unit: str) -> tuple[float, npt.NDArray[np.float64]]:
+    """``(first, relative)``: the first valid timestamp in seconds on the file's own clock (date-times:
+    since the Unix epoch) and every timestamp in seconds relative to it (NaN where invalid).
+
+    The relative times are differenced before the conversion to float seconds, so that epoch-sized
+    clocks keep their sub-microsecond resolution.
+    """
     check_option("time_unit", unit, tuple(TIME_UNITS))
     if unit == "datetime":
+        # pandas ≥ 3 parses strings at µs (or s) resolution: never assume the integer unit is ns
         ts = pd.to_datetime(values, utc=True, format="mixed")
-        ns = ts.astype("int64").to_numpy()
-        return (ns - ns[0]) * 1e-9
-    t = pd.to_numeric(values, errors="raise").to_numpy(dtype=float) * TIME_UNITS[unit]
-    return t - t[0]
+        valid = ts.notna().to_numpy()
+        if not valid.any():
+            return float("nan"), np.full(len(ts), np.nan)
+        first = ts[valid].iloc[0]
+        rel = np.asarray((ts - first).dt.total_seconds(), dtype=float)
+        return float((first - pd.Timestamp(0, tz="UTC")).total_seconds()), rel
+    raw = pd.to_numeric(values, errors="raise").to_numpy(dtype=float)
+    finite = np.flatnonzero(np.isfinite(raw))
+    if not len(finite):
+        return float("nan"), np.full(len(raw), np.nan)
+    first_raw = raw[finite[0]]
+    return float(first_raw * TIME_UNITS[unit]), (raw - first_raw) * TIME_UNITS[unit]
+
+
+def absolute_seconds(values: pd.Series, unit: str) -> float:
+    """The first valid timestamp of ``values`` in seconds on the file's own clock (see :func:`time_base`)."""
+    return time_base(values, unit)[0]
 
 
 def big_gaps_free(dt: npt.NDArray[np.float64], max_gap_s: float) -> bool:
@@ -61,10 +89,12 @@ def resample_uniform(
     *,
     rate_hz: float | None = None,
     max_gap_s: float = 0.1,
+    start_s: float | None = None,
 ) -> tuple[npt.NDArray[np.float64], float, list[str]]:
     """Resample samples taken at (jittery) times ``t_s`` onto a uniform grid.
 
-    Returns ``(uniform_values, rate_hz, problems)``. ``rate_hz`` defaults to 1 / median(dt). Linear
+    Returns ``(uniform_values, rate_hz, problems)``. ``rate_hz`` defaults to the mean rate (1 / median(dt)
+    when there are gaps); the grid starts at ``start_s`` (default: the first sample). Linear
     interpolation between neighbours; grid points inside a gap longer than ``max_gap_s`` are NaN and
     each such gap is listed in ``problems``. Duplicate timestamps are averaged; unsorted input raises.
     """
@@ -95,15 +125,21 @@ def resample_uniform(
             rate_hz = 1.0 / float(np.median(dt))
     if not rate_hz > 0:
         raise ValueError(f"rate_hz must be positive, got {rate_hz!r}")
-    n = int(np.floor((t[-1] - t[0]) * rate_hz + 1e-9)) + 1
-    grid = t[0] + np.arange(n) / rate_hz
+    start = t[0] if start_s is None else float(start_s)
+    if not start < t[-1]:
+        raise ValueError(f"resample_uniform: start_s={start_s!r} is after the last sample")
+    n = int(np.floor((t[-1] - start) * rate_hz + 1e-9)) + 1
+    grid = start + np.arange(n) / rate_hz
     out = np.column_stack([np.interp(grid, t, v[:, k]) for k in range(v.shape[1])])
     problems: list[str] = []
+    if start < t[0]:  # a sensor whose first valid sample comes after the recording's origin
+        out[grid < t[0]] = np.nan
+        problems.append(f"no samples before t={t[0] - start:.3f} s (left as NaN)")
     big = np.flatnonzero(dt > max_gap_s)
     for i in big:
         lo, hi = t[i], t[i + 1]
         out[(grid > lo) & (grid < hi)] = np.nan
-        problems.append(f"gap of {hi - lo:.3f} s without samples at t={lo - t[0]:.3f} s (left as NaN)")
+        problems.append(f"gap of {hi - lo:.3f} s without samples at t={lo - start:.3f} s (left as NaN)")
     return out, float(rate_hz), problems
 
 
@@ -121,8 +157,14 @@ def sensor_from_frame(
     sampling_rate_hz: float | None = None,
     target_rate_hz: float | None = None,
     max_gap_s: float = 0.1,
+    time_origin_s: float | None = None,
 ) -> ImuSensor:
-    """Build an :class:`ImuSensor` from a table already in memory (see :func:`read_imu_table`)."""
+    """Build an :class:`ImuSensor` from a table already in memory (see :func:`read_imu_table`).
+
+    ``time_origin_s`` (on the time column's clock, in s; see :func:`absolute_seconds`) puts row 0 at that
+    instant instead of at the first sample, so that sensors read from several files share one time
+    origin; it must lie within the sensor's samples.
+    """
     mapping = dict(columns) if columns else {c: c for c in (*SENSOR_FRAME_ACC, *SENSOR_FRAME_GYR)}
     for key in mapping:
         check_option("columns key", key, (*SENSOR_FRAME_ACC, *SENSOR_FRAME_GYR))
@@ -151,20 +193,42 @@ def sensor_from_frame(
     if time_column is not None:
         if time_column not in frame.columns:
             raise ValueError(f"Time column {time_column!r} not found; the table has {list(frame.columns)}")
-        t = _times_to_seconds(frame[time_column], time_unit)
-        keep = ~bad_rows & np.isfinite(t)
+        first, t_rel = time_base(frame[time_column], time_unit)
+        keep = ~bad_rows & np.isfinite(t_rel)
         if bad_rows.any():
             problems.append(f"{int(bad_rows.sum())} rows with missing/non-numeric values dropped")
-        t, values = t[keep], values[keep]
+        t_rel, values = t_rel[keep], values[keep]
+        if len(t_rel) < 2:
+            raise ValueError(f"Sensor {name!r}: fewer than two samples with valid time and values")
+        # seconds from the origin: this file's first kept sample, or the recording's common origin
+        shift = -float(t_rel[0]) if time_origin_s is None else first - float(time_origin_s)
+        t = t_rel + shift
         dt = np.diff(t)
-        jitter = float(np.std(dt) / np.median(dt)) if len(dt) > 1 and np.median(dt) > 0 else 0.0
+        med = float(np.median(dt)) if len(dt) else 0.0
+        jitter = float(np.std(dt) / med) if len(dt) > 1 and med > 0 else 0.0
+        # a single dropped or doubled sample hardly moves the std but shifts every later sample
+        irregular = bool(med > 0 and np.any(np.abs(dt - med) > 0.5 * med))
         rate = target_rate_hz or sampling_rate_hz
-        if jitter > JITTER_TOLERANCE or rate is not None or np.any(dt > max_gap_s) or np.any(dt <= 0):
-            values, rate_out, gap_problems = resample_uniform(t, values, rate_hz=rate, max_gap_s=max_gap_s)
+        if (
+            jitter > JITTER_TOLERANCE
+            or irregular
+            or rate is not None
+            or t[0] != 0.0
+            or np.any(dt > max_gap_s)
+            or np.any(dt <= 0)
+        ):
+            values, rate_out, gap_problems = resample_uniform(
+                t, values, rate_hz=rate, max_gap_s=max_gap_s, start_s=0.0
+            )
             problems.extend(gap_problems)
             if jitter > JITTER_TOLERANCE:
                 problems.append(
                     f"timestamps jitter by {100 * jitter:.1f}% of the sample interval; "
+                    f"resampled to a uniform {rate_out:.3f} Hz grid"
+                )
+            elif irregular and not np.any(dt > max_gap_s):
+                problems.append(
+                    "irregular sample intervals (missing or repeated samples); "
                     f"resampled to a uniform {rate_out:.3f} Hz grid"
                 )
         else:
