@@ -8,7 +8,7 @@ Usage::
    through :meth:`stridelab.store.Store.add_activity` (no FIT encoding: 20 min at 1 Hz each, with
    speed, GPS loop, altitude, heart rate and every running dynamic, balance drifting slowly over the
    season), every run analysed once into the analysis cache (what the server's background job does
-   after an import), a 12-week plan with a few logs and balance tests.
+   after an import), a quarter of the runs tagged, a 12-week plan with a few logs and balance tests.
 2. **Server**: ``stridelab serve --port P --store DIR`` in its own process; the benchmark waits until
    the runs index is warm (``/api/status``: nothing pending).
 3. **Requests**: sequential, one client, ``--requests`` per endpoint after 3 warm-ups. Run pages and
@@ -133,6 +133,12 @@ def build_store(path: Path, n_runs: int, today: date) -> None:
         analyze_activity(store, "me", row.id)
         if (k + 1) % 250 == 0:
             print(f"  analysed {k + 1}/{len(rows)} runs ({time.perf_counter() - t0:.0f} s)", flush=True)
+    from stridelab.analysis import add_tags
+
+    for k, row in enumerate(rows[::4]):  # a quarter of the runs tagged (an experiment, a shoe)
+        add_tags(store, "me", row.id, [("cue", "push-behind" if k % 2 else "pull-up")])
+        if k % 10 == 0:
+            add_tags(store, "me", row.id, [("shoe", "flat")])
     plan = build_plan(PlanInputs(start=today - timedelta(days=14), weeks=12, sessions_per_week=3))
     save_plan(store, "me", plan)
     for s in plan.sessions:
@@ -215,6 +221,12 @@ def main() -> int:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("the server did not become ready")
                 time.sleep(0.5)
+            # the server warms the trends and the load in the background once the analyses caught up;
+            # wait for that too (a request computes them itself otherwise), so the timings below
+            # measure the steady state and not two threads sharing the GIL
+            for url in ("/trends", "/api/trends/charts/balance", "/api/trends/charts/load"):
+                c.get(url)
+            time.sleep(1.0)
             n = args.requests
             runs = c.get("/api/runs").json()
             ids = [r["id"] for r in runs]
@@ -228,6 +240,9 @@ def main() -> int:
                 ("GET /?page=20", "/?page=20"),
                 ("GET /?q=<day>", f"/?q={some_day}"),
                 ("GET /?zone=green&sort=balance", "/?zone=green&sort=balance"),
+                ("GET /?tag=cue=push-behind", "/?tag=cue%3Dpush-behind"),
+                ("GET /?q=flat (searches tags)", "/?q=flat"),
+                ("GET /api/runs?tag=shoe", "/api/runs?tag=shoe"),
                 (f"GET /api/runs (all {args.runs})", "/api/runs"),
                 ("GET /api/runs?limit=50&offset=500", "/api/runs?limit=50&offset=500"),
                 ("GET /api/status", "/api/status"),

@@ -159,6 +159,12 @@ def test_symmetric_runner_gets_equal_sides_and_lighter_week_is_lighter() -> None
     assert week4.lighter and not week3.lighter
     assert week4.seconds_est < week3.seconds_est
     assert all("lighter week" in it.why for it in week4.items)
+    assert not any("lighter-week" in w for w in plan.warnings)
+    # phases too short for a lighter week: the answer is not silently ignored
+    short = build_plan(_default(weeks=6, lighter_week=True))
+    assert not any(s.lighter for s in short.sessions)
+    assert any("--lighter-week has no effect" in w for w in short.warnings)
+    assert not any("is lighter" in n for n in short.notes)
 
 
 def test_measured_evidence_decides_and_conflicts_are_reported() -> None:
@@ -239,3 +245,14 @@ def test_every_day_runner_gets_phase_one_after_runs() -> None:
     assert any("after the run" in n for n in plan.notes)
     starts = [p.start for p in plan.phases]
     assert starts == sorted(starts) and plan.end == date(2026, 12, 7) + timedelta(days=7 * 12 - 1)
+
+
+def test_fast_running_is_left_out_for_achilles_or_hamstring_pain() -> None:
+    """Strides (accelerations to mile-race effort) load the Achilles and the hamstrings more than the
+    skips the library already excludes for those areas: a physio would not prescribe them either."""
+    for area in ("achilles", "hamstring"):
+        plan = build_plan(_default(pain_areas=(area,)))
+        ids = {i.exercise_id for s in plan.sessions for i in s.items}
+        assert "strides" not in ids and "bounding" not in ids, area
+        assert any(x.startswith("strides:") for x in plan.tailoring["excluded"]), plan.tailoring["excluded"]
+    assert not any(x.startswith("strides:") for x in build_plan(_default()).tailoring["excluded"])

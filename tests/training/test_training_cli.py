@@ -309,3 +309,80 @@ def test_plan_create_prompts_on_a_terminal(
     assert (i["squat_quality_left"], i["squat_quality_right"]) == ("good", "poor")
     assert i["pain_areas"] == ["knee"] and "band" in i["equipment"] and i["lighter_week"] is True
     assert len(out["sessions"]) == 12 and out["weaker_side"] == "right"
+
+
+def test_every_training_command_takes_json_store_and_athlete(runner: CliRunner, store_path: Path) -> None:
+    """docs/training.md: "Every command takes --json, --store DIR, --athlete NAME" -- the exercise
+    library too (scripts pass them everywhere), and it rejects a phase that does not exist."""
+    common = ["--json", "--athlete", "me", "--today", "2026-11-21"]
+    _json(runner, [*CONTRACT, "--yes", *common], store_path)
+    for args in (
+        ["plan", "show"],
+        ["plan", "today"],
+        ["log", "--status", "done", "--rpe", "5", "--pain", "0"],
+        ["test", "balance", "--side", "left", "--seconds", "20"],
+        ["load"],
+        ["plan", "outcome"],
+    ):
+        assert isinstance(_json(runner, [*args, *common], store_path), dict | list), args
+    lib = _json(runner, ["exercises", "--json", "--athlete", "me"], store_path)
+    assert len(lib) >= 40 and {"id", "name", "instructions", "cues"} <= set(lib[0])
+    phase2 = _json(runner, ["exercises", "--json", "--phase", "2"], store_path)
+    assert phase2 and all(2 in e["phases"] for e in phase2) and len(phase2) < len(lib)
+    res = _run(runner, ["exercises", "--phase", "7"], store_path, code=2)
+    assert "--phase" in res.output
+
+
+def test_a_bad_answer_at_the_prompt_is_asked_again(
+    runner: CliRunner, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a terminal a typo is re-asked at once (naming the flag), instead of failing the command
+    after every other question has been answered."""
+    import stridelab.cli.cmd_training as cmd
+
+    monkeypatch.setattr(cmd, "_interactive", lambda: True)
+    answers = [
+        "2026-13-07",  # no 13th month
+        "2026-12-07",
+        "abc",
+        "99",
+        "6",
+        "2",
+        "20",
+        "tue,tue",  # a day twice
+        "tue,sat",
+        "middle",
+        "right",
+        "good",
+        "poor",
+        "none,knee",  # contradictory
+        "knee",
+        "treadmill",
+        "band",
+        "y",
+    ]
+    res = runner.invoke(
+        app,
+        ["plan", "create", "--json", "--today", "2026-11-21", "--store", str(store_path)],
+        input="\n".join(answers) + "\n",
+    )
+    assert res.exit_code == 0, res.output
+    for message in (
+        "--start: expected a date YYYY-MM-DD",
+        "--weeks: 'abc' is not a number",
+        "--weeks: expected 1-52, got 99",
+        "'tue' is given twice",
+        "--weaker-side: allowed values",
+        "--pain: 'none' together with ['knee']",
+        "--equipment: ['treadmill']",
+    ):
+        assert message in res.output, message
+    out = json.loads(res.stdout[res.stdout.index("\n{") :])
+    i = out["inputs"]
+    assert (i["start"], i["weeks"], i["run_days"], i["weaker_side"]) == (
+        "2026-12-07",
+        6,
+        ["tue", "sat"],
+        "right",
+    )
+    assert i["pain_areas"] == ["knee"] and "band" in i["equipment"]

@@ -258,3 +258,31 @@ def test_outcome_table_and_chart(store: Store, add_run, tmp_path: Path) -> None:
     assert by["before"]["adherence_pct"] is None
     png = outcome_chart(store, "me", plan, pid, today, tmp_path / "o.png", provider=False)
     assert png.stat().st_size > 1000
+
+
+def test_several_missed_weeks_resume_where_the_runner_left_off(store: Store, plan_id: int) -> None:
+    """Missing weeks 1 and 2 (never started) resumes at week 1's dosage, not week 2's; missing only
+    week 2 resumes at week 2's; the run of missed weeks never reaches back into an earlier phase."""
+    stored = active_plan(store, "me")
+    assert stored is not None
+    sessions = stored.plan.sessions
+    week = {w: [s for s in sessions if s.week == w] for w in range(1, 13)}
+    assert week[1][0].to_dict()["items"] != week[2][0].to_dict()["items"]  # the plan progresses
+
+    def amounts(items: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        return [(i["exercise_id"], i["side"], i["sets"], i.get("reps"), i.get("hold_s")) for i in items]
+
+    view = today_session(store, "me", week[3][0].date)
+    assert any("You missed weeks 1-2: repeat week 1's dosage" in m for m in view["messages"]), view[
+        "messages"
+    ]
+    assert amounts(view["session"]["items"]) == amounts(week[1][0].to_dict()["items"])
+    log_session(store, "me", week[1][1].date, "done")
+    view = today_session(store, "me", week[3][0].date)
+    assert any("You missed week 2: repeat week 2's dosage" in m for m in view["messages"]), view["messages"]
+    assert amounts(view["session"]["items"]) == amounts(week[2][0].to_dict()["items"])
+    # phase 2 starts in week 5: missing weeks 2-5 in week 6 resumes at week 5 (phase 2's first week)
+    view = today_session(store, "me", week[6][0].date)
+    assert week[5][0].phase == week[6][0].phase != week[4][0].phase
+    assert any("You missed week 5: repeat week 5's dosage" in m for m in view["messages"]), view["messages"]
+    assert amounts(view["session"]["items"]) == amounts(week[5][0].to_dict()["items"])

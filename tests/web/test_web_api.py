@@ -377,7 +377,12 @@ async def test_experiments_page(make_app: AppFactory) -> None:
         assert r.status_code == 200, r.text
         result = r.json()
         assert result["n_blocks"] == len(runs) and result["effect_pp"] is not None
-        assert result["protocol_text"]
+        import stridelab.analysis as analysis
+
+        # the protocol text is shown once the analysis area exports protocol_text publicly
+        exported = getattr(analysis, "protocol_text", None)
+        expected = exported(analysis_experiment(st, "cadence cue")) if exported else None
+        assert result["protocol_text"] == expected
         assert (
             await c.get("/api/experiments/result", params={"name": "cadence cue", "part": "chart"})
         ).json()["data"]
@@ -412,3 +417,204 @@ async def test_an_empty_store_renders_every_page(tmp_path: Path) -> None:
             assert "Create a plan" in (await c.get("/plan")).text
     finally:
         app.state.web.close()
+
+
+def analysis_experiment(st: object, name: str) -> object:
+    from stridelab.analysis import list_experiments
+
+    store = st.store  # type: ignore[attr-defined]
+    return next(e for e in list_experiments(store, "me") if e.name == name)
+
+
+def test_experiments_use_the_public_analysis_surface_only() -> None:
+    import stridelab.analysis
+    from stridelab.web.pages.experiments import experiments_api
+
+    assert experiments_api() is stridelab.analysis
+    source = Path(__import__("stridelab.web", fromlist=["x"]).__file__).parent
+    for path in source.rglob("*.py"):
+        assert "_experiment_api" not in path.read_text(), path
+
+
+# ---------------------------------------------------------------------------- tags (issue 8 x 7)
+async def test_tags_show_wherever_runs_are_listed(make_app: AppFactory) -> None:
+    from stridelab.analysis import add_tags
+
+    app = make_app()
+    st = app.state.web
+    runs = st.store.list_activities("me")
+    add_tags(st.store, "me", runs[0].id, [("cue", "push-behind")])  # the tags table, as the CLI writes it
+    add_tags(st.store, "me", runs[1].id, [("shoe", "flat")])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        items = {i["id"]: i for i in await _runs(c)}
+        assert items[runs[0].id]["tags"] == ["cue=push-behind"]
+        assert items[runs[1].id]["tags"] == ["shoe=flat"]
+        assert sum(1 for i in items.values() if i["tags"]) == 2
+        r = await c.get("/api/runs", params={"tag": "cue"})
+        assert [i["id"] for i in r.json()] == [runs[0].id] and r.headers["x-total-count"] == "1"
+        assert [i["id"] for i in await _runs(c, tag="cue=push-behind")] == [runs[0].id]
+        assert await _runs(c, tag="cue=pull-up") == []
+        assert [i["id"] for i in await _runs(c, q="flat")] == [runs[1].id]  # the search sees tags
+        page = (await c.get("/")).text
+        assert "cue=push-behind" in page and "shoe=flat" in page
+        filtered = (await c.get("/", params={"tag": "shoe"})).text
+        assert "shoe=flat" in filtered and "cue=push-behind" not in filtered and "1 match<" in filtered
+        detail = await c.get(f"/runs/{runs[0].id[:10]}")
+        assert detail.status_code == 200 and "cue=push-behind" in detail.text
+        assert (await c.get(f"/api/runs/{runs[0].id}")).json()["tags"] == ["cue=push-behind"]
+        # a tag added later (the CLI, another process) shows without a catalog change
+        add_tags(st.store, "me", runs[0].id, [("shoe", "flat")])
+        assert (await c.get(f"/api/runs/{runs[0].id}")).json()["tags"] == ["cue=push-behind", "shoe=flat"]
+        assert len(await _runs(c, tag="shoe")) == 2
+
+
+# ---------------------------------------------------------------------------- the one writer
+async def test_requests_never_write_outside_the_writer(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads stay reads: a run whose cache row went missing (``stridelab analyze --no-cache``, a
+    version bump, a CLI ``clear_cache``) is analysed for the page but not cached by the request; the
+    experiment result, the tags, the trends and the load write nothing either."""
+    import threading
+
+    from stridelab.analysis import add_tags, create_experiment
+    from stridelab.store import Store
+
+    app = make_app()
+    st = app.state.web
+    runs = st.store.list_activities("me")
+    create_experiment(st.store, "me", "cue test", ["none", "cue"], "alternating-runs", seed=1)
+    for i, row in enumerate(runs):
+        add_tags(st.store, "me", row.id, [("cue", "cue" if i % 2 else "none")])
+    with st.store.transaction() as tx:  # the cache row of one run disappears behind the index's back
+        tx.execute("DELETE FROM analysis_runs WHERE activity_id = ?", (runs[0].id,))
+    writers: list[tuple[str, bool]] = []
+    original = Store.transaction
+
+    def spy(self: Store, *args: object, **kwargs: object) -> object:
+        writers.append((threading.current_thread().name, threading.get_ident() == st.writer.thread_ident))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "transaction", spy)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        for path in (
+            f"/runs/{runs[0].id}",
+            f"/api/runs/{runs[0].id}",
+            "/api/runs?tag=cue",
+            "/api/experiments/result?name=cue%20test",
+            "/experiments?name=cue%20test",
+            "/trends",
+            "/api/load",
+            "/plan",
+            "/tests",
+        ):
+            r = await c.get(path)
+            assert r.status_code == 200, (path, r.text[:300])
+        assert (
+            await c.post(
+                "/api/tests",
+                json={"side": "left", "seconds": 20.5},
+                headers={"X-CSRF-Token": (await c.get("/api/csrf")).json()["csrf_token"]},
+            )
+        ).status_code in (200, 201)
+    assert writers, "the balance test is written (on the writer)"
+    assert all(on_writer for _name, on_writer in writers), writers
+    monkeypatch.undo()
+    row = (
+        st.store.connect()
+        .execute("SELECT count(*) FROM analysis_runs WHERE activity_id = ?", (runs[0].id,))
+        .fetchone()
+    )
+    assert row[0] == 0  # the request did not fill the cache (the background job on the writer does)
+
+
+# ---------------------------------------------------------------------------- the baseline band
+def test_the_trends_baseline_band_is_the_analysis_baseline() -> None:
+    """The band on /trends must flag exactly the runs `stridelab baseline` flags (same window, centre,
+    robust spread and floor). The analysis area does not export its band publicly yet, so the web keeps
+    a copy; this pins the copy to the original (private import: a test may look inside)."""
+    import numpy as np
+    import pandas as pd
+
+    from stridelab.analysis._baseline import baseline_table
+    from stridelab.web.pages.trends import baseline_band
+
+    rng = np.random.default_rng(3)
+    n = 60
+    adj = 50.0 + rng.normal(0, 0.4, n)
+    adj[[3, 17, 40]] = np.nan  # runs without an adjusted value
+    adj[[25, 50]] += 3.0  # outliers
+    adj[30:36] = 50.5  # a flat stretch: the spread floor (0.1 pp) applies
+    t = pd.date_range("2026-01-01", periods=n, freq="2D", tz="UTC")
+    table = pd.DataFrame({"start_time": t, "balance_at_ref_speed_left_pct": adj})
+    band = baseline_band(table)
+    rows = baseline_table(
+        pd.DataFrame(
+            {"id": [f"r{i}" for i in range(n)], "start_time": t, "balance_adj": adj, "balance_raw": adj}
+        ),
+        None,
+    )
+    assert len(rows) == n
+    for i, row in enumerate(rows):
+        if row.centre_left_pct is None:
+            assert np.isnan(band["baseline"].iloc[i]), i
+            continue
+        assert band["baseline"].iloc[i] == pytest.approx(row.centre_left_pct), i
+        assert row.spread_pp is not None
+        assert band["high"].iloc[i] - band["baseline"].iloc[i] == pytest.approx(2.0 * row.spread_pp), i
+        assert bool(band["outside"].iloc[i]) == (row.flag in ("high", "low")), i
+    assert int(band["outside"].sum()) >= 2
+
+
+# ---------------------------------------------------------------------------- creating a plan
+async def test_a_plan_created_on_the_web_is_scheduled_around_the_running_days(
+    client: httpx.AsyncClient,
+) -> None:
+    """The web asks what `stridelab plan create` asks (run days, weaker side, pain areas, equipment,
+    lighter week) and passes it to the same builder; unknown or bad answers are refused, not dropped."""
+    body = {
+        "start": "2026-12-07",
+        "weeks": 9,
+        "sessions_per_week": 3,
+        "minutes": 15,
+        "run_days": ["tue", "thu", "sat"],
+        "weaker_side": "left",
+        "pain_areas": ["knee"],
+        "equipment": ["band"],
+        "lighter_week": True,
+    }
+    r = await client.post("/api/plan", json=body)
+    assert r.status_code == 200, r.text
+    plan = r.json()["plan"]
+    phases = plan["phases"]
+    assert not set(phases[0]["weekdays"]) & {"tue", "thu", "sat"}  # strength on non-running days
+    assert phases[1]["weekdays"] == ["tue", "thu", "sat"]  # drills on running days
+    assert plan["inputs"]["run_days"] == ["tue", "thu", "sat"]
+    assert plan["inputs"]["pain_areas"] == ["knee"] and "band" in plan["inputs"]["equipment"]
+    assert plan["inputs"]["lighter_week"] is True and any(s["lighter"] for s in plan["sessions"])
+    assert plan["tailoring"]["pain_areas"] == ["knee"]
+    assert plan["weaker_side"] == "left"
+    assert (await client.get("/api/plan")).json()["plan_id"] == r.json()["plan_id"]  # now the active plan
+    for bad, field in (
+        ({"run_days": ["mon", "mon"]}, "--run-days"),
+        ({"run_days": ["someday"]}, "--run-days"),
+        ({"pain_areas": ["elbow"]}, "--pain"),
+        ({"equipment": ["treadmill"]}, "--equipment"),
+        ({"rundays": ["mon"]}, "rundays"),  # a typo is refused, never silently ignored
+    ):
+        r = await client.post("/api/plan", json={"start": "2026-12-07", **bad})
+        assert r.status_code == 422 and field in r.text, (bad, r.text)
+    # the HTML form: checkboxes for the run days
+    form = {
+        "csrf_token": client.headers["X-CSRF-Token"],
+        "start": "2026-12-14",
+        "weeks": "3",
+        "run_days": ["mon", "fri"],
+        "weaker_side": "none",
+    }
+    r = await client.post("/plan/create", data=form, headers={"X-CSRF-Token": ""})
+    assert r.status_code == 200 and "Plan created" in r.text, r.text[:500]
+    timeline = (await client.get("/api/plan")).json()
+    assert timeline["start"] == "2026-12-14"
+    assert all({"mon", "fri"} <= set(p["weekdays"]) for p in timeline["phases"][1:])  # 3 sessions, 2 runs
+    assert not {"mon", "fri"} & set(timeline["phases"][0]["weekdays"])

@@ -7,6 +7,7 @@ stdin the missing answers take their defaults (named on stderr) instead of waiti
 """
 
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -87,7 +88,6 @@ def _interactive() -> bool:
         return False
 
 
-
 def _usual_run_days(store: Store, athlete: str, today: date) -> tuple[int, ...]:
     """Weekdays with a run in at least a third of the last 8 weeks (empty without runs)."""
     rows = store.list_activities(
@@ -111,7 +111,11 @@ class _Answers:
         self.interactive = _interactive()
         self.defaulted: list[str] = []
 
-    def get(self, value: Any, flag: str, question: str, default: Any) -> Any:
+    def get(
+        self, value: Any, flag: str, question: str, default: Any, check: Callable[[str], object] | None = None
+    ) -> Any:
+        """``check`` validates a typed answer (raising ValueError with the reason): a bad answer is
+        asked again at once, instead of failing the command after all the other questions."""
         if value is not None:
             return value
         if self.yes or not self.interactive:
@@ -120,7 +124,59 @@ class _Answers:
             return default
         if isinstance(default, bool):
             return typer.confirm(question, default=default)
-        return typer.prompt(question, default=default)
+        if check is None:
+            return typer.prompt(question, default=default)
+
+        def proc(text: str) -> str:
+            try:
+                check(text)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc)) from None
+            return text
+
+        return typer.prompt(question, default=str(default), value_proc=proc)
+
+
+def _date_check(text: str) -> object:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--start: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _in_range(kind: type[int] | type[float], low: float, high: float, flag: str) -> Callable[[str], object]:
+    def check(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise ValueError(f"{flag}: {text!r} is not a number") from None
+        if not (low <= value <= high) or value != value:
+            raise ValueError(f"{flag}: expected {low:g}-{high:g}, got {text}")
+        return value
+
+    return check
+
+
+def _one_of(allowed: tuple[str, ...], flag: str) -> Callable[[str], object]:
+    def check(text: str) -> object:
+        if text.strip().lower() not in allowed:
+            raise ValueError(f"{flag}: allowed values are {', '.join(allowed)}, got {text!r}")
+        return text
+
+    return check
+
+
+def _csv_check(allowed: tuple[str, ...], flag: str) -> Callable[[str], object]:
+    def check(text: str) -> object:
+        parts = [p.strip().lower().replace("-", "_") for p in text.split(",") if p.strip()]
+        if "none" in parts and len(parts) > 1:
+            raise ValueError(f"{flag}: 'none' together with {[p for p in parts if p != 'none']}")
+        bad = [p for p in parts if p not in (*allowed, "none")]
+        if bad:
+            raise ValueError(f"{flag}: {bad}; allowed: {', '.join(allowed)} (or none)")
+        return parts
+
+    return check
 
 
 def _csv(text: str, option: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -185,20 +241,45 @@ def plan_create(
     next_monday = now + timedelta(days=(7 - now.weekday()) % 7 or 7) if now.weekday() else now
     usual = _usual_run_days(st, athlete, now)
     default_days = ",".join(WEEKDAYS[d] for d in usual) if usual else "tue,thu,sat"
-    start_s = ask.get(start, "--start", "First day of the plan (YYYY-MM-DD)", next_monday.isoformat())
+    start_s = ask.get(
+        start, "--start", "First day of the plan (YYYY-MM-DD)", next_monday.isoformat(), _date_check
+    )
     start_d = _date(str(start_s), "--start")
     assert start_d is not None
-    weeks_v = int(ask.get(weeks, "--weeks", "How many weeks", 12))
-    spw = int(ask.get(sessions_per_week, "--sessions-per-week", "Sessions per week", 3))
-    mins = float(ask.get(minutes, "--minutes", "Minutes per session", 15.0))
-    days_s = str(ask.get(run_days, "--run-days", "Which days do you run (e.g. mon,wed,sat)", default_days))
-    side = str(ask.get(weaker_side, "--weaker-side", "Weaker side (left/right/none/auto)", "auto")).lower()
+    weeks_v = int(ask.get(weeks, "--weeks", "How many weeks", 12, _in_range(int, 1, 52, "--weeks")))
+    spw = int(
+        ask.get(
+            sessions_per_week,
+            "--sessions-per-week",
+            "Sessions per week",
+            3,
+            _in_range(int, 1, 7, "--sessions-per-week"),
+        )
+    )
+    mins = float(
+        ask.get(minutes, "--minutes", "Minutes per session", 15.0, _in_range(float, 5, 120, "--minutes"))
+    )
+    days_s = str(
+        ask.get(
+            run_days, "--run-days", "Which days do you run (e.g. mon,wed,sat)", default_days, parse_weekdays
+        )
+    )
+    side = str(
+        ask.get(
+            weaker_side,
+            "--weaker-side",
+            "Weaker side (left/right/none/auto)",
+            "auto",
+            _one_of(("left", "right", "none", "auto"), "--weaker-side"),
+        )
+    ).lower()
     ql = str(
         ask.get(
             squat_quality_left,
             "--squat-quality-left",
             "Left single-leg squat (good/fair/poor/unknown)",
             "unknown",
+            _one_of(("good", "fair", "poor", "unknown"), "--squat-quality-left"),
         )
     ).lower()
     qr = str(
@@ -207,11 +288,26 @@ def plan_create(
             "--squat-quality-right",
             "Right single-leg squat (good/fair/poor/unknown)",
             "unknown",
+            _one_of(("good", "fair", "poor", "unknown"), "--squat-quality-right"),
         )
     ).lower()
-    pain_s = str(ask.get(pain, "--pain", f"Pain areas ({', '.join(PAIN_AREAS)} or none)", "none"))
+    pain_s = str(
+        ask.get(
+            pain,
+            "--pain",
+            f"Pain areas ({', '.join(PAIN_AREAS)} or none)",
+            "none",
+            _csv_check(PAIN_AREAS, "--pain"),
+        )
+    )
     equip_s = str(
-        ask.get(equipment, "--equipment", f"Extra equipment ({', '.join(EQUIPMENT)} or none)", "none")
+        ask.get(
+            equipment,
+            "--equipment",
+            f"Extra equipment ({', '.join(EQUIPMENT)} or none)",
+            "none",
+            _csv_check(EQUIPMENT, "--equipment"),
+        )
     )
     lighter = bool(ask.get(lighter_week, "--lighter-week", "Lighter last week in each phase", False))
     if ask.defaulted:
@@ -628,8 +724,13 @@ def exercises_cmd(
     ),
     phase: int | None = typer.Option(None, "--phase", help="Only exercises suiting this phase (1-3)."),
     json_out: bool = JsonOpt,
+    store: Path | None = StoreOpt,  # accepted like every command (scripts pass it everywhere) ...
+    athlete: str = AthleteOpt,  # ... though the library is the same for every store and athlete
 ) -> None:
     """List the exercise library (exercises, drills and running cues)."""
+    del store, athlete
+    if phase is not None and not 1 <= phase <= 3:
+        raise fail(f"Invalid value for '--phase': expected 1-3, got {phase}.")
     if category is not None and category not in CATEGORIES:
         raise fail(
             f"Invalid value for '--category'. Allowed values are {', '.join(CATEGORIES)}, "

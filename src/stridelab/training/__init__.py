@@ -44,6 +44,9 @@ from stridelab.training._db import (
 from stridelab.training._evidence import balance_summary, gather_evidence
 from stridelab.training._ics import plan_to_ics
 from stridelab.training._library import (
+    EQUIPMENT,
+    HOUSEHOLD_EQUIPMENT,
+    PAIN_AREAS,
     Exercise,
     Library,
     LibraryError,
@@ -57,7 +60,10 @@ from stridelab.training._outcome import balance_chart, outcome_chart, outcome_ta
 from stridelab.training._seam import SOURCE_ANALYSIS, SOURCE_CATALOG, run_asymmetry
 
 __all__ = [
+    "EQUIPMENT",
+    "HOUSEHOLD_EQUIPMENT",
     "MIGRATIONS",
+    "PAIN_AREAS",
     "SOURCE_ANALYSIS",
     "SOURCE_CATALOG",
     "BalanceEvidence",

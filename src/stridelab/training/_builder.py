@@ -874,9 +874,15 @@ def build_plan(
             "short focus blocks during easy runs."
         )
     if inputs.lighter_week:
-        notes.append(
-            "The last week of each phase (3+ weeks) is lighter: one set fewer and first-week amounts."
-        )
+        if any(p.weeks >= 3 for p in phases):
+            notes.append(
+                "The last week of each phase (3+ weeks) is lighter: one set fewer and first-week amounts."
+            )
+        else:  # asked for, but no phase is long enough: say so instead of silently ignoring it
+            warnings.append(
+                f"--lighter-week has no effect: phases of {max(p.weeks for p in phases)} week(s) are too "
+                "short for a lighter week (it needs 3+ weeks per phase, --weeks 9 or more)."
+            )
     tailoring = {
         "weaker_side": side,
         "weaker_side_reason": decision.reason,

@@ -222,11 +222,30 @@ def adherence(plan: Plan, logs: list[SessionLog], today: date) -> dict[str, Any]
 
 
 # ---------------------------------------------------------------------- today
+def _missed(plan: Plan, week: int, by_day: dict[date, SessionLog]) -> bool:
+    """True when no session of ``week`` was done (none logged, or all skipped)."""
+    sessions = [s for s in plan.sessions if s.week == week]
+    return bool(sessions) and all(
+        by_day.get(s.date) is None or by_day[s.date].status == "skipped" for s in sessions
+    )
+
+
 def _missed_previous_week(plan: Plan, session: PlanSession, by_day: dict[date, SessionLog]) -> bool:
-    if session.week <= 1:
-        return False
-    prev = [s for s in plan.sessions if s.week == session.week - 1]
-    return bool(prev) and all(by_day.get(s.date) is None or by_day[s.date].status == "skipped" for s in prev)
+    return session.week > 1 and _missed(plan, session.week - 1, by_day)
+
+
+def _resume_week(plan: Plan, session: PlanSession, by_day: dict[date, SessionLog]) -> int:
+    """The week to repeat after missed weeks: the first of the run of missed weeks before
+    ``session`` that lie in its phase (missing weeks 2 and 3 resumes at week 2's dosage, not 3's;
+    never starting resumes at week 1) -- where the runner left off, not where the calendar is."""
+    week = session.week - 1
+    while (
+        week > 1
+        and _missed(plan, week - 1, by_day)
+        and any(s.week == week - 1 and s.phase == session.phase for s in plan.sessions)
+    ):
+        week -= 1
+    return week
 
 
 def today_session(store: Store, athlete: str, today: date) -> dict[str, Any]:
@@ -282,8 +301,12 @@ def today_session(store: Store, athlete: str, today: date) -> dict[str, Any]:
         return out
     items = list(session.items)
     if _missed_previous_week(plan, session, by_day):
-        prev = [s for s in plan.sessions if s.week == session.week - 1]
+        resume = _resume_week(plan, session, by_day)
+        prev = [s for s in plan.sessions if s.week == resume]
         same_phase = [s for s in prev if s.phase == session.phase]
+        missed_text = (
+            f"week {session.week - 1}" if resume == session.week - 1 else f"weeks {resume}-{session.week - 1}"
+        )
         if same_phase:
             index = [s.date for s in plan.sessions if s.week == session.week].index(session.date)
             source = same_phase[min(index, len(same_phase) - 1)]
@@ -297,7 +320,7 @@ def today_session(store: Store, athlete: str, today: date) -> dict[str, Any]:
                 for i in source.items
             ]
             out["messages"].append(
-                f"You missed week {session.week - 1}: repeat its dosage today instead of jumping ahead."
+                f"You missed {missed_text}: repeat week {resume}'s dosage today instead of jumping ahead."
             )
         else:
             out["messages"].append(

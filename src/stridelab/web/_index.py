@@ -132,11 +132,20 @@ class RunQuery:
     until: date | None = None
     zone: str | None = None  # a balance zone name, or "left"/"right" (orange or red on that side)
     flag: str | None = None
+    tag: str | None = None  # a tag label or its start: "cue", "cue=push-behind"
     runs_only: bool = True
     sort: str = "date"
     descending: bool = True
 
-    def matches(self, e: RunEntry) -> bool:
+    @property
+    def needs_tags(self) -> bool:
+        """True when matching reads the runs' tags (a tag filter or a search)."""
+        return bool(self.tag or self.q)
+
+    def matches(self, e: RunEntry, tags: dict[str, list[str]] | None = None) -> bool:
+        """``tags``: labels per run id (see :func:`stridelab.analysis.tags_for_runs`); the search and
+        the tag filter look at them."""
+        labels = (tags or {}).get(e.id, [])
         if self.runs_only and not e.is_run:
             return False
         day = e.day
@@ -153,6 +162,11 @@ class RunQuery:
                 return False
         if self.flag and self.flag not in e.flags:
             return False
+        if self.tag and not any(
+            label == self.tag or label.startswith(self.tag + "=") or label.startswith(self.tag + "@")
+            for label in labels
+        ):
+            return False
         if self.q:
             needle = self.q.lower()
             hay = " ".join(
@@ -161,6 +175,7 @@ class RunQuery:
                     e.sport or "",
                     e.source_name or "",
                     " ".join(e.flags),
+                    " ".join(labels),
                     e.start_time.strftime("%Y-%m-%d"),
                 )
             ).lower()
@@ -332,8 +347,10 @@ class RunIndex:
         self.refresh()
         return self._merged_all()[1].get(activity_id)
 
-    def json_items(self, entries: Iterable[RunEntry]) -> bytes:
-        """``entries`` as a JSON array (each item's :meth:`RunEntry.to_json`, encoded once and cached)."""
+    def json_items(self, entries: Iterable[RunEntry], tags: dict[str, list[str]] | None = None) -> bytes:
+        """``entries`` as a JSON array (each item's :meth:`RunEntry.to_json`, encoded once and cached),
+        each with its ``tags`` (labels, read per request: tags change without a catalog change)."""
+        tags = tags or {}
         key = self._merged_all()[2]
         cache_key, cache = self._json_cache
         if cache_key != key:
@@ -345,14 +362,22 @@ class RunIndex:
             if b is None:
                 b = json.dumps(e.to_json(), separators=(",", ":"), allow_nan=False).encode()
                 cache[e.id] = b
-            parts.append(b)
+            parts.append(b[:-1] + b',"tags":' + json.dumps(tags.get(e.id, [])).encode() + b"}")
         return b"[" + b",".join(parts) + b"]"
 
     def query(
-        self, query: RunQuery, *, offset: int = 0, limit: int | None = None
+        self,
+        query: RunQuery,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        tags: Callable[[Iterable[str]], dict[str, list[str]]] | None = None,
     ) -> tuple[list[RunEntry], int]:
-        """Matching entries (sorted, sliced) and the number of matches."""
-        hits = [e for e in self.entries() if query.matches(e)]
+        """Matching entries (sorted, sliced) and the number of matches. ``tags`` reads the tag
+        labels of run ids; it is called (once, for all runs) only when the query looks at tags."""
+        entries = self.entries()
+        labels = tags(e.id for e in entries) if tags is not None and query.needs_tags else None
+        hits = [e for e in entries if query.matches(e, labels)]
         if query.sort != "date" or not query.descending:
             hits.sort(key=query.sort_key())
         total = len(hits)

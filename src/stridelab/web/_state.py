@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
+import sqlite3
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +21,14 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from stridelab.analysis import ANALYSIS_MIGRATIONS, RunAnalysis, analyze_activity
+from stridelab.analysis import (
+    ANALYSIS_MIGRATIONS,
+    ANALYSIS_VERSION,
+    RunAnalysis,
+    analyze_activity,
+    list_experiments,
+    tags_for_runs,
+)
 from stridelab.store import Store, StoreError
 from stridelab.web import _format
 from stridelab.web._config import WebConfig
@@ -116,12 +125,9 @@ class WebState:
 
         self.store.ensure_schema("analysis", ANALYSIS_MIGRATIONS)
         self.store.ensure_schema("training", TRAINING_MIGRATIONS)
-        from stridelab.web.pages.experiments import experiments_api
-
-        api = experiments_api()
-        migrations = getattr(api, "EXPERIMENT_MIGRATIONS", None) if api else None
-        if migrations is not None:
-            self.store.ensure_schema("experiments", migrations)
+        # the experiments namespace (tags on the runs pages, the experiments page): its public reader
+        # creates or upgrades the tables -- here, on the writer, so no request ever migrates
+        list_experiments(self.store, self.athlete)
 
     def write(
         self, fn: Callable[[], T], priority: int = PRIORITY_USER, timeout_s: float = WRITE_TIMEOUT_S
@@ -145,11 +151,18 @@ class WebState:
         return self.store.resolve_id(self.athlete, id_or_prefix)
 
     def summary(self, entry: RunEntry) -> RunAnalysis:
-        """The run's analysis without per-sample arrays: the cache when the index has filled it (a
-        read), else computed here without writing (the background job caches it)."""
-        if entry.analysed and entry.row is not None:
-            return analyze_activity(self.store, self.athlete, entry.id)
+        """The run's analysis without per-sample arrays: the cached row when present (a read), else
+        computed here *without writing* -- only the writer fills the cache (the background job), so a
+        request never writes, even when the cache row went missing or stale since the index read it."""
+        cached = read_cached_analysis(self.store, self.athlete, entry.id)
+        if cached is not None:
+            return cached
         return analyze_activity(self.store, self.athlete, entry.id, use_cache=False)
+
+    def tags(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """Tag labels per run id (``cue=push-behind``, ``cue=pull-up@lap1,3``): a read of the tags
+        table, per request (tags change from the CLI without touching the activities)."""
+        return tags_for_runs(self.store, self.athlete, ids)
 
     def prefetch(self, entry: RunEntry) -> None:
         """Start :meth:`bundle` in the background (read-only; errors surface on the chart request)."""
@@ -258,6 +271,28 @@ class WebState:
     def active_jobs(self) -> int:
         with self.jobs_lock:
             return sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
+
+
+def read_cached_analysis(store: Store, athlete: str, activity_id: str) -> RunAnalysis | None:
+    """The cached analysis of the current version, or None -- a pure read (the analysis area's
+    ``analyze_activity`` writes the cache on a miss, which only the writer thread may do)."""
+    try:
+        row = (
+            store.connect()
+            .execute(
+                "SELECT version, result_json FROM analysis_runs WHERE athlete = ? AND activity_id = ?",
+                (athlete, activity_id),
+            )
+            .fetchone()
+        )
+    except sqlite3.Error:
+        return None
+    if row is None or int(row[0]) != ANALYSIS_VERSION:
+        return None
+    try:
+        return RunAnalysis.from_cache(json.loads(row[1]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _display(p: str, upload: Path) -> str:

@@ -23,28 +23,19 @@ from stridelab.web.pages._common import JSONText, render, state
 __all__ = ["REQUIRED", "experiments_api", "router"]
 
 router = APIRouter()
-#: the functions the page needs from the analysis area
-REQUIRED: Final[tuple[str, ...]] = (
-    "experiment_overview",
-    "analyze_experiment",
-    "get_experiment",
-    "protocol_text",
-    "ExperimentError",
-)
+#: the functions the page needs from the analysis area's public surface (``stridelab.analysis``)
+REQUIRED: Final[tuple[str, ...]] = ("experiment_overview", "analyze_experiment", "list_experiments")
 _NAME = Query(..., min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$", description="Experiment name")
 
 
 def experiments_api() -> ModuleType | None:
-    """The module offering the experiment functions: :mod:`stridelab.analysis` once it re-exports
-    them, else its ``_experiment_api`` surface (issue #8, in progress); None when neither has them."""
-    for name in ("stridelab.analysis", "stridelab.analysis._experiment_api"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if all(hasattr(module, f) for f in REQUIRED):
-            return module
-    return None
+    """:mod:`stridelab.analysis` when its public surface offers experiments (the page is added only
+    then); None otherwise. Private modules of the analysis area are never used."""
+    try:
+        module = importlib.import_module("stridelab.analysis")
+    except ImportError:
+        return None
+    return module if all(hasattr(module, f) for f in REQUIRED) else None
 
 
 def _api() -> ModuleType:
@@ -60,20 +51,29 @@ def _overview(st: WebState) -> list[dict[str, Any]]:
 
 
 def _result(st: WebState, name: str) -> dict[str, Any]:
+    """The experiment's analysis -- a read: it loads the tagged runs' records and writes nothing
+    (the test ``test_requests_never_write_outside_the_writer`` holds it to that)."""
     api = _api()
-    version = st.index.version
+    version = (st.index.version, _tags_fingerprint(st, api))
     got = st.memo.get(f"experiment:{name}")
     if got is not None and got[0] == version:
         return got[1]  # type: ignore[no-any-return]
-    try:
-        exp = api.get_experiment(st.store, st.athlete, name)
-        result = api.analyze_experiment(st.store, st.athlete, name).to_dict()
-    except api.ExperimentError as exc:
-        raise HTTPException(404, str(exc)) from exc
-    result["protocol_text"] = api.protocol_text(exp)
+    if not any(e.name == name.strip() for e in api.list_experiments(st.store, st.athlete)):
+        raise HTTPException(404, f"No experiment {name!r}.")
+    analysed = api.analyze_experiment(st.store, st.athlete, name)
+    result: dict[str, Any] = analysed.to_dict()
+    protocol_text = getattr(api, "protocol_text", None)  # public once the analysis area exports it
+    result["protocol_text"] = protocol_text(analysed.experiment) if callable(protocol_text) else None
     result["chart"] = _blocks_chart(result)
     st.memo[f"experiment:{name}"] = (version, result)
     return result
+
+
+def _tags_fingerprint(st: WebState, api: ModuleType) -> str:
+    """Changes when tags or experiment definitions change (from the CLI too): tagging does not touch
+    the activities, so the runs index version alone would serve a stale result. Two cheap reads."""
+    tags = api.list_tags(st.store, st.athlete) if hasattr(api, "list_tags") else []
+    return repr((tags, api.list_experiments(st.store, st.athlete)))
 
 
 def _blocks_chart(result: dict[str, Any]) -> dict[str, Any]:

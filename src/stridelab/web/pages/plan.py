@@ -13,9 +13,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from stridelab.training import (
+    EQUIPMENT,
+    HOUSEHOLD_EQUIPMENT,
+    PAIN_AREAS,
     ExerciseLog,
     InputError,
     LogError,
@@ -26,6 +29,7 @@ from stridelab.training import (
     clear_stop,
     gather_evidence,
     log_session,
+    parse_weekdays,
     save_plan,
     session_logs,
     today_session,
@@ -60,14 +64,28 @@ class SessionLogIn(BaseModel):
     exercises: list[ExerciseLogIn] = Field(default_factory=list, max_length=_MAX_EXERCISE_LOGS)
 
 
+_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class PlanIn(BaseModel):
-    """The few answers the web form asks (the CLI's `plan create` asks more)."""
+    """The answers of ``stridelab plan create`` the web asks (the CLI also asks squat quality).
+    Unknown fields are refused (422), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
     start: date
     weeks: int = Field(12, ge=1, le=52)
     sessions_per_week: int = Field(3, ge=1, le=7)
     minutes: float = Field(15.0, ge=5, le=120)
+    run_days: list[str] = Field(
+        default_factory=list, max_length=7, description="Running weekdays: mon, tue, ... sun"
+    )
     weaker_side: Literal["auto", "left", "right", "none"] = "auto"
+    pain_areas: list[str] = Field(default_factory=list, max_length=len(PAIN_AREAS))
+    equipment: list[str] = Field(
+        default_factory=list, max_length=len(EQUIPMENT), description="Extra to the household items"
+    )
+    lighter_week: bool = False
 
 
 def _timeline(st: WebState) -> dict[str, Any] | None:
@@ -179,15 +197,21 @@ def api_create_plan(request: Request, body: PlanIn) -> JSONText:
 
 
 def _create(st: WebState, body: PlanIn) -> tuple[int, dict[str, Any]]:
-    inputs = PlanInputs(
-        start=body.start,
-        weeks=body.weeks,
-        sessions_per_week=body.sessions_per_week,
-        minutes=body.minutes,
-        weaker_side=body.weaker_side,
-    )
     today = st.today()
     try:
+        inputs = PlanInputs(
+            start=body.start,
+            weeks=body.weeks,
+            sessions_per_week=body.sessions_per_week,
+            minutes=body.minutes,
+            run_days=parse_weekdays(body.run_days),
+            weaker_side=body.weaker_side,
+            pain_areas=tuple(dict.fromkeys(a.strip().lower() for a in body.pain_areas if a.strip())),
+            equipment=tuple(
+                sorted(set(HOUSEHOLD_EQUIPMENT) | {e.strip().lower() for e in body.equipment if e.strip()})
+            ),
+            lighter_week=body.lighter_week,
+        )
         evidence = gather_evidence(st.store, st.athlete, today, provider=st.index.asymmetry_provider())
         plan = build_plan(inputs, evidence, today=today)
     except InputError as exc:
@@ -207,6 +231,9 @@ def _page(
         status_code=status_code,
         title="Plan & today",
         t=today,
+        weekday_names=_WEEKDAY_NAMES,
+        pain_areas=PAIN_AREAS,
+        extra_equipment=[e for e in EQUIPMENT if e not in HOUSEHOLD_EQUIPMENT],
         timeline=_timeline(st),
         result=result,
         error=error,
@@ -273,6 +300,10 @@ def plan_create_form(
     sessions_per_week: int = Form(3),
     minutes: float = Form(15.0),
     weaker_side: str = Form("auto"),
+    run_days: list[str] = Form([]),
+    pain_areas: list[str] = Form([]),
+    equipment: list[str] = Form([]),
+    lighter_week: bool = Form(False),
 ) -> HTMLResponse:
     try:
         body = PlanIn(
@@ -280,7 +311,11 @@ def plan_create_form(
             weeks=weeks,
             sessions_per_week=sessions_per_week,
             minutes=minutes,
+            run_days=run_days,
             weaker_side=weaker_side,  # type: ignore[arg-type]
+            pain_areas=pain_areas,
+            equipment=equipment,
+            lighter_week=lighter_week,
         )
         _create(state(request), body)
     except HTTPException as exc:

@@ -50,6 +50,7 @@ def _payload(request: Request, entry: RunEntry) -> dict[str, Any]:
     out["pace_s_per_km"] = entry.pace_s_per_km
     out["balance_catalog_mean_left_pct"] = entry.balance_mean_left_pct
     out["source_name"] = entry.source_name
+    out["tags"] = st.tags([entry.id]).get(entry.id, [])
     laps = st.store.laps(st.athlete, entry.id)
     out["laps"] = [
         {

@@ -41,6 +41,7 @@ class RunItem(BaseModel):
     balance_at_ref_speed_ci_left_pct: list[float] | None
     balance_drift_pp_per_h: float | None
     flags: list[str]
+    tags: list[str]
     analysed: bool
     analysis_error: str | None
     source_name: str | None
@@ -67,6 +68,7 @@ def _query(
     sort: str,
     order: str,
     all_: bool,
+    tag: str | None = None,
 ) -> RunQuery:
     if zone and zone not in _ZONES:
         raise HTTPException(422, f"Invalid value for 'zone'. Allowed values are {', '.join(_ZONES)}.")
@@ -80,6 +82,7 @@ def _query(
         until=until,
         zone=zone or None,
         flag=flag or None,
+        tag=tag.strip() or None if tag else None,
         runs_only=not all_,
         sort=sort,
         descending=order == "desc",
@@ -89,6 +92,10 @@ def _query(
 QText = Annotated[str, Query(max_length=100, description="Search: id prefix, date, file name, flag")]
 QZone = Annotated[str | None, Query(description="Balance zone of the mean: a zone name, or left/right")]
 QFlag = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]*$")]
+QTag = Annotated[
+    str | None,
+    Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="Tag: key, key=value or a full label"),
+]
 QSort = Annotated[str, Query(description="date, distance, pace, balance or adjusted")]
 QOrder = Annotated[str, Query(pattern=r"^(asc|desc)$")]
 #: days from the filter form: empty means no bound
@@ -112,6 +119,7 @@ def api_runs(
     until: date | None = None,
     zone: QZone = None,
     flag: QFlag = None,
+    tag: QTag = None,
     sort: QSort = "date",
     order: QOrder = "desc",
     all: bool = Query(False, description="Include non-running activities"),
@@ -120,10 +128,10 @@ def api_runs(
 ) -> Response:
     """Runs (newest first by default) as a JSON list; ``X-Total-Count`` gives the number of matches."""
     st = state(request)
-    query = _query(q, since, until, zone, flag, sort, order, all)
-    rows, total = st.index.query(query, offset=offset, limit=limit)
+    query = _query(q, since, until, zone, flag, sort, order, all, tag)
+    rows, total = st.index.query(query, offset=offset, limit=limit, tags=st.tags)
     return Response(
-        st.index.json_items(rows),
+        st.index.json_items(rows, st.tags(e.id for e in rows)),
         media_type="application/json",
         headers={"X-Total-Count": str(total)},
     )
@@ -155,6 +163,7 @@ def runs_page(
     until_: QUntil = "",
     zone: QZone = None,
     flag: QFlag = None,
+    tag: QTag = None,
     sort: QSort = "date",
     order: QOrder = "desc",
     all: bool = False,
@@ -162,9 +171,9 @@ def runs_page(
 ) -> HTMLResponse:
     st = state(request)
     since, until = _day(since_, "since"), _day(until_, "until")
-    query = _query(q, since, until, zone, flag, sort, order, all)
+    query = _query(q, since, until, zone, flag, sort, order, all, tag)
     size = st.config.page_size
-    rows, total = st.index.query(query, offset=(page - 1) * size, limit=size)
+    rows, total = st.index.query(query, offset=(page - 1) * size, limit=size, tags=st.tags)
     pages = max(1, math.ceil(total / size))
     params: dict[str, Any] = {
         "q": q,
@@ -172,6 +181,7 @@ def runs_page(
         "until": until.isoformat() if until else "",
         "zone": zone or "",
         "flag": flag or "",
+        "tag": query.tag or "",
         "sort": sort,
         "order": order,
     }
@@ -194,6 +204,7 @@ def runs_page(
         "runs.html",
         title="Runs",
         rows=rows,
+        tags=st.tags(e.id for e in rows),
         total=total,
         page=page,
         pages=pages,

@@ -22,7 +22,7 @@
       const spec = await window.stridelab.getJSON(fig.dataset.chartUrl);
       body.innerHTML = "";
       await Plotly.newPlot(body, spec.data || [], fit(spec.layout || {}, body.clientWidth), {
-        displaylogo: false, responsive: true, displayModeBar: !small(),
+        displaylogo: false, responsive: true, displayModeBar: small() ? false : "hover",
         modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
       });
       fig.dataset.rendered = "1";
