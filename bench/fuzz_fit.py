@@ -4,13 +4,15 @@
 
 Each case mutates a corpus file (truncate anywhere, overwrite bytes, splice two files, random
 header, insert/delete a chunk) and checks the contract: lenient decoding never raises and never
-needs its internal-error safety net, strict decoding raises only ``FitDecodeError``. Failing inputs
+needs its internal-error safety net, strict decoding raises only ``FitDecodeError``, and the
+conversion to an Activity (what ``stridelab import`` does) raises only ``FitDecodeError``. Failing inputs
 are written to ``--save-dir``. Exit status 1 when any case failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -19,8 +21,10 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from stridelab.io.fit import read_activity
 from stridelab.io.fit._engine import INTERNAL_ERROR, read_fit
 from stridelab.io.fit._types import FitDecodeError
+from stridelab.store._write import activity_summary
 
 MUTATIONS = ("truncate", "flip", "splice", "header", "chunk")
 
@@ -76,6 +80,13 @@ def _check(blob: bytes) -> str | None:
             return f"strict internal error: {exc}"
     except Exception:
         return "strict raised something else than FitDecodeError:\n" + traceback.format_exc(limit=4)
+    try:  # what ``stridelab import`` does with the bytes: an Activity and its catalog summary
+        activity = read_activity(blob)
+        json.dumps(activity_summary(activity), allow_nan=False, default=str)
+    except FitDecodeError:
+        pass
+    except Exception:
+        return "read_activity raised something else than FitDecodeError:\n" + traceback.format_exc(limit=4)
     return None
 
 

@@ -167,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:10s} {r['seconds']:7.2f} s   peak RSS {r['peak_rss_mb']:7.1f} MB   exit {r['exit']}   "
             f"{counts} failed={failed}"
         )
-    ok_counts = first["result"].get("imported") == n_files and second["result"].get("skipped") == n_files
+    ok_counts = (
+        first["result"].get("imported") == n_files
+        and second["result"].get("skipped") == n_files
+        and first["exit"] == second["exit"] == 0  # sound files only: no failure, no damage
+    )
     peak = max(first["peak_rss_mb"], second["peak_rss_mb"])
     print("goals:")
     verdict = "met" if first["seconds"] <= GOAL_IMPORT_S else "NOT met"
@@ -179,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  peak RSS <= {GOAL_RSS_MB:.0f} MB: {peak:.1f} MB -> {'met' if peak <= GOAL_RSS_MB else 'NOT met'}"
     )
-    print(f"  every run imported, then skipped: {'yes' if ok_counts else 'NO'}")
+    print(f"  every run imported, then skipped, exit code 0: {'yes' if ok_counts else 'NO'}")
     return 0 if ok_counts else 1
 
 

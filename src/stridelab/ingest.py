@@ -1,14 +1,19 @@
 """``stridelab import``: files, folders, zip exports and ``.fit.gz`` into the store.
 
-Pipeline: enumerate candidate items (cheap: ``stat`` and zip directories) -> skip items whose
+Pipeline: enumerate candidate items (cheap: ``stat`` and zip directories; a zip nested in a zip is
+extracted to a temporary file, bounded by the zip-bomb guards, never held in memory) -> skip items whose
 fingerprint (size + mtime, or a zip member's size + CRC) maps to an activity already stored ->
 decode the rest in a process pool (each worker reads, hashes, decodes and writes the record stream
 atomically) -> the parent commits the catalog rows in short transactions. A killed import leaves at
 most orphan stream files that no catalog row points to; nothing stored before is touched.
 
-Which files are tried: every file named on the command line; inside folders and zips, files ending
-in ``.fit``, ``.fit.gz`` or ``.zip`` (any case), plus any other file whose header carries the
-``.FIT`` signature. Other files in folders (JSON, images...) are listed as ignored, not failed.
+Which files are tried: every regular file named on the command line; inside folders and zips, files
+ending in ``.fit``, ``.fit.gz`` or ``.zip`` (any case), plus any other file whose header carries the
+``.FIT`` signature. Other files in folders (JSON, images, pipes...) are listed as ignored, not failed.
+
+Outcome per file: imported, skipped (already present), failed (nothing usable), and among the imported
+ones *warnings* (damaged: kept up to the fault; the import's exit code is 1) and *notes* (sound, with a
+remark). See :class:`ImportResult`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import gzip
 import hashlib
 import io
 import os
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,7 +34,7 @@ from typing import Any
 
 from stridelab.io.fit import FitDecodeError, read_activity
 from stridelab.io.imu import SIDECAR_SUFFIX, find_sidecar
-from stridelab.store import Store
+from stridelab.store import Store, check_athlete
 from stridelab.store._write import PreparedActivity, commit_prepared, prepare_activity
 
 __all__ = ["ImportResult", "import_paths"]
@@ -37,20 +43,30 @@ __all__ = ["ImportResult", "import_paths"]
 MAX_FILE_BYTES = 256 * 1024 * 1024
 #: zip-bomb guard: decompressed/compressed ratio above which a member is refused
 MAX_ZIP_RATIO = 200.0
-#: total decompressed bytes one zip may expand to
+#: total decompressed bytes one zip may expand to (its nested zips included)
 MAX_ZIP_TOTAL_BYTES = 8 * 1024**3
+#: zips inside zips deeper than this are refused (account exports nest two levels)
+MAX_ZIP_DEPTH = 6
+#: below this many bytes to decode, decoding in-process beats starting a process pool
+IN_PROCESS_BYTES = 4 * 1024 * 1024
 _FIT_SUFFIXES = (".fit", ".fit.gz", ".zip")
 
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    """One candidate: a file, a member of a zip (``member`` set) or a nested zip's member (``data``)."""
+    """One candidate: a file, or a member of a zip (``member`` set).
+
+    ``path`` is the file named on disk (for a zip member, the outermost zip: with ``display`` it
+    identifies the item across imports); ``zip_file`` is the zip to open for ``member`` when it is
+    not ``path`` (a nested zip, extracted to a temporary file for this import).
+    """
 
     display: str
     path: str
     member: str | None = None
     fingerprint: str | None = None
-    data: bytes | None = None
+    zip_file: str | None = None
+    size: int | None = None
     explicit: bool = False
     kind: str = "fit"  # "fit" or "imu" (a recording described by a JSON sidecar)
 
@@ -63,14 +79,27 @@ class _Item:
 
 @dataclass(slots=True)
 class ImportResult:
-    """What an import did. ``failed`` holds (path, reason); ``ignored`` files were not FIT."""
+    """What an import did.
+
+    ``failed`` holds (path, reason) of files with nothing usable; ``warnings`` (path, faults) of
+    damaged files that were imported with what precedes each fault; ``notes`` (path, remark) of sound
+    files imported with a remark (a tolerated encoding quirk, records without a timestamp);
+    ``ignored`` files were not FIT.
+    """
 
     imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # imported, but the file is damaged
+    notes: list[tuple[str, str]] = field(default_factory=list)  # imported, sound, with a remark
     seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file was imported intact (or was already present); 1 when any file failed or
+        was damaged (truncated, bad CRC...: imported only up to the fault)."""
+        return 1 if self.failed or self.warnings else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +108,7 @@ class ImportResult:
             "failed": [{"path": p, "error": e} for p, e in self.failed],
             "ignored": len(self.ignored),
             "warnings": [{"path": p, "warning": w} for p, w in self.warnings],
+            "notes": [{"path": p, "note": n} for p, n in self.notes],
             "imported_ids": [i for _, i in self.imported],
             "seconds": round(self.seconds, 3),
         }
@@ -90,6 +120,8 @@ ProgressFn = Callable[[int, int, str], None]
 # ---------------------------------------------------------------------------- enumeration
 def _looks_like_fit(path: Path) -> bool:
     try:
+        if not path.is_file():  # a FIFO or device would block or never end
+            return False
         with path.open("rb") as fh:
             head = fh.read(12)
     except OSError:
@@ -101,11 +133,30 @@ def _is_candidate(name: str) -> bool:
     return name.lower().endswith(_FIT_SUFFIXES)
 
 
+@dataclass(slots=True)
+class _ZipContext:
+    """State shared by the zips of one import: where nested zips are extracted, and a byte budget."""
+
+    spill: Path
+    extracted: int = 0
+    counter: int = 0
+
+
 def _zip_items(
-    zip_path: Path, display_prefix: str, result: ImportResult, data: bytes | None = None
+    zip_path: Path,
+    display_prefix: str,
+    result: ImportResult,
+    ctx: _ZipContext,
+    *,
+    origin: str | None = None,
+    depth: int = 0,
 ) -> Iterator[_Item]:
+    """The candidate members of a zip; nested zips are extracted (bounded) to ``ctx.spill`` and walked.
+
+    ``origin`` is the outermost zip on disk when ``zip_path`` is an extracted nested zip.
+    """
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else zip_path)
+        zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
         result.failed.append((display_prefix, f"not a readable zip archive: {exc}"))
         return
@@ -116,12 +167,14 @@ def _zip_items(
                 continue
             display = f"{display_prefix}!{info.filename}"
             lower = info.filename.lower()
-            if not (_is_candidate(lower)):
+            if not _is_candidate(lower) and not _member_looks_like_fit(zf, info):
                 result.ignored.append(display)
                 continue
             ratio = info.file_size / max(info.compress_size, 1)
             total += info.file_size
-            if info.file_size > MAX_FILE_BYTES or ratio > MAX_ZIP_RATIO or total > MAX_ZIP_TOTAL_BYTES:
+            is_zip = lower.endswith(".zip")
+            limit = MAX_ZIP_TOTAL_BYTES if is_zip else MAX_FILE_BYTES
+            if info.file_size > limit or ratio > MAX_ZIP_RATIO or total > MAX_ZIP_TOTAL_BYTES:
                 result.failed.append(
                     (
                         display,
@@ -129,38 +182,80 @@ def _zip_items(
                     )
                 )
                 continue
-            if lower.endswith(".zip"):
-                try:
-                    inner = _read_limited(zf.open(info), MAX_FILE_BYTES)
-                except (OSError, zipfile.BadZipFile, ValueError) as exc:
-                    result.failed.append((display, f"cannot read nested zip: {exc}"))
+            if is_zip:
+                if depth + 1 > MAX_ZIP_DEPTH:
+                    result.failed.append((display, f"refused: zips nested over {MAX_ZIP_DEPTH} levels deep"))
                     continue
-                yield from _zip_items(zip_path, display, result, data=inner)
-                continue
-            fingerprint = f"zip:{info.file_size}:{info.CRC:08x}"
-            if data is not None:  # nested: the parent reads the bytes now (bounded above)
-                try:
-                    member_bytes = _read_limited(zf.open(info), MAX_FILE_BYTES)
-                except (OSError, zipfile.BadZipFile, ValueError) as exc:
-                    result.failed.append((display, f"cannot read zip member: {exc}"))
+                if ctx.extracted + info.file_size > MAX_ZIP_TOTAL_BYTES:
+                    result.failed.append(
+                        (display, f"refused: nested zips expand to more than {MAX_ZIP_TOTAL_BYTES} bytes")
+                    )
                     continue
-                yield _Item(display=display, path=str(zip_path), fingerprint=fingerprint, data=member_bytes)
-            else:
-                yield _Item(
-                    display=display, path=str(zip_path), member=info.filename, fingerprint=fingerprint
+                ctx.counter += 1
+                inner = ctx.spill / f"nested-{ctx.counter}.zip"
+                try:
+                    _extract_limited(zf, info, inner, info.file_size)
+                except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
+                    inner.unlink(missing_ok=True)
+                    result.failed.append((display, f"cannot extract nested zip: {_describe_plain(exc)}"))
+                    continue
+                ctx.extracted += info.file_size
+                yield from _zip_items(
+                    inner, display, result, ctx, origin=origin or str(zip_path), depth=depth + 1
                 )
+                continue
+            yield _Item(
+                display=display,
+                path=origin or str(zip_path),
+                member=info.filename,
+                fingerprint=f"zip:{info.file_size}:{info.CRC:08x}",
+                zip_file=str(zip_path) if origin is not None else None,
+                size=info.file_size,
+            )
+
+
+def _member_looks_like_fit(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Does a zip member whose name says nothing carry the FIT header signature?"""
+    if info.file_size < 12:
+        return False
+    try:
+        with zf.open(info) as fh:
+            head = fh.read(12)
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError):
+        return False
+    return head[8:12] == b".FIT"
+
+
+def _extract_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int) -> None:
+    """Copy one zip member to ``target``, refusing more than ``limit`` bytes (a lying header)."""
+    copied = 0
+    with zf.open(info) as src, target.open("wb") as dst:
+        while chunk := src.read(1 << 20):
+            copied += len(chunk)
+            if copied > limit:
+                raise ValueError(f"larger than the {limit} bytes its zip header declares")
+            dst.write(chunk)
+
+
+def _describe_plain(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno in (28, 27):  # ENOSPC, EFBIG
+        return "disk full"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
 
 
 def _file_item(path: Path, explicit: bool) -> _Item:
     try:
         st = path.stat()
-        fingerprint = f"file:{st.st_size}:{st.st_mtime_ns}"
+        fingerprint: str | None = f"file:{st.st_size}:{st.st_mtime_ns}"
+        size: int | None = st.st_size
     except OSError:
-        fingerprint = None
-    return _Item(display=str(path), path=str(path), fingerprint=fingerprint, explicit=explicit)
+        fingerprint = size = None
+    return _Item(display=str(path), path=str(path), fingerprint=fingerprint, explicit=explicit, size=size)
 
 
-def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
+def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) -> Iterator[_Item]:
     for raw in paths:
         path = Path(raw).expanduser()
         try:
@@ -186,7 +281,7 @@ def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
                     if find_sidecar(p) is not None:
                         yield _Item(display=str(p), path=str(p), kind="imu")
                     elif name.lower().endswith(".zip"):
-                        yield from _zip_items(p, str(p), result)
+                        yield from _zip_items(p, str(p), result, ctx)
                     elif _is_candidate(name) or _looks_like_fit(p):
                         yield _file_item(p, explicit=False)
                     else:
@@ -194,7 +289,9 @@ def _enumerate(paths: Sequence[Path], result: ImportResult) -> Iterator[_Item]:
         elif path.is_file() and find_sidecar(path) is not None:
             yield _Item(display=str(path), path=str(path), kind="imu", explicit=True)
         elif path.is_file() and path.name.lower().endswith(".zip"):
-            yield from _zip_items(path, str(path), result)
+            yield from _zip_items(path, str(path), result, ctx)
+        elif not path.is_file():
+            result.failed.append((str(path), "not a regular file (a pipe, socket or device)"))
         else:
             yield _file_item(path, explicit=True)
 
@@ -204,15 +301,15 @@ def _read_limited(fh: io.BufferedIOBase | Any, limit: int) -> bytes:
     with fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise ValueError(f"larger than {limit} bytes")
+        raise FitDecodeError(
+            f"refused: more than {limit:,} bytes (no FIT activity is that large; a gzip/zip bomb guard)"
+        )
     return bytes(data)
 
 
 def _load_bytes(item: _Item) -> bytes:
-    if item.data is not None:
-        data = item.data
-    elif item.member is not None:
-        with zipfile.ZipFile(item.path) as zf:
+    if item.member is not None:
+        with zipfile.ZipFile(item.zip_file or item.path) as zf:
             data = _read_limited(zf.open(item.member), MAX_FILE_BYTES)
     else:
         with open(item.path, "rb") as fh:
@@ -236,7 +333,8 @@ class _Outcome:
     fingerprint: str | None = None
     key: str | None = None
     self_committed: bool = False  # stored by its own engine (IMU recordings)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # faults of a damaged file
+    notes: tuple[str, ...] = ()  # remarks on a sound file
 
 
 def _describe(exc: BaseException) -> str:
@@ -244,7 +342,7 @@ def _describe(exc: BaseException) -> str:
         return "permission denied (cannot read the file)"
     if isinstance(exc, OSError):
         if exc.errno in (28, 27):  # ENOSPC, EFBIG
-            return "disk full while writing the record stream; nothing was stored for this file"
+            return "disk full; nothing was stored for this file"
         return f"I/O error: {exc.strerror or exc}"
     if isinstance(exc, FitDecodeError):
         return exc.reason + (f" at byte {exc.offset}" if exc.offset is not None else "")
@@ -273,6 +371,7 @@ def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
             fingerprint=item.fingerprint,
             key=item.key,
             warnings=activity.problems,
+            notes=activity.notes,
         )
     except Exception as exc:
         return _Outcome(item.display, "failed", error=_describe(exc))
@@ -365,6 +464,8 @@ class _Committer:
                 self.result.imported.append((o.display, o.sha256))
                 if o.warnings:
                     self.result.warnings.append((o.display, "; ".join(o.warnings)))
+                if o.notes:
+                    self.result.notes.append((o.display, "; ".join(o.notes)))
             else:
                 self.result.skipped.append((o.display, o.sha256))
 
@@ -379,12 +480,28 @@ def import_paths(
 ) -> ImportResult:
     """Import FIT files, folders (recursive), zip exports and ``.fit.gz`` into ``store``.
 
-    ``workers``: processes for decoding (default: the number of cores; 1 decodes in-process).
-    ``progress(done, total, path)`` is called after each item.
+    ``workers``: processes for decoding (default: the number of cores; 1 decodes in-process, and so
+    does an import with less than :data:`IN_PROCESS_BYTES` to decode, where starting the pool would
+    cost more than it saves). ``progress(done, total, path)`` is called after each item.
+    Nested zips are extracted to a temporary directory that is removed before returning.
+    Raises :class:`~stridelab.store.StoreError` for an invalid ``athlete`` name, before reading anything.
     """
+    check_athlete(athlete)
+    with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
+        return _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)))
+
+
+def _import(
+    store: Store,
+    paths: Iterable[Path | str],
+    athlete: str,
+    workers: int | None,
+    progress: ProgressFn | None,
+    ctx: _ZipContext,
+) -> ImportResult:
     t0 = time.perf_counter()
     result = ImportResult()
-    items = list(_enumerate([Path(p) for p in paths], result))
+    items = list(_enumerate([Path(p) for p in paths], result, ctx))
     total = len(items)
     known = _known_fingerprints(store, athlete)
     committer = _Committer(store, result)
@@ -401,7 +518,8 @@ def import_paths(
             todo.append(item)
 
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    if n_workers <= 1 or len(todo) <= 2:
+    todo_bytes = sum(item.size if item.size is not None else MAX_FILE_BYTES for item in todo)
+    if n_workers <= 1 or len(todo) <= 2 or todo_bytes < IN_PROCESS_BYTES:
         for item in todo:
             committer.add(_process(str(store.root), athlete, item))
             done += 1

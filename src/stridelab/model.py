@@ -43,7 +43,11 @@ RECORD_COLUMNS: Final[dict[str, tuple[str, str]]] = {
     "grade_pct": ("%", "grade reported by the device"),
     "heart_rate_bpm": ("1/min", "heart rate, beats per minute"),
     "cadence_rpm": ("1/min", "device cadence incl. fractional part (strides/min on foot, rev/min on a bike)"),
-    "cadence_spm": ("1/min", "steps per minute (2 x cadence_rpm) for on-foot sports; NaN otherwise"),
+    "cadence_spm": (
+        "1/min",
+        "steps per minute (2 x cadence_rpm) on foot: the record's activity_type, else its session's "
+        "sport, is an on-foot one; NaN otherwise (a triathlon's swim and bike legs)",
+    ),
     "power_w": ("W", "native FIT power"),
     "temperature_c": ("degC", "device temperature"),
     "stance_time_s": ("s", "ground contact time (GCT) per step"),
@@ -120,6 +124,10 @@ class Activity:
 
     ``id`` is the sha256 (hex) of the source file's bytes, so the same file always maps to the same
     activity. ``duration_s`` is timer time (pauses excluded); ``elapsed_s`` wall-clock.
+
+    ``problems`` lists the faults of a damaged source (truncation, bad CRC, ...; what precedes each
+    fault was kept), each as ``"<kind> at byte <offset>: <message>"``. ``notes`` lists remarks about a
+    sound source (a tolerated encoding quirk, records without a timestamp that could not be indexed).
     """
 
     id: str
@@ -140,6 +148,7 @@ class Activity:
     developer_columns: tuple[DeveloperColumn, ...] = ()
     devices: tuple[dict[str, object], ...] = ()
     problems: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if len(self.id) != 64 or any(c not in "0123456789abcdef" for c in self.id):

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from stridelab.ingest import import_paths
-from stridelab.sim import RunTruth, simulate_run, simulate_season, write_fit
+from stridelab.sim import Pause, RunTruth, simulate_run, simulate_season, write_fit
 from stridelab.store import Store
 
 #: FIT resolution of each canonical column (half a quantisation step is the largest rounding error)
 RESOLUTION = {
+    "elapsed_s": 1e-6,
+    "timer_s": 1e-6,
     "stance_time_s": 1e-4,  # 0.1 ms
     "stance_time_balance_left_pct": 0.01,
     "stance_time_pct": 0.01,
@@ -30,9 +32,11 @@ RESOLUTION = {
 }
 
 
-@pytest.mark.parametrize("kind", ["easy", "tempo", "intervals", "hills"])
+@pytest.mark.parametrize("kind", ["easy", "tempo", "intervals", "hills", "easy+pauses"])
 def test_truth_fit_import_roundtrip(kind: str, tmp_path: Path) -> None:
-    run = simulate_run(RunTruth(kind=kind), seed=3)
+    pauses = (Pause(at_timer_s=600.0, duration_s=95.0), Pause(at_timer_s=1500.0, duration_s=1.0))
+    truth = RunTruth(kind="easy", pauses=pauses) if kind == "easy+pauses" else RunTruth(kind=kind)
+    run = simulate_run(truth, seed=3)
     path = write_fit(run, tmp_path / f"{kind}.fit")
     sidecar = json.loads((tmp_path / f"{kind}.truth.json").read_text())
     assert sidecar["seed"] == 3
@@ -56,6 +60,9 @@ def test_truth_fit_import_roundtrip(kind: str, tmp_path: Path) -> None:
         assert np.max(np.abs(a[both] - b[both]), initial=0.0) <= res / 2 + 1e-9, col
     row = store.activity("me", activity_id)
     assert row.sport == "running"
+    assert row.duration_s == pytest.approx(truth["timer_s"].iloc[-1], abs=1.0)
+    if kind == "easy+pauses":
+        assert row.elapsed_s - row.duration_s == pytest.approx(96.0, abs=1.0)  # no record inside a pause
     assert len(store.laps("me", activity_id)) == len(run.laps)
 
 

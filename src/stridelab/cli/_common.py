@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from stridelab.store import Store, StoreError
+from stridelab.store import Store, StoreError, check_athlete
 
 __all__ = ["AthleteOpt", "JsonOpt", "StoreOpt", "console", "err_console", "fail", "open_store", "print_json"]
 
@@ -21,7 +21,16 @@ err_console = Console(stderr=True)
 StoreOpt = typer.Option(
     None, "--store", envvar="STRIDELAB_STORE", help="Store directory (default: the user data dir)."
 )
-AthleteOpt = typer.Option("me", "--athlete", help="Athlete the data belongs to.")
+
+
+def _athlete(value: str) -> str:
+    try:
+        return check_athlete(value)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+AthleteOpt = typer.Option("me", "--athlete", help="Athlete the data belongs to.", callback=_athlete)
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
 
 

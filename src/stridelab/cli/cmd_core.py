@@ -62,6 +62,8 @@ def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
         ts = pd.Timestamp(text)
     except (ValueError, TypeError) as exc:
         raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)") from exc
+    if pd.isna(ts):
+        raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -113,6 +115,7 @@ def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
         "dynamics": dynamics,
         "developer_fields": developer,
         "problems": summary.get("problems", []),
+        "notes": summary.get("notes", []),
         "tags": _tags(store, row.athlete, [row.id]).get(row.id, []),
     }
 
@@ -124,6 +127,8 @@ def _print_result_table(result: ImportResult) -> None:
     table.add_row("imported", str(len(result.imported)), style="green")
     if result.warnings:
         table.add_row("  of which damaged", str(len(result.warnings)), style="yellow")
+    if result.notes:
+        table.add_row("  of which with notes", str(len(result.notes)))
     table.add_row("already present", str(len(result.skipped)))
     table.add_row("failed", str(len(result.failed)), style="red" if result.failed else None)
     if result.ignored:
@@ -143,6 +148,13 @@ def _print_result_table(result: ImportResult) -> None:
         for path, text in result.warnings:
             warn.add_row(path, text, style="yellow")
         console.print(warn)
+    if result.notes:
+        notes = Table(title="imported with notes (sound files)")
+        notes.add_column("file", overflow="fold")
+        notes.add_column("note", overflow="fold")
+        for path, text in result.notes:
+            notes.add_row(path, text)
+        console.print(notes)
     n = len(result.imported) + len(result.skipped) + len(result.failed)
     rate = n / result.seconds if result.seconds > 0 else float("nan")
     console.print(f"{n} files in {result.seconds:.1f} s ({rate:.0f} files/s)")
@@ -224,14 +236,18 @@ def register(app: typer.Typer) -> None:
             None, "--workers", min=1, help="Decoder processes (default: cores)."
         ),
     ) -> None:
-        """Import activities; re-importing is near-instant (content-hash de-duplication)."""
+        """Import activities; re-importing is near-instant (content-hash de-duplication).
+
+        Exit code 0 when every file was imported intact or already present, 1 when any file failed
+        or was damaged (imported up to the fault, listed under warnings).
+        """
         st = open_store(store)
         result = run_import(st, paths, athlete, as_json=as_json, workers=workers)
         if as_json:
             print_json(result.to_json())
         else:
             _print_result_table(result)
-        raise typer.Exit(1 if result.failed else 0)
+        raise typer.Exit(result.exit_code)
 
     @app.command("runs")
     def runs_cmd(
@@ -294,6 +310,10 @@ def register(app: typer.Typer) -> None:
         table.add_row("timer time", _fmt_duration(row.duration_s))
         table.add_row("records / laps", f"{row.n_records} / {payload['n_laps']}")
         table.add_row("source", str(row.source_path))
+        if payload["problems"]:
+            table.add_row("damaged file", "; ".join(payload["problems"]), style="yellow")
+        if payload["notes"]:
+            table.add_row("notes", "; ".join(payload["notes"]))
         if payload["tags"]:
             table.add_row("tags", ", ".join(payload["tags"]))
         d = payload["dynamics"]
@@ -319,17 +339,25 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export_cmd(
         run_id: str = typer.Argument(..., help="Run id (prefix)."),
-        fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+        fmt: str | None = typer.Option(
+            None, "--format", help="csv or parquet (default: from the -o suffix, .parquet or else csv)."
+        ),
         output: Path = typer.Option(..., "-o", "--output", help="Output file."),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
     ) -> None:
         """Export a run's records (SI units, canonical column names)."""
+        if fmt is None:
+            fmt = "parquet" if output.suffix.lower() in {".parquet", ".pq"} else "csv"
+        fmt = fmt.lower()
         if fmt not in {"csv", "parquet"}:
             raise fail(f"Invalid value for '--format': allowed values are 'csv', 'parquet', but got {fmt!r}")
         st = open_store(store)
         row = _activity(st, athlete, run_id)
-        records = st.records(athlete, row.id)
+        try:
+            records = st.records(athlete, row.id)
+        except StoreError as exc:
+            raise fail(str(exc)) from exc
         try:
             if fmt == "csv":
                 records.to_csv(output)
@@ -357,7 +385,8 @@ def register(app: typer.Typer) -> None:
             t0 = time.perf_counter()
             paths = simulate_season(Path(tmp), n_runs=n_runs, seed=seed)
             t_gen = time.perf_counter() - t0
-            result = run_import(st, [Path(tmp)], athlete, as_json=as_json, workers=None)
+            # the FIT files only: the truth sidecars beside them are not for the store
+            result = run_import(st, list(paths), athlete, as_json=as_json, workers=None)
         rows = st.list_activities(athlete)
         if as_json:
             print_json({"generated": len(paths), "store": str(st.root), **result.to_json()})
@@ -373,8 +402,7 @@ def register(app: typer.Typer) -> None:
                     f"(range {min(known):.2f}-{max(known):.2f})"
                 )
             console.print("Next: [bold]stridelab show <id>[/], [bold]stridelab runs --since 2025-01-01[/]")
-        raise typer.Exit(1 if result.failed else 0)
-
+        raise typer.Exit(result.exit_code)
 
 
 def _activity(st: Store, athlete: str, run_id: str) -> ActivityRow:

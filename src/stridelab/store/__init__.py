@@ -6,7 +6,16 @@ from stridelab.store._store import (
     Store,
     StoreError,
     UnknownIdError,
+    check_athlete,
     default_store_path,
 )
 
-__all__ = ["ActivityRow", "AmbiguousIdError", "Store", "StoreError", "UnknownIdError", "default_store_path"]
+__all__ = [
+    "ActivityRow",
+    "AmbiguousIdError",
+    "Store",
+    "StoreError",
+    "UnknownIdError",
+    "check_athlete",
+    "default_store_path",
+]

@@ -32,7 +32,14 @@ from platformdirs import user_data_dir
 
 from stridelab.store._migrations import CORE_MIGRATIONS
 
-__all__ = ["AmbiguousIdError", "Store", "StoreError", "UnknownIdError", "default_store_path"]
+__all__ = [
+    "AmbiguousIdError",
+    "Store",
+    "StoreError",
+    "UnknownIdError",
+    "check_athlete",
+    "default_store_path",
+]
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
@@ -58,6 +65,11 @@ def default_store_path() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(user_data_dir("stridelab", appauthor=False)) / "store"
+
+
+def check_athlete(name: str) -> str:
+    """``name`` if it is a valid athlete name, else :class:`StoreError` saying what is allowed."""
+    return _check_key(name, "athlete")
 
 
 def _check_key(value: str, what: str) -> str:
@@ -102,6 +114,8 @@ class Store:
     def open(cls, path: Path | str | None = None) -> Store:
         """Open the store at ``path`` (default :func:`default_store_path`), creating it if needed."""
         root = Path(path).expanduser() if path is not None else default_store_path()
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"Cannot use {root} as a store: it is a file, not a directory")
         try:
             root.mkdir(parents=True, exist_ok=True)
             (root / "streams").mkdir(exist_ok=True)
@@ -123,11 +137,17 @@ class Store:
                 conn = sqlite3.connect(self.catalog_path, timeout=30.0, isolation_level=None)
             except sqlite3.Error as exc:
                 raise StoreError(f"Cannot open catalog {self.catalog_path}: {exc}") from exc
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
+            try:
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                conn.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                conn.close()
+                raise StoreError(
+                    f"Cannot open catalog {self.catalog_path}: {exc} (is it a stridelab store?)"
+                ) from exc
             self._local.conn = conn
         return conn
 
@@ -247,7 +267,8 @@ class Store:
         rows = (
             self.connect()
             .execute(
-                "SELECT id FROM activities WHERE athlete = ? AND id >= ? AND id < ? ORDER BY id LIMIT 3",
+                "SELECT id, start_time, sport FROM activities WHERE athlete = ? AND id >= ? AND id < ? "
+                "ORDER BY id LIMIT 6",
                 (athlete, prefix, prefix + "g"),
             )
             .fetchall()
@@ -255,7 +276,15 @@ class Store:
         if not rows:
             raise UnknownIdError(f"No run {id_or_prefix!r} for athlete {athlete!r} in store {self.root}")
         if len(rows) > 1:
-            raise AmbiguousIdError(f"Run id {id_or_prefix!r} is ambiguous; give more characters")
+            shown = ", ".join(
+                f"{r['id'][: max(len(prefix) + 4, 12)]} ({r['start_time'][:16].replace('T', ' ')} "
+                f"{r['sport'] or '-'})"
+                for r in rows[:5]
+            )
+            more = " and more" if len(rows) > 5 else ""
+            raise AmbiguousIdError(
+                f"Run id {id_or_prefix!r} is ambiguous: it matches {shown}{more}; give more characters"
+            )
         return str(rows[0][0])
 
     def has_activity(self, athlete: str, activity_id: str) -> bool:
@@ -397,4 +426,16 @@ def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
 
 
 def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The statements of a migration script; a ``;`` inside a string literal or a trigger body does not
+    end a statement (SQLite itself says when one is complete)."""
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \t\r\n;"):
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip(" \t\r\n;"):
+        out.append(buf.strip())  # an unterminated last statement: let SQLite report it
+    return out

@@ -61,6 +61,7 @@ def activity_summary(activity: Activity) -> dict[str, Any]:
     ]
     out["devices"] = [dict(d) for d in activity.devices]
     out["problems"] = list(activity.problems)
+    out["notes"] = list(activity.notes)
     return out
 
 

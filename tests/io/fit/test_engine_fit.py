@@ -141,6 +141,8 @@ def test_sources_path_bytes_and_file_object(tmp_path: Path) -> None:
         assert len(read_fit(src).messages["record"]) == 5  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Invalid value for the 'source' parameter"):
         read_fit(12)  # type: ignore[arg-type]
+    with path.open() as text, pytest.raises(TypeError, match="opened in binary mode"):
+        read_fit(text)  # type: ignore[arg-type]
 
 
 def test_headers_12_and_14_bytes_and_header_crc_zero() -> None:
@@ -227,6 +229,7 @@ def test_garbage_and_empty_input_never_raise() -> None:
     for blob in (b"", b"\x00" * 5, b"not a fit file at all" * 10, bytes(range(256))):
         fit = read_fit(blob)
         assert fit.problems and fit.problems[0].kind == "bad_header"
+        assert "empty" in fit.problems[0].message or "not a FIT file" in fit.problems[0].message
         assert dict(fit.messages) == {}
         with pytest.raises(FitDecodeError):
             read_fit(blob, strict=True)
@@ -447,3 +450,24 @@ def test_hr_messages_are_merged_into_records_like_the_sdk() -> None:
     got = fit.messages["record"]["heart_rate"].tolist()
     assert [None if pd.isna(v) else v for v in got] == expected
     assert len(fit.messages["hr"]) == 7
+
+
+def test_activity_from_a_file_whose_timestamp_field_turns_into_an_array() -> None:
+    """A corrupt redefinition (timestamp 8 bytes wide: an array of two) must not crash the conversion
+    to an Activity (found by fuzzing ``read_activity``): the records with a real time are kept, the
+    others are dropped with a note; a file with no time at all is "not an activity"."""
+    from stridelab.io.fit import read_activity
+
+    body = file_id() + definition(1, 20, RECORD_FIELDS)
+    for i in range(5):
+        body += record(1, T0 + i, 120, 3000, 2600, 300 * i)
+    body += definition(1, 20, [(253, 8, UINT32), (3, 1, UINT8)])
+    for i in range(3):
+        body += data(1, [(BYTE, struct.pack("<II", T0 + 10 + i, 7)), (UINT8, 130)])
+    activity = read_activity(fit_file(body))
+    assert len(activity.records) == 5
+    assert activity.problems == () and activity.notes == ("3 record(s) without a timestamp were dropped",)
+    only_corrupt = file_id() + definition(1, 20, [(253, 8, UINT32), (3, 1, UINT8)])
+    only_corrupt += data(1, [(BYTE, struct.pack("<II", T0, 7)), (UINT8, 130)])
+    with pytest.raises(FitDecodeError, match="not an activity"):
+        read_activity(fit_file(only_corrupt))

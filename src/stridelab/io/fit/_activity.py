@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,13 @@ _DEV_UNITS: dict[str, tuple[str, float]] = {
     "s": ("s", 1.0),
     "seconds": ("s", 1.0),
     "w": ("w", 1.0),
+    "watt": ("w", 1.0),
     "watts": ("w", 1.0),
+    "°": ("deg", 1.0),
+    "deg": ("deg", 1.0),
+    "degrees": ("deg", 1.0),
+    "°c": ("c", 1.0),
+    "c": ("c", 1.0),
     "kn/m": ("n_per_m", 1e3),
     "n/m": ("n_per_m", 1.0),
     "mm": ("m", 1e-3),
@@ -79,12 +86,21 @@ def _text(value: Any) -> str | None:
 
 
 def _ts(value: Any) -> pd.Timestamp | None:
-    if value is None:
+    """A UTC timestamp from a decoded date_time value; None when missing or not a time at all (a
+    corrupt definition can turn the field into an array or a string)."""
+    if not isinstance(value, datetime | np.datetime64):  # pd.Timestamp is a datetime
         return None
     ts = pd.Timestamp(value)
     if ts is pd.NaT or pd.isna(ts):
         return None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _time_index(values: pd.Series) -> pd.DatetimeIndex:
+    """The record timestamps as a UTC index; values that are not times (corrupt files) become NaT."""
+    if not isinstance(values.dtype, pd.DatetimeTZDtype) and values.dtype.kind != "M":
+        values = pd.Series([_ts(v) for v in values], index=values.index, dtype="datetime64[ns, UTC]")
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns")
 
 
 def _first(rows: list[dict[str, Any]], col: str) -> Any:
@@ -129,28 +145,85 @@ def _invalid_sentinel(base_type: int | None) -> float | None:
     return float(definition["invalid"])
 
 
-def _pause_mask(times: pd.DatetimeIndex, events: list[dict[str, Any]]) -> np.ndarray:
-    """True for records strictly after a timer stop and before the next timer start."""
-    paused = np.zeros(len(times), dtype=bool)
-    timer = [e for e in events if e.get("event") == "timer" and _ts(e.get("timestamp")) is not None]
-    if not timer:
-        return paused
-    t = times.asi8
+def _pause_intervals(events: list[dict[str, Any]]) -> list[tuple[int, int | None]]:
+    """[stop, start) intervals in ns from the timer events (``None``: never restarted)."""
+    out: list[tuple[int, int | None]] = []
     stop_at: int | None = None
-    for e in timer:
-        ts = _ts(e["timestamp"])
-        assert ts is not None
+    for e in events:
+        if e.get("event") != "timer":
+            continue
+        ts = _ts(e.get("timestamp"))
+        if ts is None:
+            continue
         ns = ts.as_unit("ns").value
         etype = e.get("event_type")
         if etype in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
             if stop_at is None:
                 stop_at = ns
         elif etype == "start" and stop_at is not None:
-            paused |= (t > stop_at) & (t < ns)
+            out.append((stop_at, ns))
             stop_at = None
     if stop_at is not None:
-        paused |= t > stop_at
+        out.append((stop_at, None))
+    return out
+
+
+def _pause_mask(times: pd.DatetimeIndex, intervals: list[tuple[int, int | None]]) -> np.ndarray:
+    """True for records strictly after a timer stop and before the next timer start."""
+    paused = np.zeros(len(times), dtype=bool)
+    t = times.asi8
+    for stop, start in intervals:
+        paused |= (t > stop) & (t < start) if start is not None else t > stop
     return paused
+
+
+def _timer_s(times: pd.DatetimeIndex, intervals: list[tuple[int, int | None]]) -> np.ndarray:
+    """Timer seconds at each record: the wall-clock step to each record minus the stopped time in it.
+
+    A pause counts whole, also when no record falls inside it (the record after the restart must not
+    carry the pause in its step). A record whose clock is later than a following record's (a clock
+    glitch) adds no time, and neither does a step backwards.
+    """
+    t = times.asi8
+    if not len(t):
+        return np.zeros(0, dtype="float64")
+    prev = np.concatenate([t[:1], t[:-1]])
+    stopped = np.zeros(len(t), dtype="int64")  # stopped ns within each step (prev, t]
+    for stop, start in intervals:
+        end = t if start is None else np.minimum(t, start)
+        stopped += np.clip(end - np.maximum(prev, stop), 0, None)
+    in_order = t <= np.minimum.accumulate(t[::-1])[::-1]  # not later than any following record
+    counted = in_order & np.concatenate([[True], in_order[:-1]])
+    step = np.where(counted, np.clip(t - prev - stopped, 0, None), 0)
+    return np.cumsum(step).astype("float64") / 1e9
+
+
+#: record ``activity_type`` values counted in steps (2 x strides)
+_FOOT_ACTIVITY_TYPES: frozenset[str] = frozenset({"running", "walking", "generic"})
+
+
+def _on_foot(
+    rec: pd.DataFrame, times: pd.DatetimeIndex, sessions: list[Session], sport: str | None
+) -> np.ndarray:
+    """Per record: is the cadence counted in strides of a foot sport (so steps = 2 x cadence)?
+
+    The record's own ``activity_type`` decides when the device wrote one; otherwise the sport of the
+    session the record belongs to (a multisport file's swim and bike legs are not steps); otherwise
+    the activity's sport.
+    """
+    if sessions:
+        starts = np.array([s.start_time.as_unit("ns").value for s in sessions], dtype="int64")
+        order = np.argsort(starts, kind="stable")
+        idx = np.clip(np.searchsorted(starts[order], times.asi8, side="right") - 1, 0, None)
+        session_foot = np.array([(sessions[i].sport or sport) in ON_FOOT_SPORTS for i in order], dtype=bool)
+        foot = session_foot[idx] if len(idx) else np.zeros(0, dtype=bool)
+    else:
+        foot = np.full(len(times), sport in ON_FOOT_SPORTS, dtype=bool)
+    if "activity_type" in rec.columns:
+        kind = rec["activity_type"]
+        known = kind.notna().to_numpy()
+        foot = np.where(known, kind.isin(_FOOT_ACTIVITY_TYPES).to_numpy(), foot)
+    return np.asarray(foot, dtype=bool)
 
 
 def _overall_sport(sessions: list[Session], fit: FitFile) -> tuple[str | None, str | None]:
@@ -208,17 +281,18 @@ def activity_from_fit(
     sport, sub_sport = _overall_sport(sessions, fit)
 
     # ---- records
-    problems = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems]
+    problems = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if p.damaged]
+    notes = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if not p.damaged]
     if "timestamp" in rec.columns and len(rec):
-        times = pd.DatetimeIndex(pd.to_datetime(rec["timestamp"], utc=True)).as_unit("ns")
+        times = _time_index(rec["timestamp"])
         if times.isna().any():
-            problems.append(f"{int(times.isna().sum())} record(s) without a timestamp were dropped")
+            notes.append(f"{int(times.isna().sum())} record(s) without a timestamp were dropped")
             keep = ~times.isna()
             rec = rec.loc[keep]
             times = times[keep]
     else:
         if len(rec):
-            problems.append(f"{len(rec)} record(s) without a timestamp were dropped")
+            notes.append(f"{len(rec)} record(s) without a timestamp were dropped")
         rec = pd.DataFrame()
         times = pd.DatetimeIndex([], tz="UTC")
 
@@ -244,13 +318,9 @@ def activity_from_fit(
             frac = _num(rec["fractional_cadence"])
             cad = cad + np.where(np.isnan(frac), 0.0, frac)
         cols["cadence_rpm"] = cad
-        on_foot = sport in ON_FOOT_SPORTS or (sport == "multisport")
-        if on_foot:
-            cadence_spm = 2.0 * cad
-            if sport == "multisport" and "activity_type" in rec.columns:
-                foot = rec["activity_type"].isin(["running", "walking", "generic"]).to_numpy()
-                cadence_spm = np.where(foot, cadence_spm, np.nan)
-            cols["cadence_spm"] = cadence_spm
+        foot = _on_foot(rec, times, sessions, sport)
+        if foot.any():
+            cols["cadence_spm"] = np.where(foot, 2.0 * cad, np.nan)
 
     developer_columns: list[DeveloperColumn] = []
     used: set[str] = set()
@@ -264,7 +334,8 @@ def activity_from_fit(
         if invalid is not None:  # the SDK keeps developer sentinels; they mean "no value"
             values = values.mask(values == invalid)
         if values.notna().any():
-            cols[column] = values.to_numpy(dtype="float64", na_value=np.nan) * factor
+            with np.errstate(invalid="ignore", over="ignore"):  # corrupt values may not fit a float
+                cols[column] = values.to_numpy(dtype="float64", na_value=np.nan) * factor
             developer_columns.append(
                 DeveloperColumn(
                     column=column,
@@ -278,9 +349,9 @@ def activity_from_fit(
 
     first_time = times[0] if len(times) else None
     elapsed = (times.asi8 - times.asi8[0]) / 1e9 if len(times) else np.array([], dtype="float64")
-    paused = _pause_mask(times, fit.rows("event"))
-    dt = np.diff(elapsed, prepend=elapsed[0] if len(elapsed) else 0.0)
-    timer = np.cumsum(np.where(paused, 0.0, np.clip(dt, 0.0, None))) if len(elapsed) else elapsed
+    intervals = _pause_intervals(fit.rows("event"))
+    paused = _pause_mask(times, intervals)
+    timer = _timer_s(times, intervals)
     lap_starts = _ns([lap.start_time for lap in laps])
     session_starts = _ns([s.start_time for s in sessions])
     base = {
@@ -346,6 +417,7 @@ def activity_from_fit(
         developer_columns=tuple(developer_columns),
         devices=devices,
         problems=tuple(problems),
+        notes=tuple(notes),
     )
 
 

@@ -259,7 +259,10 @@ class _Scanner:
             return
         while pos < n:
             if n - pos < 12:
-                self.problem("bad_header", pos, f"{n - pos} trailing bytes after the last FIT sequence")
+                if pos == 0:
+                    self.problem("bad_header", 0, f"not a FIT file: {n} bytes, too short for a FIT header")
+                else:
+                    self.problem("bad_header", pos, f"{n - pos} trailing bytes after the last FIT sequence")
                 return
             hs = data[pos]
             if hs < 12 or data[pos + 8 : pos + 12] != b".FIT" or pos + hs > n:
@@ -1931,6 +1934,11 @@ def read_fit(
     elif isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         data = Path(name).read_bytes()
+    elif isinstance(source, io.TextIOBase):
+        raise TypeError(
+            "Invalid value for the 'source' parameter: the file object must be opened in binary mode "
+            "(open(path, 'rb'))"
+        )
     elif isinstance(source, io.IOBase) or hasattr(source, "read"):
         data = source.read()
         name = getattr(source, "name", None) if isinstance(getattr(source, "name", None), str) else None

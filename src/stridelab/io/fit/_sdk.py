@@ -19,6 +19,9 @@ __all__ = ["decode_with_sdk", "developer_column_name", "slug"]
 #: Connect IQ application ids (hex, no dashes) of apps whose data we know.
 KNOWN_APPS: dict[str, str] = {
     "18fb2cf01a4b430dad66988c847421f4": "stryd",  # Stryd Zones (seen in Fr955v19.28andStryd.fit)
+    # RunScribe Plus (FR920xt-with-runscribe-plus.fit: RS_* fields; FR735XT-with-performance-condition.fit)
+    "c1f5c80a5a054e8a97b3fda34e957035": "runscribe",
+    "502092b3b0dd45ad89b3472ab2060ab6": "runscribe",  # RunScribe v1.38 (Fenix-3-with-runscribe-v1-38.fit)
 }
 _STRYD_NAMES = {"form power", "leg spring stiffness", "air power", "ground time", "power"}
 
@@ -47,7 +50,7 @@ def app_label(application_id: str | None, developer_data_index: int, field_names
     names = {n.strip().lower() for n in field_names if n}
     if len(names & _STRYD_NAMES) >= 2:
         return "stryd"
-    if any("runscribe" in n or n.startswith("rs ") for n in names):
+    if any("runscribe" in n or n.startswith(("rs ", "rs_")) for n in names):
         return "runscribe"
     return f"app{developer_data_index}"
 

@@ -8,7 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DeveloperFieldInfo", "FitDecodeError", "FitFile", "FitProblem"]
+__all__ = ["TOLERATED_KINDS", "DeveloperFieldInfo", "FitDecodeError", "FitFile", "FitProblem"]
+
+#: problem kinds that are quirks of a sound file (the official SDK decodes them the same way), not damage
+TOLERATED_KINDS: frozenset[str] = frozenset({"misaligned_field"})
 
 
 class FitDecodeError(ValueError):
@@ -28,12 +31,18 @@ class FitProblem:
     """Something wrong in a file that lenient decoding worked around.
 
     kind is one of: ``header_crc``, ``file_crc``, ``truncated``, ``undefined_local_message``,
-    ``data_size``, ``misaligned_field``, ``bad_header``, ``other``.
+    ``data_size``, ``misaligned_field``, ``bad_header``, ``other``. Every kind but the ones in
+    :data:`TOLERATED_KINDS` means the file is damaged (see :attr:`damaged`).
     """
 
     kind: str
     offset: int
     message: str
+
+    @property
+    def damaged(self) -> bool:
+        """True when the problem is damage (data may be lost), False for a tolerated quirk."""
+        return self.kind not in TOLERATED_KINDS
 
 
 @dataclass(frozen=True, slots=True)
