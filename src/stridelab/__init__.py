@@ -6,6 +6,7 @@ The public API is small; everything else lives in private modules and may change
     store = stridelab.Store.open("~/stridelab-store")
     stridelab.import_paths(store, ["~/fit-archive"])
     activity = stridelab.read_activity(open("run.fit", "rb").read())
+    fit = stridelab.read_fit("run.fit")          # every message as DataFrames, problems listed
 
 Heavy parts are imported lazily on first attribute access, so ``import stridelab`` stays cheap.
 """
@@ -13,9 +14,13 @@ Heavy parts are imported lazily on first attribute access, so ``import stridelab
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:  # one source of truth: pyproject.toml
+    __version__ = version("stridelab")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 _LAZY: dict[str, str] = {
     "Activity": "stridelab.model",
@@ -25,22 +30,28 @@ _LAZY: dict[str, str] = {
     "Store": "stridelab.store",
     "import_paths": "stridelab.ingest",
     "read_activity": "stridelab.io.fit",
+    "read_fit": "stridelab.io.fit",
+    "FitFile": "stridelab.io.fit",
+    "FitDecodeError": "stridelab.io.fit",
 }
 
 __all__ = [
     "RECORD_COLUMNS",
     "Activity",
+    "FitDecodeError",
+    "FitFile",
     "Lap",
     "Session",
     "Store",
     "__version__",
     "import_paths",
     "read_activity",
+    "read_fit",
 ]
 
 if TYPE_CHECKING:
     from stridelab.ingest import import_paths
-    from stridelab.io.fit import read_activity
+    from stridelab.io.fit import FitDecodeError, FitFile, read_activity, read_fit
     from stridelab.model import RECORD_COLUMNS, Activity, Lap, Session
     from stridelab.store import Store
 

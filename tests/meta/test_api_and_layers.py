@@ -58,7 +58,8 @@ def _imports(tree: ast.AST) -> list[tuple[str, bool]]:
 def test_every_public_name_resolves() -> None:
     for name in stridelab.__all__:
         assert getattr(stridelab, name) is not None, name
-    assert stridelab.__version__
+    assert set(stridelab.__all__) == {"__version__", *stridelab._LAZY}
+    assert stridelab.__version__ and stridelab.__version__ != "0+unknown"
 
 
 def test_lower_layers_never_import_upper_ones() -> None:
