@@ -19,6 +19,10 @@ import time
 from stridelab.analysis._experiment_api import DESIGNS, validate_design
 
 
+def _fmt(x: float) -> str:
+    return "-" if x != x else f"{x:.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -46,20 +50,28 @@ def main(argv: list[str] | None = None) -> int:
         f"extra noise {args.block_sd} pp per lap, {args.run_sd} pp per run"
     )
     head = (
-        f"{'design':<18} {'power':>6} {'FPR':>6} {'cover':>6} {'cover0':>6} "
+        f"{'design':<18} {'power':>6} {'FPR':>6} {'FPRex':>6} {'cover':>6} {'cover0':>6} "
         f"{'mean eff':>8} {'CI width':>8} {'s':>5}  method"
     )
     print(head)
     print("-" * len(head))
     for r in rows:
         print(
-            f"{r.design:<18} {r.power:>6.3f} {r.false_positive_rate:>6.3f} {r.coverage:>6.3f} "
+            f"{r.design:<18} {r.power:>6.3f} {r.false_positive_rate:>6.3f} "
+            f"{_fmt(r.false_positive_rate_exact):>6} {r.coverage:>6.3f} "
             f"{r.coverage_null:>6.3f} {r.mean_effect_pp:>8.3f} {r.median_ci_width_pp:>8.3f} "
             f"{r.seconds:>5.0f}  {r.methods}"
         )
     print(
-        "power = P(p < 0.05 | effect); FPR = P(p < 0.05 | no effect); cover = P(CI holds the true effect); "
+        "power = P(p < 0.05 | effect); FPR = P(p < 0.05 | no effect); FPRex = the randomisation test's exact "
+        "size averaged over the null experiments (share of the protocol's arm orders that would reject; no "
+        "sampling error from the arm draw, '-' for model-based tests); cover = P(CI holds the true effect); "
         "cover0 = same without effect"
+    )
+    n = args.n
+    print(
+        f"Monte Carlo error of FPR over {n} experiments: +-{1.96 * (0.05 * 0.95 / n) ** 0.5:.3f} (95 %) at a "
+        "true rate of 0.05"
     )
     print(f"total {time.perf_counter() - t0:.0f} s")
     return 0

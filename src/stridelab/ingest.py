@@ -19,6 +19,7 @@ remark). See :class:`ImportResult`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -69,6 +70,7 @@ class _Item:
     size: int | None = None
     explicit: bool = False
     kind: str = "fit"  # "fit" or "imu" (a recording described by a JSON sidecar)
+    label: str | None = None  # what to report and store as the source path (default: display)
 
     @property
     def key(self) -> str:
@@ -100,6 +102,13 @@ class ImportResult:
         """0 when every file was imported intact (or was already present); 1 when any file failed or
         was damaged (truncated, bad CRC...: imported only up to the fault)."""
         return 1 if self.failed or self.warnings else 0
+
+    def relabel(self, old: str, new: str) -> None:
+        """Report paths under ``old`` as under ``new`` (e.g. a server's upload folder)."""
+        for name in ("imported", "skipped", "failed", "warnings", "notes"):
+            pairs: list[tuple[str, str]] = getattr(self, name)
+            pairs[:] = [(_relabel(p, old, new), x) for p, x in pairs]
+        self.ignored[:] = [_relabel(p, old, new) for p in self.ignored]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -361,7 +370,7 @@ def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
             return _Outcome(item.display, "skipped", sha, fingerprint=item.fingerprint, key=item.key)
         if len(data) < 12:
             raise FitDecodeError("not a FIT file: too short for a FIT header" if data else "empty file")
-        activity = read_activity(data, source_path=item.display)
+        activity = read_activity(data, source_path=item.label or item.display)
         prepared = prepare_activity(store, athlete, activity)
         return _Outcome(
             item.display,
@@ -470,6 +479,10 @@ class _Committer:
                 self.result.skipped.append((o.display, o.sha256))
 
 
+def _relabel(path: str, old: str, new: str) -> str:
+    return new + path[len(old) :].lstrip("/") if path.startswith(old) else path
+
+
 def import_paths(
     store: Store,
     paths: Iterable[Path | str],
@@ -477,8 +490,12 @@ def import_paths(
     athlete: str = "me",
     workers: int | None = None,
     progress: ProgressFn | None = None,
+    relabel: tuple[str, str] | None = None,
 ) -> ImportResult:
     """Import FIT files, folders (recursive), zip exports and ``.fit.gz`` into ``store``.
+
+    ``relabel=(old_prefix, new_prefix)`` reports and stores paths under ``old_prefix`` with
+    ``new_prefix`` instead (e.g. an upload's temporary folder -> ``"upload/"``).
 
     ``workers``: processes for decoding (default: the number of cores; 1 decodes in-process, and so
     does an import with less than :data:`IN_PROCESS_BYTES` to decode, where starting the pool would
@@ -488,7 +505,10 @@ def import_paths(
     """
     check_athlete(athlete)
     with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
-        return _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)))
+        result = _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel)
+    if relabel is not None:
+        result.relabel(*relabel)
+    return result
 
 
 def _import(
@@ -498,10 +518,13 @@ def _import(
     workers: int | None,
     progress: ProgressFn | None,
     ctx: _ZipContext,
+    relabel: tuple[str, str] | None = None,
 ) -> ImportResult:
     t0 = time.perf_counter()
     result = ImportResult()
     items = list(_enumerate([Path(p) for p in paths], result, ctx))
+    if relabel is not None:
+        items = [dataclasses.replace(i, label=_relabel(i.display, *relabel)) for i in items]
     total = len(items)
     known = _known_fingerprints(store, athlete)
     committer = _Committer(store, result)

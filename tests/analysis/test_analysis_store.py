@@ -139,3 +139,44 @@ def test_pooled_estimate_random_effects() -> None:
     est, se, tau = pooled_estimate(np.array([50.0, 51.0, 50.5]), np.array([0.05, 0.05, 0.05]))  # type: ignore[misc]
     assert est == pytest.approx(50.5) and tau > 0.3 and se > 0.2
     assert pooled_estimate(np.array([np.nan]), np.array([0.1])) is None
+
+
+def _month_table(this: np.ndarray, last: np.ndarray, se: float) -> pd.DataFrame:
+    starts = [pd.Timestamp("2026-04-02", tz="UTC") + pd.Timedelta(days=2 * i) for i in range(this.size)] + [
+        pd.Timestamp("2026-03-02", tz="UTC") + pd.Timedelta(days=2 * i) for i in range(last.size)
+    ]
+    vals = np.concatenate([this, last])
+    return pd.DataFrame(
+        {
+            "start_time": starts,
+            "balance_at_ref_speed_left_pct": vals,
+            "balance_at_ref_speed_se_pp": np.full(vals.size, se),
+            "balance_mean_left_pct": vals,
+        }
+    )
+
+
+def test_month_comparison_covers_with_few_runs_in_a_month() -> None:
+    """Same true level in both months, run-to-run scatter 0.3 pp, within-run SE 0.05 pp. With 2 runs this
+    month the CI must still cover 0 about 95 % of the time: the scatter has to be counted for the month
+    with few runs (pooling tau per month gave it tau = 0 and covered about 60 %)."""
+    from stridelab.analysis._trend import _month_comparison
+
+    rng = np.random.default_rng(5)
+    hits, n = 0, 400
+    for _ in range(n):
+        this = 50.5 + rng.normal(0, 0.3, 2) + rng.normal(0, 0.05, 2)
+        last = 50.5 + rng.normal(0, 0.3, 10) + rng.normal(0, 0.05, 10)
+        mc = _month_comparison(_month_table(this, last, 0.05), None, 0.95)
+        assert mc is not None and mc.difference is not None
+        hits += mc.difference.ci_low <= 0.0 <= mc.difference.ci_high
+    assert 0.92 <= hits / n <= 0.985
+    # a real change of 1 pp with 6 + 6 runs is seen
+    this = 49.5 + rng.normal(0, 0.3, 6)
+    last = 50.5 + rng.normal(0, 0.3, 6)
+    mc = _month_comparison(_month_table(this, last, 0.05), None, 0.95)
+    assert mc is not None and mc.difference is not None and mc.difference.ci_high < 0
+    assert mc.this_month == "2026-04" and mc.last_month == "2026-03" and mc.n_this == 6
+    # one run in each month: nothing to estimate the scatter from, stated
+    one = _month_comparison(_month_table(np.array([50.0]), np.array([50.4]), 0.05), None, 0.95)
+    assert one is not None and one.difference is None and "one run in each month" in (one.message or "")

@@ -80,3 +80,16 @@ def test_detects_sensors_from_names_and_numbers() -> None:
 def test_unidentified_sensor_is_said_so() -> None:
     assert detect_sensor([], has_balance=True).identified is False
     assert detect_sensor(None, has_balance=False).placement == "wrist"
+
+
+def test_developer_field_units_pick_the_longest_suffix() -> None:
+    from stridelab.analysis._run import _dev_unit
+
+    assert _dev_unit("dev_stryd_leg_spring_stiffness_n_per_m") == "N/m"  # not "m"
+    assert _dev_unit("dev_app0_instantaneous_speed_m_s") == "m/s"  # not "s"
+    assert _dev_unit("dev_app0_instantaneous_pace_min_km") == "min/km"
+    assert _dev_unit("dev_stryd_cadence_rpm") == "rpm"
+    assert _dev_unit("dev_stryd_form_power_w") == "W"
+    assert _dev_unit("dev_stryd_ground_time_s") == "s"
+    assert _dev_unit("dev_stryd_vertical_oscillation_m") == "m"
+    assert _dev_unit("dev_x_mystery") == ""

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _exp_helpers import START, lap_run_truth, pair_order, store_runs
+from _exp_helpers import HRM_PRO, START, activity_from_sim, lap_run_truth, pair_order, store_runs
 from typer.testing import CliRunner
 
 from stridelab.analysis._experiment_api import analyze_experiment, create_experiment, experiment_overview
 from stridelab.cli import app
-from stridelab.sim import RunTruth
+from stridelab.sim import RunTruth, simulate_run
 from stridelab.store import Store
 
 runner = CliRunner()
@@ -97,6 +98,16 @@ def test_tag_list_and_remove_via_cli(tmp_path: Path) -> None:
     assert len(json.loads(out)) == 3
     code, out, _ = cli(sdir, "tag", rid[:8], "cue=push-behind", "--remove", "--lap", "3", "--json")
     assert json.loads(out) == {"removed": 1}
+    # tags are shown wherever runs are: analyze, trend rows, baseline rows (JSON and tables)
+    want = ["cue=pull-up@10:00-20:00", "cue=push-behind@lap1"]
+    code, out, _ = cli(sdir, "analyze", rid[:8], "--json")
+    assert code == 0 and json.loads(out)["tags"] == want
+    code, out, _ = cli(sdir, "analyze", rid[:8])
+    assert code == 0 and "cue=push-behind@lap1" in out
+    code, out, _ = cli(sdir, "trend", "--json")
+    assert code == 0 and json.loads(out)[0]["tags"] == want
+    code, out, _ = cli(sdir, "baseline", "--json")
+    assert code == 0 and json.loads(out)[0]["tags"] == want
     code, out, err = cli(sdir, "tag", rid[:8], "cue=x", "--lap", "9")
     assert code == 2 and "has 5 lap(s)" in err
     code, out, err = cli(sdir, "tag", "abcd", "cue=x")
@@ -157,7 +168,9 @@ def test_alternating_runs_and_before_after_from_the_store(store: Store) -> None:
     assert d["n_blocks"] == 12 and "randomisation test" in d["method"] and "blocks of 4" in d["method"]
     assert not any("does not follow" in m for m in d["messages"])
     assert d["ci_low"] < 0.8 < d["ci_high"] and d["ci_low"] > 0
-    # before-after by date: runs before day 12 are "a", after "b"
+    # before-after by date: runs before day 12 are "a", after "b"; a ride in the window is not a run
+    ride = activity_from_sim(simulate_run(truths[0], seed=99), "ride", HRM_PRO)
+    store.add_activity("me", dataclasses.replace(ride, sport="cycling"))
     create_experiment(
         store, "me", "strength", "before,after", "before-after", change_date="2026-03-14", window_days=30
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -112,7 +113,10 @@ def test_an_arm_never_run_is_stated_not_estimated() -> None:
     only_a = [["A"] * 8, ["A"] * 8]
     c = compare_arms(lap_blocks(vals, only_a), ("A", "B"), "alternating-laps")
     assert c.effect is None and c.p_value is None and c.ci_low is None
-    assert any("'B' has no usable block" in m for m in c.messages)
+    assert any("arm 'B' has no usable block" in m for m in c.messages)
+    none = compare_arms([], ("A", "B"), "alternating-runs")
+    assert none.effect is None and none.p_value is None and none.n_blocks == 0
+    assert any("arms 'A' and 'B' have no usable block yet" in m for m in none.messages)
 
 
 def test_runs_holding_one_arm_are_left_out_of_a_within_run_comparison() -> None:
@@ -172,3 +176,111 @@ def test_blocks_of_four_follow_the_protocol_and_deviations_are_stated() -> None:
     c2 = compare_arms(run_blocks(vals, swapped), ("A", "B"), "alternating-runs", randomisation_block=4)
     assert any("does not follow the protocol" in m for m in c2.messages)
     assert c2.n_assignments == 924  # relabelling 6 of 12 runs
+
+
+def _with_slots(blocks: list[BlockValue], slots: list[int]) -> list[BlockValue]:
+    return [dataclasses.replace(b, slot=s) for b, s in zip(blocks, slots, strict=True)]
+
+
+def _protocol_orders(n_pairs: int) -> list[list[str]]:
+    """Every arm order the alternating-laps protocol can draw for one run (A/B random within pairs)."""
+    return [
+        [a for f in flips for a in (("B", "A") if f else ("A", "B"))]
+        for flips in itertools.product([0, 1], repeat=n_pairs)
+    ]
+
+
+def test_the_test_is_exact_over_every_order_the_protocol_can_draw() -> None:
+    """Under no effect the data are fixed whatever the order; the test may reject for at most 5 % of
+    the orders the protocol draws from (equally likely). Counted over all of them: no Monte Carlo error.
+    A p-value that left the observed order out of its reference set, or broke ties in its favour,
+    would reject for 8/128 = 6.25 % of the orders and fail here."""
+    rng = np.random.default_rng(11)
+    # one run of 6 pairs: 64 orders (p can reach 2/64 < 0.05)
+    vals = [[50.8 + rng.normal(0, 0.3) + 0.1 * i for i in range(12)]]
+    orders = _protocol_orders(6)
+    ps, sizes = [], []
+    for order in orders:
+        c = compare_arms(lap_blocks(vals, [order]), ("A", "B"), "alternating-laps")
+        assert c.n_assignments == 64 and "exact" in c.method
+        ps.append(c.p_value)
+        sizes.append(c.attained_alpha)
+    rejections = float(np.mean(np.array(ps) < 0.05))
+    assert rejections <= 0.05
+    # the reported exact size is that same share, for every observed order
+    assert sizes == pytest.approx([rejections] * len(orders))
+    # discreteness: p-values are multiples of 2/64 (mirror orders tie), so the size is 2/64
+    assert rejections == pytest.approx(2 / 64)
+
+
+def test_a_dropped_block_keeps_the_protocols_pairs_and_its_partner_is_held_fixed() -> None:
+    """Laps 2-9 tagged, lap 5 (slot 3) lost: the pairs are still (2,3), (4,-), (6,7), (8,9). Pairing
+    consecutive survivors would test (4,6) and (7,8), orders the protocol never drew."""
+    rng = np.random.default_rng(12)
+    order = [["A", "B", "B", "A", "A", "B", "B", "A"], ["B", "A", "A", "B", "B", "A", "A", "B"]]
+    vals = [[50.8 + rng.normal(0, 0.2) for _ in r] for r in order]
+    blocks = _with_slots(lap_blocks(vals, order), list(range(8)) * 2)
+    dropped = [b for i, b in enumerate(blocks) if i != 3]  # run0, slot 3
+    c = compare_arms(dropped, ("A", "B"), "alternating-laps")
+    assert c.n_assignments == 2**7 and "within pairs" in c.method
+    assert any("held at their arm" in m for m in c.messages)
+    assert not any("does not follow" in m for m in c.messages)
+    # brute force over the protocol's pairs with slot 2 of run 0 fixed
+    y = np.array([b.values["balance"] for b in dropped])
+    run = np.array([b.run_id == "run1" for b in dropped], dtype=float)
+    t = np.array([b.time_h for b in dropped])
+    for r in (0.0, 1.0):
+        t[run == r] -= t[run == r].mean()
+    w = np.column_stack([1 - run, run, t])
+    z0 = np.array([1.0 if b.arm == "B" else 0.0 for b in dropped])
+    pairs = [(0, 1), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14)]  # index 2 (slot 2) is fixed
+    effects = []
+    for flips in itertools.product([0, 1], repeat=len(pairs)):
+        z = z0.copy()
+        for (i, j), f in zip(pairs, flips, strict=True):
+            if f:
+                z[i], z[j] = z[j], z[i]
+        effects.append(np.linalg.lstsq(np.column_stack([w, z]), y, rcond=None)[0][-1])
+    assert c.p_value == pytest.approx(np.mean(np.abs(effects) >= abs(c.effect) - 1e-9))
+    assert c.attained_alpha is not None and c.attained_alpha <= 0.05
+
+
+def test_slots_count_from_the_first_tagged_lap_or_the_range_starts() -> None:
+    from stridelab.analysis._experiment_blocks import BlockSpec, _slots
+
+    timer = np.arange(3000.0)
+    member = np.zeros((3, timer.size), dtype=bool)
+    laps = [
+        BlockSpec("A", "lap 2", lap_index=1),
+        BlockSpec("B", "lap 4", lap_index=3),
+        BlockSpec("B", "lap 3", lap_index=2),
+    ]
+    assert _slots(laps, member, timer) == [0, 2, 1]
+    ranges = [BlockSpec("A", "r", from_s=1200.0, to_s=1800.0), BlockSpec("B", "r", from_s=600.0, to_s=1200.0)]
+    assert _slots(ranges, member[:2], timer) == [1, 0]
+    assert _slots([BlockSpec("A", "run")], member[:1], timer) == [None]
+
+
+def test_a_run_left_out_keeps_the_groups_of_four_aligned() -> None:
+    """12 runs in groups of 4 (2 + 2); run 2 (slot 1) has no usable data. Grouping the 11 survivors
+    consecutively would mix groups and fall back to relabelling all runs; the protocol's groups keep
+    runs 5-8 and 9-12 as they were drawn and hold runs 1, 3, 4 at their arms."""
+    rng = np.random.default_rng(13)
+    arms = ["A", "B", "B", "A", "B", "A", "A", "B", "A", "B", "A", "B"]
+    vals = [50.8 + rng.normal(0, 0.2) for _ in arms]
+    blocks = _with_slots(run_blocks(vals, arms), list(range(12)))
+    kept = [b for i, b in enumerate(blocks) if i != 1]
+    c = compare_arms(kept, ("A", "B"), "alternating-runs", randomisation_block=4)
+    assert c.n_assignments == 6**2 and "blocks of 4" in c.method
+    assert any("3 block(s) whose randomisation group of 4 lost a member" in m for m in c.messages)
+    assert not any("does not follow" in m for m in c.messages)
+    assert c.attained_alpha is not None and c.attained_alpha <= 0.05
+    assert c.p_value is not None and abs(c.p_value * 36 - round(c.p_value * 36)) < 1e-9
+    # without slots (hand-made blocks of unknown position) the old consecutive rule still applies
+    plain = compare_arms(
+        [dataclasses.replace(b, slot=None) for b in kept],
+        ("A", "B"),
+        "alternating-runs",
+        randomisation_block=4,
+    )
+    assert plain.n_assignments != 6**2

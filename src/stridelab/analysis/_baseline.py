@@ -353,7 +353,7 @@ def baseline_table(
             ]
             unq = [e for e in exps if e.contribution_pp is None][:2]
             parts = [f"{e.factor} ({e.contribution_pp:+.1f} pp)" for e in quantified if e.contribution_pp]
-            parts += [f"{e.factor} (?)" for e in unq]
+            parts += [f"{e.factor} (size not estimable)" for e in unq]
             text += "; likely: " + ", ".join(parts) if parts else "; no known factor explains it"
         rows.append(
             BaselineRow(

@@ -13,6 +13,7 @@ The effect is always mean(B) - mean(A), B being the second arm; see :mod:`._expe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import secrets
@@ -399,7 +400,7 @@ def experiment_blocks(
 ) -> tuple[list[BlockValue], list[float] | None, list[str]]:
     """The experiment's blocks from the tagged runs (and, for before-after, each block's weekly load
     in km), plus messages about everything left out."""
-    from stridelab.analysis import load_run
+    from stridelab.analysis import is_run, load_run
     from stridelab.store import StoreError
 
     messages: list[str] = []
@@ -413,17 +414,21 @@ def experiment_blocks(
         for act in store.list_activities(athlete, since=t0 - window, until=t0 + phase + window):
             if act.id in per_run:
                 continue  # an explicit tag wins
+            if not is_run(act):
+                continue  # rides, swims, the cycling leg of a triathlon: not runs of the phase
             if act.start_time < t0:
                 per_run[act.id] = [BlockSpec(exp.arms[0], "run")]
             elif act.start_time >= t0 + phase:
                 per_run[act.id] = [BlockSpec(exp.arms[1], "run")]
     blocks: list[BlockValue] = []
+    tagged_starts: dict[str, pd.Timestamp] = {}
     for run_id, specs in per_run.items():
         try:
             records, laps, row = load_run(store, athlete, run_id)
         except (StoreError, OSError, ValueError) as exc:
             messages.append(f"run {run_id[:8]}: cannot be read ({exc}); left out")
             continue
+        tagged_starts[run_id] = pd.Timestamp(row.start_time)
         if exp.design != "alternating-laps" and len({s.arm for s in specs}) > 1:
             messages.append(f"run {run_id[:8]} is tagged with both arms; left out")
             continue
@@ -437,6 +442,11 @@ def experiment_blocks(
         )
         blocks += got
         messages += msgs
+    if exp.design == "alternating-runs":
+        # each run's place among ALL tagged runs (also those left out), so that the protocol's groups
+        # stay aligned when a run in the middle has no usable data
+        rank = {rid: i for i, rid in enumerate(sorted(tagged_starts, key=lambda r: tagged_starts[r]))}
+        blocks = [dataclasses.replace(b, slot=rank[b.run_id]) for b in blocks]
     blocks.sort(key=lambda b: (b.run_start, b.order_s))
     loads: list[float] | None = None
     if exp.design == "before-after" and blocks:

@@ -15,6 +15,7 @@ analytics' pace-adjusted value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -66,6 +67,10 @@ class BlockValue:
     values: dict[str, float]  # metric -> value at ref_speed_m_s on flat ground
     slopes: dict[str, float]  # metric -> speed slope used (per m/s), 0 when not estimable
     raw: dict[str, float] = field(default_factory=dict)  # metric -> plain mean of the used samples
+    #: position of the block among the run's *tagged* blocks, counted before any was left out (laps:
+    #: lap number minus the first tagged lap; ranges: rank by start). Pairs ``slot // 2`` are the
+    #: protocol's randomisation pairs even when a block in between had to be dropped. None: unknown.
+    slot: int | None = None
 
     def at_speed(self, metric: str, speed_m_s: float, slope: float | None = None) -> float:
         """The block's value re-referenced to ``speed_m_s`` (with its own or the given slope)."""
@@ -120,6 +125,7 @@ def extract_blocks(
             member[i] = (timer >= spec.from_s) & (timer < spec.to_s)
         else:
             member[i] = True
+    slots = _slots(specs, member, timer)
     overlap = member.sum(axis=0) > 1
     if overlap.any():
         messages.append(f"run {short}: {int(overlap.sum())} s belong to two tagged blocks; used by neither")
@@ -218,9 +224,32 @@ def extract_blocks(
                 values=out_values[j],
                 slopes=out_slopes[j],
                 raw=out_raw[j],
+                slot=slots[i],
             )
         )
     return blocks, messages
+
+
+def _slots(specs: Sequence[BlockSpec], member: np.ndarray, timer: np.ndarray) -> list[int | None]:
+    """Each spec's position among the run's tagged blocks, before any is left out: lap tags by lap
+    number (relative to the first tagged lap, so laps 2-9 give slots 0-7 and a dropped lap 5 keeps
+    laps 6-9 in their pairs); otherwise by the start of the block. Whole-run specs: None."""
+    if all(s.lap_index is not None for s in specs):
+        first = min(int(s.lap_index) for s in specs if s.lap_index is not None)
+        return [int(s.lap_index) - first if s.lap_index is not None else None for s in specs]
+    if any(s.lap_index is None and s.from_s is None for s in specs):
+        return [None] * len(specs)
+    starts = [
+        float(s.from_s)
+        if s.from_s is not None
+        else (float(np.min(timer[member[i]])) if member[i].any() else math.inf)
+        for i, s in enumerate(specs)
+    ]
+    rank = np.argsort(np.asarray(starts), kind="stable")
+    out: list[int | None] = [None] * len(specs)
+    for r, i in enumerate(rank):
+        out[int(i)] = r
+    return out
 
 
 def pooled_slope(blocks: Sequence[BlockValue], metric: str) -> float:

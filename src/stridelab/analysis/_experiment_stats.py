@@ -72,6 +72,10 @@ class Comparison:
     speed_b_m_s: float | None = None
     ref_speed_m_s: float | None = None
     confidence: float = 0.95
+    #: the randomisation test's exact false-positive rate at ``1 - confidence`` given these blocks:
+    #: the share of the protocol's possible arm assignments that would give p < alpha with no effect
+    #: (≤ alpha by construction; below it because p-values are discrete). None without such a test.
+    attained_alpha: float | None = None
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -108,6 +112,7 @@ class Comparison:
             ),
             "n_blocks_needed": self.n_blocks_needed,
             "n_assignments": self.n_assignments,
+            "attained_alpha": self.attained_alpha,
             "mean_a": s(self.mean_a),
             "mean_b": s(self.mean_b),
             "speed_a_m_s": self.speed_a_m_s,
@@ -155,13 +160,42 @@ def _residual_maker(w: np.ndarray) -> np.ndarray:
 
 
 def _strata(
-    order_keys: list[tuple[Any, float]], z: np.ndarray, group: np.ndarray, size: int
-) -> tuple[list[np.ndarray], str]:
-    """Randomisation strata: consecutive runs of ``size`` blocks (in time order, within each group)
-    holding each arm ``size / 2`` times, as the protocol randomises them; when the blocks do not follow
-    that pattern, the groups themselves (relabelling within a group, keeping its counts)."""
+    order_keys: list[tuple[Any, float]],
+    z: np.ndarray,
+    group: np.ndarray,
+    size: int,
+    slots: Sequence[int | None] | None = None,
+) -> tuple[list[np.ndarray], str, int]:
+    """Randomisation strata, the kind of unit, and how many blocks are held fixed.
+
+    With ``slots`` (the blocks' positions among the tagged blocks, counted before any was dropped:
+    within a run for laps, among the experiment's tagged runs for runs), the strata are the protocol's
+    units ``slot // size``: blocks of a unit that lost a member are held at their arms (conditioning
+    on them keeps the test exact), where consecutive grouping would shift every later unit and test
+    against a reference set the protocol never drew.
+    Otherwise consecutive runs of ``size`` blocks (in time order, within each group), each holding
+    each arm ``size / 2`` times. When the blocks do not follow that pattern, the groups themselves
+    (relabelling within a group, keeping its counts)."""
     strata: list[np.ndarray] = []
     ok = True
+    n_fixed = 0
+    known = [int(sl) for sl in slots if sl is not None] if slots is not None else []
+    if len(known) == z.size and len(set(zip(group.tolist(), known, strict=True))) == z.size:
+        units: dict[tuple[int, int], list[int]] = {}
+        for i, sl in enumerate(known):
+            units.setdefault((int(group[i]), sl // size), []).append(i)
+        for key in sorted(units):
+            idx = np.asarray(units[key])
+            if idx.size < size:
+                n_fixed += idx.size
+            elif 2 * int(z[idx].sum()) == size:
+                strata.append(idx)
+            else:
+                ok = False
+                break
+        if ok and strata:
+            return strata, ("pairs" if size == 2 else f"blocks of {size}"), n_fixed
+        strata, ok, n_fixed = [], True, 0
     for gval in np.unique(group):
         idx = np.flatnonzero(group == gval)
         idx = idx[np.argsort([order_keys[i][1] for i in idx], kind="stable")]
@@ -172,11 +206,12 @@ def _strata(
                 ok = False
                 break
             strata.append(chunk)
+        n_fixed += idx.size % size
         if not ok:
             break
     if ok and strata:
-        return strata, ("pairs" if size == 2 else f"blocks of {size}")
-    return [np.flatnonzero(group == gval) for gval in np.unique(group)], "groups"
+        return strata, ("pairs" if size == 2 else f"blocks of {size}"), n_fixed
+    return [np.flatnonzero(group == gval) for gval in np.unique(group)], "groups", 0
 
 
 def _assignments(
@@ -206,6 +241,15 @@ def _assignments(
         perm = np.argsort(keys, axis=1)
         rows[1:, s] = z[s][perm]
     return rows, total, False
+
+
+def _attained_alpha(a: np.ndarray, tol: float, alpha: float) -> float:
+    """Share of the reference assignments whose own p-value (each taken in turn as the observed one,
+    ties counted against it as in :func:`_perm_pvalue`) would be < ``alpha``: the test's exact size
+    under the sharp null given the data."""
+    s = np.sort(np.abs(a))
+    ge = s.size - np.searchsorted(s, np.abs(a) - tol, side="left")
+    return float(np.mean(ge / s.size < alpha))
 
 
 def _perm_pvalue(a: np.ndarray, b: np.ndarray, a_obs: float, delta: float, tol: float) -> float:
@@ -327,7 +371,14 @@ def compare_arms(
     if missing:
         return empty(
             "none",
-            [f"arm {', '.join(repr(m) for m in missing)} has no usable block yet: nothing to compare"],
+            [
+                (
+                    f"arm {missing[0]!r} has no usable block yet"
+                    if len(missing) == 1
+                    else f"arms {missing[0]!r} and {missing[1]!r} have no usable block yet"
+                )
+                + ": nothing to compare"
+            ],
         )
     if design == "alternating-laps":
         by_run: dict[str, set[str]] = {}
@@ -410,7 +461,7 @@ def compare_arms(
         alpha=alpha,
         minimum=6 + len(names) if design == "before-after" else _min_randomised_blocks(alpha),
     )
-    common = {
+    common: dict[str, Any] = {
         "n_blocks": n,
         "n_a": n_a,
         "n_b": n_b,
@@ -456,7 +507,14 @@ def compare_arms(
     order_keys = [
         (b.run_id, b.order_s if design == "alternating-laps" else b.run_start.value / 1e9) for b in blocks
     ]
-    strata, kind = _strata(order_keys, z, group, randomisation_block)
+    slots = [b.slot for b in blocks]
+    strata, kind, n_fixed = _strata(order_keys, z, group, randomisation_block, slots)
+    if n_fixed and kind != "groups":
+        msgs.append(
+            f"{n_fixed} block(s) whose randomisation "
+            + ("pair" if randomisation_block == 2 else f"group of {randomisation_block}")
+            + " lost a member (left out) are held at their arm (they inform the model, not the test)"
+        )
     if kind == "groups":
         msgs.append(
             "the arm order does not follow the protocol's randomisation (balanced "
@@ -477,7 +535,8 @@ def compare_arms(
     a_obs = float(z_obs_t @ y / (z_obs_t @ z))
     scale = float(np.std(a)) if np.std(a) > 0 else max(se_ols, 1e-6)
     tol = 1e-9 * max(1.0, float(np.max(np.abs(a))))
-    symmetric = all(2 * int(z[st].sum()) == st.size for st in strata)
+    # all-swapped is the mirror assignment (effect -> -effect) only when nothing is held fixed
+    symmetric = n_fixed == 0 and all(2 * int(z[st].sum()) == st.size for st in strata)
     min_p = (2.0 if symmetric else 1.0) / total
     unit_words = kind if kind != "groups" else ("runs" if design == "alternating-laps" else "all runs")
     if min_p > alpha:
@@ -501,6 +560,7 @@ def compare_arms(
             **common,
         )
     p = _perm_pvalue(a, b, a_obs, 0.0, tol)
+    size = _attained_alpha(a, tol, alpha)
     lo, hi = _invert(a, b, a_obs, scale, alpha, tol)
     how = "exact" if exact else f"Monte Carlo {rows.shape[0]} draws"
     method = (
@@ -518,6 +578,7 @@ def compare_arms(
         method,
         p_value_model=p_model,
         n_assignments=total,
+        attained_alpha=size,
         messages=msgs,
         **common,
     )

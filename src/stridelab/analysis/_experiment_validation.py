@@ -45,6 +45,10 @@ class ValidationRow:
     n_sims_null: int
     power: float  # share of experiments with effect whose p < alpha
     false_positive_rate: float  # share of null experiments with p < alpha
+    #: mean over the null experiments of the test's exact size given each one's data (the share of the
+    #: protocol's assignments that would reject): the false-positive rate without Monte Carlo error
+    #: from the test's own randomisation (NaN for model-based tests)
+    false_positive_rate_exact: float
     coverage: float  # share of experiments with effect whose CI holds the true effect
     coverage_null: float  # share of null experiments whose CI holds 0
     mean_effect_pp: float
@@ -208,6 +212,11 @@ def validate_design(
         n_sims_null=n,
         power=rate(eff_rows, lambda c: c.p_value < alpha),
         false_positive_rate=rate(null_rows, lambda c: c.p_value < alpha),
+        false_positive_rate_exact=(
+            float(np.mean([c.attained_alpha for c in null_rows if c.attained_alpha is not None]))
+            if any(c.attained_alpha is not None for c in null_rows)
+            else float("nan")
+        ),
         coverage=rate(eff_rows, lambda c: c.ci_low <= effect_pp <= c.ci_high),
         coverage_null=rate(null_rows, lambda c: c.ci_low <= 0.0 <= c.ci_high),
         mean_effect_pp=float(np.mean([c.effect for c in eff_rows if c.effect is not None])),

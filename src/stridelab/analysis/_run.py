@@ -21,7 +21,7 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -353,15 +353,26 @@ def _recorded_presentation(means: dict[str, float]) -> dict[str, float]:
     return out
 
 
+#: unit suffixes of developer columns (``dev_<app>_<field>_<unit>``), longest first: ``_m_s`` must win
+#: over ``_s`` and ``_n_per_m`` over ``_m``.
+_DEV_UNITS: Final[tuple[tuple[str, str], ...]] = (
+    ("_n_per_m", "N/m"),
+    ("_min_km", "min/km"),
+    ("_m_s", "m/s"),
+    ("_pct", "%"),
+    ("_rpm", "rpm"),
+    ("_spm", "spm"),
+    ("_bpm", "bpm"),
+    ("_kg", "kg"),
+    ("_w", "W"),
+    ("_j", "J"),
+    ("_s", "s"),
+    ("_m", "m"),
+)
+
+
 def _dev_unit(column: str) -> str:
-    for suffix, unit in (
-        ("_w", "W"),
-        ("_s", "s"),
-        ("_m", "m"),
-        ("_n_per_m", "N/m"),
-        ("_pct", "%"),
-        ("_m_s", "m/s"),
-    ):
+    for suffix, unit in _DEV_UNITS:
         if column.endswith(suffix):
             return unit
     return ""

@@ -216,6 +216,29 @@ def pooled_estimate(estimates: np.ndarray, ses: np.ndarray) -> tuple[float, floa
     return mean, float(math.sqrt(1.0 / np.sum(wr))), math.sqrt(tau2)
 
 
+def _common_tau2(groups: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Between-run variance shared by the groups (method of moments, DerSimonian-Laird with a mean per
+    group): every group lends its runs' scatter, so a month with one run still gets run-to-run
+    variation in its SE instead of only its within-run SE."""
+    q = 0.0
+    c = 0.0
+    k = 0
+    for y, s in groups:
+        if y.size == 0:
+            continue
+        w = 1.0 / s**2
+        m = float(np.sum(w * y) / np.sum(w))
+        q += float(np.sum(w * (y - m) ** 2))
+        c += float(np.sum(w) - np.sum(w**2) / np.sum(w))
+        k += y.size - 1
+    return max(0.0, (q - k) / c) if c > 0 else 0.0
+
+
+def _random_effects_mean(y: np.ndarray, s: np.ndarray, tau2: float) -> tuple[float, float, float]:
+    wr = 1.0 / (s**2 + tau2)
+    return float(np.sum(wr * y) / np.sum(wr)), float(math.sqrt(1.0 / np.sum(wr))), math.sqrt(tau2)
+
+
 @dataclass(frozen=True, slots=True)
 class MonthComparison:
     """Balance at the reference speed, this calendar month vs the previous one (pooled over runs)."""
@@ -266,19 +289,27 @@ def _month_comparison(
         est = pd.to_numeric(sub["balance_at_ref_speed_left_pct"], errors="coerce").to_numpy(dtype="float64")
         se = pd.to_numeric(sub["balance_at_ref_speed_se_pp"], errors="coerce").to_numpy(dtype="float64")
         raw = pd.to_numeric(sub["balance_mean_left_pct"], errors="coerce").dropna()
-        out[name] = (
-            pooled_estimate(est, se),
-            int(np.isfinite(est).sum()),
-            float(raw.median()) if len(raw) else None,
-        )
-    (p_this, n_this, raw_this), (p_last, n_last, raw_last) = out["this"], out["last"]
+        ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
+        out[name] = (est[ok], se[ok], int(np.isfinite(est).sum()), float(raw.median()) if len(raw) else None)
+    (y_this, s_this, n_this, raw_this), (y_last, s_last, n_last, raw_last) = out["this"], out["last"]
+    p_this = p_last = None
     diff = None
     message = None
-    if p_this and p_last:
-        z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-        d = p_this[0] - p_last[0]
-        se = math.sqrt(p_this[1] ** 2 + p_last[1] ** 2)
-        diff = Estimate(d, d - z * se, d + z * se, se)
+    if y_this.size and y_last.size:
+        tau2 = _common_tau2([(y_this, s_this), (y_last, s_last)])
+        p_this = _random_effects_mean(y_this, s_this, tau2)
+        p_last = _random_effects_mean(y_last, s_last, tau2)
+        df = y_this.size + y_last.size - 2
+        if df >= 1:
+            t = float(stats.t.ppf(0.5 + confidence / 2.0, df))
+            d = p_this[0] - p_last[0]
+            se = math.sqrt(p_this[1] ** 2 + p_last[1] ** 2)
+            diff = Estimate(d, d - t * se, d + t * se, se)
+        else:
+            message = (
+                "one run in each month: the run-to-run variation cannot be estimated, so the two months "
+                "cannot be compared yet"
+            )
     else:
         message = "need pace-adjusted balance in both months to compare"
     return MonthComparison(

@@ -100,6 +100,8 @@ def _print_analysis(payload: dict[str, Any]) -> None:
         f"[bold]Run {payload['id'][:12]}[/]  {payload['start_time']}  {payload.get('sport') or ''}  "
         f"sensor: {payload['sensor']['label']}"
     )
+    if payload.get("tags"):
+        console.print("tags: " + ", ".join(payload["tags"]))
     console.print(
         f"recorded {payload['duration_s'] / 60:.1f} min, clean running {payload['running_s'] / 60:.1f} min, "
         f"modelled {payload['modelled_s'] / 60:.1f} min; reference speed "
@@ -171,7 +173,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Running-dynamics analysis of one run: clean segments, zones, pace-adjusted balance and drift."""
-        from stridelab.analysis import analyze_activity
+        from stridelab.analysis import analyze_activity, tags_for_runs
 
         explicit = _explicit_ref(ref_speed, ref_pace)
         cfg = _config(drift_clock)
@@ -189,6 +191,7 @@ def register(app: typer.Typer) -> None:
             "ref_speed_source": source if ref is not None else "run_median",
         }
         payload.update(analysis.to_dict(ref))
+        payload["tags"] = tags_for_runs(st, athlete, [row.id]).get(row.id, [])
         if as_json:
             print_json(payload)
         else:
@@ -214,7 +217,7 @@ def register(app: typer.Typer) -> None:
         ``--json`` prints one row per run (``id``, ``start_time``, ``balance_mean_left_pct``,
         ``balance_at_ref_speed_left_pct``, ...); ``--json --full`` the whole trend analysis object.
         """
-        from stridelab.analysis import run_table, trend_analysis
+        from stridelab.analysis import run_table, tags_for_runs, trend_analysis
 
         explicit = _explicit_ref(ref_speed, ref_pace)
         t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")
@@ -223,16 +226,20 @@ def register(app: typer.Typer) -> None:
             st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
         )
         trend = trend_analysis(table, ref, window_runs=window)
+        tags = tags_for_runs(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
         if as_json:
             d = trend.to_dict()
+            for row in d["runs"]:
+                row["tags"] = tags.get(str(row["id"]), [])
             print_json(d if full else d["runs"])
             return
         if not len(table):
             console.print(f"No runs for athlete {athlete!r} in the selected period.")
             return
         t = Table(title=f"GCT balance per run (reference speed {_f(ref)} m/s, {format_pace(ref)})")
-        for col in ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags"):
-            t.add_column(col, justify="left" if col in ("date", "run", "flags") else "right")
+        cols = ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags", "tags")
+        for col in cols:
+            t.add_column(col, justify="left" if col in ("date", "run", "flags", "tags") else "right")
         for r in table.to_dict("records"):
             lo, hi = r.get("balance_at_ref_speed_ci_low"), r.get("balance_at_ref_speed_ci_high")
             t.add_row(
@@ -245,6 +252,7 @@ def register(app: typer.Typer) -> None:
                 f"{_f(lo)}–{_f(hi)}" if lo is not None and hi is not None else "-",
                 _f(r.get("balance_drift_pp_per_h"), 2, True),
                 ", ".join(r.get("flags") or []) or str(r.get("analysis_error", "")),
+                ", ".join(tags.get(str(r["id"]), [])),
             )
         console.print(t)
         d = trend.to_dict()

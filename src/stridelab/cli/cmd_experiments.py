@@ -104,7 +104,8 @@ def register(app: typer.Typer) -> None:
                 if from_ is not None or to is not None:
                     raise TagError("--remove works on keys/values and --lap, not on --from/--to")
                 n = 0
-                for sel in items or [None]:
+                selectors: list[str | None] = list(items) if items else [None]
+                for sel in selectors:
                     n += remove_tags(st, athlete, run_id, sel, laps=laps)
                 if as_json:
                     print_json({"removed": n})
@@ -330,6 +331,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Each run against your personal baseline of pace-adjusted balance, with outliers explained."""
         from stridelab.analysis._baseline import baseline_rows
+        from stridelab.analysis._tags import tags_for_runs
 
         st = open_store(store)
         rows, ref = baseline_rows(
@@ -342,14 +344,15 @@ def register(app: typer.Typer) -> None:
         )
         if only_flagged:
             rows = [r for r in rows if r.flag in ("high", "low")]
+        tags = tags_for_runs(st, athlete, [r.id for r in rows])
         if as_json:
-            print_json([r.to_dict() for r in rows])
+            print_json([r.to_dict() | {"tags": tags.get(r.id, [])} for r in rows])
             return
         if not rows:
             console.print("no runs to compare (import runs with running dynamics first)")
             return
         table = Table(title=f"personal baseline (pace-adjusted at {_num(ref)} m/s)")
-        for col in ("id", "date", "observed % L", "expected", "residual pp", "flag", "explanation"):
+        for col in ("id", "date", "observed % L", "expected", "residual pp", "flag", "explanation", "tags"):
             table.add_column(col)
         for r in rows:
             style = "" if r.flag in ("normal", "no_baseline", "no_balance") else "bold red"
@@ -361,5 +364,6 @@ def register(app: typer.Typer) -> None:
                 _num(r.residual_pp, 2, True),
                 f"[{style}]{r.flag}[/]" if style else r.flag,
                 r.explanation,
+                ", ".join(tags.get(r.id, [])),
             )
         console.print(table)

@@ -246,12 +246,15 @@ class WebState:
         def run() -> None:
             job.status = "running"
             try:
-                result = import_paths(self.store, [path], athlete=self.athlete, workers=1, progress=progress)
-                out = result.to_json()
-                out["failed"] = [
-                    {"path": _display(f["path"], path), "error": f["error"]} for f in out.get("failed", [])
-                ]
-                job.result = out
+                result = import_paths(
+                    self.store,
+                    [path],
+                    athlete=self.athlete,
+                    workers=1,
+                    progress=progress,
+                    relabel=(str(path.parent), "upload/"),  # not the server's temp folder
+                )
+                job.result = result.to_json()
                 job.status = "done"
             except Exception as exc:
                 job.error = f"{type(exc).__name__}: {exc}"
@@ -293,9 +296,3 @@ def read_cached_analysis(store: Store, athlete: str, activity_id: str) -> RunAna
         return RunAnalysis.from_cache(json.loads(row[1]))
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def _display(p: str, upload: Path) -> str:
-    """A failed item's path without the server's temp folder."""
-    prefix = str(upload.parent) + "/"
-    return p[len(prefix) :] if p.startswith(prefix) else p
