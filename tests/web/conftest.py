@@ -36,6 +36,7 @@ def _build(base: Path) -> dict[str, Any]:
         analyze_activity(store, "me", row.id)
     plan = build_plan(PlanInputs(start=PLAN_START, weeks=4, sessions_per_week=3, minutes=15.0))
     save_plan(store, "me", plan)
+    store.connect().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main db file
     store.close()
     return {"today": plan.sessions[0].date.isoformat()}
 
@@ -67,9 +68,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 @pytest.fixture
 def store_copy(demo: Demo, tmp_path: Path) -> Path:
-    """A private copy of the demo store (tests write to it freely)."""
+    """A private copy of the demo store (tests write to it freely). The WAL file is copied too: a
+    copy without it may miss committed transactions that were not checkpointed yet."""
     dst = tmp_path / "store"
-    shutil.copytree(demo.store, dst, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    shutil.copytree(demo.store, dst, ignore=shutil.ignore_patterns("*-shm"))
     return dst
 
 
