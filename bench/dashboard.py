@@ -2,7 +2,7 @@
 
 Usage::
 
-    /work/venv/bin/python bench/dashboard.py [--runs 2000] [--store DIR] [--requests 30]
+    python bench/dashboard.py [--runs 2000] [--store DIR] [--requests 30]
 
 1. **Store** (skipped when ``--store`` already holds the runs): ``--runs`` synthetic runs inserted
    through :meth:`stridelab.store.Store.add_activity` (no FIT encoding: 20 min at 1 Hz each, with

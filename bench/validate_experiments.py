@@ -1,8 +1,8 @@
 """Validate the N-of-1 experiment analysis on the synthetic runner: power, false-positive rate and CI
 coverage per design over simulated experiments (in memory, no FIT files).
 
-    /work/venv/bin/python bench/validate_experiments.py            # 500 + 500 experiments per design
-    /work/venv/bin/python bench/validate_experiments.py --n 100 --json
+    python bench/validate_experiments.py            # 500 + 500 experiments per design
+    python bench/validate_experiments.py --n 100 --json
 
 For each design, ``n`` experiments with a true cue effect of ``--effect`` pp (GCT balance, left share)
 and ``n`` without any effect are simulated exactly as the protocol prescribes; see

@@ -2,7 +2,7 @@
 
 Usage::
 
-    /work/venv/bin/python bench/validate_imu.py [--data DIR]
+    python bench/validate_imu.py [--data DIR]
 
 Reference data (``$STRIDELAB_SHARED_DATA/imu``, default ../shared/data/imu; see each README there):
 
