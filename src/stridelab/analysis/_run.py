@@ -94,6 +94,8 @@ class MetricModel:
         if self.fit.has("speed"):
             if speed_m_s is None:
                 return None
+            if extrapolation_too_far(self.speed_range_m_s, speed_m_s):
+                return None  # a straight line fitted over these speeds says nothing that far away
             w["speed"] = speed_m_s - self.fit.centers["speed"]
         elif speed_m_s is not None and self.speed_range_m_s is not None:
             lo, hi = self.speed_range_m_s
@@ -756,12 +758,29 @@ def analyze_run(
     )
 
 
+def extrapolation_too_far(speed_range_m_s: tuple[float, float] | None, speed_m_s: float) -> bool:
+    """True when ``speed_m_s`` lies further outside the run's speed range (2-98 % quantiles) than
+    max(0.3 m/s, the range's width): the within-run linear model is not extrapolated that far, so no
+    value (rather than a precise-looking one whose CI ignores the model's own error) is reported."""
+    if speed_range_m_s is None:
+        return False
+    lo, hi = speed_range_m_s
+    outside = max(lo - speed_m_s, speed_m_s - hi, 0.0)
+    return outside > max(0.3, hi - lo)
+
+
 def ref_speed_note(analysis: RunAnalysis, ref_speed_m_s: float | None) -> str | None:
     """A warning when the reference speed lies outside the run's speeds (extrapolation)."""
     model = analysis.models.get("balance") or next(iter(analysis.models.values()), None)
     if model is None or model.speed_range_m_s is None or ref_speed_m_s is None:
         return None
     lo, hi = model.speed_range_m_s
+    if extrapolation_too_far(model.speed_range_m_s, ref_speed_m_s):
+        return (
+            f"reference speed {ref_speed_m_s:.2f} m/s is too far outside this run's speeds "
+            f"({lo:.2f}-{hi:.2f} m/s) to extrapolate: no pace-adjusted values for this run at that "
+            "speed (choose a reference pace nearer this run's with --ref-pace)"
+        )
     if ref_speed_m_s < lo - 0.1 or ref_speed_m_s > hi + 0.1:
         return (
             f"reference speed {ref_speed_m_s:.2f} m/s is outside this run's speeds "
