@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from _analysis_helpers import activity_from_sim
 
+from _simstore import activity_from_sim
 from stridelab.sim import RunTruth, simulate_run
 from stridelab.store import Store
 

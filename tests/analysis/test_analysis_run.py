@@ -9,8 +9,9 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from _analysis_helpers import HRM_PRO, laps_frame
+from _analysis_helpers import laps_frame
 
+from _simstore import HRM_PRO
 from stridelab.analysis import AnalysisConfig, RunAnalysis, analyze_run
 from stridelab.analysis.validation import validate_with_sim
 from stridelab.model import RUNNING_DYNAMICS_COLUMNS

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from stridelab.model import Activity
-from stridelab.sim import RunTruth, Segment, SimulatedRun, simulate_run
+from _simstore import HRM_PRO, activity_from_sim
+from stridelab.sim import RunTruth, Segment, simulate_run
 from stridelab.store import Store
 
-HRM_PRO = ({"manufacturer": "garmin", "garmin_product": "hrm_pro", "device_type": "heart_rate"},)
 RD_POD = ({"manufacturer": "garmin", "garmin_product": "running_dynamics_pod", "device_type": 30},)
 START = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
-
-
-def activity_from_sim(
-    run: SimulatedRun, key: str, devices: tuple[dict[str, object], ...] = HRM_PRO
-) -> Activity:
-    """An :class:`Activity` holding a simulated run (what ``import`` would store, without FIT)."""
-    return Activity(
-        id=hashlib.sha256(key.encode()).hexdigest(),
-        source_path=None,
-        format="sim",
-        start_time=run.start_time,
-        duration_s=run.timer_s,
-        elapsed_s=run.elapsed_s,
-        distance_m=run.distance_m,
-        sport="running",
-        sub_sport=None,
-        records=run.records,
-        laps=run.laps,
-        devices=devices,
-    )
 
 
 def lap_run_truth(

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _exp_helpers import HRM_PRO, START, activity_from_sim, lap_run_truth, pair_order, store_runs
+from _exp_helpers import START, lap_run_truth, pair_order, store_runs
 from typer.testing import CliRunner
 
+from _simstore import HRM_PRO, activity_from_sim
 from stridelab.analysis._experiment_api import analyze_experiment, create_experiment, experiment_overview
 from stridelab.cli import app
 from stridelab.sim import RunTruth, simulate_run
