@@ -65,6 +65,15 @@ def _tags_table(tags: list[Any], title: str) -> Table:
     return table
 
 
+def _print_protocol(exp: Any, as_json: bool) -> None:
+    from stridelab.analysis._experiment import protocol_text
+
+    if as_json:
+        print_json({**exp.to_dict(), "protocol_text": protocol_text(exp)})
+    else:
+        console.print(protocol_text(exp), highlight=False, markup=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``tag``, ``tags``, ``experiment`` and ``baseline`` to ``app``."""
 
@@ -185,7 +194,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Define an experiment and print its protocol (arm order randomised, seed recorded)."""
-        from stridelab.analysis._experiment import ExperimentError, create_experiment, protocol_text
+        from stridelab.analysis._experiment import ExperimentError, create_experiment
 
         st = open_store(store)
         try:
@@ -206,10 +215,7 @@ def register(app: typer.Typer) -> None:
             )
         except ExperimentError as exc:
             raise fail(str(exc)) from exc
-        if as_json:
-            print_json({**exp.to_dict(), "protocol_text": protocol_text(exp)})
-        else:
-            console.print(protocol_text(exp), highlight=False, markup=False)
+        _print_protocol(exp, as_json)
 
     @exp_app.command("protocol")
     def exp_protocol(
@@ -219,17 +225,14 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Print the protocol of an experiment again."""
-        from stridelab.analysis._experiment import ExperimentError, get_experiment, protocol_text
+        from stridelab.analysis._experiment import ExperimentError, get_experiment
 
         st = open_store(store)
         try:
             exp = get_experiment(st, athlete, name)
         except ExperimentError as exc:
             raise fail(str(exc)) from exc
-        if as_json:
-            print_json({**exp.to_dict(), "protocol_text": protocol_text(exp)})
-        else:
-            console.print(protocol_text(exp), highlight=False, markup=False)
+        _print_protocol(exp, as_json)
 
     @exp_app.command("list")
     def exp_list(
