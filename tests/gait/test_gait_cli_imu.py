@@ -31,26 +31,24 @@ def shank_csv(tmp_path_factory) -> Path:
 
 
 def test_imu_command_json_and_store(shank_csv, store_path):
-    result = runner.invoke(
-        app,
-        [
-            "imu",
-            str(shank_csv),
-            "--placement",
-            "shank",
-            "--side",
-            "left",
-            "--rate-hz",
-            "200",
-            "--acc-unit",
-            "g",
-            "--store",
-            str(store_path),
-            "--athlete",
-            "ana",
-            "--json",
-        ],
-    )
+    args = [
+        "imu",
+        str(shank_csv),
+        "--placement",
+        "shank",
+        "--side",
+        "left",
+        "--rate-hz",
+        "200",
+        "--acc-unit",
+        "g",
+        "--store",
+        str(store_path),
+        "--athlete",
+        "ana",
+        "--json",
+    ]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["activity"] == "running"
@@ -61,26 +59,7 @@ def test_imu_command_json_and_store(shank_csv, store_path):
     assert stored["gait_mode"] == "running" and stored["placements"] == "left_shank"
     assert len(stored["steps"]) == len(payload["steps"])
     # idempotent: the same file again keeps one row
-    again = runner.invoke(
-        app,
-        [
-            "imu",
-            str(shank_csv),
-            "--placement",
-            "shank",
-            "--side",
-            "left",
-            "--rate-hz",
-            "200",
-            "--acc-unit",
-            "g",
-            "--store",
-            str(store_path),
-            "--athlete",
-            "ana",
-            "--json",
-        ],
-    )
+    again = runner.invoke(app, args)
     assert json.loads(again.stdout)["id"] == payload["id"]
     n = Store.open(store_path).connect().execute("SELECT COUNT(*) FROM imu_recordings").fetchone()[0]
     assert n == 1
