@@ -382,15 +382,14 @@ async def test_experiments_page(make_app: AppFactory) -> None:
         assert result["n_blocks"] == len(runs) and result["effect_pp"] is not None
         import stridelab.analysis as analysis
 
-        # the protocol text is shown once the analysis area exports protocol_text publicly
-        exported = getattr(analysis, "protocol_text", None)
-        expected = exported(analysis_experiment(st, "cadence cue")) if exported else None
-        assert result["protocol_text"] == expected
+        expected = analysis.protocol_text(analysis_experiment(st, "cadence cue"))
+        assert expected and result["protocol_text"] == expected
         assert (
             await c.get("/api/experiments/result", params={"name": "cadence cue", "part": "chart"})
         ).json()["data"]
         page = await c.get("/experiments", params={"name": "cadence cue"})
         assert page.status_code == 200 and "Effect on balance" in page.text
+        assert "<summary>Protocol</summary>" in page.text
         assert (await c.get("/api/experiments/result", params={"name": "nope"})).status_code == 404
         assert (await c.get("/api/experiments/result", params={"name": "a\x01b"})).status_code == 422
 

@@ -32,6 +32,7 @@ from stridelab.analysis._experiment_api import (
     experiment_overview,
     list_experiments,
     list_tags,
+    protocol_text,
     remove_tags,
     tags_for_runs,
 )
@@ -69,6 +70,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "experiment_overview",
     "list_experiments",
     "list_tags",
+    "protocol_text",
     "remove_tags",
     "tags_for_runs",
     # per-run analytics and trends

@@ -62,8 +62,7 @@ def _result(st: WebState, name: str) -> dict[str, Any]:
         raise HTTPException(404, f"No experiment {name!r}.")
     analysed = api.analyze_experiment(st.store, st.athlete, name)
     result: dict[str, Any] = analysed.to_dict()
-    protocol_text = getattr(api, "protocol_text", None)  # public once the analysis area exports it
-    result["protocol_text"] = protocol_text(analysed.experiment) if callable(protocol_text) else None
+    result["protocol_text"] = api.protocol_text(analysed.experiment)
     result["chart"] = _blocks_chart(result)
     st.memo[f"experiment:{name}"] = (version, result)
     return result
