@@ -9,7 +9,7 @@ Bound to 127.0.0.1 by default; any other address requires an access token. See `
 
 from __future__ import annotations
 
-from stridelab.web._app import create_app, experiments_available
+from stridelab.web._app import create_app
 from stridelab.web._config import DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT, WebConfig, is_loopback
 
 __all__ = [
@@ -17,6 +17,5 @@ __all__ = [
     "DEFAULT_PORT",
     "WebConfig",
     "create_app",
-    "experiments_available",
     "is_loopback",
 ]

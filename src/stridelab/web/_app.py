@@ -17,19 +17,12 @@ from stridelab import __version__
 from stridelab.web._config import WebConfig
 from stridelab.web._security import SecurityMiddleware, csrf_token_of
 from stridelab.web._state import WebState
-from stridelab.web.pages import imports, plan, run, runs, tests, trends
+from stridelab.web.pages import experiments, imports, plan, run, runs, tests, trends
 from stridelab.web.pages._common import JSONText, render
 
-__all__ = ["create_app", "experiments_available"]
+__all__ = ["create_app"]
 
 _log = logging.getLogger("stridelab.web")
-
-
-def experiments_available() -> bool:
-    """True when the analysis area offers experiments (the page is added only then)."""
-    from stridelab.web.pages.experiments import experiments_api
-
-    return experiments_api() is not None
 
 
 def create_app(config: WebConfig) -> FastAPI:
@@ -55,14 +48,8 @@ def create_app(config: WebConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.web = web
-    app.state.experiments = False
-    for module in (runs, run, trends, plan, tests, imports):
+    for module in (runs, run, trends, plan, tests, imports, experiments):
         app.include_router(module.router)
-    if experiments_available():
-        from stridelab.web.pages import experiments
-
-        app.include_router(experiments.router)
-        app.state.experiments = True
 
     @app.get("/api/csrf", tags=["meta"], summary="This browser's CSRF token")
     def api_csrf(request: Request) -> JSONText:

@@ -18,6 +18,7 @@ __all__ = ["NAV", "JSONText", "RunId", "render", "resolve_run", "state"]
 NAV: Final[list[tuple[str, str]]] = [
     ("/", "Runs"),
     ("/trends", "Trends"),
+    ("/experiments", "Experiments"),
     ("/plan", "Plan & today"),
     ("/tests", "Balance tests"),
     ("/import", "Import"),
@@ -44,11 +45,6 @@ def state(request: Request) -> WebState:
     return request.app.state.web  # type: ignore[no-any-return]
 
 
-def nav_items(request: Request) -> list[tuple[str, str]]:
-    items = list(NAV)
-    if getattr(request.app.state, "experiments", False):
-        items.insert(2, ("/experiments", "Experiments"))
-    return items
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -56,7 +52,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     st = state(request)
     html = st.env.get_template(template).render(
         request_path=request.url.path,
-        nav=nav_items(request),
+        nav=NAV,
         csrf_token=csrf_token_of(request.scope),
         athlete=st.athlete,
         today=st.today(),

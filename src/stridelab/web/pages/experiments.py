@@ -2,16 +2,15 @@
 are tagged per arm, and one experiment's result (effect on GCT balance with its CI, per-block values,
 the protocol in plain words).
 
-Present only when the analysis area offers experiments (see :func:`experiments_api`). Results are
-memoised per runs-index version: tagging more runs (CLI) changes the catalog or the analyses and
+Built on :mod:`stridelab.analysis`'s public surface only. Results are memoised per runs-index
+version: tagging more runs (CLI) changes the catalog or the analyses and
 recomputes them.
 """
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -20,40 +19,28 @@ from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
 
-__all__ = ["REQUIRED", "experiments_api", "router"]
+__all__ = ["experiments_api", "router"]
 
 router = APIRouter()
-#: the functions the page needs from the analysis area's public surface (``stridelab.analysis``)
-REQUIRED: Final[tuple[str, ...]] = ("experiment_overview", "analyze_experiment", "list_experiments")
 _NAME = Query(..., min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$", description="Experiment name")
 
 
-def experiments_api() -> ModuleType | None:
-    """:mod:`stridelab.analysis` when its public surface offers experiments (the page is added only
-    then); None otherwise. Private modules of the analysis area are never used."""
-    try:
-        module = importlib.import_module("stridelab.analysis")
-    except ImportError:
-        return None
-    return module if all(hasattr(module, f) for f in REQUIRED) else None
+def experiments_api() -> ModuleType:
+    """:mod:`stridelab.analysis`, whose public surface the page uses (never its private modules)."""
+    import stridelab.analysis
 
-
-def _api() -> ModuleType:
-    api = experiments_api()
-    if api is None:
-        raise HTTPException(404, "Experiments are not available in this version.")
-    return api
+    return stridelab.analysis
 
 
 def _overview(st: WebState) -> list[dict[str, Any]]:
-    api = _api()
+    api = experiments_api()
     return api.experiment_overview(st.store, st.athlete)  # type: ignore[no-any-return]
 
 
 def _result(st: WebState, name: str) -> dict[str, Any]:
     """The experiment's analysis -- a read: it loads the tagged runs' records and writes nothing
     (the test ``test_requests_never_write_outside_the_writer`` holds it to that)."""
-    api = _api()
+    api = experiments_api()
     version = (st.index.version, _tags_fingerprint(st, api))
     got = st.memo.get(f"experiment:{name}")
     if got is not None and got[0] == version:
