@@ -115,6 +115,18 @@ def balance_timeline_plotly(analysis: RunAnalysis) -> go.Figure:
     return fig
 
 
+def _ci_band(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> go.Scatter:
+    """The shaded 95 % confidence band between ``low`` and ``high`` along ``x``."""
+    return go.Scatter(
+        x=np.concatenate([x, x[::-1]]),
+        y=np.concatenate([high, low[::-1]]),
+        fill="toself",
+        fillcolor="rgba(255,127,14,0.3)",
+        line={"width": 0},
+        name="95 % CI",
+    )
+
+
 def balance_speed_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> go.Figure:
     """Balance against speed with the fitted line, its 95 % band and the reference-speed value."""
     title = "Balance vs speed: fit and 95 % confidence band (flat ground, mid-run)"
@@ -131,16 +143,7 @@ def balance_speed_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> 
             marker={"size": 3, "color": "rgba(31,119,180,0.35)"},
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=np.concatenate([curve.grid, curve.grid[::-1]]),
-            y=np.concatenate([curve.high, curve.low[::-1]]),
-            fill="toself",
-            fillcolor="rgba(255,127,14,0.3)",
-            line={"width": 0},
-            name="95 % CI",
-        )
-    )
+    fig.add_trace(_ci_band(curve.grid, curve.low, curve.high))
     fig.add_trace(go.Scatter(x=curve.grid, y=curve.fit, mode="lines", name="fit", line={"color": "#d62728"}))
     at = analysis.at_ref("balance", ref_speed_m_s)
     if at is not None and ref_speed_m_s is not None:
@@ -191,16 +194,7 @@ def drift_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> go.Figur
             line={"color": "#1f77b4", "width": 1},
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=np.concatenate([curve.grid_min, curve.grid_min[::-1]]),
-            y=np.concatenate([curve.high, curve.low[::-1]]),
-            fill="toself",
-            fillcolor="rgba(255,127,14,0.3)",
-            line={"width": 0},
-            name="95 % CI",
-        )
-    )
+    fig.add_trace(_ci_band(curve.grid_min, curve.low, curve.high))
     fig.add_trace(
         go.Scatter(
             x=curve.grid_min,
