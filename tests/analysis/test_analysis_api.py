@@ -38,9 +38,3 @@ def _imports(package: str) -> set[str]:
             elif isinstance(node, ast.Import):
                 found.update(alias.name for alias in node.names)
     return found
-
-
-def test_layering_analysis_never_imports_upper_layers() -> None:
-    upper = ("stridelab.report", "stridelab.cli", "stridelab.web")
-    assert not [m for m in _imports("analysis") if m.startswith(upper)]
-    assert not [m for m in _imports("report") if m.startswith(("stridelab.cli", "stridelab.web"))]

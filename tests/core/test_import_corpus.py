@@ -211,9 +211,7 @@ def test_pauses_are_marked_not_dropped(corpus_import: tuple[Store, ImportResult]
     assert rec["timer_s"].is_monotonic_increasing
     # a clock glitch (records two years ahead, then back) adds no time
     sha = next(
-        r["sha256"]
-        for r in _manifest(shared_data)
-        if r["relpath"].endswith("2013-04-11-17-32-50.fit")
+        r["sha256"] for r in _manifest(shared_data) if r["relpath"].endswith("2013-04-11-17-32-50.fit")
     )
     glitchy = store.records("me", sha)
     assert glitchy["timer_s"].iloc[-1] <= store.activity("me", sha).duration_s

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import numpy as np
@@ -111,41 +110,3 @@ def test_public_api():
         assert hasattr(gait, name)
     for name in io_imu.__all__:
         assert hasattr(io_imu, name)
-
-
-def _imports(folder: Path) -> set[str]:
-    names: set[str] = set()
-    for py in folder.rglob("*.py"):
-        tree = ast.parse(py.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.If)
-                and isinstance(node.test, ast.Name)
-                and node.test.id == "TYPE_CHECKING"
-            ):
-                node.body = []  # typing-only imports do not count
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names.add(node.module)
-            elif isinstance(node, ast.Import):
-                names.update(a.name for a in node.names)
-    return names
-
-
-@pytest.mark.parametrize(
-    ("folder", "forbidden"),
-    [
-        (
-            "io/imu",
-            ("stridelab.gait", "stridelab.store", "stridelab.cli", "stridelab.analysis", "stridelab.web"),
-        ),
-        (
-            "gait",
-            ("stridelab.store", "stridelab.cli", "stridelab.analysis", "stridelab.web", "stridelab.report"),
-        ),
-    ],
-)
-def test_layering(folder, forbidden):
-    imported = _imports(SRC / folder)
-    bad = sorted(m for m in imported if m.startswith(forbidden))
-    assert not bad, f"{folder} imports upper layers: {bad}"

@@ -327,8 +327,11 @@ def test_sidecar_files_keep_their_common_clock(tmp_path):
 def test_app_exports_in_g_are_converted_and_reported(tmp_path, sim):
     s = sim.recording.sensor("sacrum")
     in_g = ImuSensor(
-        s.name, s.placement, s.side,
-        s.data.assign(**{c: s.data[c] / G for c in ("acc_x", "acc_y", "acc_z")}), s.sampling_rate_hz,
+        s.name,
+        s.placement,
+        s.side,
+        s.data.assign(**{c: s.data[c] / G for c in ("acc_x", "acc_y", "acc_z")}),
+        s.sampling_rate_hz,
     )
     for rec in (
         read_sensor_logger(write_sensor_logger(in_g, tmp_path / "sl"), placement="sacrum"),

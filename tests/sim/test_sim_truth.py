@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -113,14 +111,3 @@ def test_lap_offsets_are_read_only_and_replace_replans() -> None:
     t3 = t.replace(balance_left_pct_at_ref=49.0)
     assert t3.segments == t.segments
     assert len({t, RunTruth(lap_balance_offsets_pp={0: 1.0}), t3}) == 2  # hashable, equal truths hash equal
-
-
-def test_sim_imports_no_upper_layer() -> None:
-    """sim sits on model (and the FIT SDK); it must not pull in io/analysis/store/web/..."""
-    code = (
-        "import sys, stridelab.sim; "
-        "print(sorted(m for m in sys.modules if m.startswith('stridelab.') and not m.startswith("
-        "('stridelab.sim', 'stridelab.model'))))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"

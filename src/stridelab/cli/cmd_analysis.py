@@ -153,7 +153,6 @@ def _print_analysis(payload: dict[str, Any]) -> None:
         console.print(f"[yellow]note:[/] {msg['message']}")
 
 
-
 def register(app: typer.Typer) -> None:
     """Add ``analyze``, ``trend`` and ``report`` to the ``stridelab`` app."""
 

@@ -30,7 +30,6 @@ from stridelab.store import StoreError
 __all__ = ["register"]
 
 
-
 def _date(text: str | None, option: str) -> pd.Timestamp | None:
     if text is None:
         return None

@@ -113,9 +113,7 @@ class FootEventDetection(BaseEventDetector):
         stride_s, _ = dominant_period_s(slow, fs, 0.4, 2.5)
         if not np.isfinite(stride_s):
             raise ImuDataError("no regular strides found in the foot angular velocity")
-        ms, _ = find_peaks(
-            slow, distance=max(int(0.6 * stride_s * fs), 1), height=self.min_swing_peak_rad_s
-        )
+        ms, _ = find_peaks(slow, distance=max(int(0.6 * stride_s * fs), 1), height=self.min_swing_peak_rad_s)
         if len(ms) < 3:
             raise ImuDataError(f"only {len(ms)} swing phases found; need at least 3 strides")
         ic_w, to_w, ic_r, to_r = [], [], [], []
@@ -135,9 +133,7 @@ class FootEventDetection(BaseEventDetector):
             else:
                 ic_w.append(float(a + int(np.argmin(first))))
         ic_w_s, to_w_s = np.asarray(ic_w) / fs, np.asarray(to_w) / fs
-        stance = [
-            float(np.min(to_w_s[to_w_s > t] - t)) for t in ic_w_s if np.any(to_w_s > t)
-        ]
+        stance = [float(np.min(to_w_s[to_w_s > t] - t)) for t in ic_w_s if np.any(to_w_s > t)]
         duty = float(np.median(stance) / stride_s) if stance else float("nan")
         if np.isfinite(duty) and duty < 0.5:
             self.gait_mode_ = "running"

@@ -84,8 +84,16 @@ def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.
     """One row per step. Two-sided: IC(k) of one foot → next IC of the other foot. One-sided: per stride."""
     strides = stride_table(events) if strides is None else strides
     sides = set(events["side"])
-    cols = ["side", "ic_s", "step_time_s", "contact_time_s", "flight_time_s", "double_support_s",
-            "cadence_spm", "estimated_from_one_side"]
+    cols = [
+        "side",
+        "ic_s",
+        "step_time_s",
+        "contact_time_s",
+        "flight_time_s",
+        "double_support_s",
+        "cadence_spm",
+        "estimated_from_one_side",
+    ]
     rows = []
     if {"left", "right"} <= sides:
         ic = events[events["event"] == "IC"].sort_values("time_s")
@@ -106,14 +114,34 @@ def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.
                 close = len(before) and before.min() - times[k] < 1.0
                 air = float(times[k] - before.min()) if close else math.nan
             step = float(times[k] - times[k - 1])
-            rows.append((sd[k], times[k], step, gct, max(air, 0.0) if np.isfinite(air) else math.nan,
-                         max(-air, 0.0) if np.isfinite(air) else math.nan, 60.0 / step, False))
+            rows.append(
+                (
+                    sd[k],
+                    times[k],
+                    step,
+                    gct,
+                    max(air, 0.0) if np.isfinite(air) else math.nan,
+                    max(-air, 0.0) if np.isfinite(air) else math.nan,
+                    60.0 / step,
+                    False,
+                )
+            )
     else:
         for r in strides.itertuples():
             step = r.stride_time_s / 2
             flight = (r.stride_time_s - 2 * r.contact_time_s) / 2
-            rows.append((r.side, r.ic_s, step, r.contact_time_s, max(flight, 0.0), max(-flight, 0.0),
-                         60.0 / step, True))
+            rows.append(
+                (
+                    r.side,
+                    r.ic_s,
+                    step,
+                    r.contact_time_s,
+                    max(flight, 0.0),
+                    max(-flight, 0.0),
+                    60.0 / step,
+                    True,
+                )
+            )
     df = pd.DataFrame(rows, columns=cols)
     return df.astype({"side": object, "estimated_from_one_side": bool})
 
@@ -159,8 +187,10 @@ def temporal_summary(strides: pd.DataFrame, steps: pd.DataFrame) -> dict[str, fl
     out.update(symmetry(out["contact_time_s_left"], out["contact_time_s_right"]))
     step_l = steps.loc[steps["side"] == "left", "step_time_s"]
     step_r = steps.loc[steps["side"] == "right", "step_time_s"]
-    st = symmetry(float(step_l.median()) if len(step_l) else math.nan,
-                  float(step_r.median()) if len(step_r) else math.nan)
+    st = symmetry(
+        float(step_l.median()) if len(step_l) else math.nan,
+        float(step_r.median()) if len(step_r) else math.nan,
+    )
     out["step_time_symmetry_index_pct"] = st["symmetry_index_pct"]
     out["n_strides"] = float(len(strides))
     return out

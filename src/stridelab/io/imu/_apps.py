@@ -38,9 +38,7 @@ def _list_csvs(path: Path) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in path.iterdir() if p.suffix.lower() == ".csv"}
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as zf:
-            return {
-                Path(n).name: zf.read(n) for n in zf.namelist() if n.lower().endswith(".csv")
-            }
+            return {Path(n).name: zf.read(n) for n in zf.namelist() if n.lower().endswith(".csv")}
     if path.suffix.lower() == ".csv":
         return {path.name: path.read_bytes()}
     raise ValueError(f"{path} is not a folder, .zip or .csv export")

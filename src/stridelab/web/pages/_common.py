@@ -45,8 +45,6 @@ def state(request: Request) -> WebState:
     return request.app.state.web  # type: ignore[no-any-return]
 
 
-
-
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page template with the common context (navigation, CSRF token, athlete)."""
     st = state(request)

@@ -1,0 +1,167 @@
+"""The one formatter: numbers, units, durations, paces, balance and clocks as text for people.
+
+SI comes in, text goes out. Every edge (CLI tables, web pages, HTML reports) formats through these
+functions; ``missing`` is the glyph for an unknown value (an en dash on pages, ``-`` in a terminal)
+and ``sep`` what stands between a number and its unit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+import pandas as pd
+
+__all__ = [
+    "FLAG_LABELS",
+    "NARROW_NBSP",
+    "ZONE_LABELS",
+    "balance",
+    "ci_of",
+    "clock",
+    "day",
+    "day_time",
+    "duration",
+    "estimate_of",
+    "finite_or_none",
+    "flag_label",
+    "is_finite",
+    "km",
+    "num",
+    "pace",
+    "pace_of_speed",
+    "zone_label",
+]
+
+NARROW_NBSP: Final[str] = "\u202f"
+DASH: Final[str] = "–"
+
+ZONE_LABELS: Final[dict[str, str]] = {
+    "red_left": "red · left-heavy",
+    "orange_left": "orange · left",
+    "green": "green",
+    "orange_right": "orange · right",
+    "red_right": "red · right-heavy",
+}
+FLAG_LABELS: Final[dict[str, str]] = {
+    "no_gps": "no GPS",
+    "no_altitude": "no altitude",
+    "no_speed": "no speed",
+    "no_balance": "no balance",
+    "no_running_dynamics": "no dynamics",
+    "too_short": "too short",
+    "gps_spikes": "GPS spikes",
+    "sensor_dropouts": "sensor dropouts",
+    "ref_speed_extrapolated": "extrapolated",
+}
+
+
+def is_finite(x: Any) -> bool:
+    """A real, finite number (not a bool, not None, not NaN)."""
+    if isinstance(x, bool) or x is None:
+        return False
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def finite_or_none(x: Any) -> float | None:
+    """``float(x)`` when it is a finite number, else None."""
+    return float(x) if is_finite(x) else None
+
+
+def num(
+    x: Any,
+    decimals: int = 1,
+    unit: str = "",
+    signed: bool = False,
+    *,
+    missing: str = DASH,
+    sep: str = NARROW_NBSP,
+) -> str:
+    """A number with a unit, or ``missing`` for unknown."""
+    if not is_finite(x):
+        return missing
+    text = f"{float(x):+.{decimals}f}" if signed else f"{float(x):.{decimals}f}"
+    return f"{text}{sep}{unit}" if unit else text
+
+
+def km(distance_m: Any, *, missing: str = DASH) -> str:
+    """Metres as kilometres with two decimals."""
+    return num(float(distance_m) / 1000.0, 2, "km") if is_finite(distance_m) else missing
+
+
+def duration(seconds: Any, *, missing: str = DASH, always_hours: bool = False) -> str:
+    """``m:ss`` or ``h:mm:ss`` (``always_hours``: always ``h:mm:ss``)."""
+    if not is_finite(seconds):
+        return missing
+    s = round(float(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h or always_hours else f"{m}:{sec:02d}"
+
+
+def clock(seconds: float) -> str:
+    """Seconds into a run -> ``m:ss`` or ``h:mm:ss``."""
+    return duration(seconds, missing="-")
+
+
+def pace(seconds_per_km: Any, *, missing: str = DASH) -> str:
+    """A pace in s/km -> ``min:ss /km``."""
+    if not is_finite(seconds_per_km) or seconds_per_km <= 0 or seconds_per_km > 3600:
+        return missing
+    m, s = divmod(round(float(seconds_per_km)), 60)
+    return f"{m}:{s:02d}{NARROW_NBSP}/km"
+
+
+def pace_of_speed(speed_m_s: Any, *, missing: str = "-") -> str:
+    """A speed in m/s -> ``M:SS/km`` (``missing`` when unknown or not moving)."""
+    if not is_finite(speed_m_s) or not float(speed_m_s) > 0.0:
+        return missing
+    total = round(1000.0 / float(speed_m_s))
+    return f"{total // 60}:{total % 60:02d}/km"
+
+
+def balance(left_pct: Any, *, missing: str = DASH) -> str:
+    """``50.8 % L`` / ``50.6 % R`` (the larger side, like the watch) -- or ``missing``."""
+    if not is_finite(left_pct):
+        return missing
+    left = float(left_pct)
+    if abs(left - 50.0) < 0.05:
+        return f"50.0{NARROW_NBSP}% even"
+    return f"{left:.1f}{NARROW_NBSP}% L" if left > 50.0 else f"{100.0 - left:.1f}{NARROW_NBSP}% R"
+
+
+def day(ts: Any, *, missing: str = DASH) -> str:
+    if ts is None:
+        return missing
+    return pd.Timestamp(ts).strftime("%Y-%m-%d")
+
+
+def day_time(ts: Any, *, missing: str = DASH) -> str:
+    if ts is None:
+        return missing
+    return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_label(zone: str | None) -> str:
+    return ZONE_LABELS.get(zone or "", "no balance")
+
+
+def flag_label(flag: str) -> str:
+    return FLAG_LABELS.get(flag, flag.replace("_", " "))
+
+
+def estimate_of(value: Any) -> float | None:
+    """The point estimate of a contract value: an ``{estimate, ci_low, ci_high}`` dict or a number."""
+    if isinstance(value, dict):
+        value = value.get("estimate")
+    return finite_or_none(value)
+
+
+def ci_of(value: Any) -> tuple[float, float] | None:
+    """The (low, high) interval of an ``{estimate, ci_low, ci_high}`` dict, None otherwise."""
+    if isinstance(value, dict) and is_finite(value.get("ci_low")) and is_finite(value.get("ci_high")):
+        return float(value["ci_low"]), float(value["ci_high"])
+    return None
