@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from stridelab.io.fit import read_activity
-from stridelab.io.fit._engine import INTERNAL_ERROR, read_fit
+from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
 from stridelab.io.fit._types import FitDecodeError
 from stridelab.store._write import activity_summary
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stridelab.io.fit._engine import INTERNAL_ERROR, read_fit
+from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
 from stridelab.io.fit._types import FitFile
 
 FIT_EPOCH_S = 631065600

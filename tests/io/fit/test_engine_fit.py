@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stridelab.io.fit._engine import INTERNAL_ERROR, LazyFrames, read_fit
+from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
+from stridelab.io.fit._frames import LazyFrames
 from stridelab.io.fit._types import FitDecodeError
 
 FIT_EPOCH_S = 631065600
@@ -374,11 +375,11 @@ def test_lazy_frames_mapping() -> None:
 
 
 def test_vectorised_and_message_by_message_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
-    import stridelab.io.fit._engine as engine
+    import stridelab.io.fit._builder as builder
 
     blob = simple_activity(30)
     fast = read_fit(blob).messages["record"]
-    monkeypatch.setattr(engine, "_SMALL", 10_000)  # every message type decoded message by message
+    monkeypatch.setattr(builder, "_SMALL", 10_000)  # every message type decoded message by message
     slow = read_fit(blob).messages["record"]
     assert sorted(fast.columns) == sorted(slow.columns)
     for col in fast.columns:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stridelab.io.fit import read_activity
-from stridelab.io.fit._engine import INTERNAL_ERROR, read_fit
+from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
 from stridelab.io.fit._types import FitDecodeError, FitFile
 
 _DATA = Path(

@@ -1,0 +1,104 @@
+"""The decoded messages of the fast engine: per message type columns or rows, and :class:`LazyFrames`.
+
+``FitFile.messages`` is a :class:`LazyFrames` mapping: all decoding is done eagerly; the pandas
+DataFrame of a message type is built when first accessed. The cyclic garbage collector is paused
+while decoding and building frames (:func:`no_gc`).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Built", "LazyFrames", "no_gc"]
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: decoding allocates many small acyclic objects (lists,
+    dicts) and the collector's repeated passes over them would cost more than the decoding."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(slots=True, eq=False)
+class Built:
+    """The decoded columns (vectorised path) or rows (emulation path) of one message type."""
+
+    n: int
+    cols: dict[str, Any] | None = None
+    rows: list[dict[str, Any]] | None = None
+    raw: list[dict[Any, Any]] | None = None
+
+    def frame(self) -> pd.DataFrame:
+        with no_gc():
+            return self._frame()
+
+    def _frame(self) -> pd.DataFrame:
+        if self.cols:
+            return pd.DataFrame(self.cols, copy=False)
+        if not self.rows or not any(self.rows):
+            return pd.DataFrame(index=pd.RangeIndex(self.n))
+        return pd.DataFrame.from_records(self.rows)
+
+
+class LazyFrames(MutableMapping[str, pd.DataFrame]):
+    """``FitFile.messages`` of the engine: every message type is fully decoded into arrays; the pandas
+    DataFrame wrapping them is built on first access (it costs more than decoding small, wide
+    message types) and then kept."""
+
+    def __init__(self, built: dict[str, Built]) -> None:
+        self._built = built
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._built[key].frame()
+            self._frames[key] = frame
+        return frame
+
+    def rows(self, key: str) -> list[dict[str, Any]]:
+        """The messages of one type as dicts (missing fields absent or NaN), without building a
+        DataFrame: much cheaper for the small message types (laps, sessions, events, devices)."""
+        built = self._built.get(key)
+        if built is None:
+            return []
+        if key in self._frames or (built.rows is None and not built.cols):
+            return self[key].to_dict("records")
+        if built.rows is not None:
+            return [dict(r) for r in built.rows]
+        assert built.cols is not None
+        names = list(built.cols)
+        columns = [list(built.cols[n]) for n in names]
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+    def __setitem__(self, key: str, value: pd.DataFrame) -> None:
+        self._frames[key] = value
+        self._built.setdefault(key, Built(len(value)))
+
+    def __delitem__(self, key: str) -> None:
+        del self._built[key]
+        self._frames.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built)
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._built
+
+    def __repr__(self) -> str:
+        return f"LazyFrames({ {k: b.n for k, b in self._built.items()} })"
