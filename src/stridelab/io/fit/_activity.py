@@ -91,7 +91,7 @@ def _ts(value: Any) -> pd.Timestamp | None:
     if not isinstance(value, datetime | np.datetime64):  # pd.Timestamp is a datetime
         return None
     ts = pd.Timestamp(value)
-    if ts is pd.NaT or pd.isna(ts):
+    if pd.isna(ts):  # NaT (pd.Timestamp of a missing value)
         return None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
@@ -285,9 +285,10 @@ def activity_from_fit(
     notes = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if not p.damaged]
     if "timestamp" in rec.columns and len(rec):
         times = _time_index(rec["timestamp"])
-        if times.isna().any():
-            notes.append(f"{int(times.isna().sum())} record(s) without a timestamp were dropped")
-            keep = ~times.isna()
+        missing = np.asarray(times.isna(), dtype=bool)
+        if missing.any():
+            notes.append(f"{int(missing.sum())} record(s) without a timestamp were dropped")
+            keep = ~missing
             rec = rec.loc[keep]
             times = times[keep]
     else:
@@ -329,13 +330,13 @@ def activity_from_fit(
             continue
         used.add(info.column)
         column, factor = _dev_column(info)
-        values = pd.to_numeric(rec[info.column], errors="coerce")
+        dev_values = pd.to_numeric(rec[info.column], errors="coerce")
         invalid = _invalid_sentinel(info.base_type)
         if invalid is not None:  # the SDK keeps developer sentinels; they mean "no value"
-            values = values.mask(values == invalid)
-        if values.notna().any():
+            dev_values = dev_values.mask(dev_values == invalid)
+        if dev_values.notna().any():
             with np.errstate(invalid="ignore", over="ignore"):  # corrupt values may not fit a float
-                cols[column] = values.to_numpy(dtype="float64", na_value=np.nan) * factor
+                cols[column] = dev_values.to_numpy(dtype="float64", na_value=np.nan) * factor
             developer_columns.append(
                 DeveloperColumn(
                     column=column,

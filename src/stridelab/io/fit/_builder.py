@@ -69,7 +69,8 @@ def gather(data: bytes, d: Def, pos: np.ndarray) -> np.ndarray:
     # one opaque (void) message starting at every byte, gathered by row, then given its fields
     opaque = np.dtype((np.void, d.size))
     every_byte = np.ndarray(shape=(len(data) - d.size + 1,), dtype=opaque, buffer=data, strides=(1,))
-    return every_byte[pos].view(dt)
+    rows: np.ndarray = every_byte[pos]
+    return rows.view(dt)
 
 
 class BuildContext(Protocol):
@@ -236,13 +237,13 @@ class MessageBuilder:
         if len(self.pieces) == 1 and parts[0] is not None:
             return native_order(parts[0]) if not bt.is_string else parts[0]
         out = np.full(shape, fill, dtype=dtype)
-        for a, rows in zip(parts, self.rows, strict=True):
-            if a is None:
+        for part, rows in zip(parts, self.rows, strict=True):
+            if part is None:
                 continue
             if rows is None:
-                out[...] = a
+                out[...] = part
             else:
-                out[rows] = a
+                out[rows] = part
         return out
 
     def _build_vectorised(self, lay: dict[int, set[tuple[int, int]]]) -> Built:

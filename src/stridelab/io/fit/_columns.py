@@ -88,7 +88,7 @@ def _map_enum(raw: np.ndarray, invalid: np.ndarray | None, table: dict[int, str]
         if not any(u in table for u in used):
             return None
         look = _object_from([table.get(u, u) for u in range(256)])
-        out = look[raw]
+        out: np.ndarray = look[raw]
     else:
         uniq, inv = np.unique(raw, return_inverse=True)
         ulist = uniq.tolist()

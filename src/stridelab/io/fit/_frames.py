@@ -11,7 +11,7 @@ import gc
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -75,7 +75,8 @@ class LazyFrames(MutableMapping[str, pd.DataFrame]):
         if built is None:
             return []
         if key in self._frames or (built.rows is None and not built.cols):
-            return self[key].to_dict("records")
+            # column labels of decoded messages are field names (str)
+            return cast("list[dict[str, Any]]", self[key].to_dict("records"))
         if built.rows is not None:
             return [dict(r) for r in built.rows]
         assert built.cols is not None

@@ -78,13 +78,15 @@ FIELD_NUM_TIMESTAMP: Final[int] = 253
 
 def message_profile(num: int) -> dict[str, Any] | None:
     """The SDK profile of global message ``num`` (``name``, ``fields``...), or None when unknown."""
-    return Profile["messages"].get(num)
+    prof: dict[str, Any] | None = Profile["messages"].get(num)
+    return prof
 
 
 @cache
 def type_values(type_name: str) -> dict[int, str] | None:
     """The value -> name table of a profile type (``sport``, ``event``...), or None."""
-    return Profile["types"].get(type_name)
+    table: dict[int, str] | None = Profile["types"].get(type_name)
+    return table
 
 
 def profile_version() -> str:

@@ -8,7 +8,7 @@ fields ``field_<num>``, developer values under :func:`developer_column_name` col
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -155,12 +155,15 @@ def decode_with_sdk(data: bytes, source: str | None = None) -> FitFile:
     if not decoder.is_fit():
         raise FitDecodeError("not a FIT file (no '.FIT' signature in the header)", offset=8, source=source)
     try:
-        messages, errors = decoder.read()
+        sdk_messages, errors = decoder.read()
     except Exception as exc:  # the SDK raises bare exceptions on some inputs
         raise FitDecodeError(f"FIT SDK failed: {exc}", source=source) from exc
     if errors:
         raise FitDecodeError(f"FIT SDK: {errors[0]}", source=source)
 
+    # the SDK types its result as a TypedDict of the known message lists; every value (unknown
+    # messages too) is a list of message dicts
+    messages = cast("dict[str, list[dict[Any, Any]]]", sdk_messages)
     dev_infos = describe_developer_fields(
         messages.get("developer_data_id_mesgs", []), messages.get("field_description_mesgs", [])
     )

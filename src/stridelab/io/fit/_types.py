@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -88,4 +88,5 @@ class FitFile:
             result: list[dict[str, Any]] = fast(name)
             return result
         frame = self.messages.get(name)
-        return [] if frame is None else frame.to_dict("records")
+        # column labels of decoded messages are field names (str)
+        return [] if frame is None else cast("list[dict[str, Any]]", frame.to_dict("records"))

@@ -123,7 +123,7 @@ def read_recording_with_sidecar(path: str | Path, sidecar: str | Path | None = N
     # one sensor's events against another's (a logger started 150 ms later = wrong step/flight times).
     origin: float | None = None
     problems: list[str] = []
-    column = time.get("column")
+    column: str | None = time.get("column")
     if column is not None and len(tables) > 1:
         firsts: dict[Path, float] = {}
         for fpath, table in tables.items():
