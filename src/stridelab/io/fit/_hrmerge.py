@@ -1,7 +1,7 @@
 """Heart-rate merge of the fast engine: ``hr`` messages into ``record.heart_rate``, as the SDK does.
 
-A port of ``garmin_fit_sdk.hr_mesg_utils.merge_heart_rates`` (HRM-Pro/HRM-Run swim and run data
-stored in ``hr`` messages, spread over the records they cover).
+A port of ``garmin_fit_sdk.hr_mesg_utils.merge_heart_rates``: the heart rates that ``hr`` messages
+hold (anchored by ``event_timestamp``) are averaged over the time span of each ``record``.
 """
 
 from __future__ import annotations
