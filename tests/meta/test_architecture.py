@@ -44,7 +44,7 @@ LAYERS: dict[str, int] = {
     "__init__": 10,
 }
 #: parts that may import only these parts (besides themselves)
-ONLY: dict[str, tuple[str, ...]] = {"sim": ("units", "frames", "model", "jsonsafe")}
+ONLY: dict[str, tuple[str, ...]] = {"sim": ("units", "frames", "model", "jsonsafe", "io")}
 #: pure cores: data in, results out (no store, no SQL, no files of the store).
 PURE = ("gait", "analysis", "training")
 #: the front ends call services and present, never the store or the cores directly.
