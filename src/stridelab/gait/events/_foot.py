@@ -32,7 +32,7 @@ from scipy.signal import find_peaks
 
 from stridelab.frames import SIDES, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
-from stridelab.gait._signal import dominant_period_s, lowpass, runs
+from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, runs
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import frame_from_axes, gravity_direction, horizontal_principal_axis
 
@@ -40,8 +40,8 @@ __all__ = ["FootEventDetection", "foot_pitch_axis"]
 
 
 def foot_pitch_axis(
-    gyr: np.ndarray, up: np.ndarray, fs: float, *, rest_threshold_rad_s: float = 0.5
-) -> tuple[np.ndarray, str]:
+    gyr: FloatArray, up: FloatArray, fs: float, *, rest_threshold_rad_s: float = 0.5
+) -> tuple[FloatArray, str]:
     """Sensor-frame axis pointing to the person's RIGHT (swing = positive rotation about it), and how.
 
     Returns ``(axis, method)`` where method is "rest" (sign from the toe-down push-off rotation after the
