@@ -37,7 +37,15 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.interpolate import PchipInterpolator
 
-from stridelab.frames import BODY_FRAME_ACC, BODY_FRAME_GYR, MIRROR_LEFT_RIGHT, SENSOR_FRAME, check_option
+from stridelab.frames import (
+    BODY_FRAME_ACC,
+    BODY_FRAME_GYR,
+    MIRROR_LEFT_RIGHT,
+    SENSOR_FRAME,
+    Placement,
+    Side,
+    check_option,
+)
 from stridelab.io.imu import ImuRecording, ImuSensor
 from stridelab.units import G
 
@@ -54,7 +62,8 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-ALL_PLACEMENTS = ("foot", "shank", "sacrum", "chest")
+#: the placements the simulator models.
+ALL_PLACEMENTS: tuple[Placement, ...] = ("foot", "shank", "sacrum", "chest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,7 @@ class ImuTruth:
     stride_jitter: float = 0.01
     acc_noise_m_s2: float = 0.05
     gyr_noise_rad_s: float = 0.01
-    placements: tuple[str, ...] = ALL_PLACEMENTS
+    placements: tuple[Placement, ...] = ALL_PLACEMENTS
     with_gyr: bool = True
 
     def __post_init__(self) -> None:
@@ -374,7 +383,7 @@ def simulate_imu(
     sensors: list[ImuSensor] = []
     derived: dict[str, float] = {}
     for placement in truth.placements:
-        sides: tuple[str | None, ...] = ("left", "right") if placement in ("foot", "shank") else (None,)
+        sides: tuple[Side | None, ...] = ("left", "right") if placement in ("foot", "shank") else (None,)
         for side in sides:
             name = f"{side}_{placement}" if side else placement
             rot = mount.setdefault(name, random_rotation(rng))
@@ -406,7 +415,7 @@ def simulate_imu(
 
 def simulate_single_leg_stance(
     *,
-    side: str = "left",
+    side: Side = "left",
     duration_s: float = 30.0,
     sway_rms_m_s2: float = 0.15,
     touchdown_s: float | None = None,

@@ -41,7 +41,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.signal import find_peaks
 
-from stridelab.frames import check_option
+from stridelab.frames import EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
 from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_period_s, lowpass
 from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
@@ -88,7 +88,7 @@ class SacrumEventDetection(BaseEventDetector):
         (1.0 = one typical step; not fitted). 0 gives McCamley's independent per-IC sign.
     """
 
-    placement: ClassVar[str] = "sacrum"
+    placement: ClassVar[EventPlacement] = "sacrum"
 
     ic_lowpass_hz: float
     min_step_fraction: float
@@ -122,7 +122,7 @@ class SacrumEventDetection(BaseEventDetector):
         self.cwt_scale_s = cwt_scale_s
         self.lr_repeat_penalty = lr_repeat_penalty
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str | None = None) -> Self:
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
         """Detect IC and TO of both feet. ``side`` must be None (both sides are found)."""
         if side is not None:
             raise ValueError("A sacrum sensor sees both feet; leave side=None (sides are assigned)")

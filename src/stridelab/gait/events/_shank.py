@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
-from stridelab.frames import EVENT_PLACEMENTS, SIDES, check_option
+from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
 from stridelab.gait._signal import FloatArray, IntArray, dominant_period_s, lowpass
 from stridelab.gait.events.base import BaseEventDetector, events_frame
@@ -62,7 +62,7 @@ class ShankEventDetection(BaseEventDetector):
         Cadence prior: strides shorter than this are tried as running first.
     """
 
-    placement: ClassVar[str] = "shank"
+    placement: ClassVar[EventPlacement] = "shank"
 
     impact_lowpass_hz: float
     to_lowpass_hz: float
@@ -90,7 +90,7 @@ class ShankEventDetection(BaseEventDetector):
         self.walking_to_latency_ms = walking_to_latency_ms
         self.running_max_stride_s = running_max_stride_s
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str | None = None) -> Self:
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
         """Detect IC and TO of the leg carrying the sensor. ``side`` (left/right) is required."""
         check_option("placement", self.placement, EVENT_PLACEMENTS)
         if side is None:
