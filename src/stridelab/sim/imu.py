@@ -162,7 +162,7 @@ def _event_times(truth: ImuTruth, rng: np.random.Generator) -> dict[str, tuple[F
 
 def _moving(t: FloatArray, truth: ImuTruth, ev: dict[str, tuple[FloatArray, FloatArray]]) -> FloatArray:
     """1 while gait is on (from the first event minus half a stride), else 0."""
-    start = min(ev["left"][0][0], ev["right"][0][0]) - 0.3
+    start = float(min(ev["left"][0][0], ev["right"][0][0])) - 0.3
     end = truth.standing_s + truth.duration_s
     return ((t >= start) & (t <= end)).astype(float)
 
@@ -218,7 +218,7 @@ def _foot_pitch_rate(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTr
         sel = (kt > b) & (kt < nxt) & (out_v > 0)
         out_v[sel] *= neg / max(pos, 1e-9)
     pitch_rate = PchipInterpolator(kt, out_v, extrapolate=False)(t)
-    return np.nan_to_num(pitch_rate)
+    return np.nan_to_num(np.asarray(pitch_rate, dtype=np.float64))
 
 
 def _foot_body(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTruth, fs: float) -> FloatArray:
@@ -352,7 +352,7 @@ def _to_sensor(
 
 
 def _mirror(body: FloatArray) -> FloatArray:
-    factors = np.array([MIRROR_LEFT_RIGHT[c] for c in (*BODY_FRAME_ACC, *BODY_FRAME_GYR)])
+    factors = np.array([MIRROR_LEFT_RIGHT[c] for c in (*BODY_FRAME_ACC, *BODY_FRAME_GYR)], dtype=np.float64)
     return body * factors
 
 

@@ -89,9 +89,9 @@ def foot_strike(
 def _vertical_specific_force(acc: FloatArray, gyr: FloatArray | None, fs: float) -> FloatArray:
     if gyr is not None:
         q = orientation_madgwick(acc, gyr, fs)
-        return np.asarray(np.einsum("ij,ij->i", acc, vertical_in_sensor(q)), dtype=float)
+        return np.asarray(np.einsum("ij,ij->i", acc, vertical_in_sensor(q)), dtype=np.float64)
     up = np.nanmean(acc, axis=0)
-    return np.asarray(acc @ (up / np.linalg.norm(up)), dtype=float)
+    return np.asarray(acc @ (up / np.linalg.norm(up)), dtype=np.float64)
 
 
 def vertical_oscillation(
