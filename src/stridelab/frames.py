@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,7 @@ __all__ = [
     "BODY_FRAME",
     "BODY_FRAME_ACC",
     "BODY_FRAME_GYR",
+    "EVENT_PLACEMENTS",
     "MIRROR_LEFT_RIGHT",
     "OTHER_SIDE",
     "PLACEMENTS",
@@ -38,21 +39,29 @@ __all__ = [
     "SENSOR_FRAME_ACC",
     "SENSOR_FRAME_GYR",
     "SIDES",
+    "EventPlacement",
     "FrameTransform",
+    "Placement",
+    "Side",
     "check_option",
+    "check_placement",
+    "check_side",
     "mirror_to_left",
     "to_body_frame",
 ]
 
+#: the side of the body a sensor (or a standing leg) is on.
 Side = Literal["left", "right"]
-Placement = Literal["foot", "shank", "sacrum", "chest"]
-
-SIDES: Final[tuple[str, ...]] = ("left", "right")
-OTHER_SIDE: Final[Mapping[str, str]] = MappingProxyType({"left": "right", "right": "left"})
 #: placements known to the engine. ``sacrum`` covers lower back / waist / a phone in a waistband.
-PLACEMENTS: Final[tuple[str, ...]] = ("foot", "shank", "sacrum", "chest")
+Placement = Literal["foot", "shank", "sacrum", "chest"]
 #: placements with an event detector (``detect_events``).
-EVENT_PLACEMENTS: Final[tuple[str, ...]] = ("foot", "shank", "sacrum")
+EventPlacement = Literal["foot", "shank", "sacrum"]
+
+#: the values of :data:`Side`, :data:`Placement` and :data:`EventPlacement` at run time, in that order.
+SIDES: Final[tuple[Side, ...]] = get_args(Side)
+OTHER_SIDE: Final[Mapping[str, str]] = MappingProxyType({"left": "right", "right": "left"})
+PLACEMENTS: Final[tuple[Placement, ...]] = get_args(Placement)
+EVENT_PLACEMENTS: Final[tuple[EventPlacement, ...]] = get_args(EventPlacement)
 
 SENSOR_FRAME_ACC: Final[tuple[str, str, str]] = ("acc_x", "acc_y", "acc_z")
 SENSOR_FRAME_GYR: Final[tuple[str, str, str]] = ("gyr_x", "gyr_y", "gyr_z")
@@ -90,6 +99,20 @@ def check_option(parameter: str, value: object, allowed: Iterable[object]) -> ob
         f"Invalid value for the {parameter!r} parameter. Allowed values are {listed}, "
         f"but got {value!r} instead."
     )
+
+
+def check_side(value: object, parameter: str = "side") -> Side:
+    """``value`` as a :data:`Side`, else the :func:`check_option` ``ValueError`` (e.g. for user input)."""
+    check_option(parameter, value, SIDES)
+    assert value in SIDES  # check_option raised otherwise; narrows the type
+    return value
+
+
+def check_placement(value: object, parameter: str = "placement") -> Placement:
+    """``value`` as a :data:`Placement`, else the :func:`check_option` ``ValueError``."""
+    check_option(parameter, value, PLACEMENTS)
+    assert value in PLACEMENTS  # check_option raised otherwise; narrows the type
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +171,7 @@ def to_body_frame(data: pd.DataFrame, transform: FrameTransform) -> pd.DataFrame
     return out
 
 
-def mirror_to_left(body: pd.DataFrame, side: str) -> pd.DataFrame:
+def mirror_to_left(body: pd.DataFrame, side: Side) -> pd.DataFrame:
     """Left-equivalent body-frame signal: unchanged for ``left``, mirrored by :data:`MIRROR_LEFT_RIGHT`."""
     check_option("side", side, SIDES)
     if side == "left":

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, open_store, print_json
 from stridelab.cli._common import fail as _fail
-from stridelab.frames import PLACEMENTS, SIDES, check_option
+from stridelab.frames import check_option, check_placement, check_side
 from stridelab.io.imu import ImuRecording, find_sidecar, read_imu
 
 __all__ = ["register"]
@@ -98,10 +98,8 @@ def register(app: typer.Typer) -> None:
         from stridelab.gait._store import recording_id, store_imu_analysis
 
         try:
-            if placement is not None:
-                check_option("placement", placement, PLACEMENTS)
-            if side is not None:
-                check_option("side", side, SIDES)
+            sensor_placement = None if placement is None else check_placement(placement)
+            sensor_side = None if side is None else check_side(side)
             if activity is not None:
                 check_option("activity", activity, ("running", "walking", "balance"))
             if not file.exists():
@@ -112,8 +110,8 @@ def register(app: typer.Typer) -> None:
                 )
             rec: ImuRecording = read_imu(
                 file,
-                placement=placement,
-                side=side,
+                placement=sensor_placement,
+                side=sensor_side,
                 sampling_rate_hz=rate_hz,
                 acc_unit=acc_unit,
                 gyr_unit=gyr_unit,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from stridelab.frames import EVENT_PLACEMENTS, SIDES, check_option
+from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError
 from stridelab.gait.balance import SingleLegStance
 from stridelab.gait.events import DETECTORS, BaseEventDetector, events_frame
@@ -30,7 +30,7 @@ __all__ = ["GaitAnalysis", "analyze_recording", "detect_events"]
 
 
 def detect_events(
-    data: pd.DataFrame, *, sampling_rate_hz: float, placement: str, side: str | None = None
+    data: pd.DataFrame, *, sampling_rate_hz: float, placement: EventPlacement, side: Side | None = None
 ) -> pd.DataFrame:
     """IC/TO events of a raw IMU recording, one row per event, sorted by time.
 
@@ -62,7 +62,7 @@ class GaitAnalysis:
     balance: dict[str, object] | None = None
 
 
-def _events_source(rec: ImuRecording) -> tuple[str, list[ImuSensor]]:
+def _events_source(rec: ImuRecording) -> tuple[EventPlacement, list[ImuSensor]]:
     for placement in ("foot", "shank"):
         sensors = [s for s in rec.sensors if s.placement == placement]
         if sensors:

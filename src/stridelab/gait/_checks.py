@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR
+from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, Placement
 from stridelab.gait._signal import bandpass, dominant_period_s, lowpass, runs
 from stridelab.units import G
 
@@ -73,7 +73,7 @@ def _clipping(acc: npt.NDArray[np.float64]) -> str | None:
     )
 
 
-def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: str) -> CheckedData:
+def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Placement) -> CheckedData:
     """Validate sensor-frame data (see the module docstring). Returns arrays in SI and the problems."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")

@@ -166,10 +166,18 @@ def _device_infos(truth: RunTruth, ts: int) -> list[Message]:
 _Cols = dict[str, npt.NDArray[Any]]
 
 
+def _time_index(rec: pd.DataFrame) -> pd.DatetimeIndex:
+    """The records' time index (simulated records are always indexed by their timestamps)."""
+    index = rec.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise TypeError(f"simulated records must have a DatetimeIndex, got {type(index).__name__}")
+    return index
+
+
 def _columns(rec: pd.DataFrame) -> _Cols:
     """The record columns as numpy arrays plus ``ts`` (FIT date_time) and positions in semicircles."""
     cols: _Cols = {c: rec[c].to_numpy() for c in rec.columns}
-    cols["ts"] = rec.index.as_unit("s").asi8 - FIT_EPOCH_UNIX_S
+    cols["ts"] = _time_index(rec).as_unit("s").asi8 - FIT_EPOCH_UNIX_S
     cols["lat_sc"] = np.rint(cols["lat_deg"] * SEMICIRCLES_PER_DEG)
     cols["lon_sc"] = np.rint(cols["lon_deg"] * SEMICIRCLES_PER_DEG)
     return cols
@@ -280,10 +288,9 @@ def fit_messages(run: SimulatedRun) -> list[Message | MessageBlock]:
             },
         ),
     ]
-    lap_starts = [int(np.searchsorted(rec.index, lap.start_time)) for lap in run.laps]
-    pause_after = {
-        int(np.searchsorted(rec.index, e.time)): e for e in run.events[1:-1] if e.event_type == "stop_all"
-    }
+    times = _time_index(rec)
+    lap_starts = [int(times.searchsorted(lap.start_time)) for lap in run.laps]
+    pause_after = {int(times.searchsorted(e.time)): e for e in run.events[1:-1] if e.event_type == "stop_all"}
     cuts = sorted({*lap_starts[1:], *(i + 1 for i in pause_after)} | {n})
     a = 0
     for b in cuts:

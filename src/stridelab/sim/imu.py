@@ -37,7 +37,15 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.interpolate import PchipInterpolator
 
-from stridelab.frames import BODY_FRAME_ACC, BODY_FRAME_GYR, MIRROR_LEFT_RIGHT, SENSOR_FRAME, check_option
+from stridelab.frames import (
+    BODY_FRAME_ACC,
+    BODY_FRAME_GYR,
+    MIRROR_LEFT_RIGHT,
+    SENSOR_FRAME,
+    Placement,
+    Side,
+    check_option,
+)
 from stridelab.io.imu import ImuRecording, ImuSensor
 from stridelab.units import G
 
@@ -54,7 +62,8 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-ALL_PLACEMENTS = ("foot", "shank", "sacrum", "chest")
+#: the placements the simulator models.
+ALL_PLACEMENTS: tuple[Placement, ...] = ("foot", "shank", "sacrum", "chest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,7 @@ class ImuTruth:
     stride_jitter: float = 0.01
     acc_noise_m_s2: float = 0.05
     gyr_noise_rad_s: float = 0.01
-    placements: tuple[str, ...] = ALL_PLACEMENTS
+    placements: tuple[Placement, ...] = ALL_PLACEMENTS
     with_gyr: bool = True
 
     def __post_init__(self) -> None:
@@ -153,7 +162,7 @@ def _event_times(truth: ImuTruth, rng: np.random.Generator) -> dict[str, tuple[F
 
 def _moving(t: FloatArray, truth: ImuTruth, ev: dict[str, tuple[FloatArray, FloatArray]]) -> FloatArray:
     """1 while gait is on (from the first event minus half a stride), else 0."""
-    start = min(ev["left"][0][0], ev["right"][0][0]) - 0.3
+    start = float(min(ev["left"][0][0], ev["right"][0][0])) - 0.3
     end = truth.standing_s + truth.duration_s
     return ((t >= start) & (t <= end)).astype(float)
 
@@ -209,7 +218,7 @@ def _foot_pitch_rate(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTr
         sel = (kt > b) & (kt < nxt) & (out_v > 0)
         out_v[sel] *= neg / max(pos, 1e-9)
     pitch_rate = PchipInterpolator(kt, out_v, extrapolate=False)(t)
-    return np.nan_to_num(pitch_rate)
+    return np.nan_to_num(np.asarray(pitch_rate, dtype=np.float64))
 
 
 def _foot_body(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTruth, fs: float) -> FloatArray:
@@ -343,7 +352,7 @@ def _to_sensor(
 
 
 def _mirror(body: FloatArray) -> FloatArray:
-    factors = np.array([MIRROR_LEFT_RIGHT[c] for c in (*BODY_FRAME_ACC, *BODY_FRAME_GYR)])
+    factors = np.array([MIRROR_LEFT_RIGHT[c] for c in (*BODY_FRAME_ACC, *BODY_FRAME_GYR)], dtype=np.float64)
     return body * factors
 
 
@@ -374,7 +383,7 @@ def simulate_imu(
     sensors: list[ImuSensor] = []
     derived: dict[str, float] = {}
     for placement in truth.placements:
-        sides: tuple[str | None, ...] = ("left", "right") if placement in ("foot", "shank") else (None,)
+        sides: tuple[Side | None, ...] = ("left", "right") if placement in ("foot", "shank") else (None,)
         for side in sides:
             name = f"{side}_{placement}" if side else placement
             rot = mount.setdefault(name, random_rotation(rng))
@@ -406,7 +415,7 @@ def simulate_imu(
 
 def simulate_single_leg_stance(
     *,
-    side: str = "left",
+    side: Side = "left",
     duration_s: float = 30.0,
     sway_rms_m_s2: float = 0.15,
     touchdown_s: float | None = None,

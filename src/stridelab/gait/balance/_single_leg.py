@@ -24,7 +24,7 @@ from typing import ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from stridelab.frames import SIDES, check_option
+from stridelab.frames import SIDES, Side, check_option
 from stridelab.gait._base import Algorithm
 from stridelab.gait._signal import lowpass
 from stridelab.gait.metrics import symmetry
@@ -69,7 +69,7 @@ class SingleLegStance(Algorithm):
         self.lowpass_hz = lowpass_hz
         self.touchdown_threshold_m_s2 = touchdown_threshold_m_s2
 
-    def estimate(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str) -> Self:
+    def estimate(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side) -> Self:
         """Compute the sway measures of a stand on the ``side`` leg."""
         check_option("side", side, SIDES)
         fs = float(sampling_rate_hz)

@@ -5,6 +5,7 @@ returning ``self`` with ``events_``, ``ic_s_``, ``to_s_``, ``gait_mode_``, ``bod
 ``problems_`` set (see :mod:`stridelab.gait.events.base`).
 """
 
+from stridelab.frames import EventPlacement
 from stridelab.gait.events._foot import FootEventDetection
 from stridelab.gait.events._sacrum import SacrumEventDetection
 from stridelab.gait.events._shank import ShankEventDetection
@@ -21,7 +22,7 @@ __all__ = [
 ]
 
 #: placement -> default detector class.
-DETECTORS: dict[str, type[BaseEventDetector]] = {
+DETECTORS: dict[EventPlacement, type[BaseEventDetector]] = {
     "foot": FootEventDetection,
     "shank": ShankEventDetection,
     "sacrum": SacrumEventDetection,

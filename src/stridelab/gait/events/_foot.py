@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks
 
-from stridelab.frames import SIDES, check_option
+from stridelab.frames import SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
-from stridelab.gait._signal import dominant_period_s, lowpass, runs
+from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, runs
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import frame_from_axes, gravity_direction, horizontal_principal_axis
 
@@ -40,8 +40,8 @@ __all__ = ["FootEventDetection", "foot_pitch_axis"]
 
 
 def foot_pitch_axis(
-    gyr: np.ndarray, up: np.ndarray, fs: float, *, rest_threshold_rad_s: float = 0.5
-) -> tuple[np.ndarray, str]:
+    gyr: FloatArray, up: FloatArray, fs: float, *, rest_threshold_rad_s: float = 0.5
+) -> tuple[FloatArray, str]:
     """Sensor-frame axis pointing to the person's RIGHT (swing = positive rotation about it), and how.
 
     Returns ``(axis, method)`` where method is "rest" (sign from the toe-down push-off rotation after the
@@ -82,7 +82,7 @@ class FootEventDetection(BaseEventDetector):
         Mid-swing peaks below this are ignored (standing, shuffling).
     """
 
-    placement: ClassVar[str] = "foot"
+    placement: ClassVar[EventPlacement] = "foot"
 
     event_lowpass_hz: float
     swing_lowpass_hz: float
@@ -95,7 +95,7 @@ class FootEventDetection(BaseEventDetector):
         self.swing_lowpass_hz = swing_lowpass_hz
         self.min_swing_peak_rad_s = min_swing_peak_rad_s
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str | None = None) -> Self:
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
         """Detect IC and TO of the foot carrying the sensor. ``side`` (left/right) is required."""
         if side is None:
             raise ValueError("A foot sensor belongs to one foot: pass side='left' or side='right'")

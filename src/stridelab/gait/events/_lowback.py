@@ -28,12 +28,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.integrate import cumulative_trapezoid
 
-from stridelab.gait._signal import bandpass
+from stridelab.gait._signal import FloatArray, IntArray, bandpass
 
 __all__ = ["alternating_sides", "cwt_initial_contacts", "mexican_hat_cwt", "side_evidence"]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 #: the wavelet is truncated at ±5 scales (its effective support, as in PyWavelets' ``gaus2``).
 _SUPPORT_SCALES = 5.0

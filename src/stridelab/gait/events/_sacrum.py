@@ -37,12 +37,13 @@ from __future__ import annotations
 from typing import ClassVar, Self
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.signal import find_peaks
 
-from stridelab.frames import check_option
+from stridelab.frames import EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
-from stridelab.gait._signal import bandpass, dominant_period_s, lowpass
+from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_period_s, lowpass
 from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import (
@@ -87,7 +88,7 @@ class SacrumEventDetection(BaseEventDetector):
         (1.0 = one typical step; not fitted). 0 gives McCamley's independent per-IC sign.
     """
 
-    placement: ClassVar[str] = "sacrum"
+    placement: ClassVar[EventPlacement] = "sacrum"
 
     ic_lowpass_hz: float
     min_step_fraction: float
@@ -121,7 +122,7 @@ class SacrumEventDetection(BaseEventDetector):
         self.cwt_scale_s = cwt_scale_s
         self.lr_repeat_penalty = lr_repeat_penalty
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str | None = None) -> Self:
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
         """Detect IC and TO of both feet. ``side`` must be None (both sides are found)."""
         if side is not None:
             raise ValueError("A sacrum sensor sees both feet; leave side=None (sides are assigned)")
@@ -186,8 +187,13 @@ class SacrumEventDetection(BaseEventDetector):
 
 
 def _lateral_axis(
-    acc: np.ndarray, gyr: np.ndarray, up: np.ndarray, fs: float, ic_idx: np.ndarray, ic_side: np.ndarray
-) -> np.ndarray | None:
+    acc: FloatArray,
+    gyr: FloatArray,
+    up: FloatArray,
+    fs: float,
+    ic_idx: IntArray,
+    ic_side: npt.NDArray[np.object_],
+) -> FloatArray | None:
     """Left-pointing horizontal axis from the side-alternating lateral push of single support.
 
     In single support the ground pushes the body toward the midline, so the mean horizontal trunk
@@ -215,7 +221,7 @@ def _lateral_axis(
     return -right
 
 
-def _step_period(av: np.ndarray, fs: float) -> float:
+def _step_period(av: FloatArray, fs: float) -> float:
     """Step period from the autocorrelation of the vertical acceleration (half the stride if needed)."""
     x = lowpass(av, 3.0, fs)
     period, _ = dominant_period_s(x, fs, 0.25, 1.6)
@@ -232,8 +238,8 @@ def _step_period(av: np.ndarray, fs: float) -> float:
 
 
 def _walking_events(
-    av: np.ndarray, fs: float, step_s: float, cutoff_hz: float, min_fraction: float
-) -> tuple[np.ndarray, np.ndarray]:
+    av: FloatArray, fs: float, step_s: float, cutoff_hz: float, min_fraction: float
+) -> tuple[IntArray, IntArray]:
     x = lowpass(av, cutoff_hz, fs)
     slope = np.gradient(x) * fs
     peaks, _ = find_peaks(slope, distance=max(int(min_fraction * step_s * fs), 1))
@@ -243,7 +249,7 @@ def _walking_events(
     return peaks.astype(np.intp), _following_troughs(x, peaks, fs, step_s)
 
 
-def _following_troughs(x: np.ndarray, ic_idx: np.ndarray, fs: float, step_s: float) -> np.ndarray:
+def _following_troughs(x: FloatArray, ic_idx: IntArray, fs: float, step_s: float) -> IntArray:
     """TO after each IC: the first trough of the low-passed vertical acceleration after its peak."""
     to = []
     for p in ic_idx:
@@ -260,8 +266,8 @@ def _following_troughs(x: np.ndarray, ic_idx: np.ndarray, fs: float, step_s: flo
 
 
 def _running_contacts(
-    smooth: np.ndarray, fs: float, step_s: float, threshold: float
-) -> tuple[np.ndarray, np.ndarray]:
+    smooth: FloatArray, fs: float, step_s: float, threshold: float
+) -> tuple[IntArray, IntArray]:
     """Contacts where the vertical specific force exceeds ``threshold``; TO extrapolated to 0 g.
 
     The threshold finds the contacts robustly (flight is ≈ free fall, 0 g). At IC the heel-strike

@@ -31,13 +31,12 @@ from __future__ import annotations
 from typing import ClassVar, Self
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy.signal import find_peaks
 
-from stridelab.frames import EVENT_PLACEMENTS, SIDES, check_option
+from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
-from stridelab.gait._signal import dominant_period_s, lowpass
+from stridelab.gait._signal import FloatArray, IntArray, dominant_period_s, lowpass
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import frame_from_axes, gravity_direction, horizontal_principal_axis
 
@@ -63,7 +62,7 @@ class ShankEventDetection(BaseEventDetector):
         Cadence prior: strides shorter than this are tried as running first.
     """
 
-    placement: ClassVar[str] = "shank"
+    placement: ClassVar[EventPlacement] = "shank"
 
     impact_lowpass_hz: float
     to_lowpass_hz: float
@@ -91,7 +90,7 @@ class ShankEventDetection(BaseEventDetector):
         self.walking_to_latency_ms = walking_to_latency_ms
         self.running_max_stride_s = running_max_stride_s
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str | None = None) -> Self:
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
         """Detect IC and TO of the leg carrying the sensor. ``side`` (left/right) is required."""
         check_option("placement", self.placement, EVENT_PLACEMENTS)
         if side is None:
@@ -152,9 +151,9 @@ class ShankEventDetection(BaseEventDetector):
         return self
 
 
-def _impact_anchors(nrm: npt.NDArray[np.float64], fs: float, stride_s: float, cutoff_hz: float) -> np.ndarray:
+def _impact_anchors(nrm: FloatArray, fs: float, stride_s: float, cutoff_hz: float) -> IntArray:
     slope = np.gradient(lowpass(nrm, cutoff_hz, fs)) * fs
-    peaks, _ = find_peaks(slope, distance=max(int(0.6 * stride_s * fs), 1))
+    peaks = np.asarray(find_peaks(slope, distance=max(int(0.6 * stride_s * fs), 1))[0], dtype=np.intp)
     if len(peaks) == 0:
         return peaks
     top = np.median(slope[peaks])
@@ -162,8 +161,8 @@ def _impact_anchors(nrm: npt.NDArray[np.float64], fs: float, stride_s: float, cu
 
 
 def _running_rule(
-    anchors: np.ndarray, acc_si: np.ndarray, fs: float, stride_s: float, p: ShankEventDetection
-) -> tuple[np.ndarray, np.ndarray]:
+    anchors: IntArray, acc_si: FloatArray, fs: float, stride_s: float, p: ShankEventDetection
+) -> tuple[FloatArray, FloatArray]:
     v = lowpass(acc_si, p.to_lowpass_hz, fs)
     ic, to = [], []
     for a in anchors:
@@ -177,13 +176,13 @@ def _running_rule(
 
 
 def _walking_rule(
-    anchors: np.ndarray,
-    acc_pa: np.ndarray,
-    pitch: np.ndarray | None,
+    anchors: IntArray,
+    acc_pa: FloatArray,
+    pitch: FloatArray | None,
     fs: float,
     stride_s: float,
     p: ShankEventDetection,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, FloatArray]:
     if pitch is not None:
         return _salarian(pitch, fs, stride_s)
     back = -acc_pa
@@ -204,7 +203,7 @@ def _walking_rule(
     return np.asarray(ic), np.asarray(to)
 
 
-def _salarian(pitch: np.ndarray, fs: float, stride_s: float) -> tuple[np.ndarray, np.ndarray]:
+def _salarian(pitch: FloatArray, fs: float, stride_s: float) -> tuple[FloatArray, FloatArray]:
     """Salarian et al. 2004: mid-swing peak; IC = next local minimum; TO = previous local minimum."""
     slow = lowpass(pitch, 5.0, fs)
     fast = lowpass(pitch, 20.0, fs)
@@ -221,7 +220,7 @@ def _salarian(pitch: np.ndarray, fs: float, stride_s: float) -> tuple[np.ndarray
     return np.asarray(ic), np.asarray(to)
 
 
-def _duty(ic: np.ndarray, to: np.ndarray, stride_s: float) -> float:
+def _duty(ic: FloatArray, to: FloatArray, stride_s: float) -> float:
     """Median stance time (IC → next TO) / stride time."""
     if len(ic) == 0 or len(to) == 0:
         return float("nan")

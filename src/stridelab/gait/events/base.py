@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from stridelab.frames import FrameTransform
+from stridelab.frames import EventPlacement, FrameTransform, Side
 from stridelab.gait._base import Algorithm
 
 __all__ = ["EVENT_COLUMNS", "BaseEventDetector", "events_frame"]
@@ -50,7 +50,7 @@ class BaseEventDetector(Algorithm):
     """Base for IC/TO detectors. Subclasses implement ``detect(data, *, sampling_rate_hz, side=None)``."""
 
     _action_method: ClassVar[str] = "detect"
-    placement: ClassVar[str] = ""
+    placement: ClassVar[EventPlacement]  # set by each detector
 
     events_: pd.DataFrame
     ic_s_: npt.NDArray[np.float64]
@@ -59,5 +59,5 @@ class BaseEventDetector(Algorithm):
     body_frame_: FrameTransform
     problems_: tuple[str, ...]
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: str | None = None) -> Self:
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
         raise NotImplementedError

@@ -29,7 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import MIRROR_LEFT_RIGHT, FrameTransform
-from stridelab.gait._signal import lowpass, runs
+from stridelab.gait._signal import FloatArray, lowpass, runs
 from stridelab.gait.orientation import orientation_madgwick, vertical_in_sensor
 from stridelab.units import G
 
@@ -59,23 +59,23 @@ def strike_pattern(angle_rad: float) -> str:
     return "midfoot"
 
 
-def _axis_elevation(q: npt.NDArray[np.float64], axis_sensor: npt.NDArray[np.float64]) -> np.ndarray:
+def _axis_elevation(q: FloatArray, axis_sensor: FloatArray) -> FloatArray:
     """Angle (rad) of a sensor-fixed axis above the horizontal plane, per sample."""
     up = vertical_in_sensor(q)
     return np.arcsin(np.clip(up @ (axis_sensor / np.linalg.norm(axis_sensor)), -1.0, 1.0))
 
 
 def foot_strike(
-    acc: np.ndarray, gyr: np.ndarray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+    acc: FloatArray, gyr: FloatArray, fs: float, frame: FrameTransform, strides: pd.DataFrame
 ) -> pd.DataFrame:
     """Foot strike angle (rad) and pattern per stride of one foot."""
     q = orientation_madgwick(acc, gyr, fs)
     pa_sensor = frame.rotation[0]
     pitch = _axis_elevation(q, pa_sensor)  # toe up positive
     rows = []
-    for r in strides.itertuples():
-        i_ic = round(r.ic_s * fs)
-        i_to = round(r.to_s * fs)
+    for ic_s, to_s in zip(strides["ic_s"], strides["to_s"], strict=True):
+        i_ic = round(float(ic_s) * fs)
+        i_to = round(float(to_s) * fs)
         if i_ic < 0 or i_to >= len(pitch) or i_to <= i_ic:
             rows.append((math.nan, "unknown"))
             continue
@@ -86,17 +86,17 @@ def foot_strike(
     return pd.DataFrame(rows, columns=["foot_strike_angle_rad", "foot_strike_pattern"])
 
 
-def _vertical_specific_force(acc: np.ndarray, gyr: np.ndarray | None, fs: float) -> np.ndarray:
+def _vertical_specific_force(acc: FloatArray, gyr: FloatArray | None, fs: float) -> FloatArray:
     if gyr is not None:
         q = orientation_madgwick(acc, gyr, fs)
-        return np.einsum("ij,ij->i", acc, vertical_in_sensor(q))
+        return np.asarray(np.einsum("ij,ij->i", acc, vertical_in_sensor(q)), dtype=np.float64)
     up = np.nanmean(acc, axis=0)
-    return acc @ (up / np.linalg.norm(up))
+    return np.asarray(acc @ (up / np.linalg.norm(up)), dtype=np.float64)
 
 
 def vertical_oscillation(
-    acc: np.ndarray, gyr: np.ndarray | None, fs: float, ic_s: npt.ArrayLike, *, max_step_s: float = 1.5
-) -> np.ndarray:
+    acc: FloatArray, gyr: FloatArray | None, fs: float, ic_s: npt.ArrayLike, *, max_step_s: float = 1.5
+) -> FloatArray:
     """Peak-to-peak vertical displacement (m) of the sensor for each step IC(k) → IC(k+1)."""
     av = lowpass(_vertical_specific_force(acc, gyr, fs), 20.0, fs) - G
     ic = np.sort(np.asarray(ic_s, dtype=float))
@@ -109,7 +109,7 @@ def vertical_oscillation(
     return out
 
 
-def _oscillation(a: np.ndarray, fs: float) -> float:
+def _oscillation(a: FloatArray, fs: float) -> float:
     a = a - a.mean()
     v = np.cumsum(a) / fs
     v = v - v.mean()
@@ -118,35 +118,36 @@ def _oscillation(a: np.ndarray, fs: float) -> float:
 
 
 def pelvic_obliquity(
-    acc: np.ndarray, gyr: np.ndarray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+    acc: FloatArray, gyr: FloatArray, fs: float, frame: FrameTransform, strides: pd.DataFrame
 ) -> pd.DataFrame:
     """Pelvic obliquity range per stride and pelvic (contralateral hip) drop in its stance, rad."""
     q = orientation_madgwick(acc, gyr, fs)
     ml_sensor = frame.rotation[1]
     roll = _axis_elevation(q, ml_sensor)  # left side up positive
     rows = []
-    for r in strides.itertuples():
-        i_ic, i_to, i_nx = (round(x * fs) for x in (r.ic_s, r.to_s, r.next_ic_s))
+    per_stride = zip(strides["side"], strides["ic_s"], strides["to_s"], strides["next_ic_s"], strict=True)
+    for side, ic_s, to_s, next_ic_s in per_stride:
+        i_ic, i_to, i_nx = (round(float(x) * fs) for x in (ic_s, to_s, next_ic_s))
         if i_ic < 0 or i_nx > len(roll) or not i_ic < i_to < i_nx:
             rows.append((math.nan, math.nan))
             continue
         seg = roll[i_ic:i_nx]
         # left stance: the right (swing) side drops = left side up = roll increases. Mirror the right.
-        factor = 1.0 if r.side == "left" else MIRROR_LEFT_RIGHT["gyr_pa"]
+        factor = 1.0 if side == "left" else MIRROR_LEFT_RIGHT["gyr_pa"]
         rel = factor * (roll[i_ic : i_to + 1] - roll[i_ic])
         rows.append((float(seg.max() - seg.min()), float(max(rel.max(), 0.0))))
     return pd.DataFrame(rows, columns=["pelvic_obliquity_range_rad", "pelvic_drop_rad"])
 
 
 def trunk_lean(
-    acc: np.ndarray,
-    gyr: np.ndarray,
+    acc: FloatArray,
+    gyr: FloatArray,
     fs: float,
     *,
     trunk_axis: npt.ArrayLike | None = None,
     forward_axis: npt.ArrayLike | None = None,
     stances: list[tuple[float, float]] | None = None,
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[FloatArray, list[str]]:
     """Trunk forward lean (rad) per stance (or per second when no stances are given), and notes.
 
     ``trunk_axis`` (sensor frame, pointing up the spine) defaults to the vertical during the first

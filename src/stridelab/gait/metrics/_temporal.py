@@ -127,15 +127,18 @@ def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.
                 )
             )
     else:
-        for r in strides.itertuples():
-            step = r.stride_time_s / 2
-            flight = (r.stride_time_s - 2 * r.contact_time_s) / 2
+        per_stride = zip(
+            strides["side"], strides["ic_s"], strides["stride_time_s"], strides["contact_time_s"], strict=True
+        )
+        for side, ic_s, stride_s, contact_s in per_stride:
+            step = float(stride_s) / 2
+            flight = (float(stride_s) - 2 * float(contact_s)) / 2
             rows.append(
                 (
-                    r.side,
-                    r.ic_s,
+                    side,
+                    ic_s,
                     step,
-                    r.contact_time_s,
+                    contact_s,
                     max(flight, 0.0),
                     max(-flight, 0.0),
                     60.0 / step,

@@ -103,7 +103,7 @@ def _quat_from_up(up: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return np.array([1.0, 0.0, 0.0, 0.0]) if c > 0 else np.array([0.0, 1.0, 0.0, 0.0])
     axis /= n
     half = np.arccos(c) / 2
-    return np.r_[np.cos(half), np.sin(half) * axis]
+    return np.asarray(np.r_[np.cos(half), np.sin(half) * axis], dtype=np.float64)
 
 
 def vertical_in_sensor(q: npt.ArrayLike) -> npt.NDArray[np.float64]:

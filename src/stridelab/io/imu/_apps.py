@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR
+from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, Placement, Side
 from stridelab.io.imu._recording import ImuRecording, ImuSensor
 from stridelab.units import G
 
@@ -106,8 +106,8 @@ def _merge(
 def read_sensor_logger(
     path: str | Path,
     *,
-    placement: str = "sacrum",
-    side: str | None = None,
+    placement: Placement = "sacrum",
+    side: Side | None = None,
     rate_hz: float | None = None,
 ) -> ImuRecording:
     """Read a Sensor Logger export (folder or zip). See the module docstring for the layout."""
@@ -158,8 +158,8 @@ _PHYPHOX_AXIS = re.compile(r"^\s*(Acceleration|Gyroscope|Linear Acceleration)\s+
 def read_phyphox(
     path: str | Path,
     *,
-    placement: str = "sacrum",
-    side: str | None = None,
+    placement: Placement = "sacrum",
+    side: Side | None = None,
     rate_hz: float | None = None,
 ) -> ImuRecording:
     """Read a phyphox CSV export (folder, zip or a single ``Raw Data.csv``)."""

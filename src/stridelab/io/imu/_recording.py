@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from stridelab.frames import PLACEMENTS, SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, SIDES, check_option
+from stridelab.frames import (
+    PLACEMENTS,
+    SENSOR_FRAME_ACC,
+    SENSOR_FRAME_GYR,
+    SIDES,
+    Placement,
+    Side,
+    check_option,
+)
 
 __all__ = ["ImuRecording", "ImuSensor"]
 
@@ -27,8 +35,8 @@ class ImuSensor:
     """
 
     name: str
-    placement: str
-    side: str | None
+    placement: Placement
+    side: Side | None
     data: pd.DataFrame
     sampling_rate_hz: float
     problems: tuple[str, ...] = ()
@@ -74,7 +82,7 @@ class ImuRecording:
         if self.activity is not None:
             check_option("activity", self.activity, ("running", "walking", "balance"))
 
-    def find(self, placement: str, side: str | None = None) -> list[ImuSensor]:
+    def find(self, placement: Placement, side: Side | None = None) -> list[ImuSensor]:
         """Sensors at ``placement`` (and ``side`` when given)."""
         check_option("placement", placement, PLACEMENTS)
         return [s for s in self.sensors if s.placement == placement and (side is None or s.side == side)]

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stridelab.frames import PLACEMENTS, SIDES, check_option
+from stridelab.frames import PLACEMENTS, SIDES, Placement, Side, check_option
 from stridelab.io.imu._apps import read_phyphox, read_sensor_logger
 from stridelab.io.imu._recording import ImuRecording, ImuSensor
 from stridelab.io.imu._table import absolute_seconds, read_table_file, sensor_from_frame, time_base
@@ -167,8 +167,8 @@ def read_recording_with_sidecar(path: str | Path, sidecar: str | Path | None = N
 def read_imu(
     path: str | Path,
     *,
-    placement: str | None = None,
-    side: str | None = None,
+    placement: Placement | None = None,
+    side: Side | None = None,
     sampling_rate_hz: float | None = None,
     acc_unit: str = "m/s^2",
     gyr_unit: str = "rad/s",

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, check_option
+from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, Placement, Side, check_option
 from stridelab.io.imu._recording import ImuSensor
 from stridelab.units import acc_to_si_factor, gyr_to_si_factor
 
@@ -147,8 +147,8 @@ def sensor_from_frame(
     frame: pd.DataFrame,
     *,
     name: str,
-    placement: str,
-    side: str | None,
+    placement: Placement,
+    side: Side | None,
     columns: Mapping[str, str] | None = None,
     acc_unit: str = "m/s^2",
     gyr_unit: str = "rad/s",
@@ -258,8 +258,8 @@ def sensor_from_frame(
 def read_imu_table(
     path: str | Path,
     *,
-    placement: str,
-    side: str | None = None,
+    placement: Placement,
+    side: Side | None = None,
     name: str | None = None,
     columns: Mapping[str, str] | None = None,
     acc_unit: str = "m/s^2",
