@@ -14,13 +14,9 @@ Heavy parts are imported lazily on first attribute access, so ``import stridelab
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:  # one source of truth: pyproject.toml
-    __version__ = version("stridelab")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from stridelab.version import __version__
 
 _LAZY: dict[str, str] = {
     "Activity": "stridelab.model",

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "frames": 0,
     "model": 0,
     "jsonsafe": 0,
+    "version": 0,
     "io": 1,
     "sim": 2,
     "gait": 2,
@@ -44,7 +45,7 @@ LAYERS: dict[str, int] = {
     "__init__": 10,
 }
 #: parts that may import only these parts (besides themselves)
-ONLY: dict[str, tuple[str, ...]] = {"sim": ("units", "frames", "model", "jsonsafe", "io")}
+ONLY: dict[str, tuple[str, ...]] = {"sim": ("units", "frames", "model", "jsonsafe", "version", "io")}
 #: pure cores: data in, results out (no store, no SQL, no files of the store).
 PURE = ("gait", "analysis", "training")
 #: the front ends call services and present, never the store or the cores directly.

@@ -11,7 +11,7 @@ import pkgutil
 
 import typer
 
-from stridelab import __version__
+from stridelab.version import __version__
 
 __all__ = ["app", "main"]
 

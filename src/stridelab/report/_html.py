@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from stridelab import __version__
+from stridelab.version import __version__
 from stridelab.analysis import (
     ANALYSIS_VERSION,
     GAUGE_ZONE_NAMES,

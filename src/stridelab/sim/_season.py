@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from stridelab import __version__
+from stridelab.version import __version__
 
 from ._run import simulate_run
 from ._truth import SENSORS, Pause, RunTruth, invalid_value_error

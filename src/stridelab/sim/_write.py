@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from stridelab import __version__
+from stridelab.version import __version__
 from stridelab.model import Activity, Session
 
 from ._fitwriter import (

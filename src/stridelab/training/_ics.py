@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from stridelab import __version__
+from stridelab.version import __version__
 from stridelab.training._builder import Plan
 from stridelab.training._library import Library, load_library
 
