@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from stridelab.version import __version__
 from stridelab.analysis import (
     ANALYSIS_VERSION,
     GAUGE_ZONE_NAMES,
@@ -30,6 +29,7 @@ from stridelab.report._plotly import (
     zones_plotly,
 )
 from stridelab.units import format_pace
+from stridelab.version import __version__
 
 __all__ = ["render_run_html", "render_trend_html", "write_html"]
 

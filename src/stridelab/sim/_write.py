@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from stridelab.version import __version__
 from stridelab.model import Activity, Session
+from stridelab.version import __version__
 
 from ._fitwriter import (
     FIT_EPOCH_UNIX_S,

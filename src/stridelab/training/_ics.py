@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from stridelab.version import __version__
 from stridelab.training._builder import Plan
 from stridelab.training._library import Library, load_library
+from stridelab.version import __version__
 
 __all__ = ["plan_to_ics"]
 
