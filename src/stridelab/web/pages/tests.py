@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from stridelab.training import balance_history, balance_summary, record_balance_test
+from stridelab.services.training import balance_history, balance_summary, record_balance_test
 from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
