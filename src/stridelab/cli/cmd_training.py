@@ -41,6 +41,7 @@ from stridelab.services.training import (
     balance_chart,
     balance_history,
     balance_summary,
+    balance_test_records,
     clear_stop,
     exercises,
     log_session,
@@ -613,17 +614,7 @@ def test_balance(
             "chart": str(chart_path) if chart_path else None,
         }
         if history or recorded is None:
-            out["history"] = [
-                {
-                    "id": int(r.id),
-                    "date": r.date.date().isoformat(),
-                    "side": r.side,
-                    "eyes": r.eyes,
-                    "seconds": float(r.seconds),
-                    "note": r.note,
-                }
-                for r in tests.itertuples()
-            ]
+            out["history"] = balance_test_records(tests)
         print_json(out)
         return
     if recorded is not None:
@@ -632,8 +623,8 @@ def test_balance(
         )
     if history or recorded is None:
         t = Table("date", "side", "eyes", "seconds", "note")
-        for r in tests.itertuples():
-            t.add_row(r.date.date().isoformat(), r.side, r.eyes, f"{r.seconds:g}", r.note or "")
+        for rec in balance_test_records(tests):
+            t.add_row(rec["date"], rec["side"], rec["eyes"], f"{rec['seconds']:g}", rec["note"] or "")
         console.print(t)
     for s in summary:
         console.print(

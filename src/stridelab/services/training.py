@@ -115,6 +115,7 @@ __all__ = [
     "balance_chart",
     "balance_history",
     "balance_summary",
+    "balance_test_records",
     "build_plan",
     "clear_stop",
     "ensure_training_schema",
@@ -353,6 +354,21 @@ def record_balance_test(
     """
     check_balance_test(side, seconds, eyes)
     return add_balance_test(store, athlete, side, seconds, eyes, day or datetime.now().date(), note)
+
+
+def balance_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
+    """:func:`balance_history` rows as JSON-ready dicts: id, date (ISO day), side, eyes, seconds, note."""
+    return [
+        {
+            "id": int(r["id"]),
+            "date": pd.Timestamp(r["date"]).date().isoformat(),
+            "side": r["side"],
+            "eyes": r["eyes"],
+            "seconds": float(r["seconds"]),
+            "note": r["note"],
+        }
+        for r in tests.to_dict("records")
+    ]
 
 
 # ---------------------------------------------------------------------- load guard

@@ -777,7 +777,7 @@ def _items_for(slot: _Slot, dose: _Dose, side: Side | None, why: str, side_reaso
     else:
         other: Side = "right" if side == "left" else "left"
         weak_why = f"{why}; weaker {side} side ({side_reason or 'see tailoring'}): one extra set and first"
-        order = [(side, min(dose.sets + 1, 6), weak_why), (other, dose.sets, why)]  # type: ignore[list-item]
+        order = [(side, min(dose.sets + 1, 6), weak_why), (other, dose.sets, why)]
     return [
         Item(ex.id, ex.name, s, n, ex.dosage.kind, dose.amount, ex.dosage.rest_s, w, slot.index, dose.step)
         for s, n, w in order

@@ -152,14 +152,17 @@ def load_report(rows: Sequence[RunRow], today: date, asymmetry: pd.DataFrame | N
     days = [pd.Timestamp(r.start_time).tz_convert("UTC").date() for r in rows]
     first = min(days)
     idx = pd.date_range(_monday(first), today, freq="D")
-    dist = pd.Series(0.0, index=idx)
-    dur = pd.Series(0.0, index=idx)
-    count = pd.Series(0, index=idx)
+    daily_m = np.zeros(len(idx))
+    daily_s = np.zeros(len(idx))
+    daily_n = np.zeros(len(idx), dtype="int64")
     for r, d in zip(rows, days, strict=True):
-        ts = pd.Timestamp(d)
-        dist[ts] += float(r.distance_m or 0.0)
-        dur[ts] += float(r.duration_s or 0.0)
-        count[ts] += 1
+        i = (d - _monday(first)).days
+        daily_m[i] += float(r.distance_m or 0.0)
+        daily_s[i] += float(r.duration_s or 0.0)
+        daily_n[i] += 1
+    dist = pd.Series(daily_m, index=idx)
+    dur = pd.Series(daily_s, index=idx)
+    count = pd.Series(daily_n, index=idx)
     acute = dist.rolling(ACUTE_DAYS, min_periods=ACUTE_DAYS).sum()
     chronic = dist.rolling(CHRONIC_DAYS, min_periods=CHRONIC_DAYS).sum() / (CHRONIC_DAYS / ACUTE_DAYS)
     from_first = dist[pd.Timestamp(first) :]

@@ -158,9 +158,9 @@ def draw_outcome_chart(
             continue
         piv = sub.pivot_table(index="date", columns="side", values="seconds", aggfunc="mean")
         if {"left", "right"} <= set(piv.columns):
-            best = np.maximum(piv["left"], piv["right"])
+            best = pd.Series(np.maximum(piv["left"], piv["right"]), index=piv.index)
             asym = 100.0 * (piv["right"] - piv["left"]) / best.where(best > 0)
-            ax1.plot(piv.index.date, asym.to_numpy(), marker=marker, label=f"eyes {eyes}")
+            ax1.plot(pd.DatetimeIndex(piv.index).date, asym.to_numpy(), marker=marker, label=f"eyes {eyes}")
     ax1.axhline(0.0, color="grey", lw=0.8)
     ax1.set_ylabel("balance test\n(R-L)/best %")
     if ax1.get_legend_handles_labels()[0]:
