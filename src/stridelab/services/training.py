@@ -357,7 +357,8 @@ def record_balance_test(
 
 
 def balance_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
-    """:func:`balance_history` rows as JSON-ready dicts: id, date (ISO day), side, eyes, seconds, note."""
+    """:func:`balance_history` rows as JSON-ready dicts: id, date (ISO day), side, eyes, seconds, note
+    (None when the test has none)."""
     return [
         {
             "id": int(r["id"]),
@@ -365,7 +366,7 @@ def balance_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
             "side": r["side"],
             "eyes": r["eyes"],
             "seconds": float(r["seconds"]),
-            "note": r["note"],
+            "note": r["note"] if isinstance(r["note"], str) else None,  # a missing note reads as NaN
         }
         for r in tests.to_dict("records")
     ]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from stridelab.frames import Side
 from stridelab.services.training import (
     EQUIPMENT,
     HOUSEHOLD_EQUIPMENT,
@@ -47,7 +48,7 @@ class ExerciseLogIn(BaseModel):
     """What was done of one exercise on one side."""
 
     exercise_id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
-    side: Literal["left", "right", "both"]
+    side: Side | Literal["both"]
     reps: int | None = Field(None, ge=0, le=10_000)
     seconds: float | None = Field(None, ge=0, le=36_000)
     pain: float | None = Field(None, ge=0, le=10)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from stridelab.frames import Side
 from stridelab.services.training import (
     balance_history,
     balance_summary,
@@ -29,7 +30,7 @@ router = APIRouter()
 class BalanceTestIn(BaseModel):
     """One single-leg stand: seconds until the lifted foot touched down."""
 
-    side: Literal["left", "right"]
+    side: Side
     seconds: float = Field(ge=0, le=600)
     eyes: Literal["open", "closed"] = "open"
     date: _dt.date | None = None
