@@ -1,8 +1,8 @@
 """Session logging, adherence statistics, pain stops and "what do I do today".
 
 Pain rule (0-10): at 7 or more the exercise is stopped (a session-level 7+ pauses the whole
-program) until the runner clears it after seeing a professional (:func:`clear_stop`); at 4-6 the
-easier variant is suggested.
+program) until the runner clears it after seeing a professional (``stridelab log --clear-stop``);
+at 4-6 the easier variant is suggested.
 
 Pure: the caller reads the active plan, the logs and the open stops, and writes what
 :func:`assess_log` decided (``stridelab.services.training`` does both).
