@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from stridelab.services.training import weekly_load
 from stridelab.store import Store
-from stridelab.training import weekly_load
 from stridelab.training._load import acwr_zone
 
 MON = date(2026, 10, 5)  # a Monday

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stridelab.store import Store
-from stridelab.training import (
+from stridelab.services.training import (
     SOURCE_CATALOG,
     ExerciseLog,
     LogError,
@@ -31,6 +30,7 @@ from stridelab.training import (
     session_logs,
     today_session,
 )
+from stridelab.store import Store
 
 START = date(2026, 12, 7)
 

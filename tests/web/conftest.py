@@ -22,9 +22,9 @@ from stridelab.web import WebConfig, create_app
 def _build(base: Path) -> dict[str, Any]:
     from stridelab.analysis import analyze_activity
     from stridelab.ingest import import_paths
+    from stridelab.services.training import PlanInputs, build_plan, save_plan
     from stridelab.sim import simulate_season
     from stridelab.store import Store
-    from stridelab.training import PlanInputs, build_plan, save_plan
 
     season, extra, store_dir = base / "season", base / "extra", base / "store"
     simulate_season(season, n_runs=SEASON_RUNS, seed=SEED)

@@ -217,8 +217,8 @@ def test_phone_logs_todays_session(browser: Any, demo: Demo, store_copy: Path) -
         statuses = {s["date"]: s for w in timeline["weeks"] for s in w["sessions"]}
         logged = statuses[demo.today.isoformat()]
         assert logged["status"] == "done" and logged["rpe"] == 6 and logged["pain"] == 1
+    from stridelab.services.training import session_logs
     from stridelab.store import Store
-    from stridelab.training import session_logs
 
     store = Store.open(store_copy)
     logs = session_logs(store, "me")

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -27,36 +26,38 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
-from stridelab.store import Store
-from stridelab.training import (
-    Evidence,
+from stridelab.present import format as fmt
+from stridelab.services.training import (
+    CATEGORIES,
+    EQUIPMENT,
+    HOUSEHOLD_EQUIPMENT,
+    PAIN_AREAS,
+    WEEKDAYS,
     ExerciseLog,
     InputError,
     LogError,
     PlanInputs,
     active_plan,
-    adherence,
     balance_chart,
     balance_history,
     balance_summary,
-    build_plan,
+    balance_test_records,
     clear_stop,
-    gather_evidence,
-    load_library,
+    exercises,
     log_session,
     outcome_chart,
     outcome_table,
     parse_weekdays,
-    plan_to_ics,
+    plan_adherence,
+    plan_ics,
+    plan_with_statuses,
     record_balance_test,
     save_plan,
-    session_logs,
+    tailored_plan,
     today_session,
+    usual_run_days,
     weekly_load,
 )
-from stridelab.training._builder import WEEKDAYS
-from stridelab.training._library import CATEGORIES, EQUIPMENT, HOUSEHOLD_EQUIPMENT, PAIN_AREAS
-from stridelab.training._seam import RUN_SPORTS
 
 __all__ = ["register"]
 
@@ -86,21 +87,6 @@ def _interactive() -> bool:
         return sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def _usual_run_days(store: Store, athlete: str, today: date) -> tuple[int, ...]:
-    """Weekdays with a run in at least a third of the last 8 weeks (empty without runs)."""
-    rows = store.list_activities(
-        athlete,
-        since=pd.Timestamp(today - timedelta(days=56), tz="UTC"),
-        until=pd.Timestamp(today + timedelta(days=1), tz="UTC"),
-    )
-    weeks_by_day: dict[int, set[int]] = {}
-    for r in rows:
-        if (r.sport or "").lower() in RUN_SPORTS:
-            d = pd.Timestamp(r.start_time).tz_convert("UTC").date()
-            weeks_by_day.setdefault(d.weekday(), set()).add((today - d).days // 7)
-    return tuple(sorted(day for day, weeks in weeks_by_day.items() if len(weeks) >= 8 / 3))
 
 
 class _Answers:
@@ -239,12 +225,12 @@ def plan_create(
     st = open_store(store)
     ask = _Answers(yes)
     next_monday = now + timedelta(days=(7 - now.weekday()) % 7 or 7) if now.weekday() else now
-    usual = _usual_run_days(st, athlete, now)
+    usual = usual_run_days(st, athlete, now)
     default_days = ",".join(WEEKDAYS[d] for d in usual) if usual else "tue,thu,sat"
-    start_s = ask.get(
+    start_text = ask.get(
         start, "--start", "First day of the plan (YYYY-MM-DD)", next_monday.isoformat(), _date_check
     )
-    start_d = _date(str(start_s), "--start")
+    start_d = _date(str(start_text), "--start")
     assert start_d is not None
     weeks_v = int(ask.get(weeks, "--weeks", "How many weeks", 12, _in_range(int, 1, 52, "--weeks")))
     spw = int(
@@ -259,7 +245,7 @@ def plan_create(
     mins = float(
         ask.get(minutes, "--minutes", "Minutes per session", 15.0, _in_range(float, 5, 120, "--minutes"))
     )
-    days_s = str(
+    run_days_text = str(
         ask.get(
             run_days, "--run-days", "Which days do you run (e.g. mon,wed,sat)", default_days, parse_weekdays
         )
@@ -291,7 +277,7 @@ def plan_create(
             _one_of(("good", "fair", "poor", "unknown"), "--squat-quality-right"),
         )
     ).lower()
-    pain_s = str(
+    pain_text = str(
         ask.get(
             pain,
             "--pain",
@@ -300,7 +286,7 @@ def plan_create(
             _csv_check(PAIN_AREAS, "--pain"),
         )
     )
-    equip_s = str(
+    equipment_text = str(
         ask.get(
             equipment,
             "--equipment",
@@ -328,18 +314,17 @@ def plan_create(
             weeks=weeks_v,
             sessions_per_week=spw,
             minutes=mins,
-            run_days=parse_weekdays(days_s),
+            run_days=parse_weekdays(run_days_text),
             weaker_side=side,  # type: ignore[arg-type]
             squat_quality_left=None if ql == "unknown" else ql,  # type: ignore[arg-type]
             squat_quality_right=None if qr == "unknown" else qr,  # type: ignore[arg-type]
-            pain_areas=_csv(pain_s, "--pain", PAIN_AREAS),
-            equipment=tuple(sorted(set(HOUSEHOLD_EQUIPMENT) | set(_csv(equip_s, "--equipment", EQUIPMENT)))),
+            pain_areas=_csv(pain_text, "--pain", PAIN_AREAS),
+            equipment=tuple(
+                sorted(set(HOUSEHOLD_EQUIPMENT) | set(_csv(equipment_text, "--equipment", EQUIPMENT)))
+            ),
             lighter_week=lighter,
         )
-        evidence = gather_evidence(st, athlete, now)
-        if not use_runs:
-            evidence = Evidence(balance=evidence.balance, runs=None)
-        plan = build_plan(inputs, evidence, today=now)
+        plan = tailored_plan(st, athlete, inputs, now, use_runs=use_runs)
     except InputError as exc:
         raise fail(str(exc)) from None
     plan_id = save_plan(st, athlete, plan)
@@ -395,23 +380,14 @@ def plan_show(
 ) -> None:
     """Show the active plan with each session's log status and the adherence so far."""
     now = _today(today)
-    st = open_store(store)
-    stored = active_plan(st, athlete)
-    if stored is None:
+    d = plan_with_statuses(open_store(store), athlete, now)
+    if d is None:
         raise fail("No plan yet: create one with `stridelab plan create`.", code=1)
-    logs = {log.date: log for log in session_logs(st, athlete, stored.id)}
-    d = stored.plan.to_dict()
-    for s in d["sessions"]:
-        day = date.fromisoformat(s["date"])
-        log = logs.get(day)
-        s["status"] = (
-            log.status if log else ("missed" if day < now else ("today" if day == now else "planned"))
-        )
-    adh = adherence(stored.plan, list(logs.values()), now)
+    adh = d["adherence"]
     if json_out:
-        print_json({"plan_id": stored.id, "created_at": stored.created_at, **d, "adherence": adh})
+        print_json(d)
         return
-    _print_plan_summary(d, stored.id)
+    _print_plan_summary(d, d["plan_id"])
     t = Table("week", "phase", "dates", "statuses", "min")
     by_week: dict[int, list[dict[str, Any]]] = {}
     for s in d["sessions"]:
@@ -474,7 +450,7 @@ def plan_export(
     stored = active_plan(st, athlete)
     if stored is None:
         raise fail("No plan yet: create one with `stridelab plan create`.", code=1)
-    data = plan_to_ics(stored.plan, plan_id=stored.id, created_at=stored.created_at)
+    data = plan_ics(stored)
     try:
         ics.parent.mkdir(parents=True, exist_ok=True)
         ics.write_bytes(data)
@@ -583,8 +559,7 @@ def log_cmd(
         res = log_session(st, athlete, when, status or "done", rpe=rpe, pain=pain, exercises=items, note=note)
     except LogError as exc:
         raise fail(str(exc)) from None
-    stored = active_plan(st, athlete)
-    adh = adherence(stored.plan, session_logs(st, athlete, stored.id), now) if stored else None
+    adh = plan_adherence(st, athlete, now)
     if json_out:
         print_json({**res.to_dict(), "adherence": adh})
         return
@@ -639,17 +614,7 @@ def test_balance(
             "chart": str(chart_path) if chart_path else None,
         }
         if history or recorded is None:
-            out["history"] = [
-                {
-                    "id": int(r.id),
-                    "date": r.date.date().isoformat(),
-                    "side": r.side,
-                    "eyes": r.eyes,
-                    "seconds": float(r.seconds),
-                    "note": r.note,
-                }
-                for r in tests.itertuples()
-            ]
+            out["history"] = balance_test_records(tests)
         print_json(out)
         return
     if recorded is not None:
@@ -658,8 +623,8 @@ def test_balance(
         )
     if history or recorded is None:
         t = Table("date", "side", "eyes", "seconds", "note")
-        for r in tests.itertuples():
-            t.add_row(r.date.date().isoformat(), r.side, r.eyes, f"{r.seconds:g}", r.note or "")
+        for rec in balance_test_records(tests):
+            t.add_row(rec["date"], rec["side"], rec["eyes"], f"{rec['seconds']:g}", rec["note"] or "")
         console.print(t)
     for s in summary:
         console.print(
@@ -694,12 +659,12 @@ def load_cmd(
     for w in rep.weeks:
         t.add_row(
             w.week_start.isoformat() + ("*" if w.partial else ""),
-            f"{w.distance_m / 1000:.1f}",
+            fmt.num(w.distance_m / 1000, 1),
             f"{int(w.duration_s // 3600)}:{int(w.duration_s % 3600 // 60):02d}",
             str(w.n_runs),
-            "-" if w.change_pct is None else f"{w.change_pct:+.0f}",
-            "-" if w.acwr is None else f"{w.acwr:.2f}",
-            "-" if w.acwr_ewma is None else f"{w.acwr_ewma:.2f}",
+            fmt.num(w.change_pct, 0, signed=True, missing="-"),
+            fmt.num(w.acwr, 2, missing="-"),
+            fmt.num(w.acwr_ewma, 2, missing="-"),
             w.zone or "-",
             w.warning or "",
         )
@@ -707,8 +672,9 @@ def load_cmd(
     r = rep.recommendation
     if r and r.get("max_distance_m") is not None:
         console.print(
-            f"Next week ({r['week_start']}): at most {r['max_distance_m'] / 1000:.1f} km / "
-            f"{r['max_duration_s'] / 60:.0f} min. [dim]{r['basis']}[/]"
+            f"Next week ({r['week_start']}): at most "
+            f"{fmt.num(r['max_distance_m'] / 1000, 1, 'km', sep=' ')} / "
+            f"{fmt.num(r['max_duration_s'] / 60, 0, 'min', sep=' ')}. [dim]{r['basis']}[/]"
         )
     elif r:
         console.print(r["basis"])
@@ -736,8 +702,7 @@ def exercises_cmd(
             f"Invalid value for '--category'. Allowed values are {', '.join(CATEGORIES)}, "
             f"but got {category!r}."
         )
-    lib = load_library()
-    chosen = lib.filter(category=category, phase=phase)
+    chosen = exercises(category, phase)
     if json_out:
         print_json([e.to_dict() for e in chosen])
         return

@@ -1,20 +1,25 @@
 """Training: exercise library, phased program builder, session log, balance tests, load guard, outcome.
 
-The public surface (everything else is private):
+Pure: data in, results out (no store; :mod:`stridelab.store.training` keeps the records and
+:mod:`stridelab.services.training` composes both). The public surface (everything else is private):
 
 * library - :func:`load_library`, :func:`validate_library`, :func:`library_schema`
-* plans - :class:`PlanInputs`, :class:`Evidence`, :func:`build_plan`, :func:`gather_evidence`,
-  :func:`save_plan`, :func:`active_plan`, :func:`plan_to_ics`
-* the day - :func:`today_session`, :func:`log_session`, :func:`clear_stop`, :func:`adherence`
-* balance tests - :func:`record_balance_test`, :func:`balance_history`, :func:`balance_chart`
-* load guard - :func:`weekly_load`
-* outcome - :func:`outcome_table`, :func:`outcome_chart`
-* the seam to the run analytics - :func:`run_asymmetry`
+* plans - :class:`PlanInputs`, :class:`Evidence`, :func:`build_plan`, :func:`evidence_from`,
+  :func:`plan_to_ics`
+* records - :class:`StoredPlan`, :class:`SessionLog`, :class:`ExerciseLog`, :class:`Stop`,
+  :func:`check_balance_test`
+* the day - :func:`today_view`, :func:`assess_log`, :func:`stop_exercise_id`, :func:`adherence`
+* balance tests - :func:`balance_summary`, :func:`balance_chart`
+* load guard - :func:`load_report` (:func:`load_since` says which runs' asymmetry it needs)
+* outcome - :func:`outcome_rows`, :func:`draw_outcome_chart` (:func:`outcome_since`)
+* the seam to the run analytics - :func:`catalog_asymmetry`, :func:`merge_asymmetry`,
+  :func:`provider_frame_of_run_table`
 """
 
 from __future__ import annotations
 
 from stridelab.training._builder import (
+    WEEKDAYS,
     BalanceEvidence,
     Evidence,
     InputError,
@@ -27,23 +32,19 @@ from stridelab.training._builder import (
     SideDecision,
     build_plan,
     decide_weaker_side,
+    item_seconds,
     parse_weekdays,
 )
-from stridelab.training._db import (
-    MIGRATIONS,
-    ExerciseLog,
-    SessionLog,
-    StoredPlan,
-    active_plan,
-    balance_history,
-    record_balance_test,
-    save_plan,
-    session_logs,
-    stops,
+from stridelab.training._evidence import (
+    BALANCE_WINDOW_DAYS,
+    RUN_WINDOW_DAYS,
+    balance_summary,
+    evidence_from,
+    run_evidence,
 )
-from stridelab.training._evidence import balance_summary, gather_evidence
 from stridelab.training._ics import plan_to_ics
 from stridelab.training._library import (
+    CATEGORIES,
     EQUIPMENT,
     HOUSEHOLD_EQUIPMENT,
     PAIN_AREAS,
@@ -54,18 +55,53 @@ from stridelab.training._library import (
     load_library,
     validate_library,
 )
-from stridelab.training._load import LoadReport, WeekLoad, weekly_load
-from stridelab.training._log import LogError, LogResult, adherence, clear_stop, log_session, today_session
-from stridelab.training._outcome import balance_chart, outcome_chart, outcome_table
-from stridelab.training._seam import SOURCE_ANALYSIS, SOURCE_CATALOG, run_asymmetry
+from stridelab.training._load import LoadReport, WeekLoad, acwr_zone, load_report, load_since
+from stridelab.training._log import (
+    LogAssessment,
+    LogError,
+    LogResult,
+    adherence,
+    assess_log,
+    stop_exercise_id,
+    today_view,
+)
+from stridelab.training._outcome import balance_chart, draw_outcome_chart, outcome_rows, outcome_since
+from stridelab.training._records import (
+    ALL_EXERCISES,
+    ExerciseLog,
+    SessionLog,
+    Stop,
+    StoredPlan,
+    check_balance_test,
+)
+from stridelab.training._seam import (
+    COLUMNS,
+    PROVIDER_COLUMNS,
+    RUN_SPORTS,
+    SOURCE_ANALYSIS,
+    SOURCE_CATALOG,
+    RunRow,
+    catalog_asymmetry,
+    empty_provider_frame,
+    is_run,
+    merge_asymmetry,
+    provider_frame_of_run_table,
+)
 
 __all__ = [
+    "ALL_EXERCISES",
+    "BALANCE_WINDOW_DAYS",
+    "CATEGORIES",
+    "COLUMNS",
     "EQUIPMENT",
     "HOUSEHOLD_EQUIPMENT",
-    "MIGRATIONS",
     "PAIN_AREAS",
+    "PROVIDER_COLUMNS",
+    "RUN_SPORTS",
+    "RUN_WINDOW_DAYS",
     "SOURCE_ANALYSIS",
     "SOURCE_CATALOG",
+    "WEEKDAYS",
     "BalanceEvidence",
     "Evidence",
     "Exercise",
@@ -75,6 +111,7 @@ __all__ = [
     "Library",
     "LibraryError",
     "LoadReport",
+    "LogAssessment",
     "LogError",
     "LogResult",
     "Phase",
@@ -82,32 +119,38 @@ __all__ = [
     "PlanInputs",
     "PlanSession",
     "RunEvidence",
+    "RunRow",
     "SessionLog",
     "SideDecision",
+    "Stop",
     "StoredPlan",
     "WeekLoad",
-    "active_plan",
+    "acwr_zone",
     "adherence",
+    "assess_log",
     "balance_chart",
-    "balance_history",
     "balance_summary",
     "build_plan",
-    "clear_stop",
+    "catalog_asymmetry",
+    "check_balance_test",
     "decide_weaker_side",
-    "gather_evidence",
+    "draw_outcome_chart",
+    "empty_provider_frame",
+    "evidence_from",
+    "is_run",
+    "item_seconds",
     "library_schema",
     "load_library",
-    "log_session",
-    "outcome_chart",
-    "outcome_table",
+    "load_report",
+    "load_since",
+    "merge_asymmetry",
+    "outcome_rows",
+    "outcome_since",
     "parse_weekdays",
     "plan_to_ics",
-    "record_balance_test",
-    "run_asymmetry",
-    "save_plan",
-    "session_logs",
-    "stops",
-    "today_session",
+    "provider_frame_of_run_table",
+    "run_evidence",
+    "stop_exercise_id",
+    "today_view",
     "validate_library",
-    "weekly_load",
 ]

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final, Literal
 
+from stridelab.frames import Side
 from stridelab.training._library import (
     EQUIPMENT,
     HOUSEHOLD_EQUIPMENT,
@@ -47,6 +48,8 @@ __all__ = [
     "FILL_FRACTION",
     "GCT_BALANCE_THRESHOLD_PP",
     "PHASE_NAMES",
+    "SECONDS_EST_DECIMALS",
+    "WEEKDAYS",
     "BalanceEvidence",
     "Evidence",
     "InputError",
@@ -81,6 +84,8 @@ TRANSITION_S: Final[float] = 10.0
 BALANCE_ASYMMETRY_THRESHOLD_PCT: Final[float] = 10.0
 #: GCT balance: distance from 50 % (percentage points) that names a weaker side
 GCT_BALANCE_THRESHOLD_PP: Final[float] = 1.0
+#: resolution of a session's published time estimate (``PlanSession.to_dict``): 0.1 s
+SECONDS_EST_DECIMALS: Final[int] = 1
 MIN_MINUTES: Final[float] = 5.0
 MAX_MINUTES: Final[float] = 120.0
 
@@ -232,14 +237,10 @@ class Evidence:
 class SideDecision:
     """Which side gets the emphasis (``None`` = both equally), why, and what disagreed."""
 
-    side: Literal["left", "right"] | None
+    side: Side | None
     reason: str
     votes: dict[str, str]
     conflicts: tuple[str, ...] = ()
-
-
-def _fmt_s(x: float) -> str:
-    return f"{x:.1f} s"
 
 
 def decide_weaker_side(inputs: PlanInputs, evidence: Evidence) -> SideDecision:
@@ -261,7 +262,7 @@ def decide_weaker_side(inputs: PlanInputs, evidence: Evidence) -> SideDecision:
             key = f"balance test (eyes {b.eyes})"
             votes[key] = "left" if b.left_s < b.right_s else "right"
             texts[key] = (
-                f"one-leg balance eyes {b.eyes}: left {_fmt_s(b.left_s)} vs right {_fmt_s(b.right_s)} "
+                f"one-leg balance eyes {b.eyes}: left {b.left_s:.1f} s vs right {b.right_s:.1f} s "
                 f"({b.asymmetry_pct:.0f} % difference)"
             )
     r = evidence.runs
@@ -316,7 +317,7 @@ class Item:
 
     exercise_id: str
     name: str
-    side: Literal["left", "right", "both"]
+    side: Side | Literal["both"]
     sets: int
     kind: str
     amount: float
@@ -380,7 +381,14 @@ class PlanSession:
 
     @property
     def minutes_est(self) -> float:
-        return round(self.seconds_est / 60.0, 1)
+        """Estimated minutes, derived from the estimate as published (:data:`SECONDS_EST_DECIMALS`).
+
+        Deriving it from the unrounded seconds made a reloaded plan disagree with the saved one
+        (975.04 s shows 16.3 min, its stored 975.0 s reloads as 16.2 min)."""
+        return round(self._published_seconds() / 60.0, 1)
+
+    def _published_seconds(self) -> float:
+        return round(self.seconds_est, SECONDS_EST_DECIMALS)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -391,7 +399,7 @@ class PlanSession:
             "week_in_phase": self.week_in_phase,
             "lighter": self.lighter,
             "minutes_est": self.minutes_est,
-            "seconds_est": round(self.seconds_est, 1),
+            "seconds_est": self._published_seconds(),
             "items": [i.to_dict() for i in self.items],
         }
 
@@ -454,7 +462,7 @@ class Plan:
     inputs: PlanInputs
     phases: tuple[Phase, ...]
     sessions: tuple[PlanSession, ...]
-    weaker_side: Literal["left", "right"] | None
+    weaker_side: Side | None
     tailoring: dict[str, Any]
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -631,7 +639,7 @@ def _pain_substitute(
 
 
 def _score(
-    ex: Exercise, phase: int, side: str | None, inputs: PlanInputs, evidence: Evidence
+    ex: Exercise, phase: int, side: Side | None, inputs: PlanInputs, evidence: Evidence
 ) -> tuple[int, list[str]]:
     score = ex.priority
     reasons: list[str] = []
@@ -683,7 +691,7 @@ def _candidates(
     lib: Library,
     inputs: PlanInputs,
     evidence: Evidence,
-    side: str | None,
+    side: Side | None,
     carried: dict[str, Exercise],
 ) -> list[tuple[int, Exercise, str, list[str]]]:
     """(score, exercise, family, reasons) sorted best first, one entry per family."""
@@ -744,7 +752,7 @@ def _target_dose(slot: _Slot, week: int, n_weeks: int) -> _Dose:
     return _Dose(step, amount, slot.sets)
 
 
-def _items_for(slot: _Slot, dose: _Dose, side: str | None, why: str, side_reason: str = "") -> list[Item]:
+def _items_for(slot: _Slot, dose: _Dose, side: Side | None, why: str, side_reason: str = "") -> list[Item]:
     ex = slot.chain[dose.step]
     if not ex.unilateral:
         return [
@@ -762,14 +770,14 @@ def _items_for(slot: _Slot, dose: _Dose, side: str | None, why: str, side_reason
             )
         ]
     if side is None:
-        order: list[tuple[Literal["left", "right"], int, str]] = [
+        order: list[tuple[Side, int, str]] = [
             ("left", dose.sets, why),
             ("right", dose.sets, why),
         ]
     else:
-        other: Literal["left", "right"] = "right" if side == "left" else "left"
+        other: Side = "right" if side == "left" else "left"
         weak_why = f"{why}; weaker {side} side ({side_reason or 'see tailoring'}): one extra set and first"
-        order = [(side, min(dose.sets + 1, 6), weak_why), (other, dose.sets, why)]  # type: ignore[list-item]
+        order = [(side, min(dose.sets + 1, 6), weak_why), (other, dose.sets, why)]
     return [
         Item(ex.id, ex.name, s, n, ex.dosage.kind, dose.amount, ex.dosage.rest_s, w, slot.index, dose.step)
         for s, n, w in order
@@ -907,7 +915,7 @@ def _dates_in_week(week_start: date, weekdays: tuple[int, ...]) -> list[date]:
     return out
 
 
-def _order_items(items: list[Item], side: str | None) -> list[Item]:
+def _order_items(items: list[Item], side: Side | None) -> list[Item]:
     """Mobility last (cool-down); with a weaker side, unilateral exercises first; else template order."""
 
     def key(it: Item) -> tuple[int, int, int]:
@@ -923,7 +931,7 @@ def _select_slots(
     lib: Library,
     inputs: PlanInputs,
     evidence: Evidence,
-    side: str | None,
+    side: Side | None,
     carried: dict[str, Exercise],
     budget_s: float,
     excluded: list[str],
@@ -984,7 +992,7 @@ def _week_doses(
     n_weeks: int,
     lighter: bool,
     prev: dict[int, _Dose],
-    side: str | None,
+    side: Side | None,
     lib: Library,
     budget_s: float,
     minutes: float,

@@ -1,19 +1,19 @@
-"""Measured evidence for the builder: recent balance tests and recent runs' GCT balance."""
+"""Measured evidence for the builder: recent balance tests and recent runs' GCT balance.
+
+Pure: the caller passes the balance tests of the last :data:`BALANCE_WINDOW_DAYS` days and the per-run
+asymmetry rows of the last :data:`RUN_WINDOW_DAYS` days (see ``stridelab.services.training``).
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from stridelab.store import Store
 from stridelab.training._builder import BalanceEvidence, Evidence, RunEvidence
-from stridelab.training._db import balance_history
-from stridelab.training._seam import RunAsymmetryProvider, run_asymmetry
 
-__all__ = ["balance_summary", "gather_evidence", "run_evidence"]
+__all__ = ["BALANCE_WINDOW_DAYS", "RUN_WINDOW_DAYS", "balance_summary", "evidence_from", "run_evidence"]
 
 #: balance tests older than this are ignored when tailoring a plan
 BALANCE_WINDOW_DAYS: Final[int] = 90
@@ -46,7 +46,7 @@ def balance_summary(tests: pd.DataFrame) -> tuple[BalanceEvidence, ...]:
 
 
 def run_evidence(runs: pd.DataFrame) -> RunEvidence | None:
-    """Mean GCT balance / GCT of ``runs`` (from :func:`run_asymmetry`) and the balance trend (pp/week)."""
+    """Mean GCT balance / GCT of the per-run asymmetry rows ``runs`` and the balance trend (pp/week)."""
     r = runs.dropna(subset=["balance_left_pct"])
     if r.empty:
         return None
@@ -65,12 +65,6 @@ def run_evidence(runs: pd.DataFrame) -> RunEvidence | None:
     )
 
 
-def gather_evidence(
-    store: Store, athlete: str, today: date, *, provider: RunAsymmetryProvider | bool | None = True
-) -> Evidence:
-    """Balance tests of the last 90 days and runs of the last 8 weeks up to ``today`` (inclusive)."""
-    tests = balance_history(store, athlete, since=today - timedelta(days=BALANCE_WINDOW_DAYS), until=today)
-    runs = run_asymmetry(
-        store, athlete, since=today - timedelta(days=RUN_WINDOW_DAYS), until=today, provider=provider
-    )
-    return Evidence(balance=balance_summary(tests), runs=run_evidence(runs))
+def evidence_from(tests: pd.DataFrame, runs: pd.DataFrame | None) -> Evidence:
+    """The builder's evidence from balance ``tests`` and per-run asymmetry rows (None: no runs used)."""
+    return Evidence(balance=balance_summary(tests), runs=run_evidence(runs) if runs is not None else None)

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 __all__ = [
     "CATEGORIES",
     "EQUIPMENT",
+    "HOUSEHOLD_EQUIPMENT",
     "PAIN_AREAS",
     "TARGETS",
     "Dosage",

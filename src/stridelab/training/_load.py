@@ -5,10 +5,14 @@ Weeks run Monday-Sunday on the UTC calendar day of each run's start. Distances a
 and the same ratio of exponentially weighted means (EWMA, decay 2/(N+1) with N = 7 and 28 days,
 Williams et al. 2017), both on daily distance. Zones after Gabbett (2016): < 0.8 low, 0.8-1.3 sweet
 spot, 1.3-1.5 caution, > 1.5 danger. Both tools are heuristics - see :data:`CAVEATS`.
+
+Pure: the caller passes the catalog rows up to today and the per-run asymmetry rows from
+:func:`load_since` on (``stridelab.services.training.weekly_load`` gathers both).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final, Literal
@@ -16,8 +20,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from stridelab.store import Store
-from stridelab.training._seam import RUN_SPORTS, RunAsymmetryProvider, run_asymmetry
+from stridelab.training._seam import RunRow, is_run
 
 __all__ = [
     "ACWR_ZONES",
@@ -26,7 +29,8 @@ __all__ = [
     "LoadReport",
     "WeekLoad",
     "acwr_zone",
-    "weekly_load",
+    "load_report",
+    "load_since",
 ]
 
 TEN_PERCENT: Final[float] = 10.0
@@ -116,19 +120,26 @@ def _monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def weekly_load(
-    store: Store,
-    athlete: str = "me",
-    *,
-    today: date,
-    provider: RunAsymmetryProvider | bool | None = True,
-) -> LoadReport:
-    """The load guard up to ``today`` (inclusive; runs after it are ignored)."""
-    rows = [
-        r
-        for r in store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
-        if (r.sport or "").lower() in RUN_SPORTS
-    ]
+def _runs_until(rows: Sequence[RunRow], today: date) -> list[RunRow]:
+    end = pd.Timestamp(today + timedelta(days=1), tz="UTC")
+    return [r for r in rows if is_run(r) and pd.Timestamp(r.start_time) < end]
+
+
+def load_since(rows: Sequence[RunRow], today: date) -> date | None:
+    """First day whose runs' asymmetry :func:`load_report` needs (None without runs up to ``today``)."""
+    runs = _runs_until(rows, today)
+    if not runs:
+        return None
+    return _monday(min(pd.Timestamp(r.start_time).tz_convert("UTC").date() for r in runs))
+
+
+def load_report(rows: Sequence[RunRow], today: date, asymmetry: pd.DataFrame | None = None) -> LoadReport:
+    """The load guard up to ``today`` (inclusive; runs after it are ignored).
+
+    ``rows`` are catalog rows (non-runs are skipped); ``asymmetry`` the per-run asymmetry rows
+    (:data:`~stridelab.training._seam.COLUMNS`) from :func:`load_since` to ``today``, for the form drift.
+    """
+    rows = _runs_until(rows, today)
     if not rows:
         return LoadReport(
             today,
@@ -141,14 +152,17 @@ def weekly_load(
     days = [pd.Timestamp(r.start_time).tz_convert("UTC").date() for r in rows]
     first = min(days)
     idx = pd.date_range(_monday(first), today, freq="D")
-    dist = pd.Series(0.0, index=idx)
-    dur = pd.Series(0.0, index=idx)
-    count = pd.Series(0, index=idx)
+    daily_m = np.zeros(len(idx))
+    daily_s = np.zeros(len(idx))
+    daily_n = np.zeros(len(idx), dtype="int64")
     for r, d in zip(rows, days, strict=True):
-        ts = pd.Timestamp(d)
-        dist[ts] += float(r.distance_m or 0.0)
-        dur[ts] += float(r.duration_s or 0.0)
-        count[ts] += 1
+        i = (d - _monday(first)).days
+        daily_m[i] += float(r.distance_m or 0.0)
+        daily_s[i] += float(r.duration_s or 0.0)
+        daily_n[i] += 1
+    dist = pd.Series(daily_m, index=idx)
+    dur = pd.Series(daily_s, index=idx)
+    count = pd.Series(daily_n, index=idx)
     acute = dist.rolling(ACUTE_DAYS, min_periods=ACUTE_DAYS).sum()
     chronic = dist.rolling(CHRONIC_DAYS, min_periods=CHRONIC_DAYS).sum() / (CHRONIC_DAYS / ACUTE_DAYS)
     from_first = dist[pd.Timestamp(first) :]
@@ -208,7 +222,7 @@ def weekly_load(
         zero_run = zero_run + 1 if d_m == 0 else 0
         prev = (d_m, t_s)
     rec = _recommendation(weeks, today)
-    drift = _form_drift(store, athlete, weeks, first, today, provider)
+    drift = _form_drift(asymmetry, weeks)
     return LoadReport(today, tuple(weeks), rec, drift)
 
 
@@ -246,17 +260,11 @@ def _recommendation(weeks: list[WeekLoad], today: date) -> dict[str, Any] | None
     return out
 
 
-def _form_drift(
-    store: Store,
-    athlete: str,
-    weeks: list[WeekLoad],
-    first: date,
-    today: date,
-    provider: RunAsymmetryProvider | bool | None,
-) -> dict[str, Any] | None:
+def _form_drift(asymmetry: pd.DataFrame | None, weeks: list[WeekLoad]) -> dict[str, Any] | None:
     """GCT balance deviation |left % - 50| and GCT in high-load weeks vs the other weeks."""
-    runs = run_asymmetry(store, athlete, since=_monday(first), until=today, provider=provider)
-    runs = runs.dropna(subset=["balance_left_pct"])
+    if asymmetry is None:
+        return None
+    runs = asymmetry.dropna(subset=["balance_left_pct"])
     if runs.empty:
         return None
     runs = runs.assign(

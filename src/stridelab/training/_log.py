@@ -1,8 +1,11 @@
 """Session logging, adherence statistics, pain stops and "what do I do today".
 
 Pain rule (0-10): at 7 or more the exercise is stopped (a session-level 7+ pauses the whole
-program) until the runner clears it after seeing a professional (:func:`clear_stop`); at 4-6 the
-easier variant is suggested.
+program) until the runner clears it after seeing a professional (``stridelab log --clear-stop``);
+at 4-6 the easier variant is suggested.
+
+Pure: the caller reads the active plan, the logs and the open stops, and writes what
+:func:`assess_log` decided (``stridelab.services.training`` does both).
 """
 
 from __future__ import annotations
@@ -11,29 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
-from stridelab.store import Store
 from stridelab.training._builder import Item, Plan, PlanSession, item_seconds
-from stridelab.training._db import (
-    ALL_EXERCISES,
-    ExerciseLog,
-    SessionLog,
-    Stop,
-    active_plan,
-    clear_stops,
-    session_logs,
-    stops,
-    write_session_log,
-)
 from stridelab.training._library import Library, load_library
+from stridelab.training._records import ALL_EXERCISES, ExerciseLog, SessionLog, Stop, StoredPlan
 
 __all__ = [
     "PAIN_CAUTION",
     "PAIN_STOP",
+    "LogAssessment",
     "LogResult",
     "adherence",
-    "clear_stop",
-    "log_session",
-    "today_session",
+    "assess_log",
+    "stop_exercise_id",
+    "today_view",
 ]
 
 PAIN_STOP: Final[float] = 7.0
@@ -85,22 +78,31 @@ def _check_0_10(value: float | None, option: str) -> None:
         raise LogError(f"Invalid value for '{option}': expected 0-10, got {value:g}.")
 
 
-def log_session(
-    store: Store,
-    athlete: str,
+@dataclass(frozen=True, slots=True)
+class LogAssessment:
+    """What logging a session means: the plan it belongs to, whether it was planned, the messages
+    for the runner and the pain stops to add (exercise id, pain)."""
+
+    plan_id: int | None
+    planned: bool
+    messages: tuple[str, ...]
+    new_stops: tuple[tuple[str, float], ...]
+
+
+def assess_log(
+    stored: StoredPlan | None,
     day: date,
     status: str,
     *,
     rpe: float | None = None,
     pain: float | None = None,
     exercises: tuple[ExerciseLog, ...] = (),
-    note: str | None = None,
     library: Library | None = None,
-) -> LogResult:
-    """Log the session of ``day`` against the active plan (replacing an earlier log of that day).
+) -> LogAssessment:
+    """Check a log of ``day`` against the active plan ``stored`` and decide its stops and messages.
 
     Works without a plan too (an off-plan entry). Pain >= 7 stops the exercise (or, for the session
-    pain, the program) and the returned messages say so.
+    pain, the program) and the messages say so. Raises :class:`LogError` for an invalid entry.
     """
     if status not in STATUSES:
         raise LogError(
@@ -122,7 +124,6 @@ def log_session(
         _check_0_10(e.pain, "--item pain")
         if (e.reps is not None and e.reps < 0) or (e.seconds is not None and e.seconds < 0):
             raise LogError("Invalid value for '--item': reps and seconds cannot be negative.")
-    stored = active_plan(store, athlete)
     plan_id = stored.id if stored else None
     planned_session = stored.plan.session_on(day) if stored else None
     messages: list[str] = []
@@ -159,14 +160,12 @@ def log_session(
             f"Session pain {pain:g}/10: next time use the easier variants and tell which exercise hurt "
             "(--item ID:SIDE:VALUE:PAIN); stop at 7/10."
         )
-    log_id = write_session_log(store, athlete, plan_id, day, status, rpe, pain, note, exercises, new_stops)
-    log = next(s for s in session_logs(store, athlete, plan_id) if s.id == log_id)
-    return LogResult(log, planned_session is not None, tuple(messages), tuple(stops(store, athlete)))
+    return LogAssessment(plan_id, planned_session is not None, tuple(messages), tuple(new_stops))
 
 
-def clear_stop(store: Store, athlete: str, exercise_id: str, day: date) -> int:
-    """Clear the pain stop of ``exercise_id`` (``"all"`` or ``"*"`` for the program pause)."""
-    return clear_stops(store, athlete, ALL_EXERCISES if exercise_id in ("all", "*") else exercise_id, day)
+def stop_exercise_id(exercise_id: str) -> str:
+    """The stored exercise id of a stop: ``"all"`` or ``"*"`` is the program pause."""
+    return ALL_EXERCISES if exercise_id in ("all", "*") else exercise_id
 
 
 # ---------------------------------------------------------------------- adherence
@@ -248,13 +247,20 @@ def _resume_week(plan: Plan, session: PlanSession, by_day: dict[date, SessionLog
     return week
 
 
-def today_session(store: Store, athlete: str, today: date) -> dict[str, Any]:
+def today_view(
+    stored: StoredPlan | None,
+    logs: list[SessionLog],
+    open_stops: list[Stop],
+    today: date,
+    *,
+    library: Library | None = None,
+) -> dict[str, Any]:
     """What the runner does on ``today``: the session (adjusted for stops and a missed week) or rest.
 
-    Keys: ``date``, ``plan_id``, ``session`` (None on a rest day or without a plan), ``next_date``,
-    ``messages``, ``stops``, ``adherence``.
+    ``logs`` are the active plan's session logs, ``open_stops`` the stops not cleared. Keys: ``date``,
+    ``plan_id``, ``session`` (None on a rest day or without a plan), ``next_date``, ``messages``,
+    ``stops``, ``adherence``.
     """
-    stored = active_plan(store, athlete)
     out: dict[str, Any] = {
         "date": today.isoformat(),
         "plan_id": None,
@@ -268,10 +274,8 @@ def today_session(store: Store, athlete: str, today: date) -> dict[str, Any]:
         out["messages"].append("No plan yet: create one with `stridelab plan create`.")
         return out
     plan = stored.plan
-    lib = load_library()
-    logs = session_logs(store, athlete, stored.id)
+    lib = library or load_library()
     by_day = {log.date: log for log in logs}
-    open_stops = stops(store, athlete)
     out["plan_id"] = stored.id
     out["stops"] = [s.to_dict() for s in open_stops]
     out["adherence"] = adherence(plan, logs, today)

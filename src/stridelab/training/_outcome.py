@@ -3,6 +3,9 @@
 Windows: ``before`` (the 28 days before the plan), one per phase, ``after`` (up to 28 days after the
 plan, once it ended). For each: one-leg balance test means per side and eyes condition with their
 asymmetry, the runs' GCT balance (labelled pace-adjusted or raw) and the phase's adherence.
+
+Pure: the caller passes the balance tests, the per-run asymmetry rows from :func:`outcome_since` to
+today and the plan's session logs (``stridelab.services.training`` gathers them).
 """
 
 from __future__ import annotations
@@ -14,19 +17,22 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from stridelab.store import Store
 from stridelab.training._builder import Plan
-from stridelab.training._db import balance_history, session_logs
 from stridelab.training._log import adherence
-from stridelab.training._seam import RunAsymmetryProvider, run_asymmetry
+from stridelab.training._records import SessionLog
 
-__all__ = ["balance_chart", "outcome_chart", "outcome_table"]
+__all__ = ["WINDOW_DAYS", "balance_chart", "draw_outcome_chart", "outcome_rows", "outcome_since"]
 
 WINDOW_DAYS: Final[int] = 28
 
 
+def outcome_since(plan: Plan) -> date:
+    """First day whose runs the outcome needs (the start of the ``before`` window)."""
+    return plan.start - timedelta(days=WINDOW_DAYS)
+
+
 def _windows(plan: Plan, today: date) -> list[tuple[str, date, date]]:
-    out = [("before", plan.start - timedelta(days=WINDOW_DAYS), plan.start - timedelta(days=1))]
+    out = [("before", outcome_since(plan), plan.start - timedelta(days=1))]
     out += [(f"phase {p.number}", p.start, p.end) for p in plan.phases]
     if today > plan.end:
         out.append(("after", plan.end + timedelta(days=1), plan.end + timedelta(days=WINDOW_DAYS)))
@@ -50,25 +56,16 @@ def _side_means(tests: pd.DataFrame, eyes: str) -> tuple[float | None, float | N
     )
 
 
-def outcome_table(
-    store: Store,
-    athlete: str,
-    plan: Plan,
-    plan_id: int,
-    today: date,
-    *,
-    provider: RunAsymmetryProvider | bool | None = True,
+def outcome_rows(
+    plan: Plan, today: date, tests: pd.DataFrame, runs: pd.DataFrame, logs: list[SessionLog]
 ) -> list[dict[str, Any]]:
     """One row per window. Asymmetry % = (right - left) / better x 100 (positive: the left leg is weaker).
 
     ``gct_balance_left_pct`` is the runs' mean LEFT share of ground contact (50 = even) and
-    ``gct_balance_source`` says whether it is pace-adjusted or a raw mean.
+    ``gct_balance_source`` says whether it is pace-adjusted or a raw mean. ``tests`` are all balance
+    tests, ``runs`` the per-run asymmetry rows, ``logs`` the plan's session logs.
     """
-    tests = balance_history(store, athlete)
-    runs = run_asymmetry(
-        store, athlete, since=plan.start - timedelta(days=WINDOW_DAYS), until=today, provider=provider
-    )
-    adh = adherence(plan, session_logs(store, athlete, plan_id), today)
+    adh = adherence(plan, logs, today)
     adh_by_phase = {p["phase"]: p for p in adh["phases"]}
     rows = []
     for name, start, end in _windows(plan, today):
@@ -138,25 +135,18 @@ def balance_chart(tests: pd.DataFrame, path: Path, *, title: str = "One-leg bala
     return _save(fig, path)
 
 
-def outcome_chart(
-    store: Store,
-    athlete: str,
-    plan: Plan,
-    plan_id: int,
-    today: date,
-    path: Path,
-    *,
-    provider: RunAsymmetryProvider | bool | None = True,
+def draw_outcome_chart(
+    plan: Plan, today: date, tests: pd.DataFrame, runs: pd.DataFrame, logs: list[SessionLog], path: Path
 ) -> Path:
-    """Three panels on one time axis, phases shaded: balance-test asymmetry, runs' GCT balance, adherence."""
+    """Three panels on one time axis, phases shaded: balance-test asymmetry, runs' GCT balance, adherence.
+
+    The data as for :func:`outcome_rows`. PNG/SVG/PDF by the suffix of ``path``.
+    """
     from matplotlib.figure import Figure
 
-    rows = outcome_table(store, athlete, plan, plan_id, today, provider=provider)
-    tests = balance_history(store, athlete)
-    runs = run_asymmetry(
-        store, athlete, since=plan.start - timedelta(days=WINDOW_DAYS), until=today, provider=provider
-    ).dropna(subset=["balance_left_pct"])
-    adh = adherence(plan, session_logs(store, athlete, plan_id), today)
+    rows = outcome_rows(plan, today, tests, runs, logs)
+    runs = runs.dropna(subset=["balance_left_pct"])
+    adh = adherence(plan, logs, today)
     fig = Figure(figsize=(9, 7))
     ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True)
     for ax in (ax1, ax2, ax3):
@@ -168,9 +158,9 @@ def outcome_chart(
             continue
         piv = sub.pivot_table(index="date", columns="side", values="seconds", aggfunc="mean")
         if {"left", "right"} <= set(piv.columns):
-            best = np.maximum(piv["left"], piv["right"])
+            best = pd.Series(np.maximum(piv["left"], piv["right"]), index=piv.index)
             asym = 100.0 * (piv["right"] - piv["left"]) / best.where(best > 0)
-            ax1.plot(piv.index.date, asym.to_numpy(), marker=marker, label=f"eyes {eyes}")
+            ax1.plot(pd.DatetimeIndex(piv.index).date, asym.to_numpy(), marker=marker, label=f"eyes {eyes}")
     ax1.axhline(0.0, color="grey", lw=0.8)
     ax1.set_ylabel("balance test\n(R-L)/best %")
     if ax1.get_legend_handles_labels()[0]:

@@ -1,101 +1,112 @@
 """The one seam between training and the run analytics: per-run GCT balance (left %) and GCT (s).
 
-:func:`run_asymmetry` asks a *provider* for the pace-adjusted values. The default provider is the run
-analytics (:mod:`stridelab.analysis`) when it offers them; otherwise the catalog's raw per-run means
-(``summary["stance_time_balance_left_pct_mean"]``, ``summary["stance_time_s_mean"]``) are used. Every
-row says which one it came from, so nothing downstream mistakes a raw mean for a pace-adjusted one.
+Pure: the catalog's rows and the analytics' pace-adjusted values come in, one labelled frame goes out.
+:func:`catalog_asymmetry` turns catalog rows into the raw per-run means
+(``summary["stance_time_balance_left_pct_mean"]``, ``summary["stance_time_s_mean"]``);
+:func:`merge_asymmetry` overlays pace-adjusted values where a *provider* (the run analytics, see
+:func:`stridelab.services.training.run_asymmetry`) has them. Every row says which one it came from, so
+nothing downstream mistakes a raw mean for a pace-adjusted one.
 
-A provider is any ``Callable[[Store, str, date | None, date | None], pandas.DataFrame]`` (store,
-athlete, since, until - days inclusive) returning one row per run with the columns ``activity_id``,
-``balance_left_pct`` and ``gct_s`` (NaN where unknown).
+A provider's frame has one row per run with the columns :data:`PROVIDER_COLUMNS` (``activity_id``,
+``balance_left_pct``, ``gct_s``; NaN where unknown) and optionally ``attrs["ref_speed_m_s"]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-from typing import Final
+from collections.abc import Iterable
+from typing import Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
 
-from stridelab.store import Store, StoreError
-
 __all__ = [
     "COLUMNS",
+    "PROVIDER_COLUMNS",
+    "RUN_SPORTS",
     "SOURCE_ANALYSIS",
     "SOURCE_CATALOG",
-    "RunAsymmetryProvider",
-    "analysis_provider",
-    "run_asymmetry",
+    "RunRow",
+    "catalog_asymmetry",
+    "empty_provider_frame",
+    "is_run",
+    "merge_asymmetry",
+    "provider_frame_of_run_table",
 ]
-
-RunAsymmetryProvider = Callable[[Store, str, "date | None", "date | None"], pd.DataFrame]
 
 SOURCE_ANALYSIS: Final[str] = "pace-adjusted (run analytics)"
 SOURCE_CATALOG: Final[str] = "raw run means (catalog, not pace-adjusted)"
-#: columns of :func:`run_asymmetry`
+#: columns of the per-run asymmetry frame
 COLUMNS: Final[tuple[str, ...]] = ("activity_id", "start_time", "day", "balance_left_pct", "gct_s", "source")
+#: columns of a provider's frame
+PROVIDER_COLUMNS: Final[tuple[str, ...]] = ("activity_id", "balance_left_pct", "gct_s")
 RUN_SPORTS: Final[frozenset[str]] = frozenset({"running"})
-#: what can go wrong inside the analytics without it being a bug of ours: fall back to the catalog
-_ANALYSIS_FAILURES: Final[tuple[type[BaseException], ...]] = (
-    ImportError,
-    LookupError,
-    TypeError,
-    ValueError,
-    ArithmeticError,
-    OSError,
-    StoreError,
-)
 
 
-def _day_ts(d: date | None, plus_days: int = 0) -> pd.Timestamp | None:
-    return None if d is None else pd.Timestamp(d, tz="UTC") + pd.Timedelta(days=plus_days)
+class RunRow(Protocol):
+    """What training reads of a catalog row (``stridelab.store.ActivityRow`` has it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def sport(self) -> str | None: ...
+
+    @property
+    def start_time(self) -> pd.Timestamp: ...
+
+    @property
+    def duration_s(self) -> float | None: ...
+
+    @property
+    def distance_m(self) -> float | None: ...
+
+    @property
+    def summary(self) -> dict[str, Any]: ...
 
 
-def analysis_provider() -> RunAsymmetryProvider | None:
-    """The run analytics as a provider of pace-adjusted values.
+def is_run(row: RunRow) -> bool:
+    """A running activity (the sports of :data:`RUN_SPORTS`)."""
+    return (row.sport or "").lower() in RUN_SPORTS
 
-    Uses :func:`stridelab.analysis.run_table` -> ``(table, ref_speed_m_s)`` with the columns ``id``,
-    ``balance_at_ref_speed_left_pct`` and ``gct_at_ref_speed_ms`` (the values at one reference
-    speed for all runs, i.e. pace-adjusted). Runs it cannot adjust fall back to the catalog's raw
-    means in :func:`run_asymmetry`, labelled as such.
+
+def empty_provider_frame() -> pd.DataFrame:
+    """A provider's answer without any run."""
+    return pd.DataFrame(columns=list(PROVIDER_COLUMNS))
+
+
+def provider_frame_of_run_table(table: pd.DataFrame, ref_speed_m_s: float | None) -> pd.DataFrame:
+    """The run analytics' run table as a provider frame of pace-adjusted values.
+
+    ``table`` has the columns ``id``, ``balance_at_ref_speed_left_pct`` and ``gct_at_ref_speed_ms``
+    (the values at one reference speed for all runs, i.e. pace-adjusted). Raises LookupError when the
+    pace-adjusted balance column is missing.
     """
-    from stridelab.analysis import run_table  # same layer; lazy because statsmodels is heavy
-
-    def provider(store: Store, athlete: str, since: date | None, until: date | None) -> pd.DataFrame:
-        table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
-        if table.empty:
-            return pd.DataFrame(columns=["activity_id", "balance_left_pct", "gct_s"])
-        bal = table.get("balance_at_ref_speed_left_pct")
-        if bal is None or "id" not in table.columns:
-            raise LookupError("stridelab.analysis.run_table has no pace-adjusted GCT balance column")
-        gct_ms = table.get("gct_at_ref_speed_ms")
-        out = pd.DataFrame(
-            {
-                "activity_id": table["id"].astype(str),
-                "balance_left_pct": pd.to_numeric(bal, errors="coerce").astype("float64"),
-                "gct_s": (pd.to_numeric(gct_ms, errors="coerce").astype("float64") / 1000.0)
-                if gct_ms is not None
-                else np.nan,
-            }
-        )
-        if ref is not None:
-            out.attrs["ref_speed_m_s"] = float(ref)
-        return out
-
-    return provider
-
-
-def _catalog_rows(store: Store, athlete: str, since: date | None, until: date | None) -> pd.DataFrame:
-    rows = store.list_activities(
-        athlete,
-        since=pd.Timestamp(since, tz="UTC") if since else None,
-        until=pd.Timestamp(until, tz="UTC") + pd.Timedelta(days=1) if until else None,
+    if table.empty:
+        return empty_provider_frame()
+    bal = table.get("balance_at_ref_speed_left_pct")
+    if bal is None or "id" not in table.columns:
+        raise LookupError("stridelab.analysis.run_table has no pace-adjusted GCT balance column")
+    gct_ms = table.get("gct_at_ref_speed_ms")
+    out = pd.DataFrame(
+        {
+            "activity_id": table["id"].astype(str),
+            "balance_left_pct": pd.to_numeric(bal, errors="coerce").astype("float64"),
+            "gct_s": (pd.to_numeric(gct_ms, errors="coerce").astype("float64") / 1000.0)
+            if gct_ms is not None
+            else np.nan,
+        }
     )
+    if ref_speed_m_s is not None:
+        out.attrs["ref_speed_m_s"] = float(ref_speed_m_s)
+    return out
+
+
+def catalog_asymmetry(rows: Iterable[RunRow]) -> pd.DataFrame:
+    """The runs among ``rows`` with the catalog's raw means: ``activity_id``, ``start_time``,
+    ``balance_left_pct``, ``gct_s`` (NaN where unknown)."""
     recs = []
     for r in rows:
-        if (r.sport or "").lower() not in RUN_SPORTS:
+        if not is_run(r):
             continue
         s = r.summary
         recs.append(
@@ -112,39 +123,22 @@ def _catalog_rows(store: Store, athlete: str, since: date | None, until: date | 
     return df
 
 
-def run_asymmetry(
-    store: Store,
-    athlete: str = "me",
-    *,
-    since: date | None = None,
-    until: date | None = None,
-    provider: RunAsymmetryProvider | bool | None = True,
-) -> pd.DataFrame:
-    """Per-run GCT balance (LEFT share, %) and GCT (s) of the athlete's runs, labelled by source.
+def merge_asymmetry(base: pd.DataFrame, adjusted: pd.DataFrame | None) -> pd.DataFrame:
+    """Per-run GCT balance (LEFT share, %) and GCT (s), labelled by source.
 
-    ``provider=True`` (default) uses :func:`analysis_provider` when available; ``False``/``None``
-    forces the catalog means; a callable is used as the provider. Runs the provider does not cover
-    (or covers with NaN) fall back to the catalog means, row by row. ``until`` is inclusive.
+    ``base`` is :func:`catalog_asymmetry`; ``adjusted`` a provider's frame (None: catalog means only).
+    Runs the provider does not cover (or covers with NaN) keep the catalog means, row by row.
     Columns: :data:`COLUMNS`; ``day`` is the UTC calendar day of the start.
     """
-    base = _catalog_rows(store, athlete, since, until)
+    base = base.copy()
     base["source"] = SOURCE_CATALOG
-    chosen: RunAsymmetryProvider | None
-    if provider is True:
-        chosen = analysis_provider()
-    elif provider is False or provider is None:
-        chosen = None
-    else:
-        chosen = provider
-    if chosen is not None and len(base):
-        try:
-            adj = chosen(store, athlete, since, until)
-        except _ANALYSIS_FAILURES:
-            if provider is not True:
-                raise  # an explicitly given provider's failure is the caller's to see
-            adj = pd.DataFrame(columns=["activity_id", "balance_left_pct", "gct_s"])
-        ref = adj.attrs.get("ref_speed_m_s")
-        adj = adj.dropna(subset=["balance_left_pct"]).drop_duplicates("activity_id").set_index("activity_id")
+    if adjusted is not None and len(base):
+        ref = adjusted.attrs.get("ref_speed_m_s")
+        adj = (
+            adjusted.dropna(subset=["balance_left_pct"])
+            .drop_duplicates("activity_id")
+            .set_index("activity_id")
+        )
         hit = base["activity_id"].isin(adj.index)
         ids = base.loc[hit, "activity_id"]
         base.loc[hit, "balance_left_pct"] = adj.loc[ids, "balance_left_pct"].to_numpy(dtype="float64")

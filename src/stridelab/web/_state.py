@@ -121,10 +121,10 @@ class WebState:
         return self.config.today or datetime.now().date()
 
     def _ensure_schemas(self) -> None:
-        from stridelab.training import MIGRATIONS as TRAINING_MIGRATIONS
+        from stridelab.services.training import ensure_training_schema
 
         self.store.ensure_schema("analysis", ANALYSIS_MIGRATIONS)
-        self.store.ensure_schema("training", TRAINING_MIGRATIONS)
+        ensure_training_schema(self.store)
         # the experiments namespace (tags on the runs pages, the experiments page): its public reader
         # creates or upgrades the tables -- here, on the writer, so no request ever migrates
         list_experiments(self.store, self.athlete)

@@ -15,23 +15,24 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from stridelab.training import (
+from stridelab.frames import Side
+from stridelab.services.training import (
     EQUIPMENT,
     HOUSEHOLD_EQUIPMENT,
     PAIN_AREAS,
+    WEEKDAYS,
     ExerciseLog,
     InputError,
     LogError,
     LogResult,
     PlanInputs,
     active_plan,
-    build_plan,
     clear_stop,
-    gather_evidence,
     log_session,
     parse_weekdays,
     save_plan,
     session_logs,
+    tailored_plan,
     today_session,
 )
 from stridelab.web._state import WebState
@@ -47,7 +48,7 @@ class ExerciseLogIn(BaseModel):
     """What was done of one exercise on one side."""
 
     exercise_id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
-    side: Literal["left", "right", "both"]
+    side: Side | Literal["both"]
     reps: int | None = Field(None, ge=0, le=10_000)
     seconds: float | None = Field(None, ge=0, le=36_000)
     pain: float | None = Field(None, ge=0, le=10)
@@ -62,9 +63,6 @@ class SessionLogIn(BaseModel):
     pain: float | None = Field(None, ge=0, le=10)
     note: str | None = Field(None, max_length=1000)
     exercises: list[ExerciseLogIn] = Field(default_factory=list, max_length=_MAX_EXERCISE_LOGS)
-
-
-_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class PlanIn(BaseModel):
@@ -177,7 +175,7 @@ def api_plan(request: Request) -> JSONText:
 
 @router.get("/api/plan/today", tags=["plan"], summary="Today's session")
 def api_today(request: Request, day: date | None = None) -> JSONText:
-    """:func:`stridelab.training.today_session` (of ``day``, default today)."""
+    """:func:`stridelab.services.training.today_session` (of ``day``, default today)."""
     return JSONText(_today(state(request), day))
 
 
@@ -212,8 +210,7 @@ def _create(st: WebState, body: PlanIn) -> tuple[int, dict[str, Any]]:
             ),
             lighter_week=body.lighter_week,
         )
-        evidence = gather_evidence(st.store, st.athlete, today, provider=st.index.asymmetry_provider())
-        plan = build_plan(inputs, evidence, today=today)
+        plan = tailored_plan(st.store, st.athlete, inputs, today, provider=st.index.asymmetry_provider())
     except InputError as exc:
         raise HTTPException(422, str(exc)) from exc
     plan_id = st.write(lambda: save_plan(st.store, st.athlete, plan))
@@ -231,7 +228,7 @@ def _page(
         status_code=status_code,
         title="Plan & today",
         t=today,
-        weekday_names=_WEEKDAY_NAMES,
+        weekday_names=WEEKDAYS,
         pain_areas=PAIN_AREAS,
         extra_equipment=[e for e in EQUIPMENT if e not in HOUSEHOLD_EQUIPMENT],
         timeline=_timeline(st),

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as _dt
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from stridelab.training import balance_history, balance_summary, record_balance_test
+from stridelab.frames import Side
+from stridelab.services.training import (
+    balance_history,
+    balance_summary,
+    balance_test_records,
+    record_balance_test,
+)
 from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
@@ -24,7 +30,7 @@ router = APIRouter()
 class BalanceTestIn(BaseModel):
     """One single-leg stand: seconds until the lifted foot touched down."""
 
-    side: Literal["left", "right"]
+    side: Side
     seconds: float = Field(ge=0, le=600)
     eyes: Literal["open", "closed"] = "open"
     date: _dt.date | None = None
@@ -33,20 +39,6 @@ class BalanceTestIn(BaseModel):
 
 def _history(st: WebState) -> pd.DataFrame:
     return balance_history(st.store, st.athlete)
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": int(r["id"]),
-            "date": pd.Timestamp(r["date"]).date().isoformat(),
-            "side": r["side"],
-            "eyes": r["eyes"],
-            "seconds": float(r["seconds"]),
-            "note": r["note"],
-        }
-        for r in df.to_dict("records")
-    ]
 
 
 def _record(st: WebState, body: BalanceTestIn) -> int:
@@ -77,7 +69,7 @@ def api_tests(request: Request) -> JSONText:
         }
         for b in balance_summary(df)
     ]
-    return JSONText({"tests": _records(df), "recent": summary})
+    return JSONText({"tests": balance_test_records(df), "recent": summary})
 
 
 @router.post("/api/tests", tags=["balance tests"], summary="Record a balance test")
@@ -100,7 +92,7 @@ def _page(
         "tests.html",
         status_code=status_code,
         title="Balance tests",
-        tests=list(reversed(_records(df))),
+        tests=list(reversed(balance_test_records(df))),
         recent=balance_summary(df),
         message=message,
         error=error,

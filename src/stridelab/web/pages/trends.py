@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 
 from stridelab.report import trend_plotly
-from stridelab.training import LoadReport, weekly_load
+from stridelab.services.training import LoadReport, weekly_load
 from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
@@ -170,7 +170,7 @@ def api_trends(request: Request) -> JSONText:
 
 @router.get("/api/load", tags=["trends"], summary="Weekly load: 10 % rule and ACWR")
 def api_load(request: Request) -> JSONText:
-    """The load guard of :func:`stridelab.training.weekly_load` up to today."""
+    """The load guard of :func:`stridelab.services.training.weekly_load` up to today."""
     return JSONText(_load(state(request)).to_dict())
 
 

@@ -1,31 +1,32 @@
-"""The training area's tables in the store (namespace ``training``) and their plain reads/writes.
+"""The training area's tables (namespace ``training``) and their plain reads and writes.
 
 Every write is one ``store.transaction()`` (atomic). Dates are ISO ``YYYY-MM-DD`` strings (the
-runner's calendar day), instants ISO UTC strings.
+runner's calendar day), instants ISO UTC strings. The records are :mod:`stridelab.training`'s.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Final, Literal
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Final
 
 import pandas as pd
 
-from stridelab.store import Store
-from stridelab.training._builder import Plan
+from stridelab.store._store import Store
+from stridelab.training import ExerciseLog, Plan, SessionLog, Stop, StoredPlan
 
 __all__ = [
     "MIGRATIONS",
-    "ExerciseLog",
-    "SessionLog",
-    "Stop",
     "active_plan",
+    "add_balance_test",
     "balance_history",
+    "clear_stops",
     "ensure_training_schema",
-    "record_balance_test",
     "save_plan",
+    "session_logs",
+    "stops",
+    "write_session_log",
 ]
 
 MIGRATIONS: Final[list[str]] = [
@@ -86,11 +87,6 @@ MIGRATIONS: Final[list[str]] = [
     """,
 ]
 
-_Date = date  # a field named ``date`` shadows the type inside the dataclasses below
-
-#: exercise id of a stop that pauses the whole program (session-level pain >= 7)
-ALL_EXERCISES: Final[str] = "*"
-
 
 def ensure_training_schema(store: Store) -> None:
     """Create or migrate the training tables (idempotent, cheap after the first call)."""
@@ -123,15 +119,6 @@ def save_plan(store: Store, athlete: str, plan: Plan, *, created_at: str | None 
     return int(plan_id)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredPlan:
-    """A plan as stored: its id, creation instant and the plan itself."""
-
-    id: int
-    created_at: str
-    plan: Plan
-
-
 def active_plan(store: Store, athlete: str) -> StoredPlan | None:
     """The athlete's active (latest) plan, or None when no plan was created."""
     ensure_training_schema(store)
@@ -150,52 +137,6 @@ def active_plan(store: Store, athlete: str) -> StoredPlan | None:
 
 
 # ---------------------------------------------------------------------- session logs
-@dataclass(frozen=True, slots=True)
-class ExerciseLog:
-    """What was done of one exercise on one side: reps or seconds (per set summed), pain 0-10."""
-
-    exercise_id: str
-    side: Literal["left", "right", "both"]
-    reps: int | None = None
-    seconds: float | None = None
-    pain: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SessionLog:
-    """One logged session (status done/partial/skipped, RPE and pain 0-10)."""
-
-    id: int
-    plan_id: int | None
-    date: date
-    status: Literal["done", "partial", "skipped"]
-    rpe: float | None
-    pain: float | None
-    note: str | None
-    exercises: tuple[ExerciseLog, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "plan_id": self.plan_id,
-            "date": self.date.isoformat(),
-            "status": self.status,
-            "rpe": self.rpe,
-            "pain": self.pain,
-            "note": self.note,
-            "exercises": [
-                {
-                    "exercise_id": e.exercise_id,
-                    "side": e.side,
-                    "reps": e.reps,
-                    "seconds": e.seconds,
-                    "pain": e.pain,
-                }
-                for e in self.exercises
-            ],
-        }
-
-
 def write_session_log(
     store: Store,
     athlete: str,
@@ -206,7 +147,7 @@ def write_session_log(
     pain: float | None,
     note: str | None,
     exercises: tuple[ExerciseLog, ...],
-    stops: list[tuple[str, float]],
+    stops: Sequence[tuple[str, float]],
 ) -> int:
     """Replace the log of ``day`` (same plan) and add ``stops`` (exercise id, pain), atomically."""
     ensure_training_schema(store)
@@ -268,26 +209,6 @@ def session_logs(store: Store, athlete: str, plan_id: int | None = None) -> list
 
 
 # ---------------------------------------------------------------------- stops
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """An exercise (or ``"*"``, the whole program) stopped after pain >= 7, until cleared."""
-
-    id: int
-    exercise_id: str
-    date: date
-    pain: float
-    cleared_date: _Date | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "exercise_id": self.exercise_id,
-            "date": self.date.isoformat(),
-            "pain": self.pain,
-            "cleared_date": self.cleared_date.isoformat() if self.cleared_date else None,
-        }
-
-
 def stops(store: Store, athlete: str, *, open_only: bool = True) -> list[Stop]:
     """Pain stops (only those not cleared by default), oldest first."""
     ensure_training_schema(store)
@@ -320,30 +241,19 @@ def clear_stops(store: Store, athlete: str, exercise_id: str, day: date) -> int:
 
 
 # ---------------------------------------------------------------------- balance tests
-def record_balance_test(
+def add_balance_test(
     store: Store,
     athlete: str,
     side: str,
     seconds: float,
-    eyes: str = "open",
-    day: date | None = None,
+    eyes: str,
+    day: date,
     note: str | None = None,
 ) -> int:
-    """Store one single-leg stand test (time until the lifted foot touched down, s). Returns its id."""
-    if side not in ("left", "right"):
-        raise ValueError(
-            "Invalid value for the 'side' parameter. Allowed values are 'left', 'right', "
-            f"but got {side!r} instead."
-        )
-    if eyes not in ("open", "closed"):
-        raise ValueError(
-            "Invalid value for the 'eyes' parameter. Allowed values are 'open', 'closed', "
-            f"but got {eyes!r} instead."
-        )
-    if not (0.0 <= float(seconds) <= 600.0):
-        raise ValueError(f"Invalid value for the 'seconds' parameter: expected 0-600 s, got {seconds!r}.")
+    """Store one single-leg stand test (checked by ``stridelab.training.check_balance_test``).
+
+    Returns its id."""
     ensure_training_schema(store)
-    day = day or datetime.now().date()
     with store.transaction() as tx:
         cur = tx.execute(
             "INSERT INTO training_balance_tests (athlete, date, side, eyes, seconds, note, recorded_at) "

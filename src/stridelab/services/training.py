@@ -1,0 +1,429 @@
+"""Training, as the CLI and the web do it: plans, today's session, logs and pain stops, balance tests,
+weekly load, adherence, the outcome link, the exercise library and the calendar export.
+
+Each function reads the store (:mod:`stridelab.store.training`, the catalog), hands the data to the pure
+core (:mod:`stridelab.training`) and writes what it decided. The names the edges need (``PlanInputs``,
+``WEEKDAYS``, ``EQUIPMENT``, ...) are re-exported here so that they never import the core.
+
+The per-run asymmetry (GCT balance, GCT) comes from the run analytics when they can pace-adjust it,
+else from the catalog's raw means (:func:`run_asymmetry`). A *provider* is any
+``Callable[[Store, str, date | None, date | None], pandas.DataFrame]`` (store, athlete, since, until -
+days inclusive) returning one row per run with the columns ``activity_id``, ``balance_left_pct`` and
+``gct_s`` (NaN where unknown); ``provider=True`` means the run analytics, ``False``/``None`` the
+catalog only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from stridelab.store import Store, StoreError
+from stridelab.store.training import (
+    MIGRATIONS,
+    active_plan,
+    add_balance_test,
+    balance_history,
+    clear_stops,
+    ensure_training_schema,
+    save_plan,
+    session_logs,
+    stops,
+    write_session_log,
+)
+from stridelab.training import (
+    BALANCE_WINDOW_DAYS,
+    CATEGORIES,
+    EQUIPMENT,
+    HOUSEHOLD_EQUIPMENT,
+    PAIN_AREAS,
+    RUN_SPORTS,
+    RUN_WINDOW_DAYS,
+    SOURCE_ANALYSIS,
+    SOURCE_CATALOG,
+    WEEKDAYS,
+    BalanceEvidence,
+    Evidence,
+    Exercise,
+    ExerciseLog,
+    InputError,
+    Library,
+    LoadReport,
+    LogError,
+    LogResult,
+    Plan,
+    PlanInputs,
+    SessionLog,
+    Stop,
+    StoredPlan,
+    WeekLoad,
+    adherence,
+    assess_log,
+    balance_chart,
+    balance_summary,
+    build_plan,
+    catalog_asymmetry,
+    check_balance_test,
+    draw_outcome_chart,
+    empty_provider_frame,
+    evidence_from,
+    is_run,
+    load_library,
+    load_report,
+    load_since,
+    merge_asymmetry,
+    outcome_rows,
+    outcome_since,
+    parse_weekdays,
+    plan_to_ics,
+    provider_frame_of_run_table,
+    stop_exercise_id,
+    today_view,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "EQUIPMENT",
+    "HOUSEHOLD_EQUIPMENT",
+    "MIGRATIONS",
+    "PAIN_AREAS",
+    "RUN_SPORTS",
+    "SOURCE_ANALYSIS",
+    "SOURCE_CATALOG",
+    "WEEKDAYS",
+    "BalanceEvidence",
+    "Evidence",
+    "Exercise",
+    "ExerciseLog",
+    "InputError",
+    "LoadReport",
+    "LogError",
+    "LogResult",
+    "Plan",
+    "PlanInputs",
+    "RunAsymmetryProvider",
+    "SessionLog",
+    "Stop",
+    "StoredPlan",
+    "WeekLoad",
+    "active_plan",
+    "adherence",
+    "balance_chart",
+    "balance_history",
+    "balance_summary",
+    "balance_test_records",
+    "build_plan",
+    "clear_stop",
+    "ensure_training_schema",
+    "exercises",
+    "gather_evidence",
+    "load_library",
+    "log_session",
+    "outcome_chart",
+    "outcome_table",
+    "parse_weekdays",
+    "plan_adherence",
+    "plan_ics",
+    "plan_to_ics",
+    "plan_with_statuses",
+    "record_balance_test",
+    "run_asymmetry",
+    "save_plan",
+    "session_logs",
+    "stops",
+    "tailored_plan",
+    "today_session",
+    "usual_run_days",
+    "weekly_load",
+]
+
+RunAsymmetryProvider = Callable[[Store, str, date | None, date | None], pd.DataFrame]
+ProviderArg = RunAsymmetryProvider | bool | None
+
+#: what can go wrong inside the analytics without it being a bug of ours: fall back to the catalog
+_ANALYSIS_FAILURES: Final[tuple[type[BaseException], ...]] = (
+    ImportError,
+    LookupError,
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    OSError,
+    StoreError,
+)
+#: runs of the last N days name the usual running weekdays
+USUAL_RUN_DAYS_WINDOW: Final[int] = 56
+
+
+def _day_ts(d: date | None, plus_days: int = 0) -> pd.Timestamp | None:
+    return None if d is None else pd.Timestamp(d, tz="UTC") + pd.Timedelta(days=plus_days)
+
+
+# ---------------------------------------------------------------------- the seam to the run analytics
+def _analysis_asymmetry(store: Store, athlete: str, since: date | None, until: date | None) -> pd.DataFrame:
+    """The run analytics as a provider of pace-adjusted values (the one call into the analysis side).
+
+    Uses ``stridelab.analysis.run_table`` -> ``(table, ref_speed_m_s)``: the values at one reference
+    speed for all runs, i.e. pace-adjusted. Runs it cannot adjust keep the catalog's raw means in
+    :func:`run_asymmetry`, labelled as such.
+    """
+    from stridelab.analysis import run_table  # lazy because statsmodels is heavy
+
+    table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
+    return provider_frame_of_run_table(table, ref)
+
+
+def run_asymmetry(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    provider: ProviderArg = True,
+) -> pd.DataFrame:
+    """Per-run GCT balance (LEFT share, %) and GCT (s) of the athlete's runs, labelled by source.
+
+    ``provider=True`` (default) uses the run analytics when available; ``False``/``None`` forces the
+    catalog means; a callable is used as the provider (its failures are raised). Runs the provider
+    does not cover (or covers with NaN) fall back to the catalog means, row by row. ``until`` is
+    inclusive. Columns: ``activity_id``, ``start_time``, ``day`` (UTC calendar day of the start),
+    ``balance_left_pct``, ``gct_s``, ``source``.
+    """
+    rows = store.list_activities(
+        athlete,
+        since=pd.Timestamp(since, tz="UTC") if since else None,
+        until=pd.Timestamp(until, tz="UTC") + pd.Timedelta(days=1) if until else None,
+    )
+    base = catalog_asymmetry(rows)
+    chosen: RunAsymmetryProvider | None
+    if provider is True:
+        chosen = _analysis_asymmetry
+    elif provider is False or provider is None:
+        chosen = None
+    else:
+        chosen = provider
+    adjusted = None
+    if chosen is not None and len(base):
+        try:
+            adjusted = chosen(store, athlete, since, until)
+        except _ANALYSIS_FAILURES:
+            if provider is not True:
+                raise  # an explicitly given provider's failure is the caller's to see
+            adjusted = empty_provider_frame()
+    return merge_asymmetry(base, adjusted)
+
+
+# ---------------------------------------------------------------------- plans
+def gather_evidence(
+    store: Store, athlete: str, today: date, *, provider: ProviderArg = True, use_runs: bool = True
+) -> Evidence:
+    """Balance tests of the last 90 days and runs of the last 8 weeks up to ``today`` (inclusive).
+
+    ``use_runs=False`` leaves the runs out (the plan is tailored to the balance tests only).
+    """
+    tests = balance_history(store, athlete, since=today - timedelta(days=BALANCE_WINDOW_DAYS), until=today)
+    runs = None
+    if use_runs:
+        runs = run_asymmetry(
+            store, athlete, since=today - timedelta(days=RUN_WINDOW_DAYS), until=today, provider=provider
+        )
+    return evidence_from(tests, runs)
+
+
+def usual_run_days(store: Store, athlete: str, today: date) -> tuple[int, ...]:
+    """Weekdays (0 = Monday) with a run in at least a third of the last 8 weeks (empty without runs)."""
+    rows = store.list_activities(
+        athlete,
+        since=pd.Timestamp(today - timedelta(days=USUAL_RUN_DAYS_WINDOW), tz="UTC"),
+        until=pd.Timestamp(today + timedelta(days=1), tz="UTC"),
+    )
+    weeks_by_day: dict[int, set[int]] = {}
+    for r in rows:
+        if is_run(r):
+            d = pd.Timestamp(r.start_time).tz_convert("UTC").date()
+            weeks_by_day.setdefault(d.weekday(), set()).add((today - d).days // 7)
+    return tuple(sorted(day for day, weeks in weeks_by_day.items() if len(weeks) >= 8 / 3))
+
+
+def tailored_plan(
+    store: Store,
+    athlete: str,
+    inputs: PlanInputs,
+    today: date,
+    *,
+    use_runs: bool = True,
+    provider: ProviderArg = True,
+) -> Plan:
+    """Build (not save) a plan from the answers and the measured evidence up to ``today``.
+
+    Raises :class:`InputError` for invalid or impossible answers.
+    """
+    evidence = gather_evidence(store, athlete, today, provider=provider, use_runs=use_runs)
+    return build_plan(inputs, evidence, today=today)
+
+
+def plan_with_statuses(store: Store, athlete: str, today: date) -> dict[str, Any] | None:
+    """The active plan's JSON contract with each session's ``status`` (its log's, else ``missed``,
+    ``today`` or ``planned``), its ``plan_id``, ``created_at`` and ``adherence``; None without a plan."""
+    stored = active_plan(store, athlete)
+    if stored is None:
+        return None
+    logs = {log.date: log for log in session_logs(store, athlete, stored.id)}
+    d = stored.plan.to_dict()
+    for s in d["sessions"]:
+        day = date.fromisoformat(s["date"])
+        log = logs.get(day)
+        s["status"] = (
+            log.status if log else ("missed" if day < today else ("today" if day == today else "planned"))
+        )
+    adh = adherence(stored.plan, list(logs.values()), today)
+    return {"plan_id": stored.id, "created_at": stored.created_at, **d, "adherence": adh}
+
+
+def plan_adherence(store: Store, athlete: str, today: date) -> dict[str, Any] | None:
+    """:func:`adherence` of the active plan up to ``today`` (None without a plan)."""
+    stored = active_plan(store, athlete)
+    return adherence(stored.plan, session_logs(store, athlete, stored.id), today) if stored else None
+
+
+def plan_ics(stored: StoredPlan) -> bytes:
+    """The stored plan as iCalendar bytes (stable UIDs, DTSTAMP = its creation instant)."""
+    return plan_to_ics(stored.plan, plan_id=stored.id, created_at=stored.created_at)
+
+
+# ---------------------------------------------------------------------- the day
+def today_session(store: Store, athlete: str, today: date) -> dict[str, Any]:
+    """What the runner does on ``today``: the session (adjusted for stops and a missed week) or rest.
+
+    Keys: ``date``, ``plan_id``, ``session`` (None on a rest day or without a plan), ``next_date``,
+    ``messages``, ``stops``, ``adherence``.
+    """
+    stored = active_plan(store, athlete)
+    if stored is None:
+        return today_view(None, [], [], today)
+    return today_view(stored, session_logs(store, athlete, stored.id), stops(store, athlete), today)
+
+
+def log_session(
+    store: Store,
+    athlete: str,
+    day: date,
+    status: str,
+    *,
+    rpe: float | None = None,
+    pain: float | None = None,
+    exercises: tuple[ExerciseLog, ...] = (),
+    note: str | None = None,
+    library: Library | None = None,
+) -> LogResult:
+    """Log the session of ``day`` against the active plan (replacing an earlier log of that day).
+
+    Works without a plan too (an off-plan entry). Pain >= 7 stops the exercise (or, for the session
+    pain, the program) and the returned messages say so. Raises :class:`LogError` for a bad entry.
+    """
+    stored = active_plan(store, athlete)
+    decision = assess_log(stored, day, status, rpe=rpe, pain=pain, exercises=exercises, library=library)
+    log_id = write_session_log(
+        store, athlete, decision.plan_id, day, status, rpe, pain, note, exercises, decision.new_stops
+    )
+    log = next(s for s in session_logs(store, athlete, decision.plan_id) if s.id == log_id)
+    return LogResult(log, decision.planned, decision.messages, tuple(stops(store, athlete)))
+
+
+def clear_stop(store: Store, athlete: str, exercise_id: str, day: date) -> int:
+    """Clear the pain stop of ``exercise_id`` (``"all"`` or ``"*"`` for the program pause)."""
+    return clear_stops(store, athlete, stop_exercise_id(exercise_id), day)
+
+
+# ---------------------------------------------------------------------- balance tests
+def record_balance_test(
+    store: Store,
+    athlete: str,
+    side: str,
+    seconds: float,
+    eyes: str = "open",
+    day: date | None = None,
+    note: str | None = None,
+) -> int:
+    """Store one single-leg stand test (time until the lifted foot touched down, s). Returns its id.
+
+    Raises ValueError naming the parameter (``side``, ``eyes``, ``seconds``) for an impossible test.
+    """
+    check_balance_test(side, seconds, eyes)
+    return add_balance_test(store, athlete, side, seconds, eyes, day or datetime.now().date(), note)
+
+
+def balance_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
+    """:func:`balance_history` rows as JSON-ready dicts: id, date (ISO day), side, eyes, seconds, note
+    (None when the test has none)."""
+    return [
+        {
+            "id": int(r["id"]),
+            "date": pd.Timestamp(r["date"]).date().isoformat(),
+            "side": r["side"],
+            "eyes": r["eyes"],
+            "seconds": float(r["seconds"]),
+            "note": r["note"] if isinstance(r["note"], str) else None,  # a missing note reads as NaN
+        }
+        for r in tests.to_dict("records")
+    ]
+
+
+# ---------------------------------------------------------------------- load guard
+def weekly_load(
+    store: Store, athlete: str = "me", *, today: date, provider: ProviderArg = True
+) -> LoadReport:
+    """The load guard up to ``today`` (inclusive; runs after it are ignored)."""
+    rows = store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
+    since = load_since(rows, today)
+    if since is None:
+        return load_report(rows, today)
+    runs = run_asymmetry(store, athlete, since=since, until=today, provider=provider)
+    return load_report(rows, today, runs)
+
+
+# ---------------------------------------------------------------------- outcome
+def _outcome_data(
+    store: Store, athlete: str, plan: Plan, plan_id: int, today: date, provider: ProviderArg
+) -> tuple[pd.DataFrame, pd.DataFrame, list[SessionLog]]:
+    tests = balance_history(store, athlete)
+    runs = run_asymmetry(store, athlete, since=outcome_since(plan), until=today, provider=provider)
+    return tests, runs, session_logs(store, athlete, plan_id)
+
+
+def outcome_table(
+    store: Store,
+    athlete: str,
+    plan: Plan,
+    plan_id: int,
+    today: date,
+    *,
+    provider: ProviderArg = True,
+) -> list[dict[str, Any]]:
+    """One row per window (before, each phase, after): balance-test asymmetry, the runs' GCT balance
+    (labelled pace-adjusted or raw) and the phase's adherence."""
+    return outcome_rows(plan, today, *_outcome_data(store, athlete, plan, plan_id, today, provider))
+
+
+def outcome_chart(
+    store: Store,
+    athlete: str,
+    plan: Plan,
+    plan_id: int,
+    today: date,
+    path: Path,
+    *,
+    provider: ProviderArg = True,
+) -> Path:
+    """Write the outcome chart (balance-test asymmetry, runs' GCT balance, adherence) to ``path``."""
+    tests, runs, logs = _outcome_data(store, athlete, plan, plan_id, today, provider)
+    return draw_outcome_chart(plan, today, tests, runs, logs, path)
+
+
+# ---------------------------------------------------------------------- the exercise library
+def exercises(category: str | None = None, phase: int | None = None) -> list[Exercise]:
+    """The library's exercises (of ``category`` and suiting ``phase`` when given), in library order."""
+    return list(load_library().filter(category=category, phase=phase))
