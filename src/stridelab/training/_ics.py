@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 
 from icalendar import Calendar, Event
 
@@ -12,14 +11,6 @@ from stridelab.training._library import Library, load_library
 from stridelab.version import __version__
 
 __all__ = ["plan_to_ics"]
-
-
-def _version() -> str:
-    """The installed stridelab version (as ``stridelab.__version__``, which this layer cannot import)."""
-    try:
-        return version("stridelab")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0+unknown"
 
 
 def _amount(i_dict: dict[str, object]) -> str:
@@ -34,7 +25,7 @@ def plan_to_ics(plan: Plan, *, plan_id: int, created_at: str, library: Library |
     lib = library or load_library()
     stamp = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(UTC)
     cal = Calendar()
-    cal.add("prodid", f"-//stridelab//training plan {_version()}//EN")
+    cal.add("prodid", f"-//stridelab//training plan {__version__}//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", "stridelab training plan")
