@@ -303,7 +303,7 @@ def baseline_table(
         label = pace_label(v if math.isfinite(v) else None, ref_speed_m_s)
         adj = _f(cur["balance_adj"])
         raw = _f(cur["balance_raw"])
-        base = dict(
+        base: dict[str, Any] = dict(
             id=str(cur["id"]),
             start_time=pd.Timestamp(cur["start_time"]),
             speed_m_s=v if math.isfinite(v) else None,
@@ -425,7 +425,7 @@ def weekly_loads_km(acts: Sequence[DatedRun], run_starts: Mapping[str, pd.Timest
 
 
 def baseline_record(
-    row: Mapping[str, Any], analysis: RunAnalysis | None, loads: Mapping[str, tuple[float, float]]
+    row: Mapping[Any, Any], analysis: RunAnalysis | None, loads: Mapping[str, tuple[float, float]]
 ) -> dict[str, Any]:
     """The per-run input of :func:`baseline_table` from a run-table row (``run_table``), the run's
     analysis (None when it could not be analysed) and :func:`load_ratios`."""

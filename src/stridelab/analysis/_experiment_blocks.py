@@ -82,7 +82,8 @@ def _timer(records: pd.DataFrame, t_s: np.ndarray) -> np.ndarray:
     if "timer_s" in records.columns:
         t = pd.to_numeric(records["timer_s"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         if len(t) == len(t_s) and np.isfinite(t).all():
-            return t - t[0]
+            rel: np.ndarray = t - t[0]
+            return rel
     return t_s
 
 

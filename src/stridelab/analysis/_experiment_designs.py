@@ -396,7 +396,8 @@ class RandomisedDesign(ExperimentDesign):
             lo, hi = fit.effect - fit.t_crit * fit.se_ols, fit.effect + fit.t_crit * fit.se_ols
             msgs.append(
                 f"only {total} possible arm assignments: a randomisation test could never reach "
-                f"p < {alpha:g}; the model-based interval is shown, add blocks (about {fit.needed} in all) for an exact test"
+                f"p < {alpha:g}; the model-based interval is shown, add blocks (about {fit.needed} in all) "
+                "for an exact test"
             )
             return Comparison(
                 fit.metric,

@@ -165,7 +165,7 @@ def blocks_needed(
     even number, at least ``minimum``)."""
     if not (block_sd > 0 and effect != 0 and math.isfinite(block_sd) and math.isfinite(effect)):
         return minimum
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
     n = 4.0 * (z * block_sd / abs(effect)) ** 2
     return max(minimum, 2 * math.ceil(n / 2.0))
 
@@ -183,7 +183,8 @@ def residual_maker(w: np.ndarray) -> np.ndarray:
     n = w.shape[0]
     if w.shape[1] == 0:
         return np.eye(n)
-    return np.eye(n) - w @ np.linalg.pinv(w)
+    m: np.ndarray = np.eye(n) - w @ np.linalg.pinv(w)
+    return m
 
 
 def randomisation_strata(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -320,7 +321,7 @@ def analyze_experiment(
     return analyze_blocks(exp, blocks, loads_km=loads, messages=messages, metrics=wanted)
 
 
-def experiment_overview(store: Store, athlete: str) -> list[dict[str, object]]:
+def experiment_overview(store: Store, athlete: str) -> list[dict[str, Any]]:
     """Cheap per-experiment rows for lists and dashboards (no records read): name, design, arms,
     tag counts per arm, the protocol's planned blocks."""
     return [
