@@ -139,7 +139,7 @@ def build_store(path: Path, n_runs: int, today: date) -> None:
         analyze_activity(store, "me", row.id)
         if (k + 1) % 250 == 0:
             print(f"  analysed {k + 1}/{len(rows)} runs ({time.perf_counter() - t0:.0f} s)", flush=True)
-    from stridelab.analysis import add_tags
+    from stridelab.services.experiments import add_tags
 
     for k, row in enumerate(rows[::4]):  # a quarter of the runs tagged (an experiment, a shoe)
         add_tags(store, "me", row.id, [("cue", "push-behind" if k % 2 else "pull-up")])

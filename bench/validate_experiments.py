@@ -16,7 +16,7 @@ import json
 import sys
 import time
 
-from stridelab.analysis._experiment_api import DESIGNS, validate_design
+from stridelab.analysis import DESIGNS, validate_design
 
 
 def _fmt(x: float) -> str:

@@ -11,8 +11,9 @@ import pandas as pd
 from _exp_helpers import START, store_runs
 from typer.testing import CliRunner
 
-from stridelab.analysis._experiment_api import baseline_rows, baseline_table
+from stridelab.analysis import baseline_table
 from stridelab.cli import app
+from stridelab.services.experiments import baseline_rows
 from stridelab.sim import RunTruth
 from stridelab.store import Store
 

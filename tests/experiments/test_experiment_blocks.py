@@ -8,8 +8,7 @@ from _exp_helpers import lap_run_truth
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stridelab.analysis._experiment_api import BlockSpec, extract_blocks, parse_clock, parse_laps
-from stridelab.analysis._tags import format_clock
+from stridelab.analysis import BlockSpec, extract_blocks, format_clock, parse_clock, parse_laps
 from stridelab.sim import simulate_run
 
 

@@ -13,8 +13,8 @@ from _exp_helpers import START, lap_run_truth, pair_order, store_runs
 from typer.testing import CliRunner
 
 from _simstore import HRM_PRO, activity_from_sim
-from stridelab.analysis._experiment_api import analyze_experiment, create_experiment, experiment_overview
 from stridelab.cli import app
+from stridelab.services.experiments import analyze_experiment, create_experiment, experiment_overview
 from stridelab.sim import RunTruth, simulate_run
 from stridelab.store import Store
 
@@ -160,7 +160,7 @@ def test_alternating_runs_and_before_after_from_the_store(store: Store) -> None:
         for i, arm in enumerate(order)
     ]
     ids = store_runs(store, truths, seed=20)
-    from stridelab.analysis._experiment_api import add_tags
+    from stridelab.services.experiments import add_tags
 
     for rid, arm in zip(ids, order, strict=True):
         add_tags(store, "me", rid, [("cue", arm)])

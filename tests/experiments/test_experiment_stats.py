@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stridelab.analysis._experiment_api import BlockValue, compare_arms
+from stridelab.analysis import BlockValue, compare_arms
 from stridelab.analysis._experiment_stats import blocks_needed
 
 T0 = pd.Timestamp(datetime(2026, 3, 2, 7, tzinfo=UTC))

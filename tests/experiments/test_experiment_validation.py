@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from stridelab.analysis._experiment_api import validate_design
+from stridelab.analysis import validate_design
 
 
 def _max_misses(n: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from _exp_helpers import lap_run_truth, store_runs
 
-from stridelab.analysis._experiment_api import (
+from stridelab.services.experiments import (
     TagError,
     add_tags,
     list_tags,

@@ -422,17 +422,17 @@ async def test_an_empty_store_renders_every_page(tmp_path: Path) -> None:
 
 
 def analysis_experiment(st: object, name: str) -> object:
-    from stridelab.analysis import list_experiments
+    from stridelab.services.experiments import list_experiments
 
     store = st.store  # type: ignore[attr-defined]
     return next(e for e in list_experiments(store, "me") if e.name == name)
 
 
 def test_experiments_use_the_public_analysis_surface_only() -> None:
-    import stridelab.analysis
+    import stridelab.services.experiments
     from stridelab.web.pages.experiments import experiments_api
 
-    assert experiments_api() is stridelab.analysis
+    assert experiments_api() is stridelab.services.experiments
     source = Path(__import__("stridelab.web", fromlist=["x"]).__file__).parent
     for path in source.rglob("*.py"):
         assert "_experiment_api" not in path.read_text(), path
@@ -440,7 +440,7 @@ def test_experiments_use_the_public_analysis_surface_only() -> None:
 
 # ---------------------------------------------------------------------------- tags (issue 8 x 7)
 async def test_tags_show_wherever_runs_are_listed(make_app: AppFactory) -> None:
-    from stridelab.analysis import add_tags
+    from stridelab.services.experiments import add_tags
 
     app = make_app()
     st = app.state.web
@@ -479,7 +479,7 @@ async def test_requests_never_write_outside_the_writer(
     experiment result, the tags, the trends and the load write nothing either."""
     import threading
 
-    from stridelab.analysis import add_tags, create_experiment
+    from stridelab.services.experiments import add_tags, create_experiment
     from stridelab.store import Store
 
     app = make_app()

@@ -15,6 +15,16 @@ From the store (cached per activity and analysis version)::
     trend = trend_analysis(table, ref)                       # rolling medians, robust trends, weeks, months
 """
 
+from stridelab.analysis._baseline import (
+    BaselineRow,
+    DatedRun,
+    Explanation,
+    baseline_record,
+    baseline_runs,
+    baseline_table,
+    load_ratios,
+    weekly_loads_km,
+)
 from stridelab.analysis._cache import (
     ANALYSIS_MIGRATIONS,
     analyze_activity,
@@ -24,18 +34,33 @@ from stridelab.analysis._cache import (
     load_run,
 )
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
-from stridelab.analysis._experiment_api import (
-    add_tags,
-    analyze_experiment,
-    baseline_rows,
-    create_experiment,
-    experiment_overview,
-    list_experiments,
-    list_tags,
+from stridelab.analysis._experiment import (
+    Experiment,
+    ExperimentError,
+    ExperimentResult,
+    analyze_blocks,
+    block_specs,
+    check_definition,
+    make_protocol,
+    order_blocks,
+    overview_row,
+    phase_window,
     protocol_text,
-    remove_tags,
-    tags_for_runs,
+    run_blocks,
 )
+from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS, BlockSpec, BlockValue, extract_blocks
+from stridelab.analysis._experiment_designs import (
+    DESIGN_CLASSES,
+    AlternatingLaps,
+    AlternatingRuns,
+    BeforeAfter,
+    ExperimentDesign,
+    RandomisedDesign,
+    compare_arms,
+    design_for,
+)
+from stridelab.analysis._experiment_stats import DESIGNS, Comparison, DesignName, design_name
+from stridelab.analysis._experiment_validation import ValidationRow, validate_design
 from stridelab.analysis._hac import LinearFit, hac_ols
 from stridelab.analysis._metrics import (
     BALANCE_ZONE_NAMES,
@@ -50,6 +75,19 @@ from stridelab.analysis._metrics import (
 from stridelab.analysis._run import Estimate, MetricModel, MetricSummary, RunAnalysis, analyze_run
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
+from stridelab.analysis._tags import (
+    Tag,
+    TagError,
+    TagScope,
+    TagTarget,
+    format_clock,
+    parse_clock,
+    parse_laps,
+    parse_selector,
+    parse_tag,
+    tag_labels,
+    tag_targets,
+)
 from stridelab.analysis._trend import (
     MonthComparison,
     TrendAnalysis,
@@ -62,17 +100,57 @@ from stridelab.analysis._trend import (
 )
 
 __all__ = [  # noqa: RUF022 - grouped by topic
-    # tags, experiments and personal baselines (issue: N-of-1 experiments)
-    "add_tags",
-    "analyze_experiment",
-    "baseline_rows",
-    "create_experiment",
-    "experiment_overview",
-    "list_experiments",
-    "list_tags",
+    # tags, N-of-1 experiments and personal baselines (pure; stored by stridelab.store.tags /
+    # stridelab.store.experiments, used through stridelab.services.experiments)
+    "DESIGNS",
+    "DESIGN_CLASSES",
+    "EXPERIMENT_METRICS",
+    "AlternatingLaps",
+    "AlternatingRuns",
+    "BaselineRow",
+    "BeforeAfter",
+    "BlockSpec",
+    "BlockValue",
+    "Comparison",
+    "DatedRun",
+    "DesignName",
+    "Experiment",
+    "ExperimentDesign",
+    "ExperimentError",
+    "ExperimentResult",
+    "Explanation",
+    "RandomisedDesign",
+    "Tag",
+    "TagError",
+    "TagScope",
+    "TagTarget",
+    "ValidationRow",
+    "analyze_blocks",
+    "baseline_record",
+    "baseline_runs",
+    "baseline_table",
+    "block_specs",
+    "check_definition",
+    "compare_arms",
+    "design_for",
+    "design_name",
+    "extract_blocks",
+    "format_clock",
+    "load_ratios",
+    "make_protocol",
+    "order_blocks",
+    "overview_row",
+    "parse_clock",
+    "parse_laps",
+    "parse_selector",
+    "parse_tag",
+    "phase_window",
     "protocol_text",
-    "remove_tags",
-    "tags_for_runs",
+    "run_blocks",
+    "tag_labels",
+    "tag_targets",
+    "validate_design",
+    "weekly_loads_km",
     # per-run analytics and trends
     "ANALYSIS_MIGRATIONS",
     "ANALYSIS_VERSION",

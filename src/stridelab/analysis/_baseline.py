@@ -24,17 +24,29 @@ Likely explanations are ranked by how much of the residual each could account fo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from stridelab.store import Store
+    from stridelab.analysis._run import RunAnalysis
 
-__all__ = ["BASELINE_METRICS", "BaselineRow", "Explanation", "baseline_rows", "baseline_table"]
+__all__ = [
+    "BASELINE_METRICS",
+    "LOAD_SPIKE_RATIO",
+    "BaselineRow",
+    "DatedRun",
+    "Explanation",
+    "baseline_record",
+    "baseline_runs",
+    "baseline_table",
+    "load_ratios",
+    "pace_label",
+    "weekly_loads_km",
+]
 
 #: metric -> (column of adjusted value, unit, spread floor, column of raw mean)
 BASELINE_METRICS: Final[dict[str, tuple[str, str, float, str]]] = {
@@ -291,7 +303,7 @@ def baseline_table(
         label = pace_label(v if math.isfinite(v) else None, ref_speed_m_s)
         adj = _f(cur["balance_adj"])
         raw = _f(cur["balance_raw"])
-        base = dict(
+        base: dict[str, Any] = dict(
             id=str(cur["id"]),
             start_time=pd.Timestamp(cur["start_time"]),
             speed_m_s=v if math.isfinite(v) else None,
@@ -371,8 +383,21 @@ def baseline_table(
     return rows
 
 
-def _loads(acts: Sequence[Any]) -> dict[str, tuple[float, float]]:
-    """(7-day km, 7-day / (28-day / 4)) before each activity's start, from the catalog."""
+class DatedRun(Protocol):
+    """What the load computations need of a run in the catalog (an activity row has it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def start_time(self) -> pd.Timestamp: ...
+
+    @property
+    def distance_m(self) -> float | None: ...
+
+
+def load_ratios(acts: Sequence[DatedRun]) -> dict[str, tuple[float, float]]:
+    """(7-day km, 7-day / (28-day / 4)) before each run's start, from the catalog's runs ``acts``."""
     starts = np.array([a.start_time.value for a in acts], dtype=np.int64)
     dist = np.array([(a.distance_m or 0.0) / 1000.0 for a in acts])
     day = pd.Timedelta(days=1).value
@@ -386,69 +411,75 @@ def _loads(acts: Sequence[Any]) -> dict[str, tuple[float, float]]:
     return out
 
 
-def baseline_rows(
-    store: Store,
-    athlete: str = "me",
+def weekly_loads_km(acts: Sequence[DatedRun], run_starts: Mapping[str, pd.Timestamp]) -> dict[str, float]:
+    """Running distance (km) of the 7 days before each start of ``run_starts`` (run id -> start), from
+    the catalog's runs ``acts``."""
+    starts = np.array([a.start_time.value for a in acts], dtype=np.int64)
+    dist = np.array([(a.distance_m or 0.0) / 1000.0 for a in acts])
+    week = pd.Timedelta(days=7).value
+    out: dict[str, float] = {}
+    for rid, t in run_starts.items():
+        m = (starts < t.value) & (starts >= t.value - week)
+        out[rid] = float(dist[m].sum())
+    return out
+
+
+def baseline_record(
+    row: Mapping[Any, Any], analysis: RunAnalysis | None, loads: Mapping[str, tuple[float, float]]
+) -> dict[str, Any]:
+    """The per-run input of :func:`baseline_table` from a run-table row (``run_table``), the run's
+    analysis (None when it could not be analysed) and :func:`load_ratios`."""
+    rid = str(row["id"])
+    ctx: dict[str, Any] = {}
+    tc = float("nan")
+    if analysis is not None:
+        ctx = analysis.context or {}
+        m = analysis.models.get("balance")
+        tc = m.time_center_h if m is not None else float("nan")
+    running = _f(row.get("running_s"))
+    hilly = (
+        (_f(ctx.get("uphill_s", 0.0)) + _f(ctx.get("downhill_s", 0.0))) / running if running > 0 else np.nan
+    )
+    l7, ratio = loads.get(rid, (float("nan"), float("nan")))
+    return {
+        "id": rid,
+        "start_time": row["start_time"],
+        "speed_m_s": row.get("speed_median_m_s"),
+        "balance_raw": row.get("balance_mean_left_pct"),
+        "balance_adj": row.get("balance_at_ref_speed_left_pct"),
+        "slope": row.get("balance_speed_slope_pp_per_m_s"),
+        "drift": row.get("balance_drift_pp_per_h"),
+        "time_center_h": tc,
+        "hilly_share": hilly,
+        "turning_share": ctx.get("turning_share"),
+        "track_like": ctx.get("track_like"),
+        "load_7d_km": l7,
+        "load_ratio": ratio,
+        "sensor": row.get("sensor"),
+        "gct_adj": row.get("gct_at_ref_speed_ms"),
+        "gct_raw": row.get("gct_mean_ms"),
+        "vo_adj": row.get("vo_at_ref_speed_mm"),
+        "vo_raw": row.get("vo_mean_mm"),
+    }
+
+
+def baseline_runs(
+    records: Iterable[Mapping[str, Any]],
+    ref_speed_m_s: float | None,
     *,
     since: pd.Timestamp | None = None,
-    until: pd.Timestamp | None = None,
-    ref_speed_m_s: float | None = None,
     window_runs: int = 20,
     min_runs: int = 5,
     k_spread: float = 2.0,
-) -> tuple[list[BaselineRow], float | None]:
-    """Every run of ``athlete`` against its rolling personal baseline (the baseline uses the runs
-    before ``since`` too), and the reference speed the adjusted values refer to."""
-    from stridelab.analysis import analyze_activity, is_run, run_table
-
-    table, ref = run_table(store, athlete, until=until, ref_speed_m_s=ref_speed_m_s)
-    acts = [a for a in store.list_activities(athlete, until=until) if is_run(a)]
-    loads = _loads(acts)
-    recs: list[dict[str, Any]] = []
-    for row in table.to_dict("records"):
-        rid = str(row["id"])
-        ctx: dict[str, Any] = {}
-        tc = float("nan")
-        if not row.get("analysis_error"):
-            a = analyze_activity(store, athlete, rid)
-            ctx = a.context or {}
-            m = a.models.get("balance")
-            tc = m.time_center_h if m is not None else float("nan")
-        running = _f(row.get("running_s"))
-        hilly = (
-            (_f(ctx.get("uphill_s", 0.0)) + _f(ctx.get("downhill_s", 0.0))) / running
-            if running > 0
-            else np.nan
-        )
-        l7, ratio = loads.get(rid, (float("nan"), float("nan")))
-        recs.append(
-            {
-                "id": rid,
-                "start_time": row["start_time"],
-                "speed_m_s": row.get("speed_median_m_s"),
-                "balance_raw": row.get("balance_mean_left_pct"),
-                "balance_adj": row.get("balance_at_ref_speed_left_pct"),
-                "slope": row.get("balance_speed_slope_pp_per_m_s"),
-                "drift": row.get("balance_drift_pp_per_h"),
-                "time_center_h": tc,
-                "hilly_share": hilly,
-                "turning_share": ctx.get("turning_share"),
-                "track_like": ctx.get("track_like"),
-                "load_7d_km": l7,
-                "load_ratio": ratio,
-                "sensor": row.get("sensor"),
-                "gct_adj": row.get("gct_at_ref_speed_ms"),
-                "gct_raw": row.get("gct_mean_ms"),
-                "vo_adj": row.get("vo_at_ref_speed_mm"),
-                "vo_raw": row.get("vo_mean_mm"),
-            }
-        )
-    frame = pd.DataFrame.from_records(recs)
+) -> list[BaselineRow]:
+    """:func:`baseline_table` over :func:`baseline_record` rows; only the rows from ``since`` on are
+    returned (the baseline uses the runs before ``since`` too)."""
+    frame = pd.DataFrame.from_records(list(records))
     if not len(frame):
-        return [], ref
-    rows = baseline_table(frame, ref, window_runs=window_runs, min_runs=min_runs, k_spread=k_spread)
+        return []
+    rows = baseline_table(frame, ref_speed_m_s, window_runs=window_runs, min_runs=min_runs, k_spread=k_spread)
     if since is not None:
         s = pd.Timestamp(since)
         s = s.tz_localize("UTC") if s.tzinfo is None else s
         rows = [r for r in rows if r.start_time >= s]
-    return rows, ref
+    return rows

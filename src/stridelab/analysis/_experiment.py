@@ -1,8 +1,9 @@
-"""N-of-1 experiments on form cues, stored in the catalog: create (with a randomised protocol),
-list, gather the tagged blocks, analyse.
+"""N-of-1 experiments on form cues: the definition, its randomised protocol, the tagged blocks and the
+analysis. Pure: the definitions are stored by :mod:`stridelab.store.experiments`, the runs are loaded
+by :mod:`stridelab.services.experiments`, which calls these functions.
 
 An experiment names two arms (tag values, e.g. ``push-behind`` and ``pull-up``) of a tag key (``cue``)
-and a design:
+and a design (:data:`DesignName`, one class each in :mod:`._experiment_designs`):
 
 * ``alternating-laps``: within runs; each lap (or tagged time range) is one block;
 * ``alternating-runs``: each run tagged ``cue=<arm>`` is one block;
@@ -14,48 +15,45 @@ The effect is always mean(B) - mean(A), B being the second arm; see :mod:`._expe
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS, BlockSpec, BlockValue, extract_blocks
-from stridelab.analysis._experiment_stats import DESIGNS, MIN_EFFECT, Comparison, compare_arms, design_error
-from stridelab.analysis._tags import (
-    _KEY_RE,
-    _VALUE_RE,
-    Tag,
-    ensure_experiment_schema,
-    format_clock,
-    list_tags,
+from stridelab.analysis._experiment_designs import design_for
+from stridelab.analysis._experiment_stats import (
+    DESIGNS,
+    MIN_EFFECT,
+    Comparison,
+    DesignName,
+    design_error,
+    design_name,
 )
-
-if TYPE_CHECKING:
-    from stridelab.store import Store
+from stridelab.analysis._tags import _KEY_RE, _VALUE_RE, Tag, format_clock
+from stridelab.units import format_pace
 
 __all__ = [
     "DESIGN_DEFAULTS",
     "Experiment",
     "ExperimentError",
     "ExperimentResult",
-    "analyze_experiment",
-    "create_experiment",
-    "delete_experiment",
-    "experiment_blocks",
-    "experiment_overview",
-    "get_experiment",
-    "list_experiments",
+    "analyze_blocks",
+    "block_specs",
+    "check_definition",
     "make_protocol",
+    "order_blocks",
+    "overview_row",
+    "phase_window",
     "protocol_text",
+    "run_blocks",
 ]
 
 #: protocol defaults per design: runs, blocks per run (laps), block distance (m)
-DESIGN_DEFAULTS: Final[dict[str, dict[str, Any]]] = {
+DESIGN_DEFAULTS: Final[dict[DesignName, dict[str, Any]]] = {
     "alternating-laps": {"runs": 2, "blocks_per_run": 8, "block_m": 1000.0},
     "alternating-runs": {"runs": 12},
     "before-after": {"runs": 16, "window_days": 28, "phase_days": 0},
@@ -72,7 +70,7 @@ class Experiment:
     """A stored experiment definition and its protocol (with the seed of the arm order)."""
 
     name: str
-    design: str
+    design: DesignName
     tag_key: str
     arms: tuple[str, str]
     seed: int
@@ -109,7 +107,7 @@ def _block_orders(rng: np.random.Generator, arms: tuple[str, str], n: int, size:
 
 
 def make_protocol(
-    design: str,
+    design: DesignName,
     arms: tuple[str, str],
     seed: int,
     *,
@@ -158,8 +156,6 @@ def make_protocol(
 
 
 def _pace_text(proto: dict[str, Any]) -> str:
-    from stridelab.units import format_pace
-
     band = proto.get("pace_band_m_s")
     if not band:
         return "at one steady easy pace (the same for every block)"
@@ -220,7 +216,7 @@ def protocol_text(exp: Experiment) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------------------------------- storage
+# ---------------------------------------------------------------------------------------------- definition
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > _NAME_MAX or any(ord(c) < 32 for c in name):
@@ -240,39 +236,11 @@ def _parse_arms(arms: Sequence[str] | str) -> tuple[str, str]:
     return items[0], items[1]
 
 
-def _row(r: Any) -> Experiment:
-    arms = json.loads(r["arms_json"])
-    return Experiment(
-        name=r["name"],
-        design=r["design"],
-        tag_key=r["tag_key"],
-        arms=(arms[0], arms[1]),
-        seed=int(r["seed"]),
-        protocol=json.loads(r["protocol_json"]),
-        created_at=r["created_at"],
-    )
-
-
-def create_experiment(
-    store: Store,
-    athlete: str,
-    name: str,
-    arms: Sequence[str] | str,
-    design: str,
-    *,
-    tag_key: str = "cue",
-    seed: int | None = None,
-    runs: int | None = None,
-    blocks_per_run: int | None = None,
-    block_m: float | None = None,
-    change_date: str | None = None,
-    window_days: int | None = None,
-    phase_days: int | None = None,
-) -> Experiment:
-    """Define and store an experiment; the arm order is randomised with ``seed`` (recorded; drawn from
-    the OS when not given)."""
-    from stridelab.analysis import athlete_ref_speed
-
+def check_definition(
+    name: str, arms: Sequence[str] | str, design: str, *, tag_key: str = "cue", change_date: str | None = None
+) -> tuple[str, tuple[str, str], DesignName, str | None]:
+    """A new experiment's name (stripped), arms (``"A,B"`` or two strings), design and change date
+    (``YYYY-MM-DD``), checked; :class:`ExperimentError` says what is wrong."""
     name = _check_name(name)
     pair = _parse_arms(arms)
     if not _KEY_RE.match(tag_key):
@@ -284,87 +252,15 @@ def create_experiment(
             raise ExperimentError(f"Invalid change date {change_date!r}: use YYYY-MM-DD") from exc
         if design != "before-after":
             raise ExperimentError("--change-date only applies to the before-after design")
-    seed = int(seed) if seed is not None else secrets.randbelow(2**31)
-    ensure_experiment_schema(store)
-    proto = make_protocol(
-        design,
-        pair,
-        seed,
-        tag_key=tag_key,
-        runs=runs,
-        blocks_per_run=blocks_per_run,
-        block_m=block_m,
-        ref_speed_m_s=athlete_ref_speed(store, athlete),
-        change_date=change_date,
-        window_days=window_days,
-        phase_days=phase_days,
-    )
-    now = pd.Timestamp.now(tz="UTC").isoformat()
-    with store.transaction() as tx:
-        if tx.execute(
-            "SELECT 1 FROM exp_experiments WHERE athlete = ? AND name = ?", (athlete, name)
-        ).fetchone():
-            raise ExperimentError(f"An experiment named {name!r} already exists")
-        tx.execute(
-            "INSERT INTO exp_experiments (athlete, name, design, tag_key, arms_json, seed, protocol_json, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (athlete, name, design, tag_key, json.dumps(list(pair)), seed, json.dumps(proto), now),
-        )
-    return Experiment(name, design, tag_key, pair, seed, proto, now)
-
-
-def get_experiment(store: Store, athlete: str, name: str) -> Experiment:
-    ensure_experiment_schema(store)
-    r = (
-        store.connect()
-        .execute("SELECT * FROM exp_experiments WHERE athlete = ? AND name = ?", (athlete, name.strip()))
-        .fetchone()
-    )
-    if r is None:
-        known = [e.name for e in list_experiments(store, athlete)]
-        hint = f" (known: {', '.join(repr(k) for k in known)})" if known else " (none defined yet)"
-        raise ExperimentError(f"No experiment named {name!r}{hint}")
-    return _row(r)
-
-
-def list_experiments(store: Store, athlete: str) -> list[Experiment]:
-    """Every experiment of ``athlete``, oldest first (definitions only; see :func:`analyze_experiment`)."""
-    ensure_experiment_schema(store)
-    rows = (
-        store.connect()
-        .execute("SELECT * FROM exp_experiments WHERE athlete = ? ORDER BY created_at, name", (athlete,))
-        .fetchall()
-    )
-    return [_row(r) for r in rows]
-
-
-def delete_experiment(store: Store, athlete: str, name: str) -> bool:
-    """Delete an experiment definition (its tags stay). True when it existed."""
-    ensure_experiment_schema(store)
-    with store.transaction() as tx:
-        cur = tx.execute(
-            "DELETE FROM exp_experiments WHERE athlete = ? AND name = ?", (athlete, name.strip())
-        )
-    return cur.rowcount > 0
+    try:
+        checked = design_name(design)
+    except ValueError as exc:
+        raise ExperimentError(str(exc)) from exc
+    return name, pair, checked, change_date
 
 
 # ---------------------------------------------------------------------------------------------- blocks
-def _weekly_loads_km(store: Store, athlete: str, run_starts: dict[str, pd.Timestamp]) -> dict[str, float]:
-    """Running distance (km) of the 7 days before each run's start."""
-    from stridelab.analysis import is_run
-
-    acts = [a for a in store.list_activities(athlete) if is_run(a)]
-    starts = np.array([a.start_time.value for a in acts], dtype=np.int64)
-    dist = np.array([(a.distance_m or 0.0) / 1000.0 for a in acts])
-    week = pd.Timedelta(days=7).value
-    out: dict[str, float] = {}
-    for rid, t in run_starts.items():
-        m = (starts < t.value) & (starts >= t.value - week)
-        out[rid] = float(dist[m].sum())
-    return out
-
-
-def _run_specs(exp: Experiment, tags: list[Tag], messages: list[str]) -> dict[str, list[BlockSpec]]:
+def _run_specs(exp: Experiment, tags: Sequence[Tag], messages: list[str]) -> dict[str, list[BlockSpec]]:
     per_run: dict[str, list[BlockSpec]] = {}
     ignored_scope = 0
     for t in tags:
@@ -395,64 +291,75 @@ def _run_specs(exp: Experiment, tags: list[Tag], messages: list[str]) -> dict[st
     return per_run
 
 
-def experiment_blocks(
-    store: Store, athlete: str, exp: Experiment, *, metrics: Sequence[str] = tuple(EXPERIMENT_METRICS)
-) -> tuple[list[BlockValue], list[float] | None, list[str]]:
-    """The experiment's blocks from the tagged runs (and, for before-after, each block's weekly load
-    in km), plus messages about everything left out."""
-    from stridelab.analysis import is_run, load_run
-    from stridelab.store import StoreError
+def phase_window(exp: Experiment) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """``[since, until)`` of the runs a before-after experiment with a change date takes by date
+    (None: the experiment uses tags only)."""
+    change = exp.protocol.get("change_date")
+    if exp.design != "before-after" or not change:
+        return None
+    t0 = pd.Timestamp(change, tz="UTC")
+    window = pd.Timedelta(days=int(exp.protocol.get("window_days", 28)))
+    phase = pd.Timedelta(days=int(exp.protocol.get("phase_days", 0)))
+    return t0 - window, t0 + phase + window
 
+
+def block_specs(
+    exp: Experiment, tags: Sequence[Tag], phase_runs: Sequence[tuple[str, pd.Timestamp]] = ()
+) -> tuple[dict[str, list[BlockSpec]], list[str]]:
+    """The blocks to extract per run id, from the tags of the experiment's key and, for before-after
+    with a change date, from ``phase_runs`` (id and start of each run in :func:`phase_window`, in
+    catalog order; an explicit tag wins); plus messages about the tags left out."""
     messages: list[str] = []
-    tags = list_tags(store, athlete, key=exp.tag_key)
     per_run = _run_specs(exp, tags, messages)
     change = exp.protocol.get("change_date")
     if exp.design == "before-after" and change:
         t0 = pd.Timestamp(change, tz="UTC")
-        window = pd.Timedelta(days=int(exp.protocol.get("window_days", 28)))
         phase = pd.Timedelta(days=int(exp.protocol.get("phase_days", 0)))
-        for act in store.list_activities(athlete, since=t0 - window, until=t0 + phase + window):
-            if act.id in per_run:
+        for run_id, start in phase_runs:
+            if run_id in per_run:
                 continue  # an explicit tag wins
-            if not is_run(act):
-                continue  # rides, swims, the cycling leg of a triathlon: not runs of the phase
-            if act.start_time < t0:
-                per_run[act.id] = [BlockSpec(exp.arms[0], "run")]
-            elif act.start_time >= t0 + phase:
-                per_run[act.id] = [BlockSpec(exp.arms[1], "run")]
-    blocks: list[BlockValue] = []
-    tagged_starts: dict[str, pd.Timestamp] = {}
-    for run_id, specs in per_run.items():
-        try:
-            records, laps, row = load_run(store, athlete, run_id)
-        except (StoreError, OSError, ValueError) as exc:
-            messages.append(f"run {run_id[:8]}: cannot be read ({exc}); left out")
-            continue
-        tagged_starts[run_id] = pd.Timestamp(row.start_time)
-        if exp.design != "alternating-laps" and len({s.arm for s in specs}) > 1:
-            messages.append(f"run {run_id[:8]} is tagged with both arms; left out")
-            continue
-        got, msgs = extract_blocks(
-            records,
-            laps,
-            specs[:1] if exp.design != "alternating-laps" else specs,
-            run_id=run_id,
-            run_start=row.start_time,
-            metrics=metrics,
-        )
-        blocks += got
-        messages += msgs
+            if start < t0:
+                per_run[run_id] = [BlockSpec(exp.arms[0], "run")]
+            elif start >= t0 + phase:
+                per_run[run_id] = [BlockSpec(exp.arms[1], "run")]
+    return per_run, messages
+
+
+def run_blocks(
+    exp: Experiment,
+    run_id: str,
+    specs: Sequence[BlockSpec],
+    records: pd.DataFrame,
+    laps: pd.DataFrame | None,
+    run_start: pd.Timestamp,
+    *,
+    metrics: Sequence[str] = tuple(EXPERIMENT_METRICS),
+) -> tuple[list[BlockValue], list[str]]:
+    """The blocks of one run (its records and laps), and messages about what was left out."""
+    if exp.design != "alternating-laps" and len({s.arm for s in specs}) > 1:
+        return [], [f"run {run_id[:8]} is tagged with both arms; left out"]
+    return extract_blocks(
+        records,
+        laps,
+        specs[:1] if exp.design != "alternating-laps" else specs,
+        run_id=run_id,
+        run_start=run_start,
+        metrics=metrics,
+    )
+
+
+def order_blocks(
+    exp: Experiment, blocks: Sequence[BlockValue], tagged_starts: Mapping[str, pd.Timestamp]
+) -> list[BlockValue]:
+    """The blocks in time order; for alternating runs each run's block gets its place among ALL
+    tagged runs (``tagged_starts``: start of every tagged run that could be read, also those left
+    out), so that the protocol's groups stay aligned when a run in the middle has no usable data."""
+    out = list(blocks)
     if exp.design == "alternating-runs":
-        # each run's place among ALL tagged runs (also those left out), so that the protocol's groups
-        # stay aligned when a run in the middle has no usable data
         rank = {rid: i for i, rid in enumerate(sorted(tagged_starts, key=lambda r: tagged_starts[r]))}
-        blocks = [dataclasses.replace(b, slot=rank[b.run_id]) for b in blocks]
-    blocks.sort(key=lambda b: (b.run_start, b.order_s))
-    loads: list[float] | None = None
-    if exp.design == "before-after" and blocks:
-        by_run = _weekly_loads_km(store, athlete, {b.run_id: b.run_start for b in blocks})
-        loads = [by_run[b.run_id] for b in blocks]
-    return blocks, loads, messages
+        out = [dataclasses.replace(b, slot=rank[b.run_id]) for b in out]
+    out.sort(key=lambda b: (b.run_start, b.order_s))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- analysis
@@ -554,56 +461,44 @@ class ExperimentResult:
         }
 
 
-def analyze_experiment(
-    store: Store, athlete: str, name: str, *, metrics: Sequence[str] = tuple(EXPERIMENT_METRICS)
+def analyze_blocks(
+    exp: Experiment,
+    blocks: Sequence[BlockValue],
+    *,
+    loads_km: Sequence[float] | None = None,
+    messages: Sequence[str] = (),
+    metrics: Sequence[str] = tuple(EXPERIMENT_METRICS),
 ) -> ExperimentResult:
-    """Gather the tagged blocks of experiment ``name`` and compare its arms on every metric."""
-    exp = get_experiment(store, athlete, name)
-    metrics = ["balance", *[m for m in metrics if m != "balance"]]
-    blocks, loads, messages = experiment_blocks(store, athlete, exp, metrics=metrics)
-    comparisons = {
-        m: compare_arms(
-            blocks,
-            exp.arms,
-            exp.design,
-            m,
-            seed=exp.seed,
-            loads_km=loads,
-            randomisation_block=int(exp.protocol.get("randomisation_block", 2)),
-        )
-        for m in metrics
-    }
+    """Compare the arms of ``exp`` on every metric (balance first) over its ``blocks`` with the
+    experiment's design; ``loads_km`` the weekly load of each block's run (before-after)."""
+    wanted = ["balance", *[m for m in metrics if m != "balance"]]
+    design = design_for(
+        exp.design, seed=exp.seed, randomisation_block=int(exp.protocol.get("randomisation_block", 2))
+    )
+    comparisons = {m: design.compare(blocks, exp.arms, m, loads_km=loads_km) for m in wanted}
     comparisons = {m: c for m, c in comparisons.items() if m == "balance" or c.n_blocks > 0}
-    return ExperimentResult(exp, comparisons, messages, blocks)
+    return ExperimentResult(exp, comparisons, list(messages), list(blocks))
 
 
-def experiment_overview(store: Store, athlete: str) -> list[dict[str, Any]]:
-    """Cheap per-experiment rows for lists and dashboards (no records read): name, design, arms,
-    tag counts per arm, the protocol's planned blocks."""
-    out = []
-    for exp in list_experiments(store, athlete):
-        tags = list_tags(store, athlete, key=exp.tag_key)
-        counts = {arm: 0 for arm in exp.arms}
-        runs: set[str] = set()
-        for t in tags:
-            if t.value in counts and ((t.scope != "run") == (exp.design == "alternating-laps")):
-                counts[t.value] += 1
-                runs.add(t.activity_id)
-        p = exp.protocol
-        planned = (
-            p["runs"] * p["blocks_per_run"] if exp.design == "alternating-laps" else int(p.get("runs", 0))
-        )
-        out.append(
-            {
-                "name": exp.name,
-                "design": exp.design,
-                "tag_key": exp.tag_key,
-                "arms": list(exp.arms),
-                "seed": exp.seed,
-                "created_at": exp.created_at,
-                "tagged_blocks": counts,
-                "tagged_runs": len(runs),
-                "planned_blocks": planned,
-            }
-        )
-    return out
+def overview_row(exp: Experiment, tags: Sequence[Tag]) -> dict[str, Any]:
+    """A cheap row for lists and dashboards (no records read): name, design, arms, tag counts per
+    arm from the ``tags`` of the experiment's key, the protocol's planned blocks."""
+    counts = {arm: 0 for arm in exp.arms}
+    runs: set[str] = set()
+    for t in tags:
+        if t.value in counts and ((t.scope != "run") == (exp.design == "alternating-laps")):
+            counts[t.value] += 1
+            runs.add(t.activity_id)
+    p = exp.protocol
+    planned = p["runs"] * p["blocks_per_run"] if exp.design == "alternating-laps" else int(p.get("runs", 0))
+    return {
+        "name": exp.name,
+        "design": exp.design,
+        "tag_key": exp.tag_key,
+        "arms": list(exp.arms),
+        "seed": exp.seed,
+        "created_at": exp.created_at,
+        "tagged_blocks": counts,
+        "tagged_runs": len(runs),
+        "planned_blocks": planned,
+    }

@@ -1,7 +1,7 @@
 """Blocks of an experiment: pace- and grade-adjusted means of a run's laps, time ranges or the whole run.
 
 Pure functions over one run's canonical records. The clean samples are the analytics' "model" samples
-(:func:`stridelab.analysis.prepare_run`: no warm-up, pauses, walking, settling, speed changes, steep
+(:func:`._segments.prepare_run`: no warm-up, pauses, walking, settling, speed changes, steep
 grades, sharp turns). Per metric, one least-squares fit over the clean samples of all blocks of the run::
 
     y = sum_b alpha_b [block b] + beta_speed (v - v_ref) + beta_grade grade  (+ beta_time (t - t_c))
@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from stridelab.analysis import AnalysisConfig
+from stridelab.analysis._config import AnalysisConfig
+from stridelab.analysis._segments import prepare_run
 
 __all__ = ["EXPERIMENT_METRICS", "BlockSpec", "BlockValue", "extract_blocks", "pooled_slope"]
 
@@ -82,7 +82,8 @@ def _timer(records: pd.DataFrame, t_s: np.ndarray) -> np.ndarray:
     if "timer_s" in records.columns:
         t = pd.to_numeric(records["timer_s"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         if len(t) == len(t_s) and np.isfinite(t).all():
-            return t - t[0]
+            rel: np.ndarray = t - t[0]
+            return rel
     return t_s
 
 
@@ -104,8 +105,6 @@ def extract_blocks(
     sample claimed by two blocks is used by neither (stated). ``ref_speed_m_s`` defaults to the median
     speed of the run's block samples.
     """
-    from stridelab.analysis import prepare_run  # the analytics' public API only (lazy: no import cycle)
-
     messages: list[str] = []
     short = run_id[:8]
     if not specs:

@@ -1,6 +1,8 @@
 """Arm comparison of an N-of-1 experiment: effect = mean(B) - mean(A) with a design-respecting test.
 
-Pure numpy/scipy/statsmodels over block values (see :mod:`._experiment_blocks`).
+The result type (:class:`Comparison`) and the statistics the designs share; the designs themselves
+(one class each, one verb: ``compare``) are in :mod:`._experiment_designs`. Pure numpy/scipy over
+block values (see :mod:`._experiment_blocks`).
 
 The model, per metric, over the blocks::
 
@@ -30,16 +32,33 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 import numpy as np
 from scipy import stats
 
-from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS, BlockValue, pooled_slope
+from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS
 
-__all__ = ["DESIGNS", "MIN_EFFECT", "Comparison", "blocks_needed", "compare_arms", "design_error"]
+__all__ = [
+    "DESIGNS",
+    "MIN_EFFECT",
+    "Comparison",
+    "DesignName",
+    "arm_assignments",
+    "attained_alpha",
+    "blocks_needed",
+    "design_error",
+    "design_name",
+    "invert_test",
+    "min_randomised_blocks",
+    "perm_pvalue",
+    "randomisation_strata",
+    "residual_maker",
+]
 
-DESIGNS: Final[tuple[str, ...]] = ("alternating-laps", "alternating-runs", "before-after")
+#: the experiment designs (see :mod:`._experiment_designs`, one class each)
+DesignName = Literal["alternating-laps", "alternating-runs", "before-after"]
+DESIGNS: Final[tuple[DesignName, ...]] = get_args(DesignName)
 #: smallest difference worth a cue, per metric (SI), used for "blocks needed" when the effect is ~0
 MIN_EFFECT: Final[dict[str, float]] = {"balance": 0.3, "gct": 0.003, "vo": 0.002, "cadence": 1.0}
 _PACE_GAP_M_S: Final[float] = 0.15
@@ -52,7 +71,7 @@ class Comparison:
 
     metric: str
     arms: tuple[str, str]
-    design: str
+    design: DesignName
     effect: float | None
     ci_low: float | None
     ci_high: float | None
@@ -130,6 +149,14 @@ def design_error(design: object) -> ValueError:
     )
 
 
+def design_name(design: object) -> DesignName:
+    """``design`` as a :data:`DesignName`; raises :func:`design_error` for anything else."""
+    for name in DESIGNS:
+        if design == name:
+            return name
+    raise design_error(design)
+
+
 def blocks_needed(
     block_sd: float, effect: float, *, alpha: float = 0.05, power: float = 0.8, minimum: int = 4
 ) -> int:
@@ -138,12 +165,12 @@ def blocks_needed(
     even number, at least ``minimum``)."""
     if not (block_sd > 0 and effect != 0 and math.isfinite(block_sd) and math.isfinite(effect)):
         return minimum
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
     n = 4.0 * (z * block_sd / abs(effect)) ** 2
     return max(minimum, 2 * math.ceil(n / 2.0))
 
 
-def _min_randomised_blocks(alpha: float) -> int:
+def min_randomised_blocks(alpha: float) -> int:
     """Blocks (in pairs) needed before a within-pair randomisation test can reach p < alpha at all:
     2 / 2**pairs <= alpha."""
     pairs = math.ceil(math.log2(2.0 / alpha))
@@ -151,15 +178,16 @@ def _min_randomised_blocks(alpha: float) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _residual_maker(w: np.ndarray) -> np.ndarray:
+def residual_maker(w: np.ndarray) -> np.ndarray:
     """M = I - W (W'W)^+ W'."""
     n = w.shape[0]
     if w.shape[1] == 0:
         return np.eye(n)
-    return np.eye(n) - w @ np.linalg.pinv(w)
+    m: np.ndarray = np.eye(n) - w @ np.linalg.pinv(w)
+    return m
 
 
-def _strata(
+def randomisation_strata(
     order_keys: list[tuple[Any, float]],
     z: np.ndarray,
     group: np.ndarray,
@@ -214,7 +242,7 @@ def _strata(
     return [np.flatnonzero(group == gval) for gval in np.unique(group)], "groups", 0
 
 
-def _assignments(
+def arm_assignments(
     strata: list[np.ndarray], z: np.ndarray, n: int, rng: np.random.Generator, max_exact: int, n_mc: int
 ) -> tuple[np.ndarray, int, bool]:
     """Matrix of arm assignments (rows) from the randomisation distribution; the number of distinct
@@ -243,21 +271,21 @@ def _assignments(
     return rows, total, False
 
 
-def _attained_alpha(a: np.ndarray, tol: float, alpha: float) -> float:
+def attained_alpha(a: np.ndarray, tol: float, alpha: float) -> float:
     """Share of the reference assignments whose own p-value (each taken in turn as the observed one,
-    ties counted against it as in :func:`_perm_pvalue`) would be < ``alpha``: the test's exact size
+    ties counted against it as in :func:`perm_pvalue`) would be < ``alpha``: the test's exact size
     under the sharp null given the data."""
     s = np.sort(np.abs(a))
     ge = s.size - np.searchsorted(s, np.abs(a) - tol, side="left")
     return float(np.mean(ge / s.size < alpha))
 
 
-def _perm_pvalue(a: np.ndarray, b: np.ndarray, a_obs: float, delta: float, tol: float) -> float:
+def perm_pvalue(a: np.ndarray, b: np.ndarray, a_obs: float, delta: float, tol: float) -> float:
     stat = np.abs(a - delta * b)
     return float(np.mean(stat >= abs(a_obs - delta) - tol))
 
 
-def _invert(
+def invert_test(
     a: np.ndarray, b: np.ndarray, a_obs: float, scale: float, alpha: float, tol: float
 ) -> tuple[float, float]:
     """The confidence interval {d : p(d) > alpha} by bracketing and bisection on each side of a_obs."""
@@ -266,319 +294,13 @@ def _invert(
         inside, step = 0.0, max(scale, 1e-9)
         out = sign * step
         k = 0
-        while _perm_pvalue(a, b, a_obs, a_obs + out, tol) > alpha and k < 60:
+        while perm_pvalue(a, b, a_obs, a_obs + out, tol) > alpha and k < 60:
             inside, out, k = out, out * 2.0, k + 1
         for _ in range(40):
             mid = 0.5 * (inside + out)
-            if _perm_pvalue(a, b, a_obs, a_obs + mid, tol) > alpha:
+            if perm_pvalue(a, b, a_obs, a_obs + mid, tol) > alpha:
                 inside = mid
             else:
                 out = mid
         bounds.append(a_obs + 0.5 * (inside + out))
     return bounds[0], bounds[1]
-
-
-def _nuisance(
-    design: str, blocks: Sequence[BlockValue], loads: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(W, group for randomisation strata, column names)."""
-    n = len(blocks)
-    if design == "alternating-laps":
-        runs = sorted({b.run_id for b in blocks})
-        group = np.array([runs.index(b.run_id) for b in blocks])
-        cols = [(group == i).astype(float) for i in range(len(runs))]
-        names = [f"run{i}" for i in range(len(runs))]
-        t = np.array([b.time_h for b in blocks])
-        # the drift term, demeaned within runs; only when there are spare degrees of freedom
-        if n >= len(runs) + 4:
-            td = t.copy()
-            for i in range(len(runs)):
-                td[group == i] -= td[group == i].mean()
-            if np.ptp(td) > 0:
-                cols.append(td)
-                names.append("time")
-        return np.column_stack(cols), group, names
-    days = np.array([(b.run_start - blocks[0].run_start).total_seconds() / 86400.0 for b in blocks])
-    days = days - days.mean()
-    cols = [np.ones(n)]
-    names = ["const"]
-    if n >= 6 and np.ptp(days) > 0:
-        cols.append(days)
-        names.append("days")
-    if design == "before-after" and loads is not None and n >= 8:
-        ld = np.asarray(loads, dtype=float)
-        if np.isfinite(ld).all() and np.std(ld) > 0:
-            cols.append(ld - ld.mean())
-            names.append("load")
-    return np.column_stack(cols), np.zeros(n, dtype=int), names
-
-
-# ---------------------------------------------------------------------------------------------- verb
-def compare_arms(
-    blocks: Sequence[BlockValue],
-    arms: tuple[str, str],
-    design: str,
-    metric: str = "balance",
-    *,
-    confidence: float = 0.95,
-    seed: int = 0,
-    loads_km: Sequence[float] | None = None,
-    randomisation_block: int = 2,
-    max_exact: int = 20000,
-    n_monte_carlo: int = 4999,
-) -> Comparison:
-    """Compare arm B with arm A on ``metric``: effect = mean(B) - mean(A) (SI), CI, p-value.
-
-    ``blocks`` are the experiment's blocks (one per lap/range for ``alternating-laps``, one per run
-    otherwise); ``loads_km`` the running load of the 7 days before each block's run (``before-after``
-    only); ``randomisation_block`` the protocol's randomisation unit (2: the arm order is random within
-    consecutive pairs of blocks; 4: within consecutive fours, two of each arm). Never raises on thin
-    data: what cannot be said is None plus a message.
-    """
-    if design not in DESIGNS:
-        raise design_error(design)
-    a_name, b_name = arms
-    alpha = 1.0 - confidence
-    msgs: list[str] = []
-    sel = [i for i, b in enumerate(blocks) if metric in b.values and b.arm in arms]
-    blocks = [blocks[i] for i in sel]
-    loads = np.asarray([loads_km[i] for i in sel], dtype=float) if loads_km is not None else None
-
-    def empty(method: str, extra: list[str]) -> Comparison:
-        n_a = sum(b.arm == a_name for b in blocks)
-        n_b = sum(b.arm == b_name for b in blocks)
-        return Comparison(
-            metric,
-            arms,
-            design,
-            None,
-            None,
-            None,
-            None,
-            method,
-            len(blocks),
-            n_a,
-            n_b,
-            len({b.run_id for b in blocks}),
-            None,
-            None,
-            messages=msgs + extra,
-        )
-
-    n_a = sum(b.arm == a_name for b in blocks)
-    n_b = sum(b.arm == b_name for b in blocks)
-    missing = [name for name, k in ((a_name, n_a), (b_name, n_b)) if k == 0]
-    if missing:
-        return empty(
-            "none",
-            [
-                (
-                    f"arm {missing[0]!r} has no usable block yet"
-                    if len(missing) == 1
-                    else f"arms {missing[0]!r} and {missing[1]!r} have no usable block yet"
-                )
-                + ": nothing to compare"
-            ],
-        )
-    if design == "alternating-laps":
-        by_run: dict[str, set[str]] = {}
-        for b in blocks:
-            by_run.setdefault(b.run_id, set()).add(b.arm)
-        lone = [r for r, s in by_run.items() if len(s) < 2]
-        if lone:
-            msgs.append(
-                f"{len(lone)} run(s) hold only one arm ({', '.join(r[:8] for r in lone)}): a within-run "
-                "comparison cannot use them; left out"
-            )
-            blocks = [b for b in blocks if b.run_id not in lone]
-            if loads is not None:
-                loads = None
-        n_a = sum(b.arm == a_name for b in blocks)
-        n_b = sum(b.arm == b_name for b in blocks)
-        if n_a == 0 or n_b == 0:
-            return empty("none", ["no run holds both arms: nothing to compare within runs"])
-    if n_a != n_b:
-        msgs.append(f"unequal block counts ({a_name}: {n_a}, {b_name}: {n_b}); the analysis accounts for it")
-    n = len(blocks)
-    runs = {b.run_id for b in blocks}
-
-    # values at a common pace: within a run each block is at the run's own reference speed; across
-    # runs every run is re-referenced to the median speed with the pooled within-run slope
-    if design == "alternating-laps":
-        y = np.array([b.values[metric] for b in blocks])
-        ref = None
-    else:
-        run_speeds = np.array([b.speed_m_s for b in blocks], dtype=float)
-        if np.isfinite(run_speeds).all():
-            ref = float(np.median(run_speeds))
-            slope = pooled_slope(blocks, metric)
-            y = np.array([b.at_speed(metric, ref, slope) for b in blocks])
-        else:
-            ref = None
-            y = np.array([b.values[metric] for b in blocks])
-            msgs.append(
-                "some runs have no speed (treadmill without a foot pod?): values are not pace-adjusted"
-            )
-    z = np.array([1.0 if b.arm == b_name else 0.0 for b in blocks])
-    speeds = np.array([b.speed_m_s for b in blocks])
-    sp_a = float(np.nanmean(speeds[z == 0])) if np.isfinite(speeds[z == 0]).any() else None
-    sp_b = float(np.nanmean(speeds[z == 1])) if np.isfinite(speeds[z == 1]).any() else None
-    if sp_a is not None and sp_b is not None and abs(sp_a - sp_b) > _PACE_GAP_M_S:
-        msgs.append(
-            f"the arms were run at different paces ({a_name} {sp_a:.2f} m/s, {b_name} {sp_b:.2f} m/s): "
-            "the comparison leans on the pace adjustment; keep both arms in the same pace band"
-        )
-    med = float(np.nanmedian(speeds)) if np.isfinite(speeds).any() else float("nan")
-    far = np.abs(speeds - med) > _BLOCK_PACE_SPREAD_M_S
-    if far.any():
-        msgs.append(
-            f"{int(far.sum())} block(s) more than {_BLOCK_PACE_SPREAD_M_S} m/s off the median pace "
-            f"({med:.2f} m/s): their values are extrapolated by the pace model"
-        )
-
-    w, group, names = _nuisance(design, blocks, loads)
-    x = np.column_stack([w, z])
-    k = np.linalg.matrix_rank(x)
-    df = n - k
-    mean_a = float(np.mean(y[z == 0]))
-    mean_b = float(np.mean(y[z == 1]))
-    if k < x.shape[1] or df < 1:
-        return empty(
-            "none",
-            [f"too few blocks ({n}) to separate the arms from run/time effects: tag more blocks"],
-        )
-    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
-    resid = y - x @ beta
-    sigma = float(np.sqrt(resid @ resid / df))
-    xtx_inv = np.linalg.pinv(x.T @ x)
-    se_ols = float(sigma * np.sqrt(xtx_inv[-1, -1]))
-    effect = float(beta[-1])
-    t_crit = float(stats.t.ppf(1 - alpha / 2, df))
-    p_model = float(2 * stats.t.sf(abs(effect) / se_ols, df)) if se_ols > 0 else None
-    needed = blocks_needed(
-        sigma,
-        max(abs(effect), MIN_EFFECT.get(metric, 0.0)),
-        alpha=alpha,
-        minimum=6 + len(names) if design == "before-after" else _min_randomised_blocks(alpha),
-    )
-    common: dict[str, Any] = {
-        "n_blocks": n,
-        "n_a": n_a,
-        "n_b": n_b,
-        "n_runs": len(runs),
-        "block_sd": sigma,
-        "n_blocks_needed": needed,
-        "mean_a": mean_a,
-        "mean_b": mean_b,
-        "speed_a_m_s": sp_a,
-        "speed_b_m_s": sp_b,
-        "ref_speed_m_s": ref,
-        "confidence": confidence,
-    }
-    nuis = {"alternating-laps": "run fixed effects + within-run drift"}.get(design, "trend over days")
-    if design == "before-after":
-        import statsmodels.api as sm
-
-        nuis = "trend over days" + (" + weekly load" if "load" in names else "")
-        res = sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": 1, "use_correction": True}, use_t=True)
-        # HAC with a dozen runs under-covers; never report a smaller SE than the classical one
-        se = max(float(res.bse[-1]), se_ols)
-        p = float(2 * stats.t.sf(abs(effect) / se, df)) if se > 0 else 1.0
-        lo, hi = effect - t_crit * se, effect + t_crit * se
-        msgs.append(
-            "before-after is observational (not randomised): other changes in the same weeks (shoes, "
-            "season, health) cannot be told apart from the phase"
-        )
-        return Comparison(
-            metric,
-            arms,
-            design,
-            effect,
-            lo,
-            hi,
-            p,
-            f"OLS ({nuis}), SE = max(classical, Newey-West HAC), t({df})",
-            p_value_model=p_model,
-            messages=msgs,
-            **common,
-        )
-
-    rng = np.random.default_rng(seed)
-    order_keys = [
-        (b.run_id, b.order_s if design == "alternating-laps" else b.run_start.value / 1e9) for b in blocks
-    ]
-    slots = [b.slot for b in blocks]
-    strata, kind, n_fixed = _strata(order_keys, z, group, randomisation_block, slots)
-    if n_fixed and kind != "groups":
-        msgs.append(
-            f"{n_fixed} block(s) whose randomisation "
-            + ("pair" if randomisation_block == 2 else f"group of {randomisation_block}")
-            + " lost a member (left out) are held at their arm (they inform the model, not the test)"
-        )
-    if kind == "groups":
-        msgs.append(
-            "the arm order does not follow the protocol's randomisation (balanced "
-            f"{'pairs' if randomisation_block == 2 else f'blocks of {randomisation_block}'}); the test "
-            "relabels blocks within each "
-            + ("run" if design == "alternating-laps" else "experiment")
-            + " instead, which assumes the blocks are exchangeable (e.g. no trend)"
-        )
-    rows, total, exact = _assignments(strata, z, n, rng, max_exact, n_monte_carlo)
-    m = _residual_maker(w)
-    zt = rows @ m  # M symmetric
-    d = np.einsum("ij,ij->i", zt, rows)
-    ok = d > 1e-12
-    zt, d = zt[ok], d[ok]
-    a = (zt @ y) / d
-    b = (zt @ z) / d
-    z_obs_t = m @ z
-    a_obs = float(z_obs_t @ y / (z_obs_t @ z))
-    scale = float(np.std(a)) if np.std(a) > 0 else max(se_ols, 1e-6)
-    tol = 1e-9 * max(1.0, float(np.max(np.abs(a))))
-    # all-swapped is the mirror assignment (effect -> -effect) only when nothing is held fixed
-    symmetric = n_fixed == 0 and all(2 * int(z[st].sum()) == st.size for st in strata)
-    min_p = (2.0 if symmetric else 1.0) / total
-    unit_words = kind if kind != "groups" else ("runs" if design == "alternating-laps" else "all runs")
-    if min_p > alpha:
-        lo, hi = effect - t_crit * se_ols, effect + t_crit * se_ols
-        msgs.append(
-            f"only {total} possible arm assignments: a randomisation test could never reach p < {alpha:g}; "
-            f"the model-based interval is shown, add blocks (about {needed} in all) for an exact test"
-        )
-        return Comparison(
-            metric,
-            arms,
-            design,
-            effect,
-            lo,
-            hi,
-            p_model,
-            f"OLS ({nuis}), t({df}) [too few blocks for a randomisation test]",
-            p_value_model=p_model,
-            n_assignments=total,
-            messages=msgs,
-            **common,
-        )
-    p = _perm_pvalue(a, b, a_obs, 0.0, tol)
-    size = _attained_alpha(a, tol, alpha)
-    lo, hi = _invert(a, b, a_obs, scale, alpha, tol)
-    how = "exact" if exact else f"Monte Carlo {rows.shape[0]} draws"
-    method = (
-        f"randomisation test over arm swaps within {unit_words} ({how}, {total} assignments), "
-        f"OLS effect with {nuis}; CI by test inversion"
-    )
-    return Comparison(
-        metric,
-        arms,
-        design,
-        a_obs,
-        lo,
-        hi,
-        p,
-        method,
-        p_value_model=p_model,
-        n_assignments=total,
-        attained_alpha=size,
-        messages=msgs,
-        **common,
-    )

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from stridelab.analysis._experiment_blocks import BlockSpec, BlockValue, extract_blocks
-from stridelab.analysis._experiment_stats import Comparison, compare_arms
+from stridelab.analysis._experiment_designs import compare_arms
+from stridelab.analysis._experiment_stats import Comparison, DesignName
 
 __all__ = ["ValidationRow", "simulate_experiment", "validate_design"]
 
@@ -39,7 +40,7 @@ _DAYS_PER_MONTH: Final[float] = 30.44
 class ValidationRow:
     """Operating characteristics of one design over simulated experiments."""
 
-    design: str
+    design: DesignName
     true_effect_pp: float
     n_sims: int
     n_sims_null: int
@@ -79,7 +80,7 @@ def _pairs_order(rng: np.random.Generator, n_pairs: int) -> list[int]:
 
 
 def simulate_experiment(
-    design: str,
+    design: DesignName,
     effect_pp: float,
     seed: int,
     *,
@@ -171,7 +172,7 @@ def simulate_experiment(
     return blocks, (loads if design == "before-after" else None)
 
 
-def _one(design: str, effect_pp: float, seed: int, **kw: Any) -> Comparison:
+def _one(design: DesignName, effect_pp: float, seed: int, **kw: Any) -> Comparison:
     blocks, loads = simulate_experiment(design, effect_pp, seed, **kw)
     if loads is not None:
         # the loads follow the runs that produced a block (all of them in these simulations)
@@ -188,7 +189,7 @@ def _one(design: str, effect_pp: float, seed: int, **kw: Any) -> Comparison:
 
 
 def validate_design(
-    design: str, n: int = 500, *, effect_pp: float = 0.5, seed: int = 0, alpha: float = 0.05, **kw: Any
+    design: DesignName, n: int = 500, *, effect_pp: float = 0.5, seed: int = 0, alpha: float = 0.05, **kw: Any
 ) -> ValidationRow:
     """``n`` experiments with the effect and ``n`` without: power, false-positive rate, coverage."""
     t0 = time.perf_counter()

@@ -1,5 +1,4 @@
-"""Tags on runs, laps and time ranges (``cue=push-behind``), stored in the catalog (namespace
-``experiments``).
+"""Tags on runs, laps and time ranges (``cue=push-behind``): the tag type, parsing and the rules.
 
 A tag is ``key=value`` on one of three scopes:
 
@@ -9,7 +8,8 @@ A tag is ``key=value`` on one of three scopes:
   the watch's timer shows).
 
 One key has at most one value per run (scope ``run``), per lap, or per identical range: tagging again
-replaces the value. Tags follow their activity: deleting the activity deletes them (foreign key).
+replaces the value. Tags follow their activity: deleting the activity deletes them. Pure: the tags are
+stored by :mod:`stridelab.store.tags` and tagged through :mod:`stridelab.services.experiments`.
 """
 
 from __future__ import annotations
@@ -17,74 +17,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
-
-import pandas as pd
-
-if TYPE_CHECKING:
-    from stridelab.store import Store
+from typing import Any, Final, Literal
 
 __all__ = [
-    "EXPERIMENT_MIGRATIONS",
     "TAG_SCOPES",
     "Tag",
     "TagError",
-    "add_tags",
-    "ensure_experiment_schema",
+    "TagScope",
+    "TagTarget",
+    "check_key",
     "format_clock",
-    "list_tags",
     "parse_clock",
     "parse_laps",
+    "parse_selector",
     "parse_tag",
-    "remove_tags",
-    "tags_for_runs",
+    "tag_labels",
+    "tag_targets",
 ]
 
 TagScope = Literal["run", "lap", "range"]
 TAG_SCOPES: Final[tuple[str, ...]] = ("run", "lap", "range")
 _KEY_RE: Final[re.Pattern[str]] = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _VALUE_RE: Final[re.Pattern[str]] = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
-
-#: the ``experiments`` namespace: tags and experiment definitions. Migration i -> version i + 1.
-EXPERIMENT_MIGRATIONS: Final[list[str]] = [
-    """
-    CREATE TABLE exp_tags (
-        tag_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        athlete TEXT NOT NULL,
-        activity_id TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        scope TEXT NOT NULL CHECK (scope IN ('run', 'lap', 'range')),
-        lap_index INTEGER,
-        from_s REAL,
-        to_s REAL,
-        created_at TEXT NOT NULL,
-        FOREIGN KEY (athlete, activity_id) REFERENCES activities (athlete, id) ON DELETE CASCADE
-    );
-    CREATE INDEX exp_tags_run ON exp_tags (athlete, activity_id);
-    CREATE INDEX exp_tags_key ON exp_tags (athlete, key, value);
-    CREATE TABLE exp_experiments (
-        athlete TEXT NOT NULL,
-        name TEXT NOT NULL,
-        design TEXT NOT NULL,
-        tag_key TEXT NOT NULL,
-        arms_json TEXT NOT NULL,
-        seed INTEGER NOT NULL,
-        protocol_json TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        PRIMARY KEY (athlete, name)
-    )
-    """,
-]
+#: where a tag sits: (lap_index, from_s, to_s), all None for the whole run
+TagTarget = tuple[int | None, float | None, float | None]
 
 
 class TagError(ValueError):
     """Bad tag input (syntax, unknown lap, empty range...)."""
-
-
-def ensure_experiment_schema(store: Store) -> None:
-    """Create/upgrade the tables of the ``experiments`` namespace."""
-    store.ensure_schema("experiments", EXPERIMENT_MIGRATIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,44 +152,42 @@ def format_clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
-# ---------------------------------------------------------------------------------------------- storage
-def _now() -> str:
-    return pd.Timestamp.now(tz="UTC").isoformat()
+# ---------------------------------------------------------------------------------------------- rules
+def check_key(text: str) -> str:
+    """A valid tag key (stripped), else :class:`TagError`."""
+    if not _KEY_RE.match(text.strip()):
+        raise TagError(f"Invalid tag key {text!r}")
+    return text.strip()
 
 
-def _row_to_tag(row: Any) -> Tag:
-    return Tag(
-        tag_id=int(row["tag_id"]),
-        activity_id=str(row["activity_id"]),
-        key=str(row["key"]),
-        value=str(row["value"]),
-        scope=row["scope"],
-        lap_index=None if row["lap_index"] is None else int(row["lap_index"]),
-        from_s=None if row["from_s"] is None else float(row["from_s"]),
-        to_s=None if row["to_s"] is None else float(row["to_s"]),
-    )
+def parse_selector(selector: str | None) -> tuple[str | None, str | None]:
+    """What to remove: ``None`` (all), ``"cue"`` (a key) or ``"cue=pull"`` (a key and value) ->
+    ``(key, value)``."""
+    if not selector:
+        return None, None
+    if "=" in selector:
+        return parse_tag(selector)
+    return check_key(selector), None
 
 
-def add_tags(
-    store: Store,
-    athlete: str,
-    run_id: str,
-    tags: Sequence[tuple[str, str]],
+def tag_targets(
+    run_label: str,
     *,
-    laps: Sequence[int] | None = None,
-    from_s: float | None = None,
-    to_s: float | None = None,
-) -> tuple[list[Tag], list[str]]:
-    """Tag run ``run_id`` (id or prefix) with ``(key, value)`` pairs; returns the stored tags and
-    warnings (e.g. the run has no running dynamics, so it cannot feed an experiment).
+    laps: Sequence[int] | None,
+    from_s: float | None,
+    to_s: float | None,
+    duration_s: float | None,
+    n_laps: int | None,
+    has_running_dynamics: bool,
+) -> tuple[TagScope, list[TagTarget], list[str]]:
+    """Check where a tag goes on a run and say where: its scope, its targets and warnings (e.g. the
+    run has no running dynamics, so it cannot feed an experiment).
 
-    ``laps`` are 0-based lap indexes (they must exist in the run); ``from_s``/``to_s`` a timer-time
-    range (both or neither; not together with ``laps``). A key already set on the same run / lap /
-    range gets the new value.
+    ``laps`` are 0-based lap indexes (they must exist: ``n_laps`` is the run's lap count, needed only
+    with ``laps``); ``from_s``/``to_s`` a timer-time range (both or neither; not together with
+    ``laps``); ``duration_s`` the run's timer time (None: unknown). ``run_label`` names the run in
+    messages.
     """
-    ensure_experiment_schema(store)
-    activity = store.activity(athlete, run_id)
-    full_id = activity.id
     warnings: list[str] = []
     if laps is not None and (from_s is not None or to_s is not None):
         raise TagError("Give either --lap or --from/--to, not both")
@@ -238,134 +196,48 @@ def add_tags(
     if from_s is not None and to_s is not None:
         if to_s <= from_s:
             raise TagError(f"Empty time range: --to ({format_clock(to_s)}) must be after --from")
-        duration = activity.duration_s or activity.elapsed_s
-        if duration is not None and from_s >= duration:
+        if duration_s is not None and from_s >= duration_s:
             raise TagError(
                 f"The range starts at {format_clock(from_s)}, after the end of the run "
-                f"({format_clock(duration)} timer time)"
+                f"({format_clock(duration_s)} timer time)"
             )
-        if duration is not None and to_s > duration + 1.0:
+        if duration_s is not None and to_s > duration_s + 1.0:
             warnings.append(
-                f"the range ends at {format_clock(to_s)}, after the run ({format_clock(duration)}); "
+                f"the range ends at {format_clock(to_s)}, after the run ({format_clock(duration_s)}); "
                 "it is cut at the end"
             )
     if laps is not None:
-        n_laps = len(store.laps(athlete, full_id))
-        bad = [i + 1 for i in laps if i >= n_laps]
+        count = n_laps or 0
+        bad = [i + 1 for i in laps if i >= count]
         if bad:
             raise TagError(
-                f"Run {full_id[:8]} has {n_laps} lap(s); no lap {', '.join(map(str, bad))} "
+                f"Run {run_label} has {count} lap(s); no lap {', '.join(map(str, bad))} "
                 "(laps are numbered from 1 as on the watch)"
             )
-    if not activity.summary.get("has_running_dynamics", True):
+    if not has_running_dynamics:
         warnings.append(
-            f"run {full_id[:8]} has no running dynamics (no chest strap / pod data): the tag is kept, "
+            f"run {run_label} has no running dynamics (no chest strap / pod data): the tag is kept, "
             "but this run cannot contribute to a balance experiment"
         )
     scope: TagScope = "lap" if laps is not None else ("range" if from_s is not None else "run")
-    now = _now()
-    ids: list[int] = []
-    with store.transaction() as tx:
-        for key, value in tags:
-            targets: list[tuple[int | None, float | None, float | None]] = (
-                [(int(i), None, None) for i in (laps or [])] if scope == "lap" else [(None, from_s, to_s)]
-            )
-            for lap_index, f, t in targets:
-                tx.execute(
-                    "DELETE FROM exp_tags WHERE athlete = ? AND activity_id = ? AND key = ? AND scope = ? "
-                    "AND lap_index IS ? AND from_s IS ? AND to_s IS ?",
-                    (athlete, full_id, key, scope, lap_index, f, t),
-                )
-                cur = tx.execute(
-                    "INSERT INTO exp_tags (athlete, activity_id, key, value, scope, lap_index, from_s, to_s, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (athlete, full_id, key, value, scope, lap_index, f, t, now),
-                )
-                ids.append(int(cur.lastrowid or 0))
-    stored = [t for t in list_tags(store, athlete, run_id=full_id) if t.tag_id in set(ids)]
-    return stored, warnings
+    targets: list[TagTarget] = (
+        [(int(i), None, None) for i in (laps or [])] if scope == "lap" else [(None, from_s, to_s)]
+    )
+    return scope, targets, warnings
 
 
-def list_tags(
-    store: Store,
-    athlete: str,
-    *,
-    run_id: str | None = None,
-    key: str | None = None,
-    value: str | None = None,
-) -> list[Tag]:
-    """Tags of ``athlete`` (optionally of one run, one key, one value), by run, scope, lap, time."""
-    ensure_experiment_schema(store)
-    sql = "SELECT * FROM exp_tags WHERE athlete = ?"
-    args: list[Any] = [athlete]
-    if run_id is not None:
-        sql += " AND activity_id = ?"
-        args.append(store.resolve_id(athlete, run_id))
-    if key is not None:
-        sql += " AND key = ?"
-        args.append(key)
-    if value is not None:
-        sql += " AND value = ?"
-        args.append(value)
-    sql += " ORDER BY activity_id, scope DESC, lap_index, from_s, key, tag_id"
-    return [_row_to_tag(r) for r in store.connect().execute(sql, args).fetchall()]
-
-
-def remove_tags(
-    store: Store,
-    athlete: str,
-    run_id: str,
-    selector: str | None = None,
-    *,
-    laps: Sequence[int] | None = None,
-) -> int:
-    """Remove tags of one run: all, those of a key (``"cue"``) or of a key and value (``"cue=pull"``),
-    optionally only on the given 0-based ``laps``. Returns how many were removed."""
-    ensure_experiment_schema(store)
-    full_id = store.resolve_id(athlete, run_id)
-    sql = "DELETE FROM exp_tags WHERE athlete = ? AND activity_id = ?"
-    args: list[Any] = [athlete, full_id]
-    if selector:
-        if "=" in selector:
-            key, value = parse_tag(selector)
-            sql += " AND key = ? AND value = ?"
-            args += [key, value]
-        else:
-            if not _KEY_RE.match(selector.strip()):
-                raise TagError(f"Invalid tag key {selector!r}")
-            sql += " AND key = ?"
-            args.append(selector.strip())
-    if laps is not None:
-        sql += f" AND scope = 'lap' AND lap_index IN ({','.join('?' * len(laps))})"
-        args += [int(i) for i in laps]
-    with store.transaction() as tx:
-        cur = tx.execute(sql, args)
-    return int(cur.rowcount)
-
-
-def tags_for_runs(store: Store, athlete: str, ids: Iterable[str]) -> dict[str, list[str]]:
+def tag_labels(tags: Iterable[Tag], ids: Iterable[str]) -> dict[str, list[str]]:
     """Tag labels of each run id (full ids), for every place runs are listed.
 
     Run-scoped tags read ``cue=push-behind``; lap tags are grouped per value,
-    ``cue=push-behind@lap1,3,5``; ranges ``cue=pull-up@10:00-20:00``. Runs without tags map to ``[]``.
+    ``cue=push-behind@lap1,3,5``; ranges ``cue=pull-up@10:00-20:00``. Runs without tags map to ``[]``;
+    tags of other runs are ignored.
     """
-    wanted = list(dict.fromkeys(ids))
-    out: dict[str, list[str]] = {i: [] for i in wanted}
-    if not wanted:
-        return out
-    ensure_experiment_schema(store)
-    rows: list[Any] = []
-    conn = store.connect()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows += conn.execute(
-            f"SELECT * FROM exp_tags WHERE athlete = ? AND activity_id IN ({','.join('?' * len(chunk))}) "
-            "ORDER BY activity_id, scope DESC, key, value, lap_index, from_s",
-            [athlete, *chunk],
-        ).fetchall()
+    out: dict[str, list[str]] = {i: [] for i in dict.fromkeys(ids)}
     laps: dict[tuple[str, str, str], list[int]] = {}
-    for row in rows:
-        tag = _row_to_tag(row)
+    for tag in tags:
+        if tag.activity_id not in out:
+            continue
         if tag.scope == "lap" and tag.lap_number is not None:
             laps.setdefault((tag.activity_id, tag.key, tag.value), []).append(tag.lap_number)
         else:

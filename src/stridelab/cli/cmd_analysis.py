@@ -172,7 +172,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Running-dynamics analysis of one run: clean segments, zones, pace-adjusted balance and drift."""
-        from stridelab.analysis import analyze_activity, tags_for_runs
+        from stridelab.analysis import analyze_activity
+        from stridelab.services.experiments import tags_for_runs
 
         explicit = _explicit_ref(ref_speed, ref_pace)
         cfg = _config(drift_clock)
@@ -216,7 +217,8 @@ def register(app: typer.Typer) -> None:
         ``--json`` prints one row per run (``id``, ``start_time``, ``balance_mean_left_pct``,
         ``balance_at_ref_speed_left_pct``, ...); ``--json --full`` the whole trend analysis object.
         """
-        from stridelab.analysis import run_table, tags_for_runs, trend_analysis
+        from stridelab.analysis import run_table, trend_analysis
+        from stridelab.services.experiments import tags_for_runs
 
         explicit = _explicit_ref(ref_speed, ref_pace)
         t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")

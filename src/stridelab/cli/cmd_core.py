@@ -75,7 +75,7 @@ def _fmt_duration(seconds: float | None) -> str:
 
 
 def _tags(store: Store, athlete: str, ids: list[str]) -> dict[str, list[str]]:
-    from stridelab.analysis import tags_for_runs  # lazy: the analysis stack is heavy to import
+    from stridelab.services.experiments import tags_for_runs  # lazy: the analysis stack is heavy to import
 
     return tags_for_runs(store, athlete, ids)
 

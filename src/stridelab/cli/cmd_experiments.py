@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,9 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
-from stridelab.store import StoreError
+from stridelab.present.format import clock, num
+from stridelab.services import StoreError
+from stridelab.services import experiments as svc
 
 __all__ = ["register"]
 
@@ -37,40 +38,30 @@ def _date(text: str | None, option: str) -> pd.Timestamp | None:
         ts = pd.Timestamp(text)
     except (ValueError, TypeError) as exc:
         raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)") from exc
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _num(x: float | None, nd: int = 2, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    return f"{x:+.{nd}f}" if signed else f"{x:.{nd}f}"
 
 
 def _tags_table(tags: list[Any], title: str) -> Table:
     table = Table(title=title)
     for col in ("run", "tag", "scope", "where"):
         table.add_column(col, no_wrap=True)
-    from stridelab.analysis._tags import format_clock
-
     for t in tags:
         where = "whole run"
         if t.scope == "lap":
             where = f"lap {t.lap_number}"
         elif t.scope == "range" and t.from_s is not None and t.to_s is not None:
-            where = f"{format_clock(t.from_s)}-{format_clock(t.to_s)}"
+            where = f"{clock(t.from_s)}-{clock(t.to_s)}"
         table.add_row(t.activity_id[:8], f"{t.key}={t.value}", t.scope, where)
     return table
 
 
 def _print_protocol(exp: Any, as_json: bool) -> None:
-    from stridelab.analysis._experiment import protocol_text
-
     if as_json:
-        print_json({**exp.to_dict(), "protocol_text": protocol_text(exp)})
+        print_json({**exp.to_dict(), "protocol_text": svc.protocol_text(exp)})
     else:
-        console.print(protocol_text(exp), highlight=False, markup=False)
+        console.print(svc.protocol_text(exp), highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -94,27 +85,17 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Tag a run, some laps or a time range (cue=push-behind); list or remove a run's tags."""
-        from stridelab.analysis._tags import (
-            TagError,
-            add_tags,
-            list_tags,
-            parse_clock,
-            parse_laps,
-            parse_tag,
-            remove_tags,
-        )
-
         st = open_store(store)
         items = list(tags or [])
         try:
-            laps = parse_laps(lap) if lap is not None else None
+            laps = svc.parse_laps(lap) if lap is not None else None
             if remove:
                 if from_ is not None or to is not None:
-                    raise TagError("--remove works on keys/values and --lap, not on --from/--to")
+                    raise svc.TagError("--remove works on keys/values and --lap, not on --from/--to")
                 n = 0
                 selectors: list[str | None] = list(items) if items else [None]
                 for sel in selectors:
-                    n += remove_tags(st, athlete, run_id, sel, laps=laps)
+                    n += svc.remove_tags(st, athlete, run_id, sel, laps=laps)
                 if as_json:
                     print_json({"removed": n})
                 else:
@@ -122,8 +103,8 @@ def register(app: typer.Typer) -> None:
                 return
             if list_ or not items:
                 if lap is not None or from_ is not None or to is not None:
-                    raise TagError("--lap/--from/--to need key=value tags to set")
-                found = list_tags(st, athlete, run_id=run_id)
+                    raise svc.TagError("--lap/--from/--to need key=value tags to set")
+                found = svc.list_tags(st, athlete, run_id=run_id)
                 if as_json:
                     print_json([t.to_dict() for t in found])
                 elif not found:
@@ -131,11 +112,11 @@ def register(app: typer.Typer) -> None:
                 else:
                     console.print(_tags_table(found, f"tags of run {found[0].activity_id[:12]}"))
                 return
-            pairs = [parse_tag(t) for t in items]
-            f = parse_clock(from_) if from_ is not None else None
-            t = parse_clock(to) if to is not None else None
-            stored, warnings = add_tags(st, athlete, run_id, pairs, laps=laps, from_s=f, to_s=t)
-        except (TagError, StoreError) as exc:
+            pairs = [svc.parse_tag(t) for t in items]
+            f = svc.parse_clock(from_) if from_ is not None else None
+            t = svc.parse_clock(to) if to is not None else None
+            stored, warnings = svc.add_tags(st, athlete, run_id, pairs, laps=laps, from_s=f, to_s=t)
+        except (svc.TagError, StoreError) as exc:
             raise fail(str(exc)) from exc
         for w in warnings:
             err_console.print(f"[yellow]warning:[/] {w}")
@@ -153,10 +134,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """List the tags of all runs."""
-        from stridelab.analysis._tags import list_tags
-
         st = open_store(store)
-        found = list_tags(st, athlete, key=key, value=value)
+        found = svc.list_tags(st, athlete, key=key, value=value)
         if as_json:
             print_json([t.to_dict() for t in found])
         elif not found:
@@ -193,11 +172,9 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Define an experiment and print its protocol (arm order randomised, seed recorded)."""
-        from stridelab.analysis._experiment import ExperimentError, create_experiment
-
         st = open_store(store)
         try:
-            exp = create_experiment(
+            exp = svc.create_experiment(
                 st,
                 athlete,
                 name,
@@ -212,7 +189,7 @@ def register(app: typer.Typer) -> None:
                 window_days=window_days,
                 phase_days=phase_days,
             )
-        except ExperimentError as exc:
+        except svc.ExperimentError as exc:
             raise fail(str(exc)) from exc
         _print_protocol(exp, as_json)
 
@@ -224,12 +201,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Print the protocol of an experiment again."""
-        from stridelab.analysis._experiment import ExperimentError, get_experiment
-
         st = open_store(store)
         try:
-            exp = get_experiment(st, athlete, name)
-        except ExperimentError as exc:
+            exp = svc.get_experiment(st, athlete, name)
+        except svc.ExperimentError as exc:
             raise fail(str(exc)) from exc
         _print_protocol(exp, as_json)
 
@@ -240,10 +215,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """List experiments with their tagged blocks per arm."""
-        from stridelab.analysis._experiment import experiment_overview
-
         st = open_store(store)
-        rows = experiment_overview(st, athlete)
+        rows = svc.experiment_overview(st, athlete)
         if as_json:
             print_json(rows)
             return
@@ -272,10 +245,8 @@ def register(app: typer.Typer) -> None:
         athlete: str = AthleteOpt,
     ) -> None:
         """Delete an experiment definition (the tags stay)."""
-        from stridelab.analysis._experiment import delete_experiment
-
         st = open_store(store)
-        if not delete_experiment(st, athlete, name):
+        if not svc.delete_experiment(st, athlete, name):
             raise fail(f"No experiment named {name!r}")
         console.print(f"deleted experiment {name!r}")
 
@@ -287,12 +258,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Compare the arms: effect (B - A) on balance, GCT, VO, cadence with 95 % CI and p-value."""
-        from stridelab.analysis._experiment import ExperimentError, analyze_experiment
-
         st = open_store(store)
         try:
-            result = analyze_experiment(st, athlete, name)
-        except ExperimentError as exc:
+            result = svc.analyze_experiment(st, athlete, name)
+        except svc.ExperimentError as exc:
             raise fail(str(exc)) from exc
         if as_json:
             print_json(result.to_dict())
@@ -308,11 +277,12 @@ def register(app: typer.Typer) -> None:
             nd = 2 if m["unit"] == "pp" else 1
             table.add_row(
                 f"{m['what']} ({m['unit']})",
-                _num(m["effect"], nd, signed=True),
-                f"{_num(m['ci_low'], nd, True)} to {_num(m['ci_high'], nd, True)}",
-                _num(m["p_value"], 3),
+                num(m["effect"], nd, signed=True, missing="-"),
+                f"{num(m['ci_low'], nd, signed=True, missing='-')} to "
+                f"{num(m['ci_high'], nd, signed=True, missing='-')}",
+                num(m["p_value"], 3, missing="-"),
                 f"{m['n_blocks_a']}/{m['n_blocks_b']}",
-                _num(m["block_sd"], nd),
+                num(m["block_sd"], nd, missing="-"),
                 str(m["n_blocks_needed"] or "-") if key == "balance" else "",
             )
         console.print(table)
@@ -332,28 +302,24 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Each run against your personal baseline of pace-adjusted balance, with outliers explained."""
-        from stridelab.analysis._baseline import baseline_rows
-        from stridelab.analysis._tags import tags_for_runs
-
         st = open_store(store)
-        rows, ref = baseline_rows(
+        rows, ref = svc.baseline_rows(
             st,
             athlete,
             since=_date(since, "--since"),
             until=_date(until, "--until"),
             window_runs=window,
             min_runs=min_runs,
+            only_flagged=only_flagged,
         )
-        if only_flagged:
-            rows = [r for r in rows if r.flag in ("high", "low")]
-        tags = tags_for_runs(st, athlete, [r.id for r in rows])
+        tags = svc.tags_for_runs(st, athlete, [r.id for r in rows])
         if as_json:
             print_json([r.to_dict() | {"tags": tags.get(r.id, [])} for r in rows])
             return
         if not rows:
             console.print("no runs to compare (import runs with running dynamics first)")
             return
-        table = Table(title=f"personal baseline (pace-adjusted at {_num(ref)} m/s)")
+        table = Table(title=f"personal baseline (pace-adjusted at {num(ref, 2, missing='-')} m/s)")
         for col in ("id", "date", "observed % L", "expected", "residual pp", "flag", "explanation", "tags"):
             table.add_column(col)
         for r in rows:
@@ -361,9 +327,9 @@ def register(app: typer.Typer) -> None:
             table.add_row(
                 r.id[:8],
                 r.start_time.strftime("%Y-%m-%d"),
-                _num(r.observed_left_pct, 1),
-                _num(r.expected_left_pct, 1),
-                _num(r.residual_pp, 2, True),
+                num(r.observed_left_pct, 1, missing="-"),
+                num(r.expected_left_pct, 1, missing="-"),
+                num(r.residual_pp, 2, signed=True, missing="-"),
                 f"[{style}]{r.flag}[/]" if style else r.flag,
                 r.explanation,
                 ", ".join(tags.get(r.id, [])),

@@ -26,9 +26,8 @@ from stridelab.analysis import (
     ANALYSIS_VERSION,
     RunAnalysis,
     analyze_activity,
-    list_experiments,
-    tags_for_runs,
 )
+from stridelab.services.experiments import list_experiments, tags_for_runs
 from stridelab.store import Store, StoreError
 from stridelab.web import _format
 from stridelab.web._config import WebConfig

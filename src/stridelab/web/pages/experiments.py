@@ -2,9 +2,8 @@
 are tagged per arm, and one experiment's result (effect on GCT balance with its CI, per-block values,
 the protocol in plain words).
 
-Built on :mod:`stridelab.analysis`'s public surface only. Results are memoised per runs-index
-version: tagging more runs (CLI) changes the catalog or the analyses and
-recomputes them.
+Built on :mod:`stridelab.services.experiments` only. Results are memoised per runs-index
+version and tags/experiments fingerprint: tagging more runs (CLI) recomputes them.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from stridelab.services import experiments
 from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
@@ -26,40 +26,36 @@ _NAME = Query(..., min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$", 
 
 
 def experiments_api() -> ModuleType:
-    """:mod:`stridelab.analysis`, whose public surface the page uses (never its private modules)."""
-    import stridelab.analysis
-
-    return stridelab.analysis
+    """:mod:`stridelab.services.experiments`, the service the page uses (never the store or the cores)."""
+    return experiments
 
 
 def _overview(st: WebState) -> list[dict[str, Any]]:
-    api = experiments_api()
-    return api.experiment_overview(st.store, st.athlete)  # type: ignore[no-any-return]
+    return experiments.experiment_overview(st.store, st.athlete)
 
 
 def _result(st: WebState, name: str) -> dict[str, Any]:
     """The experiment's analysis -- a read: it loads the tagged runs' records and writes nothing
     (the test ``test_requests_never_write_outside_the_writer`` holds it to that)."""
-    api = experiments_api()
-    version = (st.index.version, _tags_fingerprint(st, api))
+    version = (st.index.version, _tags_fingerprint(st))
     got = st.memo.get(f"experiment:{name}")
     if got is not None and got[0] == version:
-        return got[1]  # type: ignore[no-any-return]
-    if not any(e.name == name.strip() for e in api.list_experiments(st.store, st.athlete)):
+        return got[1]
+    if not any(e.name == name.strip() for e in experiments.list_experiments(st.store, st.athlete)):
         raise HTTPException(404, f"No experiment {name!r}.")
-    analysed = api.analyze_experiment(st.store, st.athlete, name)
+    analysed = experiments.analyze_experiment(st.store, st.athlete, name)
     result: dict[str, Any] = analysed.to_dict()
-    result["protocol_text"] = api.protocol_text(analysed.experiment)
+    result["protocol_text"] = experiments.protocol_text(analysed.experiment)
     result["chart"] = _blocks_chart(result)
     st.memo[f"experiment:{name}"] = (version, result)
     return result
 
 
-def _tags_fingerprint(st: WebState, api: ModuleType) -> str:
+def _tags_fingerprint(st: WebState) -> str:
     """Changes when tags or experiment definitions change (from the CLI too): tagging does not touch
     the activities, so the runs index version alone would serve a stale result. Two cheap reads."""
-    tags = api.list_tags(st.store, st.athlete) if hasattr(api, "list_tags") else []
-    return repr((tags, api.list_experiments(st.store, st.athlete)))
+    tags = experiments.list_tags(st.store, st.athlete)
+    return repr((tags, experiments.list_experiments(st.store, st.athlete)))
 
 
 def _blocks_chart(result: dict[str, Any]) -> dict[str, Any]:
