@@ -94,7 +94,7 @@ class ImportResult:
     ``failed`` holds (path, reason) of files with nothing usable; ``warnings`` (path, faults) of
     damaged files that were imported with what precedes each fault; ``notes`` (path, remark) of sound
     files imported with a remark (a tolerated encoding quirk, records without a timestamp);
-    ``ignored`` files were not FIT.
+    ``ignored`` files (in folders and zips) are files no reader takes.
     """
 
     imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
