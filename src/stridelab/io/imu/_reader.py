@@ -29,9 +29,12 @@ class ImuReader(Reader[ImuRecording]):
     produces: ClassVar[type] = ImuRecording
 
     def sniff(self, head: bytes, name: str) -> bool:
-        if name.lower().endswith(SIDECAR_SUFFIX):
+        if not name or name.lower().endswith(SIDECAR_SUFFIX):
             return False
-        return find_sidecar(name) is not None
+        try:
+            return find_sidecar(name) is not None
+        except (OSError, ValueError):  # a name that is no path (an upload, a zip member)
+            return False
 
     def read(self, source: str | Path | bytes, *, name: str | None = None, **options: Any) -> ImuRecording:
         if isinstance(source, bytes):
