@@ -24,7 +24,7 @@ from pathlib import Path
 from stridelab.io.fit import read_activity
 from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
 from stridelab.io.fit._types import FitDecodeError
-from stridelab.store._write import activity_summary
+from stridelab.store.activities import activity_summary
 
 MUTATIONS = ("truncate", "flip", "splice", "header", "chunk")
 

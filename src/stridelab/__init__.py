@@ -24,7 +24,7 @@ _LAZY: dict[str, str] = {
     "Session": "stridelab.model",
     "RECORD_COLUMNS": "stridelab.model",
     "Store": "stridelab.store",
-    "import_paths": "stridelab.ingest",
+    "import_paths": "stridelab.services.imports",
     "read_activity": "stridelab.io.fit",
     "read_fit": "stridelab.io.fit",
     "FitFile": "stridelab.io.fit",
@@ -46,9 +46,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from stridelab.ingest import import_paths
     from stridelab.io.fit import FitDecodeError, FitFile, read_activity, read_fit
     from stridelab.model import RECORD_COLUMNS, Activity, Lap, Session
+    from stridelab.services.imports import import_paths
     from stridelab.store import Store
 
 

@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from stridelab.cli import app
-from stridelab.ingest import import_paths
 from stridelab.model import Activity
+from stridelab.services.imports import import_paths
 from stridelab.store import AmbiguousIdError, Store, StoreError
 
 runner = CliRunner()
@@ -160,9 +160,9 @@ def test_zip_bomb_is_refused(tmp_path: Path, small_files: list[Path]) -> None:
 def test_gzip_bomb_is_refused_with_a_clear_reason(
     tmp_path: Path, small_files: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import stridelab.ingest as ingest
+    import stridelab.services.imports as imports
 
-    monkeypatch.setattr(ingest, "MAX_FILE_BYTES", 100_000)
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 100_000)
     bomb = small_files[0].parent / "bomb.fit.gz"
     bomb.write_bytes(gzip.compress(b"\0" * 1_000_000))
     result = import_paths(Store.open(tmp_path / "s"), [small_files[0].parent], workers=1)
@@ -446,10 +446,10 @@ def test_nested_zip_larger_than_a_fit_file_limit_is_streamed_not_refused(
     """A Garmin account export nests zips of several GB: a nested zip is extracted to a temporary file
     (bounded by the zip-bomb guards), never refused for exceeding the size limit of one FIT file nor
     held in memory; its members are skipped by fingerprint on re-import; the temp files are removed."""
-    import stridelab.ingest as ingest
+    import stridelab.services.imports as imports
 
     limit = max(f.stat().st_size for f in small_files) + 100
-    monkeypatch.setattr(ingest, "MAX_FILE_BYTES", limit)
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", limit)
     inner = tmp_path / "inner.zip"
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_STORED) as zf:
         for f in small_files:
@@ -466,7 +466,7 @@ def test_nested_zip_larger_than_a_fit_file_limit_is_streamed_not_refused(
         spills.append(tmp.name)
         return tmp  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(ingest.tempfile, "TemporaryDirectory", _spy)
+    monkeypatch.setattr(imports.tempfile, "TemporaryDirectory", _spy)
     store = Store.open(tmp_path / "s")
     result = import_paths(store, [outer], workers=1)
     assert result.failed == [] and len(result.imported) == 3
@@ -475,7 +475,7 @@ def test_nested_zip_larger_than_a_fit_file_limit_is_streamed_not_refused(
     again = import_paths(store, [outer], workers=1)
     assert len(again.skipped) == 3 and not again.imported and not again.failed
     # zips nested deeper than the guard allows are refused with a reason, the rest still imports
-    monkeypatch.setattr(ingest, "MAX_ZIP_DEPTH", 0)
+    monkeypatch.setattr(imports, "MAX_ZIP_DEPTH", 0)
     deep = import_paths(Store.open(tmp_path / "s2"), [outer, small_files[0]], workers=1)
     assert len(deep.imported) == 1
     assert deep.failed == [
@@ -488,12 +488,12 @@ def test_small_imports_decode_in_process_without_starting_a_pool(
 ) -> None:
     """Re-importing an archive whose non-activity files are retried must stay near-instant: a few small
     files never pay for starting decoder processes."""
-    import stridelab.ingest as ingest
+    import stridelab.services.imports as imports
 
     def _no_pool(*args: object, **kwargs: object) -> None:
         raise AssertionError("a process pool was started for a tiny import")
 
-    monkeypatch.setattr(ingest, "ProcessPoolExecutor", _no_pool)
+    monkeypatch.setattr(imports, "ProcessPoolExecutor", _no_pool)
     (small_files[0].parent / "junk.fit").write_bytes(b"not fit")
     result = import_paths(Store.open(tmp_path / "s"), [small_files[0].parent], workers=2)
     assert len(result.imported) == 3 and len(result.failed) == 1

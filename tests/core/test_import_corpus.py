@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stridelab.cli import app
-from stridelab.ingest import ImportResult, import_paths
+from stridelab.services.imports import ImportResult, import_paths
 from stridelab.store import Store
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stridelab.ingest import import_paths
+from stridelab.services.imports import import_paths
 from stridelab.sim import Pause, RunTruth, simulate_run, simulate_season, write_fit
 from stridelab.store import Store
 

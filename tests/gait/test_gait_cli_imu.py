@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from stridelab.cli import app
-from stridelab.gait import import_imu_recording
-from stridelab.gait._store import load_imu_analysis
+from stridelab.services.imu import import_imu_recording
 from stridelab.sim.imu import ImuTruth, simulate_imu, simulate_single_leg_stance, write_table_with_sidecar
 from stridelab.store import Store
+from stridelab.store.imu import load_imu_analysis
 from stridelab.units import G
 
 runner = CliRunner()

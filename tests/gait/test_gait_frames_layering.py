@@ -103,7 +103,6 @@ def test_public_api():
             "analyze_recording",
             "compare_sides",
             "detect_events",
-            "import_imu_recording",
         ]
     )
     for name in gait.__all__:

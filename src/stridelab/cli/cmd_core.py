@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
-from stridelab.ingest import ImportResult, import_paths
+from stridelab.services.imports import ImportResult, import_paths
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.units import format_pace
 
@@ -376,22 +375,19 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Generate a synthetic season (~3 months), import it and show the runs. Works offline."""
-        from stridelab.sim import simulate_season
+        from stridelab.services import demo  # lazy: the simulator is heavy to import
 
         st = open_store(store)
-        with tempfile.TemporaryDirectory(prefix="stridelab-demo-") as tmp:
-            if not as_json:
-                console.print(f"Generating a synthetic season of {n_runs} runs (seed {seed}) ...")
-            t0 = time.perf_counter()
-            paths = simulate_season(Path(tmp), n_runs=n_runs, seed=seed)
-            t_gen = time.perf_counter() - t0
+        if not as_json:
+            console.print(f"Generating a synthetic season of {n_runs} runs (seed {seed}) ...")
+        with demo.generated_season(n_runs=n_runs, seed=seed) as season:
             # the FIT files only: the truth sidecars beside them are not for the store
-            result = run_import(st, list(paths), athlete, as_json=as_json, workers=None)
+            result = run_import(st, list(season.paths), athlete, as_json=as_json, workers=None)
         rows = st.list_activities(athlete)
         if as_json:
-            print_json({"generated": len(paths), "store": str(st.root), **result.to_json()})
+            print_json({"generated": len(season.paths), "store": str(st.root), **result.to_json()})
         else:
-            console.print(f"generated {len(paths)} FIT files in {t_gen:.1f} s")
+            console.print(f"generated {len(season.paths)} FIT files in {season.seconds:.1f} s")
             _print_result_table(result)
             console.print(_runs_table(rows, title=f"runs in {st.root} (athlete {athlete})"))
             bal = [r.summary.get("stance_time_balance_left_pct_mean") for r in rows]

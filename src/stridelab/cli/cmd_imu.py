@@ -12,7 +12,6 @@ from rich.table import Table
 from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, open_store, print_json
 from stridelab.cli._common import fail as _fail
 from stridelab.frames import check_option, check_placement, check_side
-from stridelab.io.imu import ImuRecording, find_sidecar, read_imu
 
 __all__ = ["register"]
 
@@ -94,8 +93,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Analyse a raw IMU recording: IC/TO per foot, contact/flight/step time, symmetry, strike,
         bounce, pelvic drop, trunk lean -- or a one-leg balance test -- and store the per-step table."""
-        from stridelab.gait import ImuDataError, analyze_recording  # lazy: scipy/ahrs are heavy
-        from stridelab.gait._store import recording_id, store_imu_analysis
+        from stridelab.services import imu as imu_service  # lazy: the gait engine (scipy/ahrs) is heavy
 
         try:
             sensor_placement = None if placement is None else check_placement(placement)
@@ -104,12 +102,13 @@ def register(app: typer.Typer) -> None:
                 check_option("activity", activity, ("running", "walking", "balance"))
             if not file.exists():
                 raise FileNotFoundError(f"{file} does not exist")
-            if find_sidecar(file) is None and placement is None:
+            if not imu_service.has_sidecar(file) and placement is None:
                 raise ValueError(
                     "give --placement (foot, shank, sacrum, chest) or add a sidecar (docs/imu.md)"
                 )
-            rec: ImuRecording = read_imu(
+            rec, analysis = imu_service.analyse_file(
                 file,
+                activity=activity,
                 placement=sensor_placement,
                 side=sensor_side,
                 sampling_rate_hz=rate_hz,
@@ -118,13 +117,12 @@ def register(app: typer.Typer) -> None:
                 time_column=time_column,
                 time_unit=time_unit,
             )
-            analysis = analyze_recording(rec, activity=activity)
-        except (ValueError, FileNotFoundError, ImuDataError, KeyError) as exc:
+        except (ValueError, FileNotFoundError, imu_service.ImuDataError, KeyError) as exc:
             raise _fail(str(exc)) from exc
         rec_id = None
         if not no_store:
             st = open_store(store)
-            rec_id = store_imu_analysis(st, athlete, recording_id(file), rec, analysis)
+            rec_id = imu_service.save_analysis(st, athlete, file, rec, analysis)
         if json_out:
             print_json(
                 {

@@ -4,11 +4,13 @@ and the one-leg balance test.
 Stages (one subpackage each, algorithms = configured object + one verb):
 ``orientation`` (frames, ahrs Madgwick), ``events`` (IC/TO detectors per placement), ``metrics``
 (strides, steps, symmetry, phases, kinematics) and ``balance`` (single-leg stance).
+
+Pure: data in, results out. Reading a file and keeping the analysis in the store is the IMU service's
+job (:mod:`stridelab.services.imu`, :mod:`stridelab.store.imu`).
 """
 
 from stridelab.gait._analyze import GaitAnalysis, analyze_recording, detect_events
 from stridelab.gait._checks import ImuDataError
-from stridelab.gait._store import import_imu_recording
 from stridelab.gait.balance import SingleLegStance, compare_sides
 from stridelab.gait.events import FootEventDetection, SacrumEventDetection, ShankEventDetection
 
@@ -22,5 +24,4 @@ __all__ = [
     "analyze_recording",
     "compare_sides",
     "detect_events",
-    "import_imu_recording",
 ]

@@ -30,7 +30,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from platformdirs import user_data_dir
 
+from stridelab.model import Activity
 from stridelab.store._migrations import CORE_MIGRATIONS
+from stridelab.store.activities import add_activity as _add_activity
 
 __all__ = [
     "AmbiguousIdError",
@@ -362,12 +364,11 @@ class Store:
         return df
 
     def add_activity(
-        self, athlete: str, activity: Any, records: pd.DataFrame | pa.Table | None = None
+        self, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
     ) -> bool:
-        """Store one :class:`~stridelab.model.Activity` atomically. Returns False if it was present."""
-        from stridelab.store._write import add_activity
-
-        return add_activity(self, athlete, activity, records)
+        """Store one :class:`~stridelab.model.Activity` atomically. Returns False if it was present
+        (:func:`stridelab.store.activities.add_activity`)."""
+        return _add_activity(self, athlete, activity, records)
 
     def delete_activity(self, athlete: str, activity_id: str) -> None:
         with self.transaction() as tx:

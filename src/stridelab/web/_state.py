@@ -228,7 +228,7 @@ class WebState:
     # ------------------------------------------------------------------ imports
     def start_import(self, filename: str, path: Path, size_bytes: int) -> ImportJob:
         """Queue the import of an uploaded file (its temp folder is removed afterwards)."""
-        from stridelab.ingest import import_paths
+        from stridelab.services.imports import import_paths
 
         job = ImportJob(uuid.uuid4().hex, filename, size_bytes)
         with self.jobs_lock:

@@ -6,6 +6,7 @@ import hashlib
 
 from stridelab.io.fit._activity import activity_from_fit
 from stridelab.io.fit._decoder import decode_fit_bytes, read_fit
+from stridelab.io.fit._reader import FitReader as FitReader
 from stridelab.io.fit._sdk import decode_with_sdk
 from stridelab.io.fit._types import DeveloperFieldInfo, FitDecodeError, FitFile, FitProblem
 from stridelab.model import Activity

@@ -4,6 +4,7 @@ SI inside: acceleration in m/s² (gravity included), angular velocity in rad/s, 
 """
 
 from stridelab.io.imu._apps import read_phyphox, read_sensor_logger
+from stridelab.io.imu._reader import ImuReader as ImuReader
 from stridelab.io.imu._recording import ImuRecording, ImuSensor
 from stridelab.io.imu._sidecar import SIDECAR_SUFFIX, find_sidecar, read_imu, read_recording_with_sidecar
 from stridelab.io.imu._table import read_imu_table, resample_uniform, sensor_from_frame

@@ -3,7 +3,7 @@
 Each file is one ``POST /api/import?filename=...`` whose body is the file itself (no multipart
 parsing): the server streams it to a private temp folder, refusing it as soon as it exceeds the size
 limit, checks the extension *and* the leading bytes (FIT header, gzip or zip signature), then queues
-:func:`stridelab.ingest.import_paths` -- the CLI's import -- on the writer thread. The answer (202)
+:func:`stridelab.services.imports.import_paths` -- the CLI's import -- on the writer thread. The answer (202)
 names a job; ``GET /api/import/jobs/{id}`` reports its progress and result.
 
 The client's file name is only displayed and kept as the catalog's source name: it is reduced to

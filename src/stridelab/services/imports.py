@@ -1,4 +1,5 @@
-"""``stridelab import``: files, folders, zip exports and ``.fit.gz`` into the store.
+"""Imports: files, folders, zip exports and ``.fit.gz`` into the store (``stridelab import``, the web
+upload).
 
 Pipeline: enumerate candidate items (cheap: ``stat`` and zip directories; a zip nested in a zip is
 extracted to a temporary file, bounded by the zip-bomb guards, never held in memory) -> skip items whose
@@ -7,9 +8,15 @@ decode the rest in a process pool (each worker reads, hashes, decodes and writes
 atomically) -> the parent commits the catalog rows in short transactions. A killed import leaves at
 most orphan stream files that no catalog row points to; nothing stored before is touched.
 
-Which files are tried: every regular file named on the command line; inside folders and zips, files
-ending in ``.fit``, ``.fit.gz`` or ``.zip`` (any case), plus any other file whose header carries the
-``.FIT`` signature. Other files in folders (JSON, images, pipes...) are listed as ignored, not failed.
+Which reader reads a file: the reader registry of :mod:`stridelab.io` decides, content first (the
+first bytes, decompressed when gzip), extension second -- for files named on the command line and
+inside folders and zips alike. Zips (``.zip``, any case) are containers: their members are walked.
+A file named on the command line that no reader takes fails with a reason; in folders and zips, such
+files (JSON, images, pipes...) are listed as ignored, not failed, and a reader's companion files (an
+IMU recording's ``.imu.json`` sidecar) are read with their data file, never listed. The result of the
+reader routes the file: an :class:`~stridelab.model.Activity` is stored as a run (the stream written
+by the worker, the catalog rows committed by the parent in batches); an IMU recording is analysed
+and stored by :mod:`stridelab.services.imu` (in its own transaction).
 
 Outcome per file: imported, skipped (already present), failed (nothing usable), and among the imported
 ones *warnings* (damaged: kept up to the fault; the import's exit code is 1) and *notes* (sound, with a
@@ -18,7 +25,6 @@ remark). See :class:`ImportResult`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -33,14 +39,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stridelab.io.fit import FitDecodeError, read_activity
-from stridelab.io.imu import SIDECAR_SUFFIX, find_sidecar
+from stridelab.io import Reader, content_head, file_head, find_reader, is_companion, unsupported
+from stridelab.io.fit import FitDecodeError
+from stridelab.io.imu import ImuRecording
+from stridelab.model import Activity
 from stridelab.store import Store, check_athlete
-from stridelab.store._write import PreparedActivity, commit_prepared, prepare_activity
+from stridelab.store.activities import PreparedActivity, prepare_activity
+from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
 
-__all__ = ["ImportResult", "import_paths"]
+__all__ = ["ImportResult", "ProgressFn", "import_paths"]
 
-#: largest FIT file we accept (decompressed); real ones are < 50 MB
+#: largest file we read into memory (decompressed); real FIT activities are < 50 MB
 MAX_FILE_BYTES = 256 * 1024 * 1024
 #: zip-bomb guard: decompressed/compressed ratio above which a member is refused
 MAX_ZIP_RATIO = 200.0
@@ -50,12 +59,11 @@ MAX_ZIP_TOTAL_BYTES = 8 * 1024**3
 MAX_ZIP_DEPTH = 6
 #: below this many bytes to decode, decoding in-process beats starting a process pool
 IN_PROCESS_BYTES = 4 * 1024 * 1024
-_FIT_SUFFIXES = (".fit", ".fit.gz", ".zip")
 
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    """One candidate: a file, or a member of a zip (``member`` set).
+    """One candidate: a file, or a member of a zip (``member`` set), and the reader that takes it.
 
     ``path`` is the file named on disk (for a zip member, the outermost zip: with ``display`` it
     identifies the item across imports); ``zip_file`` is the zip to open for ``member`` when it is
@@ -64,12 +72,12 @@ class _Item:
 
     display: str
     path: str
+    reader: Reader[Any]
     member: str | None = None
     fingerprint: str | None = None
     zip_file: str | None = None
     size: int | None = None
     explicit: bool = False
-    kind: str = "fit"  # "fit" or "imu" (a recording described by a JSON sidecar)
     label: str | None = None  # what to report and store as the source path (default: display)
 
     @property
@@ -86,7 +94,7 @@ class ImportResult:
     ``failed`` holds (path, reason) of files with nothing usable; ``warnings`` (path, faults) of
     damaged files that were imported with what precedes each fault; ``notes`` (path, remark) of sound
     files imported with a remark (a tolerated encoding quirk, records without a timestamp);
-    ``ignored`` files were not FIT.
+    ``ignored`` files (in folders and zips) are files no reader takes.
     """
 
     imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
@@ -127,19 +135,13 @@ ProgressFn = Callable[[int, int, str], None]
 
 
 # ---------------------------------------------------------------------------- enumeration
-def _looks_like_fit(path: Path) -> bool:
-    try:
-        if not path.is_file():  # a FIFO or device would block or never end
-            return False
-        with path.open("rb") as fh:
-            head = fh.read(12)
-    except OSError:
-        return False
-    return len(head) >= 12 and head[8:12] == b".FIT"
+def _is_zip(name: str) -> bool:
+    return name.lower().endswith(".zip")
 
 
-def _is_candidate(name: str) -> bool:
-    return name.lower().endswith(_FIT_SUFFIXES)
+def _file_reader(path: Path) -> Reader[Any] | None:
+    """The reader of a regular file on disk (the registry: content first, extension second)."""
+    return find_reader(file_head(path), str(path))
 
 
 @dataclass(slots=True)
@@ -175,13 +177,13 @@ def _zip_items(
             if info.is_dir():
                 continue
             display = f"{display_prefix}!{info.filename}"
-            lower = info.filename.lower()
-            if not _is_candidate(lower) and not _member_looks_like_fit(zf, info):
+            is_zip = _is_zip(info.filename)
+            reader = None if is_zip else find_reader(_member_head(zf, info), display)
+            if reader is None and not is_zip:
                 result.ignored.append(display)
                 continue
             ratio = info.file_size / max(info.compress_size, 1)
             total += info.file_size
-            is_zip = lower.endswith(".zip")
             limit = MAX_ZIP_TOTAL_BYTES if is_zip else MAX_FILE_BYTES
             if info.file_size > limit or ratio > MAX_ZIP_RATIO or total > MAX_ZIP_TOTAL_BYTES:
                 result.failed.append(
@@ -213,9 +215,11 @@ def _zip_items(
                     inner, display, result, ctx, origin=origin or str(zip_path), depth=depth + 1
                 )
                 continue
+            assert reader is not None
             yield _Item(
                 display=display,
                 path=origin or str(zip_path),
+                reader=reader,
                 member=info.filename,
                 fingerprint=f"zip:{info.file_size}:{info.CRC:08x}",
                 zip_file=str(zip_path) if origin is not None else None,
@@ -223,16 +227,15 @@ def _zip_items(
             )
 
 
-def _member_looks_like_fit(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
-    """Does a zip member whose name says nothing carry the FIT header signature?"""
-    if info.file_size < 12:
-        return False
+def _member_head(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The first bytes of a zip member's content, for the readers' sniff (b"" when unreadable)."""
+    if info.file_size == 0:
+        return b""
     try:
         with zf.open(info) as fh:
-            head = fh.read(12)
+            return content_head(fh.read(4096))
     except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError):
-        return False
-    return head[8:12] == b".FIT"
+        return b""
 
 
 def _extract_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int) -> None:
@@ -254,14 +257,21 @@ def _describe_plain(exc: BaseException) -> str:
     return str(exc)
 
 
-def _file_item(path: Path, explicit: bool) -> _Item:
+def _file_item(path: Path, reader: Reader[Any], explicit: bool) -> _Item:
     try:
         st = path.stat()
         fingerprint: str | None = f"file:{st.st_size}:{st.st_mtime_ns}"
         size: int | None = st.st_size
     except OSError:
         fingerprint = size = None
-    return _Item(display=str(path), path=str(path), fingerprint=fingerprint, explicit=explicit, size=size)
+    return _Item(
+        display=str(path),
+        path=str(path),
+        reader=reader,
+        fingerprint=fingerprint,
+        explicit=explicit,
+        size=size,
+    )
 
 
 def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) -> Iterator[_Item]:
@@ -285,24 +295,28 @@ def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) ->
                 dirs.sort()
                 for name in sorted(files):
                     p = Path(root) / name
-                    if name.endswith(SIDECAR_SUFFIX):
+                    if is_companion(name):
                         continue  # read together with its data file
-                    if find_sidecar(p) is not None:
-                        yield _Item(display=str(p), path=str(p), kind="imu")
-                    elif name.lower().endswith(".zip"):
+                    if not p.is_file():  # a FIFO or device would block or never end
+                        result.ignored.append(str(p))
+                        continue
+                    reader = _file_reader(p)
+                    if reader is None and _is_zip(name):
                         yield from _zip_items(p, str(p), result, ctx)
-                    elif _is_candidate(name) or _looks_like_fit(p):
-                        yield _file_item(p, explicit=False)
+                    elif reader is not None:
+                        yield _file_item(p, reader, explicit=False)
                     else:
                         result.ignored.append(str(p))
-        elif path.is_file() and find_sidecar(path) is not None:
-            yield _Item(display=str(path), path=str(path), kind="imu", explicit=True)
-        elif path.is_file() and path.name.lower().endswith(".zip"):
-            yield from _zip_items(path, str(path), result, ctx)
         elif not path.is_file():
             result.failed.append((str(path), "not a regular file (a pipe, socket or device)"))
         else:
-            yield _file_item(path, explicit=True)
+            reader = _file_reader(path)
+            if reader is None and _is_zip(path.name):
+                yield from _zip_items(path, str(path), result, ctx)
+            elif reader is None:
+                result.failed.append((str(path), unsupported(str(path)).reason))
+            else:
+                yield _file_item(path, reader, explicit=True)
 
 
 # ---------------------------------------------------------------------------- worker side
@@ -359,18 +373,27 @@ def _describe(exc: BaseException) -> str:
 
 
 def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
-    """Read, hash, decode and write one item's stream. Runs in a worker process."""
-    if item.kind == "imu":
-        return _process_imu(store_root, athlete, item)
+    """Read, hash, decode and write one item. Runs in a worker process.
+
+    Routed by what the item's reader produces (:data:`_ROUTES`): one route per model container."""
+    route = _ROUTES.get(item.reader.produces)
+    if route is None:
+        return _Outcome(item.display, "failed", error=f"{item.reader!r} reads nothing the store keeps")
+    return route(store_root, athlete, item)
+
+
+def _process_activity(store_root: str, athlete: str, item: _Item) -> _Outcome:
+    """An activity: bytes hashed (the id), skipped when stored, else read and its stream written (the
+    catalog rows wait for the parent's batch commit)."""
     try:
         data = _load_bytes(item)
         sha = hashlib.sha256(data).hexdigest()
         store = Store(Path(store_root))
         if store.has_activity(athlete, sha):
             return _Outcome(item.display, "skipped", sha, fingerprint=item.fingerprint, key=item.key)
-        if len(data) < 12:
-            raise FitDecodeError("not a FIT file: too short for a FIT header" if data else "empty file")
-        activity = read_activity(data, source_path=item.label or item.display)
+        activity = item.reader.read(data, name=item.label or item.display)
+        if not isinstance(activity, Activity):
+            raise TypeError(f"{item.reader!r} returned a {type(activity).__name__}, not an Activity")
         prepared = prepare_activity(store, athlete, activity)
         return _Outcome(
             item.display,
@@ -386,37 +409,30 @@ def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
         return _Outcome(item.display, "failed", error=_describe(exc))
 
 
-def _process_imu(store_root: str, athlete: str, item: _Item) -> _Outcome:
-    """An IMU recording with a sidecar: analysed and stored by the gait engine (own transaction)."""
-    from stridelab.gait._store import IMU_MIGRATIONS, import_imu_recording, recording_id
+def _process_recording(store_root: str, athlete: str, item: _Item) -> _Outcome:
+    """An IMU recording (a data file with its sidecar): analysed and stored by the IMU service (own
+    transaction)."""
+    from stridelab.services import imu  # lazy: the gait engine (scipy, ahrs) is heavy to import
 
     try:
-        store = Store(Path(store_root))
-        store.ensure_schema("imu", IMU_MIGRATIONS)
-        rec_id = recording_id(item.path)
-        row = (
-            store.connect()
-            .execute("SELECT 1 FROM imu_recordings WHERE athlete = ? AND id = ?", (athlete, rec_id))
-            .fetchone()
+        if item.member is not None:
+            raise ValueError("an IMU recording is read from a folder, not from inside a zip archive")
+        done = imu.import_recording(Store(Path(store_root)), athlete, item.path, reader=item.reader)
+        return _Outcome(
+            item.display, "imported" if done.imported else "skipped", done.id, self_committed=True
         )
-        if row is not None:
-            return _Outcome(item.display, "skipped", rec_id, self_committed=True)
-        import_imu_recording(store, athlete, item.path)
-        return _Outcome(item.display, "imported", rec_id, self_committed=True)
     except Exception as exc:
         return _Outcome(item.display, "failed", error=_describe(exc))
 
 
+#: how each kind of reader result is imported
+_ROUTES: dict[type, Callable[[str, str, _Item], _Outcome]] = {
+    Activity: _process_activity,
+    ImuRecording: _process_recording,
+}
+
+
 # ---------------------------------------------------------------------------- parent side
-def _known_fingerprints(store: Store, athlete: str) -> dict[tuple[str, str], str]:
-    rows = store.connect().execute(
-        "SELECT s.path, s.fingerprint, s.sha256 FROM sources s JOIN activities a ON a.id = s.sha256 "
-        "WHERE a.athlete = ?",
-        (athlete,),
-    )
-    return {(r[0], r[1]): r[2] for r in rows}
-
-
 class _Committer:
     """Batches catalog commits (each activity's rows land in one transaction, never half)."""
 
@@ -426,7 +442,6 @@ class _Committer:
         self.store = store
         self.result = result
         self.pending: list[_Outcome] = []
-        self.sources: list[tuple[str, str, str]] = []
         self.max_batch = max_batch
         self.max_age_s = max_age_s
         self.oldest = 0.0
@@ -450,26 +465,22 @@ class _Committer:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
+        rows = [
+            (
+                o.prepared,
+                SourceRow(o.key, o.fingerprint, o.sha256) if o.fingerprint and o.sha256 and o.key else None,
+            )
+            for o in batch
+        ]
         try:
-            with self.store.transaction() as tx:
-                added = []
-                for o in batch:
-                    if o.prepared is not None and commit_prepared(tx, o.prepared):
-                        added.append(o)
-                    if o.fingerprint and o.sha256 and o.key:
-                        tx.execute(
-                            "INSERT INTO sources(path, fingerprint, sha256) VALUES (?,?,?) ON CONFLICT(path) "
-                            "DO UPDATE SET fingerprint = excluded.fingerprint, sha256 = excluded.sha256",
-                            (o.key, o.fingerprint, o.sha256),
-                        )
+            added = commit_batch(self.store, rows)
         except Exception as exc:  # e.g. disk full: the whole batch rolled back, nothing half-written
             for o in batch:
                 self.result.failed.append((o.display, f"catalog write failed: {_describe(exc)}"))
             return
-        added_ids = {id(o) for o in added}
-        for o in batch:
+        for o, was_added in zip(batch, added, strict=True):
             assert o.sha256 is not None
-            if id(o) in added_ids:
+            if was_added:
                 self.result.imported.append((o.display, o.sha256))
                 if o.warnings:
                     self.result.warnings.append((o.display, "; ".join(o.warnings)))
@@ -526,7 +537,7 @@ def _import(
     if relabel is not None:
         items = [dataclasses.replace(i, label=_relabel(i.display, *relabel)) for i in items]
     total = len(items)
-    known = _known_fingerprints(store, athlete)
+    known = known_fingerprints(store, athlete)
     committer = _Committer(store, result)
     todo: list[_Item] = []
     done = 0
@@ -551,8 +562,8 @@ def _import(
     else:
         import multiprocessing as mp
 
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+        spawn = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=spawn) as pool:
             pending: set[Future[_Outcome]] = set()
             queue = iter(todo)
             in_flight = 4 * n_workers
@@ -575,7 +586,6 @@ def _import(
                         progress(done, total, outcome.display)
                 _fill()
     committer.flush()
-    with contextlib.suppress(Exception):
-        store.connect().execute("PRAGMA wal_checkpoint(PASSIVE)")
+    checkpoint(store)
     result.seconds = time.perf_counter() - t0
     return result

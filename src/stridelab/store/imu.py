@@ -1,33 +1,35 @@
-"""Keep IMU analyses in the store: catalog rows (SQLite, namespace ``imu``) + Parquet streams.
+"""The IMU repository: analysed IMU recordings in the store -- catalog rows (SQLite, namespace ``imu``)
++ Parquet streams.
 
 Catalog table ``imu_recordings`` (one row per athlete and recording): ``id`` (sha256 of the data file
-bytes followed by the sidecar bytes, if any), ``athlete``, ``source_path``, ``imported_at`` (UTC ISO),
-``activity``, ``gait_mode``, ``placements`` (comma-separated sensor names), ``n_strides`` and
-``summary_json`` (the analysis summary, SI units). Streams (kind / athlete / id): ``imu_steps`` (per-step
-table), ``imu_strides`` (per-stride table incl. phases and kinematics) and ``imu_events`` (IC/TO).
-Re-importing the same bytes replaces the row and the streams (idempotent).
+bytes followed by the sidecar bytes, if any: :func:`recording_id`), ``athlete``, ``source_path``,
+``imported_at`` (UTC ISO), ``activity``, ``gait_mode``, ``placements`` (comma-separated sensor names),
+``n_strides`` and ``summary_json`` (the analysis summary, SI units). Streams (kind / athlete / id):
+``imu_steps`` (per-step table), ``imu_strides`` (per-stride table incl. phases and kinematics) and
+``imu_events`` (IC/TO). Re-importing the same bytes replaces the row and the streams (idempotent).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from stridelab.gait._analyze import GaitAnalysis, analyze_recording
-from stridelab.io.imu import ImuRecording, find_sidecar, read_recording_with_sidecar
+from stridelab.io.imu import ImuRecording, find_sidecar
+from stridelab.jsonsafe import to_jsonable
+from stridelab.store._store import Store
 
-if TYPE_CHECKING:  # only the type is needed here
-    from stridelab.store import Store
+if TYPE_CHECKING:  # the type only: importing the gait engine (scipy, ahrs) is heavy
+    from stridelab.gait import GaitAnalysis
 
 __all__ = [
     "IMU_MIGRATIONS",
-    "import_imu_recording",
+    "ensure_imu_schema",
+    "has_imu_recording",
     "load_imu_analysis",
     "recording_id",
     "store_imu_analysis",
@@ -52,6 +54,11 @@ IMU_MIGRATIONS: list[str] = [
 ]
 
 
+def ensure_imu_schema(store: Store) -> None:
+    """Create or upgrade the ``imu`` namespace's tables."""
+    store.ensure_schema("imu", IMU_MIGRATIONS)
+
+
 def recording_id(path: str | Path) -> str:
     """sha256 of the data bytes (a folder: its files in name order) followed by the sidecar bytes."""
     p = Path(path)
@@ -65,23 +72,22 @@ def recording_id(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+def has_imu_recording(store: Store, athlete: str, rec_id: str) -> bool:
+    """Is recording ``rec_id`` of ``athlete`` stored?"""
+    ensure_imu_schema(store)
+    row = (
+        store.connect()
+        .execute("SELECT 1 FROM imu_recordings WHERE athlete = ? AND id = ?", (athlete, rec_id))
+        .fetchone()
+    )
+    return row is not None
 
 
 def store_imu_analysis(
     store: Store, athlete: str, rec_id: str, recording: ImuRecording, analysis: GaitAnalysis
 ) -> str:
     """Write the per-step/stride/event streams and the catalog row; returns ``rec_id``."""
-    store.ensure_schema("imu", IMU_MIGRATIONS)
+    ensure_imu_schema(store)
     strides = analysis.strides.copy()
     phases = analysis.phases.drop(columns=["side"])
     strides = pd.concat([strides.reset_index(drop=True), phases.reset_index(drop=True)], axis=1)
@@ -107,26 +113,15 @@ def store_imu_analysis(
                 analysis.gait_mode,
                 ",".join(s.name for s in recording.sensors),
                 len(analysis.strides),
-                json.dumps(_json_safe(summary), sort_keys=True, allow_nan=False),
+                json.dumps(to_jsonable(summary), sort_keys=True, allow_nan=False),
             ),
         )
     return rec_id
 
 
-def import_imu_recording(store: Store, athlete: str, path: str | Path) -> str:
-    """Read an IMU recording described by its JSON sidecar, analyse it and store it; returns its id.
-
-    For ``run.csv`` the sidecar is ``run.imu.json`` (or ``run.csv.imu.json``); see
-    :mod:`stridelab.io.imu._sidecar` and docs/imu.md for the format.
-    """
-    rec = read_recording_with_sidecar(path)
-    analysis = analyze_recording(rec)
-    return store_imu_analysis(store, athlete, recording_id(path), rec, analysis)
-
-
 def load_imu_analysis(store: Store, athlete: str, rec_id: str) -> dict[str, Any]:
     """The catalog row (summary decoded) and the stored per-step table of one recording."""
-    store.ensure_schema("imu", IMU_MIGRATIONS)
+    ensure_imu_schema(store)
     row = (
         store.connect()
         .execute("SELECT * FROM imu_recordings WHERE athlete = ? AND id = ?", (athlete, rec_id))

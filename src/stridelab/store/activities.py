@@ -1,24 +1,31 @@
-"""Atomic write of one activity: stream first (temp + rename), then catalog rows in one transaction."""
+"""The activities repository: atomic write of one activity -- stream first (temp + rename), then its
+catalog rows (``activities``, ``laps``, ``sessions``) in one transaction.
+
+The reads of the catalog (``Store.activity``, ``list_activities``, ``records``, ``laps``...) stay
+methods of :class:`~stridelab.store.Store`, which every area uses. The functions here take the store
+as their first argument, typed as :class:`ActivityStore` (the part of ``Store`` they use): the store's
+own ``Store.add_activity`` delegates here, so this module must not import ``store._store`` back.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from stridelab.model import RUNNING_DYNAMICS_COLUMNS
-
-if TYPE_CHECKING:
-    from stridelab.model import Activity
-    from stridelab.store._store import Store
+from stridelab.jsonsafe import to_jsonable
+from stridelab.model import RUNNING_DYNAMICS_COLUMNS, Activity
+from stridelab.present.format import finite_or_none
 
 __all__ = [
+    "ActivityStore",
     "PreparedActivity",
     "activity_summary",
     "add_activity",
@@ -26,6 +33,17 @@ __all__ = [
     "prepare_activity",
     "records_table",
 ]
+
+
+class ActivityStore(Protocol):
+    """What the activity writes need of a :class:`~stridelab.store.Store`."""
+
+    def write_stream(self, kind: str, athlete: str, key: str, table: pd.DataFrame | pa.Table) -> Path: ...
+
+    def has_activity(self, athlete: str, activity_id: str) -> bool: ...
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
+
 
 #: columns whose mean over present, non-zero values goes into the catalog summary
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -65,21 +83,6 @@ def activity_summary(activity: Activity) -> dict[str, Any]:
     return out
 
 
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if hasattr(obj, "item"):
-        return obj.item()
-    return str(obj)
-
-
-def _num(x: float | None) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 def _iso(ts: pd.Timestamp) -> str:
     return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -108,12 +111,12 @@ class PreparedActivity:
 
 
 def prepare_activity(
-    store: Store, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
+    store: ActivityStore, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
 ) -> PreparedActivity:
     """Write the record stream (atomic temp + rename) and build the catalog rows (not yet visible)."""
     table = records if records is not None else records_table(activity.records)
     store.write_stream("records", athlete, activity.id, table)
-    summary = json.dumps(activity_summary(activity), default=_json_default, allow_nan=False)
+    summary = json.dumps(to_jsonable(activity_summary(activity)), default=str, allow_nan=False)
     now = pd.Timestamp.now(tz="UTC")
     activity_row = (
         activity.id,
@@ -123,9 +126,9 @@ def prepare_activity(
         activity.sport,
         activity.sub_sport,
         _iso(activity.start_time),
-        _num(activity.duration_s),
-        _num(activity.elapsed_s),
-        _num(activity.distance_m),
+        finite_or_none(activity.duration_s),
+        finite_or_none(activity.elapsed_s),
+        finite_or_none(activity.distance_m),
         len(activity.records),
         activity.manufacturer,
         activity.product,
@@ -139,10 +142,10 @@ def prepare_activity(
             activity.id,
             lap.index,
             _iso(lap.start_time),
-            _num(lap.elapsed_s),
-            _num(lap.timer_s),
-            _num(lap.distance_m),
-            _num(lap.avg_speed_m_s),
+            finite_or_none(lap.elapsed_s),
+            finite_or_none(lap.timer_s),
+            finite_or_none(lap.distance_m),
+            finite_or_none(lap.avg_speed_m_s),
             lap.trigger,
             lap.intensity,
             lap.sport,
@@ -157,9 +160,9 @@ def prepare_activity(
             s.sport,
             s.sub_sport,
             _iso(s.start_time),
-            _num(s.elapsed_s),
-            _num(s.timer_s),
-            _num(s.distance_m),
+            finite_or_none(s.elapsed_s),
+            finite_or_none(s.timer_s),
+            finite_or_none(s.distance_m),
         )
         for s in activity.sessions
     ]
@@ -190,7 +193,7 @@ def commit_prepared(tx: sqlite3.Connection, prepared: PreparedActivity) -> bool:
 
 
 def add_activity(
-    store: Store, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
+    store: ActivityStore, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
 ) -> bool:
     """Store ``activity`` atomically unless present. Returns True when it was added."""
     if store.has_activity(athlete, activity.id):
