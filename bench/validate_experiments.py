@@ -3,6 +3,7 @@ coverage per design over simulated experiments (in memory, no FIT files).
 
     python bench/validate_experiments.py            # 500 + 500 experiments per design
     python bench/validate_experiments.py --n 100 --json
+    python bench/validate_experiments.py --check    # the suite's former full-size checks, met / not met
 
 For each design, ``n`` experiments with a true cue effect of ``--effect`` pp (GCT balance, left share)
 and ``n`` without any effect are simulated exactly as the protocol prescribes; see
@@ -15,8 +16,80 @@ import argparse
 import json
 import sys
 import time
+from typing import Any
+
+from scipy import stats
 
 from stridelab.analysis import DESIGNS, validate_design
+
+#: the sizes, seed and power claims tests/experiments/test_experiment_validation.py ran before issue 12
+#: (it now runs a reduced, seeded slice with binomial thresholds at its own sizes)
+CHECK_SIZES: dict[str, tuple[int, float | None]] = {
+    "alternating-laps": (150, 0.9),
+    "alternating-runs": (80, 0.2),
+    "before-after": (50, None),
+}
+CHECK_SEED = 99
+
+
+def _max_misses(n: int) -> int:
+    """Misses (false positives, CIs missing the truth) allowed out of n: the 99.9 % quantile of
+    Binomial(n, 0.05), so a correct 5 % procedure fails a check about once in a thousand seeds."""
+    return int(stats.binom.ppf(0.999, n, 0.05))
+
+
+def full_size_checks(row: Any, n: int, min_power: float | None) -> list[tuple[str, str, bool]]:
+    """(goal, figure, met) of each check the suite ran at full size before issue 12 (same thresholds)."""
+    out = [
+        ("no undecidable experiment", str(row.n_undecidable), row.n_undecidable == 0),
+        (
+            f"false positives <= {_max_misses(n)} of {n}",
+            str(round(row.false_positive_rate * n)),
+            round(row.false_positive_rate * n) <= _max_misses(n),
+        ),
+        (
+            f"CIs missing the effect <= {_max_misses(n)} of {n}",
+            str(round((1 - row.coverage) * n)),
+            round((1 - row.coverage) * n) <= _max_misses(n),
+        ),
+        (
+            f"CIs missing 0 (null) <= {_max_misses(n)} of {n}",
+            str(round((1 - row.coverage_null) * n)),
+            round((1 - row.coverage_null) * n) <= _max_misses(n),
+        ),
+    ]
+    bound = 4 * row.median_ci_width_pp / 3.92 / n**0.5
+    out.append(
+        (
+            f"|mean effect - {row.true_effect_pp}| < {bound:.3f} pp (4 SE)",
+            f"{abs(row.mean_effect_pp - row.true_effect_pp):.3f}",
+            abs(row.mean_effect_pp - row.true_effect_pp) < bound,
+        )
+    )
+    if row.design != "before-after":
+        out.append(
+            (
+                "exact size <= 0.05",
+                f"{row.false_positive_rate_exact:.4f}",
+                row.false_positive_rate_exact <= 0.05,
+            )
+        )
+    if min_power is not None:
+        out.append((f"power >= {min_power}", f"{row.power:.3f}", row.power >= min_power))
+    return out
+
+
+def check(designs: list[str]) -> int:
+    """The former suite sizes (150 / 80 / 50 experiments, seed 99, effect 0.5 pp): goal, figure, met."""
+    failed = 0
+    for design in designs:
+        n, min_power = CHECK_SIZES[design]
+        row = validate_design(design, n, effect_pp=0.5, seed=CHECK_SEED)
+        print(f"{design}: {n} + {n} experiments, seed {CHECK_SEED}, {row.seconds:.0f} s")
+        for goal, figure, met in full_size_checks(row, n, min_power):
+            failed += not met
+            print(f"  {goal:<44} {figure:>8}  {'met' if met else 'NOT met'}")
+    return 1 if failed else 0
 
 
 def _fmt(x: float) -> str:
@@ -36,7 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block-sd", type=float, default=0.15, help="extra per-lap noise, pp (default 0.15)")
     parser.add_argument("--run-sd", type=float, default=0.3, help="extra per-run noise, pp (default 0.3)")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of the table")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run the suite's former full-size checks (sizes and seed fixed) and print met / not met",
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        return check(args.design or list(DESIGNS))
     t0 = time.perf_counter()
     rows = [
         validate_design(d, args.n, effect_pp=args.effect, seed=args.seed) for d in (args.design or DESIGNS)

@@ -570,7 +570,7 @@ def test_demo_builds_a_season_offline_and_shows_each_runs_balance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue: ~60 runs over ~3 months, imported into --store, the runs table with each run's mean GCT
-    balance; offline; well under 60 s."""
+    balance; offline. (Its budget, well under 60 s, is checked by bench/speed_checks.py, not here.)"""
     import socket
 
     def _offline(*args: object, **kwargs: object) -> None:
@@ -578,10 +578,8 @@ def test_demo_builds_a_season_offline_and_shows_each_runs_balance(
 
     monkeypatch.setattr(socket.socket, "connect", _offline)
     store_path = str(tmp_path / "demo")
-    t0 = time.perf_counter()
     res = runner.invoke(app, ["demo", "--store", store_path])
     assert res.exit_code == 0, res.output
-    assert time.perf_counter() - t0 < 60
     assert "ignored" not in res.output  # the truth sidecars are not offered to the import
     runs = json.loads(_cli("runs", "--json", "--store", store_path)[1])
     assert len(runs) == 60

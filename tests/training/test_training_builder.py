@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from stridelab.training import (
@@ -98,7 +98,41 @@ def test_invariants_hold_for_any_valid_answers(inputs: PlanInputs) -> None:
                     assert min(order[ex_id])[1] == plan.weaker_side
 
 
+# The saved plan must reload exactly. Hypothesis found plans whose minutes_est reloaded rounded
+# differently (16.3 -> 16.2, issue 12); these inputs reproduced it and stay as explicit examples (they run
+# first, every time). The 60 generated examples take ~2 s; the test's former ~50 s was the shrinking of
+# that failure, not the examples themselves.
 @FAST
+@example(
+    PlanInputs(
+        start=date(2024, 1, 1),
+        weeks=4,
+        sessions_per_week=1,
+        minutes=19.25,
+        run_days=(),
+        weaker_side="auto",
+        squat_quality_left="good",
+        squat_quality_right="fair",
+        pain_areas=(),
+        equipment=tuple(sorted(HOUSEHOLD_EQUIPMENT)),
+        lighter_week=False,
+    )
+)
+@example(
+    PlanInputs(
+        start=date(2024, 1, 1),
+        weeks=15,
+        sessions_per_week=1,
+        minutes=24.0,
+        run_days=(0, 2, 5),
+        weaker_side="auto",
+        squat_quality_left="fair",
+        squat_quality_right="fair",
+        pain_areas=("hamstring", "shin"),
+        equipment=tuple(sorted({"dumbbell", "foam_roller", "stability_ball", *HOUSEHOLD_EQUIPMENT})),
+        lighter_week=True,
+    )
+)
 @given(inputs_strategy)
 def test_deterministic_and_round_trips(inputs: PlanInputs) -> None:
     a = build_plan(inputs).to_dict()

@@ -1,0 +1,184 @@
+"""Speed goals that used to be wall-clock assertions inside unit tests (issue 12): one table.
+
+Usage::
+
+    python bench/speed_checks.py [--only NAME ...] [--reps N]
+
+Every check prints its goal, the measured figure and ``met`` / ``NOT met``; where a natural peer exists it
+is measured in the same run and the ratio is printed too (a ratio survives a loaded machine better than a
+figure in seconds: both sides slow down together). The unit tests keep the correctness half of each check
+(the same inputs, no timing):
+
+=================  ===========================================================================================
+check              was
+=================  ===========================================================================================
+``write``          tests/sim/test_sim_fit.py::test_write_speed (60 runs x 3,000 records < 2.5 s)
+``analysis-1h``    tests/analysis/test_analysis_run.py::test_one_hour_run_is_analysed_quickly (< 150 ms)
+``analysis-24h``   tests/analysis/test_analysis_run.py::test_24_hour_ultra_is_fast_enough (< 5 s)
+``season``         tests/sim/test_sim_season.py::test_sixty_runs_are_fast_and_complete (< 10 s)
+``demo``           tests/core/test_import_behaviour.py::test_demo_builds_a_season_... (< 60 s)
+=================  ===========================================================================================
+
+Exit status 1 when a goal is not met. Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    name: str
+    goal: str
+    figure: str
+    met: bool
+    note: str = ""
+
+
+def _best_of(fn: Callable[[], object], reps: int) -> float:
+    """Best wall time of ``reps`` calls in seconds (the least disturbed one)."""
+    best = float("inf")
+    for _ in range(max(1, reps)):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _laps(run: object) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"lap_index": lap.index, "intensity": lap.intensity, "avg_speed_m_s": lap.avg_speed_m_s}
+            for lap in run.laps  # type: ignore[attr-defined]
+        ]
+    )
+
+
+def check_write(reps: int) -> list[Result]:
+    """FIT writing: the demo writes 60 runs of ~3,000 records; peer: the official SDK encoder."""
+    from stridelab.sim import RunTruth, encode_run, simulate_run
+
+    run = simulate_run(RunTruth(kind="easy", duration_s=3000), seed=0)
+    encode_run(run)  # warm-up
+    fast = _best_of(lambda: encode_run(run), reps)
+    sdk = _best_of(lambda: encode_run(run, engine="sdk"), max(1, reps // 3))
+    return [
+        Result("write", "60 runs x 3,000 records < 2.5 s", f"{60 * fast:.2f} s", 60 * fast < 2.5),
+        Result(
+            "write vs SDK encoder",
+            "fast writer < 1x the SDK encoder (same bytes)",
+            f"{fast / sdk:.3f}x ({fast * 1000:.0f} ms vs {sdk * 1000:.0f} ms per run)",
+            fast < sdk,
+        ),
+    ]
+
+
+def check_analysis(reps: int) -> list[Result]:
+    """analyze_run on a one-hour run (the cached path: keep_frame=False) and on a 24-hour ultra; the
+    ultra's peer is 24 one-hour runs (the analysis should scale about linearly with the records)."""
+    from stridelab.analysis import analyze_run
+    from stridelab.sim import RunTruth, simulate_run
+
+    hour = simulate_run(RunTruth(kind="easy", duration_s=3600), seed=15)
+    laps = _laps(hour)
+    analyze_run(hour.records, laps)  # warm-up (imports, caches)
+    one = _best_of(lambda: analyze_run(hour.records, laps, keep_frame=False), reps)
+    truth = RunTruth(kind="long", duration_s=24 * 3600, easy_speed_m_s=2.3, terrain_amplitude_m=20.0)
+    ultra = simulate_run(truth, seed=25)
+    ultra_laps = _laps(ultra)
+    day = _best_of(lambda: analyze_run(ultra.records, ultra_laps, keep_frame=False), max(1, reps // 3))
+    return [
+        Result("analysis-1h", "one-hour run < 150 ms", f"{one * 1000:.0f} ms", one * 1000 < 150),
+        Result("analysis-24h", "24-hour ultra < 5 s", f"{day:.2f} s", day < 5.0),
+        Result(
+            "analysis-24h vs 24 x 1h",
+            "ratio <= 2 (about linear in the records)",
+            f"{day / (24 * one):.2f}x",
+            day <= 2 * 24 * one,
+        ),
+    ]
+
+
+def check_season(reps: int) -> list[Result]:
+    """simulate_season: 60 runs over 13 weeks written as FIT + truth sidecars."""
+    from stridelab.sim import simulate_season
+
+    def once() -> None:
+        with tempfile.TemporaryDirectory() as d:
+            simulate_season(
+                Path(d), n_runs=60, weeks=13, seed=0, sensor_change_at_run=40, new_sensor_bias_pp=0.4
+            )
+
+    seconds = _best_of(once, max(1, reps // 3))
+    return [Result("season", "60 runs < 10 s", f"{seconds:.2f} s", seconds < 10.0)]
+
+
+def check_demo(reps: int) -> list[Result]:
+    """``stridelab demo``: simulate, import and list a 60-run season (in process, as the test ran it);
+    peer: the season simulation alone (the demo's first step)."""
+    from typer.testing import CliRunner
+
+    from stridelab.cli import app
+    from stridelab.sim import simulate_season
+
+    runner = CliRunner()
+
+    def demo() -> None:
+        with tempfile.TemporaryDirectory() as d:
+            res = runner.invoke(app, ["demo", "--store", str(Path(d) / "demo")])
+            if res.exit_code != 0:
+                raise RuntimeError(res.output)
+
+    def season() -> None:
+        with tempfile.TemporaryDirectory() as d:
+            simulate_season(Path(d), n_runs=60, weeks=13, seed=0)
+
+    seconds = _best_of(demo, 1)
+    peer = _best_of(season, 1)
+    return [
+        Result("demo", "demo (60 runs, offline) < 60 s", f"{seconds:.1f} s", seconds < 60.0),
+        Result(
+            "demo vs season simulation",
+            "(no goal: import + analysis cost)",
+            f"{seconds / peer:.1f}x ({peer:.1f} s simulation)",
+            True,
+        ),
+    ]
+
+
+CHECKS: dict[str, Callable[[int], list[Result]]] = {
+    "write": check_write,
+    "analysis": check_analysis,
+    "season": check_season,
+    "demo": check_demo,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", choices=sorted(CHECKS), help="run only these checks")
+    ap.add_argument("--reps", type=int, default=5, help="repetitions per timed call (best is kept)")
+    args = ap.parse_args(argv)
+    results: list[Result] = []
+    for name in args.only or CHECKS:
+        results += CHECKS[name](args.reps)
+    w_name = max(len(r.name) for r in results)
+    w_goal = max(len(r.goal) for r in results)
+    print(f"{'check':<{w_name}}  {'goal':<{w_goal}}  {'figure':<34}  result")
+    print("-" * (w_name + w_goal + 48))
+    for r in results:
+        print(f"{r.name:<{w_name}}  {r.goal:<{w_goal}}  {r.figure:<34}  {'met' if r.met else 'NOT met'}")
+    return 0 if all(r.met for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
