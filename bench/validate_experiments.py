@@ -119,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         return check(args.design or list(DESIGNS))
     t0 = time.perf_counter()
     rows = [
-        validate_design(d, args.n, effect_pp=args.effect, seed=args.seed) for d in (args.design or DESIGNS)
+        validate_design(
+            d, args.n, effect_pp=args.effect, seed=args.seed, block_sd_pp=args.block_sd, run_sd_pp=args.run_sd
+        )
+        for d in (args.design or DESIGNS)
     ]
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=1))
