@@ -20,8 +20,8 @@ from stridelab.web import WebConfig, create_app
 
 
 def _build(base: Path) -> dict[str, Any]:
-    from stridelab.analysis import analyze_activity
     from stridelab.ingest import import_paths
+    from stridelab.services.analysis import analyze_activity
     from stridelab.sim import simulate_season
     from stridelab.store import Store
     from stridelab.training import PlanInputs, build_plan, save_plan

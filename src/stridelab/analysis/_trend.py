@@ -1,8 +1,8 @@
 """Across runs: the per-run table, rolling medians, robust trends, weekly aggregates and the
 "this month vs last month at the same pace" comparison.
 
-All per-run numbers come from cached :class:`~stridelab.analysis.RunAnalysis` results, so a trend over
-hundreds of runs reads JSON rows, it does not refit.
+Pure: the per-run rows come from :func:`run_row` of each run's :class:`~stridelab.analysis.RunAnalysis`
+(the service layer builds the table from cached analyses, so a trend over hundreds of runs does not refit).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stridelab.analysis._cache import analyze_activity, athlete_ref_speed, is_run
 from stridelab.analysis._metrics import BALANCE_ZONE_NAMES
 from stridelab.analysis._run import Estimate, RunAnalysis
-from stridelab.store import Store, StoreError
 
 __all__ = [
     "MonthComparison",
@@ -26,21 +24,18 @@ __all__ = [
     "pooled_estimate",
     "robust_trend",
     "run_row",
-    "run_table",
     "trend_analysis",
 ]
 
 _DAYS_PER_MONTH = 30.0
 
 
-def _f(x: float | None) -> float | None:
-    return float(x) if x is not None and math.isfinite(float(x)) else None
-
-
 def run_row(
     activity_id: str, start_time: pd.Timestamp, analysis: RunAnalysis, ref_speed_m_s: float | None
 ) -> dict[str, Any]:
-    """One row of :func:`run_table` from a run analysis (presentation units in the column names)."""
+    """One row of the per-run table (``stridelab.services.analysis.run_table``) from a run analysis.
+
+    The column names carry their units (``gct_mean_ms``): the table is what ``trend --json`` lists."""
     ref = ref_speed_m_s if ref_speed_m_s is not None else analysis.speed_median_m_s
     row: dict[str, Any] = {
         "id": activity_id,
@@ -81,37 +76,6 @@ def run_row(
     return row
 
 
-def run_table(
-    store: Store,
-    athlete: str = "me",
-    *,
-    since: pd.Timestamp | None = None,
-    until: pd.Timestamp | None = None,
-    ref_speed_m_s: float | None = None,
-    use_cache: bool = True,
-) -> tuple[pd.DataFrame, float | None]:
-    """One row per run of ``athlete`` (sorted by start time) and the reference speed used.
-
-    ``ref_speed_m_s`` defaults to :func:`athlete_ref_speed` (the same for every run, so the adjusted
-    values are comparable). Runs whose stream cannot be read get ``analysis_error`` and no numbers.
-    """
-    ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
-    rows: list[dict[str, Any]] = []
-    for act in store.list_activities(athlete, since=since, until=until):
-        if not is_run(act):
-            continue
-        try:
-            analysis = analyze_activity(store, athlete, act.id, use_cache=use_cache)
-        except (StoreError, OSError, ValueError) as exc:
-            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": str(exc), "flags": []})
-            continue
-        rows.append(run_row(act.id, act.start_time, analysis, ref))
-    table = pd.DataFrame.from_records(rows)
-    if len(table):
-        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
-    return table, ref
-
-
 @dataclass(frozen=True, slots=True)
 class TrendLine:
     """A robust linear trend: change per 30 days with its CI, the fitted line's ends, the method."""
@@ -125,15 +89,6 @@ class TrendLine:
     def value_at(self, when: pd.Timestamp) -> float:
         days = (pd.Timestamp(when) - self.first_day).total_seconds() / 86400.0
         return self.intercept + self.slope_per_30d.estimate * days / _DAYS_PER_MONTH
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "per_30_days": self.slope_per_30d.scaled(1.0),
-            "intercept": self.intercept,
-            "first_day": self.first_day.isoformat(),
-            "n_runs": self.n,
-            "method": self.method,
-        }
 
 
 def robust_trend(times: pd.Series, values: pd.Series, confidence: float = 0.95) -> TrendLine | None:
@@ -254,20 +209,6 @@ class MonthComparison:
     last_raw_median: float | None
     message: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "this_month": self.this_month,
-            "last_month": self.last_month,
-            "n_runs_this": self.n_this,
-            "n_runs_last": self.n_last,
-            "this_at_ref_speed_left_pct": self.this_at_ref,
-            "last_at_ref_speed_left_pct": self.last_at_ref,
-            "difference_pp": self.difference.scaled(1.0) if self.difference else None,
-            "this_raw_median_left_pct": self.this_raw_median,
-            "last_raw_median_left_pct": self.last_raw_median,
-            "message": self.message,
-        }
-
 
 def _month_comparison(
     table: pd.DataFrame, now: pd.Timestamp | None, confidence: float
@@ -339,27 +280,6 @@ class TrendAnalysis:
     window_runs: int
     messages: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        runs = []
-        for rec in self.table.to_dict("records"):
-            runs.append({k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()})
-        weekly = []
-        for rec in self.weekly.to_dict("records"):
-            weekly.append({k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()})
-        return {
-            "ref_speed_m_s": self.ref_speed_m_s,
-            "n_runs": len(self.table),
-            "window_runs": self.window_runs,
-            "runs": runs,
-            "trend": {
-                "raw_balance_left_pct": self.raw_trend.to_dict() if self.raw_trend else None,
-                "adjusted_balance_left_pct": self.adjusted_trend.to_dict() if self.adjusted_trend else None,
-            },
-            "weekly": weekly,
-            "month_comparison": self.month.to_dict() if self.month else None,
-            "messages": list(self.messages),
-        }
-
 
 def trend_analysis(
     table: pd.DataFrame,
@@ -370,7 +290,7 @@ def trend_analysis(
     confidence: float = 0.95,
 ) -> TrendAnalysis:
     """Rolling medians (``window_runs`` runs, trailing), robust trends of raw and pace-adjusted
-    balance, ISO-week aggregates and the month comparison, from a :func:`run_table`."""
+    balance, ISO-week aggregates and the month comparison, from a per-run table (rows of :func:`run_row`)."""
     messages: list[str] = []
     table = table.copy()
     empty_weekly = pd.DataFrame(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,15 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
-from stridelab.store import Store, StoreError
-from stridelab.units import format_pace, parse_pace
+from stridelab.present import format as fmt
+from stridelab.present import metrics
+from stridelab.present.analysis import run_analysis_json, trend_json
+from stridelab.services import Store, StoreError
+from stridelab.services import analysis as analysis_service
+from stridelab.services import runs as runs_service
+from stridelab.units import parse_pace
 
 __all__ = ["register"]
-
-_DRIFT_CLOCKS = ("elapsed", "timer", "running")
 
 
 def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
@@ -55,42 +57,33 @@ def _explicit_ref(ref_speed: float | None, ref_pace: str | None) -> float | None
 
 
 def _resolve_ref(store: Store, athlete: str, explicit: float | None) -> tuple[float | None, str]:
-    from stridelab.analysis import athlete_ref_speed
-
     if explicit is not None:
         return explicit, "option"
-    ref = athlete_ref_speed(store, athlete)
+    ref = analysis_service.athlete_ref_speed(store, athlete)
     return (ref, "athlete_easy_run_median") if ref is not None else (None, "run_median")
 
 
-def _config(drift_clock: str) -> Any:
-    from stridelab.analysis import AnalysisConfig
-
-    if drift_clock not in _DRIFT_CLOCKS:
+def _config(drift_clock: str) -> analysis_service.AnalysisConfig:
+    if drift_clock not in analysis_service.DRIFT_CLOCKS:
         raise fail(
             "Invalid value for --drift-clock. Allowed values are 'elapsed', 'timer', 'running', "
             f"but got {drift_clock!r} instead."
         )
-    return replace(AnalysisConfig(), drift_clock=drift_clock)
+    return analysis_service.analysis_config(drift_clock)
 
 
 def _f(x: float | None, decimals: int = 2, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    return f"{x:+.{decimals}f}" if signed else f"{x:.{decimals}f}"
+    return fmt.num(x, decimals, signed=signed, missing="-")
 
 
 def _est(d: dict[str, Any] | None, decimals: int = 2) -> str:
-    if not d or d.get("estimate") is None:
+    if not d:
         return "-"
-    lo, hi = _f(d["ci_low"], decimals, True), _f(d["ci_high"], decimals, True)
-    return f"{_f(d['estimate'], decimals, True)}  [{lo}, {hi}]"
+    return fmt.interval(d.get("estimate"), d.get("ci_low"), d.get("ci_high"), decimals, missing="-")
 
 
 def _est_ci(value: float | None, ci: list[float] | None, decimals: int = 2) -> str:
-    if value is None or not ci:
-        return "-"
-    return _est({"estimate": value, "ci_low": ci[0], "ci_high": ci[1]}, decimals)
+    return fmt.interval(value, ci[0], ci[1], decimals, missing="-") if ci else "-"
 
 
 def _print_analysis(payload: dict[str, Any]) -> None:
@@ -105,7 +98,7 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     console.print(
         f"recorded {payload['duration_s'] / 60:.1f} min, clean running {payload['running_s'] / 60:.1f} min, "
         f"modelled {payload['modelled_s'] / 60:.1f} min; reference speed "
-        f"{_f(ref)} m/s ({format_pace(ref)}, {payload['ref_speed_source'].replace('_', ' ')})"
+        f"{_f(ref)} m/s ({fmt.pace_of_speed(ref)}, {payload['ref_speed_source'].replace('_', ' ')})"
     )
     t = Table(title="GCT balance (left share, %)")
     t.add_column("quantity")
@@ -131,14 +124,10 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     m = Table(title="Other running dynamics")
     for col in ("metric", "mean", "median", "at ref speed", "drift per hour [95 % CI]"):
         m.add_column(col, justify="left" if col == "metric" else "right")
-    for key, label in (
-        ("gct_ms", "GCT (ms)"),
-        ("vo_mm", "vertical oscillation (mm)"),
-        ("vr_pct", "vertical ratio (%)"),
-    ):
-        d = payload[key]
+    for metric in metrics.OTHER_MODELLED:
+        d = payload[metrics.contract_key(metric)]
         m.add_row(
-            label,
+            metrics.axis_label(metric),
             _f(d.get("mean"), 1),
             _f(d.get("median"), 1),
             _f(d.get("at_ref_speed"), 1),
@@ -172,14 +161,14 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Running-dynamics analysis of one run: clean segments, zones, pace-adjusted balance and drift."""
-        from stridelab.analysis import analyze_activity, tags_for_runs
-
         explicit = _explicit_ref(ref_speed, ref_pace)
         cfg = _config(drift_clock)
         st = open_store(store)
         try:
-            row = st.activity(athlete, run_id)
-            analysis = analyze_activity(st, athlete, row.id, use_cache=not no_cache, config=cfg)
+            row = runs_service.get_run(st, athlete, run_id)
+            analysis = analysis_service.analyze_activity(
+                st, athlete, row.id, use_cache=not no_cache, config=cfg
+            )
         except (StoreError, KeyError) as exc:
             raise fail(str(exc)) from exc
         ref, source = _resolve_ref(st, athlete, explicit)
@@ -189,8 +178,8 @@ def register(app: typer.Typer) -> None:
             "sport": row.sport,
             "ref_speed_source": source if ref is not None else "run_median",
         }
-        payload.update(analysis.to_dict(ref))
-        payload["tags"] = tags_for_runs(st, athlete, [row.id]).get(row.id, [])
+        payload.update(run_analysis_json(analysis, ref))
+        payload["tags"] = runs_service.run_tags(st, athlete, [row.id]).get(row.id, [])
         if as_json:
             print_json(payload)
         else:
@@ -216,18 +205,16 @@ def register(app: typer.Typer) -> None:
         ``--json`` prints one row per run (``id``, ``start_time``, ``balance_mean_left_pct``,
         ``balance_at_ref_speed_left_pct``, ...); ``--json --full`` the whole trend analysis object.
         """
-        from stridelab.analysis import run_table, tags_for_runs, trend_analysis
-
         explicit = _explicit_ref(ref_speed, ref_pace)
         t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")
         st = open_store(store)
-        table, ref = run_table(
+        table, ref = analysis_service.run_table(
             st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
         )
-        trend = trend_analysis(table, ref, window_runs=window)
-        tags = tags_for_runs(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
+        trend = analysis_service.trend_analysis(table, ref, window_runs=window)
+        tags = runs_service.run_tags(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
         if as_json:
-            d = trend.to_dict()
+            d = trend_json(trend)
             for row in d["runs"]:
                 row["tags"] = tags.get(str(row["id"]), [])
             print_json(d if full else d["runs"])
@@ -235,17 +222,17 @@ def register(app: typer.Typer) -> None:
         if not len(table):
             console.print(f"No runs for athlete {athlete!r} in the selected period.")
             return
-        t = Table(title=f"GCT balance per run (reference speed {_f(ref)} m/s, {format_pace(ref)})")
+        t = Table(title=f"GCT balance per run (reference speed {_f(ref)} m/s, {fmt.pace_of_speed(ref)})")
         cols = ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags", "tags")
         for col in cols:
             t.add_column(col, justify="left" if col in ("date", "run", "flags", "tags") else "right")
         for r in table.to_dict("records"):
             lo, hi = r.get("balance_at_ref_speed_ci_low"), r.get("balance_at_ref_speed_ci_high")
             t.add_row(
-                pd.Timestamp(r["start_time"]).strftime("%Y-%m-%d"),
+                fmt.day(r["start_time"]),
                 str(r["id"])[:10],
                 _f((r.get("running_s") or math.nan) / 60.0, 0),
-                format_pace(r.get("speed_median_m_s")),
+                fmt.pace_of_speed(r.get("speed_median_m_s")),
                 _f(r.get("balance_mean_left_pct")),
                 _f(r.get("balance_at_ref_speed_left_pct")),
                 f"{_f(lo)}–{_f(hi)}" if lo is not None and hi is not None else "-",
@@ -254,7 +241,7 @@ def register(app: typer.Typer) -> None:
                 ", ".join(tags.get(str(r["id"]), [])),
             )
         console.print(t)
-        d = trend.to_dict()
+        d = trend_json(trend)
         for name, key in (("pace-adjusted", "adjusted_balance_left_pct"), ("raw", "raw_balance_left_pct")):
             line = d["trend"][key]
             console.print(
@@ -288,7 +275,6 @@ def register(app: typer.Typer) -> None:
         athlete: str = AthleteOpt,
     ) -> None:
         """Self-contained HTML report (opens offline) of one run, or of the trend with --trend."""
-        from stridelab.analysis import analyze_activity, run_table, trend_analysis
         from stridelab.report import (
             render_run_html,
             render_trend_html,
@@ -303,14 +289,14 @@ def register(app: typer.Typer) -> None:
         st = open_store(store)
         try:
             if trend_mode:
-                table, ref = run_table(
+                table, ref = analysis_service.run_table(
                     st,
                     athlete,
                     since=_parse_date(since, "--since"),
                     until=_parse_date(until, "--until"),
                     ref_speed_m_s=explicit,
                 )
-                trend = trend_analysis(table, ref, window_runs=window)
+                trend = analysis_service.trend_analysis(table, ref, window_runs=window)
                 period = (
                     f"{len(table)} runs"
                     + (f" since {since}" if since else "")
@@ -321,8 +307,8 @@ def register(app: typer.Typer) -> None:
                     save_trend_png(trend, png_dir / "trend.png")
             else:
                 assert run_id is not None
-                row = st.activity(athlete, run_id)
-                analysis = analyze_activity(st, athlete, row.id, keep_frame=True)
+                row = runs_service.get_run(st, athlete, run_id)
+                analysis = analysis_service.analyze_activity(st, athlete, row.id, keep_frame=True)
                 ref, _source = _resolve_ref(st, athlete, explicit)
                 ref = ref if ref is not None else analysis.speed_median_m_s
                 dist = f", {row.distance_m / 1000:.2f} km" if row.distance_m else ""

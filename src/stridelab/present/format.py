@@ -25,6 +25,7 @@ __all__ = [
     "estimate_of",
     "finite_or_none",
     "flag_label",
+    "interval",
     "is_finite",
     "km",
     "num",
@@ -131,6 +132,18 @@ def balance(left_pct: Any, *, missing: str = DASH) -> str:
     if abs(left - 50.0) < 0.05:
         return f"50.0{NARROW_NBSP}% even"
     return f"{left:.1f}{NARROW_NBSP}% L" if left > 50.0 else f"{100.0 - left:.1f}{NARROW_NBSP}% R"
+
+
+def interval(
+    estimate: Any, low: Any, high: Any, decimals: int = 2, *, missing: str = DASH, signed: bool = True
+) -> str:
+    """``+0.42  [+0.10, +0.74]``: an estimate with its confidence interval (``missing`` when the
+    estimate is unknown; an unknown bound shows as ``missing``)."""
+    if not is_finite(estimate):
+        return missing
+    lo = num(low, decimals, signed=signed, missing=missing)
+    hi = num(high, decimals, signed=signed, missing=missing)
+    return f"{num(estimate, decimals, signed=signed, missing=missing)}  [{lo}, {hi}]"
 
 
 def day(ts: Any, *, missing: str = DASH) -> str:

@@ -10,17 +10,10 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from stridelab import __version__
-from stridelab.analysis import (
-    ANALYSIS_VERSION,
-    GAUGE_ZONE_NAMES,
-    METRICS,
-    MODELLED_METRICS,
-    AnalysisConfig,
-    Estimate,
-    RunAnalysis,
-    TrendAnalysis,
-)
+from stridelab.present import format as fmt
+from stridelab.present import metrics
+from stridelab.present.about import __version__
+from stridelab.present.analysis import run_analysis_json
 from stridelab.report._plotly import (
     balance_speed_plotly,
     balance_timeline_plotly,
@@ -29,7 +22,15 @@ from stridelab.report._plotly import (
     trend_plotly,
     zones_plotly,
 )
-from stridelab.units import format_pace
+from stridelab.services.analysis import (
+    ANALYSIS_VERSION,
+    GAUGE_ZONE_NAMES,
+    MODELLED_METRICS,
+    AnalysisConfig,
+    Estimate,
+    RunAnalysis,
+    TrendAnalysis,
+)
 
 __all__ = ["render_run_html", "render_trend_html", "write_html"]
 
@@ -52,10 +53,7 @@ def _plotly_js() -> str:
 
 
 def _num(x: float | None, decimals: int = 2, unit: str = "", signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "–"
-    text = f"{x:+.{decimals}f}" if signed else f"{x:.{decimals}f}"
-    return f"{text}{(' ' + unit) if unit else ''}"
+    return fmt.num(x, decimals, unit, signed, sep=" ")
 
 
 def _ci(e: Estimate | None, factor: float = 1.0, decimals: int = 2, signed: bool = False) -> str:
@@ -68,7 +66,7 @@ def _ci(e: Estimate | None, factor: float = 1.0, decimals: int = 2, signed: bool
 def _ref_text(ref: float | None) -> str:
     if ref is None:
         return "the reference speed (unknown: no speed)"
-    return f"{ref:.2f} m/s ({format_pace(ref)})"
+    return f"{ref:.2f} m/s ({fmt.pace_of_speed(ref)})"
 
 
 def _common(title: str) -> dict[str, Any]:
@@ -98,7 +96,7 @@ def render_run_html(
 ) -> str:
     """The run report as one HTML string (needs ``analysis.frame`` for the charts)."""
     cfg = config or AnalysisConfig()
-    d = analysis.to_dict(ref_speed_m_s)
+    d = run_analysis_json(analysis, ref_speed_m_s)
     ref = d["ref_speed_m_s"]
     bal = analysis.summaries.get("balance")
     at = analysis.at_ref("balance", ref)
@@ -155,11 +153,11 @@ def render_run_html(
     for key, s in analysis.summaries.items():
         if key == "balance":
             continue
-        spec = METRICS.get(key)
-        factor = spec.display_factor if spec else 1.0
+        spec = metrics.spec(key)
+        factor = metrics.factor(key)
         unit = spec.display_unit if spec else ""
-        label = spec.label if spec else key
-        dec = spec.decimals if spec else 2
+        label = metrics.label(key)
+        dec = metrics.decimals(key)
         a = analysis.at_ref(key, ref) if key in MODELLED_METRICS else None
         dr = analysis.drift_per_h(key) if key in MODELLED_METRICS else None
         th = analysis.thirds_difference(key) if key in MODELLED_METRICS else None
@@ -182,7 +180,7 @@ def render_run_html(
         zs = analysis.summaries.get(key)
         if zs and zs.zones_s:
             zone_rows.append(
-                (METRICS[key].label, *(_num(zs.zones_s.get(z, 0.0) / 60.0, 1) for z in GAUGE_ZONE_NAMES))
+                (metrics.label(key), *(_num(zs.zones_s.get(z, 0.0) / 60.0, 1) for z in GAUGE_ZONE_NAMES))
             )
     ctx = analysis.context
     time_rows = [
@@ -303,7 +301,7 @@ def render_trend_html(trend: TrendAnalysis, *, title: str = "GCT balance trend",
                 pd.Timestamp(r["start_time"]).strftime("%Y-%m-%d %H:%M"),
                 str(r["id"])[:10],
                 _num((r.get("running_s") or math.nan) / 60.0, 0),
-                format_pace(r.get("speed_median_m_s")),
+                fmt.pace_of_speed(r.get("speed_median_m_s")),
                 _num(r.get("balance_mean_left_pct")),
                 _num(r.get("balance_at_ref_speed_left_pct")),
                 f"{_num(lo)}–{_num(hi)}" if lo is not None and hi is not None else "–",

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from stridelab.web import _charts
+import stridelab.web._charts as _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+import stridelab.web._charts as _charts
 from stridelab.training import balance_history, balance_summary, record_balance_test
-from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
 

@@ -14,9 +14,11 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 
+import stridelab.web._charts as _charts
+from stridelab.present import charts
+from stridelab.present.analysis import trend_json
 from stridelab.report import trend_plotly
 from stridelab.training import LoadReport, weekly_load
-from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
 
@@ -88,7 +90,7 @@ def _monthly(table: pd.DataFrame) -> list[dict[str, Any]]:
 def _trend_payload(st: WebState) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         trend = st.index.trend()
-        d = trend.to_dict()
+        d = trend_json(trend)
         d.pop("runs", None)
         band = baseline_band(trend.table)
         last = band.dropna(subset=["baseline"]).tail(1)
@@ -126,18 +128,17 @@ def _trend_chart(st: WebState) -> dict[str, Any]:
         fig = trend_plotly(trend)
         band = baseline_band(trend.table).dropna(subset=["baseline"])
         if len(band):
-            x = list(band["start_time"]) + list(band["start_time"][::-1])
-            y = list(band["high"]) + list(band["low"][::-1])
             fig.add_trace(
                 go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="lines",
-                    fill="toself",
-                    fillcolor="rgba(44,160,44,0.15)",
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    name=f"baseline band (last {BASELINE_WINDOW_RUNS} runs ± {BASELINE_K_SPREAD:g} SD)",
+                    charts.band(
+                        band["start_time"],
+                        band["low"],
+                        band["high"],
+                        name=f"baseline band (last {BASELINE_WINDOW_RUNS} runs ± {BASELINE_K_SPREAD:g} SD)",
+                        fillcolor="rgba(44,160,44,0.15)",
+                        mode="lines",
+                        hoverinfo="skip",
+                    )
                 )
             )
             fig.add_trace(
