@@ -399,7 +399,7 @@ def baseline_rows(
 ) -> tuple[list[BaselineRow], float | None]:
     """Every run of ``athlete`` against its rolling personal baseline (the baseline uses the runs
     before ``since`` too), and the reference speed the adjusted values refer to."""
-    from stridelab.analysis import analyze_activity, is_run, run_table
+    from stridelab.services.analysis import analyze_activity, is_run, run_table
 
     table, ref = run_table(store, athlete, until=until, ref_speed_m_s=ref_speed_m_s)
     acts = [a for a in store.list_activities(athlete, until=until) if is_run(a)]

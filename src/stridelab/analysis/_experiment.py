@@ -271,7 +271,7 @@ def create_experiment(
 ) -> Experiment:
     """Define and store an experiment; the arm order is randomised with ``seed`` (recorded; drawn from
     the OS when not given)."""
-    from stridelab.analysis import athlete_ref_speed
+    from stridelab.services.analysis import athlete_ref_speed
 
     name = _check_name(name)
     pair = _parse_arms(arms)
@@ -400,7 +400,7 @@ def experiment_blocks(
 ) -> tuple[list[BlockValue], list[float] | None, list[str]]:
     """The experiment's blocks from the tagged runs (and, for before-after, each block's weekly load
     in km), plus messages about everything left out."""
-    from stridelab.analysis import is_run, load_run
+    from stridelab.services.analysis import is_run, load_run
     from stridelab.store import StoreError
 
     messages: list[str] = []

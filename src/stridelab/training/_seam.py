@@ -61,7 +61,9 @@ def analysis_provider() -> RunAsymmetryProvider | None:
     speed for all runs, i.e. pace-adjusted). Runs it cannot adjust fall back to the catalog's raw
     means in :func:`run_asymmetry`, labelled as such.
     """
-    from stridelab.analysis import run_table  # same layer; lazy because statsmodels is heavy
+    from stridelab.services.analysis import (
+        run_table,
+    )  # moved from stridelab.analysis (runs helper); lazy because statsmodels is heavy
 
     def provider(store: Store, athlete: str, since: date | None, until: date | None) -> pd.DataFrame:
         table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
