@@ -296,12 +296,12 @@ def _summaries(frame: RunFrame, records: pd.DataFrame, sensor: SensorInfo) -> di
 
 def _drift_clock_h(frame: RunFrame, records: pd.DataFrame, clock: str) -> np.ndarray:
     if clock == "running":
-        return frame.run_time_s / _SECONDS_PER_HOUR
+        return np.asarray(frame.run_time_s / _SECONDS_PER_HOUR)
     if clock == "timer" and "timer_s" in records.columns:
         t = pd.to_numeric(records["timer_s"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         if len(t) == frame.n and np.isfinite(t).all():
-            return (t - t[0]) / _SECONDS_PER_HOUR
-    return (frame.t_s - (frame.t_s[0] if frame.n else 0.0)) / _SECONDS_PER_HOUR
+            return np.asarray((t - t[0]) / _SECONDS_PER_HOUR)
+    return np.asarray((frame.t_s - (frame.t_s[0] if frame.n else 0.0)) / _SECONDS_PER_HOUR)
 
 
 def _fit_metric(

@@ -244,8 +244,8 @@ def _month_comparison(
         if df >= 1:
             t = float(stats.t.ppf(0.5 + confidence / 2.0, df))
             d = p_this[0] - p_last[0]
-            se = math.sqrt(p_this[1] ** 2 + p_last[1] ** 2)
-            diff = Estimate(d, d - t * se, d + t * se, se)
+            d_se = math.sqrt(p_this[1] ** 2 + p_last[1] ** 2)
+            diff = Estimate(d, d - t * d_se, d + t * d_se, d_se)
         else:
             message = (
                 "one run in each month: the run-to-run variation cannot be estimated, so the two months "
@@ -310,9 +310,8 @@ def trend_analysis(
         messages.append("fewer than 4 runs with pace-adjusted balance: no adjusted trend line")
     starts = pd.to_datetime(table["start_time"], utc=True)
     week = starts.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
-    g = table.assign(
-        _week=week.to_numpy(), _running_h=pd.to_numeric(table.get("running_s"), errors="coerce") / 3600.0
-    )
+    running_s = table["running_s"] if "running_s" in table.columns else pd.Series(np.nan, index=table.index)
+    g = table.assign(_week=week.to_numpy(), _running_h=pd.to_numeric(running_s, errors="coerce") / 3600.0)
     weekly = (
         g.groupby("_week")
         .agg(

@@ -38,7 +38,7 @@ def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
         ts = pd.Timestamp(text)
     except (ValueError, TypeError) as exc:
         raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)") from exc
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 

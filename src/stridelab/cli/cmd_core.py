@@ -148,7 +148,7 @@ def _runs_table(
         ("balance (L)", "right"),
         *((("tags", "left"),) if tags and any(tags.values()) else ()),
     ):
-        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, no_wrap=True)
     for r in rows:
         s = r.summary
         gct = s.get("stance_time_s_mean")

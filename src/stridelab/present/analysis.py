@@ -183,7 +183,7 @@ def month_comparison_json(m: MonthComparison) -> dict[str, Any]:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
-        {k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()}
+        {str(k): (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()}
         for rec in frame.to_dict("records")
     ]
 

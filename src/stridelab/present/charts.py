@@ -3,7 +3,7 @@ one shaded-band trace (confidence bands, the runner's baseline band)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any, Final
 
 import numpy as np
@@ -22,9 +22,9 @@ def thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def band(
-    x: Sequence[Any] | np.ndarray,
-    low: Sequence[Any] | np.ndarray,
-    high: Sequence[Any] | np.ndarray,
+    x: Iterable[Any],
+    low: Iterable[Any],
+    high: Iterable[Any],
     *,
     name: str = "95 % CI",
     fillcolor: str = "rgba(255,127,14,0.3)",

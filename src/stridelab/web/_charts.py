@@ -188,8 +188,9 @@ def laps_chart(laps: pd.DataFrame) -> dict[str, Any]:
     if laps.empty or "avg_speed_m_s" not in laps.columns:
         return _message("Laps", "no laps in this run")
     speed = pd.to_numeric(laps["avg_speed_m_s"], errors="coerce")
-    dist = pd.to_numeric(laps.get("distance_m"), errors="coerce")
-    t = pd.to_numeric(laps.get("timer_s"), errors="coerce")
+    nan = pd.Series(np.nan, index=laps.index)
+    dist = pd.to_numeric(laps["distance_m"] if "distance_m" in laps.columns else nan, errors="coerce")
+    t = pd.to_numeric(laps["timer_s"] if "timer_s" in laps.columns else nan, errors="coerce")
     speed = speed.where(speed > 0, dist / t)
     pace = (1000.0 / speed / 60.0).where(speed > 0.3)
     names = [f"lap {int(i) + 1}" for i in laps["lap_index"]]

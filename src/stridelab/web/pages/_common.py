@@ -42,7 +42,7 @@ class JSONText(Response):
 
 def state(request: Request) -> WebState:
     """The app's :class:`WebState`."""
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -75,7 +75,9 @@ def _monthly(table: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for month, sub in g:
         raw = pd.to_numeric(sub["balance_mean_left_pct"], errors="coerce").dropna()
-        adj = pd.to_numeric(sub.get("balance_at_ref_speed_left_pct"), errors="coerce").dropna()
+        adj_col = "balance_at_ref_speed_left_pct"
+        adj_raw = sub[adj_col] if adj_col in sub.columns else pd.Series(dtype="float64")
+        adj = pd.to_numeric(adj_raw, errors="coerce").dropna()
         out.append(
             {
                 "month": str(month),
@@ -107,12 +109,12 @@ def _trend_payload(st: WebState) -> dict[str, Any]:
         d["analysis_pending"] = st.index.pending()
         return d
 
-    return _memoised(st, "trend", st.index.version, compute)  # type: ignore[no-any-return]
+    return _memoised(st, "trend", st.index.version, compute)
 
 
 def _load(st: WebState) -> LoadReport:
     today = st.today()
-    return _memoised(  # type: ignore[no-any-return]
+    return _memoised(
         st,
         "load",
         (st.index.version, today),
@@ -153,7 +155,7 @@ def _trend_chart(st: WebState) -> dict[str, Any]:
         fig.update_layout(height=480, legend={"orientation": "h", "y": -0.3})
         return _charts.figure_json(fig)
 
-    return _memoised(st, "trend_chart", st.index.version, compute)  # type: ignore[no-any-return]
+    return _memoised(st, "trend_chart", st.index.version, compute)
 
 
 def warm(st: WebState) -> None:
