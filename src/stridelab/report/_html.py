@@ -12,7 +12,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from stridelab.present import format as fmt
 from stridelab.present import metrics
-from stridelab.present.about import __version__
 from stridelab.present.analysis import run_analysis_json
 from stridelab.report._plotly import (
     balance_speed_plotly,
@@ -31,6 +30,7 @@ from stridelab.services.analysis import (
     RunAnalysis,
     TrendAnalysis,
 )
+from stridelab.version import __version__
 
 __all__ = ["render_run_html", "render_trend_html", "write_html"]
 

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stridelab.present.about import __version__
+from stridelab.version import __version__
 from stridelab.web._config import WebConfig
 from stridelab.web._security import SecurityMiddleware, csrf_token_of
 from stridelab.web._state import WebState

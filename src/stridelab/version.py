@@ -1,5 +1,4 @@
-"""What a page or a report says about the program itself (its version), for the layers below
-``stridelab/__init__`` (which may not be imported from them)."""
+"""The installed package's version (one source of truth: pyproject.toml), importable from any layer."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 __all__ = ["__version__"]
 
-try:  # one source of truth: pyproject.toml (the same lookup as ``stridelab.__version__``)
+try:
     __version__ = version("stridelab")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
