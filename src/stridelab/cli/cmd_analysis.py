@@ -30,6 +30,9 @@ from stridelab.units import parse_pace
 
 __all__ = ["register"]
 
+#: what a terminal table shows for an unknown value
+_NA = "-"
+
 
 def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
     if text is None:
@@ -72,20 +75,6 @@ def _config(drift_clock: str) -> analysis_service.AnalysisConfig:
     return analysis_service.analysis_config(drift_clock)
 
 
-def _f(x: float | None, decimals: int = 2, signed: bool = False) -> str:
-    return fmt.num(x, decimals, signed=signed, missing="-")
-
-
-def _est(d: dict[str, Any] | None, decimals: int = 2) -> str:
-    if not d:
-        return "-"
-    return fmt.interval(d.get("estimate"), d.get("ci_low"), d.get("ci_high"), decimals, missing="-")
-
-
-def _est_ci(value: float | None, ci: list[float] | None, decimals: int = 2) -> str:
-    return fmt.interval(value, ci[0], ci[1], decimals, missing="-") if ci else "-"
-
-
 def _print_analysis(payload: dict[str, Any]) -> None:
     b = payload["balance"]
     ref = payload["ref_speed_m_s"]
@@ -98,25 +87,32 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     console.print(
         f"recorded {payload['duration_s'] / 60:.1f} min, clean running {payload['running_s'] / 60:.1f} min, "
         f"modelled {payload['modelled_s'] / 60:.1f} min; reference speed "
-        f"{_f(ref)} m/s ({fmt.pace_of_speed(ref)}, {payload['ref_speed_source'].replace('_', ' ')})"
+        f"{fmt.num(ref, 2, missing=_NA)} m/s ({fmt.pace_of_speed(ref)}, "
+        f"{payload['ref_speed_source'].replace('_', ' ')})"
     )
     t = Table(title="GCT balance (left share, %)")
     t.add_column("quantity")
     t.add_column("value", justify="right")
-    t.add_row("mean (clean running)", _f(b["mean_left_pct"]))
-    t.add_row("median", _f(b["median_left_pct"]))
-    t.add_row("at reference speed (mid-run)", _f(b["at_ref_speed_left_pct"]))
+    t.add_row("mean (clean running)", fmt.num(b["mean_left_pct"], 2, missing=_NA))
+    t.add_row("median", fmt.num(b["median_left_pct"], 2, missing=_NA))
+    t.add_row("at reference speed (mid-run)", fmt.num(b["at_ref_speed_left_pct"], 2, missing=_NA))
     ci = b.get("at_ref_speed_ci_left_pct")
-    t.add_row("  95 % CI", f"{_f(ci[0])} – {_f(ci[1])}" if ci else "-")
-    t.add_row("at reference speed, start of run", _f(b["at_ref_speed_start_left_pct"]))
-    t.add_row("speed slope, pp per m/s [95 % CI]", _est(b["speed_slope_pp_per_m_s"], 3))
-    t.add_row("fatigue drift, pp per hour [95 % CI]", _est(b["drift_pp_per_h"]))
-    t.add_row("last − first third, pp [95 % CI]", _est(b["last_minus_first_third_pp"]))
+    t.add_row(
+        "  95 % CI", f"{fmt.num(ci[0], 2, missing=_NA)} – {fmt.num(ci[1], 2, missing=_NA)}" if ci else "-"
+    )
+    t.add_row("at reference speed, start of run", fmt.num(b["at_ref_speed_start_left_pct"], 2, missing=_NA))
+    t.add_row(
+        "speed slope, pp per m/s [95 % CI]", fmt.interval_of(b["speed_slope_pp_per_m_s"], 3, missing=_NA)
+    )
+    t.add_row("fatigue drift, pp per hour [95 % CI]", fmt.interval_of(b["drift_pp_per_h"], missing=_NA))
+    t.add_row(
+        "last − first third, pp [95 % CI]", fmt.interval_of(b["last_minus_first_third_pp"], missing=_NA)
+    )
     zones = b.get("zones_s") or {}
     t.add_row(
         "time in zones (min) red L / orange L / green / orange R / red R",
         " / ".join(
-            _f((zones.get(z) or 0.0) / 60.0, 1) if zones.get(z) is not None else "-"
+            fmt.num((zones.get(z) or 0.0) / 60.0, 1, missing=_NA) if zones.get(z) is not None else "-"
             for z in ("red_left", "orange_left", "green", "orange_right", "red_right")
         ),
     )
@@ -128,13 +124,29 @@ def _print_analysis(payload: dict[str, Any]) -> None:
         d = payload[metrics.contract_key(metric)]
         m.add_row(
             metrics.axis_label(metric),
-            _f(d.get("mean"), 1),
-            _f(d.get("median"), 1),
-            _f(d.get("at_ref_speed"), 1),
-            _est_ci(d.get("drift_per_h"), d.get("drift_per_h_ci"), 2),
+            fmt.num(d.get("mean"), 1, missing=_NA),
+            fmt.num(d.get("median"), 1, missing=_NA),
+            fmt.num(d.get("at_ref_speed"), 1, missing=_NA),
+            (
+                fmt.interval(
+                    d.get("drift_per_h"),
+                    d.get("drift_per_h_ci")[0],
+                    d.get("drift_per_h_ci")[1],
+                    2,
+                    missing=_NA,
+                )
+                if d.get("drift_per_h_ci")
+                else _NA
+            ),
         )
     for key, d in payload["metrics"].items():
-        m.add_row(f"{key} ({d['unit']})", _f(d.get("mean"), 1), _f(d.get("median"), 1), "-", "-")
+        m.add_row(
+            f"{key} ({d['unit']})",
+            fmt.num(d.get("mean"), 1, missing=_NA),
+            fmt.num(d.get("median"), 1, missing=_NA),
+            "-",
+            "-",
+        )
     console.print(m)
     if payload["flags"]:
         console.print("flags: " + ", ".join(payload["flags"]))
@@ -222,7 +234,10 @@ def register(app: typer.Typer) -> None:
         if not len(table):
             console.print(f"No runs for athlete {athlete!r} in the selected period.")
             return
-        t = Table(title=f"GCT balance per run (reference speed {_f(ref)} m/s, {fmt.pace_of_speed(ref)})")
+        t = Table(
+            title=f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
+            f"{fmt.pace_of_speed(ref)})"
+        )
         cols = ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags", "tags")
         for col in cols:
             t.add_column(col, justify="left" if col in ("date", "run", "flags", "tags") else "right")
@@ -231,12 +246,14 @@ def register(app: typer.Typer) -> None:
             t.add_row(
                 fmt.day(r["start_time"]),
                 str(r["id"])[:10],
-                _f((r.get("running_s") or math.nan) / 60.0, 0),
+                fmt.num((r.get("running_s") or math.nan) / 60.0, 0, missing=_NA),
                 fmt.pace_of_speed(r.get("speed_median_m_s")),
-                _f(r.get("balance_mean_left_pct")),
-                _f(r.get("balance_at_ref_speed_left_pct")),
-                f"{_f(lo)}–{_f(hi)}" if lo is not None and hi is not None else "-",
-                _f(r.get("balance_drift_pp_per_h"), 2, True),
+                fmt.num(r.get("balance_mean_left_pct"), 2, missing=_NA),
+                fmt.num(r.get("balance_at_ref_speed_left_pct"), 2, missing=_NA),
+                f"{fmt.num(lo, 2, missing=_NA)}–{fmt.num(hi, 2, missing=_NA)}"
+                if lo is not None and hi is not None
+                else "-",
+                fmt.num(r.get("balance_drift_pp_per_h"), 2, signed=True, missing=_NA),
                 ", ".join(r.get("flags") or []) or str(r.get("analysis_error", "")),
                 ", ".join(tags.get(str(r["id"]), [])),
             )
@@ -245,11 +262,16 @@ def register(app: typer.Typer) -> None:
         for name, key in (("pace-adjusted", "adjusted_balance_left_pct"), ("raw", "raw_balance_left_pct")):
             line = d["trend"][key]
             console.print(
-                f"{name} trend: " + (_est(line["per_30_days"]) + " pp per 30 days" if line else "-")
+                f"{name} trend: "
+                + (fmt.interval_of(line["per_30_days"], missing=_NA) + " pp per 30 days" if line else "-")
             )
         mc = d["month_comparison"]
         if mc:
-            text = _est(mc["difference_pp"]) + " pp" if mc["difference_pp"] else (mc["message"] or "-")
+            text = (
+                fmt.interval_of(mc["difference_pp"], missing=_NA) + " pp"
+                if mc["difference_pp"]
+                else (mc["message"] or "-")
+            )
             console.print(f"{mc['this_month']} vs {mc['last_month']} at the same pace: {text}")
         for msg in trend.messages:
             console.print(f"[yellow]note:[/] {msg}")

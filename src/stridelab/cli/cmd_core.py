@@ -51,10 +51,6 @@ def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _fmt_duration(seconds: float | None) -> str:
-    return pfmt.duration(seconds, missing="-", always_hours=True)
-
-
 def _tags(store: Store, athlete: str, ids: list[str]) -> dict[str, list[str]]:
     return runs_service.run_tags(store, athlete, ids)
 
@@ -159,7 +155,7 @@ def _runs_table(
             r.start_time.strftime("%Y-%m-%d %H:%M"),
             r.sport or "-",
             pfmt.num(r.distance_m / 1000, 2, "km", sep=" ") if r.distance_m else "-",
-            _fmt_duration(r.duration_s),
+            pfmt.duration(r.duration_s, missing="-", always_hours=True),
             pfmt.pace_of_speed(speed),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
@@ -239,7 +235,7 @@ def register(app: typer.Typer) -> None:
         table.add_row("device", f"{row.manufacturer or '-'} {row.product or ''}")
         dist = pfmt.num(row.distance_m / 1000, 2, "km", sep=" ") if row.distance_m else "-"
         table.add_row("distance", dist)
-        table.add_row("timer time", _fmt_duration(row.duration_s))
+        table.add_row("timer time", pfmt.duration(row.duration_s, missing="-", always_hours=True))
         table.add_row("records / laps", f"{row.n_records} / {payload['n_laps']}")
         table.add_row("source", str(row.source_path))
         if payload["problems"]:

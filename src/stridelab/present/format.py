@@ -26,6 +26,7 @@ __all__ = [
     "finite_or_none",
     "flag_label",
     "interval",
+    "interval_of",
     "is_finite",
     "km",
     "num",
@@ -144,6 +145,15 @@ def interval(
     lo = num(low, decimals, signed=signed, missing=missing)
     hi = num(high, decimals, signed=signed, missing=missing)
     return f"{num(estimate, decimals, signed=signed, missing=missing)}  [{lo}, {hi}]"
+
+
+def interval_of(value: Any, decimals: int = 2, *, missing: str = DASH) -> str:
+    """:func:`interval` of a contract value ``{estimate, ci_low, ci_high}`` (``missing`` for None)."""
+    if not isinstance(value, dict):
+        return missing
+    return interval(
+        value.get("estimate"), value.get("ci_low"), value.get("ci_high"), decimals, missing=missing
+    )
 
 
 def day(ts: Any, *, missing: str = DASH) -> str:

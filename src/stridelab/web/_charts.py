@@ -51,10 +51,6 @@ def figure_json(fig: Any) -> dict[str, Any]:
     return {"data": spec.get("data", []), "layout": {**spec.get("layout", {}), "autosize": True}}
 
 
-def _thin(n: int) -> np.ndarray:
-    return thin(n, _MAX_POINTS)
-
-
 def _message(title: str, text: str) -> dict[str, Any]:
     return {
         "data": [],
@@ -81,7 +77,7 @@ def route_chart(lat: np.ndarray, lon: np.ndarray) -> dict[str, Any]:
     ok = np.isfinite(lat) & np.isfinite(lon)
     if ok.sum() < 2:
         return _message("Route", "no GPS positions in this run")
-    idx = np.flatnonzero(ok)[_thin(int(ok.sum()))]
+    idx = np.flatnonzero(ok)[thin(int(ok.sum()), _MAX_POINTS)]
     la, lo = lat[idx], lon[idx]
     lat0 = float(np.mean(la))
     x = (lo - lo[0]) * 111_320.0 * math.cos(math.radians(lat0))
@@ -150,7 +146,7 @@ def dynamics_chart(t_s: np.ndarray, values: dict[str, np.ndarray]) -> dict[str, 
     for i, (key, label, factor, colour) in enumerate(present):
         y = values[key] * factor
         ok = np.isfinite(y)
-        idx = np.flatnonzero(ok)[_thin(int(ok.sum()))]
+        idx = np.flatnonzero(ok)[thin(int(ok.sum()), _MAX_POINTS)]
         axis = "" if i == 0 else str(i + 1)
         data.append(
             {
