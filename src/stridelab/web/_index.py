@@ -15,9 +15,7 @@ and never opens a record stream.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,7 +27,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from stridelab.present.format import finite_or_none
+from stridelab.jsonsafe import dumps
+from stridelab.present.format import finite_or_none, is_finite
 from stridelab.services import Store
 from stridelab.services import runs as runs_service
 from stridelab.services.analysis import (
@@ -193,7 +192,7 @@ class RunQuery:
 
         def key(e: RunEntry) -> tuple[int, Any, int]:
             v = value(e)
-            missing = v is None or (isinstance(v, float) and not math.isfinite(v))
+            missing = not is_finite(v)
             # missing values last in both directions
             return (1 if missing else 0, 0 if missing else (-v if self.descending else v), 0)
 
@@ -349,9 +348,9 @@ class RunIndex:
         for e in entries:
             b = cache.get(e.id)
             if b is None:
-                b = json.dumps(e.to_json(), separators=(",", ":"), allow_nan=False).encode()
+                b = dumps(e.to_json(), compact=True).encode()
                 cache[e.id] = b
-            parts.append(b[:-1] + b',"tags":' + json.dumps(tags.get(e.id, [])).encode() + b"}")
+            parts.append(b[:-1] + b',"tags":' + dumps(tags.get(e.id, [])).encode() + b"}")
         return b"[" + b",".join(parts) + b"]"
 
     def query(
