@@ -63,7 +63,6 @@ from stridelab.analysis._trend import (
     TrendLine,
     pooled_estimate,
     robust_trend,
-    run_row,
     trend_analysis,
 )
 
@@ -114,7 +113,6 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "ref_speed_note",
     "reference_speed",
     "robust_trend",
-    "run_row",
     "running_part",
     "trend_analysis",
 ]

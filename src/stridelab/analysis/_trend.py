@@ -1,8 +1,9 @@
 """Across runs: the per-run table, rolling medians, robust trends, weekly aggregates and the
 "this month vs last month at the same pace" comparison.
 
-Pure: the per-run rows come from :func:`run_row` of each run's :class:`~stridelab.analysis.RunAnalysis`
-(the service layer builds the table from cached analyses, so a trend over hundreds of runs does not refit).
+Pure: the per-run table comes in (one row per run, built by ``stridelab.services.analysis.run_table`` from
+cached analyses, so a trend over hundreds of runs does not refit); only its balance columns (% left,
+SI-like) and ``running_s`` are read here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from stridelab.analysis._metrics import BALANCE_ZONE_NAMES
-from stridelab.analysis._run import Estimate, RunAnalysis
+from stridelab.analysis._run import Estimate
 
 __all__ = [
     "MonthComparison",
@@ -23,57 +24,10 @@ __all__ = [
     "TrendLine",
     "pooled_estimate",
     "robust_trend",
-    "run_row",
     "trend_analysis",
 ]
 
 _DAYS_PER_MONTH = 30.0
-
-
-def run_row(
-    activity_id: str, start_time: pd.Timestamp, analysis: RunAnalysis, ref_speed_m_s: float | None
-) -> dict[str, Any]:
-    """One row of the per-run table (``stridelab.services.analysis.run_table``) from a run analysis.
-
-    The column names carry their units (``gct_mean_ms``): the table is what ``trend --json`` lists."""
-    ref = ref_speed_m_s if ref_speed_m_s is not None else analysis.speed_median_m_s
-    row: dict[str, Any] = {
-        "id": activity_id,
-        "start_time": pd.Timestamp(start_time),
-        "duration_s": analysis.duration_s,
-        "running_s": analysis.running_s,
-        "speed_median_m_s": analysis.speed_median_m_s,
-        "sensor": analysis.sensor.label,
-        "ref_speed_m_s": ref,
-    }
-    bal = analysis.summaries.get("balance")
-    row["balance_mean_left_pct"] = bal.mean if bal else None
-    row["balance_median_left_pct"] = bal.median if bal else None
-    at = analysis.at_ref("balance", ref)
-    row["balance_at_ref_speed_left_pct"] = at.estimate if at else None
-    row["balance_at_ref_speed_se_pp"] = at.se if at else None
-    row["balance_at_ref_speed_ci_low"] = at.ci_low if at else None
-    row["balance_at_ref_speed_ci_high"] = at.ci_high if at else None
-    slope = analysis.speed_slope("balance")
-    row["balance_speed_slope_pp_per_m_s"] = slope.estimate if slope else None
-    drift = analysis.drift_per_h("balance")
-    row["balance_drift_pp_per_h"] = drift.estimate if drift else None
-    row["balance_drift_ci_low"] = drift.ci_low if drift else None
-    row["balance_drift_ci_high"] = drift.ci_high if drift else None
-    for name in BALANCE_ZONE_NAMES:
-        row[f"balance_zone_{name}_s"] = (bal.zones_s or {}).get(name) if bal else None
-    for key, col, factor in (("gct", "gct", 1000.0), ("vo", "vo", 1000.0), ("vr", "vr", 1.0)):
-        unit = "ms" if key == "gct" else ("mm" if key == "vo" else "pct")
-        s = analysis.summaries.get(key)
-        row[f"{col}_mean_{unit}"] = s.mean * factor if s else None
-        a = analysis.at_ref(key, ref)
-        row[f"{col}_at_ref_speed_{unit}"] = a.estimate * factor if a else None
-        d = analysis.drift_per_h(key)
-        row[f"{col}_drift_{unit}_per_h"] = d.estimate * factor if d else None
-    cad = analysis.summaries.get("cadence")
-    row["cadence_mean_spm"] = cad.mean if cad else None
-    row["flags"] = list(analysis.flags)
-    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +244,8 @@ def trend_analysis(
     confidence: float = 0.95,
 ) -> TrendAnalysis:
     """Rolling medians (``window_runs`` runs, trailing), robust trends of raw and pace-adjusted
-    balance, ISO-week aggregates and the month comparison, from a per-run table (rows of :func:`run_row`)."""
+    balance, ISO-week aggregates and the month comparison, from a per-run table
+    (``stridelab.services.analysis.run_table``)."""
     messages: list[str] = []
     table = table.copy()
     empty_weekly = pd.DataFrame(

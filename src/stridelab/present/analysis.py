@@ -26,6 +26,7 @@ from stridelab.present import metrics
 __all__ = [
     "month_comparison_json",
     "run_analysis_json",
+    "run_row",
     "summary_json",
     "trend_json",
     "trend_line_json",
@@ -152,6 +153,53 @@ def run_analysis_json(analysis: RunAnalysis, ref_speed_m_s: float | None = None)
         out["flags"].append("ref_speed_extrapolated")
         out["messages"].append({"code": "ref_speed_extrapolated", "message": note})
     return out
+
+
+def run_row(
+    activity_id: str, start_time: pd.Timestamp, analysis: RunAnalysis, ref_speed_m_s: float | None
+) -> dict[str, Any]:
+    """One row of the per-run table (``stridelab.services.analysis.run_table``) from a run analysis
+    at the reference speed: the ``trend --json`` rows (display units named in the columns,
+    ``gct_mean_ms``; the balance in % left)."""
+    ref = ref_speed_m_s if ref_speed_m_s is not None else analysis.speed_median_m_s
+    row: dict[str, Any] = {
+        "id": activity_id,
+        "start_time": pd.Timestamp(start_time),
+        "duration_s": analysis.duration_s,
+        "running_s": analysis.running_s,
+        "speed_median_m_s": analysis.speed_median_m_s,
+        "sensor": analysis.sensor.label,
+        "ref_speed_m_s": ref,
+    }
+    bal = analysis.summaries.get("balance")
+    row["balance_mean_left_pct"] = bal.mean if bal else None
+    row["balance_median_left_pct"] = bal.median if bal else None
+    at = analysis.at_ref("balance", ref)
+    row["balance_at_ref_speed_left_pct"] = at.estimate if at else None
+    row["balance_at_ref_speed_se_pp"] = at.se if at else None
+    row["balance_at_ref_speed_ci_low"] = at.ci_low if at else None
+    row["balance_at_ref_speed_ci_high"] = at.ci_high if at else None
+    slope = analysis.speed_slope("balance")
+    row["balance_speed_slope_pp_per_m_s"] = slope.estimate if slope else None
+    drift = analysis.drift_per_h("balance")
+    row["balance_drift_pp_per_h"] = drift.estimate if drift else None
+    row["balance_drift_ci_low"] = drift.ci_low if drift else None
+    row["balance_drift_ci_high"] = drift.ci_high if drift else None
+    for name in BALANCE_ZONE_NAMES:
+        row[f"balance_zone_{name}_s"] = (bal.zones_s or {}).get(name) if bal else None
+    for key in metrics.OTHER_MODELLED:  # gct (ms), vo (mm), vr (%): display units in the names
+        factor = metrics.factor(key)
+        unit = metrics.contract_key(key).removeprefix(f"{key}_")
+        s = analysis.summaries.get(key)
+        row[f"{key}_mean_{unit}"] = s.mean * factor if s else None
+        a = analysis.at_ref(key, ref)
+        row[f"{key}_at_ref_speed_{unit}"] = a.estimate * factor if a else None
+        d = analysis.drift_per_h(key)
+        row[f"{key}_drift_{unit}_per_h"] = d.estimate * factor if d else None
+    cad = analysis.summaries.get("cadence")
+    row["cadence_mean_spm"] = cad.mean if cad else None
+    row["flags"] = list(analysis.flags)
+    return row
 
 
 def trend_line_json(line: TrendLine) -> dict[str, Any]:

@@ -36,10 +36,10 @@ from stridelab.analysis import (
     is_run,
     mark_not_a_run,
     reference_speed,
-    run_row,
     running_part,
     trend_analysis,
 )
+from stridelab.present.analysis import run_row
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import cache as _cache
 from stridelab.store import streams as _streams

@@ -5,9 +5,9 @@ Two layers, both in memory and rebuilt incrementally:
 * the **catalog snapshot** (one :meth:`Store.list_activities` call) -- reloaded only when the
   catalog's fingerprint (number of activities, latest import instant) changes, e.g. after a CLI import
   in another process; a request costs one indexed ``SELECT count(*), max(...)``.
-* the **analysed rows** (:func:`stridelab.services.analysis.run_row` of each run's cached analysis at the
-  athlete's reference speed) -- filled by small background jobs on the writer thread, newest runs
-  first; a run not analysed yet shows its catalog numbers and "analysing".
+* the **analysed rows** (:func:`stridelab.services.analysis.run_row` of each run's cached analysis
+  at the athlete's reference speed) -- filled by small background jobs on the writer thread, newest
+  runs first; a run not analysed yet shows its catalog numbers and "analysing".
 
 Thousands of runs: a list page filters and slices ~2,000 small records in Python (about a millisecond)
 and never opens a record stream.
