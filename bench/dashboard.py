@@ -109,7 +109,7 @@ def _synthetic_run(i: int, start: pd.Timestamp, rng: np.random.Generator):  # ->
 
 def build_store(path: Path, n_runs: int, today: date) -> None:
     """``n_runs`` synthetic runs (one or two a day up to ``today``), analysed; a plan, logs, tests."""
-    from stridelab.analysis import analyze_activity
+    from stridelab.services.analysis import analyze_activity
     from stridelab.services.training import (
         PlanInputs,
         build_plan,

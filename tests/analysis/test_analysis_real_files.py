@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from stridelab.analysis import analyze_activity, analyze_run
+from stridelab.analysis import analyze_run
 from stridelab.io.fit import read_activity
+from stridelab.present.analysis import run_analysis_json
+from stridelab.services.analysis import analyze_activity
 from stridelab.store import Store
 
 #: REFERENCE.tsv mean column -> (record column, factor from SI to the reference unit)
@@ -35,7 +37,7 @@ def test_reference_files_analyse_and_match_reference_means(shared_data: Path) ->
     for row in rows:
         act = read_activity((shared_data / "fit" / row["relpath"]).read_bytes(), source_path=row["relpath"])
         a = analyze_run(act.records, None, devices=act.devices)
-        payload = a.to_dict(3.0)
+        payload = run_analysis_json(a, 3.0)
         json.dumps(payload, allow_nan=False)  # never a NaN presented as a number
         for ref_col, (column, factor) in _COLUMNS.items():
             expected = row.get(ref_col) or ""

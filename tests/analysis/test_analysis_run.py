@@ -15,6 +15,7 @@ from _simstore import HRM_PRO
 from stridelab.analysis import AnalysisConfig, Estimate, RunAnalysis, analyze_run
 from stridelab.analysis.validation import ValidationResult, validate_with_sim
 from stridelab.model import RUNNING_DYNAMICS_COLUMNS
+from stridelab.present.analysis import run_analysis_json
 from stridelab.sim import RunTruth, simulate_run
 
 
@@ -51,7 +52,7 @@ def test_recovers_declared_truth(tempo: tuple[RunTruth, RunAnalysis]) -> None:
 
 def test_json_contract(tempo: tuple[RunTruth, RunAnalysis]) -> None:
     _truth, a = tempo
-    d = a.to_dict(ref_speed_m_s=3.1)
+    d = run_analysis_json(a, ref_speed_m_s=3.1)
     b = d["balance"]
     for key in ("mean_left_pct", "median_left_pct", "at_ref_speed_left_pct", "ref_speed_m_s"):
         assert isinstance(b[key], float)
@@ -68,7 +69,7 @@ def test_json_contract(tempo: tuple[RunTruth, RunAnalysis]) -> None:
     assert isinstance(d["excluded_s"], float) and isinstance(d["flags"], list)
     _no_nan(d)
     # a faster reference speed moves balance along the fitted slope
-    d2 = a.to_dict(ref_speed_m_s=3.6)
+    d2 = run_analysis_json(a, ref_speed_m_s=3.6)
     slope = b["speed_slope_pp_per_m_s"]["estimate"]
     assert d2["balance"]["at_ref_speed_left_pct"] - b["at_ref_speed_left_pct"] == pytest.approx(0.5 * slope)
 
@@ -76,7 +77,7 @@ def test_json_contract(tempo: tuple[RunTruth, RunAnalysis]) -> None:
 def test_cache_round_trip(tempo: tuple[RunTruth, RunAnalysis]) -> None:
     _truth, a = tempo
     back = RunAnalysis.from_cache(json.loads(json.dumps(a.to_cache())))
-    assert back.to_dict(3.0) == a.to_dict(3.0)
+    assert run_analysis_json(back, 3.0) == run_analysis_json(a, 3.0)
 
 
 def test_left_right_mirror_invariance() -> None:
@@ -98,7 +99,7 @@ def test_time_shift_does_not_change_results() -> None:
     run = simulate_run(RunTruth(kind="easy", duration_s=1800), seed=13)
     shifted = run.records.copy()
     shifted.index = shifted.index + pd.Timedelta(days=40)
-    a, b = analyze_run(run.records).to_dict(3.0), analyze_run(shifted).to_dict(3.0)
+    a, b = run_analysis_json(analyze_run(run.records), 3.0), run_analysis_json(analyze_run(shifted), 3.0)
     assert a["balance"] == b["balance"]
 
 
@@ -191,7 +192,7 @@ def test_one_hour_run_is_analysed_without_the_frame() -> None:
 
 # ---------------------------------------------------------------------- bad input
 def _assert_clean(a: RunAnalysis, ref: float | None = 3.0) -> dict[str, object]:
-    d = a.to_dict(ref)
+    d = run_analysis_json(a, ref)
     _no_nan(d)
     for m in d["messages"]:  # type: ignore[union-attr]
         assert isinstance(m["message"], str) and m["message"]

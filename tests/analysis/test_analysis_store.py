@@ -10,14 +10,12 @@ import pytest
 
 from stridelab.analysis import (
     ANALYSIS_VERSION,
-    analyze_activity,
-    athlete_ref_speed,
-    clear_cache,
     pooled_estimate,
     robust_trend,
-    run_table,
     trend_analysis,
 )
+from stridelab.present.analysis import run_analysis_json, trend_json
+from stridelab.services.analysis import analyze_activity, athlete_ref_speed, clear_cache, run_table
 from stridelab.sim import RunTruth
 
 _START = datetime(2026, 1, 5, 6, 30, tzinfo=UTC)
@@ -53,10 +51,10 @@ def test_cache_is_used_invalidated_and_cascades(sim_store) -> None:  # type: ign
     row = conn.execute("SELECT version FROM analysis_runs WHERE activity_id = ?", (run_id,)).fetchone()
     assert row is not None and row[0] == ANALYSIS_VERSION
     cached = analyze_activity(store, "me", run_id)
-    assert cached.frame is None and cached.to_dict(3.0) == fresh.to_dict(3.0)
+    assert cached.frame is None and run_analysis_json(cached, 3.0) == run_analysis_json(fresh, 3.0)
     conn.execute("UPDATE analysis_runs SET version = 0, result_json = '{}' WHERE activity_id = ?", (run_id,))
     again = analyze_activity(store, "me", run_id)
-    assert again.to_dict(3.0) == fresh.to_dict(3.0)
+    assert run_analysis_json(again, 3.0) == run_analysis_json(fresh, 3.0)
     assert conn.execute("SELECT version FROM analysis_runs").fetchone()[0] == ANALYSIS_VERSION
     assert clear_cache(store, "me") == 1
     analyze_activity(store, "me", run_id)
@@ -87,7 +85,7 @@ def test_trend_recovers_improvement_at_the_same_pace(sim_store) -> None:  # type
     adj_series = table["balance_at_ref_speed_left_pct"].astype(float)
     adj_resid = adj_series - np.polyval(np.polyfit(days, adj_series, 1), days)
     assert adj_resid.std() < 0.5 * raw_resid.std()
-    d = trend.to_dict()
+    d = trend_json(trend)
     assert {"id", "start_time", "balance_mean_left_pct", "balance_at_ref_speed_left_pct"} <= set(d["runs"][0])
     assert d["weekly"] and sum(w["n_runs"] for w in d["weekly"]) == 16
     mc = d["month_comparison"]

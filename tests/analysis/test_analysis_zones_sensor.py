@@ -83,7 +83,7 @@ def test_unidentified_sensor_is_said_so() -> None:
 
 
 def test_developer_field_units_pick_the_longest_suffix() -> None:
-    from stridelab.analysis._run import _dev_unit
+    from stridelab.present.metrics import dev_unit as _dev_unit
 
     assert _dev_unit("dev_stryd_leg_spring_stiffness_n_per_m") == "N/m"  # not "m"
     assert _dev_unit("dev_app0_instantaneous_speed_m_s") == "m/s"  # not "s"

@@ -20,7 +20,7 @@ from stridelab.web import WebConfig, create_app
 
 
 def _build(base: Path) -> dict[str, Any]:
-    from stridelab.analysis import analyze_activity
+    from stridelab.services.analysis import analyze_activity
     from stridelab.services.imports import import_paths
     from stridelab.services.training import PlanInputs, build_plan, save_plan
     from stridelab.sim import simulate_season

@@ -6,15 +6,23 @@ Per run (pure, no store)::
     from stridelab.analysis import analyze_run
     a = analyze_run(records, laps, devices=devices)          # -> RunAnalysis (SI)
     a.at_ref("balance", 3.0)                                 # Estimate(estimate, ci_low, ci_high, se)
-    a.to_dict(ref_speed_m_s=3.0)                             # the `stridelab analyze --json` contract
 
-From the store (cached per activity and analysis version)::
+Pure: no store. The store-backed verbs (cached ``analyze_activity``, ``run_table``, the athlete's reference
+speed) live in :mod:`stridelab.services.analysis`; the JSON contract of ``stridelab analyze --json`` is
+shaped by :func:`stridelab.present.analysis.run_analysis_json`::
 
-    analyze_activity(store, "me", "3fa2")                    # -> RunAnalysis
-    table, ref = run_table(store, "me", since=...)           # one row per run
     trend = trend_analysis(table, ref)                       # rolling medians, robust trends, weeks, months
 """
 
+from stridelab.analysis._activity import (
+    ON_FOOT_SPORTS,
+    RUNNING_SPORTS,
+    ActivityLike,
+    is_run,
+    mark_not_a_run,
+    reference_speed,
+    running_part,
+)
 from stridelab.analysis._baseline import (
     BaselineRow,
     DatedRun,
@@ -24,14 +32,6 @@ from stridelab.analysis._baseline import (
     baseline_table,
     load_ratios,
     weekly_loads_km,
-)
-from stridelab.analysis._cache import (
-    ANALYSIS_MIGRATIONS,
-    analyze_activity,
-    athlete_ref_speed,
-    clear_cache,
-    is_run,
-    load_run,
 )
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
 from stridelab.analysis._experiment import (
@@ -72,7 +72,14 @@ from stridelab.analysis._metrics import (
     gauge_zone_index,
     gauge_zones_for,
 )
-from stridelab.analysis._run import Estimate, MetricModel, MetricSummary, RunAnalysis, analyze_run
+from stridelab.analysis._run import (
+    Estimate,
+    MetricModel,
+    MetricSummary,
+    RunAnalysis,
+    analyze_run,
+    ref_speed_note,
+)
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 from stridelab.analysis._tags import (
@@ -94,8 +101,6 @@ from stridelab.analysis._trend import (
     TrendLine,
     pooled_estimate,
     robust_trend,
-    run_row,
-    run_table,
     trend_analysis,
 )
 
@@ -152,13 +157,15 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "validate_design",
     "weekly_loads_km",
     # per-run analytics and trends
-    "ANALYSIS_MIGRATIONS",
     "ANALYSIS_VERSION",
+    "ON_FOOT_SPORTS",
+    "RUNNING_SPORTS",
     "BALANCE_ZONE_NAMES",
     "EXCLUSION_REASONS",
     "GAUGE_ZONE_NAMES",
     "METRICS",
     "MODELLED_METRICS",
+    "ActivityLike",
     "AnalysisConfig",
     "Estimate",
     "LinearFit",
@@ -171,21 +178,19 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "SensorInfo",
     "TrendAnalysis",
     "TrendLine",
-    "analyze_activity",
     "analyze_run",
-    "athlete_ref_speed",
     "balance_zone_index",
-    "clear_cache",
     "detect_sensor",
     "gauge_zone_index",
     "gauge_zones_for",
     "hac_ols",
     "is_run",
-    "load_run",
+    "mark_not_a_run",
     "pooled_estimate",
     "prepare_run",
+    "ref_speed_note",
+    "reference_speed",
     "robust_trend",
-    "run_row",
-    "run_table",
+    "running_part",
     "trend_analysis",
 ]

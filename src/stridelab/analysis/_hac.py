@@ -154,19 +154,19 @@ def _long_run_cov(g: np.ndarray, bandwidth: float) -> np.ndarray:
     max_lag = min(math.ceil(bandwidth) - 1, n - 1)
     s = g.T @ g
     if max_lag <= 0:
-        return s
+        return np.asarray(s)
     weights = 1.0 - np.arange(1, max_lag + 1) / bandwidth
     if max_lag <= 48:
         for lag, w in enumerate(weights, start=1):
             gamma = g[lag:].T @ g[:-lag]
             s += w * (gamma + gamma.T)
-        return s
+        return np.asarray(s)
     nfft = 1 << math.ceil(math.log2(2 * n))
     spec = np.fft.rfft(g, n=nfft, axis=0)  # (nfft/2+1, k)
     cross = spec[:, :, None] * np.conj(spec[:, None, :])  # (f, k, k)
     corr = np.fft.irfft(cross, n=nfft, axis=0)[1 : max_lag + 1]  # c[l, i, j] = sum_t g[t,i] g[t+l,j]
     gamma_sum = np.tensordot(weights, corr, axes=(0, 0))
-    return s + gamma_sum + gamma_sum.T
+    return np.asarray(s + gamma_sum + gamma_sum.T)
 
 
 def hac_ols(

@@ -45,6 +45,7 @@ class MetricSpec:
     display_factor: float
     plausible_si: tuple[float, float]
     decimals: int = 1
+    short_label: str = ""  # the name in a table column or on a chart axis ("GCT", "vertical ratio")
 
 
 #: every per-step metric the per-run summary reports (derived ones are computed by the analysis).
@@ -52,20 +53,52 @@ METRICS: Final[dict[str, MetricSpec]] = {
     m.key: m
     for m in (
         MetricSpec(
-            "balance", "stance_time_balance_left_pct", "GCT balance (left share)", "% L", 1.0, (30.0, 70.0), 2
+            "balance",
+            "stance_time_balance_left_pct",
+            "GCT balance (left share)",
+            "% L",
+            1.0,
+            (30.0, 70.0),
+            2,
+            "GCT balance",
         ),
-        MetricSpec("gct", "stance_time_s", "Ground contact time", "ms", 1000.0, (0.08, 0.6), 0),
-        MetricSpec("vo", "vertical_oscillation_m", "Vertical oscillation", "mm", 1000.0, (0.015, 0.25), 1),
-        MetricSpec("vr", "vertical_ratio_pct", "Vertical ratio", "%", 1.0, (2.0, 25.0), 2),
-        MetricSpec("step_length", "step_length_m", "Step length", "mm", 1000.0, (0.2, 3.0), 0),
-        MetricSpec("stance_pct", "stance_time_pct", "Stance time share of step", "%", 1.0, (10.0, 90.0), 1),
-        MetricSpec("cadence", "cadence_spm", "Cadence", "spm", 1.0, (100.0, 260.0), 1),
+        MetricSpec("gct", "stance_time_s", "Ground contact time", "ms", 1000.0, (0.08, 0.6), 0, "GCT"),
         MetricSpec(
-            "flight_time", "flight_time_s", "Flight time (from cadence and GCT)", "ms", 1000.0, (0.0, 0.4), 0
+            "vo",
+            "vertical_oscillation_m",
+            "Vertical oscillation",
+            "mm",
+            1000.0,
+            (0.015, 0.25),
+            1,
+            "vertical oscillation",
         ),
-        MetricSpec("speed", "speed_m_s", "Speed", "m/s", 1.0, (0.0, 12.0), 2),
-        MetricSpec("heart_rate", "heart_rate_bpm", "Heart rate", "bpm", 1.0, (25.0, 240.0), 0),
-        MetricSpec("power", "power_w", "Power", "W", 1.0, (1.0, 2000.0), 0),
+        MetricSpec("vr", "vertical_ratio_pct", "Vertical ratio", "%", 1.0, (2.0, 25.0), 2, "vertical ratio"),
+        MetricSpec("step_length", "step_length_m", "Step length", "mm", 1000.0, (0.2, 3.0), 0, "step length"),
+        MetricSpec(
+            "stance_pct",
+            "stance_time_pct",
+            "Stance time share of step",
+            "%",
+            1.0,
+            (10.0, 90.0),
+            1,
+            "GCT % of step",
+        ),
+        MetricSpec("cadence", "cadence_spm", "Cadence", "spm", 1.0, (100.0, 260.0), 1, "cadence"),
+        MetricSpec(
+            "flight_time",
+            "flight_time_s",
+            "Flight time (from cadence and GCT)",
+            "ms",
+            1000.0,
+            (0.0, 0.4),
+            0,
+            "flight time",
+        ),
+        MetricSpec("speed", "speed_m_s", "Speed", "m/s", 1.0, (0.0, 12.0), 2, "speed"),
+        MetricSpec("heart_rate", "heart_rate_bpm", "Heart rate", "bpm", 1.0, (25.0, 240.0), 0, "heart rate"),
+        MetricSpec("power", "power_w", "Power", "W", 1.0, (1.0, 2000.0), 0, "power"),
     )
 }
 

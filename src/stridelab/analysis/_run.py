@@ -1,7 +1,8 @@
 """Per-run analysis: clean-running summary, colour zones, pace-adjusted models and fatigue drift.
 
 :func:`analyze_run` is the one verb. It returns a :class:`RunAnalysis`, whose numbers are all SI; the
-presentation units (%, ms, mm, per hour) appear only in :meth:`RunAnalysis.to_dict`.
+presentation units (%, ms, mm, per hour) appear only in :mod:`stridelab.present` (the JSON contract of
+``stridelab analyze --json`` is :func:`stridelab.present.analysis.run_analysis_json`).
 
 The model, per metric y (balance, GCT, VO, vertical ratio), over the "model" samples (see
 :mod:`stridelab.analysis._segments`)::
@@ -21,7 +22,7 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ from stridelab.analysis._metrics import (
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
-__all__ = ["Estimate", "MetricModel", "MetricSummary", "RunAnalysis", "analyze_run"]
+__all__ = ["Estimate", "MetricModel", "MetricSummary", "RunAnalysis", "analyze_run", "ref_speed_note"]
 
 _SECONDS_PER_HOUR = 3600.0
 
@@ -250,150 +251,6 @@ class RunAnalysis:
             recorded_means={k: float(v) for k, v in d.get("recorded_means", {}).items()},
         )
 
-    def to_dict(self, ref_speed_m_s: float | None = None) -> dict[str, Any]:
-        """The JSON contract of ``stridelab analyze --json`` (presentation units; null = unknown).
-
-        ``ref_speed_m_s`` defaults to the run's own median speed when not given.
-        """
-        ref = ref_speed_m_s if ref_speed_m_s is not None else self.speed_median_m_s
-        out: dict[str, Any] = {
-            "analysis_version": self.version,
-            "ref_speed_m_s": ref,
-            "duration_s": self.duration_s,
-            "running_s": self.running_s,
-            "modelled_s": self.model_s,
-            "excluded_s": self.excluded_s,
-            "excluded_by_reason_s": self.excluded_by_reason_s,
-            "speed_median_m_s": self.speed_median_m_s,
-            "sensor": self.sensor.to_dict(),
-            "drift_clock": self.drift_clock,
-        }
-        out["balance"] = self._balance_dict(ref)
-        for key, name, factor in (("gct", "gct_ms", 1000.0), ("vo", "vo_mm", 1000.0), ("vr", "vr_pct", 1.0)):
-            out[name] = self._metric_dict(key, ref, factor)
-        others: dict[str, Any] = {}
-        for key, summary in self.summaries.items():
-            if key in MODELLED_METRICS:
-                continue
-            spec = METRICS.get(key)
-            factor = spec.display_factor if spec else 1.0
-            unit = spec.display_unit if spec else _dev_unit(key)
-            others[key] = {"unit": unit, **_summary_dict(summary, factor)}
-        out["metrics"] = others
-        out["recorded_means"] = _recorded_presentation(self.recorded_means)
-        out["context"] = self.context
-        out["flags"] = list(self.flags)
-        out["messages"] = list(self.messages)
-        note = ref_speed_note(self, ref)
-        if note:
-            out["flags"].append("ref_speed_extrapolated")
-            out["messages"].append({"code": "ref_speed_extrapolated", "message": note})
-        return out
-
-    def _balance_dict(self, ref: float | None) -> dict[str, Any]:
-        s = self.summaries.get("balance")
-        model = self.models.get("balance")
-        at_ref = self.at_ref("balance", ref)
-        at_start = self.at_ref("balance", ref, at_start=True)
-        slope = self.speed_slope("balance")
-        drift = self.drift_per_h("balance")
-        thirds = self.thirds_difference("balance")
-        grade = model.coefficient("grade") if model else None
-        return {
-            "mean_left_pct": s.mean if s else None,
-            "median_left_pct": s.median if s else None,
-            "iqr_left_pct": [s.p25, s.p75] if s else None,
-            "mean_recorded_left_pct": s.mean_recorded if s else None,
-            "at_ref_speed_left_pct": at_ref.estimate if at_ref else None,
-            "at_ref_speed_ci_left_pct": [at_ref.ci_low, at_ref.ci_high] if at_ref else None,
-            "at_ref_speed_start_left_pct": at_start.estimate if at_start else None,
-            "ref_speed_m_s": ref,
-            "ref_time_s": model.time_center_h * _SECONDS_PER_HOUR if model else None,
-            "speed_slope_pp_per_m_s": slope.scaled(1.0) if slope else _null_est(),
-            "drift_pp_per_h": drift.scaled(1.0) if drift else _null_est(),
-            "last_minus_first_third_pp": thirds.scaled(1.0) if thirds else _null_est(),
-            "grade_slope_pp_per_pct": grade.scaled(0.01) if grade else None,
-            "zones_s": s.zones_s if s and s.zones_s else dict.fromkeys(BALANCE_ZONE_NAMES),
-            "modelled_samples": model.fit.n if model else 0,
-            "hac_bandwidth_s": model.fit.bandwidth if model else None,
-        }
-
-    def _metric_dict(self, key: str, ref: float | None, factor: float) -> dict[str, Any]:
-        s = self.summaries.get(key)
-        at_ref = self.at_ref(key, ref)
-        slope = self.speed_slope(key)
-        drift = self.drift_per_h(key)
-        thirds = self.thirds_difference(key)
-        out = _summary_dict(s, factor) if s else dict.fromkeys(("mean", "median", "iqr", "mean_recorded"))
-        out.update(
-            {
-                "at_ref_speed": at_ref.estimate * factor if at_ref else None,
-                "at_ref_speed_ci": sorted((at_ref.ci_low * factor, at_ref.ci_high * factor))
-                if at_ref
-                else None,
-                "speed_slope_per_m_s": slope.scaled(factor) if slope else _null_est(),
-                # the contract's gct_ms.drift_per_h is a number; its CI sits beside it
-                "drift_per_h": drift.estimate * factor if drift else None,
-                "drift_per_h_ci": sorted((drift.ci_low * factor, drift.ci_high * factor)) if drift else None,
-                "last_minus_first_third": thirds.scaled(factor) if thirds else _null_est(),
-            }
-        )
-        return out
-
-
-def _recorded_presentation(means: dict[str, float]) -> dict[str, float]:
-    """Recorded means keyed by presentation name (``stance_time_ms``...), like the FIT summaries."""
-    out: dict[str, float] = {}
-    for column, value in means.items():
-        spec = next((m for m in METRICS.values() if m.column == column), None)
-        if spec is not None and spec.display_factor == 1000.0:
-            out[
-                column.removesuffix("_s").removesuffix("_m") + ("_ms" if column.endswith("_s") else "_mm")
-            ] = value * 1000.0
-        else:
-            out[column] = value
-    return out
-
-
-#: unit suffixes of developer columns (``dev_<app>_<field>_<unit>``), longest first: ``_m_s`` must win
-#: over ``_s`` and ``_n_per_m`` over ``_m``.
-_DEV_UNITS: Final[tuple[tuple[str, str], ...]] = (
-    ("_n_per_m", "N/m"),
-    ("_min_km", "min/km"),
-    ("_m_s", "m/s"),
-    ("_pct", "%"),
-    ("_rpm", "rpm"),
-    ("_spm", "spm"),
-    ("_bpm", "bpm"),
-    ("_kg", "kg"),
-    ("_w", "W"),
-    ("_j", "J"),
-    ("_s", "s"),
-    ("_m", "m"),
-)
-
-
-def _dev_unit(column: str) -> str:
-    for suffix, unit in _DEV_UNITS:
-        if column.endswith(suffix):
-            return unit
-    return ""
-
-
-def _null_est() -> dict[str, None]:
-    return {"estimate": None, "ci_low": None, "ci_high": None}
-
-
-def _summary_dict(s: MetricSummary, factor: float) -> dict[str, Any]:
-    return {
-        "mean": s.mean * factor,
-        "median": s.median * factor,
-        "iqr": [s.p25 * factor, s.p75 * factor],
-        "mean_recorded": s.mean_recorded * factor if s.mean_recorded is not None else None,
-        "seconds": s.seconds,
-        "zones_s": s.zones_s,
-    }
-
 
 # ---------------------------------------------------------------------- computation
 def _quantiles(values: np.ndarray, q: Iterable[float]) -> list[float]:
@@ -439,12 +296,12 @@ def _summaries(frame: RunFrame, records: pd.DataFrame, sensor: SensorInfo) -> di
 
 def _drift_clock_h(frame: RunFrame, records: pd.DataFrame, clock: str) -> np.ndarray:
     if clock == "running":
-        return frame.run_time_s / _SECONDS_PER_HOUR
+        return np.asarray(frame.run_time_s / _SECONDS_PER_HOUR)
     if clock == "timer" and "timer_s" in records.columns:
         t = pd.to_numeric(records["timer_s"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         if len(t) == frame.n and np.isfinite(t).all():
-            return (t - t[0]) / _SECONDS_PER_HOUR
-    return (frame.t_s - (frame.t_s[0] if frame.n else 0.0)) / _SECONDS_PER_HOUR
+            return np.asarray((t - t[0]) / _SECONDS_PER_HOUR)
+    return np.asarray((frame.t_s - (frame.t_s[0] if frame.n else 0.0)) / _SECONDS_PER_HOUR)
 
 
 def _fit_metric(

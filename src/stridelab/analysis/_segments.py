@@ -122,7 +122,7 @@ def _dilate(mask: np.ndarray, t_s: np.ndarray, before_s: float, after_s: float) 
     next_hit = np.where(pos < hits.size, hits[np.minimum(pos, hits.size - 1)], np.inf)
     pos_r = np.searchsorted(hits, t_s, side="right") - 1
     prev_hit = np.where(pos_r >= 0, hits[np.maximum(pos_r, 0)], -np.inf)
-    return mask | ((next_hit - t_s) <= before_s) | ((t_s - prev_hit) <= after_s)
+    return np.asarray(mask | ((next_hit - t_s) <= before_s) | ((t_s - prev_hit) <= after_s))
 
 
 def _time_since(breaks: np.ndarray, t_s: np.ndarray) -> np.ndarray:
@@ -146,7 +146,7 @@ def _central_diff(values: np.ndarray, t_s: np.ndarray, half_window_s: float) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (values[hi] - values[lo]) / dt
     out[dt <= 0] = np.nan
-    return out
+    return np.asarray(out)
 
 
 def _grade(altitude: np.ndarray, distance: np.ndarray, t_s: np.ndarray, window_s: float) -> np.ndarray:
@@ -162,7 +162,7 @@ def _grade(altitude: np.ndarray, distance: np.ndarray, t_s: np.ndarray, window_s
         grade = (alt[hi] - alt[lo]) / run
     grade[~(run >= 10.0)] = np.nan
     grade[np.abs(grade) > 0.5] = np.nan  # altitude glitches
-    return grade
+    return np.asarray(grade)
 
 
 def _turn_rate(

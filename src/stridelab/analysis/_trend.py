@@ -1,8 +1,9 @@
 """Across runs: the per-run table, rolling medians, robust trends, weekly aggregates and the
 "this month vs last month at the same pace" comparison.
 
-All per-run numbers come from cached :class:`~stridelab.analysis.RunAnalysis` results, so a trend over
-hundreds of runs reads JSON rows, it does not refit.
+Pure: the per-run table comes in (one row per run, built by ``stridelab.services.analysis.run_table`` from
+cached analyses, so a trend over hundreds of runs does not refit); only its balance columns (% left,
+SI-like) and ``running_s`` are read here.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stridelab.analysis._cache import analyze_activity, athlete_ref_speed, is_run
 from stridelab.analysis._metrics import BALANCE_ZONE_NAMES
-from stridelab.analysis._run import Estimate, RunAnalysis
-from stridelab.store import Store, StoreError
+from stridelab.analysis._run import Estimate
 
 __all__ = [
     "MonthComparison",
@@ -25,91 +24,10 @@ __all__ = [
     "TrendLine",
     "pooled_estimate",
     "robust_trend",
-    "run_row",
-    "run_table",
     "trend_analysis",
 ]
 
 _DAYS_PER_MONTH = 30.0
-
-
-def _f(x: float | None) -> float | None:
-    return float(x) if x is not None and math.isfinite(float(x)) else None
-
-
-def run_row(
-    activity_id: str, start_time: pd.Timestamp, analysis: RunAnalysis, ref_speed_m_s: float | None
-) -> dict[str, Any]:
-    """One row of :func:`run_table` from a run analysis (presentation units in the column names)."""
-    ref = ref_speed_m_s if ref_speed_m_s is not None else analysis.speed_median_m_s
-    row: dict[str, Any] = {
-        "id": activity_id,
-        "start_time": pd.Timestamp(start_time),
-        "duration_s": analysis.duration_s,
-        "running_s": analysis.running_s,
-        "speed_median_m_s": analysis.speed_median_m_s,
-        "sensor": analysis.sensor.label,
-        "ref_speed_m_s": ref,
-    }
-    bal = analysis.summaries.get("balance")
-    row["balance_mean_left_pct"] = bal.mean if bal else None
-    row["balance_median_left_pct"] = bal.median if bal else None
-    at = analysis.at_ref("balance", ref)
-    row["balance_at_ref_speed_left_pct"] = at.estimate if at else None
-    row["balance_at_ref_speed_se_pp"] = at.se if at else None
-    row["balance_at_ref_speed_ci_low"] = at.ci_low if at else None
-    row["balance_at_ref_speed_ci_high"] = at.ci_high if at else None
-    slope = analysis.speed_slope("balance")
-    row["balance_speed_slope_pp_per_m_s"] = slope.estimate if slope else None
-    drift = analysis.drift_per_h("balance")
-    row["balance_drift_pp_per_h"] = drift.estimate if drift else None
-    row["balance_drift_ci_low"] = drift.ci_low if drift else None
-    row["balance_drift_ci_high"] = drift.ci_high if drift else None
-    for name in BALANCE_ZONE_NAMES:
-        row[f"balance_zone_{name}_s"] = (bal.zones_s or {}).get(name) if bal else None
-    for key, col, factor in (("gct", "gct", 1000.0), ("vo", "vo", 1000.0), ("vr", "vr", 1.0)):
-        unit = "ms" if key == "gct" else ("mm" if key == "vo" else "pct")
-        s = analysis.summaries.get(key)
-        row[f"{col}_mean_{unit}"] = s.mean * factor if s else None
-        a = analysis.at_ref(key, ref)
-        row[f"{col}_at_ref_speed_{unit}"] = a.estimate * factor if a else None
-        d = analysis.drift_per_h(key)
-        row[f"{col}_drift_{unit}_per_h"] = d.estimate * factor if d else None
-    cad = analysis.summaries.get("cadence")
-    row["cadence_mean_spm"] = cad.mean if cad else None
-    row["flags"] = list(analysis.flags)
-    return row
-
-
-def run_table(
-    store: Store,
-    athlete: str = "me",
-    *,
-    since: pd.Timestamp | None = None,
-    until: pd.Timestamp | None = None,
-    ref_speed_m_s: float | None = None,
-    use_cache: bool = True,
-) -> tuple[pd.DataFrame, float | None]:
-    """One row per run of ``athlete`` (sorted by start time) and the reference speed used.
-
-    ``ref_speed_m_s`` defaults to :func:`athlete_ref_speed` (the same for every run, so the adjusted
-    values are comparable). Runs whose stream cannot be read get ``analysis_error`` and no numbers.
-    """
-    ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
-    rows: list[dict[str, Any]] = []
-    for act in store.list_activities(athlete, since=since, until=until):
-        if not is_run(act):
-            continue
-        try:
-            analysis = analyze_activity(store, athlete, act.id, use_cache=use_cache)
-        except (StoreError, OSError, ValueError) as exc:
-            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": str(exc), "flags": []})
-            continue
-        rows.append(run_row(act.id, act.start_time, analysis, ref))
-    table = pd.DataFrame.from_records(rows)
-    if len(table):
-        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
-    return table, ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +43,6 @@ class TrendLine:
     def value_at(self, when: pd.Timestamp) -> float:
         days = (pd.Timestamp(when) - self.first_day).total_seconds() / 86400.0
         return self.intercept + self.slope_per_30d.estimate * days / _DAYS_PER_MONTH
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "per_30_days": self.slope_per_30d.scaled(1.0),
-            "intercept": self.intercept,
-            "first_day": self.first_day.isoformat(),
-            "n_runs": self.n,
-            "method": self.method,
-        }
 
 
 def robust_trend(times: pd.Series, values: pd.Series, confidence: float = 0.95) -> TrendLine | None:
@@ -254,20 +163,6 @@ class MonthComparison:
     last_raw_median: float | None
     message: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "this_month": self.this_month,
-            "last_month": self.last_month,
-            "n_runs_this": self.n_this,
-            "n_runs_last": self.n_last,
-            "this_at_ref_speed_left_pct": self.this_at_ref,
-            "last_at_ref_speed_left_pct": self.last_at_ref,
-            "difference_pp": self.difference.scaled(1.0) if self.difference else None,
-            "this_raw_median_left_pct": self.this_raw_median,
-            "last_raw_median_left_pct": self.last_raw_median,
-            "message": self.message,
-        }
-
 
 def _month_comparison(
     table: pd.DataFrame, now: pd.Timestamp | None, confidence: float
@@ -303,8 +198,8 @@ def _month_comparison(
         if df >= 1:
             t = float(stats.t.ppf(0.5 + confidence / 2.0, df))
             d = p_this[0] - p_last[0]
-            se = math.sqrt(p_this[1] ** 2 + p_last[1] ** 2)
-            diff = Estimate(d, d - t * se, d + t * se, se)
+            d_se = math.sqrt(p_this[1] ** 2 + p_last[1] ** 2)
+            diff = Estimate(d, d - t * d_se, d + t * d_se, d_se)
         else:
             message = (
                 "one run in each month: the run-to-run variation cannot be estimated, so the two months "
@@ -339,27 +234,6 @@ class TrendAnalysis:
     window_runs: int
     messages: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        runs = []
-        for rec in self.table.to_dict("records"):
-            runs.append({k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()})
-        weekly = []
-        for rec in self.weekly.to_dict("records"):
-            weekly.append({k: (v.isoformat() if isinstance(v, pd.Timestamp) else v) for k, v in rec.items()})
-        return {
-            "ref_speed_m_s": self.ref_speed_m_s,
-            "n_runs": len(self.table),
-            "window_runs": self.window_runs,
-            "runs": runs,
-            "trend": {
-                "raw_balance_left_pct": self.raw_trend.to_dict() if self.raw_trend else None,
-                "adjusted_balance_left_pct": self.adjusted_trend.to_dict() if self.adjusted_trend else None,
-            },
-            "weekly": weekly,
-            "month_comparison": self.month.to_dict() if self.month else None,
-            "messages": list(self.messages),
-        }
-
 
 def trend_analysis(
     table: pd.DataFrame,
@@ -370,7 +244,8 @@ def trend_analysis(
     confidence: float = 0.95,
 ) -> TrendAnalysis:
     """Rolling medians (``window_runs`` runs, trailing), robust trends of raw and pace-adjusted
-    balance, ISO-week aggregates and the month comparison, from a :func:`run_table`."""
+    balance, ISO-week aggregates and the month comparison, from a per-run table
+    (``stridelab.services.analysis.run_table``)."""
     messages: list[str] = []
     table = table.copy()
     empty_weekly = pd.DataFrame(
@@ -390,9 +265,8 @@ def trend_analysis(
         messages.append("fewer than 4 runs with pace-adjusted balance: no adjusted trend line")
     starts = pd.to_datetime(table["start_time"], utc=True)
     week = starts.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
-    g = table.assign(
-        _week=week.to_numpy(), _running_h=pd.to_numeric(table.get("running_s"), errors="coerce") / 3600.0
-    )
+    running_s = table["running_s"] if "running_s" in table.columns else pd.Series(np.nan, index=table.index)
+    g = table.assign(_week=week.to_numpy(), _running_h=pd.to_numeric(running_s, errors="coerce") / 3600.0)
     weekly = (
         g.groupby("_week")
         .agg(

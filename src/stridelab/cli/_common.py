@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +9,9 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from stridelab.store import Store, StoreError, check_athlete
+from stridelab.jsonsafe import dumps
+from stridelab.services import Store, StoreError, check_athlete
+from stridelab.services import open_store as _open_store
 
 __all__ = ["AthleteOpt", "JsonOpt", "StoreOpt", "console", "err_console", "fail", "open_store", "print_json"]
 
@@ -38,29 +38,14 @@ def open_store(store: Path | None) -> Store:
     """Open (creating if needed) the store at ``store`` or the default location; a store that cannot
     be opened is a clear one-line error (exit code 2), never a traceback."""
     try:
-        return Store.open(store)
+        return _open_store(store)
     except StoreError as exc:
         raise fail(str(exc)) from exc
 
 
-def _clean(obj: Any) -> Any:
-    """Make values JSON-safe: NaN/inf -> None, numpy scalars -> Python, timestamps -> ISO."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def print_json(obj: Any) -> None:
     """Print ``obj`` as JSON on stdout (NaN becomes null)."""
-    sys.stdout.write(json.dumps(_clean(obj), indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(dumps(obj, indent=2) + "\n")
     sys.stdout.flush()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,18 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
-from stridelab.store import Store, StoreError
-from stridelab.units import format_pace, parse_pace
+from stridelab.present import format as fmt
+from stridelab.present import metrics
+from stridelab.present.analysis import run_analysis_json, trend_json
+from stridelab.services import Store, StoreError
+from stridelab.services import analysis as analysis_service
+from stridelab.services import runs as runs_service
+from stridelab.units import parse_pace
 
 __all__ = ["register"]
 
-_DRIFT_CLOCKS = ("elapsed", "timer", "running")
+#: what a terminal table shows for an unknown value
+_NA = "-"
 
 
 def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
@@ -36,7 +41,7 @@ def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
         ts = pd.Timestamp(text)
     except (ValueError, TypeError) as exc:
         raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)") from exc
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise fail(f"Invalid value for {option}: {text!r} is not a date (use YYYY-MM-DD)")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
@@ -55,42 +60,19 @@ def _explicit_ref(ref_speed: float | None, ref_pace: str | None) -> float | None
 
 
 def _resolve_ref(store: Store, athlete: str, explicit: float | None) -> tuple[float | None, str]:
-    from stridelab.analysis import athlete_ref_speed
-
     if explicit is not None:
         return explicit, "option"
-    ref = athlete_ref_speed(store, athlete)
+    ref = analysis_service.athlete_ref_speed(store, athlete)
     return (ref, "athlete_easy_run_median") if ref is not None else (None, "run_median")
 
 
-def _config(drift_clock: str) -> Any:
-    from stridelab.analysis import AnalysisConfig
-
-    if drift_clock not in _DRIFT_CLOCKS:
+def _config(drift_clock: str) -> analysis_service.AnalysisConfig:
+    if drift_clock not in analysis_service.DRIFT_CLOCKS:
         raise fail(
             "Invalid value for --drift-clock. Allowed values are 'elapsed', 'timer', 'running', "
             f"but got {drift_clock!r} instead."
         )
-    return replace(AnalysisConfig(), drift_clock=drift_clock)
-
-
-def _f(x: float | None, decimals: int = 2, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    return f"{x:+.{decimals}f}" if signed else f"{x:.{decimals}f}"
-
-
-def _est(d: dict[str, Any] | None, decimals: int = 2) -> str:
-    if not d or d.get("estimate") is None:
-        return "-"
-    lo, hi = _f(d["ci_low"], decimals, True), _f(d["ci_high"], decimals, True)
-    return f"{_f(d['estimate'], decimals, True)}  [{lo}, {hi}]"
-
-
-def _est_ci(value: float | None, ci: list[float] | None, decimals: int = 2) -> str:
-    if value is None or not ci:
-        return "-"
-    return _est({"estimate": value, "ci_low": ci[0], "ci_high": ci[1]}, decimals)
+    return analysis_service.analysis_config(drift_clock)
 
 
 def _print_analysis(payload: dict[str, Any]) -> None:
@@ -105,25 +87,32 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     console.print(
         f"recorded {payload['duration_s'] / 60:.1f} min, clean running {payload['running_s'] / 60:.1f} min, "
         f"modelled {payload['modelled_s'] / 60:.1f} min; reference speed "
-        f"{_f(ref)} m/s ({format_pace(ref)}, {payload['ref_speed_source'].replace('_', ' ')})"
+        f"{fmt.num(ref, 2, missing=_NA)} m/s ({fmt.pace_of_speed(ref)}, "
+        f"{payload['ref_speed_source'].replace('_', ' ')})"
     )
     t = Table(title="GCT balance (left share, %)")
     t.add_column("quantity")
     t.add_column("value", justify="right")
-    t.add_row("mean (clean running)", _f(b["mean_left_pct"]))
-    t.add_row("median", _f(b["median_left_pct"]))
-    t.add_row("at reference speed (mid-run)", _f(b["at_ref_speed_left_pct"]))
+    t.add_row("mean (clean running)", fmt.num(b["mean_left_pct"], 2, missing=_NA))
+    t.add_row("median", fmt.num(b["median_left_pct"], 2, missing=_NA))
+    t.add_row("at reference speed (mid-run)", fmt.num(b["at_ref_speed_left_pct"], 2, missing=_NA))
     ci = b.get("at_ref_speed_ci_left_pct")
-    t.add_row("  95 % CI", f"{_f(ci[0])} – {_f(ci[1])}" if ci else "-")
-    t.add_row("at reference speed, start of run", _f(b["at_ref_speed_start_left_pct"]))
-    t.add_row("speed slope, pp per m/s [95 % CI]", _est(b["speed_slope_pp_per_m_s"], 3))
-    t.add_row("fatigue drift, pp per hour [95 % CI]", _est(b["drift_pp_per_h"]))
-    t.add_row("last − first third, pp [95 % CI]", _est(b["last_minus_first_third_pp"]))
+    t.add_row(
+        "  95 % CI", f"{fmt.num(ci[0], 2, missing=_NA)} – {fmt.num(ci[1], 2, missing=_NA)}" if ci else "-"
+    )
+    t.add_row("at reference speed, start of run", fmt.num(b["at_ref_speed_start_left_pct"], 2, missing=_NA))
+    t.add_row(
+        "speed slope, pp per m/s [95 % CI]", fmt.interval_of(b["speed_slope_pp_per_m_s"], 3, missing=_NA)
+    )
+    t.add_row("fatigue drift, pp per hour [95 % CI]", fmt.interval_of(b["drift_pp_per_h"], missing=_NA))
+    t.add_row(
+        "last − first third, pp [95 % CI]", fmt.interval_of(b["last_minus_first_third_pp"], missing=_NA)
+    )
     zones = b.get("zones_s") or {}
     t.add_row(
         "time in zones (min) red L / orange L / green / orange R / red R",
         " / ".join(
-            _f((zones.get(z) or 0.0) / 60.0, 1) if zones.get(z) is not None else "-"
+            fmt.num((zones.get(z) or 0.0) / 60.0, 1, missing=_NA) if zones.get(z) is not None else "-"
             for z in ("red_left", "orange_left", "green", "orange_right", "red_right")
         ),
     )
@@ -131,21 +120,33 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     m = Table(title="Other running dynamics")
     for col in ("metric", "mean", "median", "at ref speed", "drift per hour [95 % CI]"):
         m.add_column(col, justify="left" if col == "metric" else "right")
-    for key, label in (
-        ("gct_ms", "GCT (ms)"),
-        ("vo_mm", "vertical oscillation (mm)"),
-        ("vr_pct", "vertical ratio (%)"),
-    ):
-        d = payload[key]
+    for metric in metrics.OTHER_MODELLED:
+        d = payload[metrics.contract_key(metric)]
         m.add_row(
-            label,
-            _f(d.get("mean"), 1),
-            _f(d.get("median"), 1),
-            _f(d.get("at_ref_speed"), 1),
-            _est_ci(d.get("drift_per_h"), d.get("drift_per_h_ci"), 2),
+            metrics.axis_label(metric),
+            fmt.num(d.get("mean"), 1, missing=_NA),
+            fmt.num(d.get("median"), 1, missing=_NA),
+            fmt.num(d.get("at_ref_speed"), 1, missing=_NA),
+            (
+                fmt.interval(
+                    d.get("drift_per_h"),
+                    d.get("drift_per_h_ci")[0],
+                    d.get("drift_per_h_ci")[1],
+                    2,
+                    missing=_NA,
+                )
+                if d.get("drift_per_h_ci")
+                else _NA
+            ),
         )
     for key, d in payload["metrics"].items():
-        m.add_row(f"{key} ({d['unit']})", _f(d.get("mean"), 1), _f(d.get("median"), 1), "-", "-")
+        m.add_row(
+            f"{key} ({d['unit']})",
+            fmt.num(d.get("mean"), 1, missing=_NA),
+            fmt.num(d.get("median"), 1, missing=_NA),
+            "-",
+            "-",
+        )
     console.print(m)
     if payload["flags"]:
         console.print("flags: " + ", ".join(payload["flags"]))
@@ -172,15 +173,14 @@ def register(app: typer.Typer) -> None:
         as_json: bool = JsonOpt,
     ) -> None:
         """Running-dynamics analysis of one run: clean segments, zones, pace-adjusted balance and drift."""
-        from stridelab.analysis import analyze_activity
-        from stridelab.services.experiments import tags_for_runs
-
         explicit = _explicit_ref(ref_speed, ref_pace)
         cfg = _config(drift_clock)
         st = open_store(store)
         try:
-            row = st.activity(athlete, run_id)
-            analysis = analyze_activity(st, athlete, row.id, use_cache=not no_cache, config=cfg)
+            row = runs_service.get_run(st, athlete, run_id)
+            analysis = analysis_service.analyze_activity(
+                st, athlete, row.id, use_cache=not no_cache, config=cfg
+            )
         except (StoreError, KeyError) as exc:
             raise fail(str(exc)) from exc
         ref, source = _resolve_ref(st, athlete, explicit)
@@ -190,8 +190,8 @@ def register(app: typer.Typer) -> None:
             "sport": row.sport,
             "ref_speed_source": source if ref is not None else "run_median",
         }
-        payload.update(analysis.to_dict(ref))
-        payload["tags"] = tags_for_runs(st, athlete, [row.id]).get(row.id, [])
+        payload.update(run_analysis_json(analysis, ref))
+        payload["tags"] = runs_service.run_tags(st, athlete, [row.id]).get(row.id, [])
         if as_json:
             print_json(payload)
         else:
@@ -217,19 +217,16 @@ def register(app: typer.Typer) -> None:
         ``--json`` prints one row per run (``id``, ``start_time``, ``balance_mean_left_pct``,
         ``balance_at_ref_speed_left_pct``, ...); ``--json --full`` the whole trend analysis object.
         """
-        from stridelab.analysis import run_table, trend_analysis
-        from stridelab.services.experiments import tags_for_runs
-
         explicit = _explicit_ref(ref_speed, ref_pace)
         t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")
         st = open_store(store)
-        table, ref = run_table(
+        table, ref = analysis_service.run_table(
             st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
         )
-        trend = trend_analysis(table, ref, window_runs=window)
-        tags = tags_for_runs(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
+        trend = analysis_service.trend_analysis(table, ref, window_runs=window)
+        tags = runs_service.run_tags(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
         if as_json:
-            d = trend.to_dict()
+            d = trend_json(trend)
             for row in d["runs"]:
                 row["tags"] = tags.get(str(row["id"]), [])
             print_json(d if full else d["runs"])
@@ -237,34 +234,44 @@ def register(app: typer.Typer) -> None:
         if not len(table):
             console.print(f"No runs for athlete {athlete!r} in the selected period.")
             return
-        t = Table(title=f"GCT balance per run (reference speed {_f(ref)} m/s, {format_pace(ref)})")
+        t = Table(
+            title=f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
+            f"{fmt.pace_of_speed(ref)})"
+        )
         cols = ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags", "tags")
         for col in cols:
             t.add_column(col, justify="left" if col in ("date", "run", "flags", "tags") else "right")
         for r in table.to_dict("records"):
             lo, hi = r.get("balance_at_ref_speed_ci_low"), r.get("balance_at_ref_speed_ci_high")
             t.add_row(
-                pd.Timestamp(r["start_time"]).strftime("%Y-%m-%d"),
+                fmt.day(r["start_time"]),
                 str(r["id"])[:10],
-                _f((r.get("running_s") or math.nan) / 60.0, 0),
-                format_pace(r.get("speed_median_m_s")),
-                _f(r.get("balance_mean_left_pct")),
-                _f(r.get("balance_at_ref_speed_left_pct")),
-                f"{_f(lo)}–{_f(hi)}" if lo is not None and hi is not None else "-",
-                _f(r.get("balance_drift_pp_per_h"), 2, True),
+                fmt.num((r.get("running_s") or math.nan) / 60.0, 0, missing=_NA),
+                fmt.pace_of_speed(r.get("speed_median_m_s")),
+                fmt.num(r.get("balance_mean_left_pct"), 2, missing=_NA),
+                fmt.num(r.get("balance_at_ref_speed_left_pct"), 2, missing=_NA),
+                f"{fmt.num(lo, 2, missing=_NA)}–{fmt.num(hi, 2, missing=_NA)}"
+                if lo is not None and hi is not None
+                else "-",
+                fmt.num(r.get("balance_drift_pp_per_h"), 2, signed=True, missing=_NA),
                 ", ".join(r.get("flags") or []) or str(r.get("analysis_error", "")),
                 ", ".join(tags.get(str(r["id"]), [])),
             )
         console.print(t)
-        d = trend.to_dict()
+        d = trend_json(trend)
         for name, key in (("pace-adjusted", "adjusted_balance_left_pct"), ("raw", "raw_balance_left_pct")):
             line = d["trend"][key]
             console.print(
-                f"{name} trend: " + (_est(line["per_30_days"]) + " pp per 30 days" if line else "-")
+                f"{name} trend: "
+                + (fmt.interval_of(line["per_30_days"], missing=_NA) + " pp per 30 days" if line else "-")
             )
         mc = d["month_comparison"]
         if mc:
-            text = _est(mc["difference_pp"]) + " pp" if mc["difference_pp"] else (mc["message"] or "-")
+            text = (
+                fmt.interval_of(mc["difference_pp"], missing=_NA) + " pp"
+                if mc["difference_pp"]
+                else (mc["message"] or "-")
+            )
             console.print(f"{mc['this_month']} vs {mc['last_month']} at the same pace: {text}")
         for msg in trend.messages:
             console.print(f"[yellow]note:[/] {msg}")
@@ -290,7 +297,6 @@ def register(app: typer.Typer) -> None:
         athlete: str = AthleteOpt,
     ) -> None:
         """Self-contained HTML report (opens offline) of one run, or of the trend with --trend."""
-        from stridelab.analysis import analyze_activity, run_table, trend_analysis
         from stridelab.report import (
             render_run_html,
             render_trend_html,
@@ -305,14 +311,14 @@ def register(app: typer.Typer) -> None:
         st = open_store(store)
         try:
             if trend_mode:
-                table, ref = run_table(
+                table, ref = analysis_service.run_table(
                     st,
                     athlete,
                     since=_parse_date(since, "--since"),
                     until=_parse_date(until, "--until"),
                     ref_speed_m_s=explicit,
                 )
-                trend = trend_analysis(table, ref, window_runs=window)
+                trend = analysis_service.trend_analysis(table, ref, window_runs=window)
                 period = (
                     f"{len(table)} runs"
                     + (f" since {since}" if since else "")
@@ -323,8 +329,8 @@ def register(app: typer.Typer) -> None:
                     save_trend_png(trend, png_dir / "trend.png")
             else:
                 assert run_id is not None
-                row = st.activity(athlete, run_id)
-                analysis = analyze_activity(st, athlete, row.id, keep_frame=True)
+                row = runs_service.get_run(st, athlete, run_id)
+                analysis = analysis_service.analyze_activity(st, athlete, row.id, keep_frame=True)
                 ref, _source = _resolve_ref(st, athlete, explicit)
                 ref = ref if ref is not None else analysis.speed_median_m_s
                 dist = f", {row.distance_m / 1000:.2f} km" if row.distance_m else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -29,29 +28,14 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
+from stridelab.present import format as pfmt
+from stridelab.present.runs import run_item_json, show_json
+from stridelab.services import Store, StoreError
+from stridelab.services import runs as runs_service
 from stridelab.services.imports import ImportResult, import_paths
-from stridelab.store import ActivityRow, Store, StoreError
-from stridelab.units import format_pace
+from stridelab.services.runs import ActivityRow
 
 __all__ = ["register", "show_payload"]
-
-#: presentation keys of ``show --json`` -> (catalog summary key, factor from SI)
-DYNAMICS_KEYS: dict[str, tuple[str, float]] = {
-    "stance_time_ms_mean": ("stance_time_s_mean", 1000.0),
-    "stance_time_balance_left_pct_mean": ("stance_time_balance_left_pct_mean", 1.0),
-    "vertical_oscillation_mm_mean": ("vertical_oscillation_m_mean", 1000.0),
-    "step_length_mm_mean": ("step_length_m_mean", 1000.0),
-    "vertical_ratio_pct_mean": ("vertical_ratio_pct_mean", 1.0),
-    "cadence_spm_mean": ("cadence_spm_mean", 1.0),
-    "stance_time_pct_mean": ("stance_time_pct_mean", 1.0),
-}
-
-
-def _present(value: Any, factor: float = 1.0) -> float | None:
-    if value is None:
-        return None
-    x = float(value) * factor
-    return x if math.isfinite(x) else None
 
 
 def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
@@ -66,57 +50,14 @@ def _parse_date(text: str | None, option: str) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _fmt_duration(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    s = round(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def _tags(store: Store, athlete: str, ids: list[str]) -> dict[str, list[str]]:
-    from stridelab.services.experiments import tags_for_runs  # lazy: the analysis stack is heavy to import
-
-    return tags_for_runs(store, athlete, ids)
+    return runs_service.run_tags(store, athlete, ids)
 
 
 def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
     """The ``show --json`` object (presentation units in the dynamics keys)."""
-    summary = row.summary
-    dynamics = {k: _present(summary.get(src), f) for k, (src, f) in DYNAMICS_KEYS.items()}
-    developer = {
-        d["column"]: {
-            "app": d["app"],
-            "field_name": d["field_name"],
-            "units": d["units"],
-            "mean": _present(summary.get(f"{d['column']}_mean")),
-        }
-        for d in summary.get("developer_columns", [])
-    }
-    laps = store.laps(row.athlete, row.id)
-    return {
-        "id": row.id,
-        "athlete": row.athlete,
-        "sport": row.sport,
-        "sub_sport": row.sub_sport,
-        "start_time": row.start_time.isoformat().replace("+00:00", "Z"),
-        "duration_s": row.duration_s,
-        "elapsed_s": row.elapsed_s,
-        "distance_m": row.distance_m,
-        "n_records": row.n_records,
-        "source_path": row.source_path,
-        "format": row.format,
-        "manufacturer": row.manufacturer,
-        "product": row.product,
-        "serial_number": row.serial_number,
-        "n_laps": len(laps),
-        "speed_m_s_mean": _present(summary.get("speed_m_s_mean")),
-        "heart_rate_bpm_mean": _present(summary.get("heart_rate_bpm_mean")),
-        "dynamics": dynamics,
-        "developer_fields": developer,
-        "problems": summary.get("problems", []),
-        "notes": summary.get("notes", []),
-        "tags": _tags(store, row.athlete, [row.id]).get(row.id, []),
-    }
+    n_laps = len(runs_service.laps(store, row.athlete, row.id))
+    return show_json(row, n_laps, _tags(store, row.athlete, [row.id]).get(row.id, []))
 
 
 def _print_result_table(result: ImportResult) -> None:
@@ -202,7 +143,7 @@ def _runs_table(
         ("balance (L)", "right"),
         *((("tags", "left"),) if tags and any(tags.values()) else ()),
     ):
-        table.add_column(col, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, no_wrap=True)
     for r in rows:
         s = r.summary
         gct = s.get("stance_time_s_mean")
@@ -212,11 +153,11 @@ def _runs_table(
             r.id[:8],
             r.start_time.strftime("%Y-%m-%d %H:%M"),
             r.sport or "-",
-            f"{r.distance_m / 1000:.2f} km" if r.distance_m else "-",
-            _fmt_duration(r.duration_s),
-            format_pace(speed),
-            f"{gct * 1000:.0f} ms" if gct else "-",
-            f"{bal:.1f} %" if bal else "-",
+            pfmt.num(r.distance_m / 1000, 2, "km", sep=" ") if r.distance_m else "-",
+            pfmt.duration(r.duration_s, missing="-", always_hours=True),
+            pfmt.pace_of_speed(speed),
+            pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
+            pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
             *((", ".join(tags.get(r.id, [])),) if tags and any(tags.values()) else ()),
         )
     return table
@@ -259,26 +200,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List imported activities."""
         st = open_store(store)
-        rows = st.list_activities(
-            athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
+        rows = runs_service.list_runs(
+            st, athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
         )
         tags = _tags(st, athlete, [r.id for r in rows])
         if as_json:
-            print_json(
-                [
-                    {
-                        "id": r.id,
-                        "start_time": r.start_time.isoformat().replace("+00:00", "Z"),
-                        "sport": r.sport,
-                        "source_path": r.source_path,
-                        "duration_s": r.duration_s,
-                        "distance_m": r.distance_m,
-                        "balance_mean_left_pct": r.summary.get("stance_time_balance_left_pct_mean"),
-                        "tags": tags.get(r.id, []),
-                    }
-                    for r in rows
-                ]
-            )
+            print_json([run_item_json(r, tags.get(r.id, [])) for r in rows])
             return
         if not rows:
             console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
@@ -305,8 +232,9 @@ def register(app: typer.Typer) -> None:
         table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
         table.add_row("sport", f"{row.sport or '-'} / {row.sub_sport or '-'}")
         table.add_row("device", f"{row.manufacturer or '-'} {row.product or ''}")
-        table.add_row("distance", f"{row.distance_m / 1000:.2f} km" if row.distance_m else "-")
-        table.add_row("timer time", _fmt_duration(row.duration_s))
+        dist = pfmt.num(row.distance_m / 1000, 2, "km", sep=" ") if row.distance_m else "-"
+        table.add_row("distance", dist)
+        table.add_row("timer time", pfmt.duration(row.duration_s, missing="-", always_hours=True))
         table.add_row("records / laps", f"{row.n_records} / {payload['n_laps']}")
         table.add_row("source", str(row.source_path))
         if payload["problems"]:
@@ -327,7 +255,7 @@ def register(app: typer.Typer) -> None:
         }
         for key, (label, unit, nd) in labels.items():
             v = d.get(key)
-            table.add_row(label, f"{v:.{nd}f} {unit}" if v is not None else "-")
+            table.add_row(label, pfmt.num(v, nd, unit, sep=" ", missing="-"))
         for col, info in payload["developer_fields"].items():
             v = info["mean"]
             table.add_row(
@@ -354,17 +282,12 @@ def register(app: typer.Typer) -> None:
         st = open_store(store)
         row = _activity(st, athlete, run_id)
         try:
-            records = st.records(athlete, row.id)
+            n = runs_service.export_run(st, athlete, row.id, output, fmt)
         except StoreError as exc:
             raise fail(str(exc)) from exc
-        try:
-            if fmt == "csv":
-                records.to_csv(output)
-            else:
-                records.to_parquet(output, compression="zstd")
         except OSError as exc:
             raise fail(f"cannot write {output}: {exc.strerror or exc}") from exc
-        err_console.print(f"wrote {len(records)} records to {output}")
+        err_console.print(f"wrote {n} records to {output}")
 
     @app.command("demo")
     def demo_cmd(
@@ -403,6 +326,6 @@ def register(app: typer.Typer) -> None:
 
 def _activity(st: Store, athlete: str, run_id: str) -> ActivityRow:
     try:
-        return st.activity(athlete, run_id)
+        return runs_service.get_run(st, athlete, run_id)
     except StoreError as exc:
         raise fail(str(exc)) from exc

@@ -67,7 +67,8 @@ def register(app: typer.Typer) -> None:
         """Serve the dashboard (runs, trends, plan & today, balance tests, import) over your store."""
         import uvicorn
 
-        from stridelab.store import StoreError, default_store_path
+        from stridelab.services import StoreError
+        from stridelab.services.runs import store_location
         from stridelab.web import WebConfig, create_app, is_loopback
 
         if token == "auto":
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
             )
         try:
             config = WebConfig(
-                store_path=store if store is not None else default_store_path(),
+                store_path=store_location(store),
                 athlete=athlete,
                 host=host,
                 port=port,

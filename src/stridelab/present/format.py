@@ -25,6 +25,8 @@ __all__ = [
     "estimate_of",
     "finite_or_none",
     "flag_label",
+    "interval",
+    "interval_of",
     "is_finite",
     "km",
     "num",
@@ -131,6 +133,27 @@ def balance(left_pct: Any, *, missing: str = DASH) -> str:
     if abs(left - 50.0) < 0.05:
         return f"50.0{NARROW_NBSP}% even"
     return f"{left:.1f}{NARROW_NBSP}% L" if left > 50.0 else f"{100.0 - left:.1f}{NARROW_NBSP}% R"
+
+
+def interval(
+    estimate: Any, low: Any, high: Any, decimals: int = 2, *, missing: str = DASH, signed: bool = True
+) -> str:
+    """``+0.42  [+0.10, +0.74]``: an estimate with its confidence interval (``missing`` when the
+    estimate is unknown; an unknown bound shows as ``missing``)."""
+    if not is_finite(estimate):
+        return missing
+    lo = num(low, decimals, signed=signed, missing=missing)
+    hi = num(high, decimals, signed=signed, missing=missing)
+    return f"{num(estimate, decimals, signed=signed, missing=missing)}  [{lo}, {hi}]"
+
+
+def interval_of(value: Any, decimals: int = 2, *, missing: str = DASH) -> str:
+    """:func:`interval` of a contract value ``{estimate, ci_low, ci_high}`` (``missing`` for None)."""
+    if not isinstance(value, dict):
+        return missing
+    return interval(
+        value.get("estimate"), value.get("ci_low"), value.get("ci_high"), decimals, missing=missing
+    )
 
 
 def day(ts: Any, *, missing: str = DASH) -> str:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from stridelab.analysis import RunAnalysis, balance_zone_index
+from stridelab.present.charts import thin
+from stridelab.services.analysis import RunAnalysis, balance_zone_index
 
 __all__ = [
     "ZONE_COLOURS",
@@ -23,14 +24,6 @@ __all__ = [
 
 #: balance zone index -> colour (index 0 red_left ... 4 red_right)
 ZONE_COLOURS: tuple[str, ...] = ("#d62728", "#ff7f0e", "#2ca02c", "#ff7f0e", "#d62728")
-_MAX_POINTS = 4000
-
-
-def thin(n: int, max_points: int = _MAX_POINTS) -> np.ndarray:
-    """Indices keeping at most ``max_points`` of ``n`` evenly (charts stay light for 24 h runs)."""
-    if n <= max_points:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, max_points).astype(int))
 
 
 def excluded_spans(analysis: RunAnalysis, max_spans: int = 300) -> list[tuple[float, float, str]]:

@@ -10,16 +10,9 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from stridelab.analysis import (
-    ANALYSIS_VERSION,
-    GAUGE_ZONE_NAMES,
-    METRICS,
-    MODELLED_METRICS,
-    AnalysisConfig,
-    Estimate,
-    RunAnalysis,
-    TrendAnalysis,
-)
+from stridelab.present import format as fmt
+from stridelab.present import metrics
+from stridelab.present.analysis import run_analysis_json
 from stridelab.report._plotly import (
     balance_speed_plotly,
     balance_timeline_plotly,
@@ -28,7 +21,15 @@ from stridelab.report._plotly import (
     trend_plotly,
     zones_plotly,
 )
-from stridelab.units import format_pace
+from stridelab.services.analysis import (
+    ANALYSIS_VERSION,
+    GAUGE_ZONE_NAMES,
+    MODELLED_METRICS,
+    AnalysisConfig,
+    Estimate,
+    RunAnalysis,
+    TrendAnalysis,
+)
 from stridelab.version import __version__
 
 __all__ = ["render_run_html", "render_trend_html", "write_html"]
@@ -51,24 +52,17 @@ def _plotly_js() -> str:
     return str(get_plotlyjs()).replace("</script>", "<\\/script>")
 
 
-def _num(x: float | None, decimals: int = 2, unit: str = "", signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "–"
-    text = f"{x:+.{decimals}f}" if signed else f"{x:.{decimals}f}"
-    return f"{text}{(' ' + unit) if unit else ''}"
-
-
 def _ci(e: Estimate | None, factor: float = 1.0, decimals: int = 2, signed: bool = False) -> str:
     if e is None:
         return "–"
     lo, hi = sorted((e.ci_low * factor, e.ci_high * factor))
-    return f"{_num(lo, decimals, signed=signed)} to {_num(hi, decimals, signed=signed)}"
+    return f"{fmt.num(lo, decimals, signed=signed)} to {fmt.num(hi, decimals, signed=signed)}"
 
 
 def _ref_text(ref: float | None) -> str:
     if ref is None:
         return "the reference speed (unknown: no speed)"
-    return f"{ref:.2f} m/s ({format_pace(ref)})"
+    return f"{ref:.2f} m/s ({fmt.pace_of_speed(ref)})"
 
 
 def _common(title: str) -> dict[str, Any]:
@@ -98,7 +92,7 @@ def render_run_html(
 ) -> str:
     """The run report as one HTML string (needs ``analysis.frame`` for the charts)."""
     cfg = config or AnalysisConfig()
-    d = analysis.to_dict(ref_speed_m_s)
+    d = run_analysis_json(analysis, ref_speed_m_s)
     ref = d["ref_speed_m_s"]
     bal = analysis.summaries.get("balance")
     at = analysis.at_ref("balance", ref)
@@ -109,45 +103,49 @@ def render_run_html(
     model = analysis.models.get("balance")
     grade = model.coefficient("grade") if model else None
     balance = {
-        "mean": _num(bal.mean if bal else None, 2, "% L"),
+        "mean": fmt.num(bal.mean if bal else None, 2, "% L", sep=" "),
         "mean_class": _balance_class(bal.mean if bal else None),
-        "median": _num(bal.median if bal else None, 2, "%"),
-        "iqr": f"{_num(bal.p25, 2)}–{_num(bal.p75, 2)} %" if bal else "–",
-        "at_ref": _num(at.estimate if at else None, 2, "% L"),
+        "median": fmt.num(bal.median if bal else None, 2, "%", sep=" "),
+        "iqr": f"{fmt.num(bal.p25, 2)}–{fmt.num(bal.p75, 2)} %" if bal else "–",
+        "at_ref": fmt.num(at.estimate if at else None, 2, "% L", sep=" "),
         "at_ref_ci": _ci(at),
-        "slope": _num(slope.estimate if slope else None, 2, "pp per m/s", signed=True),
+        "slope": fmt.num(slope.estimate if slope else None, 2, "pp per m/s", signed=True, sep=" "),
         "slope_ci": _ci(slope, signed=True),
-        "drift": _num(drift.estimate if drift else None, 2, "pp/h", signed=True),
+        "drift": fmt.num(drift.estimate if drift else None, 2, "pp/h", signed=True, sep=" "),
         "drift_ci": _ci(drift, signed=True),
     }
     balance_rows = [
-        ("mean (clean running)", _num(bal.mean if bal else None, 2, "%"), ""),
-        ("median", _num(bal.median if bal else None, 2, "%"), ""),
-        ("mean of all recorded values (device-style)", _num(bal.mean_recorded if bal else None, 2, "%"), ""),
-        (f"at {_ref_text(ref)}, mid-run", _num(at.estimate if at else None, 2, "%"), _ci(at)),
+        ("mean (clean running)", fmt.num(bal.mean if bal else None, 2, "%", sep=" "), ""),
+        ("median", fmt.num(bal.median if bal else None, 2, "%", sep=" "), ""),
+        (
+            "mean of all recorded values (device-style)",
+            fmt.num(bal.mean_recorded if bal else None, 2, "%", sep=" "),
+            "",
+        ),
+        (f"at {_ref_text(ref)}, mid-run", fmt.num(at.estimate if at else None, 2, "%", sep=" "), _ci(at)),
         (
             f"at {_ref_text(ref)}, at the start (fatigue removed)",
-            _num(at_start.estimate if at_start else None, 2, "%"),
+            fmt.num(at_start.estimate if at_start else None, 2, "%", sep=" "),
             _ci(at_start),
         ),
         (
             "speed slope (pp per m/s)",
-            _num(slope.estimate if slope else None, 3, signed=True),
+            fmt.num(slope.estimate if slope else None, 3, signed=True),
             _ci(slope, 1, 3, True),
         ),
         (
             "grade slope (pp per % grade)",
-            _num(grade.estimate * 0.01 if grade else None, 3, signed=True),
+            fmt.num(grade.estimate * 0.01 if grade else None, 3, signed=True),
             _ci(grade, 0.01, 3, True),
         ),
         (
             "fatigue drift (pp per hour)",
-            _num(drift.estimate if drift else None, 2, signed=True),
+            fmt.num(drift.estimate if drift else None, 2, signed=True),
             _ci(drift, 1, 2, True),
         ),
         (
             "last third − first third (pp, pace-adjusted)",
-            _num(thirds.estimate if thirds else None, 2, signed=True),
+            fmt.num(thirds.estimate if thirds else None, 2, signed=True),
             _ci(thirds, 1, 2, True),
         ),
     ]
@@ -155,11 +153,11 @@ def render_run_html(
     for key, s in analysis.summaries.items():
         if key == "balance":
             continue
-        spec = METRICS.get(key)
-        factor = spec.display_factor if spec else 1.0
+        spec = metrics.spec(key)
+        factor = metrics.factor(key)
         unit = spec.display_unit if spec else ""
-        label = spec.label if spec else key
-        dec = spec.decimals if spec else 2
+        label = metrics.label(key)
+        dec = metrics.decimals(key)
         a = analysis.at_ref(key, ref) if key in MODELLED_METRICS else None
         dr = analysis.drift_per_h(key) if key in MODELLED_METRICS else None
         th = analysis.thirds_difference(key) if key in MODELLED_METRICS else None
@@ -167,14 +165,14 @@ def render_run_html(
             (
                 label,
                 unit,
-                _num(s.mean * factor, dec),
-                _num(s.median * factor, dec),
-                f"{_num(s.p25 * factor, dec)}–{_num(s.p75 * factor, dec)}",
-                _num(a.estimate * factor if a else None, dec),
-                f"{_num(dr.estimate * factor, dec + 1, signed=True)} ({_ci(dr, factor, dec + 1, True)})"
+                fmt.num(s.mean * factor, dec),
+                fmt.num(s.median * factor, dec),
+                f"{fmt.num(s.p25 * factor, dec)}–{fmt.num(s.p75 * factor, dec)}",
+                fmt.num(a.estimate * factor if a else None, dec),
+                f"{fmt.num(dr.estimate * factor, dec + 1, signed=True)} ({_ci(dr, factor, dec + 1, True)})"
                 if dr
                 else "–",
-                _num(th.estimate * factor if th else None, dec + 1, signed=True),
+                fmt.num(th.estimate * factor if th else None, dec + 1, signed=True),
             )
         )
     zone_rows = []
@@ -182,21 +180,21 @@ def render_run_html(
         zs = analysis.summaries.get(key)
         if zs and zs.zones_s:
             zone_rows.append(
-                (METRICS[key].label, *(_num(zs.zones_s.get(z, 0.0) / 60.0, 1) for z in GAUGE_ZONE_NAMES))
+                (metrics.label(key), *(fmt.num(zs.zones_s.get(z, 0.0) / 60.0, 1) for z in GAUGE_ZONE_NAMES))
             )
     ctx = analysis.context
     time_rows = [
-        ("recorded", _num(analysis.duration_s / 60.0, 1)),
-        ("clean running", _num(analysis.running_s / 60.0, 1)),
-        ("used by the pace-adjusted models", _num(analysis.model_s / 60.0, 1)),
+        ("recorded", fmt.num(analysis.duration_s / 60.0, 1)),
+        ("clean running", fmt.num(analysis.running_s / 60.0, 1)),
+        ("used by the pace-adjusted models", fmt.num(analysis.model_s / 60.0, 1)),
         *(
-            (f"excluded: {k.replace('_', ' ')}", _num(v / 60.0, 1))
+            (f"excluded: {k.replace('_', ' ')}", fmt.num(v / 60.0, 1))
             for k, v in analysis.excluded_by_reason_s.items()
         ),
-        ("uphill (> 3 %)", _num((ctx.get("uphill_s") or 0.0) / 60.0, 1)),
-        ("downhill (< −3 %)", _num((ctx.get("downhill_s") or 0.0) / 60.0, 1)),
-        ("turning left", _num((ctx.get("turning_left_s") or 0.0) / 60.0, 1)),
-        ("turning right", _num((ctx.get("turning_right_s") or 0.0) / 60.0, 1)),
+        ("uphill (> 3 %)", fmt.num((ctx.get("uphill_s") or 0.0) / 60.0, 1)),
+        ("downhill (< −3 %)", fmt.num((ctx.get("downhill_s") or 0.0) / 60.0, 1)),
+        ("turning left", fmt.num((ctx.get("turning_left_s") or 0.0) / 60.0, 1)),
+        ("turning right", fmt.num((ctx.get("turning_right_s") or 0.0) / 60.0, 1)),
     ]
     charts = {
         "zones": figure_div(zones_plotly(analysis), "zones"),
@@ -253,8 +251,8 @@ def render_trend_html(trend: TrendAnalysis, *, title: str = "GCT balance trend",
         month = {
             "title": f"{m.this_month} vs {m.last_month}, same pace",
             "value": f"{e.estimate:+.2f} pp",
-            "detail": f"95 % CI {e.ci_low:+.2f} to {e.ci_high:+.2f}; {_num(m.this_at_ref)} % "
-            f"({m.n_this} runs) vs {_num(m.last_at_ref)} % ({m.n_last} runs)",
+            "detail": f"95 % CI {e.ci_low:+.2f} to {e.ci_high:+.2f}; {fmt.num(m.this_at_ref, 2)} % "
+            f"({m.n_this} runs) vs {fmt.num(m.last_at_ref, 2)} % ({m.n_last} runs)",
         }
     weekly_header = [
         "week of",
@@ -276,12 +274,12 @@ def render_trend_html(trend: TrendAnalysis, *, title: str = "GCT balance trend",
             (
                 pd.Timestamp(r["week"]).strftime("%Y-%m-%d"),
                 int(r["n_runs"]),
-                _num(r.get("running_h"), 1),
-                _num(r.get("balance_mean_left_pct")),
-                _num(r.get("balance_at_ref_speed_left_pct")),
-                _num(zone["green"], 0),
-                _num(zone["orange_left"] + zone["orange_right"], 0),
-                _num(zone["red_left"] + zone["red_right"], 0),
+                fmt.num(r.get("running_h"), 1),
+                fmt.num(r.get("balance_mean_left_pct"), 2),
+                fmt.num(r.get("balance_at_ref_speed_left_pct"), 2),
+                fmt.num(zone["green"], 0),
+                fmt.num(zone["orange_left"] + zone["orange_right"], 0),
+                fmt.num(zone["red_left"] + zone["red_right"], 0),
             )
         )
     runs_header = [
@@ -302,12 +300,12 @@ def render_trend_html(trend: TrendAnalysis, *, title: str = "GCT balance trend",
             (
                 pd.Timestamp(r["start_time"]).strftime("%Y-%m-%d %H:%M"),
                 str(r["id"])[:10],
-                _num((r.get("running_s") or math.nan) / 60.0, 0),
-                format_pace(r.get("speed_median_m_s")),
-                _num(r.get("balance_mean_left_pct")),
-                _num(r.get("balance_at_ref_speed_left_pct")),
-                f"{_num(lo)}–{_num(hi)}" if lo is not None and hi is not None else "–",
-                _num(r.get("balance_drift_pp_per_h"), 2, signed=True),
+                fmt.num((r.get("running_s") or math.nan) / 60.0, 0),
+                fmt.pace_of_speed(r.get("speed_median_m_s")),
+                fmt.num(r.get("balance_mean_left_pct"), 2),
+                fmt.num(r.get("balance_at_ref_speed_left_pct"), 2),
+                f"{fmt.num(lo, 2)}–{fmt.num(hi, 2)}" if lo is not None and hi is not None else "–",
+                fmt.num(r.get("balance_drift_pp_per_h"), 2, signed=True),
                 ", ".join(r.get("flags") or []) or r.get("analysis_error", ""),
             )
         )

@@ -9,7 +9,6 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from stridelab.analysis import RunAnalysis, TrendAnalysis
 from stridelab.report._data import (
     ZONE_COLOURS,
     balance_points,
@@ -17,6 +16,7 @@ from stridelab.report._data import (
     excluded_spans,
     speed_curve,
 )
+from stridelab.services.analysis import RunAnalysis, TrendAnalysis
 
 __all__ = [
     "balance_speed_figure",

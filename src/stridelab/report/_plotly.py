@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from stridelab.analysis import BALANCE_ZONE_NAMES, RunAnalysis, TrendAnalysis
+from stridelab.present.charts import band
 from stridelab.report._data import ZONE_COLOURS, balance_points, drift_curve, excluded_spans, speed_curve
+from stridelab.services.analysis import BALANCE_ZONE_NAMES, RunAnalysis, TrendAnalysis
 
 __all__ = [
     "balance_speed_plotly",
@@ -117,14 +118,7 @@ def balance_timeline_plotly(analysis: RunAnalysis) -> go.Figure:
 
 def _ci_band(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> go.Scatter:
     """The shaded 95 % confidence band between ``low`` and ``high`` along ``x``."""
-    return go.Scatter(
-        x=np.concatenate([x, x[::-1]]),
-        y=np.concatenate([high, low[::-1]]),
-        fill="toself",
-        fillcolor="rgba(255,127,14,0.3)",
-        line={"width": 0},
-        name="95 % CI",
-    )
+    return go.Scatter(band(x, low, high))
 
 
 def balance_speed_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> go.Figure:

@@ -118,7 +118,7 @@ def _runs(
 
 def _load_run(store: Store, athlete: str, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """A run's records, laps and start time."""
-    from stridelab.analysis import load_run
+    from stridelab.services.analysis import load_run
 
     records, laps, row = load_run(store, athlete, run_id)
     return records, laps, row.start_time
@@ -126,14 +126,14 @@ def _load_run(store: Store, athlete: str, run_id: str) -> tuple[pd.DataFrame, pd
 
 def _run_analysis(store: Store, athlete: str, run_id: str) -> RunAnalysis:
     """A run's analysis (cached per analysis version)."""
-    from stridelab.analysis import analyze_activity
+    from stridelab.services.analysis import analyze_activity
 
     return analyze_activity(store, athlete, run_id)
 
 
 def _ref_speed(store: Store, athlete: str) -> float | None:
     """The athlete's reference (easy) speed, m/s."""
-    from stridelab.analysis import athlete_ref_speed
+    from stridelab.services.analysis import athlete_ref_speed
 
     return athlete_ref_speed(store, athlete)
 
@@ -142,7 +142,7 @@ def _run_table(
     store: Store, athlete: str, *, until: pd.Timestamp | None, ref_speed_m_s: float | None
 ) -> tuple[pd.DataFrame, float | None]:
     """One row per run (see ``run_table``) and the reference speed used."""
-    from stridelab.analysis import run_table
+    from stridelab.services.analysis import run_table
 
     return run_table(store, athlete, until=until, ref_speed_m_s=ref_speed_m_s)
 

@@ -166,11 +166,11 @@ def _day_ts(d: date | None, plus_days: int = 0) -> pd.Timestamp | None:
 def _analysis_asymmetry(store: Store, athlete: str, since: date | None, until: date | None) -> pd.DataFrame:
     """The run analytics as a provider of pace-adjusted values (the one call into the analysis side).
 
-    Uses ``stridelab.analysis.run_table`` -> ``(table, ref_speed_m_s)``: the values at one reference
+    Uses ``stridelab.services.analysis.run_table`` -> ``(table, ref_speed_m_s)``: the values at one reference
     speed for all runs, i.e. pace-adjusted. Runs it cannot adjust keep the catalog's raw means in
     :func:`run_asymmetry`, labelled as such.
     """
-    from stridelab.analysis import run_table  # lazy because statsmodels is heavy
+    from stridelab.services.analysis import run_table  # lazy because statsmodels is heavy
 
     table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
     return provider_frame_of_run_table(table, ref)

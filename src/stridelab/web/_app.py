@@ -17,8 +17,7 @@ from stridelab.version import __version__
 from stridelab.web._config import WebConfig
 from stridelab.web._security import SecurityMiddleware, csrf_token_of
 from stridelab.web._state import WebState
-from stridelab.web.pages import experiments, imports, plan, run, runs, tests, trends
-from stridelab.web.pages._common import JSONText, render
+from stridelab.web.pages import JSONText, experiments, imports, plan, render, run, runs, tests, trends
 
 __all__ = ["create_app"]
 
@@ -29,6 +28,7 @@ def create_app(config: WebConfig) -> FastAPI:
     """The dashboard over ``config.store_path``. ``app.state.web`` holds the :class:`WebState`;
     stopping the app (lifespan shutdown) or ``app.state.web.close()`` stops its writer thread."""
     web = WebState(config)
+    web.warmers.append(trends.warm)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -15,6 +15,10 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from stridelab.jsonsafe import to_jsonable
+from stridelab.present import metrics
+from stridelab.present.charts import thin
+
 __all__ = [
     "balance_tests_chart",
     "dynamics_chart",
@@ -22,7 +26,6 @@ __all__ = [
     "laps_chart",
     "message_chart",
     "route_chart",
-    "to_json_text",
     "weekly_load_chart",
 ]
 
@@ -46,33 +49,6 @@ def figure_json(fig: Any) -> dict[str, Any]:
         if trace.get("type") == "scattergl":
             trace["type"] = "scatter"
     return {"data": spec.get("data", []), "layout": {**spec.get("layout", {}), "autosize": True}}
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    return obj
-
-
-def to_json_text(obj: Any) -> str:
-    """Compact JSON (NaN -> null, numpy -> Python)."""
-    return json.dumps(_clean(obj), separators=(",", ":"), allow_nan=False)
-
-
-def _thin(n: int, max_points: int = _MAX_POINTS) -> np.ndarray:
-    if n <= max_points:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, max_points).astype(int))
 
 
 def _message(title: str, text: str) -> dict[str, Any]:
@@ -101,7 +77,7 @@ def route_chart(lat: np.ndarray, lon: np.ndarray) -> dict[str, Any]:
     ok = np.isfinite(lat) & np.isfinite(lon)
     if ok.sum() < 2:
         return _message("Route", "no GPS positions in this run")
-    idx = np.flatnonzero(ok)[_thin(int(ok.sum()))]
+    idx = np.flatnonzero(ok)[thin(int(ok.sum()), _MAX_POINTS)]
     la, lo = lat[idx], lon[idx]
     lat0 = float(np.mean(la))
     x = (lo - lo[0]) * 111_320.0 * math.cos(math.radians(lat0))
@@ -134,17 +110,21 @@ def route_chart(lat: np.ndarray, lon: np.ndarray) -> dict[str, Any]:
         "yaxis": {"title": {"text": "north (m)"}, "scaleanchor": "x", "scaleratio": 1, "zeroline": False},
         "showlegend": False,
     }
-    return {"data": _clean(data), "layout": layout}
+    return {"data": to_jsonable(data), "layout": layout}
 
 
-_DYNAMICS: Final[tuple[tuple[str, str, float, str], ...]] = (
-    ("gct", "GCT (ms)", 1000.0, "#ff7f0e"),
-    ("vo", "VO (mm)", 1000.0, "#2ca02c"),
-    ("vr", "vertical ratio (%)", 1.0, "#9467bd"),
-    ("step_length", "step length (mm)", 1000.0, "#8c564b"),
-    ("cadence", "cadence (spm)", 1.0, "#e377c2"),
-    ("heart_rate", "heart rate (bpm)", 1.0, "#d62728"),
-    ("power", "power (W)", 1.0, "#17becf"),
+#: (metric key, panel colour) of the other-dynamics chart; label, unit and factor come from METRICS
+_DYNAMICS_COLOURS: Final[tuple[tuple[str, str], ...]] = (
+    ("gct", "#ff7f0e"),
+    ("vo", "#2ca02c"),
+    ("vr", "#9467bd"),
+    ("step_length", "#8c564b"),
+    ("cadence", "#e377c2"),
+    ("heart_rate", "#d62728"),
+    ("power", "#17becf"),
+)
+_DYNAMICS: Final[tuple[tuple[str, str, float, str], ...]] = tuple(
+    (key, metrics.axis_label(key), metrics.factor(key), colour) for key, colour in _DYNAMICS_COLOURS
 )
 
 
@@ -166,7 +146,7 @@ def dynamics_chart(t_s: np.ndarray, values: dict[str, np.ndarray]) -> dict[str, 
     for i, (key, label, factor, colour) in enumerate(present):
         y = values[key] * factor
         ok = np.isfinite(y)
-        idx = np.flatnonzero(ok)[_thin(int(ok.sum()))]
+        idx = np.flatnonzero(ok)[thin(int(ok.sum()), _MAX_POINTS)]
         axis = "" if i == 0 else str(i + 1)
         data.append(
             {
@@ -192,7 +172,7 @@ def dynamics_chart(t_s: np.ndarray, values: dict[str, np.ndarray]) -> dict[str, 
             "showticklabels": i == n - 1,
             "title": {"text": "time (min)"} if i == n - 1 else None,
         }
-    return {"data": _clean(data), "layout": _drop_none(layout)}
+    return {"data": to_jsonable(data), "layout": _drop_none(layout)}
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -204,8 +184,9 @@ def laps_chart(laps: pd.DataFrame) -> dict[str, Any]:
     if laps.empty or "avg_speed_m_s" not in laps.columns:
         return _message("Laps", "no laps in this run")
     speed = pd.to_numeric(laps["avg_speed_m_s"], errors="coerce")
-    dist = pd.to_numeric(laps.get("distance_m"), errors="coerce")
-    t = pd.to_numeric(laps.get("timer_s"), errors="coerce")
+    nan = pd.Series(np.nan, index=laps.index)
+    dist = pd.to_numeric(laps["distance_m"] if "distance_m" in laps.columns else nan, errors="coerce")
+    t = pd.to_numeric(laps["timer_s"] if "timer_s" in laps.columns else nan, errors="coerce")
     speed = speed.where(speed > 0, dist / t)
     pace = (1000.0 / speed / 60.0).where(speed > 0.3)
     names = [f"lap {int(i) + 1}" for i in laps["lap_index"]]
@@ -226,7 +207,7 @@ def laps_chart(laps: pd.DataFrame) -> dict[str, Any]:
         "yaxis": {"title": {"text": "min/km"}, "range": _pace_range(pace.to_numpy(dtype="float64"))},
         "showlegend": False,
     }
-    return {"data": _clean(data), "layout": layout}
+    return {"data": to_jsonable(data), "layout": layout}
 
 
 def _pace_range(pace: np.ndarray) -> list[float] | None:
@@ -304,7 +285,7 @@ def weekly_load_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
         ],
         "margin": {"l": 55, "r": 55, "t": 45, "b": 45},
     }
-    return {"data": _clean(data), "layout": layout}
+    return {"data": to_jsonable(data), "layout": layout}
 
 
 def balance_tests_chart(tests: pd.DataFrame) -> dict[str, Any]:
@@ -332,4 +313,4 @@ def balance_tests_chart(tests: pd.DataFrame) -> dict[str, Any]:
         "title": {"text": "One-leg stand: seconds until the lifted foot touched down"},
         "yaxis": {"title": {"text": "seconds"}, "rangemode": "tozero"},
     }
-    return {"data": _clean(data), "layout": layout}
+    return {"data": to_jsonable(data), "layout": layout}

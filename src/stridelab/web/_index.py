@@ -5,9 +5,9 @@ Two layers, both in memory and rebuilt incrementally:
 * the **catalog snapshot** (one :meth:`Store.list_activities` call) -- reloaded only when the
   catalog's fingerprint (number of activities, latest import instant) changes, e.g. after a CLI import
   in another process; a request costs one indexed ``SELECT count(*), max(...)``.
-* the **analysed rows** (:func:`stridelab.analysis.run_row` of each run's cached analysis at the
-  athlete's reference speed) -- filled by small background jobs on the writer thread, newest runs
-  first; a run not analysed yet shows its catalog numbers and "analysing".
+* the **analysed rows** (:func:`stridelab.services.analysis.run_row` of each run's cached analysis
+  at the athlete's reference speed) -- filled by small background jobs on the writer thread, newest
+  runs first; a run not analysed yet shows its catalog numbers and "analysing".
 
 Thousands of runs: a list page filters and slices ~2,000 small records in Python (about a millisecond)
 and never opens a record stream.
@@ -15,9 +15,7 @@ and never opens a record stream.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,7 +27,11 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from stridelab.analysis import (
+from stridelab.jsonsafe import dumps
+from stridelab.present.format import finite_or_none, is_finite
+from stridelab.services import Store
+from stridelab.services import runs as runs_service
+from stridelab.services.analysis import (
     BALANCE_ZONE_NAMES,
     TrendAnalysis,
     analyze_activity,
@@ -39,7 +41,7 @@ from stridelab.analysis import (
     run_row,
     trend_analysis,
 )
-from stridelab.store import ActivityRow, Store
+from stridelab.services.runs import ActivityRow
 from stridelab.web._writer import PRIORITY_BACKGROUND, Writer
 
 __all__ = ["RunEntry", "RunIndex", "RunQuery"]
@@ -86,27 +88,20 @@ class RunEntry:
             "id": self.id,
             "start_time": self.start_time.isoformat(),
             "sport": self.sport,
-            "distance_m": _num(self.distance_m),
-            "duration_s": _num(self.duration_s),
-            "speed_m_s": _num(self.speed_m_s),
-            "pace_s_per_km": _num(self.pace_s_per_km),
-            "balance_mean_left_pct": _num(self.balance_mean_left_pct),
+            "distance_m": finite_or_none(self.distance_m),
+            "duration_s": finite_or_none(self.duration_s),
+            "speed_m_s": finite_or_none(self.speed_m_s),
+            "pace_s_per_km": finite_or_none(self.pace_s_per_km),
+            "balance_mean_left_pct": finite_or_none(self.balance_mean_left_pct),
             "balance_zone": self.balance_zone,
-            "balance_at_ref_speed_left_pct": _num(self.adjusted_left_pct),
+            "balance_at_ref_speed_left_pct": finite_or_none(self.adjusted_left_pct),
             "balance_at_ref_speed_ci_left_pct": list(self.adjusted_ci) if self.adjusted_ci else None,
-            "balance_drift_pp_per_h": _num(self.drift_pp_per_h),
+            "balance_drift_pp_per_h": finite_or_none(self.drift_pp_per_h),
             "flags": list(self.flags),
             "analysed": self.analysed,
             "analysis_error": self.analysis_error,
             "source_name": self.source_name,
         }
-
-
-def _num(x: float | None) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def zone_name(left_pct: float | None) -> str | None:
@@ -143,7 +138,7 @@ class RunQuery:
         return bool(self.tag or self.q)
 
     def matches(self, e: RunEntry, tags: dict[str, list[str]] | None = None) -> bool:
-        """``tags``: labels per run id (see :func:`stridelab.analysis.tags_for_runs`); the search and
+        """``tags``: labels per run id (see :func:`stridelab.services.runs.run_tags`); the search and
         the tag filter look at them."""
         labels = (tags or {}).get(e.id, [])
         if self.runs_only and not e.is_run:
@@ -197,7 +192,7 @@ class RunQuery:
 
         def key(e: RunEntry) -> tuple[int, Any, int]:
             v = value(e)
-            missing = v is None or (isinstance(v, float) and not math.isfinite(v))
+            missing = not is_finite(v)
             # missing values last in both directions
             return (1 if missing else 0, 0 if missing else (-v if self.descending else v), 0)
 
@@ -233,13 +228,14 @@ def _entry(row: ActivityRow) -> RunEntry:
 def _with_row(e: RunEntry, row: dict[str, Any] | None, error: str | None = None) -> RunEntry:
     if row is None:
         return replace(e, analysed=True, analysis_error=error)
-    lo, hi = _num(row.get("balance_at_ref_speed_ci_low")), _num(row.get("balance_at_ref_speed_ci_high"))
+    lo = finite_or_none(row.get("balance_at_ref_speed_ci_low"))
+    hi = finite_or_none(row.get("balance_at_ref_speed_ci_high"))
     return replace(
         e,
         analysed=True,
-        adjusted_left_pct=_num(row.get("balance_at_ref_speed_left_pct")),
+        adjusted_left_pct=finite_or_none(row.get("balance_at_ref_speed_left_pct")),
         adjusted_ci=(lo, hi) if lo is not None and hi is not None else None,
-        drift_pp_per_h=_num(row.get("balance_drift_pp_per_h")),
+        drift_pp_per_h=finite_or_none(row.get("balance_drift_pp_per_h")),
         flags=tuple(row.get("flags") or ()),
         search=e.search + " " + " ".join(row.get("flags") or ()),
         row=row,
@@ -271,21 +267,13 @@ class RunIndex:
 
     # ------------------------------------------------------------------ catalog
     def _catalog_fingerprint(self) -> tuple[Any, ...]:
-        row = (
-            self.store.connect()
-            .execute(
-                "SELECT count(*), max(imported_at), max(start_time) FROM activities WHERE athlete = ?",
-                (self.athlete,),
-            )
-            .fetchone()
-        )
-        return tuple(row)
+        return runs_service.catalog_fingerprint(self.store, self.athlete)
 
     def refresh(self) -> None:
         """Reload the catalog snapshot when it changed; queue the analysis of runs not analysed yet."""
         fp = self._catalog_fingerprint()
         if fp != self._fingerprint:
-            rows = self.store.list_activities(self.athlete, descending=True)
+            rows = runs_service.list_runs(self.store, self.athlete, descending=True)
             ref = athlete_ref_speed(self.store, self.athlete)
             entries = [_entry(r) for r in rows]
             zones = zone_names(e.balance_mean_left_pct for e in entries)
@@ -360,9 +348,9 @@ class RunIndex:
         for e in entries:
             b = cache.get(e.id)
             if b is None:
-                b = json.dumps(e.to_json(), separators=(",", ":"), allow_nan=False).encode()
+                b = dumps(e.to_json(), compact=True).encode()
                 cache[e.id] = b
-            parts.append(b[:-1] + b',"tags":' + json.dumps(tags.get(e.id, [])).encode() + b"}")
+            parts.append(b[:-1] + b',"tags":' + dumps(tags.get(e.id, [])).encode() + b"}")
         return b"[" + b",".join(parts) + b"]"
 
     def query(
@@ -456,7 +444,8 @@ class RunIndex:
 
     # ------------------------------------------------------------------ derived views
     def run_table(self) -> pd.DataFrame:
-        """The analysed runs as :func:`stridelab.analysis.run_table` would return them (oldest first)."""
+        """The analysed runs as :func:`stridelab.services.analysis.run_table` would return them
+        (oldest first)."""
         rows = [e.row for e in reversed(self.entries()) if e.row is not None]
         table = pd.DataFrame.from_records(rows)
         if len(table):
@@ -465,7 +454,8 @@ class RunIndex:
         return table
 
     def trend(self) -> TrendAnalysis:
-        """:func:`stridelab.analysis.trend_analysis` of the analysed runs, memoised per index version."""
+        """:func:`stridelab.services.analysis.trend_analysis` of the analysed runs, memoised per index
+        version."""
         key = self.version
         cached = self._trend
         if cached is not None and cached[0] == key:
@@ -489,7 +479,7 @@ class RunIndex:
                 day = e.start_time.date()
                 if (since and day < since) or (until and day > until):
                     continue
-                gct = _num(e.row.get("gct_at_ref_speed_ms"))
+                gct = finite_or_none(e.row.get("gct_at_ref_speed_ms"))
                 recs.append(
                     {
                         "activity_id": e.id,

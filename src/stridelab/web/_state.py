@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
-import sqlite3
 import threading
 import time
 import uuid
@@ -21,15 +19,12 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from stridelab.analysis import (
-    ANALYSIS_MIGRATIONS,
-    ANALYSIS_VERSION,
-    RunAnalysis,
-    analyze_activity,
-)
-from stridelab.services.experiments import list_experiments, tags_for_runs
-from stridelab.store import Store, StoreError
-from stridelab.web import _format
+import stridelab.web._format as _format
+from stridelab.services import analysis as analysis_service
+from stridelab.services import open_store
+from stridelab.services import runs as runs_service
+from stridelab.services.analysis import RunAnalysis
+from stridelab.services.experiments import list_experiments
 from stridelab.web._config import WebConfig
 from stridelab.web._index import RunEntry, RunIndex
 from stridelab.web._writer import PRIORITY_IMPORT, PRIORITY_USER, Writer
@@ -87,7 +82,7 @@ class WebState:
 
     def __init__(self, config: WebConfig) -> None:
         self.config = config
-        self.store = Store.open(config.store_path)
+        self.store = open_store(config.store_path)
         self.writer = Writer()
         self.index = RunIndex(self.store, config.athlete, self.writer, background=config.background_analysis)
         self.env = Environment(
@@ -109,6 +104,9 @@ class WebState:
         self.started = time.time()
         #: memoised derived views: name -> (key, value); a stale key means recompute
         self.memo: dict[str, tuple[Any, Any]] = {}
+        #: fill a page's memos when the analyses caught up (registered by the app: the state does not
+        #: import the pages, the pages import the state)
+        self.warmers: list[Callable[[WebState], None]] = []
         self.write(self._ensure_schemas)
 
     # ------------------------------------------------------------------ basics
@@ -122,7 +120,7 @@ class WebState:
     def _ensure_schemas(self) -> None:
         from stridelab.services.training import ensure_training_schema
 
-        self.store.ensure_schema("analysis", ANALYSIS_MIGRATIONS)
+        analysis_service.ensure_schema(self.store)
         ensure_training_schema(self.store)
         # the experiments namespace (tags on the runs pages, the experiments page): its public reader
         # creates or upgrades the tables -- here, on the writer, so no request ever migrates
@@ -146,22 +144,26 @@ class WebState:
 
     # ------------------------------------------------------------------ runs
     def resolve(self, id_or_prefix: str) -> str:
-        """Full id of a run (raises :class:`stridelab.store.UnknownIdError` / ``AmbiguousIdError``)."""
-        return self.store.resolve_id(self.athlete, id_or_prefix)
+        """Full id of a run (raises :class:`stridelab.services.UnknownIdError` / ``AmbiguousIdError``)."""
+        return runs_service.resolve_id(self.store, self.athlete, id_or_prefix)
 
     def summary(self, entry: RunEntry) -> RunAnalysis:
         """The run's analysis without per-sample arrays: the cached row when present (a read), else
         computed here *without writing* -- only the writer fills the cache (the background job), so a
         request never writes, even when the cache row went missing or stale since the index read it."""
-        cached = read_cached_analysis(self.store, self.athlete, entry.id)
+        cached = analysis_service.cached_analysis(self.store, self.athlete, entry.id)
         if cached is not None:
             return cached
-        return analyze_activity(self.store, self.athlete, entry.id, use_cache=False)
+        return analysis_service.analyze_activity(self.store, self.athlete, entry.id, use_cache=False)
+
+    def laps(self, activity_id: str) -> pd.DataFrame:
+        """The laps of one run (full id), in order."""
+        return runs_service.laps(self.store, self.athlete, activity_id)
 
     def tags(self, ids: Iterable[str]) -> dict[str, list[str]]:
         """Tag labels per run id (``cue=push-behind``, ``cue=pull-up@lap1,3``): a read of the tags
         table, per request (tags change from the CLI without touching the activities)."""
-        return tags_for_runs(self.store, self.athlete, ids)
+        return runs_service.run_tags(self.store, self.athlete, ids)
 
     def prefetch(self, entry: RunEntry) -> None:
         """Start :meth:`bundle` in the background (read-only; errors surface on the chart request)."""
@@ -169,16 +171,15 @@ class WebState:
             self._prefetch.submit(self._quiet_bundle, entry)
 
     def warm(self) -> None:
-        """Compute the trends and the load in the background, so the next visit is instant
-        (only with ``background_analysis``)."""
+        """Run the pages' :attr:`warmers` in the background (the trends and the load), so the next visit
+        is instant (only with ``background_analysis``)."""
         if not self.config.background_analysis:
             return
 
         def run() -> None:
-            from stridelab.web.pages import trends
-
-            with contextlib.suppress(Exception):
-                trends.warm(self)
+            for warm in list(self.warmers):
+                with contextlib.suppress(Exception):
+                    warm(self)
 
         with contextlib.suppress(RuntimeError):
             self._prefetch.submit(run)
@@ -201,8 +202,10 @@ class WebState:
                 got = self._runs.get(key)
             if got is not None:
                 return got
-            analysis = analyze_activity(self.store, self.athlete, entry.id, use_cache=False, keep_frame=True)
-            laps = self.store.laps(self.athlete, entry.id)
+            analysis = analysis_service.analyze_activity(
+                self.store, self.athlete, entry.id, use_cache=False, keep_frame=True
+            )
+            laps = runs_service.laps(self.store, self.athlete, entry.id)
             bundle = RunBundle(entry, analysis, laps, self.index.ref_speed_m_s)
             with self._runs_lock:
                 self._runs[key] = bundle
@@ -213,17 +216,7 @@ class WebState:
 
     def positions(self, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Latitude and longitude (deg) of a run's records, None without GPS."""
-        import pyarrow.parquet as pq
-
-        path = self.store.stream_path("records", self.athlete, activity_id)
-        try:
-            names = set(pq.read_schema(path).names)
-        except (OSError, StoreError):
-            return None
-        if not {"lat_deg", "lon_deg"} <= names:
-            return None
-        df = self.store.read_stream("records", self.athlete, activity_id, columns=["lat_deg", "lon_deg"])
-        return df["lat_deg"].to_numpy(dtype="float64"), df["lon_deg"].to_numpy(dtype="float64")
+        return analysis_service.positions(self.store, self.athlete, activity_id)
 
     # ------------------------------------------------------------------ imports
     def start_import(self, filename: str, path: Path, size_bytes: int) -> ImportJob:
@@ -273,25 +266,3 @@ class WebState:
     def active_jobs(self) -> int:
         with self.jobs_lock:
             return sum(1 for j in self.jobs.values() if j.status in ("queued", "running"))
-
-
-def read_cached_analysis(store: Store, athlete: str, activity_id: str) -> RunAnalysis | None:
-    """The cached analysis of the current version, or None -- a pure read (the analysis area's
-    ``analyze_activity`` writes the cache on a miss, which only the writer thread may do)."""
-    try:
-        row = (
-            store.connect()
-            .execute(
-                "SELECT version, result_json FROM analysis_runs WHERE athlete = ? AND activity_id = ?",
-                (athlete, activity_id),
-            )
-            .fetchone()
-        )
-    except sqlite3.Error:
-        return None
-    if row is None or int(row[0]) != ANALYSIS_VERSION:
-        return None
-    try:
-        return RunAnalysis.from_cache(json.loads(row[1]))
-    except (KeyError, TypeError, ValueError):
-        return None

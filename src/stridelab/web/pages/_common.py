@@ -7,8 +7,8 @@ from typing import Annotated, Any, Final
 from fastapi import HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from stridelab.store import AmbiguousIdError, UnknownIdError
-from stridelab.web._charts import to_json_text
+from stridelab.jsonsafe import dumps
+from stridelab.services import AmbiguousIdError, UnknownIdError
 from stridelab.web._security import csrf_token_of
 from stridelab.web._state import WebState
 
@@ -37,12 +37,12 @@ class JSONText(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return to_json_text(content).encode("utf-8")
+        return dumps(content, compact=True).encode("utf-8")
 
 
 def state(request: Request) -> WebState:
     """The app's :class:`WebState`."""
-    return request.app.state.web  # type: ignore[no-any-return]
+    return request.app.state.web
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

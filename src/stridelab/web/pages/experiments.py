@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+import stridelab.web._charts as _charts
 from stridelab.services import experiments
-from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
 

@@ -13,10 +13,11 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 
-from stridelab.analysis import METRICS
+import stridelab.web._charts as _charts
+from stridelab.present import metrics
+from stridelab.present.analysis import run_analysis_json
+from stridelab.present.format import estimate_of
 from stridelab.report import balance_speed_plotly, balance_timeline_plotly, drift_plotly, zones_plotly
-from stridelab.web import _charts
-from stridelab.web._format import estimate_of
 from stridelab.web._index import RunEntry, zone_name
 from stridelab.web._state import RunBundle
 from stridelab.web.pages._common import JSONText, RunId, render, resolve_run, state
@@ -41,7 +42,7 @@ def _payload(request: Request, entry: RunEntry) -> dict[str, Any]:
     st = state(request)
     analysis = st.summary(entry)
     ref = st.index.ref_speed_m_s
-    out = analysis.to_dict(ref)
+    out = run_analysis_json(analysis, ref)
     out["id"] = entry.id
     out["start_time"] = entry.start_time.isoformat()
     out["sport"] = entry.sport
@@ -51,7 +52,7 @@ def _payload(request: Request, entry: RunEntry) -> dict[str, Any]:
     out["balance_catalog_mean_left_pct"] = entry.balance_mean_left_pct
     out["source_name"] = entry.source_name
     out["tags"] = st.tags([entry.id]).get(entry.id, [])
-    laps = st.store.laps(st.athlete, entry.id)
+    laps = st.laps(entry.id)
     out["laps"] = [
         {
             "lap": int(r["lap_index"]) + 1,
@@ -74,18 +75,14 @@ def api_run(request: Request, run_id: RunId) -> JSONText:
 
 def _metric_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
-    for key, name, unit in (
-        ("gct_ms", "Ground contact time", "ms"),
-        ("vo_mm", "Vertical oscillation", "mm"),
-        ("vr_pct", "Vertical ratio", "%"),
-    ):
-        m = payload.get(key) or {}
+    for metric in metrics.OTHER_MODELLED:
+        m = payload.get(metrics.contract_key(metric)) or {}
         if m.get("mean") is None:
             continue
         rows.append(
             {
-                "name": name,
-                "unit": unit,
+                "name": metrics.label(metric),
+                "unit": metrics.unit(metric),
                 "mean": m.get("mean"),
                 "median": m.get("median"),
                 "iqr": m.get("iqr"),
@@ -94,10 +91,9 @@ def _metric_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     for key, m in (payload.get("metrics") or {}).items():
-        spec = METRICS.get(key)
         rows.append(
             {
-                "name": spec.label if spec else key,
+                "name": metrics.label(key),
                 "unit": m.get("unit", ""),
                 "mean": m.get("mean"),
                 "median": m.get("median"),

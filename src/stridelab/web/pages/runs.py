@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from stridelab.analysis import BALANCE_ZONE_NAMES
+from stridelab.services.analysis import BALANCE_ZONE_NAMES
 from stridelab.web._index import SORT_KEYS, RunQuery
 from stridelab.web.pages._common import JSONText, render, state
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+import stridelab.web._charts as _charts
 from stridelab.frames import Side
 from stridelab.services.training import (
     balance_history,
@@ -18,7 +19,6 @@ from stridelab.services.training import (
     balance_test_records,
     record_balance_test,
 )
-from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
 

@@ -14,9 +14,11 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 
+import stridelab.web._charts as _charts
+from stridelab.present import charts
+from stridelab.present.analysis import trend_json
 from stridelab.report import trend_plotly
 from stridelab.services.training import LoadReport, weekly_load
-from stridelab.web import _charts
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
 
@@ -73,7 +75,9 @@ def _monthly(table: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for month, sub in g:
         raw = pd.to_numeric(sub["balance_mean_left_pct"], errors="coerce").dropna()
-        adj = pd.to_numeric(sub.get("balance_at_ref_speed_left_pct"), errors="coerce").dropna()
+        adj_col = "balance_at_ref_speed_left_pct"
+        adj_raw = sub[adj_col] if adj_col in sub.columns else pd.Series(dtype="float64")
+        adj = pd.to_numeric(adj_raw, errors="coerce").dropna()
         out.append(
             {
                 "month": str(month),
@@ -88,7 +92,7 @@ def _monthly(table: pd.DataFrame) -> list[dict[str, Any]]:
 def _trend_payload(st: WebState) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         trend = st.index.trend()
-        d = trend.to_dict()
+        d = trend_json(trend)
         d.pop("runs", None)
         band = baseline_band(trend.table)
         last = band.dropna(subset=["baseline"]).tail(1)
@@ -105,12 +109,12 @@ def _trend_payload(st: WebState) -> dict[str, Any]:
         d["analysis_pending"] = st.index.pending()
         return d
 
-    return _memoised(st, "trend", st.index.version, compute)  # type: ignore[no-any-return]
+    return _memoised(st, "trend", st.index.version, compute)
 
 
 def _load(st: WebState) -> LoadReport:
     today = st.today()
-    return _memoised(  # type: ignore[no-any-return]
+    return _memoised(
         st,
         "load",
         (st.index.version, today),
@@ -126,18 +130,17 @@ def _trend_chart(st: WebState) -> dict[str, Any]:
         fig = trend_plotly(trend)
         band = baseline_band(trend.table).dropna(subset=["baseline"])
         if len(band):
-            x = list(band["start_time"]) + list(band["start_time"][::-1])
-            y = list(band["high"]) + list(band["low"][::-1])
             fig.add_trace(
                 go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="lines",
-                    fill="toself",
-                    fillcolor="rgba(44,160,44,0.15)",
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    name=f"baseline band (last {BASELINE_WINDOW_RUNS} runs ± {BASELINE_K_SPREAD:g} SD)",
+                    charts.band(
+                        band["start_time"],
+                        band["low"],
+                        band["high"],
+                        name=f"baseline band (last {BASELINE_WINDOW_RUNS} runs ± {BASELINE_K_SPREAD:g} SD)",
+                        fillcolor="rgba(44,160,44,0.15)",
+                        mode="lines",
+                        hoverinfo="skip",
+                    )
                 )
             )
             fig.add_trace(
@@ -152,7 +155,7 @@ def _trend_chart(st: WebState) -> dict[str, Any]:
         fig.update_layout(height=480, legend={"orientation": "h", "y": -0.3})
         return _charts.figure_json(fig)
 
-    return _memoised(st, "trend_chart", st.index.version, compute)  # type: ignore[no-any-return]
+    return _memoised(st, "trend_chart", st.index.version, compute)
 
 
 def warm(st: WebState) -> None:

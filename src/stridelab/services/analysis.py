@@ -1,0 +1,202 @@
+"""Analysis of the runs in a store: one run (cached per activity and analysis version), the per-run
+table and the trend across runs, the athlete's reference speed, the cache itself.
+
+The pure cores (:mod:`stridelab.analysis`) compute; :mod:`stridelab.store.cache` keeps the results.
+The result types the edges need are re-exported here, so an edge never imports the cores::
+
+    from stridelab.services import analysis
+    a = analysis.analyze_activity(store, "me", "3fa2")          # -> RunAnalysis (SI)
+    table, ref = analysis.run_table(store, "me", since=...)      # one row per run
+    trend = analysis.trend_analysis(table, ref)                  # rolling medians, trends, weeks, months
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from stridelab.analysis import (
+    ANALYSIS_VERSION,
+    BALANCE_ZONE_NAMES,
+    GAUGE_ZONE_NAMES,
+    METRICS,
+    MODELLED_METRICS,
+    AnalysisConfig,
+    Estimate,
+    MetricSpec,
+    MonthComparison,
+    RunAnalysis,
+    RunFrame,
+    TrendAnalysis,
+    TrendLine,
+    analyze_run,
+    balance_zone_index,
+    is_run,
+    mark_not_a_run,
+    reference_speed,
+    running_part,
+    trend_analysis,
+)
+from stridelab.present.analysis import run_row
+from stridelab.store import ActivityRow, Store, StoreError
+from stridelab.store import cache as _cache
+from stridelab.store import streams as _streams
+
+__all__ = [
+    "ANALYSIS_VERSION",
+    "BALANCE_ZONE_NAMES",
+    "DRIFT_CLOCKS",
+    "GAUGE_ZONE_NAMES",
+    "METRICS",
+    "MODELLED_METRICS",
+    "AnalysisConfig",
+    "Estimate",
+    "MetricSpec",
+    "MonthComparison",
+    "RunAnalysis",
+    "RunFrame",
+    "TrendAnalysis",
+    "TrendLine",
+    "analysis_config",
+    "analyze_activity",
+    "athlete_ref_speed",
+    "balance_zone_index",
+    "cached_analysis",
+    "clear_cache",
+    "ensure_schema",
+    "is_run",
+    "load_run",
+    "positions",
+    "run_row",
+    "run_table",
+    "trend",
+    "trend_analysis",
+]
+
+#: the clocks the fatigue drift can be measured on (``AnalysisConfig.drift_clock``)
+DRIFT_CLOCKS: tuple[str, ...] = ("elapsed", "timer", "running")
+
+
+def analysis_config(drift_clock: str = "elapsed") -> AnalysisConfig:
+    """The default analysis configuration with another drift clock (one of :data:`DRIFT_CLOCKS`)."""
+    if drift_clock not in DRIFT_CLOCKS:
+        raise ValueError(f"unknown drift clock {drift_clock!r}")
+    return replace(AnalysisConfig(), drift_clock=drift_clock)
+
+
+def ensure_schema(store: Store) -> None:
+    """Create or upgrade the analysis cache table (a write)."""
+    _cache.ensure_cache_schema(store)
+
+
+def load_run(store: Store, athlete: str, activity_id: str) -> tuple[pd.DataFrame, pd.DataFrame, ActivityRow]:
+    """Records (only the running sessions of a multisport file), laps and catalog row of one activity."""
+    row = store.activity(athlete, activity_id)
+    records = store.records(athlete, row.id)
+    laps = store.laps(athlete, row.id)
+    records, laps = running_part(records, laps, _streams.session_sports(store, athlete, row.id))
+    return records, laps, row
+
+
+def cached_analysis(store: Store, athlete: str, activity_id: str) -> RunAnalysis | None:
+    """The cached analysis of the current version (full id), or None -- a pure read, never a write."""
+    return _cache.read_cached_analysis(store, athlete, activity_id)
+
+
+def analyze_activity(
+    store: Store,
+    athlete: str,
+    activity_id: str,
+    *,
+    use_cache: bool = True,
+    keep_frame: bool = False,
+    config: AnalysisConfig | None = None,
+) -> RunAnalysis:
+    """The :class:`RunAnalysis` of a stored activity (id or unique prefix).
+
+    With ``use_cache`` (and the default config) a cached result of the current analysis version is
+    returned when present, else the run is analysed and cached. ``keep_frame=True`` (charts) always
+    analyses, because the per-sample arrays are not cached.
+    """
+    full_id = store.resolve_id(athlete, activity_id)
+    default_config = config is None or config == AnalysisConfig()
+    cacheable = use_cache and default_config
+    if cacheable and not keep_frame:
+        _cache.ensure_cache_schema(store)
+        cached = _cache.read_cached_analysis(store, athlete, full_id)
+        if cached is not None:
+            return cached
+    records, laps, act = load_run(store, athlete, full_id)
+    devices = act.summary.get("devices") or []
+    analysis = analyze_run(records, laps, devices=devices, config=config, keep_frame=keep_frame)
+    mark_not_a_run(analysis, act)
+    if cacheable:
+        _cache.write_cached_analysis(store, athlete, full_id, analysis)
+    return analysis
+
+
+def clear_cache(store: Store, athlete: str | None = None) -> int:
+    """Drop cached analyses (of one athlete, or all). Returns the number of rows removed."""
+    return _cache.clear_cached_analyses(store, athlete)
+
+
+def athlete_ref_speed(store: Store, athlete: str) -> float | None:
+    """The athlete's median easy-run speed (m/s), from the catalog of all her runs (see
+    :func:`stridelab.analysis.reference_speed`). None when she has no run with a speed. Cheap: no
+    records are read."""
+    return reference_speed(store.list_activities(athlete))
+
+
+def run_table(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    ref_speed_m_s: float | None = None,
+    use_cache: bool = True,
+) -> tuple[pd.DataFrame, float | None]:
+    """One row per run of ``athlete`` (sorted by start time) and the reference speed used.
+
+    ``ref_speed_m_s`` defaults to :func:`athlete_ref_speed` (the same for every run, so the adjusted
+    values are comparable). Runs whose stream cannot be read get ``analysis_error`` and no numbers.
+    """
+    ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
+    rows: list[dict[str, object]] = []
+    for act in store.list_activities(athlete, since=since, until=until):
+        if not is_run(act):
+            continue
+        try:
+            analysis = analyze_activity(store, athlete, act.id, use_cache=use_cache)
+        except (StoreError, OSError, ValueError) as exc:
+            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": str(exc), "flags": []})
+            continue
+        rows.append(run_row(act.id, act.start_time, analysis, ref))
+    table = pd.DataFrame.from_records(rows)
+    if len(table):
+        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
+    return table, ref
+
+
+def trend(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    ref_speed_m_s: float | None = None,
+    use_cache: bool = True,
+    window_runs: int = 5,
+) -> TrendAnalysis:
+    """:func:`trend_analysis` of :func:`run_table` (the runs of ``athlete`` in the period)."""
+    table, ref = run_table(
+        store, athlete, since=since, until=until, ref_speed_m_s=ref_speed_m_s, use_cache=use_cache
+    )
+    return trend_analysis(table, ref, window_runs=window_runs)
+
+
+def positions(store: Store, athlete: str, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Latitude and longitude (deg) of a run's records, None without GPS."""
+    return _streams.positions(store, athlete, activity_id)
