@@ -187,7 +187,7 @@ def test_one_hour_run_is_analysed_without_the_frame() -> None:
     laps = laps_frame(run)
     full = analyze_run(run.records, laps)
     lean = analyze_run(run.records, laps, keep_frame=False)
-    assert lean.to_dict(3.0) == full.to_dict(3.0)
+    assert run_analysis_json(lean, 3.0) == run_analysis_json(full, 3.0)
 
 
 # ---------------------------------------------------------------------- bad input

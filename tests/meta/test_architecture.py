@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 import stridelab
 
 SRC = Path(stridelab.__file__).resolve().parent
@@ -297,41 +295,31 @@ def edge_shortcuts() -> list[str]:
     return bad
 
 
-#: issue 12 in progress: the architecture checks below become strict when the refactor lands
-_IN_PROGRESS = pytest.mark.xfail(reason="issue 12: refactor in progress", strict=False)
-
-
-@_IN_PROGRESS
 def test_lower_layers_never_import_upper_ones() -> None:
     bad = layer_violations()
     assert not bad, "\n".join(bad)
 
 
-@_IN_PROGRESS
 def test_no_import_cycles() -> None:
     cycles = import_cycles()
     assert not cycles, "\n".join(" <-> ".join(c) for c in cycles)
 
 
-@_IN_PROGRESS
 def test_no_private_cross_imports() -> None:
     bad = private_cross_imports()
     assert not bad, "\n".join(bad)
 
 
-@_IN_PROGRESS
 def test_store_owns_every_byte() -> None:
     bad = storage_outside_store()
     assert not bad, "\n".join(bad)
 
 
-@_IN_PROGRESS
 def test_cores_are_pure() -> None:
     bad = impure_cores()
     assert not bad, "\n".join(bad)
 
 
-@_IN_PROGRESS
 def test_edges_call_services_only() -> None:
     bad = edge_shortcuts()
     assert not bad, "\n".join(bad)

@@ -250,7 +250,8 @@ class Store:
         path = self.stream_path(kind, athlete, key)
         if not path.exists():
             raise StoreError(f"Stream {kind}/{athlete}/{key} is missing from store {self.root}")
-        return pq.read_table(path, columns=columns).to_pandas()
+        frame: pd.DataFrame = pq.read_table(path, columns=columns).to_pandas()
+        return frame
 
     def duckdb(self) -> Any:
         """A DuckDB connection (in-memory) for analytical queries over the Parquet streams."""
