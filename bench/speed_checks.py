@@ -16,7 +16,7 @@ check              was
 ``analysis-1h``    tests/analysis/test_analysis_run.py::test_one_hour_run_is_analysed_quickly (< 150 ms)
 ``analysis-24h``   tests/analysis/test_analysis_run.py::test_24_hour_ultra_is_fast_enough (< 5 s)
 ``season``         tests/sim/test_sim_season.py::test_sixty_runs_are_fast_and_complete (< 10 s)
-``demo``           tests/core/test_import_behaviour.py::test_demo_builds_a_season_... (< 60 s)
+``demo``           tests/services/test_import_behaviour.py::test_demo_builds_a_season_... (< 60 s)
 =================  ===========================================================================================
 
 Exit status 1 when a goal is not met. Run it on an otherwise idle machine.

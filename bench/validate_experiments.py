@@ -22,7 +22,8 @@ from scipy import stats
 
 from stridelab.analysis import DESIGNS, validate_design
 
-#: the sizes, seed and power claims tests/experiments/test_experiment_validation.py ran before issue 12
+#: the sizes, seed and power claims that tests/analysis/experiments/test_experiment_validation.py
+#: ran before issue 12
 #: (it now runs a reduced, seeded slice with binomial thresholds at its own sizes)
 CHECK_SIZES: dict[str, tuple[int, float | None]] = {
     "alternating-laps": (150, 0.9),
