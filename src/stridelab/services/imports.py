@@ -26,9 +26,7 @@ remark). See :class:`ImportResult`.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
-import io
 import os
 import tempfile
 import time
@@ -40,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from stridelab.io import Reader, content_head, file_head, find_reader, is_companion, unsupported
-from stridelab.io.fit import FitDecodeError
+from stridelab.io.fit import MAX_FIT_BYTES, FitDecodeError, gunzip_limited, read_limited
 from stridelab.io.imu import ImuRecording
 from stridelab.model import Activity
 from stridelab.store import Store, check_athlete
@@ -50,7 +48,7 @@ from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_f
 __all__ = ["ImportResult", "ProgressFn", "import_paths"]
 
 #: largest file we read into memory (decompressed); real FIT activities are < 50 MB
-MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_FILE_BYTES = MAX_FIT_BYTES
 #: zip-bomb guard: decompressed/compressed ratio above which a member is refused
 MAX_ZIP_RATIO = 200.0
 #: total decompressed bytes one zip may expand to (its nested zips included)
@@ -320,29 +318,16 @@ def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) ->
 
 
 # ---------------------------------------------------------------------------- worker side
-def _read_limited(fh: io.BufferedIOBase | Any, limit: int) -> bytes:
-    with fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise FitDecodeError(
-            f"refused: more than {limit:,} bytes (no FIT activity is that large; a gzip/zip bomb guard)"
-        )
-    return bytes(data)
-
-
 def _load_bytes(item: _Item) -> bytes:
     if item.member is not None:
         with zipfile.ZipFile(item.zip_file or item.path) as zf:
-            data = _read_limited(zf.open(item.member), MAX_FILE_BYTES)
+            data = read_limited(zf.open(item.member), MAX_FILE_BYTES)
     else:
         with open(item.path, "rb") as fh:
-            data = _read_limited(fh, MAX_FILE_BYTES)
+            data = read_limited(fh, MAX_FILE_BYTES)
     name = (item.member or item.path).lower()
     if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        try:
-            data = _read_limited(gzip.GzipFile(fileobj=io.BytesIO(data)), MAX_FILE_BYTES)
-        except (OSError, EOFError) as exc:
-            raise FitDecodeError(f"corrupt gzip data: {exc}") from exc
+        data = gunzip_limited(data, MAX_FILE_BYTES)
     return data
 
 

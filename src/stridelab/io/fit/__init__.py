@@ -6,20 +6,24 @@ import hashlib
 
 from stridelab.io.fit._activity import activity_from_fit
 from stridelab.io.fit._decoder import decode_fit_bytes, read_fit
-from stridelab.io.fit._reader import FitReader as FitReader
+from stridelab.io.fit._reader import MAX_FIT_BYTES, FitReader, gunzip_limited, read_limited
 from stridelab.io.fit._sdk import decode_with_sdk
 from stridelab.io.fit._types import DeveloperFieldInfo, FitDecodeError, FitFile, FitProblem
 from stridelab.model import Activity
 
 __all__ = [
+    "MAX_FIT_BYTES",
     "DeveloperFieldInfo",
     "FitDecodeError",
     "FitFile",
     "FitProblem",
+    "FitReader",
     "decode_fit",
     "decode_with_sdk",
+    "gunzip_limited",
     "read_activity",
     "read_fit",
+    "read_limited",
 ]
 
 

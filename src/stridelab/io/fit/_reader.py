@@ -18,7 +18,7 @@ from stridelab.io._reader import Reader
 from stridelab.io.fit._types import FitDecodeError
 from stridelab.model import Activity
 
-__all__ = ["MAX_FIT_BYTES", "FitReader"]
+__all__ = ["MAX_FIT_BYTES", "FitReader", "gunzip_limited", "read_limited"]
 
 #: largest FIT content read (decompressed); real activities are < 50 MB
 MAX_FIT_BYTES = 256 * 1024 * 1024
@@ -52,16 +52,16 @@ class FitReader(Reader[Activity]):
             data = source
         else:
             with open(source, "rb") as fh:
-                data = _read_limited(fh, MAX_FIT_BYTES)
+                data = read_limited(fh, MAX_FIT_BYTES)
             name = name if name is not None else str(source)
         if data[:2] == b"\x1f\x8b":
-            data = _gunzip_limited(data, MAX_FIT_BYTES)
+            data = gunzip_limited(data, MAX_FIT_BYTES)
         if len(data) < 12:
             raise FitDecodeError("not a FIT file: too short for a FIT header" if data else "empty file")
         return self._read_activity(data, source_path=name)
 
 
-def _read_limited(fh: Any, limit: int) -> bytes:
+def read_limited(fh: Any, limit: int) -> bytes:
     """Read (and close) a file object, refusing more than ``limit`` bytes (a gzip/zip bomb guard)."""
     with fh:
         data = fh.read(limit + 1)
@@ -72,9 +72,9 @@ def _read_limited(fh: Any, limit: int) -> bytes:
     return bytes(data)
 
 
-def _gunzip_limited(data: bytes, limit: int) -> bytes:
+def gunzip_limited(data: bytes, limit: int) -> bytes:
     """Decompress gzip ``data`` (at most ``limit`` bytes out); :class:`FitDecodeError` when corrupt."""
     try:
-        return _read_limited(gzip.GzipFile(fileobj=io.BytesIO(data)), limit)
+        return read_limited(gzip.GzipFile(fileobj=io.BytesIO(data)), limit)
     except (OSError, EOFError) as exc:
         raise FitDecodeError(f"corrupt gzip data: {exc}") from exc
