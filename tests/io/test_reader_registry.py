@@ -137,3 +137,59 @@ def test_demo_service_generates_and_imports_a_season(tmp_path: Path) -> None:
         folder = season.paths[0].parent
         assert len(season.paths) == 2 and all(p.exists() for p in season.paths)
     assert not folder.exists()
+
+
+class _Bundle(Reader[Activity]):
+    """A toy multi-activity format: ``BNDL`` then FIT files, each behind its 4-byte length."""
+
+    name: ClassVar[str] = "bundle"
+    description: ClassVar[str] = "bundles (.bndl)"
+    extensions: ClassVar[tuple[str, ...]] = (".bndl",)
+    produces: ClassVar[type] = Activity
+    multi: ClassVar[bool] = True
+
+    def sniff(self, head: bytes, name: str) -> bool:
+        return head.startswith(b"BNDL")
+
+    def read(self, source: str | Path | bytes, *, name: str | None = None, **options: Any) -> Activity:
+        return next(self.read_all(source, name=name))
+
+    def read_all(
+        self, source: str | Path | bytes, *, name: str | None = None, **options: Any
+    ) -> Iterator[Activity]:
+        from stridelab.io.fit import read_activity
+
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        at = 4
+        while at < len(data):
+            size = int.from_bytes(data[at : at + 4], "big")
+            yield read_activity(data[at + 4 : at + 4 + size], source_path=name)
+            at += 4 + size
+
+
+def _bundle(*parts: bytes) -> bytes:
+    return b"BNDL" + b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+
+
+def test_a_file_with_several_activities_stores_each(
+    shared_data: Path, fit_file: Path, tmp_path: Path, scratch_registry: None
+) -> None:
+    sio.register(_Bundle())
+    other = (shared_data / "fit" / "dtcooper__python-fitparse/garmin-edge-500-activity.fit").read_bytes()
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    (folder / "two.bndl").write_bytes(_bundle(fit_file.read_bytes(), other))
+    store = Store.open(tmp_path / "s")
+    first = import_paths(store, [folder], workers=1)
+    two = str(folder / "two.bndl")
+    assert [p for p, _ in first.imported] == [f"{two}#1", f"{two}#2"] and not first.failed
+    assert len(store.list_activities("me")) == 2
+    # unchanged: skipped by the source cache without reading; a changed file re-reads and skips each
+    assert import_paths(store, [folder], workers=1).skipped == [(two, first.imported[0][1])]
+    (folder / "two.bndl").write_bytes(_bundle(other, fit_file.read_bytes()))
+    again = import_paths(store, [folder], workers=1)
+    assert not again.imported and len(again.skipped) == 2 and len(store.list_activities("me")) == 2
+    # a bundle holding nothing is a failed file with the reason
+    (folder / "empty.bndl").write_bytes(b"BNDL")
+    empty = import_paths(store, [folder / "empty.bndl"], workers=1)
+    assert empty.failed == [(str(folder / "empty.bndl"), "ValueError: no activity in the file")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -62,6 +63,9 @@ class Reader(ABC, Generic[T_co]):
     companions: ClassVar[tuple[str, ...]] = ()
     #: the model container :meth:`read` returns (the import service routes on it)
     produces: ClassVar[type]
+    #: can one file hold several results (a TCX with several activities, an Apple Health export)?
+    #: Then :meth:`read_all` yields them one by one and the import service stores each.
+    multi: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, head: bytes, name: str) -> bool:
@@ -74,6 +78,15 @@ class Reader(ABC, Generic[T_co]):
         """Read a file (its path, or its bytes) into a model container. ``name`` is what the result
         records as its source (default: the path). Raises ``ValueError``/``OSError`` subclasses with
         a one-line reason when the file is unusable."""
+
+    def read_all(
+        self, source: str | Path | bytes, *, name: str | None = None, **options: Any
+    ) -> Iterator[T_co]:
+        """Every result in a file, one at a time (default: the one :meth:`read` returns). A reader with
+        :attr:`multi` set overrides this to stream the file; each activity it yields carries its own
+        ``id`` (a sha256 hex: by convention of the file's bytes and the activity's place in the file,
+        so that re-reading the same file yields the same ids)."""
+        yield self.read(source, name=name, **options)
 
     def takes_name(self, name: str) -> bool:
         """Does ``name`` end with one of :attr:`extensions` (any case)?"""

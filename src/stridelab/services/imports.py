@@ -357,44 +357,86 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _process(store_root: str, athlete: str, item: _Item) -> _Outcome:
+def _process(store_root: str, athlete: str, item: _Item) -> list[_Outcome]:
     """Read, hash, decode and write one item. Runs in a worker process.
 
-    Routed by what the item's reader produces (:data:`_ROUTES`): one route per model container."""
+    Routed by what the item's reader produces (:data:`_ROUTES`): one route per model container. A file
+    that holds several activities (``reader.multi``) gives one outcome per activity."""
     route = _ROUTES.get(item.reader.produces)
     if route is None:
-        return _Outcome(item.display, "failed", error=f"{item.reader!r} reads nothing the store keeps")
+        return [_Outcome(item.display, "failed", error=f"{item.reader!r} reads nothing the store keeps")]
     return route(store_root, athlete, item)
 
 
-def _process_activity(store_root: str, athlete: str, item: _Item) -> _Outcome:
+def _process_activity(store_root: str, athlete: str, item: _Item) -> list[_Outcome]:
     """An activity: bytes hashed (the id), skipped when stored, else read and its stream written (the
-    catalog rows wait for the parent's batch commit)."""
+    catalog rows wait for the parent's batch commit). A multi-activity file is read in full, each of
+    its activities skipped when stored or prepared."""
     try:
         data = _load_bytes(item)
-        sha = hashlib.sha256(data).hexdigest()
         store = Store(Path(store_root))
+        name = item.label or item.display
+        if item.reader.multi:
+            return _process_activities(store, athlete, item, data, name)
+        sha = hashlib.sha256(data).hexdigest()
         if store.has_activity(athlete, sha):
-            return _Outcome(item.display, "skipped", sha, fingerprint=item.fingerprint, key=item.key)
-        activity = item.reader.read(data, name=item.label or item.display)
-        if not isinstance(activity, Activity):
-            raise TypeError(f"{item.reader!r} returned a {type(activity).__name__}, not an Activity")
-        prepared = prepare_activity(store, athlete, activity)
-        return _Outcome(
-            item.display,
-            "imported",
-            sha,
-            prepared=prepared,
-            fingerprint=item.fingerprint,
-            key=item.key,
-            warnings=activity.problems,
-            notes=activity.notes,
-        )
+            return [_Outcome(item.display, "skipped", sha, fingerprint=item.fingerprint, key=item.key)]
+        activity = item.reader.read(data, name=name)
+        return [_prepared_outcome(store, athlete, item, _check_activity(item, activity), item.display)]
     except Exception as exc:
-        return _Outcome(item.display, "failed", error=_describe(exc))
+        return [_Outcome(item.display, "failed", error=_describe(exc))]
 
 
-def _process_recording(store_root: str, athlete: str, item: _Item) -> _Outcome:
+def _check_activity(item: _Item, result: object) -> Activity:
+    if not isinstance(result, Activity):
+        raise TypeError(f"{item.reader!r} returned a {type(result).__name__}, not an Activity")
+    return result
+
+
+def _prepared_outcome(
+    store: Store, athlete: str, item: _Item, activity: Activity, display: str, *, source: bool = True
+) -> _Outcome:
+    prepared = prepare_activity(store, athlete, activity)
+    return _Outcome(
+        display,
+        "imported",
+        activity.id,
+        prepared=prepared,
+        fingerprint=item.fingerprint if source else None,
+        key=item.key if source else None,
+        warnings=activity.problems,
+        notes=activity.notes,
+    )
+
+
+def _process_activities(store: Store, athlete: str, item: _Item, data: bytes, name: str) -> list[_Outcome]:
+    """Every activity of a multi-activity file (``display#1``, ``display#2``, ... when several). The
+    source cache row goes with the first one (it marks the whole file as seen)."""
+    out: list[_Outcome] = []
+    for i, result in enumerate(item.reader.read_all(data, name=name)):
+        activity = _check_activity(item, result)
+        display = f"{item.display}#{i + 1}"
+        first = not out
+        if store.has_activity(athlete, activity.id):
+            out.append(
+                _Outcome(
+                    display,
+                    "skipped",
+                    activity.id,
+                    fingerprint=item.fingerprint if first else None,
+                    key=item.key if first else None,
+                )
+            )
+        else:
+            out.append(_prepared_outcome(store, athlete, item, activity, display, source=first))
+    if not out:
+        raise ValueError("no activity in the file")
+    if len(out) == 1:  # one activity: reported under the file's own name
+        out[0] = dataclasses.replace(out[0], display=item.display)
+    return out
+
+
+def _process_recording(store_root: str, athlete: str, item: _Item) -> list[_Outcome]:
     """An IMU recording (a data file with its sidecar): analysed and stored by the IMU service (own
     transaction)."""
     from stridelab.services import imu  # lazy: the gait engine (scipy, ahrs) is heavy to import
@@ -403,15 +445,15 @@ def _process_recording(store_root: str, athlete: str, item: _Item) -> _Outcome:
         if item.member is not None:
             raise ValueError("an IMU recording is read from a folder, not from inside a zip archive")
         done = imu.import_recording(Store(Path(store_root)), athlete, item.path, reader=item.reader)
-        return _Outcome(
-            item.display, "imported" if done.imported else "skipped", done.id, self_committed=True
-        )
+        return [
+            _Outcome(item.display, "imported" if done.imported else "skipped", done.id, self_committed=True)
+        ]
     except Exception as exc:
-        return _Outcome(item.display, "failed", error=_describe(exc))
+        return [_Outcome(item.display, "failed", error=_describe(exc))]
 
 
 #: how each kind of reader result is imported
-_ROUTES: dict[type, Callable[[str, str, _Item], _Outcome]] = {
+_ROUTES: dict[type, Callable[[str, str, _Item], list[_Outcome]]] = {
     Activity: _process_activity,
     ImuRecording: _process_recording,
 }
@@ -540,7 +582,8 @@ def _import(
     todo_bytes = sum(item.size if item.size is not None else MAX_FILE_BYTES for item in todo)
     if n_workers <= 1 or len(todo) <= 2 or todo_bytes < IN_PROCESS_BYTES:
         for item in todo:
-            committer.add(_process(str(store.root), athlete, item))
+            for outcome in _process(str(store.root), athlete, item):
+                committer.add(outcome)
             done += 1
             if progress:
                 progress(done, total, item.display)
@@ -549,7 +592,7 @@ def _import(
 
         spawn = mp.get_context("spawn")
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=spawn) as pool:
-            pending: set[Future[_Outcome]] = set()
+            pending: set[Future[list[_Outcome]]] = set()
             queue = iter(todo)
             in_flight = 4 * n_workers
 
@@ -564,11 +607,12 @@ def _import(
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    outcome = fut.result()
-                    committer.add(outcome)
+                    outcomes = fut.result()
+                    for outcome in outcomes:
+                        committer.add(outcome)
                     done += 1
                     if progress:
-                        progress(done, total, outcome.display)
+                        progress(done, total, outcomes[0].display)
                 _fill()
     committer.flush()
     checkpoint(store)
