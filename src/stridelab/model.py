@@ -149,6 +149,8 @@ class Activity:
     devices: tuple[dict[str, object], ...] = ()
     problems: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
+    name: str | None = None  # the activity's title (e.g. from a Strava export's activities.csv)
+    gear: str | None = None  # the shoes/bike it was done with, as the source names them
 
     def __post_init__(self) -> None:
         if len(self.id) != 64 or any(c not in "0123456789abcdef" for c in self.id):

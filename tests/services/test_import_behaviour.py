@@ -136,13 +136,17 @@ def test_bad_files_get_one_clear_line_each_and_the_rest_imports(
     store = Store.open(store_path)
     rows = {Path(r.source_path).name: r for r in store.list_activities("me") if r.source_path}
     assert 0 < rows["truncated.fit"].n_records < rows["garmin-fenix-5-run.fit"].n_records
-    # an explicitly named non-FIT file fails with its reason; a missing path too
-    code, out = _cli(
-        "import", str(bad / "notes.txt"), str(tmp_path / "nope"), "--json", "--store", str(store_path)
-    )
+    # an explicitly named non-FIT file fails with its reason (exit code 1)
+    code, out = _cli("import", str(bad / "notes.txt"), "--json", "--store", str(store_path))
     res = json.loads(out)
     assert code == 1
-    assert {Path(f["path"]).name for f in res["failed"]} == {"notes.txt", "nope"}
+    assert {Path(f["path"]).name for f in res["failed"]} == {"notes.txt"}
+    # a path that does not exist is a usage error (exit code 2), like a bad option: nothing is read
+    res2 = runner.invoke(
+        app, ["import", str(bad / "notes.txt"), str(tmp_path / "nope"), "--json", "--store", str(store_path)]
+    )
+    assert res2.exit_code == 2 and res2.stdout == ""
+    assert "nope: no such file or directory" in " ".join(res2.output.split())
     assert _consistent(Store.open(store_path)) == 5
 
 
@@ -272,8 +276,9 @@ def test_killed_import_leaves_a_consistent_store(tmp_path: Path, shared_data: Pa
     store.vacuum()
     result = import_paths(store, [src], workers=2)
     assert len(result.skipped) >= partial
-    assert len(result.imported) + len(result.skipped) + len(result.failed) == len(files)
-    assert len(result.failed) <= 22  # the corpus' broken and non-activity files (see test_import_corpus)
+    outcomes = result.imported + result.skipped + result.failed + result.not_activities
+    assert len(outcomes) == len(files)
+    assert len(result.failed) + len(result.not_activities) <= 22  # see test_import_corpus
     assert (
         _consistent(store)
         == len(store.known_ids("me"))

@@ -54,35 +54,56 @@ def _manifest(shared_data: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
+#: the corpus' files that hold no activity by design (MANIFEST.tsv's sport column gives their file type)
+NOT_ACTIVITIES = {
+    "dtcooper__python-fitparse/MonitoringFile.fit": "monitoring_b",
+    "dtcooper__python-fitparse/Settings.fit": "settings",
+    "dtcooper__python-fitparse/Settings2.fit": "settings",
+    "dtcooper__python-fitparse/WeightScaleMultiUser.fit": "weight",
+    "dtcooper__python-fitparse/WeightScaleSingleUser.fit": "weight",
+    "dtcooper__python-fitparse/WorkoutCustomTargetValues.fit": "workout",
+    "dtcooper__python-fitparse/WorkoutIndividualSteps.fit": "workout",
+    "dtcooper__python-fitparse/WorkoutRepeatGreaterThanStep.fit": "workout",
+    "dtcooper__python-fitparse/WorkoutRepeatSteps.fit": "workout",
+    "stadelmanma__fitparse-rs/Settings.fit": "settings",
+}
+#: activity files (or files without a type) with nothing timed in them: failed
+NOTHING_TO_IMPORT = {"dtcooper__python-fitparse/DeveloperData.fit", "muktihari__fit/TestEncode.fit"}
+
+
 def test_every_corpus_file_is_imported_or_rejected_with_reason(
     corpus_import: tuple[Store, ImportResult], shared_data: Path
 ) -> None:
     store, result = corpus_import
     fit_dir = shared_data / "fit"
-    accounted = {Path(p).relative_to(fit_dir).as_posix() for p, _ in result.imported + result.skipped}
-    failed = {Path(p).relative_to(fit_dir).as_posix(): reason for p, reason in result.failed}
+
+    def rel(p: str) -> str:
+        return Path(p).relative_to(fit_dir).as_posix()
+
+    accounted = {rel(p) for p, _ in result.imported + result.skipped}
+    failed = {rel(p): reason for p, reason in result.failed}
+    not_activities = {rel(p): reason for p, reason in result.not_activities}
     manifest = _manifest(shared_data)
     assert len(manifest) == 140
     for row in manifest:
-        rel = row["relpath"]
-        assert (rel in accounted) != (rel in failed), rel
-        if rel in failed:
-            assert len(failed[rel]) > 10, (rel, failed[rel])
-    # a rejection is a file that holds no activity (settings, workout, weight, monitoring...)
-    for rel, reason in failed.items():
-        assert reason.startswith("not an activity"), (rel, reason)
-    warned = {Path(p).relative_to(fit_dir).as_posix(): w for p, w in result.warnings}
+        r = row["relpath"]
+        assert [r in accounted, r in failed, r in not_activities].count(True) == 1, r
+    by_rel = {r["relpath"]: r for r in manifest}
+    # a non-activity file (settings, workout, weight, monitoring) is skipped, named by its file type
+    assert {r: f"not an activity (file type {t})" for r, t in NOT_ACTIVITIES.items()} == not_activities
+    assert all(by_rel[r]["sport"] == t for r, t in NOT_ACTIVITIES.items())  # the manifest agrees
+    # a failure is an activity file with nothing timed in it
+    assert set(failed) == NOTHING_TO_IMPORT
+    assert all(reason.startswith("nothing to import") for reason in failed.values()), failed
+    warned = {rel(p): w for p, w in result.warnings}
     assert not result.skipped  # a fresh store: every damaged file is in the warnings
     assert set(warned) == DAMAGED  # damaged = exit code 1; nothing else is called damaged
     assert result.exit_code == 1
-    noted = {Path(p).relative_to(fit_dir).as_posix(): n for p, n in result.notes}
+    noted = {rel(p): n for p, n in result.notes}
     assert set(noted) == NOTED, noted
-    for rel in COMPRESSED_TIMESTAMPS:
-        assert rel in accounted and rel not in warned and rel not in noted, rel
-    by_rel = {r["relpath"]: r for r in manifest}
-    not_activities = {rel for rel, reason in failed.items() if reason.startswith("not an activity")}
-    assert all(by_rel[rel]["sport"] not in {"running", "cycling", "walking"} for rel in not_activities)
-    assert len(accounted) == 140 - len(failed) >= 128
+    for r in COMPRESSED_TIMESTAMPS:
+        assert r in accounted and r not in warned and r not in noted, r
+    assert len(accounted) == 140 - len(failed) - len(not_activities) == 128
     # same bytes -> one activity
     ids = {sha for _, sha in result.imported + result.skipped}
     assert len(ids) == len({r["sha256"] for r in manifest if r["relpath"] in accounted})

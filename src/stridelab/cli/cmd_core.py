@@ -70,6 +70,8 @@ def _print_result_table(result: ImportResult) -> None:
     if result.notes:
         table.add_row("  of which with notes", str(len(result.notes)))
     table.add_row("already present", str(len(result.skipped)))
+    if result.not_activities:
+        table.add_row("skipped: not an activity", str(len(result.not_activities)), style="dim")
     table.add_row("failed", str(len(result.failed)), style="red" if result.failed else None)
     if result.ignored:
         table.add_row("ignored (not FIT)", str(len(result.ignored)), style="dim")
@@ -81,6 +83,8 @@ def _print_result_table(result: ImportResult) -> None:
         for path, reason in result.failed:
             fails.add_row(path, reason)
         console.print(fails)
+    if result.not_activities:
+        _print_not_activities(result.not_activities)
     if result.warnings:
         warn = Table(title="imported with warnings (damaged files: what precedes each fault was kept)")
         warn.add_column("file", overflow="fold")
@@ -95,9 +99,32 @@ def _print_result_table(result: ImportResult) -> None:
         for path, text in result.notes:
             notes.add_row(path, text)
         console.print(notes)
-    n = len(result.imported) + len(result.skipped) + len(result.failed)
+    n = len(result.imported) + len(result.skipped) + len(result.failed) + len(result.not_activities)
     rate = n / result.seconds if result.seconds > 0 else float("nan")
     console.print(f"{n} files in {result.seconds:.1f} s ({rate:.0f} files/s)")
+
+
+#: up to this many non-activity files are listed one by one; more are counted by reason
+_LIST_NOT_ACTIVITIES = 20
+
+
+def _print_not_activities(skipped: list[tuple[str, str]]) -> None:
+    """Files that hold no activity by design (FIT settings, monitoring...): not failures."""
+    table = Table(title="skipped (not activities)", show_lines=False)
+    if len(skipped) <= _LIST_NOT_ACTIVITIES:
+        table.add_column("file", overflow="fold")
+        table.add_column("reason", overflow="fold")
+        for path, reason in skipped:
+            table.add_row(path, f"skipped: {reason}", style="dim")
+    else:  # an account export holds thousands (monitoring, sleep...): count them by reason
+        table.add_column("reason", overflow="fold")
+        table.add_column("files", justify="right")
+        counts: dict[str, int] = {}
+        for _, reason in skipped:
+            counts[reason] = counts.get(reason, 0) + 1
+        for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            table.add_row(f"skipped: {reason}", str(n), style="dim")
+    console.print(table)
 
 
 def run_import(
@@ -167,7 +194,8 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_cmd(
         paths: list[Path] = typer.Argument(
-            ..., help="FIT files, folders (recursive), .zip exports, .fit.gz."
+            ...,
+            help="FIT files, folders (recursive), .zip exports (Strava, Garmin Connect), .fit.gz.",
         ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
@@ -178,9 +206,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import activities; re-importing is near-instant (content-hash de-duplication).
 
-        Exit code 0 when every file was imported intact or already present, 1 when any file failed
-        or was damaged (imported up to the fault, listed under warnings).
+        Exit code 0 when every file was imported intact, already present or skipped as not an
+        activity (FIT settings, monitoring, workout... files); 1 when any file failed or was damaged
+        (imported up to the fault, listed under warnings); 2 for a usage error (a bad option, a path
+        that does not exist: nothing is imported).
         """
+        missing = [p for p in paths if not p.expanduser().exists()]
+        if missing:
+            raise fail(f"{missing[0]}: no such file or directory (nothing was imported)")
         st = open_store(store)
         result = run_import(st, paths, athlete, as_json=as_json, workers=workers)
         if as_json:
@@ -230,7 +263,11 @@ def register(app: typer.Typer) -> None:
         table.add_column("field")
         table.add_column("value")
         table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
+        if payload["name"]:
+            table.add_row("name", payload["name"])
         table.add_row("sport", f"{row.sport or '-'} / {row.sub_sport or '-'}")
+        if payload["gear"]:
+            table.add_row("gear", payload["gear"])
         table.add_row("device", f"{row.manufacturer or '-'} {row.product or ''}")
         dist = pfmt.num(row.distance_m / 1000, 2, "km", sep=" ") if row.distance_m else "-"
         table.add_row("distance", dist)

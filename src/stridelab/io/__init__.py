@@ -23,6 +23,7 @@ from typing import TypeAlias
 
 from stridelab.io._reader import (
     SNIFF_BYTES,
+    NotAnActivityError,
     Reader,
     UnsupportedFileError,
     content_head,
@@ -38,6 +39,7 @@ from stridelab.model import Activity
 
 __all__ = [
     "SNIFF_BYTES",
+    "NotAnActivityError",
     "ReadResult",
     "Reader",
     "UnsupportedFileError",

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 __all__ = [
     "SNIFF_BYTES",
+    "NotAnActivityError",
     "Reader",
     "UnsupportedFileError",
     "content_head",
@@ -44,6 +45,19 @@ class UnsupportedFileError(ValueError):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+class NotAnActivityError(ValueError):
+    """A sound file of a format a reader takes that holds no activity by design (a FIT settings,
+    monitoring, workout, course or weight file...). Any reader raises it; the import reports such a
+    file as "skipped: not an activity (...)", which is not a failure. ``kind`` names what the file is
+    (e.g. ``"file type settings"``), ``reason`` is the one-line text reported."""
+
+    def __init__(self, kind: str, *, source: str | None = None) -> None:
+        self.kind = kind
+        self.reason = f"not an activity ({kind})"
+        self.source = source
+        super().__init__(f"{source}: {self.reason}" if source else self.reason)
 
 
 class Reader(ABC, Generic[T_co]):

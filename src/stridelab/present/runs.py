@@ -82,5 +82,7 @@ def show_json(row: ActivityRow, n_laps: int, tags: list[str]) -> dict[str, Any]:
         "developer_fields": developer,
         "problems": summary.get("problems", []),
         "notes": summary.get("notes", []),
+        "name": summary.get("name"),
+        "gear": summary.get("gear"),
         "tags": tags,
     }

@@ -18,9 +18,15 @@ reader routes the file: an :class:`~stridelab.model.Activity` is stored as a run
 by the worker, the catalog rows committed by the parent in batches); an IMU recording is analysed
 and stored by :mod:`stridelab.services.imu` (in its own transaction).
 
-Outcome per file: imported, skipped (already present), failed (nothing usable), and among the imported
-ones *warnings* (damaged: kept up to the fault; the import's exit code is 1) and *notes* (sound, with a
+Outcome per file: imported, skipped (already present), not an activity (a sound file that holds none by
+design: a FIT settings, monitoring, workout, weight... file; any reader raises
+:class:`~stridelab.io.NotAnActivityError`), failed (nothing usable), and among the imported ones
+*warnings* (damaged: kept up to the fault; the import's exit code is 1) and *notes* (sound, with a
 remark). See :class:`ImportResult`.
+
+Bulk exports: a Strava export zip's ``activities.csv`` gives the name, gear and (when the file has none)
+sport of each activity file it lists, whatever reader reads the file (see :mod:`._bulk_exports`); a
+Garmin Connect account export is nested zips of FIT files beside JSON, walked like any zip.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import posixpath
 import tempfile
 import time
 import zipfile
@@ -37,10 +44,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stridelab.io import Reader, content_head, file_head, find_reader, is_companion, unsupported
+from stridelab.io import (
+    NotAnActivityError,
+    Reader,
+    content_head,
+    file_head,
+    find_reader,
+    is_companion,
+    unsupported,
+)
 from stridelab.io.fit import MAX_FIT_BYTES, FitDecodeError, gunzip_limited, read_limited
 from stridelab.io.imu import ImuRecording
 from stridelab.model import Activity
+from stridelab.services._bulk_exports import (
+    ExportMetadata,
+    apply_metadata,
+    is_strava_csv_member,
+    strava_metadata,
+)
 from stridelab.store import Store, check_athlete
 from stridelab.store.activities import PreparedActivity, prepare_activity
 from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
@@ -77,6 +98,7 @@ class _Item:
     size: int | None = None
     explicit: bool = False
     label: str | None = None  # what to report and store as the source path (default: display)
+    export_meta: ExportMetadata | None = None  # what a bulk export's activity list says of it
 
     @property
     def key(self) -> str:
@@ -92,7 +114,9 @@ class ImportResult:
     ``failed`` holds (path, reason) of files with nothing usable; ``warnings`` (path, faults) of
     damaged files that were imported with what precedes each fault; ``notes`` (path, remark) of sound
     files imported with a remark (a tolerated encoding quirk, records without a timestamp);
-    ``ignored`` files (in folders and zips) are files no reader takes.
+    ``ignored`` files (in folders and zips) are files no reader takes; ``not_activities`` (path,
+    reason) are files a reader takes that hold no activity by design (FIT settings, monitoring,
+    workout, course, weight... files): skipped, not failed.
     """
 
     imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
@@ -101,17 +125,19 @@ class ImportResult:
     ignored: list[str] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # imported, but the file is damaged
     notes: list[tuple[str, str]] = field(default_factory=list)  # imported, sound, with a remark
+    not_activities: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): skipped
     seconds: float = 0.0
 
     @property
     def exit_code(self) -> int:
-        """0 when every file was imported intact (or was already present); 1 when any file failed or
-        was damaged (truncated, bad CRC...: imported only up to the fault)."""
+        """0 when every file was imported intact, was already present or is not an activity (skipped);
+        1 when any file failed or was damaged (truncated, bad CRC...: imported only up to the fault).
+        (2, a usage error, is the command line's: see ``stridelab import``.)"""
         return 1 if self.failed or self.warnings else 0
 
     def relabel(self, old: str, new: str) -> None:
         """Report paths under ``old`` as under ``new`` (e.g. a server's upload folder)."""
-        for name in ("imported", "skipped", "failed", "warnings", "notes"):
+        for name in ("imported", "skipped", "failed", "warnings", "notes", "not_activities"):
             pairs: list[tuple[str, str]] = getattr(self, name)
             pairs[:] = [(_relabel(p, old, new), x) for p, x in pairs]
         self.ignored[:] = [_relabel(p, old, new) for p in self.ignored]
@@ -126,6 +152,7 @@ class ImportResult:
             "notes": [{"path": p, "note": n} for p, n in self.notes],
             "imported_ids": [i for _, i in self.imported],
             "seconds": round(self.seconds, 3),
+            "not_activities": [{"path": p, "reason": r} for p, r in self.not_activities],
         }
 
 
@@ -171,8 +198,9 @@ def _zip_items(
         return
     total = 0
     with zf:
+        export_meta, consumed = _export_metadata(zf, display_prefix, result)
         for info in zf.infolist():
-            if info.is_dir():
+            if info.is_dir() or info.filename in consumed:
                 continue
             display = f"{display_prefix}!{info.filename}"
             is_zip = _is_zip(info.filename)
@@ -222,7 +250,34 @@ def _zip_items(
                 fingerprint=f"zip:{info.file_size}:{info.CRC:08x}",
                 zip_file=str(zip_path) if origin is not None else None,
                 size=info.file_size,
+                export_meta=export_meta.get(posixpath.normpath(info.filename)),
             )
+
+
+def _export_metadata(
+    zf: zipfile.ZipFile, display_prefix: str, result: ImportResult
+) -> tuple[dict[str, ExportMetadata], set[str]]:
+    """The bulk-export metadata of a zip's members (a Strava ``activities.csv``: name, type, gear by
+    member path) and the csv members it came from (read, so neither imported nor ignored). A csv that
+    cannot be read fails with its reason; the activities still import, without the metadata."""
+    meta: dict[str, ExportMetadata] = {}
+    consumed: set[str] = set()
+    for info in zf.infolist():
+        if info.is_dir() or not is_strava_csv_member(info.filename):
+            continue
+        try:
+            if info.file_size / max(info.compress_size, 1) > MAX_ZIP_RATIO:
+                raise ValueError(f"refused: ratio {info.file_size / max(info.compress_size, 1):.0f}:1")
+            rows = strava_metadata(zf, info.filename, limit=MAX_FILE_BYTES)
+        except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError) as exc:
+            reason = f"cannot read the Strava activity list: {_describe_plain(exc)}"
+            result.failed.append((f"{display_prefix}!{info.filename}", reason))
+            consumed.add(info.filename)
+            continue
+        if rows is not None:  # another activities.csv (no Filename column): ignored as any csv
+            meta.update(rows)
+            consumed.add(info.filename)
+    return meta, consumed
 
 
 def _member_head(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -334,7 +389,7 @@ def _load_bytes(item: _Item) -> bytes:
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     display: str
-    status: str  # imported | skipped | failed
+    status: str  # imported | skipped | failed | not_activity
     sha256: str | None = None
     error: str | None = None
     prepared: PreparedActivity | None = None
@@ -384,13 +439,21 @@ def _process_activity(store_root: str, athlete: str, item: _Item) -> list[_Outco
         activity = item.reader.read(data, name=name)
         return [_prepared_outcome(store, athlete, item, _check_activity(item, activity), item.display)]
     except Exception as exc:
-        return [_Outcome(item.display, "failed", error=_describe(exc))]
+        return [_error_outcome(item.display, exc)]
+
+
+def _error_outcome(display: str, exc: Exception) -> _Outcome:
+    """A file that gave no activity: skipped when it holds none by design (:class:`NotAnActivityError`,
+    from any reader), else failed with the reason."""
+    if isinstance(exc, NotAnActivityError):
+        return _Outcome(display, "not_activity", error=exc.reason)
+    return _Outcome(display, "failed", error=_describe(exc))
 
 
 def _check_activity(item: _Item, result: object) -> Activity:
     if not isinstance(result, Activity):
         raise TypeError(f"{item.reader!r} returned a {type(result).__name__}, not an Activity")
-    return result
+    return apply_metadata(result, item.export_meta)
 
 
 def _prepared_outcome(
@@ -449,7 +512,7 @@ def _process_recording(store_root: str, athlete: str, item: _Item) -> list[_Outc
             _Outcome(item.display, "imported" if done.imported else "skipped", done.id, self_committed=True)
         ]
     except Exception as exc:
-        return [_Outcome(item.display, "failed", error=_describe(exc))]
+        return [_error_outcome(item.display, exc)]
 
 
 #: how each kind of reader result is imported
@@ -476,6 +539,9 @@ class _Committer:
     def add(self, outcome: _Outcome) -> None:
         if outcome.status == "failed":
             self.result.failed.append((outcome.display, outcome.error or "unknown error"))
+            return
+        if outcome.status == "not_activity":
+            self.result.not_activities.append((outcome.display, outcome.error or "not an activity"))
             return
         if outcome.self_committed:
             assert outcome.sha256 is not None

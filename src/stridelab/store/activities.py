@@ -80,6 +80,10 @@ def activity_summary(activity: Activity) -> dict[str, Any]:
     out["devices"] = [dict(d) for d in activity.devices]
     out["problems"] = list(activity.problems)
     out["notes"] = list(activity.notes)
+    if activity.name is not None:
+        out["name"] = activity.name
+    if activity.gear is not None:
+        out["gear"] = activity.gear
     return out
 
 

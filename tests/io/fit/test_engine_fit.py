@@ -456,7 +456,7 @@ def test_hr_messages_are_merged_into_records_like_the_sdk() -> None:
 def test_activity_from_a_file_whose_timestamp_field_turns_into_an_array() -> None:
     """A corrupt redefinition (timestamp 8 bytes wide: an array of two) must not crash the conversion
     to an Activity (found by fuzzing ``read_activity``): the records with a real time are kept, the
-    others are dropped with a note; a file with no time at all is "not an activity"."""
+    others are dropped with a note; a file with no time at all has "nothing to import"."""
     from stridelab.io.fit import read_activity
 
     body = file_id() + definition(1, 20, RECORD_FIELDS)
@@ -470,5 +470,5 @@ def test_activity_from_a_file_whose_timestamp_field_turns_into_an_array() -> Non
     assert activity.problems == () and activity.notes == ("3 record(s) without a timestamp were dropped",)
     only_corrupt = file_id() + definition(1, 20, [(253, 8, UINT32), (3, 1, UINT8)])
     only_corrupt += data(1, [(BYTE, struct.pack("<II", T0, 7)), (UINT8, 130)])
-    with pytest.raises(FitDecodeError, match="not an activity"):
+    with pytest.raises(FitDecodeError, match="nothing to import"):
         read_activity(fit_file(only_corrupt))

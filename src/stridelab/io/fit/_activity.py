@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stridelab.io._reader import NotAnActivityError
+from stridelab.io.fit._profile import type_values
 from stridelab.io.fit._types import DeveloperFieldInfo, FitDecodeError, FitFile
 from stridelab.model import ON_FOOT_SPORTS, Activity, DeveloperColumn, Lap, Session
 
@@ -236,13 +238,37 @@ def _overall_sport(sessions: list[Session], fit: FitFile) -> tuple[str | None, s
     return _text(_first(sport_msgs, "sport")), _text(_first(sport_msgs, "sub_sport"))
 
 
+def non_activity_file_type(file_id: list[dict[str, Any]]) -> str | None:
+    """The FIT file type (its SDK profile name, e.g. ``"settings"``, ``"monitoring_b"``) of a file
+    whose ``file_id.type`` says it is not an activity; None for an activity or when no type is given
+    (a chained file is an activity when any of its ``file_id`` messages says so)."""
+    types = [row["type"] for row in file_id if row.get("type") is not None]
+    names = [_file_type_name(t) for t in types]
+    if not names or "activity" in names:
+        return None
+    return names[0]
+
+
+def _file_type_name(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | np.integer):
+        return (type_values("file") or {}).get(int(value), str(int(value)))
+    return str(value)
+
+
 def activity_from_fit(
     fit: FitFile, *, activity_id: str, source_path: str | None, fmt: str = "fit"
 ) -> Activity:
-    """Build the :class:`Activity` of a decoded FIT file. Raises :class:`FitDecodeError` when the file
-    holds no activity (no records, laps or sessions with a time)."""
-    rec = fit.get("record")
+    """Build the :class:`Activity` of a decoded FIT file. Raises :class:`NotAnActivityError` for a
+    file whose ``file_id.type`` is not ``activity`` (settings, monitoring, workout, course, weight...)
+    and :class:`FitDecodeError` when an activity file holds no activity (no records, laps or sessions
+    with a time)."""
     file_id = fit.rows("file_id")
+    file_type = non_activity_file_type(file_id)
+    if file_type is not None:
+        raise NotAnActivityError(f"file type {file_type}", source=source_path)
+    rec = fit.get("record")
 
     sessions: list[Session] = []
     for i, row in enumerate(fit.rows("session")):
@@ -373,11 +399,9 @@ def activity_from_fit(
     if start_time is None:
         start_time = _ts(_first(file_id, "time_created"))
     if start_time is None or (not len(records) and not sessions and not laps):
-        ftype = _text(_first(file_id, "type"))
-        kind = f"a '{ftype}' file" if ftype and ftype != "activity" else "a file"
+        kind = "an activity file" if _first(file_id, "type") is not None else "a file"
         raise FitDecodeError(
-            f"not an activity: {kind} with no records, laps or sessions (nothing to import)",
-            source=source_path,
+            f"nothing to import: {kind} with no timed records, laps or sessions", source=source_path
         )
 
     def _sum(values: list[float | None]) -> float | None:
