@@ -139,14 +139,14 @@ def apply_metadata(activity: Activity, meta: ExportMetadata | None) -> Activity:
     there), and its sport from the export's type when the file names none."""
     if meta is None:
         return activity
-    changes: dict[str, object] = {}
-    if meta.name is not None:
-        changes["name"] = meta.name
-    if meta.gear is not None:
-        changes["gear"] = meta.gear
-    if activity.sport is None and meta.activity_type is not None:
-        sport, sub_sport = strava_sport(meta.activity_type)
-        changes["sport"] = sport
-        if activity.sub_sport is None and sub_sport is not None:
-            changes["sub_sport"] = sub_sport
-    return dataclasses.replace(activity, **changes) if changes else activity  # type: ignore[arg-type]
+    sport, sub_sport = activity.sport, activity.sub_sport
+    if sport is None and meta.activity_type is not None:
+        sport, typed_sub_sport = strava_sport(meta.activity_type)
+        sub_sport = sub_sport if sub_sport is not None else typed_sub_sport
+    return dataclasses.replace(
+        activity,
+        name=meta.name if meta.name is not None else activity.name,
+        gear=meta.gear if meta.gear is not None else activity.gear,
+        sport=sport,
+        sub_sport=sub_sport,
+    )
