@@ -407,3 +407,28 @@ def test_garmin_connect_account_export_imports_with_exit_code_0(shared_data: Pat
     # re-import: already present or skipped, exit 0
     code, again = _cli_json("import", str(export), "--store", str(store))
     assert code == 0 and again["imported"] == 0 and len(again["not_activities"]) == 5  # type: ignore[arg-type]
+
+
+def test_an_export_part_is_opened_once_not_once_per_member(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An account export's part holds thousands of FIT files: reading each member must not re-open the
+    zip (each open re-reads its whole directory: quadratic in members)."""
+    part = io.BytesIO()
+    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(120):
+            zf.writestr(f"user_{i}.fit", _fit_of_type("monitoring_b" if i % 2 else "device"))
+    export = tmp_path / "garmin.zip"
+    with zipfile.ZipFile(export, "w") as zf:
+        zf.writestr("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", part.getvalue())
+    opened: list[str] = []
+    real_init = zipfile.ZipFile.__init__
+
+    def counting_init(self: zipfile.ZipFile, file: object, *args: object, **kwargs: object) -> None:
+        opened.append(str(file))
+        real_init(self, file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    result = import_paths(Store.open(tmp_path / "s"), [export], workers=1)
+    assert len(result.not_activities) == 120 and result.exit_code == 0
+    assert len(opened) <= 4, opened  # the export, the extracted part (listed, then read)

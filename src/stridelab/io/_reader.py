@@ -91,7 +91,8 @@ class Reader(ABC, Generic[T_co]):
     def read(self, source: str | Path | bytes, *, name: str | None = None, **options: Any) -> T_co:
         """Read a file (its path, or its bytes) into a model container. ``name`` is what the result
         records as its source (default: the path). Raises ``ValueError``/``OSError`` subclasses with
-        a one-line reason when the file is unusable."""
+        a one-line reason when the file is unusable, and :class:`NotAnActivityError` when it is a
+        sound file of the format that holds no activity by design (the import skips it)."""
 
     def read_all(
         self, source: str | Path | bytes, *, name: str | None = None, **options: Any

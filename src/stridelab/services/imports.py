@@ -36,8 +36,10 @@ import hashlib
 import os
 import posixpath
 import tempfile
+import threading
 import time
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -373,10 +375,39 @@ def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) ->
 
 
 # ---------------------------------------------------------------------------- worker side
+#: zips a process keeps open between the members it reads: an account export's part holds thousands
+#: of members, and opening the zip per member re-reads its whole directory (quadratic in members)
+_OPEN_ZIPS_MAX = 4
+_open_zips: OrderedDict[tuple[str, int, int, int], zipfile.ZipFile] = OrderedDict()
+_open_zips_lock = threading.Lock()
+
+
+def _read_zip_member(zip_path: str, member: str) -> bytes:
+    """One member's bytes (bounded), from a zip kept open while it is the same file (path, inode,
+    size and mtime)."""
+    st = os.stat(zip_path)
+    key = (zip_path, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _open_zips_lock:
+        zf = _open_zips.get(key)
+        if zf is None:
+            zf = _open_zips[key] = zipfile.ZipFile(zip_path)
+            while len(_open_zips) > _OPEN_ZIPS_MAX:
+                _open_zips.popitem(last=False)[1].close()
+        else:
+            _open_zips.move_to_end(key)
+        return read_limited(zf.open(member), MAX_FILE_BYTES)
+
+
+def _close_open_zips() -> None:
+    """Close the zips kept open by :func:`_read_zip_member` (the end of an in-process import)."""
+    with _open_zips_lock:
+        while _open_zips:
+            _open_zips.popitem()[1].close()
+
+
 def _load_bytes(item: _Item) -> bytes:
     if item.member is not None:
-        with zipfile.ZipFile(item.zip_file or item.path) as zf:
-            data = read_limited(zf.open(item.member), MAX_FILE_BYTES)
+        data = _read_zip_member(item.zip_file or item.path, item.member)
     else:
         with open(item.path, "rb") as fh:
             data = read_limited(fh, MAX_FILE_BYTES)
@@ -609,7 +640,10 @@ def import_paths(
     """
     check_athlete(athlete)
     with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
-        result = _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel)
+        try:
+            result = _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel)
+        finally:
+            _close_open_zips()  # before the nested zips in ``spill`` are removed
     if relabel is not None:
         result.relabel(*relabel)
     return result
