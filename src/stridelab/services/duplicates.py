@@ -39,6 +39,7 @@ __all__ = [
     "duplicate_info",
     "duplicates_by_primary",
     "link_imported",
+    "primaries_of",
     "relink",
     "source_facts",
 ]
@@ -167,3 +168,12 @@ def duplicates_by_primary(store: Store, athlete: str) -> dict[str, list[str]]:
         if r.primary_id is not None:
             out.setdefault(r.primary_id, []).append(r.activity_id)
     return out
+
+
+def primaries_of(store: Store, athlete: str, ids: Iterable[str]) -> dict[str, str]:
+    """``duplicate id -> primary id`` for those of ``ids`` that are linked duplicates."""
+    return {
+        r.activity_id: r.primary_id
+        for r in _links.links_of(store, athlete, ids=ids)
+        if r.primary_id is not None
+    }

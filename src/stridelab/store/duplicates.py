@@ -81,8 +81,9 @@ def imported_at(store: Store, athlete: str, ids: Iterable[str]) -> dict[str, str
     conn = store.connect()
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            f"SELECT id, imported_at FROM activities WHERE athlete = ? AND id IN ({','.join('?' * len(chunk))})",
+            f"SELECT id, imported_at FROM activities WHERE athlete = ? AND id IN ({marks})",
             [athlete, *chunk],
         )
         out.update({r[0]: r[1] for r in rows})
