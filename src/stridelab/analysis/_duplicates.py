@@ -11,8 +11,9 @@ Pure: spans, facts and records in, decisions out (the store-backed steps are in
    :data:`MIN_OVERLAP` (0.9: the intersection covers at least 90 % of the shorter span; a span of
    length 0 never matches), either
    a. **directly**, in UTC (a watch FIT, the Apple Health workout, a Strava GPX of the same run), or
-   b. **clock-shifted**: ``b`` moved by a whole number of quarter hours ``s`` (``0 < |s| <= 14 h``,
-      the range of UTC offsets) overlaps ``a`` by ``>= 0.9`` *and* their records agree sample by
+   b. **clock-shifted**: the starts differ by a whole number of quarter hours ``s`` (``0 < |s| <= 14
+      h``, the range of UTC offsets) give or take 2 min, ``b`` moved back by ``s`` overlaps ``a`` by
+      ``>= 0.9``, *and* their records agree sample by
       sample (:func:`recordings_agree`). This is a re-save that wrote local time as UTC (the shared
       corpus's GoldenCheetah ``3386684871-saved.fit`` is its original shifted by 2 h); without the
       record check two runs of the same loop at 7:00 and 9:00 would be merged.
@@ -58,6 +59,9 @@ MIN_OVERLAP: Final[float] = 0.9
 MAX_CLOCK_SHIFT_S: Final[float] = 14 * 3600.0
 #: clock shifts are whole multiples of this (UTC offsets are quarter hours: +5:45, +8:45...)
 CLOCK_SHIFT_STEP_S: Final[float] = 900.0
+#: how far from a whole quarter hour the two starts may be for a clock shift (a re-save moves the
+#: start by a second or so)
+CLOCK_SHIFT_TOLERANCE_S: Final[float] = 120.0
 #: spans longer than this are searched by a linear scan instead of the start-time window
 _LONG_SPAN_S: Final[float] = 86400.0
 
@@ -169,7 +173,7 @@ def _match(a: Span, b: Span) -> PairMatch | None:
         return PairMatch(a.id, b.id, direct)
     delta = (b.start - a.start).total_seconds()
     shift = round(delta / CLOCK_SHIFT_STEP_S) * CLOCK_SHIFT_STEP_S
-    if shift == 0.0 or abs(shift) > MAX_CLOCK_SHIFT_S:
+    if shift == 0.0 or abs(shift) > MAX_CLOCK_SHIFT_S or abs(delta - shift) > CLOCK_SHIFT_TOLERANCE_S:
         return None
     shifted = span_overlap(a, b, shift)
     if shifted >= MIN_OVERLAP:
