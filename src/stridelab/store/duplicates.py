@@ -55,22 +55,23 @@ def activity_spans(store: Store, athlete: str) -> list[Span]:
     """Every activity of ``athlete`` as a :class:`~stridelab.analysis.Span` (start, wall-clock length:
     ``elapsed_s``, else ``duration_s``, else 0; sport; kept apart or not). One light query."""
     ensure_duplicates_schema(store)
-    rows = store.connect().execute(
-        "SELECT a.id, a.sport, a.start_time, coalesce(a.elapsed_s, a.duration_s, 0.0) AS length_s, "
-        "(l.activity_id IS NOT NULL AND l.primary_id IS NULL) AS kept FROM activities a "
-        "LEFT JOIN activity_links l ON l.athlete = a.athlete AND l.activity_id = a.id "
-        "WHERE a.athlete = ?",
-        (athlete,),
-    )
-    return [
-        Span(
-            id=r["id"],
-            sport=r["sport"],
-            start=pd.Timestamp(r["start_time"]),
-            length_s=float(r["length_s"]),
-            kept=bool(r["kept"]),
+    rows = (
+        store.connect()
+        .execute(
+            "SELECT a.id, a.sport, a.start_time, coalesce(a.elapsed_s, a.duration_s, 0.0) AS length_s, "
+            "(l.activity_id IS NOT NULL AND l.primary_id IS NULL) AS kept FROM activities a "
+            "LEFT JOIN activity_links l ON l.athlete = a.athlete AND l.activity_id = a.id "
+            "WHERE a.athlete = ?",
+            (athlete,),
         )
-        for r in rows
+        .fetchall()
+    )
+    if not rows:
+        return []
+    starts = pd.DatetimeIndex(pd.to_datetime([r[2] for r in rows], utc=True, format="ISO8601"))
+    return [
+        Span(id=r[0], sport=r[1], start=start, length_s=float(r[3]), kept=bool(r[4]))
+        for r, start in zip(rows, starts, strict=True)
     ]
 
 
