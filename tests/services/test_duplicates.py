@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from stridelab.analysis import (
@@ -386,3 +388,52 @@ def test_a_clock_shifted_resave_is_linked_but_a_second_run_is_not(store: Store) 
     assert _listed(store) == {morning.id, later.id}
     (link,) = links_repo.links_of(store, "me")
     assert link.activity_id in (morning.id, resave.id) and "clock shifted" in link.reason
+
+
+# ---------------------------------------------------------------------------- properties
+_sports = st.sampled_from(["running", "trail_running", "cycling", None])
+
+
+@st.composite
+def _population(draw: st.DrawFn) -> tuple[list[Span], list[SourceFacts]]:
+    n = draw(st.integers(1, 9))
+    spans, facts = [], []
+    for i in range(n):
+        start = draw(st.integers(0, 240))  # minutes: many overlaps
+        length = draw(st.integers(0, 90))
+        spans.append(_span(f"a{i}", start, length, draw(_sports)))
+        flags = draw(st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()))
+        facts.append(
+            SourceFacts(f"a{i}", *flags, draw(st.integers(1, 5)), f"2026-01-0{draw(st.integers(1, 3))}")
+        )
+    return spans, facts
+
+
+def _decide(spans: list[Span], facts: list[SourceFacts], seeds: list[str]) -> tuple[set[str], set[tuple]]:
+    members, pairs = candidate_pairs(spans, seeds)
+    chosen = choose_primaries([f for f in facts if f.id in members], pairs)
+    return members, {(x.activity_id, x.primary_id) for x in chosen}
+
+
+@settings(max_examples=60)
+@given(_population(), st.data())
+def test_recomputing_the_affected_set_equals_recomputing_everything(pop, data) -> None:  # type: ignore[no-untyped-def]
+    spans, facts = pop
+    everything = [s.id for s in spans]
+    _, full = _decide(spans, facts, everything)
+    seeds = data.draw(st.lists(st.sampled_from(everything), min_size=1, unique=True))
+    members, part = _decide(spans, facts, seeds)
+    # the affected set is closed: no pair crosses its border, and deciding it alone gives the same links
+    assert part == {(a, p) for a, p in full if a in members or p in members}
+    assert all((a in members) == (p in members) for a, p in full)
+    # the decision depends on the set, not on the order anything comes in
+    assert _decide(spans[::-1], facts[::-1], everything[::-1])[1] == full
+    # every duplicate is linked straight to its primary through a match of >= 90 % of the shorter span
+    # (direct, or after a clock shift), and a primary is never a duplicate
+    by_id = {s.id: s for s in spans}
+    matched = {frozenset((m.a, m.b)): m for m in candidate_pairs(spans, everything)[1]}
+    for a, p in full:
+        m = matched[frozenset((a, p))]
+        first, second = (by_id[m.a], by_id[m.b])
+        assert span_overlap(first, second, m.shift_s) >= MIN_OVERLAP
+    assert not {p for _, p in full} & {a for a, _ in full}
