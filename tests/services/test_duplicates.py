@@ -33,8 +33,10 @@ from stridelab.analysis import (
 )
 from stridelab.cli import app
 from stridelab.model import Activity
+from stridelab.services import analysis as analysis_service
 from stridelab.services import duplicates as dup
 from stridelab.services import runs as runs_service
+from stridelab.services import training as training_service
 from stridelab.services.imports import import_paths
 from stridelab.store import Store
 from stridelab.store import duplicates as links_repo
@@ -245,6 +247,11 @@ def test_three_sources_become_one_run_in_every_view(store: Store) -> None:
     assert {r.id for r in runs_service.list_runs(store, "me")} == {fit.id, other.id}
     assert len(store.activities_frame("me")) == 2
     assert len(store.list_activities("me", include_duplicates=True)) == 4
+    # the analyses across runs, the trends (run_table) and training's run asymmetry read the same lists
+    table, _ = analysis_service.run_table(store, "me", use_cache=False)
+    assert set(table["id"]) == {fit.id, other.id}
+    asymmetry = set(training_service.run_asymmetry(store, "me", provider=None)["activity_id"])
+    assert fit.id in asymmetry and asymmetry <= {fit.id, other.id}
     info = dup.duplicate_info(store, "me", fit.id)
     assert [(d.id, d.format, d.has) for d in info.duplicates] == sorted(
         [(health.id, "apple-health", ("power", "heart rate")), (strava.id, "gpx", ("GPS",))]
