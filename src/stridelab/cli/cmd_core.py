@@ -209,7 +209,7 @@ def register(app: typer.Typer) -> None:
 
         The same activity from several sources (a watch FIT, a Strava re-export, Apple Health: time
         spans >= 90 % in common, same sport) is listed once: the richest source is the run, the others
-        are linked to it as duplicates (see ``show``), unless --keep-duplicates.
+        are linked to it as duplicates (see show), unless --keep-duplicates.
         """
         st = open_store(store)
         result = run_import(
