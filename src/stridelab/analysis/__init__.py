@@ -34,6 +34,20 @@ from stridelab.analysis._baseline import (
     weekly_loads_km,
 )
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
+from stridelab.analysis._duplicates import (
+    MIN_OVERLAP,
+    DuplicateLink,
+    PairMatch,
+    SourceFacts,
+    Span,
+    candidate_pairs,
+    choose_primaries,
+    has_labels,
+    recordings_agree,
+    richness,
+    span_overlap,
+    sport_family,
+)
 from stridelab.analysis._experiment import (
     Experiment,
     ExperimentError,
@@ -156,6 +170,20 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "tag_targets",
     "validate_design",
     "weekly_loads_km",
+    # the same activity from several sources (stored by stridelab.store.duplicates, linked by
+    # stridelab.services.duplicates)
+    "MIN_OVERLAP",
+    "DuplicateLink",
+    "PairMatch",
+    "SourceFacts",
+    "Span",
+    "candidate_pairs",
+    "choose_primaries",
+    "has_labels",
+    "recordings_agree",
+    "richness",
+    "span_overlap",
+    "sport_family",
     # per-run analytics and trends
     "ANALYSIS_VERSION",
     "ON_FOOT_SPORTS",

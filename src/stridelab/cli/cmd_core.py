@@ -31,6 +31,7 @@ from stridelab.cli._common import (
 from stridelab.present import format as pfmt
 from stridelab.present.runs import run_item_json, show_json
 from stridelab.services import Store, StoreError
+from stridelab.services import duplicates as duplicates_service
 from stridelab.services import runs as runs_service
 from stridelab.services.imports import ImportResult, import_paths
 from stridelab.services.runs import ActivityRow
@@ -57,7 +58,14 @@ def _tags(store: Store, athlete: str, ids: list[str]) -> dict[str, list[str]]:
 def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
     """The ``show --json`` object (presentation units in the dynamics keys)."""
     n_laps = len(runs_service.laps(store, row.athlete, row.id))
-    return show_json(row, n_laps, _tags(store, row.athlete, [row.id]).get(row.id, []))
+    linked = duplicates_service.duplicate_info(store, row.athlete, row.id)
+    return show_json(
+        row,
+        n_laps,
+        _tags(store, row.athlete, [row.id]).get(row.id, []),
+        duplicates=linked.duplicates,
+        duplicate_of=linked.duplicate_of,
+    )
 
 
 def _print_result_table(result: ImportResult) -> None:
@@ -128,10 +136,16 @@ def _print_not_activities(skipped: list[tuple[str, str]]) -> None:
 
 
 def run_import(
-    store: Store, paths: list[Path], athlete: str, *, as_json: bool, workers: int | None
+    store: Store,
+    paths: list[Path],
+    athlete: str,
+    *,
+    as_json: bool,
+    workers: int | None,
+    keep_duplicates: bool = False,
 ) -> ImportResult:
     if as_json or not console.is_terminal:
-        result = import_paths(store, paths, athlete=athlete, workers=workers)
+        result = import_paths(store, paths, athlete=athlete, workers=workers, keep_duplicates=keep_duplicates)
     else:
         with Progress(
             TextColumn("[bold]importing"),
@@ -151,7 +165,14 @@ def run_import(
                 dt = time.perf_counter() - t0
                 bar.update(task, completed=done, total=total, rate=f"{done / dt:.0f}" if dt > 0 else "-")
 
-            result = import_paths(store, paths, athlete=athlete, workers=workers, progress=_tick)
+            result = import_paths(
+                store,
+                paths,
+                athlete=athlete,
+                workers=workers,
+                progress=_tick,
+                keep_duplicates=keep_duplicates,
+            )
     return result
 
 
@@ -203,6 +224,11 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(
             None, "--workers", min=1, help="Decoder processes (default: cores)."
         ),
+        keep_duplicates: bool = typer.Option(
+            False,
+            "--keep-duplicates",
+            help="Do not link these activities to the same activity from another source (each stays a run).",
+        ),
     ) -> None:
         """Import activities; re-importing is near-instant (content-hash de-duplication).
 
@@ -210,16 +236,33 @@ def register(app: typer.Typer) -> None:
         activity (FIT settings, monitoring, workout... files); 1 when any file failed or was damaged
         (imported up to the fault, listed under warnings); 2 for a usage error (a bad option, a path
         that does not exist: nothing is imported).
+
+        The same activity from several sources (a watch FIT, a Strava re-export, Apple Health: time
+        spans >= 90 % in common, same sport) is listed once: the richest source is the run, the others
+        are linked to it as duplicates (see show), unless --keep-duplicates.
         """
         missing = [p for p in paths if not p.expanduser().exists()]
         if missing:
             raise fail(f"{missing[0]}: no such file or directory (nothing was imported)")
         st = open_store(store)
-        result = run_import(st, paths, athlete, as_json=as_json, workers=workers)
+        result = run_import(
+            st, paths, athlete, as_json=as_json, workers=workers, keep_duplicates=keep_duplicates
+        )
+        linked = duplicates_service.primaries_of(st, athlete, [i for _, i in result.imported])
         if as_json:
-            print_json(result.to_json())
+            print_json(
+                {
+                    **result.to_json(),
+                    "linked": [{"id": d, "duplicate_of": p} for d, p in sorted(linked.items())],
+                }
+            )
         else:
             _print_result_table(result)
+            if linked:
+                console.print(
+                    f"{len(linked)} imported activities are the same as another source's and are "
+                    "listed once (see stridelab show ID; --keep-duplicates keeps them apart)"
+                )
         raise typer.Exit(result.exit_code)
 
     @app.command("runs")
@@ -238,7 +281,8 @@ def register(app: typer.Typer) -> None:
         )
         tags = _tags(st, athlete, [r.id for r in rows])
         if as_json:
-            print_json([run_item_json(r, tags.get(r.id, [])) for r in rows])
+            dups = duplicates_service.duplicates_by_primary(st, athlete)
+            print_json([run_item_json(r, tags.get(r.id, []), dups.get(r.id, [])) for r in rows])
             return
         if not rows:
             console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
@@ -280,6 +324,16 @@ def register(app: typer.Typer) -> None:
             table.add_row("notes", "; ".join(payload["notes"]))
         if payload["tags"]:
             table.add_row("tags", ", ".join(payload["tags"]))
+        if payload["duplicate_of"]:
+            p = payload["duplicate_of"]
+            primary = f"{p['id'][:12]} ({p['format']}, {p['source_path']}): {p['reason']}"
+            table.add_row("duplicate of", primary, style="yellow")
+        for i, dup in enumerate(payload["duplicates"]):
+            has = ", ".join(dup["has"]) or "no dynamics, power, heart rate or GPS"
+            table.add_row(
+                "duplicates" if i == 0 else "",
+                f"{dup['id'][:12]} {dup['format']} {dup['source_path']} (has {has}): {dup['reason']}",
+            )
         d = payload["dynamics"]
         labels = {
             "stance_time_ms_mean": ("ground contact time", "ms", 0),

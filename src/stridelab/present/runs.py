@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Any, Final, Protocol
 
 import pandas as pd
 
 from stridelab.present.format import finite_or_none
 from stridelab.store import ActivityRow
 
-__all__ = ["DYNAMICS_KEYS", "run_item_json", "show_json"]
+__all__ = ["DYNAMICS_KEYS", "LinkedLike", "linked_json", "run_item_json", "show_json"]
 
 #: presentation keys of ``show --json`` -> (catalog summary key, factor from SI)
 DYNAMICS_KEYS: Final[dict[str, tuple[str, float]]] = {
@@ -33,8 +34,35 @@ def _utc(ts: pd.Timestamp) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
-def run_item_json(row: ActivityRow, tags: list[str]) -> dict[str, Any]:
-    """One item of ``stridelab runs --json``."""
+class LinkedLike(Protocol):
+    """Another source of the same activity (``stridelab.services.duplicates.LinkedSource``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def source_path(self) -> str | None: ...
+    @property
+    def has(self) -> Sequence[str]: ...
+    @property
+    def reason(self) -> str: ...
+
+
+def linked_json(linked: LinkedLike) -> dict[str, Any]:
+    """One linked source in ``show --json`` (``duplicates`` items, ``duplicate_of``)."""
+    return {
+        "id": linked.id,
+        "format": linked.format,
+        "source_path": linked.source_path,
+        "has": list(linked.has),
+        "reason": linked.reason,
+    }
+
+
+def run_item_json(row: ActivityRow, tags: list[str], duplicates: Sequence[str] = ()) -> dict[str, Any]:
+    """One item of ``stridelab runs --json`` (``duplicates``: ids of the same activity from other
+    sources, linked to this one)."""
     return {
         "id": row.id,
         "start_time": _utc(row.start_time),
@@ -44,11 +72,21 @@ def run_item_json(row: ActivityRow, tags: list[str]) -> dict[str, Any]:
         "distance_m": row.distance_m,
         "balance_mean_left_pct": row.summary.get("stance_time_balance_left_pct_mean"),
         "tags": tags,
+        "duplicates": list(duplicates),
     }
 
 
-def show_json(row: ActivityRow, n_laps: int, tags: list[str]) -> dict[str, Any]:
-    """The ``show --json`` object (presentation units in the dynamics keys)."""
+def show_json(
+    row: ActivityRow,
+    n_laps: int,
+    tags: list[str],
+    *,
+    duplicates: Sequence[LinkedLike] = (),
+    duplicate_of: LinkedLike | None = None,
+) -> dict[str, Any]:
+    """The ``show --json`` object (presentation units in the dynamics keys). ``duplicates``: the
+    same activity from other sources, linked to this one (its primary); ``duplicate_of``: the primary
+    this one is linked to (None when it is not a duplicate)."""
     summary = row.summary
     dynamics = {k: _present(summary.get(src), f) for k, (src, f) in DYNAMICS_KEYS.items()}
     developer = {
@@ -85,4 +123,6 @@ def show_json(row: ActivityRow, n_laps: int, tags: list[str]) -> dict[str, Any]:
         "name": summary.get("name"),
         "gear": summary.get("gear"),
         "tags": tags,
+        "duplicates": [linked_json(d) for d in duplicates],
+        "duplicate_of": linked_json(duplicate_of) if duplicate_of is not None else None,
     }

@@ -64,6 +64,7 @@ from stridelab.services._bulk_exports import (
     is_strava_csv_member,
     strava_metadata,
 )
+from stridelab.services.duplicates import link_imported
 from stridelab.store import Store, check_athlete
 from stridelab.store.activities import PreparedActivity, prepare_activity
 from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
@@ -626,6 +627,7 @@ def import_paths(
     workers: int | None = None,
     progress: ProgressFn | None = None,
     relabel: tuple[str, str] | None = None,
+    keep_duplicates: bool = False,
 ) -> ImportResult:
     """Import FIT files, folders (recursive), zip exports and ``.fit.gz`` into ``store``.
 
@@ -637,6 +639,8 @@ def import_paths(
     cost more than it saves). ``progress(done, total, path)`` is called after each item.
     Nested zips are extracted to a temporary directory that is removed before returning.
     Raises :class:`~stridelab.store.StoreError` for an invalid ``athlete`` name, before reading anything.
+    After the commits, the imported activities are linked to the same activities from other sources
+    (:func:`stridelab.services.duplicates.link_imported`; ``keep_duplicates`` turns that off).
     """
     check_athlete(athlete)
     with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
@@ -644,6 +648,7 @@ def import_paths(
             result = _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel)
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
+    link_imported(store, athlete, result.imported, keep=keep_duplicates)
     if relabel is not None:
         result.relabel(*relabel)
     return result

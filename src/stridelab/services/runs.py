@@ -14,6 +14,7 @@ import pandas as pd
 
 from stridelab.services.experiments import tags_for_runs
 from stridelab.store import ActivityRow, Store, default_store_path
+from stridelab.store import duplicates as _duplicates
 from stridelab.store import streams as _streams
 
 __all__ = [
@@ -42,9 +43,18 @@ def list_runs(
     until: pd.Timestamp | None = None,
     sport: str | None = None,
     descending: bool = False,
+    include_duplicates: bool = False,
 ) -> list[ActivityRow]:
-    """Catalog rows of ``athlete`` ordered by start time (``until`` is exclusive)."""
-    return store.list_activities(athlete, since=since, until=until, sport=sport, descending=descending)
+    """Catalog rows of ``athlete`` ordered by start time (``until`` is exclusive); the same activity
+    from another source, linked as a duplicate, only with ``include_duplicates``."""
+    return store.list_activities(
+        athlete,
+        since=since,
+        until=until,
+        sport=sport,
+        descending=descending,
+        include_duplicates=include_duplicates,
+    )
 
 
 def resolve_id(store: Store, athlete: str, id_or_prefix: str) -> str:
@@ -73,8 +83,8 @@ def run_tags(store: Store, athlete: str, ids: Iterable[str]) -> dict[str, list[s
 
 
 def catalog_fingerprint(store: Store, athlete: str) -> tuple[Any, ...]:
-    """Changes whenever the catalog of ``athlete`` changes (one indexed query)."""
-    return _streams.catalog_fingerprint(store, athlete)
+    """Changes whenever the catalog of ``athlete`` changes, its duplicate links included."""
+    return _streams.catalog_fingerprint(store, athlete) + _duplicates.links_fingerprint(store, athlete)
 
 
 def export_run(store: Store, athlete: str, activity_id: str, output: Path, fmt: str) -> int:

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from platformdirs import user_data_dir
 
 from stridelab.model import Activity
+from stridelab.store._links import DUPLICATE_MIGRATIONS, NOT_A_DUPLICATE
 from stridelab.store._migrations import CORE_MIGRATIONS
 from stridelab.store.activities import add_activity as _add_activity
 
@@ -125,6 +126,7 @@ class Store:
             raise StoreError(f"Cannot create store directory {root}: {exc.strerror or exc}") from exc
         store = cls(root)
         store.ensure_schema("core", CORE_MIGRATIONS)
+        store.ensure_schema("duplicates", DUPLICATE_MIGRATIONS)
         return store
 
     @property
@@ -321,10 +323,16 @@ class Store:
         limit: int | None = None,
         offset: int = 0,
         descending: bool = False,
+        include_duplicates: bool = False,
     ) -> list[ActivityRow]:
-        """Catalog rows ordered by start time (``until`` is exclusive)."""
+        """Catalog rows ordered by start time (``until`` is exclusive). Activities linked as duplicates
+        of another (the same activity from another source, :mod:`stridelab.store.duplicates`) are left
+        out unless ``include_duplicates``."""
         sql = "SELECT * FROM activities WHERE athlete = ?"
         args: list[Any] = [athlete]
+        if not include_duplicates:
+            self.ensure_schema("duplicates", DUPLICATE_MIGRATIONS)  # an old store opened without open()
+            sql += " AND " + NOT_A_DUPLICATE
         if since is not None:
             sql += " AND start_time >= ?"
             args.append(_iso(since))
@@ -341,7 +349,8 @@ class Store:
         return [_row_to_activity(r) for r in self.connect().execute(sql, args).fetchall()]
 
     def activities_frame(self, athlete: str = "me", **filters: Any) -> pd.DataFrame:
-        """:meth:`list_activities` as a DataFrame (one row per run, summary keys flattened)."""
+        """:meth:`list_activities` as a DataFrame (one row per run, summary keys flattened; the same
+        ``filters``, duplicates left out unless ``include_duplicates=True``)."""
         rows = self.list_activities(athlete, **filters)
         records = []
         for r in rows:
