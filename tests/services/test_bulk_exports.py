@@ -155,7 +155,8 @@ def test_a_folder_of_activities_and_non_activity_files_exits_0(shared_data: Path
         {"path": str(folder / Path(rel).name), "reason": f"not an activity (file type {t})"}
         for rel, t in sorted(REAL_NOT_ACTIVITIES.items(), key=lambda kv: Path(kv[0]).name)
     ]
-    # the JSON contract: the keys it had, plus not_activities
+    # the JSON contract: the keys it had, plus not_activities and linked (duplicates across sources)
+    assert out["linked"] == []
     assert set(out) == {
         "imported",
         "skipped",
@@ -166,6 +167,7 @@ def test_a_folder_of_activities_and_non_activity_files_exits_0(shared_data: Path
         "imported_ids",
         "seconds",
         "not_activities",
+        "linked",
     }
     # named one by one on the command line too; re-import: already present + skipped, exit 0
     named = [str(folder / Path(rel).name) for rel in [RUN, *REAL_NOT_ACTIVITIES]]
