@@ -18,8 +18,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 __all__ = [
     "SNIFF_BYTES",
     "Reader",
-    "archive_reader",
     "UnsupportedFileError",
+    "archive_reader",
     "content_head",
     "file_head",
     "find_reader",

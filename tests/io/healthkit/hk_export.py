@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the DTD lines are Apple's)
 """Builds Apple Health exports to the export's DTD (versions 11 and 14) for the tests, with known truth.
 
 The DTD text follows the header Apple writes into every ``export.xml`` (trimmed to the elements used);
@@ -113,7 +114,13 @@ class ExportBuilder:
     routes: dict[str, str] = field(default_factory=dict)
 
     def record(
-        self, kind: str, start: str, end: str | None, value: float | str, unit: str | None, source: str = WATCH
+        self,
+        kind: str,
+        start: str,
+        end: str | None,
+        value: float | str,
+        unit: str | None,
+        source: str = WATCH,
     ) -> None:
         unit_attr = f' unit="{unit}"' if unit is not None else ""
         self.records.append(

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hk_export import PHONE, WATCH, ExportBuilder
 
-from stridelab.io import archive_reader, find_reader, file_head
+from stridelab.io import archive_reader, file_head, find_reader
 from stridelab.io.healthkit import DailyGaitMetrics, HealthExportError, HealthKitReader, parse_time_ns
 from stridelab.model import Activity
 from stridelab.services.imports import import_paths
@@ -39,7 +39,9 @@ def _run_export(version: int = 14) -> ExportBuilder:
     b.record("RunningSpeed", _t("07:00:05"), _t("07:00:10"), 10.8, "km/hr")
     b.record("DistanceWalkingRunning", _t("07:00:00"), _t("07:00:10"), 30, "m")
     b.record("DistanceWalkingRunning", _t("07:00:10"), _t("07:00:20"), 0.031, "km")
-    b.record("DistanceWalkingRunning", _t("07:00:00"), _t("07:00:20"), 999, "m", source=PHONE)  # not preferred
+    b.record(
+        "DistanceWalkingRunning", _t("07:00:00"), _t("07:00:20"), 999, "m", source=PHONE
+    )  # not preferred
     b.record("StepCount", _t("07:00:10"), _t("07:00:20"), 28, "count")
     # span edges: ends exactly at the workout's end (in); starts 1 s before its start (out)
     b.record("HeartRate", END, END, 150, "count/min")
@@ -48,9 +50,23 @@ def _run_export(version: int = 14) -> ExportBuilder:
     # walking gait on two days (iPhone), fractions in "%"
     for day, asym in (("2023-05-02", (0.04, 0.06)), ("2023-05-03", (0.10,))):
         for i, v in enumerate(asym):
-            b.record("WalkingAsymmetryPercentage", f"{day} 09:0{i}:00 +0200", f"{day} 09:0{i}:30 +0200", v, "%", PHONE)
+            b.record(
+                "WalkingAsymmetryPercentage",
+                f"{day} 09:0{i}:00 +0200",
+                f"{day} 09:0{i}:30 +0200",
+                v,
+                "%",
+                PHONE,
+            )
         b.record("WalkingStepLength", f"{day} 10:00:00 +0200", f"{day} 10:01:00 +0200", 68, "cm", PHONE)
-        b.record("WalkingDoubleSupportPercentage", f"{day} 10:00:00 +0200", f"{day} 10:01:00 +0200", 0.284, "%", PHONE)
+        b.record(
+            "WalkingDoubleSupportPercentage",
+            f"{day} 10:00:00 +0200",
+            f"{day} 10:01:00 +0200",
+            0.284,
+            "%",
+            PHONE,
+        )
         b.record("WalkingSpeed", f"{day} 10:00:00 +0200", f"{day} 10:01:00 +0200", 4.5, "km/hr", PHONE)
     route = b.route(
         "route_2023-05-01_7.00am.gpx",
@@ -69,8 +85,7 @@ def _run_export(version: int = 14) -> ExportBuilder:
         duration_min=28.0,
         distance_km=5.01,
         energy_kcal=300,
-        children=events
-        + f'<WorkoutRoute sourceName="{WATCH}" startDate="{START}" endDate="{END}">'
+        children=events + f'<WorkoutRoute sourceName="{WATCH}" startDate="{START}" endDate="{END}">'
         f'<FileReference path="{route}"/></WorkoutRoute>\n',
     )
     b.workout("Walking", "2023-05-02 18:00:00 +0200", "2023-05-02 18:20:00 +0200", duration_min=20.0)

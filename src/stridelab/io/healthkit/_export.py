@@ -86,9 +86,15 @@ _SPORTS: Final[dict[str, tuple[str, str | None]]] = {
     "SwimBikeRun": ("multisport", None),
     "Transition": ("transition", None),
 }
-_INDOOR: Final[dict[str, str]] = {"running": "treadmill", "cycling": "indoor_cycling", "walking": "indoor_walking"}
+_INDOOR: Final[dict[str, str]] = {
+    "running": "treadmill",
+    "cycling": "indoor_cycling",
+    "walking": "indoor_walking",
+}
 _STOP_EVENTS: Final[frozenset[str]] = frozenset({"HKWorkoutEventTypePause", "HKWorkoutEventTypeMotionPaused"})
-_START_EVENTS: Final[frozenset[str]] = frozenset({"HKWorkoutEventTypeResume", "HKWorkoutEventTypeMotionResumed"})
+_START_EVENTS: Final[frozenset[str]] = frozenset(
+    {"HKWorkoutEventTypeResume", "HKWorkoutEventTypeMotionResumed"}
+)
 _VERSION = re.compile(r"HealthKit Export Version:\s*(\d+)")
 
 
@@ -125,7 +131,13 @@ Opener = Callable[[], IO[bytes]]
 RouteLoader = Callable[[str], bytes | None]
 
 
-def _parse(name: str, stream: IO[bytes], start: Callable[[str, dict[str, str]], None], *, comments: Callable[[str], None] | None = None) -> int:
+def _parse(
+    name: str,
+    stream: IO[bytes],
+    start: Callable[[str, dict[str, str]], None],
+    *,
+    comments: Callable[[str], None] | None = None,
+) -> int:
     """Stream ``stream`` through expat calling ``start(tag, attrs)``; the bytes read. Malformed or
     truncated XML -> :class:`HealthExportError` naming the file, line and column."""
     parser = xml.parsers.expat.ParserCreate()
@@ -247,7 +259,9 @@ def _new_workout(name: str, index: int, a: dict[str, str]) -> _Workout:
         source_version=a.get("sourceVersion"),
         device=a.get("device"),
         total_distance_m=to_si(dist, a.get("totalDistanceUnit"), "length") if dist is not None else None,
-        total_energy_j=to_si(energy, a.get("totalEnergyBurnedUnit"), "energy") if energy is not None else None,
+        total_energy_j=to_si(energy, a.get("totalEnergyBurnedUnit"), "energy")
+        if energy is not None
+        else None,
     )
 
 
@@ -327,7 +341,7 @@ def _collect_samples(name: str, opener: Opener, workouts: list[_Workout]) -> _Sa
             b.value.append(value)
             b.source.append(sid)
         elif kind in walking:
-            metric, _unit, qty = walking[kind]  # type: ignore[index]
+            metric, _unit, qty = walking[kind]
             v = _float(a.get("value"))
             si = to_si(v, a.get("unit"), qty) if v is not None else None
             sd = a.get("startDate", "")
@@ -444,14 +458,16 @@ def _build_activity(
             cols[column] = series if prev is None else prev.combine_first(series)
     if route is not None and len(route.time_ns):
         t = route.time_ns
-        for column, values in (("lat_deg", route.lat_deg), ("lon_deg", route.lon_deg), ("altitude_m", route.altitude_m)):
+        for column, values in (
+            ("lat_deg", route.lat_deg),
+            ("lon_deg", route.lon_deg),
+            ("altitude_m", route.altitude_m),
+        ):
             cols[column] = pd.Series(values, index=t).groupby(level=0).first()
         if "speed_m_s" not in cols and np.isfinite(route.speed_m_s).any():
             cols["speed_m_s"] = pd.Series(route.speed_m_s, index=t).groupby(level=0).first()
-    if cols:
-        frame = pd.concat(cols, axis=1).sort_index()
-    else:
-        frame = pd.DataFrame(index=pd.Index([], dtype="int64"))
+    empty = pd.DataFrame(index=pd.Index([], dtype="int64"))
+    frame = pd.concat(cols, axis=1).sort_index() if cols else empty
     t_ns = frame.index.to_numpy(dtype="int64")
     times = pd.DatetimeIndex(pd.to_datetime(t_ns, unit="ns", utc=True)).as_unit("ns")
     frame.index = times
@@ -476,7 +492,9 @@ def _build_activity(
             else np.zeros(0),
             "paused": paused,
             "session_index": np.zeros(len(t_ns), dtype="int32"),
-            "lap_index": np.clip(np.searchsorted(lap_starts, t_ns, side="right") - 1, 0, None).astype("int32"),
+            "lap_index": np.clip(np.searchsorted(lap_starts, t_ns, side="right") - 1, 0, None).astype(
+                "int32"
+            ),
         },
         index=times,
     )
@@ -504,7 +522,9 @@ def _build_activity(
         **({"source_version": w.source_version} if w.source_version else {}),
         **{f"device_{k}": v for k, v in dev.items()},
         **({"active_energy_j": energy} if energy is not None else {}),
-        "statistics": {k.removeprefix("HKQuantityTypeIdentifier"): _stat_si(s) for k, s in w.statistics.items()},
+        "statistics": {
+            k.removeprefix("HKQuantityTypeIdentifier"): _stat_si(s) for k, s in w.statistics.items()
+        },
     }
     key = f"apple-health-workout|{w.source}|{w.activity_type}|{w.start_ns}|{w.end_ns}"
     return Activity(
@@ -543,7 +563,14 @@ def _laps(w: _Workout) -> list[Lap]:
         events = sorted((at, dur) for k, at, dur in w.events if k == kind)
         if events:
             return [
-                Lap(index=i, start_time=_ns_to_ts(at), elapsed_s=dur, timer_s=None, distance_m=None, trigger=kind.removeprefix("HKWorkoutEventType").lower())
+                Lap(
+                    index=i,
+                    start_time=_ns_to_ts(at),
+                    elapsed_s=dur,
+                    timer_s=None,
+                    distance_m=None,
+                    trigger=kind.removeprefix("HKWorkoutEventType").lower(),
+                )
                 for i, (at, dur) in enumerate(events)
             ]
     return []
@@ -576,7 +603,14 @@ def read_export(name: str, opener: Opener, load_route: RouteLoader) -> Iterator[
         yield _build_activity(name, w, buckets, samples.sources, route, version, notes)
     if samples.daily:
         values = tuple(
-            DailyGaitValue(day=day, metric=metric, value=acc[0] / acc[1], unit=_unit_of(metric), source=src, n_samples=int(acc[1]))
+            DailyGaitValue(
+                day=day,
+                metric=metric,
+                value=acc[0] / acc[1],
+                unit=_unit_of(metric),
+                source=src,
+                n_samples=int(acc[1]),
+            )
             for (day, metric, src), acc in sorted(samples.daily.items())
         )
         yield DailyGaitMetrics(source_path=name, values=values)

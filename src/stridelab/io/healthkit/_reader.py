@@ -28,7 +28,10 @@ def _export_member(names: list[str]) -> str | None:
     """The export.xml member of an Apple Health export.zip (``apple_health_export/export.xml``, or a
     top-level ``export.xml`` beside ``export_cda.xml``)."""
     for n in names:
-        if posixpath.basename(n) == _EXPORT and posixpath.basename(posixpath.dirname(n)) == "apple_health_export":
+        if (
+            posixpath.basename(n) == _EXPORT
+            and posixpath.basename(posixpath.dirname(n)) == "apple_health_export"
+        ):
             return n
     if _EXPORT in names and "export_cda.xml" in names:
         return _EXPORT
@@ -48,7 +51,9 @@ class _Limited(io.RawIOBase):
         data = self._raw.read(len(buffer))
         self._left -= len(data)
         if self._left < 0:
-            raise HealthExportError(f"{self._name}: refused: expands past its declared size (a zip bomb guard)")
+            raise HealthExportError(
+                f"{self._name}: refused: expands past its declared size (a zip bomb guard)"
+            )
         buffer[: len(data)] = data
         return len(data)
 
@@ -114,7 +119,10 @@ class HealthKitReader(Reader[Activity]):
             except OSError:
                 return None
 
-        yield from read_export(label, lambda: open(path, "rb"), load_route)
+        def opener() -> IO[bytes]:
+            return path.open("rb")
+
+        yield from read_export(label, opener, load_route)
 
     def _from_zip(self, source: Path | IO[bytes], label: str) -> Iterator[Activity | DailyGaitMetrics]:
         try:
@@ -135,7 +143,9 @@ class HealthKitReader(Reader[Activity]):
             names = set(zf.namelist())
 
             def opener() -> IO[bytes]:
-                return io.BufferedReader(_Limited(zf.open(member), info.file_size, f"{label}!{member}"), 1 << 20)
+                return io.BufferedReader(
+                    _Limited(zf.open(member), info.file_size, f"{label}!{member}"), 1 << 20
+                )
 
             def load_route(ref: str) -> bytes | None:
                 inner = posixpath.normpath(posixpath.join(base, ref.lstrip("/")))

@@ -63,8 +63,10 @@ def read_route(data: bytes) -> RoutePoints:
                 ele.append(_float(cur.get("ele")))
                 speed.append(_float(cur.get("speed")))
             elem.clear()
-    stamps = pd.DatetimeIndex(pd.to_datetime(times, utc=True, errors="coerce", format="ISO8601")).as_unit("ns")
-    ok = np.asarray(~stamps.isna(), dtype=bool)
+    stamps = pd.DatetimeIndex(pd.to_datetime(times, utc=True, errors="coerce", format="ISO8601")).as_unit(
+        "ns"
+    )
+    ok = np.logical_not(np.asarray(stamps.isna()))
     t = stamps.asi8[ok]
     f = np.asarray
     return RoutePoints(
