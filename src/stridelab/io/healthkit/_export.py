@@ -7,11 +7,20 @@ The export's DTD (in the file's header, versions 11-14) is the specification: ``
 ``WorkoutEvent`` (pauses, laps), ``WorkoutStatistics`` (12+) and ``WorkoutRoute``/``FileReference``
 children. Optional attributes may be missing.
 
-Two streaming passes with expat (no tree is built, so memory does not grow with the file):
-pass 1 collects the workouts (small); pass 2 streams the records and buckets the running-form
-samples that lie inside a workout's span (compact typed arrays), and averages the iPhone walking
-metrics per day. Nothing is yielded before pass 2 has read the whole file, so a truncated or malformed
-export fails whole (its error names the file, line and column) and nothing of it is stored.
+Two streaming passes over the bytes (memory does not grow with the file; a multi-GB export is read
+at the speed of a byte search, not of a full XML parse of every sample):
+
+* pass 1 finds each ``<Workout>`` element by a byte search and parses it whole with expat (workouts
+  are few): spans, type, statistics, pause events, route files. It also checks that the file starts
+  with ``<HealthData`` and ends with ``</HealthData>`` (a truncated export fails here, before anything
+  is yielded);
+* pass 2 picks the ``<Record>`` start tags of the wanted types with a regular expression, keeps those
+  whose span lies inside a workout's span, parses only those with expat (attributes decoded as XML) and
+  buckets them in compact typed arrays; the iPhone walking metrics are averaged per day.
+
+Elements that are not read (other record types, ``ActivitySummary``...) are not checked for
+well-formedness. Nothing is yielded before pass 2 has read the whole file, so a bad export fails whole
+(its error names the file and the problem) and nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -131,36 +140,98 @@ Opener = Callable[[], IO[bytes]]
 RouteLoader = Callable[[str], bytes | None]
 
 
-def _parse(
-    name: str,
-    stream: IO[bytes],
-    start: Callable[[str, dict[str, str]], None],
-    *,
-    comments: Callable[[str], None] | None = None,
-) -> int:
-    """Stream ``stream`` through expat calling ``start(tag, attrs)``; the bytes read. Malformed or
-    truncated XML -> :class:`HealthExportError` naming the file, line and column."""
+_WORKOUT_START = re.compile(rb"<Workout[\s/>]")
+_END_TAG: Final[bytes] = b"</HealthData>"
+#: longest single element read whole (a workout with its children; a record's start tag)
+_MAX_ELEMENT: Final[int] = 64 * 1024 * 1024
+
+
+def _expat(name: str, start: Callable[[str, dict[str, str]], None]) -> xml.parsers.expat.XMLParserType:
     parser = xml.parsers.expat.ParserCreate()
     parser.StartElementHandler = start
-    if comments is not None:
-        parser.CommentHandler = comments
     parser.buffer_text = True
-    total = 0
-    final = False
-    try:
-        with stream:
-            while chunk := stream.read(_CHUNK):
-                total += len(chunk)
-                parser.Parse(chunk, False)
-            final = True
-            parser.Parse(b"", True)
-    except xml.parsers.expat.ExpatError as exc:
-        what = xml.parsers.expat.ErrorString(exc.code)
-        hint = " (the file ends early: truncated)" if final else ""
+    return parser
+
+
+def _xml_error(name: str, where: str, exc: xml.parsers.expat.ExpatError) -> HealthExportError:
+    what = xml.parsers.expat.ErrorString(exc.code)
+    return HealthExportError(f"{name}: malformed XML in {where}: {what} (column {exc.offset})")
+
+
+def _check_head(name: str, head: bytes) -> int | None:
+    """The export version of a file whose first bytes are ``head``; :class:`HealthExportError` when it
+    is not an Apple Health export."""
+    if b"<HealthData" not in head:
+        raise HealthExportError(f"{name}: not an Apple Health export (no <HealthData> element at its start)")
+    m = _VERSION.search(head.decode("utf-8", "replace"))
+    return int(m.group(1)) if m else None
+
+
+def _workout_blocks(name: str, stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Pass 1's scan: the first bytes of the file (offset -1), then each ``<Workout>`` element whole,
+    found by a byte search (records are skipped at memory speed). A file that does not end with
+    ``</HealthData>`` is truncated: :class:`HealthExportError`."""
+    buf = b""
+    pos = 0
+    eof = False
+    first = True
+    tail = b""
+    with stream:
+        while True:
+            m = _WORKOUT_START.search(buf, pos)
+            if m is not None:
+                s = m.start()
+                gt = buf.find(b">", s)
+                end = -1
+                if gt != -1:
+                    if buf[gt - 1 : gt] == b"/":
+                        end = gt + 1
+                    else:
+                        close = buf.find(b"</Workout>", gt)
+                        end = close + len(b"</Workout>") if close != -1 else -1
+                if end != -1:
+                    yield s, buf[s:end]
+                    pos = end
+                    continue
+                if len(buf) - s > _MAX_ELEMENT:
+                    raise HealthExportError(f"{name}: a <Workout> element longer than {_MAX_ELEMENT} bytes")
+                buf, pos = buf[s:], 0
+            else:
+                keep = max(pos, len(buf) - 16)  # a "<Workout" may straddle two reads
+                buf, pos = buf[keep:], 0
+            if eof:
+                break
+            chunk = stream.read(_CHUNK)
+            if first:
+                first = False
+                yield -1, chunk
+            if not chunk:
+                eof = True
+                continue
+            tail = (tail + chunk)[-64:]
+            buf += chunk
+    if not tail.rstrip().endswith(_END_TAG):
         raise HealthExportError(
-            f"{name}: malformed XML at line {exc.lineno}, column {exc.offset}: {what}{hint}"
-        ) from None
-    return total
+            f"{name}: truncated: the file ends before </HealthData> (an incomplete export)"
+        )
+
+
+def _record_pieces(name: str, stream: IO[bytes]) -> Iterator[bytes]:
+    """Pass 2's reads, each cut just before a ``<`` (so no tag straddles two pieces)."""
+    carry = b""
+    with stream:
+        while chunk := stream.read(_CHUNK):
+            buf = carry + chunk if carry else chunk
+            cut = buf.rfind(b"<")
+            if cut <= 0:
+                carry = buf
+                if len(carry) > _MAX_ELEMENT:
+                    raise HealthExportError(f"{name}: no XML element in {_MAX_ELEMENT} bytes: not an export")
+                continue
+            yield buf[:cut]
+            carry = buf[cut:]
+    if carry:
+        yield carry
 
 
 def _float(text: str | None) -> float | None:
@@ -182,52 +253,41 @@ def _sport(activity_type: str) -> tuple[str, str | None]:
 def _collect_workouts(name: str, opener: Opener) -> tuple[list[_Workout], int | None]:
     """Pass 1: every workout with its statistics, events and route files; the export version."""
     workouts: list[_Workout] = []
-    state: dict[str, object] = {"cur": None, "root": None, "version": None}
+    cur: list[_Workout | None] = [None]
 
     def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == "Record":
-            if state["cur"] is not None:
-                state["cur"] = None
-            return
-        cur = state["cur"]
+        w = cur[0]
         if tag == "Workout":
-            state["cur"] = _new_workout(name, len(workouts), attrs)
-            workouts.append(state["cur"])  # type: ignore[arg-type]
-        elif cur is None:
-            if state["root"] is None:
-                state["root"] = tag
-                if tag != "HealthData":
-                    raise HealthExportError(f"{name}: not an Apple Health export (root element <{tag}>)")
-            elif tag in ("ActivitySummary", "Correlation", "ClinicalRecord", "Audiogram"):
-                pass
-        else:
-            assert isinstance(cur, _Workout)
-            if tag == "WorkoutStatistics":
-                cur.statistics[attrs.get("type", "")] = dict(attrs)
-            elif tag == "WorkoutEvent":
-                when = attrs.get("date")
-                if when:
-                    dur = _float(attrs.get("duration"))
-                    unit = attrs.get("durationUnit", "min")
-                    dur_s = to_si(dur, unit, "time") if dur is not None else None
-                    cur.events.append((attrs.get("type", ""), _time(name, when, "a workout event"), dur_s))
-            elif tag == "FileReference":
-                if attrs.get("path"):
-                    cur.routes.append(attrs["path"])
-            elif tag == "MetadataEntry" and attrs.get("key") == "HKIndoorWorkout":
-                cur.indoor = attrs.get("value", "0").strip() in ("1", "true", "YES")
-            elif tag in ("ActivitySummary", "Correlation"):
-                state["cur"] = None
+            cur[0] = _new_workout(name, len(workouts), attrs)
+            workouts.append(cur[0])
+        elif w is None:
+            return
+        elif tag == "WorkoutStatistics":
+            w.statistics[attrs.get("type", "")] = dict(attrs)
+        elif tag == "WorkoutEvent":
+            when = attrs.get("date")
+            if when:
+                dur = _float(attrs.get("duration"))
+                dur_s = to_si(dur, attrs.get("durationUnit", "min"), "time") if dur is not None else None
+                w.events.append((attrs.get("type", ""), _time(name, when, "a workout event"), dur_s))
+        elif tag == "FileReference":
+            if attrs.get("path"):
+                w.routes.append(attrs["path"])
+        elif tag == "MetadataEntry" and attrs.get("key") == "HKIndoorWorkout":
+            w.indoor = attrs.get("value", "0").strip() in ("1", "true", "YES")
 
-    def comment(text: str) -> None:
-        if state["version"] is None and (m := _VERSION.search(text)):
-            state["version"] = int(m.group(1))
-
-    _parse(name, opener(), start, comments=comment)
-    if state["root"] is None and not workouts:
-        raise HealthExportError(f"{name}: not an Apple Health export (no <HealthData> element)")
-    version = state["version"]
-    return workouts, version if isinstance(version, int) else None
+    version: int | None = None
+    for offset, block in _workout_blocks(name, opener()):
+        if offset < 0:
+            version = _check_head(name, block)
+            continue
+        cur[0] = None
+        parser = _expat(name, start)
+        try:
+            parser.Parse(block, True)
+        except xml.parsers.expat.ExpatError as exc:
+            raise _xml_error(name, f"workout {len(workouts) + 1} (byte {offset})", exc) from None
+    return workouts, version
 
 
 def _time(name: str, text: str, what: str) -> int:
@@ -273,9 +333,31 @@ class _Samples:
     skipped: dict[str, int]
 
 
+def _record_regex() -> re.Pattern[bytes]:
+    kinds = sorted({*RECORD_TYPES, *WALKING_METRICS}, key=len, reverse=True)
+    alternatives = b"|".join(re.escape(k.encode()) for k in kinds)
+    return re.compile(rb'<Record\b[^>]*?\btype="(' + alternatives + rb')"[^>]*>')
+
+
+_RECORD = _record_regex()
+
+
+def _attr(tag: bytes, key: bytes) -> str | None:
+    i = tag.find(key)
+    if i < 0:
+        return None
+    i += len(key)
+    j = tag.find(b'"', i)
+    return tag[i:j].decode("utf-8", "replace") if j > 0 else None
+
+
 def _collect_samples(name: str, opener: Opener, workouts: list[_Workout]) -> _Samples:
     """Pass 2: the samples inside each workout's span [start, end] (both edges included), and the
-    daily sums of the walking metrics."""
+    daily sums of the walking metrics.
+
+    A regular expression picks the ``<Record>`` start tags of the wanted types out of each read (C
+    speed); their dates are checked against the workouts' spans; only the tags kept are parsed by
+    expat (attributes decoded as XML)."""
     order = sorted(range(len(workouts)), key=lambda i: workouts[i].start_ns)
     starts = [workouts[i].start_ns for i in order]
     ends = [workouts[i].end_ns for i in order]
@@ -286,52 +368,89 @@ def _collect_samples(name: str, opener: Opener, workouts: list[_Workout]) -> _Sa
         days.update((first + timedelta(days=k)).isoformat() for k in range(n_days))
     out = _Samples([{} for _ in workouts], {}, {}, {})
     buckets, sources, daily, skipped = out.buckets, out.sources, out.daily, out.skipped
-    wanted = RECORD_TYPES
-    walking = WALKING_METRICS
+    walking = {k.encode(): v for k, v in WALKING_METRICS.items()}
     units: dict[str | None, tuple[str, float] | None] = {}
+    picked: list[dict[str, str]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        picked.append(attrs)
 
     def skip(why: str) -> None:
         skipped[why] = skipped.get(why, 0) + 1
 
-    def start(tag: str, a: dict[str, str]) -> None:
-        if tag != "Record":
-            return
-        kind = a.get("type")
-        spec = wanted.get(kind)  # type: ignore[arg-type]
-        if spec is not None:
-            sd = a.get("startDate")
-            if sd is None or sd[:10] not in days:
-                return
-            try:
-                s = parse_time_ns(sd)
-                e = parse_time_ns(a.get("endDate", sd))
-            except HealthTimeError:
-                skip("timestamp without a zone or not a date")
-                return
-            k = bisect.bisect_right(starts, s) - 1
-            while k >= 0 and e > ends[k] and k > len(starts) - 1 - 64:
-                k -= 1  # overlapping workouts: an earlier, longer one
-                if k >= 0 and s >= starts[k] and e <= ends[k]:
-                    break
-            if k < 0 or e > ends[k] or s < starts[k]:
-                return
+    parser = _expat(name, start)
+    parser.Parse(b"<picked>", False)
+    for piece in _record_pieces(name, opener()):
+        tags: list[bytes] = []
+        dest: list[tuple[int, int, int]] = []  # (sorted workout index or -1 for walking, start, end)
+        for m in _RECORD.finditer(piece):
+            tag = m.group()
+            kind = m.group(1)
+            sd = _attr(tag, b' startDate="')
+            if sd is None:
+                continue
+            if kind in walking:
+                dest.append((-1, 0, 0))
+            else:
+                if sd[:10] not in days:
+                    continue
+                try:
+                    s = parse_time_ns(sd)
+                    e = parse_time_ns(_attr(tag, b' endDate="') or sd)
+                except HealthTimeError:
+                    skip("timestamp without a zone or not a date")
+                    continue
+                k = bisect.bisect_right(starts, s) - 1
+                while k >= 0 and e > ends[k] and k > len(starts) - 1 - 64:
+                    k -= 1  # overlapping workouts: an earlier, longer one
+                    if k >= 0 and s >= starts[k] and e <= ends[k]:
+                        break
+                if k < 0 or e > ends[k] or s < starts[k]:
+                    continue
+                dest.append((k, s, e))
+            tags.append(tag if tag.endswith(b"/>") else tag[:-1] + b"/>")
+        if not tags:
+            continue
+        picked.clear()
+        try:
+            parser.Parse(b"".join(tags), False)
+        except xml.parsers.expat.ExpatError as exc:
+            raise _xml_error(name, "a <Record> start tag", exc) from None
+        for (k, s, e), a in zip(dest, picked, strict=True):
+            kind_s = a.get("type", "")
             unit = a.get("unit")
-            conv = units.get(unit, False)
-            if conv is False:
+            if k < 0:
+                metric, _unit, qty = WALKING_METRICS[kind_s]
+                v = _float(a.get("value"))
+                si = to_si(v, unit, qty) if v is not None else None
+                if si is None:
+                    skip(f"{kind_s} without a value in a known unit")
+                    continue
+                key = (a.get("startDate", "")[:10], metric, a.get("sourceName", ""))
+                acc = daily.get(key)
+                if acc is None:
+                    daily[key] = [si, 1.0]
+                else:
+                    acc[0] += si
+                    acc[1] += 1.0
+                continue
+            spec = RECORD_TYPES[kind_s]
+            conv = units.get(unit, None) if unit in units else None
+            if unit not in units:
                 conv = FACTORS.get(unit.strip()) if unit else None
                 units[unit] = conv
-            if conv is None or conv[0] != spec[1]:  # type: ignore[index]
-                skip(f"{kind} in unit {unit!r}")
-                return
+            if conv is None or conv[0] != spec[1]:
+                skip(f"{kind_s} in unit {unit!r}")
+                continue
             try:
-                value = float(a["value"]) * conv[1]  # type: ignore[index]
+                value = float(a["value"]) * conv[1]
             except (KeyError, ValueError):
-                skip(f"{kind} without a numeric value")
-                return
+                skip(f"{kind_s} without a numeric value")
+                continue
             wb = buckets[order[k]]
-            b = wb.get(kind)  # type: ignore[arg-type]
+            b = wb.get(kind_s)
             if b is None:
-                b = wb[kind] = _Bucket()  # type: ignore[index]
+                b = wb[kind_s] = _Bucket()
             src = a.get("sourceName", "")
             sid = sources.get(src)
             if sid is None:
@@ -340,23 +459,6 @@ def _collect_samples(name: str, opener: Opener, workouts: list[_Workout]) -> _Sa
             b.end.append(e)
             b.value.append(value)
             b.source.append(sid)
-        elif kind in walking:
-            metric, _unit, qty = walking[kind]
-            v = _float(a.get("value"))
-            si = to_si(v, a.get("unit"), qty) if v is not None else None
-            sd = a.get("startDate", "")
-            if si is None or len(sd) < 10:
-                skip(f"{kind} without a value in a known unit")
-                return
-            key = (sd[:10], metric, a.get("sourceName", ""))
-            acc = daily.get(key)
-            if acc is None:
-                daily[key] = [si, 1.0]
-            else:
-                acc[0] += si
-                acc[1] += 1.0
-
-    _parse(name, opener(), start)
     return out
 
 
