@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (XML templates as Apple writes them)
 """Apple Health import: peak memory and XML throughput on a generated multi-GB ``export.xml``.
 
 Goals (issue 14): a 1 GB ``export.xml`` imports with peak RSS <= 300 MB at >= 50 MB/s of XML on one

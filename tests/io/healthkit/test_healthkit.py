@@ -179,7 +179,7 @@ def test_unknown_units_are_left_out_never_guessed(tmp_path: Path) -> None:
     b.workout("Running", START, END)
     run = _activities(list(HealthKitReader().read_all(b.xml().encode())))[0]
     assert "stance_time_s" not in run.records.columns and "vertical_oscillation_m" not in run.records.columns
-    assert any("unit 'furlong'" in n for n in run.notes) and any("unit None" in n for n in run.notes)
+    assert any("in unit 'furlong'" in n for n in run.notes) and any("in unit None" in n for n in run.notes)
 
 
 def test_archive_hook_and_import_idempotent(tmp_path: Path) -> None:
@@ -230,13 +230,15 @@ def test_truncated_export_fails_naming_the_file_and_stores_nothing(tmp_path: Pat
     pd.testing.assert_frame_equal(health_store.daily_gait(store, "me"), before[1])
 
 
-def test_a_malformed_record_fails_naming_the_file(tmp_path: Path) -> None:
+def test_references_in_attributes_and_bad_values(tmp_path: Path) -> None:
     b = ExportBuilder()
-    b.record("HeartRate", _t("07:00:05"), None, 140, "count/min")
-    b.workout("Running", START, END)
-    bad = b.xml().replace('value="140"', 'value="140" value="141"')  # a duplicate attribute
-    with pytest.raises(HealthExportError, match=r"export\.xml: malformed XML in a <Record>"):
-        list(HealthKitReader().read_all(bad.encode(), name="export.xml"))
+    b.record("HeartRate", _t("07:00:05"), None, 140, "count/min", source="Alex &amp; Sam&#8217;s Watch")
+    b.record("HeartRate", _t("07:00:06"), None, "n/a", "count/min")
+    b.workout("Running", START, END, source="Alex &amp; Sam&#8217;s Watch")
+    run = _activities(list(HealthKitReader().read_all(b.xml().encode())))[0]
+    assert run.records["heart_rate_bpm"].dropna().tolist() == [140.0]
+    assert run.devices[0]["source_name"] == "Alex & Sam’s Watch"
+    assert any("HeartRate without a numeric value" in n for n in run.notes)
 
 
 def test_not_an_export_and_a_zip_bomb(tmp_path: Path) -> None:

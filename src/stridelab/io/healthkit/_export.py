@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import html
 import re
 import xml.parsers.expat
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import IO, Final
 
 import numpy as np
@@ -258,8 +258,9 @@ def _collect_workouts(name: str, opener: Opener) -> tuple[list[_Workout], int | 
     def start(tag: str, attrs: dict[str, str]) -> None:
         w = cur[0]
         if tag == "Workout":
-            cur[0] = _new_workout(name, len(workouts), attrs)
-            workouts.append(cur[0])
+            new = _new_workout(name, len(workouts), attrs)
+            cur[0] = new
+            workouts.append(new)
         elif w is None:
             return
         elif tag == "WorkoutStatistics":
@@ -333,100 +334,114 @@ class _Samples:
     skipped: dict[str, int]
 
 
-def _record_regex() -> re.Pattern[bytes]:
+def _record_regex(anywhere: bool) -> re.Pattern[bytes]:
     kinds = sorted({*RECORD_TYPES, *WALKING_METRICS}, key=len, reverse=True)
     alternatives = b"|".join(re.escape(k.encode()) for k in kinds)
-    return re.compile(rb'<Record\b[^>]*?\btype="(' + alternatives + rb')"[^>]*>')
+    prefix = rb'<Record\b[^>]*?\btype="(' if anywhere else rb'<Record type="('
+    return re.compile(prefix + alternatives + rb')"[^>]*>')
 
 
-_RECORD = _record_regex()
+#: Apple writes ``type`` first (the DTD's order): a literal prefix, searched at C speed
+_RECORD = _record_regex(anywhere=False)
+#: for a read where some record has its attributes in another order
+_RECORD_ANY = _record_regex(anywhere=True)
+_DATES = re.compile(rb' startDate="([^"]*)" endDate="([^"]*)"(?: value="([^"]*)")?')
+_HOUR_NS: Final[int] = 3600 * 1_000_000_000
 
 
-def _attr(tag: bytes, key: bytes) -> str | None:
+def _attr(tag: bytes, key: bytes) -> bytes | None:
+    """The raw value of attribute ``key`` (``b' name="'``) in a start tag."""
     i = tag.find(key)
     if i < 0:
         return None
     i += len(key)
     j = tag.find(b'"', i)
-    return tag[i:j].decode("utf-8", "replace") if j > 0 else None
+    return tag[i:j] if j > 0 else None
+
+
+def _text(raw: bytes | None) -> str | None:
+    """An attribute's value as text, character and entity references decoded."""
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", "replace")
+    return html.unescape(text) if "&" in text else text
+
+
+def _near_workout(hour: bytes, starts: list[int], ends: list[int]) -> bool:
+    """Does the local hour ``b"YYYY-MM-DD hh +zzzz"`` overlap a workout's span? Unreadable hours say
+    yes (the sample's own dates are then checked)."""
+    try:
+        text = hour.decode()
+        t = parse_time_ns(f"{text[:13]}:00:00{text[13:]}")
+    except (HealthTimeError, UnicodeDecodeError):
+        return True
+    lo, hi = t, t + _HOUR_NS
+    k = bisect.bisect_right(starts, hi) - 1
+    # any workout that starts before the hour ends and ends after it starts (the last 64 by start)
+    return any(ends[j] >= lo for j in range(k, max(k - 64, -1), -1))
 
 
 def _collect_samples(name: str, opener: Opener, workouts: list[_Workout]) -> _Samples:
     """Pass 2: the samples inside each workout's span [start, end] (both edges included), and the
-    daily sums of the walking metrics.
+    daily means of the walking metrics.
 
     A regular expression picks the ``<Record>`` start tags of the wanted types out of each read (C
-    speed); their dates are checked against the workouts' spans; only the tags kept are parsed by
-    expat (attributes decoded as XML)."""
+    speed); a sample is kept when its local hour touches a workout (cached per hour) and its own span
+    lies inside one; only then are its ``value``, ``unit`` and ``sourceName`` read (references
+    decoded)."""
     order = sorted(range(len(workouts)), key=lambda i: workouts[i].start_ns)
     starts = [workouts[i].start_ns for i in order]
     ends = [workouts[i].end_ns for i in order]
-    days: set[str] = set()
-    for w in workouts:  # local days touched by a workout (+-1 day: other zone offsets)
-        first = date.fromisoformat(w.start_text[:10]) - timedelta(days=1)
-        n_days = (w.end_ns - w.start_ns) // 86_400_000_000_000 + 3
-        days.update((first + timedelta(days=k)).isoformat() for k in range(n_days))
+    hours: dict[bytes, bool] = {}
     out = _Samples([{} for _ in workouts], {}, {}, {})
     buckets, sources, daily, skipped = out.buckets, out.sources, out.daily, out.skipped
     walking = {k.encode(): v for k, v in WALKING_METRICS.items()}
-    units: dict[str | None, tuple[str, float] | None] = {}
-    picked: list[dict[str, str]] = []
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        picked.append(attrs)
+    wanted = {k.encode(): (k, *v) for k, v in RECORD_TYPES.items()}
+    units: dict[bytes | None, tuple[str, float] | None] = {}
+    source_ids: dict[bytes | None, int] = {}
 
     def skip(why: str) -> None:
         skipped[why] = skipped.get(why, 0) + 1
 
-    parser = _expat(name, start)
-    parser.Parse(b"<picked>", False)
-    for piece in _record_pieces(name, opener()):
-        tags: list[bytes] = []
-        dest: list[tuple[int, int, int]] = []  # (sorted workout index or -1 for walking, start, end)
-        for m in _RECORD.finditer(piece):
-            tag = m.group()
-            kind = m.group(1)
-            sd = _attr(tag, b' startDate="')
-            if sd is None:
-                continue
-            if kind in walking:
-                dest.append((-1, 0, 0))
-            else:
-                if sd[:10] not in days:
-                    continue
-                try:
-                    s = parse_time_ns(sd)
-                    e = parse_time_ns(_attr(tag, b' endDate="') or sd)
-                except HealthTimeError:
-                    skip("timestamp without a zone or not a date")
-                    continue
-                k = bisect.bisect_right(starts, s) - 1
-                while k >= 0 and e > ends[k] and k > len(starts) - 1 - 64:
-                    k -= 1  # overlapping workouts: an earlier, longer one
-                    if k >= 0 and s >= starts[k] and e <= ends[k]:
-                        break
-                if k < 0 or e > ends[k] or s < starts[k]:
-                    continue
-                dest.append((k, s, e))
-            tags.append(tag if tag.endswith(b"/>") else tag[:-1] + b"/>")
-        if not tags:
-            continue
-        picked.clear()
+    def convert(raw_value: bytes | None, raw_unit: bytes | None, qty: str, kind: str) -> float | None:
+        if raw_unit in units:
+            conv = units[raw_unit]
+        else:
+            unit_text = _text(raw_unit)
+            conv = units[raw_unit] = FACTORS.get(unit_text.strip()) if unit_text else None
+        if conv is None or conv[0] != qty:
+            skip(f"{kind} in unit {_text(raw_unit)!r}")
+            return None
         try:
-            parser.Parse(b"".join(tags), False)
-        except xml.parsers.expat.ExpatError as exc:
-            raise _xml_error(name, "a <Record> start tag", exc) from None
-        for (k, s, e), a in zip(dest, picked, strict=True):
-            kind_s = a.get("type", "")
-            unit = a.get("unit")
-            if k < 0:
-                metric, _unit, qty = WALKING_METRICS[kind_s]
-                v = _float(a.get("value"))
-                si = to_si(v, unit, qty) if v is not None else None
-                if si is None:
-                    skip(f"{kind_s} without a value in a known unit")
+            return float(raw_value) * conv[1] if raw_value is not None else None
+        except ValueError:
+            skip(f"{kind} without a numeric value")
+            return None
+
+    for piece in _record_pieces(name, opener()):
+        regex = _RECORD if piece.count(b"<Record ") == piece.count(b'<Record type="') else _RECORD_ANY
+        for m in regex.finditer(piece):
+            tag, kind = m.group(0, 1)
+            d = _DATES.search(tag)
+            if d is not None:
+                sd, ed, raw_value = d.group(1, 2, 3)
+                if raw_value is None:
+                    raw_value = _attr(tag, b' value="')
+            else:  # attributes in another order
+                sd, ed = _attr(tag, b' startDate="'), _attr(tag, b' endDate="')
+                raw_value = _attr(tag, b' value="')
+                if sd is None:
                     continue
-                key = (a.get("startDate", "")[:10], metric, a.get("sourceName", ""))
+            metric = walking.get(kind)
+            if metric is not None:
+                si = convert(raw_value, _attr(tag, b' unit="'), metric[2], metric[0])
+                if si is None:
+                    continue
+                key = (
+                    sd[:10].decode("ascii", "replace"),
+                    metric[0],
+                    _text(_attr(tag, b' sourceName="')) or "",
+                )
                 acc = daily.get(key)
                 if acc is None:
                     daily[key] = [si, 1.0]
@@ -434,27 +449,38 @@ def _collect_samples(name: str, opener: Opener, workouts: list[_Workout]) -> _Sa
                     acc[0] += si
                     acc[1] += 1.0
                 continue
-            spec = RECORD_TYPES[kind_s]
-            conv = units.get(unit, None) if unit in units else None
-            if unit not in units:
-                conv = FACTORS.get(unit.strip()) if unit else None
-                units[unit] = conv
-            if conv is None or conv[0] != spec[1]:
-                skip(f"{kind_s} in unit {unit!r}")
+            hour = sd[:13] + sd[19:]  # local hour + zone: does it touch a workout?
+            near = hours.get(hour)
+            if near is None:
+                near = hours[hour] = _near_workout(hour, starts, ends)
+            if not near:
                 continue
             try:
-                value = float(a["value"]) * conv[1]
-            except (KeyError, ValueError):
-                skip(f"{kind_s} without a numeric value")
+                s = parse_time_ns(sd.decode())
+                e = parse_time_ns((ed or sd).decode())
+            except (HealthTimeError, UnicodeDecodeError):
+                skip("timestamp without a zone or not a date")
+                continue
+            k = bisect.bisect_right(starts, s) - 1
+            while k >= 0 and e > ends[k] and k > len(starts) - 1 - 64:
+                k -= 1  # overlapping workouts: an earlier, longer one
+                if k >= 0 and s >= starts[k] and e <= ends[k]:
+                    break
+            if k < 0 or e > ends[k] or s < starts[k]:
+                continue
+            kind_s, _column, qty = wanted[kind]
+            value = convert(raw_value, _attr(tag, b' unit="'), qty, kind_s)
+            if value is None:
                 continue
             wb = buckets[order[k]]
             b = wb.get(kind_s)
             if b is None:
                 b = wb[kind_s] = _Bucket()
-            src = a.get("sourceName", "")
-            sid = sources.get(src)
+            raw_src = _attr(tag, b' sourceName="')
+            sid = source_ids.get(raw_src)
             if sid is None:
-                sid = sources[src] = len(sources)
+                src = _text(raw_src) or ""
+                sid = source_ids[raw_src] = sources.setdefault(src, len(sources))
             b.start.append(s)
             b.end.append(e)
             b.value.append(value)
