@@ -215,18 +215,20 @@ def main() -> int:
             print(out.stderr, file=sys.stderr)
             return 1
         fig = json.loads(out.stdout.strip().splitlines()[-1])
-    mb_s = size_mb / fig["wall"]
+    mb_s_cpu = size_mb / fig["cpu"]
+    mb_s_wall = size_mb / fig["wall"]
     print(
-        f"import: {fig['imported']} workouts, failed {fig['failed']}; wall {fig['wall']:.1f} s, cpu {fig['cpu']:.1f} s"
+        f"import: {fig['imported']} workouts, failed {fig['failed']}; wall {fig['wall']:.1f} s, "
+        f"cpu {fig['cpu']:.1f} s (wall > cpu: the core was shared with other processes)"
     )
     print(f"  {fig['notes'][0] if fig['notes'] else ''}")
     print("goals:")
-    print(
-        f"  peak RSS <= {GOAL_RSS_MB:.0f} MB: {fig['peak_mb']:.0f} MB -> {'met' if fig['peak_mb'] <= GOAL_RSS_MB else 'NOT met'}"
-    )
-    print(
-        f"  XML throughput >= {GOAL_MB_S:.0f} MB/s on one core: {mb_s:.1f} MB/s -> {'met' if mb_s >= GOAL_MB_S else 'NOT met'}"
-    )
+    rss_ok = "met" if fig["peak_mb"] <= GOAL_RSS_MB else "NOT met"
+    print(f"  peak RSS <= {GOAL_RSS_MB:.0f} MB: {fig['peak_mb']:.0f} MB -> {rss_ok}")
+    cpu_ok = "met" if mb_s_cpu >= GOAL_MB_S else "NOT met"
+    wall_ok = "met" if mb_s_wall >= GOAL_MB_S else "NOT met"
+    print(f"  XML >= {GOAL_MB_S:.0f} MB/s on one core, per CPU second: {mb_s_cpu:.1f} MB/s -> {cpu_ok}")
+    print(f"  XML >= {GOAL_MB_S:.0f} MB/s on one core, per wall second: {mb_s_wall:.1f} MB/s -> {wall_ok}")
     return 0
 
 
