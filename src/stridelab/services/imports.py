@@ -309,6 +309,15 @@ def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) ->
                 ),
             ):
                 dirs.sort()
+                whole = archive_reader(sorted(files))  # an unzipped export: taken as one, not walked
+                if whole is not None:
+                    dirs[:] = []
+                    taker: Reader[Any] = whole
+                    for name in sorted(files):
+                        p = Path(root) / name
+                        if p.is_file() and _file_reader(p) is taker:
+                            yield _file_item(p, taker, explicit=False)
+                    continue
                 for name in sorted(files):
                     p = Path(root) / name
                     if is_companion(name):

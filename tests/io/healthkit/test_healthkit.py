@@ -264,3 +264,15 @@ def test_bucketing_picks_the_enclosing_workout(tmp_path: Path) -> None:
     p1 = runs[1].records["power_w"].dropna().to_numpy()
     assert np.array_equal(p0, [200, 205, 210, 215]) and np.array_equal(p1, [220, 225, 230, 235])
     assert runs[0].id != runs[1].id
+
+
+def test_an_unzipped_export_folder_is_one_export(tmp_path: Path) -> None:
+    folder = tmp_path / "in" / "apple_health_export"
+    _run_export().write_folder(folder)
+    (folder / "workout-routes" / "stray.fit").write_bytes(b"not walked")
+    store = Store.open(tmp_path / "store")
+    result = import_paths(store, [tmp_path / "in"], workers=1)
+    assert not result.failed and not result.ignored
+    assert [p for p, _ in result.imported] == [f"{folder / 'export.xml'}#1", f"{folder / 'export.xml'}#2"]
+    run = store.records("me", result.imported[0][1])
+    assert run["lat_deg"].notna().sum() == 2
