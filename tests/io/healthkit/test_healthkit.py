@@ -4,12 +4,15 @@ fixtures of other projects), so these are generated; the DTD header is Apple's (
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from hk_export import PHONE, WATCH, ExportBuilder
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stridelab.io import archive_reader, file_head, find_reader
 from stridelab.io.healthkit import DailyGaitMetrics, HealthExportError, HealthKitReader, parse_time_ns
@@ -276,3 +279,26 @@ def test_an_unzipped_export_folder_is_one_export(tmp_path: Path) -> None:
     assert [p for p, _ in result.imported] == [f"{folder / 'export.xml'}#1", f"{folder / 'export.xml'}#2"]
     run = store.records("me", result.imported[0][1])
     assert run["lat_deg"].notna().sum() == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2099, 12, 30)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_parse_time_matches_the_calendar(moment: datetime, offset_min: int) -> None:
+    moment = moment.replace(microsecond=0)
+    sign = "-" if offset_min < 0 else "+"
+    text = f"{moment:%Y-%m-%d %H:%M:%S} {sign}{abs(offset_min) // 60:02d}{abs(offset_min) % 60:02d}"
+    expected = pd.Timestamp(moment, tz=timezone(timedelta(minutes=offset_min))).tz_convert("UTC").value
+    assert parse_time_ns(text) == expected
+
+
+def test_samples_without_a_zone_are_left_out_and_counted() -> None:
+    b = ExportBuilder()
+    b.record("HeartRate", "2023-05-01 07:00:05", None, 140, "count/min")
+    b.record("HeartRate", _t("07:00:06"), None, 141, "count/min")
+    b.workout("Running", START, END)
+    run = _activities(list(HealthKitReader().read_all(b.xml().encode())))[0]
+    assert run.records["heart_rate_bpm"].dropna().tolist() == [141.0]
+    assert any("1 sample(s) left out: timestamp without a zone" in n for n in run.notes)
