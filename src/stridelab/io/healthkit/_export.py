@@ -15,8 +15,10 @@ at the speed of a byte search, not of a full XML parse of every sample):
   with ``<HealthData`` and ends with ``</HealthData>`` (a truncated export fails here, before anything
   is yielded);
 * pass 2 picks the ``<Record>`` start tags of the wanted types with a regular expression, keeps those
-  whose span lies inside a workout's span, parses only those with expat (attributes decoded as XML) and
-  buckets them in compact typed arrays; the iPhone walking metrics are averaged per day.
+  whose span lies inside a workout's span, reads their ``value``/``unit``/``sourceName`` attributes
+  (character and entity references decoded) and buckets them in compact typed arrays; the iPhone
+  walking metrics are averaged per day. (A full XML parse of every record cannot reach 50 MB/s in
+  Python: expat alone, with no handler, parses ~85 MB/s here, ``iterparse`` + ``clear`` ~50 MB/s.)
 
 Elements that are not read (other record types, ``ActivitySummary``...) are not checked for
 well-formedness. Nothing is yielded before pass 2 has read the whole file, so a bad export fails whole
