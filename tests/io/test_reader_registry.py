@@ -51,7 +51,7 @@ def scratch_registry() -> Iterator[None]:
 
 def test_builtin_readers_and_dispatch(fit_file: Path, imu_file: Path, tmp_path: Path) -> None:
     names = [r.name for r in sio.readers()]
-    assert set(names) == {"fit", "imu"}
+    assert set(names) == {"fit", "imu", "healthkit"}
     assert reader_for(fit_file).name == "fit"
     assert reader_for(imu_file).name == "imu"
     activity = read_any(fit_file)
@@ -193,3 +193,58 @@ def test_a_file_with_several_activities_stores_each(
     (folder / "empty.bndl").write_bytes(b"BNDL")
     empty = import_paths(store, [folder / "empty.bndl"], workers=1)
     assert empty.failed == [(str(folder / "empty.bndl"), "ValueError: no activity in the file")]
+
+
+class _Album(Reader[Activity]):
+    """A toy archive format: a zip with ``album.txt`` is read whole (its FIT members, in name order),
+    not walked member by member. Streams: it is handed the zip's path."""
+
+    name: ClassVar[str] = "album"
+    description: ClassVar[str] = "albums (.zip with album.txt)"
+    produces: ClassVar[type] = Activity
+    multi: ClassVar[bool] = True
+    streams: ClassVar[bool] = True
+
+    def sniff(self, head: bytes, name: str) -> bool:
+        return False
+
+    @classmethod
+    def takes_archive(cls, names: list[str]) -> bool:
+        return "album.txt" in names
+
+    def read(self, source: str | Path | bytes, *, name: str | None = None, **options: Any) -> Activity:
+        return next(self.read_all(source, name=name))
+
+    def read_all(
+        self, source: str | Path | bytes, *, name: str | None = None, **options: Any
+    ) -> Iterator[Activity]:
+        import zipfile
+
+        from stridelab.io.fit import read_activity
+
+        assert isinstance(source, Path), "a streaming reader is handed the path"
+        with zipfile.ZipFile(source) as zf:
+            for member in sorted(n for n in zf.namelist() if n.endswith(".fit")):
+                yield read_activity(zf.read(member), source_path=f"{name}!{member}")
+
+
+def test_a_reader_may_take_a_whole_zip(fit_file: Path, tmp_path: Path, scratch_registry: None) -> None:
+    import zipfile
+
+    sio.register(_Album())
+    assert sio.archive_reader(["album.txt", "a.fit"]).name == "album"  # type: ignore[union-attr]
+    assert sio.archive_reader(["a.fit"]) is None
+    album = tmp_path / "album.zip"
+    plain = tmp_path / "plain.zip"
+    for path, extra in ((album, {"album.txt": b"my runs"}), (plain, {"notes.txt": b"hi"})):
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("runs/a.fit", fit_file.read_bytes())
+            for n, data in extra.items():
+                zf.writestr(n, data)
+    store = Store.open(tmp_path / "s")
+    whole = import_paths(store, [album], workers=1)
+    assert [p for p, _ in whole.imported] == [str(album)] and not whole.ignored  # one item: the zip
+    walked = import_paths(store, [plain], workers=1)  # no reader takes it whole: members walked
+    assert [p for p, _ in walked.skipped] == [f"{plain}!runs/a.fit"] and walked.ignored == [
+        f"{plain}!notes.txt"
+    ]

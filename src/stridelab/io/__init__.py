@@ -30,6 +30,7 @@ from stridelab.io._reader import (
     file_head,
     unsupported,
 )
+from stridelab.io._reader import archive_reader as _archive_reader
 from stridelab.io._reader import find_reader as _find_reader
 from stridelab.io._reader import is_companion as _is_companion
 from stridelab.io._reader import readers as _readers
@@ -43,6 +44,7 @@ __all__ = [
     "ReadResult",
     "Reader",
     "UnsupportedFileError",
+    "archive_reader",
     "content_head",
     "file_head",
     "find_reader",
@@ -68,10 +70,12 @@ def _register_builtins() -> None:
         return
     _builtins_registered = True
     from stridelab.io.fit import FitReader, read_activity
+    from stridelab.io.healthkit import HealthKitReader
     from stridelab.io.imu import ImuReader
 
     _register(ImuReader())
     _register(FitReader(read_activity))
+    _register(HealthKitReader())
 
 
 def register(reader: Reader[ReadResult]) -> Reader[ReadResult]:
@@ -92,6 +96,13 @@ def find_reader(head: bytes, name: str) -> Reader[ReadResult] | None:
     takes the name's extension, else None."""
     _register_builtins()
     return _find_reader(head, name)
+
+
+def archive_reader(names: list[str]) -> Reader[ReadResult] | None:
+    """The reader that takes a whole zip archive (member ``names``; e.g. an Apple Health export.zip)
+    instead of the import walking its members, else None."""
+    _register_builtins()
+    return _archive_reader(names)
 
 
 def is_companion(name: str) -> bool:

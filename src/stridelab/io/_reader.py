@@ -20,6 +20,7 @@ __all__ = [
     "NotAnActivityError",
     "Reader",
     "UnsupportedFileError",
+    "archive_reader",
     "content_head",
     "file_head",
     "find_reader",
@@ -80,6 +81,9 @@ class Reader(ABC, Generic[T_co]):
     #: can one file hold several results (a TCX with several activities, an Apple Health export)?
     #: Then :meth:`read_all` yields them one by one and the import service stores each.
     multi: ClassVar[bool] = False
+    #: does :meth:`read_all` stream a path (a file larger than memory, e.g. a multi-GB export)? Then
+    #: the import service hands it the path instead of the file's bytes.
+    streams: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, head: bytes, name: str) -> bool:
@@ -102,6 +106,12 @@ class Reader(ABC, Generic[T_co]):
         ``id`` (a sha256 hex: by convention of the file's bytes and the activity's place in the file,
         so that re-reading the same file yields the same ids)."""
         yield self.read(source, name=name, **options)
+
+    @classmethod
+    def takes_archive(cls, names: list[str]) -> bool:
+        """Does this reader take a whole zip archive whose member names are ``names`` (e.g. an Apple
+        Health ``export.zip``), instead of the import walking its members? Default: no."""
+        return False
 
     def takes_name(self, name: str) -> bool:
         """Does ``name`` end with one of :attr:`extensions` (any case)?"""
@@ -139,6 +149,11 @@ def find_reader(head: bytes, name: str) -> Reader[Any] | None:
         if reader.takes_name(name):
             return reader
     return None
+
+
+def archive_reader(names: list[str]) -> Reader[Any] | None:
+    """The first reader that takes a whole zip archive with member ``names``, else None."""
+    return next((r for r in _READERS if r.takes_archive(names)), None)
 
 
 def is_companion(name: str) -> bool:

@@ -49,6 +49,7 @@ from typing import Any
 from stridelab.io import (
     NotAnActivityError,
     Reader,
+    archive_reader,
     content_head,
     file_head,
     find_reader,
@@ -56,6 +57,7 @@ from stridelab.io import (
     unsupported,
 )
 from stridelab.io.fit import MAX_FIT_BYTES, FitDecodeError, gunzip_limited, read_limited
+from stridelab.io.healthkit import DailyGaitMetrics
 from stridelab.io.imu import ImuRecording
 from stridelab.model import Activity
 from stridelab.services._bulk_exports import (
@@ -66,6 +68,7 @@ from stridelab.services._bulk_exports import (
 )
 from stridelab.services.duplicates import link_imported
 from stridelab.store import Store, check_athlete
+from stridelab.store import health as health_store
 from stridelab.store.activities import PreparedActivity, prepare_activity
 from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
 
@@ -168,8 +171,16 @@ def _is_zip(name: str) -> bool:
 
 
 def _file_reader(path: Path) -> Reader[Any] | None:
-    """The reader of a regular file on disk (the registry: content first, extension second)."""
-    return find_reader(file_head(path), str(path))
+    """The reader of a regular file on disk (the registry: content first, extension second); for a
+    zip, a reader that takes the whole archive (an Apple Health export.zip), else None (walked)."""
+    reader = find_reader(file_head(path), str(path))
+    if reader is None and _is_zip(path.name):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                return archive_reader(zf.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return None
+    return reader
 
 
 @dataclass(slots=True)
@@ -349,6 +360,15 @@ def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) ->
                 ),
             ):
                 dirs.sort()
+                whole = archive_reader(sorted(files))  # an unzipped export: taken as one, not walked
+                if whole is not None:
+                    dirs[:] = []
+                    taker: Reader[Any] = whole
+                    for name in sorted(files):
+                        p = Path(root) / name
+                        if p.is_file() and _file_reader(p) is taker:
+                            yield _file_item(p, taker, explicit=False)
+                    continue
                 for name in sorted(files):
                     p = Path(root) / name
                     if is_companion(name):
@@ -460,9 +480,11 @@ def _process_activity(store_root: str, athlete: str, item: _Item) -> list[_Outco
     catalog rows wait for the parent's batch commit). A multi-activity file is read in full, each of
     its activities skipped when stored or prepared."""
     try:
-        data = _load_bytes(item)
         store = Store(Path(store_root))
         name = item.label or item.display
+        if item.reader.multi and item.reader.streams and item.member is None:  # larger than memory
+            return _process_activities(store, athlete, item, Path(item.path), name)
+        data = _load_bytes(item)
         if item.reader.multi:
             return _process_activities(store, athlete, item, data, name)
         sha = hashlib.sha256(data).hexdigest()
@@ -504,13 +526,21 @@ def _prepared_outcome(
     )
 
 
-def _process_activities(store: Store, athlete: str, item: _Item, data: bytes, name: str) -> list[_Outcome]:
+def _process_activities(
+    store: Store, athlete: str, item: _Item, data: bytes | Path, name: str
+) -> list[_Outcome]:
     """Every activity of a multi-activity file (``display#1``, ``display#2``, ... when several). The
-    source cache row goes with the first one (it marks the whole file as seen)."""
+    source cache row goes with the first one (it marks the whole file as seen). Other results (the
+    daily walking gait of an Apple Health export, :data:`_EXTRAS`) are stored in the worker."""
     out: list[_Outcome] = []
-    for i, result in enumerate(item.reader.read_all(data, name=name)):
+    extras: list[str] = []
+    for result in item.reader.read_all(data, name=name):
+        extra = _EXTRAS.get(type(result))
+        if extra is not None:
+            extras.append(extra(store, athlete, result))
+            continue
         activity = _check_activity(item, result)
-        display = f"{item.display}#{i + 1}"
+        display = f"{item.display}#{len(out) + 1}"
         first = not out
         if store.has_activity(athlete, activity.id):
             out.append(
@@ -524,11 +554,27 @@ def _process_activities(store: Store, athlete: str, item: _Item, data: bytes, na
             )
         else:
             out.append(_prepared_outcome(store, athlete, item, activity, display, source=first))
+    if not out and extras:  # e.g. an export with walking metrics and no workout
+        digest = hashlib.sha256("\n".join(extras).encode()).hexdigest()
+        return [_Outcome(item.display, "imported", digest, self_committed=True)]
     if not out:
         raise ValueError("no activity in the file")
+    if extras:
+        out[0] = dataclasses.replace(out[0], notes=(*out[0].notes, *extras))
     if len(out) == 1:  # one activity: reported under the file's own name
         out[0] = dataclasses.replace(out[0], display=item.display)
     return out
+
+
+def _store_daily_gait(store: Store, athlete: str, result: object) -> str:
+    assert isinstance(result, DailyGaitMetrics)
+    changed = health_store.write_daily_gait(store, athlete, result)
+    days = len({v.day for v in result.values})
+    return f"daily walking gait: {len(result.values)} value(s) over {days} day(s), {changed} new or changed"
+
+
+#: results other than activities that a multi-result reader yields, and how each is stored
+_EXTRAS: dict[type, Callable[[Store, str, object], str]] = {DailyGaitMetrics: _store_daily_gait}
 
 
 def _process_recording(store_root: str, athlete: str, item: _Item) -> list[_Outcome]:
