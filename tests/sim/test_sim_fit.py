@@ -25,7 +25,7 @@ from stridelab.sim import (
     truth_path,
     write_fit,
 )
-from stridelab.sim._fitwriter import FitWriter, Message, MessageBlock, encode_with_sdk, mesg_num
+from stridelab.io.fit import FitWriter, Message, MessageBlock, encode_with_sdk, mesg_num
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 from stridelab.model import RECORD_COLUMNS, RUNNING_DYNAMICS_COLUMNS
 from stridelab.sim import Pause, RunTruth, Segment, simulate_run
-from stridelab.sim._fitwriter import quantise
+from stridelab.io.fit import quantise
 
 
 def _ols(y: np.ndarray, *cols: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 from stridelab.model import Activity, Session
 from stridelab.version import __version__
 
-from ._fitwriter import (
+from stridelab.io.fit import (
     FIT_EPOCH_UNIX_S,
     FitWriter,
     Message,
