@@ -151,13 +151,15 @@ def _developer_layout(
     One developer data index per app: ``appN`` keeps N (the reader labels an unknown app by its
     index), a known app gets its application id and the first free index."""
     apps: list[str] = list(dict.fromkeys(c.app for c in columns))
-    taken = {int(a[3:]) for a in apps if a.startswith("app") and a[3:].isdigit() and int(a[3:]) < 255}
     index: dict[str, int] = {}
-    free = (i for i in range(255) if i not in taken)
+    for app in apps:  # ``appN`` must keep N; another app keeps its source index when free
+        if app.startswith("app") and app[3:].isdigit() and int(app[3:]) < 255:
+            index[app] = int(app[3:])
     for app in apps:
-        index[app] = (
-            int(app[3:]) if app.startswith("app") and app[3:].isdigit() and int(app[3:]) in taken else next(free)
-        )
+        if app not in index:
+            wanted = next(c.developer_data_index for c in columns if c.app == app)
+            used = set(index.values())
+            index[app] = wanted if 0 <= wanted < 255 and wanted not in used else min(set(range(255)) - used)
     messages: list[Message] = []
     for app in apps:
         fields: dict[str, Any] = {"developer_data_index": index[app]}
@@ -166,10 +168,13 @@ def _developer_layout(
             fields["application_id"] = list(bytes.fromhex(hex_id))
         messages.append(Message(mesg_num("developer_data_id"), fields))
     specs: dict[str, DeveloperFieldSpec] = {}
-    numbers: dict[str, int] = {}
-    for c in columns:
-        num = numbers.get(c.app, 0)
-        numbers[c.app] = num + 1
+    numbers: dict[str, set[int]] = {}
+    for c in columns:  # the source's field number when free in its app, else the first free one
+        used_nums = numbers.setdefault(c.app, set())
+        num = c.field_definition_number
+        if not 0 <= num < 255 or num in used_nums:
+            num = min(set(range(255)) - used_nums)
+        used_nums.add(num)
         spec = DeveloperFieldSpec(index[c.app], num, _FLOAT32)
         specs[c.column] = spec
         messages.append(
@@ -187,12 +192,37 @@ def _developer_layout(
     return messages, specs
 
 
-def _pause_spans(paused: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """[a, b) index spans of consecutive paused records."""
-    if not paused.any():
+def _timer_events(
+    ts: npt.NDArray[np.float64], timer: npt.NDArray[np.float64] | None, paused: npt.NDArray[np.bool_]
+) -> list[tuple[int, str]]:
+    """Timer ``stop_all``/``start`` events (FIT seconds) that give back the stored ``paused`` flags and
+    ``timer_s``: the stopped time of each step between records (wall-clock step minus timer step) is
+    placed at the step's start, or at its end when the record after it is paused (the FIT reader
+    marks records strictly inside a stop/start interval as paused)."""
+    n = len(ts)
+    if n < 2:
         return []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], paused.astype(np.int8), [0]])))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    step = np.diff(ts)
+    if timer is not None and np.isfinite(timer).all():
+        stopped = np.clip(step - np.diff(timer), 0.0, None)
+    else:
+        stopped = np.where(paused[1:], step, 0.0)
+    events: list[tuple[int, str]] = []
+    inside = bool(paused[0])
+    if inside:
+        events.append((int(ts[0]) - 1, "stop_all"))
+    for i in range(1, n):
+        gap = float(stopped[i - 1])
+        before, after = bool(paused[i - 1]), bool(paused[i])
+        if gap <= 0 and before == after:
+            continue
+        if not inside:
+            events.append((int(round(ts[i] - gap)) if after else int(ts[i - 1]), "stop_all"))
+            inside = True
+        if inside and not after:
+            events.append((int(round(ts[i - 1] + gap)), "start"))
+            inside = False
+    return events
 
 
 def _timer_event(ts: int, kind: str) -> Message:
@@ -288,29 +318,24 @@ def activity_messages(activity: Activity) -> list[Message | MessageBlock]:
         if "paused" in records.columns
         else np.zeros(len(records), dtype=bool)
     )
-    cuts: list[tuple[int, str | None]] = []  # (record index, event written before it)
-    for a, b in _pause_spans(paused):
-        if a > 0:
-            cuts.append((a, "stop_all@prev"))
-        if b < len(records):
-            cuts.append((b, "start"))
-    pos = 0
     ts = cols.get("timestamp", np.zeros(0))
-    for at, kind in [*cuts, (len(records), None)]:
-        if at > pos:
+    timer = _column(records, "timer_s")
+    events = _timer_events(ts, timer, paused)
+    pos = 0
+    for at, kind in [*events, (None, None)]:
+        cut = len(records) if at is None else int(np.searchsorted(ts, at, side="right"))
+        if cut > pos:
             items.append(
                 MessageBlock(
                     _RECORD,
-                    {k: v[pos:at] for k, v in cols.items()},
+                    {k: v[pos:cut] for k, v in cols.items()},
                     missing_as_invalid=True,
-                    developer={s: v[pos:at] for s, v in dev_values.items()},
+                    developer={s: v[pos:cut] for s, v in dev_values.items()},
                 )
             )
-            pos = at
-        if kind == "start":
-            items.append(_timer_event(int(ts[at]), "start"))
-        elif kind == "stop_all@prev":
-            items.append(_timer_event(int(ts[at - 1]), "stop_all"))
+            pos = cut
+        if at is not None and kind is not None:
+            items.append(_timer_event(at, kind))
     items.append(_timer_event(_fit_time(end), "stop_all"))
 
     sessions = list(activity.sessions) or [
