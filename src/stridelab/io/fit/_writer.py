@@ -232,7 +232,7 @@ def _timer_event(ts: int, kind: str) -> Message:
     )
 
 
-def _lap_message(lap: Lap, k: int, sport: str | None) -> Message:
+def _lap_message(lap: Lap, k: int) -> Message:
     elapsed = _finite(lap.elapsed_s)
     end = lap.start_time + pd.Timedelta(seconds=elapsed or 0.0)
     return Message(
@@ -249,7 +249,7 @@ def _lap_message(lap: Lap, k: int, sport: str | None) -> Message:
             "event_type": "stop",
             "lap_trigger": _enum_or_none("lap_trigger", lap.trigger),
             "intensity": _enum_or_none("intensity", lap.intensity),
-            "sport": _enum_or_none("sport", lap.sport or sport),
+            "sport": _enum_or_none("sport", lap.sport),
         },
     )
 
@@ -361,12 +361,12 @@ def activity_messages(activity: Activity) -> list[Message | MessageBlock]:
         for s in sessions
     ]
     session_starts = np.array([s.start_time.as_unit("ns").value for s in sessions], dtype="int64")
-    lap_session = [
+    lap_session = [  # the session each lap falls in (by start time)
         max(0, int(np.searchsorted(session_starts, lap.start_time.as_unit("ns").value, side="right")) - 1)
         for lap in laps
     ]
     for k, lap in enumerate(laps):
-        items.append(_lap_message(lap, k, sessions[lap_session[k]].sport))
+        items.append(_lap_message(lap, k))
     for k, s in enumerate(sessions):
         mine = [i for i, j in enumerate(lap_session) if j == k]
         items.append(_session_message(s, k, mine[0] if mine else 0, len(mine)))
