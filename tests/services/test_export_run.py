@@ -257,4 +257,6 @@ def test_indoor_run_exports_valid_files(tmp_path: Path, store_path: Path, shared
     _cli(["export", src.id[:8], "--format", "fit", "-o", str(tmp_path / "in.fit")], store, 0)
     back = read_activity((tmp_path / "in.fit").read_bytes())
     assert "lat_deg" not in back.records.columns
-    assert math.isclose(float(back.records["heart_rate_bpm"].mean()), float(src.records["heart_rate_bpm"].mean()))
+    assert math.isclose(
+        float(back.records["heart_rate_bpm"].mean()), float(src.records["heart_rate_bpm"].mean())
+    )

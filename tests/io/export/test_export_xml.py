@@ -81,7 +81,9 @@ def _num(e: ET.Element | None) -> float:
 
 @pytest.mark.parametrize("key", list(FILES))
 @pytest.mark.parametrize("indoor", [False, True])
-def test_xsd_valid(schemas: dict[str, object], activities: dict[str, Activity], key: str, indoor: bool) -> None:
+def test_xsd_valid(
+    schemas: dict[str, object], activities: dict[str, Activity], key: str, indoor: bool
+) -> None:
     a = _short(_indoor(activities[key]) if indoor else activities[key])
     _validate(schemas, "tcx", write_tcx(a))
     _validate(schemas, "gpx", write_gpx(a))
@@ -137,9 +139,13 @@ def test_tcx_values_equal_the_records(activities: dict[str, Activity]) -> None:
     for lap, el in zip(a.laps, laps, strict=True):
         assert pd.Timestamp(el.get("StartTime")) == lap.start_time
         if lap.timer_s is not None:  # else the lap's records' time span (this file has none)
-            assert float(el.findtext(f"{TCX}TotalTimeSeconds") or "nan") == pytest.approx(lap.timer_s, abs=5e-4)
+            assert float(el.findtext(f"{TCX}TotalTimeSeconds") or "nan") == pytest.approx(
+                lap.timer_s, abs=5e-4
+            )
         if lap.distance_m is not None:
-            assert float(el.findtext(f"{TCX}DistanceMeters") or "nan") == pytest.approx(lap.distance_m, abs=5e-3)
+            assert float(el.findtext(f"{TCX}DistanceMeters") or "nan") == pytest.approx(
+                lap.distance_m, abs=5e-3
+            )
     assert root.find(f"{TCX}Activities/{TCX}Activity").get("Sport") == "Running"  # type: ignore[union-attr]
 
 

@@ -55,7 +55,12 @@ def test_real_files_round_trip(shared_data: Path, rel: str) -> None:
             np.testing.assert_allclose(y[~np.isnan(x)], x[~np.isnan(x)], atol=0.01, err_msg=col)
     assert b.laps == a.laps
     assert b.sessions == a.sessions
-    assert (b.sport, b.sub_sport, b.duration_s, b.distance_m) == (a.sport, a.sub_sport, a.duration_s, a.distance_m)
+    assert (b.sport, b.sub_sport, b.duration_s, b.distance_m) == (
+        a.sport,
+        a.sub_sport,
+        a.duration_s,
+        a.distance_m,
+    )
     assert b.developer_columns == a.developer_columns
 
 
@@ -65,7 +70,9 @@ def test_developer_fields_and_missing_values_in_a_block() -> None:
     t = np.arange(5, dtype="float64") + 1_000_000_000
     w = FitWriter()
     w.write(Message(mesg_num("file_id"), {"type": "activity", "manufacturer": "development"}))
-    w.write(Message(mesg_num("developer_data_id"), {"developer_data_index": 0, "application_id": list(range(16))}))
+    w.write(
+        Message(mesg_num("developer_data_id"), {"developer_data_index": 0, "application_id": list(range(16))})
+    )
     w.write(
         Message(
             mesg_num("field_description"),
@@ -80,7 +87,9 @@ def test_developer_fields_and_missing_values_in_a_block() -> None:
     )
     hr = np.array([120.0, np.nan, 122.0, np.nan, 124.0])
     form = np.array([50.5, 51.0, np.nan, 52.0, 53.25])
-    w.write(MessageBlock(rec, {"timestamp": t, "heart_rate": hr}, missing_as_invalid=True, developer={dev: form}))
+    w.write(
+        MessageBlock(rec, {"timestamp": t, "heart_rate": hr}, missing_as_invalid=True, developer={dev: form})
+    )
     fit = decode_with_sdk(w.close())
     (info,) = fit.developer_fields
     assert (info.name, info.units, info.base_type, info.application_id) == (
@@ -115,8 +124,6 @@ def _activity(records: pd.DataFrame, dev: tuple[DeveloperColumn, ...] = ()) -> A
     )
 
 
-
-
 @given(
     n=st.integers(2, 40),
     seed=st.integers(0, 2**32 - 1),
@@ -125,7 +132,9 @@ def _activity(records: pd.DataFrame, dev: tuple[DeveloperColumn, ...] = ()) -> A
 def test_generated_records_round_trip_within_resolution(n: int, seed: int, missing: float) -> None:
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp("2024-05-01T06:00:00Z")
-    times = pd.DatetimeIndex([t0 + pd.Timedelta(seconds=int(s)) for s in np.cumsum(rng.integers(1, 4, n))]).as_unit("ns")
+    times = pd.DatetimeIndex(
+        [t0 + pd.Timedelta(seconds=int(s)) for s in np.cumsum(rng.integers(1, 4, n))]
+    ).as_unit("ns")
 
     def col(lo: float, hi: float) -> np.ndarray:
         v = rng.uniform(lo, hi, n)

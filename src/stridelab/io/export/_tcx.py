@@ -191,7 +191,7 @@ def write_tcx(activity: Activity) -> bytes:
         if lap is not None:
             return lap.start_time
         sl = lap_slices.get(k, slice(0, 0))
-        return c.times[sl.start] if sl.stop > sl.start else activity.start_time
+        return c.times[int(sl.start)] if sl.stop > sl.start else activity.start_time
 
     by_session: dict[int, list[int]] = {}
     for k, lap in enumerate(laps):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from stridelab.model import Activity
 
-__all__ = ["Columns", "attr", "columns", "iso", "num", "text"]
+__all__ = ["Columns", "attr", "finite", "iso", "num", "text"]
 
 
 def text(value: str) -> str:

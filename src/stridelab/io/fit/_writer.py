@@ -217,10 +217,10 @@ def _timer_events(
         if gap <= 0 and before == after:
             continue
         if not inside:
-            events.append((int(round(ts[i] - gap)) if after else int(ts[i - 1]), "stop_all"))
+            events.append((round(float(ts[i] - gap)) if after else int(ts[i - 1]), "stop_all"))
             inside = True
         if inside and not after:
-            events.append((int(round(ts[i - 1] + gap)), "start"))
+            events.append((round(float(ts[i - 1] + gap)), "start"))
             inside = False
     return events
 
@@ -370,13 +370,13 @@ def activity_messages(activity: Activity) -> list[Message | MessageBlock]:
     for k, s in enumerate(sessions):
         mine = [i for i, j in enumerate(lap_session) if j == k]
         items.append(_session_message(s, k, mine[0] if mine else 0, len(mine)))
-    timer = _finite(activity.duration_s)
+    total_timer = _finite(activity.duration_s)
     items.append(
         Message(
             mesg_num("activity"),
             {
                 "timestamp": _fit_time(end),
-                "total_timer_time": timer,
+                "total_timer_time": total_timer,
                 "num_sessions": len(sessions),
                 "type": "manual",
                 "event": "activity",
