@@ -77,7 +77,7 @@ def write_gpx(activity: Activity) -> bytes:
         out.append(f'<trkpt lat="{num(float(lat[i]), 7)}" lon="{num(float(lon[i]), 7)}">')
         if ele is not None and math.isfinite(ele[i]):
             out.append(f"<ele>{num(float(ele[i]), 2)}</ele>")
-        out.append(f"<time>{iso(c.times[i])}</time>")
+        out.append(f"<time>{c.iso(i)}</time>")
         ext: list[str] = []
         if power is not None:
             w = _int(float(power[i]), 0, 65535)

@@ -73,7 +73,7 @@ def _stat(arr: npt.NDArray[np.float64] | None, sl: slice, how: str) -> float | N
 
 
 def _trackpoint(c: Columns, i: int, bike: bool, out: list[str]) -> None:
-    out.append(f"<Trackpoint><Time>{iso(c.times[i])}</Time>")
+    out.append(f"<Trackpoint><Time>{c.iso(i)}</Time>")
     lat, lon = _value(c.get("lat_deg"), i), _value(c.get("lon_deg"), i)
     if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
         out.append(

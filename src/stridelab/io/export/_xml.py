@@ -49,20 +49,35 @@ class Columns:
         self._cols: dict[str, npt.NDArray[np.float64]] = {}
         for name in records.columns:
             if records[name].dtype.kind in "iufb":
-                self._cols[str(name)] = records[name].to_numpy(dtype="float64", na_value=np.nan)
+                values = records[name].to_numpy(dtype="float64", na_value=np.nan)
+                if np.isfinite(values).any():
+                    self._cols[str(name)] = values
         self.n = len(records)
+        self._iso: list[str] | None = None
+
+    def iso(self, i: int) -> str:
+        """:func:`iso` of record ``i`` (all records formatted at once on first use)."""
+        if self._iso is None:
+            utc = self.times.tz_convert("UTC").tz_localize(None).as_unit("ns").to_numpy()
+            text = np.datetime_as_string(utc, unit="ms")
+            self._iso = [t[:-4] + "Z" if t.endswith(".000") else t + "Z" for t in text.tolist()]
+        return self._iso[i]
 
     def get(self, name: str) -> npt.NDArray[np.float64] | None:
-        values = self._cols.get(name)
-        return values if values is not None and np.isfinite(values).any() else None
+        """The column ``name`` as floats, None when absent or without any value (O(1))."""
+        return self._cols.get(name)
 
     def cadence_rpm(self) -> npt.NDArray[np.float64] | None:
         """Strides (or revolutions) per minute: ``cadence_rpm``, else half of ``cadence_spm``."""
-        rpm = self.get("cadence_rpm")
-        if rpm is None:
-            spm = self.get("cadence_spm")
-            rpm = spm / 2.0 if spm is not None else None
-        return rpm
+        if "_cadence_rpm" not in self._cols:
+            rpm = self.get("cadence_rpm")
+            if rpm is None:
+                spm = self.get("cadence_spm")
+                rpm = spm / 2.0 if spm is not None else None
+            if rpm is None:
+                return None
+            self._cols["_cadence_rpm"] = rpm
+        return self._cols["_cadence_rpm"]
 
     def lap_slices(self, activity: Activity) -> Iterator[tuple[int, slice]]:
         """(lap index, record slice) of each lap in order; one lap when the activity has none."""
