@@ -6,6 +6,7 @@ The catalog row type (:class:`ActivityRow`) is re-exported here for the edges.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -182,7 +183,12 @@ def export_run(store: Store, athlete: str, activity_id: str, output: Path, fmt: 
             data = WRITERS[fmt](activity)
         except ValueError as exc:
             raise ValueError(f"cannot export run {activity.id[:8]} as {fmt.upper()}: {exc}") from exc
-        output.write_bytes(data)
+        tmp = output.with_name(f".{output.name}.part")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, output)  # a complete file or none
+        finally:
+            tmp.unlink(missing_ok=True)
         return gpx_point_count(activity) if fmt == "gpx" else len(activity.records)
     recs = store.records(athlete, activity_id)
     _streams.export_records(recs, output, fmt)
