@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stridelab.io.fit import FitWriter, Message, MessageBlock, encode_with_sdk, mesg_num
 from stridelab.sim import (
     RUN_TRUTH_SCHEMA,
     Pause,
@@ -25,7 +26,6 @@ from stridelab.sim import (
     truth_path,
     write_fit,
 )
-from stridelab.sim._fitwriter import FitWriter, Message, MessageBlock, encode_with_sdk, mesg_num
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stridelab.io.fit import quantise
 from stridelab.model import RECORD_COLUMNS, RUNNING_DYNAMICS_COLUMNS
 from stridelab.sim import Pause, RunTruth, Segment, simulate_run
-from stridelab.sim._fitwriter import quantise
 
 
 def _ols(y: np.ndarray, *cols: np.ndarray) -> np.ndarray:

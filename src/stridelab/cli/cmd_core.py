@@ -358,27 +358,39 @@ def register(app: typer.Typer) -> None:
     def export_cmd(
         run_id: str = typer.Argument(..., help="Run id (prefix)."),
         fmt: str | None = typer.Option(
-            None, "--format", help="csv or parquet (default: from the -o suffix, .parquet or else csv)."
+            None,
+            "--format",
+            help="csv, parquet, fit, tcx or gpx (default: from the -o suffix, else csv).",
         ),
         output: Path = typer.Option(..., "-o", "--output", help="Output file."),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
     ) -> None:
-        """Export a run's records (SI units, canonical column names)."""
+        """Export a run: its records (csv/parquet, SI units, canonical column names) or the run as a
+        FIT, TCX or GPX file for other tools."""
+        formats = runs_service.EXPORT_FORMATS
         if fmt is None:
-            fmt = "parquet" if output.suffix.lower() in {".parquet", ".pq"} else "csv"
+            suffix = output.suffix.lower().lstrip(".")
+            fmt = "parquet" if suffix == "pq" else suffix if suffix in formats else "csv"
         fmt = fmt.lower()
-        if fmt not in {"csv", "parquet"}:
-            raise fail(f"Invalid value for '--format': allowed values are 'csv', 'parquet', but got {fmt!r}")
+        if fmt not in formats:
+            allowed = ", ".join(repr(f) for f in formats)
+            raise fail(f"Invalid value for '--format': allowed values are {allowed}, but got {fmt!r}")
         st = open_store(store)
         row = _activity(st, athlete, run_id)
         try:
             n = runs_service.export_run(st, athlete, row.id, output, fmt)
         except StoreError as exc:
             raise fail(str(exc)) from exc
+        except ValueError as exc:
+            raise fail(str(exc), code=1) from exc
         except OSError as exc:
             raise fail(f"cannot write {output}: {exc.strerror or exc}") from exc
-        err_console.print(f"wrote {n} records to {output}")
+        if fmt == "gpx":
+            note = " (the run has no GPS positions: the track is empty)" if n == 0 else ""
+            err_console.print(f"wrote {n} track points to {output}{note}")
+        else:
+            err_console.print(f"wrote {n} records to {output}")
 
     @app.command("demo")
     def demo_cmd(

@@ -6,12 +6,15 @@ The catalog row type (:class:`ActivityRow`) is re-exported here for the edges.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from stridelab.io.export import WRITERS, gpx_point_count
+from stridelab.model import Activity, DeveloperColumn, Lap, Session
 from stridelab.services.experiments import tags_for_runs
 from stridelab.store import ActivityRow, Store, default_store_path
 from stridelab.store import duplicates as _duplicates
@@ -29,10 +32,11 @@ __all__ = [
     "resolve_id",
     "run_tags",
     "store_location",
+    "stored_activity",
 ]
 
-#: formats of :func:`export_run`
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet")
+#: formats of :func:`export_run`: the records as a table, or the run as a file for other tools
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "fit", "tcx", "gpx")
 
 
 def list_runs(
@@ -87,12 +91,115 @@ def catalog_fingerprint(store: Store, athlete: str) -> tuple[Any, ...]:
     return _streams.catalog_fingerprint(store, athlete) + _duplicates.links_fingerprint(store, athlete)
 
 
+def _opt(value: Any) -> Any:
+    """None for a missing catalog value (NULL, NaN)."""
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+def _float(value: Any) -> float | None:
+    v = _opt(value)
+    return float(v) if v is not None else None
+
+
+def stored_activity(store: Store, athlete: str, activity_id: str) -> Activity:
+    """One stored run (full id) as an :class:`~stridelab.model.Activity`: its catalog row, records,
+    laps, sessions and developer columns (their FIT numbering is not stored: numbered per app in
+    order). Raises ``StoreError``."""
+    row = store.activity(athlete, activity_id)
+    recs = store.records(athlete, row.id)
+    if not isinstance(recs.index, pd.DatetimeIndex):
+        recs.index = pd.DatetimeIndex(pd.to_datetime(recs.index, utc=True))
+    elif recs.index.tz is None:
+        recs.index = recs.index.tz_localize("UTC")
+    recs.index.name = "time"
+    laps_df = store.laps(athlete, row.id)
+    lap_list = tuple(
+        Lap(
+            index=int(r["lap_index"]),
+            start_time=pd.Timestamp(r["start_time"]).tz_convert("UTC"),
+            elapsed_s=_float(r["elapsed_s"]),
+            timer_s=_float(r["timer_s"]),
+            distance_m=_float(r["distance_m"]),
+            avg_speed_m_s=_float(r["avg_speed_m_s"]),
+            trigger=_opt(r["trigger"]),
+            intensity=_opt(r["intensity"]),
+            sport=_opt(r["sport"]),
+        )
+        for r in laps_df.to_dict("records")
+    )
+    session_list = tuple(
+        Session(
+            index=int(r["session_index"]),
+            sport=_opt(r["sport"]),
+            sub_sport=_opt(r["sub_sport"]),
+            start_time=pd.Timestamp(r["start_time"]).tz_convert("UTC"),
+            elapsed_s=_float(r["elapsed_s"]),
+            timer_s=_float(r["timer_s"]),
+            distance_m=_float(r["distance_m"]),
+        )
+        for r in _streams.sessions(store, athlete, row.id).to_dict("records")
+    )
+    numbers: dict[str, int] = {}
+    dev: list[DeveloperColumn] = []
+    apps: dict[str, int] = {}
+    for d in row.summary.get("developer_columns", []):
+        if d.get("column") not in recs.columns:
+            continue
+        app = str(d.get("app") or "app0")
+        apps.setdefault(app, len(apps))
+        numbers[app] = numbers.get(app, -1) + 1
+        dev.append(
+            DeveloperColumn(
+                column=str(d["column"]),
+                app=app,
+                field_name=str(d.get("field_name") or ""),
+                units=d.get("units"),
+                developer_data_index=apps[app],
+                field_definition_number=numbers[app],
+            )
+        )
+    return Activity(
+        id=row.id,
+        source_path=row.source_path,
+        format=row.format,
+        start_time=row.start_time,
+        duration_s=row.duration_s,
+        elapsed_s=row.elapsed_s,
+        distance_m=row.distance_m,
+        sport=row.sport,
+        sub_sport=row.sub_sport,
+        records=recs,
+        manufacturer=row.manufacturer,
+        product=row.product,
+        serial_number=row.serial_number,
+        laps=lap_list,
+        sessions=session_list,
+        developer_columns=tuple(dev),
+    )
+
+
 def export_run(store: Store, athlete: str, activity_id: str, output: Path, fmt: str) -> int:
-    """Write the records of one run (full id) to ``output`` as ``csv`` or ``parquet``; returns the
-    number of records. Raises ``StoreError`` (no stream), ``OSError`` (cannot write), ``ValueError``
-    (unknown format)."""
+    """Write one run (full id) to ``output``: its records as ``csv`` or ``parquet`` (SI, canonical
+    columns), or the run as a ``fit``, ``tcx`` or ``gpx`` file for other tools (units converted by the
+    writers in ``stridelab.io.export``). Returns the number of records written (for GPX the number of
+    track points: records without a position have none). Raises ``StoreError`` (no such run or no
+    stream), ``OSError`` (cannot write), ``ValueError`` (unknown format, or a value the format cannot
+    hold); ``output`` is only written once the whole file is encoded."""
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
+        raise ValueError(f"unknown export format {fmt!r} (use one of {', '.join(EXPORT_FORMATS)})")
+    if fmt in WRITERS:
+        activity = stored_activity(store, athlete, activity_id)
+        try:
+            data = WRITERS[fmt](activity)
+        except ValueError as exc:
+            raise ValueError(f"cannot export run {activity.id[:8]} as {fmt.upper()}: {exc}") from exc
+        tmp = output.with_name(f".{output.name}.part")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, output)  # a complete file or none
+        finally:
+            tmp.unlink(missing_ok=True)
+        return gpx_point_count(activity) if fmt == "gpx" else len(activity.records)
     recs = store.records(athlete, activity_id)
     _streams.export_records(recs, output, fmt)
     return len(recs)

@@ -11,9 +11,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.signal import lfilter
 
+from stridelab.io.fit import quantise
 from stridelab.model import RECORD_COLUMNS, RUNNING_DYNAMICS_COLUMNS, Lap
 
-from ._fitwriter import quantise
 from ._route import route_xy, terrain_altitude_m, xy_to_latlon_deg
 from ._truth import SEGMENT_INTENSITY, RunTruth
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, get_args
 
-from ._fitwriter import garmin_product_id
+from stridelab.io.fit import garmin_product_id
 
 __all__ = [
     "LAP_MODES",

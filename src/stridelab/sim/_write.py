@@ -14,10 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from stridelab.model import Activity, Session
-from stridelab.version import __version__
-
-from ._fitwriter import (
+from stridelab.io.fit import (
     FIT_EPOCH_UNIX_S,
     FitWriter,
     Message,
@@ -27,6 +24,9 @@ from ._fitwriter import (
     mesg_num,
     quantise,
 )
+from stridelab.model import Activity, Session
+from stridelab.version import __version__
+
 from ._run import SEMICIRCLES_PER_DEG, SimulatedRun
 from ._truth import RunTruth, invalid_value_error
 

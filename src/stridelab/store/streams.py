@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from stridelab.store._store import Store, StoreError
 
-__all__ = ["catalog_fingerprint", "export_records", "positions", "session_sports"]
+__all__ = ["catalog_fingerprint", "export_records", "positions", "session_sports", "sessions"]
 
 
 def session_sports(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:
@@ -23,6 +23,17 @@ def session_sports(store: Store, athlete: str, activity_id: str) -> pd.DataFrame
     several for a multisport file)."""
     return pd.read_sql_query(
         "SELECT session_index, sport FROM sessions WHERE athlete = ? AND activity_id = ?",
+        store.connect(),
+        params=(athlete, activity_id),
+    )
+
+
+def sessions(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:
+    """The stored sessions of one activity in order: ``session_index``, ``sport``, ``sub_sport``,
+    ``start_time`` (ISO text), ``elapsed_s``, ``timer_s``, ``distance_m``."""
+    return pd.read_sql_query(
+        "SELECT session_index, sport, sub_sport, start_time, elapsed_s, timer_s, distance_m FROM sessions "
+        "WHERE athlete = ? AND activity_id = ? ORDER BY session_index",
         store.connect(),
         params=(athlete, activity_id),
     )

@@ -1,4 +1,6 @@
-"""FIT files: decoding (official SDK adapter; fast engine) and conversion to :class:`Activity`."""
+"""FIT files: decoding (official SDK adapter; fast engine), conversion to :class:`Activity`, the
+profile-driven encoder (:class:`FitWriter`, shared with the simulator) and the activity export
+(:func:`write_activity_fit`)."""
 
 from __future__ import annotations
 
@@ -6,24 +8,53 @@ import hashlib
 
 from stridelab.io.fit._activity import activity_from_fit
 from stridelab.io.fit._decoder import decode_fit_bytes, read_fit
+from stridelab.io.fit._encoder import (
+    FIT_EPOCH_UNIX_S,
+    DeveloperFieldSpec,
+    FieldSpec,
+    FitWriter,
+    Message,
+    MessageBlock,
+    crc16,
+    encode_with_sdk,
+    field_spec,
+    garmin_product_id,
+    mesg_num,
+    quantise,
+)
 from stridelab.io.fit._reader import MAX_FIT_BYTES, FitReader, gunzip_limited, read_limited
 from stridelab.io.fit._sdk import decode_with_sdk
 from stridelab.io.fit._types import DeveloperFieldInfo, FitDecodeError, FitFile, FitProblem
+from stridelab.io.fit._writer import activity_messages, write_activity_fit
 from stridelab.model import Activity
 
 __all__ = [
+    "FIT_EPOCH_UNIX_S",
     "MAX_FIT_BYTES",
     "DeveloperFieldInfo",
+    "DeveloperFieldSpec",
+    "FieldSpec",
     "FitDecodeError",
     "FitFile",
     "FitProblem",
     "FitReader",
+    "FitWriter",
+    "Message",
+    "MessageBlock",
+    "activity_messages",
+    "crc16",
     "decode_fit",
     "decode_with_sdk",
+    "encode_with_sdk",
+    "field_spec",
+    "garmin_product_id",
     "gunzip_limited",
+    "mesg_num",
+    "quantise",
     "read_activity",
     "read_fit",
     "read_limited",
+    "write_activity_fit",
 ]
 
 

@@ -1,4 +1,7 @@
-"""A FIT writer driven by the official SDK's Profile, with a vectorised path for blocks of records.
+"""A FIT encoder driven by the official SDK's Profile, with a vectorised path for blocks of records.
+
+(Moved here from ``stridelab.sim`` so that the simulator and the run export share one encoder; the
+simulator's files are unchanged byte for byte.)
 
 :class:`FitWriter` produces exactly the bytes ``garmin_fit_sdk.Encoder`` produces for the same
 sequence of messages (same header, definition reuse and local message numbering, value transform
@@ -16,7 +19,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any, Final
@@ -28,6 +31,7 @@ from garmin_fit_sdk import fit as _fit
 
 __all__ = [
     "FIT_EPOCH_UNIX_S",
+    "DeveloperFieldSpec",
     "FieldSpec",
     "FitWriter",
     "Message",
@@ -43,6 +47,7 @@ __all__ = [
 #: seconds between the Unix epoch and the FIT epoch (1989-12-31T00:00:00Z)
 FIT_EPOCH_UNIX_S: Final[int] = 631_065_600
 _HEADER_SIZE: Final[int] = 14
+_DEV_DATA_MASK: Final[int] = 0x20  # definition header bit: developer field definitions follow
 _NP_CODES: Final[dict[str, str]] = {
     "B": "u1",
     "b": "i1",
@@ -200,6 +205,29 @@ def quantise(values: npt.ArrayLike, mesg: int | str, name: str) -> npt.NDArray[n
 
 
 @dataclass(frozen=True, slots=True)
+class DeveloperFieldSpec:
+    """A developer field as a definition message names it (described by a ``field_description``
+    message written before). Values are written as they are (the description's units), float32 by
+    default; a missing value (NaN) is written as the base type's invalid value."""
+
+    developer_data_index: int
+    field_definition_number: int
+    base_type: int = 0x88  # float32 (base type id with its endian flag)
+
+    @property
+    def _btd(self) -> Mapping[str, Any]:
+        return _fit.BASE_TYPE_DEFINITIONS[self.base_type & 0x1F]
+
+    @property
+    def size(self) -> int:
+        return int(self._btd["size"])
+
+    @property
+    def type_code(self) -> str:
+        return str(self._btd["type_code"])
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One message: field name -> value (profile units; enum names or numbers; ints for date_time)."""
 
@@ -209,10 +237,16 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class MessageBlock:
-    """Many consecutive messages of one definition: field name -> 1-D array (same length)."""
+    """Many consecutive messages of one definition: field name -> 1-D array (same length).
+
+    ``missing_as_invalid``: NaN values are written as the field's invalid value ("no value", which
+    decoders drop) instead of being refused. ``developer`` adds developer fields (same length).
+    """
 
     mesg_num: int
     columns: Mapping[str, npt.ArrayLike]
+    missing_as_invalid: bool = False
+    developer: Mapping[DeveloperFieldSpec, npt.ArrayLike] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -223,12 +257,18 @@ class _LocalDef:
     local_num: int
     specs: tuple[FieldSpec, ...]
     sizes: tuple[int, ...]
-    key: tuple[int, frozenset[tuple[int, int, int]]] = (0, frozenset())
+    dev: tuple[DeveloperFieldSpec, ...] = ()
+    key: tuple[int, frozenset[tuple[int, int, int]], tuple[DeveloperFieldSpec, ...]] = (
+        0,
+        frozenset(),
+        (),
+    )
 
     def __post_init__(self) -> None:
         self.key = (
             self.mesg_num,
             frozenset((s.num, z, s.base_type) for s, z in zip(self.specs, self.sizes, strict=True)),
+            self.dev,
         )
 
 
@@ -292,19 +332,28 @@ class FitWriter:
         self._closed = False
 
     # -------------------------------------------------------------- definitions
-    def _define(self, mesg: int, specs: Sequence[FieldSpec], sizes: Sequence[int]) -> _LocalDef:
-        new = _LocalDef(mesg, 0, tuple(specs), tuple(sizes))
+    def _define(
+        self,
+        mesg: int,
+        specs: Sequence[FieldSpec],
+        sizes: Sequence[int],
+        dev: Sequence[DeveloperFieldSpec] = (),
+    ) -> _LocalDef:
+        new = _LocalDef(mesg, 0, tuple(specs), tuple(sizes), tuple(dev))
         for d in self._defs:
             if d is not None and d.key == new.key:
                 return d
         new.local_num = self._next_local & _fit.LOCAL_MESG_NUM_MASK
         self._next_local += 1
         out = self._buf
-        out += struct.pack(
-            "<BBBHB", _fit.MESG_DEFINITION_MASK | new.local_num, 0, _fit.ARCH_LITTLE_ENDIAN, mesg, len(specs)
-        )
+        header = _fit.MESG_DEFINITION_MASK | new.local_num | (_DEV_DATA_MASK if dev else 0)
+        out += struct.pack("<BBBHB", header, 0, _fit.ARCH_LITTLE_ENDIAN, mesg, len(specs))
         for s, z in zip(specs, sizes, strict=True):
             out += bytes((s.num, z, s.base_type | s.endian_flag))
+        if dev:
+            out.append(len(dev))
+            for f in dev:
+                out += bytes((f.field_definition_number, f.size, f.developer_data_index))
         self._defs[new.local_num] = new
         return new
 
@@ -326,9 +375,15 @@ class FitWriter:
             if value is None:
                 continue
             spec = field_spec(msg.mesg_num, name)
-            raws[name] = _raw_scalar(spec, value)
+            if isinstance(value, list | tuple) and spec.type != "string":  # an array field
+                if not value:
+                    continue
+                raws[name] = [_raw_scalar(spec, v) for v in value]
+                sizes.append(spec.size * len(value))
+            else:
+                raws[name] = _raw_scalar(spec, value)
+                sizes.append(_string_size(value) if spec.type == "string" else spec.size)
             specs.append(spec)
-            sizes.append(_string_size(value) if spec.type == "string" else spec.size)
         if not specs:
             raise ValueError(f"message {msg.mesg_num} has no fields")
         d = self._define(msg.mesg_num, specs, sizes)
@@ -341,6 +396,10 @@ class FitWriter:
                 if len(enc) != z:
                     raise ValueError(f"{s.name}: string size differs from the active definition")
                 out += enc
+            elif isinstance(raw, list):
+                if len(raw) * s.size != z:
+                    raise ValueError(f"{s.name}: array size differs from the active definition")
+                out += struct.pack(f"<{len(raw)}{s.type_code}", *raw)
             else:
                 out += struct.pack("<" + s.type_code, raw)
 
@@ -352,26 +411,51 @@ class FitWriter:
         (count,) = n
         if count == 0:
             return
+        dev = {k: np.asarray(v) for k, v in block.developer.items()}
+        if any(len(v) != count for v in dev.values()):
+            raise ValueError("developer columns of a MessageBlock must have the block's length")
         specs = [field_spec(block.mesg_num, k) for k in cols]
         if any(s.type == "string" for s in specs):
             raise ValueError("string fields are not supported in a MessageBlock")
-        d = self._define(block.mesg_num, specs, [s.size for s in specs])
-        dtype = np.dtype([("_h", "u1")] + [(s.name, _NP_CODES[s.type_code]) for s in d.specs])
+        d = self._define(block.mesg_num, specs, [s.size for s in specs], tuple(dev))
+        dtype = np.dtype(
+            [("_h", "u1")]
+            + [(s.name, _NP_CODES[s.type_code]) for s in d.specs]
+            + [(f"_dev{i}", _NP_CODES[f.type_code]) for i, f in enumerate(d.dev)]
+        )
         arr = np.empty(count, dtype=dtype)
         arr["_h"] = d.local_num
         for s in d.specs:
-            arr[s.name] = self._raw_column(s, cols[s.name])
+            arr[s.name] = self._raw_column(s, cols[s.name], block.missing_as_invalid)
+        for i, f in enumerate(d.dev):
+            arr[f"_dev{i}"] = self._raw_dev_column(f, dev[f])
         self._buf += arr.tobytes()
 
     @staticmethod
-    def _raw_column(spec: FieldSpec, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    def _raw_dev_column(spec: DeveloperFieldSpec, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        v = values.astype(np.float64)
+        if spec.type_code in ("f", "d"):
+            return v  # NaN is the invalid value of a float field
+        missing = ~np.isfinite(v)
+        invalid = int(_fit.BASE_TYPE_DEFINITIONS[spec.base_type & 0x1F]["invalid"])
+        raw = np.where(missing, invalid, np.rint(np.where(missing, 0.0, v)))
+        return raw.astype(np.int64)
+
+    @staticmethod
+    def _raw_column(
+        spec: FieldSpec, values: npt.NDArray[Any], missing_as_invalid: bool = False
+    ) -> npt.NDArray[Any]:
         if values.dtype.kind not in "iuf":
             raise ValueError(f"{spec.name}: block columns must be numeric, got dtype {values.dtype}")
         v = values.astype(np.float64)
-        if not np.isfinite(v).all():
-            raise ValueError(f"{spec.name}: NaN or infinite values cannot be written to FIT")
+        missing = ~np.isfinite(v)
+        if missing.any():
+            if not missing_as_invalid:
+                raise ValueError(f"{spec.name}: NaN or infinite values cannot be written to FIT")
+            v = np.where(missing, 0.0, v)
         if spec.type_code in ("f", "d"):
-            return (v + spec.offset) * spec.scale if spec.scaled else v
+            out = (v + spec.offset) * spec.scale if spec.scaled else v
+            return np.where(missing, np.nan, out) if missing.any() else out
         if spec.scaled:
             raw = np.rint((v + spec.offset) * spec.scale)
         else:
@@ -379,11 +463,16 @@ class FitWriter:
             if not np.array_equal(raw, np.trunc(raw)):
                 raise ValueError(f"{spec.name}: unscaled integer field needs integer values")
         lo, hi = spec.raw_range
-        if raw.min() < lo or raw.max() > hi:
+        present = raw[~missing]
+        if present.size and (present.min() < lo or present.max() > hi):
             raise ValueError(
-                f"{spec.name}: raw values [{raw.min()}, {raw.max()}] outside the field range [{lo}, {hi}]"
+                f"{spec.name}: raw values [{present.min()}, {present.max()}] outside the field range "
+                f"[{lo}, {hi}]"
             )
-        return raw.astype(np.int64)
+        out_raw = raw.astype(np.int64)
+        if missing.any():
+            out_raw[missing] = spec.invalid
+        return out_raw
 
     def close(self) -> bytes:
         """Finish the file: header (with CRC) and trailing file CRC; returns the bytes."""
