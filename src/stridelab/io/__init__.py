@@ -70,6 +70,10 @@ def _register_builtins() -> None:
 
     _register(ImuReader())
     _register(FitReader(read_activity))
+    from stridelab.io.gpx_tcx import GpxReader, TcxReader
+
+    _register(TcxReader())
+    _register(GpxReader())
 
 
 def register(reader: Reader[ReadResult]) -> Reader[ReadResult]:
