@@ -405,11 +405,11 @@ def test_gpx_wrong_or_missing_namespace_and_strava_numeric_type() -> None:
 
 def test_gpx_route_and_untimed_tracks_are_refused() -> None:
     rte = "<rte>" + "".join(f'<rtept lat="50.{i}" lon="7"/>' for i in range(5)) + "</rte>"
-    with pytest.raises(XmlActivityError, match="^no timed track: the GPX file holds only a route"):
+    with pytest.raises(XmlActivityError, match=r"^no timed track: the GPX file holds only a route"):
         GpxReader().read(_gpx(rte))
     untimed = "<metadata><time>2024-01-01T00:00:00Z</time></metadata><trk><trkseg>"
     untimed += "".join(f'<trkpt lat="50.{i}" lon="7"/>' for i in range(5)) + "</trkseg></trk>"
-    with pytest.raises(XmlActivityError, match="^no timed track: the track points have no times"):
+    with pytest.raises(XmlActivityError, match=r"^no timed track: the track points have no times"):
         GpxReader().read(_gpx(untimed))
 
 
@@ -448,7 +448,9 @@ def test_bad_gpx_input_fails_with_a_clear_reason(data: bytes, reason: str) -> No
     assert exc.value.reason.startswith(reason) and "\n" not in exc.value.reason
 
 
-def test_a_too_large_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_too_large_file_is_refused_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import stridelab.io.gpx_tcx._xml as xml
 
     big = tmp_path / "huge.gpx"
@@ -456,17 +458,17 @@ def test_a_too_large_file_is_refused_without_reading_it(tmp_path: Path, monkeypa
         fh.write(_gpx("")[:60])
         fh.truncate(10 * 1024**3)
     monkeypatch.setattr(xml, "MAX_XML_BYTES", xml.MAX_XML_BYTES)
-    with pytest.raises(XmlActivityError, match="^refused: more than 256 MB of XML"):
+    with pytest.raises(XmlActivityError, match=r"^refused: more than 256 MB of XML"):
         GpxReader().read(big)
 
 
 def test_tcx_with_a_wrong_namespace_no_timed_points_and_summary_only_laps() -> None:
     tcx = (
-        '<?xml version="1.0"?><TrainingCenterDatabase xmlns="urn:wrong"><Activities>'
-        '<Activity Sport="Running"><Id>2024-05-01T06:00:00Z</Id><Lap StartTime="2024-05-01T06:00:00Z">'
-        "<TotalTimeSeconds>1800</TotalTimeSeconds><DistanceMeters>5000</DistanceMeters></Lap>"
-        "</Activity></Activities></TrainingCenterDatabase>"
-    ).encode()
+        b'<?xml version="1.0"?><TrainingCenterDatabase xmlns="urn:wrong"><Activities>'
+        b'<Activity Sport="Running"><Id>2024-05-01T06:00:00Z</Id><Lap StartTime="2024-05-01T06:00:00Z">'
+        b"<TotalTimeSeconds>1800</TotalTimeSeconds><DistanceMeters>5000</DistanceMeters></Lap>"
+        b"</Activity></Activities></TrainingCenterDatabase>"
+    )
     a = TcxReader().read(tcx)
     assert a.sport == "running" and a.duration_s == 1800 and a.distance_m == 5000 and len(a.records) == 0
     assert any("totals come from the laps" in n for n in a.notes)
@@ -540,9 +542,13 @@ def test_cli_import_of_a_folder_of_gpx_and_tcx(shared_data: Path, tmp_path: Path
     res = CliRunner().invoke(app, ["import", str(folder), "--store", str(store), "--json"])
     out = json.loads(res.stdout)
     failed = {Path(f["path"]).name: f["error"] for f in out["failed"]}
-    assert failed == {"Route-only.tcx": "XmlActivityError: no timed track (a route or course, not an activity)"}
+    assert failed == {
+        "Route-only.tcx": "XmlActivityError: no timed track (a route or course, not an activity)"
+    }
     assert res.exit_code == 1  # one file failed
     # 25 single-activity files + 3 activities of Multiple-Trainings.tcx (Multisport.tcx is one)
     assert out["imported"] == 28 and len(set(out["imported_ids"])) == 28
-    again = json.loads(CliRunner().invoke(app, ["import", str(folder), "--store", str(store), "--json"]).stdout)
+    again = json.loads(
+        CliRunner().invoke(app, ["import", str(folder), "--store", str(store), "--json"]).stdout
+    )
     assert again["imported"] == 0 and again["skipped"] >= 26  # idempotent

@@ -51,7 +51,7 @@ class Points:
             if column is None:
                 column = self.values[col] = [math.nan] * n
             column.append(v)
-        for col, column in self.values.items():
+        for column in self.values.values():
             if len(column) == n:
                 column.append(math.nan)
 
@@ -266,9 +266,7 @@ def build_activity(
             ).astype("int32")
         backwards = int((np.diff(t_all) < 0).sum())
         if backwards:
-            all_notes.append(
-                f"{backwards} backward time step(s): kept in file order, they add no timer time"
-            )
+            all_notes.append(f"{backwards} backward time step(s): kept in file order, they add no timer time")
     start = min(starts)
     if len(legs) > 1:
         elapsed_total = (max(int(t_all.max()) if len(t_all) else start, start) - start) / 1e9
@@ -315,7 +313,7 @@ def _odometer_fixed(dist: np.ndarray, leg: Leg) -> np.ndarray:
     lap_total = sum(lap.distance_m or 0.0 for lap in leg.laps)
     if len(known) and known[0] > 1000.0 and lap_total > 0 and known[0] > lap_total:
         leg.notes.append(f"distances start at {known[0]:.0f} m (an odometer): made relative to the start")
-        return dist - known[0]
+        return np.asarray(dist - float(known[0]), dtype="float64")
     return dist
 
 

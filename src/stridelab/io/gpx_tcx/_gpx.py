@@ -154,7 +154,9 @@ def parse_gpx(data: bytes) -> Iterator[ParsedTrack]:
             yield ParsedTrack(legs=[_leg(done, hr_by_time)], product=creator)
     if count == 0:
         if untimed_tracks:
-            raise XmlActivityError("no timed track: the track points have no times (a route, not an activity)")
+            raise XmlActivityError(
+                "no timed track: the track points have no times (a route, not an activity)"
+            )
         if saw_route:
             raise XmlActivityError("no timed track: the GPX file holds only a route (<rte>), not an activity")
         raise XmlActivityError("no timed track: the GPX file holds no track")
@@ -221,7 +223,7 @@ def _leg(trk: _Track, hr_by_time: dict[int, float]) -> Leg:
     if len(positive):
         limit = max(_GAP_STEPS * float(np.median(positive)), _MIN_GAP_NS)
         seg = set(trk.seg_starts)
-        gaps = [i for i in np.flatnonzero(steps > limit) + 1 if int(i) not in seg]
+        gaps = [int(i) for i in np.flatnonzero(steps > limit) + 1 if int(i) not in seg]
         for i in gaps:
             pts.pauses.append((int(t[i - 1]), int(t[i])))
         if gaps:

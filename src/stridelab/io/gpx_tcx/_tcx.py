@@ -24,7 +24,7 @@ from stridelab.io.gpx_tcx._xml import XmlActivityError, child, child_text, iter_
 from stridelab.io.gpx_tcx._xml import parse_time_ns as _time
 from stridelab.model import Lap
 
-__all__ = ["ParsedActivity", "TCX_SPORTS", "parse_tcx"]
+__all__ = ["TCX_SPORTS", "ParsedActivity", "parse_tcx"]
 
 #: TCX Sport attribute -> the FIT reader's lower-case sport names
 TCX_SPORTS: dict[str, str] = {"running": "running", "biking": "cycling", "other": "generic"}

@@ -79,7 +79,7 @@ def _too_large(limit: int) -> str:
     return f"refused: more than {limit // (1024 * 1024)} MB of XML (no GPX/TCX activity is that large)"
 
 
-def _read_at_most(fh: IO[bytes], limit: int) -> bytes:
+def _read_at_most(fh: IO[bytes] | gzip.GzipFile, limit: int) -> bytes:
     with fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
