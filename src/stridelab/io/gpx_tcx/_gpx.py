@@ -22,7 +22,14 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 from stridelab.io.gpx_tcx._build import Leg, Points
-from stridelab.io.gpx_tcx._xml import XmlActivityError, child_text, iter_events, local, parse_number
+from stridelab.io.gpx_tcx._xml import (
+    LOCAL_NAMES,
+    XmlActivityError,
+    child_text,
+    iter_events,
+    local,
+    parse_number,
+)
 from stridelab.io.gpx_tcx._xml import parse_time_ns as _time
 
 __all__ = ["GPX_SPORTS", "ParsedTrack", "parse_gpx"]
@@ -111,7 +118,7 @@ def parse_gpx(data: bytes) -> Iterator[ParsedTrack]:
     hr_by_time: dict[int, float] = {}
     count = 0
     for event, elem in iter_events(data, "GPX"):
-        name = local(elem.tag)
+        name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
             if not saw_root:
                 saw_root = True
@@ -174,7 +181,7 @@ def _trackpoint(elem: ET.Element, trk: _Track) -> None:
     if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
         vals["lat_deg"], vals["lon_deg"] = lat, lon
     for c in elem:
-        n = local(c.tag)
+        n = LOCAL_NAMES.get(c.tag) or local(c.tag)
         if n == "ele":
             _put(vals, "altitude_m", parse_number(c.text))
         elif n == "speed":

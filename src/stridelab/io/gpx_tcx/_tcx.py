@@ -20,7 +20,15 @@ from xml.etree import ElementTree as ET
 import pandas as pd
 
 from stridelab.io.gpx_tcx._build import Leg, Points
-from stridelab.io.gpx_tcx._xml import XmlActivityError, child, child_text, iter_events, local, parse_number
+from stridelab.io.gpx_tcx._xml import (
+    LOCAL_NAMES,
+    XmlActivityError,
+    child,
+    child_text,
+    iter_events,
+    local,
+    parse_number,
+)
 from stridelab.io.gpx_tcx._xml import parse_time_ns as _time
 from stridelab.model import Lap
 
@@ -68,7 +76,7 @@ def parse_tcx(data: bytes) -> Iterator[ParsedActivity]:
     count = 0
     product: str | None = None
     for event, elem in iter_events(data, "TCX"):
-        name = local(elem.tag)
+        name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
             if not saw_root:
                 saw_root = True
@@ -152,7 +160,7 @@ def _trackpoint(elem: ET.Element, state: _LegState) -> None:
     vals: dict[str, float] = {}
     empty = True
     for c in elem:
-        n = local(c.tag)
+        n = LOCAL_NAMES.get(c.tag) or local(c.tag)
         if n == "Time":
             continue
         empty = False

@@ -91,17 +91,25 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: tag -> local name (a file uses a few dozen tags; the hot loops look them up here)
+LOCAL_NAMES: dict[str, str] = {}
+
+
 def local(tag: str) -> str:
     """The local name of a tag, whatever its namespace (``{ns}Time`` and ``ns3:Time`` -> ``Time``)."""
-    if tag[:1] == "{":
-        return tag[tag.index("}") + 1 :]
-    return tag.rsplit(":", 1)[-1]
+    name = LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag.rsplit(":", 1)[-1]
+        if len(LOCAL_NAMES) < 10_000:
+            LOCAL_NAMES[tag] = name
+    return name
 
 
 def child(elem: ET.Element, name: str) -> ET.Element | None:
     """The first direct child of ``elem`` whose local name is ``name`` (any namespace or none)."""
+    names = LOCAL_NAMES
     for c in elem:
-        if local(c.tag) == name:
+        if (names.get(c.tag) or local(c.tag)) == name:
             return c
     return None
 
