@@ -11,7 +11,6 @@ reason instead of eating the machine.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import math
 import re
@@ -85,10 +84,6 @@ def _read_at_most(fh: IO[bytes] | gzip.GzipFile, limit: int) -> bytes:
     if len(data) > limit:
         raise XmlActivityError(_too_large(limit))
     return bytes(data)
-
-
-def file_sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 #: tag -> local name (a file uses a few dozen tags; the hot loops look them up here)
