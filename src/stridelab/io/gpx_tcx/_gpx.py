@@ -117,6 +117,7 @@ def parse_gpx(data: bytes) -> Iterator[ParsedTrack]:
     untimed_tracks = 0
     hr_by_time: dict[int, float] = {}
     count = 0
+    segment: ET.Element | None = None  # the open <trkseg>: read points are removed from it
     for event, elem in iter_events(data, "GPX"):
         name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
@@ -131,6 +132,7 @@ def parse_gpx(data: bytes) -> Iterator[ParsedTrack]:
                 trk = _Track()
             elif name == "trkseg" and trk is not None:
                 trk.new_segment = True
+                segment = elem
             elif name == "rte":
                 saw_route = True
             continue
@@ -138,6 +140,8 @@ def parse_gpx(data: bytes) -> Iterator[ParsedTrack]:
         if name == "trkpt" and trk is not None:
             _trackpoint(elem, trk)
             elem.clear()
+            if segment is not None and len(segment) and segment[-1] is elem:
+                del segment[-1]  # memory stays bounded by one point, not by the track
         elif name == "rtept" or name == "wpt":
             elem.clear()
         elif name == "heartRate" and "heartRateTrack" in stack:  # SpoQ: st:heartRate time= bpm=

@@ -75,6 +75,7 @@ def parse_tcx(data: bytes) -> Iterator[ParsedActivity]:
     saw_course = saw_root = False
     count = 0
     product: str | None = None
+    track: ET.Element | None = None  # the open <Track>: read trackpoints are removed from it
     for event, elem in iter_events(data, "TCX"):
         name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
@@ -98,6 +99,7 @@ def parse_tcx(data: bytes) -> Iterator[ParsedActivity]:
                     state.leg.declared_start = _earliest(state.leg.declared_start, state.lap_start)
             elif state is not None and name == "Track":
                 state.new_track = True
+                track = elem
             continue
         stack.pop()
         if state is None:
@@ -107,6 +109,8 @@ def parse_tcx(data: bytes) -> Iterator[ParsedActivity]:
         if name == "Trackpoint":
             _trackpoint(elem, state)
             elem.clear()
+            if track is not None and len(track) and track[-1] is elem:
+                del track[-1]  # memory stays bounded by one trackpoint, not by the track
         elif name == "Lap":
             _lap(elem, state)
             elem.clear()
