@@ -51,7 +51,7 @@ def scratch_registry() -> Iterator[None]:
 
 def test_builtin_readers_and_dispatch(fit_file: Path, imu_file: Path, tmp_path: Path) -> None:
     names = [r.name for r in sio.readers()]
-    assert set(names) == {"fit", "imu", "healthkit"}
+    assert set(names) == {"fit", "imu", "healthkit", "tcx", "gpx"}
     assert reader_for(fit_file).name == "fit"
     assert reader_for(imu_file).name == "imu"
     activity = read_any(fit_file)

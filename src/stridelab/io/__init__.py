@@ -70,11 +70,14 @@ def _register_builtins() -> None:
         return
     _builtins_registered = True
     from stridelab.io.fit import FitReader, read_activity
+    from stridelab.io.gpx_tcx import GpxReader, TcxReader
     from stridelab.io.healthkit import HealthKitReader
     from stridelab.io.imu import ImuReader
 
     _register(ImuReader())
     _register(FitReader(read_activity))
+    _register(TcxReader())
+    _register(GpxReader())
     _register(HealthKitReader())
 
 
