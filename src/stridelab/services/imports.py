@@ -461,6 +461,9 @@ def _describe(exc: BaseException) -> str:
         return f"I/O error: {exc.strerror or exc}"
     if isinstance(exc, FitDecodeError):
         return exc.reason + (f" at byte {exc.offset}" if exc.offset is not None else "")
+    reason = getattr(exc, "reason", None)  # a reader's own error says why in one line
+    if isinstance(reason, str) and reason:
+        return reason
     return f"{type(exc).__name__}: {exc}"
 
 
