@@ -234,11 +234,21 @@ def _strava_export(shared_data: Path, target: Path, *, prefix: str = "") -> Path
             zf.writestr(
                 f"{prefix}activities/{name}.fit.gz", gzip.compress((shared_data / "fit" / rel).read_bytes())
             )
-        zf.writestr(
-            f"{prefix}activities/104.gpx.gz", gzip.compress(b'<?xml version="1.0"?><gpx version="1.1"/>')
-        )
+        zf.writestr(f"{prefix}activities/104.gpx.gz", gzip.compress(_TIMED_GPX))
         zf.writestr(f"{prefix}media/abc.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")
     return target
+
+
+#: a timed GPX track of 4 points (no sport of its own: the csv's "Run" gives it)
+_TIMED_GPX = (
+    b'<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+    + b"".join(
+        f'<trkpt lat="52.{5000 + 3 * i}" lon="13.4000">'
+        f"<time>2024-05-01T06:00:{10 * i:02d}Z</time></trkpt>".encode()
+        for i in range(4)
+    )
+    + b"</trkseg></trk></gpx>"
+)
 
 
 def _shown(store: Path, display_suffix: str, result: dict[str, object]) -> dict[str, object]:
@@ -258,15 +268,17 @@ def test_strava_export_names_types_and_gear_come_from_activities_csv(
     store = tmp_path / "s"
     code, out = _cli_json("import", str(export), "--store", str(store))
     assert code == 0, out
-    assert out["imported"] == 3 and out["failed"] == [] and out["not_activities"] == []
-    # profile.csv, the media and (in this branch, without a GPX reader) the .gpx.gz are ignored;
-    # activities.csv is read, not ignored
-    assert out["ignored"] == 3
+    assert out["imported"] == 4 and out["failed"] == [] and out["not_activities"] == []
+    # profile.csv and the media are ignored; activities.csv is read, not ignored; the .gpx.gz is read
+    # by the GPX reader and gets the csv's name and sport like the FIT files
+    assert out["ignored"] == 2
     run = _shown(store, f"{prefix}activities/101.fit.gz", out)
     assert run["name"] == "Tempo, then easy" and run["gear"] == "Pegasus 40"
     assert run["sport"] == "running"  # the file's own sport
     walk = _shown(store, f"{prefix}activities/102.fit.gz", out)
     assert walk["name"] == "Sunday walk" and walk["gear"] is None and walk["sport"] == "walking"
+    track = _shown(store, f"{prefix}activities/104.gpx.gz", out)
+    assert track["name"] == "Track" and track["sport"] == "running"
     ride = _shown(store, f"{prefix}activities/103.fit.gz", out)
     assert ride["sport"] == "cycling"  # the file has no sport: the csv's "Ride"
     assert ride["name"] == "Commute" and ride["gear"] == "Old bike"
@@ -276,7 +288,7 @@ def test_strava_export_names_types_and_gear_come_from_activities_csv(
     assert "Tempo, then easy" in text and "Pegasus 40" in text
     # re-import: everything already present, exit 0
     code, again = _cli_json("import", str(export), "--store", str(store))
-    assert code == 0 and again["imported"] == 0 and again["skipped"] == 3
+    assert code == 0 and again["imported"] == 0 and again["skipped"] == 4
 
 
 def test_a_plain_folder_and_a_zip_without_a_strava_csv_are_unchanged(

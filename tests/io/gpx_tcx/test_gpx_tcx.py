@@ -537,9 +537,7 @@ def test_cli_import_of_a_folder_of_gpx_and_tcx(shared_data: Path, tmp_path: Path
     res = CliRunner().invoke(app, ["import", str(folder), "--store", str(store), "--json"])
     out = json.loads(res.stdout)
     failed = {Path(f["path"]).name: f["error"] for f in out["failed"]}
-    assert failed == {
-        "Route-only.tcx": "no timed track (a route or course, not an activity)"
-    }
+    assert failed == {"Route-only.tcx": "no timed track (a route or course, not an activity)"}
     assert res.exit_code == 1  # one file failed
     # 25 single-activity files + 3 activities of Multiple-Trainings.tcx (Multisport.tcx is one)
     assert out["imported"] == 28 and len(set(out["imported_ids"])) == 28
