@@ -78,6 +78,7 @@ from stridelab.analysis._run import (
     MetricSummary,
     RunAnalysis,
     analyze_run,
+    ref_speed_issue,
     ref_speed_note,
 )
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
@@ -188,6 +189,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "mark_not_a_run",
     "pooled_estimate",
     "prepare_run",
+    "ref_speed_issue",
     "ref_speed_note",
     "reference_speed",
     "robust_trend",
