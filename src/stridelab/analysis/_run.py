@@ -328,7 +328,22 @@ def _fit_metric(
     speed = frame.speed_raw_m_s
     use_speed = frame.has_speed
     if use_speed:
-        sel &= np.isfinite(speed) & (speed > 0)
+        with_speed = sel & np.isfinite(speed) & (speed > 0)
+        if frame.seconds(with_speed) >= 0.5 * frame.seconds(sel):
+            sel = with_speed
+        else:
+            # a speed term fitted on a few minutes would stand for the whole run: leave speed out
+            use_speed = False
+            if not any(m["code"] == "speed_mostly_missing" for m in messages):
+                messages.append(
+                    {
+                        "code": "speed_mostly_missing",
+                        "message": f"speed is missing for {frame.seconds(sel & ~with_speed):.0f} s of the "
+                        f"{frame.seconds(sel):.0f} s with running dynamics: the models leave speed out, so "
+                        "no value is pace-adjusted (no value at the reference speed) and drift is of the "
+                        "raw values",
+                    }
+                )
     model_s = frame.seconds(sel)
     if model_s < cfg.min_model_s or sel.sum() < cfg.min_model_samples:
         # the numbers of the message are the JSON's: modelled_s is the model-ready running of the run
@@ -609,6 +624,8 @@ def analyze_run(
         context["record_gap_s"] = float(frame.record_gaps_s.sum())
     if models and any("speed" not in m.terms for m in models.values()) and frame.has_speed:
         flags.append("no_speed_term")
+    if any(m["code"] == "speed_mostly_missing" for m in messages):
+        flags.append("drift_not_pace_adjusted")
     if frame.pause_gaps_s.size and by_reason.get("paused", 0.0) <= 0:
         flags.append("paused")  # a pause with no records during it: the gap, with timer stop/start
     for reason, flag in (
