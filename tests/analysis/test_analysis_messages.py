@@ -42,7 +42,9 @@ def test_treadmill_at_another_speed_says_null_not_extrapolated() -> None:
     assert "ref_speed_extrapolated" not in d["flags"]
     assert "ref_speed_outside_single_speed_run" in d["flags"]
     assert "null, not extrapolated" in msgs["ref_speed_outside_single_speed_run"]
-    assert flag_label("ref_speed_outside_single_speed_run") == FLAG_LABELS["ref_speed_outside_single_speed_run"]
+    assert (
+        flag_label("ref_speed_outside_single_speed_run") == FLAG_LABELS["ref_speed_outside_single_speed_run"]
+    )
     # at the run's own speed the value is given, and nothing is claimed
     own = run_analysis_json(a, 3.05)
     assert own["balance"]["at_ref_speed_left_pct"] is not None

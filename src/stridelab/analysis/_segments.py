@@ -264,12 +264,13 @@ def prepare_run(
     gap_before = np.insert(step > gap_limit, 0, False) if n else np.zeros(0, dtype=bool)
     record_gaps_s, pause_gaps_s = _classify_gaps(t_s, _col(records, "timer_s"), paused, gap_before, gap_limit)
     if record_gaps_s.size:
+        n_gaps = record_gaps_s.size
         messages.append(
             (
                 "record_gap",
-                f"{record_gaps_s.size} gap{'s' if record_gaps_s.size > 1 else ''} in the records with no pause "
-                f"event (longest {record_gaps_s.max():.0f} s, {record_gaps_s.sum():.0f} s in all): the device "
-                "stopped recording while its timer ran; that time is not counted as running",
+                f"{n_gaps} gap{'s' if n_gaps > 1 else ''} in the records with no pause event (longest "
+                f"{record_gaps_s.max():.0f} s, {record_gaps_s.sum():.0f} s in all): the device stopped "
+                "recording while its timer ran; that time is not counted as running",
             )
         )
 

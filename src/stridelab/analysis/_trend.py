@@ -8,8 +8,10 @@ SI-like) and ``running_s`` are read here.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -45,6 +47,7 @@ class TrendLine:
         return self.intercept + self.slope_per_30d.estimate * days / _DAYS_PER_MONTH
 
 
+@functools.lru_cache(maxsize=64)
 def _kendall_null_cdf(n: int) -> np.ndarray:
     """P(number of discordant pairs <= k), k = 0..n(n-1)/2, for n exchangeable values without ties:
     the Mahonian distribution of inversions of a random permutation, by the product of generating
@@ -83,12 +86,10 @@ def _sen_interval(days: np.ndarray, y: np.ndarray, confidence: float) -> tuple[f
     else:
         # normal approximation of Kendall's S (ties in time: the tied pairs are left out, as in
         # scipy.stats.theilslopes)
-        from scipy import stats
-
         var_s = n * (n - 1) * (2 * n + 5) / 18.0
         _, counts = np.unique(days, return_counts=True)
         var_s -= float(np.sum(counts * (counts - 1) * (2 * counts + 5))) / 18.0
-        z = float(stats.norm.ppf(1.0 - alpha / 2.0))
+        z = NormalDist().inv_cdf(1.0 - alpha / 2.0)
         k = int(np.floor((n_pairs - z * np.sqrt(max(var_s, 0.0))) / 2.0))
         if k < 1:
             return None
@@ -114,8 +115,6 @@ def robust_trend(times: pd.Series, values: pd.Series, confidence: float = 0.95) 
 
     ``slope_per_30d.se`` of the rank interval is its half-width over the normal quantile (an
     equivalent SE, for display only). None with fewer than 4 finite values or all on one day."""
-    from scipy import stats
-
     t = pd.to_datetime(pd.Series(times), utc=True)
     y = pd.to_numeric(pd.Series(values), errors="coerce")
     ok = (y.notna() & t.notna()).to_numpy()
@@ -129,9 +128,8 @@ def robust_trend(times: pd.Series, values: pd.Series, confidence: float = 0.95) 
     sen = _sen_interval(days, yv, confidence)
     if sen is not None:
         slope, lo, hi = sen
-        ts = stats.theilslopes(yv, days)
-        intercept = float(ts.intercept)
-        z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+        intercept = float(np.median(yv) - slope * np.median(days))  # as scipy.stats.theilslopes
+        z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
         se = (hi - lo) / (2.0 * z) if z > 0 else 0.0
         method = "Theil-Sen"
     else:
@@ -140,6 +138,8 @@ def robust_trend(times: pd.Series, values: pd.Series, confidence: float = 0.95) 
         resid = yv - (intercept + slope_ols * days)
         sxx = float(np.sum((days - days.mean()) ** 2))
         se = math.sqrt(float(resid @ resid) / (n - 2) / sxx)
+        from scipy import stats
+
         q = float(stats.t.ppf(0.5 + confidence / 2.0, n - 2))
         slope, lo, hi = slope_ols, slope_ols - q * se, slope_ols + q * se
         method = f"least squares, t({n - 2})"

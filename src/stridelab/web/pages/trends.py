@@ -11,9 +11,9 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
+from scipy import stats
 
 import stridelab.web._charts as _charts
 from stridelab.present import charts
