@@ -127,7 +127,7 @@ def trend_rates(
 def baseline_rates(
     rng: np.random.Generator, pool: np.ndarray, n: int, heavy: bool, windows: int
 ) -> dict[str, float]:
-    from stridelab.analysis._baseline import prediction_limit  # the function baseline_table flags with
+    from stridelab.analysis import prediction_limit  # the function baseline_table flags with
 
     new = old = 0
     for _ in range(windows):

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from stridelab.analysis import baseline_table, robust_trend
-from stridelab.analysis._baseline import prediction_limit
+from stridelab.analysis import baseline_table, prediction_limit, robust_trend
 from stridelab.analysis._trend import _kendall_null_cdf
 
 _START = pd.Timestamp("2026-01-05", tz="UTC")

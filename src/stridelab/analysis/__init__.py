@@ -31,6 +31,7 @@ from stridelab.analysis._baseline import (
     baseline_runs,
     baseline_table,
     load_ratios,
+    prediction_limit,
     weekly_loads_km,
 )
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
@@ -143,6 +144,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "extract_blocks",
     "format_clock",
     "load_ratios",
+    "prediction_limit",
     "make_protocol",
     "order_blocks",
     "overview_row",
