@@ -269,8 +269,8 @@ def prepare_run(
             (
                 "record_gap",
                 f"{n_gaps} gap{'s' if n_gaps > 1 else ''} in the records with no pause event (longest "
-                f"{record_gaps_s.max():.0f} s, {record_gaps_s.sum():.0f} s in all): the device stopped "
-                "recording while its timer ran; that time is not counted as running",
+                f"{record_gaps_s.max():.0f} s, {record_gaps_s.sum():.0f} s in all): the records stop but "
+                "no timer stop was recorded; that time is not counted as running",
             )
         )
 
