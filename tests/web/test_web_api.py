@@ -562,8 +562,8 @@ def test_the_trends_baseline_band_is_the_analysis_baseline() -> None:
             assert np.isnan(band["baseline"].iloc[i]), i
             continue
         assert band["baseline"].iloc[i] == pytest.approx(row.centre_left_pct), i
-        assert row.spread_pp is not None
-        assert band["high"].iloc[i] - band["baseline"].iloc[i] == pytest.approx(2.0 * row.spread_pp), i
+        assert row.spread_pp is not None and row.limit_pp is not None
+        assert band["high"].iloc[i] - band["baseline"].iloc[i] == pytest.approx(row.limit_pp), i
         assert bool(band["outside"].iloc[i]) == (row.flag in ("high", "low")), i
     assert int(band["outside"].sum()) >= 2
 

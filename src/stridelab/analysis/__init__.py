@@ -31,6 +31,7 @@ from stridelab.analysis._baseline import (
     baseline_runs,
     baseline_table,
     load_ratios,
+    prediction_limit,
     weekly_loads_km,
 )
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
@@ -92,6 +93,7 @@ from stridelab.analysis._run import (
     MetricSummary,
     RunAnalysis,
     analyze_run,
+    ref_speed_issue,
     ref_speed_note,
 )
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
@@ -156,6 +158,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "extract_blocks",
     "format_clock",
     "load_ratios",
+    "prediction_limit",
     "make_protocol",
     "order_blocks",
     "overview_row",
@@ -216,6 +219,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "mark_not_a_run",
     "pooled_estimate",
     "prepare_run",
+    "ref_speed_issue",
     "ref_speed_note",
     "reference_speed",
     "robust_trend",

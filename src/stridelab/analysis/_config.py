@@ -10,7 +10,7 @@ from typing import Any, Final
 __all__ = ["ANALYSIS_VERSION", "AnalysisConfig"]
 
 #: bump when the numbers a run analysis produces change; invalidates the store cache.
-ANALYSIS_VERSION: Final[int] = 1
+ANALYSIS_VERSION: Final[int] = 2  # 2: record_gap / no_speed_term flags and messages (issue 13)
 
 
 @dataclass(frozen=True, slots=True)

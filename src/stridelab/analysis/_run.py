@@ -41,7 +41,15 @@ from stridelab.analysis._metrics import (
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
-__all__ = ["Estimate", "MetricModel", "MetricSummary", "RunAnalysis", "analyze_run", "ref_speed_note"]
+__all__ = [
+    "Estimate",
+    "MetricModel",
+    "MetricSummary",
+    "RunAnalysis",
+    "analyze_run",
+    "ref_speed_issue",
+    "ref_speed_note",
+]
 
 _SECONDS_PER_HOUR = 3600.0
 
@@ -320,14 +328,43 @@ def _fit_metric(
     speed = frame.speed_raw_m_s
     use_speed = frame.has_speed
     if use_speed:
-        sel &= np.isfinite(speed) & (speed > 0)
+        with_speed = sel & np.isfinite(speed) & (speed > 0)
+        if frame.seconds(with_speed) >= 0.5 * frame.seconds(sel):
+            sel = with_speed
+        else:
+            # a speed term fitted on a few minutes would stand for the whole run: leave speed out
+            use_speed = False
+            if not any(m["code"] == "speed_mostly_missing" for m in messages):
+                messages.append(
+                    {
+                        "code": "speed_mostly_missing",
+                        "message": f"speed is missing for {frame.seconds(sel & ~with_speed):.0f} s of the "
+                        f"{frame.seconds(sel):.0f} s with running dynamics: the models leave speed out, so "
+                        "no value is pace-adjusted (no value at the reference speed) and drift is of the "
+                        "raw values",
+                    }
+                )
     model_s = frame.seconds(sel)
     if model_s < cfg.min_model_s or sel.sum() < cfg.min_model_samples:
+        # the numbers of the message are the JSON's: modelled_s is the model-ready running of the run
+        # (frame.model); the metric's own usable time also needs its value (and a speed)
+        ready = frame.model
+        ready_s = frame.seconds(ready)
+        missing = []
+        no_value_s = frame.seconds(ready & ~np.isfinite(y_all))
+        if no_value_s > 0:
+            missing.append(f"{no_value_s:.0f} s have no {label} value")
+        if use_speed:
+            no_speed_s = frame.seconds(ready & np.isfinite(y_all) & ~(np.isfinite(speed) & (speed > 0)))
+            if no_speed_s > 0:
+                missing.append(f"{no_speed_s:.0f} s have no speed")
+        why = f" ({'; '.join(missing)})" if missing else ""
         messages.append(
             {
                 "code": f"{key}_not_modelled",
-                "message": f"{label}: only {model_s:.0f} s of clean running with data "
-                f"(need {cfg.min_model_s:.0f} s); no pace-adjusted value or drift",
+                "message": f"{label}: only {model_s:.0f} s usable for the model, of the {ready_s:.0f} s of "
+                f"model-ready running (modelled_s){why}; need {cfg.min_model_s:.0f} s: no pace-adjusted "
+                "value or drift",
             }
         )
         return None
@@ -344,6 +381,16 @@ def _fit_metric(
             cols.append(v - vc)
             names.append("speed")
             centers["speed"] = vc
+        elif not any(m["code"] == "no_speed_term" for m in messages):
+            messages.append(
+                {
+                    "code": "no_speed_term",
+                    "message": f"speed barely varies in this run (SD {float(np.std(v)):.2f} m/s, below "
+                    f"{cfg.min_speed_sd_m_s:.2f} m/s; {speed_range[0]:.2f}-{speed_range[1]:.2f} m/s): the "
+                    "models have no speed term, so values are not pace-adjusted; a value at the reference "
+                    "speed is given only when it lies within 0.15 m/s of this run's speeds",
+                }
+            )
     grade = frame.grade[sel]
     finite_grade = np.isfinite(grade)
     if finite_grade.mean() >= 0.8 and float(np.nanstd(grade)) >= cfg.min_grade_sd:
@@ -570,6 +617,17 @@ def analyze_run(
     labels = frame.reason_labels() if n else np.zeros(0, dtype=object)
     by_reason = {r: float(frame.dt_s[labels == r].sum()) for r in EXCLUSION_REASONS}
     by_reason = {k: v for k, v in by_reason.items() if v > 0}
+    if frame.record_gaps_s.size:
+        flags.append("record_gap")
+    if n:
+        context["n_record_gaps"] = int(frame.record_gaps_s.size)
+        context["record_gap_s"] = float(frame.record_gaps_s.sum())
+    if models and any("speed" not in m.terms for m in models.values()) and frame.has_speed:
+        flags.append("no_speed_term")
+    if any(m["code"] == "speed_mostly_missing" for m in messages):
+        flags.append("drift_not_pace_adjusted")
+    if frame.pause_gaps_s.size and by_reason.get("paused", 0.0) <= 0:
+        flags.append("paused")  # a pause with no records during it: the gap, with timer stop/start
     for reason, flag in (
         ("paused", "paused"),
         ("walking", "walking"),
@@ -628,18 +686,36 @@ def extrapolation_too_far(speed_range_m_s: tuple[float, float] | None, speed_m_s
 
 def ref_speed_note(analysis: RunAnalysis, ref_speed_m_s: float | None) -> str | None:
     """A warning when the reference speed lies outside the run's speeds (extrapolation)."""
+    issue = ref_speed_issue(analysis, ref_speed_m_s)
+    return issue[1] if issue else None
+
+
+def ref_speed_issue(analysis: RunAnalysis, ref_speed_m_s: float | None) -> tuple[str, str] | None:
+    """(code, message) when the reference speed lies outside the run's speeds: ``ref_speed_extrapolated``
+    (extrapolated, or refused as too far), or ``ref_speed_outside_single_speed_run`` (the run has no
+    speed term: its values at the reference speed are null, never extrapolated)."""
     model = analysis.models.get("balance") or next(iter(analysis.models.values()), None)
     if model is None or model.speed_range_m_s is None or ref_speed_m_s is None:
         return None
     lo, hi = model.speed_range_m_s
+    if not model.fit.has("speed"):
+        # no speed term (a treadmill at one speed...): MetricModel.at_speed gives the run's own value
+        # within 0.15 m/s of its speeds and nothing further away; nothing is ever extrapolated
+        if lo - 0.15 <= ref_speed_m_s <= hi + 0.15:
+            return None
+        return "ref_speed_outside_single_speed_run", (
+            f"reference speed {ref_speed_m_s:.2f} m/s is outside this run's speeds ({lo:.2f}-{hi:.2f} m/s), "
+            "and its speed barely varies, so the effect of pace cannot be estimated from it: no values at "
+            "the reference speed for this run (null, not extrapolated)"
+        )
     if extrapolation_too_far(model.speed_range_m_s, ref_speed_m_s):
-        return (
+        return "ref_speed_extrapolated", (
             f"reference speed {ref_speed_m_s:.2f} m/s is too far outside this run's speeds "
             f"({lo:.2f}-{hi:.2f} m/s) to extrapolate: no pace-adjusted values for this run at that "
             "speed (choose a reference pace nearer this run's with --ref-pace)"
         )
     if ref_speed_m_s < lo - 0.1 or ref_speed_m_s > hi + 0.1:
-        return (
+        return "ref_speed_extrapolated", (
             f"reference speed {ref_speed_m_s:.2f} m/s is outside this run's speeds "
             f"({lo:.2f}-{hi:.2f} m/s): the pace-adjusted values are extrapolated"
         )

@@ -65,6 +65,10 @@ class RunFrame:
     has_altitude: bool
     messages: list[tuple[str, str]] = field(default_factory=list)
     clock_h: np.ndarray | None = None  # the drift clock (hours), set by analyze_run
+    #: gaps in the records (s, longer than the gap limit) with no pause event (timer stop) to explain them
+    record_gaps_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: gaps explained by a pause (timer stopped, or paused records around them)
+    pause_gaps_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n(self) -> int:
@@ -258,6 +262,17 @@ def prepare_run(
         else np.zeros(n, dtype=bool)
     )
     gap_before = np.insert(step > gap_limit, 0, False) if n else np.zeros(0, dtype=bool)
+    record_gaps_s, pause_gaps_s = _classify_gaps(t_s, _col(records, "timer_s"), paused, gap_before, gap_limit)
+    if record_gaps_s.size:
+        n_gaps = record_gaps_s.size
+        messages.append(
+            (
+                "record_gap",
+                f"{n_gaps} gap{'s' if n_gaps > 1 else ''} in the records with no pause event (longest "
+                f"{record_gaps_s.max():.0f} s, {record_gaps_s.sum():.0f} s in all): the records stop but "
+                "no timer stop was recorded; that time is not counted as running",
+            )
+        )
 
     # ---- speed: raw, spikes, smoothed
     speed_raw = _col(records, "speed_m_s")
@@ -436,4 +451,24 @@ def prepare_run(
         has_gps=has_gps,
         has_altitude=has_altitude,
         messages=messages,
+        record_gaps_s=record_gaps_s,
+        pause_gaps_s=pause_gaps_s,
     )
+
+
+def _classify_gaps(
+    t_s: np.ndarray, timer_s: np.ndarray, paused: np.ndarray, gap_before: np.ndarray, gap_limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lengths (s) of the record gaps with no pause event, and of those a pause explains.
+
+    A gap is explained by a pause when paused records border it, or when the timer (``timer_s``,
+    paused periods excluded) advanced across it by at least ``gap_limit`` less than the clock: the
+    timer was stopped. Without a timer column (GPX, TCX) no gap has a pause event."""
+    idx = np.flatnonzero(gap_before)
+    if idx.size == 0:
+        return np.zeros(0), np.zeros(0)
+    length = t_s[idx] - t_s[idx - 1]
+    timer_step = timer_s[idx] - timer_s[idx - 1]
+    stopped = np.where(np.isfinite(timer_step), length - timer_step, 0.0)
+    explained = (stopped >= length - gap_limit) | paused[idx] | paused[idx - 1]
+    return np.asarray(length[~explained], dtype=float), np.asarray(length[explained], dtype=float)

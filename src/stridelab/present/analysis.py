@@ -19,7 +19,7 @@ from stridelab.analysis import (
     RunAnalysis,
     TrendAnalysis,
     TrendLine,
-    ref_speed_note,
+    ref_speed_issue,
 )
 from stridelab.present import metrics
 
@@ -148,10 +148,10 @@ def run_analysis_json(analysis: RunAnalysis, ref_speed_m_s: float | None = None)
     out["context"] = a.context
     out["flags"] = list(a.flags)
     out["messages"] = list(a.messages)
-    note = ref_speed_note(a, ref)
-    if note:
-        out["flags"].append("ref_speed_extrapolated")
-        out["messages"].append({"code": "ref_speed_extrapolated", "message": note})
+    issue = ref_speed_issue(a, ref)
+    if issue:
+        out["flags"].append(issue[0])
+        out["messages"].append({"code": issue[0], "message": issue[1]})
     return out
 
 

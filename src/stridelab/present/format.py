@@ -55,6 +55,9 @@ FLAG_LABELS: Final[dict[str, str]] = {
     "gps_spikes": "GPS spikes",
     "sensor_dropouts": "sensor dropouts",
     "ref_speed_extrapolated": "extrapolated",
+    "ref_speed_outside_single_speed_run": "one speed only",
+    "no_speed_term": "no pace term",
+    "record_gap": "recording gap",
 }
 
 

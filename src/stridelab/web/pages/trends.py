@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
+from scipy import stats
 
 import stridelab.web._charts as _charts
 from stridelab.present import charts
@@ -25,9 +26,10 @@ from stridelab.web.pages._common import JSONText, render, state
 __all__ = ["BASELINE_MIN_RUNS", "BASELINE_WINDOW_RUNS", "baseline_band", "router", "warm"]
 
 router = APIRouter()
-#: the runner's baseline, defined like `stridelab baseline` (stridelab.analysis.baseline_table): the
-#: previous 20 runs' pace-adjusted balance, centre = median, spread = 1.4826 MAD (at least 0.1 pp);
-#: a run further than 2 spreads from the centre is outside her normal band.
+#: the runner's baseline, defined like `stridelab baseline` (stridelab.analysis.baseline_table and its
+#: prediction_limit): the previous 20 runs' pace-adjusted balance, centre = mean, spread = SD (at least
+#: 0.1 pp); a run outside the prediction interval centre ± t(n-1) spread sqrt(1 + 1/n) at the level of
+#: ±2 SD (95.45 %) is outside her normal band.
 BASELINE_WINDOW_RUNS: Final[int] = 20
 BASELINE_MIN_RUNS: Final[int] = 5
 BASELINE_K_SPREAD: Final[float] = 2.0
@@ -35,8 +37,8 @@ _SPREAD_FLOOR_PP: Final[float] = 0.1
 
 
 def baseline_band(table: pd.DataFrame) -> pd.DataFrame:
-    """Per run (time order): ``baseline`` (median of the previous :data:`BASELINE_WINDOW_RUNS`
-    pace-adjusted values), ``low``/``high`` (+- :data:`BASELINE_K_SPREAD` robust spreads) and
+    """Per run (time order): ``baseline`` (mean of the previous :data:`BASELINE_WINDOW_RUNS`
+    pace-adjusted values), ``low``/``high`` (the prediction interval at +- :data:`BASELINE_K_SPREAD` SD) and
     ``outside`` (the run's own value is beyond the band); NaN until :data:`BASELINE_MIN_RUNS` runs."""
     cols = ["start_time", "baseline", "low", "high", "outside"]
     if not len(table) or "balance_at_ref_speed_left_pct" not in table.columns:
@@ -49,9 +51,10 @@ def baseline_band(table: pd.DataFrame) -> pd.DataFrame:
     for k, i in enumerate(finite):
         prev = y[finite[max(0, k - BASELINE_WINDOW_RUNS) : k]]
         if prev.size >= BASELINE_MIN_RUNS:
-            med = float(np.median(prev))
-            base[i] = med
-            half[i] = BASELINE_K_SPREAD * max(1.4826 * float(np.median(np.abs(prev - med))), _SPREAD_FLOOR_PP)
+            base[i] = float(prev.mean())
+            q = float(stats.t.ppf(stats.norm.cdf(BASELINE_K_SPREAD), prev.size - 1))
+            spread = max(float(prev.std(ddof=1)), _SPREAD_FLOOR_PP)
+            half[i] = q * spread * float(np.sqrt(1.0 + 1.0 / prev.size))
     outside = np.abs(y - base) > half
     return pd.DataFrame(
         {"start_time": t, "baseline": base, "low": base - half, "high": base + half, "outside": outside}

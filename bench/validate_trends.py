@@ -1,0 +1,205 @@
+"""Validate the across-runs statistics (issue 13, point 4): trend CIs and baseline flags, full size.
+
+Usage::
+
+    python bench/validate_trends.py [--windows 2000] [--pool 60] [--seed 0]
+
+The across-runs noise is the simulator's: a pool of trend-free simulated runs (a season's mix of easy,
+long, tempo, interval and hill runs, :func:`stridelab.sim.simulate_run`) is analysed
+(:func:`stridelab.analysis.analyze_run`); each run's error of balance at the reference speed (estimate
+minus the declared truth) is one draw of the per-run estimation noise. A window of n runs on a season's
+calendar (1-3 days apart) holds ``trend x months + run-to-run + per-run error``: run-to-run N(0, 0.15 pp)
+(``simulate_season``'s default ``run_to_run_sd_pp``), the error resampled from the pool. The
+heavy-tailed variant draws the run-to-run term from Student t with 3 df (same SD).
+
+* trend: :func:`stridelab.analysis.robust_trend` on windows of 4, 5, 8, 12, 20 runs: false "trend"
+  (the 95 % CI excludes 0 with no trend) <= 6 %, coverage of a -0.3 pp / 30 d trend >= 93 %;
+* baseline: the flag of :func:`stridelab.analysis.baseline_table` (the prediction interval,
+  ``prediction_limit``) of a new run after a window of 5, 8, 12, 20 runs with nothing changed: <= 6 %.
+
+Beside each figure the former method's on the same windows (Huber RLM with the normal quantile; median
++- 2 x 1.4826 MAD). Prints goal, figure, met; exit status 1 when a goal of the simulator's noise is not
+met (the heavy-tailed rows are reported, and count too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TREND_WINDOWS = (4, 5, 8, 12, 20)
+BASELINE_WINDOWS = (5, 8, 12, 20)
+RUN_TO_RUN_SD_PP = 0.15
+TRUE_TREND_PP_PER_30D = -0.3
+
+
+def error_pool(n_runs: int, seed: int) -> np.ndarray:
+    """Per-run errors (pp) of balance at the reference speed, simulated and analysed, no trend."""
+    from stridelab.analysis import analyze_run
+    from stridelab.sim import RunTruth, simulate_run
+
+    rng = np.random.default_rng(seed)
+    kinds = ("easy", "easy", "long", "tempo", "intervals", "hills")
+    minutes = {
+        "easy": (35, 55),
+        "long": (70, 100),
+        "tempo": (45, 55),
+        "intervals": (45, 55),
+        "hills": (40, 50),
+    }
+    out = []
+    for i in range(n_runs):
+        kind = kinds[i % len(kinds)]
+        lo, hi = minutes[kind]
+        truth = RunTruth(
+            kind=kind,  # type: ignore[arg-type]
+            duration_s=60.0 * float(rng.integers(lo, hi + 1)),
+            warmup_s=60.0 * float(rng.integers(5, 12)),
+            easy_speed_m_s=float(rng.normal(2.9, 0.05)),
+            ref_speed_m_s=2.9,
+        )
+        run = simulate_run(truth, seed=seed * 100_000 + i)
+        est = analyze_run(run.records, keep_frame=False).at_ref("balance", truth.ref_speed_m_s)
+        if est is not None:
+            out.append(est.estimate - truth.balance_left_pct_at_ref)
+    errors = np.asarray(out)
+    return errors - float(np.median(errors))  # a constant bias moves every run alike: irrelevant here
+
+
+def window_values(
+    rng: np.random.Generator, pool: np.ndarray, n: int, heavy: bool, trend_pp_per_30d: float = 0.0
+) -> tuple[pd.Series, np.ndarray]:
+    """Start times (a season's calendar) and values of ``n`` runs."""
+    days = np.cumsum(rng.choice([1, 1, 2, 2, 3], size=n)).astype(float) + rng.uniform(0.0, 0.1, n)
+    days -= days[0]
+    if heavy:
+        between = RUN_TO_RUN_SD_PP * rng.standard_t(3, n) / np.sqrt(3.0)
+    else:
+        between = rng.normal(0.0, RUN_TO_RUN_SD_PP, n)
+    y = 51.0 + trend_pp_per_30d * days / 30.0 + between + rng.choice(pool, n)
+    times = pd.Series(pd.Timestamp("2026-01-05", tz="UTC") + pd.to_timedelta(days, unit="D"))
+    return times, y
+
+
+def old_trend_ci(times: pd.Series, y: np.ndarray) -> tuple[float, float]:
+    """The former robust_trend: Huber RLM, normal quantile (per 30 days)."""
+    import statsmodels.api as sm
+
+    days = (times - times.iloc[0]).dt.total_seconds().to_numpy() / 86400.0
+    with np.errstate(all="ignore"):
+        res = sm.RLM(y, sm.add_constant(days), M=sm.robust.norms.HuberT()).fit()
+    b, se = float(res.params[1]) * 30.0, float(res.bse[1]) * 30.0
+    return b - 1.959964 * se, b + 1.959964 * se
+
+
+def trend_rates(
+    rng: np.random.Generator, pool: np.ndarray, n: int, heavy: bool, windows: int
+) -> dict[str, float]:
+    from stridelab.analysis import robust_trend
+
+    false_new = false_old = cover_new = cover_old = 0
+    for _ in range(windows):
+        t, y = window_values(rng, pool, n, heavy)
+        line = robust_trend(t, pd.Series(y))
+        assert line is not None
+        false_new += not line.slope_per_30d.contains(0.0)
+        lo, hi = old_trend_ci(t, y)
+        false_old += not lo <= 0.0 <= hi
+        t, y = window_values(rng, pool, n, heavy, TRUE_TREND_PP_PER_30D)
+        line = robust_trend(t, pd.Series(y))
+        assert line is not None
+        cover_new += line.slope_per_30d.contains(TRUE_TREND_PP_PER_30D)
+        lo, hi = old_trend_ci(t, y)
+        cover_old += lo <= TRUE_TREND_PP_PER_30D <= hi
+    return {
+        "false_new": false_new / windows,
+        "false_old": false_old / windows,
+        "cover_new": cover_new / windows,
+        "cover_old": cover_old / windows,
+    }
+
+
+def baseline_rates(
+    rng: np.random.Generator, pool: np.ndarray, n: int, heavy: bool, windows: int
+) -> dict[str, float]:
+    from stridelab.analysis import prediction_limit  # the function baseline_table flags with
+
+    new = old = 0
+    for _ in range(windows):
+        _t, y = window_values(rng, pool, n + 1, heavy)
+        prev, x = y[:n], y[n]
+        centre, _spread, limit = prediction_limit(prev, 0.1, 2.0)
+        new += abs(x - centre) > limit
+        med = float(np.median(prev))
+        old += abs(x - med) > 2.0 * max(1.4826 * float(np.median(np.abs(prev - med))), 0.1)
+    return {"new": new / windows, "old": old / windows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--windows", type=int, default=2000)
+    ap.add_argument("--pool", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    pool = error_pool(args.pool, args.seed)
+    print(
+        f"across-runs validation: {args.windows} windows per row, seed {args.seed}; per-run error pool of "
+        f"{pool.size} simulated runs (SD {pool.std(ddof=1):.3f} pp, kurtosis "
+        f"{float(stats.kurtosis(pool)):+.1f}), run-to-run SD {RUN_TO_RUN_SD_PP} pp"
+    )
+    rows: list[tuple[str, str, str, str, bool]] = []
+    rng = np.random.default_rng(args.seed)
+    print(f"  {'check':<30} {'goal':<20} {'figure':>7} {'former':>7}  met", flush=True)
+
+    def add(row: tuple[str, str, str, str, bool]) -> None:
+        rows.append(row)
+        what, goal, fig, old, met = row
+        print(f"  {what:<30} {goal:<20} {fig:>7} {old:>7}  {'met' if met else 'NOT met'}", flush=True)
+
+    for heavy in (False, True):
+        noise = "heavy t3" if heavy else "simulator"
+        for n in BASELINE_WINDOWS:
+            b = baseline_rates(rng, pool, n, heavy, 5 * args.windows)
+            add(
+                (
+                    f"baseline, window {n:>2}, {noise}",
+                    "false flags <= 0.06",
+                    f"{b['new']:.3f}",
+                    f"{b['old']:.3f}",
+                    b["new"] <= 0.06,
+                )
+            )
+    for heavy in (False, True):
+        noise = "heavy t3" if heavy else "simulator"
+        for n in TREND_WINDOWS:
+            r = trend_rates(rng, pool, n, heavy, args.windows)
+            add(
+                (
+                    f"trend, {n:>2} runs, {noise}",
+                    "false trend <= 0.06",
+                    f"{r['false_new']:.3f}",
+                    f"{r['false_old']:.3f}",
+                    r["false_new"] <= 0.06,
+                )
+            )
+            add(
+                (
+                    f"trend, {n:>2} runs, {noise}",
+                    "coverage >= 0.93",
+                    f"{r['cover_new']:.3f}",
+                    f"{r['cover_old']:.3f}",
+                    r["cover_new"] >= 0.93,
+                )
+            )
+    print(f"({time.perf_counter() - t0:.0f} s)")
+    return 0 if all(met for *_, met in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
