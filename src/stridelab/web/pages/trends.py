@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
-from scipy import stats
 
 import stridelab.web._charts as _charts
 from stridelab.present import charts
 from stridelab.present.analysis import trend_json
 from stridelab.report import trend_plotly
+from stridelab.services.analysis import prediction_limit
 from stridelab.services.training import LoadReport, weekly_load
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
@@ -51,10 +51,7 @@ def baseline_band(table: pd.DataFrame) -> pd.DataFrame:
     for k, i in enumerate(finite):
         prev = y[finite[max(0, k - BASELINE_WINDOW_RUNS) : k]]
         if prev.size >= BASELINE_MIN_RUNS:
-            base[i] = float(prev.mean())
-            q = float(stats.t.ppf(stats.norm.cdf(BASELINE_K_SPREAD), prev.size - 1))
-            spread = max(float(prev.std(ddof=1)), _SPREAD_FLOOR_PP)
-            half[i] = q * spread * float(np.sqrt(1.0 + 1.0 / prev.size))
+            base[i], _, half[i] = prediction_limit(prev, _SPREAD_FLOOR_PP, BASELINE_K_SPREAD)
     outside = np.abs(y - base) > half
     return pd.DataFrame(
         {"start_time": t, "baseline": base, "low": base - half, "high": base + half, "outside": outside}
