@@ -41,10 +41,13 @@ from stridelab.analysis._experiment import (
     analyze_blocks,
     block_specs,
     check_definition,
+    holm,
     make_protocol,
     order_blocks,
     overview_row,
     phase_window,
+    planned_length,
+    protocol_deviations,
     protocol_text,
     run_blocks,
 )
@@ -59,8 +62,9 @@ from stridelab.analysis._experiment_designs import (
     compare_arms,
     design_for,
 )
+from stridelab.analysis._experiment_sequential import Look, look_at, nominal_alphas, obf_spent
 from stridelab.analysis._experiment_stats import DESIGNS, Comparison, DesignName, design_name
-from stridelab.analysis._experiment_validation import ValidationRow, validate_design
+from stridelab.analysis._experiment_validation import PeekingRow, ValidationRow, validate_design, validate_peeking
 from stridelab.analysis._hac import LinearFit, hac_ols
 from stridelab.analysis._metrics import (
     BALANCE_ZONE_NAMES,
@@ -124,6 +128,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "ExperimentError",
     "ExperimentResult",
     "Explanation",
+    "Look",
+    "PeekingRow",
     "RandomisedDesign",
     "Tag",
     "TagError",
@@ -131,6 +137,13 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "TagTarget",
     "ValidationRow",
     "analyze_blocks",
+    "holm",
+    "look_at",
+    "nominal_alphas",
+    "obf_spent",
+    "planned_length",
+    "protocol_deviations",
+    "validate_peeking",
     "baseline_record",
     "baseline_runs",
     "baseline_table",
