@@ -64,7 +64,12 @@ from stridelab.analysis._experiment_designs import (
 )
 from stridelab.analysis._experiment_sequential import Look, look_at, nominal_alphas, obf_spent
 from stridelab.analysis._experiment_stats import DESIGNS, Comparison, DesignName, design_name
-from stridelab.analysis._experiment_validation import PeekingRow, ValidationRow, validate_design, validate_peeking
+from stridelab.analysis._experiment_validation import (
+    PeekingRow,
+    ValidationRow,
+    validate_design,
+    validate_peeking,
+)
 from stridelab.analysis._hac import LinearFit, hac_ols
 from stridelab.analysis._metrics import (
     BALANCE_ZONE_NAMES,

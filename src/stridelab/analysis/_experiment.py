@@ -45,15 +45,15 @@ __all__ = [
     "ExperimentError",
     "ExperimentResult",
     "analyze_blocks",
-    "holm",
     "block_specs",
     "check_definition",
+    "holm",
     "make_protocol",
     "order_blocks",
     "overview_row",
+    "phase_window",
     "planned_length",
     "protocol_deviations",
-    "phase_window",
     "protocol_text",
     "run_blocks",
 ]
@@ -142,9 +142,7 @@ def make_protocol(
     if design not in DESIGNS:
         raise ExperimentError(str(design_error(design)))
     if primary not in EXPERIMENT_METRICS:
-        raise ExperimentError(
-            f"Invalid primary metric {primary!r}: one of {', '.join(EXPERIMENT_METRICS)}"
-        )
+        raise ExperimentError(f"Invalid primary metric {primary!r}: one of {', '.join(EXPERIMENT_METRICS)}")
     d = DESIGN_DEFAULTS[design]
     rng = np.random.default_rng(seed)
     proto: dict[str, Any] = {
@@ -433,7 +431,15 @@ def protocol_deviations(exp: Experiment, blocks: Sequence[BlockValue]) -> list[d
             if r < len(orders) and pos is not None and 0 <= pos < len(orders[r]):
                 want = orders[r][pos]
             if want != b.arm:
-                out.append({"run": b.run_id, "run_number": r + 1, "block": b.label, "protocol": want, "tagged": b.arm})
+                out.append(
+                    {
+                        "run": b.run_id,
+                        "run_number": r + 1,
+                        "block": b.label,
+                        "protocol": want,
+                        "tagged": b.arm,
+                    }
+                )
     elif exp.design == "alternating-runs":
         order: list[str] = p.get("order") or []
         ranked = sorted(blocks, key=lambda b: b.run_start)
@@ -441,14 +447,24 @@ def protocol_deviations(exp: Experiment, blocks: Sequence[BlockValue]) -> list[d
             pos = b.slot if b.slot is not None else i
             want = order[pos] if 0 <= pos < len(order) else None
             if want != b.arm:
-                out.append({"run": b.run_id, "run_number": pos + 1, "block": b.label, "protocol": want, "tagged": b.arm})
+                out.append(
+                    {
+                        "run": b.run_id,
+                        "run_number": pos + 1,
+                        "block": b.label,
+                        "protocol": want,
+                        "tagged": b.arm,
+                    }
+                )
     return out
 
 
 def _deviation_text(devs: Sequence[Mapping[str, Any]]) -> str:
     parts = []
     for d in devs[:8]:
-        where = f"run {d['run_number']} ({str(d['run'])[:8]})" + ("" if d["block"] == "run" else f" {d['block']}")
+        where = f"run {d['run_number']} ({str(d['run'])[:8]})" + (
+            "" if d["block"] == "run" else f" {d['block']}"
+        )
         want = f"the protocol says {d['protocol']}" if d["protocol"] else "not in the protocol"
         parts.append(f"{where}: tagged {d['tagged']}, {want}")
     more = f" and {len(devs) - 8} more" if len(devs) > 8 else ""
@@ -516,7 +532,9 @@ def _verdict_sentence(c: Comparison, arms: tuple[str, str], look: Look | None) -
         if needed
         else ""
     )
-    lvl = f" at this look's level {level:.3g}" if look is not None and level < 1.0 - c.confidence - 1e-9 else ""
+    lvl = (
+        f" at this look's level {level:.3g}" if look is not None and level < 1.0 - c.confidence - 1e-9 else ""
+    )
     return f"no clear difference in {what} between {a} and {b}: {shown}; {p_txt}{lvl}{tail}"
 
 
@@ -676,8 +694,7 @@ class ExperimentResult:
                 for b in self.blocks
             ],
             "n_runs": len(runs),
-            "messages": list(self.messages)
-            + [m for m in self.primary.messages if m not in self.messages],
+            "messages": list(self.messages) + [m for m in self.primary.messages if m not in self.messages],
         }
 
 
@@ -729,7 +746,6 @@ def overview_row(exp: Experiment, tags: Sequence[Tag]) -> dict[str, Any]:
         if t.value in counts and ((t.scope != "run") == (exp.design == "alternating-laps")):
             counts[t.value] += 1
             runs.add(t.activity_id)
-    p = exp.protocol
     planned = planned_length(exp)[0]
     return {
         "name": exp.name,

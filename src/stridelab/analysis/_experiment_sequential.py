@@ -17,11 +17,12 @@ Gaussian; the randomisation test's p-value is compared with the same nominal lev
 Monte Carlo in the suite and ``bench/validate_experiments.py --peeking`` check the result).
 
 The spending is front-light: the first looks can only stop for overwhelming evidence, the last look's
-nominal level is close to alpha (0.0480 with 2 looks, 0.0441 with 12 at alpha 0.05).
+nominal level stays near alpha (0.0478 with 2 looks, 0.0328 with 12 at alpha 0.05).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,7 +59,9 @@ def _nominal(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
         if grid is None or dens is None:
             c = float(stats.norm.isf(inc / 2.0)) if inc > 0 else math.inf
             b = c * math.sqrt(t)
-            new_grid = np.linspace(-b, b, _GRID) if math.isfinite(b) else np.linspace(-8, 8, _GRID) * math.sqrt(t)
+            new_grid = (
+                np.linspace(-b, b, _GRID) if math.isfinite(b) else np.linspace(-8, 8, _GRID) * math.sqrt(t)
+            )
             new_dens = stats.norm.pdf(new_grid, scale=math.sqrt(t))
         else:
             sd = math.sqrt(t - prev_t)
@@ -66,7 +69,9 @@ def _nominal(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
             w[0] = w[-1] = w[0] / 2.0  # trapezoid weights
             mass = dens * w
 
-            def crossing(b_: float, mass: np.ndarray = mass, grid: np.ndarray = grid, sd: float = sd) -> float:
+            def crossing(
+                b_: float, mass: np.ndarray = mass, grid: np.ndarray = grid, sd: float = sd
+            ) -> float:
                 tail = stats.norm.sf((b_ - grid) / sd) + stats.norm.cdf((-b_ - grid) / sd)
                 return float(mass @ tail)
 
@@ -77,7 +82,7 @@ def _nominal(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
                 if crossing(hi) >= inc:
                     b = hi
                 else:
-                    b = float(optimize.brentq(lambda x: crossing(x) - inc, 1e-9, hi, xtol=1e-10))
+                    b = float(optimize.brentq(lambda x, inc=inc: crossing(x) - inc, 1e-9, hi, xtol=1e-10))
             lim = b if math.isfinite(b) else 8.0 * math.sqrt(t)
             new_grid = np.linspace(-lim, lim, _GRID)
             kern = stats.norm.pdf((new_grid[:, None] - grid[None, :]) / sd) / sd
@@ -94,7 +99,7 @@ def nominal_alphas(fractions: Sequence[float], alpha: float = 0.05) -> list[floa
     normally 1) so that the chance of rejecting at any of them is ``alpha`` (O'Brien-Fleming-type
     Lan-DeMets spending, exact recursive integration)."""
     fr = tuple(round(min(1.0, max(1e-9, float(f))), 9) for f in fractions)
-    if any(b <= a for a, b in zip(fr, fr[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(fr)):
         raise ValueError(f"information fractions must increase, got {list(fr)}")
     return list(_nominal(fr, float(alpha)))
 
