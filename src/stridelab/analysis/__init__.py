@@ -41,6 +41,7 @@ from stridelab.analysis._experiment import (
     analyze_blocks,
     block_specs,
     check_definition,
+    experiment_look,
     holm,
     make_protocol,
     order_blocks,
@@ -62,7 +63,14 @@ from stridelab.analysis._experiment_designs import (
     compare_arms,
     design_for,
 )
-from stridelab.analysis._experiment_sequential import Look, look_at, nominal_alphas, obf_spent
+from stridelab.analysis._experiment_sequential import (
+    Look,
+    decides,
+    decisive_looks,
+    look_at,
+    nominal_alphas,
+    obf_spent,
+)
 from stridelab.analysis._experiment_stats import DESIGNS, Comparison, DesignName, design_name
 from stridelab.analysis._experiment_validation import (
     PeekingRow,
@@ -142,6 +150,9 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "TagTarget",
     "ValidationRow",
     "analyze_blocks",
+    "decides",
+    "decisive_looks",
+    "experiment_look",
     "holm",
     "look_at",
     "nominal_alphas",

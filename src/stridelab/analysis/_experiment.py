@@ -26,7 +26,7 @@ import pandas as pd
 
 from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS, BlockSpec, BlockValue, extract_blocks
 from stridelab.analysis._experiment_designs import design_for
-from stridelab.analysis._experiment_sequential import Look, look_at
+from stridelab.analysis._experiment_sequential import Look, decides, decisive_looks, look_at
 from stridelab.analysis._experiment_stats import (
     DESIGNS,
     MIN_EFFECT,
@@ -47,6 +47,7 @@ __all__ = [
     "analyze_blocks",
     "block_specs",
     "check_definition",
+    "experiment_look",
     "holm",
     "make_protocol",
     "order_blocks",
@@ -405,6 +406,26 @@ def planned_length(exp: Experiment) -> tuple[int, int]:
     return runs, runs
 
 
+def experiment_look(exp: Experiment, n_blocks: int, alpha: float = 0.05) -> Look:
+    """The look an analysis of ``n_blocks`` blocks is on the protocol of ``exp`` (one look per run;
+    looks whose randomisation test cannot decide spend no alpha)."""
+    planned_blocks, planned_runs = planned_length(exp)
+    p = exp.protocol
+    flags = decisive_looks(
+        exp.design,
+        planned_runs,
+        blocks_per_run=max(1, planned_blocks // planned_runs),
+        randomisation_block=int(p.get("randomisation_block", 2)),
+        alpha=alpha,
+    )
+    return look_at(n_blocks, planned_blocks, planned_runs, alpha=alpha, decisive=flags)
+
+
+def _is_fallback(c: Comparison) -> bool:
+    """The p-value is the model-based stand-in of a randomisation test with too few assignments."""
+    return c.n_assignments is not None and c.attained_alpha is None
+
+
 def _lap_position(b: BlockValue) -> int | None:
     """The block's position in its run's protocol order (lap 2 is position 0; a range its slot)."""
     m = re.fullmatch(r"lap (\d+)", b.label)
@@ -460,21 +481,18 @@ def protocol_deviations(exp: Experiment, blocks: Sequence[BlockValue]) -> list[d
 
 
 def _deviation_text(devs: Sequence[Mapping[str, Any]]) -> str:
-    parts = []
-    for d in devs[:8]:
-        where = f"run {d['run_number']} ({str(d['run'])[:8]})" + (
-            "" if d["block"] == "run" else f" {d['block']}"
+    by_run: dict[tuple[int, str], list[str]] = {}
+    for d in devs:
+        want = f"protocol {d['protocol']}" if d["protocol"] else "not in the protocol"
+        what = f"tagged {d['tagged']}, {want}"
+        by_run.setdefault((int(d["run_number"]), str(d["run"])[:8]), []).append(
+            what if d["block"] == "run" else f"{d['block']}: {what}"
         )
-        want = f"the protocol says {d['protocol']}" if d["protocol"] else "not in the protocol"
-        parts.append(f"{where}: tagged {d['tagged']}, {want}")
-    more = f" and {len(devs) - 8} more" if len(devs) > 8 else ""
+    parts = [f"run {n} ({rid}) " + "; ".join(items) for (n, rid), items in sorted(by_run.items())]
     return (
         f"the tags differ from the protocol's randomised order in {len(devs)} block(s): "
-        + "; ".join(parts)
-        + more
-        + ". The randomisation test is invalid for an assignment the protocol did not draw: the "
-        "model-based OLS test is used instead (not randomisation-protected: it relies on independent "
-        "block errors and a linear drift); effects, CIs and the tag counts remain as measured"
+        + " | ".join(parts)
+        + ". A randomisation test is invalid for an assignment the protocol did not draw"
     )
 
 
@@ -497,7 +515,7 @@ def _verdict_sentence(c: Comparison, arms: tuple[str, str], look: Look | None) -
     pace = " at the same pace" if c.design != "before-after" else " at the same pace, trend and load"
     name = "your left share" if c.metric == "balance" else f"your {what}"
     level = look.nominal_alpha if look is not None else 1.0 - c.confidence
-    decided = c.p_value is not None and c.p_value < level
+    decided = decides(c.p_value, look, alpha=1.0 - c.confidence, fallback=_is_fallback(c))
     where = (
         f"look {look.index} of {look.n_looks}, {look.n_blocks} of {look.planned_blocks} planned blocks"
         if look is not None
@@ -520,9 +538,14 @@ def _verdict_sentence(c: Comparison, arms: tuple[str, str], look: Look | None) -
     shown = f"{e:+.{nd}f} {unit} (95 % CI {lo:+.{nd}f} to {hi:+.{nd}f}){pace}"
     p_txt = f"p = {c.p_value:.3g}" if c.p_value is not None else "no p-value"
     if look is not None and not look.final:
+        need = (
+            f"{p_txt}; this look cannot stop the experiment (its randomisation test cannot decide yet)"
+            if level <= 0.0 or _is_fallback(c)
+            else f"{p_txt} would need to be below {level:.3g} to stop early"
+        )
         return (
-            f"not decisive yet ({where}): {what} {b} - {a} {shown}; {p_txt} would need to be below "
-            f"{level:.3g} to stop early. Keep following the protocol to its planned length"
+            f"not decisive yet ({where}): {what} {b} - {a} {shown}; {need}. Keep following the "
+            "protocol to its planned length"
         )
     needed = c.n_blocks_needed
     target = max(abs(c.effect), MIN_EFFECT.get(c.metric, 0.0)) * f
@@ -598,8 +621,7 @@ class ExperimentResult:
     def decided(self) -> bool:
         """The primary metric's p-value beats the level of this look."""
         c = self.primary
-        level = self.look.nominal_alpha if self.look is not None else 1.0 - c.confidence
-        return c.p_value is not None and c.p_value < level
+        return decides(c.p_value, self.look, alpha=1.0 - c.confidence, fallback=_is_fallback(c))
 
     @property
     def verdict(self) -> str:
@@ -725,9 +747,9 @@ def analyze_blocks(
     )
     comparisons = {m: design.compare(blocks, exp.arms, m, loads_km=loads_km) for m in wanted}
     comparisons = {m: c for m, c in comparisons.items() if m in (primary, "balance") or c.n_blocks > 0}
-    planned_blocks, planned_runs = planned_length(exp)
+    planned_blocks, _ = planned_length(exp)
     pc = comparisons[primary]
-    look = look_at(pc.n_blocks, planned_blocks, planned_runs, alpha=1.0 - pc.confidence)
+    look = experiment_look(exp, pc.n_blocks, alpha=1.0 - pc.confidence)
     if look.n_blocks > planned_blocks:
         msgs.append(
             f"{look.n_blocks} blocks, more than the {planned_blocks} planned: this is judged as the final "

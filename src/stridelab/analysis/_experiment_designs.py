@@ -387,9 +387,9 @@ class RandomisedDesign(ExperimentDesign):
             return self._model_based(
                 fit,
                 "model-based, not randomisation-protected: the tags do not follow the protocol's order",
-                "the tags do not follow the protocol's randomised order, so a randomisation test is "
-                "invalid; the model-based (OLS t) test is shown instead: it is not randomisation-"
-                "protected and relies on the model (independent block errors, linear drift)",
+                "so the model-based OLS t test is used instead: it is not randomisation-protected and "
+                "relies on the model (independent block errors, a linear drift); the effects, CIs and "
+                "counts remain valid as measurements under that model",
             )
         rng = np.random.default_rng(self.seed)
         order_keys: list[tuple[Any, float]] = [(b.run_id, self._order_s(b)) for b in fit.blocks]

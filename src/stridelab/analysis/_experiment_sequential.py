@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-__all__ = ["Look", "look_at", "nominal_alphas", "obf_spent"]
+__all__ = ["Look", "decides", "decisive_looks", "look_at", "nominal_alphas", "obf_spent"]
 
 _GRID = 801
 
@@ -47,14 +47,14 @@ def obf_spent(t: float, alpha: float = 0.05) -> float:
 
 
 @lru_cache(maxsize=256)
-def _nominal(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
+def _nominal(fractions: tuple[float, ...], active: tuple[bool, ...], alpha: float) -> tuple[float, ...]:
     out: list[float] = []
     prev_t = 0.0
-    prev_spent = 0.0
+    prev_spent = 0.0  # alpha actually spent so far (looks that cannot decide spend nothing)
     grid: np.ndarray | None = None  # points of S on the continuation region of the previous look
     dens: np.ndarray | None = None  # sub-density of S there (no crossing so far)
-    for t in fractions:
-        spent = obf_spent(t, alpha)
+    for t, on in zip(fractions, active, strict=True):
+        spent = obf_spent(t, alpha) if on else prev_spent
         inc = spent - prev_spent
         if grid is None or dens is None:
             c = float(stats.norm.isf(inc / 2.0)) if inc > 0 else math.inf
@@ -94,14 +94,21 @@ def _nominal(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
     return tuple(out)
 
 
-def nominal_alphas(fractions: Sequence[float], alpha: float = 0.05) -> list[float]:
+def nominal_alphas(
+    fractions: Sequence[float], alpha: float = 0.05, *, active: Sequence[bool] | None = None
+) -> list[float]:
     """The nominal two-sided level of each look at the increasing information ``fractions`` (the last
     normally 1) so that the chance of rejecting at any of them is ``alpha`` (O'Brien-Fleming-type
-    Lan-DeMets spending, exact recursive integration)."""
+    Lan-DeMets spending, exact recursive integration). ``active[k]`` False: look ``k`` cannot decide
+    (e.g. its randomisation test cannot reach the level): it spends nothing (nominal 0) and the
+    next active look spends the spending function's cumulative value."""
     fr = tuple(round(min(1.0, max(1e-9, float(f))), 9) for f in fractions)
     if any(b <= a for a, b in itertools.pairwise(fr)):
         raise ValueError(f"information fractions must increase, got {list(fr)}")
-    return list(_nominal(fr, float(alpha)))
+    on = tuple(bool(x) for x in active) if active is not None else (True,) * len(fr)
+    if len(on) != len(fr):
+        raise ValueError("one active flag per look")
+    return list(_nominal(fr, on, float(alpha)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,18 +141,37 @@ class Look:
         }
 
 
-def look_at(n_blocks: int, planned_blocks: int, planned_runs: int, *, alpha: float = 0.05) -> Look:
+def look_at(
+    n_blocks: int,
+    planned_blocks: int,
+    planned_runs: int,
+    *,
+    alpha: float = 0.05,
+    decisive: Sequence[bool] | None = None,
+) -> Look:
     """The look an analysis of ``n_blocks`` blocks is, on a protocol of ``planned_blocks`` blocks over
     ``planned_runs`` runs, with one look assumed after every run: earlier looks at ``j / planned_runs``
-    below the current fraction, this one at ``min(1, n_blocks / planned_blocks)``."""
+    below the current fraction, this one at ``min(1, n_blocks / planned_blocks)``.
+
+    ``decisive[j - 1]``: whether the look after run ``j`` of the protocol can decide at all (a
+    randomisation test over the blocks of ``j`` runs can reach p < alpha); looks that cannot spend
+    nothing. The final look always can. A look in the middle of a run counts as the last whole run's.
+    """
     planned_blocks = max(1, int(planned_blocks))
     planned_runs = max(1, int(planned_runs))
+    flags = list(decisive) if decisive is not None else [True] * planned_runs
+    flags = (flags + [True] * planned_runs)[:planned_runs]
+    flags[-1] = True
     t = min(1.0, max(0.0, n_blocks / planned_blocks))
     if t <= 0:
         return Look(0, planned_runs, 0.0, planned_blocks, n_blocks, alpha, 0.0, 0.0, False, ())
-    earlier = [j / planned_runs for j in range(1, planned_runs) if j / planned_runs < t - 1e-9]
-    fractions = [*earlier, t]
-    noms = nominal_alphas(fractions, alpha)
+    js = [j for j in range(1, planned_runs) if j / planned_runs < t - 1e-9]
+    fractions = [j / planned_runs for j in js] + [t]
+    whole = math.floor(t * planned_runs + 1e-9)
+    now = t >= 1.0 - 1e-9 or (whole >= 1 and flags[whole - 1])
+    active = [flags[j - 1] for j in js] + [now]
+    noms = nominal_alphas(fractions, alpha, active=active)
+    spent = max((obf_spent(f, alpha) for f, on in zip(fractions, active, strict=True) if on), default=0.0)
     return Look(
         index=len(fractions),
         n_looks=planned_runs,
@@ -153,8 +179,62 @@ def look_at(n_blocks: int, planned_blocks: int, planned_runs: int, *, alpha: flo
         planned_blocks=planned_blocks,
         n_blocks=n_blocks,
         alpha=alpha,
-        alpha_spent=obf_spent(t, alpha),
+        alpha_spent=spent,
         nominal_alpha=noms[-1],
         final=t >= 1.0 - 1e-9,
         schedule=tuple(zip(fractions, noms, strict=True)),
     )
+
+
+def decisive_looks(
+    design: str,
+    planned_runs: int,
+    *,
+    blocks_per_run: int = 1,
+    randomisation_block: int = 2,
+    alpha: float = 0.05,
+) -> list[bool]:
+    """Which of the looks after runs ``1 .. planned_runs`` of a protocol followed as planned can decide:
+    the randomisation test over that many runs' blocks can reach a p-value below the look's nominal
+    level (alternating designs: the smallest p is 2 / the number of assignments of the complete
+    randomisation units), or, for before-after, both arms have runs. Looks that cannot decide spend
+    no alpha, which leaves more for the looks that can (iterated until stable; the final look always
+    decides)."""
+    n = max(1, int(planned_runs))
+    min_p: list[float] = []
+    for j in range(1, n + 1):
+        if design == "alternating-laps":
+            pairs = j * int(blocks_per_run) // 2
+            min_p.append(min(1.0, 2.0 / 2.0**pairs))
+        elif design == "alternating-runs":
+            size = int(randomisation_block)
+            units = j // size
+            per = math.comb(size, size // 2)
+            min_p.append(min(1.0, 2.0 / per**units) if units else 1.0)
+        else:
+            min_p.append(0.0 if j > n // 2 else 1.0)
+    flags = [True] * n
+    for _ in range(n + 1):
+        noms = nominal_alphas([j / n for j in range(1, n + 1)], alpha, active=flags)
+        new = [
+            f and (mp < nom or j == n)
+            for j, (f, mp, nom) in enumerate(zip(flags, min_p, noms, strict=True), 1)
+        ]
+        if new == flags:
+            break
+        flags = new
+    return flags
+
+
+def decides(p_value: float | None, look: Look | None, *, alpha: float = 0.05, fallback: bool = False) -> bool:
+    """Whether a p-value is a verdict at ``look``: below the look's nominal level (``alpha`` without a
+    look). ``fallback``: the p-value is the model-based stand-in of a randomisation test that cannot
+    reach the level with these blocks; before the planned length it never decides (the protocol's
+    randomisation must be able to back a verdict taken early)."""
+    if p_value is None or not math.isfinite(p_value):
+        return False
+    if look is None:
+        return p_value < alpha
+    if fallback and not look.final:
+        return False
+    return p_value < look.nominal_alpha

@@ -37,7 +37,7 @@ import pandas as pd
 
 from stridelab.analysis._experiment_blocks import BlockSpec, BlockValue, extract_blocks
 from stridelab.analysis._experiment_designs import compare_arms
-from stridelab.analysis._experiment_sequential import look_at
+from stridelab.analysis._experiment_sequential import decides, decisive_looks, look_at
 from stridelab.analysis._experiment_stats import Comparison, DesignName
 
 __all__ = [
@@ -359,12 +359,20 @@ def peeking_pvalues(
     blocks_per_run: int = 8,
     alpha: float = 0.05,
     loads: list[float] | None = None,
-) -> list[tuple[int, float | None, float]]:
-    """(blocks, p-value, nominal level) of the look after each run of one experiment (its first
-    ``j`` runs' blocks, ``j`` = 1 .. runs)."""
+) -> list[tuple[int, float | None, float, bool]]:
+    """(blocks, p-value, nominal level, verdict under alpha spending) of the look after each run of
+    one experiment (its first ``j`` runs' blocks, ``j`` = 1 .. runs)."""
     planned_blocks, planned_runs = _planned(design, runs, blocks_per_run)
+    size = 4 if design == "alternating-runs" else 2
+    flags = decisive_looks(
+        design,
+        planned_runs,
+        blocks_per_run=planned_blocks // planned_runs,
+        randomisation_block=size,
+        alpha=alpha,
+    )
     run_ids = list(dict.fromkeys(b.run_id for b in blocks))
-    out: list[tuple[int, float | None, float]] = []
+    out: list[tuple[int, float | None, float, bool]] = []
     for j in range(1, len(run_ids) + 1):
         keep = set(run_ids[:j])
         idx = [i for i, b in enumerate(blocks) if b.run_id in keep]
@@ -376,10 +384,11 @@ def peeking_pvalues(
             "balance",
             seed=seed,
             loads_km=[loads[i] for i in idx] if loads is not None else None,
-            randomisation_block=4 if design == "alternating-runs" else 2,
+            randomisation_block=size,
         )
-        look = look_at(len(prefix), planned_blocks, planned_runs, alpha=alpha)
-        out.append((len(prefix), c.p_value, look.nominal_alpha))
+        look = look_at(len(prefix), planned_blocks, planned_runs, alpha=alpha, decisive=flags)
+        fallback = c.n_assignments is not None and c.attained_alpha is None
+        out.append((len(prefix), c.p_value, look.nominal_alpha, decides(c.p_value, look, fallback=fallback)))
     return out
 
 
@@ -433,8 +442,8 @@ def validate_peeking(
             loads=loads,
         )
         looks = max(looks, len(seq))
-        naive += any(p is not None and p < alpha for _, p, _ in seq)
-        spend += any(p is not None and p < nom for _, p, nom in seq)
+        naive += any(p is not None and p < alpha for _, p, _, _ in seq)
+        spend += any(verdict for *_, verdict in seq)
         last = seq[-1][1] if seq else None
         final += last is not None and last < alpha
     return PeekingRow(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from stridelab.cli._common import (
@@ -279,7 +280,9 @@ def register(app: typer.Typer) -> None:
             f"[bold]{result.experiment.name}[/] ({result.experiment.design}): {a} vs {b}, "
             f"effect = {b} - {a}; primary metric: {d['primary_metric']}"
         )
-        console.print(f"[bold]{d['verdict']}:[/] {result.summary()}", highlight=False)
+        summary = result.summary()
+        lead = "" if summary.startswith(d["verdict"]) else f"[bold]{escape(d['verdict'])}:[/] "
+        console.print(lead + escape(summary), highlight=False)
         look = d["looks"]
         if look:
             console.print(
@@ -311,7 +314,7 @@ def register(app: typer.Typer) -> None:
             "exploratory: the other metrics carry no verdict; their p-values are Holm-adjusted over them",
             highlight=False,
         )
-        console.print(f"method: {d['primary']['method']}", highlight=False)
+        console.print(f"method: {d['primary']['method']}", highlight=False, markup=False)
         if d["protocol_deviations"]:
             console.print(
                 f"[bold yellow]protocol deviations:[/] {len(d['protocol_deviations'])} block(s) tagged "
@@ -319,7 +322,7 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         for msg in d["messages"]:
-            console.print(f"[yellow]note:[/] {msg}", highlight=False)
+            console.print(f"[yellow]note:[/] {escape(msg)}", highlight=False)
 
     @app.command("baseline")
     def baseline_cmd(

@@ -20,6 +20,7 @@ from stridelab.analysis import (
     BlockValue,
     Experiment,
     analyze_blocks,
+    decisive_looks,
     look_at,
     make_protocol,
     nominal_alphas,
@@ -126,6 +127,19 @@ def test_nominal_levels_spend_exactly_alpha_over_the_looks() -> None:
     rng = np.random.default_rng(0)
     s = np.cumsum(rng.normal(size=(200_000, 12)) * np.sqrt(1 / 12), axis=1)
     assert (np.abs(s / np.sqrt(fr)) >= c).any(axis=1).mean() == pytest.approx(0.05, abs=0.003)
+    # looks that cannot decide spend nothing: the later ones get more, the total stays 5 %
+    flags = [False, False, True, True]
+    noms = nominal_alphas([0.25, 0.5, 0.75, 1.0], active=flags)
+    assert noms[:2] == [0.0, 0.0] and noms[2] > nominal_alphas([0.25, 0.5, 0.75, 1.0])[2]
+    fr4 = np.array([0.25, 0.5, 0.75, 1.0])
+    c4 = stats.norm.isf(np.array(noms) / 2)
+    s4 = np.cumsum(rng.normal(size=(200_000, 4)) * 0.5, axis=1)
+    assert (np.abs(s4 / np.sqrt(fr4)) >= c4).any(axis=1).mean() == pytest.approx(0.05, abs=0.003)
+    # the default protocols: only the planned length can decide (the randomisation tests of fewer
+    # runs cannot reach 5 %), so it keeps the full 5 %; 4 runs of 8 laps can stop after run 3
+    assert decisive_looks("alternating-laps", 2, blocks_per_run=8) == [False, True]
+    assert decisive_looks("alternating-runs", 12, randomisation_block=4) == [False] * 11 + [True]
+    assert decisive_looks("alternating-laps", 4, blocks_per_run=8) == [False, False, True, True]
     look = look_at(8, 12, 12)
     assert look.index == 8 and not look.final and look.nominal_alpha < 0.02
     assert look_at(12, 12, 12).final and look_at(14, 12, 12).final
@@ -167,6 +181,40 @@ def test_an_early_look_says_not_decisive_yet_without_a_verdict() -> None:
     assert d["alpha_spent"] < 0.05 and d["nominal_alpha"] < d["p_value"]
 
 
+def test_a_longer_protocol_stops_early_only_below_the_spent_level() -> None:
+    """4 runs of 8 alternating laps: after run 3 the randomisation test can decide, at the nominal level
+    the spending allows (0.0236), not at 0.05."""
+    exp = _exp("alternating-laps", runs=4)
+    rng = np.random.default_rng(21)
+    noise = rng.normal(0, 0.25, 32)
+    seen: dict[str, Any] = {}
+    for eff in np.arange(0.0, 0.8, 0.02):
+        blocks = _laps_following(exp, np.random.default_rng(4), {"balance": 0.0})
+        blocks = [
+            dataclasses.replace(
+                b, values={"balance": 50.8 + eff * (b.arm == "B") + noise[i]}, slopes={"balance": 0.0}
+            )
+            for i, b in enumerate(blocks)
+        ][:24]
+        res = analyze_blocks(exp, blocks, metrics=("balance",))
+        assert res.look is not None and res.look.index == 3 and not res.look.final
+        p = res.primary.p_value
+        assert p is not None
+        if res.look.nominal_alpha <= p < 0.05:
+            seen["between"] = res.to_dict()
+        elif p < res.look.nominal_alpha:
+            seen["below"] = res.to_dict()
+    assert set(seen) == {"between", "below"}
+    nominal = seen["below"]["nominal_alpha"]
+    assert nominal == pytest.approx(nominal_alphas([0.25, 0.5, 0.75], active=[False, False, True])[-1])
+    assert 0.02 < nominal < 0.03
+    between, below = seen["between"], seen["below"]
+    assert between["verdict"] == "not decisive yet" and "to stop early" in between["summary"]
+    assert not any(w in f" {between['summary']} " for w in VERDICT_WORDS)
+    assert below["verdict"] == "decided" and "stopped early" in below["summary"]
+    assert " raised " in f" {below['summary']} "
+
+
 # ---------------------------------------------------------------------------------------------- protocol
 def test_tags_against_the_protocol_order_are_detected_and_the_test_falls_back() -> None:
     exp = _exp("alternating-laps")
@@ -190,6 +238,7 @@ def test_tags_against_the_protocol_order_are_detected_and_the_test_falls_back() 
     text = " ".join(d["messages"])
     assert "differ from the protocol's randomised order in 2 block(s)" in text
     assert "run 2 (run1) lap 4: tagged" in text and "randomisation test is invalid" in text
+    assert "not randomisation-protected" in text
 
 
 def test_alternating_runs_deviation_and_runs_beyond_the_protocol() -> None:
