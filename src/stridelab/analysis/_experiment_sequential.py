@@ -17,7 +17,11 @@ Gaussian; the randomisation test's p-value is compared with the same nominal lev
 Monte Carlo in the suite and ``bench/validate_experiments.py --peeking`` check the result).
 
 The spending is front-light: the first looks can only stop for overwhelming evidence, the last look's
-nominal level stays near alpha (0.0478 with 2 looks, 0.0328 with 12 at alpha 0.05).
+nominal level stays near alpha (0.0478 with 2 looks, 0.0328 with 12 at alpha 0.05). A look whose
+randomisation test cannot decide at all (:func:`decisive_looks`: its smallest possible p-value is not
+below the look's level) spends nothing, which leaves that alpha to the later looks: for the default
+protocols (2 x 8 alternating laps, 12 alternating runs in fours) only the planned length can decide,
+at the full alpha. :func:`decides` is the rule the analysis applies.
 """
 
 from __future__ import annotations
