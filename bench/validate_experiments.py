@@ -4,6 +4,7 @@ coverage per design over simulated experiments (in memory, no FIT files).
     python bench/validate_experiments.py            # 500 + 500 experiments per design
     python bench/validate_experiments.py --n 100 --json
     python bench/validate_experiments.py --check    # the suite's former full-size checks, met / not met
+    python bench/validate_experiments.py --peeking  # analysed after every run: old rule vs alpha spending
 
 For each design, ``n`` experiments with a true cue effect of ``--effect`` pp (GCT balance, left share)
 and ``n`` without any effect are simulated exactly as the protocol prescribes; see
@@ -20,7 +21,7 @@ from typing import Any
 
 from scipy import stats
 
-from stridelab.analysis import DESIGNS, validate_design
+from stridelab.analysis import DESIGNS, validate_design, validate_peeking
 
 #: the sizes, seed and power claims that tests/analysis/experiments/test_experiment_validation.py
 #: ran before issue 12
@@ -93,6 +94,49 @@ def check(designs: list[str]) -> int:
     return 1 if failed else 0
 
 
+#: the goal of issue 13: analysing after every run keeps the false-positive rate at most this
+PEEKING_GOAL = 0.06
+
+
+def peeking(designs: list[str], n: int, seed: int, *, fast: bool, power_effect: float) -> int:
+    """Every experiment analysed after each of its runs; the share stopped with a verdict when nothing
+    happened (old rule: first p < 0.05; alpha spending: first p < the look's nominal level), with the
+    binomial upper 95 % bound; power with ``power_effect`` pp under both rules. Goal, figure, met."""
+    failed = 0
+    kind = "block-level noise model (fast)" if fast else "full record simulation"
+    print(
+        f"Peeking: every experiment analysed after each run, {n} experiments per design, seed {seed}, "
+        f"{kind}; goal: false-positive rate <= {PEEKING_GOAL:.0%} "
+        "(alpha spending, O'Brien-Fleming-type Lan-DeMets)"
+    )
+    head = (
+        f"{'design':<18} {'looks':>5} {'FPR old':>8} {'FPR spend':>9} {'up95':>6} {'FPR final':>9} "
+        f"{'pow old':>8} {'pow spend':>9} {'s':>5}  goal met"
+    )
+    print(head)
+    print("-" * len(head))
+    for design in designs:
+        null = validate_peeking(design, n, effect_pp=0.0, seed=seed, fast=fast)  # type: ignore[arg-type]
+        eff = validate_peeking(design, n, effect_pp=power_effect, seed=seed + 1, fast=fast)  # type: ignore[arg-type]
+        k = round(null.rate_peeking_spending * n)
+        upper = float(stats.beta.ppf(0.95, k + 1, n - k)) if k < n else 1.0  # one-sided Clopper-Pearson
+        met = null.rate_peeking_spending <= PEEKING_GOAL
+        failed += not met
+        print(
+            f"{design:<18} {null.looks:>5} {null.rate_peeking_naive:>8.3f} "
+            f"{null.rate_peeking_spending:>9.3f} {upper:>6.3f} {null.rate_final_only:>9.3f} "
+            f"{eff.rate_peeking_naive:>8.3f} "
+            f"{eff.rate_peeking_spending:>9.3f} {null.seconds + eff.seconds:>5.0f}  "
+            f"{'met' if met else 'NOT met'}"
+        )
+    print(
+        "FPR old = P(some look has p < 0.05 | no effect); FPR spend = P(some look has p < its nominal "
+        "level); up95 = one-sided 95 % Clopper-Pearson bound of FPR spend; FPR final = one look at the "
+        f"planned length; pow = the same shares with a true effect of {power_effect} pp"
+    )
+    return 1 if failed else 0
+
+
 def _fmt(x: float) -> str:
     return "-" if x != x else f"{x:.3f}"
 
@@ -115,7 +159,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the suite's former full-size checks (sizes and seed fixed) and print met / not met",
     )
+    parser.add_argument(
+        "--peeking",
+        action="store_true",
+        help="analyse every experiment after each run: false positives of the old rule vs alpha spending",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="--peeking: block-level noise model instead of simulated records"
+    )
     args = parser.parse_args(argv)
+    if args.peeking:
+        return peeking(
+            args.design or list(DESIGNS), args.n, args.seed, fast=args.fast, power_effect=args.effect
+        )
     if args.check:
         return check(args.design or list(DESIGNS))
     t0 = time.perf_counter()

@@ -56,10 +56,14 @@ from stridelab.analysis._experiment import (
     analyze_blocks,
     block_specs,
     check_definition,
+    experiment_look,
+    holm,
     make_protocol,
     order_blocks,
     overview_row,
     phase_window,
+    planned_length,
+    protocol_deviations,
     protocol_text,
     run_blocks,
 )
@@ -74,8 +78,21 @@ from stridelab.analysis._experiment_designs import (
     compare_arms,
     design_for,
 )
+from stridelab.analysis._experiment_sequential import (
+    Look,
+    decides,
+    decisive_looks,
+    look_at,
+    nominal_alphas,
+    obf_spent,
+)
 from stridelab.analysis._experiment_stats import DESIGNS, Comparison, DesignName, design_name
-from stridelab.analysis._experiment_validation import ValidationRow, validate_design
+from stridelab.analysis._experiment_validation import (
+    PeekingRow,
+    ValidationRow,
+    validate_design,
+    validate_peeking,
+)
 from stridelab.analysis._hac import LinearFit, hac_ols
 from stridelab.analysis._metrics import (
     BALANCE_ZONE_NAMES,
@@ -140,6 +157,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "ExperimentError",
     "ExperimentResult",
     "Explanation",
+    "Look",
+    "PeekingRow",
     "RandomisedDesign",
     "Tag",
     "TagError",
@@ -147,6 +166,16 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "TagTarget",
     "ValidationRow",
     "analyze_blocks",
+    "decides",
+    "decisive_looks",
+    "experiment_look",
+    "holm",
+    "look_at",
+    "nominal_alphas",
+    "obf_spent",
+    "planned_length",
+    "protocol_deviations",
+    "validate_peeking",
     "baseline_record",
     "baseline_runs",
     "baseline_table",

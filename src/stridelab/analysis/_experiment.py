@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -25,6 +26,7 @@ import pandas as pd
 
 from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS, BlockSpec, BlockValue, extract_blocks
 from stridelab.analysis._experiment_designs import design_for
+from stridelab.analysis._experiment_sequential import Look, decides, decisive_looks, look_at
 from stridelab.analysis._experiment_stats import (
     DESIGNS,
     MIN_EFFECT,
@@ -37,6 +39,7 @@ from stridelab.analysis._tags import _KEY_RE, _VALUE_RE, Tag, format_clock
 from stridelab.units import format_pace
 
 __all__ = [
+    "DEFAULT_PRIMARY",
     "DESIGN_DEFAULTS",
     "Experiment",
     "ExperimentError",
@@ -44,14 +47,20 @@ __all__ = [
     "analyze_blocks",
     "block_specs",
     "check_definition",
+    "experiment_look",
+    "holm",
     "make_protocol",
     "order_blocks",
     "overview_row",
     "phase_window",
+    "planned_length",
+    "protocol_deviations",
     "protocol_text",
     "run_blocks",
 ]
 
+#: the primary metric of experiments whose protocol does not name one (created before issue 13)
+DEFAULT_PRIMARY: Final[str] = "balance"
 #: protocol defaults per design: runs, blocks per run (laps), block distance (m)
 DESIGN_DEFAULTS: Final[dict[DesignName, dict[str, Any]]] = {
     "alternating-laps": {"runs": 2, "blocks_per_run": 8, "block_m": 1000.0},
@@ -77,9 +86,17 @@ class Experiment:
     protocol: dict[str, Any]
     created_at: str
 
+    @property
+    def primary(self) -> str:
+        """The primary metric declared at creation (``protocol["primary"]``); ``balance`` for
+        experiments stored before it existed."""
+        got = self.protocol.get("primary")
+        return str(got) if got in EXPERIMENT_METRICS else DEFAULT_PRIMARY
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "primary": self.primary,
             "design": self.design,
             "tag_key": self.tag_key,
             "arms": list(self.arms),
@@ -119,13 +136,23 @@ def make_protocol(
     change_date: str | None = None,
     window_days: int | None = None,
     phase_days: int | None = None,
+    primary: str = DEFAULT_PRIMARY,
 ) -> dict[str, Any]:
-    """The protocol of a design: what to run, and the arm order randomised (within pairs) by ``seed``."""
+    """The protocol of a design: what to run, the primary metric (the only one that gets a verdict),
+    and the arm order randomised (within pairs) by ``seed``."""
     if design not in DESIGNS:
         raise ExperimentError(str(design_error(design)))
+    if primary not in EXPERIMENT_METRICS:
+        raise ExperimentError(f"Invalid primary metric {primary!r}: one of {', '.join(EXPERIMENT_METRICS)}")
     d = DESIGN_DEFAULTS[design]
     rng = np.random.default_rng(seed)
-    proto: dict[str, Any] = {"design": design, "arms": list(arms), "tag_key": tag_key, "seed": seed}
+    proto: dict[str, Any] = {
+        "design": design,
+        "arms": list(arms),
+        "tag_key": tag_key,
+        "seed": seed,
+        "primary": primary,
+    }
     if ref_speed_m_s is not None:
         proto["pace_band_m_s"] = [round(ref_speed_m_s * 0.97, 2), round(ref_speed_m_s * 1.03, 2)]
     if design == "alternating-laps":
@@ -168,7 +195,13 @@ def protocol_text(exp: Experiment) -> str:
     p = exp.protocol
     a, b = exp.arms
     key = exp.tag_key
-    lines = [f'Experiment "{exp.name}": {b} vs {a} ({exp.design}), arm order seed {exp.seed}.']
+    what = EXPERIMENT_METRICS[exp.primary][2]
+    lines = [
+        f'Experiment "{exp.name}": {a} vs {b} ({exp.design}), arm order seed {exp.seed}; effect = {b} - {a}.',
+        f"Primary metric: {what} (the only verdict; the other metrics are exploratory). Planned: "
+        f"{planned_length(exp)[0]} blocks; analysing after every run is allowed (alpha spending), "
+        "stopping early only when the evidence beats that look's level.",
+    ]
     if exp.design == "alternating-laps":
         km = p["block_m"] / 1000.0
         lines.append(
@@ -363,20 +396,132 @@ def order_blocks(
 
 
 # ---------------------------------------------------------------------------------------------- analysis
+def planned_length(exp: Experiment) -> tuple[int, int]:
+    """The protocol's planned (blocks, runs): the full information the alpha spending refers to."""
+    p = exp.protocol
+    d = DESIGN_DEFAULTS[exp.design]
+    runs = int(p.get("runs") or d["runs"])
+    if exp.design == "alternating-laps":
+        return runs * int(p.get("blocks_per_run") or d["blocks_per_run"]), runs
+    return runs, runs
+
+
+def experiment_look(exp: Experiment, n_blocks: int, alpha: float = 0.05) -> Look:
+    """The look an analysis of ``n_blocks`` blocks is on the protocol of ``exp`` (one look per run;
+    looks whose randomisation test cannot decide spend no alpha)."""
+    planned_blocks, planned_runs = planned_length(exp)
+    p = exp.protocol
+    flags = decisive_looks(
+        exp.design,
+        planned_runs,
+        blocks_per_run=max(1, planned_blocks // planned_runs),
+        randomisation_block=int(p.get("randomisation_block", 2)),
+        alpha=alpha,
+    )
+    return look_at(n_blocks, planned_blocks, planned_runs, alpha=alpha, decisive=flags)
+
+
+def _is_fallback(c: Comparison) -> bool:
+    """The p-value is the model-based stand-in of a randomisation test with too few assignments."""
+    return c.n_assignments is not None and c.attained_alpha is None
+
+
+def _lap_position(b: BlockValue) -> int | None:
+    """The block's position in its run's protocol order (lap 2 is position 0; a range its slot)."""
+    m = re.fullmatch(r"lap (\d+)", b.label)
+    if m:
+        return int(m.group(1)) - 2
+    return b.slot
+
+
+def protocol_deviations(exp: Experiment, blocks: Sequence[BlockValue]) -> list[dict[str, Any]]:
+    """Where the tagged arms differ from the protocol's randomised order: one dict per block
+    (``run``, ``block``, ``protocol`` arm or None when the protocol has no such block, ``tagged``
+    arm). Runs are matched to the protocol's runs in date order, alternating runs by their place
+    among the tagged runs. Empty for before-after (not randomised) and when everything matches."""
+    p = exp.protocol
+    out: list[dict[str, Any]] = []
+    if exp.design == "alternating-laps":
+        orders: list[list[str]] = p.get("orders") or []
+        runs = sorted({(b.run_start, b.run_id) for b in blocks})
+        index = {rid: r for r, (_, rid) in enumerate(runs)}
+        for b in blocks:
+            r = index[b.run_id]
+            pos = _lap_position(b)
+            want: str | None = None
+            if r < len(orders) and pos is not None and 0 <= pos < len(orders[r]):
+                want = orders[r][pos]
+            if want != b.arm:
+                out.append(
+                    {
+                        "run": b.run_id,
+                        "run_number": r + 1,
+                        "block": b.label,
+                        "protocol": want,
+                        "tagged": b.arm,
+                    }
+                )
+    elif exp.design == "alternating-runs":
+        order: list[str] = p.get("order") or []
+        ranked = sorted(blocks, key=lambda b: b.run_start)
+        for i, b in enumerate(ranked):
+            pos = b.slot if b.slot is not None else i
+            want = order[pos] if 0 <= pos < len(order) else None
+            if want != b.arm:
+                out.append(
+                    {
+                        "run": b.run_id,
+                        "run_number": pos + 1,
+                        "block": b.label,
+                        "protocol": want,
+                        "tagged": b.arm,
+                    }
+                )
+    return out
+
+
+def _deviation_text(devs: Sequence[Mapping[str, Any]]) -> str:
+    by_run: dict[tuple[int, str], list[str]] = {}
+    for d in devs:
+        want = f"protocol {d['protocol']}" if d["protocol"] else "not in the protocol"
+        what = f"tagged {d['tagged']}, {want}"
+        by_run.setdefault((int(d["run_number"]), str(d["run"])[:8]), []).append(
+            what if d["block"] == "run" else f"{d['block']}: {what}"
+        )
+    parts = [f"run {n} ({rid}) " + "; ".join(items) for (n, rid), items in sorted(by_run.items())]
+    return (
+        f"the tags differ from the protocol's randomised order in {len(devs)} block(s): "
+        + " | ".join(parts)
+        + ". A randomisation test is invalid for an assignment the protocol did not draw"
+    )
+
+
 def _fmt(x: float, nd: int) -> str:
     return f"{x:.{nd}f}"
 
 
-def _sentence(c: Comparison, arms: tuple[str, str]) -> str:
+def _nd(metric: str) -> int:
+    return 1 if metric in ("balance", "vo", "cadence") else 0
+
+
+def _verdict_sentence(c: Comparison, arms: tuple[str, str], look: Look | None) -> str:
+    """The primary metric's sentence: a verdict only when p beats this look's level."""
     a, b = arms
     unit, f, what = EXPERIMENT_METRICS[c.metric]
-    nd = 1 if c.metric in ("balance", "vo", "cadence") else 0
+    nd = _nd(c.metric)
     if c.effect is None or c.ci_low is None or c.ci_high is None:
-        return f"{what}: cannot compare {b} with {a} yet: " + ("; ".join(c.messages[-1:]) or "no data")
+        return f"{what}: cannot compare {a} with {b} yet: " + ("; ".join(c.messages[-1:]) or "no data")
     e, lo, hi = c.effect * f, c.ci_low * f, c.ci_high * f
     pace = " at the same pace" if c.design != "before-after" else " at the same pace, trend and load"
     name = "your left share" if c.metric == "balance" else f"your {what}"
-    if c.decided:
+    level = look.nominal_alpha if look is not None else 1.0 - c.confidence
+    decided = decides(c.p_value, look, alpha=1.0 - c.confidence, fallback=_is_fallback(c))
+    where = (
+        f"look {look.index} of {look.n_looks}, {look.n_blocks} of {look.planned_blocks} planned blocks"
+        if look is not None
+        else ""
+    )
+    if decided:
         verb = "raised" if e > 0 else "lowered"
         mlo, mhi = (lo, hi) if e > 0 else (-hi, -lo)
         text = (
@@ -386,50 +531,141 @@ def _sentence(c: Comparison, arms: tuple[str, str]) -> str:
         if c.metric == "balance" and c.mean_a is not None and c.mean_b is not None:
             closer = abs(c.mean_b - 50.0) < abs(c.mean_a - 50.0)
             text += " - closer to 50/50" if closer else " - further from 50/50"
-        return text + (f" (p = {c.p_value:.3g})" if c.p_value is not None else "")
+        text += f" (p = {c.p_value:.3g}"
+        if look is not None and not look.final:
+            text += f" < {level:.3g}, the level of {where}: stopped early"
+        return text + ")"
+    shown = f"{e:+.{nd}f} {unit} (95 % CI {lo:+.{nd}f} to {hi:+.{nd}f}){pace}"
+    p_txt = f"p = {c.p_value:.3g}" if c.p_value is not None else "no p-value"
+    if look is not None and not look.final:
+        need = (
+            f"{p_txt}; this look cannot stop the experiment (its randomisation test cannot decide yet)"
+            if level <= 0.0 or _is_fallback(c)
+            else f"{p_txt} would need to be below {level:.3g} to stop early"
+        )
+        return (
+            f"not decisive yet ({where}): {what} {b} - {a} {shown}; {need}. Keep following the "
+            "protocol to its planned length"
+        )
     needed = c.n_blocks_needed
     target = max(abs(c.effect), MIN_EFFECT.get(c.metric, 0.0)) * f
     tail = (
-        f"; about {needed} blocks in all would settle a difference of {_fmt(target, nd)} {unit} at your "
-        "block-to-block noise"
+        f"; settling a difference of {_fmt(target, nd)} {unit} at your block-to-block noise would take a "
+        f"new experiment of about {needed} blocks"
         if needed
         else ""
     )
-    return (
-        f"no clear difference in {what} between {b} and {a}: {e:+.{nd}f} {unit} "
-        f"(95 % CI {lo:+.{nd}f} to {hi:+.{nd}f}){pace}{tail}"
+    lvl = (
+        f" at this look's level {level:.3g}" if look is not None and level < 1.0 - c.confidence - 1e-9 else ""
     )
+    return f"no clear difference in {what} between {a} and {b}: {shown}; {p_txt}{lvl}{tail}"
+
+
+def _exploratory_sentence(c: Comparison, arms: tuple[str, str], p_holm: float | None) -> str:
+    """A secondary metric: the numbers, labelled exploratory, never a raised/lowered verdict."""
+    a, b = arms
+    unit, f, what = EXPERIMENT_METRICS[c.metric]
+    nd = _nd(c.metric)
+    if c.effect is None or c.ci_low is None or c.ci_high is None:
+        return f"{what} (exploratory): cannot compare {a} with {b} yet: " + (
+            "; ".join(c.messages[-1:]) or "no data"
+        )
+    e, lo, hi = c.effect * f, c.ci_low * f, c.ci_high * f
+    ph = f"Holm-adjusted p = {p_holm:.3g}" if p_holm is not None else "no p-value"
+    return (
+        f"{what} (exploratory, not a verdict): {b} - {a} {e:+.{nd}f} {unit} (unadjusted 95 % CI "
+        f"{lo:+.{nd}f} to {hi:+.{nd}f}), {ph}; a hint for a future experiment with it as the primary metric"
+    )
+
+
+def holm(pvalues: Mapping[str, float | None], alpha: float = 0.05) -> dict[str, float | None]:
+    """Holm-adjusted p-values over the given metrics (None stays None), with statsmodels'
+    ``multipletests(method="holm")``."""
+    from statsmodels.stats.multitest import multipletests
+
+    keys = [k for k, p in pvalues.items() if p is not None and math.isfinite(p)]
+    out: dict[str, float | None] = dict.fromkeys(pvalues)
+    if keys:
+        adj = multipletests([float(pvalues[k]) for k in keys], alpha=alpha, method="holm")[1]  # type: ignore[arg-type]
+        out.update({k: float(v) for k, v in zip(keys, adj, strict=True)})
+    return out
 
 
 @dataclass(slots=True)
 class ExperimentResult:
-    """The analysis of an experiment: one :class:`Comparison` per metric (balance first)."""
+    """The analysis of an experiment: one :class:`Comparison` per metric (the primary first), the
+    look it is on the protocol (alpha spending), Holm-adjusted p-values of the exploratory metrics
+    and the deviations of the tags from the protocol's randomised order."""
 
     experiment: Experiment
     comparisons: dict[str, Comparison]
     messages: list[str] = field(default_factory=list)
     blocks: list[BlockValue] = field(default_factory=list)
+    look: Look | None = None
+    p_holm: dict[str, float | None] = field(default_factory=dict)
+    deviations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def primary_metric(self) -> str:
+        return self.experiment.primary
+
+    @property
+    def primary(self) -> Comparison:
+        return self.comparisons[self.primary_metric]
 
     @property
     def balance(self) -> Comparison:
         return self.comparisons["balance"]
 
+    @property
+    def decided(self) -> bool:
+        """The primary metric's p-value beats the level of this look."""
+        c = self.primary
+        return decides(c.p_value, self.look, alpha=1.0 - c.confidence, fallback=_is_fallback(c))
+
+    @property
+    def verdict(self) -> str:
+        """``decided``, ``not decisive yet`` (before the planned length), ``no clear difference`` or
+        ``not computed``."""
+        if self.primary.effect is None:
+            return "not computed"
+        if self.decided:
+            return "decided"
+        return "not decisive yet" if self.look is not None and not self.look.final else "no clear difference"
+
     def summary(self) -> str:
-        """The plain-words result on the GCT balance."""
-        return _sentence(self.balance, self.experiment.arms)
+        """The plain-words result on the primary metric (the only verdict)."""
+        return _verdict_sentence(self.primary, self.experiment.arms, self.look)
 
     def sentences(self) -> dict[str, str]:
-        return {k: _sentence(c, self.experiment.arms) for k, c in self.comparisons.items()}
+        arms = self.experiment.arms
+        return {
+            k: (
+                self.summary()
+                if k == self.primary_metric
+                else _exploratory_sentence(c, arms, self.p_holm.get(k))
+            )
+            for k, c in self.comparisons.items()
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """The ``experiment analyze --json`` contract: effect_pp, ci_low, ci_high, p_value, n_blocks,
-        method (balance, pp; effect = mean(B) - mean(A)) plus details."""
+        method (balance, pp; effect = mean(B) - mean(A)) plus details: ``primary_metric`` and its
+        ``verdict``, ``exploratory`` (the other metrics with Holm-adjusted p-values), ``looks`` and
+        ``alpha_spent`` (alpha spending), ``protocol_deviations``."""
         c = self.balance
 
         def num(x: float | None) -> float | None:
             return None if x is None or not math.isfinite(x) else float(x)
 
         runs = sorted({b.run_id for b in self.blocks})
+        metrics = {}
+        for k, v in self.comparisons.items():
+            row = v.scaled()
+            row["role"] = "primary" if k == self.primary_metric else "exploratory"
+            row["p_holm"] = None if k == self.primary_metric else self.p_holm.get(k)
+            metrics[k] = row
+        look = self.look.to_dict() if self.look is not None else None
         return {
             "name": self.experiment.name,
             "design": self.experiment.design,
@@ -442,7 +678,30 @@ class ExperimentResult:
             "method": c.method,
             "n_blocks_needed": c.n_blocks_needed,
             "summary": self.summary(),
-            "metrics": {k: v.scaled() for k, v in self.comparisons.items()},
+            "primary_metric": self.primary_metric,
+            "verdict": self.verdict,
+            "decided": self.decided,
+            "primary": metrics[self.primary_metric],
+            "exploratory": {
+                k: {
+                    "what": m["what"],
+                    "unit": m["unit"],
+                    "effect": m["effect"],
+                    "ci_low": m["ci_low"],
+                    "ci_high": m["ci_high"],
+                    "p_value": m["p_value"],
+                    "p_holm": m["p_holm"],
+                    "label": "exploratory (Holm-adjusted over the secondary metrics; not a verdict)",
+                }
+                for k, m in metrics.items()
+                if k != self.primary_metric
+            },
+            "looks": look,
+            "alpha_spent": look["alpha_spent"] if look else None,
+            "nominal_alpha": look["nominal_alpha"] if look else None,
+            "protocol_deviations": list(self.deviations),
+            "randomisation_valid": not self.deviations,
+            "metrics": metrics,
             "sentences": self.sentences(),
             "blocks": [
                 {
@@ -457,7 +716,7 @@ class ExperimentResult:
                 for b in self.blocks
             ],
             "n_runs": len(runs),
-            "messages": list(self.messages) + [m for m in c.messages if m not in self.messages],
+            "messages": list(self.messages) + [m for m in self.primary.messages if m not in self.messages],
         }
 
 
@@ -469,15 +728,35 @@ def analyze_blocks(
     messages: Sequence[str] = (),
     metrics: Sequence[str] = tuple(EXPERIMENT_METRICS),
 ) -> ExperimentResult:
-    """Compare the arms of ``exp`` on every metric (balance first) over its ``blocks`` with the
-    experiment's design; ``loads_km`` the weekly load of each block's run (before-after)."""
-    wanted = ["balance", *[m for m in metrics if m != "balance"]]
+    """Compare the arms of ``exp`` on every metric (the primary first, balance always) over its
+    ``blocks`` with the experiment's design; ``loads_km`` the weekly load of each block's run
+    (before-after). The tags are checked against the protocol's randomised order (a deviation turns the
+    randomisation test into the model-based one, stated); the primary metric is judged at the level
+    its look may spend; the other metrics get Holm-adjusted p-values."""
+    primary = exp.primary
+    wanted = list(dict.fromkeys([primary, "balance", *metrics]))
+    msgs = list(messages)
+    devs = protocol_deviations(exp, blocks)
+    if devs:
+        msgs.append(_deviation_text(devs))
     design = design_for(
-        exp.design, seed=exp.seed, randomisation_block=int(exp.protocol.get("randomisation_block", 2))
+        exp.design,
+        seed=exp.seed,
+        randomisation_block=int(exp.protocol.get("randomisation_block", 2)),
+        randomised=not devs,
     )
     comparisons = {m: design.compare(blocks, exp.arms, m, loads_km=loads_km) for m in wanted}
-    comparisons = {m: c for m, c in comparisons.items() if m == "balance" or c.n_blocks > 0}
-    return ExperimentResult(exp, comparisons, list(messages), list(blocks))
+    comparisons = {m: c for m, c in comparisons.items() if m in (primary, "balance") or c.n_blocks > 0}
+    planned_blocks, _ = planned_length(exp)
+    pc = comparisons[primary]
+    look = experiment_look(exp, pc.n_blocks, alpha=1.0 - pc.confidence)
+    if look.n_blocks > planned_blocks:
+        msgs.append(
+            f"{look.n_blocks} blocks, more than the {planned_blocks} planned: this is judged as the final "
+            "look; looking again after more runs is not alpha-protected (start a new experiment instead)"
+        )
+    p_holm = holm({m: c.p_value for m, c in comparisons.items() if m != primary})
+    return ExperimentResult(exp, comparisons, msgs, list(blocks), look, p_holm, devs)
 
 
 def overview_row(exp: Experiment, tags: Sequence[Tag]) -> dict[str, Any]:
@@ -489,11 +768,11 @@ def overview_row(exp: Experiment, tags: Sequence[Tag]) -> dict[str, Any]:
         if t.value in counts and ((t.scope != "run") == (exp.design == "alternating-laps")):
             counts[t.value] += 1
             runs.add(t.activity_id)
-    p = exp.protocol
-    planned = p["runs"] * p["blocks_per_run"] if exp.design == "alternating-laps" else int(p.get("runs", 0))
+    planned = planned_length(exp)[0]
     return {
         "name": exp.name,
         "design": exp.design,
+        "primary_metric": exp.primary,
         "tag_key": exp.tag_key,
         "arms": list(exp.arms),
         "seed": exp.seed,

@@ -102,6 +102,10 @@ class ExperimentDesign(ABC):
         Enumerate the randomisation distribution when it has at most this many assignments.
     n_monte_carlo
         Monte Carlo draws of the randomisation distribution otherwise.
+    randomised
+        False when the realised arm assignment is not the one the protocol randomised (tags that do not
+        follow the printed order): a randomisation test is then invalid, and a randomised design falls
+        back to the model-based (OLS t) test, which is not randomisation-protected.
     """
 
     #: the design's name in experiments and protocols
@@ -115,12 +119,14 @@ class ExperimentDesign(ABC):
         randomisation_block: int = 2,
         max_exact: int = 20000,
         n_monte_carlo: int = 4999,
+        randomised: bool = True,
     ) -> None:
         self.confidence = confidence
         self.seed = seed
         self.randomisation_block = randomisation_block
         self.max_exact = max_exact
         self.n_monte_carlo = n_monte_carlo
+        self.randomised = randomised
 
     def __repr__(self) -> str:
         return (
@@ -354,10 +360,37 @@ class RandomisedDesign(ExperimentDesign):
     def _order_s(self, block: BlockValue) -> float:
         """The block's time, which orders the blocks into the protocol's randomisation units."""
 
+    def _model_based(self, fit: _Fit, why: str, message: str | None) -> Comparison:
+        """The OLS t interval and p-value (no randomisation protection); ``why`` goes in the method."""
+        lo, hi = fit.effect - fit.t_crit * fit.se_ols, fit.effect + fit.t_crit * fit.se_ols
+        if message:
+            fit.messages.append(message)
+        return Comparison(
+            fit.metric,
+            fit.arms,
+            self.name,
+            fit.effect,
+            lo,
+            hi,
+            fit.p_model,
+            f"OLS ({self.nuisance_text}), t({fit.df}) [{why}]",
+            p_value_model=fit.p_model,
+            messages=fit.messages,
+            **fit.common,
+        )
+
     def _infer(self, fit: _Fit) -> Comparison:
         msgs, z, y, alpha = fit.messages, fit.z, fit.y, fit.alpha
         size_unit = self.randomisation_block
         nuis = self.nuisance_text
+        if not self.randomised:
+            return self._model_based(
+                fit,
+                "model-based, not randomisation-protected: the tags do not follow the protocol's order",
+                "so the model-based OLS t test is used instead: it is not randomisation-protected and "
+                "relies on the model (independent block errors, a linear drift); the effects, CIs and "
+                "counts remain valid as measurements under that model",
+            )
         rng = np.random.default_rng(self.seed)
         order_keys: list[tuple[Any, float]] = [(b.run_id, self._order_s(b)) for b in fit.blocks]
         slots = [b.slot for b in fit.blocks]
@@ -572,8 +605,10 @@ def design_for(
     randomisation_block: int = 2,
     max_exact: int = 20000,
     n_monte_carlo: int = 4999,
+    randomised: bool = True,
 ) -> ExperimentDesign:
-    """The configured design of name ``design`` (raises ``ValueError`` for an unknown name)."""
+    """The configured design of name ``design`` (raises ``ValueError`` for an unknown name);
+    ``randomised=False``: the realised assignment is not the protocol's (see :class:`ExperimentDesign`)."""
     cls = DESIGN_CLASSES[design_name(design)]
     return cls(
         confidence=confidence,
@@ -581,6 +616,7 @@ def design_for(
         randomisation_block=randomisation_block,
         max_exact=max_exact,
         n_monte_carlo=n_monte_carlo,
+        randomised=randomised,
     )
 
 

@@ -14,6 +14,15 @@
 
 :func:`validate_design` repeats it ``n`` times with and without the effect and reports power,
 false-positive rate and CI coverage. ``bench/validate_experiments.py`` prints the table.
+
+:func:`validate_peeking` analyses every simulated experiment after each of its runs (the look a
+runner takes when a result is one command away) and counts the experiments stopped with a verdict:
+with the old rule (stop at the first p < 0.05) and with the alpha-spending rule of
+:mod:`._experiment_sequential` (stop when p beats the look's nominal level). ``fast=True`` draws the
+block values straight from the same noise model at block level (:func:`simulate_blocks_fast`: run
+and block shifts, pace scatter with its slope, fatigue drift, season trend, and the 1 Hz AR(1)
+sensor noise averaged over a block), about a hundred times faster than simulating the records; the
+suite uses it, the bench runs both.
 """
 
 from __future__ import annotations
@@ -28,9 +37,18 @@ import pandas as pd
 
 from stridelab.analysis._experiment_blocks import BlockSpec, BlockValue, extract_blocks
 from stridelab.analysis._experiment_designs import compare_arms
+from stridelab.analysis._experiment_sequential import decides, decisive_looks, look_at
 from stridelab.analysis._experiment_stats import Comparison, DesignName
 
-__all__ = ["ValidationRow", "simulate_experiment", "validate_design"]
+__all__ = [
+    "PeekingRow",
+    "ValidationRow",
+    "peeking_pvalues",
+    "simulate_blocks_fast",
+    "simulate_experiment",
+    "validate_design",
+    "validate_peeking",
+]
 
 _START: Final[datetime] = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
 _DAYS_PER_MONTH: Final[float] = 30.44
@@ -224,5 +242,218 @@ def validate_design(
         median_ci_width_pp=float(np.median(widths)) if widths else float("nan"),
         n_undecidable=sum(c.p_value is None for c in eff_rows + null_rows),
         methods="; ".join(methods),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- peeking
+def _ar1_mean_sd(sd_pp: float, phi: float, n_s: float) -> float:
+    """SD of the mean of ``n_s`` 1 Hz samples of an AR(1) with marginal SD ``sd_pp`` and lag-1 ``phi``."""
+    return float(sd_pp * np.sqrt((1.0 + phi) / (1.0 - phi) / max(n_s, 1.0)))
+
+
+def simulate_blocks_fast(
+    design: DesignName,
+    effect_pp: float,
+    seed: int,
+    *,
+    runs: int | None = None,
+    blocks_per_run: int = 8,
+    block_sd_pp: float = 0.15,
+    run_sd_pp: float = 0.3,
+) -> list[BlockValue]:
+    """Block values of one experiment drawn at block level from the noise model of
+    :func:`simulate_experiment` (no records): arm order as the protocol randomises it, per-run and
+    per-block shifts, pace scatter (0.6 pp per m/s, removed by the pace adjustment as in the
+    analysis), fatigue drift 0.8 pp/h, season trend -0.3 pp/month, sensor AR(1) (0.6 pp, 0.8)
+    averaged over the block's clean seconds."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp(_START)
+    out: list[BlockValue] = []
+    if design == "alternating-laps":
+        for r in range(runs or 2):
+            order = _pairs_order(rng, blocks_per_run // 2)
+            v0 = 3.0 + float(rng.normal(0.0, 0.1))
+            base = 50.8 + float(rng.normal(0.0, run_sd_pp))
+            for i, arm in enumerate(order):
+                v = float(np.clip(v0 + rng.normal(0.0, 0.08), 2.2, 4.5))
+                t_h = (600.0 + (i + 0.5) * 1000.0 / v0) / 3600.0
+                y = (
+                    base
+                    + effect_pp * arm
+                    + float(rng.normal(0.0, block_sd_pp))
+                    + 0.8 * t_h
+                    + 0.6 * (v - 3.0)
+                    + float(rng.normal(0.0, _ar1_mean_sd(0.6, 0.8, 250.0)))
+                )
+                out.append(
+                    BlockValue(
+                        run_id=f"run{r:03d}",
+                        run_start=start + pd.Timedelta(days=3 * r),
+                        arm=("A", "B")[arm],
+                        label=f"lap {i + 2}",
+                        order_s=t_h * 3600.0,
+                        time_h=t_h,
+                        seconds=250.0,
+                        speed_m_s=v0,
+                        ref_speed_m_s=v0,
+                        values={"balance": y - 0.6 * (v - v0)},  # at the run's reference speed
+                        slopes={"balance": 0.6},
+                        slot=i,
+                    )
+                )
+        return out
+    if design == "alternating-runs":
+        n_runs = runs or 12
+        order = [int(a) for _ in range(n_runs // 4) for a in rng.permutation([0, 0, 1, 1])]
+        days = [2.0 * i for i in range(len(order))]
+    elif design == "before-after":
+        half = (runs or 16) // 2
+        order = [0] * half + [1] * half
+        days = [3.5 * i for i in range(half)] + [56.0 + 3.5 * i for i in range(half)]
+    else:
+        raise ValueError(f"unknown design {design!r}")
+    for r, (arm, day) in enumerate(zip(order, days, strict=True)):
+        v = 2.9 + float(rng.normal(0.0, 0.1))
+        y = (
+            50.8
+            - 0.3 * day / _DAYS_PER_MONTH
+            + float(rng.normal(0.0, run_sd_pp))
+            + effect_pp * arm
+            + 0.6 * (v - 2.9)
+            + float(rng.normal(0.0, _ar1_mean_sd(0.6, 0.8, 500.0)))
+        )
+        out.append(
+            BlockValue(
+                run_id=f"run{r:03d}",
+                run_start=start + pd.Timedelta(days=day),
+                arm=("A", "B")[arm],
+                label="run",
+                order_s=450.0,
+                time_h=0.125,
+                seconds=500.0,
+                speed_m_s=v,
+                ref_speed_m_s=v,
+                values={"balance": y},
+                slopes={"balance": 0.6},
+                slot=r,
+            )
+        )
+    return out
+
+
+def _planned(design: DesignName, runs: int | None, blocks_per_run: int) -> tuple[int, int]:
+    if design == "alternating-laps":
+        n_runs = runs or 2
+        return n_runs * blocks_per_run, n_runs
+    n_runs = runs or (12 if design == "alternating-runs" else 16)
+    return n_runs, n_runs
+
+
+def peeking_pvalues(
+    design: DesignName,
+    blocks: list[BlockValue],
+    *,
+    seed: int = 0,
+    runs: int | None = None,
+    blocks_per_run: int = 8,
+    alpha: float = 0.05,
+    loads: list[float] | None = None,
+) -> list[tuple[int, float | None, float, bool]]:
+    """(blocks, p-value, nominal level, verdict under alpha spending) of the look after each run of
+    one experiment (its first ``j`` runs' blocks, ``j`` = 1 .. runs)."""
+    planned_blocks, planned_runs = _planned(design, runs, blocks_per_run)
+    size = 4 if design == "alternating-runs" else 2
+    flags = decisive_looks(
+        design,
+        planned_runs,
+        blocks_per_run=planned_blocks // planned_runs,
+        randomisation_block=size,
+        alpha=alpha,
+    )
+    run_ids = list(dict.fromkeys(b.run_id for b in blocks))
+    out: list[tuple[int, float | None, float, bool]] = []
+    for j in range(1, len(run_ids) + 1):
+        keep = set(run_ids[:j])
+        idx = [i for i, b in enumerate(blocks) if b.run_id in keep]
+        prefix = [blocks[i] for i in idx]
+        c = compare_arms(
+            prefix,
+            ("A", "B"),
+            design,
+            "balance",
+            seed=seed,
+            loads_km=[loads[i] for i in idx] if loads is not None else None,
+            randomisation_block=size,
+        )
+        look = look_at(len(prefix), planned_blocks, planned_runs, alpha=alpha, decisive=flags)
+        fallback = c.n_assignments is not None and c.attained_alpha is None
+        out.append((len(prefix), c.p_value, look.nominal_alpha, decides(c.p_value, look, fallback=fallback)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PeekingRow:
+    """Analysing every experiment after each run: how often a verdict is reached (false positives
+    when the true effect is 0, power otherwise) under the old and the alpha-spending rule."""
+
+    design: DesignName
+    true_effect_pp: float
+    n_sims: int
+    looks: int  # looks per experiment (one after each run)
+    rate_peeking_naive: float  # stop at the first p < alpha
+    rate_peeking_spending: float  # stop at the first p < the look's nominal level
+    rate_final_only: float  # one look at the planned length, p < alpha
+    fast: bool
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def validate_peeking(
+    design: DesignName = "alternating-runs",
+    n: int = 500,
+    *,
+    effect_pp: float = 0.0,
+    seed: int = 0,
+    alpha: float = 0.05,
+    fast: bool = False,
+    **kw: Any,
+) -> PeekingRow:
+    """``n`` experiments of ``design`` (true effect ``effect_pp``), each analysed after every run."""
+    t0 = time.perf_counter()
+    naive = spend = final = 0
+    looks = 0
+    for i in range(n):
+        s = seed * 1_000_003 + i
+        loads: list[float] | None = None
+        if fast:
+            blocks = simulate_blocks_fast(design, effect_pp, s, **kw)
+        else:
+            blocks, loads = simulate_experiment(design, effect_pp, s, **kw)
+        seq = peeking_pvalues(
+            design,
+            blocks,
+            seed=s,
+            runs=kw.get("runs"),
+            blocks_per_run=int(kw.get("blocks_per_run", 8)),
+            alpha=alpha,
+            loads=loads,
+        )
+        looks = max(looks, len(seq))
+        naive += any(p is not None and p < alpha for _, p, _, _ in seq)
+        spend += any(verdict for *_, verdict in seq)
+        last = seq[-1][1] if seq else None
+        final += last is not None and last < alpha
+    return PeekingRow(
+        design=design,
+        true_effect_pp=effect_pp,
+        n_sims=n,
+        looks=looks,
+        rate_peeking_naive=naive / n,
+        rate_peeking_spending=spend / n,
+        rate_final_only=final / n,
+        fast=fast,
         seconds=time.perf_counter() - t0,
     )

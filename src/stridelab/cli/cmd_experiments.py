@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from stridelab.cli._common import (
@@ -152,6 +153,11 @@ def register(app: typer.Typer) -> None:
     def exp_create(
         name: str = typer.Argument(..., help='Experiment name, e.g. "push vs pull".'),
         arms: str = typer.Option(..., "--arms", help="The two arms (tag values) A,B; effect = B - A."),
+        primary: str = typer.Option(
+            "balance",
+            "--primary",
+            help="The one metric judged: balance | gct | vo | cadence (the others are exploratory).",
+        ),
         design: str = typer.Option(
             "alternating-laps", "--design", help="alternating-laps | alternating-runs | before-after."
         ),
@@ -188,6 +194,7 @@ def register(app: typer.Typer) -> None:
                 change_date=change_date,
                 window_days=window_days,
                 phase_days=phase_days,
+                primary=primary,
             )
         except svc.ExperimentError as exc:
             raise fail(str(exc)) from exc
@@ -224,7 +231,7 @@ def register(app: typer.Typer) -> None:
             console.print('no experiments yet: stridelab experiment create "push vs pull" --arms A,B')
             return
         table = Table(title="experiments")
-        for col in ("name", "design", "arms (B - A)", "tagged blocks", "planned"):
+        for col in ("name", "design", "arms A vs B (effect B - A)", "primary", "tagged blocks", "planned"):
             table.add_column(col)
         for r in rows:
             a, b = r["arms"]
@@ -232,7 +239,8 @@ def register(app: typer.Typer) -> None:
             table.add_row(
                 r["name"],
                 r["design"],
-                f"{b} vs {a} ({r['tag_key']})",
+                f"{a} vs {b} ({r['tag_key']})",
+                r["primary_metric"],
                 f"{a}: {counts[a]}, {b}: {counts[b]}",
                 str(r["planned_blocks"]),
             )
@@ -268,27 +276,53 @@ def register(app: typer.Typer) -> None:
             return
         d = result.to_dict()
         a, b = result.experiment.arms
-        console.print(f"[bold]{result.experiment.name}[/] ({result.experiment.design}): {b} - {a}")
-        console.print(result.summary(), highlight=False)
+        console.print(
+            f"[bold]{result.experiment.name}[/] ({result.experiment.design}): {a} vs {b}, "
+            f"effect = {b} - {a}; primary metric: {d['primary_metric']}"
+        )
+        summary = result.summary()
+        lead = "" if summary.startswith(d["verdict"]) else f"[bold]{escape(d['verdict'])}:[/] "
+        console.print(lead + escape(summary), highlight=False)
+        look = d["looks"]
+        if look:
+            console.print(
+                f"look {look['look']} of {look['n_looks_planned']} (one per run): {look['n_blocks']} of "
+                f"{look['planned_blocks']} planned blocks, alpha spent {look['alpha_spent']:.3g} of "
+                f"{look['alpha']:g}, this look's level {look['nominal_alpha']:.3g}",
+                highlight=False,
+            )
         table = Table()
-        for col in ("metric", "effect (B - A)", "95 % CI", "p", "blocks A/B", "block SD", "blocks needed"):
+        cols = ("metric", "role", "effect (B - A)", "95 % CI", "p", "p (Holm)", "blocks A/B", "block SD")
+        for col in (*cols, "blocks needed"):
             table.add_column(col)
         for key, m in d["metrics"].items():
             nd = 2 if m["unit"] == "pp" else 1
             table.add_row(
                 f"{m['what']} ({m['unit']})",
+                m["role"],
                 num(m["effect"], nd, signed=True, missing="-"),
                 f"{num(m['ci_low'], nd, signed=True, missing='-')} to "
                 f"{num(m['ci_high'], nd, signed=True, missing='-')}",
                 num(m["p_value"], 3, missing="-"),
+                num(m["p_holm"], 3, missing="-") if m["role"] != "primary" else "",
                 f"{m['n_blocks_a']}/{m['n_blocks_b']}",
                 num(m["block_sd"], nd, missing="-"),
-                str(m["n_blocks_needed"] or "-") if key == "balance" else "",
+                str(m["n_blocks_needed"] or "-") if key == d["primary_metric"] else "",
             )
         console.print(table)
-        console.print(f"method: {d['method']}", highlight=False)
+        console.print(
+            "exploratory: the other metrics carry no verdict; their p-values are Holm-adjusted over them",
+            highlight=False,
+        )
+        console.print(f"method: {d['primary']['method']}", highlight=False, markup=False)
+        if d["protocol_deviations"]:
+            console.print(
+                f"[bold yellow]protocol deviations:[/] {len(d['protocol_deviations'])} block(s) tagged "
+                "against the randomised order (see the note below)",
+                highlight=False,
+            )
         for msg in d["messages"]:
-            console.print(f"[yellow]note:[/] {msg}", highlight=False)
+            console.print(f"[yellow]note:[/] {escape(msg)}", highlight=False)
 
     @app.command("baseline")
     def baseline_cmd(

@@ -60,6 +60,7 @@ from stridelab.store import tags as tags_repo
 
 __all__ = [
     "DESIGNS",
+    "EXPERIMENT_METRICS",
     "BaselineRow",
     "Comparison",
     "DesignName",
@@ -232,9 +233,12 @@ def create_experiment(
     change_date: str | None = None,
     window_days: int | None = None,
     phase_days: int | None = None,
+    primary: str = "balance",
 ) -> Experiment:
     """Define and store an experiment; the arm order is randomised with ``seed`` (recorded; drawn from
-    the OS when not given). Raises :class:`ExperimentError` on bad input or a duplicate name."""
+    the OS when not given); ``primary`` is the one metric that gets a verdict (stored in the protocol;
+    the others are reported as exploratory). Raises :class:`ExperimentError` on bad input or a
+    duplicate name."""
     name, pair, checked, change_date = check_definition(
         name, arms, design, tag_key=tag_key, change_date=change_date
     )
@@ -252,6 +256,7 @@ def create_experiment(
         change_date=change_date,
         window_days=window_days,
         phase_days=phase_days,
+        primary=primary,
     )
     exp = Experiment(name, checked, tag_key, pair, seed, proto, pd.Timestamp.now(tz="UTC").isoformat())
     experiments_repo.insert_experiment(store, athlete, exp)
@@ -314,9 +319,11 @@ def experiment_blocks(
 def analyze_experiment(
     store: Store, athlete: str, name: str, *, metrics: Sequence[str] = tuple(EXPERIMENT_METRICS)
 ) -> ExperimentResult:
-    """Gather the tagged blocks of experiment ``name`` and compare its arms on every metric."""
+    """Gather the tagged blocks of experiment ``name`` and compare its arms on every metric: a verdict
+    on the primary metric at the level of this look (alpha spending), the others exploratory with
+    Holm-adjusted p-values, the tags checked against the protocol's order."""
     exp = get_experiment(store, athlete, name)
-    wanted = ["balance", *[m for m in metrics if m != "balance"]]
+    wanted = list(dict.fromkeys([exp.primary, "balance", *metrics]))
     blocks, loads, messages = experiment_blocks(store, athlete, exp, metrics=wanted)
     return analyze_blocks(exp, blocks, loads_km=loads, messages=messages, metrics=wanted)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _exp_helpers import START, lap_run_truth, pair_order, store_runs
+from _exp_helpers import START, lap_run_truth, store_runs
 from typer.testing import CliRunner
 
 from _simstore import HRM_PRO, activity_from_sim
@@ -34,10 +34,6 @@ def laps_of(order: list[int], arm: int) -> str:
 def test_contract_alternating_laps_recovers_the_cue_effect(tmp_path: Path) -> None:
     sdir = tmp_path / "s"
     store = Store.open(sdir)
-    rng = np.random.default_rng(11)
-    orders = [pair_order(rng, 4) for _ in range(2)]
-    # arm B (push-behind) lowers the left share by 0.9 pp
-    ids = store_runs(store, [lap_run_truth(o, -0.9, 3 * i) for i, o in enumerate(orders)], seed=5)
     code, out, _ = cli(
         sdir,
         "experiment",
@@ -54,6 +50,11 @@ def test_contract_alternating_laps_recovers_the_cue_effect(tmp_path: Path) -> No
     )
     assert code == 0, out
     assert "randomised" in out and "seed 42" in out and "stridelab tag RUN_ID cue=pull-up --lap" in out
+    # the runner follows the printed, randomised order
+    proto = json.loads(cli(sdir, "experiment", "protocol", "push vs pull", "--json")[1])["protocol"]
+    orders = [[int(arm == "push-behind") for arm in order] for order in proto["orders"]]
+    # arm B (push-behind) lowers the left share by 0.9 pp
+    ids = store_runs(store, [lap_run_truth(o, -0.9, 3 * i) for i, o in enumerate(orders)], seed=5)
     for rid, order in zip(ids, orders, strict=True):
         assert cli(sdir, "tag", rid[:10], "cue=pull-up", "--lap", laps_of(order, 0))[0] == 0
         assert cli(sdir, "tag", rid[:10], "cue=push-behind", "--lap", laps_of(order, 1))[0] == 0
