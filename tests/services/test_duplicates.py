@@ -341,17 +341,22 @@ def test_an_old_store_without_the_table_opens_and_gets_it(store_path: Path) -> N
 
 
 # ---------------------------------------------------------------------------- the real pair
-def test_corpus_pair_is_one_run_and_the_resave_is_primary(pair: list[Path], store_path: Path) -> None:
+def test_corpus_pair_is_one_run_and_the_original_recording_is_primary(
+    pair: list[Path], store_path: Path
+) -> None:
     st = Store.open(store_path)
     res = import_paths(st, pair, workers=1)
     assert sorted(i for _, i in res.imported) == sorted([ORIGINAL_ID, SAVED_ID])
     # GoldenCheetah's re-save starts 2 h (minus 1 s) later: local time written as UTC, 0 % overlap in UTC;
     # same records once each is read from its own start. Both have power (Stryd's developer field in
-    # the original, native power in the re-save), heart rate and GPS: the re-save has one record more.
-    assert _listed(st) == {SAVED_ID}
+    # the original, native power in the re-save), heart rate and GPS; the re-save has one record more,
+    # but it names no device (manufacturer 0): the watch's own recording (Garmin vivoactive HR, the
+    # right clock) is primary.
+    assert _listed(st) == {ORIGINAL_ID}
     (link,) = links_repo.links_of(st, "me")
-    assert (link.activity_id, link.primary_id) == (ORIGINAL_ID, SAVED_ID)
-    assert "clock shifted by +2:00 h" in link.reason and "more records (1441 vs 1440)" in link.reason
+    assert (link.activity_id, link.primary_id) == (SAVED_ID, ORIGINAL_ID)
+    assert "clock shifted by +2:00 h" in link.reason and "named device" in link.reason
+    assert st.activity("me", ORIGINAL_ID).start_time.strftime("%H:%M:%S") == "05:05:52"
     again = import_paths(st, pair, workers=1)  # idempotent: skipped, same link, nothing rewritten
     assert len(again.skipped) == 2 and not again.imported
     assert links_repo.links_of(st, "me") == [link]
@@ -361,20 +366,20 @@ def test_corpus_pair_cli(pair: list[Path], tmp_path: Path) -> None:
     s = str(tmp_path / "s")
     res = runner.invoke(app, ["import", *map(str, pair), "--json", "--store", s])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["linked"] == [{"id": ORIGINAL_ID, "duplicate_of": SAVED_ID}]
+    assert json.loads(res.stdout)["linked"] == [{"id": SAVED_ID, "duplicate_of": ORIGINAL_ID}]
     runs = json.loads(runner.invoke(app, ["runs", "--json", "--store", s]).stdout)
-    assert [(r["id"], r["duplicates"]) for r in runs] == [(SAVED_ID, [ORIGINAL_ID])]
-    shown = json.loads(runner.invoke(app, ["show", "f7b1e49f", "--json", "--store", s]).stdout)
+    assert [(r["id"], r["duplicates"]) for r in runs] == [(ORIGINAL_ID, [SAVED_ID])]
+    shown = json.loads(runner.invoke(app, ["show", "5d9c0e46", "--json", "--store", s]).stdout)
     assert shown["duplicate_of"] is None
     (d,) = shown["duplicates"]
-    assert (d["id"], d["format"], Path(d["source_path"]).name) == (ORIGINAL_ID, "fit", "3386684871.fit")
+    assert (d["id"], d["format"], Path(d["source_path"]).name) == (SAVED_ID, "fit", "3386684871-saved.fit")
     assert d["has"] == ["power", "heart rate", "GPS"]
-    shown = json.loads(runner.invoke(app, ["show", "5d9c0e46", "--json", "--store", s]).stdout)
-    assert shown["duplicates"] == [] and shown["duplicate_of"]["id"] == SAVED_ID
-    text = runner.invoke(app, ["show", "5d9c0e46", "--store", s], env={"COLUMNS": "250"}).stdout
-    assert "duplicate of" in text and "f7b1e49f1fa5" in text
+    shown = json.loads(runner.invoke(app, ["show", "f7b1e49f", "--json", "--store", s]).stdout)
+    assert shown["duplicates"] == [] and shown["duplicate_of"]["id"] == ORIGINAL_ID
     text = runner.invoke(app, ["show", "f7b1e49f", "--store", s], env={"COLUMNS": "250"}).stdout
-    assert "duplicates" in text and "5d9c0e465268" in text
+    assert "duplicate of" in text and "5d9c0e465268" in text
+    text = runner.invoke(app, ["show", "5d9c0e46", "--store", s], env={"COLUMNS": "250"}).stdout
+    assert "duplicates" in text and "f7b1e49f1fa5" in text
 
 
 def test_corpus_pair_keep_duplicates(pair: list[Path], tmp_path: Path) -> None:

@@ -21,10 +21,11 @@ Pure: spans, facts and records in, decisions out (the store-backed steps are in
 **Primary.** In each group of the same activity the richest source is primary: :func:`richness` is
 the tuple (running dynamics, power, heart rate, GPS) compared in that order (so running dynamics >
 power > heart rate > GPS > none, and among two with power the one with heart rate too wins); ties go
-to more records, then the earliest import, then the smaller id. The grouping is greedy in that order:
-the richest activity not yet taken becomes a primary and takes every not-yet-taken activity that is
-the same activity as it; so each duplicate is linked directly to its primary, and the result depends
-only on the set of activities (never on import order).
+to the recording of a named device (an app's re-encoding names none and may carry a second-hand
+clock), then more records, then the earliest import, then the smaller id. The grouping is greedy in
+that order: the richest activity not yet taken becomes a primary and takes every not-yet-taken
+activity that is the same activity as it; so each duplicate is linked directly to its primary, and
+the result depends only on the set of activities (never on import order).
 """
 
 from __future__ import annotations
@@ -299,10 +300,21 @@ class SourceFacts:
     gps: bool
     n_records: int
     imported_at: str  # ISO 8601 UTC, sortable
+    #: recorded by a named device (its manufacturer is known): the original recording rather than an
+    #: app's re-encoding, whose clock and metadata are second-hand (GoldenCheetah's re-save of a
+    #: Garmin file writes local time as UTC and manufacturer 0)
+    device: bool = False
 
     @classmethod
     def from_summary(
-        cls, activity_id: str, summary: Mapping[str, Any], *, gps: bool, n_records: int, imported_at: str
+        cls,
+        activity_id: str,
+        summary: Mapping[str, Any],
+        *,
+        gps: bool,
+        n_records: int,
+        imported_at: str,
+        manufacturer: str | None = None,
     ) -> SourceFacts:
         """Facts from a catalog summary (``stridelab.store.activities.activity_summary``): running
         dynamics as the catalog flags them; power from native power or a developer field named
@@ -320,6 +332,7 @@ class SourceFacts:
             gps=gps,
             n_records=n_records,
             imported_at=imported_at,
+            device=named_device(manufacturer),
         )
 
 
@@ -333,8 +346,16 @@ def has_labels(facts: SourceFacts) -> list[str]:
     return [label for label, present in zip(_HAS_LABELS, richness(facts), strict=True) if present]
 
 
+def named_device(manufacturer: str | None) -> bool:
+    """Is ``manufacturer`` a real device maker (not missing, 0, "unknown" or FIT's "development")?"""
+    return str(manufacturer or "").strip().lower() not in _NO_DEVICE
+
+
+_NO_DEVICE = frozenset({"", "0", "none", "unknown", "development"})
+
+
 def _rank_key(f: SourceFacts) -> tuple[Any, ...]:
-    return (tuple(not x for x in richness(f)), -f.n_records, f.imported_at, f.id)
+    return (tuple(not x for x in richness(f)), not f.device, -f.n_records, f.imported_at, f.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +374,8 @@ def _why_primary(p: SourceFacts, d: SourceFacts) -> str:
             if x and not y:
                 return f"the primary has {label}, this one not"
     what = ", ".join(has_labels(p)) or "no dynamics, power, heart rate or GPS"
+    if p.device != d.device:
+        return f"both have {what}; the primary was recorded by a named device, this one is a re-encoding"
     if p.n_records != d.n_records:
         return f"both have {what}; the primary has more records ({p.n_records} vs {d.n_records})"
     if p.imported_at != d.imported_at:

@@ -54,7 +54,12 @@ def source_facts(store: Store, row: ActivityRow, imported_at: str = "") -> Sourc
     pos = _streams.positions(store, row.athlete, row.id)
     gps = pos is not None and bool(np.isfinite(pos[0]).any())
     return SourceFacts.from_summary(
-        row.id, row.summary, gps=gps, n_records=row.n_records, imported_at=imported_at
+        row.id,
+        row.summary,
+        gps=gps,
+        n_records=row.n_records,
+        imported_at=imported_at,
+        manufacturer=row.manufacturer,
     )
 
 
