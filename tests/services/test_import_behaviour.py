@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from _hang import HANG_GUARD_S
 from stridelab.cli import app
 from stridelab.model import Activity
 from stridelab.services.imports import import_paths
@@ -264,7 +265,7 @@ def test_killed_import_leaves_a_consistent_store(tmp_path: Path, shared_data: Pa
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HANG_GUARD_S  # a hang guard, not a speed check
     conn = sqlite3.connect(store_path / "catalog.sqlite", timeout=30)
     while time.monotonic() < deadline:
         n = conn.execute("SELECT COUNT(*) FROM activities").fetchone()[0]

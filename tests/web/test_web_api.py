@@ -12,6 +12,7 @@ import httpx
 import pytest
 from _web_support import SEASON_RUNS, AppFactory, Demo
 
+from _hang import HANG_GUARD_S
 from stridelab.web import WebConfig, create_app
 
 pytestmark = pytest.mark.anyio
@@ -302,7 +303,7 @@ async def test_log_form_and_balance_tests(client: httpx.AsyncClient) -> None:
 
 # ---------------------------------------------------------------------------- import
 async def _wait_job(client: httpx.AsyncClient, job_id: str) -> dict[str, object]:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG_GUARD_S  # a hang guard, not a speed check
     while time.monotonic() < deadline:
         job = (await client.get(f"/api/import/jobs/{job_id}")).json()
         if job["status"] in ("done", "failed"):

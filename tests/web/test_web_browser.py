@@ -14,9 +14,11 @@ import httpx
 import pytest
 from _web_support import SEASON_RUNS, Demo, LiveServer
 
+from _hang import HANG_GUARD_S
 from stridelab.web import WebConfig, create_app
 
 pytestmark = pytest.mark.browser
+HANG_GUARD_MS = int(HANG_GUARD_S * 1000)  # Playwright waits: hang guards, not speed checks
 
 CHROMIUM = os.environ.get("STRIDELAB_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -69,7 +71,7 @@ class Page:
         self.page.goto(self.base + path)
 
     def charts_done(self, minimum: int = 1) -> None:
-        self.page.wait_for_selector("body[data-charts-done='1']", timeout=60_000)
+        self.page.wait_for_selector("body[data-charts-done='1']", timeout=HANG_GUARD_MS)
         rendered = self.page.locator("figure.chart[data-rendered='1']").count()
         failed = self.page.locator("figure.chart[data-rendered='error']").count()
         assert failed == 0 and rendered >= minimum, (rendered, failed)
@@ -95,7 +97,7 @@ def test_desktop_import_the_season_and_click_through(browser: Any, demo: Demo, t
             p.goto("/import")
             p.page.set_input_files("#files", [str(f) for f in demo.fit_files])
             # (wait_for_function would eval a string: the page's CSP forbids that, rightly)
-            p.page.locator("li.upload.done").nth(SEASON_RUNS - 1).wait_for(timeout=120_000)
+            p.page.locator("li.upload.done").nth(SEASON_RUNS - 1).wait_for(timeout=HANG_GUARD_MS)
             assert p.page.locator("li.upload.failed").count() == 0
             # a real drop event on the drop zone (a DataTransfer holding one more FIT file)
             extra = sorted(demo.extra_dir.glob("*.fit"))[0]
@@ -108,11 +110,11 @@ def test_desktop_import_the_season_and_click_through(browser: Any, demo: Demo, t
                 [extra.name, list(extra.read_bytes())],
             )
             p.page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
-            p.page.locator("li.upload.done").nth(SEASON_RUNS).wait_for(timeout=60_000)
+            p.page.locator("li.upload.done").nth(SEASON_RUNS).wait_for(timeout=HANG_GUARD_MS)
             assert extra.name in p.page.inner_text("#uploads")
             p.shot("desktop-import")
             # the runs appear; the background analysis fills the pace-adjusted column
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + HANG_GUARD_S  # a hang guard, not a speed check
             while True:
                 p.goto("/")
                 if p.page.locator("#pending").count() == 0 or time.monotonic() > deadline:
@@ -206,7 +208,7 @@ def test_phone_logs_todays_session(browser: Any, demo: Demo, store_copy: Path) -
             form.locator("input[name=rpe]").fill("6")
             form.locator("input[name=pain]").fill("1")
             form.locator("button[type=submit]").click()
-            p.page.wait_for_selector("#log-result, .alert.error", timeout=15_000)
+            p.page.wait_for_selector("#log-result, .alert.error", timeout=HANG_GUARD_MS)
             assert p.page.locator(".alert.error").count() == 0, p.page.inner_text(".alert.error")
             assert "as done" in p.page.inner_text("#log-result")
             p.shot("phone-plan-logged")

@@ -17,6 +17,7 @@ import pytest
 from _web_support import EXTRA_RUNS, SEASON_RUNS, Demo, free_port
 from typer.testing import CliRunner
 
+from _hang import HANG_GUARD_S
 from stridelab.cli import app as cli_app
 from stridelab.web._writer import PRIORITY_BACKGROUND, PRIORITY_USER, Writer
 
@@ -29,7 +30,7 @@ def test_serve_refuses_the_network_without_a_token(store_copy: Path) -> None:
     assert "without a token" in result.output
 
 
-def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 40.0) -> None:
+def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = HANG_GUARD_S) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
