@@ -360,7 +360,9 @@ class RandomisedDesign(ExperimentDesign):
     def _order_s(self, block: BlockValue) -> float:
         """The block's time, which orders the blocks into the protocol's randomisation units."""
 
-    def _model_based(self, fit: _Fit, why: str, message: str | None) -> Comparison:
+    def _model_based(
+        self, fit: _Fit, why: str, message: str | None, n_assignments: int | None = None
+    ) -> Comparison:
         """The OLS t interval and p-value (no randomisation protection); ``why`` goes in the method."""
         lo, hi = fit.effect - fit.t_crit * fit.se_ols, fit.effect + fit.t_crit * fit.se_ols
         if message:
@@ -375,6 +377,7 @@ class RandomisedDesign(ExperimentDesign):
             fit.p_model,
             f"OLS ({self.nuisance_text}), t({fit.df}) [{why}]",
             p_value_model=fit.p_model,
+            n_assignments=n_assignments,
             messages=fit.messages,
             **fit.common,
         )
@@ -426,25 +429,13 @@ class RandomisedDesign(ExperimentDesign):
         min_p = (2.0 if symmetric else 1.0) / total
         unit_words = kind if kind != "groups" else self.relabel_units
         if min_p > alpha:
-            lo, hi = fit.effect - fit.t_crit * fit.se_ols, fit.effect + fit.t_crit * fit.se_ols
-            msgs.append(
+            return self._model_based(
+                fit,
+                "too few blocks for a randomisation test",
                 f"only {total} possible arm assignments: a randomisation test could never reach "
                 f"p < {alpha:g}; the model-based interval is shown, add blocks (about {fit.needed} in all) "
-                "for an exact test"
-            )
-            return Comparison(
-                fit.metric,
-                fit.arms,
-                self.name,
-                fit.effect,
-                lo,
-                hi,
-                fit.p_model,
-                f"OLS ({nuis}), t({fit.df}) [too few blocks for a randomisation test]",
-                p_value_model=fit.p_model,
+                "for an exact test",
                 n_assignments=total,
-                messages=msgs,
-                **fit.common,
             )
         p = perm_pvalue(a, b, a_obs, 0.0, tol)
         size = attained_alpha(a, tol, alpha)
