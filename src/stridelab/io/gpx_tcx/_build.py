@@ -16,7 +16,7 @@ import pandas as pd
 
 from stridelab.model import ON_FOOT_SPORTS, Activity, Lap, Session
 
-__all__ = ["EARTH_RADIUS_M", "Leg", "Points", "build_activity", "haversine_m"]
+__all__ = ["EARTH_RADIUS_M", "Leg", "Parsed", "Points", "build_activity", "haversine_m"]
 
 #: WGS84 mean radius (IUGG R1), metres
 EARTH_RADIUS_M = 6_371_008.8
@@ -67,6 +67,16 @@ class Leg:
     sport: str | None
     laps: list[Lap] = field(default_factory=list)
     declared_start: int | None = None  # ns: a TCX lap StartTime / Id, a GPX trk/metadata time
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Parsed:
+    """One activity as a GPX track or a TCX activity (or multisport session) parses: its legs, the
+    recording product and file-level notes."""
+
+    legs: list[Leg]
+    product: str | None = None
     notes: list[str] = field(default_factory=list)
 
 

@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from stridelab.io.gpx_tcx._build import Leg, Points
+from stridelab.io.gpx_tcx._build import Leg, Parsed, Points
 from stridelab.io.gpx_tcx._xml import (
     LOCAL_NAMES,
     XmlActivityError,
@@ -32,7 +32,7 @@ from stridelab.io.gpx_tcx._xml import (
 )
 from stridelab.io.gpx_tcx._xml import parse_time_ns as _time
 
-__all__ = ["GPX_SPORTS", "ParsedTrack", "parse_gpx"]
+__all__ = ["GPX_SPORTS", "parse_gpx"]
 
 #: ``<type>`` values (lower-case) -> the FIT reader's sport names. Strava's numeric activity types:
 #: 1 = ride, 9 = run, 10 = walk, 4 = hike.
@@ -84,13 +84,6 @@ _MIN_GAP_NS = 60 * 1_000_000_000
 
 
 @dataclass(slots=True)
-class ParsedTrack:
-    legs: list[Leg]
-    product: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
 class _Track:
     points: Points = field(default_factory=Points)
     seg_starts: list[int] = field(default_factory=list)  # point index of each segment's first point
@@ -108,7 +101,7 @@ def _sport(text: str | None) -> str | None:
     return GPX_SPORTS.get(v, None if v.isdigit() else v.replace(" ", "_"))
 
 
-def parse_gpx(data: bytes) -> Iterator[ParsedTrack]:
+def parse_gpx(data: bytes) -> Iterator[Parsed]:
     """The timed tracks of a GPX file, in file order, one at a time."""
     stack: list[str] = []
     trk: _Track | None = None
@@ -162,7 +155,7 @@ def parse_gpx(data: bytes) -> Iterator[ParsedTrack]:
                 untimed_tracks += 1
                 continue
             count += 1
-            yield ParsedTrack(legs=[_leg(done, hr_by_time)], product=creator)
+            yield Parsed(legs=[_leg(done, hr_by_time)], product=creator)
     if count == 0:
         if untimed_tracks:
             raise XmlActivityError(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from stridelab.io._reader import Reader
-from stridelab.io.gpx_tcx._build import Leg, build_activity
+from stridelab.io.gpx_tcx._build import Parsed, build_activity
 from stridelab.io.gpx_tcx._gpx import parse_gpx
 from stridelab.io.gpx_tcx._tcx import parse_tcx
 from stridelab.io.gpx_tcx._xml import XmlActivityError, load_bytes
@@ -23,14 +23,8 @@ from stridelab.model import Activity
 __all__ = ["GpxReader", "TcxReader"]
 
 
-class _Parsed(Protocol):
-    legs: list[Leg]
-    product: str | None
-    notes: list[str]
-
-
 def _activities(
-    parse: Callable[[bytes], Iterator[_Parsed]], fmt: str, source: str | Path | bytes, name: str | None
+    parse: Callable[[bytes], Iterator[Parsed]], fmt: str, source: str | Path | bytes, name: str | None
 ) -> Iterator[Activity]:
     data = load_bytes(source)
     if name is None and not isinstance(source, bytes):
@@ -39,7 +33,7 @@ def _activities(
         raise XmlActivityError("empty file")
     sha = hashlib.sha256(data).hexdigest()
 
-    def make(parsed: _Parsed, activity_id: str) -> Activity:
+    def make(parsed: Parsed, activity_id: str) -> Activity:
         return build_activity(
             parsed.legs,
             activity_id=activity_id,
@@ -49,7 +43,7 @@ def _activities(
             notes=parsed.notes,
         )
 
-    pending: _Parsed | None = None
+    pending: Parsed | None = None
     index = 0
     for parsed in parse(data):
         if pending is not None:  # a second one: ids are per position
@@ -69,7 +63,7 @@ class _XmlReader(Reader[Activity]):
     def sniff(self, head: bytes, name: str) -> bool:
         return self._root in head
 
-    def _parse(self, data: bytes) -> Iterator[_Parsed]:
+    def _parse(self, data: bytes) -> Iterator[Parsed]:
         raise NotImplementedError
 
     def read(self, source: str | Path | bytes, *, name: str | None = None, **options: Any) -> Activity:
@@ -96,7 +90,7 @@ class TcxReader(_XmlReader):
     _root: ClassVar[bytes] = b"<TrainingCenterDatabase"
     _fmt: ClassVar[str] = "tcx"
 
-    def _parse(self, data: bytes) -> Iterator[_Parsed]:
+    def _parse(self, data: bytes) -> Iterator[Parsed]:
         return parse_tcx(data)
 
 
@@ -110,5 +104,5 @@ class GpxReader(_XmlReader):
     _root: ClassVar[bytes] = b"<gpx"
     _fmt: ClassVar[str] = "gpx"
 
-    def _parse(self, data: bytes) -> Iterator[_Parsed]:
+    def _parse(self, data: bytes) -> Iterator[Parsed]:
         return parse_gpx(data)

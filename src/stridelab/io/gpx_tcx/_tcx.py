@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 import pandas as pd
 
-from stridelab.io.gpx_tcx._build import Leg, Points
+from stridelab.io.gpx_tcx._build import Leg, Parsed, Points
 from stridelab.io.gpx_tcx._xml import (
     LOCAL_NAMES,
     XmlActivityError,
@@ -32,19 +32,12 @@ from stridelab.io.gpx_tcx._xml import (
 from stridelab.io.gpx_tcx._xml import parse_time_ns as _time
 from stridelab.model import Lap
 
-__all__ = ["TCX_SPORTS", "ParsedActivity", "parse_tcx"]
+__all__ = ["TCX_SPORTS", "parse_tcx"]
 
 #: TCX Sport attribute -> the FIT reader's lower-case sport names
 TCX_SPORTS: dict[str, str] = {"running": "running", "biking": "cycling", "other": "generic"}
 
 _NAN = math.nan
-
-
-@dataclass(slots=True)
-class ParsedActivity:
-    legs: list[Leg]
-    product: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -67,11 +60,11 @@ def _sport(value: str | None) -> str | None:
     return TCX_SPORTS.get(v, v)
 
 
-def parse_tcx(data: bytes) -> Iterator[ParsedActivity]:
+def parse_tcx(data: bytes) -> Iterator[Parsed]:
     """The activities of a TCX file, in file order, one at a time."""
     stack: list[str] = []
     state: _LegState | None = None
-    multisport: ParsedActivity | None = None
+    multisport: Parsed | None = None
     saw_course = saw_root = False
     count = 0
     product: str | None = None
@@ -86,7 +79,7 @@ def parse_tcx(data: bytes) -> Iterator[ParsedActivity]:
             parent = stack[-1] if stack else ""
             stack.append(name)
             if name == "MultiSportSession":
-                multisport = ParsedActivity(legs=[])
+                multisport = Parsed(legs=[])
             elif name == "Activity" and parent in ("Activities", "FirstSport", "NextSport"):
                 state = _LegState(Leg(points=Points(), sport=_sport(elem.get("Sport"))))
                 product = None
@@ -133,7 +126,7 @@ def parse_tcx(data: bytes) -> Iterator[ParsedActivity]:
                 multisport.product = multisport.product or product
             else:
                 count += 1
-                yield ParsedActivity(legs=[leg], product=product)
+                yield Parsed(legs=[leg], product=product)
         elif name == "MultiSportSession":
             if multisport is not None and multisport.legs:
                 count += 1
