@@ -12,6 +12,8 @@ from typing import Any, Final
 
 import pandas as pd
 
+from stridelab.units import format_pace
+
 __all__ = [
     "FLAG_LABELS",
     "NARROW_NBSP",
@@ -121,11 +123,11 @@ def pace(seconds_per_km: Any, *, missing: str = DASH) -> str:
 
 
 def pace_of_speed(speed_m_s: Any, *, missing: str = "-") -> str:
-    """A speed in m/s -> ``M:SS/km`` (``missing`` when unknown or not moving)."""
+    """A speed in m/s -> ``M:SS/km`` (:func:`stridelab.units.format_pace`; ``missing`` when unknown or
+    not moving)."""
     if not is_finite(speed_m_s) or not float(speed_m_s) > 0.0:
         return missing
-    total = round(1000.0 / float(speed_m_s))
-    return f"{total // 60}:{total % 60:02d}/km"
+    return format_pace(float(speed_m_s))
 
 
 def balance(left_pct: Any, *, missing: str = DASH) -> str:
