@@ -11,6 +11,7 @@ import pkgutil
 
 import typer
 
+from stridelab.cli._common import JsonErrorsGroup
 from stridelab.version import __version__
 
 __all__ = ["app", "main"]
@@ -21,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=JsonErrorsGroup,  # --json: errors are JSON objects too
 )
 
 

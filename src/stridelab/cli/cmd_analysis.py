@@ -21,6 +21,7 @@ from stridelab.cli._common import (
     print_json,
 )
 from stridelab.present import format as fmt
+from stridelab.present.text import markup as esc
 from stridelab.present import metrics
 from stridelab.present.analysis import run_analysis_json, trend_json
 from stridelab.services import Store, StoreError
@@ -79,11 +80,11 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     b = payload["balance"]
     ref = payload["ref_speed_m_s"]
     console.print(
-        f"[bold]Run {payload['id'][:12]}[/]  {payload['start_time']}  {payload.get('sport') or ''}  "
+        f"[bold]Run {payload['id'][:12]}[/]  {payload['start_time']}  {esc(payload.get('sport') or '')}  "
         f"sensor: {payload['sensor']['label']}"
     )
     if payload.get("tags"):
-        console.print("tags: " + ", ".join(payload["tags"]))
+        console.print("tags: " + esc(", ".join(payload["tags"])))
     console.print(
         f"recorded {payload['duration_s'] / 60:.1f} min, clean running {payload['running_s'] / 60:.1f} min, "
         f"modelled {payload['modelled_s'] / 60:.1f} min; reference speed "
@@ -151,7 +152,7 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     if payload["flags"]:
         console.print("flags: " + ", ".join(payload["flags"]))
     for msg in payload["messages"]:
-        console.print(f"[yellow]note:[/] {msg['message']}")
+        console.print(f"[yellow]note:[/] {esc(msg['message'])}")
 
 
 def register(app: typer.Typer) -> None:
@@ -254,8 +255,8 @@ def register(app: typer.Typer) -> None:
                 if lo is not None and hi is not None
                 else "-",
                 fmt.num(r.get("balance_drift_pp_per_h"), 2, signed=True, missing=_NA),
-                ", ".join(r.get("flags") or []) or str(r.get("analysis_error", "")),
-                ", ".join(tags.get(str(r["id"]), [])),
+                esc(", ".join(r.get("flags") or []) or str(r.get("analysis_error", ""))),
+                esc(", ".join(tags.get(str(r["id"]), []))),
             )
         console.print(t)
         d = trend_json(trend)
@@ -274,7 +275,7 @@ def register(app: typer.Typer) -> None:
             )
             console.print(f"{mc['this_month']} vs {mc['last_month']} at the same pace: {text}")
         for msg in trend.messages:
-            console.print(f"[yellow]note:[/] {msg}")
+            console.print(f"[yellow]note:[/] {esc(msg)}")
 
     @app.command("report")
     def report_cmd(
@@ -346,4 +347,4 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from exc
         except OSError as exc:
             raise fail(f"Cannot write {output}: {exc.strerror or exc}") from exc
-        err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        err_console.print(f"wrote {esc(path)} ({path.stat().st_size / 1e6:.1f} MB)")

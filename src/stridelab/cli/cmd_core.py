@@ -30,6 +30,7 @@ from stridelab.cli._common import (
 )
 from stridelab.present import format as pfmt
 from stridelab.present.runs import run_item_json, show_json
+from stridelab.present.text import markup as esc
 from stridelab.services import Store, StoreError
 from stridelab.services import duplicates as duplicates_service
 from stridelab.services import runs as runs_service
@@ -89,7 +90,7 @@ def _print_result_table(result: ImportResult) -> None:
         fails.add_column("file", overflow="fold")
         fails.add_column("reason", overflow="fold")
         for path, reason in result.failed:
-            fails.add_row(path, reason)
+            fails.add_row(esc(path), esc(reason))
         console.print(fails)
     if result.not_activities:
         _print_not_activities(result.not_activities)
@@ -98,14 +99,14 @@ def _print_result_table(result: ImportResult) -> None:
         warn.add_column("file", overflow="fold")
         warn.add_column("problem", overflow="fold")
         for path, text in result.warnings:
-            warn.add_row(path, text, style="yellow")
+            warn.add_row(esc(path), esc(text), style="yellow")
         console.print(warn)
     if result.notes:
         notes = Table(title="imported with notes (sound files)")
         notes.add_column("file", overflow="fold")
         notes.add_column("note", overflow="fold")
         for path, text in result.notes:
-            notes.add_row(path, text)
+            notes.add_row(esc(path), esc(text))
         console.print(notes)
     n = len(result.imported) + len(result.skipped) + len(result.failed) + len(result.not_activities)
     rate = n / result.seconds if result.seconds > 0 else float("nan")
@@ -123,7 +124,7 @@ def _print_not_activities(skipped: list[tuple[str, str]]) -> None:
         table.add_column("file", overflow="fold")
         table.add_column("reason", overflow="fold")
         for path, reason in skipped:
-            table.add_row(path, f"skipped: {reason}", style="dim")
+            table.add_row(esc(path), f"skipped: {esc(reason)}", style="dim")
     else:  # an account export holds thousands (monitoring, sleep...): count them by reason
         table.add_column("reason", overflow="fold")
         table.add_column("files", justify="right")
@@ -131,7 +132,7 @@ def _print_not_activities(skipped: list[tuple[str, str]]) -> None:
         for _, reason in skipped:
             counts[reason] = counts.get(reason, 0) + 1
         for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            table.add_row(f"skipped: {reason}", str(n), style="dim")
+            table.add_row(f"skipped: {esc(reason)}", str(n), style="dim")
     console.print(table)
 
 
@@ -200,13 +201,13 @@ def _runs_table(
         table.add_row(
             r.id[:8],
             r.start_time.strftime("%Y-%m-%d %H:%M"),
-            r.sport or "-",
+            esc(r.sport or "-"),
             pfmt.num(r.distance_m / 1000, 2, "km", sep=" ") if r.distance_m else "-",
             pfmt.duration(r.duration_s, missing="-", always_hours=True),
             pfmt.pace_of_speed(speed),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
-            *((", ".join(tags.get(r.id, [])),) if tags and any(tags.values()) else ()),
+            *((esc(", ".join(tags.get(r.id, []))),) if tags and any(tags.values()) else ()),
         )
     return table
 
@@ -308,31 +309,31 @@ def register(app: typer.Typer) -> None:
         table.add_column("value")
         table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
         if payload["name"]:
-            table.add_row("name", payload["name"])
-        table.add_row("sport", f"{row.sport or '-'} / {row.sub_sport or '-'}")
+            table.add_row("name", esc(payload["name"]))
+        table.add_row("sport", esc(f"{row.sport or '-'} / {row.sub_sport or '-'}"))
         if payload["gear"]:
-            table.add_row("gear", payload["gear"])
-        table.add_row("device", f"{row.manufacturer or '-'} {row.product or ''}")
+            table.add_row("gear", esc(payload["gear"]))
+        table.add_row("device", esc(f"{row.manufacturer or '-'} {row.product or ''}"))
         dist = pfmt.num(row.distance_m / 1000, 2, "km", sep=" ") if row.distance_m else "-"
         table.add_row("distance", dist)
         table.add_row("timer time", pfmt.duration(row.duration_s, missing="-", always_hours=True))
         table.add_row("records / laps", f"{row.n_records} / {payload['n_laps']}")
-        table.add_row("source", str(row.source_path))
+        table.add_row("source", esc(row.source_path))
         if payload["problems"]:
-            table.add_row("damaged file", "; ".join(payload["problems"]), style="yellow")
+            table.add_row("damaged file", esc("; ".join(payload["problems"])), style="yellow")
         if payload["notes"]:
-            table.add_row("notes", "; ".join(payload["notes"]))
+            table.add_row("notes", esc("; ".join(payload["notes"])))
         if payload["tags"]:
-            table.add_row("tags", ", ".join(payload["tags"]))
+            table.add_row("tags", esc(", ".join(payload["tags"])))
         if payload["duplicate_of"]:
             p = payload["duplicate_of"]
             primary = f"{p['id'][:12]} ({p['format']}, {p['source_path']}): {p['reason']}"
-            table.add_row("duplicate of", primary, style="yellow")
+            table.add_row("duplicate of", esc(primary), style="yellow")
         for i, dup in enumerate(payload["duplicates"]):
             has = ", ".join(dup["has"]) or "no dynamics, power, heart rate or GPS"
             table.add_row(
                 "duplicates" if i == 0 else "",
-                f"{dup['id'][:12]} {dup['format']} {dup['source_path']} (has {has}): {dup['reason']}",
+                esc(f"{dup['id'][:12]} {dup['format']} {dup['source_path']} (has {has}): {dup['reason']}"),
             )
         d = payload["dynamics"]
         labels = {
@@ -350,7 +351,7 @@ def register(app: typer.Typer) -> None:
         for col, info in payload["developer_fields"].items():
             v = info["mean"]
             table.add_row(
-                f"{info['app']}: {info['field_name']}", f"{v:.3g} ({col})" if v is not None else "-"
+                esc(f"{info['app']}: {info['field_name']}"), esc(f"{v:.3g} ({col})") if v is not None else "-"
             )
         console.print(table)
 
@@ -388,9 +389,9 @@ def register(app: typer.Typer) -> None:
             raise fail(f"cannot write {output}: {exc.strerror or exc}") from exc
         if fmt == "gpx":
             note = " (the run has no GPS positions: the track is empty)" if n == 0 else ""
-            err_console.print(f"wrote {n} track points to {output}{note}")
+            err_console.print(f"wrote {n} track points to {esc(output)}{note}")
         else:
-            err_console.print(f"wrote {n} records to {output}")
+            err_console.print(f"wrote {n} records to {esc(output)}")
 
     @app.command("demo")
     def demo_cmd(
@@ -415,7 +416,7 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(f"generated {len(season.paths)} FIT files in {season.seconds:.1f} s")
             _print_result_table(result)
-            console.print(_runs_table(rows, title=f"runs in {st.root} (athlete {athlete})"))
+            console.print(_runs_table(rows, title=f"runs in {esc(st.root)} (athlete {athlete})"))
             bal = [r.summary.get("stance_time_balance_left_pct_mean") for r in rows]
             known = [b for b in bal if b is not None]
             if known:

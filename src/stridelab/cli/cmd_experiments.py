@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 import typer
-from rich.markup import escape
+
 from rich.table import Table
 
 from stridelab.cli._common import (
@@ -26,6 +26,7 @@ from stridelab.cli._common import (
     print_json,
 )
 from stridelab.present.format import clock, num
+from stridelab.present.text import markup as esc
 from stridelab.services import StoreError
 from stridelab.services import experiments as svc
 
@@ -54,7 +55,7 @@ def _tags_table(tags: list[Any], title: str) -> Table:
             where = f"lap {t.lap_number}"
         elif t.scope == "range" and t.from_s is not None and t.to_s is not None:
             where = f"{clock(t.from_s)}-{clock(t.to_s)}"
-        table.add_row(t.activity_id[:8], f"{t.key}={t.value}", t.scope, where)
+        table.add_row(t.activity_id[:8], esc(f"{t.key}={t.value}"), t.scope, where)
     return table
 
 
@@ -120,11 +121,11 @@ def register(app: typer.Typer) -> None:
         except (svc.TagError, StoreError) as exc:
             raise fail(str(exc)) from exc
         for w in warnings:
-            err_console.print(f"[yellow]warning:[/] {w}")
+            err_console.print(f"[yellow]warning:[/] {esc(w)}")
         if as_json:
             print_json({"tags": [x.to_dict() for x in stored], "warnings": warnings})
         else:
-            console.print(f"tagged: {', '.join(x.label() for x in stored)}")
+            console.print(f"tagged: {esc(', '.join(x.label() for x in stored))}")
 
     @app.command("tags")
     def tags_cmd(
@@ -237,11 +238,11 @@ def register(app: typer.Typer) -> None:
             a, b = r["arms"]
             counts = r["tagged_blocks"]
             table.add_row(
-                r["name"],
+                esc(r["name"]),
                 r["design"],
-                f"{a} vs {b} ({r['tag_key']})",
+                esc(f"{a} vs {b} ({r['tag_key']})"),
                 r["primary_metric"],
-                f"{a}: {counts[a]}, {b}: {counts[b]}",
+                esc(f"{a}: {counts[a]}, {b}: {counts[b]}"),
                 str(r["planned_blocks"]),
             )
         console.print(table)
@@ -256,7 +257,7 @@ def register(app: typer.Typer) -> None:
         st = open_store(store)
         if not svc.delete_experiment(st, athlete, name):
             raise fail(f"No experiment named {name!r}")
-        console.print(f"deleted experiment {name!r}")
+        console.print(f"deleted experiment {esc(repr(name))}")
 
     @exp_app.command("analyze")
     def exp_analyze(
@@ -277,12 +278,12 @@ def register(app: typer.Typer) -> None:
         d = result.to_dict()
         a, b = result.experiment.arms
         console.print(
-            f"[bold]{result.experiment.name}[/] ({result.experiment.design}): {a} vs {b}, "
-            f"effect = {b} - {a}; primary metric: {d['primary_metric']}"
+            f"[bold]{esc(result.experiment.name)}[/] ({result.experiment.design}): {esc(a)} vs {esc(b)}, "
+            f"effect = {esc(b)} - {esc(a)}; primary metric: {d['primary_metric']}"
         )
         summary = result.summary()
-        lead = "" if summary.startswith(d["verdict"]) else f"[bold]{escape(d['verdict'])}:[/] "
-        console.print(lead + escape(summary), highlight=False)
+        lead = "" if summary.startswith(d["verdict"]) else f"[bold]{esc(d['verdict'])}:[/] "
+        console.print(lead + esc(summary), highlight=False)
         look = d["looks"]
         if look:
             console.print(
@@ -322,7 +323,7 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         for msg in d["messages"]:
-            console.print(f"[yellow]note:[/] {escape(msg)}", highlight=False)
+            console.print(f"[yellow]note:[/] {esc(msg)}", highlight=False)
 
     @app.command("baseline")
     def baseline_cmd(

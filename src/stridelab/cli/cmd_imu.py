@@ -12,6 +12,7 @@ from rich.table import Table
 from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, open_store, print_json
 from stridelab.cli._common import fail as _fail
 from stridelab.frames import check_option, check_placement, check_side
+from stridelab.present.text import markup as esc
 
 __all__ = ["register"]
 
@@ -50,14 +51,14 @@ def _show(summary: dict[str, Any], rec_id: str | None, problems: tuple[str, ...]
     table.add_column("unit")
     for key in ("gait_mode", "events_from", "foot_strike_pattern_left", "foot_strike_pattern_right"):
         if key in summary:
-            table.add_row(key.replace("_", " "), str(summary[key]), "")
+            table.add_row(key.replace("_", " "), esc(summary[key]), "")
     for key, (label, factor, unit) in _DISPLAY.items():
         value = summary.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             table.add_row(label, f"{value * factor:.1f}", unit)
     console.print(table)
     for p in problems:
-        console.print(f"[yellow]warning:[/] {p}")
+        console.print(f"[yellow]warning:[/] {esc(p)}")
 
 
 def register(app: typer.Typer) -> None:

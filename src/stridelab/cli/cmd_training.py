@@ -27,6 +27,7 @@ from stridelab.cli._common import (
     print_json,
 )
 from stridelab.present import format as fmt
+from stridelab.present.text import markup as esc
 from stridelab.services.training import (
     CATEGORIES,
     EQUIPMENT,
@@ -343,7 +344,7 @@ def _print_plan_summary(d: dict[str, Any], plan_id: int) -> None:
     console.print(f"  ({d['tailoring']['weaker_side_reason']})")
     t = Table("phase", "name", "start", "weeks", "days")
     for p in d["phases"]:
-        t.add_row(str(p["number"]), p["name"], p["start"], str(p["weeks"]), ",".join(p["weekdays"]))
+        t.add_row(str(p["number"]), esc(p["name"]), p["start"], str(p["weeks"]), ",".join(p["weekdays"]))
     console.print(t)
     first_by_phase: dict[int, dict[str, Any]] = {}
     for s in d["sessions"]:
@@ -459,7 +460,7 @@ def plan_export(
     if json_out:
         print_json({"path": str(ics), "events": len(stored.plan.sessions), "plan_id": stored.id})
     else:
-        console.print(f"Wrote {len(stored.plan.sessions)} sessions to {ics}")
+        console.print(f"Wrote {len(stored.plan.sessions)} sessions to {esc(ics)}")
 
 
 @plan_app.command("outcome")
@@ -494,7 +495,7 @@ def plan_outcome(
         )
     console.print(t)
     if chart_path:
-        console.print(f"Chart: {chart_path}")
+        console.print(f"Chart: {esc(chart_path)}")
 
 
 def _parse_item(text: str) -> ExerciseLog:
@@ -624,7 +625,7 @@ def test_balance(
     if history or recorded is None:
         t = Table("date", "side", "eyes", "seconds", "note")
         for rec in balance_test_records(tests):
-            t.add_row(rec["date"], rec["side"], rec["eyes"], f"{rec['seconds']:g}", rec["note"] or "")
+            t.add_row(rec["date"], rec["side"], rec["eyes"], f"{rec['seconds']:g}", esc(rec["note"] or ""))
         console.print(t)
     for s in summary:
         console.print(
@@ -632,7 +633,7 @@ def test_balance(
             f"right {s['right_s']:.1f} s (n={s['n_right']}), difference {s['asymmetry_pct']:.0f} %"
         )
     if chart_path:
-        console.print(f"Chart: {chart_path}")
+        console.print(f"Chart: {esc(chart_path)}")
 
 
 def load_cmd(

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from stridelab.cli._common import AthleteOpt, StoreOpt, console, err_console, fail
+from stridelab.present.text import markup as esc
 
 __all__ = ["register"]
 
@@ -27,13 +28,13 @@ def _lan_address() -> str:
 
 def _print_access(url: str, token: str | None) -> None:
     if token is None:
-        console.print(f"stridelab dashboard: [bold]{url}[/]  (this computer only; Ctrl+C stops)")
+        console.print(f"stridelab dashboard: [bold]{esc(url)}[/]  (this computer only; Ctrl+C stops)")
         return
     import segno
 
     link = f"{url}/?token={token}"
     console.print("stridelab dashboard on your network. Open this link on your phone (same Wi-Fi):")
-    console.print(f"  [bold]{link}[/]")
+    console.print(f"  [bold]{esc(link)}[/]")
     console.print("or scan:")
     qr = segno.make(link, error="m")
     qr.terminal(compact=True, border=2)
@@ -116,7 +117,7 @@ def register(app: typer.Typer) -> None:
         try:
             server.run()
         except OSError as exc:
-            err_console.print(f"[bold red]error:[/] cannot listen on {host}:{port}: {exc.strerror or exc}")
+            err_console.print(f"[bold red]error:[/] cannot listen on {esc(host)}:{port}: {esc(exc.strerror or exc)}")
             raise typer.Exit(2) from exc
         if not server.started:
             raise typer.Exit(2)
