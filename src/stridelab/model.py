@@ -151,6 +151,10 @@ class Activity:
     notes: tuple[str, ...] = field(default=())
     name: str | None = None  # the activity's title (e.g. from a Strava export's activities.csv)
     gear: str | None = None  # the shoes/bike it was done with, as the source names them
+    #: False when the source holds no absolute time (a FIT file with only device-relative times:
+    #: seconds since the device was switched on): the times then count from the Unix epoch
+    #: (1970-01-01 + uptime), are not dates, and date-based views leave the run out
+    time_absolute: bool = True
 
     def __post_init__(self) -> None:
         if len(self.id) != 64 or any(c not in "0123456789abcdef" for c in self.id):

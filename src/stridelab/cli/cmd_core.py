@@ -200,7 +200,7 @@ def _runs_table(
         speed = (r.distance_m / r.duration_s) if r.distance_m and r.duration_s else None
         table.add_row(
             r.id[:8],
-            r.start_time.strftime("%Y-%m-%d %H:%M"),
+            r.start_time.strftime("%Y-%m-%d %H:%M") if r.time_absolute else "no absolute time",
             esc(r.sport or "-"),
             pfmt.num(r.distance_m / 1000, 2, "km", sep=" ") if r.distance_m else "-",
             pfmt.duration(r.duration_s, missing="-", always_hours=True),
@@ -278,8 +278,14 @@ def register(app: typer.Typer) -> None:
         """List imported activities."""
         st = open_store(store)
         rows = runs_service.list_runs(
-            st, athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
+            st,
+            athlete,
+            since=_parse_date(since, "--since"),
+            until=_parse_date(until, "--until"),
+            sport=sport,
+            include_undated=since is None and until is None,
         )
+        rows.sort(key=lambda r: not r.time_absolute)  # runs with no absolute time last: not dates
         tags = _tags(st, athlete, [r.id for r in rows])
         if as_json:
             dups = duplicates_service.duplicates_by_primary(st, athlete)
@@ -307,7 +313,10 @@ def register(app: typer.Typer) -> None:
         table = Table(title=f"run {row.id[:12]}", show_header=False)
         table.add_column("field")
         table.add_column("value")
-        table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
+        if row.time_absolute:
+            table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
+        else:
+            table.add_row("start", "no absolute time (the file counts from the device's power-on)")
         if payload["name"]:
             table.add_row("name", esc(payload["name"]))
         table.add_row("sport", esc(f"{row.sport or '-'} / {row.sub_sport or '-'}"))

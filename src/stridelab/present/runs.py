@@ -34,6 +34,11 @@ def _utc(ts: pd.Timestamp) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
+def _start(row: ActivityRow) -> str | None:
+    """The run's start in UTC, or None when the source held no absolute time (not a date)."""
+    return _utc(row.start_time) if row.time_absolute else None
+
+
 class LinkedLike(Protocol):
     """Another source of the same activity (``stridelab.services.duplicates.LinkedSource``)."""
 
@@ -65,7 +70,8 @@ def run_item_json(row: ActivityRow, tags: list[str], duplicates: Sequence[str] =
     sources, linked to this one)."""
     return {
         "id": row.id,
-        "start_time": _utc(row.start_time),
+        "start_time": _start(row),
+        "time_absolute": row.time_absolute,
         "sport": row.sport,
         "source_path": row.source_path,
         "duration_s": row.duration_s,
@@ -103,7 +109,8 @@ def show_json(
         "athlete": row.athlete,
         "sport": row.sport,
         "sub_sport": row.sub_sport,
-        "start_time": _utc(row.start_time),
+        "start_time": _start(row),
+        "time_absolute": row.time_absolute,
         "duration_s": row.duration_s,
         "elapsed_s": row.elapsed_s,
         "distance_m": row.distance_m,

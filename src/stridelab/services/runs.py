@@ -48,9 +48,11 @@ def list_runs(
     sport: str | None = None,
     descending: bool = False,
     include_duplicates: bool = False,
+    include_undated: bool = False,
 ) -> list[ActivityRow]:
     """Catalog rows of ``athlete`` ordered by start time (``until`` is exclusive); the same activity
-    from another source, linked as a duplicate, only with ``include_duplicates``."""
+    from another source, linked as a duplicate, only with ``include_duplicates``; runs with no
+    absolute time (``ActivityRow.time_absolute`` False) only with ``include_undated``."""
     return store.list_activities(
         athlete,
         since=since,
@@ -58,6 +60,7 @@ def list_runs(
         sport=sport,
         descending=descending,
         include_duplicates=include_duplicates,
+        include_undated=include_undated,
     )
 
 

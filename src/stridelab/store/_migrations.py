@@ -67,4 +67,19 @@ CORE_MIGRATIONS: Final[list[str]] = [
         sha256 TEXT NOT NULL
     )
     """,
+    # v2: what each run was derived with (``doctor`` re-derives older ones), whether its times are
+    # absolute (a FIT file with only device-relative times is not; date-based views leave it out), and
+    # the files an import could not read (``doctor`` retries them when the decoder version changed)
+    """
+    ALTER TABLE activities ADD COLUMN decoder_version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE activities ADD COLUMN time_absolute INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE import_failures (
+        athlete TEXT NOT NULL,
+        path TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        decoder_version INTEGER NOT NULL,
+        failed_at TEXT NOT NULL,
+        PRIMARY KEY (athlete, path)
+    )
+    """,
 ]

@@ -102,6 +102,9 @@ class ActivityRow:
     product: str | None
     serial_number: int | None
     summary: dict[str, Any]
+    #: False: the source held only device-relative times (``start_time`` counts from the Unix epoch
+    #: + the device's uptime, not a date); the listing reads leave it out unless ``include_undated``
+    time_absolute: bool = True
 
 
 class Store:
@@ -324,12 +327,17 @@ class Store:
         offset: int = 0,
         descending: bool = False,
         include_duplicates: bool = False,
+        include_undated: bool = False,
     ) -> list[ActivityRow]:
         """Catalog rows ordered by start time (``until`` is exclusive). Activities linked as duplicates
         of another (the same activity from another source, :mod:`stridelab.store.duplicates`) are left
-        out unless ``include_duplicates``."""
+        out unless ``include_duplicates``; runs with no absolute time (device-relative times that no
+        message of the file resolved: not dates) are left out of every date-based read unless
+        ``include_undated``."""
         sql = "SELECT * FROM activities WHERE athlete = ?"
         args: list[Any] = [athlete]
+        if not include_undated:
+            sql += " AND time_absolute = 1"
         if not include_duplicates:
             self.ensure_schema("duplicates", DUPLICATE_MIGRATIONS)  # an old store opened without open()
             sql += " AND " + NOT_A_DUPLICATE
@@ -433,6 +441,7 @@ def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
         product=row["product"],
         serial_number=row["serial_number"],
         summary=json.loads(row["summary_json"] or "{}"),
+        time_absolute=bool(row["time_absolute"]) if "time_absolute" in row.keys() else True,
     )
 
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 from stridelab.jsonsafe import to_jsonable
 from stridelab.model import RUNNING_DYNAMICS_COLUMNS, Activity
 from stridelab.present.format import finite_or_none
+from stridelab.version import DECODER_VERSION
 
 __all__ = [
     "ActivityStore",
@@ -139,6 +140,8 @@ def prepare_activity(
         activity.serial_number,
         summary,
         _iso(now),
+        DECODER_VERSION,
+        int(activity.time_absolute),
     )
     lap_rows = [
         (
@@ -178,7 +181,7 @@ def commit_prepared(tx: sqlite3.Connection, prepared: PreparedActivity) -> bool:
     cur = tx.execute(
         "INSERT OR IGNORE INTO activities (id, athlete, source_path, format, sport, sub_sport, start_time,"
         " duration_s, elapsed_s, distance_m, n_records, manufacturer, product, serial_number,"
-        " summary_json, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " summary_json, imported_at, decoder_version, time_absolute) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         prepared.activity_row,
     )
     if cur.rowcount == 0:  # stored before (same bytes, same id, same stream)

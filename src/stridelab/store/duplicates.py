@@ -61,7 +61,7 @@ def activity_spans(store: Store, athlete: str) -> list[Span]:
             "SELECT a.id, a.sport, a.start_time, coalesce(a.elapsed_s, a.duration_s, 0.0) AS length_s, "
             "(l.activity_id IS NOT NULL AND l.primary_id IS NULL) AS kept FROM activities a "
             "LEFT JOIN activity_links l ON l.athlete = a.athlete AND l.activity_id = a.id "
-            "WHERE a.athlete = ?",
+            "WHERE a.athlete = ? AND a.time_absolute = 1",  # device uptimes are not comparable times
             (athlete,),
         )
         .fetchall()

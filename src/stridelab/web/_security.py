@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from stridelab.web._config import WebConfig
 
@@ -77,6 +77,17 @@ def _cookies(headers: dict[str, str]) -> dict[str, str]:
     except Exception:  # a malformed cookie header is treated as no cookies
         return {}
     return {k: m.value for k, m in jar.items()}
+
+
+def same_origin_path(path: str) -> str:
+    """``path`` as a redirect target that stays on this site: a path starting with one ``/`` (not
+    ``//host`` or ``/\\host``, which browsers read as another site), re-quoted so that no control
+    character or backslash survives (a browser drops tabs and newlines: ``/\t/evil`` would become
+    ``//evil``); anything else is ``/``."""
+    if not path.startswith("/") or path[1:2] in ("/", "\\"):
+        return "/"
+    quoted = quote(path, safe="/:@!$&'()*+,;=-._~")
+    return quoted if not quoted.startswith("//") else "/"
 
 
 def _auth_value(token: str) -> str:
@@ -140,7 +151,7 @@ class SecurityMiddleware:
                 and hmac.compare_digest(given.encode(), self.config.token.encode())
             ):
                 rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
-                location = path + ("?" + rest if rest else "")
+                location = same_origin_path(path) + ("?" + rest if rest else "")
                 cookie = (
                     f"{AUTH_COOKIE}={self.auth_value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000"
                 ).encode()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from stridelab.io._reader import NotAnActivityError
+from stridelab.io.fit._defs import FIT_EPOCH_S
 from stridelab.io.fit._profile import type_values
 from stridelab.io.fit._types import DeveloperFieldInfo, FitDecodeError, FitFile
 from stridelab.model import ON_FOOT_SPORTS, Activity, DeveloperColumn, Lap, Session
@@ -418,11 +420,23 @@ def activity_from_fit(
     if distance is None and "distance_m" in records.columns and records["distance_m"].notna().any():
         distance = float(records["distance_m"].max())
 
+    shift, absolute = _absolute_time_shift(fit, start_time)
+    if not absolute:
+        notes.append(
+            "no absolute time: the file's times count from the device's power-on and no message of the "
+            "file says when that was; the run is kept out of date-based views"
+        )
+    if shift is not None:
+        records.index = records.index + shift
+        start_time = start_time + shift
+        laps = [dataclasses.replace(lap, start_time=lap.start_time + shift) for lap in laps]
+        sessions = [dataclasses.replace(s, start_time=s.start_time + shift) for s in sessions]
+
     product = (
         _first(file_id, "garmin_product") or _first(file_id, "product_name") or _first(file_id, "product")
     )
     serial = _first(file_id, "serial_number")
-    devices = tuple(_device_dict(d) for d in fit.rows("device_info"))
+    devices = tuple(_device_dict(d, shift) for d in fit.rows("device_info"))
     return Activity(
         id=activity_id,
         source_path=source_path,
@@ -443,6 +457,7 @@ def activity_from_fit(
         devices=devices,
         problems=tuple(problems),
         notes=tuple(notes),
+        time_absolute=absolute,
     )
 
 
@@ -452,13 +467,52 @@ def _ns(stamps: list[pd.Timestamp]) -> np.ndarray:
     return np.sort(pd.DatetimeIndex(stamps).as_unit("ns").asi8)
 
 
-def _device_dict(row: Mapping[str, Any]) -> dict[str, object]:
+#: FIT date_time values below this many seconds (since 1989-12-31) are device-relative: seconds since
+#: the device was switched on (FIT profile, type date_time: "if < 0x10000000 = system time")
+DEVICE_TIME_LIMIT_S: Final[int] = 0x10000000
+_DEVICE_TIME_BEFORE: Final[pd.Timestamp] = pd.Timestamp(FIT_EPOCH_S + DEVICE_TIME_LIMIT_S, unit="s", tz="UTC")
+#: where a device-relative run's times are counted from when nothing resolves them: the Unix epoch
+#: (1970-01-01 + seconds since power-on), never a date the run could have happened on
+_UNRESOLVED_SHIFT: Final[pd.Timedelta] = pd.Timedelta(seconds=-FIT_EPOCH_S)
+
+
+def is_device_time(ts: pd.Timestamp) -> bool:
+    """Whether a decoded FIT date_time is device-relative (seconds since power-on, decoded as 1990s)."""
+    return bool(ts < _DEVICE_TIME_BEFORE)
+
+
+def _absolute_time_shift(fit: FitFile, start: pd.Timestamp) -> tuple[pd.Timedelta | None, bool]:
+    """``(shift, absolute)``: what to add to the file's times, and whether they are then UTC.
+
+    Absolute times need no shift. Device-relative times (:func:`is_device_time`) are resolved, in
+    order, from a ``timestamp_correlation`` message (UTC ``timestamp`` beside the device's
+    ``system_timestamp``: exact) or from an absolute ``file_id.time_created`` (written when the
+    recording started: the start is taken as that instant). ``activity.local_timestamp`` is not used:
+    it is local time with no UTC offset, and devices with an unset clock write a constant there (the
+    FR70 files of the shared data set carry the same value for runs nine days apart). Unresolved, the
+    times are counted from the Unix epoch and the run is flagged (``absolute`` False).
+    """
+    if not is_device_time(start):
+        return None, True
+    for row in fit.rows("timestamp_correlation"):
+        utc, system = _ts(row.get("timestamp")), _ts(row.get("system_timestamp"))
+        if utc is not None and system is not None and not is_device_time(utc) and is_device_time(system):
+            return utc - system, True
+    for row in fit.rows("file_id"):
+        created = _ts(row.get("time_created"))
+        if created is not None and not is_device_time(created):
+            return created - start, True
+    return _UNRESOLVED_SHIFT, False
+
+
+def _device_dict(row: Mapping[str, Any], shift: pd.Timedelta | None = None) -> dict[str, object]:
     out: dict[str, object] = {}
     for k, v in row.items():
         if v is None or (isinstance(v, float) and not math.isfinite(v)):
             continue
         if isinstance(v, pd.Timestamp) or hasattr(v, "isoformat"):
-            out[k] = pd.Timestamp(v).isoformat()
+            ts = pd.Timestamp(v)
+            out[k] = (ts + shift if shift is not None and ts.tzinfo is not None else ts).isoformat()
         elif isinstance(v, int | float | str | bool):
             out[k] = v
         elif hasattr(v, "item"):
