@@ -19,5 +19,12 @@ __all__ = ["AmbiguousIdError", "Store", "StoreError", "UnknownIdError", "check_a
 
 def open_store(path: Path | str | None = None) -> Store:
     """Open (creating if needed) the store at ``path``, else ``$STRIDELAB_STORE`` or the user data
-    dir. Raises :class:`StoreError` with a one-line reason when it cannot be opened."""
-    return Store.open(path)
+    dir. Raises :class:`StoreError` with a one-line reason when it cannot be opened.
+
+    Opening also removes, at most once an hour, the leftovers of interrupted writes (temporary and
+    orphan stream files older than a few minutes: :func:`stridelab.store.maintenance.sweep`)."""
+    from stridelab.store.maintenance import sweep  # lazy: only when a store is opened
+
+    store = Store.open(path)
+    sweep(store)
+    return store

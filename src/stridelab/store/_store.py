@@ -20,6 +20,7 @@ import re
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -396,20 +397,28 @@ class Store:
         with contextlib.suppress(FileNotFoundError):
             self.stream_path("records", athlete, activity_id).unlink()
 
-    def vacuum(self) -> int:
-        """Remove orphan stream files (left by a crash between rename and commit) and temp files."""
+    def vacuum(self, *, min_age_s: float = 0.0) -> int:
+        """Remove orphan record streams (left by a crash between rename and commit) and temp files
+        older than ``min_age_s`` (a concurrent import's fresh stream waits for its commit: pass a few
+        minutes when another process may be writing), then fold the write-ahead log into the catalog
+        and let SQLite reclaim free pages. Returns the number of files removed."""
         removed = 0
         base = self.root / "streams" / "records"
-        if not base.exists():
-            return 0
-        for athlete_dir in base.iterdir():
+        now = time.time()
+        for athlete_dir in base.iterdir() if base.exists() else ():
             if not athlete_dir.is_dir():
                 continue
             known = self.known_ids(athlete_dir.name)
             for f in athlete_dir.iterdir():
                 if f.name.endswith(".tmp") or (f.suffix == ".parquet" and f.stem not in known):
-                    f.unlink(missing_ok=True)
-                    removed += 1
+                    with contextlib.suppress(FileNotFoundError):
+                        if now - f.stat().st_mtime < min_age_s:
+                            continue
+                        f.unlink()
+                        removed += 1
+        conn = self.connect()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
         return removed
 
     def athletes(self) -> list[str]:
