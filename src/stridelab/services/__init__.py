@@ -12,9 +12,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stridelab.store import AmbiguousIdError, Store, StoreError, UnknownIdError, check_athlete
+from stridelab.store import (
+    AmbiguousIdError,
+    Store,
+    StoreError,
+    UnknownIdError,
+    check_athlete,
+    default_store_path,
+)
 
-__all__ = ["AmbiguousIdError", "Store", "StoreError", "UnknownIdError", "check_athlete", "open_store"]
+__all__ = [
+    "AmbiguousIdError",
+    "Store",
+    "StoreError",
+    "UnknownIdError",
+    "check_athlete",
+    "default_store_path",
+    "open_store",
+]
 
 
 def open_store(path: Path | str | None = None) -> Store:

@@ -35,6 +35,7 @@ import dataclasses
 import hashlib
 import os
 import posixpath
+import re
 import tempfile
 import threading
 import time
@@ -71,6 +72,8 @@ from stridelab.store import Store, check_athlete
 from stridelab.store import health as health_store
 from stridelab.store.activities import PreparedActivity, prepare_activity
 from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
+from stridelab.store.maintenance import clear_failure, record_failures
+from stridelab.version import DECODER_VERSION
 
 __all__ = ["ImportResult", "ProgressFn", "import_paths"]
 
@@ -698,9 +701,29 @@ def import_paths(
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
     link_imported(store, athlete, result.imported, keep=keep_duplicates)
+    if relabel is None:  # an upload's temporary folder is gone once it ends: nothing to retry there
+        _remember_failures(store, athlete, result)
     if relabel is not None:
         result.relabel(*relabel)
     return result
+
+
+def _remember_failures(store: Store, athlete: str, result: ImportResult) -> None:
+    """Keep the files that failed (``stridelab doctor`` retries them after a decoder upgrade) and
+    forget those that now imported. Best effort: a store that cannot take it (read-only) is no
+    reason to fail an import."""
+
+    def key(display: str) -> str:  # the source-cache key: absolute path [+ "!member"], no "#n"
+        prefix, sep, rest = re.sub(r"#\d+$", "", display).partition("!")
+        return os.path.abspath(prefix) + sep + rest
+
+    failed = [(key(p), reason) for p, reason in result.failed if os.path.exists(p.partition("!")[0])]
+    done = sorted({key(p) for p, _ in (*result.imported, *result.skipped)})
+    try:
+        record_failures(store, athlete, failed, DECODER_VERSION)
+        clear_failure(store, athlete, done)
+    except Exception:  # sqlite3.Error, StoreError: the import itself succeeded
+        pass
 
 
 def _import(

@@ -47,6 +47,7 @@ __all__ = [
     "referenced_streams",
     "replace_derived",
     "snapshot_catalog",
+    "source_keys",
     "stream_problems",
     "sweep",
     "write_manifest",
@@ -214,11 +215,13 @@ def outdated_runs(store: Store, version: int) -> list[tuple[str, str, list[str]]
         "SELECT athlete, id FROM activities WHERE decoder_version < ? ORDER BY athlete, start_time",
         (version,),
     ).fetchall()
-    out = []
-    for athlete, activity_id in rows:
-        keys = [r[0] for r in conn.execute("SELECT path FROM sources WHERE sha256 = ?", (activity_id,))]
-        out.append((str(athlete), str(activity_id), keys))
-    return out
+    return [(str(athlete), str(activity_id), source_keys(store, activity_id)) for athlete, activity_id in rows]
+
+
+def source_keys(store: Store, activity_id: str) -> list[str]:
+    """Where the source cache saw the file of run ``activity_id`` (absolute paths, ``zip!member``)."""
+    rows = store.connect().execute("SELECT path FROM sources WHERE sha256 = ? ORDER BY path", (activity_id,))
+    return [str(r[0]) for r in rows]
 
 
 def replace_derived(store: Store, prepared: PreparedActivity) -> None:
