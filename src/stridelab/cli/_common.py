@@ -100,7 +100,7 @@ class JsonErrorsGroup(TyperGroup):
     found while parsing, a :func:`fail`, an abort, an unexpected exception -- is printed as a JSON
     object (:func:`print_error`) instead of text or a traceback; the exit codes stay the same."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

@@ -21,9 +21,9 @@ from stridelab.cli._common import (
     print_json,
 )
 from stridelab.present import format as fmt
-from stridelab.present.text import markup as esc
 from stridelab.present import metrics
 from stridelab.present.analysis import run_analysis_json, trend_json
+from stridelab.present.text import markup as esc
 from stridelab.services import Store, StoreError
 from stridelab.services import analysis as analysis_service
 from stridelab.services import runs as runs_service

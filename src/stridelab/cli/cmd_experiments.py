@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 import typer
-
 from rich.table import Table
 
 from stridelab.cli._common import (

@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor_cmd(
         fix: bool = typer.Option(
-            False, "--fix", help="Repair what can be: remove leftovers, derive old runs again, retry failed files."
+            False,
+            "--fix",
+            help="Repair what can be: remove leftovers, derive old runs again, retry failed files.",
         ),
         store: Path | None = StoreOpt,
         as_json: bool = JsonOpt,
@@ -54,9 +56,13 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         n_fixed = sum(1 for f in report.findings if f.fixed)
         if fix:
-            console.print(f"{len(report.findings)} problem(s): {n_fixed} fixed, {len(report.unfixed)} not fixed")
+            console.print(
+                f"{len(report.findings)} problem(s): {n_fixed} fixed, {len(report.unfixed)} not fixed"
+            )
         else:
-            console.print(f"{len(report.findings)} problem(s) found; stridelab doctor --fix repairs what it can")
+            console.print(
+                f"{len(report.findings)} problem(s) found; stridelab doctor --fix repairs what it can"
+            )
         raise typer.Exit(report.exit_code)
 
     @app.command("backup")

@@ -117,7 +117,9 @@ def register(app: typer.Typer) -> None:
         try:
             server.run()
         except OSError as exc:
-            err_console.print(f"[bold red]error:[/] cannot listen on {esc(host)}:{port}: {esc(exc.strerror or exc)}")
+            err_console.print(
+                f"[bold red]error:[/] cannot listen on {esc(host)}:{port}: {esc(exc.strerror or exc)}"
+            )
             raise typer.Exit(2) from exc
         if not server.started:
             raise typer.Exit(2)

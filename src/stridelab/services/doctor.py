@@ -47,6 +47,7 @@ from stridelab.store.maintenance import (
     leftover_files,
     outdated_runs,
     replace_derived,
+    run_count,
     source_keys,
     stream_problems,
 )
@@ -124,7 +125,7 @@ def run_doctor(
     t0 = time.perf_counter()
     report = DoctorReport(store.root, fix)
     conn = store.connect()
-    report.runs = int(conn.execute("SELECT count(*) FROM activities").fetchone()[0])
+    report.runs = run_count(store)
     add = report.findings.append
 
     for problem in catalog_problems(conn):
@@ -143,7 +144,11 @@ def run_doctor(
     temps, orphans = leftover_files(store, min_age_s=min_age_s)
     for kind, files in (("temp_file", temps), ("orphan_stream", orphans)):
         for f in files:
-            add(Finding(kind, str(f.relative_to(store.root)), _leftover_text(kind), _remove(f) if fix else None))
+            add(
+                Finding(
+                    kind, str(f.relative_to(store.root)), _leftover_text(kind), _remove(f) if fix else None
+                )
+            )
     for folder in _import_temp_dirs(temp_dir, import_temp_age_s):
         add(
             Finding(
@@ -253,7 +258,9 @@ def _read_activity(data: bytes, name: str, activity_id: str) -> Activity | None:
     return result if isinstance(result, Activity) else None
 
 
-def _rederive(store: Store, athlete: str, activity_id: str, keys: list[str] | None = None) -> tuple[bool, str]:
+def _rederive(
+    store: Store, athlete: str, activity_id: str, keys: list[str] | None = None
+) -> tuple[bool, str]:
     """Derive one stored run again from its source file with this version's decoder: its stream and
     catalog values replaced in place (links, tags, import time kept). ``(done, why)``."""
     if keys is None:

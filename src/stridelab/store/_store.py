@@ -450,7 +450,7 @@ def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
         product=row["product"],
         serial_number=row["serial_number"],
         summary=json.loads(row["summary_json"] or "{}"),
-        time_absolute=bool(row["time_absolute"]) if "time_absolute" in row.keys() else True,
+        time_absolute=bool(row["time_absolute"]) if "time_absolute" in row.keys() else True,  # noqa: SIM118
     )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "record_failures",
     "referenced_streams",
     "replace_derived",
+    "run_count",
     "snapshot_catalog",
     "source_keys",
     "stream_problems",
@@ -146,9 +147,13 @@ def leftover_files(store: Store, *, min_age_s: float = SWEEP_AGE_S) -> tuple[lis
         if f.name.startswith(".") and f.name.endswith(".tmp"):
             if _age_s(f, now) >= min_age_s:
                 temps.append(f)
-        elif f.suffix == ".parquet" and kind in _OWNERS:
-            if StreamRef(kind, athlete, f.stem) not in known and _age_s(f, now) >= min_age_s:
-                orphans.append(f)
+        elif (
+            f.suffix == ".parquet"
+            and kind in _OWNERS
+            and StreamRef(kind, athlete, f.stem) not in known
+            and _age_s(f, now) >= min_age_s
+        ):
+            orphans.append(f)
     return temps, orphans
 
 
@@ -187,6 +192,11 @@ def catalog_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
+def run_count(store: Store) -> int:
+    """Runs in the catalog (every athlete, duplicates included)."""
+    return int(store.connect().execute("SELECT count(*) FROM activities").fetchone()[0])
+
+
 def stream_problems(store: Store) -> list[tuple[StreamRef, str]]:
     """Streams the catalog points to that are missing, unreadable, or whose row count differs from
     the catalog's (Parquet footers only: no data page is read)."""
@@ -215,7 +225,9 @@ def outdated_runs(store: Store, version: int) -> list[tuple[str, str, list[str]]
         "SELECT athlete, id FROM activities WHERE decoder_version < ? ORDER BY athlete, start_time",
         (version,),
     ).fetchall()
-    return [(str(athlete), str(activity_id), source_keys(store, activity_id)) for athlete, activity_id in rows]
+    return [
+        (str(athlete), str(activity_id), source_keys(store, activity_id)) for athlete, activity_id in rows
+    ]
 
 
 def source_keys(store: Store, activity_id: str) -> list[str]:
@@ -367,4 +379,3 @@ def catalog_file_problems(path: Path) -> list[str]:
         return [f"{path}: {exc}"]
     finally:
         conn.close()
-
