@@ -57,7 +57,9 @@ def test_backup_while_serving_then_verified_atomic_restore(shared_data: Path, tm
         def hammer() -> None:  # the dashboard's writer commits balance tests the whole time
             n = 0
             while not stop.is_set():
-                r = c.post("/api/tests", json={"side": "left", "seconds": 10 + n}, headers={"X-CSRF-Token": token})
+                r = c.post(
+                    "/api/tests", json={"side": "left", "seconds": 10 + n}, headers={"X-CSRF-Token": token}
+                )
                 if r.status_code != 200:
                     errors.append(f"POST /api/tests {r.status_code}")
                 posted.append(n)
