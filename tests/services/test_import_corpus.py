@@ -289,7 +289,7 @@ def test_every_record_column_is_documented(corpus_import: tuple[Store, ImportRes
     from stridelab.model import RECORD_COLUMNS
 
     store, _ = corpus_import
-    for row in store.list_activities("me"):
+    for row in store.list_activities("me", include_undated=True):
         rec = store.records("me", row.id)
         declared = {d["column"] for d in row.summary["developer_columns"]}
         undocumented = set(rec.columns) - set(RECORD_COLUMNS) - declared

@@ -338,6 +338,7 @@ class Store:
         sql = "SELECT * FROM activities WHERE athlete = ?"
         args: list[Any] = [athlete]
         if not include_undated:
+            self.ensure_schema("core", CORE_MIGRATIONS)  # an old store opened without open()
             sql += " AND time_absolute = 1"
         if not include_duplicates:
             self.ensure_schema("duplicates", DUPLICATE_MIGRATIONS)  # an old store opened without open()

@@ -420,12 +420,7 @@ def activity_from_fit(
     if distance is None and "distance_m" in records.columns and records["distance_m"].notna().any():
         distance = float(records["distance_m"].max())
 
-    shift, absolute = _absolute_time_shift(fit, start_time)
-    if not absolute:
-        notes.append(
-            "no absolute time: the file's times count from the device's power-on and no message of the "
-            "file says when that was; the run is kept out of date-based views"
-        )
+    shift, absolute = _absolute_time_shift(fit, start_time)  # not absolute: the run is flagged
     if shift is not None:
         records.index = records.index + shift
         start_time = start_time + shift
