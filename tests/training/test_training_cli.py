@@ -98,7 +98,7 @@ def test_plan_create_rejects_bad_answers_naming_the_flag(
     runner: CliRunner, store_path: Path, extra: list[str], needle: str
 ) -> None:
     res = _run(runner, ["plan", "create", "--yes", "--json", *extra], store_path, code=2)
-    assert needle in res.stderr
+    assert needle in json.loads(res.stdout)["error"]["message"]  # --json: errors are JSON (issue 19)
 
 
 def test_contradictions_and_past_start_are_reported(runner: CliRunner, store_path: Path) -> None:
