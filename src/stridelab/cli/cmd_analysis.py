@@ -80,7 +80,8 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     b = payload["balance"]
     ref = payload["ref_speed_m_s"]
     console.print(
-        f"[bold]Run {payload['id'][:12]}[/]  {payload['start_time']}  {esc(payload.get('sport') or '')}  "
+        f"[bold]Run {payload['id'][:12]}[/]  {payload['start_time'] or 'no absolute time'}  "
+        f"{esc(payload.get('sport') or '')}  "
         f"sensor: {payload['sensor']['label']}"
     )
     if payload.get("tags"):
@@ -187,7 +188,7 @@ def register(app: typer.Typer) -> None:
         ref, source = _resolve_ref(st, athlete, explicit)
         payload: dict[str, Any] = {
             "id": row.id,
-            "start_time": row.start_time.isoformat(),
+            "start_time": row.start_time.isoformat() if row.time_absolute else None,  # None: no date
             "sport": row.sport,
             "ref_speed_source": source if ref is not None else "run_median",
         }
