@@ -341,7 +341,7 @@ def _print_plan_summary(d: dict[str, Any], plan_id: int) -> None:
     console.print(
         f"[bold]Plan {plan_id}[/]: {d['start']} to {d['end']}, weaker side: {d['weaker_side'] or 'none'}"
     )
-    console.print(f"  ({d['tailoring']['weaker_side_reason']})")
+    console.print(f"  ({esc(d['tailoring']['weaker_side_reason'])})")
     t = Table("phase", "name", "start", "weeks", "days")
     for p in d["phases"]:
         t.add_row(str(p["number"]), esc(p["name"]), p["start"], str(p["weeks"]), ",".join(p["weekdays"]))
@@ -352,9 +352,9 @@ def _print_plan_summary(d: dict[str, Any], plan_id: int) -> None:
     for phase, s in first_by_phase.items():
         _print_session(s, title=f"Phase {phase}, first session ({s['date']}, ~{s['minutes_est']:g} min)")
     for w in d["warnings"]:
-        err_console.print(f"[yellow]warning:[/] {w}")
+        err_console.print(f"[yellow]warning:[/] {esc(w)}")
     for n in d["notes"]:
-        console.print(f"[dim]note: {n}[/]")
+        console.print(f"[dim]note: {esc(n)}[/]")
 
 
 def _amount(item: dict[str, Any]) -> str:
@@ -427,7 +427,7 @@ def plan_today(
         return
     for m in view["messages"]:
         style = "bold red" if m.startswith("STOP") else "yellow"
-        console.print(f"[{style}]{m}[/]")
+        console.print(f"[{style}]{esc(m)}[/]")
     s = view["session"]
     if s is not None:
         _print_session(
@@ -547,7 +547,7 @@ def log_cmd(
         if json_out:
             print_json({"cleared": n, "exercise_id": clear})
         else:
-            console.print(f"Cleared {n} stop(s) on {clear}.")
+            console.print(f"Cleared {n} stop(s) on {esc(clear)}.")
         if status is None and not item:
             return
     when = _date(day, "--date") or now
@@ -566,7 +566,7 @@ def log_cmd(
         return
     console.print(f"Logged {when.isoformat()} as {res.log.status}.")
     for m in res.messages:
-        console.print(f"[{'bold red' if m.startswith('STOP') else 'yellow'}]{m}[/]")
+        console.print(f"[{'bold red' if m.startswith('STOP') else 'yellow'}]{esc(m)}[/]")
     if adh and adh["adherence_pct"] is not None:
         console.print(f"Adherence so far: {adh['adherence_pct']} % of {adh['due']} due sessions.")
 
@@ -654,7 +654,7 @@ def load_cmd(
         print_json(rep.to_dict() if report else [w.to_dict() for w in rep.weeks])
         return
     if rep.message:
-        console.print(f"[yellow]{rep.message}[/]")
+        console.print(f"[yellow]{esc(rep.message)}[/]")
         return
     t = Table("week", "km", "h:mm", "runs", "change %", "ACWR", "EWMA", "zone", "warning")
     for w in rep.weeks:
@@ -680,9 +680,9 @@ def load_cmd(
     elif r:
         console.print(r["basis"])
     if rep.form_drift:
-        console.print(f"Form under load ({rep.form_drift['source']}): {rep.form_drift['verdict']}")
+        console.print(f"Form under load ({esc(rep.form_drift['source'])}): {esc(rep.form_drift['verdict'])}")
     for c in rep.caveats:
-        console.print(f"[dim]{c}[/]")
+        console.print(f"[dim]{esc(c)}[/]")
 
 
 def exercises_cmd(
