@@ -47,11 +47,11 @@ from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_peri
 from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import (
+    Orientation,
+    estimate_orientation,
     frame_from_axes,
     gravity_direction,
     horizontal_principal_axis,
-    orientation_madgwick,
-    vertical_in_sensor,
 )
 from stridelab.units import G
 
@@ -122,8 +122,19 @@ class SacrumEventDetection(BaseEventDetector):
         self.cwt_scale_s = cwt_scale_s
         self.lr_repeat_penalty = lr_repeat_penalty
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
-        """Detect IC and TO of both feet. ``side`` must be None (both sides are found)."""
+    def detect(
+        self,
+        data: pd.DataFrame,
+        *,
+        sampling_rate_hz: float,
+        side: Side | None = None,
+        orientation: Orientation | None = None,
+    ) -> Self:
+        """Detect IC and TO of both feet. ``side`` must be None (both sides are found).
+
+        ``orientation`` -- the sensor's :class:`~stridelab.gait.orientation.Orientation` when already
+        computed (the pipeline computes it once per sensor); estimated here when needed and not given.
+        """
         if side is not None:
             raise ValueError("A sacrum sensor sees both feet; leave side=None (sides are assigned)")
         check_option("ic_method", self.ic_method, IC_METHODS)
@@ -176,7 +187,12 @@ class SacrumEventDetection(BaseEventDetector):
         self.ic_s_ = ic_idx / fs
         self.to_s_ = to_idx / fs
         self.events_ = events_frame(self.ic_s_, self.to_s_, ic_side, to_side)
-        ml = _lateral_axis(acc, gyr, up, fs, ic_idx, ic_side) if gyr is not None else None
+        ml = None
+        if gyr is not None:
+            if orientation is None:
+                orientation = estimate_orientation(acc, gyr, fs)
+            orientation.check_matches(len(acc), fs, "SacrumEventDetection")
+            ml = _lateral_axis(acc, orientation.up_sensor, up, fs, ic_idx, ic_side)
         if ml is None:
             ml = axis
             problems.append("trunk medio-lateral axis sign unknown (no reliable left/right steps)")
@@ -188,7 +204,7 @@ class SacrumEventDetection(BaseEventDetector):
 
 def _lateral_axis(
     acc: FloatArray,
-    gyr: FloatArray,
+    up_t: FloatArray,
     up: FloatArray,
     fs: float,
     ic_idx: IntArray,
@@ -200,9 +216,8 @@ def _lateral_axis(
     acceleration from a LEFT IC to the next (right) IC points to the RIGHT (and vice versa): the
     centre of mass oscillates between the feet (e.g. Moe-Nilssen & Helbostad 2004, J Biomech 37:121).
     """
-    # horizontal acceleration with the instantaneous vertical (Madgwick), so pelvic roll does not leak
-    # gravity into the lateral component
-    up_t = vertical_in_sensor(orientation_madgwick(acc, gyr, fs))
+    # horizontal acceleration with the instantaneous vertical (``up_t``, Madgwick), so pelvic roll does
+    # not leak gravity into the lateral component
     h = acc - (np.einsum("ij,ij->i", acc, up_t))[:, None] * up_t
     h = lowpass(h, 5.0, fs)
     h = h - np.outer(h @ up, up)

@@ -1,7 +1,9 @@
 """Kinematic metrics per stride/step: foot strike, vertical oscillation, pelvic drop, trunk lean.
 
-Angles are in rad inside (columns ``*_rad``); orientation comes from the Madgwick filter of ``ahrs``
-(:func:`stridelab.gait.orientation.orientation_madgwick`).
+Angles are in rad inside (columns ``*_rad``); orientation comes from the Madgwick filter
+(:func:`stridelab.gait.orientation.estimate_orientation`). Every function that needs it takes
+``orientation=`` -- the :class:`~stridelab.gait.orientation.Orientation` of the same sensor, computed once
+per sensor by the pipeline -- and estimates it only when none is given.
 
 * **Foot strike angle** (foot IMU) -- the foot's sagittal pitch at IC minus its pitch when flat in
   mid-stance; toe up positive. Pattern thresholds of Altman & Davis 2012 (Gait Posture 35:298):
@@ -30,7 +32,7 @@ import pandas as pd
 
 from stridelab.frames import MIRROR_LEFT_RIGHT, FrameTransform
 from stridelab.gait._signal import FloatArray, lowpass, runs
-from stridelab.gait.orientation import orientation_madgwick, vertical_in_sensor
+from stridelab.gait.orientation import Orientation, estimate_orientation
 from stridelab.units import G
 
 __all__ = [
@@ -59,19 +61,34 @@ def strike_pattern(angle_rad: float) -> str:
     return "midfoot"
 
 
-def _axis_elevation(q: FloatArray, axis_sensor: FloatArray) -> FloatArray:
-    """Angle (rad) of a sensor-fixed axis above the horizontal plane, per sample."""
-    up = vertical_in_sensor(q)
+def _orientation(
+    acc: FloatArray, gyr: FloatArray, fs: float, orientation: Orientation | None, who: str
+) -> Orientation:
+    """The orientation given (checked against the data) or, when none is given, estimated now."""
+    if orientation is None:
+        return estimate_orientation(acc, gyr, fs)
+    orientation.check_matches(len(acc), fs, who)
+    return orientation
+
+
+def _axis_elevation(up: FloatArray, axis_sensor: FloatArray) -> FloatArray:
+    """Angle (rad) of a sensor-fixed axis above the horizontal plane, per sample (``up``: earth up)."""
     return np.arcsin(np.clip(up @ (axis_sensor / np.linalg.norm(axis_sensor)), -1.0, 1.0))
 
 
 def foot_strike(
-    acc: FloatArray, gyr: FloatArray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+    acc: FloatArray,
+    gyr: FloatArray,
+    fs: float,
+    frame: FrameTransform,
+    strides: pd.DataFrame,
+    *,
+    orientation: Orientation | None = None,
 ) -> pd.DataFrame:
     """Foot strike angle (rad) and pattern per stride of one foot."""
-    q = orientation_madgwick(acc, gyr, fs)
+    up = _orientation(acc, gyr, fs, orientation, "foot_strike").up_sensor
     pa_sensor = frame.rotation[0]
-    pitch = _axis_elevation(q, pa_sensor)  # toe up positive
+    pitch = _axis_elevation(up, pa_sensor)  # toe up positive
     rows = []
     for ic_s, to_s in zip(strides["ic_s"], strides["to_s"], strict=True):
         i_ic = round(float(ic_s) * fs)
@@ -86,19 +103,27 @@ def foot_strike(
     return pd.DataFrame(rows, columns=["foot_strike_angle_rad", "foot_strike_pattern"])
 
 
-def _vertical_specific_force(acc: FloatArray, gyr: FloatArray | None, fs: float) -> FloatArray:
+def _vertical_specific_force(
+    acc: FloatArray, gyr: FloatArray | None, fs: float, orientation: Orientation | None
+) -> FloatArray:
     if gyr is not None:
-        q = orientation_madgwick(acc, gyr, fs)
-        return np.asarray(np.einsum("ij,ij->i", acc, vertical_in_sensor(q)), dtype=np.float64)
+        up = _orientation(acc, gyr, fs, orientation, "vertical_oscillation").up_sensor
+        return np.asarray(np.einsum("ij,ij->i", acc, up), dtype=np.float64)
     up = np.nanmean(acc, axis=0)
     return np.asarray(acc @ (up / np.linalg.norm(up)), dtype=np.float64)
 
 
 def vertical_oscillation(
-    acc: FloatArray, gyr: FloatArray | None, fs: float, ic_s: npt.ArrayLike, *, max_step_s: float = 1.5
+    acc: FloatArray,
+    gyr: FloatArray | None,
+    fs: float,
+    ic_s: npt.ArrayLike,
+    *,
+    max_step_s: float = 1.5,
+    orientation: Orientation | None = None,
 ) -> FloatArray:
     """Peak-to-peak vertical displacement (m) of the sensor for each step IC(k) → IC(k+1)."""
-    av = lowpass(_vertical_specific_force(acc, gyr, fs), 20.0, fs) - G
+    av = lowpass(_vertical_specific_force(acc, gyr, fs, orientation), 20.0, fs) - G
     ic = np.sort(np.asarray(ic_s, dtype=float))
     out = np.full(max(len(ic) - 1, 0), np.nan)
     for k in range(len(ic) - 1):
@@ -118,12 +143,18 @@ def _oscillation(a: FloatArray, fs: float) -> float:
 
 
 def pelvic_obliquity(
-    acc: FloatArray, gyr: FloatArray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+    acc: FloatArray,
+    gyr: FloatArray,
+    fs: float,
+    frame: FrameTransform,
+    strides: pd.DataFrame,
+    *,
+    orientation: Orientation | None = None,
 ) -> pd.DataFrame:
     """Pelvic obliquity range per stride and pelvic (contralateral hip) drop in its stance, rad."""
-    q = orientation_madgwick(acc, gyr, fs)
+    up = _orientation(acc, gyr, fs, orientation, "pelvic_obliquity").up_sensor
     ml_sensor = frame.rotation[1]
-    roll = _axis_elevation(q, ml_sensor)  # left side up positive
+    roll = _axis_elevation(up, ml_sensor)  # left side up positive
     rows = []
     per_stride = zip(strides["side"], strides["ic_s"], strides["to_s"], strides["next_ic_s"], strict=True)
     for side, ic_s, to_s, next_ic_s in per_stride:
@@ -147,6 +178,7 @@ def trunk_lean(
     trunk_axis: npt.ArrayLike | None = None,
     forward_axis: npt.ArrayLike | None = None,
     stances: list[tuple[float, float]] | None = None,
+    orientation: Orientation | None = None,
 ) -> tuple[FloatArray, list[str]]:
     """Trunk forward lean (rad) per stance (or per second when no stances are given), and notes.
 
@@ -156,8 +188,7 @@ def trunk_lean(
     (noted in the returned problems).
     """
     notes: list[str] = []
-    q = orientation_madgwick(acc, gyr, fs)
-    up = vertical_in_sensor(q)
+    up = _orientation(acc, gyr, fs, orientation, "trunk_lean").up_sensor
     if trunk_axis is None:
         # still = no rotation AND no bouncing: a steady runner's chest can rotate very little, but its
         # specific force swings by several m/s² every step
