@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
@@ -131,6 +132,19 @@ def _analyze_balance(rec: ImuRecording) -> GaitAnalysis:
     )
 
 
+def _value_at_start(starts: npt.NDArray[np.float64], values: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``values[k]`` of the start (sorted) within 1 µs of each time in ``t``, NaN where there is none."""
+    out = np.full(len(t), math.nan)
+    if len(starts) == 0 or len(t) == 0:
+        return out
+    hi = np.clip(np.searchsorted(starts, t), 0, len(starts) - 1)
+    lo = np.clip(hi - 1, 0, len(starts) - 1)
+    k = np.where(np.abs(starts[lo] - t) <= np.abs(starts[hi] - t), lo, hi)
+    ok = np.abs(starts[k] - t) < 1e-6
+    out[ok] = values[k[ok]]
+    return out
+
+
 def analyze_recording(
     recording: ImuRecording,
     *,
@@ -219,13 +233,7 @@ def analyze_recording(
             # one-sided events: a step is half a stride
             ic_all = np.sort(np.r_[ic_all, ic_all[:-1] + np.diff(ic_all) / 2])
         vo = vertical_oscillation(acc, gyr, s.sampling_rate_hz, ic_all, orientation=sac_orientation)
-        starts = ic_all[:-1]
-
-        def _vo_at(t: float) -> float:
-            k = int(np.argmin(np.abs(starts - t))) if len(starts) else -1
-            return float(vo[k]) if k >= 0 and abs(starts[k] - t) < 1e-6 else math.nan
-
-        steps["vertical_oscillation_m"] = [_vo_at(t) for t in steps["ic_s"]]
+        steps["vertical_oscillation_m"] = _value_at_start(ic_all[:-1], vo, steps["ic_s"].to_numpy(float))
         summary["vertical_oscillation_m"] = float(np.nanmedian(vo)) if np.isfinite(vo).any() else math.nan
         if gyr is not None and len(strides):
             frame = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from scipy.fft import next_fast_len
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,8 +42,11 @@ def dominant_period_s(x: npt.ArrayLike, fs: float, min_s: float, max_s: float) -
     lo = max(int(min_s * fs), 1)
     if hi <= lo + 2 or not np.any(arr):
         return float("nan"), 0.0
-    spec = np.fft.rfft(arr, 2 * n)
-    ac = np.fft.irfft(spec * np.conj(spec))[:n]
+    # zero-padded to ≥ 2n - 1 (a linear, not circular, autocorrelation); a 5-smooth length keeps the FFT
+    # O(n log n) whatever n is (an awkward 2n, e.g. with a large prime factor, made it 10× slower)
+    size = next_fast_len(2 * n, real=True)
+    spec = np.fft.rfft(arr, size)
+    ac = np.fft.irfft(spec * np.conj(spec), size)[:n]
     if ac[0] <= 0:
         return float("nan"), 0.0
     ac = ac / ac[0]

@@ -30,7 +30,6 @@ and Novacheck 1998, "The biomechanics of running", Gait Posture 7:77).
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -50,6 +49,7 @@ STRIDE_COLUMNS = (
     "swing_time_s",
     "duty_factor",
 )
+_NONE = np.zeros(0)
 PHASE_COLUMNS = (
     "initial_contact_s",
     "mid_stance_s",
@@ -62,20 +62,33 @@ PHASE_COLUMNS = (
 
 def stride_table(events: pd.DataFrame, *, max_stride_s: float = 2.5) -> pd.DataFrame:
     """One row per complete stride (IC → TO → next IC of the same foot), sorted by IC time."""
-    rows = []
+    parts = []
     for side in SIDES:
         ev = events[events["side"] == side]
         ic = np.sort(ev.loc[ev["event"] == "IC", "time_s"].to_numpy(float))
         to = np.sort(ev.loc[ev["event"] == "TO", "time_s"].to_numpy(float))
-        for a, b in itertools.pairwise(ic):
-            if b - a > max_stride_s:
-                continue
-            inside = to[(to > a) & (to < b)]
-            if len(inside) != 1:
-                continue
-            t = float(inside[0])
-            rows.append((side, a, t, b, b - a, t - a, b - t, (t - a) / (b - a)))
-    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
+        a, b = ic[:-1], ic[1:]
+        # the TOs strictly between consecutive ICs: exactly one makes a complete stride
+        first = np.searchsorted(to, a, side="right")
+        count = np.searchsorted(to, b, side="left") - first
+        keep = (b - a <= max_stride_s) & (count == 1)
+        a, b = a[keep], b[keep]
+        t = to[first[keep]] if keep.any() else np.zeros(0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "side": pd.Series([side] * len(a), dtype=object),
+                    "ic_s": a,
+                    "to_s": t,
+                    "next_ic_s": b,
+                    "stride_time_s": b - a,
+                    "contact_time_s": t - a,
+                    "swing_time_s": b - t,
+                    "duty_factor": (t - a) / (b - a),
+                }
+            )
+        )
+    df = pd.concat(parts, ignore_index=True)
     df = df.astype({c: float for c in STRIDE_COLUMNS if c != "side"}).astype({"side": object})
     return df.sort_values("ic_s", kind="stable").reset_index(drop=True)
 
@@ -99,20 +112,26 @@ def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.
         ic = events[events["event"] == "IC"].sort_values("time_s")
         to = events[events["event"] == "TO"]
         times, sd = ic["time_s"].to_numpy(float), ic["side"].to_numpy(object)
+        to_of = {side: np.sort(to.loc[to["side"] == side, "time_s"].to_numpy(float)) for side in SIDES}
         for k in range(1, len(times)):
             if sd[k] == sd[k - 1] or times[k] - times[k - 1] > 1.5:
                 continue
-            other = to[to["side"] == sd[k - 1]]
-            prev_to = other[(other["time_s"] > times[k - 1]) & (other["time_s"] < times[k])]
-            own_to = to[(to["side"] == sd[k]) & (to["time_s"] > times[k])]["time_s"]
-            gct = float(own_to.min() - times[k]) if len(own_to) else math.nan
+            own, other = to_of.get(sd[k], _NONE), to_of.get(sd[k - 1], _NONE)
+            # own TO: the first TO of this foot after its IC
+            j = int(np.searchsorted(own, times[k], side="right"))
+            gct = float(own[j] - times[k]) if j < len(own) else math.nan
             if gct > 1.5:
                 gct = math.nan
-            air = float(times[k] - prev_to["time_s"].max()) if len(prev_to) else math.nan
-            if not len(prev_to):  # the other foot left before the previous IC? (double support)
-                before = to[(to["side"] == sd[k - 1]) & (to["time_s"] > times[k])]["time_s"]
-                close = len(before) and before.min() - times[k] < 1.0
-                air = float(times[k] - before.min()) if close else math.nan
+            # the other foot's last TO strictly between the two ICs (flight), else its first TO after
+            # this IC (double support)
+            i_prev = int(np.searchsorted(other, times[k], side="left")) - 1
+            i_next = int(np.searchsorted(other, times[k], side="right"))
+            if i_prev >= 0 and other[i_prev] > times[k - 1]:
+                air = float(times[k] - other[i_prev])
+            elif i_next < len(other) and other[i_next] - times[k] < 1.0:
+                air = float(times[k] - other[i_next])
+            else:
+                air = math.nan
             step = float(times[k] - times[k - 1])
             rows.append(
                 (
