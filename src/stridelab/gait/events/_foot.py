@@ -133,8 +133,11 @@ class FootEventDetection(BaseEventDetector):
             else:
                 ic_w.append(float(a + int(np.argmin(first))))
         ic_w_s, to_w_s = np.asarray(ic_w) / fs, np.asarray(to_w) / fs
-        stance = [float(np.min(to_w_s[to_w_s > t] - t)) for t in ic_w_s if np.any(to_w_s > t)]
-        duty = float(np.median(stance) / stride_s) if stance else float("nan")
+        # stance: from each IC to the first TO after it (TOs are in time order)
+        nxt = np.searchsorted(to_w_s, ic_w_s, side="right")
+        has = nxt < len(to_w_s)
+        stance = to_w_s[nxt[has]] - ic_w_s[has]
+        duty = float(np.median(stance) / stride_s) if len(stance) else float("nan")
         if np.isfinite(duty) and duty < 0.5:
             self.gait_mode_ = "running"
             ic, to = np.asarray(ic_r) / fs, np.asarray(to_r) / fs

@@ -31,6 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import MIRROR_LEFT_RIGHT, FrameTransform
+from stridelab.gait._kernels import median_per_segment, oscillation_per_segment, range_and_rise_per_segment
 from stridelab.gait._signal import FloatArray, lowpass, runs
 from stridelab.gait.orientation import Orientation, estimate_orientation
 from stridelab.units import G
@@ -89,18 +90,18 @@ def foot_strike(
     up = _orientation(acc, gyr, fs, orientation, "foot_strike").up_sensor
     pa_sensor = frame.rotation[0]
     pitch = _axis_elevation(up, pa_sensor)  # toe up positive
-    rows = []
-    for ic_s, to_s in zip(strides["ic_s"], strides["to_s"], strict=True):
-        i_ic = round(float(ic_s) * fs)
-        i_to = round(float(to_s) * fs)
-        if i_ic < 0 or i_to >= len(pitch) or i_to <= i_ic:
-            rows.append((math.nan, "unknown"))
-            continue
-        stance = slice(i_ic + (i_to - i_ic) // 3, i_ic + 2 * (i_to - i_ic) // 3 + 1)
-        flat = float(np.median(pitch[stance]))
-        ang = float(pitch[i_ic] - flat)
-        rows.append((ang, strike_pattern(ang)))
-    return pd.DataFrame(rows, columns=["foot_strike_angle_rad", "foot_strike_pattern"])
+    i_ic = np.round(strides["ic_s"].to_numpy(float) * fs).astype(np.intp)
+    i_to = np.round(strides["to_s"].to_numpy(float) * fs).astype(np.intp)
+    ok = (i_ic >= 0) & (i_to < len(pitch)) & (i_to > i_ic)
+    ang = np.full(len(i_ic), math.nan)
+    # flat foot: the median pitch over the middle third of stance
+    d = i_to[ok] - i_ic[ok]
+    flat = median_per_segment(pitch, i_ic[ok] + d // 3, i_ic[ok] + 2 * d // 3 + 1)
+    ang[ok] = pitch[i_ic[ok]] - flat
+    return pd.DataFrame(
+        {"foot_strike_angle_rad": ang, "foot_strike_pattern": [strike_pattern(float(a)) for a in ang]},
+        columns=["foot_strike_angle_rad", "foot_strike_pattern"],
+    )
 
 
 def _vertical_specific_force(
@@ -126,15 +127,15 @@ def vertical_oscillation(
     av = lowpass(_vertical_specific_force(acc, gyr, fs, orientation), 20.0, fs) - G
     ic = np.sort(np.asarray(ic_s, dtype=float))
     out = np.full(max(len(ic) - 1, 0), np.nan)
-    for k in range(len(ic) - 1):
-        i0, i1 = round(ic[k] * fs), round(ic[k + 1] * fs)
-        if i0 < 0 or i1 > len(av) or (i1 - i0) / fs > max_step_s or i1 - i0 < 4:
-            continue
-        out[k] = _oscillation(av[i0:i1], fs)
+    idx = np.round(ic * fs).astype(np.intp)
+    i0, i1 = idx[:-1], idx[1:]
+    ok = (i0 >= 0) & (i1 <= len(av)) & ((i1 - i0) / fs <= max_step_s) & (i1 - i0 >= 4)
+    out[ok] = oscillation_per_segment(av, i0[ok], i1[ok], fs)
     return out
 
 
 def _oscillation(a: FloatArray, fs: float) -> float:
+    """One step's bounce (the loop :func:`oscillation_per_segment` compiles; kept as its reference)."""
     a = a - a.mean()
     v = np.cumsum(a) / fs
     v = v - v.mean()
@@ -155,19 +156,13 @@ def pelvic_obliquity(
     up = _orientation(acc, gyr, fs, orientation, "pelvic_obliquity").up_sensor
     ml_sensor = frame.rotation[1]
     roll = _axis_elevation(up, ml_sensor)  # left side up positive
-    rows = []
-    per_stride = zip(strides["side"], strides["ic_s"], strides["to_s"], strides["next_ic_s"], strict=True)
-    for side, ic_s, to_s, next_ic_s in per_stride:
-        i_ic, i_to, i_nx = (round(float(x) * fs) for x in (ic_s, to_s, next_ic_s))
-        if i_ic < 0 or i_nx > len(roll) or not i_ic < i_to < i_nx:
-            rows.append((math.nan, math.nan))
-            continue
-        seg = roll[i_ic:i_nx]
-        # left stance: the right (swing) side drops = left side up = roll increases. Mirror the right.
-        factor = 1.0 if side == "left" else MIRROR_LEFT_RIGHT["gyr_pa"]
-        rel = factor * (roll[i_ic : i_to + 1] - roll[i_ic])
-        rows.append((float(seg.max() - seg.min()), float(max(rel.max(), 0.0))))
-    return pd.DataFrame(rows, columns=["pelvic_obliquity_range_rad", "pelvic_drop_rad"])
+    i_ic, i_to, i_nx = (np.round(strides[c].to_numpy(float) * fs).astype(np.intp) for c in ("ic_s", "to_s", "next_ic_s"))
+    ok = (i_ic >= 0) & (i_nx <= len(roll)) & (i_ic < i_to) & (i_to < i_nx)
+    # left stance: the right (swing) side drops = left side up = roll increases. Mirror the right.
+    factor = np.where(strides["side"].to_numpy(object) == "left", 1.0, MIRROR_LEFT_RIGHT["gyr_pa"])
+    rng, drop = np.full(len(ok), math.nan), np.full(len(ok), math.nan)
+    rng[ok], drop[ok] = range_and_rise_per_segment(roll, i_ic[ok], i_to[ok], i_nx[ok], factor[ok])
+    return pd.DataFrame({"pelvic_obliquity_range_rad": rng, "pelvic_drop_rad": drop})
 
 
 def trunk_lean(
