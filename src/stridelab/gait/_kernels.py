@@ -125,63 +125,52 @@ def range_and_rise_per_segment(
 def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  # pragma: no cover - jitted
     """Forward-backward second-order-section filter of every column of ``x`` (scipy's arithmetic).
 
-    ``y`` (len(x) + 2·padlen, columns) receives the odd extension, is filtered forward then backward in
-    place (direct form II transposed, as ``scipy.signal._sosfilt``), states started at ``zi`` times the
-    first sample of each pass, as ``scipy.signal.sosfiltfilt``.
+    ``y[j]`` (one row per column of ``x``, len(x) + 2·padlen) receives the odd extension and is filtered
+    in place forward then backward. scipy runs the sections sample by sample; here each section runs
+    over the whole signal before the next -- the same operations on the same values (a section's
+    recurrence depends only on its input sequence), so the result is bitwise equal, with the two state
+    values in registers. States start at ``zi`` times the first sample of each pass, as in
+    ``scipy.signal.sosfiltfilt``.
     """
     n, c = x.shape
     m = n + 2 * padlen
     ns = sos.shape[0]
     for j in range(c):
+        row = y[j]
         for i in range(padlen):
-            y[i, j] = 2 * x[0, j] - x[padlen - i, j]
-            y[padlen + n + i, j] = 2 * x[n - 1, j] - x[n - 2 - i, j]
+            row[i] = 2 * x[0, j] - x[padlen - i, j]
+            row[padlen + n + i] = 2 * x[n - 1, j] - x[n - 2 - i, j]
         for i in range(n):
-            y[padlen + i, j] = x[i, j]
-    z = np.empty((c, ns, 2))
-    for j in range(c):
-        for s in range(ns):
-            z[j, s, 0] = zi[s, 0] * y[0, j]
-            z[j, s, 1] = zi[s, 1] * y[0, j]
-    for i in range(m):
-        for j in range(c):
-            x_cur = y[i, j]
+            row[padlen + i] = x[i, j]
+        for backward in (False, True):
+            start = row[m - 1] if backward else row[0]
             for s in range(ns):
-                x_new = sos[s, 0] * x_cur + z[j, s, 0]
-                z[j, s, 0] = sos[s, 1] * x_cur - sos[s, 4] * x_new + z[j, s, 1]
-                z[j, s, 1] = sos[s, 2] * x_cur - sos[s, 5] * x_new
-                x_cur = x_new
-            y[i, j] = x_cur
-    for j in range(c):
-        for s in range(ns):
-            z[j, s, 0] = zi[s, 0] * y[m - 1, j]
-            z[j, s, 1] = zi[s, 1] * y[m - 1, j]
-    for i in range(m - 1, -1, -1):
-        for j in range(c):
-            x_cur = y[i, j]
-            for s in range(ns):
-                x_new = sos[s, 0] * x_cur + z[j, s, 0]
-                z[j, s, 0] = sos[s, 1] * x_cur - sos[s, 4] * x_new + z[j, s, 1]
-                z[j, s, 1] = sos[s, 2] * x_cur - sos[s, 5] * x_new
-                x_cur = x_new
-            y[i, j] = x_cur
+                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+                z0, z1 = zi[s, 0] * start, zi[s, 1] * start
+                for k in range(m):
+                    i = m - 1 - k if backward else k
+                    x_cur = row[i]
+                    x_new = b0 * x_cur + z0
+                    z0 = b1 * x_cur - a1 * x_new + z1
+                    z1 = b2 * x_cur - a2 * x_new
+                    row[i] = x_new
 
 
 def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     """``scipy.signal.sosfiltfilt(sos, x, axis=0, padlen=padlen)`` for float64 (N,) or (N, C) data.
 
     The same arithmetic in the same order (odd extension, ``sosfilt_zi`` start states, direct form II
-    transposed sections), compiled, all columns in one pass over time and without the transposed copies.
+    transposed sections), compiled and without scipy's transposed copies; bitwise equal (tested).
     """
     from scipy.signal import sosfilt_zi
 
     arr = np.asarray(x, dtype=np.float64)
-    two_d = np.ascontiguousarray(arr.reshape(len(arr), -1))
+    two_d = arr.reshape(len(arr), -1)
     n = len(two_d)
     if padlen < 0 or n <= padlen:
         raise ValueError(f"sosfiltfilt: the signal ({n} samples) must be longer than padlen={padlen}")
     sections = np.ascontiguousarray(sos, dtype=np.float64)
-    y = np.empty((n + 2 * padlen, two_d.shape[1]))
+    y = np.empty((two_d.shape[1], n + 2 * padlen))
     _jit(_sosfiltfilt_loop)(sections, np.ascontiguousarray(sosfilt_zi(sections)), two_d, int(padlen), y)
-    out = y[padlen : padlen + n] if padlen else y
+    out = y[:, padlen : padlen + n].T
     return np.ascontiguousarray(out).reshape(arr.shape)
