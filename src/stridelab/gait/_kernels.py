@@ -174,3 +174,57 @@ def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     _jit(_sosfiltfilt_loop)(sections, np.ascontiguousarray(sosfilt_zi(sections)), two_d, int(padlen), y)
     out = y[:, padlen : padlen + n].T
     return np.ascontiguousarray(out).reshape(arr.shape)
+
+
+def _foot_strides_loop(fast: Any, ms: Any, max_gap: float, ic_w: Any, to_w: Any, ic_r: Any, to_r: Any) -> int:  # pragma: no cover
+    k = 0
+    for p in range(len(ms) - 1):
+        a, b = ms[p], ms[p + 1]
+        if (b - a) > max_gap:  # a pause between the swings: not one stride
+            continue
+        m = (a + b) // 2
+        i_min = a
+        for i in range(a, m):
+            if fast[i] < fast[i_min]:
+                i_min = i
+        j_min = m
+        for i in range(m, b):
+            if fast[i] < fast[j_min]:
+                j_min = i
+        ic_r[k] = i_min
+        to_r[k] = j_min
+        to_w[k] = j_min
+        ic_w[k] = float(i_min)
+        for i in range(a, m - 1):
+            if fast[i] > 0 and fast[i + 1] <= 0:
+                frac = fast[i] / (fast[i] - fast[i + 1])  # linear interpolation of the crossing
+                ic_w[k] = i + frac
+                break
+        k += 1
+    return k
+
+
+def foot_strides(
+    fast: FloatArray, ms: IntArray, max_gap_samples: float
+) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+    """Per mid-swing → mid-swing cycle of the foot pitch rate ``fast`` (samples ``ms``): walking IC (the
+    interpolated +→− zero crossing in the first half, else its minimum), walking/running TO (the minimum
+    of the second half) and running IC (the minimum of the first half). Cycles longer than
+    ``max_gap_samples`` are skipped. The loop of :class:`~stridelab.gait.events.FootEventDetection`."""
+    n = max(len(ms) - 1, 0)
+    ic_w = np.empty(n)
+    to_w, ic_r, to_r = (np.empty(n, dtype=np.int64) for _ in range(3))
+    k = 0
+    if n:
+        k = int(
+            _jit(_foot_strides_loop)(
+                np.ascontiguousarray(fast, dtype=np.float64),
+                np.asarray(ms, dtype=np.int64),
+                float(max_gap_samples),
+                ic_w,
+                to_w,
+                ic_r,
+                to_r,
+            )
+        )
+    return ic_w[:k], to_w[:k].astype(np.intp), ic_r[:k].astype(np.intp), to_r[:k].astype(np.intp)

@@ -94,12 +94,14 @@ def side_evidence(yaw_rate: npt.ArrayLike, ic_idx: npt.ArrayLike) -> FloatArray:
     n = len(idx)
     if n < 2:
         return yaw[idx].astype(float) if n else np.zeros(0)
-    z = np.empty(n)
-    for k, i in enumerate(idx):
-        a = idx[k - 1] if k > 0 else max(i - (idx[1] - idx[0]), 0)
-        b = idx[k + 1] if k + 1 < n else min(i + (idx[-1] - idx[-2]), len(yaw) - 1)
-        z[k] = yaw[i] - yaw[a : b + 1].mean()
-    return z
+    a = np.empty(n, dtype=np.intp)
+    b = np.empty(n, dtype=np.intp)
+    a[1:], b[:-1] = idx[:-1], idx[1:]
+    a[0] = max(idx[0] - (idx[1] - idx[0]), 0)
+    b[-1] = min(idx[-1] + (idx[-1] - idx[-2]), len(yaw) - 1)
+    # mean of yaw[a:b+1] for every IC at once, from one cumulative sum
+    total = np.concatenate(([0.0], np.cumsum(yaw)))
+    return np.asarray(yaw[idx] - (total[b + 1] - total[a]) / (b + 1 - a), dtype=float)
 
 
 def alternating_sides(
