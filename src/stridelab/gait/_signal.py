@@ -13,6 +13,14 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 
+def row_norm(x: FloatArray) -> FloatArray:
+    """Euclidean norm of each row of an (N, 3) array: ``np.linalg.norm(x, axis=1)``, bitwise (the same
+    sum (x₀² + x₁²) + x₂²), without its (N, 3) temporary."""
+    if x.ndim != 2 or x.shape[1] != 3:
+        return np.asarray(np.linalg.norm(x, axis=1), dtype=float)
+    return np.asarray(np.sqrt(x[:, 0] * x[:, 0] + x[:, 1] * x[:, 1] + x[:, 2] * x[:, 2]), dtype=float)
+
+
 def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> FloatArray:
     """Zero-phase Butterworth low-pass (along axis 0). Cut-offs at/above Nyquist return the input."""
     arr = np.asarray(x, dtype=float)

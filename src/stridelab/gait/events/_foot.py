@@ -32,7 +32,7 @@ from scipy.signal import find_peaks
 from stridelab.frames import SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
 from stridelab.gait._kernels import foot_strides
-from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, runs
+from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, row_norm, runs
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import frame_from_axes, gravity_direction, horizontal_principal_axis
 
@@ -49,7 +49,7 @@ def foot_pitch_axis(
     """
     axis = horizontal_principal_axis(gyr, up, fs=fs, cutoff_hz=15.0)
     w = lowpass(gyr @ axis, 15.0, fs)
-    rest = lowpass(np.linalg.norm(gyr, axis=1), 10.0, fs) < rest_threshold_rad_s
+    rest = lowpass(row_norm(gyr), 10.0, fs) < rest_threshold_rad_s
     look = int(0.15 * fs)
     spans = np.asarray(runs(rest), dtype=np.intp).reshape(-1, 2)
     a, b = spans[:, 0], spans[:, 1]
