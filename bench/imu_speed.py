@@ -79,7 +79,7 @@ def _warm() -> None:
     rec = simulate_imu(ImuTruth(duration_s=60.0, placements=("foot", "sacrum")), seed=1).recording
     analyze_recording(rec)
     big = np.random.default_rng(0).standard_normal((60_000, 3))
-    estimate_orientation(big + [0.0, 0.0, 9.81], big, 200.0)
+    estimate_orientation(big + np.array([0.0, 0.0, 9.81]), big, 200.0)
 
 
 def rows(quick: bool = False, reps: int | None = None) -> list[dict[str, Any]]:
@@ -118,9 +118,7 @@ def rows(quick: bool = False, reps: int | None = None) -> list[dict[str, Any]]:
             wall <= 2.0,
         )
     )
-    out.append(
-        _row("IMU full analysis, same, CPU (one core)", "≤ 2 s", f"{cpu:.2f} s", None, cpu <= 2.0)
-    )
+    out.append(_row("IMU full analysis, same, CPU (one core)", "≤ 2 s", f"{cpu:.2f} s", None, cpu <= 2.0))
 
     # --- orientation vs ahrs (interleaved, CPU, per sensor-hour)
     sac = next(s for s in rec.sensors if s.placement == "sacrum")
@@ -164,14 +162,19 @@ def rows(quick: bool = False, reps: int | None = None) -> list[dict[str, Any]]:
         for s in feet
         for _ in range(reps)
     )
-    out.append(_row("foot event detection, 1 h, per foot (CPU)", "(was 1.7 s)", f"{foot_cpu:.2f} s", None, None))
+    out.append(
+        _row("foot event detection, 1 h, per foot (CPU)", "(was 1.7 s)", f"{foot_cpu:.2f} s", None, None)
+    )
     for activity, seed in (("walking", 16), ("running", 17)):
         sac_rec = _simulate(activity, ("sacrum",), seed)
         s = sac_rec.sensors[0]
         c = statistics.median(
-            _timed(lambda s=s: SacrumEventDetection().detect(s.data, sampling_rate_hz=fs))[1] for _ in range(reps)
+            _timed(lambda s=s: SacrumEventDetection().detect(s.data, sampling_rate_hz=fs))[1]
+            for _ in range(reps)
         )
-        out.append(_row(f"sacrum event detection, 1 h {activity} (CPU)", "(was 36 s)", f"{c:.2f} s", None, None))
+        out.append(
+            _row(f"sacrum event detection, 1 h {activity} (CPU)", "(was 36 s)", f"{c:.2f} s", None, None)
+        )
 
     # --- memory
     raw = sum(s.data.to_numpy(float).nbytes for s in rec.sensors)

@@ -132,7 +132,9 @@ def _analyze_balance(rec: ImuRecording) -> GaitAnalysis:
     )
 
 
-def _value_at_start(starts: npt.NDArray[np.float64], values: npt.NDArray[np.float64], t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _value_at_start(
+    starts: npt.NDArray[np.float64], values: npt.NDArray[np.float64], t: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     """``values[k]`` of the start (sorted) within 1 µs of each time in ``t``, NaN where there is none."""
     out = np.full(len(t), math.nan)
     if len(starts) == 0 or len(t) == 0:
@@ -175,7 +177,9 @@ def analyze_recording(
             raise ValueError(f"sensor {s.name!r} at the {placement} needs a side (left/right)")
         if placement == "sacrum":
             det: BaseEventDetector = SacrumEventDetection().detect(
-                s.data, sampling_rate_hz=s.sampling_rate_hz, orientation=orientation_of(s) if s.has_gyr else None
+                s.data,
+                sampling_rate_hz=s.sampling_rate_hz,
+                orientation=orientation_of(s) if s.has_gyr else None,
             )
         else:
             det = DETECTORS[placement]().detect(s.data, sampling_rate_hz=s.sampling_rate_hz, side=s.side)

@@ -91,7 +91,9 @@ def median_per_segment(x: FloatArray, i0: IntArray, i1: IntArray) -> FloatArray:
     return out
 
 
-def _range_rise_loop(x: Any, i0: Any, i_mid: Any, i1: Any, sign: Any, rng: Any, rise: Any) -> None:  # pragma: no cover
+def _range_rise_loop(
+    x: Any, i0: Any, i_mid: Any, i1: Any, sign: Any, rng: Any, rise: Any
+) -> None:  # pragma: no cover
     for k in range(len(i0)):
         lo, mid, hi = i0[k], i_mid[k], i1[k]
         seg = x[lo:hi]
@@ -176,7 +178,9 @@ def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     return np.ascontiguousarray(out).reshape(arr.shape)
 
 
-def _foot_strides_loop(fast: Any, ms: Any, max_gap: float, ic_w: Any, to_w: Any, ic_r: Any, to_r: Any) -> int:  # pragma: no cover
+def _foot_strides_loop(
+    fast: Any, ms: Any, max_gap: float, ic_w: Any, to_w: Any, ic_r: Any, to_r: Any
+) -> int:  # pragma: no cover
     k = 0
     for p in range(len(ms) - 1):
         a, b = ms[p], ms[p + 1]

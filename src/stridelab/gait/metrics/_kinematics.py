@@ -156,7 +156,9 @@ def pelvic_obliquity(
     up = _orientation(acc, gyr, fs, orientation, "pelvic_obliquity").up_sensor
     ml_sensor = frame.rotation[1]
     roll = _axis_elevation(up, ml_sensor)  # left side up positive
-    i_ic, i_to, i_nx = (np.round(strides[c].to_numpy(float) * fs).astype(np.intp) for c in ("ic_s", "to_s", "next_ic_s"))
+    i_ic, i_to, i_nx = (
+        np.round(strides[c].to_numpy(float) * fs).astype(np.intp) for c in ("ic_s", "to_s", "next_ic_s")
+    )
     ok = (i_ic >= 0) & (i_nx <= len(roll)) & (i_ic < i_to) & (i_to < i_nx)
     # left stance: the right (swing) side drops = left side up = roll increases. Mirror the right.
     factor = np.where(strides["side"].to_numpy(object) == "left", 1.0, MIRROR_LEFT_RIGHT["gyr_pa"])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
 from stridelab.frames import FrameTransform
 from stridelab.gait._signal import lowpass
 from stridelab.gait.orientation._madgwick import DEFAULT_GAIN, initial_quaternion

@@ -176,8 +176,9 @@ class Orientation:
         """Raise a clear error when this orientation belongs to other data than ``who`` was given."""
         if len(self) != n_samples or abs(self.sampling_rate_hz - fs) > 1e-9 * fs:
             raise ValueError(
-                f"{who}: the orientation given ({len(self)} samples at {self.sampling_rate_hz:g} Hz) does not "
-                f"belong to this data ({n_samples} samples at {fs:g} Hz); estimate it from the same sensor"
+                f"{who}: the orientation given ({len(self)} samples at {self.sampling_rate_hz:g} Hz) does "
+                f"not belong to this data ({n_samples} samples at {fs:g} Hz); estimate it from the same "
+                "sensor"
             )
 
 

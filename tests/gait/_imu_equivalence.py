@@ -1,7 +1,7 @@
 """Cases and results for the IMU speed-up equivalence test (issue 15): real shared recordings and small
 simulated ones, run through the public gait API.
 
-``python tests/gait/imu_equivalence.py OUT.json`` writes the results of whichever ``stridelab`` is on the
+``python tests/gait/_imu_equivalence.py OUT.json`` writes the results of whichever ``stridelab`` is on the
 path. ``tests/gait/data/imu_results_d8e814a.json`` was written this way by the code before the speed-up
 (main at d8e814a: the ``ahrs`` Madgwick filter run per stage, the unwindowed simulator), and
 ``test_gait_imu_equivalence.py`` checks that today's code gives the same events (within 1 ms) and metrics
@@ -39,7 +39,10 @@ def _numeric(df: pd.DataFrame) -> dict[str, list[float]]:
 
 
 def _summary(d: dict[str, object]) -> dict[str, Any]:
-    return {k: (float(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)) for k, v in d.items()}
+    return {
+        k: (float(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v))
+        for k, v in d.items()
+    }
 
 
 def gaitmap_feet(imu_root: Path) -> dict[str, Any]:
