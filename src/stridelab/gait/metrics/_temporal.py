@@ -49,7 +49,6 @@ STRIDE_COLUMNS = (
     "swing_time_s",
     "duty_factor",
 )
-_NONE = np.zeros(0)
 PHASE_COLUMNS = (
     "initial_contact_s",
     "mid_stance_s",
@@ -112,39 +111,50 @@ def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.
         ic = events[events["event"] == "IC"].sort_values("time_s")
         to = events[events["event"] == "TO"]
         times, sd = ic["time_s"].to_numpy(float), ic["side"].to_numpy(object)
-        to_of = {side: np.sort(to.loc[to["side"] == side, "time_s"].to_numpy(float)) for side in SIDES}
-        for k in range(1, len(times)):
-            if sd[k] == sd[k - 1] or times[k] - times[k - 1] > 1.5:
-                continue
-            own, other = to_of.get(sd[k], _NONE), to_of.get(sd[k - 1], _NONE)
+        # per step k (IC k-1 → IC k of the other foot), all steps at once by sorted search
+        t_prev, t_now = times[:-1], times[1:]
+        s_prev, s_now = sd[:-1], sd[1:]
+        ok = (s_now != s_prev) & ~(t_now - t_prev > 1.5)
+        gct = np.full(len(t_now), math.nan)
+        air = np.full(len(t_now), math.nan)
+        for side in set(sd.tolist()):
+            tos = np.sort(to.loc[to["side"] == side, "time_s"].to_numpy(float))
             # own TO: the first TO of this foot after its IC
-            j = int(np.searchsorted(own, times[k], side="right"))
-            gct = float(own[j] - times[k]) if j < len(own) else math.nan
-            if gct > 1.5:
-                gct = math.nan
+            own = ok & (s_now == side)
+            j = np.searchsorted(tos, t_now[own], side="right")
+            has = j < len(tos)
+            g = np.full(len(j), math.nan)
+            g[has] = tos[j[has]] - t_now[own][has]
+            gct[own] = np.where(g > 1.5, math.nan, g)
             # the other foot's last TO strictly between the two ICs (flight), else its first TO after
-            # this IC (double support)
-            i_prev = int(np.searchsorted(other, times[k], side="left")) - 1
-            i_next = int(np.searchsorted(other, times[k], side="right"))
-            if i_prev >= 0 and other[i_prev] > times[k - 1]:
-                air = float(times[k] - other[i_prev])
-            elif i_next < len(other) and other[i_next] - times[k] < 1.0:
-                air = float(times[k] - other[i_next])
-            else:
-                air = math.nan
-            step = float(times[k] - times[k - 1])
-            rows.append(
-                (
-                    sd[k],
-                    times[k],
-                    step,
-                    gct,
-                    max(air, 0.0) if np.isfinite(air) else math.nan,
-                    max(-air, 0.0) if np.isfinite(air) else math.nan,
-                    60.0 / step,
-                    False,
-                )
+            # this IC when within 1 s (double support)
+            oth = ok & (s_prev == side)
+            t, tp = t_now[oth], t_prev[oth]
+            i_prev = np.searchsorted(tos, t, side="left") - 1
+            i_next = np.searchsorted(tos, t, side="right")
+            prev_ok = (i_prev >= 0) & (tos[np.clip(i_prev, 0, None)] > tp) if len(tos) else np.zeros(len(t), bool)
+            nxt = tos[np.clip(i_next, 0, len(tos) - 1)] if len(tos) else np.zeros(len(t))
+            next_ok = ~prev_ok & (i_next < len(tos)) & (nxt - t < 1.0)
+            a_ = np.full(len(t), math.nan)
+            if len(tos):
+                a_[prev_ok] = t[prev_ok] - tos[i_prev[prev_ok]]
+                a_[next_ok] = t[next_ok] - nxt[next_ok]
+            air[oth] = a_
+        step = t_now - t_prev
+        finite = np.isfinite(air)
+        rows = list(
+            zip(
+                s_now[ok],
+                t_now[ok],
+                step[ok],
+                gct[ok],
+                np.where(finite, np.maximum(air, 0.0), math.nan)[ok],
+                np.where(finite, np.maximum(-air, 0.0), math.nan)[ok],
+                60.0 / step[ok],
+                [False] * int(ok.sum()),
+                strict=True,
             )
+        )
     else:
         per_stride = zip(
             strides["side"], strides["ic_s"], strides["stride_time_s"], strides["contact_time_s"], strict=True
