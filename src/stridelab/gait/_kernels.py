@@ -127,42 +127,58 @@ def range_and_rise_per_segment(
 def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  # pragma: no cover - jitted
     """Forward-backward second-order-section filter of every column of ``x`` (scipy's arithmetic).
 
-    ``y[j]`` (one row per column of ``x``, len(x) + 2·padlen) receives the odd extension and is filtered
-    in place forward then backward. scipy runs the sections sample by sample; here each section runs
-    over the whole signal before the next -- the same operations on the same values (a section's
-    recurrence depends only on its input sequence), so the result is bitwise equal, with the two state
-    values in registers. States start at ``zi`` times the first sample of each pass, as in
+    ``y`` (len(x) + 2·padlen rows, one column per column of ``x``) receives the odd extension and is
+    filtered in place forward then backward. scipy runs the sections sample by sample, one column after
+    the other; here each section runs over the whole signal before the next, all columns side by side
+    -- the same operations on the same values (a section's recurrence depends only on its input
+    sequence), so the result is bitwise equal, while the columns' independent recurrences overlap in
+    the processor. States start at ``zi`` times the first sample of each pass, as in
     ``scipy.signal.sosfiltfilt``.
     """
     n, c = x.shape
     m = n + 2 * padlen
     ns = sos.shape[0]
     for j in range(c):
-        row = y[j]
         for i in range(padlen):
-            row[i] = 2 * x[0, j] - x[padlen - i, j]
-            row[padlen + n + i] = 2 * x[n - 1, j] - x[n - 2 - i, j]
+            y[i, j] = 2 * x[0, j] - x[padlen - i, j]
+            y[padlen + n + i, j] = 2 * x[n - 1, j] - x[n - 2 - i, j]
         for i in range(n):
-            row[padlen + i] = x[i, j]
-        for backward in (False, True):
-            start = row[m - 1] if backward else row[0]
-            for s in range(ns):
-                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
-                z0, z1 = zi[s, 0] * start, zi[s, 1] * start
-                for k in range(m):
-                    i = m - 1 - k if backward else k
-                    x_cur = row[i]
-                    x_new = b0 * x_cur + z0
-                    z0 = b1 * x_cur - a1 * x_new + z1
-                    z1 = b2 * x_cur - a2 * x_new
-                    row[i] = x_new
+            y[padlen + i, j] = x[i, j]
+    z0 = np.empty(c)
+    z1 = np.empty(c)
+    start = np.empty(c)
+    for backward in (False, True):
+        for j in range(c):
+            start[j] = y[m - 1, j] if backward else y[0, j]
+        for s in range(ns):
+            b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+            for j in range(c):
+                z0[j] = zi[s, 0] * start[j]
+                z1[j] = zi[s, 1] * start[j]
+            if backward:
+                for i in range(m - 1, -1, -1):
+                    for j in range(c):
+                        x_cur = y[i, j]
+                        x_new = b0 * x_cur + z0[j]
+                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
+                        z1[j] = b2 * x_cur - a2 * x_new
+                        y[i, j] = x_new
+            else:
+                for i in range(m):
+                    for j in range(c):
+                        x_cur = y[i, j]
+                        x_new = b0 * x_cur + z0[j]
+                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
+                        z1[j] = b2 * x_cur - a2 * x_new
+                        y[i, j] = x_new
 
 
 def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     """``scipy.signal.sosfiltfilt(sos, x, axis=0, padlen=padlen)`` for float64 (N,) or (N, C) data.
 
     The same arithmetic in the same order (odd extension, ``sosfilt_zi`` start states, direct form II
-    transposed sections), compiled and without scipy's transposed copies; bitwise equal (tested).
+    transposed sections), compiled and without scipy's transposed copies; bitwise equal (tested). The
+    result is a view into the padded work buffer (no final copy).
     """
     from scipy.signal import sosfilt_zi
 
@@ -172,10 +188,9 @@ def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     if padlen < 0 or n <= padlen:
         raise ValueError(f"sosfiltfilt: the signal ({n} samples) must be longer than padlen={padlen}")
     sections = np.ascontiguousarray(sos, dtype=np.float64)
-    y = np.empty((two_d.shape[1], n + 2 * padlen))
+    y = np.empty((n + 2 * padlen, two_d.shape[1]))
     _jit(_sosfiltfilt_loop)(sections, np.ascontiguousarray(sosfilt_zi(sections)), two_d, int(padlen), y)
-    out = y[:, padlen : padlen + n].T
-    return np.ascontiguousarray(out).reshape(arr.shape)
+    return y[padlen : padlen + n].reshape(arr.shape)
 
 
 def _foot_strides_loop(
