@@ -158,6 +158,13 @@ def _span(t: FloatArray, lo: float, hi: float, *, lo_open: bool = False, hi_open
     return slice(i0, max(i0, i1))
 
 
+def _spans(t: FloatArray, lo: npt.ArrayLike, hi: npt.ArrayLike) -> list[slice]:
+    """:func:`_span` (closed) for many windows at once (one sorted search per boundary array)."""
+    i0 = np.searchsorted(t, np.asarray(lo, dtype=float), side="left").tolist()
+    i1 = np.searchsorted(t, np.asarray(hi, dtype=float), side="right").tolist()
+    return [slice(a, max(a, b)) for a, b in zip(i0, i1, strict=True)]
+
+
 def _add_gauss(out: FloatArray, t: FloatArray, center: float, width: float, amp: float) -> None:
     """``out += amp · gauss(t; center, width)``, evaluated on the pulse's support only."""
     sl = _span(t, center - _GAUSS_SUPPORT_WIDTHS * width, center + _GAUSS_SUPPORT_WIDTHS * width)
@@ -231,22 +238,28 @@ def _foot_pitch_rate(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTr
     fine = np.arange(kt[0], kt[-1], 1e-3)
     base = PchipInterpolator(kt, kv)(fine)
     out_v = kv.copy()
+    # the sample windows of every stride at once (one sorted search per boundary, as _span)
+    a_, b_, nxt_ = ic[:-1], to[:-1], ic[1:]
+    end_ic = a_ + (0.06 if running else 0.16)
+
+    def at(grid: FloatArray, x: FloatArray, side: Literal["left", "right"] = "left") -> list[int]:
+        return [int(i) for i in np.searchsorted(grid, x, side=side)]
+
+    f_a, f_end, f_b, f_nxt = at(fine, a_), at(fine, end_ic), at(fine, b_), at(fine, nxt_)
+    k_a, k_end, k_b, k_nxt = at(kt, a_ - 1e-9), at(kt, end_ic), at(kt, b_, "right"), at(kt, nxt_)
     for k in range(len(ic) - 1):
-        a, b, nxt = ic[k], to[k], ic[k + 1]
-        end_ic = a + 0.06 if running else a + 0.16
-        m_ic = _span(fine, a, end_ic, hi_open=True)
+        m_ic = slice(f_a[k], max(f_a[k], f_end[k]))
         has_ic = m_ic.stop > m_ic.start
         area_ic = -np.trapezoid(np.minimum(base[m_ic], 0), fine[m_ic]) if has_ic else 1.0
-        sel_ic = _span(kt, a - 1e-9, end_ic, hi_open=True)
+        sel_ic = slice(k_a[k], max(k_a[k], k_end[k]))
         out_v[sel_ic][kv[sel_ic] < 0] *= alpha / max(area_ic, 1e-9)
     base = PchipInterpolator(kt, out_v)(fine)
     for k in range(len(ic) - 1):
-        a, b, nxt = ic[k], to[k], ic[k + 1]
-        m = _span(fine, a, nxt, hi_open=True)
+        m = slice(f_a[k], max(f_a[k], f_nxt[k]))
         neg = -np.trapezoid(np.minimum(base[m], 0), fine[m])
-        ms_mask = _span(fine, b, nxt, hi_open=True)
+        ms_mask = slice(f_b[k], max(f_b[k], f_nxt[k]))
         pos = np.trapezoid(np.maximum(base[ms_mask], 0), fine[ms_mask])
-        sel = _span(kt, b, nxt, lo_open=True, hi_open=True)
+        sel = slice(k_b[k], max(k_b[k], k_nxt[k]))
         out_v[sel][out_v[sel] > 0] *= neg / max(pos, 1e-9)
     pitch_rate = PchipInterpolator(kt, out_v, extrapolate=False)(t)
     return np.nan_to_num(np.asarray(pitch_rate, dtype=np.float64))
@@ -304,8 +317,8 @@ def _sacrum_body(
     if running:
         step = 60.0 / truth.cadence_spm
         contacts = [(a, b) for side in ("left", "right") for a, b in zip(*ev[side], strict=True)]
-        for a, b in contacts:
-            m = _span(t, a, b)
+        windows = _spans(t, [a for a, _ in contacts], [b for _, b in contacts])
+        for (a, b), m in zip(contacts, windows, strict=True):
             d = (b - a) / step
             f[m] += (G * math.pi / (2 * d)) * np.sin(np.pi * (t[m] - a) / (b - a))
             _add_gauss(f, t, a + 0.012, 0.006, 0.8 * G)  # heel-strike transient
@@ -324,8 +337,7 @@ def _sacrum_body(
     roll = np.zeros(len(t))
     for side, drop in (("left", truth.pelvic_drop_left_rad), ("right", truth.pelvic_drop_right_rad)):
         sign = 1.0 if side == "left" else MIRROR_LEFT_RIGHT["gyr_pa"]
-        for a, b in zip(*ev[side], strict=True):
-            m = _span(t, a, b)
+        for a, b, m in zip(*ev[side], _spans(t, *ev[side]), strict=True):
             roll[m] += sign * drop * np.sin(np.pi * (t[m] - a) / (b - a)) ** 2
     fs = 1.0 / (t[1] - t[0])
     roll_rate = np.gradient(roll) * fs
@@ -338,8 +350,7 @@ def _sacrum_body(
     amp = 3.0 if running else 1.5
     for side in ("left", "right"):
         lat = -1.0 if side == "left" else 1.0
-        for a, b in zip(*ev[side], strict=True):
-            m = _span(t, a, b)
+        for a, b, m in zip(*ev[side], _spans(t, *ev[side]), strict=True):
             ph = (t[m] - a) / (b - a)
             a_pa[m] += -amp * np.sin(2 * np.pi * ph)
             a_ml[m] += lat * 1.0 * np.sin(np.pi * ph)
@@ -353,7 +364,8 @@ def _sacrum_body(
         z = np.cumsum(vel - vel.mean()) / fs
         # peak-to-peak per step from the detrended displacement
         step_n = round(60.0 / truth.cadence_spm * fs)
-        vals = [np.ptp(z[i : i + step_n]) for i in range(0, len(z) - step_n, step_n)]
+        n_win = len(range(0, len(z) - step_n, step_n))  # consecutive whole steps
+        vals = np.ptp(z[: n_win * step_n].reshape(n_win, step_n), axis=1)
         vo = float(np.median(vals))
     return np.hstack([acc, gyr]), vo
 

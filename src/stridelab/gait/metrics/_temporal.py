@@ -132,7 +132,9 @@ def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.
             t, tp = t_now[oth], t_prev[oth]
             i_prev = np.searchsorted(tos, t, side="left") - 1
             i_next = np.searchsorted(tos, t, side="right")
-            prev_ok = (i_prev >= 0) & (tos[np.clip(i_prev, 0, None)] > tp) if len(tos) else np.zeros(len(t), bool)
+            prev_ok = (
+                (i_prev >= 0) & (tos[np.clip(i_prev, 0, None)] > tp) if len(tos) else np.zeros(len(t), bool)
+            )
             nxt = tos[np.clip(i_next, 0, len(tos) - 1)] if len(tos) else np.zeros(len(t))
             next_ok = ~prev_ok & (i_next < len(tos)) & (nxt - t < 1.0)
             a_ = np.full(len(t), math.nan)
