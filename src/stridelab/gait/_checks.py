@@ -60,7 +60,7 @@ def _clipping(acc: npt.NDArray[np.float64]) -> str | None:
         for extreme in (np.nanmax(col), np.nanmin(col)):
             if abs(extreme) < 2 * G:
                 continue
-            at = np.isclose(col, extreme, rtol=0, atol=1e-9)
+            at = np.abs(col - extreme) <= 1e-9  # np.isclose(rtol=0, atol=1e-9) for finite data
             longest = max((b - a for a, b in runs(at)), default=0)
             count = int(at.sum())
             if longest >= 2 or count >= 5:
