@@ -2,7 +2,7 @@
 simulated ones, run through the public gait API.
 
 ``python tests/gait/_imu_equivalence.py OUT.json`` writes the results of whichever ``stridelab`` is on the
-path. ``tests/gait/data/imu_results_d8e814a.json`` was written this way by the code before the speed-up
+path. ``tests/data/imu_results_d8e814a.json`` was written this way by the code before the speed-up
 (main at d8e814a: the ``ahrs`` Madgwick filter run per stage, the unwindowed simulator), and
 ``test_gait_imu_equivalence.py`` checks that today's code gives the same events (within 1 ms) and metrics
 (within 0.1 %). Only names that exist in both versions are used here.

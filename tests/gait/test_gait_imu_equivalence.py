@@ -13,7 +13,7 @@ from typing import Any
 import _imu_equivalence as eq
 import pytest
 
-SNAPSHOT = Path(__file__).parent / "data" / "imu_results_d8e814a.json"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "imu_results_d8e814a.json"
 EVENT_TOL_S = 1e-3
 METRIC_REL = 1e-3
 
