@@ -19,6 +19,7 @@ from stridelab.gait._kernels import (
     oscillation_per_segment,
     range_and_rise_per_segment,
     sosfiltfilt,
+    two_state_viterbi,
 )
 from stridelab.gait._signal import autocorrelation, dominant_period_s, row_norm
 from stridelab.gait.metrics._kinematics import _oscillation
@@ -124,3 +125,36 @@ def test_foot_cycle_kernel_equals_the_loop(seed):
     ref = _foot_strides_reference(fast, ms, 120.0)
     for g, r in zip(got, ref, strict=True):
         np.testing.assert_array_equal(g, np.asarray(r, dtype=g.dtype))
+
+
+def _viterbi_reference(emit, repeat):
+    """The two-state loop of ``alternating_sides`` before it was compiled (main at d8e814a)."""
+    n = len(emit)
+    total = emit[0].copy()
+    back = np.zeros((n, 2), dtype=np.intp)
+    for k in range(1, n):
+        new = np.empty(2)
+        for state in (0, 1):
+            stay = total[state] + repeat[k]
+            switch = total[1 - state]
+            back[k, state] = state if stay < switch else 1 - state
+            new[state] = min(stay, switch) + emit[k, state]
+        total = new
+    path = np.empty(n, dtype=np.intp)
+    path[-1] = int(np.argmin(total))
+    for k in range(n - 1, 0, -1):
+        path[k - 1] = back[k, path[k]]
+    return path
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(1, 60), st.just(2)), elements=st.sampled_from([0.0, 0.5, 1.0, 2.0])
+    ),
+    st.integers(0, 2**32 - 1),
+)
+def test_two_state_viterbi_equals_the_loop(emit, seed):
+    """Ties included (costs from a small set): the same labels as the Python loop."""
+    repeat = np.random.default_rng(seed).choice([0.0, 1.0], len(emit))
+    np.testing.assert_array_equal(two_state_viterbi(emit, repeat), _viterbi_reference(emit, repeat))

@@ -247,3 +247,31 @@ def foot_strides(
             )
         )
     return ic_w[:k], to_w[:k].astype(np.intp), ic_r[:k].astype(np.intp), to_r[:k].astype(np.intp)
+
+
+def _viterbi_loop(emit: Any, repeat: Any, path: Any) -> None:  # pragma: no cover - jitted
+    n = emit.shape[0]
+    back = np.zeros((n, 2), dtype=np.int64)
+    t0, t1 = emit[0, 0], emit[0, 1]
+    for k in range(1, n):
+        stay0, switch0 = t0 + repeat[k], t1
+        stay1, switch1 = t1 + repeat[k], t0
+        back[k, 0] = 0 if stay0 < switch0 else 1
+        back[k, 1] = 1 if stay1 < switch1 else 0
+        t0 = min(stay0, switch0) + emit[k, 0]
+        t1 = min(stay1, switch1) + emit[k, 1]
+    path[n - 1] = 0 if t0 <= t1 else 1
+    for k in range(n - 1, 0, -1):
+        path[k - 1] = back[k, path[k]]
+
+
+def two_state_viterbi(emit: FloatArray, repeat: FloatArray) -> IntArray:
+    """Cheapest path through two states: ``emit`` (N, 2) costs, ``repeat[k]`` the cost of staying in
+    the same state from k-1 to k (switching is free); ties keep the switch / the first state, as the
+    Python loop of :func:`stridelab.gait.events._lowback.alternating_sides` did."""
+    path = np.empty(len(emit), dtype=np.int64)
+    if len(emit):
+        _jit(_viterbi_loop)(
+            np.ascontiguousarray(emit, dtype=np.float64), np.ascontiguousarray(repeat, dtype=np.float64), path
+        )
+    return path.astype(np.intp)
