@@ -103,6 +103,7 @@ def test_public_api():
             "analyze_recording",
             "compare_sides",
             "detect_events",
+            "sensor_orientations",
         ]
     )
     for name in gait.__all__:

@@ -2,14 +2,15 @@
 and the one-leg balance test.
 
 Stages (one subpackage each, algorithms = configured object + one verb):
-``orientation`` (frames, ahrs Madgwick), ``events`` (IC/TO detectors per placement), ``metrics``
+``orientation`` (frames, Madgwick orientation computed once per sensor), ``events`` (IC/TO detectors
+per placement), ``metrics``
 (strides, steps, symmetry, phases, kinematics) and ``balance`` (single-leg stance).
 
 Pure: data in, results out. Reading a file and keeping the analysis in the store is the IMU service's
 job (:mod:`stridelab.services.imu`, :mod:`stridelab.store.imu`).
 """
 
-from stridelab.gait._analyze import GaitAnalysis, analyze_recording, detect_events
+from stridelab.gait._analyze import GaitAnalysis, analyze_recording, detect_events, sensor_orientations
 from stridelab.gait._checks import ImuDataError
 from stridelab.gait.balance import SingleLegStance, compare_sides
 from stridelab.gait.events import FootEventDetection, SacrumEventDetection, ShankEventDetection
@@ -24,4 +25,5 @@ __all__ = [
     "analyze_recording",
     "compare_sides",
     "detect_events",
+    "sensor_orientations",
 ]

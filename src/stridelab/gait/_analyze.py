@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError
 from stridelab.gait.balance import SingleLegStance
-from stridelab.gait.events import DETECTORS, BaseEventDetector, events_frame
+from stridelab.gait.events import DETECTORS, BaseEventDetector, SacrumEventDetection, events_frame
 from stridelab.gait.metrics import (
     LEAN_BAND_RAD,
     foot_strike,
@@ -24,9 +26,13 @@ from stridelab.gait.metrics import (
     trunk_lean,
     vertical_oscillation,
 )
+from stridelab.gait.orientation import Orientation, estimate_orientation
 from stridelab.io.imu import ImuRecording, ImuSensor
 
-__all__ = ["GaitAnalysis", "analyze_recording", "detect_events"]
+__all__ = ["GaitAnalysis", "analyze_recording", "detect_events", "sensor_orientations"]
+
+_ACC = ["acc_x", "acc_y", "acc_z"]
+_GYR = ["gyr_x", "gyr_y", "gyr_z"]
 
 
 def detect_events(
@@ -60,6 +66,33 @@ class GaitAnalysis:
     summary: dict[str, object]
     problems: tuple[str, ...] = field(default=())
     balance: dict[str, object] | None = None
+
+
+def sensor_orientations(recording: ImuRecording) -> dict[str, Orientation]:
+    """The Madgwick orientation of every sensor with a gyroscope, by sensor name (one filter pass each).
+
+    :func:`analyze_recording` computes exactly these (only for the sensors it needs) and accepts them
+    precomputed through ``orientations=``, so a caller that needs them too runs the filter once.
+    """
+    return {s.name: _estimate(s) for s in recording.sensors if s.has_gyr}
+
+
+def _estimate(s: ImuSensor) -> Orientation:
+    return estimate_orientation(
+        s.data[_ACC].to_numpy(float), s.data[_GYR].to_numpy(float), s.sampling_rate_hz
+    )
+
+
+class _Orientations:
+    """Orientation per sensor name, estimated on first use and then shared (given ones are used as is)."""
+
+    def __init__(self, given: Mapping[str, Orientation] | None) -> None:
+        self._by_name: dict[str, Orientation] = dict(given or {})
+
+    def __call__(self, s: ImuSensor) -> Orientation:
+        if s.name not in self._by_name:
+            self._by_name[s.name] = _estimate(s)
+        return self._by_name[s.name]
 
 
 def _events_source(rec: ImuRecording) -> tuple[EventPlacement, list[ImuSensor]]:
@@ -99,10 +132,33 @@ def _analyze_balance(rec: ImuRecording) -> GaitAnalysis:
     )
 
 
-def analyze_recording(recording: ImuRecording, *, activity: str | None = None) -> GaitAnalysis:
+def _value_at_start(
+    starts: npt.NDArray[np.float64], values: npt.NDArray[np.float64], t: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``values[k]`` of the start (sorted) within 1 µs of each time in ``t``, NaN where there is none."""
+    out = np.full(len(t), math.nan)
+    if len(starts) == 0 or len(t) == 0:
+        return out
+    hi = np.clip(np.searchsorted(starts, t), 0, len(starts) - 1)
+    lo = np.clip(hi - 1, 0, len(starts) - 1)
+    k = np.where(np.abs(starts[lo] - t) <= np.abs(starts[hi] - t), lo, hi)
+    ok = np.abs(starts[k] - t) < 1e-6
+    out[ok] = values[k[ok]]
+    return out
+
+
+def analyze_recording(
+    recording: ImuRecording,
+    *,
+    activity: str | None = None,
+    orientations: Mapping[str, Orientation] | None = None,
+) -> GaitAnalysis:
     """Analyse a recording: events per foot, strides, steps, phases, strike, bounce, pelvis and lean.
 
     ``activity`` (default: the recording's) "balance" runs the one-leg balance test instead of gait.
+    The orientation of each sensor (Madgwick) is computed once and shared by the detectors and metrics;
+    ``orientations`` (sensor name → :class:`~stridelab.gait.orientation.Orientation`, e.g. from
+    :func:`sensor_orientations`) supplies them precomputed.
     """
     act = activity or recording.activity
     if act is not None:
@@ -110,6 +166,7 @@ def analyze_recording(recording: ImuRecording, *, activity: str | None = None) -
     if act == "balance":
         return _analyze_balance(recording)
     problems: list[str] = list(recording.problems)
+    orientation_of = _Orientations(orientations)
     placement, sensors = _events_source(recording)
     all_events = []
     modes: list[str] = []
@@ -118,9 +175,14 @@ def analyze_recording(recording: ImuRecording, *, activity: str | None = None) -
         problems += [f"{s.name}: {p}" for p in s.problems]
         if placement != "sacrum" and s.side is None:
             raise ValueError(f"sensor {s.name!r} at the {placement} needs a side (left/right)")
-        det = DETECTORS[placement]().detect(
-            s.data, sampling_rate_hz=s.sampling_rate_hz, side=None if placement == "sacrum" else s.side
-        )
+        if placement == "sacrum":
+            det: BaseEventDetector = SacrumEventDetection().detect(
+                s.data,
+                sampling_rate_hz=s.sampling_rate_hz,
+                orientation=orientation_of(s) if s.has_gyr else None,
+            )
+        else:
+            det = DETECTORS[placement]().detect(s.data, sampling_rate_hz=s.sampling_rate_hz, side=s.side)
         problems += [f"{s.name}: {p}" for p in det.problems_]
         all_events.append(det.events_)
         modes.append(det.gait_mode_)
@@ -151,11 +213,12 @@ def analyze_recording(recording: ImuRecording, *, activity: str | None = None) -
                 continue
             d = s.data
             fs = foot_strike(
-                d[["acc_x", "acc_y", "acc_z"]].to_numpy(float),
-                d[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float),
+                d[_ACC].to_numpy(float),
+                d[_GYR].to_numpy(float),
                 s.sampling_rate_hz,
                 det.body_frame_,
                 strides[rows],
+                orientation=orientation_of(s),
             )
             strides.loc[rows, "foot_strike_angle_rad"] = fs["foot_strike_angle_rad"].to_numpy()
             strides.loc[rows, "foot_strike_pattern"] = fs["foot_strike_pattern"].to_numpy()
@@ -166,28 +229,25 @@ def analyze_recording(recording: ImuRecording, *, activity: str | None = None) -
     sac = recording.find("sacrum")
     if sac:
         s = sac[0]
-        acc = s.data[["acc_x", "acc_y", "acc_z"]].to_numpy(float)
-        gyr = s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float) if s.has_gyr else None
+        acc = s.data[_ACC].to_numpy(float)
+        gyr = s.data[_GYR].to_numpy(float) if s.has_gyr else None
+        sac_orientation = orientation_of(s) if s.has_gyr else None
         ic_all = np.sort(events.loc[events["event"] == "IC", "time_s"].to_numpy(float))
         if placement != "sacrum" and set(events["side"]) != {"left", "right"}:
             # one-sided events: a step is half a stride
             ic_all = np.sort(np.r_[ic_all, ic_all[:-1] + np.diff(ic_all) / 2])
-        vo = vertical_oscillation(acc, gyr, s.sampling_rate_hz, ic_all)
-        starts = ic_all[:-1]
-
-        def _vo_at(t: float) -> float:
-            k = int(np.argmin(np.abs(starts - t))) if len(starts) else -1
-            return float(vo[k]) if k >= 0 and abs(starts[k] - t) < 1e-6 else math.nan
-
-        steps["vertical_oscillation_m"] = [_vo_at(t) for t in steps["ic_s"]]
+        vo = vertical_oscillation(acc, gyr, s.sampling_rate_hz, ic_all, orientation=sac_orientation)
+        steps["vertical_oscillation_m"] = _value_at_start(ic_all[:-1], vo, steps["ic_s"].to_numpy(float))
         summary["vertical_oscillation_m"] = float(np.nanmedian(vo)) if np.isfinite(vo).any() else math.nan
         if gyr is not None and len(strides):
             frame = (
                 detectors[s.name][1].body_frame_
                 if s.name in detectors
-                else DETECTORS["sacrum"]().detect(s.data, sampling_rate_hz=s.sampling_rate_hz).body_frame_
+                else SacrumEventDetection()
+                .detect(s.data, sampling_rate_hz=s.sampling_rate_hz, orientation=sac_orientation)
+                .body_frame_
             )
-            po = pelvic_obliquity(acc, gyr, s.sampling_rate_hz, frame, strides)
+            po = pelvic_obliquity(acc, gyr, s.sampling_rate_hz, frame, strides, orientation=sac_orientation)
             strides["pelvic_obliquity_range_rad"] = po["pelvic_obliquity_range_rad"].to_numpy()
             strides["pelvic_drop_rad"] = po["pelvic_drop_rad"].to_numpy()
             for side in SIDES:
@@ -200,10 +260,11 @@ def analyze_recording(recording: ImuRecording, *, activity: str | None = None) -
         s = chest[0]
         try:
             lean, notes = trunk_lean(
-                s.data[["acc_x", "acc_y", "acc_z"]].to_numpy(float),
-                s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float),
+                s.data[_ACC].to_numpy(float),
+                s.data[_GYR].to_numpy(float),
                 s.sampling_rate_hz,
                 stances=list(zip(strides["ic_s"], strides["to_s"], strict=True)),
+                orientation=orientation_of(s),
             )
         except ValueError as exc:  # no upright reference: the gait metrics stand, the lean is not given
             problems.append(f"{s.name}: trunk lean not computed: {exc}")

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from scipy.fft import next_fast_len
 from scipy.signal import butter, find_peaks, sosfiltfilt
+
+from stridelab.gait._kernels import sosfiltfilt as sosfiltfilt_compiled
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
+
+
+def row_norm(x: FloatArray) -> FloatArray:
+    """Euclidean norm of each row of an (N, 3) array: ``np.linalg.norm(x, axis=1)``, bitwise (the same
+    sum (x₀² + x₁²) + x₂²), without its (N, 3) temporary."""
+    if x.ndim != 2 or x.shape[1] != 3:
+        return np.asarray(np.linalg.norm(x, axis=1), dtype=float)
+    return np.asarray(np.sqrt(x[:, 0] * x[:, 0] + x[:, 1] * x[:, 1] + x[:, 2] * x[:, 2]), dtype=float)
 
 
 def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> FloatArray:
@@ -17,7 +28,7 @@ def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> Fl
         return arr.copy()
     sos = butter(order, cutoff_hz / (fs / 2), output="sos")
     padlen = min(3 * (2 * len(sos) + 1) * 3, arr.shape[0] - 1)
-    return np.asarray(sosfiltfilt(sos, arr, axis=0, padlen=padlen), dtype=float)
+    return _filtfilt(sos, arr, padlen)
 
 
 def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs: float, order: int = 2) -> FloatArray:
@@ -26,6 +37,18 @@ def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs: float, order: 
     high = min(high_hz, 0.45 * fs)
     sos = butter(order, [low_hz / (fs / 2), high / (fs / 2)], btype="band", output="sos")
     padlen = min(3 * (2 * len(sos) + 1) * 3, arr.shape[0] - 1)
+    return _filtfilt(sos, arr, padlen)
+
+
+#: below this many values scipy's ``sosfiltfilt`` is used as is (no compile for short test signals)
+_COMPILED_FROM = 50_000
+
+
+def _filtfilt(sos: FloatArray, arr: FloatArray, padlen: int) -> FloatArray:
+    """Zero-phase filter along axis 0: scipy's ``sosfiltfilt``, or for long signals the compiled loop with
+    the same arithmetic (:func:`stridelab.gait._kernels.sosfiltfilt`, bitwise equal, tested)."""
+    if arr.ndim <= 2 and arr.size >= _COMPILED_FROM and padlen >= 0:
+        return sosfiltfilt_compiled(sos, arr, padlen)
     return np.asarray(sosfiltfilt(sos, arr, axis=0, padlen=padlen), dtype=float)
 
 
@@ -41,8 +64,7 @@ def dominant_period_s(x: npt.ArrayLike, fs: float, min_s: float, max_s: float) -
     lo = max(int(min_s * fs), 1)
     if hi <= lo + 2 or not np.any(arr):
         return float("nan"), 0.0
-    spec = np.fft.rfft(arr, 2 * n)
-    ac = np.fft.irfft(spec * np.conj(spec))[:n]
+    ac = autocorrelation(arr, hi)
     if ac[0] <= 0:
         return float("nan"), 0.0
     ac = ac / ac[0]
@@ -52,6 +74,35 @@ def dominant_period_s(x: npt.ArrayLike, fs: float, min_s: float, max_s: float) -
         return float("nan"), 0.0
     best = peaks[np.argmax(ac[peaks])]
     return float(best / fs), float(ac[best])
+
+
+#: blocks of the long-signal autocorrelation (samples)
+_AC_BLOCK = 8192
+
+
+def autocorrelation(x: FloatArray, max_lag: int) -> FloatArray:
+    """Linear (not circular) autocorrelation ``Σ x[i]·x[i+l]`` for lags ``l = 0 … max_lag``.
+
+    Short signals: one FFT zero-padded to ≥ 2n − 1 (a 5-smooth length: an awkward 2n with a large prime
+    factor made the FFT 10× slower). Long signals (more than 8 blocks): the signal is cut into blocks of
+    8192 samples, each correlated with itself plus the next ``max_lag`` samples (one batch of FFTs of
+    ~8192 + max_lag points) and the spectra summed -- the same sums, to rounding, at a fraction of the
+    cost when ``max_lag`` ≪ n (an hour at 200 Hz with lags up to 2.5 s).
+    """
+    n = len(x)
+    if n <= 8 * _AC_BLOCK or max_lag >= _AC_BLOCK:
+        size = next_fast_len(2 * n, real=True)
+        spec = np.fft.rfft(x, size)
+        return np.asarray(np.fft.irfft(spec * np.conj(spec), size)[: max_lag + 1], dtype=float)
+    blocks = -(-n // _AC_BLOCK)
+    padded = np.zeros(blocks * _AC_BLOCK + max_lag)
+    padded[:n] = x
+    size = next_fast_len(_AC_BLOCK + max_lag, real=True)
+    heads = padded[: blocks * _AC_BLOCK].reshape(blocks, _AC_BLOCK)
+    # each block followed by the next max_lag samples (zeros past the end)
+    tails = np.lib.stride_tricks.sliding_window_view(padded, _AC_BLOCK + max_lag)[::_AC_BLOCK][:blocks]
+    cross = np.conj(np.fft.rfft(heads, size, axis=1)) * np.fft.rfft(tails, size, axis=1)
+    return np.asarray(np.fft.irfft(cross.sum(axis=0), size)[: max_lag + 1], dtype=float)
 
 
 def lobe_extrema(x: npt.ArrayLike, sign: int) -> IntArray:

@@ -145,6 +145,42 @@ def _gauss(t: FloatArray, center: float, width: float) -> FloatArray:
     return np.exp(-0.5 * ((t - center) / width) ** 2)
 
 
+#: a Gaussian pulse is evaluated within ±12 widths of its centre only: beyond, its value (< 6e-32 of its
+#: amplitude) is far below the double-precision resolution of the signal it is added to, so windowing
+#: keeps the output (to ~1e-15) while the cost grows with the samples, not samples × events.
+_GAUSS_SUPPORT_WIDTHS = 12.0
+
+
+def _span(t: FloatArray, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> slice:
+    """Index slice of the samples of the sorted time vector ``t`` with ``lo ≤ t ≤ hi`` (``<`` when open)."""
+    i0 = int(np.searchsorted(t, lo, side="right" if lo_open else "left"))
+    i1 = int(np.searchsorted(t, hi, side="left" if hi_open else "right"))
+    return slice(i0, max(i0, i1))
+
+
+def _spans(t: FloatArray, lo: npt.ArrayLike, hi: npt.ArrayLike) -> list[slice]:
+    """:func:`_span` (closed) for many windows at once (one sorted search per boundary array)."""
+    i0 = np.searchsorted(t, np.asarray(lo, dtype=float), side="left").tolist()
+    i1 = np.searchsorted(t, np.asarray(hi, dtype=float), side="right").tolist()
+    return [slice(a, max(a, b)) for a, b in zip(i0, i1, strict=True)]
+
+
+def _add_gauss(out: FloatArray, t: FloatArray, center: float, width: float, amp: float) -> None:
+    """``out += amp · gauss(t; center, width)``, evaluated on the pulse's support only."""
+    sl = _span(t, center - _GAUSS_SUPPORT_WIDTHS * width, center + _GAUSS_SUPPORT_WIDTHS * width)
+    out[sl] += amp * _gauss(t[sl], center, width)
+
+
+def _add_gausses(out: FloatArray, t: FloatArray, centers: npt.ArrayLike, width: float, amp: float) -> None:
+    """:func:`_add_gauss` for many pulses of one width and amplitude, added in the order given."""
+    c = np.asarray(centers, dtype=float)
+    half = _GAUSS_SUPPORT_WIDTHS * width
+    lo = np.searchsorted(t, c - half, side="left")
+    hi = np.searchsorted(t, c + half, side="right")
+    for i0, i1, center in zip(lo.tolist(), hi.tolist(), c.tolist(), strict=True):
+        out[i0:i1] += amp * _gauss(t[i0:i1], center, width)
+
+
 def _event_times(truth: ImuTruth, rng: np.random.Generator) -> dict[str, tuple[FloatArray, FloatArray]]:
     step = 60.0 / truth.cadence_spm
     stride = 2 * step
@@ -202,21 +238,29 @@ def _foot_pitch_rate(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTr
     fine = np.arange(kt[0], kt[-1], 1e-3)
     base = PchipInterpolator(kt, kv)(fine)
     out_v = kv.copy()
+    # the sample windows of every stride at once (one sorted search per boundary, as _span)
+    a_, b_, nxt_ = ic[:-1], to[:-1], ic[1:]
+    end_ic = a_ + (0.06 if running else 0.16)
+
+    def at(grid: FloatArray, x: FloatArray, side: Literal["left", "right"] = "left") -> list[int]:
+        return [int(i) for i in np.searchsorted(grid, x, side=side)]
+
+    f_a, f_end, f_b, f_nxt = at(fine, a_), at(fine, end_ic), at(fine, b_), at(fine, nxt_)
+    k_a, k_end, k_b, k_nxt = at(kt, a_ - 1e-9), at(kt, end_ic), at(kt, b_, "right"), at(kt, nxt_)
     for k in range(len(ic) - 1):
-        a, b, nxt = ic[k], to[k], ic[k + 1]
-        m_ic = (fine >= a) & (fine < (a + 0.06 if running else a + 0.16))
-        area_ic = -np.trapezoid(np.minimum(base[m_ic], 0), fine[m_ic]) if m_ic.any() else 1.0
-        sel_ic = (kt >= a - 1e-9) & (kt < (a + 0.06 if running else a + 0.16))
-        out_v[sel_ic & (kv < 0)] *= alpha / max(area_ic, 1e-9)
+        m_ic = slice(f_a[k], max(f_a[k], f_end[k]))
+        has_ic = m_ic.stop > m_ic.start
+        area_ic = -np.trapezoid(np.minimum(base[m_ic], 0), fine[m_ic]) if has_ic else 1.0
+        sel_ic = slice(k_a[k], max(k_a[k], k_end[k]))
+        out_v[sel_ic][kv[sel_ic] < 0] *= alpha / max(area_ic, 1e-9)
     base = PchipInterpolator(kt, out_v)(fine)
     for k in range(len(ic) - 1):
-        a, b, nxt = ic[k], to[k], ic[k + 1]
-        m = (fine >= a) & (fine < nxt)
+        m = slice(f_a[k], max(f_a[k], f_nxt[k]))
         neg = -np.trapezoid(np.minimum(base[m], 0), fine[m])
-        ms_mask = (fine >= b) & (fine < nxt)
+        ms_mask = slice(f_b[k], max(f_b[k], f_nxt[k]))
         pos = np.trapezoid(np.maximum(base[ms_mask], 0), fine[ms_mask])
-        sel = (kt > b) & (kt < nxt) & (out_v > 0)
-        out_v[sel] *= neg / max(pos, 1e-9)
+        sel = slice(k_b[k], max(k_b[k], k_nxt[k]))
+        out_v[sel][out_v[sel] > 0] *= neg / max(pos, 1e-9)
     pitch_rate = PchipInterpolator(kt, out_v, extrapolate=False)(t)
     return np.nan_to_num(np.asarray(pitch_rate, dtype=np.float64))
 
@@ -231,11 +275,9 @@ def _foot_body(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTruth, f
     acc = np.zeros((len(t), 3))
     acc[:, 0] = G * np.sin(theta)
     acc[:, 2] = G * np.cos(theta)
-    for a in ic:
-        acc[:, 2] += 2.5 * G * _gauss(t, a + 0.012, 0.006)
-        acc[:, 0] += -1.5 * G * _gauss(t, a + 0.012, 0.006)
-    for b in to:
-        acc[:, 0] += 1.5 * G * _gauss(t, b + 0.03, 0.03)
+    _add_gausses(acc[:, 2], t, ic + 0.012, 0.006, 2.5 * G)
+    _add_gausses(acc[:, 0], t, ic + 0.012, 0.006, -1.5 * G)
+    _add_gausses(acc[:, 0], t, to + 0.03, 0.03, 1.5 * G)
     gyr = np.zeros((len(t), 3))
     gyr[:, 1] = -w  # rotation about the right axis = minus rotation about ml (left)
     return np.hstack([acc, gyr])
@@ -248,23 +290,22 @@ def _shank_body(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTruth) 
     w_imp = 0.012
     for k, (a, b) in enumerate(zip(ic, to, strict=True)):
         c = a + (0.025 if running else 0.0203) + w_imp
-        acc[:, 2] += (3.0 if running else 1.0) * G * _gauss(t, c, w_imp)
-        acc[:, 0] += -(2.0 if running else 1.0) * G * _gauss(t, c, w_imp)
+        _add_gauss(acc[:, 2], t, c, w_imp, (3.0 if running else 1.0) * G)
+        _add_gauss(acc[:, 0], t, c, w_imp, -(2.0 if running else 1.0) * G)
         if running:
-            acc[:, 2] += -1.5 * G * _gauss(t, b + 0.028, 0.02)
+            _add_gauss(acc[:, 2], t, b + 0.028, 0.02, -1.5 * G)
         else:
-            acc[:, 0] += -1.0 * G * _gauss(t, b - 0.0562, 0.03)
+            _add_gauss(acc[:, 0], t, b - 0.0562, 0.03, -1.0 * G)
         if k + 1 < len(ic):  # swing: tangential acceleration of the swinging shank
-            acc[:, 0] += 0.5 * G * np.sin(2 * np.pi * (t - b) / (ic[k + 1] - b)) * ((t > b) & (t < ic[k + 1]))
+            sw = _span(t, b, ic[k + 1], lo_open=True, hi_open=True)
+            acc[sw, 0] += 0.5 * G * np.sin(2 * np.pi * (t[sw] - b) / (ic[k + 1] - b))
     gyr = np.zeros((len(t), 3))
     for k in range(len(ic) - 1):
         a, b, nxt = ic[k], to[k], ic[k + 1]
-        pitch = (
-            8.0 * _gauss(t, (b + nxt) / 2, (nxt - b) / 5)
-            - 2.0 * _gauss(t, a, 0.02)
-            - 2.5 * _gauss(t, b, 0.02)
-        )
-        gyr[:, 1] += -pitch
+        # the sagittal rotation (swing peak, strike and push-off dips) about the right axis = minus ml
+        _add_gauss(gyr[:, 1], t, (b + nxt) / 2, (nxt - b) / 5, -8.0)
+        _add_gauss(gyr[:, 1], t, a, 0.02, 2.0)
+        _add_gauss(gyr[:, 1], t, b, 0.02, 2.5)
     return np.hstack([acc, gyr])
 
 
@@ -276,27 +317,27 @@ def _sacrum_body(
     if running:
         step = 60.0 / truth.cadence_spm
         contacts = [(a, b) for side in ("left", "right") for a, b in zip(*ev[side], strict=True)]
-        for a, b in contacts:
-            m = (t >= a) & (t <= b)
+        windows = _spans(t, [a for a, _ in contacts], [b for _, b in contacts])
+        for (a, b), m in zip(contacts, windows, strict=True):
             d = (b - a) / step
             f[m] += (G * math.pi / (2 * d)) * np.sin(np.pi * (t[m] - a) / (b - a))
-            f += 0.8 * G * _gauss(t, a + 0.012, 0.006)  # heel-strike transient
+            _add_gauss(f, t, a + 0.012, 0.006, 0.8 * G)  # heel-strike transient
         f = np.where(moving > 0, f, G)
     else:
         f[:] = G
         for side, other in (("left", "right"), ("right", "left")):
+            other_to = ev[other][1]  # sorted
             for a in ev[side][0]:
-                f += 3.0 * _gauss(t, a + 0.04, 0.04)
-                later = ev[other][1][ev[other][1] > a]
-                if len(later):
-                    f -= 2.0 * _gauss(t, later[0], 0.03)
+                _add_gauss(f, t, a + 0.04, 0.04, 3.0)
+                k = int(np.searchsorted(other_to, a, side="right"))  # the first TO of the other foot after a
+                if k < len(other_to):
+                    _add_gauss(f, t, other_to[k], 0.03, -2.0)
         f = np.where(moving > 0, f - (f[moving > 0].mean() - G), G)
     # pelvic roll (left side up positive): up during left stance (right hip drops), down in right stance
     roll = np.zeros(len(t))
     for side, drop in (("left", truth.pelvic_drop_left_rad), ("right", truth.pelvic_drop_right_rad)):
         sign = 1.0 if side == "left" else MIRROR_LEFT_RIGHT["gyr_pa"]
-        for a, b in zip(*ev[side], strict=True):
-            m = (t >= a) & (t <= b)
+        for a, b, m in zip(*ev[side], _spans(t, *ev[side]), strict=True):
             roll[m] += sign * drop * np.sin(np.pi * (t[m] - a) / (b - a)) ** 2
     fs = 1.0 / (t[1] - t[0])
     roll_rate = np.gradient(roll) * fs
@@ -309,8 +350,7 @@ def _sacrum_body(
     amp = 3.0 if running else 1.5
     for side in ("left", "right"):
         lat = -1.0 if side == "left" else 1.0
-        for a, b in zip(*ev[side], strict=True):
-            m = (t >= a) & (t <= b)
+        for a, b, m in zip(*ev[side], _spans(t, *ev[side]), strict=True):
             ph = (t[m] - a) / (b - a)
             a_pa[m] += -amp * np.sin(2 * np.pi * ph)
             a_ml[m] += lat * 1.0 * np.sin(np.pi * ph)
@@ -324,7 +364,8 @@ def _sacrum_body(
         z = np.cumsum(vel - vel.mean()) / fs
         # peak-to-peak per step from the detrended displacement
         step_n = round(60.0 / truth.cadence_spm * fs)
-        vals = [np.ptp(z[i : i + step_n]) for i in range(0, len(z) - step_n, step_n)]
+        n_win = len(range(0, len(z) - step_n, step_n))  # consecutive whole steps
+        vals = np.ptp(z[: n_win * step_n].reshape(n_win, step_n), axis=1)
         vo = float(np.median(vals))
     return np.hstack([acc, gyr]), vo
 
@@ -439,7 +480,7 @@ def simulate_single_leg_stance(
     sway *= sway_rms_m_s2 / np.sqrt(np.mean(np.sum(sway**2, axis=1)))
     body = np.column_stack([sway[:, 0], sway[:, 1], np.full(n, G)])
     if touchdown_s is not None:
-        body[:, 2] += 6.0 * _gauss(t, touchdown_s + 0.02, 0.015)
+        _add_gauss(body[:, 2], t, touchdown_s + 0.02, 0.015, 6.0)
     rot = random_rotation(rng)
     data = pd.DataFrame(
         body @ rot.T + 0.01 * rng.standard_normal((n, 3)), columns=["acc_x", "acc_y", "acc_z"]

@@ -23,7 +23,6 @@ phase is found the sign of the largest low-passed (2 Hz) lobe (the swing) is use
 
 from __future__ import annotations
 
-import itertools
 from typing import ClassVar, Self
 
 import numpy as np
@@ -32,7 +31,8 @@ from scipy.signal import find_peaks
 
 from stridelab.frames import SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
-from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, runs
+from stridelab.gait._kernels import foot_strides
+from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, row_norm, runs
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import frame_from_axes, gravity_direction, horizontal_principal_axis
 
@@ -49,18 +49,17 @@ def foot_pitch_axis(
     """
     axis = horizontal_principal_axis(gyr, up, fs=fs, cutoff_hz=15.0)
     w = lowpass(gyr @ axis, 15.0, fs)
-    rest = lowpass(np.linalg.norm(gyr, axis=1), 10.0, fs) < rest_threshold_rad_s
-    votes = []
+    rest = lowpass(row_norm(gyr), 10.0, fs) < rest_threshold_rad_s
     look = int(0.15 * fs)
-    for a, b in runs(rest):
-        if (b - a) < int(0.04 * fs) or a < look or b + look >= len(w):
-            continue
-        # after the rest: heel rise and push-off, a toe-down rotation whatever the strike pattern. The
-        # rotation INTO the rest is not used: it is toe-down only for a rearfoot strike (the forefoot
-        # slaps down), toe-UP for a forefoot strike (the heel drops), and ~0 for a flat (midfoot) one.
-        # (weighted by the rotation: a brief pause of the foot late in the swing is followed by a small
-        # strike rotation, the stance rest by the large push-off)
-        votes.append(float(np.mean(w[b : b + look])))
+    spans = np.asarray(runs(rest), dtype=np.intp).reshape(-1, 2)
+    a, b = spans[:, 0], spans[:, 1]
+    b = b[((b - a) >= int(0.04 * fs)) & (a >= look) & (b + look < len(w))]
+    # after the rest: heel rise and push-off, a toe-down rotation whatever the strike pattern. The
+    # rotation INTO the rest is not used: it is toe-down only for a rearfoot strike (the forefoot
+    # slaps down), toe-UP for a forefoot strike (the heel drops), and ~0 for a flat (midfoot) one.
+    # (weighted by the rotation: a brief pause of the foot late in the swing is followed by a small
+    # strike rotation, the stance rest by the large push-off). One vote per rest: the mean of the look.
+    votes = w[b[:, None] + np.arange(look)].mean(axis=1) if len(b) and look > 0 else np.zeros(0)
     total = float(np.sum(votes))
     if len(votes) >= 3 and abs(total) >= 0.5 * float(np.sum(np.abs(votes))):
         toe_down = np.sign(total)
@@ -116,25 +115,14 @@ class FootEventDetection(BaseEventDetector):
         ms, _ = find_peaks(slow, distance=max(int(0.6 * stride_s * fs), 1), height=self.min_swing_peak_rad_s)
         if len(ms) < 3:
             raise ImuDataError(f"only {len(ms)} swing phases found; need at least 3 strides")
-        ic_w, to_w, ic_r, to_r = [], [], [], []
-        for a, b in itertools.pairwise(ms):
-            if (b - a) / fs > 1.8 * stride_s:  # a pause between the swings: not one stride
-                continue
-            m = (a + b) // 2
-            first, second = fast[a:m], fast[m:b]
-            ic_r.append(a + int(np.argmin(first)))
-            to_r.append(m + int(np.argmin(second)))
-            to_w.append(m + int(np.argmin(second)))
-            zc = np.flatnonzero((first[:-1] > 0) & (first[1:] <= 0))
-            if len(zc):
-                i = a + int(zc[0])
-                frac = fast[i] / (fast[i] - fast[i + 1])  # linear interpolation of the crossing
-                ic_w.append(i + frac)
-            else:
-                ic_w.append(float(a + int(np.argmin(first))))
+        # per mid-swing → mid-swing cycle (compiled loop; cycles longer than 1.8 strides are pauses)
+        ic_w, to_w, ic_r, to_r = foot_strides(fast, ms, 1.8 * stride_s * fs)
         ic_w_s, to_w_s = np.asarray(ic_w) / fs, np.asarray(to_w) / fs
-        stance = [float(np.min(to_w_s[to_w_s > t] - t)) for t in ic_w_s if np.any(to_w_s > t)]
-        duty = float(np.median(stance) / stride_s) if stance else float("nan")
+        # stance: from each IC to the first TO after it (TOs are in time order)
+        nxt = np.searchsorted(to_w_s, ic_w_s, side="right")
+        has = nxt < len(to_w_s)
+        stance = to_w_s[nxt[has]] - ic_w_s[has]
+        duty = float(np.median(stance) / stride_s) if len(stance) else float("nan")
         if np.isfinite(duty) and duty < 0.5:
             self.gait_mode_ = "running"
             ic, to = np.asarray(ic_r) / fs, np.asarray(to_r) / fs

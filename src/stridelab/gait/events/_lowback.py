@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.integrate import cumulative_trapezoid
 
+from stridelab.gait._kernels import two_state_viterbi
 from stridelab.gait._signal import FloatArray, IntArray, bandpass
 
 __all__ = ["alternating_sides", "cwt_initial_contacts", "mexican_hat_cwt", "side_evidence"]
@@ -94,12 +95,14 @@ def side_evidence(yaw_rate: npt.ArrayLike, ic_idx: npt.ArrayLike) -> FloatArray:
     n = len(idx)
     if n < 2:
         return yaw[idx].astype(float) if n else np.zeros(0)
-    z = np.empty(n)
-    for k, i in enumerate(idx):
-        a = idx[k - 1] if k > 0 else max(i - (idx[1] - idx[0]), 0)
-        b = idx[k + 1] if k + 1 < n else min(i + (idx[-1] - idx[-2]), len(yaw) - 1)
-        z[k] = yaw[i] - yaw[a : b + 1].mean()
-    return z
+    a = np.empty(n, dtype=np.intp)
+    b = np.empty(n, dtype=np.intp)
+    a[1:], b[:-1] = idx[:-1], idx[1:]
+    a[0] = max(idx[0] - (idx[1] - idx[0]), 0)
+    b[-1] = min(idx[-1] + (idx[-1] - idx[-2]), len(yaw) - 1)
+    # mean of yaw[a:b+1] for every IC at once, from one cumulative sum
+    total = np.concatenate(([0.0], np.cumsum(yaw)))
+    return np.asarray(yaw[idx] - (total[b + 1] - total[a]) / (b + 1 - a), dtype=float)
 
 
 def alternating_sides(
@@ -123,18 +126,5 @@ def alternating_sides(
     # cost[:, 0] = labelled LEFT (penalised when z > 0), cost[:, 1] = RIGHT (penalised when z < 0)
     emit = np.c_[np.maximum(z, 0.0), np.maximum(-z, 0.0)] / scale
     repeat = np.r_[0.0, np.where(np.diff(t) < 1.5 * step_s, repeat_penalty, 0.0)]
-    total = emit[0].copy()
-    back = np.zeros((n, 2), dtype=np.intp)
-    for k in range(1, n):
-        new = np.empty(2)
-        for state in (0, 1):
-            stay = total[state] + repeat[k]
-            switch = total[1 - state]
-            back[k, state] = state if stay < switch else 1 - state
-            new[state] = min(stay, switch) + emit[k, state]
-        total = new
-    path = np.empty(n, dtype=np.intp)
-    path[-1] = int(np.argmin(total))
-    for k in range(n - 1, 0, -1):
-        path[k - 1] = back[k, path[k]]
+    path = two_state_viterbi(emit, repeat)
     return np.where(path == 0, "left", "right").astype(object)

@@ -47,11 +47,11 @@ from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_peri
 from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import (
+    Orientation,
+    estimate_orientation,
     frame_from_axes,
     gravity_direction,
     horizontal_principal_axis,
-    orientation_madgwick,
-    vertical_in_sensor,
 )
 from stridelab.units import G
 
@@ -122,8 +122,19 @@ class SacrumEventDetection(BaseEventDetector):
         self.cwt_scale_s = cwt_scale_s
         self.lr_repeat_penalty = lr_repeat_penalty
 
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float, side: Side | None = None) -> Self:
-        """Detect IC and TO of both feet. ``side`` must be None (both sides are found)."""
+    def detect(
+        self,
+        data: pd.DataFrame,
+        *,
+        sampling_rate_hz: float,
+        side: Side | None = None,
+        orientation: Orientation | None = None,
+    ) -> Self:
+        """Detect IC and TO of both feet. ``side`` must be None (both sides are found).
+
+        ``orientation`` -- the sensor's :class:`~stridelab.gait.orientation.Orientation` when already
+        computed (the pipeline computes it once per sensor); estimated here when needed and not given.
+        """
         if side is not None:
             raise ValueError("A sacrum sensor sees both feet; leave side=None (sides are assigned)")
         check_option("ic_method", self.ic_method, IC_METHODS)
@@ -136,8 +147,10 @@ class SacrumEventDetection(BaseEventDetector):
         if not np.isfinite(step_s):
             raise ImuDataError("no regular steps found in the lower-back signal (not walking or running?)")
         smooth = lowpass(av, 15.0, fs)
-        starts = np.arange(0, len(av) - int(step_s * fs), max(int(step_s * fs), 1))
-        minima = np.array([smooth[s : s + int(step_s * fs)].min() for s in starts])
+        # the minimum of every whole step-long window (consecutive, non-overlapping)
+        win = max(int(step_s * fs), 1)
+        n_win = len(np.arange(0, len(av) - int(step_s * fs), win))
+        minima = smooth[: n_win * win].reshape(n_win, win).min(axis=1)
         running = bool(np.median(minima) < self.flight_threshold_g * G)
         if running:
             ic_idx, to_idx = _running_contacts(smooth, fs, step_s, self.contact_threshold_g * G)
@@ -165,18 +178,24 @@ class SacrumEventDetection(BaseEventDetector):
             )
             axis = horizontal_principal_axis(acc, up, fs=fs)
         to_side = np.empty(len(to_idx), dtype=object)
-        for k, t in enumerate(to_idx):
-            prev = np.flatnonzero(ic_idx <= t)
+        prev_ic = np.searchsorted(ic_idx, to_idx, side="right") - 1  # the last IC at or before each TO
+        first_other = "right" if ic_side[0] == "left" else "left"
+        for k, p in enumerate(prev_ic.tolist()):
             if running:  # TO ends the contact that the preceding IC started: same foot
-                to_side[k] = ic_side[prev[-1]] if len(prev) else ("right" if ic_side[0] == "left" else "left")
+                to_side[k] = ic_side[p] if p >= 0 else first_other
             else:  # walking: the contralateral foot leaves during the loading response
-                base = ic_side[prev[-1]] if len(prev) else ic_side[0]
+                base = ic_side[p] if p >= 0 else ic_side[0]
                 to_side[k] = "right" if base == "left" else "left"
         self.gait_mode_ = "running" if running else "walking"
         self.ic_s_ = ic_idx / fs
         self.to_s_ = to_idx / fs
         self.events_ = events_frame(self.ic_s_, self.to_s_, ic_side, to_side)
-        ml = _lateral_axis(acc, gyr, up, fs, ic_idx, ic_side) if gyr is not None else None
+        ml = None
+        if gyr is not None:
+            if orientation is None:
+                orientation = estimate_orientation(acc, gyr, fs)
+            orientation.check_matches(len(acc), fs, "SacrumEventDetection")
+            ml = _lateral_axis(acc, orientation.up_sensor, up, fs, ic_idx, ic_side)
         if ml is None:
             ml = axis
             problems.append("trunk medio-lateral axis sign unknown (no reliable left/right steps)")
@@ -188,7 +207,7 @@ class SacrumEventDetection(BaseEventDetector):
 
 def _lateral_axis(
     acc: FloatArray,
-    gyr: FloatArray,
+    up_t: FloatArray,
     up: FloatArray,
     fs: float,
     ic_idx: IntArray,
@@ -200,21 +219,21 @@ def _lateral_axis(
     acceleration from a LEFT IC to the next (right) IC points to the RIGHT (and vice versa): the
     centre of mass oscillates between the feet (e.g. Moe-Nilssen & Helbostad 2004, J Biomech 37:121).
     """
-    # horizontal acceleration with the instantaneous vertical (Madgwick), so pelvic roll does not leak
-    # gravity into the lateral component
-    up_t = vertical_in_sensor(orientation_madgwick(acc, gyr, fs))
+    # horizontal acceleration with the instantaneous vertical (``up_t``, Madgwick), so pelvic roll does
+    # not leak gravity into the lateral component
     h = acc - (np.einsum("ij,ij->i", acc, up_t))[:, None] * up_t
     h = lowpass(h, 5.0, fs)
     h = h - np.outer(h @ up, up)
     h = h - h.mean(axis=0)
+    # mean of h over each step IC(k) → IC(k+1) (consecutive segments: one reduceat), signed by side
+    alternate = ic_side[:-1] != ic_side[1:]
+    count = int(alternate.sum())
     acc_sum = np.zeros(3)
-    count = 0
-    for k in range(len(ic_idx) - 1):
-        if ic_side[k] == ic_side[k + 1]:
-            continue
-        sign = 1.0 if ic_side[k] == "left" else -1.0
-        acc_sum += sign * h[ic_idx[k] : ic_idx[k + 1]].mean(axis=0)
-        count += 1
+    if count:
+        step_sums = np.add.reduceat(h, ic_idx, axis=0)[:-1]  # ic_idx strictly increasing
+        step_means = step_sums / np.diff(ic_idx)[:, None]
+        sign = np.where(ic_side[:-1] == "left", 1.0, -1.0)
+        acc_sum = (sign[alternate, None] * step_means[alternate]).sum(axis=0)
     if count < 4 or np.linalg.norm(acc_sum) / count < 0.05:
         return None
     right = acc_sum / np.linalg.norm(acc_sum)
@@ -282,14 +301,15 @@ def _running_contacts(
     slope = np.gradient(smooth) * fs
     cap_s = 0.15 * step_s
     ic, to = [], []
-    for u in ups:
-        d = downs[downs > u]
-        if len(d) == 0:
+    first_down = np.searchsorted(downs, ups, side="right")  # the first downward crossing after each up
+    for u, j in zip(ups.tolist(), first_down.tolist(), strict=True):
+        if j >= len(downs):
             break
-        if (d[0] - u) / fs < 0.3 * step_s:  # a blip, not a contact
+        d0 = int(downs[j])
+        if (d0 - u) / fs < 0.3 * step_s:  # a blip, not a contact
             continue
-        fall = float(-slope[d[0]])
+        fall = float(-slope[d0])
         ahead = min(threshold / fall, cap_s) if fall > 0 else 0.0
         ic.append(u)
-        to.append(min(round(d[0] + ahead * fs), len(smooth) - 1))
+        to.append(min(round(d0 + ahead * fs), len(smooth) - 1))
     return np.asarray(ic, dtype=np.intp), np.asarray(to, dtype=np.intp)

@@ -36,7 +36,7 @@ from scipy.signal import find_peaks
 
 from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
-from stridelab.gait._signal import FloatArray, IntArray, dominant_period_s, lowpass
+from stridelab.gait._signal import FloatArray, IntArray, dominant_period_s, lowpass, row_norm
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import frame_from_axes, gravity_direction, horizontal_principal_axis
 
@@ -100,7 +100,7 @@ class ShankEventDetection(BaseEventDetector):
         acc, gyr, fs = checked.acc, checked.gyr, checked.fs
         problems = list(checked.problems)
         up = gravity_direction(acc)
-        nrm = np.linalg.norm(acc, axis=1)
+        nrm = row_norm(acc)
         stride_s, strength = dominant_period_s(lowpass(nrm, 10.0, fs), fs, 0.4, 2.2)
         if not np.isfinite(stride_s) or strength < 0.15:
             raise ImuDataError("no regular strides found in the shank signal (not walking or running?)")

@@ -1,7 +1,9 @@
 """Kinematic metrics per stride/step: foot strike, vertical oscillation, pelvic drop, trunk lean.
 
-Angles are in rad inside (columns ``*_rad``); orientation comes from the Madgwick filter of ``ahrs``
-(:func:`stridelab.gait.orientation.orientation_madgwick`).
+Angles are in rad inside (columns ``*_rad``); orientation comes from the Madgwick filter
+(:func:`stridelab.gait.orientation.estimate_orientation`). Every function that needs it takes
+``orientation=`` -- the :class:`~stridelab.gait.orientation.Orientation` of the same sensor, computed once
+per sensor by the pipeline -- and estimates it only when none is given.
 
 * **Foot strike angle** (foot IMU) -- the foot's sagittal pitch at IC minus its pitch when flat in
   mid-stance; toe up positive. Pattern thresholds of Altman & Davis 2012 (Gait Posture 35:298):
@@ -29,8 +31,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import MIRROR_LEFT_RIGHT, FrameTransform
+from stridelab.gait._kernels import median_per_segment, oscillation_per_segment, range_and_rise_per_segment
 from stridelab.gait._signal import FloatArray, lowpass, runs
-from stridelab.gait.orientation import orientation_madgwick, vertical_in_sensor
+from stridelab.gait.orientation import Orientation, estimate_orientation
 from stridelab.units import G
 
 __all__ = [
@@ -59,57 +62,80 @@ def strike_pattern(angle_rad: float) -> str:
     return "midfoot"
 
 
-def _axis_elevation(q: FloatArray, axis_sensor: FloatArray) -> FloatArray:
-    """Angle (rad) of a sensor-fixed axis above the horizontal plane, per sample."""
-    up = vertical_in_sensor(q)
+def _orientation(
+    acc: FloatArray, gyr: FloatArray, fs: float, orientation: Orientation | None, who: str
+) -> Orientation:
+    """The orientation given (checked against the data) or, when none is given, estimated now."""
+    if orientation is None:
+        return estimate_orientation(acc, gyr, fs)
+    orientation.check_matches(len(acc), fs, who)
+    return orientation
+
+
+def _axis_elevation(up: FloatArray, axis_sensor: FloatArray) -> FloatArray:
+    """Angle (rad) of a sensor-fixed axis above the horizontal plane, per sample (``up``: earth up)."""
     return np.arcsin(np.clip(up @ (axis_sensor / np.linalg.norm(axis_sensor)), -1.0, 1.0))
 
 
 def foot_strike(
-    acc: FloatArray, gyr: FloatArray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+    acc: FloatArray,
+    gyr: FloatArray,
+    fs: float,
+    frame: FrameTransform,
+    strides: pd.DataFrame,
+    *,
+    orientation: Orientation | None = None,
 ) -> pd.DataFrame:
     """Foot strike angle (rad) and pattern per stride of one foot."""
-    q = orientation_madgwick(acc, gyr, fs)
+    up = _orientation(acc, gyr, fs, orientation, "foot_strike").up_sensor
     pa_sensor = frame.rotation[0]
-    pitch = _axis_elevation(q, pa_sensor)  # toe up positive
-    rows = []
-    for ic_s, to_s in zip(strides["ic_s"], strides["to_s"], strict=True):
-        i_ic = round(float(ic_s) * fs)
-        i_to = round(float(to_s) * fs)
-        if i_ic < 0 or i_to >= len(pitch) or i_to <= i_ic:
-            rows.append((math.nan, "unknown"))
-            continue
-        stance = slice(i_ic + (i_to - i_ic) // 3, i_ic + 2 * (i_to - i_ic) // 3 + 1)
-        flat = float(np.median(pitch[stance]))
-        ang = float(pitch[i_ic] - flat)
-        rows.append((ang, strike_pattern(ang)))
-    return pd.DataFrame(rows, columns=["foot_strike_angle_rad", "foot_strike_pattern"])
+    pitch = _axis_elevation(up, pa_sensor)  # toe up positive
+    i_ic = np.round(strides["ic_s"].to_numpy(float) * fs).astype(np.intp)
+    i_to = np.round(strides["to_s"].to_numpy(float) * fs).astype(np.intp)
+    ok = (i_ic >= 0) & (i_to < len(pitch)) & (i_to > i_ic)
+    ang = np.full(len(i_ic), math.nan)
+    # flat foot: the median pitch over the middle third of stance
+    d = i_to[ok] - i_ic[ok]
+    flat = median_per_segment(pitch, i_ic[ok] + d // 3, i_ic[ok] + 2 * d // 3 + 1)
+    ang[ok] = pitch[i_ic[ok]] - flat
+    return pd.DataFrame(
+        {"foot_strike_angle_rad": ang, "foot_strike_pattern": [strike_pattern(float(a)) for a in ang]},
+        columns=["foot_strike_angle_rad", "foot_strike_pattern"],
+    )
 
 
-def _vertical_specific_force(acc: FloatArray, gyr: FloatArray | None, fs: float) -> FloatArray:
+def _vertical_specific_force(
+    acc: FloatArray, gyr: FloatArray | None, fs: float, orientation: Orientation | None
+) -> FloatArray:
     if gyr is not None:
-        q = orientation_madgwick(acc, gyr, fs)
-        return np.asarray(np.einsum("ij,ij->i", acc, vertical_in_sensor(q)), dtype=np.float64)
+        up = _orientation(acc, gyr, fs, orientation, "vertical_oscillation").up_sensor
+        return np.asarray(np.einsum("ij,ij->i", acc, up), dtype=np.float64)
     up = np.nanmean(acc, axis=0)
     return np.asarray(acc @ (up / np.linalg.norm(up)), dtype=np.float64)
 
 
 def vertical_oscillation(
-    acc: FloatArray, gyr: FloatArray | None, fs: float, ic_s: npt.ArrayLike, *, max_step_s: float = 1.5
+    acc: FloatArray,
+    gyr: FloatArray | None,
+    fs: float,
+    ic_s: npt.ArrayLike,
+    *,
+    max_step_s: float = 1.5,
+    orientation: Orientation | None = None,
 ) -> FloatArray:
     """Peak-to-peak vertical displacement (m) of the sensor for each step IC(k) → IC(k+1)."""
-    av = lowpass(_vertical_specific_force(acc, gyr, fs), 20.0, fs) - G
+    av = lowpass(_vertical_specific_force(acc, gyr, fs, orientation), 20.0, fs) - G
     ic = np.sort(np.asarray(ic_s, dtype=float))
     out = np.full(max(len(ic) - 1, 0), np.nan)
-    for k in range(len(ic) - 1):
-        i0, i1 = round(ic[k] * fs), round(ic[k + 1] * fs)
-        if i0 < 0 or i1 > len(av) or (i1 - i0) / fs > max_step_s or i1 - i0 < 4:
-            continue
-        out[k] = _oscillation(av[i0:i1], fs)
+    idx = np.round(ic * fs).astype(np.intp)
+    i0, i1 = idx[:-1], idx[1:]
+    ok = (i0 >= 0) & (i1 <= len(av)) & ((i1 - i0) / fs <= max_step_s) & (i1 - i0 >= 4)
+    out[ok] = oscillation_per_segment(av, i0[ok], i1[ok], fs)
     return out
 
 
 def _oscillation(a: FloatArray, fs: float) -> float:
+    """One step's bounce (the loop :func:`oscillation_per_segment` compiles; kept as its reference)."""
     a = a - a.mean()
     v = np.cumsum(a) / fs
     v = v - v.mean()
@@ -118,25 +144,27 @@ def _oscillation(a: FloatArray, fs: float) -> float:
 
 
 def pelvic_obliquity(
-    acc: FloatArray, gyr: FloatArray, fs: float, frame: FrameTransform, strides: pd.DataFrame
+    acc: FloatArray,
+    gyr: FloatArray,
+    fs: float,
+    frame: FrameTransform,
+    strides: pd.DataFrame,
+    *,
+    orientation: Orientation | None = None,
 ) -> pd.DataFrame:
     """Pelvic obliquity range per stride and pelvic (contralateral hip) drop in its stance, rad."""
-    q = orientation_madgwick(acc, gyr, fs)
+    up = _orientation(acc, gyr, fs, orientation, "pelvic_obliquity").up_sensor
     ml_sensor = frame.rotation[1]
-    roll = _axis_elevation(q, ml_sensor)  # left side up positive
-    rows = []
-    per_stride = zip(strides["side"], strides["ic_s"], strides["to_s"], strides["next_ic_s"], strict=True)
-    for side, ic_s, to_s, next_ic_s in per_stride:
-        i_ic, i_to, i_nx = (round(float(x) * fs) for x in (ic_s, to_s, next_ic_s))
-        if i_ic < 0 or i_nx > len(roll) or not i_ic < i_to < i_nx:
-            rows.append((math.nan, math.nan))
-            continue
-        seg = roll[i_ic:i_nx]
-        # left stance: the right (swing) side drops = left side up = roll increases. Mirror the right.
-        factor = 1.0 if side == "left" else MIRROR_LEFT_RIGHT["gyr_pa"]
-        rel = factor * (roll[i_ic : i_to + 1] - roll[i_ic])
-        rows.append((float(seg.max() - seg.min()), float(max(rel.max(), 0.0))))
-    return pd.DataFrame(rows, columns=["pelvic_obliquity_range_rad", "pelvic_drop_rad"])
+    roll = _axis_elevation(up, ml_sensor)  # left side up positive
+    i_ic, i_to, i_nx = (
+        np.round(strides[c].to_numpy(float) * fs).astype(np.intp) for c in ("ic_s", "to_s", "next_ic_s")
+    )
+    ok = (i_ic >= 0) & (i_nx <= len(roll)) & (i_ic < i_to) & (i_to < i_nx)
+    # left stance: the right (swing) side drops = left side up = roll increases. Mirror the right.
+    factor = np.where(strides["side"].to_numpy(object) == "left", 1.0, MIRROR_LEFT_RIGHT["gyr_pa"])
+    rng, drop = np.full(len(ok), math.nan), np.full(len(ok), math.nan)
+    rng[ok], drop[ok] = range_and_rise_per_segment(roll, i_ic[ok], i_to[ok], i_nx[ok], factor[ok])
+    return pd.DataFrame({"pelvic_obliquity_range_rad": rng, "pelvic_drop_rad": drop})
 
 
 def trunk_lean(
@@ -147,6 +175,7 @@ def trunk_lean(
     trunk_axis: npt.ArrayLike | None = None,
     forward_axis: npt.ArrayLike | None = None,
     stances: list[tuple[float, float]] | None = None,
+    orientation: Orientation | None = None,
 ) -> tuple[FloatArray, list[str]]:
     """Trunk forward lean (rad) per stance (or per second when no stances are given), and notes.
 
@@ -156,8 +185,7 @@ def trunk_lean(
     (noted in the returned problems).
     """
     notes: list[str] = []
-    q = orientation_madgwick(acc, gyr, fs)
-    up = vertical_in_sensor(q)
+    up = _orientation(acc, gyr, fs, orientation, "trunk_lean").up_sensor
     if trunk_axis is None:
         # still = no rotation AND no bouncing: a steady runner's chest can rotate very little, but its
         # specific force swings by several m/s² every step

@@ -30,7 +30,6 @@ and Novacheck 1998, "The biomechanics of running", Gait Posture 7:77).
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -62,20 +61,33 @@ PHASE_COLUMNS = (
 
 def stride_table(events: pd.DataFrame, *, max_stride_s: float = 2.5) -> pd.DataFrame:
     """One row per complete stride (IC → TO → next IC of the same foot), sorted by IC time."""
-    rows = []
+    parts = []
     for side in SIDES:
         ev = events[events["side"] == side]
         ic = np.sort(ev.loc[ev["event"] == "IC", "time_s"].to_numpy(float))
         to = np.sort(ev.loc[ev["event"] == "TO", "time_s"].to_numpy(float))
-        for a, b in itertools.pairwise(ic):
-            if b - a > max_stride_s:
-                continue
-            inside = to[(to > a) & (to < b)]
-            if len(inside) != 1:
-                continue
-            t = float(inside[0])
-            rows.append((side, a, t, b, b - a, t - a, b - t, (t - a) / (b - a)))
-    df = pd.DataFrame(rows, columns=list(STRIDE_COLUMNS))
+        a, b = ic[:-1], ic[1:]
+        # the TOs strictly between consecutive ICs: exactly one makes a complete stride
+        first = np.searchsorted(to, a, side="right")
+        count = np.searchsorted(to, b, side="left") - first
+        keep = (b - a <= max_stride_s) & (count == 1)
+        a, b = a[keep], b[keep]
+        t = to[first[keep]] if keep.any() else np.zeros(0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "side": pd.Series([side] * len(a), dtype=object),
+                    "ic_s": a,
+                    "to_s": t,
+                    "next_ic_s": b,
+                    "stride_time_s": b - a,
+                    "contact_time_s": t - a,
+                    "swing_time_s": b - t,
+                    "duty_factor": (t - a) / (b - a),
+                }
+            )
+        )
+    df = pd.concat(parts, ignore_index=True)
     df = df.astype({c: float for c in STRIDE_COLUMNS if c != "side"}).astype({"side": object})
     return df.sort_values("ic_s", kind="stable").reset_index(drop=True)
 
@@ -99,33 +111,52 @@ def step_table(events: pd.DataFrame, strides: pd.DataFrame | None = None) -> pd.
         ic = events[events["event"] == "IC"].sort_values("time_s")
         to = events[events["event"] == "TO"]
         times, sd = ic["time_s"].to_numpy(float), ic["side"].to_numpy(object)
-        for k in range(1, len(times)):
-            if sd[k] == sd[k - 1] or times[k] - times[k - 1] > 1.5:
-                continue
-            other = to[to["side"] == sd[k - 1]]
-            prev_to = other[(other["time_s"] > times[k - 1]) & (other["time_s"] < times[k])]
-            own_to = to[(to["side"] == sd[k]) & (to["time_s"] > times[k])]["time_s"]
-            gct = float(own_to.min() - times[k]) if len(own_to) else math.nan
-            if gct > 1.5:
-                gct = math.nan
-            air = float(times[k] - prev_to["time_s"].max()) if len(prev_to) else math.nan
-            if not len(prev_to):  # the other foot left before the previous IC? (double support)
-                before = to[(to["side"] == sd[k - 1]) & (to["time_s"] > times[k])]["time_s"]
-                close = len(before) and before.min() - times[k] < 1.0
-                air = float(times[k] - before.min()) if close else math.nan
-            step = float(times[k] - times[k - 1])
-            rows.append(
-                (
-                    sd[k],
-                    times[k],
-                    step,
-                    gct,
-                    max(air, 0.0) if np.isfinite(air) else math.nan,
-                    max(-air, 0.0) if np.isfinite(air) else math.nan,
-                    60.0 / step,
-                    False,
-                )
+        # per step k (IC k-1 → IC k of the other foot), all steps at once by sorted search
+        t_prev, t_now = times[:-1], times[1:]
+        s_prev, s_now = sd[:-1], sd[1:]
+        ok = (s_now != s_prev) & ~(t_now - t_prev > 1.5)
+        gct = np.full(len(t_now), math.nan)
+        air = np.full(len(t_now), math.nan)
+        for side in set(sd.tolist()):
+            tos = np.sort(to.loc[to["side"] == side, "time_s"].to_numpy(float))
+            # own TO: the first TO of this foot after its IC
+            own = ok & (s_now == side)
+            j = np.searchsorted(tos, t_now[own], side="right")
+            has = j < len(tos)
+            g = np.full(len(j), math.nan)
+            g[has] = tos[j[has]] - t_now[own][has]
+            gct[own] = np.where(g > 1.5, math.nan, g)
+            # the other foot's last TO strictly between the two ICs (flight), else its first TO after
+            # this IC when within 1 s (double support)
+            oth = ok & (s_prev == side)
+            t, tp = t_now[oth], t_prev[oth]
+            i_prev = np.searchsorted(tos, t, side="left") - 1
+            i_next = np.searchsorted(tos, t, side="right")
+            prev_ok = (
+                (i_prev >= 0) & (tos[np.clip(i_prev, 0, None)] > tp) if len(tos) else np.zeros(len(t), bool)
             )
+            nxt = tos[np.clip(i_next, 0, len(tos) - 1)] if len(tos) else np.zeros(len(t))
+            next_ok = ~prev_ok & (i_next < len(tos)) & (nxt - t < 1.0)
+            a_ = np.full(len(t), math.nan)
+            if len(tos):
+                a_[prev_ok] = t[prev_ok] - tos[i_prev[prev_ok]]
+                a_[next_ok] = t[next_ok] - nxt[next_ok]
+            air[oth] = a_
+        step = t_now - t_prev
+        finite = np.isfinite(air)
+        rows = list(
+            zip(
+                s_now[ok],
+                t_now[ok],
+                step[ok],
+                gct[ok],
+                np.where(finite, np.maximum(air, 0.0), math.nan)[ok],
+                np.where(finite, np.maximum(-air, 0.0), math.nan)[ok],
+                60.0 / step[ok],
+                [False] * int(ok.sum()),
+                strict=True,
+            )
+        )
     else:
         per_stride = zip(
             strides["side"], strides["ic_s"], strides["stride_time_s"], strides["contact_time_s"], strict=True

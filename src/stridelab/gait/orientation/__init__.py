@@ -1,17 +1,30 @@
-"""Stage: orientation -- sensor→body frame alignment and orientation tracking (ahrs Madgwick)."""
+"""Stage: orientation -- sensor→body frame alignment and orientation tracking (Madgwick).
+
+Compute the orientation of a sensor ONCE with :func:`estimate_orientation` (compiled Madgwick filter)
+and pass the :class:`Orientation` to every detector and metric that takes ``orientation=``.
+:func:`orientation_madgwick` is the ``ahrs`` reference implementation it is tested against.
+"""
 
 from stridelab.gait.orientation._align import (
     frame_from_axes,
     gravity_direction,
     horizontal_principal_axis,
     orientation_madgwick,
+)
+from stridelab.gait.orientation._madgwick import (
+    Orientation,
+    estimate_orientation,
+    madgwick_quaternions,
     vertical_in_sensor,
 )
 
 __all__ = [
+    "Orientation",
+    "estimate_orientation",
     "frame_from_axes",
     "gravity_direction",
     "horizontal_principal_axis",
+    "madgwick_quaternions",
     "orientation_madgwick",
     "vertical_in_sensor",
 ]

@@ -11,25 +11,26 @@ trunk, gaitmap's ``align_dataset_to_gravity`` + PCA heading alignment for the fe
    that axis is physical and placement specific; it is resolved by the event detectors (documented
    there), which then finalise a right-handed (pa, ml, si) frame with ``ml`` pointing to the left.
 
-Orientation over time uses the Madgwick (2011) filter of the ``ahrs`` package (Garcia, 2019-), never a
-hand-rolled integrator.
+Orientation over time uses the Madgwick (2011) filter: the pipeline runs the compiled filter of
+:mod:`._madgwick` once per sensor (:func:`estimate_orientation` → :class:`Orientation`), which repeats the
+``ahrs`` package's implementation (Garcia, 2019-; :func:`orientation_madgwick`) step for step and is tested
+against it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from ahrs.filters import Madgwick
 
 from stridelab.frames import FrameTransform
 from stridelab.gait._signal import lowpass
+from stridelab.gait.orientation._madgwick import DEFAULT_GAIN, initial_quaternion
 
 __all__ = [
     "frame_from_axes",
     "gravity_direction",
     "horizontal_principal_axis",
     "orientation_madgwick",
-    "vertical_in_sensor",
 ]
 
 
@@ -75,40 +76,21 @@ def frame_from_axes(pa: npt.ArrayLike, si: npt.ArrayLike) -> FrameTransform:
 
 
 def orientation_madgwick(
-    acc: npt.ArrayLike, gyr: npt.ArrayLike, fs: float, *, gain: float = 0.033
+    acc: npt.ArrayLike, gyr: npt.ArrayLike, fs: float, *, gain: float = DEFAULT_GAIN
 ) -> npt.NDArray[np.float64]:
     """Quaternions (N, 4; w, x, y, z) of the sensor relative to an earth frame (z up), Madgwick (2011).
 
     S. O. H. Madgwick, A. J. L. Harrison, R. Vaidyanathan, "Estimation of IMU and MARG orientation using
-    a gradient descent algorithm", IEEE ICORR 2011. Implementation: ``ahrs.filters.Madgwick``.
-    The initial orientation is taken from the first second of accelerometer data.
+    a gradient descent algorithm", IEEE ICORR 2011. Implementation: ``ahrs.filters.Madgwick`` (pure
+    Python, one call per sample: the reference that :func:`estimate_orientation`, the compiled filter the
+    pipeline uses, is tested and benchmarked against). The initial orientation is taken from the first
+    second of accelerometer data.
     """
+    from ahrs.filters import Madgwick
+
     a = np.asarray(acc, dtype=float)
     g = np.asarray(gyr, dtype=float)
     if a.shape != g.shape or a.ndim != 2 or a.shape[1] != 3:
         raise ValueError("orientation_madgwick: acc and gyr must both be (N, 3)")
-    up = gravity_direction(a[: max(int(fs), 2)])
-    q0 = _quat_from_up(up)
-    filt = Madgwick(gyr=g, acc=a, frequency=float(fs), gain=gain, q0=q0)
+    filt = Madgwick(gyr=g, acc=a, frequency=float(fs), gain=gain, q0=initial_quaternion(a, fs))
     return np.asarray(filt.Q, dtype=float)
-
-
-def _quat_from_up(up: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Quaternion rotating sensor vector ``up`` onto earth z (shortest arc)."""
-    z = np.array([0.0, 0.0, 1.0])
-    c = float(np.clip(up @ z, -1.0, 1.0))
-    axis = np.cross(up, z)
-    n = float(np.linalg.norm(axis))
-    if n < 1e-9:
-        return np.array([1.0, 0.0, 0.0, 0.0]) if c > 0 else np.array([0.0, 1.0, 0.0, 0.0])
-    axis /= n
-    half = np.arccos(c) / 2
-    return np.asarray(np.r_[np.cos(half), np.sin(half) * axis], dtype=np.float64)
-
-
-def vertical_in_sensor(q: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Earth 'up' expressed in sensor coordinates for each quaternion (sensor→earth rotation)."""
-    qq = np.asarray(q, dtype=float)
-    w, x, y, z = qq[:, 0], qq[:, 1], qq[:, 2], qq[:, 3]
-    # third row of the rotation matrix R(q) (sensor -> earth) = earth z in sensor coordinates
-    return np.column_stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])

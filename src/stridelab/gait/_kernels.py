@@ -1,0 +1,277 @@
+"""Private compiled loops over gait segments (numba, compiled on first use and cached on disk).
+
+Each kernel replaces a Python loop that ran numpy calls once per step or stride (10,000 per hour of
+running): the arithmetic per segment is the one of the loop it replaced (see the callers), so results
+agree to rounding. numba is imported on the first call, not with the package.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["median_per_segment", "oscillation_per_segment", "range_and_rise_per_segment"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+_COMPILED: dict[str, Callable[..., Any]] = {}
+
+
+def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    name = fn.__name__
+    if name not in _COMPILED:
+        import numba
+
+        _COMPILED[name] = numba.njit(cache=True, nogil=True)(fn)
+    return _COMPILED[name]
+
+
+def _oscillation_loop(a: Any, i0: Any, i1: Any, fs: float, out: Any) -> None:  # pragma: no cover - jitted
+    for k in range(len(i0)):
+        lo, hi = i0[k], i1[k]
+        n = hi - lo
+        mean_a = 0.0
+        for i in range(lo, hi):
+            mean_a += a[i]
+        mean_a /= n
+        # velocity: cumulative sum of the mean-free acceleration; its mean is removed next
+        v = np.empty(n)
+        acc = 0.0
+        mean_v = 0.0
+        for j in range(n):
+            acc += a[lo + j] - mean_a
+            v[j] = acc / fs
+            mean_v += v[j]
+        mean_v /= n
+        z = 0.0
+        z_min = math.inf
+        z_max = -math.inf
+        for j in range(n):
+            z += v[j] - mean_v
+            zz = z / fs
+            z_min = min(z_min, zz)
+            z_max = max(z_max, zz)
+        out[k] = z_max - z_min
+
+
+def oscillation_per_segment(a: FloatArray, i0: IntArray, i1: IntArray, fs: float) -> FloatArray:
+    """Peak-to-peak of the twice-integrated, twice mean-removed ``a[i0:i1]`` for each segment (m)."""
+    out = np.empty(len(i0))
+    if len(i0):
+        _jit(_oscillation_loop)(
+            np.ascontiguousarray(a, dtype=np.float64),
+            np.asarray(i0, dtype=np.int64),
+            np.asarray(i1, dtype=np.int64),
+            float(fs),
+            out,
+        )
+    return out
+
+
+def _median_loop(x: Any, i0: Any, i1: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for k in range(len(i0)):
+        out[k] = np.median(x[i0[k] : i1[k]])
+
+
+def median_per_segment(x: FloatArray, i0: IntArray, i1: IntArray) -> FloatArray:
+    """``np.median(x[i0[k]:i1[k]])`` for every k (segments non-empty)."""
+    out = np.empty(len(i0))
+    if len(i0):
+        _jit(_median_loop)(
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.asarray(i0, dtype=np.int64),
+            np.asarray(i1, dtype=np.int64),
+            out,
+        )
+    return out
+
+
+def _range_rise_loop(
+    x: Any, i0: Any, i_mid: Any, i1: Any, sign: Any, rng: Any, rise: Any
+) -> None:  # pragma: no cover
+    for k in range(len(i0)):
+        lo, mid, hi = i0[k], i_mid[k], i1[k]
+        seg = x[lo:hi]
+        rng[k] = seg.max() - seg.min()
+        best = -math.inf
+        base = x[lo]
+        for i in range(lo, mid + 1):
+            best = max(best, sign[k] * (x[i] - base))
+        rise[k] = max(best, 0.0)
+
+
+def range_and_rise_per_segment(
+    x: FloatArray, i0: IntArray, i_mid: IntArray, i1: IntArray, sign: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Per segment: ``ptp(x[i0:i1])`` and ``max(max(sign · (x[i0:i_mid+1] − x[i0])), 0)``."""
+    n = len(i0)
+    rng, rise = np.empty(n), np.empty(n)
+    if n:
+        _jit(_range_rise_loop)(
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.asarray(i0, dtype=np.int64),
+            np.asarray(i_mid, dtype=np.int64),
+            np.asarray(i1, dtype=np.int64),
+            np.asarray(sign, dtype=np.float64),
+            rng,
+            rise,
+        )
+    return rng, rise
+
+
+def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  # pragma: no cover - jitted
+    """Forward-backward second-order-section filter of every column of ``x`` (scipy's arithmetic).
+
+    ``y`` (len(x) + 2·padlen rows, one column per column of ``x``) receives the odd extension and is
+    filtered in place forward then backward. scipy runs the sections sample by sample, one column after
+    the other; here each section runs over the whole signal before the next, all columns side by side
+    -- the same operations on the same values (a section's recurrence depends only on its input
+    sequence), so the result is bitwise equal, while the columns' independent recurrences overlap in
+    the processor. States start at ``zi`` times the first sample of each pass, as in
+    ``scipy.signal.sosfiltfilt``.
+    """
+    n, c = x.shape
+    m = n + 2 * padlen
+    ns = sos.shape[0]
+    for j in range(c):
+        for i in range(padlen):
+            y[i, j] = 2 * x[0, j] - x[padlen - i, j]
+            y[padlen + n + i, j] = 2 * x[n - 1, j] - x[n - 2 - i, j]
+        for i in range(n):
+            y[padlen + i, j] = x[i, j]
+    z0 = np.empty(c)
+    z1 = np.empty(c)
+    start = np.empty(c)
+    for backward in (False, True):
+        for j in range(c):
+            start[j] = y[m - 1, j] if backward else y[0, j]
+        for s in range(ns):
+            b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+            for j in range(c):
+                z0[j] = zi[s, 0] * start[j]
+                z1[j] = zi[s, 1] * start[j]
+            if backward:
+                for i in range(m - 1, -1, -1):
+                    for j in range(c):
+                        x_cur = y[i, j]
+                        x_new = b0 * x_cur + z0[j]
+                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
+                        z1[j] = b2 * x_cur - a2 * x_new
+                        y[i, j] = x_new
+            else:
+                for i in range(m):
+                    for j in range(c):
+                        x_cur = y[i, j]
+                        x_new = b0 * x_cur + z0[j]
+                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
+                        z1[j] = b2 * x_cur - a2 * x_new
+                        y[i, j] = x_new
+
+
+def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
+    """``scipy.signal.sosfiltfilt(sos, x, axis=0, padlen=padlen)`` for float64 (N,) or (N, C) data.
+
+    The same arithmetic in the same order (odd extension, ``sosfilt_zi`` start states, direct form II
+    transposed sections), compiled and without scipy's transposed copies; bitwise equal (tested). The
+    result is a view into the padded work buffer (no final copy).
+    """
+    from scipy.signal import sosfilt_zi
+
+    arr = np.asarray(x, dtype=np.float64)
+    two_d = arr.reshape(len(arr), -1)
+    n = len(two_d)
+    if padlen < 0 or n <= padlen:
+        raise ValueError(f"sosfiltfilt: the signal ({n} samples) must be longer than padlen={padlen}")
+    sections = np.ascontiguousarray(sos, dtype=np.float64)
+    y = np.empty((n + 2 * padlen, two_d.shape[1]))
+    _jit(_sosfiltfilt_loop)(sections, np.ascontiguousarray(sosfilt_zi(sections)), two_d, int(padlen), y)
+    return y[padlen : padlen + n].reshape(arr.shape)
+
+
+def _foot_strides_loop(
+    fast: Any, ms: Any, max_gap: float, ic_w: Any, to_w: Any, ic_r: Any, to_r: Any
+) -> int:  # pragma: no cover
+    k = 0
+    for p in range(len(ms) - 1):
+        a, b = ms[p], ms[p + 1]
+        if (b - a) > max_gap:  # a pause between the swings: not one stride
+            continue
+        m = (a + b) // 2
+        i_min = a
+        for i in range(a, m):
+            if fast[i] < fast[i_min]:
+                i_min = i
+        j_min = m
+        for i in range(m, b):
+            if fast[i] < fast[j_min]:
+                j_min = i
+        ic_r[k] = i_min
+        to_r[k] = j_min
+        to_w[k] = j_min
+        ic_w[k] = float(i_min)
+        for i in range(a, m - 1):
+            if fast[i] > 0 and fast[i + 1] <= 0:
+                frac = fast[i] / (fast[i] - fast[i + 1])  # linear interpolation of the crossing
+                ic_w[k] = i + frac
+                break
+        k += 1
+    return k
+
+
+def foot_strides(
+    fast: FloatArray, ms: IntArray, max_gap_samples: float
+) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+    """Per mid-swing → mid-swing cycle of the foot pitch rate ``fast`` (samples ``ms``): walking IC (the
+    interpolated +→− zero crossing in the first half, else its minimum), walking/running TO (the minimum
+    of the second half) and running IC (the minimum of the first half). Cycles longer than
+    ``max_gap_samples`` are skipped. The loop of :class:`~stridelab.gait.events.FootEventDetection`."""
+    n = max(len(ms) - 1, 0)
+    ic_w = np.empty(n)
+    to_w, ic_r, to_r = (np.empty(n, dtype=np.int64) for _ in range(3))
+    k = 0
+    if n:
+        k = int(
+            _jit(_foot_strides_loop)(
+                np.ascontiguousarray(fast, dtype=np.float64),
+                np.asarray(ms, dtype=np.int64),
+                float(max_gap_samples),
+                ic_w,
+                to_w,
+                ic_r,
+                to_r,
+            )
+        )
+    return ic_w[:k], to_w[:k].astype(np.intp), ic_r[:k].astype(np.intp), to_r[:k].astype(np.intp)
+
+
+def _viterbi_loop(emit: Any, repeat: Any, path: Any) -> None:  # pragma: no cover - jitted
+    n = emit.shape[0]
+    back = np.zeros((n, 2), dtype=np.int64)
+    t0, t1 = emit[0, 0], emit[0, 1]
+    for k in range(1, n):
+        stay0, switch0 = t0 + repeat[k], t1
+        stay1, switch1 = t1 + repeat[k], t0
+        back[k, 0] = 0 if stay0 < switch0 else 1
+        back[k, 1] = 1 if stay1 < switch1 else 0
+        t0 = min(stay0, switch0) + emit[k, 0]
+        t1 = min(stay1, switch1) + emit[k, 1]
+    path[n - 1] = 0 if t0 <= t1 else 1
+    for k in range(n - 1, 0, -1):
+        path[k - 1] = back[k, path[k]]
+
+
+def two_state_viterbi(emit: FloatArray, repeat: FloatArray) -> IntArray:
+    """Cheapest path through two states: ``emit`` (N, 2) costs, ``repeat[k]`` the cost of staying in
+    the same state from k-1 to k (switching is free); ties keep the switch / the first state, as the
+    Python loop of :func:`stridelab.gait.events._lowback.alternating_sides` did."""
+    path = np.empty(len(emit), dtype=np.int64)
+    if len(emit):
+        _jit(_viterbi_loop)(
+            np.ascontiguousarray(emit, dtype=np.float64), np.ascontiguousarray(repeat, dtype=np.float64), path
+        )
+    return path.astype(np.intp)
