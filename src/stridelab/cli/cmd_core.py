@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -396,24 +397,42 @@ def register(app: typer.Typer) -> None:
     def demo_cmd(
         n_runs: int = typer.Option(60, "--runs", min=1, max=500, help="Runs in the generated season."),
         seed: int = typer.Option(7, "--seed", help="Random seed of the synthetic season."),
+        end_date: datetime | None = typer.Option(
+            None,
+            "--end-date",
+            formats=["%Y-%m-%d"],
+            help="Last day of the season (default: yesterday), so the demo is recent; fixed for tests.",
+        ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
     ) -> None:
-        """Generate a synthetic season (~3 months), import it and show the runs. Works offline."""
+        """Generate a synthetic season (13 weeks ending yesterday), import it and show the runs. Offline."""
         from stridelab.services import demo  # lazy: the simulator is heavy to import
 
         st = open_store(store)
         if not as_json:
             console.print(f"Generating a synthetic season of {n_runs} runs (seed {seed}) ...")
-        with demo.generated_season(n_runs=n_runs, seed=seed) as season:
+        end = end_date.date() if end_date else None
+        with demo.generated_season(n_runs=n_runs, seed=seed, end_date=end) as season:
             # the FIT files only: the truth sidecars beside them are not for the store
             result = run_import(st, list(season.paths), athlete, as_json=as_json, workers=None)
         rows = st.list_activities(athlete)
         if as_json:
-            print_json({"generated": len(season.paths), "store": str(st.root), **result.to_json()})
+            print_json(
+                {
+                    "generated": len(season.paths),
+                    "season_start": season.start.isoformat(),
+                    "season_end": season.end.isoformat(),
+                    "store": str(st.root),
+                    **result.to_json(),
+                }
+            )
         else:
-            console.print(f"generated {len(season.paths)} FIT files in {season.seconds:.1f} s")
+            console.print(
+                f"generated {len(season.paths)} FIT files ({season.start} to {season.end}) "
+                f"in {season.seconds:.1f} s"
+            )
             _print_result_table(result)
             console.print(_runs_table(rows, title=f"runs in {st.root} (athlete {athlete})"))
             bal = [r.summary.get("stance_time_balance_left_pct_mean") for r in rows]
@@ -423,7 +442,7 @@ def register(app: typer.Typer) -> None:
                     f"mean GCT balance over {len(known)} runs: {sum(known) / len(known):.2f} % left "
                     f"(range {min(known):.2f}-{max(known):.2f})"
                 )
-            console.print("Next: [bold]stridelab show <id>[/], [bold]stridelab runs --since 2025-01-01[/]")
+            console.print("Next: [bold]stridelab status[/], [bold]stridelab show <id>[/], [bold]stridelab runs[/]")
         raise typer.Exit(result.exit_code)
 
 
