@@ -16,6 +16,7 @@ catalog only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -46,8 +47,16 @@ from stridelab.training import (
     SOURCE_ANALYSIS,
     SOURCE_CATALOG,
     WEEKDAYS,
+    SIDE_RULE,
     BalanceEvidence,
+    DriftEvidence,
     Evidence,
+    PainEvidence,
+    SideAssessment,
+    SideVote,
+    assess_side,
+    mean_interval,
+    run_balance_evidence,
     Exercise,
     ExerciseLog,
     InputError,
@@ -121,6 +130,10 @@ __all__ = [
     "ensure_training_schema",
     "exercises",
     "gather_evidence",
+    "side_assessment",
+    "SIDE_RULE",
+    "SideAssessment",
+    "SideVote",
     "load_library",
     "log_session",
     "outcome_chart",
@@ -233,6 +246,87 @@ def gather_evidence(
     return evidence_from(tests, runs)
 
 
+#: pain logged in the last N days counts for the side
+PAIN_WINDOW_DAYS: Final[int] = 28
+
+
+def _drift_evidence(store: Store, athlete: str, since: date, until: date) -> DriftEvidence | None:
+    """Mean of the runs' balance drift (pp/h) with its interval across runs (the run analytics)."""
+    from stridelab.services.analysis import run_table  # lazy because statsmodels is heavy
+
+    try:
+        table, _ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
+    except _ANALYSIS_FAILURES:
+        return None
+    if "balance_drift_pp_per_h" not in table.columns:
+        return None
+    m = mean_interval(pd.to_numeric(table["balance_drift_pp_per_h"], errors="coerce").tolist())
+    if m is None or m[1] is None or m[2] is None:
+        return None
+    return DriftEvidence(m[0], m[1], m[2], m[3])
+
+
+def _pain_evidence(store: Store, athlete: str, since: date, until: date) -> PainEvidence | None:
+    """The highest exercise pain logged per side in the window (None without any pain logged)."""
+    worst: dict[str, float] = {}
+    days: set[str] = set()
+    for log in session_logs(store, athlete):
+        if not since <= log.date <= until:
+            continue
+        for ex in log.exercises:
+            if ex.side in ("left", "right") and ex.pain is not None:
+                worst[ex.side] = max(worst.get(ex.side, 0.0), float(ex.pain))
+                if ex.pain > 0:
+                    days.add(log.date.isoformat())
+    if not worst:
+        return None
+    return PainEvidence(worst.get("left"), worst.get("right"), tuple(sorted(days)))
+
+
+def side_assessment(
+    store: Store,
+    athlete: str,
+    today: date,
+    *,
+    answer: str = "auto",
+    squat_left: str | None = None,
+    squat_right: str | None = None,
+    provider: ProviderArg = True,
+    use_runs: bool = True,
+) -> SideAssessment:
+    """Which side to work on from every piece of evidence up to ``today`` (the rule ``SIDE_RULE``):
+    the runs of the last 8 weeks (pace-adjusted GCT balance where the analytics can adjust it, and the
+    fatigue drift), the balance tests of the last 90 days, exercise pain logged on one side in the last
+    4 weeks, the squat-quality ratings and the runner's answer."""
+    tests = balance_history(store, athlete, since=today - timedelta(days=BALANCE_WINDOW_DAYS), until=today)
+    run_ev = drift = None
+    if use_runs:
+        since = today - timedelta(days=RUN_WINDOW_DAYS)
+        runs = run_asymmetry(store, athlete, since=since, until=today, provider=provider).dropna(
+            subset=["balance_left_pct"]
+        )
+        if len(runs):
+            run_ev = run_balance_evidence(
+                runs["balance_left_pct"].tolist(),
+                " + ".join(sorted(set(runs["source"]))),
+                [d.isoformat() for d in runs["day"]],
+            )
+            if provider is True:
+                drift = _drift_evidence(store, athlete, since, today)
+    pain = _pain_evidence(store, athlete, today - timedelta(days=PAIN_WINDOW_DAYS), today)
+    return assess_side(
+        answer=answer,
+        runs=run_ev,
+        drift=drift,
+        balance_tests=balance_summary(tests),
+        pain=pain,
+        squat_left=squat_left,
+        squat_right=squat_right,
+        run_window_days=RUN_WINDOW_DAYS,
+        test_window_days=BALANCE_WINDOW_DAYS,
+    )
+
+
 def usual_run_days(store: Store, athlete: str, today: date) -> tuple[int, ...]:
     """Weekdays (0 = Monday) with a run in at least a third of the last 8 weeks (empty without runs)."""
     rows = store.list_activities(
@@ -262,7 +356,17 @@ def tailored_plan(
     Raises :class:`InputError` for invalid or impossible answers.
     """
     evidence = gather_evidence(store, athlete, today, provider=provider, use_runs=use_runs)
-    return build_plan(inputs, evidence, today=today)
+    side = side_assessment(
+        store,
+        athlete,
+        today,
+        answer=inputs.weaker_side,
+        squat_left=inputs.squat_quality_left,
+        squat_right=inputs.squat_quality_right,
+        provider=provider,
+        use_runs=use_runs,
+    )
+    return build_plan(inputs, replace(evidence, side=side), today=today)
 
 
 def plan_with_statuses(store: Store, athlete: str, today: date) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ Pure: data in, results out (no store; :mod:`stridelab.store.training` keeps the 
 * balance tests - :func:`balance_summary`, :func:`balance_chart`
 * load guard - :func:`load_report` (:func:`load_since` says which runs' asymmetry it needs)
 * outcome - :func:`outcome_rows`, :func:`draw_outcome_chart` (:func:`outcome_since`)
+* weaker side from all the evidence - :func:`assess_side` (:data:`SIDE_RULE`), :class:`SideAssessment`
 * the seam to the run analytics - :func:`catalog_asymmetry`, :func:`merge_asymmetry`,
   :func:`provider_frame_of_run_table`
 """
@@ -74,6 +75,18 @@ from stridelab.training._records import (
     StoredPlan,
     check_balance_test,
 )
+from stridelab.training._side import (
+    DECIDE_SCORE,
+    SIDE_RULE,
+    DriftEvidence,
+    PainEvidence,
+    RunBalanceEvidence,
+    SideAssessment,
+    SideVote,
+    assess_side,
+    mean_interval,
+    run_balance_evidence,
+)
 from stridelab.training._seam import (
     COLUMNS,
     PROVIDER_COLUMNS,
@@ -90,6 +103,16 @@ from stridelab.training._seam import (
 
 __all__ = [
     "ALL_EXERCISES",
+    "DECIDE_SCORE",
+    "SIDE_RULE",
+    "DriftEvidence",
+    "PainEvidence",
+    "RunBalanceEvidence",
+    "SideAssessment",
+    "SideVote",
+    "assess_side",
+    "mean_interval",
+    "run_balance_evidence",
     "BALANCE_WINDOW_DAYS",
     "CATEGORIES",
     "COLUMNS",
