@@ -116,7 +116,7 @@ def test_desktop_import_the_season_and_click_through(browser: Any, demo: Demo, t
             # the runs appear; the background analysis fills the pace-adjusted column
             deadline = time.monotonic() + HANG_GUARD_S  # a hang guard, not a speed check
             while True:
-                p.goto("/")
+                p.goto("/runs")
                 if p.page.locator("#pending").count() == 0 or time.monotonic() > deadline:
                     break
                 time.sleep(0.3)
@@ -164,7 +164,7 @@ def test_phone_logs_todays_session(browser: Any, demo: Demo, store_copy: Path) -
         try:
             run_id = httpx.get(server.url + "/api/runs").json()[0]["id"]
             for path, name in (
-                ("/", "runs"),
+                ("/runs", "runs"),
                 (f"/runs/{run_id}", "run"),
                 ("/trends", "trends"),
                 ("/tests", "tests"),

@@ -8,7 +8,7 @@ sentences plus every number, SI or unit-named, null with ``reason`` where the da
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from stridelab.present import format as fmt
@@ -155,9 +155,10 @@ def _side(h: Home) -> list[Sentence]:
     if a is None:
         return [Sentence("side", None, None, s.links, s.reason)]
     ev = "; ".join(v.short or v.detail for v in a.votes if v.side is not None) or None
-    if a.side is None:
-        out = [Sentence("side", "No side needs extra work yet: train both sides equally.", ev, s.links, None)]
-        out[0] = Sentence("side", out[0].text, a.reason, s.links)
+    if a.side is None and not a.votes:
+        out = [Sentence("side", None, None, s.links, a.reason)]
+    elif a.side is None:
+        out = [Sentence("side", "No side needs extra work yet: train both sides equally.", a.reason, s.links)]
     else:
         sure = {"clear": "fairly sure", "probable": "probably", "uncertain": "unsure"}.get(a.confidence, "")
         out = [Sentence("side", f"Work on your {a.side} side ({sure}).", f"{ev} ({a.score:+d} points)", s.links)]
@@ -302,7 +303,9 @@ def home_sentences(h: Home) -> list[Sentence]:
 
 def _plain(x: Any) -> Any:
     if is_dataclass(x) and not isinstance(x, type):
-        return {k: _plain(v) for k, v in asdict(x).items()}
+        if hasattr(x, "to_dict"):
+            return _plain(x.to_dict())
+        return {f.name: _plain(getattr(x, f.name)) for f in fields(x)}
     if isinstance(x, dict):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -319,7 +322,7 @@ def home_json(h: Home) -> dict[str, Any]:
         "drift": _plain(h.drift),
         "change": _plain(h.change),
         "side": {
-            **{k: _plain(v) for k, v in asdict(side).items() if k != "assessment"},
+            **{f.name: _plain(getattr(side, f.name)) for f in fields(side) if f.name != "assessment"},
             "assessment": side.assessment.to_dict() if side.assessment else None,
         },
         "today": _plain(h.session),

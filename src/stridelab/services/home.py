@@ -257,7 +257,7 @@ _BASELINE = Link("personal baseline", "/trends#baseline", "stridelab baseline")
 _LOAD = Link("weekly load", "/trends#load", "stridelab load")
 _PLAN = Link("plan & today", "/plan", "stridelab plan today")
 _OUTCOME = Link("plan outcome", "/plan#outcome", "stridelab plan outcome")
-_TESTS = Link("balance tests", "/tests", "stridelab test history")
+_TESTS = Link("balance tests", "/tests", "stridelab test balance")
 
 
 def _num(v: Any) -> float | None:
@@ -327,6 +327,7 @@ def _verdict(metric: str, current: Interval | None, change: Interval | None) -> 
     return "better" if change.estimate < 0 else "worse"  # shorter contact, less bounce
 
 
+_LABELS: Final[dict[str, str]] = {"balance": "GCT balance", "gct": "ground contact time", "vo": "vertical oscillation"}
 _METRICS: Final[tuple[tuple[str, str, str], ...]] = (
     ("balance", "% left", "balance_at_ref_speed_left_pct"),
     ("gct", "ms", "gct_at_ref_speed_ms"),
@@ -357,7 +358,7 @@ def _standing(
         change = _difference(c, p)
         reason = None
         if c is None:
-            reason = f"no run with pace-adjusted {metric} in the last {WINDOW_DAYS} days" + (
+            reason = f"no run with pace-adjusted {_LABELS[metric]} in the last {WINDOW_DAYS} days" + (
                 " (no runs at all)" if not len(table) else ""
             )
         elif change is None:

@@ -1,0 +1,184 @@
+"""The home (services/home.py, present/home.py, ``stridelab status --json``) on a real store: a
+simulated 52 % L season (known truth) ending on a fixed day, and the shared real FIT files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stridelab.cli import app
+from stridelab.present.home import home_json, home_sentences
+from stridelab.services import open_store
+from stridelab.services.experiments import add_tags, create_experiment
+from stridelab.services.home import home
+from stridelab.services.imports import import_paths
+from stridelab.services.training import PlanInputs, record_balance_test, save_plan, tailored_plan
+from stridelab.sim import simulate_season
+
+END = date(2026, 6, 28)  # a Sunday: the last day of the simulated season
+TODAY = END + timedelta(days=1)
+TRUTH_LEFT_PCT = 52.0
+
+
+@pytest.fixture(scope="module")
+def season_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """16 runs over 8 weeks at a true pace-adjusted balance of 52 % L (no trend)."""
+    base = tmp_path_factory.mktemp("home")
+    weeks = 8
+    start = datetime.combine(END - timedelta(days=7 * weeks - 1), datetime.min.time(), tzinfo=UTC)
+    paths = simulate_season(
+        base / "fit",
+        n_runs=16,
+        weeks=weeks,
+        seed=3,
+        start=start,
+        balance_left_pct_at_start=TRUTH_LEFT_PCT,
+        trend_pp_per_month=0.0,
+        pause_probability=0.0,
+        walk_break_probability=0.0,
+    )
+    st = open_store(base / "store")
+    result = import_paths(st, paths, workers=1)
+    assert len(result.imported) == 16, result.to_json()
+    st.close()
+    return base / "store"
+
+
+@pytest.fixture
+def store_copy(season_store: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "store"
+    shutil.copytree(season_store, dst)
+    return dst
+
+
+def test_home_says_where_she_stands_with_intervals(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    h = home(st, "me", today=TODAY)
+    bal = h.standing[0]
+    assert bal.metric == "balance" and bal.current is not None
+    assert bal.current.low is not None and bal.current.high is not None
+    assert bal.current.low < bal.current.estimate < bal.current.high
+    assert abs(bal.current.estimate - TRUTH_LEFT_PCT) < 0.6  # the sim's pace-adjusted truth
+    # no trend in the truth: last month vs this month is not called a change of any size
+    assert bal.change is not None and bal.verdict in ("no clear change", "better", "worse")
+    assert bal.change.low is not None and bal.change.high is not None and abs(bal.change.estimate) < 0.5
+    assert {m.metric for m in h.standing} == {"balance", "gct", "vo"}
+    # the sim's balance drifts toward the left as she tires (RunTruth default)
+    assert h.drift.typical is not None and h.drift.typical.estimate > 0
+    # the side rule names the left side from the runs, with the evidence shown
+    a = h.side.assessment
+    assert a is not None and a.side == "left" and a.confidence in ("clear", "probable")
+    run_vote = next(v for v in a.votes if v.source.startswith("runs:") and "GCT balance" in v.source)
+    assert run_vote.side == "left" and run_vote.points == 2
+    # every sentence says something with its evidence, or says why it cannot
+    sentences = home_sentences(h)
+    assert sentences
+    for s in sentences:
+        assert (s.text is not None) != (s.reason is not None), s
+        assert s.links, s
+    by = {s.section: s for s in sentences}
+    assert by["side"].text is not None and "left" in by["side"].text
+    assert by["experiment"].text is None and "no experiment" in (by["experiment"].reason or "")
+    assert by["today"].text is None and "no training plan" in (by["today"].reason or "")
+    st.close()
+
+
+def test_plan_auto_side_follows_the_evidence_and_replan_is_suggested(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    plan = tailored_plan(st, "me", PlanInputs(start=TODAY, weeks=3, weaker_side="auto"), TODAY)
+    assert plan.weaker_side == "left"
+    side = plan.tailoring["evidence"]["side"]
+    assert side["side"] == "left" and side["evidence"] and side["rule"]
+    save_plan(st, "me", plan)
+    h = home(st, "me", today=TODAY)
+    assert h.session.session is not None  # the plan starts today: today's session with its why
+    today = next(s for s in home_sentences(h) if s.section == "today")
+    assert today.text is not None and "left" in today.text and "% L" in today.text
+    assert not h.side.replan_suggested
+    # new evidence: the right leg clearly weaker on one-leg stands, eyes open and closed
+    for eyes in ("open", "closed"):
+        for _ in range(3):
+            record_balance_test(st, "me", "left", 40.0, eyes, TODAY)
+            record_balance_test(st, "me", "right", 15.0, eyes, TODAY)
+    h = home(st, "me", today=TODAY)
+    assert h.side.assessment is not None and h.side.assessment.side != "left"
+    assert h.side.replan_suggested and "plan create" in (h.side.replan_reason or "")
+    assert any(s.section == "side.replan" for s in home_sentences(h))
+    st.close()
+
+
+def test_experiment_state_today_arm_and_runs_to_an_answer(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    exp = create_experiment(st, "me", "cues", "pull-up,push-behind", "alternating-runs", seed=5, runs=8)
+    order = exp.protocol["order"]
+    runs = st.list_activities("me")[-2:]
+    for run, arm in zip(runs, order, strict=False):
+        add_tags(st, "me", run.id, [("cue", arm)])
+    h = home(st, "me", today=TODAY)
+    e = h.experiment
+    assert e.name == "cues" and e.runs_done == 2 and e.planned_runs == 8
+    assert e.today_arm == order[2]
+    assert e.runs_to_final == 6
+    assert e.runs_to_decisive is not None and 1 <= e.runs_to_decisive <= 6
+    texts = [s.text for s in home_sentences(h) if s.section.startswith("experiment")]
+    assert any(t and order[2] in t for t in texts)
+    st.close()
+
+
+def test_status_json_on_the_simulated_store(store_copy: Path) -> None:
+    r = CliRunner().invoke(app, ["status", "--store", str(store_copy), "--today", TODAY.isoformat(), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["today"] == TODAY.isoformat() and out["n_runs"] == 16
+    assert out["data"]["standing"][0]["current"]["ci_low"] is not None
+    for s in out["sentences"]:
+        assert (s["text"] is None) == (s["reason"] is not None)
+        assert all(lk["href"].startswith("/") and lk["command"].startswith("stridelab ") for lk in s["links"])
+    text = CliRunner().invoke(app, ["status", "--store", str(store_copy), "--today", TODAY.isoformat()])
+    assert text.exit_code == 0 and "Work on your left side" in text.stdout
+
+
+REAL_RUNS = (
+    "Runalyze__Runalyze/with-new-dynamics.fit",
+    "Runalyze__Runalyze/Fenix-2.fit",
+    "GoldenCheetah__GoldenCheetah/Fr955v19.28andStryd.fit",
+    "dtcooper__python-fitparse/garmin-fenix-5-run.fit",
+    "GoldenCheetah__GoldenCheetah/2012_01_11_11_51_01.fit",  # a ride: not a run, never in the home
+)
+
+
+def test_status_json_on_real_fit_files(shared_data: Path, tmp_path: Path) -> None:
+    files = [shared_data / "fit" / p for p in REAL_RUNS]
+    st = open_store(tmp_path / "store")
+    result = import_paths(st, files, workers=1)
+    assert result.imported
+    last = max(a.start_time for a in st.list_activities("me")).date()
+    st.close()
+    today = last + timedelta(days=1)
+    r = CliRunner().invoke(
+        app, ["status", "--store", str(tmp_path / "store"), "--today", today.isoformat(), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert 1 <= out["n_runs"] <= 4  # the ride is not a run
+    sentences = {s["section"]: s for s in out["sentences"]}
+    # a handful of runs years apart: no month-on-month comparison, no baseline -- said, not invented
+    bal = out["data"]["standing"][0]
+    assert bal["change"] is None and bal["verdict"] == "not enough runs"
+    assert sentences["change"]["text"] is None and sentences["change"]["reason"]
+    for s in out["sentences"]:
+        assert (s["text"] is None) == (s["reason"] is not None), s
+
+
+def test_home_on_an_empty_store(tmp_path: Path) -> None:
+    st = open_store(tmp_path / "store")
+    h = home(st, "me", today=TODAY)
+    out = home_json(h)
+    assert out["n_runs"] == 0
+    assert all(s["text"] is None and s["reason"] for s in out["sentences"] if s["section"] != "load")
+    st.close()
