@@ -131,7 +131,9 @@ def test_experiment_state_today_arm_and_runs_to_an_answer(store_copy: Path) -> N
 
 
 def test_status_json_on_the_simulated_store(store_copy: Path) -> None:
-    r = CliRunner().invoke(app, ["status", "--store", str(store_copy), "--today", TODAY.isoformat(), "--json"])
+    r = CliRunner().invoke(
+        app, ["status", "--store", str(store_copy), "--today", TODAY.isoformat(), "--json"]
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["today"] == TODAY.isoformat() and out["n_runs"] == 16

@@ -442,7 +442,9 @@ def register(app: typer.Typer) -> None:
                     f"mean GCT balance over {len(known)} runs: {sum(known) / len(known):.2f} % left "
                     f"(range {min(known):.2f}-{max(known):.2f})"
                 )
-            console.print("Next: [bold]stridelab status[/], [bold]stridelab show <id>[/], [bold]stridelab runs[/]")
+            console.print(
+                "Next: [bold]stridelab status[/], [bold]stridelab show <id>[/], [bold]stridelab runs[/]"
+            )
         raise typer.Exit(result.exit_code)
 
 

@@ -85,7 +85,9 @@ def _standing(h: Home) -> list[Sentence]:
         if h.ref_speed_m_s:
             nums.append(f"at {fmt.pace_of_speed(h.ref_speed_m_s)} (your easy pace)")
         if m.change is not None:
-            nums.append(f"change {_iv(m.change, dec, signed=True)}{unit.replace(' % L', ' pp')} vs the 4 weeks before")
+            nums.append(
+                f"change {_iv(m.change, dec, signed=True)}{unit.replace(' % L', ' pp')} vs the 4 weeks before"
+            )
         elif m.reason:
             nums.append(m.reason)
         if m.baseline_range is not None and m.baseline_centre is not None:
@@ -127,25 +129,35 @@ def _change(h: Home) -> Sentence:
     if c.run_id is None or c.flag in ("no_baseline", None):
         return Sentence("change", None, None, c.links, c.reason)
     ranked = sorted(
-        (f for f in c.factors if f.factor == "pain" or (f.contribution_pp is not None and abs(f.contribution_pp) >= 0.05)),
+        (
+            f
+            for f in c.factors
+            if f.factor == "pain" or (f.contribution_pp is not None and abs(f.contribution_pp) >= 0.05)
+        ),
         key=lambda f: -abs(f.contribution_pp or 0.0),
     )
     if c.flag == "normal":
         words = f"Your latest run ({c.run_day}) was within your normal range"
     else:
-        words = f"Your latest run ({c.run_day}) was more {'left' if c.flag == 'high' else 'right'}-heavy than normal"
+        side = "left" if c.flag == "high" else "right"
+        words = f"Your latest run ({c.run_day}) was more {side}-heavy than normal"
     if ranked and c.flag != "normal":
-        words += "; the likely reason: " + ", ".join(_FACTOR_WORDS.get(f.factor, f.factor) for f in ranked[:2])
+        words += "; the likely reason: " + ", ".join(
+            _FACTOR_WORDS.get(f.factor, f.factor) for f in ranked[:2]
+        )
     elif c.flag != "normal":
         words += "; none of pace, hills, turns, fatigue, sensor or load accounts for it"
     nums = []
     if c.residual_pp is not None:
         nums.append(f"{c.residual_pp:+.2f} pp from your baseline (normal ±{c.normal_range_pp or 0:.2f} pp)")
     nums += [
-        f"{f.factor} {f.contribution_pp:+.2f} pp" if f.contribution_pp is not None else f.detail for f in ranked[:3]
+        f"{f.factor} {f.contribution_pp:+.2f} pp" if f.contribution_pp is not None else f.detail
+        for f in ranked[:3]
     ]
     if c.flagged_recent:
-        nums.append(f"{len(c.flagged_recent)} run(s) outside the normal range in the last {h.window_days} days")
+        nums.append(
+            f"{len(c.flagged_recent)} run(s) outside the normal range in the last {h.window_days} days"
+        )
     return Sentence("change", words + ".", "; ".join(nums), c.links)
 
 
@@ -161,9 +173,13 @@ def _side(h: Home) -> list[Sentence]:
         out = [Sentence("side", "No side needs extra work yet: train both sides equally.", a.reason, s.links)]
     else:
         sure = {"clear": "fairly sure", "probable": "probably", "uncertain": "unsure"}.get(a.confidence, "")
-        out = [Sentence("side", f"Work on your {a.side} side ({sure}).", f"{ev} ({a.score:+d} points)", s.links)]
+        out = [
+            Sentence("side", f"Work on your {a.side} side ({sure}).", f"{ev} ({a.score:+d} points)", s.links)
+        ]
     if s.replan_suggested and s.replan_reason:
-        out.append(Sentence("side.replan", "The evidence has changed: re-plan suggested.", s.replan_reason, s.links))
+        out.append(
+            Sentence("side.replan", "The evidence has changed: re-plan suggested.", s.replan_reason, s.links)
+        )
     return out
 
 
@@ -175,7 +191,9 @@ def _today(h: Home) -> Sentence:
             return Sentence("today", None, None, t.links, t.reason + (f" ({msg})" if msg else ""))
         return Sentence("today", "Today is a rest day from your program.", msg, t.links)
     s = t.session
-    phase_words = {1: "strength and balance", 2: "drills", 3: "applying it while running"}.get(int(s.get("phase") or 0), "")
+    phase_words = {1: "strength and balance", 2: "drills", 3: "applying it while running"}.get(
+        int(s.get("phase") or 0), ""
+    )
     words = f"Today: {phase_words} (phase {s.get('phase')}, week {s.get('week')})"
     if t.minutes is not None:
         words += f", about {t.minutes:.0f} min"
@@ -195,9 +213,9 @@ def _today(h: Home) -> Sentence:
 
 def _experiment(h: Home) -> list[Sentence]:
     e = h.experiment
-    if e.name is None:
+    if e.name is None or e.reason:
         return [Sentence("experiment", None, None, e.links, e.reason)]
-    a, b = (e.arms + ("", ""))[:2]
+    a, b = (*e.arms, "", "")[:2]
     state = {
         "decided": "has an answer",
         "not decisive yet": "is running, no answer yet",
@@ -211,7 +229,14 @@ def _experiment(h: Home) -> list[Sentence]:
     nums.append(f"{e.runs_done} of {e.planned_runs} runs done")
     out = [Sentence("experiment", words, "; ".join(nums), e.links)]
     if e.today_arm:
-        out.append(Sentence("experiment.today", f'Today\'s run: hold the cue "{e.today_arm}" the whole run.', None, e.links))
+        out.append(
+            Sentence(
+                "experiment.today",
+                f'Today\'s run: hold the cue "{e.today_arm}" the whole run.',
+                None,
+                e.links,
+            )
+        )
     elif e.today_laps:
         laps = "; ".join(f'laps {",".join(map(str, v))}: "{k}"' for k, v in e.today_laps.items())
         out.append(Sentence("experiment.today", "Today's run alternates the cues by lap.", laps, e.links))
@@ -266,7 +291,9 @@ def _outcome(h: Home) -> list[Sentence]:
         return [Sentence("outcome", None, None, link, h.outcome_reason)]
     out = []
     for r in h.outcome:
-        if r.window == "before" or (r.n_runs == 0 and r.balance_change_pp is None and r.verdict == "not started"):
+        if r.window == "before" or (
+            r.n_runs == 0 and r.balance_change_pp is None and r.verdict == "not started"
+        ):
             continue
         words = {
             "improved": f"In {r.window} your balance became more even.",
@@ -283,7 +310,15 @@ def _outcome(h: Home) -> list[Sentence]:
         out.append(Sentence("outcome", words, "; ".join(nums), link))
     if not out:
         first = next((r.start for r in h.outcome if r.window != "before"), None)
-        return [Sentence("outcome", None, None, link, f"the plan's first phase starts on {first}: nothing to measure yet")]
+        return [
+            Sentence(
+                "outcome",
+                None,
+                None,
+                link,
+                f"the plan's first phase starts on {first}: nothing to measure yet",
+            )
+        ]
     return out
 
 
@@ -346,7 +381,10 @@ def home_json(h: Home) -> dict[str, Any]:
 
 def home_text(h: Home) -> list[str]:
     """Plain-text lines: each statement, its numbers indented, its evidence as commands."""
-    lines = [f"stridelab home for {h.athlete} on {h.today.isoformat()} ({h.n_runs} runs, latest {h.last_run_day or '-'})"]
+    lines = [
+        f"stridelab home for {h.athlete} on {h.today.isoformat()} "
+        f"({h.n_runs} runs, latest {h.last_run_day or '-'})"
+    ]
     lines += [f"! {m}" for m in h.messages]
     for s in home_sentences(h):
         if s.text is None:

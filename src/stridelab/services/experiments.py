@@ -61,8 +61,6 @@ from stridelab.store import experiments as experiments_repo
 from stridelab.store import tags as tags_repo
 
 __all__ = [
-    "decisive_flags",
-    "planned_runs",
     "DESIGNS",
     "EXPERIMENT_METRICS",
     "BaselineRow",
@@ -78,6 +76,7 @@ __all__ = [
     "analyze_experiment",
     "baseline_rows",
     "create_experiment",
+    "decisive_flags",
     "delete_experiment",
     "experiment_blocks",
     "experiment_overview",
@@ -88,6 +87,7 @@ __all__ = [
     "parse_clock",
     "parse_laps",
     "parse_tag",
+    "planned_runs",
     "protocol_text",
     "remove_tags",
     "tags_for_runs",

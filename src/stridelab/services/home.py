@@ -279,7 +279,9 @@ def _pooled_balance(sub: pd.DataFrame) -> Interval | None:
     if "balance_at_ref_speed_left_pct" not in sub.columns:
         return None
     est = pd.to_numeric(sub["balance_at_ref_speed_left_pct"], errors="coerce").to_numpy(dtype="float64")
-    se = pd.to_numeric(sub.get("balance_at_ref_speed_se_pp"), errors="coerce").to_numpy(dtype="float64")
+    if "balance_at_ref_speed_se_pp" not in sub.columns:
+        return None
+    se = pd.to_numeric(sub["balance_at_ref_speed_se_pp"], errors="coerce").to_numpy(dtype="float64")
     ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
     if not ok.any():
         return None
@@ -327,7 +329,11 @@ def _verdict(metric: str, current: Interval | None, change: Interval | None) -> 
     return "better" if change.estimate < 0 else "worse"  # shorter contact, less bounce
 
 
-_LABELS: Final[dict[str, str]] = {"balance": "GCT balance", "gct": "ground contact time", "vo": "vertical oscillation"}
+_LABELS: Final[dict[str, str]] = {
+    "balance": "GCT balance",
+    "gct": "ground contact time",
+    "vo": "vertical oscillation",
+}
 _METRICS: Final[tuple[tuple[str, str, str], ...]] = (
     ("balance", "% left", "balance_at_ref_speed_left_pct"),
     ("gct", "ms", "gct_at_ref_speed_ms"),
@@ -518,29 +524,24 @@ def _today(
     )
 
 
-def _experiment(store: Store, athlete: str, today: date) -> ExperimentSection:
-    empty = dict(
-        name=None,
-        design=None,
-        arms=(),
-        verdict=None,
-        summary=None,
-        effect=None,
-        primary_metric=None,
-        runs_done=0,
-        planned_runs=None,
-        today_arm=None,
-        today_laps={},
-        runs_to_decisive=None,
-        runs_to_final=None,
-        cue_recommendation=None,
+def _no_experiment(
+    reason: str,
+    links: tuple[Link, ...],
+    name: str | None = None,
+    design: str | None = None,
+    arms: tuple[str, ...] = (),
+) -> ExperimentSection:
+    return ExperimentSection(
+        name, design, arms, None, None, None, None, 0, None, None, {}, None, None, None, reason, links
     )
+
+
+def _experiment(store: Store, athlete: str, today: date) -> ExperimentSection:
     exps = experiments_service.list_experiments(store, athlete)
     if not exps:
-        return ExperimentSection(
-            **empty,  # type: ignore[arg-type]
-            reason="no experiment defined (try `stridelab experiment create`)",
-            links=(Link("experiments", "/experiments", "stridelab experiment list"),),
+        return _no_experiment(
+            "no experiment defined (try `stridelab experiment create`)",
+            (Link("experiments", "/experiments", "stridelab experiment list"),),
         )
     exp = exps[-1]
     links = (
@@ -553,11 +554,7 @@ def _experiment(store: Store, athlete: str, today: date) -> ExperimentSection:
     try:
         res = experiments_service.analyze_experiment(store, athlete, exp.name)
     except (StoreError, OSError, ValueError) as exc:
-        return ExperimentSection(
-            **{**empty, "name": exp.name, "design": exp.design, "arms": tuple(exp.arms)},
-            reason=f"cannot analyse: {exc}",
-            links=links,
-        )  # type: ignore[arg-type]
+        return _no_experiment(f"cannot analyse: {exc}", links, exp.name, exp.design, tuple(exp.arms))
     p = exp.protocol
     runs_done = len({b.run_id for b in res.blocks})
     planned = experiments_service.planned_runs(exp)
@@ -645,7 +642,11 @@ def _outcome(
         return (), "no runs with balance"
     days = pd.to_datetime(table["start_time"], utc=True).dt.date
     dist = (pd.to_numeric(table["balance_at_ref_speed_left_pct"], errors="coerce") - 50.0).abs()
-    drift = pd.to_numeric(table.get("balance_drift_pp_per_h"), errors="coerce")
+    drift = (
+        pd.to_numeric(table["balance_drift_pp_per_h"], errors="coerce")
+        if "balance_drift_pp_per_h" in table.columns
+        else pd.Series(np.nan, index=table.index)
+    )
     before_dist = before_drift = None
     rows = []
     for name, start, end in windows:

@@ -34,7 +34,6 @@ from datetime import date, timedelta
 from typing import Any, Final, Literal
 
 from stridelab.frames import Side
-from stridelab.training._side import SideAssessment
 from stridelab.training._library import (
     EQUIPMENT,
     HOUSEHOLD_EQUIPMENT,
@@ -43,6 +42,7 @@ from stridelab.training._library import (
     Library,
     load_library,
 )
+from stridelab.training._side import SideAssessment
 
 __all__ = [
     "BALANCE_ASYMMETRY_THRESHOLD_PCT",

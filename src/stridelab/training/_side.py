@@ -219,8 +219,8 @@ def _run_vote(r: RunBalanceEvidence) -> SideVote:
 
 def _drift_vote(d: DriftEvidence) -> SideVote:
     seen = (
-        f"balance drifts {d.pp_per_h:+.2f} pp/h as you tire (95 % interval {d.ci_low:+.2f} to {d.ci_high:+.2f}, "
-        f"{d.n_runs} runs)"
+        f"balance drifts {d.pp_per_h:+.2f} pp/h as you tire "
+        f"(95 % interval {d.ci_low:+.2f} to {d.ci_high:+.2f}, {d.n_runs} runs)"
     )
     short = f"drift {d.pp_per_h:+.2f} pp/h [{d.ci_low:+.2f}, {d.ci_high:+.2f}]"
     if d.ci_low > 0 or d.ci_high < 0:
@@ -242,9 +242,12 @@ def _test_votes(balance: Sequence[Any]) -> list[SideVote]:
     out = []
     for b in balance:
         src = f"balance test (eyes {b.eyes})"
-        seen = f"one-leg stand left {b.left_s:.1f} s vs right {b.right_s:.1f} s ({b.asymmetry_pct:.0f} % difference)"
+        seen = (
+            f"one-leg stand left {b.left_s:.1f} s vs right {b.right_s:.1f} s "
+            f"({b.asymmetry_pct:.0f} % difference)"
+        )
         n = f"means of the latest {b.n_left} left / {b.n_right} right tests"
-        short = f"one-leg stand (eyes {b.eyes}) L {b.left_s:.0f} s / R {b.right_s:.0f} s"
+        short = f"one-leg balance (eyes {b.eyes}) L {b.left_s:.0f} s / R {b.right_s:.0f} s"
         if b.asymmetry_pct >= BALANCE_TEST_PCT:
             side: Side = "left" if b.left_s < b.right_s else "right"
             out.append(SideVote(src, side, 2, f"{seen}: shorter on the {side}", n, short))
