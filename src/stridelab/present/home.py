@@ -274,6 +274,8 @@ def _load(h: Home) -> Sentence:
     words = zone_words.get(ld.zone or "", "Your load")
     if ld.zone is None:
         words = "Your weekly load is tracked (the ratio needs 4 weeks of runs)"
+    if ld.warnings:
+        words += ", but see the warning" + ("s" if len(ld.warnings) > 1 else "")
     nums = [f"{fmt.km(ld.week_distance_m)} this week" + (" so far" if ld.week_partial else "")]
     if ld.previous_week_distance_m is not None:
         nums.append(f"{fmt.km(ld.previous_week_distance_m)} last week")
