@@ -184,3 +184,28 @@ def test_home_on_an_empty_store(tmp_path: Path) -> None:
     assert out["n_runs"] == 0
     assert all(s["text"] is None and s["reason"] for s in out["sentences"] if s["section"] != "load")
     st.close()
+
+
+def test_laps_table_marks_the_experiment_arm_of_each_lap(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    run = st.list_activities("me")[-1]
+    create_experiment(st, "me", "laps", "pull-up,push-behind", "alternating-laps", seed=2, runs=4)
+    add_tags(st, "me", run.id, [("cue", "push-behind")], laps=[1, 3])
+    add_tags(st, "me", run.id, [("cue", "pull-up")], laps=[2])
+    st.close()
+    r = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    by = {s["number"]: s for s in out["splits"]}
+    assert by[2]["arms"] == ["cue=push-behind"] and by[4]["arms"] == ["cue=push-behind"]
+    assert by[3]["arms"] == ["cue=pull-up"] and by[1]["arms"] == []
+    first = by[1]
+    for col in ("stance_time_balance_left_pct", "stance_time_s", "vertical_oscillation_m", "heart_rate_bpm"):
+        assert first[col] is not None, col
+    assert 40 < first["stance_time_balance_left_pct"] < 60 and first["distance_m"] > 0
+    text = CliRunner().invoke(
+        app, ["laps", run.id[:8], "--store", str(store_copy), "--km", "--units", "imperial"]
+    )
+    assert text.exit_code == 0 and "/mi" in text.stdout and "km 1" in text.stdout
+    bad = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--units", "furlongs"])
+    assert bad.exit_code == 2 and "furlongs" in bad.output

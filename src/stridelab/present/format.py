@@ -34,6 +34,8 @@ __all__ = [
     "num",
     "pace",
     "pace_of_speed",
+    "speed_unit",
+    "sport_speed",
     "zone_label",
 ]
 
@@ -193,3 +195,48 @@ def ci_of(value: Any) -> tuple[float, float] | None:
     if isinstance(value, dict) and is_finite(value.get("ci_low")) and is_finite(value.get("ci_high")):
         return float(value["ci_low"]), float(value["ci_high"])
     return None
+
+
+#: sports whose speed reads as km/h (mi/h), and as time per 100 m (100 yd)
+_SPEED_SPORTS = ("cycling", "e_biking", "inline_skating", "rowing", "paddling", "kayaking", "alpine_skiing")
+_SWIM_SPORTS = ("swimming",)
+_M_PER_MI = 1609.344
+_M_PER_YD = 0.9144
+
+
+def sport_speed(
+    speed_m_s: Any, sport: str | None = None, *, units: str = "metric", missing: str = DASH
+) -> str:
+    """A speed as the sport reads it: running and walking ``M:SS/km`` (``/mi`` with ``units="imperial"``),
+    cycling and other wheeled or paddled sports ``km/h`` (``mph``), swimming ``M:SS/100 m`` (``/100 yd``).
+    ``missing`` when unknown or not moving."""
+    if not is_finite(speed_m_s) or not float(speed_m_s) > 0.0:
+        return missing
+    v = float(speed_m_s)
+    imperial = units == "imperial"
+    s = (sport or "").lower()
+    if s in _SPEED_SPORTS:
+        return (
+            f"{v * 3.6 / (_M_PER_MI / 1000.0):.1f}{NARROW_NBSP}mph"
+            if imperial
+            else f"{v * 3.6:.1f}{NARROW_NBSP}km/h"
+        )
+    if s in _SWIM_SPORTS:
+        per = 100.0 * (_M_PER_YD if imperial else 1.0)
+        m, sec = divmod(round(per / v), 60)
+        return f"{m}:{sec:02d}/100{NARROW_NBSP}{'yd' if imperial else 'm'}"
+    total = round((_M_PER_MI if imperial else 1000.0) / v)
+    if total >= 100 * 60:
+        return missing
+    return f"{total // 60}:{total % 60:02d}/{'mi' if imperial else 'km'}"
+
+
+def speed_unit(sport: str | None = None, *, units: str = "metric") -> str:
+    """The unit :func:`sport_speed` reads in (a table header)."""
+    s = (sport or "").lower()
+    imperial = units == "imperial"
+    if s in _SPEED_SPORTS:
+        return "mph" if imperial else "km/h"
+    if s in _SWIM_SPORTS:
+        return "/100 yd" if imperial else "/100 m"
+    return "/mi" if imperial else "/km"
