@@ -22,14 +22,16 @@ from stridelab.sim import simulate_season
 
 END = date(2026, 6, 28)  # a Sunday: the last day of the simulated season
 TODAY = END + timedelta(days=1)
-TRUTH_LEFT_PCT = 52.0
+TRUTH_LEFT_PCT = 52.5  # at the season's start
+TREND_PP_PER_MONTH = -0.4  # toward even: the program "works"
+WEEKS = 8
 
 
 @pytest.fixture(scope="module")
 def season_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """16 runs over 8 weeks at a true pace-adjusted balance of 52 % L (no trend)."""
+    """16 runs over 8 weeks, true pace-adjusted balance 52.5 % L moving 0.4 pp a month toward even."""
     base = tmp_path_factory.mktemp("home")
-    weeks = 8
+    weeks = WEEKS
     start = datetime.combine(END - timedelta(days=7 * weeks - 1), datetime.min.time(), tzinfo=UTC)
     paths = simulate_season(
         base / "fit",
@@ -38,7 +40,7 @@ def season_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         seed=3,
         start=start,
         balance_left_pct_at_start=TRUTH_LEFT_PCT,
-        trend_pp_per_month=0.0,
+        trend_pp_per_month=TREND_PP_PER_MONTH,
         pause_probability=0.0,
         walk_break_probability=0.0,
     )
@@ -63,10 +65,13 @@ def test_home_says_where_she_stands_with_intervals(store_copy: Path) -> None:
     assert bal.metric == "balance" and bal.current is not None
     assert bal.current.low is not None and bal.current.high is not None
     assert bal.current.low < bal.current.estimate < bal.current.high
-    assert abs(bal.current.estimate - TRUTH_LEFT_PCT) < 0.6  # the sim's pace-adjusted truth
-    # no trend in the truth: last month vs this month is not called a change of any size
-    assert bal.change is not None and bal.verdict in ("no clear change", "better", "worse")
-    assert bal.change.low is not None and bal.change.high is not None and abs(bal.change.estimate) < 0.5
+    # the sim's pace-adjusted truth at the middle of the last 4 weeks
+    days = 7 * WEEKS - 14
+    truth_now = TRUTH_LEFT_PCT + TREND_PP_PER_MONTH * days / (365.2425 / 12)
+    assert abs(bal.current.estimate - truth_now) < 0.4
+    # 4 weeks later the truth is 0.37 pp closer to even: "better", with its interval
+    assert bal.change is not None and bal.change.low is not None and bal.change.high is not None
+    assert bal.verdict == "better" and -0.7 < bal.change.estimate < -0.1 and bal.change.high < 0
     assert {m.metric for m in h.standing} == {"balance", "gct", "vo"}
     # the sim's balance drifts toward the left as she tires (RunTruth default)
     assert h.drift.typical is not None and h.drift.typical.estimate > 0
@@ -109,6 +114,23 @@ def test_plan_auto_side_follows_the_evidence_and_replan_is_suggested(store_copy:
     assert h.side.assessment is not None and h.side.assessment.side != "left"
     assert h.side.replan_suggested and "plan create" in (h.side.replan_reason or "")
     assert any(s.section == "side.replan" for s in home_sentences(h))
+    st.close()
+
+
+def test_outcome_per_phase_with_interval_and_verdict(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    start = TODAY - timedelta(days=28)
+    save_plan(st, "me", tailored_plan(st, "me", PlanInputs(start=start, weeks=6), TODAY))
+    h = home(st, "me", today=TODAY)
+    rows = {r.window: r for r in h.outcome}
+    assert set(rows) == {"before", "phase 1", "phase 2", "phase 3"}
+    assert rows["phase 3"].verdict == "not enough runs" and rows["phase 3"].n_runs == 0  # starts today
+    p2 = rows["phase 2"]  # ~5 weeks after the middle of "before": ~0.45 pp closer to even
+    assert p2.n_runs >= 3 and p2.balance_change_pp is not None and p2.balance_change_pp.high is not None
+    assert p2.verdict == "improved" and p2.balance_change_pp.high < 0
+    assert rows["phase 1"].verdict in ("improved", "no change")
+    words = [s.text for s in home_sentences(h) if s.section == "outcome"]
+    assert any(w and "phase 2" in w and "more even" in w for w in words)
     st.close()
 
 
@@ -209,3 +231,13 @@ def test_laps_table_marks_the_experiment_arm_of_each_lap(store_copy: Path) -> No
     assert text.exit_code == 0 and "/mi" in text.stdout and "km 1" in text.stdout
     bad = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--units", "furlongs"])
     assert bad.exit_code == 2 and "furlongs" in bad.output
+
+
+def test_the_cue_that_moved_the_balance_toward_even_is_recommended() -> None:
+    from stridelab.services.home import recommended_cue
+
+    arms = ("pull-up", "push-behind")  # effect = push-behind - pull-up
+    assert recommended_cue(arms, -0.6, 51.2) == "push-behind"  # left-heavy, less left share: helped
+    assert recommended_cue(arms, +0.6, 51.2) == "pull-up"
+    assert recommended_cue(arms, -0.6, 48.8) == "pull-up"  # right-heavy: a lower left share hurt
+    assert recommended_cue(arms, +0.6, 48.8) == "push-behind"

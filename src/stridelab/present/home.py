@@ -253,8 +253,10 @@ def _experiment(h: Home) -> list[Sentence]:
         out.append(
             Sentence(
                 "experiment.cue",
-                f'Keep the cue "{e.cue_recommendation}": it helped you.',
-                _iv(e.effect, 2, signed=True) + " pp" if e.effect else None,
+                f'Keep the cue "{e.cue_recommendation}": it moved your balance toward even.',
+                f"{b} - {a}: {_iv(e.effect, 2, signed=True)} pp (95 % interval) over {e.runs_done} runs"
+                if e.effect
+                else None,
                 e.links,
             )
         )

@@ -45,6 +45,7 @@ __all__ = [
     "SideSection",
     "TodaySection",
     "home",
+    "recommended_cue",
 ]
 
 #: the "current" window and the one before it ("last month")
@@ -524,6 +525,13 @@ def _today(
     )
 
 
+def recommended_cue(arms: tuple[str, ...], effect_pp: float, left_pct: float | None) -> str:
+    """The arm that moved the balance toward even: ``effect_pp`` = B - A on the left share; for a
+    left-heavy runner (``left_pct`` >= 50, or unknown) a negative effect means B helped."""
+    left_heavy = left_pct is None or left_pct >= 50.0
+    return arms[1] if (effect_pp < 0) == left_heavy else arms[0]
+
+
 def _no_experiment(
     reason: str,
     links: tuple[Link, ...],
@@ -536,7 +544,9 @@ def _no_experiment(
     )
 
 
-def _experiment(store: Store, athlete: str, today: date) -> ExperimentSection:
+def _experiment(store: Store, athlete: str, today: date, left_pct: float | None) -> ExperimentSection:
+    """The latest experiment; ``left_pct`` (her current balance) says which direction is "toward even"
+    for the cue recommendation (left-heavy: a lower left share helps)."""
     exps = experiments_service.list_experiments(store, athlete)
     if not exps:
         return _no_experiment(
@@ -577,9 +587,8 @@ def _experiment(store: Store, athlete: str, today: date) -> ExperimentSection:
     if c.effect is not None:
         eff = Interval(c.effect, c.ci_low, c.ci_high, c.n_runs, c.method)
     rec = None
-    if res.decided and c.effect is not None:
-        better = exp.arms[1] if c.effect < 0 else exp.arms[0]
-        rec = better
+    if res.decided and c.effect is not None and exp.primary == "balance":
+        rec = recommended_cue(tuple(exp.arms), c.effect, left_pct)
     return ExperimentSection(
         name=exp.name,
         design=exp.design,
@@ -722,7 +731,9 @@ def home(store: Store, athlete: str = "me", *, today: date | None = None) -> Hom
         change=change,
         side=side,
         session=_today(store, athlete, today, side, standing, drift),
-        experiment=_experiment(store, athlete, today),
+        experiment=_experiment(
+            store, athlete, today, standing[0].current.estimate if standing and standing[0].current else None
+        ),
         load=_load(store, athlete, today),
         outcome=outcome,
         outcome_reason=outcome_reason,
