@@ -427,10 +427,13 @@ def plan_today(
     for m in view["messages"]:
         style = "bold red" if m.startswith("STOP") else "yellow"
         console.print(f"[{style}]{m}[/]")
-    s = view["session"]
+    s = view["session"] or view.get("first_session")
     if s is not None:
+        first = view["session"] is None
         _print_session(
-            s, title=f"{s['date']}: phase {s['phase']}, week {s['week']} (~{s['minutes_est']:g} min)"
+            s,
+            title=f"{'first session, ' if first else ''}{s['date']}: phase {s['phase']}, week {s['week']} "
+            f"(~{s['minutes_est']:g} min)",
         )
         for ex_id, info in s["exercises"].items():
             console.print(
@@ -641,22 +644,30 @@ def load_cmd(
         "--report",
         help="With --json: print the full report (weeks, recommendation, form drift, caveats).",
     ),
+    weeks: int = typer.Option(
+        12, "--weeks", min=1, max=5200, help="Show the last N weeks (default 12; the ratios use all runs)."
+    ),
     today: str | None = TodayOpt,
     json_out: bool = JsonOpt,
     store: Path | None = StoreOpt,
     athlete: str = AthleteOpt,
 ) -> None:
-    """Weekly running load, the 10 % check, the acute:chronic ratio and next week's maximum."""
+    """Weekly running load of the last 12 weeks (--weeks), the 10 % check, the acute:chronic ratio
+    and next week's maximum."""
     now = _today(today)
     rep = weekly_load(open_store(store), athlete, today=now)
+    shown = rep.weeks[-weeks:]
     if json_out:
-        print_json(rep.to_dict() if report else [w.to_dict() for w in rep.weeks])
+        if report:
+            print_json({**rep.to_dict(), "weeks": [w.to_dict() for w in shown]})
+        else:
+            print_json([w.to_dict() for w in shown])
         return
     if rep.message:
         console.print(f"[yellow]{rep.message}[/]")
         return
     t = Table("week", "km", "h:mm", "runs", "change %", "ACWR", "EWMA", "zone", "warning")
-    for w in rep.weeks:
+    for w in shown:
         t.add_row(
             w.week_start.isoformat() + ("*" if w.partial else ""),
             fmt.num(w.distance_m / 1000, 1),
@@ -669,6 +680,8 @@ def load_cmd(
             w.warning or "",
         )
     console.print(t)
+    if len(rep.weeks) > len(shown):
+        console.print(f"[dim]{len(rep.weeks) - len(shown)} earlier week(s) not shown (--weeks N)[/]")
     r = rep.recommendation
     if r and r.get("max_distance_m") is not None:
         console.print(

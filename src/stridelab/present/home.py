@@ -189,6 +189,13 @@ def _today(h: Home) -> Sentence:
         msg = " ".join(t.messages) if t.messages else None
         if t.reason:
             return Sentence("today", None, None, t.links, t.reason + (f" ({msg})" if msg else ""))
+        if t.first_session_date:
+            return Sentence(
+                "today",
+                f"Your plan has not started yet: the first session is on {t.first_session_date}.",
+                ", ".join(t.exercises) or msg,
+                t.links,
+            )
         return Sentence("today", "Today is a rest day from your program.", msg, t.links)
     s = t.session
     phase_words = {1: "strength and balance", 2: "drills", 3: "applying it while running"}.get(

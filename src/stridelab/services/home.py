@@ -169,6 +169,7 @@ class TodaySection:
     why: tuple[str, ...]
     reason: str | None
     links: tuple[Link, ...]
+    first_session_date: str | None = None  # the plan has not started: its first session
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,6 +511,10 @@ def _today(
         why.append(f"phase:{session.get('phase')}:week:{session.get('week')}")
     elif view.get("plan_id") is None:
         reason = "no training plan yet"
+    first = view.get("first_session")
+    if first:
+        ex = first.get("exercises") or {}
+        names = list(dict.fromkeys(v.get("name", k) for k, v in ex.items()))
     links = (_PLAN,)
     return TodaySection(
         today.isoformat(),
@@ -522,6 +527,7 @@ def _today(
         tuple(why),
         reason,
         links,
+        first["date"] if first else None,
     )
 
 

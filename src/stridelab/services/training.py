@@ -75,6 +75,7 @@ from stridelab.training import (
     build_plan,
     catalog_asymmetry,
     check_balance_test,
+    created_day,
     draw_outcome_chart,
     empty_provider_frame,
     evidence_from,
@@ -380,17 +381,27 @@ def plan_with_statuses(store: Store, athlete: str, today: date) -> dict[str, Any
     for s in d["sessions"]:
         day = date.fromisoformat(s["date"])
         log = logs.get(day)
+        created = created_day(stored.created_at)
         s["status"] = (
-            log.status if log else ("missed" if day < today else ("today" if day == today else "planned"))
+            log.status
+            if log
+            else (
+                "before the plan"
+                if created is not None and day < created
+                else ("missed" if day < today else ("today" if day == today else "planned"))
+            )
         )
-    adh = adherence(stored.plan, list(logs.values()), today)
+    adh = adherence(stored.plan, list(logs.values()), today, created=created_day(stored.created_at))
     return {"plan_id": stored.id, "created_at": stored.created_at, **d, "adherence": adh}
 
 
 def plan_adherence(store: Store, athlete: str, today: date) -> dict[str, Any] | None:
     """:func:`adherence` of the active plan up to ``today`` (None without a plan)."""
     stored = active_plan(store, athlete)
-    return adherence(stored.plan, session_logs(store, athlete, stored.id), today) if stored else None
+    if stored is None:
+        return None
+    logs = session_logs(store, athlete, stored.id)
+    return adherence(stored.plan, logs, today, created=created_day(stored.created_at))
 
 
 def plan_ics(stored: StoredPlan) -> bytes:

@@ -63,6 +63,7 @@ from stridelab.training._log import (
     LogResult,
     adherence,
     assess_log,
+    created_day,
     stop_exercise_id,
     today_view,
 )
@@ -154,6 +155,7 @@ __all__ = [
     "build_plan",
     "catalog_asymmetry",
     "check_balance_test",
+    "created_day",
     "decide_weaker_side",
     "draw_outcome_chart",
     "empty_provider_frame",
