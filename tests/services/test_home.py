@@ -241,3 +241,27 @@ def test_the_cue_that_moved_the_balance_toward_even_is_recommended() -> None:
     assert recommended_cue(arms, +0.6, 51.2) == "pull-up"
     assert recommended_cue(arms, -0.6, 48.8) == "pull-up"  # right-heavy: a lower left share hurt
     assert recommended_cue(arms, +0.6, 48.8) == "push-behind"
+
+
+def test_runs_list_and_trend_on_real_files(shared_data: Path, tmp_path: Path) -> None:
+    """A ride reads in km/h (not min/km); ``trend`` lists runs with dynamics unless ``--all``."""
+    files = [
+        shared_data / "fit" / "Runalyze__Runalyze/with-new-dynamics.fit",
+        shared_data / "fit" / "GoldenCheetah__GoldenCheetah/10kUNLP2014-Garmin15.fit",  # no dynamics
+        shared_data / "fit" / "GoldenCheetah__GoldenCheetah/2012_01_11_11_51_01.fit",  # a ride
+    ]
+    st = open_store(tmp_path / "store")
+    import_paths(st, files, workers=1)
+    st.close()
+    store = ["--store", str(tmp_path / "store")]
+    runs = CliRunner().invoke(app, ["runs", *store])
+    assert runs.exit_code == 0
+    ride = next(line for line in runs.stdout.splitlines() if "cycling" in line)
+    assert "km/h" in ride and "/km" not in ride.replace("km/h", "")
+    assert "date (local)" in runs.stdout
+    rows = json.loads(CliRunner().invoke(app, ["trend", *store, "--json"]).stdout)
+    every = json.loads(CliRunner().invoke(app, ["trend", *store, "--json", "--all"]).stdout)
+    assert len(rows) == 1 and rows[0]["balance_mean_left_pct"] is not None
+    assert len(every) == 2
+    text = CliRunner().invoke(app, ["trend", *store])
+    assert "1 run(s) without running dynamics not shown" in text.stdout

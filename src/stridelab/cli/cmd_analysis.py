@@ -211,6 +211,9 @@ def register(app: typer.Typer) -> None:
         full: bool = typer.Option(
             False, "--full", help="With --json: the whole analysis (trend, weeks, months), not only rows."
         ),
+        all_runs: bool = typer.Option(
+            False, "--all", help="Also list runs without running dynamics (hidden by default)."
+        ),
     ) -> None:
         """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months.
 
@@ -223,6 +226,9 @@ def register(app: typer.Typer) -> None:
         table, ref = analysis_service.run_table(
             st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
         )
+        hidden = 0
+        if not all_runs:
+            table, hidden = analysis_service.with_dynamics(table)
         trend = analysis_service.trend_analysis(table, ref, window_runs=window)
         tags = runs_service.run_tags(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
         if as_json:
@@ -232,7 +238,10 @@ def register(app: typer.Typer) -> None:
             print_json(d if full else d["runs"])
             return
         if not len(table):
-            console.print(f"No runs for athlete {athlete!r} in the selected period.")
+            more = f" ({hidden} without running dynamics: --all lists them)" if hidden else ""
+            console.print(
+                f"No runs with running dynamics for athlete {athlete!r} in the selected period{more}."
+            )
             return
         t = Table(
             title=f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
@@ -275,6 +284,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"{mc['this_month']} vs {mc['last_month']} at the same pace: {text}")
         for msg in trend.messages:
             console.print(f"[yellow]note:[/] {msg}")
+        if hidden:
+            console.print(f"[dim]{hidden} run(s) without running dynamics not shown (--all lists them)[/]")
 
     @app.command("report")
     def report_cmd(
@@ -318,6 +329,7 @@ def register(app: typer.Typer) -> None:
                     until=_parse_date(until, "--until"),
                     ref_speed_m_s=explicit,
                 )
+                table, _hidden = analysis_service.with_dynamics(table)  # axes from the plotted runs
                 trend = analysis_service.trend_analysis(table, ref, window_runs=window)
                 period = (
                     f"{len(table)} runs"

@@ -183,11 +183,11 @@ def _runs_table(
     table = Table(title=title)
     for col, justify in (
         ("id", "left"),
-        ("date (UTC)", "left"),
+        ("date (local)", "left"),
         ("sport", "left"),
         ("distance", "right"),
         ("time", "right"),
-        ("pace", "right"),
+        ("pace / speed", "right"),
         ("GCT", "right"),
         ("balance (L)", "right"),
         *((("tags", "left"),) if tags and any(tags.values()) else ()),
@@ -200,11 +200,11 @@ def _runs_table(
         speed = (r.distance_m / r.duration_s) if r.distance_m and r.duration_s else None
         table.add_row(
             r.id[:8],
-            r.start_time.strftime("%Y-%m-%d %H:%M"),
+            pfmt.local_day_time(r.start_time),
             r.sport or "-",
             pfmt.num(r.distance_m / 1000, 2, "km", sep=" ") if r.distance_m else "-",
             pfmt.duration(r.duration_s, missing="-", always_hours=True),
-            pfmt.pace_of_speed(speed),
+            pfmt.sport_speed(speed, r.sport, missing="-"),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
             *((", ".join(tags.get(r.id, [])),) if tags and any(tags.values()) else ()),

@@ -8,6 +8,7 @@ and ``sep`` what stands between a number and its unit.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
@@ -31,6 +32,7 @@ __all__ = [
     "interval_of",
     "is_finite",
     "km",
+    "local_day_time",
     "num",
     "pace",
     "pace_of_speed",
@@ -240,3 +242,16 @@ def speed_unit(sport: str | None = None, *, units: str = "metric") -> str:
     if s in _SWIM_SPORTS:
         return "/100 yd" if imperial else "/100 m"
     return "/mi" if imperial else "/km"
+
+
+def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH) -> str:
+    """``YYYY-MM-DD HH:MM ZONE`` in ``tz`` (a tzinfo or zone name; default the machine's local zone),
+    the zone always shown so a time is never ambiguous."""
+    if ts is None:
+        return missing
+    t = pd.Timestamp(ts)
+    if t.tzinfo is None:
+        t = t.tz_localize("UTC")
+    zone = tz if tz is not None else datetime.now().astimezone().tzinfo
+    local = t.tz_convert(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()

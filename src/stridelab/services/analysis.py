@@ -75,6 +75,7 @@ __all__ = [
     "run_table",
     "trend",
     "trend_analysis",
+    "with_dynamics",
 ]
 
 #: the clocks the fatigue drift can be measured on (``AnalysisConfig.drift_clock``)
@@ -202,3 +203,14 @@ def trend(
 def positions(store: Store, athlete: str, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Latitude and longitude (deg) of a run's records, None without GPS."""
     return _streams.positions(store, athlete, activity_id)
+
+
+def with_dynamics(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The rows of a :func:`run_table` that have GCT balance (running dynamics), and how many were
+    left out (a trend and its axes are made of the runs that can be plotted)."""
+    if not len(table):
+        return table, 0
+    if "balance_mean_left_pct" not in table.columns:
+        return table.iloc[0:0].reset_index(drop=True), len(table)
+    keep = pd.to_numeric(table["balance_mean_left_pct"], errors="coerce").notna().to_numpy()
+    return table[keep].reset_index(drop=True), int((~keep).sum())

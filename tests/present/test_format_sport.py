@@ -1,0 +1,40 @@
+"""Sport-aware speed and local time with its zone (issue 16 display defects)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stridelab.present import format as fmt
+
+
+def test_each_sport_reads_in_its_own_unit() -> None:
+    v = 1000.0 / 330.0  # 5:30/km
+    assert fmt.sport_speed(v, "running") == "5:30/km"
+    assert fmt.sport_speed(v, "running", units="imperial") == "8:51/mi"
+    assert fmt.sport_speed(8.0, "cycling") == "28.8\u202fkm/h"  # not "2:05/km"
+    assert fmt.sport_speed(8.0, "cycling", units="imperial") == "17.9\u202fmph"
+    assert fmt.sport_speed(1.0, "swimming") == "1:40/100\u202fm"  # not "16:40/km"
+    assert fmt.sport_speed(1.0, "swimming", units="imperial") == "1:31/100\u202fyd"
+    assert fmt.sport_speed(0.1, "running", missing="-") == "-"  # 166 min/km is standing, not a pace
+    assert fmt.sport_speed(None, "running", missing="-") == "-"
+    assert fmt.speed_unit("cycling") == "km/h" and fmt.speed_unit("swimming") == "/100 m"
+    assert fmt.speed_unit(None, units="imperial") == "/mi"
+
+
+@given(st.floats(1.0, 8.0))
+def test_running_pace_agrees_with_the_one_pace_formatter(v: float) -> None:
+    assert fmt.sport_speed(v, "running") == fmt.pace_of_speed(v)
+
+
+def test_local_time_carries_its_zone() -> None:
+    ts = pd.Timestamp("2026-12-02 09:11:41", tz="UTC")
+    assert fmt.local_day_time(ts, ZoneInfo("Europe/Berlin")) == "2026-12-02 10:11 CET"
+    assert fmt.local_day_time(ts, "UTC") == "2026-12-02 09:11 UTC"
+    summer = pd.Timestamp("2026-07-01 06:00", tz="UTC")
+    assert fmt.local_day_time(summer, "America/New_York") == "2026-07-01 02:00 EDT"
+    assert fmt.local_day_time(None) == fmt.DASH
+    assert fmt.local_day_time(ts).endswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
