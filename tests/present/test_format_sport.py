@@ -38,3 +38,13 @@ def test_local_time_carries_its_zone() -> None:
     assert fmt.local_day_time(summer, "America/New_York") == "2026-07-01 02:00 EDT"
     assert fmt.local_day_time(None) == fmt.DASH
     assert fmt.local_day_time(ts).endswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+
+
+def test_developer_fields_read_in_display_units() -> None:
+    assert fmt.dev_value("dev_stryd_ground_time_s", 0.261) == "261 ms"  # not "0.261"
+    assert fmt.dev_value("dev_stryd_leg_spring_stiffness_n_per_m", 14000.0) == "14.0 kN/m"  # not 1.4e+04
+    assert fmt.dev_value("dev_stryd_vertical_oscillation_m", 0.0759) == "75.9 mm"
+    assert fmt.dev_value("dev_stryd_power_w", 354.2) == "354 W"
+    assert fmt.dev_value("dev_app_speed_m_s", 3.21) == "3.21 m/s"  # m/s, not "m" then "s"
+    assert fmt.dev_value("dev_app_mystery", 12345.0) == "1.23e+04"
+    assert fmt.dev_value("dev_stryd_power_w", None) == fmt.DASH

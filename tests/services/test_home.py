@@ -265,3 +265,15 @@ def test_runs_list_and_trend_on_real_files(shared_data: Path, tmp_path: Path) ->
     assert len(every) == 2
     text = CliRunner().invoke(app, ["trend", *store])
     assert "1 run(s) without running dynamics not shown" in text.stdout
+
+
+def test_show_reads_stryd_fields_in_kn_per_m_and_ms(shared_data: Path, tmp_path: Path) -> None:
+    st = open_store(tmp_path / "store")
+    result = import_paths(st, [shared_data / "fit" / "GoldenCheetah__GoldenCheetah/Fr955v19.28andStryd.fit"])
+    run_id = result.imported[0] if isinstance(result.imported[0], str) else st.list_activities("me")[0].id
+    st.close()
+    out = CliRunner().invoke(app, ["show", str(run_id)[:8], "--store", str(tmp_path / "store")]).stdout
+    stiffness = next(line for line in out.splitlines() if "Leg Spring Stiffness" in line)
+    ground = next(line for line in out.splitlines() if "Ground Time" in line)
+    assert "kN/m" in stiffness and "e+" not in stiffness
+    assert " ms " in ground and "0.2" not in ground.split("(")[0]

@@ -307,7 +307,8 @@ def register(app: typer.Typer) -> None:
         table = Table(title=f"run {row.id[:12]}", show_header=False)
         table.add_column("field")
         table.add_column("value")
-        table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
+        local = pfmt.local_day_time(row.start_time)
+        table.add_row("start", local if local.endswith("UTC") else f"{local} ({row.start_time:%H:%M} UTC)")
         if payload["name"]:
             table.add_row("name", payload["name"])
         table.add_row("sport", f"{row.sport or '-'} / {row.sub_sport or '-'}")
@@ -351,7 +352,8 @@ def register(app: typer.Typer) -> None:
         for col, info in payload["developer_fields"].items():
             v = info["mean"]
             table.add_row(
-                f"{info['app']}: {info['field_name']}", f"{v:.3g} ({col})" if v is not None else "-"
+                f"{info['app']}: {info['field_name']}",
+                f"{pfmt.dev_value(col, v)} ({col})" if v is not None else "-",
             )
         console.print(table)
 

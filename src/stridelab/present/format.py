@@ -24,6 +24,7 @@ __all__ = [
     "clock",
     "day",
     "day_time",
+    "dev_value",
     "duration",
     "estimate_of",
     "finite_or_none",
@@ -255,3 +256,32 @@ def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH) -> str:
     zone = tz if tz is not None else datetime.now().astimezone().tzinfo
     local = t.tz_convert(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
+#: a developer column's unit suffix -> (display factor, unit, decimals): Stryd and other apps write SI
+_DEV_UNITS: Final[tuple[tuple[str, float, str, int], ...]] = (
+    ("_n_per_m", 0.001, "kN/m", 1),
+    ("_ms", 1.0, "ms", 0),
+    ("_s", 1000.0, "ms", 0),
+    ("_mm", 1.0, "mm", 1),
+    ("_m", 1000.0, "mm", 1),
+    ("_w", 1.0, "W", 0),
+    ("_rpm", 1.0, "rpm", 1),
+    ("_spm", 1.0, "spm", 1),
+    ("_pct", 1.0, "%", 1),
+    ("_c", 1.0, "°C", 1),
+    ("_bpm", 1.0, "bpm", 0),
+    ("_m_s", 1.0, "m/s", 2),
+)
+
+
+def dev_value(column: str, value: Any, *, missing: str = DASH) -> str:
+    """A developer field's mean as a person reads it, from its SI column name (Stryd ground time
+    ``dev_stryd_ground_time_s`` 0.261 -> ``261 ms``; leg spring stiffness ``..._n_per_m`` 14 000 ->
+    ``14.0 kN/m``); an unknown unit keeps 3 significant digits."""
+    if not is_finite(value):
+        return missing
+    for suffix, factor, unit, decimals in sorted(_DEV_UNITS, key=lambda u: -len(u[0])):
+        if column.endswith(suffix):
+            return num(float(value) * factor, decimals, unit, sep=" ")
+    return f"{float(value):.3g}"
