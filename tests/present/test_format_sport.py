@@ -48,3 +48,32 @@ def test_developer_fields_read_in_display_units() -> None:
     assert fmt.dev_value("dev_app_speed_m_s", 3.21) == "3.21 m/s"  # m/s, not "m" then "s"
     assert fmt.dev_value("dev_app_mystery", 12345.0) == "1.23e+04"
     assert fmt.dev_value("dev_stryd_power_w", None) == fmt.DASH
+
+
+def test_pace_axes_tick_in_minutes_and_seconds() -> None:
+    from stridelab.present.charts import pace_ticks, speed_pace_ticks
+
+    vals, labels = pace_ticks(322.0, 368.0)  # 5:22 .. 6:08 per km
+    assert labels[0] == "5:30" and all(":" in t and len(t.split(":")[1]) == 2 for t in labels)
+    assert all(322.0 <= v <= 368.0 for v in vals) and 2 <= len(vals) <= 7
+    speeds, text = speed_pace_ticks(2.5, 3.5)
+    assert all(2.5 <= v <= 3.5 for v in speeds) and all(t.endswith("/km") for t in text)
+    assert pace_ticks(float("nan"), 300.0) == ([], [])
+
+
+def test_zone_legend_follows_the_bar_and_tells_left_from_right() -> None:
+    from stridelab.report import zones_plotly
+    from types import SimpleNamespace
+
+    zones = {"red_left": 60.0, "orange_left": 120.0, "green": 600.0, "orange_right": 30.0, "red_right": 0.0}
+    analysis = SimpleNamespace(summaries={"balance": SimpleNamespace(zones_s=zones)})  # the fields it reads
+
+    fig = zones_plotly(analysis)  # type: ignore[arg-type]
+    names = [t.name for t in fig.data]
+    assert [n.split()[0] for n in names] == ["L", "L", "green", "R", "R"]
+    ranks = [t.legendrank for t in fig.data]
+    assert ranks == sorted(ranks)
+    left, right = fig.data[1], fig.data[3]
+    assert left.marker.color == right.marker.color  # Garmin's colour on both sides ...
+    assert left.marker.pattern.shape != right.marker.pattern.shape  # ... told apart by the hatching
+    assert fig.layout.legend.traceorder == "normal"
