@@ -62,8 +62,9 @@ def test_pace_axes_tick_in_minutes_and_seconds() -> None:
 
 
 def test_zone_legend_follows_the_bar_and_tells_left_from_right() -> None:
-    from stridelab.report import zones_plotly
     from types import SimpleNamespace
+
+    from stridelab.report import zones_plotly
 
     zones = {"red_left": 60.0, "orange_left": 120.0, "green": 600.0, "orange_right": 30.0, "red_right": 0.0}
     analysis = SimpleNamespace(summaries={"balance": SimpleNamespace(zones_s=zones)})  # the fields it reads
