@@ -231,6 +231,11 @@ def test_laps_table_marks_the_experiment_arm_of_each_lap(store_copy: Path) -> No
     assert text.exit_code == 0 and "/mi" in text.stdout and "km 1" in text.stdout
     bad = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--units", "furlongs"])
     assert bad.exit_code == 2 and "furlongs" in bad.output
+    report = store_copy.parent / "run.html"
+    r = CliRunner().invoke(app, ["report", run.id[:8], "-o", str(report), "--store", str(store_copy)])
+    assert r.exit_code == 0, r.output
+    html = report.read_text(encoding="utf-8")
+    assert "<h2>Laps</h2>" in html and "<h2>Kilometres</h2>" in html and "cue=push-behind" in html
 
 
 def test_the_cue_that_moved_the_balance_toward_even_is_recommended() -> None:

@@ -350,7 +350,16 @@ def register(app: typer.Typer) -> None:
                     f"{row.start_time.strftime('%Y-%m-%d %H:%M UTC')} · {row.sport or 'activity'}{dist}"
                     f" · run {row.id[:12]}"
                 )
-                html = render_run_html(analysis, ref, title="Running dynamics report", subtitle=subtitle)
+                from stridelab.present.splits import split_columns, split_rows
+                from stridelab.services.splits import run_splits
+
+                tables = []
+                for by, name in (("lap", "Laps"), ("km", "Kilometres")):
+                    t = run_splits(st, athlete, row.id, by=by)  # type: ignore[arg-type]
+                    tables.append((name, split_columns(t), split_rows(t)))
+                html = render_run_html(
+                    analysis, ref, title="Running dynamics report", subtitle=subtitle, splits=tables
+                )
                 if png_dir is not None:
                     save_run_pngs(analysis, png_dir, ref, stem=row.id[:12])
             path = write_html(html, output)
