@@ -16,11 +16,12 @@ catalog only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from stridelab.store import Store, StoreError
@@ -40,6 +41,7 @@ from stridelab.training import (
     BALANCE_WINDOW_DAYS,
     CATEGORIES,
     EQUIPMENT,
+    FITNESS_CAVEATS,
     HOUSEHOLD_EQUIPMENT,
     PAIN_AREAS,
     RUN_SPORTS,
@@ -72,13 +74,17 @@ from stridelab.training import (
     assess_side,
     balance_chart,
     balance_summary,
+    banister_trimp,
     build_plan,
     catalog_asymmetry,
     check_balance_test,
     created_day,
     draw_outcome_chart,
     empty_provider_frame,
+    estimate_cp_w,
+    estimate_hr_max,
     evidence_from,
+    fitness_fatigue,
     is_run,
     load_library,
     load_report,
@@ -89,10 +95,12 @@ from stridelab.training import (
     outcome_since,
     parse_weekdays,
     plan_to_ics,
+    power_stress_score,
     provider_frame_of_run_table,
     run_balance_evidence,
     stop_exercise_id,
     today_view,
+    weekly_ratios,
 )
 
 __all__ = [
@@ -110,6 +118,7 @@ __all__ = [
     "Evidence",
     "Exercise",
     "ExerciseLog",
+    "FitnessReport",
     "InputError",
     "LoadReport",
     "LogError",
@@ -133,6 +142,7 @@ __all__ = [
     "clear_stop",
     "ensure_training_schema",
     "exercises",
+    "fitness",
     "gather_evidence",
     "load_library",
     "log_session",
@@ -542,3 +552,123 @@ def outcome_chart(
 def exercises(category: str | None = None, phase: int | None = None) -> list[Exercise]:
     """The library's exercises (of ``category`` and suiting ``phase`` when given), in library order."""
     return list(load_library().filter(category=category, phase=phase))
+
+
+# ---------------------------------------------------------------------- load beyond kilometres
+@dataclass(frozen=True, slots=True)
+class FitnessReport:
+    """Per-run TRIMP and power stress score, the daily fitness/fatigue series of each load, the
+    latest values, and every assumption made (estimated HRmax, resting HR, CP)."""
+
+    today: date
+    runs: pd.DataFrame  # id, day, duration_s, trimp, power_stress
+    daily: dict[str, pd.DataFrame]  # load name -> frame(load, atl, ctl, tsb) by day
+    hr_rest: float | None
+    hr_max: float | None
+    cp_w: float | None
+    assumptions: tuple[str, ...]
+    caveats: tuple[str, ...] = FITNESS_CAVEATS
+
+    def latest(self, load: str) -> dict[str, float] | None:
+        d = self.daily.get(load)
+        if d is None or not len(d):
+            return None
+        row = d.iloc[-1]
+        return {k: float(row[k]) for k in ("load", "atl", "ctl", "tsb")}
+
+    def weekly(self, load: str) -> pd.DataFrame:
+        """Weekly sums of ``load``, their change on the previous week and the ACWR (empty without it)."""
+        d = self.daily.get(load)
+        return weekly_ratios(d) if d is not None and len(d) else pd.DataFrame()
+
+
+def fitness(
+    store: Store,
+    athlete: str = "me",
+    *,
+    today: date,
+    hr_rest: float | None = None,
+    hr_max: float | None = None,
+    sex: str = "female",
+    cp_w: float | None = None,
+) -> FitnessReport:
+    """TRIMP (heart rate) and power stress score per run up to ``today`` and their CTL/ATL/TSB. Reads
+    every run's records (heart rate, power). Missing HRmax / CP are estimated from the runs, missing
+    resting HR is 60 bpm -- each said in ``assumptions``."""
+    if sex not in ("female", "male"):
+        raise ValueError(f"Invalid value for 'sex'. Allowed values are 'female', 'male', but got {sex!r}.")
+    rows = [
+        r
+        for r in store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
+        if is_run(r)
+    ]
+    per: list[dict[str, Any]] = []
+    for r in rows:
+        rec = store.records(athlete, r.id)
+        t = pd.DatetimeIndex(rec.index)
+        dt = np.diff(t.asi8) / 1e9 if len(t) > 1 else np.zeros(0)
+        dt = np.clip(np.r_[dt, dt[-1] if dt.size else 1.0], 0.0, 10.0)  # a pause is not effort
+        hr = (
+            pd.to_numeric(rec["heart_rate_bpm"], errors="coerce").to_numpy()
+            if "heart_rate_bpm" in rec
+            else None
+        )
+        pw = pd.to_numeric(rec["power_w"], errors="coerce").to_numpy() if "power_w" in rec else None
+        if pw is None:
+            dev = [
+                c
+                for c in rec.columns
+                if c.startswith("dev_") and c.endswith("_power_w") and "form" not in c and "air" not in c
+            ]
+            pw = pd.to_numeric(rec[dev[0]], errors="coerce").to_numpy() if dev else None
+        best40 = None
+        if pw is not None and np.isfinite(pw).sum() >= 2400:
+            best40 = float(pd.Series(pw).rolling(2400, min_periods=2000).mean().max())
+        per.append(
+            {
+                "id": r.id,
+                "day": pd.Timestamp(r.start_time).tz_convert("UTC").date(),
+                "duration_s": float(r.duration_s or np.sum(dt)),
+                "_hr": hr,
+                "_dt": dt,
+                "_pw": pw,
+                "_p99": float(np.nanpercentile(hr, 99)) if hr is not None and np.isfinite(hr).any() else None,
+                "_best40": best40,
+            }
+        )
+    assumptions: list[str] = []
+    if hr_max is None:
+        hr_max = estimate_hr_max([p["_p99"] for p in per])
+        if hr_max is not None:
+            assumptions.append(
+                f"maximal heart rate {hr_max:.0f} bpm estimated from your runs (pass --hr-max)"
+            )
+    if hr_rest is None:
+        hr_rest = 60.0
+        assumptions.append("resting heart rate 60 bpm assumed (pass --hr-rest)")
+    if cp_w is None:
+        cp_w = estimate_cp_w([p["_best40"] for p in per])
+        if cp_w is not None:
+            assumptions.append(f"critical power {cp_w:.0f} W estimated as your best 40-min power (pass --cp)")
+    for p in per:
+        p["trimp"] = (
+            banister_trimp(p["_hr"], p["_dt"], hr_rest=hr_rest, hr_max=hr_max, sex=sex)  # type: ignore[arg-type]
+            if p["_hr"] is not None and hr_max is not None and hr_max > hr_rest
+            else None
+        )
+        p["power_stress"] = (
+            power_stress_score(p["_pw"], p["duration_s"], cp_w) if p["_pw"] is not None and cp_w else None
+        )
+    runs = pd.DataFrame(
+        [{k: v for k, v in p.items() if not k.startswith("_")} for p in per],
+        columns=["id", "day", "duration_s", "trimp", "power_stress"],
+    )
+    daily: dict[str, pd.DataFrame] = {}
+    if len(runs):
+        days = pd.date_range(min(runs["day"]), today, freq="D")
+        for load in ("trimp", "power_stress"):
+            vals = pd.to_numeric(runs[load], errors="coerce")
+            if vals.notna().any():
+                per_day = vals.groupby(pd.to_datetime(runs["day"])).sum(min_count=1)
+                daily[load] = fitness_fatigue(per_day.reindex(days, fill_value=0.0))
+    return FitnessReport(today, runs, daily, hr_rest, hr_max, cp_w, tuple(assumptions))
