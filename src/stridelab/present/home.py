@@ -70,7 +70,10 @@ def _standing(h: Home) -> list[Sentence]:
             continue
         dec = 2 if m.metric == "balance" else 1
         unit = " % L" if m.metric == "balance" else f" {m.unit}"
-        now = f"{_iv(m.current, dec)}{unit} over {m.current.n_runs} runs in the last {h.window_days} days"
+        n = m.current.n_runs
+        now = f"{_iv(m.current, dec)}{unit} over {n} run{'s' if n != 1 else ''} in the last {h.window_days} days"
+        if m.current.low is None:
+            now += " (one run: no interval, its run-to-run variation is unknown)"
         if m.metric == "balance":
             words = f"Your pace-adjusted {name} is {_lean(m.current.estimate)}"
         else:
@@ -137,10 +140,10 @@ def _change(h: Home) -> Sentence:
         key=lambda f: -abs(f.contribution_pp or 0.0),
     )
     if c.flag == "normal":
-        words = f"Your latest run ({c.run_day}) was within your normal range"
+        words = f"Your latest run with GCT balance ({c.run_day}) was within your normal range"
     else:
         side = "left" if c.flag == "high" else "right"
-        words = f"Your latest run ({c.run_day}) was more {side}-heavy than normal"
+        words = f"Your latest run with GCT balance ({c.run_day}) was more {side}-heavy than normal"
     if ranked and c.flag != "normal":
         words += "; the likely reason: " + ", ".join(
             _FACTOR_WORDS.get(f.factor, f.factor) for f in ranked[:2]
@@ -283,6 +286,8 @@ def _load(h: Home) -> Sentence:
     words = zone_words.get(ld.zone or "", "Your load")
     if ld.zone is None:
         words = "Your weekly load is tracked (the ratio needs 4 weeks of runs)"
+        if not ld.week_distance_m and not ld.previous_week_distance_m:
+            words = "You have not run in the last two weeks"
     if ld.warnings:
         words += ", but see the warning" + ("s" if len(ld.warnings) > 1 else "")
     nums = [f"{fmt.km(ld.week_distance_m)} this week" + (" so far" if ld.week_partial else "")]
