@@ -71,7 +71,8 @@ def _standing(h: Home) -> list[Sentence]:
         dec = 2 if m.metric == "balance" else 1
         unit = " % L" if m.metric == "balance" else f" {m.unit}"
         n = m.current.n_runs
-        now = f"{_iv(m.current, dec)}{unit} over {n} run{'s' if n != 1 else ''} in the last {h.window_days} days"
+        runs = f"{n} run{'s' if n != 1 else ''}"
+        now = f"{_iv(m.current, dec)}{unit} over {runs} in the last {h.window_days} days"
         if m.current.low is None:
             now += " (one run: no interval, its run-to-run variation is unknown)"
         if m.metric == "balance":
