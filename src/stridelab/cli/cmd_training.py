@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from stridelab.cli._common import (
@@ -340,7 +341,14 @@ def _print_plan_summary(d: dict[str, Any], plan_id: int) -> None:
     console.print(
         f"[bold]Plan {plan_id}[/]: {d['start']} to {d['end']}, weaker side: {d['weaker_side'] or 'none'}"
     )
-    console.print(f"  ({d['tailoring']['weaker_side_reason']})")
+    console.print(f"  ({escape(d['tailoring']['weaker_side_reason'])})")
+    side = (d["tailoring"].get("evidence") or {}).get("side")
+    if side:
+        console.print(f"  [dim]side rule: {escape(side['rule'])}[/]")
+        for v in side["evidence"]:
+            pts = f"{v['points']} pt toward {v['side']}" if v["side"] else "0 pt"
+            extra = f" -- {v['uncertainty']}" if v.get("uncertainty") else ""
+            console.print(f"  evidence [{pts}] {escape(v['source'])}: {escape(v['detail'])}{escape(extra)}")
     t = Table("phase", "name", "start", "weeks", "days")
     for p in d["phases"]:
         t.add_row(str(p["number"]), p["name"], p["start"], str(p["weeks"]), ",".join(p["weekdays"]))
