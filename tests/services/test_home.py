@@ -270,6 +270,23 @@ def test_runs_list_and_trend_on_real_files(shared_data: Path, tmp_path: Path) ->
     assert len(every) == 2
     text = CliRunner().invoke(app, ["trend", *store])
     assert "1 run(s) without running dynamics not shown" in text.stdout
+    import asyncio
+
+    import httpx
+
+    from stridelab.web import WebConfig, create_app
+
+    web = create_app(WebConfig(store_path=tmp_path / "store", background_analysis=False))
+
+    async def runs_page() -> str:
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return (await c.get("/runs", params={"all": "true"})).text  # rides too
+
+    try:
+        assert "km/h" in asyncio.run(runs_page())  # the ride, not "2:05/km"
+    finally:
+        web.state.web.close()
 
 
 def test_show_reads_stryd_fields_in_kn_per_m_and_ms(shared_data: Path, tmp_path: Path) -> None:
