@@ -299,3 +299,26 @@ def test_show_reads_stryd_fields_in_kn_per_m_and_ms(shared_data: Path, tmp_path:
     ground = next(line for line in out.splitlines() if "Ground Time" in line)
     assert "kN/m" in stiffness and "e+" not in stiffness
     assert " ms " in ground and "0.2" not in ground.split("(")[0]
+
+
+def test_trend_filters_by_type_and_distance(store_copy: Path) -> None:
+    base = ["trend", "--store", str(store_copy), "--json"]
+    every = json.loads(CliRunner().invoke(app, base).stdout)
+    steady = json.loads(CliRunner().invoke(app, [*base, "--type", "steady"]).stdout)
+    intervals = json.loads(CliRunner().invoke(app, [*base, "--type", "intervals"]).stdout)
+    assert steady and all("steady" in r["flags"] for r in steady)
+    assert all("intervals" in r["flags"] for r in intervals)
+    assert len(steady) + len(intervals) == len(every)
+    st = open_store(store_copy)
+    dist = {a.id: a.distance_m for a in st.list_activities("me")}
+    st.close()
+    mid = json.loads(CliRunner().invoke(app, [*base, "--distance", "6k-9k"]).stdout)
+    assert mid and all(6000 <= dist[r["id"]] <= 9000 for r in mid)
+    assert len(mid) == sum(1 for r in every if 6000 <= dist[r["id"]] <= 9000)
+    for bad, word in (
+        (["--distance", "15k-5k"], "maximum"),
+        (["--distance", "far"], "5k-15k"),
+        (["--type", "jog"], "steady"),
+    ):
+        r = CliRunner().invoke(app, [*base, *bad])
+        assert r.exit_code == 2 and word in r.output, r.output

@@ -214,6 +214,12 @@ def register(app: typer.Typer) -> None:
         all_runs: bool = typer.Option(
             False, "--all", help="Also list runs without running dynamics (hidden by default)."
         ),
+        run_type: str | None = typer.Option(
+            None, "--type", help="Only runs of this type: steady, easy, intervals, hills, flat."
+        ),
+        distance: str | None = typer.Option(
+            None, "--distance", help="Only runs of this distance, e.g. 5k-15k, 10k- or -21.1k."
+        ),
     ) -> None:
         """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months.
 
@@ -229,6 +235,12 @@ def register(app: typer.Typer) -> None:
         hidden = 0
         if not all_runs:
             table, hidden = analysis_service.with_dynamics(table)
+        if run_type is not None or distance is not None:
+            try:
+                rng = analysis_service.parse_distance_range(distance) if distance else None
+                table = analysis_service.filter_runs(st, athlete, table, run_type=run_type, distance_m=rng)
+            except ValueError as exc:
+                raise fail(str(exc)) from exc
         trend = analysis_service.trend_analysis(table, ref, window_runs=window)
         tags = runs_service.run_tags(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
         if as_json:
