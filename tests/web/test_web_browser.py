@@ -241,6 +241,7 @@ def test_home_and_run_page_on_desktop_and_phone(browser: Any, demo: Demo, store_
             p = Page(browser, server.url, **ctx)
             try:
                 p.goto("/")
+                p.charts_done(minimum=1)  # fitness, fatigue and form
                 sections = p.page.locator("section.home-section")
                 assert sections.count() == 8
                 for key in ("standing", "drift", "change", "side", "today", "experiment", "load", "outcome"):
@@ -267,3 +268,6 @@ def test_home_and_run_page_on_desktop_and_phone(browser: Any, demo: Demo, store_
                 p.close()
         status = httpx.get(server.url + "/api/home").json()
         assert status["today"] == demo.today.isoformat() and status["sentences"]
+        chart = httpx.get(server.url + "/api/home/charts/fitness").json()
+        names = [t["name"] for t in chart["data"]]
+        assert "fitness (CTL, 42 d)" in names and "fatigue (ATL, 7 d)" in names and "form (TSB)" in names
