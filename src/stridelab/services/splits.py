@@ -56,7 +56,3 @@ def run_splits(store: Store, athlete: str, run_id: str, *, by: Literal["lap", "k
             for n in frame["number"]:
                 arms.setdefault(int(n), []).append(label)
     return SplitTable(full, row.sport, by, frame, present, arms)
-
-
-#: registry entries of the split metrics (labels, units, decimals for the presentation)
-SPLIT_SPECS = {k: METRICS[k] for k in SPLIT_METRICS}
