@@ -15,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
-from stridelab.analysis import METRICS, SPLIT_METRICS, splits
+from stridelab.analysis import SPLIT_METRICS, splits
 from stridelab.services import analysis as analysis_service
 from stridelab.services import experiments as experiments_service
 from stridelab.store import Store
