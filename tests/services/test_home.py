@@ -160,6 +160,10 @@ def test_status_json_on_the_simulated_store(store_copy: Path) -> None:
     out = json.loads(r.stdout)
     assert out["today"] == TODAY.isoformat() and out["n_runs"] == 16
     assert out["data"]["standing"][0]["current"]["ci_low"] is not None
+    load = out["data"]["load"]
+    assert load["fitness_load"] == "trimp" and load["ctl"] > 0 and load["atl"] > 0  # the sim records HR
+    assert any("estimated" in a for a in load["fitness_assumptions"])
+    assert any(s["section"] == "load.fitness" and "(CTL)" in s["numbers"] for s in out["sentences"])
     for s in out["sentences"]:
         assert (s["text"] is None) == (s["reason"] is not None)
         assert all(lk["href"].startswith("/") and lk["command"].startswith("stridelab ") for lk in s["links"])

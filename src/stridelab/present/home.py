@@ -274,10 +274,10 @@ def _experiment(h: Home) -> list[Sentence]:
     return out
 
 
-def _load(h: Home) -> Sentence:
+def _load(h: Home) -> list[Sentence]:
     ld = h.load
     if ld.week_distance_m is None:
-        return Sentence("load", None, None, ld.links, ld.reason)
+        return [Sentence("load", None, None, ld.links, ld.reason)]
     zone_words = {
         "low": "Your load is low (detraining range)",
         "sweet spot": "Your load is in a steady range",
@@ -299,7 +299,15 @@ def _load(h: Home) -> Sentence:
     if ld.next_week_max_distance_m is not None:
         nums.append(f"next week at most {fmt.km(ld.next_week_max_distance_m)}")
     nums += list(ld.warnings)
-    return Sentence("load", words + ".", "; ".join(nums), ld.links)
+    out = [Sentence("load", words + ".", "; ".join(nums), ld.links)]
+    if ld.ctl is not None and ld.atl is not None and ld.tsb is not None:
+        what = "heart-rate TRIMP" if ld.fitness_load == "trimp" else "power stress"
+        fresh = "fresh" if ld.tsb > 5 else ("tired" if ld.tsb < -10 else "neither fresh nor tired")
+        fit = f"fitness (CTL) {ld.ctl:.0f}, fatigue (ATL) {ld.atl:.0f}, form (TSB) {ld.tsb:+.0f} ({what})"
+        if ld.fitness_assumptions:
+            fit += "; assumed: " + "; ".join(ld.fitness_assumptions)
+        out.append(Sentence("load.fitness", f"By your effort, you are {fresh}.", fit, ld.links))
+    return out
 
 
 def _outcome(h: Home) -> list[Sentence]:
@@ -348,7 +356,7 @@ def home_sentences(h: Home) -> list[Sentence]:
         *_side(h),
         _today(h),
         *_experiment(h),
-        _load(h),
+        *_load(h),
         *_outcome(h),
     ]
 

@@ -209,6 +209,11 @@ class LoadSection:
     next_week_max_distance_m: float | None
     reason: str | None
     links: tuple[Link, ...]
+    fitness_load: str | None = None  # "trimp" (heart rate) or "power_stress"
+    ctl: float | None = None  # fitness, 42-day weighted daily load
+    atl: float | None = None  # fatigue, 7-day
+    tsb: float | None = None  # form, yesterday's CTL - ATL
+    fitness_assumptions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,7 +634,24 @@ def _load(store: Store, athlete: str, today: date) -> LoadSection:
     w = rep.weeks[-1]
     prev = rep.weeks[-2] if len(rep.weeks) > 1 else None
     rec = rep.recommendation or {}
+    fit_name = None
+    latest: dict[str, float] | None = None
+    assumptions: tuple[str, ...] = ()
+    try:
+        fit = training_service.fitness(store, athlete, today=today)
+        fit_name = (
+            "trimp" if "trimp" in fit.daily else ("power_stress" if "power_stress" in fit.daily else None)
+        )
+        latest = fit.latest(fit_name) if fit_name else None
+        assumptions = fit.assumptions
+    except (StoreError, OSError, ValueError):
+        fit_name = None
     return LoadSection(
+        fitness_load=fit_name,
+        ctl=latest["ctl"] if latest else None,
+        atl=latest["atl"] if latest else None,
+        tsb=latest["tsb"] if latest else None,
+        fitness_assumptions=assumptions,
         week_start=w.week_start.isoformat(),
         week_partial=w.partial,
         week_distance_m=w.distance_m,
