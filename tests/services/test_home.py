@@ -131,6 +131,13 @@ def test_outcome_per_phase_with_interval_and_verdict(store_copy: Path) -> None:
     assert rows["phase 1"].verdict in ("improved", "no change")
     words = [s.text for s in home_sentences(h) if s.section == "outcome"]
     assert any(w and "phase 2" in w and "more even" in w for w in words)
+    r = CliRunner().invoke(
+        app, ["plan", "outcome", "--store", str(store_copy), "--today", TODAY.isoformat(), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    windows = {w["window"]: w for w in json.loads(r.stdout)["windows"]}
+    assert windows["phase 2"]["verdict"] == "improved" and windows["before"]["verdict"] is None
+    assert windows["phase 2"]["distance_from_even_change_pp"]["ci_high"] < 0
     st.close()
 
 

@@ -488,12 +488,41 @@ def plan_outcome(
     if stored is None:
         raise fail("No plan yet: create one with `stridelab plan create`.", code=1)
     rows = outcome_table(st, athlete, stored.plan, stored.id, now)
+    from stridelab.services.home import phase_outcomes  # lazy: the analytics are heavy to import
+
+    verdicts, why_not = phase_outcomes(st, athlete, now)
+    by_window = {v.window: v for v in verdicts}
+    for r in rows:
+        v = by_window.get(r["window"])
+        r["verdict"] = v.verdict if v and r["window"] != "before" else None
+        r["distance_from_even_change_pp"] = (
+            v.balance_change_pp.to_dict() if v and v.balance_change_pp else None
+        )
+        r["drift_change_pp_per_h"] = (
+            v.drift_change_pp_per_h.to_dict() if v and v.drift_change_pp_per_h else None
+        )
     chart_path = outcome_chart(st, athlete, stored.plan, stored.id, now, chart) if chart else None
     if json_out:
         print_json({"plan_id": stored.id, "windows": rows, "chart": str(chart_path) if chart_path else None})
         return
-    t = Table("window", "dates", "balance eyes open L/R s", "asym %", "GCT bal. L %", "source", "adherence %")
+    t = Table(
+        "window",
+        "dates",
+        "balance eyes open L/R s",
+        "asym %",
+        "GCT bal. L %",
+        "source",
+        "adherence %",
+        "from even vs before, pp [95 %]",
+        "verdict",
+    )
     for r in rows:
+        ch = r["distance_from_even_change_pp"]
+        change = (
+            f"{ch['estimate']:+.2f} [{ch['ci_low']:+.2f}, {ch['ci_high']:+.2f}]"
+            if ch and ch["ci_low"] is not None and ch["ci_high"] is not None
+            else "-"
+        )
         t.add_row(
             r["window"],
             f"{r['start']}..{r['end']}",
@@ -502,8 +531,12 @@ def plan_outcome(
             str(r["gct_balance_left_pct"] if r["gct_balance_left_pct"] is not None else "-"),
             r["gct_balance_source"] or "-",
             str(r["adherence_pct"] if r["adherence_pct"] is not None else "-"),
+            change,
+            r["verdict"] or "-",
         )
     console.print(t)
+    if why_not:
+        console.print(f"[dim]verdicts: {escape(why_not)}[/]")
     if chart_path:
         console.print(f"Chart: {chart_path}")
 

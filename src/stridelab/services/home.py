@@ -45,6 +45,7 @@ __all__ = [
     "SideSection",
     "TodaySection",
     "home",
+    "phase_outcomes",
     "recommended_cue",
 ]
 
@@ -717,6 +718,19 @@ def _outcome(
             verdict = "no change"
         rows.append(OutcomeRow(name, start.isoformat(), end.isoformat(), int(m.sum()), bal, ch, chd, verdict))
     return tuple(rows), None
+
+
+def phase_outcomes(store: Store, athlete: str, today: date) -> tuple[tuple[OutcomeRow, ...], str | None]:
+    """Per window of the active plan (before, each phase): the change in distance from even and in
+    drift with intervals and a verdict, or the reason there is none (``stridelab plan outcome``)."""
+    table, _ref = analysis_service.run_table(
+        store, athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
+    )
+    if len(table) and "analysis_error" in table.columns:
+        table = table[table["analysis_error"].isna().to_numpy()]
+    if len(table) and "balance_at_ref_speed_left_pct" not in table.columns:
+        return (), "no runs with pace-adjusted balance"
+    return _outcome(store, athlete, today, table)
 
 
 # ---------------------------------------------------------------------------------------------- the home
