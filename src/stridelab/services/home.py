@@ -261,10 +261,10 @@ def _run_link(run_id: str, day: str | None = None) -> Link:
 
 
 _TREND = Link("balance trend", "/trends", "stridelab trend")
-_BASELINE = Link("personal baseline", "/trends#baseline", "stridelab baseline")
+_BASELINE = Link("personal baseline", "/trends#chart-balance", "stridelab baseline")
 _LOAD = Link("weekly load", "/trends#load", "stridelab load")
 _PLAN = Link("plan & today", "/plan", "stridelab plan today")
-_OUTCOME = Link("plan outcome", "/plan#outcome", "stridelab plan outcome")
+_OUTCOME = Link("plan outcome", "/plan", "stridelab plan outcome")
 _TESTS = Link("balance tests", "/tests", "stridelab test balance")
 
 
