@@ -268,6 +268,9 @@ def test_home_and_run_page_on_desktop_and_phone(browser: Any, demo: Demo, store_
                 p.close()
         status = httpx.get(server.url + "/api/home").json()
         assert status["today"] == demo.today.isoformat() and status["sentences"]
+        hrefs = {lk["href"].split("#")[0] for sent in status["sentences"] for lk in sent["links"]}
+        for href in sorted(hrefs):  # every statement's evidence opens
+            assert httpx.get(server.url + href).status_code == 200, href
         chart = httpx.get(server.url + "/api/home/charts/fitness").json()
         names = [t["name"] for t in chart["data"]]
         assert "fitness (CTL, 42 d)" in names and "fatigue (ATL, 7 d)" in names and "form (TSB)" in names
