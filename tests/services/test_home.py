@@ -275,6 +275,8 @@ def test_runs_list_and_trend_on_real_files(shared_data: Path, tmp_path: Path) ->
     ride = next(line for line in runs.stdout.splitlines() if "cycling" in line)
     assert "km/h" in ride and "/km" not in ride.replace("km/h", "")
     assert "date (local)" in runs.stdout
+    imperial = CliRunner().invoke(app, ["runs", *store, "--units", "imperial"]).stdout
+    assert "mph" in imperial and "/mi" in imperial and " mi " in imperial
     rows = json.loads(CliRunner().invoke(app, ["trend", *store, "--json"]).stdout)
     every = json.loads(CliRunner().invoke(app, ["trend", *store, "--json", "--all"]).stdout)
     assert len(rows) == 1 and rows[0]["balance_mean_left_pct"] is not None

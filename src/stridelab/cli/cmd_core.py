@@ -178,7 +178,11 @@ def run_import(
 
 
 def _runs_table(
-    rows: list[ActivityRow], title: str = "runs", tags: dict[str, list[str]] | None = None
+    rows: list[ActivityRow],
+    title: str = "runs",
+    tags: dict[str, list[str]] | None = None,
+    *,
+    units: str = "metric",
 ) -> Table:
     table = Table(title=title)
     for col, justify in (
@@ -202,9 +206,15 @@ def _runs_table(
             r.id[:8],
             pfmt.local_day_time(r.start_time),
             r.sport or "-",
-            pfmt.num(r.distance_m / 1000, 2, "km", sep=" ") if r.distance_m else "-",
+            (
+                pfmt.num(r.distance_m / 1609.344, 2, "mi", sep=" ")
+                if units == "imperial"
+                else pfmt.num(r.distance_m / 1000, 2, "km", sep=" ")
+            )
+            if r.distance_m
+            else "-",
             pfmt.duration(r.duration_s, missing="-", always_hours=True),
-            pfmt.sport_speed(speed, r.sport, missing="-"),
+            pfmt.sport_speed(speed, r.sport, units=units, missing="-"),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
             *((", ".join(tags.get(r.id, [])),) if tags and any(tags.values()) else ()),
@@ -271,11 +281,16 @@ def register(app: typer.Typer) -> None:
         since: str | None = typer.Option(None, "--since", help="Only runs on/after this date (YYYY-MM-DD)."),
         until: str | None = typer.Option(None, "--until", help="Only runs before this date (YYYY-MM-DD)."),
         sport: str | None = typer.Option(None, "--sport", help="Only this sport (e.g. running)."),
+        units: str = typer.Option("metric", "--units", help="metric or imperial (mi, min/mi, mph)."),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
     ) -> None:
         """List imported activities."""
+        if units not in ("metric", "imperial"):
+            raise fail(
+                f"Invalid value for '--units'. Allowed values are 'metric', 'imperial', but got {units!r}."
+            )
         st = open_store(store)
         rows = runs_service.list_runs(
             st, athlete, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"), sport=sport
@@ -288,7 +303,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
             return
-        console.print(_runs_table(rows, tags=tags))
+        console.print(_runs_table(rows, tags=tags, units=units))
 
     @app.command("show")
     def show_cmd(
