@@ -17,7 +17,7 @@ from stridelab.web import WebConfig, create_app
 
 pytestmark = pytest.mark.anyio
 
-PAGES = ("/", "/trends", "/plan", "/tests", "/import")
+PAGES = ("/", "/runs", "/trends", "/plan", "/tests", "/import")
 
 
 async def _runs(client: httpx.AsyncClient, **params: object) -> list[dict[str, object]]:
@@ -64,16 +64,16 @@ async def test_runs_filters_search_and_sort(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/runs", params={"sort": "nonsense"})).status_code == 422
     assert (await client.get("/api/runs", params={"zone": "purple"})).status_code == 422
     # the HTML list paginates
-    html = (await client.get("/", params={"page": 1})).text
+    html = (await client.get("/runs", params={"page": 1})).text
     assert html.count('class="run-link"') == SEASON_RUNS
 
 
 async def test_runs_page_paginates(make_app: AppFactory) -> None:
     app = make_app(page_size=5)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
-        html = (await c.get("/")).text
+        html = (await c.get("/runs")).text
         assert html.count('class="run-link"') == 5 and "page 1 of 3" in html
-        html = (await c.get("/", params={"page": 3})).text
+        html = (await c.get("/runs", params={"page": 3})).text
         assert html.count('class="run-link"') == 2
 
 
@@ -416,7 +416,7 @@ async def test_an_empty_store_renders_every_page(tmp_path: Path) -> None:
                 r = await c.get(path)
                 assert r.status_code == 200, (path, r.text[:300])
             assert (await c.get("/api/runs")).json() == []
-            assert "No runs yet" in (await c.get("/")).text
+            assert "No runs yet" in (await c.get("/runs")).text
             assert "Create a plan" in (await c.get("/plan")).text
     finally:
         app.state.web.close()
@@ -458,9 +458,9 @@ async def test_tags_show_wherever_runs_are_listed(make_app: AppFactory) -> None:
         assert [i["id"] for i in await _runs(c, tag="cue=push-behind")] == [runs[0].id]
         assert await _runs(c, tag="cue=pull-up") == []
         assert [i["id"] for i in await _runs(c, q="flat")] == [runs[1].id]  # the search sees tags
-        page = (await c.get("/")).text
+        page = (await c.get("/runs")).text
         assert "cue=push-behind" in page and "shoe=flat" in page
-        filtered = (await c.get("/", params={"tag": "shoe"})).text
+        filtered = (await c.get("/runs", params={"tag": "shoe"})).text
         assert "shoe=flat" in filtered and "cue=push-behind" not in filtered and "1 match<" in filtered
         detail = await c.get(f"/runs/{runs[0].id[:10]}")
         assert detail.status_code == 200 and "cue=push-behind" in detail.text

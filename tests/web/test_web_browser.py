@@ -31,7 +31,10 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SHOTS = Path(
+    os.environ.get("STRIDELAB_ARTIFACTS")
+    or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+)
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
 
@@ -116,7 +119,7 @@ def test_desktop_import_the_season_and_click_through(browser: Any, demo: Demo, t
             # the runs appear; the background analysis fills the pace-adjusted column
             deadline = time.monotonic() + HANG_GUARD_S  # a hang guard, not a speed check
             while True:
-                p.goto("/")
+                p.goto("/runs")
                 if p.page.locator("#pending").count() == 0 or time.monotonic() > deadline:
                     break
                 time.sleep(0.3)
@@ -164,7 +167,7 @@ def test_phone_logs_todays_session(browser: Any, demo: Demo, store_copy: Path) -
         try:
             run_id = httpx.get(server.url + "/api/runs").json()[0]["id"]
             for path, name in (
-                ("/", "runs"),
+                ("/runs", "runs"),
                 (f"/runs/{run_id}", "run"),
                 ("/trends", "trends"),
                 ("/tests", "tests"),
@@ -226,3 +229,48 @@ def test_phone_logs_todays_session(browser: Any, demo: Demo, store_copy: Path) -
     logs = session_logs(store, "me")
     store.close()
     assert logs[-1].exercises, "the checklist's work was logged per exercise"
+
+
+def test_home_and_run_page_on_desktop_and_phone(browser: Any, demo: Demo, store_copy: Path) -> None:
+    """The home (issue 16) answers where she stands, why, what to do today and whether it is working,
+    every statement with a link to its evidence; it and the run page fit a 390 px phone."""
+    app = create_app(WebConfig(store_path=store_copy, today=demo.today))
+    app.state.web.index.analyse_now()
+    with LiveServer(app) as server:
+        for name, ctx in (("desktop", DESKTOP), ("phone", PHONE)):
+            p = Page(browser, server.url, **ctx)
+            try:
+                p.goto("/")
+                p.charts_done(minimum=1)  # fitness, fatigue and form
+                sections = p.page.locator("section.home-section")
+                assert sections.count() == 8
+                for key in ("standing", "drift", "change", "side", "today", "experiment", "load", "outcome"):
+                    assert p.page.locator(f"#home-{key} .stmt").count() >= 1, key
+                stmts = p.page.locator(".stmt")
+                for i in range(stmts.count()):  # a statement with its evidence, or why it cannot say
+                    s = stmts.nth(i)
+                    assert s.locator(".evidence a").count() >= 1 or s.locator("text=Cannot say yet").count()
+                balance = p.page.inner_text("#home-standing")
+                assert "% L" in balance and "[" in balance  # the estimate with its interval
+                assert "plan" in p.page.inner_text("#home-today").lower()
+                if name == "phone":
+                    p.no_horizontal_scroll()
+                p.shot(f"{name}-home")
+                # the first run link of "where you stand" opens that run with all its charts
+                p.page.locator("#home-standing .evidence a[href^='/runs/']").first.click()
+                p.page.wait_for_url("**/runs/*")
+                p.charts_done(minimum=7)
+                if name == "phone":
+                    p.no_horizontal_scroll()
+                p.shot(f"{name}-home-run")
+                assert not p.errors, p.errors
+            finally:
+                p.close()
+        status = httpx.get(server.url + "/api/home").json()
+        assert status["today"] == demo.today.isoformat() and status["sentences"]
+        hrefs = {lk["href"].split("#")[0] for sent in status["sentences"] for lk in sent["links"]}
+        for href in sorted(hrefs):  # every statement's evidence opens
+            assert httpx.get(server.url + href).status_code == 200, href
+        chart = httpx.get(server.url + "/api/home/charts/fitness").json()
+        names = [t["name"] for t in chart["data"]]
+        assert "fitness (CTL, 42 d)" in names and "fatigue (ATL, 7 d)" in names and "form (TSB)" in names

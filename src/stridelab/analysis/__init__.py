@@ -115,6 +115,7 @@ from stridelab.analysis._run import (
 )
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
+from stridelab.analysis._splits import SPLIT_METRICS, splits
 from stridelab.analysis._tags import (
     Tag,
     TagError,
@@ -216,6 +217,9 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "richness",
     "span_overlap",
     "sport_family",
+    # per-lap and per-km splits of one run
+    "SPLIT_METRICS",
+    "splits",
     # per-run analytics and trends
     "ANALYSIS_VERSION",
     "ON_FOOT_SPORTS",

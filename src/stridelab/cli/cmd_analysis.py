@@ -213,6 +213,15 @@ def register(app: typer.Typer) -> None:
         full: bool = typer.Option(
             False, "--full", help="With --json: the whole analysis (trend, weeks, months), not only rows."
         ),
+        all_runs: bool = typer.Option(
+            False, "--all", help="Also list runs without running dynamics (hidden by default)."
+        ),
+        run_type: str | None = typer.Option(
+            None, "--type", help="Only runs of this type: steady, easy, intervals, hills, flat."
+        ),
+        distance: str | None = typer.Option(
+            None, "--distance", help="Only runs of this distance, e.g. 5k-15k, 10k- or -21.1k."
+        ),
     ) -> None:
         """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months.
 
@@ -225,6 +234,15 @@ def register(app: typer.Typer) -> None:
         table, ref = analysis_service.run_table(
             st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
         )
+        hidden = 0
+        if not all_runs:
+            table, hidden = analysis_service.with_dynamics(table)
+        if run_type is not None or distance is not None:
+            try:
+                rng = analysis_service.parse_distance_range(distance) if distance else None
+                table = analysis_service.filter_runs(st, athlete, table, run_type=run_type, distance_m=rng)
+            except ValueError as exc:
+                raise fail(str(exc)) from exc
         trend = analysis_service.trend_analysis(table, ref, window_runs=window)
         tags = runs_service.run_tags(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
         if as_json:
@@ -234,7 +252,10 @@ def register(app: typer.Typer) -> None:
             print_json(d if full else d["runs"])
             return
         if not len(table):
-            console.print(f"No runs for athlete {athlete!r} in the selected period.")
+            more = f" ({hidden} without running dynamics: --all lists them)" if hidden else ""
+            console.print(
+                f"No runs with running dynamics for athlete {athlete!r} in the selected period{more}."
+            )
             return
         t = Table(
             title=f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
@@ -277,6 +298,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"{mc['this_month']} vs {mc['last_month']} at the same pace: {text}")
         for msg in trend.messages:
             console.print(f"[yellow]note:[/] {esc(msg)}")
+        if hidden:
+            console.print(f"[dim]{hidden} run(s) without running dynamics not shown (--all lists them)[/]")
 
     @app.command("report")
     def report_cmd(
@@ -320,6 +343,7 @@ def register(app: typer.Typer) -> None:
                     until=_parse_date(until, "--until"),
                     ref_speed_m_s=explicit,
                 )
+                table, _hidden = analysis_service.with_dynamics(table)  # axes from the plotted runs
                 trend = analysis_service.trend_analysis(table, ref, window_runs=window)
                 period = (
                     f"{len(table)} runs"
@@ -340,7 +364,16 @@ def register(app: typer.Typer) -> None:
                     f"{row.start_time.strftime('%Y-%m-%d %H:%M UTC')} · {row.sport or 'activity'}{dist}"
                     f" · run {row.id[:12]}"
                 )
-                html = render_run_html(analysis, ref, title="Running dynamics report", subtitle=subtitle)
+                from stridelab.present.splits import split_columns, split_rows
+                from stridelab.services.splits import run_splits
+
+                tables = []
+                for by, name in (("lap", "Laps"), ("km", "Kilometres")):
+                    t = run_splits(st, athlete, row.id, by=by)  # type: ignore[arg-type]
+                    tables.append((name, split_columns(t), split_rows(t)))
+                html = render_run_html(
+                    analysis, ref, title="Running dynamics report", subtitle=subtitle, splits=tables
+                )
                 if png_dir is not None:
                     save_run_pngs(analysis, png_dir, ref, stem=row.id[:12])
             path = write_html(html, output)

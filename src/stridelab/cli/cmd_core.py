@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,16 +179,20 @@ def run_import(
 
 
 def _runs_table(
-    rows: list[ActivityRow], title: str = "runs", tags: dict[str, list[str]] | None = None
+    rows: list[ActivityRow],
+    title: str = "runs",
+    tags: dict[str, list[str]] | None = None,
+    *,
+    units: str = "metric",
 ) -> Table:
     table = Table(title=title)
     for col, justify in (
         ("id", "left"),
-        ("date (UTC)", "left"),
+        ("date (local)", "left"),
         ("sport", "left"),
         ("distance", "right"),
         ("time", "right"),
-        ("pace", "right"),
+        ("pace / speed", "right"),
         ("GCT", "right"),
         ("balance (L)", "right"),
         *((("tags", "left"),) if tags and any(tags.values()) else ()),
@@ -200,11 +205,17 @@ def _runs_table(
         speed = (r.distance_m / r.duration_s) if r.distance_m and r.duration_s else None
         table.add_row(
             r.id[:8],
-            r.start_time.strftime("%Y-%m-%d %H:%M") if r.time_absolute else "no absolute time",
+            pfmt.local_day_time(r.start_time) if r.time_absolute else "no absolute time",
             esc(r.sport or "-"),
-            pfmt.num(r.distance_m / 1000, 2, "km", sep=" ") if r.distance_m else "-",
+            (
+                pfmt.num(r.distance_m / 1609.344, 2, "mi", sep=" ")
+                if units == "imperial"
+                else pfmt.num(r.distance_m / 1000, 2, "km", sep=" ")
+            )
+            if r.distance_m
+            else "-",
             pfmt.duration(r.duration_s, missing="-", always_hours=True),
-            pfmt.pace_of_speed(speed),
+            pfmt.sport_speed(speed, r.sport, units=units, missing="-"),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
             *((esc(", ".join(tags.get(r.id, []))),) if tags and any(tags.values()) else ()),
@@ -271,11 +282,16 @@ def register(app: typer.Typer) -> None:
         since: str | None = typer.Option(None, "--since", help="Only runs on/after this date (YYYY-MM-DD)."),
         until: str | None = typer.Option(None, "--until", help="Only runs before this date (YYYY-MM-DD)."),
         sport: str | None = typer.Option(None, "--sport", help="Only this sport (e.g. running)."),
+        units: str = typer.Option("metric", "--units", help="metric or imperial (mi, min/mi, mph)."),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
     ) -> None:
         """List imported activities."""
+        if units not in ("metric", "imperial"):
+            raise fail(
+                f"Invalid value for '--units'. Allowed values are 'metric', 'imperial', but got {units!r}."
+            )
         st = open_store(store)
         rows = runs_service.list_runs(
             st,
@@ -294,7 +310,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
             return
-        console.print(_runs_table(rows, tags=tags))
+        console.print(_runs_table(rows, tags=tags, units=units))
 
     @app.command("show")
     def show_cmd(
@@ -314,7 +330,9 @@ def register(app: typer.Typer) -> None:
         table.add_column("field")
         table.add_column("value")
         if row.time_absolute:
-            table.add_row("start (UTC)", row.start_time.strftime("%Y-%m-%d %H:%M:%S"))
+            local = pfmt.local_day_time(row.start_time)
+            utc = f"{row.start_time:%H:%M} UTC"
+            table.add_row("start", local if local.endswith("UTC") else f"{local} ({utc})")
         else:
             table.add_row("start", "no absolute time (the file counts from the device's power-on)")
         if payload["name"]:
@@ -360,7 +378,8 @@ def register(app: typer.Typer) -> None:
         for col, info in payload["developer_fields"].items():
             v = info["mean"]
             table.add_row(
-                esc(f"{info['app']}: {info['field_name']}"), esc(f"{v:.3g} ({col})") if v is not None else "-"
+                esc(f"{info['app']}: {info['field_name']}"),
+                esc(f"{pfmt.dev_value(col, v)} ({col})") if v is not None else "-",
             )
         console.print(table)
 
@@ -406,24 +425,42 @@ def register(app: typer.Typer) -> None:
     def demo_cmd(
         n_runs: int = typer.Option(60, "--runs", min=1, max=500, help="Runs in the generated season."),
         seed: int = typer.Option(7, "--seed", help="Random seed of the synthetic season."),
+        end_date: datetime | None = typer.Option(
+            None,
+            "--end-date",
+            formats=["%Y-%m-%d"],
+            help="Last day of the season (default: yesterday), so the demo is recent; fixed for tests.",
+        ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
     ) -> None:
-        """Generate a synthetic season (~3 months), import it and show the runs. Works offline."""
+        """Generate a synthetic season (13 weeks ending yesterday), import it and show the runs. Offline."""
         from stridelab.services import demo  # lazy: the simulator is heavy to import
 
         st = open_store(store)
         if not as_json:
             console.print(f"Generating a synthetic season of {n_runs} runs (seed {seed}) ...")
-        with demo.generated_season(n_runs=n_runs, seed=seed) as season:
+        end = end_date.date() if end_date else None
+        with demo.generated_season(n_runs=n_runs, seed=seed, end_date=end) as season:
             # the FIT files only: the truth sidecars beside them are not for the store
             result = run_import(st, list(season.paths), athlete, as_json=as_json, workers=None)
         rows = st.list_activities(athlete)
         if as_json:
-            print_json({"generated": len(season.paths), "store": str(st.root), **result.to_json()})
+            print_json(
+                {
+                    "generated": len(season.paths),
+                    "season_start": season.start.isoformat(),
+                    "season_end": season.end.isoformat(),
+                    "store": str(st.root),
+                    **result.to_json(),
+                }
+            )
         else:
-            console.print(f"generated {len(season.paths)} FIT files in {season.seconds:.1f} s")
+            console.print(
+                f"generated {len(season.paths)} FIT files ({season.start} to {season.end}) "
+                f"in {season.seconds:.1f} s"
+            )
             _print_result_table(result)
             console.print(_runs_table(rows, title=f"runs in {esc(st.root)} (athlete {athlete})"))
             bal = [r.summary.get("stance_time_balance_left_pct_mean") for r in rows]
@@ -433,7 +470,9 @@ def register(app: typer.Typer) -> None:
                     f"mean GCT balance over {len(known)} runs: {sum(known) / len(known):.2f} % left "
                     f"(range {min(known):.2f}-{max(known):.2f})"
                 )
-            console.print("Next: [bold]stridelab show <id>[/], [bold]stridelab runs --since 2025-01-01[/]")
+            console.print(
+                "Next: [bold]stridelab status[/], [bold]stridelab show <id>[/], [bold]stridelab runs[/]"
+            )
         raise typer.Exit(result.exit_code)
 
 

@@ -342,6 +342,13 @@ def _print_plan_summary(d: dict[str, Any], plan_id: int) -> None:
         f"[bold]Plan {plan_id}[/]: {d['start']} to {d['end']}, weaker side: {d['weaker_side'] or 'none'}"
     )
     console.print(f"  ({esc(d['tailoring']['weaker_side_reason'])})")
+    side = (d["tailoring"].get("evidence") or {}).get("side")
+    if side:
+        console.print(f"  [dim]side rule: {esc(side['rule'])}[/]")
+        for v in side["evidence"]:
+            pts = f"{v['points']} pt toward {v['side']}" if v["side"] else "0 pt"
+            extra = f" -- {v['uncertainty']}" if v.get("uncertainty") else ""
+            console.print(f"  evidence \\[{pts}] {esc(v['source'])}: {esc(v['detail'])}{esc(extra)}")
     t = Table("phase", "name", "start", "weeks", "days")
     for p in d["phases"]:
         t.add_row(str(p["number"]), esc(p["name"]), p["start"], str(p["weeks"]), ",".join(p["weekdays"]))
@@ -428,10 +435,13 @@ def plan_today(
     for m in view["messages"]:
         style = "bold red" if m.startswith("STOP") else "yellow"
         console.print(f"[{style}]{esc(m)}[/]")
-    s = view["session"]
+    s = view["session"] or view.get("first_session")
     if s is not None:
+        first = view["session"] is None
         _print_session(
-            s, title=f"{s['date']}: phase {s['phase']}, week {s['week']} (~{s['minutes_est']:g} min)"
+            s,
+            title=f"{'first session, ' if first else ''}{s['date']}: phase {s['phase']}, week {s['week']} "
+            f"(~{s['minutes_est']:g} min)",
         )
         for ex_id, info in s["exercises"].items():
             console.print(
@@ -478,12 +488,41 @@ def plan_outcome(
     if stored is None:
         raise fail("No plan yet: create one with `stridelab plan create`.", code=1)
     rows = outcome_table(st, athlete, stored.plan, stored.id, now)
+    from stridelab.services.home import phase_outcomes  # lazy: the analytics are heavy to import
+
+    verdicts, why_not = phase_outcomes(st, athlete, now)
+    by_window = {v.window: v for v in verdicts}
+    for r in rows:
+        v = by_window.get(r["window"])
+        r["verdict"] = v.verdict if v and r["window"] != "before" else None
+        r["distance_from_even_change_pp"] = (
+            v.balance_change_pp.to_dict() if v and v.balance_change_pp else None
+        )
+        r["drift_change_pp_per_h"] = (
+            v.drift_change_pp_per_h.to_dict() if v and v.drift_change_pp_per_h else None
+        )
     chart_path = outcome_chart(st, athlete, stored.plan, stored.id, now, chart) if chart else None
     if json_out:
         print_json({"plan_id": stored.id, "windows": rows, "chart": str(chart_path) if chart_path else None})
         return
-    t = Table("window", "dates", "balance eyes open L/R s", "asym %", "GCT bal. L %", "source", "adherence %")
+    t = Table(
+        "window",
+        "dates",
+        "balance eyes open L/R s",
+        "asym %",
+        "GCT bal. L %",
+        "source",
+        "adherence %",
+        "from even vs before, pp [95 %]",
+        "verdict",
+    )
     for r in rows:
+        ch = r["distance_from_even_change_pp"]
+        change = (
+            f"{ch['estimate']:+.2f} [{ch['ci_low']:+.2f}, {ch['ci_high']:+.2f}]"
+            if ch and ch["ci_low"] is not None and ch["ci_high"] is not None
+            else "-"
+        )
         t.add_row(
             r["window"],
             f"{r['start']}..{r['end']}",
@@ -492,8 +531,12 @@ def plan_outcome(
             str(r["gct_balance_left_pct"] if r["gct_balance_left_pct"] is not None else "-"),
             r["gct_balance_source"] or "-",
             str(r["adherence_pct"] if r["adherence_pct"] is not None else "-"),
+            change,
+            r["verdict"] or "-",
         )
     console.print(t)
+    if why_not:
+        console.print(f"[dim]verdicts: {esc(why_not)}[/]")
     if chart_path:
         console.print(f"Chart: {esc(chart_path)}")
 
@@ -642,22 +685,30 @@ def load_cmd(
         "--report",
         help="With --json: print the full report (weeks, recommendation, form drift, caveats).",
     ),
+    weeks: int = typer.Option(
+        12, "--weeks", min=1, max=5200, help="Show the last N weeks (default 12; the ratios use all runs)."
+    ),
     today: str | None = TodayOpt,
     json_out: bool = JsonOpt,
     store: Path | None = StoreOpt,
     athlete: str = AthleteOpt,
 ) -> None:
-    """Weekly running load, the 10 % check, the acute:chronic ratio and next week's maximum."""
+    """Weekly running load of the last 12 weeks (--weeks), the 10 % check, the acute:chronic ratio
+    and next week's maximum."""
     now = _today(today)
     rep = weekly_load(open_store(store), athlete, today=now)
+    shown = rep.weeks[-weeks:]
     if json_out:
-        print_json(rep.to_dict() if report else [w.to_dict() for w in rep.weeks])
+        if report:
+            print_json({**rep.to_dict(), "weeks": [w.to_dict() for w in shown]})
+        else:
+            print_json([w.to_dict() for w in shown])
         return
     if rep.message:
         console.print(f"[yellow]{esc(rep.message)}[/]")
         return
     t = Table("week", "km", "h:mm", "runs", "change %", "ACWR", "EWMA", "zone", "warning")
-    for w in rep.weeks:
+    for w in shown:
         t.add_row(
             w.week_start.isoformat() + ("*" if w.partial else ""),
             fmt.num(w.distance_m / 1000, 1),
@@ -670,6 +721,8 @@ def load_cmd(
             w.warning or "",
         )
     console.print(t)
+    if len(rep.weeks) > len(shown):
+        console.print(f"[dim]{len(rep.weeks) - len(shown)} earlier week(s) not shown (--weeks N)[/]")
     r = rep.recommendation
     if r and r.get("max_distance_m") is not None:
         console.print(

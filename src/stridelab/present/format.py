@@ -8,6 +8,7 @@ and ``sep`` what stands between a number and its unit.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any, Final
 
 import pandas as pd
@@ -23,6 +24,7 @@ __all__ = [
     "clock",
     "day",
     "day_time",
+    "dev_value",
     "duration",
     "estimate_of",
     "finite_or_none",
@@ -31,9 +33,12 @@ __all__ = [
     "interval_of",
     "is_finite",
     "km",
+    "local_day_time",
     "num",
     "pace",
     "pace_of_speed",
+    "speed_unit",
+    "sport_speed",
     "zone_label",
 ]
 
@@ -193,3 +198,90 @@ def ci_of(value: Any) -> tuple[float, float] | None:
     if isinstance(value, dict) and is_finite(value.get("ci_low")) and is_finite(value.get("ci_high")):
         return float(value["ci_low"]), float(value["ci_high"])
     return None
+
+
+#: sports whose speed reads as km/h (mi/h), and as time per 100 m (100 yd)
+_SPEED_SPORTS = ("cycling", "e_biking", "inline_skating", "rowing", "paddling", "kayaking", "alpine_skiing")
+_SWIM_SPORTS = ("swimming",)
+_M_PER_MI = 1609.344
+_M_PER_YD = 0.9144
+
+
+def sport_speed(
+    speed_m_s: Any, sport: str | None = None, *, units: str = "metric", missing: str = DASH
+) -> str:
+    """A speed as the sport reads it: running and walking ``M:SS/km`` (``/mi`` with ``units="imperial"``),
+    cycling and other wheeled or paddled sports ``km/h`` (``mph``), swimming ``M:SS/100 m`` (``/100 yd``).
+    ``missing`` when unknown or not moving."""
+    if not is_finite(speed_m_s) or not float(speed_m_s) > 0.0:
+        return missing
+    v = float(speed_m_s)
+    imperial = units == "imperial"
+    s = (sport or "").lower()
+    if s in _SPEED_SPORTS:
+        return (
+            f"{v * 3.6 / (_M_PER_MI / 1000.0):.1f}{NARROW_NBSP}mph"
+            if imperial
+            else f"{v * 3.6:.1f}{NARROW_NBSP}km/h"
+        )
+    if s in _SWIM_SPORTS:
+        per = 100.0 * (_M_PER_YD if imperial else 1.0)
+        m, sec = divmod(round(per / v), 60)
+        return f"{m}:{sec:02d}/100{NARROW_NBSP}{'yd' if imperial else 'm'}"
+    total = round((_M_PER_MI if imperial else 1000.0) / v)
+    if total >= 100 * 60:
+        return missing
+    return f"{total // 60}:{total % 60:02d}/{'mi' if imperial else 'km'}"
+
+
+def speed_unit(sport: str | None = None, *, units: str = "metric") -> str:
+    """The unit :func:`sport_speed` reads in (a table header)."""
+    s = (sport or "").lower()
+    imperial = units == "imperial"
+    if s in _SPEED_SPORTS:
+        return "mph" if imperial else "km/h"
+    if s in _SWIM_SPORTS:
+        return "/100 yd" if imperial else "/100 m"
+    return "/mi" if imperial else "/km"
+
+
+def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH) -> str:
+    """``YYYY-MM-DD HH:MM ZONE`` in ``tz`` (a tzinfo or zone name; default the machine's local zone),
+    the zone always shown so a time is never ambiguous."""
+    if ts is None:
+        return missing
+    t = pd.Timestamp(ts)
+    if t.tzinfo is None:
+        t = t.tz_localize("UTC")
+    zone = tz if tz is not None else datetime.now().astimezone().tzinfo
+    local = t.tz_convert(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
+#: a developer column's unit suffix -> (display factor, unit, decimals): Stryd and other apps write SI
+_DEV_UNITS: Final[tuple[tuple[str, float, str, int], ...]] = (
+    ("_n_per_m", 0.001, "kN/m", 1),
+    ("_ms", 1.0, "ms", 0),
+    ("_s", 1000.0, "ms", 0),
+    ("_mm", 1.0, "mm", 1),
+    ("_m", 1000.0, "mm", 1),
+    ("_w", 1.0, "W", 0),
+    ("_rpm", 1.0, "rpm", 1),
+    ("_spm", 1.0, "spm", 1),
+    ("_pct", 1.0, "%", 1),
+    ("_c", 1.0, "°C", 1),
+    ("_bpm", 1.0, "bpm", 0),
+    ("_m_s", 1.0, "m/s", 2),
+)
+
+
+def dev_value(column: str, value: Any, *, missing: str = DASH) -> str:
+    """A developer field's mean as a person reads it, from its SI column name (Stryd ground time
+    ``dev_stryd_ground_time_s`` 0.261 -> ``261 ms``; leg spring stiffness ``..._n_per_m`` 14 000 ->
+    ``14.0 kN/m``); an unknown unit keeps 3 significant digits."""
+    if not is_finite(value):
+        return missing
+    for suffix, factor, unit, decimals in sorted(_DEV_UNITS, key=lambda u: -len(u[0])):
+        if column.endswith(suffix):
+            return num(float(value) * factor, decimals, unit, sep=" ")
+    return f"{float(value):.3g}"

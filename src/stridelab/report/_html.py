@@ -89,8 +89,11 @@ def render_run_html(
     title: str = "Running dynamics report",
     subtitle: str = "",
     config: AnalysisConfig | None = None,
+    splits: list[tuple[str, list[tuple[str, str]], list[dict[str, str]]]] | None = None,
 ) -> str:
-    """The run report as one HTML string (needs ``analysis.frame`` for the charts)."""
+    """The run report as one HTML string (needs ``analysis.frame`` for the charts). ``splits``: tables
+    of laps / kilometres as (title, columns (key, header), rows of display strings), from
+    ``stridelab.present.splits``."""
     cfg = config or AnalysisConfig()
     d = run_analysis_json(analysis, ref_speed_m_s)
     ref = d["ref_speed_m_s"]
@@ -213,6 +216,7 @@ def render_run_html(
             balance_rows=balance_rows,
             metric_rows=metric_rows,
             zone_rows=zone_rows,
+            splits=splits or [],
             time_rows=time_rows,
             messages=[m["message"] for m in d["messages"]],
             flags=d["flags"],

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from stridelab.present.charts import band
+from stridelab.present.charts import band, speed_pace_ticks
 from stridelab.report._data import ZONE_COLOURS, balance_points, drift_curve, excluded_spans, speed_curve
 from stridelab.services.analysis import BALANCE_ZONE_NAMES, RunAnalysis, TrendAnalysis
 
@@ -28,11 +28,11 @@ _LAYOUT: dict[str, Any] = {
     "height": 420,
 }
 _ZONE_LABELS = {
-    "red_left": "red (left > 52.2 %)",
-    "orange_left": "orange (left 50.8–52.2 %)",
+    "red_left": "L red (left > 52.2 %)",
+    "orange_left": "L orange (left 50.8–52.2 %)",
     "green": "green (≤ 50.7 % either side)",
-    "orange_right": "orange (right 50.8–52.2 %)",
-    "red_right": "red (right > 52.2 %)",
+    "orange_right": "R orange (right 50.8–52.2 %)",
+    "red_right": "R red (right > 52.2 %)",
 }
 
 
@@ -156,7 +156,13 @@ def balance_speed_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> 
                 },
             )
         )
-    fig.update_layout(**_LAYOUT, title=title, xaxis_title="speed (m/s)", yaxis_title="left share of GCT (%)")
+    fig.update_layout(
+        **_LAYOUT, title=title, xaxis_title="speed (pace per km)", yaxis_title="left share of GCT (%)"
+    )
+    xs = np.asarray(curve.speed, dtype="float64")
+    ticks, labels = speed_pace_ticks(float(np.nanmin(xs)), float(np.nanmax(xs))) if xs.size else ([], [])
+    if ticks:
+        fig.update_xaxes(tickvals=ticks, ticktext=labels)
     return fig
 
 
@@ -215,17 +221,27 @@ def zones_plotly(analysis: RunAnalysis) -> go.Figure:
     fig = go.Figure()
     for i, name in enumerate(BALANCE_ZONE_NAMES):
         minutes = (s.zones_s.get(name) or 0.0) / 60.0
+        right = name.endswith("_right")
         fig.add_trace(
             go.Bar(
                 x=[minutes],
                 y=["balance"],
                 orientation="h",
                 name=_ZONE_LABELS[name],
-                marker={"color": ZONE_COLOURS[i]},
-                hovertemplate="%{x:.1f} min<extra></extra>",
+                # the same Garmin colour on both sides: the right side is hatched so they never read alike
+                marker={
+                    "color": ZONE_COLOURS[i],
+                    "pattern": {"shape": "/" if right else "", "fgcolor": "#ffffff", "solidity": 0.35},
+                },
+                legendrank=i,  # left red ... right red, the order of the bar itself
+                hovertemplate=f"{_ZONE_LABELS[name]}: %{{x:.1f}} min<extra></extra>",
             )
         )
-    fig.update_layout(**{**_LAYOUT, "height": 200}, barmode="stack", title="Time in balance zones (min)")
+    fig.update_layout(
+        **{**_LAYOUT, "height": 220, "legend": {"orientation": "h", "y": -0.35, "traceorder": "normal"}},
+        barmode="stack",
+        title="Time in balance zones (min): left side solid, right side hatched",
+    )
     return fig
 
 

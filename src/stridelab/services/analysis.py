@@ -52,6 +52,7 @@ __all__ = [
     "GAUGE_ZONE_NAMES",
     "METRICS",
     "MODELLED_METRICS",
+    "RUN_TYPES",
     "AnalysisConfig",
     "Estimate",
     "MetricSpec",
@@ -67,14 +68,17 @@ __all__ = [
     "cached_analysis",
     "clear_cache",
     "ensure_schema",
+    "filter_runs",
     "is_run",
     "load_run",
+    "parse_distance_range",
     "positions",
     "prediction_limit",
     "run_row",
     "run_table",
     "trend",
     "trend_analysis",
+    "with_dynamics",
 ]
 
 #: the clocks the fatigue drift can be measured on (``AnalysisConfig.drift_clock``)
@@ -202,3 +206,90 @@ def trend(
 def positions(store: Store, athlete: str, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Latitude and longitude (deg) of a run's records, None without GPS."""
     return _streams.positions(store, athlete, activity_id)
+
+
+def with_dynamics(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The rows of a :func:`run_table` that have GCT balance (running dynamics), and how many were
+    left out (a trend and its axes are made of the runs that can be plotted)."""
+    if not len(table):
+        return table, 0
+    if "balance_mean_left_pct" not in table.columns:
+        return table.iloc[0:0].reset_index(drop=True), len(table)
+    keep = pd.to_numeric(table["balance_mean_left_pct"], errors="coerce").notna().to_numpy()
+    return table[keep].reset_index(drop=True), int((~keep).sum())
+
+
+#: ``--type`` of a trend: the analysis flags a run must have (and must not have)
+RUN_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "steady": (frozenset({"steady"}), frozenset()),
+    "easy": (frozenset({"steady"}), frozenset({"uphill", "downhill"})),
+    "intervals": (frozenset({"intervals"}), frozenset()),
+    "hills": (frozenset(), frozenset()),  # uphill or downhill, see filter_runs
+    "flat": (frozenset(), frozenset({"uphill", "downhill"})),
+}
+
+
+def parse_distance_range(text: str) -> tuple[float | None, float | None]:
+    """``5k-15k``, ``10k-``, ``-21.1k``, ``5000-10000`` (m) -> (min_m, max_m); ValueError naming
+    ``--distance`` for anything else."""
+
+    def one(part: str) -> float | None:
+        part = part.strip().lower()
+        if not part:
+            return None
+        factor = 1000.0 if part.endswith(("k", "km")) else 1.0
+        number = part.removesuffix("km").removesuffix("k").removesuffix("m")
+        value = float(number) * factor
+        if not value >= 0 or value != value:
+            raise ValueError(part)
+        return value
+
+    try:
+        lo_text, hi_text = text.split("-", 1)
+        lo, hi = one(lo_text), one(hi_text)
+    except ValueError:
+        raise ValueError(
+            f"Invalid value for '--distance': expected MIN-MAX such as 5k-15k, 10k- or -21.1k, got {text!r}."
+        ) from None
+    if lo is not None and hi is not None and hi < lo:
+        raise ValueError(f"Invalid value for '--distance': the maximum is below the minimum in {text!r}.")
+    return lo, hi
+
+
+def filter_runs(
+    store: Store,
+    athlete: str,
+    table: pd.DataFrame,
+    *,
+    run_type: str | None = None,
+    distance_m: tuple[float | None, float | None] | None = None,
+) -> pd.DataFrame:
+    """The rows of a :func:`run_table` of one type (:data:`RUN_TYPES`, from the analysis flags) and
+    within a distance range (the catalog's distance). ValueError naming ``--type`` for an unknown type."""
+    if not len(table):
+        return table
+    keep = pd.Series(True, index=table.index)
+    if run_type is not None:
+        if run_type not in RUN_TYPES:
+            raise ValueError(
+                f"Invalid value for '--type'. Allowed values are {', '.join(map(repr, RUN_TYPES))}, "
+                f"but got {run_type!r}."
+            )
+        need, never = RUN_TYPES[run_type]
+        flags = (
+            table["flags"] if "flags" in table.columns else pd.Series([[]] * len(table), index=table.index)
+        )
+        sets = flags.apply(lambda f: set(f) if isinstance(f, list | tuple) else set())
+        keep &= sets.apply(lambda f: need <= f and not (never & f))
+        if run_type == "hills":
+            keep &= sets.apply(lambda f: bool({"uphill", "downhill"} & f))
+    if distance_m is not None:
+        lo, hi = distance_m
+        dist = {a.id: a.distance_m for a in store.list_activities(athlete)}
+        d = table["id"].map(lambda i: dist.get(str(i)))
+        d = pd.to_numeric(d, errors="coerce")
+        if lo is not None:
+            keep &= d >= lo
+        if hi is not None:
+            keep &= d <= hi
+    return table[keep.to_numpy()].reset_index(drop=True)

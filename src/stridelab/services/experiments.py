@@ -39,6 +39,7 @@ from stridelab.analysis import (
     baseline_runs,
     block_specs,
     check_definition,
+    decisive_looks,
     load_ratios,
     make_protocol,
     order_blocks,
@@ -48,6 +49,7 @@ from stridelab.analysis import (
     parse_selector,
     parse_tag,
     phase_window,
+    planned_length,
     protocol_text,
     run_blocks,
     tag_labels,
@@ -74,6 +76,7 @@ __all__ = [
     "analyze_experiment",
     "baseline_rows",
     "create_experiment",
+    "decisive_flags",
     "delete_experiment",
     "experiment_blocks",
     "experiment_overview",
@@ -84,6 +87,7 @@ __all__ = [
     "parse_clock",
     "parse_laps",
     "parse_tag",
+    "planned_runs",
     "protocol_text",
     "remove_tags",
     "tags_for_runs",
@@ -326,6 +330,23 @@ def analyze_experiment(
     wanted = list(dict.fromkeys([exp.primary, "balance", *metrics]))
     blocks, loads, messages = experiment_blocks(store, athlete, exp, metrics=wanted)
     return analyze_blocks(exp, blocks, loads_km=loads, messages=messages, metrics=wanted)
+
+
+def planned_runs(exp: Experiment) -> int:
+    """The runs the experiment's protocol plans."""
+    return planned_length(exp)[1]
+
+
+def decisive_flags(exp: Experiment) -> list[bool]:
+    """For the looks after runs 1..planned: can that look decide (its randomisation test can reach
+    the look's level)? Used to say how many more runs until a decisive answer is possible."""
+    blocks, runs = planned_length(exp)
+    return decisive_looks(
+        exp.design,
+        runs,
+        blocks_per_run=max(1, blocks // runs),
+        randomisation_block=int(exp.protocol.get("randomisation_block", 2)),
+    )
 
 
 def experiment_overview(store: Store, athlete: str) -> list[dict[str, Any]]:

@@ -16,10 +16,12 @@ catalog only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from stridelab.store import Store, StoreError
@@ -39,14 +41,17 @@ from stridelab.training import (
     BALANCE_WINDOW_DAYS,
     CATEGORIES,
     EQUIPMENT,
+    FITNESS_CAVEATS,
     HOUSEHOLD_EQUIPMENT,
     PAIN_AREAS,
     RUN_SPORTS,
     RUN_WINDOW_DAYS,
+    SIDE_RULE,
     SOURCE_ANALYSIS,
     SOURCE_CATALOG,
     WEEKDAYS,
     BalanceEvidence,
+    DriftEvidence,
     Evidence,
     Exercise,
     ExerciseLog,
@@ -55,34 +60,47 @@ from stridelab.training import (
     LoadReport,
     LogError,
     LogResult,
+    PainEvidence,
     Plan,
     PlanInputs,
     SessionLog,
+    SideAssessment,
+    SideVote,
     Stop,
     StoredPlan,
     WeekLoad,
     adherence,
     assess_log,
+    assess_side,
     balance_chart,
     balance_summary,
+    banister_trimp,
     build_plan,
     catalog_asymmetry,
     check_balance_test,
+    created_day,
     draw_outcome_chart,
     empty_provider_frame,
+    estimate_cp_w,
+    estimate_hr_max,
     evidence_from,
+    fitness_fatigue,
     is_run,
     load_library,
     load_report,
     load_since,
+    mean_interval,
     merge_asymmetry,
     outcome_rows,
     outcome_since,
     parse_weekdays,
     plan_to_ics,
+    power_stress_score,
     provider_frame_of_run_table,
+    run_balance_evidence,
     stop_exercise_id,
     today_view,
+    weekly_ratios,
 )
 
 __all__ = [
@@ -92,6 +110,7 @@ __all__ = [
     "MIGRATIONS",
     "PAIN_AREAS",
     "RUN_SPORTS",
+    "SIDE_RULE",
     "SOURCE_ANALYSIS",
     "SOURCE_CATALOG",
     "WEEKDAYS",
@@ -99,6 +118,7 @@ __all__ = [
     "Evidence",
     "Exercise",
     "ExerciseLog",
+    "FitnessReport",
     "InputError",
     "LoadReport",
     "LogError",
@@ -107,6 +127,8 @@ __all__ = [
     "PlanInputs",
     "RunAsymmetryProvider",
     "SessionLog",
+    "SideAssessment",
+    "SideVote",
     "Stop",
     "StoredPlan",
     "WeekLoad",
@@ -120,6 +142,7 @@ __all__ = [
     "clear_stop",
     "ensure_training_schema",
     "exercises",
+    "fitness",
     "gather_evidence",
     "load_library",
     "log_session",
@@ -134,6 +157,7 @@ __all__ = [
     "run_asymmetry",
     "save_plan",
     "session_logs",
+    "side_assessment",
     "stops",
     "tailored_plan",
     "today_session",
@@ -233,6 +257,87 @@ def gather_evidence(
     return evidence_from(tests, runs)
 
 
+#: pain logged in the last N days counts for the side
+PAIN_WINDOW_DAYS: Final[int] = 28
+
+
+def _drift_evidence(store: Store, athlete: str, since: date, until: date) -> DriftEvidence | None:
+    """Mean of the runs' balance drift (pp/h) with its interval across runs (the run analytics)."""
+    from stridelab.services.analysis import run_table  # lazy because statsmodels is heavy
+
+    try:
+        table, _ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
+    except _ANALYSIS_FAILURES:
+        return None
+    if "balance_drift_pp_per_h" not in table.columns:
+        return None
+    m = mean_interval(pd.to_numeric(table["balance_drift_pp_per_h"], errors="coerce").tolist())
+    if m is None or m[1] is None or m[2] is None:
+        return None
+    return DriftEvidence(m[0], m[1], m[2], m[3])
+
+
+def _pain_evidence(store: Store, athlete: str, since: date, until: date) -> PainEvidence | None:
+    """The highest exercise pain logged per side in the window (None without any pain logged)."""
+    worst: dict[str, float] = {}
+    days: set[str] = set()
+    for log in session_logs(store, athlete):
+        if not since <= log.date <= until:
+            continue
+        for ex in log.exercises:
+            if ex.side in ("left", "right") and ex.pain is not None:
+                worst[ex.side] = max(worst.get(ex.side, 0.0), float(ex.pain))
+                if ex.pain > 0:
+                    days.add(log.date.isoformat())
+    if not worst:
+        return None
+    return PainEvidence(worst.get("left"), worst.get("right"), tuple(sorted(days)))
+
+
+def side_assessment(
+    store: Store,
+    athlete: str,
+    today: date,
+    *,
+    answer: str = "auto",
+    squat_left: str | None = None,
+    squat_right: str | None = None,
+    provider: ProviderArg = True,
+    use_runs: bool = True,
+) -> SideAssessment:
+    """Which side to work on from every piece of evidence up to ``today`` (the rule ``SIDE_RULE``):
+    the runs of the last 8 weeks (pace-adjusted GCT balance where the analytics can adjust it, and the
+    fatigue drift), the balance tests of the last 90 days, exercise pain logged on one side in the last
+    4 weeks, the squat-quality ratings and the runner's answer."""
+    tests = balance_history(store, athlete, since=today - timedelta(days=BALANCE_WINDOW_DAYS), until=today)
+    run_ev = drift = None
+    if use_runs:
+        since = today - timedelta(days=RUN_WINDOW_DAYS)
+        runs = run_asymmetry(store, athlete, since=since, until=today, provider=provider).dropna(
+            subset=["balance_left_pct"]
+        )
+        if len(runs):
+            run_ev = run_balance_evidence(
+                runs["balance_left_pct"].tolist(),
+                " + ".join(sorted(set(runs["source"]))),
+                [d.isoformat() for d in runs["day"]],
+            )
+            if provider is True:
+                drift = _drift_evidence(store, athlete, since, today)
+    pain = _pain_evidence(store, athlete, today - timedelta(days=PAIN_WINDOW_DAYS), today)
+    return assess_side(
+        answer=answer,
+        runs=run_ev,
+        drift=drift,
+        balance_tests=balance_summary(tests),
+        pain=pain,
+        squat_left=squat_left,
+        squat_right=squat_right,
+        run_window_days=RUN_WINDOW_DAYS,
+        test_window_days=BALANCE_WINDOW_DAYS,
+    )
+
+
 def usual_run_days(store: Store, athlete: str, today: date) -> tuple[int, ...]:
     """Weekdays (0 = Monday) with a run in at least a third of the last 8 weeks (empty without runs)."""
     rows = store.list_activities(
@@ -262,7 +367,17 @@ def tailored_plan(
     Raises :class:`InputError` for invalid or impossible answers.
     """
     evidence = gather_evidence(store, athlete, today, provider=provider, use_runs=use_runs)
-    return build_plan(inputs, evidence, today=today)
+    side = side_assessment(
+        store,
+        athlete,
+        today,
+        answer=inputs.weaker_side,
+        squat_left=inputs.squat_quality_left,
+        squat_right=inputs.squat_quality_right,
+        provider=provider,
+        use_runs=use_runs,
+    )
+    return build_plan(inputs, replace(evidence, side=side), today=today)
 
 
 def plan_with_statuses(store: Store, athlete: str, today: date) -> dict[str, Any] | None:
@@ -276,17 +391,27 @@ def plan_with_statuses(store: Store, athlete: str, today: date) -> dict[str, Any
     for s in d["sessions"]:
         day = date.fromisoformat(s["date"])
         log = logs.get(day)
+        created = created_day(stored.created_at)
         s["status"] = (
-            log.status if log else ("missed" if day < today else ("today" if day == today else "planned"))
+            log.status
+            if log
+            else (
+                "before the plan"
+                if created is not None and day < created
+                else ("missed" if day < today else ("today" if day == today else "planned"))
+            )
         )
-    adh = adherence(stored.plan, list(logs.values()), today)
+    adh = adherence(stored.plan, list(logs.values()), today, created=created_day(stored.created_at))
     return {"plan_id": stored.id, "created_at": stored.created_at, **d, "adherence": adh}
 
 
 def plan_adherence(store: Store, athlete: str, today: date) -> dict[str, Any] | None:
     """:func:`adherence` of the active plan up to ``today`` (None without a plan)."""
     stored = active_plan(store, athlete)
-    return adherence(stored.plan, session_logs(store, athlete, stored.id), today) if stored else None
+    if stored is None:
+        return None
+    logs = session_logs(store, athlete, stored.id)
+    return adherence(stored.plan, logs, today, created=created_day(stored.created_at))
 
 
 def plan_ics(stored: StoredPlan) -> bytes:
@@ -427,3 +552,123 @@ def outcome_chart(
 def exercises(category: str | None = None, phase: int | None = None) -> list[Exercise]:
     """The library's exercises (of ``category`` and suiting ``phase`` when given), in library order."""
     return list(load_library().filter(category=category, phase=phase))
+
+
+# ---------------------------------------------------------------------- load beyond kilometres
+@dataclass(frozen=True, slots=True)
+class FitnessReport:
+    """Per-run TRIMP and power stress score, the daily fitness/fatigue series of each load, the
+    latest values, and every assumption made (estimated HRmax, resting HR, CP)."""
+
+    today: date
+    runs: pd.DataFrame  # id, day, duration_s, trimp, power_stress
+    daily: dict[str, pd.DataFrame]  # load name -> frame(load, atl, ctl, tsb) by day
+    hr_rest: float | None
+    hr_max: float | None
+    cp_w: float | None
+    assumptions: tuple[str, ...]
+    caveats: tuple[str, ...] = FITNESS_CAVEATS
+
+    def latest(self, load: str) -> dict[str, float] | None:
+        d = self.daily.get(load)
+        if d is None or not len(d):
+            return None
+        row = d.iloc[-1]
+        return {k: float(row[k]) for k in ("load", "atl", "ctl", "tsb")}
+
+    def weekly(self, load: str) -> pd.DataFrame:
+        """Weekly sums of ``load``, their change on the previous week and the ACWR (empty without it)."""
+        d = self.daily.get(load)
+        return weekly_ratios(d) if d is not None and len(d) else pd.DataFrame()
+
+
+def fitness(
+    store: Store,
+    athlete: str = "me",
+    *,
+    today: date,
+    hr_rest: float | None = None,
+    hr_max: float | None = None,
+    sex: str = "female",
+    cp_w: float | None = None,
+) -> FitnessReport:
+    """TRIMP (heart rate) and power stress score per run up to ``today`` and their CTL/ATL/TSB. Reads
+    every run's records (heart rate, power). Missing HRmax / CP are estimated from the runs, missing
+    resting HR is 60 bpm -- each said in ``assumptions``."""
+    if sex not in ("female", "male"):
+        raise ValueError(f"Invalid value for 'sex'. Allowed values are 'female', 'male', but got {sex!r}.")
+    rows = [
+        r
+        for r in store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
+        if is_run(r)
+    ]
+    per: list[dict[str, Any]] = []
+    for r in rows:
+        rec = store.records(athlete, r.id)
+        t = pd.DatetimeIndex(rec.index)
+        dt = np.diff(t.asi8) / 1e9 if len(t) > 1 else np.zeros(0)
+        dt = np.clip(np.r_[dt, dt[-1] if dt.size else 1.0], 0.0, 10.0)  # a pause is not effort
+        hr = (
+            pd.to_numeric(rec["heart_rate_bpm"], errors="coerce").to_numpy()
+            if "heart_rate_bpm" in rec
+            else None
+        )
+        pw = pd.to_numeric(rec["power_w"], errors="coerce").to_numpy() if "power_w" in rec else None
+        if pw is None:
+            dev = [
+                c
+                for c in rec.columns
+                if c.startswith("dev_") and c.endswith("_power_w") and "form" not in c and "air" not in c
+            ]
+            pw = pd.to_numeric(rec[dev[0]], errors="coerce").to_numpy() if dev else None
+        best40 = None
+        if pw is not None and np.isfinite(pw).sum() >= 2400:
+            best40 = float(pd.Series(pw).rolling(2400, min_periods=2000).mean().max())
+        per.append(
+            {
+                "id": r.id,
+                "day": pd.Timestamp(r.start_time).tz_convert("UTC").date(),
+                "duration_s": float(r.duration_s or np.sum(dt)),
+                "_hr": hr,
+                "_dt": dt,
+                "_pw": pw,
+                "_p99": float(np.nanpercentile(hr, 99)) if hr is not None and np.isfinite(hr).any() else None,
+                "_best40": best40,
+            }
+        )
+    assumptions: list[str] = []
+    if hr_max is None:
+        hr_max = estimate_hr_max([p["_p99"] for p in per])
+        if hr_max is not None:
+            assumptions.append(
+                f"maximal heart rate {hr_max:.0f} bpm estimated from your runs (pass --hr-max)"
+            )
+    if hr_rest is None:
+        hr_rest = 60.0
+        assumptions.append("resting heart rate 60 bpm assumed (pass --hr-rest)")
+    if cp_w is None:
+        cp_w = estimate_cp_w([p["_best40"] for p in per])
+        if cp_w is not None:
+            assumptions.append(f"critical power {cp_w:.0f} W estimated as your best 40-min power (pass --cp)")
+    for p in per:
+        p["trimp"] = (
+            banister_trimp(p["_hr"], p["_dt"], hr_rest=hr_rest, hr_max=hr_max, sex=sex)  # type: ignore[arg-type]
+            if p["_hr"] is not None and hr_max is not None and hr_max > hr_rest
+            else None
+        )
+        p["power_stress"] = (
+            power_stress_score(p["_pw"], p["duration_s"], cp_w) if p["_pw"] is not None and cp_w else None
+        )
+    runs = pd.DataFrame(
+        [{k: v for k, v in p.items() if not k.startswith("_")} for p in per],
+        columns=["id", "day", "duration_s", "trimp", "power_stress"],
+    )
+    daily: dict[str, pd.DataFrame] = {}
+    if len(runs):
+        days = pd.date_range(min(runs["day"]), today, freq="D")
+        for load in ("trimp", "power_stress"):
+            vals = pd.to_numeric(runs[load], errors="coerce")
+            if vals.notna().any():
+                per_day = vals.groupby(pd.to_datetime(runs["day"])).sum(min_count=1)
+                daily[load] = fitness_fatigue(per_day.reindex(days, fill_value=0.0))
+    return FitnessReport(today, runs, daily, hr_rest, hr_max, cp_w, tuple(assumptions))

@@ -42,6 +42,7 @@ from stridelab.training._library import (
     Library,
     load_library,
 )
+from stridelab.training._side import SideAssessment
 
 __all__ = [
     "BALANCE_ASYMMETRY_THRESHOLD_PCT",
@@ -231,6 +232,8 @@ class Evidence:
 
     balance: tuple[BalanceEvidence, ...] = ()
     runs: RunEvidence | None = None
+    #: all the evidence scored by the side rule (``training._side``); with ``--weaker-side auto`` it decides
+    side: SideAssessment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,14 @@ def decide_weaker_side(inputs: PlanInputs, evidence: Evidence) -> SideDecision:
     reported as a conflict. With ``auto`` the measured/answered votes decide when they agree; when
     they disagree both sides are trained equally and the conflict is reported.
     """
+    a = evidence.side
+    if a is not None and inputs.weaker_side == "auto":
+        return SideDecision(
+            a.side,
+            a.reason,
+            {v.source: v.side for v in a.votes if v.side is not None},
+            a.conflicts if a.side is not None else (),
+        )
     votes: dict[str, str] = {}
     texts: dict[str, str] = {}
     ql, qr = inputs.squat_quality_left, inputs.squat_quality_right
@@ -898,6 +909,7 @@ def build_plan(
         "evidence": {
             "balance": [asdict(b) | {"asymmetry_pct": round(b.asymmetry_pct, 1)} for b in evidence.balance],
             "runs": asdict(evidence.runs) if evidence.runs is not None else None,
+            "side": evidence.side.to_dict() if evidence.side is not None else None,
         },
         "pain_areas": list(inputs.pain_areas),
         "equipment": list(inputs.equipment),

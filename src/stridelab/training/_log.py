@@ -11,7 +11,7 @@ Pure: the caller reads the active plan, the logs and the open stops, and writes 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from stridelab.training._builder import Item, Plan, PlanSession, item_seconds
@@ -169,15 +169,23 @@ def stop_exercise_id(exercise_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- adherence
-def adherence(plan: Plan, logs: list[SessionLog], today: date) -> dict[str, Any]:
+def adherence(
+    plan: Plan, logs: list[SessionLog], today: date, *, created: date | None = None
+) -> dict[str, Any]:
     """Adherence of the sessions due by ``today``: overall, per phase and per week.
 
     Sessions before today are due; today's session counts once it is logged (it is not "missed"
     while the day is still open). ``adherence_pct`` = (done + 0.5 x partial) / due x 100; a due
-    session without a log is missed.
+    session without a log is missed. Sessions dated before ``created`` (the day the plan was made:
+    a plan started in the past) are not due unless logged -- they were never missed.
     """
     by_day = {log.date: log for log in logs}
-    due = [s for s in plan.sessions if s.date < today or (s.date == today and s.date in by_day)]
+    due = [
+        s
+        for s in plan.sessions
+        if (s.date < today or (s.date == today and s.date in by_day))
+        and (created is None or s.date >= created or s.date in by_day)
+    ]
 
     def stats(sessions: list[PlanSession]) -> dict[str, Any]:
         counts = {"done": 0, "partial": 0, "skipped": 0, "missed": 0}
@@ -221,26 +229,31 @@ def adherence(plan: Plan, logs: list[SessionLog], today: date) -> dict[str, Any]
 
 
 # ---------------------------------------------------------------------- today
-def _missed(plan: Plan, week: int, by_day: dict[date, SessionLog]) -> bool:
-    """True when no session of ``week`` was done (none logged, or all skipped)."""
-    sessions = [s for s in plan.sessions if s.week == week]
+def _missed(plan: Plan, week: int, by_day: dict[date, SessionLog], created: date | None = None) -> bool:
+    """True when no session of ``week`` was done (none logged, or all skipped); sessions dated before
+    the plan was ``created`` do not count (they could not be done)."""
+    sessions = [s for s in plan.sessions if s.week == week and (created is None or s.date >= created)]
     return bool(sessions) and all(
         by_day.get(s.date) is None or by_day[s.date].status == "skipped" for s in sessions
     )
 
 
-def _missed_previous_week(plan: Plan, session: PlanSession, by_day: dict[date, SessionLog]) -> bool:
-    return session.week > 1 and _missed(plan, session.week - 1, by_day)
+def _missed_previous_week(
+    plan: Plan, session: PlanSession, by_day: dict[date, SessionLog], created: date | None = None
+) -> bool:
+    return session.week > 1 and _missed(plan, session.week - 1, by_day, created)
 
 
-def _resume_week(plan: Plan, session: PlanSession, by_day: dict[date, SessionLog]) -> int:
+def _resume_week(
+    plan: Plan, session: PlanSession, by_day: dict[date, SessionLog], created: date | None = None
+) -> int:
     """The week to repeat after missed weeks: the first of the run of missed weeks before
     ``session`` that lie in its phase (missing weeks 2 and 3 resumes at week 2's dosage, not 3's;
     never starting resumes at week 1) -- where the runner left off, not where the calendar is."""
     week = session.week - 1
     while (
         week > 1
-        and _missed(plan, week - 1, by_day)
+        and _missed(plan, week - 1, by_day, created)
         and any(s.week == week - 1 and s.phase == session.phase for s in plan.sessions)
     ):
         week -= 1
@@ -278,11 +291,19 @@ def today_view(
     by_day = {log.date: log for log in logs}
     out["plan_id"] = stored.id
     out["stops"] = [s.to_dict() for s in open_stops]
-    out["adherence"] = adherence(plan, logs, today)
+    created = created_day(stored.created_at)
+    out["adherence"] = adherence(plan, logs, today, created=created)
     nxt = [s.date for s in plan.sessions if s.date > today]
     out["next_date"] = nxt[0].isoformat() if nxt else None
+    out["first_session"] = None
     if today < plan.start:
-        out["messages"].append(f"The plan starts on {plan.start.isoformat()}.")
+        first = plan.sessions[0] if plan.sessions else None
+        out["messages"].append(
+            f"The plan starts on {plan.start.isoformat()}"
+            + (f"; your first session is on {first.date.isoformat()} (below)." if first else ".")
+        )
+        if first is not None:
+            out["first_session"] = _session_json(first, list(first.items), lib)
     elif today > plan.end:
         out["messages"].append(
             f"The plan ended on {plan.end.isoformat()}: re-test your balance (`stridelab test balance`) "
@@ -304,8 +325,8 @@ def today_view(
         out["messages"].append("Today's session is withheld until you are cleared.")
         return out
     items = list(session.items)
-    if _missed_previous_week(plan, session, by_day):
-        resume = _resume_week(plan, session, by_day)
+    if _missed_previous_week(plan, session, by_day, created):
+        resume = _resume_week(plan, session, by_day, created)
         prev = [s for s in plan.sessions if s.week == resume]
         same_phase = [s for s in prev if s.phase == session.phase]
         missed_text = (
@@ -349,18 +370,41 @@ def today_view(
         item_seconds(kept, lib),
         tuple(kept),
     )
-    out["session"] = adjusted.to_dict()
-    out["session"]["exercises"] = {
+    out["session"] = _session_json(adjusted, kept, lib)
+    log = by_day.get(today)
+    if log is not None:
+        out["messages"].append(f"Already logged today as {log.status}.")
+    return out
+
+
+def created_day(created_at: str | None) -> date | None:
+    """The calendar day of a stored plan's creation instant (ISO text), None when unreadable."""
+    if not created_at:
+        return None
+    try:
+        return datetime.fromisoformat(created_at.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def _session_json(session: PlanSession, items: list[Item], lib: Library) -> dict[str, Any]:
+    out = PlanSession(
+        session.date,
+        session.week,
+        session.phase,
+        session.week_in_phase,
+        session.lighter,
+        item_seconds(items, lib),
+        tuple(items),
+    ).to_dict()
+    out["exercises"] = {
         i.exercise_id: {
             "name": lib[i.exercise_id].name,
             "instructions": lib[i.exercise_id].instructions,
             "cues": list(lib[i.exercise_id].cues),
         }
-        for i in kept
+        for i in items
     }
-    log = by_day.get(today)
-    if log is not None:
-        out["messages"].append(f"Already logged today as {log.status}.")
     return out
 
 

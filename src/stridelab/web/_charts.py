@@ -17,7 +17,8 @@ import pandas as pd
 
 from stridelab.jsonsafe import to_jsonable
 from stridelab.present import metrics
-from stridelab.present.charts import thin
+from stridelab.present.charts import pace_ticks, thin
+from stridelab.present.format import pace as _pace_text
 
 __all__ = [
     "balance_tests_chart",
@@ -188,7 +189,7 @@ def laps_chart(laps: pd.DataFrame) -> dict[str, Any]:
     dist = pd.to_numeric(laps["distance_m"] if "distance_m" in laps.columns else nan, errors="coerce")
     t = pd.to_numeric(laps["timer_s"] if "timer_s" in laps.columns else nan, errors="coerce")
     speed = speed.where(speed > 0, dist / t)
-    pace = (1000.0 / speed / 60.0).where(speed > 0.3)
+    pace = (1000.0 / speed).where(speed > 0.3)  # s/km, labelled m:ss
     names = [f"lap {int(i) + 1}" for i in laps["lap_index"]]
     data = [
         {
@@ -197,17 +198,25 @@ def laps_chart(laps: pd.DataFrame) -> dict[str, Any]:
             "y": pace.to_numpy(dtype="float64"),
             "marker": {"color": "#1f77b4"},
             "name": "pace",
-            "hovertemplate": "%{x}<br>%{y:.2f} min/km<extra></extra>",
+            "customdata": [fmt_pace(v) for v in pace.to_numpy(dtype="float64")],
+            "hovertemplate": "%{x}<br>%{customdata}/km<extra></extra>",
         }
     ]
+    rng = _pace_range(pace.to_numpy(dtype="float64"))
+    ticks, labels = pace_ticks(rng[0], rng[1]) if rng else ([], [])
     layout = {
         **_LAYOUT,
         "height": 300,
-        "title": {"text": "Pace per lap (min/km, lower is faster)"},
-        "yaxis": {"title": {"text": "min/km"}, "range": _pace_range(pace.to_numpy(dtype="float64"))},
+        "title": {"text": "Pace per lap (min:s per km, lower is faster)"},
+        "yaxis": {"title": {"text": "pace /km"}, "range": rng, "tickvals": ticks, "ticktext": labels},
         "showlegend": False,
     }
     return {"data": to_jsonable(data), "layout": layout}
+
+
+def fmt_pace(seconds_per_km: float) -> str:
+    """``m:ss`` of a pace in s/km (hover text), ``-`` when unknown."""
+    return _pace_text(seconds_per_km, missing="-").replace("\u202f/km", "")
 
 
 def _pace_range(pace: np.ndarray) -> list[float] | None:
@@ -215,7 +224,7 @@ def _pace_range(pace: np.ndarray) -> list[float] | None:
     if not ok.size:
         return None
     lo, hi = float(ok.min()), float(ok.max())
-    pad = max(0.1 * (hi - lo), 0.15)
+    pad = max(0.1 * (hi - lo), 9.0)  # s/km
     return [max(lo - pad, 0.0), hi + pad]
 
 

@@ -14,8 +14,10 @@ from stridelab.present.format import (
     estimate_of,
     flag_label,
     km,
+    local_day_time,
     num,
     pace,
+    sport_speed,
     zone_label,
 )
 
@@ -36,4 +38,6 @@ def install(env: Environment) -> None:
         flag_label=flag_label,
         est=estimate_of,
         ci=ci_of,
+        sport_speed=sport_speed,
+        local_day_time=local_day_time,
     )

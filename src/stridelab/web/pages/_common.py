@@ -16,7 +16,8 @@ __all__ = ["NAV", "JSONText", "RunId", "render", "resolve_run", "state"]
 
 #: (path, label) of the navigation bar
 NAV: Final[list[tuple[str, str]]] = [
-    ("/", "Runs"),
+    ("/", "Home"),
+    ("/runs", "Runs"),
     ("/trends", "Trends"),
     ("/experiments", "Experiments"),
     ("/plan", "Plan & today"),

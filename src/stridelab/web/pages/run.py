@@ -17,7 +17,9 @@ import stridelab.web._charts as _charts
 from stridelab.present import metrics
 from stridelab.present.analysis import run_analysis_json
 from stridelab.present.format import estimate_of
+from stridelab.present.splits import split_columns, split_rows
 from stridelab.report import balance_speed_plotly, balance_timeline_plotly, drift_plotly, zones_plotly
+from stridelab.services.splits import run_splits
 from stridelab.web._index import RunEntry, zone_name
 from stridelab.web._state import RunBundle
 from stridelab.web.pages._common import JSONText, RunId, render, resolve_run, state
@@ -111,9 +113,15 @@ def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     state(request).prefetch(entry)
     payload = _payload(request, entry)
     bal = payload["balance"]
+    st = state(request)
+    tables = []
+    for by, title in (("lap", "Per lap"), ("km", "Per kilometre")):
+        t = run_splits(st.store, st.athlete, entry.id, by=by)  # type: ignore[arg-type]
+        tables.append((title, {"columns": split_columns(t), "rows": split_rows(t)}))
     return render(
         request,
         "run.html",
+        splits=tables,
         title=f"Run {entry.start_time.strftime('%Y-%m-%d')}",
         run=entry,
         p=payload,

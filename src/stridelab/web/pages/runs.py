@@ -1,4 +1,4 @@
-"""The runs list (``/``) and its API (``/api/runs``): filters, search, sorting, pagination.
+"""The runs list (``/runs``) and its API (``/api/runs``): filters, search, sorting, pagination.
 
 Reads the in-memory runs index only (catalog snapshot + cached analyses): no record stream is opened
 and no run is analysed on a request, so thousands of runs list as fast as a dozen.
@@ -155,7 +155,7 @@ def api_status(request: Request) -> JSONText:
     )
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/runs", response_class=HTMLResponse, include_in_schema=False)
 def runs_page(
     request: Request,
     q: QText = "",
@@ -190,11 +190,11 @@ def runs_page(
     base = {k: v for k, v in params.items() if v not in ("", None)}
 
     def page_url(n: int) -> str:
-        return "/?" + urlencode({**base, "page": n})
+        return "/runs?" + urlencode({**base, "page": n})
 
     def sort_url(key: str) -> str:
         new_order = "asc" if sort == key and order == "desc" else "desc"
-        return "/?" + urlencode({**base, "sort": key, "order": new_order})
+        return "/runs?" + urlencode({**base, "sort": key, "order": new_order})
 
     pending = st.index.pending()
     if pending and st.config.background_analysis:

@@ -9,6 +9,12 @@
     }
     l.autosize = true;
     delete l.width;
+    // the toolbar stands vertically at the right edge, so it never covers a (left-aligned) title
+    l.modebar = Object.assign({}, l.modebar || {}, { orientation: "v" });
+    if (l.title) {
+      const t = typeof l.title === "object" ? l.title : { text: l.title };
+      l.title = Object.assign({}, t, { x: 0.01, xanchor: "left" });
+    }
     if (small()) {
       if (!l.height || l.height <= 500) l.height = Math.min(l.height || 380, 320);  // multi-panel charts keep theirs
       l.margin = { l: 45, r: 10, t: 40, b: 40 };

@@ -34,7 +34,7 @@
           const p = document.createElement("div"); p.className = "small"; p.textContent = f.path + ": " + f.error; ui.li.append(p);
         });
         if (r.imported) {
-          const a = document.createElement("a"); a.href = "/"; a.textContent = "see the runs"; ui.status.append(" · ", a);
+          const a = document.createElement("a"); a.href = "/runs"; a.textContent = "see the runs"; ui.status.append(" · ", a);
         }
         next();
       } else if (job.status === "failed") {

@@ -1,0 +1,337 @@
+"""The home (services/home.py, present/home.py, ``stridelab status --json``) on a real store: a
+simulated 52 % L season (known truth) ending on a fixed day, and the shared real FIT files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stridelab.cli import app
+from stridelab.present.home import home_json, home_sentences
+from stridelab.services import open_store
+from stridelab.services.experiments import add_tags, create_experiment
+from stridelab.services.home import home
+from stridelab.services.imports import import_paths
+from stridelab.services.training import PlanInputs, record_balance_test, save_plan, tailored_plan
+from stridelab.sim import simulate_season
+
+END = date(2026, 6, 28)  # a Sunday: the last day of the simulated season
+TODAY = END + timedelta(days=1)
+TRUTH_LEFT_PCT = 52.5  # at the season's start
+TREND_PP_PER_MONTH = -0.4  # toward even: the program "works"
+WEEKS = 8
+
+
+@pytest.fixture(scope="module")
+def season_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """16 runs over 8 weeks, true pace-adjusted balance 52.5 % L moving 0.4 pp a month toward even."""
+    base = tmp_path_factory.mktemp("home")
+    weeks = WEEKS
+    start = datetime.combine(END - timedelta(days=7 * weeks - 1), datetime.min.time(), tzinfo=UTC)
+    paths = simulate_season(
+        base / "fit",
+        n_runs=16,
+        weeks=weeks,
+        seed=3,
+        start=start,
+        balance_left_pct_at_start=TRUTH_LEFT_PCT,
+        trend_pp_per_month=TREND_PP_PER_MONTH,
+        pause_probability=0.0,
+        walk_break_probability=0.0,
+    )
+    st = open_store(base / "store")
+    result = import_paths(st, paths, workers=1)
+    assert len(result.imported) == 16, result.to_json()
+    st.close()
+    return base / "store"
+
+
+@pytest.fixture
+def store_copy(season_store: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "store"
+    shutil.copytree(season_store, dst)
+    return dst
+
+
+def test_home_says_where_she_stands_with_intervals(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    h = home(st, "me", today=TODAY)
+    bal = h.standing[0]
+    assert bal.metric == "balance" and bal.current is not None
+    assert bal.current.low is not None and bal.current.high is not None
+    assert bal.current.low < bal.current.estimate < bal.current.high
+    # the sim's pace-adjusted truth at the middle of the last 4 weeks
+    days = 7 * WEEKS - 14
+    truth_now = TRUTH_LEFT_PCT + TREND_PP_PER_MONTH * days / (365.2425 / 12)
+    assert abs(bal.current.estimate - truth_now) < 0.4
+    # 4 weeks later the truth is 0.37 pp closer to even: "better", with its interval
+    assert bal.change is not None and bal.change.low is not None and bal.change.high is not None
+    assert bal.verdict == "better" and -0.7 < bal.change.estimate < -0.1 and bal.change.high < 0
+    assert {m.metric for m in h.standing} == {"balance", "gct", "vo"}
+    # the sim's balance drifts toward the left as she tires (RunTruth default)
+    assert h.drift.typical is not None and h.drift.typical.estimate > 0
+    # the side rule names the left side from the runs, with the evidence shown
+    a = h.side.assessment
+    assert a is not None and a.side == "left" and a.confidence in ("clear", "probable")
+    run_vote = next(v for v in a.votes if v.source.startswith("runs:") and "GCT balance" in v.source)
+    assert run_vote.side == "left" and run_vote.points == 2
+    # every sentence says something with its evidence, or says why it cannot
+    sentences = home_sentences(h)
+    assert sentences
+    for s in sentences:
+        assert (s.text is not None) != (s.reason is not None), s
+        assert s.links, s
+    by = {s.section: s for s in sentences}
+    assert by["side"].text is not None and "left" in by["side"].text
+    assert by["experiment"].text is None and "no experiment" in (by["experiment"].reason or "")
+    assert by["today"].text is None and "no training plan" in (by["today"].reason or "")
+    st.close()
+
+
+def test_plan_auto_side_follows_the_evidence_and_replan_is_suggested(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    plan = tailored_plan(st, "me", PlanInputs(start=TODAY, weeks=3, weaker_side="auto"), TODAY)
+    assert plan.weaker_side == "left"
+    side = plan.tailoring["evidence"]["side"]
+    assert side["side"] == "left" and side["evidence"] and side["rule"]
+    save_plan(st, "me", plan)
+    h = home(st, "me", today=TODAY)
+    assert h.session.session is not None  # the plan starts today: today's session with its why
+    today = next(s for s in home_sentences(h) if s.section == "today")
+    assert today.text is not None and "left" in today.text and "% L" in today.text
+    assert not h.side.replan_suggested
+    # new evidence: the right leg clearly weaker on one-leg stands, eyes open and closed
+    for eyes in ("open", "closed"):
+        for _ in range(3):
+            record_balance_test(st, "me", "left", 40.0, eyes, TODAY)
+            record_balance_test(st, "me", "right", 15.0, eyes, TODAY)
+    h = home(st, "me", today=TODAY)
+    assert h.side.assessment is not None and h.side.assessment.side != "left"
+    assert h.side.replan_suggested and "plan create" in (h.side.replan_reason or "")
+    assert any(s.section == "side.replan" for s in home_sentences(h))
+    st.close()
+
+
+def test_outcome_per_phase_with_interval_and_verdict(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    start = TODAY - timedelta(days=28)
+    save_plan(st, "me", tailored_plan(st, "me", PlanInputs(start=start, weeks=6), TODAY))
+    h = home(st, "me", today=TODAY)
+    rows = {r.window: r for r in h.outcome}
+    assert set(rows) == {"before", "phase 1", "phase 2", "phase 3"}
+    assert rows["phase 3"].verdict == "not enough runs" and rows["phase 3"].n_runs == 0  # starts today
+    p2 = rows["phase 2"]  # ~5 weeks after the middle of "before": ~0.45 pp closer to even
+    assert p2.n_runs >= 3 and p2.balance_change_pp is not None and p2.balance_change_pp.high is not None
+    assert p2.verdict == "improved" and p2.balance_change_pp.high < 0
+    assert rows["phase 1"].verdict in ("improved", "no change")
+    words = [s.text for s in home_sentences(h) if s.section == "outcome"]
+    assert any(w and "phase 2" in w and "more even" in w for w in words)
+    r = CliRunner().invoke(
+        app, ["plan", "outcome", "--store", str(store_copy), "--today", TODAY.isoformat(), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    windows = {w["window"]: w for w in json.loads(r.stdout)["windows"]}
+    assert windows["phase 2"]["verdict"] == "improved" and windows["before"]["verdict"] is None
+    assert windows["phase 2"]["distance_from_even_change_pp"]["ci_high"] < 0
+    st.close()
+
+
+def test_experiment_state_today_arm_and_runs_to_an_answer(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    exp = create_experiment(st, "me", "cues", "pull-up,push-behind", "alternating-runs", seed=5, runs=8)
+    order = exp.protocol["order"]
+    runs = st.list_activities("me")[-2:]
+    for run, arm in zip(runs, order, strict=False):
+        add_tags(st, "me", run.id, [("cue", arm)])
+    h = home(st, "me", today=TODAY)
+    e = h.experiment
+    assert e.name == "cues" and e.runs_done == 2 and e.planned_runs == 8
+    assert e.today_arm == order[2]
+    assert e.runs_to_final == 6
+    assert e.runs_to_decisive is not None and 1 <= e.runs_to_decisive <= 6
+    texts = [s.text for s in home_sentences(h) if s.section.startswith("experiment")]
+    assert any(t and order[2] in t for t in texts)
+    st.close()
+
+
+def test_status_json_on_the_simulated_store(store_copy: Path) -> None:
+    r = CliRunner().invoke(
+        app, ["status", "--store", str(store_copy), "--today", TODAY.isoformat(), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["today"] == TODAY.isoformat() and out["n_runs"] == 16
+    assert out["data"]["standing"][0]["current"]["ci_low"] is not None
+    load = out["data"]["load"]
+    assert load["fitness_load"] == "trimp" and load["ctl"] > 0 and load["atl"] > 0  # the sim records HR
+    assert any("estimated" in a for a in load["fitness_assumptions"])
+    assert any(s["section"] == "load.fitness" and "(CTL)" in s["numbers"] for s in out["sentences"])
+    for s in out["sentences"]:
+        assert (s["text"] is None) == (s["reason"] is not None)
+        assert all(lk["href"].startswith("/") and lk["command"].startswith("stridelab ") for lk in s["links"])
+    text = CliRunner().invoke(app, ["status", "--store", str(store_copy), "--today", TODAY.isoformat()])
+    assert text.exit_code == 0 and "Work on your left side" in text.stdout
+
+
+REAL_RUNS = (
+    "Runalyze__Runalyze/with-new-dynamics.fit",
+    "Runalyze__Runalyze/Fenix-2.fit",
+    "GoldenCheetah__GoldenCheetah/Fr955v19.28andStryd.fit",
+    "dtcooper__python-fitparse/garmin-fenix-5-run.fit",
+    "GoldenCheetah__GoldenCheetah/2012_01_11_11_51_01.fit",  # a ride: not a run, never in the home
+)
+
+
+def test_status_json_on_real_fit_files(shared_data: Path, tmp_path: Path) -> None:
+    files = [shared_data / "fit" / p for p in REAL_RUNS]
+    st = open_store(tmp_path / "store")
+    result = import_paths(st, files, workers=1)
+    assert result.imported
+    last = max(a.start_time for a in st.list_activities("me")).date()
+    st.close()
+    today = last + timedelta(days=1)
+    r = CliRunner().invoke(
+        app, ["status", "--store", str(tmp_path / "store"), "--today", today.isoformat(), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert 1 <= out["n_runs"] <= 4  # the ride is not a run
+    sentences = {s["section"]: s for s in out["sentences"]}
+    # a handful of runs years apart: no month-on-month comparison, no baseline -- said, not invented
+    bal = out["data"]["standing"][0]
+    assert bal["change"] is None and bal["verdict"] == "not enough runs"
+    assert sentences["change"]["text"] is None and sentences["change"]["reason"]
+    for s in out["sentences"]:
+        assert (s["text"] is None) == (s["reason"] is not None), s
+
+
+def test_home_on_an_empty_store(tmp_path: Path) -> None:
+    st = open_store(tmp_path / "store")
+    h = home(st, "me", today=TODAY)
+    out = home_json(h)
+    assert out["n_runs"] == 0
+    assert all(s["text"] is None and s["reason"] for s in out["sentences"] if s["section"] != "load")
+    st.close()
+
+
+def test_laps_table_marks_the_experiment_arm_of_each_lap(store_copy: Path) -> None:
+    st = open_store(store_copy)
+    run = st.list_activities("me")[-1]
+    create_experiment(st, "me", "laps", "pull-up,push-behind", "alternating-laps", seed=2, runs=4)
+    add_tags(st, "me", run.id, [("cue", "push-behind")], laps=[1, 3])
+    add_tags(st, "me", run.id, [("cue", "pull-up")], laps=[2])
+    st.close()
+    r = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    by = {s["number"]: s for s in out["splits"]}
+    assert by[2]["arms"] == ["cue=push-behind"] and by[4]["arms"] == ["cue=push-behind"]
+    assert by[3]["arms"] == ["cue=pull-up"] and by[1]["arms"] == []
+    first = by[1]
+    for col in ("stance_time_balance_left_pct", "stance_time_s", "vertical_oscillation_m", "heart_rate_bpm"):
+        assert first[col] is not None, col
+    assert 40 < first["stance_time_balance_left_pct"] < 60 and first["distance_m"] > 0
+    text = CliRunner().invoke(
+        app, ["laps", run.id[:8], "--store", str(store_copy), "--km", "--units", "imperial"]
+    )
+    assert text.exit_code == 0 and "/mi" in text.stdout and "km 1" in text.stdout
+    bad = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--units", "furlongs"])
+    assert bad.exit_code == 2 and "furlongs" in bad.output
+    report = store_copy.parent / "run.html"
+    r = CliRunner().invoke(app, ["report", run.id[:8], "-o", str(report), "--store", str(store_copy)])
+    assert r.exit_code == 0, r.output
+    html = report.read_text(encoding="utf-8")
+    assert "<h2>Laps</h2>" in html and "<h2>Kilometres</h2>" in html and "cue=push-behind" in html
+
+
+def test_the_cue_that_moved_the_balance_toward_even_is_recommended() -> None:
+    from stridelab.services.home import recommended_cue
+
+    arms = ("pull-up", "push-behind")  # effect = push-behind - pull-up
+    assert recommended_cue(arms, -0.6, 51.2) == "push-behind"  # left-heavy, less left share: helped
+    assert recommended_cue(arms, +0.6, 51.2) == "pull-up"
+    assert recommended_cue(arms, -0.6, 48.8) == "pull-up"  # right-heavy: a lower left share hurt
+    assert recommended_cue(arms, +0.6, 48.8) == "push-behind"
+
+
+def test_runs_list_and_trend_on_real_files(shared_data: Path, tmp_path: Path) -> None:
+    """A ride reads in km/h (not min/km); ``trend`` lists runs with dynamics unless ``--all``."""
+    files = [
+        shared_data / "fit" / "Runalyze__Runalyze/with-new-dynamics.fit",
+        shared_data / "fit" / "GoldenCheetah__GoldenCheetah/10kUNLP2014-Garmin15.fit",  # no dynamics
+        shared_data / "fit" / "GoldenCheetah__GoldenCheetah/2012_01_11_11_51_01.fit",  # a ride
+    ]
+    st = open_store(tmp_path / "store")
+    import_paths(st, files, workers=1)
+    st.close()
+    store = ["--store", str(tmp_path / "store")]
+    runs = CliRunner().invoke(app, ["runs", *store])
+    assert runs.exit_code == 0
+    ride = next(line for line in runs.stdout.splitlines() if "cycling" in line)
+    assert "km/h" in ride and "/km" not in ride.replace("km/h", "")
+    assert "date (local)" in runs.stdout
+    imperial = CliRunner().invoke(app, ["runs", *store, "--units", "imperial"]).stdout
+    assert "mph" in imperial and "/mi" in imperial and " mi " in imperial
+    rows = json.loads(CliRunner().invoke(app, ["trend", *store, "--json"]).stdout)
+    every = json.loads(CliRunner().invoke(app, ["trend", *store, "--json", "--all"]).stdout)
+    assert len(rows) == 1 and rows[0]["balance_mean_left_pct"] is not None
+    assert len(every) == 2
+    text = CliRunner().invoke(app, ["trend", *store])
+    assert "1 run(s) without running dynamics not shown" in text.stdout
+    import asyncio
+
+    import httpx
+
+    from stridelab.web import WebConfig, create_app
+
+    web = create_app(WebConfig(store_path=tmp_path / "store", background_analysis=False))
+
+    async def runs_page() -> str:
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            return (await c.get("/runs", params={"all": "true"})).text  # rides too
+
+    try:
+        assert "km/h" in asyncio.run(runs_page())  # the ride, not "2:05/km"
+    finally:
+        web.state.web.close()
+
+
+def test_show_reads_stryd_fields_in_kn_per_m_and_ms(shared_data: Path, tmp_path: Path) -> None:
+    st = open_store(tmp_path / "store")
+    result = import_paths(st, [shared_data / "fit" / "GoldenCheetah__GoldenCheetah/Fr955v19.28andStryd.fit"])
+    run_id = result.imported[0] if isinstance(result.imported[0], str) else st.list_activities("me")[0].id
+    st.close()
+    out = CliRunner().invoke(app, ["show", str(run_id)[:8], "--store", str(tmp_path / "store")]).stdout
+    stiffness = next(line for line in out.splitlines() if "Leg Spring Stiffness" in line)
+    ground = next(line for line in out.splitlines() if "Ground Time" in line)
+    assert "kN/m" in stiffness and "e+" not in stiffness
+    assert " ms " in ground and "0.2" not in ground.split("(")[0]
+
+
+def test_trend_filters_by_type_and_distance(store_copy: Path) -> None:
+    base = ["trend", "--store", str(store_copy), "--json"]
+    every = json.loads(CliRunner().invoke(app, base).stdout)
+    steady = json.loads(CliRunner().invoke(app, [*base, "--type", "steady"]).stdout)
+    intervals = json.loads(CliRunner().invoke(app, [*base, "--type", "intervals"]).stdout)
+    assert steady and all("steady" in r["flags"] for r in steady)
+    assert all("intervals" in r["flags"] for r in intervals)
+    assert len(steady) + len(intervals) == len(every)
+    st = open_store(store_copy)
+    dist = {a.id: a.distance_m for a in st.list_activities("me")}
+    st.close()
+    mid = json.loads(CliRunner().invoke(app, [*base, "--distance", "6k-9k"]).stdout)
+    assert mid and all(6000 <= dist[r["id"]] <= 9000 for r in mid)
+    assert len(mid) == sum(1 for r in every if 6000 <= dist[r["id"]] <= 9000)
+    for bad, word in (
+        (["--distance", "15k-5k"], "maximum"),
+        (["--distance", "far"], "5k-15k"),
+        (["--type", "jog"], "steady"),
+    ):
+        r = CliRunner().invoke(app, [*base, *bad])
+        assert r.exit_code == 2 and word in r.output, r.output
