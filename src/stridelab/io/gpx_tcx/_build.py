@@ -55,6 +55,19 @@ class Points:
             if len(column) == n:
                 column.append(math.nan)
 
+    def extend(self, times: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        """Many points at once (the fast path's block): what :meth:`add` of each point would give."""
+        n, m = len(self.times), len(times)
+        self.times.extend(times.tolist())
+        for col, column in self.values.items():
+            if col not in columns:
+                column.extend([math.nan] * m)
+        for col, values in columns.items():
+            column = self.values.get(col)
+            if column is None:
+                column = self.values[col] = [math.nan] * n
+            column.extend(values.tolist())
+
     def __len__(self) -> int:
         return len(self.times)
 
