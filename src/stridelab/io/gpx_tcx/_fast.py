@@ -34,7 +34,7 @@ __all__ = ["BLOCK_TAG", "Block", "cut_blocks"]
 #: local name of the marker element that stands for a cut block in the skeleton
 BLOCK_TAG = "stridelab_block"
 #: bodies shorter than this are left to the general path (the cut is not worth it)
-_MIN_BODY_BYTES = 2048
+_MIN_BODY_BYTES = 256
 
 _WS = rb"[ \t\r\n]*"
 _P = rb"(?:[A-Za-z_][A-Za-z0-9_.\-]*:)?"  # any namespace prefix (or none): names match by local name
