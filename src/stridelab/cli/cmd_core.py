@@ -17,6 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from stridelab.cli._common import (
     AthleteOpt,
@@ -88,8 +89,8 @@ def _print_result_table(result: ImportResult) -> None:
         fails = Table(title="failed files", show_lines=False)
         fails.add_column("file", overflow="fold")
         fails.add_column("reason", overflow="fold")
-        for path, reason in result.failed:
-            fails.add_row(path, reason)
+        for path, reason in result.failed:  # Text: names and reasons from files are never markup
+            fails.add_row(Text(path), Text(reason))
         console.print(fails)
     if result.not_activities:
         _print_not_activities(result.not_activities)
@@ -98,15 +99,17 @@ def _print_result_table(result: ImportResult) -> None:
         warn.add_column("file", overflow="fold")
         warn.add_column("problem", overflow="fold")
         for path, text in result.warnings:
-            warn.add_row(path, text, style="yellow")
+            warn.add_row(Text(path), Text(text), style="yellow")
         console.print(warn)
     if result.notes:
         notes = Table(title="imported with notes (sound files)")
         notes.add_column("file", overflow="fold")
         notes.add_column("note", overflow="fold")
         for path, text in result.notes:
-            notes.add_row(path, text)
+            notes.add_row(Text(path), Text(text))
         console.print(notes)
+    if result.link_warning:
+        console.print(Text("warning: " + result.link_warning, style="yellow"))
     n = len(result.imported) + len(result.skipped) + len(result.failed) + len(result.not_activities)
     rate = n / result.seconds if result.seconds > 0 else float("nan")
     console.print(f"{n} files in {result.seconds:.1f} s ({rate:.0f} files/s)")
@@ -123,7 +126,7 @@ def _print_not_activities(skipped: list[tuple[str, str]]) -> None:
         table.add_column("file", overflow="fold")
         table.add_column("reason", overflow="fold")
         for path, reason in skipped:
-            table.add_row(path, f"skipped: {reason}", style="dim")
+            table.add_row(Text(path), Text(f"skipped: {reason}"), style="dim")
     else:  # an account export holds thousands (monitoring, sleep...): count them by reason
         table.add_column("reason", overflow="fold")
         table.add_column("files", justify="right")
@@ -131,7 +134,7 @@ def _print_not_activities(skipped: list[tuple[str, str]]) -> None:
         for _, reason in skipped:
             counts[reason] = counts.get(reason, 0) + 1
         for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            table.add_row(f"skipped: {reason}", str(n), style="dim")
+            table.add_row(Text(f"skipped: {reason}"), str(n), style="dim")
     console.print(table)
 
 

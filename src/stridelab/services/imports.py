@@ -122,7 +122,9 @@ class ImportResult:
     files imported with a remark (a tolerated encoding quirk, records without a timestamp);
     ``ignored`` files (in folders and zips) are files no reader takes; ``not_activities`` (path,
     reason) are files a reader takes that hold no activity by design (FIT settings, monitoring,
-    workout, course, weight... files): skipped, not failed.
+    workout, course, weight... files): skipped, not failed. ``link_warning``: linking the imported
+    activities to their duplicates from other sources failed (they are imported and kept, each listed
+    on its own); the exit code is then 1.
     """
 
     imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
@@ -132,6 +134,7 @@ class ImportResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # imported, but the file is damaged
     notes: list[tuple[str, str]] = field(default_factory=list)  # imported, sound, with a remark
     not_activities: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): skipped
+    link_warning: str | None = None  # duplicate linking failed after the commits (imports kept)
     seconds: float = 0.0
 
     @property
@@ -139,7 +142,7 @@ class ImportResult:
         """0 when every file was imported intact, was already present or is not an activity (skipped);
         1 when any file failed or was damaged (truncated, bad CRC...: imported only up to the fault).
         (2, a usage error, is the command line's: see ``stridelab import``.)"""
-        return 1 if self.failed or self.warnings else 0
+        return 1 if self.failed or self.warnings or self.link_warning else 0
 
     def relabel(self, old: str, new: str) -> None:
         """Report paths under ``old`` as under ``new`` (e.g. a server's upload folder)."""
@@ -159,6 +162,7 @@ class ImportResult:
             "imported_ids": [i for _, i in self.imported],
             "seconds": round(self.seconds, 3),
             "not_activities": [{"path": p, "reason": r} for p, r in self.not_activities],
+            "link_warning": self.link_warning,
         }
 
 
@@ -697,7 +701,13 @@ def import_paths(
             result = _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel)
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
-    link_imported(store, athlete, result.imported, keep=keep_duplicates)
+    try:
+        link_imported(store, athlete, result.imported, keep=keep_duplicates)
+    except Exception as exc:  # the activities are committed: report, never lose the import's result
+        result.link_warning = (
+            f"the {len(result.imported)} imported activities were not linked to their duplicates from "
+            f"other sources ({_describe(exc)}); they are stored and listed on their own"
+        )
     if relabel is not None:
         result.relabel(*relabel)
     return result

@@ -92,7 +92,9 @@ def _gpx_point(draw: st.DrawFn, t_s: int, messy: bool) -> str:
     parts.append(f"\n  <time>{_time(draw, t_s, messy)}</time>")
     ext = []
     if draw(st.booleans()):
-        ext.append(draw(st.sampled_from(["<power>{}</power>", "<gpxpx:PowerInWatts>{}</gpxpx:PowerInWatts>"])))
+        ext.append(
+            draw(st.sampled_from(["<power>{}</power>", "<gpxpx:PowerInWatts>{}</gpxpx:PowerInWatts>"]))
+        )
     if draw(st.booleans()):
         tags = [t for t in ("atemp", "hr", "cad", "speed") if draw(st.booleans())]
         inner = "".join(f"<gpxtpx:{t}>{{}}</gpxtpx:{t}>" for t in tags)
@@ -245,7 +247,10 @@ def test_numbers_and_times_equal_the_general_parsers() -> None:
     from stridelab.io.gpx_tcx._xml import parse_number, parse_time_ns
 
     rng = np.random.default_rng(7)
-    values = [f"{x:.{d}f}".encode() for x, d in zip(rng.normal(0, 500, 2000), rng.integers(0, 12, 2000))]
+    values = [
+        f"{x:.{d}f}".encode()
+        for x, d in zip(rng.normal(0, 500, 2000), rng.integers(0, 12, 2000), strict=True)
+    ]
     assert _floats(tuple(values)).tolist() == [parse_number(v.decode()) for v in values]
     secs = rng.integers(0, 6_000_000_000, 500)
     texts = [pd.Timestamp(int(s), unit="s").strftime("%Y-%m-%dT%H:%M:%S").encode() for s in secs]

@@ -63,10 +63,9 @@ class Points:
             if col not in columns:
                 column.extend([math.nan] * m)
         for col, values in columns.items():
-            column = self.values.get(col)
-            if column is None:
-                column = self.values[col] = [math.nan] * n
-            column.extend(values.tolist())
+            if col not in self.values:
+                self.values[col] = [math.nan] * n
+            self.values[col].extend(values.tolist())
 
     def __len__(self) -> int:
         return len(self.times)

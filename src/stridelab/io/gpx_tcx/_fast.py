@@ -15,17 +15,20 @@ the wild writes its points the same regular way (Garmin, Strava, our own exporte
    general path, refuses day 30 of February, hour 24 and second 60; any failure sends the whole file to
    the general path).
 
-The fast path is taken only for well-formed files without a DOCTYPE (the original is checked by expat
-first, so every error message, position included, is the general path's) and gives the same activities
-as the general path; ``tests/io/gpx_tcx/test_fast_path.py`` proves it on the corpus and on generated
-files.
+Whatever the point pattern matches is well-formed XML: plain ASCII names and numbers, start and end tags
+with the same prefix (a backreference), prefixes only those declared on the root element (bound
+everywhere), known attributes only. So the general parser needs to see none of it, and an error
+elsewhere in the file is located in the original (``iter_events(..., original=...)``): messages,
+positions included, are the general path's. No fast path for a file with a DOCTYPE (entities) or a
+comment before its root element. ``tests/io/gpx_tcx/test_fast_path.py`` proves the same activities and
+errors on the corpus and on generated regular, messy and malformed files.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from xml.parsers import expat
 
 import numpy as np
 
@@ -37,147 +40,170 @@ BLOCK_TAG = "stridelab_block"
 _MIN_BODY_BYTES = 256
 
 _WS = rb"[ \t\r\n]*"
-_P = rb"(?:[A-Za-z_][A-Za-z0-9_.\-]*:)?"  # any namespace prefix (or none): names match by local name
-_NUM = rb"(-?[0-9]+(?:\.[0-9]+)?)"
-_TIME = rb"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]{1,9})?Z"
+_NUM = rb"-?[0-9]+(?:\.[0-9]+)?"
+_SECONDS = rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+_FRACTION = rb"\.[0-9]{1,9}"
+_ROOT_TAG = re.compile(rb"<(?![?!])[^>]*>")
+_DECLARED = re.compile(rb"xmlns:([A-Za-z_][A-Za-z0-9_.\-]*)=")
 
 
-def _leaf(name: bytes) -> bytes:
-    """``<p:name>NUM</p:name>`` (any prefix; expat has already checked that the two tags match)."""
-    return rb"<" + _P + name + rb">" + _NUM + rb"</" + _P + name + rb">" + _WS
+class _Grammar:
+    """Builds the point patterns of one file. Extension elements may carry a prefix *declared on the
+    root element* (so it is bound everywhere), the same in the start and end tag (a backreference):
+    whatever matches is well-formed XML, and the general parser needs to see none of it."""
+
+    def __init__(self, prefixes: tuple[bytes, ...]) -> None:
+        alts = b"|".join(re.escape(p) + b":" for p in prefixes)
+        self.prefix = rb"(?:" + alts + rb")?" if prefixes else b""
+        self.xsi = b"xsi" in prefixes
+        self.n = 0
+
+    def _group(self) -> bytes:
+        self.n += 1
+        return b"t%d" % self.n
+
+    def value(self, name: bytes) -> bytes:
+        return rb"(?P<" + name + rb">" + _NUM + rb")"
+
+    def element(self, names: bytes, inner: bytes) -> bytes:
+        """``<p:name>inner</p:name>`` + whitespace, ``names`` an alternation of local names."""
+        p, n = self._group(), self._group()
+        return (
+            rb"<(?P<"
+            + p
+            + rb">"
+            + self.prefix
+            + rb")(?P<"
+            + n
+            + rb">"
+            + names
+            + rb")>"
+            + inner
+            + rb"</(?P="
+            + p
+            + rb")(?P="
+            + n
+            + rb")>"
+            + _WS
+        )
+
+    def gpx(self) -> re.Pattern[bytes]:
+        """One GPX track point: lat/lon (either order), ele?, time (UTC "Z"), extensions? with power
+        (bare or in a PowerExtension) before and/or after a Garmin TrackPointExtension (atemp? hr? cad?
+        speed?)."""
+
+        def power(k: bytes) -> bytes:
+            bare = self.element(rb"power|PowerInWatts|PowerInW", self.value(b"power" + k))
+            wrapped = self.element(
+                rb"PowerExtension",
+                _WS + self.element(rb"PowerInWatts|PowerInW", self.value(b"wpower" + k)),
+            )
+            return _opt(rb"(?:" + bare + rb"|" + wrapped + rb")")
+
+        tpx = self.element(
+            rb"TrackPointExtension",
+            _WS + b"".join(_opt(self.element(n, self.value(n))) for n in (b"atemp", b"hr", b"cad", b"speed")),
+        )
+        ext = rb"<extensions>" + _WS + power(b"a") + _opt(tpx) + power(b"b") + rb"</extensions>" + _WS
+        return re.compile(
+            rb"(?P<whole><trkpt[ \t\r\n]+(?:lat=\""
+            + self.value(b"lat")
+            + rb"\"[ \t\r\n]+lon=\""
+            + self.value(b"lon")
+            + rb"\"|lon=\""
+            + self.value(b"lon2")
+            + rb"\"[ \t\r\n]+lat=\""
+            + self.value(b"lat2")
+            + rb"\")"
+            + _WS
+            + rb">"
+            + _WS
+            + _opt(rb"<ele>" + self.value(b"ele") + rb"</ele>" + _WS)
+            + rb"<time>(?P<seconds>"
+            + _SECONDS
+            + rb")(?P<fraction>"
+            + _FRACTION
+            + rb")?Z</time>"
+            + _WS
+            + _opt(ext)
+            + rb"</trkpt>"
+            + _WS
+            + rb")"
+        )
+
+    def tcx(self) -> re.Pattern[bytes]:
+        """One TCX trackpoint: Time (UTC "Z"), Position?, AltitudeMeters?, DistanceMeters?,
+        HeartRateBpm/Value?, Cadence?, Extensions/TPX? (Speed? RunCadence? Watts?)."""
+        hr_attr = rb'(?:[ \t\r\n]+xsi:type="HeartRateInBeatsPerMinute_t")?' if self.xsi else b""
+        tpx = self.element(
+            rb"TPX",
+            _WS + b"".join(_opt(self.element(n, self.value(n))) for n in (b"Speed", b"RunCadence", b"Watts")),
+        )
+        tpx_ns = (  # a TPX declaring its own default namespace (files without the ns3 prefix)
+            rb"<TPX[ \t\r\n]+xmlns=\"[^\"<&]*\">"
+            + _WS
+            + b"".join(
+                _opt(rb"<" + n + rb">" + self.value(n + b"2") + rb"</" + n + rb">" + _WS)
+                for n in (b"Speed", b"RunCadence", b"Watts")
+            )
+            + rb"</TPX>"
+            + _WS
+        )
+        return re.compile(
+            rb"(?P<whole><Trackpoint>"
+            + _WS
+            + rb"<Time>(?P<seconds>"
+            + _SECONDS
+            + rb")(?P<fraction>"
+            + _FRACTION
+            + rb")?Z</Time>"
+            + _WS
+            + _opt(
+                rb"(?P<position><Position>"
+                + _WS
+                + rb"<LatitudeDegrees>"
+                + self.value(b"lat")
+                + rb"</LatitudeDegrees>"
+                + _WS
+                + rb"<LongitudeDegrees>"
+                + self.value(b"lon")
+                + rb"</LongitudeDegrees>"
+                + _WS
+                + rb"</Position>)"
+                + _WS
+            )
+            + _opt(rb"<AltitudeMeters>" + self.value(b"alt") + rb"</AltitudeMeters>" + _WS)
+            + _opt(rb"<DistanceMeters>" + self.value(b"dist") + rb"</DistanceMeters>" + _WS)
+            + _opt(
+                rb"<HeartRateBpm"
+                + hr_attr
+                + rb">"
+                + _WS
+                + rb"<Value>"
+                + self.value(b"hr")
+                + rb"</Value>"
+                + _WS
+                + rb"</HeartRateBpm>"
+                + _WS
+            )
+            + _opt(rb"<Cadence>" + self.value(b"cad") + rb"</Cadence>" + _WS)
+            + rb"(?P<ext>"
+            + _opt(rb"<Extensions>" + _WS + rb"(?:" + tpx + rb"|" + tpx_ns + rb")</Extensions>" + _WS)
+            + rb")</Trackpoint>"
+            + _WS
+            + rb")"
+        )
 
 
 def _opt(inner: bytes) -> bytes:
     return rb"(?:" + inner + rb")?"
 
 
-_POWER = (
-    rb"(?:<"
-    + _P
-    + rb"(?:power|PowerInWatts|PowerInW)>"
-    + _NUM
-    + rb"</"
-    + _P
-    + rb"(?:power|PowerInWatts|PowerInW)>"
-    + _WS
-    + rb"|<"
-    + _P
-    + rb"PowerExtension>"
-    + _WS
-    + rb"<"
-    + _P
-    + rb"(?:PowerInWatts|PowerInW)>"
-    + _NUM
-    + rb"</"
-    + _P
-    + rb"(?:PowerInWatts|PowerInW)>"
-    + _WS
-    + rb"</"
-    + _P
-    + rb"PowerExtension>"
-    + _WS
-    + rb")"
-)
-#: one GPX track point: lat/lon (either order), ele?, time (UTC "Z"), extensions? with power (bare or in
-#: a PowerExtension) before and/or after a Garmin TrackPointExtension (atemp? hr? cad? speed?)
-_GPX_POINT = re.compile(
-    rb"(<trkpt[ \t\r\n]+(?:lat=\""
-    + _NUM
-    + rb"\"[ \t\r\n]+lon=\""
-    + _NUM
-    + rb"\"|lon=\""
-    + _NUM
-    + rb"\"[ \t\r\n]+lat=\""
-    + _NUM
-    + rb"\")"
-    + _WS
-    + rb">"
-    + _WS
-    + _opt(rb"<ele>" + _NUM + rb"</ele>" + _WS)
-    + rb"<time>"
-    + _TIME
-    + rb"</time>"
-    + _WS
-    + _opt(
-        rb"<extensions>"
-        + _WS
-        + _opt(_POWER)
-        + _opt(
-            rb"<"
-            + _P
-            + rb"TrackPointExtension>"
-            + _WS
-            + _opt(_leaf(rb"atemp"))
-            + _opt(_leaf(rb"hr"))
-            + _opt(_leaf(rb"cad"))
-            + _opt(_leaf(rb"speed"))
-            + rb"</"
-            + _P
-            + rb"TrackPointExtension>"
-            + _WS
-        )
-        + _opt(_POWER)
-        + rb"</extensions>"
-        + _WS
-    )
-    + rb"</trkpt>"
-    + _WS
-    + rb")"
-)
-# groups: 0 whole, 1-2 lat lon, 3-4 lon lat, 5 ele, 6 time, 7 fraction, 8-9 power A, 10 atemp, 11 hr,
-# 12 cad, 13 speed, 14-15 power B
+@functools.lru_cache(maxsize=64)
+def _pattern(fmt: str, prefixes: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    grammar = _Grammar(prefixes)
+    return grammar.gpx() if fmt == "gpx" else grammar.tcx()
 
-#: one TCX trackpoint: Time (UTC "Z"), Position?, AltitudeMeters?, DistanceMeters?, HeartRateBpm/Value?,
-#: Cadence?, Extensions/TPX? (Speed? RunCadence? Watts?)
-_TCX_POINT = re.compile(
-    rb"(<Trackpoint>"
-    + _WS
-    + rb"<Time>"
-    + _TIME
-    + rb"</Time>"
-    + _WS
-    + _opt(
-        rb"<Position>"
-        + _WS
-        + rb"<LatitudeDegrees>"
-        + _NUM
-        + rb"</LatitudeDegrees>"
-        + _WS
-        + rb"<LongitudeDegrees>"
-        + _NUM
-        + rb"</LongitudeDegrees>"
-        + _WS
-        + rb"</Position>"
-        + _WS
-    )
-    + _opt(rb"<AltitudeMeters>" + _NUM + rb"</AltitudeMeters>" + _WS)
-    + _opt(rb"<DistanceMeters>" + _NUM + rb"</DistanceMeters>" + _WS)
-    + _opt(rb"<HeartRateBpm(?:[ \t\r\n]+[^<>]*)?>" + _WS + rb"<Value>" + _NUM + rb"</Value>" + _WS + rb"</HeartRateBpm>" + _WS)
-    + _opt(rb"<Cadence>" + _NUM + rb"</Cadence>" + _WS)
-    + rb"("
-    + _opt(
-        rb"<Extensions>"
-        + _WS
-        + rb"<"
-        + _P
-        + rb"TPX(?:[ \t\r\n]+[^<>]*)?>"
-        + _WS
-        + _opt(_leaf(rb"Speed"))
-        + _opt(_leaf(rb"RunCadence"))
-        + _opt(_leaf(rb"Watts"))
-        + rb"</"
-        + _P
-        + rb"TPX>"
-        + _WS
-        + rb"</Extensions>"
-        + _WS
-    )
-    + rb")</Trackpoint>"
-    + _WS
-    + rb")"
-)
-# groups: 0 whole, 1 time, 2 fraction, 3 lat, 4 lon, 5 altitude, 6 distance, 7 hr, 8 cadence,
-# 9 extensions (whole), 10 speed, 11 run cadence, 12 watts
 
 #: the element whose body is a block: its start and end tags, exactly as written (no prefix, attribute)
 _CONTAINER = {"gpx": (b"<trkseg>", b"</trkseg>"), "tcx": (b"<Track>", b"</Track>")}
@@ -209,6 +235,10 @@ def cut_blocks(data: bytes, fmt: str) -> tuple[bytes, list[Block]] | None:
     bodies' points; None when the file is not for the fast path (the general path reads ``data``)."""
     if b"<!DOCTYPE" in data or b"<!doctype" in data or BLOCK_TAG.encode() in data:
         return None
+    root = _ROOT_TAG.search(data, 0, 65536)
+    if root is None or b"<!--" in data[: root.start()]:
+        return None
+    pattern = _pattern(fmt, tuple(sorted(set(_DECLARED.findall(root.group(0))))))
     open_tag, close_tag = _CONTAINER[fmt]
     read = _gpx_block if fmt == "gpx" else _tcx_block
     pieces: list[bytes] = []
@@ -227,38 +257,40 @@ def cut_blocks(data: bytes, fmt: str) -> tuple[bytes, list[Block]] | None:
         if len(body) < _MIN_BODY_BYTES or b"<!" in body or b"<?" in body or b"&" in body:
             continue
         try:
-            block = read(body)
+            block = read(_Points(pattern, body))
         except _NotRegular:
             continue
         pieces.append(data[pos:start])
         pieces.append(b'<%s i="%d"/>' % (BLOCK_TAG.encode(), len(blocks)))
         blocks.append(block)
         pos = end
-    if not blocks or not _well_formed(data):
+    if not blocks:
         return None
     pieces.append(data[pos:])
     return b"".join(pieces), blocks
 
 
-def _well_formed(data: bytes) -> bool:
-    """Whether expat (with namespaces, as ElementTree parses) accepts the whole original document."""
-    parser = expat.ParserCreate(namespace_separator="}")
-    try:
-        parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
-        return False
-    return True
+class _Points:
+    """The matched points of one body as columns of text (``col(name)``), or :class:`_NotRegular`
+    unless the points cover the body entirely."""
 
+    def __init__(self, pattern: re.Pattern[bytes], body: bytes) -> None:
+        body = body.strip(b" \t\r\n")  # a point starts with its tag (a literal: failing scans are fast)
+        if pattern.match(body) is None:
+            raise _NotRegular
+        found = pattern.findall(body)
+        whole = pattern.groupindex["whole"] - 1
+        if sum(len(g[whole]) for g in found) != len(body):
+            raise _NotRegular
+        self._columns = list(zip(*found, strict=True))
+        self._index = pattern.groupindex
+        self.n = len(found)
 
-def _matches(pattern: re.Pattern[bytes], body: bytes) -> list[tuple[bytes, ...]]:
-    """Every point of ``body``, or :class:`_NotRegular` unless the points cover it entirely."""
-    body = body.strip(b" \t\r\n")  # a point starts with its tag (a literal: failing scans are fast)
-    if pattern.match(body) is None:
-        raise _NotRegular
-    found = pattern.findall(body)
-    if not found or sum(len(g[0]) for g in found) != len(body):
-        raise _NotRegular
-    return found
+    def col(self, name: str) -> tuple[bytes, ...]:
+        return self._columns[self._index[name] - 1]
+
+    def floats(self, name: str) -> np.ndarray:
+        return _floats(self.col(name)) if name in self._index else np.full(self.n, np.nan)
 
 
 def _floats(values: tuple[bytes, ...]) -> np.ndarray:
@@ -303,54 +335,55 @@ def _first_of(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(a), b, a)
 
 
-def _gpx_block(body: bytes) -> Block:
-    g = list(zip(*_matches(_GPX_POINT, body), strict=True))
-    t = _times_ns(g[6], g[7])
-    lat = _first_of(_floats(g[1]), _floats(g[4]))
-    lon = _first_of(_floats(g[2]), _floats(g[3]))
-    bad = ~((lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180))  # NaN compares False: bad
-    lat[bad] = np.nan
-    lon[bad] = np.nan
-    power_a = _first_of(_floats(g[8]), _floats(g[9]))
-    power = _first_of(power_a, _first_of(_floats(g[14]), _floats(g[15])))
-    hr = _floats(g[11])
+def _gpx_block(pts: _Points) -> Block:
+    t = _times_ns(pts.col("seconds"), pts.col("fraction"))
+    lat = _first_of(pts.floats("lat"), pts.floats("lat2"))
+    lon = _first_of(pts.floats("lon"), pts.floats("lon2"))
+    _range_checked(lat, lon)
+    power_a = _first_of(pts.floats("powera"), pts.floats("wpowera"))
+    power = _first_of(power_a, _first_of(pts.floats("powerb"), pts.floats("wpowerb")))
+    hr = pts.floats("hr")
     hr[hr <= 0] = np.nan
     cols: dict[str, tuple[np.ndarray, int | np.ndarray]] = {
         "lat_deg": (lat, 0),
         "lon_deg": (lon, 1),
-        "altitude_m": (_floats(g[5]), 2),
+        "altitude_m": (pts.floats("ele"), 2),
         "power_w": (power, np.where(np.isnan(power_a), 8, 3)),
-        "temperature_c": (_floats(g[10]), 4),
+        "temperature_c": (pts.floats("atemp"), 4),
         "heart_rate_bpm": (hr, 5),
-        "cadence_rpm": (_floats(g[12]), 6),
-        "speed_m_s": (_floats(g[13]), 7),
+        "cadence_rpm": (pts.floats("cad"), 6),
+        "speed_m_s": (pts.floats("speed"), 7),
     }
     return Block(times=t, columns=_ordered(cols), empty=np.zeros(len(t), dtype=bool))
 
 
-def _tcx_block(body: bytes) -> Block:
-    g = list(zip(*_matches(_TCX_POINT, body), strict=True))
-    t = _times_ns(g[1], g[2])
-    lat, lon = _floats(g[3]), _floats(g[4])
-    bad = ~((lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180))
-    lat[bad] = np.nan
-    lon[bad] = np.nan
-    hr = _floats(g[7])
+def _tcx_block(pts: _Points) -> Block:
+    t = _times_ns(pts.col("seconds"), pts.col("fraction"))
+    lat, lon = pts.floats("lat"), pts.floats("lon")
+    _range_checked(lat, lon)
+    hr = pts.floats("hr")
     hr[hr <= 0] = np.nan
-    cadence = _floats(g[8])
-    run_cadence = _floats(g[11])
+    cadence = pts.floats("cad")
+    run_cadence = _first_of(pts.floats("RunCadence"), pts.floats("RunCadence2"))
     cad = _first_of(run_cadence, cadence)  # RunCadence (later in the point) overwrites Cadence
     empty = np.ones(len(t), dtype=bool)
-    for i in (3, 5, 6, 7, 8, 9):
-        empty &= np.array(g[i], dtype="S") == b""
+    for name in ("position", "alt", "dist", "hr", "cad", "ext"):
+        empty &= np.array(pts.col(name), dtype="S") == b""
     cols: dict[str, tuple[np.ndarray, int | np.ndarray]] = {
         "lat_deg": (lat, 0),
         "lon_deg": (lon, 1),
-        "altitude_m": (_floats(g[5]), 2),
-        "distance_m": (_floats(g[6]), 3),
+        "altitude_m": (pts.floats("alt"), 2),
+        "distance_m": (pts.floats("dist"), 3),
         "heart_rate_bpm": (hr, 4),
         "cadence_rpm": (cad, np.where(np.isnan(cadence), 7, 5)),
-        "speed_m_s": (_floats(g[10]), 6),
-        "power_w": (_floats(g[12]), 8),
+        "speed_m_s": (_first_of(pts.floats("Speed"), pts.floats("Speed2")), 6),
+        "power_w": (_first_of(pts.floats("Watts"), pts.floats("Watts2")), 8),
     }
     return Block(times=t, columns=_ordered(cols), empty=empty)
+
+
+def _range_checked(lat: np.ndarray, lon: np.ndarray) -> None:
+    """Both NaN where either is missing or out of range (the general path keeps a position only whole)."""
+    bad = ~((lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180))  # NaN compares False: bad
+    lat[bad] = np.nan
+    lon[bad] = np.nan

@@ -115,7 +115,7 @@ def parse_gpx(data: bytes, *, fast: bool = True) -> Iterator[Parsed]:
     segment: ET.Element | None = None  # the open <trkseg>: read points are removed from it
     cut = cut_blocks(data, "gpx") if fast else None
     skeleton, blocks = cut if cut is not None else (data, [])
-    for event, elem in iter_events(skeleton, "GPX"):
+    for event, elem in iter_events(skeleton, "GPX", original=data if cut is not None else None):
         name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
             if not saw_root:

@@ -72,7 +72,7 @@ def parse_tcx(data: bytes, *, fast: bool = True) -> Iterator[Parsed]:
     track: ET.Element | None = None  # the open <Track>: read trackpoints are removed from it
     cut = cut_blocks(data, "tcx") if fast else None
     skeleton, blocks = cut if cut is not None else (data, [])
-    for event, elem in iter_events(skeleton, "TCX"):
+    for event, elem in iter_events(skeleton, "TCX", original=data if cut is not None else None):
         name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
             if not saw_root:
