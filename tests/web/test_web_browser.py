@@ -226,3 +226,36 @@ def test_phone_logs_todays_session(browser: Any, demo: Demo, store_copy: Path) -
     logs = session_logs(store, "me")
     store.close()
     assert logs[-1].exercises, "the checklist's work was logged per exercise"
+
+
+def test_walking_page_on_phone_and_desktop(browser: Any, demo: Demo, store_copy: Path) -> None:
+    """The nav leads to the walking gait page: its chart renders (four panels), the table and the means
+    read in display units, on a phone without sideways scrolling."""
+    from test_web_walking import add_walking
+
+    add_walking(store_copy, n_days=45)
+    app = create_app(WebConfig(store_path=store_copy, today=demo.today))
+    app.state.web.index.analyse_now()
+    with LiveServer(app) as server:
+        for name, context in (("phone", PHONE), ("desktop", DESKTOP)):
+            p = Page(browser, server.url, **context)
+            try:
+                p.goto("/")
+                p.page.locator("nav a[href='/walking']").click()
+                p.page.wait_for_url(server.url + "/walking", timeout=HANG_GUARD_MS)
+                p.charts_done()
+                assert p.page.locator("#chart-walking .js-plotly-plot .subplot").count() >= 4
+                assert p.page.locator("#walking-table tbody tr").count() == 45
+                header = p.page.inner_text("#walking-table thead")
+                assert "step length (cm)" in header and "walking speed (km/h)" in header
+                assert "km/h" in p.page.inner_text("#walking-means")
+                p.page.fill("input[name=days]", "7")
+                p.page.click("form.inline button[type=submit]")
+                p.page.wait_for_url(server.url + "/walking?days=7", timeout=HANG_GUARD_MS)
+                p.charts_done()
+                assert p.page.locator("#walking-table tbody tr").count() == 7
+                p.no_horizontal_scroll()
+                p.shot(f"{name}-walking")
+                assert not p.errors, p.errors
+            finally:
+                p.close()

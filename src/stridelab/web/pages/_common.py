@@ -21,6 +21,7 @@ NAV: Final[list[tuple[str, str]]] = [
     ("/experiments", "Experiments"),
     ("/plan", "Plan & today"),
     ("/tests", "Balance tests"),
+    ("/walking", "Walking"),
     ("/import", "Import"),
 ]
 
