@@ -259,3 +259,36 @@ def test_walking_page_on_phone_and_desktop(browser: Any, demo: Demo, store_copy:
                 assert not p.errors, p.errors
             finally:
                 p.close()
+
+
+def test_import_page_shows_not_activities_and_takes_gpx_tcx(
+    browser: Any, demo: Demo, tmp_path: Path, shared_data: Path
+) -> None:
+    """A zip with a settings FIT file and a GPX file, and a TCX file on its own: the page lists the
+    settings file as skipped (not an activity), not as failed; GPX and TCX uploads import."""
+    import zipfile
+
+    bundle = tmp_path / "watch-backup.zip"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.write(shared_data / "fit" / "dtcooper__python-fitparse" / "Settings2.fit", "Settings2.fit")
+        zf.write(shared_data / "other" / "Runalyze__Runalyze" / "gpx" / "strava-export.gpx", "run.gpx")
+    tcx = shared_data / "other" / "Runalyze__Runalyze" / "tcx" / "Standard.tcx"
+    app = create_app(WebConfig(store_path=tmp_path / "store", today=demo.today))
+    with LiveServer(app) as server:
+        p = Page(browser, server.url, **DESKTOP)
+        try:
+            p.goto("/import")
+            p.page.set_input_files("#files", [str(bundle), str(tcx)])
+            p.page.locator("li.upload.done").nth(1).wait_for(timeout=HANG_GUARD_MS)
+            assert p.page.locator("li.upload.failed").count() == 0
+            text = p.page.inner_text("#uploads")
+            assert "skipped (not activities) 1" in text and "failed 0" in text
+            line = p.page.locator(".not-activity").first.inner_text()
+            assert "Settings2.fit" in line and "skipped: not an activity" in line
+            assert p.page.locator("li.upload", has_text="Standard.tcx").inner_text().count("imported 1") == 1
+            p.goto("/import")
+            assert "Not activities" in p.page.inner_text("table.compact thead")
+            p.shot("desktop-import-not-activities")
+            assert not p.errors, p.errors
+        finally:
+            p.close()
