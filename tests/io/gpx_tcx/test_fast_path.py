@@ -189,13 +189,13 @@ def _tcx_file(draw: st.DrawFn) -> bytes:
     ).encode()
 
 
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(_gpx_file())
 def test_generated_gpx_reads_the_same_both_ways(data: bytes) -> None:
     _assert_same("gpx", data)
 
 
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(_tcx_file())
 def test_generated_tcx_reads_the_same_both_ways(data: bytes) -> None:
     _assert_same("tcx", data)

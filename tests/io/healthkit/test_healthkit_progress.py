@@ -106,3 +106,32 @@ def test_an_export_zip_inside_a_zip_is_streamed_with_its_routes(tmp_path: Path) 
     assert not spill  # never extracted
     again = import_paths(st, [outer], workers=1)  # re-import: known, skipped
     assert not again.imported and len(again.skipped) == 1
+
+
+def test_the_cli_shows_a_bar_for_the_export_in_a_terminal(tmp_path: Path) -> None:
+    """``stridelab import`` in a real pseudo-terminal: the Rich progress has the export's own bar."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    xml = _export().write_folder(tmp_path / "apple_health_export")
+    main, child = pty.openpty()
+    env = {**os.environ, "COLUMNS": "160", "TERM": "xterm"}
+    cmd = [sys.executable, "-m", "stridelab", "import", str(xml), "--store", str(tmp_path / "s")]
+    proc = subprocess.Popen(cmd, stdin=child, stdout=child, stderr=child, env=env, close_fds=True)
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main)
+    assert proc.wait() == 0, out[-2000:]
+    text = out.decode(errors="replace")
+    assert "reading export.xml" in text and "MB" in text
+    assert "imported" in text
