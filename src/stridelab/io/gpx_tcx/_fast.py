@@ -27,6 +27,7 @@ errors on the corpus and on generated regular, messy and malformed files.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass
 
@@ -271,23 +272,22 @@ def cut_blocks(data: bytes, fmt: str) -> tuple[bytes, list[Block]] | None:
 
 
 class _Points:
-    """The matched points of one body as columns of text (``col(name)``), or :class:`_NotRegular`
-    unless the points cover the body entirely."""
+    """The matched points of one body, a column of text at a time (``col(name)``), or
+    :class:`_NotRegular` unless the points cover the body entirely."""
 
     def __init__(self, pattern: re.Pattern[bytes], body: bytes) -> None:
         body = body.strip(b" \t\r\n")  # a point starts with its tag (a literal: failing scans are fast)
         if pattern.match(body) is None:
             raise _NotRegular
         found = pattern.findall(body)
-        whole = pattern.groupindex["whole"] - 1
-        if sum(len(g[whole]) for g in found) != len(body):
-            raise _NotRegular
-        self._columns = list(zip(*found, strict=True))
+        self._found = found
         self._index = pattern.groupindex
+        if sum(map(len, self.col("whole"))) != len(body):
+            raise _NotRegular
         self.n = len(found)
 
     def col(self, name: str) -> tuple[bytes, ...]:
-        return self._columns[self._index[name] - 1]
+        return tuple(map(operator.itemgetter(self._index[name] - 1), self._found))
 
     def floats(self, name: str) -> np.ndarray:
         return _floats(self.col(name)) if name in self._index else np.full(self.n, np.nan)
