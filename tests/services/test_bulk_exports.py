@@ -155,8 +155,9 @@ def test_a_folder_of_activities_and_non_activity_files_exits_0(shared_data: Path
         {"path": str(folder / Path(rel).name), "reason": f"not an activity (file type {t})"}
         for rel, t in sorted(REAL_NOT_ACTIVITIES.items(), key=lambda kv: Path(kv[0]).name)
     ]
-    # the JSON contract: the keys it had, plus not_activities and linked (duplicates across sources)
-    assert out["linked"] == []
+    # the JSON contract: the keys it had, plus not_activities, linked (duplicates across sources) and
+    # link_warning (None unless linking them failed after the commits)
+    assert out["linked"] == [] and out["link_warning"] is None
     assert set(out) == {
         "imported",
         "skipped",
@@ -168,6 +169,7 @@ def test_a_folder_of_activities_and_non_activity_files_exits_0(shared_data: Path
         "seconds",
         "not_activities",
         "linked",
+        "link_warning",
     }
     # named one by one on the command line too; re-import: already present + skipped, exit 0
     named = [str(folder / Path(rel).name) for rel in [RUN, *REAL_NOT_ACTIVITIES]]

@@ -449,3 +449,33 @@ def test_recomputing_the_affected_set_equals_recomputing_everything(pop, data) -
         first, second = (by_id[m.a], by_id[m.b])
         assert span_overlap(first, second, m.shift_s) >= MIN_OVERLAP
     assert not {p for _, p in full} & {a for a, _ in full}
+
+
+def test_a_failing_link_keeps_the_import_and_reports_a_warning(pair: list[Path], tmp_path: Path) -> None:
+    """Linking runs after the commits: when it fails (here a real SQLite trigger refuses every link),
+    the activities stay imported, listed on their own, and the import reports it (exit code 1)."""
+    s = tmp_path / "s"
+    _refuse_links(s)
+    res = runner.invoke(app, ["import", *map(str, pair), "--json", "--store", str(s)])
+    assert res.exit_code == 1, res.output
+    out = json.loads(res.stdout)
+    assert out["imported"] == 2 and not out["failed"]
+    assert "not linked" in out["link_warning"] and "links refused [by a test]" in out["link_warning"]
+    runs = json.loads(runner.invoke(app, ["runs", "--json", "--store", str(s)]).stdout)
+    assert sorted(r["id"] for r in runs) == sorted([ORIGINAL_ID, SAVED_ID])
+    t = tmp_path / "t"
+    _refuse_links(t)
+    text = runner.invoke(app, ["import", *map(str, pair), "--store", str(t)], env={"COLUMNS": "300"})
+    assert text.exit_code == 1
+    assert "links refused [by a test]" in text.stdout  # printed as text, never as Rich markup
+
+
+def _refuse_links(path: Path) -> None:
+    Store.open(path).close()
+    conn = sqlite3.connect(path / "catalog.sqlite")
+    conn.execute(
+        "CREATE TRIGGER refuse_links BEFORE INSERT ON activity_links "
+        "BEGIN SELECT RAISE(ABORT, 'links refused [by a test]'); END"
+    )
+    conn.commit()
+    conn.close()

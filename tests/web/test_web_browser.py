@@ -274,3 +274,69 @@ def test_home_and_run_page_on_desktop_and_phone(browser: Any, demo: Demo, store_
         chart = httpx.get(server.url + "/api/home/charts/fitness").json()
         names = [t["name"] for t in chart["data"]]
         assert "fitness (CTL, 42 d)" in names and "fatigue (ATL, 7 d)" in names and "form (TSB)" in names
+
+
+def test_walking_page_on_phone_and_desktop(browser: Any, demo: Demo, store_copy: Path) -> None:
+    """The nav leads to the walking gait page: its chart renders (four panels), the table and the means
+    read in display units, on a phone without sideways scrolling."""
+    from test_web_walking import add_walking
+
+    add_walking(store_copy, n_days=45)
+    app = create_app(WebConfig(store_path=store_copy, today=demo.today))
+    app.state.web.index.analyse_now()
+    with LiveServer(app) as server:
+        for name, context in (("phone", PHONE), ("desktop", DESKTOP)):
+            p = Page(browser, server.url, **context)
+            try:
+                p.goto("/")
+                p.page.locator("nav a[href='/walking']").click()
+                p.page.wait_for_url(server.url + "/walking", timeout=HANG_GUARD_MS)
+                p.charts_done()
+                assert p.page.locator("#chart-walking .js-plotly-plot .subplot").count() >= 4
+                assert p.page.locator("#walking-table tbody tr").count() == 45
+                header = p.page.inner_text("#walking-table thead")
+                assert "step length (cm)" in header and "walking speed (km/h)" in header
+                assert "km/h" in p.page.inner_text("#walking-means")
+                p.page.fill("input[name=days]", "7")
+                p.page.click("form.inline button[type=submit]")
+                p.page.wait_for_url(server.url + "/walking?days=7", timeout=HANG_GUARD_MS)
+                p.charts_done()
+                assert p.page.locator("#walking-table tbody tr").count() == 7
+                p.no_horizontal_scroll()
+                p.shot(f"{name}-walking")
+                assert not p.errors, p.errors
+            finally:
+                p.close()
+
+
+def test_import_page_shows_not_activities_and_takes_gpx_tcx(
+    browser: Any, demo: Demo, tmp_path: Path, shared_data: Path
+) -> None:
+    """A zip with a settings FIT file and a GPX file, and a TCX file on its own: the page lists the
+    settings file as skipped (not an activity), not as failed; GPX and TCX uploads import."""
+    import zipfile
+
+    bundle = tmp_path / "watch-backup.zip"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.write(shared_data / "fit" / "dtcooper__python-fitparse" / "Settings2.fit", "Settings2.fit")
+        zf.write(shared_data / "other" / "Runalyze__Runalyze" / "gpx" / "strava-export.gpx", "run.gpx")
+    tcx = shared_data / "other" / "Runalyze__Runalyze" / "tcx" / "Standard.tcx"
+    app = create_app(WebConfig(store_path=tmp_path / "store", today=demo.today))
+    with LiveServer(app) as server:
+        p = Page(browser, server.url, **DESKTOP)
+        try:
+            p.goto("/import")
+            p.page.set_input_files("#files", [str(bundle), str(tcx)])
+            p.page.locator("li.upload.done").nth(1).wait_for(timeout=HANG_GUARD_MS)
+            assert p.page.locator("li.upload.failed").count() == 0
+            text = p.page.inner_text("#uploads")
+            assert "skipped (not activities) 1" in text and "failed 0" in text
+            line = p.page.locator(".not-activity").first.inner_text()
+            assert "Settings2.fit" in line and "skipped: not an activity" in line
+            assert p.page.locator("li.upload", has_text="Standard.tcx").inner_text().count("imported 1") == 1
+            p.goto("/import")
+            assert "Not activities" in p.page.inner_text("table.compact thead")
+            p.shot("desktop-import-not-activities")
+            assert not p.errors, p.errors
+        finally:
+            p.close()

@@ -9,15 +9,16 @@ from typing import Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from stridelab.cli._common import (
     AthleteOpt,
@@ -109,6 +110,8 @@ def _print_result_table(result: ImportResult) -> None:
         for path, text in result.notes:
             notes.add_row(esc(path), esc(text))
         console.print(notes)
+    if result.link_warning:
+        console.print(Text("warning: " + result.link_warning, style="yellow"))
     n = len(result.imported) + len(result.skipped) + len(result.failed) + len(result.not_activities)
     rate = n / result.seconds if result.seconds > 0 else float("nan")
     console.print(f"{n} files in {result.seconds:.1f} s ({rate:.0f} files/s)")
@@ -150,22 +153,38 @@ def run_import(
         result = import_paths(store, paths, athlete=athlete, workers=workers, keep_duplicates=keep_duplicates)
     else:
         with Progress(
-            TextColumn("[bold]importing"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} files/s"),
+            TextColumn("{task.fields[count]}"),
+            TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=console,
             transient=False,
         ) as bar:
-            task = bar.add_task("import", total=None, rate="-")
+            task = bar.add_task("importing", total=None, rate="-", count="")
             t0 = time.perf_counter()
+            reading: dict[str, tuple[Any, float]] = {}  # path -> (task, start) of a large file being read
 
             def _tick(done: int, total: int, _path: str) -> None:
                 dt = time.perf_counter() - t0
-                bar.update(task, completed=done, total=total, rate=f"{done / dt:.0f}" if dt > 0 else "-")
+                rate = f"{done / dt:.0f} files/s" if dt > 0 else "-"
+                bar.update(task, completed=done, total=total, rate=rate, count=f"{done}/{total}")
+
+            def _bytes(path: str, done: int, total: int) -> None:
+                """Progress inside one large file (an Apple Health export): bytes read, both passes."""
+                if path not in reading:
+                    name = escape(Path(path.replace("!", "/")).name)[:40]
+                    reading[path] = (
+                        bar.add_task(f"reading {name}", total=total, rate="-", count=""),
+                        time.perf_counter(),
+                    )
+                sub, start = reading[path]
+                dt = time.perf_counter() - start
+                rate = f"{done / dt / 1e6:.0f} MB/s" if dt > 0 else "-"
+                count = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB"
+                bar.update(sub, completed=done, total=total, rate=rate, count=count)
 
             result = import_paths(
                 store,
@@ -174,6 +193,7 @@ def run_import(
                 workers=workers,
                 progress=_tick,
                 keep_duplicates=keep_duplicates,
+                file_progress=_bytes,
             )
     return result
 

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from stridelab.io import (
     NotAnActivityError,
@@ -75,7 +75,7 @@ from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_f
 from stridelab.store.maintenance import clear_failure, record_failures
 from stridelab.version import DECODER_VERSION
 
-__all__ = ["ImportResult", "ProgressFn", "import_paths"]
+__all__ = ["FileProgressFn", "ImportResult", "ProgressFn", "import_paths"]
 
 #: largest file we read into memory (decompressed); real FIT activities are < 50 MB
 MAX_FILE_BYTES = MAX_FIT_BYTES
@@ -125,7 +125,9 @@ class ImportResult:
     files imported with a remark (a tolerated encoding quirk, records without a timestamp);
     ``ignored`` files (in folders and zips) are files no reader takes; ``not_activities`` (path,
     reason) are files a reader takes that hold no activity by design (FIT settings, monitoring,
-    workout, course, weight... files): skipped, not failed.
+    workout, course, weight... files): skipped, not failed. ``link_warning``: linking the imported
+    activities to their duplicates from other sources failed (they are imported and kept, each listed
+    on its own); the exit code is then 1.
     """
 
     imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
@@ -135,6 +137,7 @@ class ImportResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # imported, but the file is damaged
     notes: list[tuple[str, str]] = field(default_factory=list)  # imported, sound, with a remark
     not_activities: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): skipped
+    link_warning: str | None = None  # duplicate linking failed after the commits (imports kept)
     seconds: float = 0.0
 
     @property
@@ -142,7 +145,7 @@ class ImportResult:
         """0 when every file was imported intact, was already present or is not an activity (skipped);
         1 when any file failed or was damaged (truncated, bad CRC...: imported only up to the fault).
         (2, a usage error, is the command line's: see ``stridelab import``.)"""
-        return 1 if self.failed or self.warnings else 0
+        return 1 if self.failed or self.warnings or self.link_warning else 0
 
     def relabel(self, old: str, new: str) -> None:
         """Report paths under ``old`` as under ``new`` (e.g. a server's upload folder)."""
@@ -162,10 +165,25 @@ class ImportResult:
             "imported_ids": [i for _, i in self.imported],
             "seconds": round(self.seconds, 3),
             "not_activities": [{"path": p, "reason": r} for p, r in self.not_activities],
+            "link_warning": self.link_warning,
         }
 
 
 ProgressFn = Callable[[int, int, str], None]
+#: ``file_progress(path, done_bytes, total_bytes)``: progress inside one large file (an Apple Health
+#: export), from whichever process reads it
+FileProgressFn = Callable[[str, int, int], None]
+#: where this process sends file progress (set for the duration of an in-process import, or for good in
+#: a worker process, whose reports go to the parent through a queue)
+_FILE_PROGRESS: FileProgressFn | None = None
+
+
+def _init_worker(queue: Any) -> None:
+    """A worker process's initializer: file progress goes to the parent through ``queue`` (None: no
+    file progress asked for)."""
+    global _FILE_PROGRESS
+    if queue is not None:
+        _FILE_PROGRESS = lambda path, done, total: queue.put((path, done, total))  # noqa: E731
 
 
 # ---------------------------------------------------------------------------- enumeration
@@ -240,6 +258,18 @@ def _zip_items(
                 if depth + 1 > MAX_ZIP_DEPTH:
                     result.failed.append((display, f"refused: zips nested over {MAX_ZIP_DEPTH} levels deep"))
                     continue
+                whole = _archive_member_reader(zf, info)
+                if whole is not None:  # an Apple Health export.zip inside: streamed from its member
+                    yield _Item(
+                        display=display,
+                        path=origin or str(zip_path),
+                        reader=whole,
+                        member=info.filename,
+                        fingerprint=f"zip:{info.file_size}:{info.CRC:08x}",
+                        zip_file=str(zip_path) if origin is not None else None,
+                        size=info.file_size,
+                    )
+                    continue
                 if ctx.extracted + info.file_size > MAX_ZIP_TOTAL_BYTES:
                     result.failed.append(
                         (display, f"refused: nested zips expand to more than {MAX_ZIP_TOTAL_BYTES} bytes")
@@ -295,6 +325,20 @@ def _export_metadata(
             meta.update(rows)
             consumed.add(info.filename)
     return meta, consumed
+
+
+def _archive_member_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Reader[Any] | None:
+    """The reader that takes a nested zip whole (an Apple Health ``export.zip``: read from inside its
+    zip, never extracted), checked for members named ``export.zip`` or ``*health*.zip`` only (listing a
+    compressed nested zip means decompressing it once; other nested zips are walked as before)."""
+    base = posixpath.basename(info.filename).lower()
+    if base != "export.zip" and "health" not in base:
+        return None
+    try:
+        with zf.open(info) as fh, zipfile.ZipFile(fh) as inner:
+            return archive_reader(inner.namelist())
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, ValueError):
+        return None
 
 
 def _member_head(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -488,8 +532,11 @@ def _process_activity(store_root: str, athlete: str, item: _Item) -> list[_Outco
     try:
         store = Store(Path(store_root))
         name = item.label or item.display
-        if item.reader.multi and item.reader.streams and item.member is None:  # larger than memory
-            return _process_activities(store, athlete, item, Path(item.path), name)
+        if item.reader.multi and item.reader.streams:  # larger than memory: streamed
+            if item.member is None:
+                return _process_activities(store, athlete, item, Path(item.path), name)
+            with zipfile.ZipFile(item.zip_file or item.path) as outer, outer.open(item.member) as stream:
+                return _process_activities(store, athlete, item, stream, name)
         data = _load_bytes(item)
         if item.reader.multi:
             return _process_activities(store, athlete, item, data, name)
@@ -533,14 +580,19 @@ def _prepared_outcome(
 
 
 def _process_activities(
-    store: Store, athlete: str, item: _Item, data: bytes | Path, name: str
+    store: Store, athlete: str, item: _Item, data: bytes | Path | IO[bytes], name: str
 ) -> list[_Outcome]:
     """Every activity of a multi-activity file (``display#1``, ``display#2``, ... when several). The
     source cache row goes with the first one (it marks the whole file as seen). Other results (the
     daily walking gait of an Apple Health export, :data:`_EXTRAS`) are stored in the worker."""
     out: list[_Outcome] = []
     extras: list[str] = []
-    for result in item.reader.read_all(data, name=name):
+    options: dict[str, Any] = {}
+    report = _FILE_PROGRESS
+    if item.reader.streams and report is not None:
+        options["progress"] = lambda done, total: report(item.display, done, total)
+    source: Any = data  # an open stream only for a streaming reader (an export.zip inside a zip)
+    for result in item.reader.read_all(source, name=name, **options):
         extra = _EXTRAS.get(type(result))
         if extra is not None:
             extras.append(extra(store, athlete, result))
@@ -680,6 +732,7 @@ def import_paths(
     progress: ProgressFn | None = None,
     relabel: tuple[str, str] | None = None,
     keep_duplicates: bool = False,
+    file_progress: FileProgressFn | None = None,
 ) -> ImportResult:
     """Import FIT files, folders (recursive), zip exports and ``.fit.gz`` into ``store``.
 
@@ -688,7 +741,9 @@ def import_paths(
 
     ``workers``: processes for decoding (default: the number of cores; 1 decodes in-process, and so
     does an import with less than :data:`IN_PROCESS_BYTES` to decode, where starting the pool would
-    cost more than it saves). ``progress(done, total, path)`` is called after each item.
+    cost more than it saves). ``progress(done, total, path)`` is called after each item;
+    ``file_progress(path, done_bytes, total_bytes)`` while a large streamed file is read (an Apple
+    Health export: bytes of its export.xml over both passes), in this process, whichever reads it.
     Nested zips are extracted to a temporary directory that is removed before returning.
     Raises :class:`~stridelab.store.StoreError` for an invalid ``athlete`` name, before reading anything.
     After the commits, the imported activities are linked to the same activities from other sources
@@ -697,10 +752,18 @@ def import_paths(
     check_athlete(athlete)
     with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
         try:
-            result = _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel)
+            result = _import(
+                store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel, file_progress
+            )
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
-    link_imported(store, athlete, result.imported, keep=keep_duplicates)
+    try:
+        link_imported(store, athlete, result.imported, keep=keep_duplicates)
+    except Exception as exc:  # the activities are committed: report, never lose the import's result
+        result.link_warning = (
+            f"the {len(result.imported)} imported activities were not linked to their duplicates from "
+            f"other sources ({_describe(exc)}); they are stored and listed on their own"
+        )
     if relabel is None:  # an upload's temporary folder is gone once it ends: nothing to retry there
         _remember_failures(store, athlete, result)
     if relabel is not None:
@@ -734,7 +797,9 @@ def _import(
     progress: ProgressFn | None,
     ctx: _ZipContext,
     relabel: tuple[str, str] | None = None,
+    file_progress: FileProgressFn | None = None,
 ) -> ImportResult:
+    global _FILE_PROGRESS
     t0 = time.perf_counter()
     result = ImportResult()
     items = list(_enumerate([Path(p) for p in paths], result, ctx))
@@ -758,17 +823,37 @@ def _import(
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     todo_bytes = sum(item.size if item.size is not None else MAX_FILE_BYTES for item in todo)
     if n_workers <= 1 or len(todo) <= 2 or todo_bytes < IN_PROCESS_BYTES:
-        for item in todo:
-            for outcome in _process(str(store.root), athlete, item):
-                committer.add(outcome)
-            done += 1
-            if progress:
-                progress(done, total, item.display)
+        _FILE_PROGRESS = file_progress
+        try:
+            for item in todo:
+                for outcome in _process(str(store.root), athlete, item):
+                    committer.add(outcome)
+                done += 1
+                if progress:
+                    progress(done, total, item.display)
+        finally:
+            _FILE_PROGRESS = None
     else:
         import multiprocessing as mp
+        import queue as queue_mod
 
         spawn = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=spawn) as pool:
+        reports = spawn.Queue() if file_progress is not None else None
+
+        def _drain() -> None:
+            while reports is not None and file_progress is not None:
+                try:
+                    path, got, of = reports.get_nowait()
+                except queue_mod.Empty:
+                    return
+                file_progress(path, got, of)
+
+        with ProcessPoolExecutor(
+            max_workers=n_workers,
+            mp_context=spawn,
+            initializer=_init_worker,
+            initargs=(reports,),
+        ) as pool:
             pending: set[Future[list[_Outcome]]] = set()
             queue = iter(todo)
             in_flight = 4 * n_workers
@@ -782,7 +867,10 @@ def _import(
 
             _fill()
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished, pending = wait(
+                    pending, timeout=0.25 if reports is not None else None, return_when=FIRST_COMPLETED
+                )
+                _drain()
                 for fut in finished:
                     outcomes = fut.result()
                     for outcome in outcomes:
@@ -791,6 +879,9 @@ def _import(
                     if progress:
                         progress(done, total, outcomes[0].display)
                 _fill()
+        _drain()
+        if reports is not None:
+            reports.close()
     committer.flush()
     checkpoint(store)
     result.seconds = time.perf_counter() - t0

@@ -17,7 +17,19 @@ from stridelab.version import __version__
 from stridelab.web._config import WebConfig
 from stridelab.web._security import SecurityMiddleware, csrf_token_of
 from stridelab.web._state import WebState
-from stridelab.web.pages import JSONText, experiments, home, imports, plan, render, run, runs, tests, trends
+from stridelab.web.pages import (
+    JSONText,
+    experiments,
+    home,
+    imports,
+    plan,
+    render,
+    run,
+    runs,
+    tests,
+    trends,
+    walking,
+)
 
 __all__ = ["create_app"]
 
@@ -48,7 +60,7 @@ def create_app(config: WebConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.web = web
-    for module in (home, runs, run, trends, plan, tests, imports, experiments):
+    for module in (home, runs, run, trends, plan, tests, imports, experiments, walking):
         app.include_router(module.router)
 
     @app.get("/api/csrf", tags=["meta"], summary="This browser's CSRF token")

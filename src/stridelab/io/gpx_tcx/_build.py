@@ -55,6 +55,18 @@ class Points:
             if len(column) == n:
                 column.append(math.nan)
 
+    def extend(self, times: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        """Many points at once (the fast path's block): what :meth:`add` of each point would give."""
+        n, m = len(self.times), len(times)
+        self.times.extend(times.tolist())
+        for col, column in self.values.items():
+            if col not in columns:
+                column.extend([math.nan] * m)
+        for col, values in columns.items():
+            if col not in self.values:
+                self.values[col] = [math.nan] * n
+            self.values[col].extend(values.tolist())
+
     def __len__(self) -> int:
         return len(self.times)
 

@@ -22,6 +22,7 @@ from xml.etree import ElementTree as ET
 import numpy as np
 
 from stridelab.io.gpx_tcx._build import Leg, Parsed, Points
+from stridelab.io.gpx_tcx._fast import BLOCK_TAG, Block, cut_blocks
 from stridelab.io.gpx_tcx._xml import (
     LOCAL_NAMES,
     XmlActivityError,
@@ -73,6 +74,7 @@ _EXT: dict[str, str] = {
     "temperature": "temperature_c",
     "power": "power_w",
     "powerinw": "power_w",
+    "powerinwatts": "power_w",
     "watts": "power_w",
     "speed": "speed_m_s",
     "distance": "distance_m",
@@ -101,7 +103,7 @@ def _sport(text: str | None) -> str | None:
     return GPX_SPORTS.get(v, None if v.isdigit() else v.replace(" ", "_"))
 
 
-def parse_gpx(data: bytes) -> Iterator[Parsed]:
+def parse_gpx(data: bytes, *, fast: bool = True) -> Iterator[Parsed]:
     """The timed tracks of a GPX file, in file order, one at a time."""
     stack: list[str] = []
     trk: _Track | None = None
@@ -111,7 +113,9 @@ def parse_gpx(data: bytes) -> Iterator[Parsed]:
     hr_by_time: dict[int, float] = {}
     count = 0
     segment: ET.Element | None = None  # the open <trkseg>: read points are removed from it
-    for event, elem in iter_events(data, "GPX"):
+    cut = cut_blocks(data, "gpx") if fast else None
+    skeleton, blocks = cut if cut is not None else (data, [])
+    for event, elem in iter_events(skeleton, "GPX", original=data if cut is not None else None):
         name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
             if not saw_root:
@@ -135,6 +139,10 @@ def parse_gpx(data: bytes) -> Iterator[Parsed]:
             elem.clear()
             if segment is not None and len(segment) and segment[-1] is elem:
                 del segment[-1]  # memory stays bounded by one point, not by the track
+        elif name == BLOCK_TAG and blocks:
+            if trk is not None:
+                _block(blocks[int(elem.get("i", "0"))], trk)
+            elem.clear()
         elif name == "rtept" or name == "wpt":
             elem.clear()
         elif name == "heartRate" and "heartRateTrack" in stack:  # SpoQ: st:heartRate time= bpm=
@@ -199,6 +207,14 @@ def _trackpoint(elem: ET.Element, trk: _Track) -> None:
         trk.new_segment = False
         trk.seg_starts.append(len(trk.points))
     trk.points.add(t, vals)
+
+
+def _block(block: Block, trk: _Track) -> None:
+    """The points of a cut ``<trkseg>`` body (the fast path), as :func:`_trackpoint` adds them."""
+    if trk.new_segment:
+        trk.new_segment = False
+        trk.seg_starts.append(len(trk.points))
+    trk.points.extend(block.times, block.columns)
 
 
 def _put(vals: dict[str, float], col: str, x: float | None) -> None:

@@ -20,6 +20,7 @@ from xml.etree import ElementTree as ET
 import pandas as pd
 
 from stridelab.io.gpx_tcx._build import Leg, Parsed, Points
+from stridelab.io.gpx_tcx._fast import BLOCK_TAG, Block, cut_blocks
 from stridelab.io.gpx_tcx._xml import (
     LOCAL_NAMES,
     XmlActivityError,
@@ -60,7 +61,7 @@ def _sport(value: str | None) -> str | None:
     return TCX_SPORTS.get(v, v)
 
 
-def parse_tcx(data: bytes) -> Iterator[Parsed]:
+def parse_tcx(data: bytes, *, fast: bool = True) -> Iterator[Parsed]:
     """The activities of a TCX file, in file order, one at a time."""
     stack: list[str] = []
     state: _LegState | None = None
@@ -69,7 +70,9 @@ def parse_tcx(data: bytes) -> Iterator[Parsed]:
     count = 0
     product: str | None = None
     track: ET.Element | None = None  # the open <Track>: read trackpoints are removed from it
-    for event, elem in iter_events(data, "TCX"):
+    cut = cut_blocks(data, "tcx") if fast else None
+    skeleton, blocks = cut if cut is not None else (data, [])
+    for event, elem in iter_events(skeleton, "TCX", original=data if cut is not None else None):
         name = LOCAL_NAMES.get(elem.tag) or local(elem.tag)
         if event == "start":
             if not saw_root:
@@ -104,6 +107,9 @@ def parse_tcx(data: bytes) -> Iterator[Parsed]:
             elem.clear()
             if track is not None and len(track) and track[-1] is elem:
                 del track[-1]  # memory stays bounded by one trackpoint, not by the track
+        elif name == BLOCK_TAG and blocks:
+            _block(blocks[int(elem.get("i", "0"))], state)
+            elem.clear()
         elif name == "Lap":
             _lap(elem, state)
             elem.clear()
@@ -199,6 +205,23 @@ def _trackpoint(elem: ET.Element, state: _LegState) -> None:
     state.last_point_empty = empty
     state.any_data = state.any_data or not empty
     pts.add(t, vals)
+
+
+def _block(block: Block, state: _LegState) -> None:
+    """The trackpoints of a cut ``<Track>`` body (the fast path), as :func:`_trackpoint` adds them one
+    by one: the first may close a pause, the last decides whether the next Track's first point does."""
+    new_track, state.new_track = state.new_track, False
+    pts = state.leg.points
+    t0 = int(block.times[0])
+    if new_track and len(pts):
+        same_lap = state.last_lap_of_point == state.lap_index
+        prev = pts.times[-1]
+        if (same_lap or (state.last_point_empty and state.any_data)) and t0 > prev:
+            pts.pauses.append((prev, t0))
+    state.last_lap_of_point = state.lap_index
+    state.last_point_empty = bool(block.empty[-1])
+    state.any_data = state.any_data or not bool(block.empty.all())
+    pts.extend(block.times, block.columns)
 
 
 def _put(vals: dict[str, float], col: str, x: float | None) -> None:

@@ -114,9 +114,11 @@ def child_text(elem: ET.Element, name: str) -> str | None:
     return None if c is None else c.text
 
 
-def iter_events(data: bytes, kind: str) -> Iterator[tuple[str, ET.Element]]:
+def iter_events(data: bytes, kind: str, *, original: bytes | None = None) -> Iterator[tuple[str, ET.Element]]:
     """``("start"|"end", element)`` of XML ``data``; :class:`XmlActivityError` naming the problem for
-    entity declarations, malformed or truncated XML (``kind`` names the format in messages)."""
+    entity declarations, malformed or truncated XML (``kind`` names the format in messages).
+    ``original``: the document ``data`` is a skeleton of (the fast path's); an error is then located
+    in the original, so the message is the one the original gives."""
     head = data[:_PROLOG_BYTES]
     doctype = _DOCTYPE.search(head)
     if doctype is not None and _ENTITY.search(head, doctype.start()):
@@ -128,10 +130,23 @@ def iter_events(data: bytes, kind: str) -> Iterator[tuple[str, ET.Element]]:
     try:
         yield from parser
     except ET.ParseError as exc:
+        if original is not None:
+            exc = _first_error(original) or exc
         line, col = exc.position
         msg = str(exc)
         what = "truncated" if "no element found" in msg or "unclosed token" in msg else "malformed"
         raise XmlActivityError(f"{what} XML at line {line}, column {col}: {_reason(exc)}") from None
+
+
+def _first_error(data: bytes) -> ET.ParseError | None:
+    """The error expat stops at in ``data`` (None: well-formed)."""
+    parser = ET.XMLParser()
+    try:
+        parser.feed(data)
+        parser.close()
+    except ET.ParseError as exc:
+        return exc
+    return None
 
 
 def _reason(exc: ET.ParseError) -> str:

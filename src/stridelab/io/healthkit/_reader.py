@@ -1,12 +1,17 @@
 """The Apple Health reader: ``export.zip`` (taken whole: ``apple_health_export/export.xml`` and its
-``workout-routes/*.gpx``) or ``export.xml`` (routes from the ``workout-routes`` folder beside it)."""
+``workout-routes/*.gpx``) or ``export.xml`` (routes from the ``workout-routes`` folder beside it).
+
+``read_all(..., progress=fn)`` reports how far the reading is: ``fn(done, total)`` in bytes of
+``export.xml`` read, over both passes (``total`` = twice its size), at most about 200 times, and once
+more at the end with ``done == total``. An export.zip may also be given as an open, seekable binary
+stream (a zip nested in another zip, streamed from its member without extracting it)."""
 
 from __future__ import annotations
 
 import io
 import posixpath
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -15,7 +20,10 @@ from stridelab.io.healthkit._daily import DailyGaitMetrics
 from stridelab.io.healthkit._export import HealthExportError, Opener, RouteLoader, read_export
 from stridelab.model import Activity
 
-__all__ = ["MAX_ROUTE_BYTES", "MAX_ZIP_RATIO", "HealthKitReader"]
+__all__ = ["MAX_ROUTE_BYTES", "MAX_ZIP_RATIO", "HealthKitReader", "ProgressFn"]
+
+#: ``progress(done_bytes, total_bytes)``
+ProgressFn = Callable[[int, int], None]
 
 #: largest route GPX read (a day-long route is a few MB)
 MAX_ROUTE_BYTES = 64 * 1024 * 1024
@@ -62,6 +70,50 @@ class _Limited(io.RawIOBase):
         super().close()
 
 
+class _Progress:
+    """Bytes read over both passes, reported about every 0.5 % (never more often)."""
+
+    def __init__(self, fn: ProgressFn | None, xml_bytes: int) -> None:
+        self.fn, self.total = fn, max(2 * xml_bytes, 1)
+        self.done = self.reported = 0
+        self.step = max(self.total // 200, 1)
+
+    def add(self, n: int) -> None:
+        self.done = min(self.done + n, self.total)
+        if self.fn is not None and self.done - self.reported >= self.step:
+            self.reported = self.done
+            self.fn(self.done, self.total)
+
+    def finish(self) -> None:
+        if self.fn is not None:
+            self.fn(self.total, self.total)
+
+    def wrap(self, opener: Opener) -> Opener:
+        if self.fn is None:
+            return opener
+        return lambda: io.BufferedReader(_Counted(opener(), self.add), 1 << 20)
+
+
+class _Counted(io.RawIOBase):
+    """A binary stream that tells ``tick`` how many bytes each read returned."""
+
+    def __init__(self, raw: IO[bytes], tick: Callable[[int], None]) -> None:
+        self._raw, self._tick = raw, tick
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        self._tick(len(data))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 class HealthKitReader(Reader[Activity]):
     """Apple Health exports. :meth:`read_all` yields every workout as an :class:`Activity` (records in
     SI from the samples inside its span; position and altitude from its route), then the export's
@@ -93,20 +145,30 @@ class HealthKitReader(Reader[Activity]):
         raise HealthExportError(f"{name or source!s:.200}: no workout in the export")
 
     def read_all(  # type: ignore[override]
-        self, source: str | Path | bytes, *, name: str | None = None, **options: Any
+        self,
+        source: str | Path | bytes | IO[bytes],
+        *,
+        name: str | None = None,
+        progress: ProgressFn | None = None,
+        **options: Any,
     ) -> Iterator[Activity | DailyGaitMetrics]:
         if options:
-            raise TypeError(f"the Apple Health reader takes no options, got {sorted(options)}")
+            raise TypeError(f"the Apple Health reader takes no options but progress, got {sorted(options)}")
+        if not isinstance(source, str | Path | bytes):  # an open export.zip (seekable)
+            yield from self._from_zip(source, name or "<stream>", progress)
+            return
         label = name if name is not None else ("<bytes>" if isinstance(source, bytes) else str(source))
         if isinstance(source, bytes):
             if source[:2] == b"PK":
-                yield from self._from_zip(io.BytesIO(source), label)
+                yield from self._from_zip(io.BytesIO(source), label, progress)
             else:
-                yield from read_export(label, lambda: io.BytesIO(source), lambda _p: None)
+                counter = _Progress(progress, len(source))
+                yield from read_export(label, counter.wrap(lambda: io.BytesIO(source)), lambda _p: None)
+                counter.finish()
             return
         path = Path(source)
         if zipfile.is_zipfile(path):
-            yield from self._from_zip(path, label)
+            yield from self._from_zip(path, label, progress)
             return
         routes = path.parent
 
@@ -122,9 +184,13 @@ class HealthKitReader(Reader[Activity]):
         def opener() -> IO[bytes]:
             return path.open("rb")
 
-        yield from read_export(label, opener, load_route)
+        counter = _Progress(progress, path.stat().st_size)
+        yield from read_export(label, counter.wrap(opener), load_route)
+        counter.finish()
 
-    def _from_zip(self, source: Path | IO[bytes], label: str) -> Iterator[Activity | DailyGaitMetrics]:
+    def _from_zip(
+        self, source: Path | IO[bytes], label: str, progress: ProgressFn | None = None
+    ) -> Iterator[Activity | DailyGaitMetrics]:
         try:
             zf = zipfile.ZipFile(source)
         except (zipfile.BadZipFile, OSError) as exc:
@@ -157,6 +223,7 @@ class HealthKitReader(Reader[Activity]):
                 with zf.open(ri) as fh:
                     return fh.read(MAX_ROUTE_BYTES + 1)[:MAX_ROUTE_BYTES]
 
-            opener_t: Opener = opener
+            counter = _Progress(progress, info.file_size)
             route_t: RouteLoader = load_route
-            yield from read_export(f"{label}!{member}", opener_t, route_t)
+            yield from read_export(f"{label}!{member}", counter.wrap(opener), route_t)
+            counter.finish()

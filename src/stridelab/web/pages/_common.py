@@ -22,6 +22,7 @@ NAV: Final[list[tuple[str, str]]] = [
     ("/experiments", "Experiments"),
     ("/plan", "Plan & today"),
     ("/tests", "Balance tests"),
+    ("/walking", "Walking"),
     ("/import", "Import"),
 ]
 

@@ -1,8 +1,9 @@
-"""Import (``/import``): drag-and-drop upload of FIT / .fit.gz / zip files with progress.
+"""Import (``/import``): drag-and-drop upload of FIT, GPX, TCX (each also gzipped), zip exports and Apple
+Health ``export.xml`` files, with progress.
 
 Each file is one ``POST /api/import?filename=...`` whose body is the file itself (no multipart
 parsing): the server streams it to a private temp folder, refusing it as soon as it exceeds the size
-limit, checks the extension *and* the leading bytes (FIT header, gzip or zip signature), then queues
+limit, checks the extension *and* the leading bytes (FIT header, gzip or zip signature, XML), then queues
 :func:`stridelab.services.imports.import_paths` -- the CLI's import -- on the writer thread. The answer (202)
 names a job; ``GET /api/import/jobs/{id}`` reports its progress and result.
 
@@ -29,7 +30,17 @@ from stridelab.web.pages._common import JSONText, render, state
 __all__ = ["ALLOWED_SUFFIXES", "router", "safe_filename"]
 
 router = APIRouter()
-ALLOWED_SUFFIXES: Final[tuple[str, ...]] = (".fit", ".fit.gz", ".zip")
+ALLOWED_SUFFIXES: Final[tuple[str, ...]] = (
+    ".fit.gz",
+    ".gpx.gz",
+    ".tcx.gz",
+    ".fit",
+    ".gpx",
+    ".tcx",
+    ".xml",
+    ".zip",
+)
+_XML_SUFFIXES: Final[tuple[str, ...]] = (".gpx", ".tcx", ".xml")
 #: uploads queued or running at once (more get 429: wait for the others)
 MAX_ACTIVE_JOBS: Final[int] = 16
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -41,10 +52,12 @@ def safe_filename(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = _UNSAFE_CHARS.sub("_", base).lstrip(".")[-100:].lstrip(".")
     lower = base.lower()
-    suffix = next((s for s in (".fit.gz", ".fit", ".zip") if lower.endswith(s)), None)
+    suffix = next((s for s in ALLOWED_SUFFIXES if lower.endswith(s)), None)
     if suffix is None or len(base) <= len(suffix):
         raise HTTPException(
-            415, f"Unsupported file {name[:100]!r}: upload .fit, .fit.gz or .zip files (a FIT export)."
+            415,
+            f"Unsupported file {name[:100]!r}: upload .fit, .gpx or .tcx files (or .gz of one), zip "
+            "exports or an Apple Health export.xml.",
         )
     return base
 
@@ -55,6 +68,9 @@ def _signature_ok(name: str, head: bytes) -> bool:
         return head[:4] in (b"PK\x03\x04", b"PK\x05\x06")
     if lower.endswith(".gz"):
         return head[:2] == b"\x1f\x8b"
+    if lower.endswith(_XML_SUFFIXES):  # XML: optional byte-order mark and whitespace, then "<"
+        text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+        return text[:1] == b"<" or (not text and len(head) < 12)
     return len(head) >= 12 and head[8:12] == b".FIT"
 
 
@@ -62,7 +78,7 @@ def _signature_ok(name: str, head: bytes) -> bool:
 async def api_import(
     request: Request,
     filename: str = Query(
-        ..., min_length=1, max_length=255, description="The file's name (.fit, .fit.gz, .zip)"
+        ..., min_length=1, max_length=255, description="The file's name (.fit, .gpx, .tcx, .gz, .zip, .xml)"
     ),
 ) -> JSONText:
     """The request body is the file. 413 above the size limit, 415 for other types, 202 + job."""
@@ -94,13 +110,13 @@ async def api_import(
                     head = (head + chunk)[:12]
                     if len(head) >= 12 and not _signature_ok(name, head):
                         raise HTTPException(
-                            415, f"{name} is not a FIT file, gzip or zip archive (wrong header)."
+                            415, f"{name} is not a FIT, XML, gzip or zip file (wrong header)."
                         )
                 fh.write(chunk)
         if size == 0:
             raise HTTPException(400, "Empty file.")
         if not _signature_ok(name, head):
-            raise HTTPException(415, f"{name} is not a FIT file, gzip or zip archive (wrong header).")
+            raise HTTPException(415, f"{name} is not a FIT, XML, gzip or zip file (wrong header).")
         job = st.start_import(name, target, size)
         ok = True
     finally:

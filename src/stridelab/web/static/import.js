@@ -7,7 +7,7 @@
   const list = document.getElementById("uploads");
   if (!drop || !input || !list) return;
   const maxBytes = parseInt(drop.dataset.maxBytes, 10) || 0;
-  const okName = /\.(fit|fit\.gz|zip)$/i;
+  const okName = /\.(fit|gpx|tcx)(\.gz)?$|\.(zip|xml)$/i;
   const queue = [];
   let busy = false;
 
@@ -28,11 +28,17 @@
       if (job.status === "done") {
         const r = job.result || {};
         ui.bar.value = 100; ui.li.classList.add("done");
+        const skippedNa = r.not_activities || [];
         ui.status.textContent = " imported " + (r.imported || 0) + ", already present " + (r.skipped || 0) +
+          (skippedNa.length ? ", skipped (not activities) " + skippedNa.length : "") +
           ", failed " + ((r.failed || []).length);
-        (r.failed || []).forEach(function (f) {
-          const p = document.createElement("div"); p.className = "small"; p.textContent = f.path + ": " + f.error; ui.li.append(p);
-        });
+        function line(cls, text) {
+          const p = document.createElement("div"); p.className = "small " + cls; p.textContent = text; ui.li.append(p);
+        }
+        (r.failed || []).forEach(function (f) { line("fail-line", f.path + ": " + f.error); });
+        skippedNa.slice(0, 20).forEach(function (f) { line("not-activity", f.path + ": skipped: " + f.reason); });
+        if (skippedNa.length > 20) line("not-activity", "… and " + (skippedNa.length - 20) + " more not activities");
+        if (r.link_warning) line("link-warning", "warning: " + r.link_warning);
         if (r.imported) {
           const a = document.createElement("a"); a.href = "/runs"; a.textContent = "see the runs"; ui.status.append(" · ", a);
         }
@@ -49,7 +55,7 @@
 
   function upload(item) {
     const file = item.file, ui = item.ui;
-    if (!okName.test(file.name)) { fail(ui, "not a .fit, .fit.gz or .zip file"); next(); return; }
+    if (!okName.test(file.name)) { fail(ui, "not a .fit, .gpx, .tcx (or .gz of one), .zip or Apple Health .xml file"); next(); return; }
     if (maxBytes && file.size > maxBytes) { fail(ui, "too large (limit " + Math.round(maxBytes / 1048576) + " MB)"); next(); return; }
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/import?filename=" + encodeURIComponent(file.name));
