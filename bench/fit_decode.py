@@ -215,7 +215,9 @@ print(n)
 """
 
 
-def measure_processes(paths: list[Path], keys: list[str], rounds: int, slow_rounds: int) -> dict[str, Timings]:
+def measure_processes(
+    paths: list[Path], keys: list[str], rounds: int, slow_rounds: int
+) -> dict[str, Timings]:
     """Each decoder as a fresh Python process (start-up, imports, reading, one pass), interleaved;
     timed by the child's CPU time (user + system, from ``os.wait4``) and wall."""
     env = dict(os.environ)
@@ -290,7 +292,9 @@ def _load(names: list[str], data: Path) -> tuple[list[Path], list[bytes]]:
     return paths, [p.read_bytes() for p in paths]
 
 
-def _ratio(timings: dict[str, Timings], peer: str, ours: str = "stridelab") -> tuple[float, float, float] | None:
+def _ratio(
+    timings: dict[str, Timings], peer: str, ours: str = "stridelab"
+) -> tuple[float, float, float] | None:
     if peer not in timings or ours not in timings:
         return None
     rs = paired_ratios(timings[peer], timings[ours])
@@ -349,7 +353,8 @@ def _keys(peers: str) -> list[str]:
             keys.append(peer)
         elif peer:
             raise ValueError(
-                f"Invalid value for the '--peers' parameter: {peer!r}; allowed: sdk, fitdecode, fitfast, fitparse"
+                f"Invalid value for the '--peers' parameter: {peer!r}; "
+                "allowed: sdk, fitdecode, fitfast, fitparse"
             )
     return keys
 
@@ -369,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (fast decoders)")
     ap.add_argument("--slow-rounds", type=int, default=2, help="rounds the pure-Python peers take part in")
     ap.add_argument("--process-rounds", type=int, default=3, help="whole-process rounds (0: none)")
-    ap.add_argument("--peers", default="sdk,fitdecode,fitfast", help="comma list: sdk,fitdecode,fitfast,fitparse")
+    ap.add_argument(
+        "--peers", default="sdk,fitdecode,fitfast", help="comma list: sdk,fitdecode,fitfast,fitparse"
+    )
     ap.add_argument("--quick", action="store_true", help="3 rounds, SDK once, no fitdecode, no processes")
     ap.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU core")
     args = ap.parse_args(argv)
@@ -390,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     timings_a = measure_in_process(blobs_a, keys, args.rounds, args.slow_rounds)
     print_table("Set A (10 files), in process", timings_a, sum(map(len, blobs_a)))
-    paths_b, blobs_b = _load(SET_B, args.data)
+    _, blobs_b = _load(SET_B, args.data)
     timings_b = measure_in_process(blobs_b, keys, args.rounds, args.slow_rounds)
     print_table("MultiSport-2019-11-24.fit, in process", timings_b, sum(map(len, blobs_b)))
     if args.process_rounds > 0:
@@ -400,8 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         print_table("Set A as whole processes (start-up + imports + one pass)", procs, sum(map(len, blobs_a)))
     print("\nGoals on Set A (stridelab = read_fit + record frame; in process, CPU, paired median):")
     for row in goal_rows(timings_a):
-        print(f"  {row['figure']}: goal {row['goal']}, measured {row['measured']} -> "
-              f"{'met' if row['met'] else 'NOT met'}")
+        print(
+            f"  {row['figure']}: goal {row['goal']}, measured {row['measured']} -> "
+            f"{'met' if row['met'] else 'NOT met'}"
+        )
     return 0
 
 

@@ -67,7 +67,6 @@ from stridelab.services._bulk_exports import (
     is_strava_csv_member,
     strava_metadata,
 )
-from stridelab.services.duplicates import link_imported
 from stridelab.store import Store, check_athlete
 from stridelab.store import health as health_store
 from stridelab.store.activities import PreparedActivity, prepare_activity
@@ -768,6 +767,10 @@ def import_paths(
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
             _close_worker_stores()
+    # lazy: the duplicates decision pulls the analysis package (scipy), which the decoding workers
+    # (spawned processes that import this module) never need
+    from stridelab.services.duplicates import link_imported
+
     link_imported(store, athlete, result.imported, keep=keep_duplicates)
     if relabel is not None:
         result.relabel(*relabel)
@@ -797,11 +800,7 @@ def _import(
     todo: list[_Item] = []
     done = 0
     for item in items:
-        sha = (
-            item.sha256
-            if isinstance(item, _Known)
-            else known.get((item.key, item.fingerprint or ""))
-        )
+        sha = item.sha256 if isinstance(item, _Known) else known.get((item.key, item.fingerprint or ""))
         if sha is not None:
             result.skipped.append((item.display, sha))
             done += 1

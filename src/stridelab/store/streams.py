@@ -67,7 +67,9 @@ def records_subset(store: Store, athlete: str, activity_id: str, columns: Sequen
     try:
         pf = pq.ParquetFile(path)
     except FileNotFoundError as exc:
-        raise StoreError(f"Stream records/{athlete}/{activity_id} is missing from store {store.root}") from exc
+        raise StoreError(
+            f"Stream records/{athlete}/{activity_id} is missing from store {store.root}"
+        ) from exc
     names = set(pf.schema_arrow.names)
     wanted = [c for c in ("time", *columns) if c in names]
     df: pd.DataFrame = pf.read(columns=wanted).to_pandas()
