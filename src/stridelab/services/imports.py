@@ -767,11 +767,12 @@ def import_paths(
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
             _close_worker_stores()
-    # lazy: the duplicates decision pulls the analysis package (scipy), which the decoding workers
-    # (spawned processes that import this module) never need
-    from stridelab.services.duplicates import link_imported
+    if result.imported:
+        # lazy: the duplicates decision pulls the analysis package (scipy), which the decoding
+        # workers (spawned processes that import this module) and a re-import never need
+        from stridelab.services.duplicates import link_imported
 
-    link_imported(store, athlete, result.imported, keep=keep_duplicates)
+        link_imported(store, athlete, result.imported, keep=keep_duplicates)
     if relabel is not None:
         result.relabel(*relabel)
     return result
