@@ -174,8 +174,9 @@ def _archive_dir(archive: Path, runs: int, jobs: int) -> tuple[Path, int, int]:
     n_files, n_bytes = build_archive(archive, runs, jobs)
     if n_files < runs:
         raise SystemExit(f"the archive holds only {n_files} runs")
-    if len(list(archive.glob("run_*.fit"))) > runs:  # a larger cached archive: a sub-directory of links
-        sub = archive / f"subset_{runs}"
+    if len(list(archive.glob("run_*.fit"))) > runs:  # a larger cached archive: a folder of links
+        # beside the archive, never inside it (importing the archive would take the links too)
+        sub = archive.parent / f"{archive.name}-subset_{runs}"
         sub.mkdir(exist_ok=True)
         for f in sorted(archive.glob("run_*.fit"))[:runs]:
             if not (sub / f.name).exists():
@@ -278,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     archive, n_files, n_bytes = _archive_dir(args.archive, args.runs, args.jobs)
+    if any(p.is_dir() for p in archive.iterdir()):
+        print(f"{archive} holds folders (an old subset?): they would be imported too", file=sys.stderr)
+        return 2
     cpus = _cpus(args.workers)
     print(
         f"archive: {n_files} runs, {n_bytes / 1e6:.1f} MB; workers {args.workers}; cores {sorted(cpus or [])}"

@@ -379,7 +379,7 @@ def _enumerate(
     for raw in paths:
         path = Path(raw).expanduser()
         try:
-            path.stat()
+            path_stat = path.stat()
         except FileNotFoundError:
             result.failed.append((str(path), "no such file or directory"))
             continue
@@ -428,7 +428,7 @@ def _enumerate(
         elif not path.is_file():
             result.failed.append((str(path), "not a regular file (a pipe, socket or device)"))
         else:
-            sha = known.get((_source_key(str(path), str(path)), _fingerprint(path.stat())))
+            sha = known.get((_source_key(str(path), str(path)), _fingerprint(path_stat)))
             if sha is not None:
                 yield _Known(str(path), sha)
                 continue
