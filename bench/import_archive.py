@@ -254,6 +254,17 @@ def goal_rows(m: dict[str, Any], runs: int) -> list[dict[str, Any]]:
     ]
 
 
+def _counts(run: dict[str, Any]) -> str:
+    res = run["result"]
+    if "error" in res:
+        return f"exit {run['exit']}: {res['error'][-300:]}"
+    failed = res.get("failed", [])
+    return (
+        f"exit {run['exit']} imported {res.get('imported')} skipped {res.get('skipped')} "
+        f"failed {len(failed)} {failed[:2]} warnings {len(res.get('warnings', []))}"
+    )
+
+
 def _cpus(workers: int) -> set[int] | None:
     avail = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     return set(avail[:workers]) if avail else None
@@ -295,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"[{label}] import {m['import_s']:7.2f} s   re-import {m['reimport_s']:5.2f} s"
                 f" (work {m['reimport_work_s']} s)   start-up {m['startup_s']:.2f} s"
-                f"   peak RSS {m['peak_rss_mb']:6.0f} MB   counts/exit ok: {m['ok']}",
+                f"   peak RSS {m['peak_rss_mb']:6.0f} MB   counts/exit ok: {m['ok']}"
+                + ("" if m["ok"] else f"  {_counts(m['first'])} then {_counts(m['second'])}"),
                 flush=True,
             )
     ours = results["this tree"]
