@@ -1,21 +1,36 @@
-"""FIT decoding speed: stridelab's engine against garmin-fit-sdk, fitdecode and fitfast (and fitparse).
+"""FIT decoding speed: stridelab's engine against fitfast, garmin-fit-sdk and fitdecode (and fitparse).
 
 One command (peers: ``pip install -e '.[bench]'``)::
 
-    python bench/fit_decode.py                 # Set A (10 files) and MultiSport-2019-11-24.fit alone
-    python bench/fit_decode.py --repeat 7 --slow-repeat 1 --peers sdk,fitdecode,fitfast,fitparse
+    python bench/fit_decode.py                  # Set A and MultiSport-2019-11-24.fit; in-process + processes
+    python bench/fit_decode.py --quick          # fewer rounds, no fitdecode, no whole-process runs
+    python bench/fit_decode.py --rounds 9 --slow-rounds 3 --peers sdk,fitdecode,fitfast,fitparse
 
-Files are read into memory first (no disk I/O is timed); every decoder decodes the same bytes in the
-same process, pinned to one CPU core. For each decoder the time of one pass over the set is the best
-of ``--repeat`` passes (``--slow-repeat`` for the pure-Python peers); passes of the decoders are
-interleaved so that load from other processes affects all of them alike. Records = ``record`` messages
-(56,555 in Set A). Rows:
+Method (built so that a busy machine cannot fool it):
+
+* **Interleaved A/B rounds.** Every round times one pass of every decoder over the same in-memory
+  bytes (no disk I/O timed), the order of the decoders rotated from round to round, so a change of
+  machine load hits every decoder alike. The pure-Python peers (SDK, fitdecode) take part in the first
+  ``--slow-rounds`` rounds only (a Set A pass of the SDK costs ~10 s).
+* **CPU time and wall.** Each pass is timed with ``time.process_time`` (CPU of this process: what
+  other processes on the machine do not inflate) and ``time.perf_counter`` (wall). The goals use CPU.
+* **Medians and min-max.** Per decoder: the median and the min-max of the passes. Per peer: the
+  *paired* ratio of each round (peer pass / stridelab pass of the same round), its median and min-max.
+* **Whole processes** (not in ``--quick``): each decoder also runs as a fresh ``python`` process
+  (interpreter start, imports, reading the files, one pass), interleaved the same way, timed by the
+  child's CPU (``os.wait4`` rusage) and wall.
+
+Records = ``record`` messages (56,555 in Set A). Decoders:
 
 * ``stridelab``: ``read_fit`` (every message type fully decoded) + the ``record`` DataFrame built;
-* ``stridelab all frames``: the same + the DataFrames of every message type built;
+* ``stridelab all frames``: the same + the DataFrames of every message type built (all messages);
 * ``fitfast.records``: record columns only (its fastest call); ``fitfast.parse``: all messages;
 * ``garmin-fit-sdk``: ``Decoder(Stream.from_byte_array(...)).read()`` default options;
 * ``fitdecode`` / ``fitparse``: iterate every message with values.
+
+Goals (issue #15): stridelab >= 1.5x fitfast.records and >= 60x garmin-fit-sdk on Set A records (CPU,
+median of the paired ratios), with the all-messages figure (stridelab all frames / fitfast.parse and
+/ SDK) beside them. ``rows(quick)`` returns the goal rows for ``bench/run_all.py``.
 """
 
 from __future__ import annotations
@@ -23,10 +38,14 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SET_A = [
     "activity-large-fenxi2-multisport.fit",
@@ -41,6 +60,11 @@ SET_A = [
     "Move_2020_01_15_19_27_16_Running.fit",
 ]
 SET_B = ["MultiSport-2019-11-24.fit"]
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+GOAL_FITFAST = 1.5
+GOAL_SDK = 60.0
+GOAL_RECORDS_PER_S = 1_000_000
 
 
 def _stridelab_records(blob: bytes) -> int:
@@ -106,116 +130,287 @@ def _fitfast_parse(blob: bytes) -> int:
     return len(fitfast.parse(blob).get("record", []))
 
 
-DECODERS: dict[str, tuple[str, Callable[[bytes], int], bool]] = {
-    # key: (label, function, slow)
-    "stridelab": ("stridelab", _stridelab_records, False),
-    "stridelab-all": ("stridelab all frames", _stridelab_all, False),
-    "fitfast": ("fitfast.records", _fitfast_records, False),
-    "fitfast-parse": ("fitfast.parse", _fitfast_parse, False),
-    "sdk": ("garmin-fit-sdk", _sdk, True),
-    "fitdecode": ("fitdecode", _fitdecode, True),
-    "fitparse": ("fitparse", _fitparse, True),
+@dataclass(frozen=True)
+class DecoderSpec:
+    label: str
+    fn: Callable[[bytes], int]
+    slow: bool  # pure Python: fewer rounds
+
+
+DECODERS: dict[str, DecoderSpec] = {
+    "stridelab": DecoderSpec("stridelab", _stridelab_records, False),
+    "stridelab-all": DecoderSpec("stridelab all frames", _stridelab_all, False),
+    "fitfast": DecoderSpec("fitfast.records", _fitfast_records, False),
+    "fitfast-parse": DecoderSpec("fitfast.parse", _fitfast_parse, False),
+    "sdk": DecoderSpec("garmin-fit-sdk", _sdk, True),
+    "fitdecode": DecoderSpec("fitdecode", _fitdecode, True),
+    "fitparse": DecoderSpec("fitparse", _fitparse, True),
 }
 
 
-def _time_pass(fn: Callable[[bytes], int], blobs: list[bytes]) -> tuple[float, int]:
+@dataclass
+class Timings:
+    """The passes of one decoder: per round index, (CPU s, wall s); and the records it decoded."""
+
+    passes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    records: int = 0
+
+    def cpu(self) -> list[float]:
+        return [c for c, _ in self.passes.values()]
+
+    def wall(self) -> list[float]:
+        return [w for _, w in self.passes.values()]
+
+
+def _spread(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def paired_ratios(peer: Timings, ours: Timings, *, cpu: bool = True) -> list[float]:
+    """Per round that timed both: peer time / stridelab time (> 1: stridelab faster)."""
+    k = 0 if cpu else 1
+    return [peer.passes[r][k] / ours.passes[r][k] for r in sorted(peer.passes) if r in ours.passes]
+
+
+def _time_pass(fn: Callable[[bytes], int], blobs: list[bytes]) -> tuple[float, float, int]:
     gc.collect()
     n = 0
-    t0 = time.perf_counter()
+    c0, w0 = time.process_time(), time.perf_counter()
     for b in blobs:
         n += fn(b)
-    return time.perf_counter() - t0, n
+    return time.process_time() - c0, time.perf_counter() - w0, n
 
 
-def run_set(
-    title: str, blobs: list[bytes], keys: list[str], repeat: int, slow_repeat: int
-) -> dict[str, float]:
-    """Time every decoder on one file set; print the table; return records/s per decoder key."""
-    mb = sum(len(b) for b in blobs) / 1e6
-    results: dict[str, tuple[float, int]] = {}
+def measure_in_process(
+    blobs: list[bytes], keys: list[str], rounds: int, slow_rounds: int
+) -> dict[str, Timings]:
+    """Interleaved rounds in this process (decoder order rotated every round)."""
     runnable: list[str] = []
     for key in keys:
-        label, fn, _slow = DECODERS[key]
         try:
-            fn(blobs[0])  # imports, caches
+            DECODERS[key].fn(blobs[0])  # imports, caches
         except ImportError as exc:
-            print(f"  {label}: not installed ({exc}); pip install -e '.[bench]'")
+            print(f"  {DECODERS[key].label}: not installed ({exc}); pip install -e '.[bench]'")
             continue
         runnable.append(key)
-    # passes are interleaved (round robin) so that a change of machine load hits every decoder alike
-    for r in range(max(repeat, slow_repeat)):
-        for key in runnable:
-            _label, fn, slow = DECODERS[key]
-            if r >= (slow_repeat if slow else repeat):
+    out = {key: Timings() for key in runnable}
+    for r in range(rounds):
+        shift = r % max(len(runnable), 1)
+        for key in runnable[shift:] + runnable[:shift]:
+            if DECODERS[key].slow and r >= slow_rounds:
                 continue
-            el, n = _time_pass(fn, blobs)
-            if key not in results or el < results[key][0]:
-                results[key] = (el, n)
-    n_ref = results.get("stridelab", next(iter(results.values())))[1]
-    print(f"\n{title}: {len(blobs)} files, {mb:.2f} MB, {n_ref:,} records")
-    print(f"  {'decoder':22s} {'s/pass':>9s} {'records/s':>12s} {'MB/s':>8s} {'records':>9s}")
-    rates: dict[str, float] = {}
-    for key, (el, n) in results.items():
-        rates[key] = n_ref / el
-        flag = "" if n == n_ref else f"  (decoded {n:,} records)"
-        print(f"  {DECODERS[key][0]:22s} {el:9.4f} {n_ref / el:12,.0f} {mb / el:8.2f} {n:9,d}{flag}")
-    if "stridelab" in rates:
-        print("  ratios (stridelab records/s over peer):")
-        for key in rates:
-            if key.startswith("stridelab"):
+            cpu, wall, n = _time_pass(DECODERS[key].fn, blobs)
+            out[key].passes[r] = (cpu, wall)
+            out[key].records = n
+    return out
+
+
+_CHILD = """
+import os, sys, time
+sys.path.insert(0, {bench!r})
+import fit_decode as fd
+blobs = [open(p, "rb").read() for p in {paths!r}]
+n = sum(fd.DECODERS[{key!r}].fn(b) for b in blobs)
+print(n)
+"""
+
+
+def measure_processes(
+    paths: list[Path], keys: list[str], rounds: int, slow_rounds: int
+) -> dict[str, Timings]:
+    """Each decoder as a fresh Python process (start-up, imports, reading, one pass), interleaved;
+    timed by the child's CPU time (user + system, from ``os.wait4``) and wall."""
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    out = {key: Timings() for key in keys}
+    for r in range(rounds):
+        shift = r % max(len(keys), 1)
+        for key in keys[shift:] + keys[:shift]:
+            if DECODERS[key].slow and r >= slow_rounds:
                 continue
-            print(
-                f"    vs {DECODERS[key][0]:18s} {rates['stridelab'] / rates[key]:8.2f}x"
-                + (
-                    f"   (all frames: {rates['stridelab-all'] / rates[key]:.2f}x)"
-                    if "stridelab-all" in rates
-                    else ""
-                )
+            code = _CHILD.format(
+                bench=str(Path(__file__).resolve().parent), paths=[str(p) for p in paths], key=key
             )
-    return rates
+            w0 = time.perf_counter()
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+            )
+            assert proc.stdout is not None and proc.stderr is not None
+            stdout, stderr = proc.stdout.read(), proc.stderr.read()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            wall = time.perf_counter() - w0
+            if proc.returncode != 0:
+                print(f"  {DECODERS[key].label} process failed: {stderr.decode(errors='replace')[-300:]}")
+                continue
+            out[key].passes[r] = (usage.ru_utime + usage.ru_stime, wall)
+            out[key].records = int(stdout.split()[-1])
+    return {k: v for k, v in out.items() if v.passes}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print the figures and the goal checks."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+def print_table(title: str, timings: dict[str, Timings], n_bytes: int) -> None:
+    """The per-decoder medians and ranges, and the paired ratios to stridelab (CPU and wall)."""
+    mb = n_bytes / 1e6
+    ref = timings.get("stridelab") or next(iter(timings.values()))
+    n_ref = ref.records
+    print(f"\n{title}: {mb:.2f} MB, {n_ref:,} records")
+    print(
+        f"  {'decoder':22s} {'passes':>6s} {'CPU s median [min-max]':>30s} {'wall s median [min-max]':>30s}"
+        f" {'records/s (CPU)':>16s}"
     )
-    ap.add_argument("--repeat", type=int, default=5, help="passes per fast decoder (best is kept)")
-    ap.add_argument("--slow-repeat", type=int, default=1, help="passes per pure-Python peer")
-    ap.add_argument(
-        "--peers", default="sdk,fitdecode,fitfast", help="comma list: sdk,fitdecode,fitfast,fitparse"
-    )
-    ap.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU core")
-    args = ap.parse_args(argv)
-    if not args.no_pin and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    root = args.data / "fit"
+    for key, t in timings.items():
+        cm, c0, c1 = _spread(t.cpu())
+        wm, w0, w1 = _spread(t.wall())
+        flag = "" if t.records == n_ref else f"  (decoded {t.records:,} records)"
+        print(
+            f"  {DECODERS[key].label:22s} {len(t.passes):6d} {cm:10.4f} [{c0:8.4f}-{c1:8.4f}]"
+            f" {wm:10.4f} [{w0:8.4f}-{w1:8.4f}] {n_ref / cm:16,.0f}{flag}"
+        )
+    if "stridelab" not in timings:
+        return
+    print("  paired ratios, peer time / stridelab time per round (> 1: stridelab faster):")
+    for key, t in timings.items():
+        if key.startswith("stridelab"):
+            continue
+        line = f"    {DECODERS[key].label:18s}"
+        for kind, cpu in (("CPU", True), ("wall", False)):
+            rs = paired_ratios(t, timings["stridelab"], cpu=cpu)
+            if rs:
+                m, lo, hi = _spread(rs)
+                line += f"  {kind} {m:7.2f}x [{lo:.2f}-{hi:.2f}]"
+        if "stridelab-all" in timings:
+            rs = paired_ratios(t, timings["stridelab-all"])
+            if rs:
+                line += f"   (all frames, CPU: {statistics.median(rs):.2f}x)"
+        print(line)
+
+
+def _load(names: list[str], data: Path) -> tuple[list[Path], list[bytes]]:
+    root = data / "fit"
+    paths = [next(root.rglob(n)) for n in names]
+    return paths, [p.read_bytes() for p in paths]
+
+
+def _ratio(
+    timings: dict[str, Timings], peer: str, ours: str = "stridelab"
+) -> tuple[float, float, float] | None:
+    if peer not in timings or ours not in timings:
+        return None
+    rs = paired_ratios(timings[peer], timings[ours])
+    return _spread(rs) if rs else None
+
+
+def goal_rows(timings: dict[str, Timings]) -> list[dict[str, Any]]:
+    """The goal rows of Set A (in-process CPU time, median of paired ratios)."""
+    out: list[dict[str, Any]] = []
+    ff, ff_all = _ratio(timings, "fitfast"), _ratio(timings, "fitfast-parse", "stridelab-all")
+    if ff is not None:
+        extra = f"; all messages (all frames / fitfast.parse) {ff_all[0]:.2f}x" if ff_all else ""
+        out.append(
+            {
+                "figure": "FIT decode, Set A records vs fitfast.records (CPU, paired median)",
+                "goal": f">= {GOAL_FITFAST}x",
+                "measured": f"{ff[0]:.2f}x [{ff[1]:.2f}-{ff[2]:.2f}]{extra}",
+                "peer_ratio": round(ff[0], 3),
+                "met": ff[0] >= GOAL_FITFAST,
+            }
+        )
+    sdk, sdk_all = _ratio(timings, "sdk"), _ratio(timings, "sdk", "stridelab-all")
+    if sdk is not None:
+        extra = f"; all messages (all frames) {sdk_all[0]:.1f}x" if sdk_all else ""
+        out.append(
+            {
+                "figure": "FIT decode, Set A records vs garmin-fit-sdk (CPU, paired median)",
+                "goal": f">= {GOAL_SDK:.0f}x",
+                "measured": f"{sdk[0]:.1f}x [{sdk[1]:.1f}-{sdk[2]:.1f}]{extra}",
+                "peer_ratio": round(sdk[0], 2),
+                "met": sdk[0] >= GOAL_SDK,
+            }
+        )
+    if "stridelab" in timings:
+        t = timings["stridelab"]
+        rate = t.records / statistics.median(t.cpu())
+        out.append(
+            {
+                "figure": "FIT decode, Set A records/s (CPU, median)",
+                "goal": f">= {GOAL_RECORDS_PER_S:,}/s",
+                "measured": f"{rate:,.0f}/s",
+                "peer_ratio": None,
+                "met": rate >= GOAL_RECORDS_PER_S,
+            }
+        )
+    return out
+
+
+def _keys(peers: str) -> list[str]:
     keys = ["stridelab", "stridelab-all"]
-    for peer in args.peers.split(","):
+    for peer in peers.split(","):
         peer = peer.strip()
         if peer == "fitfast":
             keys += ["fitfast", "fitfast-parse"]
         elif peer in DECODERS:
             keys.append(peer)
         elif peer:
-            print(f"Invalid value for the '--peers' parameter: {peer!r}", file=sys.stderr)
-            return 2
+            raise ValueError(
+                f"Invalid value for the '--peers' parameter: {peer!r}; "
+                "allowed: sdk, fitdecode, fitfast, fitparse"
+            )
+    return keys
 
-    def load(names: list[str]) -> list[bytes]:
-        return [next(root.rglob(n)).read_bytes() for n in names]
 
-    rates_a = run_set("Set A", load(SET_A), keys, args.repeat, args.slow_repeat)
-    run_set("MultiSport-2019-11-24.fit", load(SET_B), keys, args.repeat, args.slow_repeat)
-    print("\nGoals on Set A (stridelab = read_fit + record frame):")
-    s = rates_a.get("stridelab", 0.0)
-    print(f"  >= 1,000,000 records/s: {s:,.0f} -> {'met' if s >= 1e6 else 'NOT met'}")
-    if "fitfast" in rates_a:
-        r = s / rates_a["fitfast"]
-        print(f"  >= 1.5x fitfast.records: {r:.2f}x -> {'met' if r >= 1.5 else 'NOT met'}")
-    if "sdk" in rates_a:
-        r = s / rates_a["sdk"]
-        print(f"  >= 60x garmin-fit-sdk: {r:.1f}x -> {'met' if r >= 60 else 'NOT met'}")
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """Goal rows for ``bench/run_all.py``: Set A, in process, interleaved (quick: 3 rounds, SDK once)."""
+    _, blobs = _load(SET_A, DATA)
+    keys = _keys("sdk,fitfast") if quick else _keys("sdk,fitdecode,fitfast")
+    timings = measure_in_process(blobs, keys, 3 if quick else 7, 1 if quick else 2)
+    return goal_rows(timings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the tables, the ratios and the goal checks."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (fast decoders)")
+    ap.add_argument("--slow-rounds", type=int, default=2, help="rounds the pure-Python peers take part in")
+    ap.add_argument("--process-rounds", type=int, default=3, help="whole-process rounds (0: none)")
+    ap.add_argument(
+        "--peers", default="sdk,fitdecode,fitfast", help="comma list: sdk,fitdecode,fitfast,fitparse"
+    )
+    ap.add_argument("--quick", action="store_true", help="3 rounds, SDK once, no fitdecode, no processes")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU core")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.rounds, args.slow_rounds, args.process_rounds = 3, 1, 0
+        args.peers = ",".join(p for p in args.peers.split(",") if p.strip() != "fitdecode")
+    if not args.no_pin and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    try:
+        keys = _keys(args.peers)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    paths_a, blobs_a = _load(SET_A, args.data)
+    print(
+        f"{args.rounds} interleaved rounds ({args.slow_rounds} for the pure-Python peers); "
+        "CPU = time.process_time, wall = time.perf_counter"
+    )
+    timings_a = measure_in_process(blobs_a, keys, args.rounds, args.slow_rounds)
+    print_table("Set A (10 files), in process", timings_a, sum(map(len, blobs_a)))
+    _, blobs_b = _load(SET_B, args.data)
+    timings_b = measure_in_process(blobs_b, keys, args.rounds, args.slow_rounds)
+    print_table("MultiSport-2019-11-24.fit, in process", timings_b, sum(map(len, blobs_b)))
+    if args.process_rounds > 0:
+        procs = measure_processes(
+            paths_a, [k for k in keys if k in timings_a], args.process_rounds, min(1, args.process_rounds)
+        )
+        print_table("Set A as whole processes (start-up + imports + one pass)", procs, sum(map(len, blobs_a)))
+    print("\nGoals on Set A (stridelab = read_fit + record frame; in process, CPU, paired median):")
+    for row in goal_rows(timings_a):
+        print(
+            f"  {row['figure']}: goal {row['goal']}, measured {row['measured']} -> "
+            f"{'met' if row['met'] else 'NOT met'}"
+        )
     return 0
 
 

@@ -14,10 +14,12 @@ new ones may match, so the links depend only on what is stored, never on the ord
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from stridelab.analysis import (
     DuplicateLink,
@@ -63,15 +65,58 @@ def source_facts(store: Store, row: ActivityRow, imported_at: str = "") -> Sourc
     )
 
 
-def _records_agree(store: Store, athlete: str, pair: PairMatch) -> bool:
+#: record streams kept while checking pairs (pairs are checked along chains, so two would do)
+_CHECK_CACHE_SIZE = 8
+
+
+def _records_agree(
+    store: Store,
+    athlete: str,
+    pair: PairMatch,
+    cache: OrderedDict[str, pd.DataFrame | None] | None = None,
+) -> bool:
+    """The records check of a clock-shifted pair. Only the checked columns are read; ``cache`` keeps
+    the last few streams read (an activity is often in two pairs of a chain)."""
+    cache = OrderedDict() if cache is None else cache
     frames = []
     for activity_id in (pair.a, pair.b):
-        try:
-            rec = store.records(athlete, activity_id)
-        except Exception:  # a missing or unreadable stream: no evidence, no link
+        if activity_id in cache:
+            cache.move_to_end(activity_id)
+        else:
+            try:
+                cache[activity_id] = _streams.records_subset(store, athlete, activity_id, _CHECK_COLUMNS[1:])
+            except Exception:  # a missing or unreadable stream: no evidence, no link
+                cache[activity_id] = None
+            while len(cache) > _CHECK_CACHE_SIZE:
+                cache.popitem(last=False)
+        rec = cache[activity_id]
+        if rec is None:
             return False
-        frames.append(rec[[c for c in _CHECK_COLUMNS[1:] if c in rec.columns]])
+        frames.append(rec)
     return recordings_agree(frames[0], frames[1])
+
+
+def _check_order(pairs: Sequence[PairMatch]) -> list[int]:
+    """The indices of the pairs that need a records check, in an order that walks their graph edge by
+    edge (depth first, from the chain ends), so consecutive checks share an activity."""
+    adjacent: dict[str, list[int]] = {}
+    for k, p in enumerate(pairs):
+        if p.needs_records:
+            adjacent.setdefault(p.a, []).append(k)
+            adjacent.setdefault(p.b, []).append(k)
+    order: list[int] = []
+    seen: set[int] = set()
+    for start in sorted(adjacent, key=lambda n: (len(adjacent[n]), n)):
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            for k in adjacent[node]:
+                if k in seen:
+                    continue
+                seen.add(k)
+                order.append(k)
+                stack.append(pairs[k].b if pairs[k].a == node else pairs[k].a)
+    return order
 
 
 def relink(store: Store, athlete: str, seeds: Iterable[str]) -> list[DuplicateLink]:
@@ -87,7 +132,10 @@ def relink(store: Store, athlete: str, seeds: Iterable[str]) -> list[DuplicateLi
 def _decide_and_store(
     store: Store, athlete: str, members: set[str], pairs: Sequence[PairMatch]
 ) -> list[DuplicateLink]:
-    confirmed = [p for p in pairs if not p.needs_records or _records_agree(store, athlete, p)]
+    cache: OrderedDict[str, pd.DataFrame | None] = OrderedDict()
+    agree = {k: _records_agree(store, athlete, pairs[k], cache) for k in _check_order(pairs)}
+    cache.clear()
+    confirmed = [p for k, p in enumerate(pairs) if not p.needs_records or agree[k]]
     grouped = {i for p in confirmed for i in (p.a, p.b)}
     when = _links.imported_at(store, athlete, grouped)
     facts = [source_facts(store, store.activity(athlete, i), when.get(i, "")) for i in sorted(grouped)]

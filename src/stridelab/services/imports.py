@@ -36,6 +36,7 @@ import hashlib
 import os
 import posixpath
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -67,7 +68,6 @@ from stridelab.services._bulk_exports import (
     is_strava_csv_member,
     strava_metadata,
 )
-from stridelab.services.duplicates import link_imported
 from stridelab.store import Store, check_athlete
 from stridelab.store import health as health_store
 from stridelab.store.activities import PreparedActivity, prepare_activity
@@ -112,8 +112,27 @@ class _Item:
     @property
     def key(self) -> str:
         """Location independent of the working directory (the source-cache key)."""
-        base = os.path.abspath(self.path)
-        return base + self.display[len(self.path) :] if self.display.startswith(self.path) else base
+        return _source_key(self.path, self.display)
+
+
+def _source_key(path: str, display: str) -> str:
+    """The source-cache key of an item on disk at ``path`` shown as ``display`` (a file: its absolute
+    path; a zip member: the zip's absolute path, ``!``, the member)."""
+    base = os.path.abspath(path)
+    return base + display[len(path) :] if display.startswith(path) else base
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """An item the source cache maps to a stored activity (same path and size + mtime, or same zip
+    member size + CRC): skipped without reading it, not even its first bytes."""
+
+    display: str
+    sha256: str
+
+
+#: (source key, fingerprint) -> activity id, as :func:`stridelab.store.imports.known_fingerprints`
+_KnownMap = dict[tuple[str, str], str]
 
 
 @dataclass(slots=True)
@@ -218,10 +237,11 @@ def _zip_items(
     display_prefix: str,
     result: ImportResult,
     ctx: _ZipContext,
+    known: _KnownMap,
     *,
     origin: str | None = None,
     depth: int = 0,
-) -> Iterator[_Item]:
+) -> Iterator[_Item | _Known]:
     """The candidate members of a zip; nested zips are extracted (bounded) to ``ctx.spill`` and walked.
 
     ``origin`` is the outermost zip on disk when ``zip_path`` is an extracted nested zip.
@@ -239,6 +259,11 @@ def _zip_items(
                 continue
             display = f"{display_prefix}!{info.filename}"
             is_zip = _is_zip(info.filename)
+            fingerprint = f"zip:{info.file_size}:{info.CRC:08x}"
+            sha = None if is_zip else known.get((_source_key(origin or str(zip_path), display), fingerprint))
+            if sha is not None:
+                yield _Known(display, sha)
+                continue
             reader = None if is_zip else find_reader(_member_head(zf, info), display)
             if reader is None and not is_zip:
                 result.ignored.append(display)
@@ -285,7 +310,7 @@ def _zip_items(
                     continue
                 ctx.extracted += info.file_size
                 yield from _zip_items(
-                    inner, display, result, ctx, origin=origin or str(zip_path), depth=depth + 1
+                    inner, display, result, ctx, known, origin=origin or str(zip_path), depth=depth + 1
                 )
                 continue
             assert reader is not None
@@ -294,7 +319,7 @@ def _zip_items(
                 path=origin or str(zip_path),
                 reader=reader,
                 member=info.filename,
-                fingerprint=f"zip:{info.file_size}:{info.CRC:08x}",
+                fingerprint=fingerprint,
                 zip_file=str(zip_path) if origin is not None else None,
                 size=info.file_size,
                 export_meta=export_meta.get(posixpath.normpath(info.filename)),
@@ -371,10 +396,14 @@ def _describe_plain(exc: BaseException) -> str:
     return str(exc)
 
 
-def _file_item(path: Path, reader: Reader[Any], explicit: bool) -> _Item:
+def _fingerprint(st: os.stat_result) -> str:
+    return f"file:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _file_item(path: Path, reader: Reader[Any], explicit: bool, st: os.stat_result | None = None) -> _Item:
     try:
-        st = path.stat()
-        fingerprint: str | None = f"file:{st.st_size}:{st.st_mtime_ns}"
+        st = st if st is not None else path.stat()
+        fingerprint: str | None = _fingerprint(st)
         size: int | None = st.st_size
     except OSError:
         fingerprint = size = None
@@ -388,11 +417,16 @@ def _file_item(path: Path, reader: Reader[Any], explicit: bool) -> _Item:
     )
 
 
-def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) -> Iterator[_Item]:
+def _enumerate(
+    paths: Sequence[Path], result: ImportResult, ctx: _ZipContext, known: _KnownMap
+) -> Iterator[_Item | _Known]:
+    """The candidate items of ``paths``; a file (or zip member) that the source cache ``known`` maps
+    to a stored activity is yielded as :class:`_Known` before its first bytes are read (a re-import
+    of an unchanged archive reads no file)."""
     for raw in paths:
         path = Path(raw).expanduser()
         try:
-            path.stat()
+            path_stat = path.stat()
         except FileNotFoundError:
             result.failed.append((str(path), "no such file or directory"))
             continue
@@ -420,22 +454,34 @@ def _enumerate(paths: Sequence[Path], result: ImportResult, ctx: _ZipContext) ->
                     p = Path(root) / name
                     if is_companion(name):
                         continue  # read together with its data file
-                    if not p.is_file():  # a FIFO or device would block or never end
+                    try:
+                        st: os.stat_result | None = p.stat()
+                    except OSError:
+                        st = None
+                    if st is None or not stat.S_ISREG(st.st_mode):  # a FIFO or device would block
                         result.ignored.append(str(p))
+                        continue
+                    sha = known.get((_source_key(str(p), str(p)), _fingerprint(st)))
+                    if sha is not None:
+                        yield _Known(str(p), sha)
                         continue
                     reader = _file_reader(p)
                     if reader is None and _is_zip(name):
-                        yield from _zip_items(p, str(p), result, ctx)
+                        yield from _zip_items(p, str(p), result, ctx, known)
                     elif reader is not None:
-                        yield _file_item(p, reader, explicit=False)
+                        yield _file_item(p, reader, explicit=False, st=st)
                     else:
                         result.ignored.append(str(p))
         elif not path.is_file():
             result.failed.append((str(path), "not a regular file (a pipe, socket or device)"))
         else:
+            sha = known.get((_source_key(str(path), str(path)), _fingerprint(path_stat)))
+            if sha is not None:
+                yield _Known(str(path), sha)
+                continue
             reader = _file_reader(path)
             if reader is None and _is_zip(path.name):
-                yield from _zip_items(path, str(path), result, ctx)
+                yield from _zip_items(path, str(path), result, ctx, known)
             elif reader is None:
                 result.failed.append((str(path), unsupported(str(path)).reason))
             else:
@@ -525,12 +571,34 @@ def _process(store_root: str, athlete: str, item: _Item) -> list[_Outcome]:
     return route(store_root, athlete, item)
 
 
+#: the store handle of this process per store root: a worker opens the store (and its SQLite
+#: connection, per thread) once, not once per file
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def _worker_store(store_root: str) -> Store:
+    with _stores_lock:
+        store = _stores.get(store_root)
+        if store is None:
+            store = _stores[store_root] = Store(Path(store_root))
+        return store
+
+
+def _close_worker_stores() -> None:
+    """Close this thread's catalog connections of the cached stores (the end of an in-process import)."""
+    with _stores_lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
+
+
 def _process_activity(store_root: str, athlete: str, item: _Item) -> list[_Outcome]:
     """An activity: bytes hashed (the id), skipped when stored, else read and its stream written (the
     catalog rows wait for the parent's batch commit). A multi-activity file is read in full, each of
     its activities skipped when stored or prepared."""
     try:
-        store = Store(Path(store_root))
+        store = _worker_store(store_root)
         name = item.label or item.display
         if item.reader.multi and item.reader.streams:  # larger than memory: streamed
             if item.member is None:
@@ -566,7 +634,8 @@ def _check_activity(item: _Item, result: object) -> Activity:
 def _prepared_outcome(
     store: Store, athlete: str, item: _Item, activity: Activity, display: str, *, source: bool = True
 ) -> _Outcome:
-    prepared = prepare_activity(store, athlete, activity)
+    # not fsynced here: the parent syncs each batch's streams before committing their rows
+    prepared = prepare_activity(store, athlete, activity, durable=False)
     return _Outcome(
         display,
         "imported",
@@ -757,13 +826,19 @@ def import_paths(
             )
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
-    try:
-        link_imported(store, athlete, result.imported, keep=keep_duplicates)
-    except Exception as exc:  # the activities are committed: report, never lose the import's result
-        result.link_warning = (
-            f"the {len(result.imported)} imported activities were not linked to their duplicates from "
-            f"other sources ({_describe(exc)}); they are stored and listed on their own"
-        )
+            _close_worker_stores()
+    if result.imported:
+        # lazy: the duplicates decision pulls the analysis package (scipy), which the decoding
+        # workers (spawned processes that import this module) and a re-import never need
+        from stridelab.services.duplicates import link_imported
+
+        try:
+            link_imported(store, athlete, result.imported, keep=keep_duplicates)
+        except Exception as exc:  # the activities are committed: report, never lose the import's result
+            result.link_warning = (
+                f"the {len(result.imported)} imported activities were not linked to their duplicates from "
+                f"other sources ({_describe(exc)}); they are stored and listed on their own"
+            )
     if relabel is None:  # an upload's temporary folder is gone once it ends: nothing to retry there
         _remember_failures(store, athlete, result)
     if relabel is not None:
@@ -802,22 +877,26 @@ def _import(
     global _FILE_PROGRESS
     t0 = time.perf_counter()
     result = ImportResult()
-    items = list(_enumerate([Path(p) for p in paths], result, ctx))
+    known = known_fingerprints(store, athlete)  # first: known files are skipped unread
+    items = list(_enumerate([Path(p) for p in paths], result, ctx, known))
     if relabel is not None:
-        items = [dataclasses.replace(i, label=_relabel(i.display, *relabel)) for i in items]
+        items = [
+            dataclasses.replace(i, label=_relabel(i.display, *relabel)) if isinstance(i, _Item) else i
+            for i in items
+        ]
     total = len(items)
-    known = known_fingerprints(store, athlete)
     committer = _Committer(store, result)
     todo: list[_Item] = []
     done = 0
     for item in items:
-        sha = known.get((item.key, item.fingerprint or ""))
+        sha = item.sha256 if isinstance(item, _Known) else known.get((item.key, item.fingerprint or ""))
         if sha is not None:
             result.skipped.append((item.display, sha))
             done += 1
             if progress:
                 progress(done, total, item.display)
         else:
+            assert isinstance(item, _Item)
             todo.append(item)
 
     n_workers = workers if workers is not None else (os.cpu_count() or 1)

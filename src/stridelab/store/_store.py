@@ -231,8 +231,14 @@ class Store:
         _check_key(key, "stream key")
         return self.root / "streams" / kind / athlete / f"{key}.parquet"
 
-    def write_stream(self, kind: str, athlete: str, key: str, table: pd.DataFrame | pa.Table) -> Path:
-        """Atomically write a Parquet (zstd) stream: temp file in the same dir, fsync, rename."""
+    def write_stream(
+        self, kind: str, athlete: str, key: str, table: pd.DataFrame | pa.Table, *, durable: bool = True
+    ) -> Path:
+        """Atomically write a Parquet (zstd) stream: temp file in the same dir, fsync, rename.
+
+        ``durable=False`` leaves out the fsync: the rename is still atomic (a reader sees the old file
+        or the new one, never a half), but the caller must call :meth:`sync_streams` on the path
+        before committing anything that points to it (a bulk import syncs a batch at once)."""
         path = self.stream_path(kind, athlete, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(table, pd.DataFrame):
@@ -242,13 +248,33 @@ class Store:
             with os.fdopen(fd, "wb") as fh:
                 pq.write_table(table, fh, compression="zstd", use_dictionary=False)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         return path
+
+    @staticmethod
+    def sync_streams(paths: Sequence[Path]) -> None:
+        """Make streams written with ``durable=False`` durable: fsync each file, then each of their
+        directories once (the renames). Raises OSError (e.g. a stream removed meanwhile)."""
+        dirs: dict[Path, None] = {}
+        for path in paths:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            dirs[path.parent] = None
+        for folder in dirs:
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def read_stream(
         self, kind: str, athlete: str, key: str, columns: list[str] | None = None

@@ -39,7 +39,9 @@ __all__ = [
 class ActivityStore(Protocol):
     """What the activity writes need of a :class:`~stridelab.store.Store`."""
 
-    def write_stream(self, kind: str, athlete: str, key: str, table: pd.DataFrame | pa.Table) -> Path: ...
+    def write_stream(
+        self, kind: str, athlete: str, key: str, table: pd.DataFrame | pa.Table, *, durable: bool = True
+    ) -> Path: ...
 
     def has_activity(self, athlete: str, activity_id: str) -> bool: ...
 
@@ -67,9 +69,14 @@ def activity_summary(activity: Activity) -> dict[str, Any]:
     """Per-run means (present, non-zero values) of the dynamics and a few context facts."""
     rec = activity.records
     out: dict[str, Any] = {}
+    present = set(rec.columns)
     for col in (*SUMMARY_COLUMNS, *(d.column for d in activity.developer_columns)):
-        if col in rec.columns:
-            values = pd.to_numeric(rec[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        if col in present:
+            series = rec[col]
+            if series.dtype.kind in "iuf":  # numpy numeric: the values as they are (no to_numeric)
+                values = series.to_numpy(dtype="float64")
+            else:
+                values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             mean, n = _nonzero_mean(values)
             out[f"{col}_mean"] = mean
             out[f"{col}_n"] = n
@@ -113,14 +120,25 @@ class PreparedActivity:
     activity_row: tuple[Any, ...]
     lap_rows: list[tuple[Any, ...]]
     session_rows: list[tuple[Any, ...]]
+    #: the stream file; when written with ``durable=False``, sync it (``Store.sync_streams``) first
+    stream_path: Path | None = None
+    durable: bool = True
 
 
 def prepare_activity(
-    store: ActivityStore, athlete: str, activity: Activity, records: pd.DataFrame | pa.Table | None = None
+    store: ActivityStore,
+    athlete: str,
+    activity: Activity,
+    records: pd.DataFrame | pa.Table | None = None,
+    *,
+    durable: bool = True,
 ) -> PreparedActivity:
-    """Write the record stream (atomic temp + rename) and build the catalog rows (not yet visible)."""
+    """Write the record stream (atomic temp + rename) and build the catalog rows (not yet visible).
+
+    ``durable=False``: the stream is not fsynced; the committer syncs ``stream_path`` (a batch of
+    them at once, :meth:`Store.sync_streams`) before committing the rows."""
     table = records if records is not None else records_table(activity.records)
-    store.write_stream("records", athlete, activity.id, table)
+    stream = store.write_stream("records", athlete, activity.id, table, durable=durable)
     summary = json.dumps(to_jsonable(activity_summary(activity)), default=str, allow_nan=False)
     now = pd.Timestamp.now(tz="UTC")
     activity_row = (
@@ -173,7 +191,7 @@ def prepare_activity(
         )
         for s in activity.sessions
     ]
-    return PreparedActivity(activity.id, athlete, activity_row, lap_rows, session_rows)
+    return PreparedActivity(activity.id, athlete, activity_row, lap_rows, session_rows, stream, durable)
 
 
 def commit_prepared(tx: sqlite3.Connection, prepared: PreparedActivity) -> bool:

@@ -42,8 +42,15 @@ def commit_batch(
 ) -> list[bool]:
     """In one transaction: each prepared activity's catalog rows (unless present) and each source row
     (inserted or updated). Returns, per item, whether its activity was added. Any error rolls the
-    whole batch back (nothing half-written) and is raised."""
+    whole batch back (nothing half-written) and is raised. Streams prepared with ``durable=False``
+    are synced first (:meth:`Store.sync_streams`), so a committed row never points to a stream that
+    a power loss could take back."""
     added: list[bool] = []
+    # streams written without fsync (a worker's bulk write) are made durable before any row points
+    # to them: one pass over the batch instead of one fsync per file in the workers
+    store.sync_streams(
+        [p.stream_path for p, _ in items if p is not None and not p.durable and p.stream_path is not None]
+    )
     with store.transaction() as tx:
         for prepared, source in items:
             added.append(prepared is not None and commit_prepared(tx, prepared))

@@ -6,6 +6,7 @@ Plain functions over a :class:`~stridelab.store.Store` (the records/laps readers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,14 @@ import pyarrow.parquet as pq
 
 from stridelab.store._store import Store, StoreError
 
-__all__ = ["catalog_fingerprint", "export_records", "positions", "session_sports", "sessions"]
+__all__ = [
+    "catalog_fingerprint",
+    "export_records",
+    "positions",
+    "records_subset",
+    "session_sports",
+    "sessions",
+]
 
 
 def session_sports(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:
@@ -50,6 +58,22 @@ def positions(store: Store, athlete: str, activity_id: str) -> tuple[np.ndarray,
         return None
     df = store.read_stream("records", athlete, activity_id, columns=["lat_deg", "lon_deg"])
     return df["lat_deg"].to_numpy(dtype="float64"), df["lon_deg"].to_numpy(dtype="float64")
+
+
+def records_subset(store: Store, athlete: str, activity_id: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The record stream of one activity reduced to those of ``columns`` it has (time-indexed): reads
+    only those columns from the file. Raises :class:`StoreError` when the stream is missing."""
+    path = store.stream_path("records", athlete, activity_id)
+    try:
+        pf = pq.ParquetFile(path)
+    except FileNotFoundError as exc:
+        raise StoreError(
+            f"Stream records/{athlete}/{activity_id} is missing from store {store.root}"
+        ) from exc
+    names = set(pf.schema_arrow.names)
+    wanted = [c for c in ("time", *columns) if c in names]
+    df: pd.DataFrame = pf.read(columns=wanted).to_pandas()
+    return df.set_index("time") if "time" in df.columns else df
 
 
 def catalog_fingerprint(store: Store, athlete: str) -> tuple[Any, ...]:

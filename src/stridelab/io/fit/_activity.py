@@ -69,8 +69,20 @@ _DEV_UNITS: dict[str, tuple[str, float]] = {
 }
 
 
-def _num(series: pd.Series) -> np.ndarray:
+def _num(values: Any) -> np.ndarray:
+    """A record column as float64 (missing and non-numeric values NaN). Numeric numpy arrays (the
+    decoder's columns) are cast directly -- the same values ``pd.to_numeric`` gives, without a Series."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        return values.astype("float64")
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _take(values: Any, keep: np.ndarray) -> Any:
+    """The rows ``keep`` (a boolean mask) of a record column (array, extension array or Series)."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy()[keep]
+    return values[keep]
 
 
 def _scalar(value: Any) -> float | None:
@@ -207,7 +219,7 @@ _FOOT_ACTIVITY_TYPES: frozenset[str] = frozenset({"running", "walking", "generic
 
 
 def _on_foot(
-    rec: pd.DataFrame, times: pd.DatetimeIndex, sessions: list[Session], sport: str | None
+    rec: Mapping[str, Any], times: pd.DatetimeIndex, sessions: list[Session], sport: str | None
 ) -> np.ndarray:
     """Per record: is the cadence counted in strides of a foot sport (so steps = 2 x cadence)?
 
@@ -223,8 +235,8 @@ def _on_foot(
         foot = session_foot[idx] if len(idx) else np.zeros(0, dtype=bool)
     else:
         foot = np.full(len(times), sport in ON_FOOT_SPORTS, dtype=bool)
-    if "activity_type" in rec.columns:
-        kind = rec["activity_type"]
+    if "activity_type" in rec:
+        kind = pd.Series(np.asarray(rec["activity_type"], dtype=object))
         known = kind.notna().to_numpy()
         foot = np.where(known, kind.isin(_FOOT_ACTIVITY_TYPES).to_numpy(), foot)
     return np.asarray(foot, dtype=bool)
@@ -270,7 +282,7 @@ def activity_from_fit(
     file_type = non_activity_file_type(file_id)
     if file_type is not None:
         raise NotAnActivityError(f"file type {file_type}", source=source_path)
-    rec = fit.get("record")
+    n_rec, rec = fit.columns("record")  # arrays by field name (no DataFrame: cheaper per column)
 
     sessions: list[Session] = []
     for i, row in enumerate(fit.rows("session")):
@@ -311,39 +323,40 @@ def activity_from_fit(
     # ---- records
     problems = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if p.damaged]
     notes = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if not p.damaged]
-    if "timestamp" in rec.columns and len(rec):
-        times = _time_index(rec["timestamp"])
+    if "timestamp" in rec and n_rec:
+        times = _time_index(pd.Series(rec["timestamp"]))
         missing = np.asarray(times.isna(), dtype=bool)
         if missing.any():
             notes.append(f"{int(missing.sum())} record(s) without a timestamp were dropped")
             keep = ~missing
-            rec = rec.loc[keep]
+            rec = {name: _take(values, keep) for name, values in rec.items()}
+            n_rec = int(keep.sum())
             times = times[keep]
     else:
-        if len(rec):
-            notes.append(f"{len(rec)} record(s) without a timestamp were dropped")
-        rec = pd.DataFrame()
+        if n_rec:
+            notes.append(f"{n_rec} record(s) without a timestamp were dropped")
+        rec, n_rec = {}, 0
         times = pd.DatetimeIndex([], tz="UTC")
 
     cols: dict[str, np.ndarray] = {}
     for field, (column, factor) in _NATIVE.items():
-        if field in rec.columns:
+        if field in rec:
             cols[column] = _num(rec[field]) * factor
     for primary, fallback, column in (
         ("enhanced_speed", "speed", "speed_m_s"),
         ("enhanced_altitude", "altitude", "altitude_m"),
     ):
-        if primary in rec.columns or fallback in rec.columns:
-            values = _num(rec[primary]) if primary in rec.columns else np.full(len(rec), np.nan)
-            if fallback in rec.columns:
+        if primary in rec or fallback in rec:
+            values = _num(rec[primary]) if primary in rec else np.full(n_rec, np.nan)
+            if fallback in rec:
                 values = np.where(np.isnan(values), _num(rec[fallback]), values)
             cols[column] = values
     for field, column in (("position_lat", "lat_deg"), ("position_long", "lon_deg")):
-        if field in rec.columns:
+        if field in rec:
             cols[column] = _num(rec[field]) * _SEMICIRCLE_TO_DEG
-    if "cadence" in rec.columns:
+    if "cadence" in rec:
         cad = _num(rec["cadence"])
-        if "fractional_cadence" in rec.columns:
+        if "fractional_cadence" in rec:
             frac = _num(rec["fractional_cadence"])
             cad = cad + np.where(np.isnan(frac), 0.0, frac)
         cols["cadence_rpm"] = cad
@@ -354,11 +367,12 @@ def activity_from_fit(
     developer_columns: list[DeveloperColumn] = []
     used: set[str] = set()
     for info in fit.developer_fields:
-        if info.column not in rec.columns or info.column in used:
+        if info.column not in rec or info.column in used:
             continue
         used.add(info.column)
         column, factor = _dev_column(info)
-        dev_values = pd.to_numeric(rec[info.column], errors="coerce")
+        raw = rec[info.column]
+        dev_values = pd.to_numeric(raw if isinstance(raw, pd.Series) else pd.Series(raw), errors="coerce")
         invalid = _invalid_sentinel(info.base_type)
         if invalid is not None:  # the SDK keeps developer sentinels; they mean "no value"
             dev_values = dev_values.mask(dev_values == invalid)

@@ -74,36 +74,52 @@ class Def:
     def special(self) -> bool:
         return self.gnum in SPECIAL
 
+    def layout_key(self) -> tuple[Any, ...]:
+        """What the dtype and struct layout depend on (equal for the same definition in any file)."""
+        return (
+            self.little,
+            self.size,
+            tuple((f.base, f.size, f.n_el, f.offset) for f in self.fields),
+            tuple((dfd.size, dfd.offset) for dfd in self.dev_fields),
+        )
+
     def dtype(self) -> np.dtype:
         """Structured dtype of a whole message (record header byte included, never read)."""
         if self._dtype is None:
-            e = "<" if self.little else ">"
-            names: list[str] = []
-            formats: list[Any] = []
-            offsets: list[int] = []
-            for i, f in enumerate(self.fields):
-                if f.size == 0:
-                    continue
-                bt = BASE_TYPES[f.base]
-                if bt.is_string:
-                    fmt: Any = f"S{f.size}"
-                elif f.n_el > 1:
-                    fmt = (f"{e}{bt.np_code}", (f.n_el,))
-                else:
-                    fmt = f"{e}{bt.np_code}"
-                names.append(f"f{i}")
-                formats.append(fmt)
-                offsets.append(1 + f.offset)
-            for j, dfd in enumerate(self.dev_fields):
-                if dfd.size == 0:
-                    continue
-                names.append(f"d{j}")
-                formats.append(("u1", (dfd.size,)))
-                offsets.append(1 + dfd.offset)
-            self._dtype = np.dtype(
-                {"names": names, "formats": formats, "offsets": offsets, "itemsize": self.size}
-            )
+            key = self.layout_key()
+            cached = _DTYPES.get(key)
+            if cached is None:
+                cached = _DTYPES[key] = self._build_dtype()
+                if len(_DTYPES) > _LAYOUT_CACHE_MAX:  # bounded (a hostile file may hold thousands)
+                    _DTYPES.pop(next(iter(_DTYPES)))
+            self._dtype = cached
         return self._dtype
+
+    def _build_dtype(self) -> np.dtype:
+        e = "<" if self.little else ">"
+        names: list[str] = []
+        formats: list[Any] = []
+        offsets: list[int] = []
+        for i, f in enumerate(self.fields):
+            if f.size == 0:
+                continue
+            bt = BASE_TYPES[f.base]
+            if bt.is_string:
+                fmt: Any = f"S{f.size}"
+            elif f.n_el > 1:
+                fmt = (f"{e}{bt.np_code}", (f.n_el,))
+            else:
+                fmt = f"{e}{bt.np_code}"
+            names.append(f"f{i}")
+            formats.append(fmt)
+            offsets.append(1 + f.offset)
+        for j, dfd in enumerate(self.dev_fields):
+            if dfd.size == 0:
+                continue
+            names.append(f"d{j}")
+            formats.append(("u1", (dfd.size,)))
+            offsets.append(1 + dfd.offset)
+        return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": self.size})
 
     def fmt(self) -> struct.Struct:
         """struct layout of the regular fields (as the SDK builds it)."""
@@ -117,8 +133,21 @@ class Def:
                     parts.append(f"{f.size}s")
                 else:
                     parts.append(f"{f.n_el}{STRUCT_CODES[bt.np_code]}")
-            self._fmt = struct.Struct("".join(parts))
+            text = "".join(parts)
+            cached = _STRUCTS.get(text)
+            if cached is None:
+                cached = _STRUCTS[text] = struct.Struct(text)
+                if len(_STRUCTS) > _LAYOUT_CACHE_MAX:
+                    _STRUCTS.pop(next(iter(_STRUCTS)))
+            self._fmt = cached
         return self._fmt
+
+
+#: dtypes and struct layouts shared by the definitions of every file decoded in this process (the
+#: same device writes the same definitions in every file); bounded, oldest dropped first
+_LAYOUT_CACHE_MAX: Final[int] = 4096
+_DTYPES: dict[tuple[Any, ...], np.dtype] = {}
+_STRUCTS: dict[str, struct.Struct] = {}
 
 
 STRUCT_CODES: Final[dict[str, str]] = {

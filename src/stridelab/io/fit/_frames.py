@@ -84,6 +84,19 @@ class LazyFrames(MutableMapping[str, pd.DataFrame]):
         columns = [list(built.cols[n]) for n in names]
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
+    def columns(self, key: str) -> tuple[int, dict[str, Any]]:
+        """The number of messages of one type and their columns, without building a DataFrame: the
+        decoded arrays (numpy arrays; a pandas ``DatetimeArray`` for times) of the vectorised path,
+        else the DataFrame's columns (Series). ``(0, {})`` when the type is absent. The arrays are
+        shared with the decoded file: do not modify them."""
+        built = self._built.get(key)
+        if built is None:
+            return 0, {}
+        if key not in self._frames and built.cols:
+            return built.n, dict(built.cols)
+        frame = self[key]
+        return len(frame), {str(c): frame[c] for c in frame.columns}
+
     def __setitem__(self, key: str, value: pd.DataFrame) -> None:
         self._frames[key] = value
         self._built.setdefault(key, Built(len(value)))

@@ -81,6 +81,17 @@ class FitFile:
         """The messages of one type, or an empty DataFrame."""
         return self.messages.get(name, pd.DataFrame())
 
+    def columns(self, name: str) -> tuple[int, dict[str, Any]]:
+        """The number of messages of one type and their columns by field name (arrays, or Series),
+        without building a DataFrame when the decoder kept arrays (cheap for the record columns).
+        The arrays may be shared with ``messages``: do not modify them."""
+        fast = getattr(self.messages, "columns", None)
+        if fast is not None:
+            result: tuple[int, dict[str, Any]] = fast(name)
+            return result
+        frame = self.messages.get(name)
+        return (0, {}) if frame is None else (len(frame), {str(c): frame[c] for c in frame.columns})
+
     def rows(self, name: str) -> list[dict[str, Any]]:
         """The messages of one type as a list of dicts (cheap for small message types)."""
         fast = getattr(self.messages, "rows", None)
