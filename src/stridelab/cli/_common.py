@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,17 @@ from stridelab.jsonsafe import dumps
 from stridelab.services import Store, StoreError, check_athlete
 from stridelab.services import open_store as _open_store
 
-__all__ = ["AthleteOpt", "JsonOpt", "StoreOpt", "console", "err_console", "fail", "open_store", "print_json"]
+__all__ = [
+    "AthleteOpt",
+    "JsonOpt",
+    "StoreOpt",
+    "console",
+    "err_console",
+    "fail",
+    "open_store",
+    "print_json",
+    "progress_bar",
+]
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 err_console = Console(stderr=True)
@@ -53,3 +65,38 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error on stderr and return an Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback for the services: a Rich progress bar on stderr (so
+    ``--json`` stays clean) that appears with the first step, on a terminal only, and vanishes when done.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar: Progress | None = None
+    task: Any = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal bar, task
+        if not err_console.is_terminal:
+            return
+        if bar is None:
+            bar = Progress(
+                TextColumn(f"[bold]{label}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            )
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield tick
+    finally:
+        if bar is not None:
+            bar.stop()

@@ -19,7 +19,9 @@ from stridelab.cli._common import (
     fail,
     open_store,
     print_json,
+    progress_bar,
 )
+from stridelab.cli._table import FastTable
 from stridelab.present import format as fmt
 from stridelab.present import metrics
 from stridelab.present.analysis import run_analysis_json, trend_json
@@ -220,9 +222,16 @@ def register(app: typer.Typer) -> None:
         explicit = _explicit_ref(ref_speed, ref_pace)
         t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")
         st = open_store(store)
-        table, ref = analysis_service.run_table(
-            st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
-        )
+        with progress_bar("analysing runs (once; then cached)") as tick:
+            table, ref = analysis_service.run_table(
+                st,
+                athlete,
+                since=t_since,
+                until=t_until,
+                ref_speed_m_s=explicit,
+                use_cache=not no_cache,
+                progress=tick,
+            )
         trend = analysis_service.trend_analysis(table, ref, window_runs=window)
         tags = runs_service.run_tags(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
         if as_json:
@@ -234,8 +243,8 @@ def register(app: typer.Typer) -> None:
         if not len(table):
             console.print(f"No runs for athlete {athlete!r} in the selected period.")
             return
-        t = Table(
-            title=f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
+        t = FastTable(
+            f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
             f"{fmt.pace_of_speed(ref)})"
         )
         cols = ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags", "tags")

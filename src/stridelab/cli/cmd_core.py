@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -28,13 +28,16 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
+from stridelab.cli._table import FastTable
 from stridelab.present import format as pfmt
 from stridelab.present.runs import run_item_json, show_json
 from stridelab.services import Store, StoreError
 from stridelab.services import duplicates as duplicates_service
 from stridelab.services import runs as runs_service
-from stridelab.services.imports import ImportResult, import_paths
 from stridelab.services.runs import ActivityRow
+
+if TYPE_CHECKING:
+    from stridelab.services.imports import ImportResult
 
 __all__ = ["register", "show_payload"]
 
@@ -144,6 +147,8 @@ def run_import(
     workers: int | None,
     keep_duplicates: bool = False,
 ) -> ImportResult:
+    from stridelab.services.imports import import_paths  # lazy: the readers load only to import
+
     if as_json or not console.is_terminal:
         result = import_paths(store, paths, athlete=athlete, workers=workers, keep_duplicates=keep_duplicates)
     else:
@@ -178,8 +183,8 @@ def run_import(
 
 def _runs_table(
     rows: list[ActivityRow], title: str = "runs", tags: dict[str, list[str]] | None = None
-) -> Table:
-    table = Table(title=title)
+) -> FastTable:
+    table = FastTable(title)
     for col, justify in (
         ("id", "left"),
         ("date (UTC)", "left"),

@@ -24,7 +24,9 @@ from stridelab.cli._common import (
     fail,
     open_store,
     print_json,
+    progress_bar,
 )
+from stridelab.cli._table import FastTable
 from stridelab.present.format import clock, num
 from stridelab.services import StoreError
 from stridelab.services import experiments as svc
@@ -337,15 +339,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Each run against your personal baseline of pace-adjusted balance, with outliers explained."""
         st = open_store(store)
-        rows, ref = svc.baseline_rows(
-            st,
-            athlete,
-            since=_date(since, "--since"),
-            until=_date(until, "--until"),
-            window_runs=window,
-            min_runs=min_runs,
-            only_flagged=only_flagged,
-        )
+        with progress_bar("analysing runs (once; then cached)") as tick:
+            rows, ref = svc.baseline_rows(
+                st,
+                athlete,
+                since=_date(since, "--since"),
+                until=_date(until, "--until"),
+                window_runs=window,
+                min_runs=min_runs,
+                only_flagged=only_flagged,
+                progress=tick,
+            )
         tags = svc.tags_for_runs(st, athlete, [r.id for r in rows])
         if as_json:
             print_json([r.to_dict() | {"tags": tags.get(r.id, [])} for r in rows])
@@ -353,7 +357,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print("no runs to compare (import runs with running dynamics first)")
             return
-        table = Table(title=f"personal baseline (pace-adjusted at {num(ref, 2, missing='-')} m/s)")
+        table = FastTable(f"personal baseline (pace-adjusted at {num(ref, 2, missing='-')} m/s)")
         for col in ("id", "date", "observed % L", "expected", "residual pp", "flag", "explanation", "tags"):
             table.add_column(col)
         for r in rows:
@@ -364,7 +368,7 @@ def register(app: typer.Typer) -> None:
                 num(r.observed_left_pct, 1, missing="-"),
                 num(r.expected_left_pct, 1, missing="-"),
                 num(r.residual_pp, 2, signed=True, missing="-"),
-                f"[{style}]{r.flag}[/]" if style else r.flag,
+                (r.flag, style) if style else r.flag,
                 r.explanation,
                 ", ".join(tags.get(r.id, [])),
             )

@@ -12,6 +12,7 @@ The result types the edges need are re-exported here, so an edge never imports t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -45,6 +46,9 @@ from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import cache as _cache
 from stridelab.store import streams as _streams
 
+#: ``progress(done, total)`` of the runs being analysed
+ProgressFn = Callable[[int, int], None]
+
 __all__ = [
     "ANALYSIS_VERSION",
     "BALANCE_ZONE_NAMES",
@@ -56,6 +60,7 @@ __all__ = [
     "Estimate",
     "MetricSpec",
     "MonthComparison",
+    "ProgressFn",
     "RunAnalysis",
     "RunFrame",
     "TrendAnalysis",
@@ -71,10 +76,13 @@ __all__ = [
     "load_run",
     "positions",
     "prediction_limit",
+    "run_analyses",
     "run_row",
     "run_table",
+    "table_of_analyses",
     "trend",
     "trend_analysis",
+    "uncached_runs",
 ]
 
 #: the clocks the fatigue drift can be measured on (``AnalysisConfig.drift_clock``)
@@ -151,6 +159,69 @@ def athlete_ref_speed(store: Store, athlete: str) -> float | None:
     return reference_speed(store.list_activities(athlete))
 
 
+def run_analyses(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    use_cache: bool = True,
+    progress: ProgressFn | None = None,
+) -> list[tuple[ActivityRow, RunAnalysis | None, str | None]]:
+    """``(catalog row, analysis, error)`` of every run of ``athlete`` in [``since``, ``until``), in
+    start-time order: the valid cached analyses in one read, the others analysed (and cached) one by
+    one, calling ``progress(done, total)`` after each of those. A run whose stream cannot be read has
+    no analysis and the reason as its error."""
+    acts = [a for a in store.list_activities(athlete, since=since, until=until) if is_run(a)]
+    cached = _cache.read_cached_analyses(store, athlete, since=since, until=until) if use_cache else {}
+    todo = [a for a in acts if a.id not in cached]
+    out: list[tuple[ActivityRow, RunAnalysis | None, str | None]] = []
+    done = 0
+    for act in acts:
+        analysis = cached.get(act.id)
+        if analysis is not None:
+            out.append((act, analysis, None))
+            continue
+        try:
+            out.append((act, analyze_activity(store, athlete, act.id, use_cache=use_cache), None))
+        except (StoreError, OSError, ValueError) as exc:
+            out.append((act, None, str(exc)))
+        done += 1
+        if progress is not None:
+            progress(done, len(todo))
+    return out
+
+
+def uncached_runs(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+) -> int:
+    """How many runs of the period have no valid cached analysis (what :func:`run_analyses` will
+    compute): lets an edge decide to show a progress bar before it starts."""
+    acts = [a for a in store.list_activities(athlete, since=since, until=until) if is_run(a)]
+    cached = _cache.read_cached_analyses(store, athlete, since=since, until=until)
+    return sum(1 for a in acts if a.id not in cached)
+
+
+def table_of_analyses(
+    analyses: list[tuple[ActivityRow, RunAnalysis | None, str | None]], ref: float | None
+) -> pd.DataFrame:
+    """One row per run (:func:`run_row`, or ``analysis_error`` and no numbers), by start time."""
+    rows: list[dict[str, object]] = []
+    for act, analysis, error in analyses:
+        if analysis is None:
+            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": error, "flags": []})
+        else:
+            rows.append(run_row(act.id, act.start_time, analysis, ref))
+    table = pd.DataFrame.from_records(rows)
+    if len(table):
+        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
+    return table
+
+
 def run_table(
     store: Store,
     athlete: str = "me",
@@ -159,27 +230,17 @@ def run_table(
     until: pd.Timestamp | None = None,
     ref_speed_m_s: float | None = None,
     use_cache: bool = True,
+    progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, float | None]:
     """One row per run of ``athlete`` (sorted by start time) and the reference speed used.
 
     ``ref_speed_m_s`` defaults to :func:`athlete_ref_speed` (the same for every run, so the adjusted
     values are comparable). Runs whose stream cannot be read get ``analysis_error`` and no numbers.
+    ``progress(done, total)`` follows the runs that had to be analysed (see :func:`run_analyses`).
     """
     ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
-    rows: list[dict[str, object]] = []
-    for act in store.list_activities(athlete, since=since, until=until):
-        if not is_run(act):
-            continue
-        try:
-            analysis = analyze_activity(store, athlete, act.id, use_cache=use_cache)
-        except (StoreError, OSError, ValueError) as exc:
-            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": str(exc), "flags": []})
-            continue
-        rows.append(run_row(act.id, act.start_time, analysis, ref))
-    table = pd.DataFrame.from_records(rows)
-    if len(table):
-        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
-    return table, ref
+    analyses = run_analyses(store, athlete, since=since, until=until, use_cache=use_cache, progress=progress)
+    return table_of_analyses(analyses, ref), ref
 
 
 def trend(

@@ -15,7 +15,7 @@ the catalog and the per-run analysis (the *seams* below) and the pure cores of
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -125,13 +125,6 @@ def _load_run(store: Store, athlete: str, run_id: str) -> tuple[pd.DataFrame, pd
     return records, laps, row.start_time
 
 
-def _run_analysis(store: Store, athlete: str, run_id: str) -> RunAnalysis:
-    """A run's analysis (cached per analysis version)."""
-    from stridelab.services.analysis import analyze_activity
-
-    return analyze_activity(store, athlete, run_id)
-
-
 def _ref_speed(store: Store, athlete: str) -> float | None:
     """The athlete's reference (easy) speed, m/s."""
     from stridelab.services.analysis import athlete_ref_speed
@@ -140,12 +133,21 @@ def _ref_speed(store: Store, athlete: str) -> float | None:
 
 
 def _run_table(
-    store: Store, athlete: str, *, until: pd.Timestamp | None, ref_speed_m_s: float | None
-) -> tuple[pd.DataFrame, float | None]:
-    """One row per run (see ``run_table``) and the reference speed used."""
-    from stridelab.services.analysis import run_table
+    store: Store,
+    athlete: str,
+    *,
+    until: pd.Timestamp | None,
+    ref_speed_m_s: float | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, float | None, dict[str, RunAnalysis]]:
+    """One row per run (see ``run_table``), the reference speed used and each run's analysis (the
+    cached ones read in one query)."""
+    from stridelab.services.analysis import athlete_ref_speed, run_analyses, table_of_analyses
 
-    return run_table(store, athlete, until=until, ref_speed_m_s=ref_speed_m_s)
+    ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
+    analyses = run_analyses(store, athlete, until=until, progress=progress)
+    by_id = {act.id: a for act, a, _ in analyses if a is not None}
+    return table_of_analyses(analyses, ref), ref, by_id
 
 
 # ---------------------------------------------------------------------------------------------- tags
@@ -349,16 +351,18 @@ def baseline_rows(
     min_runs: int = 5,
     k_spread: float = 2.0,
     only_flagged: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[BaselineRow], float | None]:
     """Every run of ``athlete`` against its rolling personal baseline (the baseline uses the runs
     before ``since`` too), and the reference speed the adjusted values refer to; ``only_flagged``:
-    only the runs outside their baseline."""
-    table, ref = _run_table(store, athlete, until=until, ref_speed_m_s=ref_speed_m_s)
+    only the runs outside their baseline. ``progress(done, total)`` follows the runs that have no
+    cached analysis yet."""
+    table, ref, analyses = _run_table(
+        store, athlete, until=until, ref_speed_m_s=ref_speed_m_s, progress=progress
+    )
     loads = load_ratios(_runs(store, athlete, until=until))
     records = [
-        baseline_record(
-            row, None if row.get("analysis_error") else _run_analysis(store, athlete, str(row["id"])), loads
-        )
+        baseline_record(row, None if row.get("analysis_error") else analyses.get(str(row["id"])), loads)
         for row in table.to_dict("records")
     ]
     rows = baseline_runs(
