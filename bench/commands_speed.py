@@ -165,7 +165,7 @@ def time_commands(
     walls: dict[str, list[float]] = {label: [] for label, _, _ in cmds}
     cpus: dict[str, list[float]] = {label: [] for label, _, _ in cmds}
     peer_walls: list[float] = []
-    for label, argv, _ in cmds:  # one untimed pass: file-system caches, compiled bytecode
+    for _label, argv, _ in cmds:  # one untimed pass: file-system caches, compiled bytecode
         _timed([sys.executable, "-m", "stridelab", *argv])
     for r in range(rounds):
         peer_walls.append(_timed(peer)[0])

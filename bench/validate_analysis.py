@@ -39,6 +39,22 @@ def full_size_checks(r: Any) -> list[tuple[str, str, bool]]:
     ]
 
 
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """The ``bench/run_all.py`` protocol (no peer); ``quick``: 40 runs instead of 200 (the same
+    thresholds, so a quick look can miss by chance where the full size would not)."""
+    r = validate_with_sim(40 if quick else 200, seed=0)
+    return [
+        {
+            "figure": goal.split(" >= ")[0].split(" <= ")[0],
+            "goal": goal,
+            "measured": figure,
+            "peer_ratio": None,
+            "met": met,
+        }
+        for goal, figure, met in full_size_checks(r)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200)
