@@ -27,9 +27,11 @@ def _truths(n: int) -> list[RunTruth]:
 
 
 def _computed_at(store, run_id: str) -> str:  # type: ignore[no-untyped-def]
-    row = store.connect().execute(
-        "SELECT computed_at FROM analysis_runs WHERE activity_id = ?", (run_id,)
-    ).fetchone()
+    row = (
+        store.connect()
+        .execute("SELECT computed_at FROM analysis_runs WHERE activity_id = ?", (run_id,))
+        .fetchone()
+    )
     return str(row[0])
 
 
@@ -55,7 +57,10 @@ def test_bulk_read_serves_every_valid_row_and_only_those(sim_store) -> None:  # 
     ]
     # SQL filters the period: only the runs that start in [since, until)
     part = cache_repo.read_cached_analyses(
-        store, "me", since=pd.Timestamp(_START + timedelta(days=2)), until=pd.Timestamp(_START + timedelta(days=5))
+        store,
+        "me",
+        since=pd.Timestamp(_START + timedelta(days=2)),
+        until=pd.Timestamp(_START + timedelta(days=5)),
     )
     assert set(part) == {ids[1]}
 
@@ -76,9 +81,7 @@ def test_an_analysis_version_bump_recomputes(sim_store, monkeypatch: pytest.Monk
     out = analysis_service.run_analyses(store, "me", progress=lambda d, t: ticks.append((d, t)))
     assert ticks == [(1, 2), (2, 2)]
     assert run_analysis_json(out[0][1], 3.0) == run_analysis_json(fresh, 3.0)  # type: ignore[arg-type]
-    version = store.connect().execute(
-        "SELECT DISTINCT version FROM analysis_runs"
-    ).fetchall()
+    version = store.connect().execute("SELECT DISTINCT version FROM analysis_runs").fetchall()
     assert [v[0] for v in version] == [ANALYSIS_VERSION + 1]
     assert _computed_at(store, run_id) > stamp
 

@@ -44,11 +44,19 @@ def test_cells_are_plain_text_and_cell_styles_apply() -> None:
     assert "\x1b[1;31m flagged" in buf.getvalue()
 
 
-def test_too_wide_for_the_terminal_falls_back_to_rich_wrapping() -> None:
+def test_a_long_table_too_wide_for_the_terminal_shrinks_its_widest_column() -> None:
     t = _table(RICH_BELOW_ROWS + 5)
-    narrow = _render(t, width=30)
-    assert narrow == _render(t.rich_table(), width=30)
-    assert max(len(line) for line in narrow.splitlines()) <= 30
+    t.add_row("x", "1", "", "a very long tag value " * 4)
+    narrow = _render(t, width=60)
+    lines = narrow.splitlines()
+    assert max(len(line) for line in lines) == 60
+    assert any(line.rstrip("│ ").endswith("…") for line in lines)
+    assert "ab0000" in narrow and "1.50 km" in narrow  # the other columns keep their cells whole
+
+
+def test_a_short_table_is_rich_itself() -> None:
+    t = _table(3)
+    assert _render(t, width=30) == _render(t.rich_table(), width=30)
 
 
 def test_rows_must_match_the_columns() -> None:

@@ -27,7 +27,8 @@ try:
     app(ARGS)
 except SystemExit as exc:
     code = exc.code
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pandas", "scipy", "pyarrow", "duckdb", "statsmodels"))
+HEAVY = ("pandas", "scipy", "pyarrow", "duckdb", "statsmodels")
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
 loaded = sorted(m for m in sys.modules if m.startswith("stridelab.cli.cmd_"))
 print("\\nREPORT" + json.dumps({"code": code, "heavy": heavy, "loaded": loaded}))
 """
@@ -60,7 +61,9 @@ def test_help_lists_every_command_without_importing_them() -> None:
 
 
 def test_importing_the_cli_and_version_stay_light() -> None:
-    proc = _python("import sys, stridelab.cli; print(sorted(m for m in sys.modules if m.startswith(('pandas', 'numpy', 'stridelab.cli.cmd_'))))")
+    proc = _python(
+        "import sys, stridelab.cli; print(sorted(m for m in sys.modules if m.startswith(('pandas', 'numpy', 'stridelab.cli.cmd_'))))"
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
     out, report = _run(["--version"])

@@ -3,9 +3,9 @@
 Rich measures and renders every cell through its layout engine: about 1.5 ms per row, so ``stridelab
 runs`` over 2,000 runs spent 3 s printing. :class:`FastTable` takes plain-text cells (never markup: a
 tag or a file name prints as written), sizes each column once from the cells' display widths and
-writes one line per row in the same box (``HEAVY_HEAD``), with an optional style per row. A table wider
-than the terminal is handed to Rich's ``Table`` (which wraps and shrinks columns), as is a short one,
-so what a user sees does not depend on the renderer.
+writes one line per row in the same box (``HEAVY_HEAD``), with optional styles per row or cell. A short
+table is handed to Rich's ``Table`` (same output, and Rich wraps long cells); a long table wider than
+the terminal shrinks its widest columns, whose cells then end in "…" (``--json`` holds everything).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
@@ -36,11 +36,13 @@ class FastTable:
         self.title = title
         self.headers: list[str] = []
         self.justify: list[Justify] = []
+        self.no_wrap: list[bool] = []
         self.rows: list[tuple[list[str], list[str | None] | None]] = []
 
-    def add_column(self, header: str, justify: Justify = "left", no_wrap: bool = True) -> None:
+    def add_column(self, header: str, justify: Justify = "left", no_wrap: bool = False) -> None:
         self.headers.append(header)
         self.justify.append(justify)
+        self.no_wrap.append(no_wrap)
 
     def add_row(self, *cells: str | tuple[str, str] | None, style: str | None = None) -> None:
         """One row of plain-text cells; a cell ``(text, style)`` has its own style, ``style`` is the
@@ -70,8 +72,8 @@ class FastTable:
     def rich_table(self) -> Table:
         """The same table as a Rich ``Table`` (cells as plain ``Text``: no markup)."""
         table = Table(title=self.title)
-        for header, justify in zip(self.headers, self.justify, strict=True):
-            table.add_column(header, justify=justify, no_wrap=True)
+        for header, justify, no_wrap in zip(self.headers, self.justify, self.no_wrap, strict=True):
+            table.add_column(header, justify=justify, no_wrap=no_wrap)
         for cells, styles in self.rows:
             table.add_row(
                 *(Text(c, style=st or "") for c, st in zip(cells, styles or [None] * len(cells), strict=True))
@@ -85,14 +87,36 @@ class FastTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths = self._widths()
         total = self._width(widths)
-        if len(self.rows) < RICH_BELOW_ROWS or total > options.max_width:
+        if len(self.rows) < RICH_BELOW_ROWS:
             yield self.rich_table()
             return
+        if total > options.max_width:  # the widest columns give way, their cells end in "…"
+            shrunk = self._shrink(widths, total - options.max_width)
+            if shrunk is None:
+                yield self.rich_table()
+                return
+            widths, total = shrunk, options.max_width
         yield from self._lines(console, widths, total)
+
+    def _shrink(self, widths: list[int], excess: int) -> list[int] | None:
+        out = list(widths)
+        floor = [max(cell_len(h), 6) for h in self.headers]
+        while excess > 0:
+            i = max(range(len(out)), key=lambda k: out[k] - floor[k])
+            room = out[i] - floor[i]
+            if room <= 0:
+                return None
+            cut = min(room, excess, max(1, room // 2))
+            out[i] -= cut
+            excess -= cut
+        return out
 
     def _lines(self, console: Console, widths: list[int], total: int) -> Iterable[Segment]:
         def fit(text: str, i: int) -> str:
             pad = widths[i] - (len(text) if text.isascii() else cell_len(text))
+            if pad < 0:
+                text = set_cell_size(text, widths[i] - 1) + "…"
+                pad = 0
             if self.justify[i] == "right":
                 return " " * pad + text
             if self.justify[i] == "center":

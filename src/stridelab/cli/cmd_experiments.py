@@ -340,7 +340,7 @@ def register(app: typer.Typer) -> None:
         """Each run against your personal baseline of pace-adjusted balance, with outliers explained."""
         st = open_store(store)
         with progress_bar("analysing runs (once; then cached)") as tick:
-            rows, ref = svc.baseline_rows(
+            rows, ref = svc.baseline_report(
                 st,
                 athlete,
                 since=_date(since, "--since"),
@@ -350,9 +350,9 @@ def register(app: typer.Typer) -> None:
                 only_flagged=only_flagged,
                 progress=tick,
             )
-        tags = svc.tags_for_runs(st, athlete, [r.id for r in rows])
+        tags = svc.tags_for_runs(st, athlete, [r["id"] for r in rows])
         if as_json:
-            print_json([r.to_dict() | {"tags": tags.get(r.id, [])} for r in rows])
+            print_json([r | {"tags": tags.get(r["id"], [])} for r in rows])
             return
         if not rows:
             console.print("no runs to compare (import runs with running dynamics first)")
@@ -361,15 +361,15 @@ def register(app: typer.Typer) -> None:
         for col in ("id", "date", "observed % L", "expected", "residual pp", "flag", "explanation", "tags"):
             table.add_column(col)
         for r in rows:
-            style = "" if r.flag in ("normal", "no_baseline", "no_balance") else "bold red"
+            style = "" if r["flag"] in ("normal", "no_baseline", "no_balance") else "bold red"
             table.add_row(
-                r.id[:8],
-                r.start_time.strftime("%Y-%m-%d"),
-                num(r.observed_left_pct, 1, missing="-"),
-                num(r.expected_left_pct, 1, missing="-"),
-                num(r.residual_pp, 2, signed=True, missing="-"),
-                (r.flag, style) if style else r.flag,
-                r.explanation,
-                ", ".join(tags.get(r.id, [])),
+                r["id"][:8],
+                str(r["start_time"])[:10],
+                num(r["observed_left_pct"], 1, missing="-"),
+                num(r["expected_left_pct"], 1, missing="-"),
+                num(r["residual_pp"], 2, signed=True, missing="-"),
+                (r["flag"], style) if style else r["flag"],
+                r["explanation"],
+                ", ".join(tags.get(r["id"], [])),
             )
         console.print(table)

@@ -12,8 +12,10 @@ The result types the edges need are re-exported here, so an edge never imports t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,13 +43,15 @@ from stridelab.analysis import (
     running_part,
     trend_analysis,
 )
-from stridelab.present.analysis import run_row
+from stridelab.jsonsafe import to_jsonable
+from stridelab.present.analysis import run_row, trend_json
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import cache as _cache
 from stridelab.store import streams as _streams
 
 #: ``progress(done, total)`` of the runs being analysed
 ProgressFn = Callable[[int, int], None]
+T = TypeVar("T")
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -71,6 +75,7 @@ __all__ = [
     "balance_zone_index",
     "cached_analysis",
     "clear_cache",
+    "derived",
     "ensure_schema",
     "is_run",
     "load_run",
@@ -82,6 +87,7 @@ __all__ = [
     "table_of_analyses",
     "trend",
     "trend_analysis",
+    "trend_report",
     "uncached_runs",
 ]
 
@@ -258,6 +264,66 @@ def trend(
         store, athlete, since=since, until=until, ref_speed_m_s=ref_speed_m_s, use_cache=use_cache
     )
     return trend_analysis(table, ref, window_runs=window_runs)
+
+
+def derived(
+    store: Store,
+    athlete: str,
+    kind: str,
+    params: dict[str, object],
+    compute: Callable[[], T],
+    *,
+    use_cache: bool = True,
+    encode: Callable[[T], object] = lambda x: x,
+    decode: Callable[[Any], T] = lambda x: x,
+) -> T:
+    """A result derived from many runs (``kind`` + ``params`` name it), read from the store while the
+    runs, their analyses and the analysis version are unchanged (the store's ``derived_fingerprint``),
+    else computed and stored. ``encode``/``decode`` map it to and from JSON-safe data; ``compute`` may
+    analyse runs (the fingerprint is taken after it, so those first analyses do not void the result)."""
+    key = json.dumps(to_jsonable(params), sort_keys=True)
+    if use_cache:
+        hit = _cache.read_derived(store, athlete, kind, key)
+        if hit is not None and hit[0] == _cache.derived_fingerprint(store, athlete):
+            return decode(hit[1])
+    result = compute()
+    if use_cache:
+        _cache.write_derived(
+            store, athlete, kind, key, _cache.derived_fingerprint(store, athlete), encode(result)
+        )
+    return result
+
+
+def trend_report(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    ref_speed_m_s: float | None = None,
+    window_runs: int = 5,
+    use_cache: bool = True,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """:func:`~stridelab.present.analysis.trend_json` of the trend of ``athlete``'s runs in the period
+    (what ``stridelab trend`` prints), kept in the store until a run, an analysis or the analysis
+    version changes: a warm call reads one row instead of every run's analysis."""
+
+    def compute() -> dict[str, Any]:
+        table, ref = run_table(
+            store,
+            athlete,
+            since=since,
+            until=until,
+            ref_speed_m_s=ref_speed_m_s,
+            use_cache=use_cache,
+            progress=progress,
+        )
+        payload: dict[str, Any] = to_jsonable(trend_json(trend_analysis(table, ref, window_runs=window_runs)))
+        return payload
+
+    params = {"since": since, "until": until, "ref": ref_speed_m_s, "window": window_runs}
+    return derived(store, athlete, "trend", params, compute, use_cache=use_cache)
 
 
 def positions(store: Store, athlete: str, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -72,6 +72,7 @@ __all__ = [
     "TagError",
     "add_tags",
     "analyze_experiment",
+    "baseline_report",
     "baseline_rows",
     "create_experiment",
     "delete_experiment",
@@ -369,6 +370,52 @@ def baseline_rows(
         records, ref, since=since, window_runs=window_runs, min_runs=min_runs, k_spread=k_spread
     )
     return (flagged(rows) if only_flagged else rows), ref
+
+
+def baseline_report(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    ref_speed_m_s: float | None = None,
+    window_runs: int = 20,
+    min_runs: int = 5,
+    k_spread: float = 2.0,
+    only_flagged: bool = False,
+    use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[dict[str, Any]], float | None]:
+    """:func:`baseline_rows` as ``BaselineRow.to_dict()`` rows (what ``baseline --json`` prints) and the
+    reference speed, kept in the store until a run, an analysis or the analysis version changes."""
+    from stridelab.services.analysis import derived
+
+    def compute() -> dict[str, Any]:
+        rows, ref = baseline_rows(
+            store,
+            athlete,
+            since=since,
+            until=until,
+            ref_speed_m_s=ref_speed_m_s,
+            window_runs=window_runs,
+            min_runs=min_runs,
+            k_spread=k_spread,
+            only_flagged=only_flagged,
+            progress=progress,
+        )
+        return {"rows": [r.to_dict() for r in rows], "ref_speed_m_s": ref}
+
+    params = {
+        "since": since,
+        "until": until,
+        "ref": ref_speed_m_s,
+        "window": window_runs,
+        "min_runs": min_runs,
+        "k": k_spread,
+        "flagged": only_flagged,
+    }
+    out = derived(store, athlete, "baseline", params, compute, use_cache=use_cache)
+    return list(out["rows"]), out["ref_speed_m_s"]
 
 
 def flagged(rows: Iterable[BaselineRow]) -> list[BaselineRow]:

@@ -26,11 +26,14 @@ from stridelab.store._store import _iso as iso_utc
 __all__ = [
     "ANALYSIS_MIGRATIONS",
     "clear_cached_analyses",
+    "derived_fingerprint",
     "ensure_cache_schema",
     "read_cached_analyses",
     "read_cached_analysis",
+    "read_derived",
     "run_key",
     "write_cached_analysis",
+    "write_derived",
 ]
 
 ANALYSIS_MIGRATIONS: Final[list[str]] = [
@@ -47,6 +50,18 @@ ANALYSIS_MIGRATIONS: Final[list[str]] = [
     """,
     # the fingerprint of the run the row was computed from ('' for rows of older stores: recomputed)
     "ALTER TABLE analysis_runs ADD COLUMN run_key TEXT NOT NULL DEFAULT ''",
+    # results derived from many runs (a trend, a baseline table), valid while the fingerprint holds
+    """
+    CREATE TABLE analysis_derived (
+        athlete TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        params TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        computed_at TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        PRIMARY KEY (athlete, kind, params)
+    )
+    """,
 ]
 
 #: the catalog columns a run's fingerprint covers (plus its lap count and stream size)
@@ -176,11 +191,82 @@ def write_cached_analysis(store: Store, athlete: str, activity_id: str, analysis
 
 
 def clear_cached_analyses(store: Store, athlete: str | None = None) -> int:
-    """Drop cached analyses (of one athlete, or all). Returns the number of rows removed."""
+    """Drop cached analyses (of one athlete, or all) and the results derived from them. Returns the
+    number of per-run rows removed."""
     ensure_cache_schema(store)
     with store.transaction() as tx:
         if athlete is None:
+            tx.execute("DELETE FROM analysis_derived")
             cur = tx.execute("DELETE FROM analysis_runs")
         else:
+            tx.execute("DELETE FROM analysis_derived WHERE athlete = ?", (athlete,))
             cur = tx.execute("DELETE FROM analysis_runs WHERE athlete = ?", (athlete,))
     return int(cur.rowcount)
+
+
+# ---------------------------------------------------------------------------------------------- derived
+def derived_fingerprint(store: Store, athlete: str) -> str:
+    """Changes whenever a result derived from ``athlete``'s runs may: the analysis version, her catalog
+    (count, latest import and start, laps, duplicate links), her cached analyses (count, latest) and
+    her record streams' folder (a stream written or removed). Four indexed queries and one ``stat``."""
+    conn = store.connect()
+    parts: list[Any] = [ANALYSIS_VERSION]
+    parts += conn.execute(
+        "SELECT count(*), max(imported_at), max(start_time) FROM activities WHERE athlete = ?", (athlete,)
+    ).fetchone()
+    parts += conn.execute("SELECT count(*) FROM laps WHERE athlete = ?", (athlete,)).fetchone()
+    for sql in (
+        "SELECT count(*), max(linked_at) FROM activity_links WHERE athlete = ?",
+        "SELECT count(*), max(computed_at) FROM analysis_runs WHERE athlete = ?",
+    ):
+        try:
+            parts += conn.execute(sql, (athlete,)).fetchone()
+        except sqlite3.Error:  # a store without that table yet
+            parts.append(None)
+    try:
+        parts.append(store.stream_path("records", athlete, "x").parent.stat().st_mtime_ns)
+    except OSError:
+        parts.append(None)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def read_derived(store: Store, athlete: str, kind: str, params: str) -> tuple[str, Any] | None:
+    """(fingerprint, result) of a stored derived result, or None. A pure read."""
+    try:
+        row = (
+            store.connect()
+            .execute(
+                "SELECT fingerprint, result_json FROM analysis_derived "
+                "WHERE athlete = ? AND kind = ? AND params = ?",
+                (athlete, kind, params),
+            )
+            .fetchone()
+        )
+    except sqlite3.Error:
+        return None
+    if row is None:
+        return None
+    try:
+        return str(row[0]), json.loads(row[1])
+    except ValueError:
+        return None
+
+
+def write_derived(store: Store, athlete: str, kind: str, params: str, fingerprint: str, result: Any) -> None:
+    """Store a derived result (JSON-safe) under its fingerprint; rows of the same kind computed under
+    another fingerprint are stale and go."""
+    ensure_cache_schema(store)
+    payload = json.dumps(to_jsonable(result), allow_nan=False)
+    now = pd.Timestamp.now(tz="UTC").isoformat()
+    with store.transaction() as tx:
+        tx.execute(
+            "DELETE FROM analysis_derived WHERE athlete = ? AND kind = ? AND fingerprint != ?",
+            (athlete, kind, fingerprint),
+        )
+        tx.execute(
+            "INSERT INTO analysis_derived (athlete, kind, params, fingerprint, computed_at, result_json) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(athlete, kind, params) DO UPDATE SET "
+            "fingerprint = excluded.fingerprint, computed_at = excluded.computed_at, "
+            "result_json = excluded.result_json",
+            (athlete, kind, params, fingerprint, now, payload),
+        )
