@@ -62,7 +62,8 @@ def test_help_lists_every_command_without_importing_them() -> None:
 
 def test_importing_the_cli_and_version_stay_light() -> None:
     proc = _python(
-        "import sys, stridelab.cli; print(sorted(m for m in sys.modules if m.startswith(('pandas', 'numpy', 'stridelab.cli.cmd_'))))"
+        "import sys, stridelab.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pandas', 'numpy', 'stridelab.cli.cmd_'))))"
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
