@@ -41,6 +41,7 @@ from stridelab.training import (
     EQUIPMENT,
     HOUSEHOLD_EQUIPMENT,
     PAIN_AREAS,
+    PROVIDER_COLUMNS,
     RUN_SPORTS,
     RUN_WINDOW_DAYS,
     SOURCE_ANALYSIS,
@@ -170,10 +171,25 @@ def _analysis_asymmetry(store: Store, athlete: str, since: date | None, until: d
     speed for all runs, i.e. pace-adjusted. Runs it cannot adjust keep the catalog's raw means in
     :func:`run_asymmetry`, labelled as such.
     """
-    from stridelab.services.analysis import run_table  # lazy because statsmodels is heavy
+    from stridelab.services.analysis import derived, run_table  # lazy because statsmodels is heavy
 
-    table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
-    return provider_frame_of_run_table(table, ref)
+    def compute() -> pd.DataFrame:
+        table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
+        return provider_frame_of_run_table(table, ref)
+
+    def encode(frame: pd.DataFrame) -> dict[str, Any]:
+        return {"rows": frame.to_dict("list"), "ref": frame.attrs.get("ref_speed_m_s")}
+
+    def decode(data: dict[str, Any]) -> pd.DataFrame:
+        frame = pd.DataFrame(data["rows"], columns=list(PROVIDER_COLUMNS))
+        frame = frame.astype({"activity_id": str, "balance_left_pct": "float64", "gct_s": "float64"})
+        if data["ref"] is not None:
+            frame.attrs["ref_speed_m_s"] = float(data["ref"])
+        return frame
+
+    # kept in the store while the runs and their analyses are unchanged: `load` and `plan` read one row
+    params = {"since": since, "until": until}
+    return derived(store, athlete, "asymmetry", params, compute, encode=encode, decode=decode)
 
 
 def run_asymmetry(
