@@ -270,19 +270,18 @@ def register(app: typer.Typer) -> None:
         """Compare the arms: effect (B - A) on balance, GCT, VO, cadence with 95 % CI and p-value."""
         st = open_store(store)
         try:
-            result = svc.analyze_experiment(st, athlete, name)
+            d = svc.experiment_report(st, athlete, name)
         except svc.ExperimentError as exc:
             raise fail(str(exc)) from exc
         if as_json:
-            print_json(result.to_dict())
+            print_json(d)
             return
-        d = result.to_dict()
-        a, b = result.experiment.arms
+        a, b = d["arms"]
         console.print(
-            f"[bold]{result.experiment.name}[/] ({result.experiment.design}): {a} vs {b}, "
-            f"effect = {b} - {a}; primary metric: {d['primary_metric']}"
+            f"[bold]{escape(d['name'])}[/] ({d['design']}): {escape(a)} vs {escape(b)}, "
+            f"effect = {escape(b)} - {escape(a)}; primary metric: {d['primary_metric']}"
         )
-        summary = result.summary()
+        summary = d["summary"]
         lead = "" if summary.startswith(d["verdict"]) else f"[bold]{escape(d['verdict'])}:[/] "
         console.print(lead + escape(summary), highlight=False)
         look = d["looks"]

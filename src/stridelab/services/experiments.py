@@ -78,6 +78,7 @@ __all__ = [
     "delete_experiment",
     "experiment_blocks",
     "experiment_overview",
+    "experiment_report",
     "flagged",
     "get_experiment",
     "list_experiments",
@@ -329,6 +330,22 @@ def analyze_experiment(
     wanted = list(dict.fromkeys([exp.primary, "balance", *metrics]))
     blocks, loads, messages = experiment_blocks(store, athlete, exp, metrics=wanted)
     return analyze_blocks(exp, blocks, loads_km=loads, messages=messages, metrics=wanted)
+
+
+def experiment_report(store: Store, athlete: str, name: str, *, use_cache: bool = True) -> dict[str, Any]:
+    """``analyze_experiment(...).to_dict()`` (the ``experiment analyze --json`` contract), kept in the
+    store until the experiment, its tags, the runs or the analysis version change."""
+    from stridelab.services.analysis import derived
+
+    exp = get_experiment(store, athlete, name)
+    tags = tags_repo.list_tags(store, athlete, key=exp.tag_key)
+    params = {"experiment": exp.to_dict(), "tags": [t.to_dict() for t in tags]}
+
+    def compute() -> dict[str, Any]:
+        return analyze_experiment(store, athlete, name).to_dict()
+
+    result: dict[str, Any] = derived(store, athlete, "experiment", params, compute, use_cache=use_cache)
+    return result
 
 
 def experiment_overview(store: Store, athlete: str) -> list[dict[str, Any]]:
