@@ -17,9 +17,8 @@ import inspect
 import pkgutil
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 __all__ = ["COMMANDS", "app", "first_paragraph", "load_all", "main"]
 
@@ -110,11 +109,12 @@ class _LazyGroup(TyperGroup):
             if module_name not in listed:
                 self._load(module_name)
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    # ``Any`` for the click types: typer vendors its own click (typer._click), which is private
+    def list_commands(self, ctx: Any) -> list[str]:
         self._load_unlisted()
         return [*COMMANDS, *(n for n in self.commands if n not in COMMANDS)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands:
             entry = COMMANDS.get(cmd_name)
             if entry is not None:
@@ -123,11 +123,11 @@ class _LazyGroup(TyperGroup):
                 self._load_unlisted()
         return self.commands.get(cmd_name)
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:
         # list the not-yet-loaded commands from COMMANDS, without importing their modules
         real = self.commands
         stubs = {
-            name: click.Command(name, help=help_text)
+            name: TyperCommand(name=name, help=help_text)
             for name, (_module, help_text) in COMMANDS.items()
             if name not in real
         }
@@ -166,7 +166,7 @@ def _root(
     """Gait-and-balance lab for runners."""
 
 
-def load_all() -> dict[str, click.Command]:
+def load_all() -> dict[str, Any]:
     """Import every command module and return the root's commands by name (for tests and docs)."""
     group = typer.main.get_command(app)
     assert isinstance(group, _LazyGroup)
@@ -175,7 +175,7 @@ def load_all() -> dict[str, click.Command]:
     return dict(group.commands)
 
 
-def first_paragraph(command: click.Command) -> str:
+def first_paragraph(command: Any) -> str:
     """The part of a command's help that ``--help`` lists."""
     return inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0].strip()
 

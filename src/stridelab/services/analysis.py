@@ -13,7 +13,7 @@ The result types the edges need are re-exported here, so an edge never imports t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -270,7 +270,7 @@ def derived(
     store: Store,
     athlete: str,
     kind: str,
-    params: dict[str, object],
+    params: Mapping[str, object],
     compute: Callable[[], T],
     *,
     use_cache: bool = True,
