@@ -8,14 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from stridelab.cli._common import (
@@ -147,6 +139,15 @@ def run_import(
     workers: int | None,
     keep_duplicates: bool = False,
 ) -> ImportResult:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     from stridelab.services.imports import import_paths  # lazy: the readers load only to import
 
     if as_json or not console.is_terminal:
