@@ -12,7 +12,8 @@
    outside (wall) with its CPU time (user + sys of the child). The commands run in interleaved rounds
    (``--rounds``; every command once per round, in turn) so that load from other processes affects all
    of them alike; the median is reported. The peer is ``python -c "import pandas"`` measured in the
-   same rounds: the floor any command that reads the store pays (the ratio says how far above it).
+   same rounds: the floor any command that reads the store pays; the ratio is of CPU times (user +
+   sys), which a busy machine inflates less than wall times.
 3. **Pages**: ``stridelab serve`` on 127.0.0.1 (its own process); once the server has analysed every run,
    each page is requested 3 times to warm it, then ``--requests`` times, the pages taking turns; p95 of
    the wall time per request. The peer is ``GET /api/status`` (the server's floor per request).
@@ -47,9 +48,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = Path(tempfile.gettempdir()) / "stridelab-bench-commands"
 
 
-def _env() -> dict[str, str]:
+def _env(src_dir: Path | None = None) -> dict[str, str]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "150"}
-    src = str(REPO / "src")
+    src = str(src_dir or REPO / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
@@ -123,11 +124,13 @@ def _prepare_training(store: Any, rows: list[Any], today: date) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- timing
-def _timed(argv: list[str]) -> tuple[float, float]:
-    """Wall and CPU (user + sys) seconds of one child process."""
+def _timed(argv: list[str], src_dir: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one child process (``src_dir``: the stridelab it runs)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), check=False)
+    proc = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(src_dir), check=False
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -158,22 +161,26 @@ def commands(store_dir: Path, info: dict[str, Any]) -> list[tuple[str, list[str]
 
 def time_commands(
     store_dir: Path, info: dict[str, Any], rounds: int
-) -> tuple[dict[str, tuple[float, float, float, float]], float]:
-    """Median wall, median CPU, min and max wall per command label, and the peer's median wall."""
+) -> tuple[dict[str, tuple[float, float, float, float]], tuple[float, float]]:
+    """Median wall, median CPU, min and max wall per command label, and the peer's median wall and
+    CPU."""
     cmds = commands(store_dir, info)
     peer = [sys.executable, "-c", "import pandas"]
     walls: dict[str, list[float]] = {label: [] for label, _, _ in cmds}
     cpus: dict[str, list[float]] = {label: [] for label, _, _ in cmds}
     peer_walls: list[float] = []
+    peer_cpus: list[float] = []
     for _label, argv, _ in cmds:  # one untimed pass: file-system caches, compiled bytecode
         _timed([sys.executable, "-m", "stridelab", *argv])
     for r in range(rounds):
-        peer_walls.append(_timed(peer)[0])
         for label, argv, _ in cmds if r % 2 == 0 else list(reversed(cmds)):
+            if label == cmds[len(cmds) // 2][0]:  # the peer in the middle of each round
+                wall, cpu = _timed(peer)
+                peer_walls.append(wall)
+                peer_cpus.append(cpu)
             wall, cpu = _timed([sys.executable, "-m", "stridelab", *argv])
             walls[label].append(wall)
             cpus[label].append(cpu)
-        peer_walls.append(_timed(peer)[0])
     out = {
         label: (
             statistics.median(walls[label]),
@@ -183,7 +190,29 @@ def time_commands(
         )
         for label in walls
     }
-    return out, statistics.median(peer_walls)
+    return out, (statistics.median(peer_walls), statistics.median(peer_cpus))
+
+
+def compare(
+    store_dir: Path, info: dict[str, Any], other_src: Path, other_store: Path, rounds: int
+) -> list[tuple[str, float, float, float, float]]:
+    """Each command of this tree and of ``other_src`` (e.g. main's ``src``, on its own copy of the
+    store: an older schema may not open a newer store) in interleaved pairs: (label, median wall and
+    CPU of this tree, median wall and CPU of the other)."""
+    mine = commands(store_dir, info)
+    theirs = dict((label, argv) for label, argv, _ in commands(other_store, info))
+    data: dict[str, list[tuple[float, float, float, float]]] = {label: [] for label, _, _ in mine}
+    for r in range(rounds + 1):
+        for label, argv, _ in mine if r % 2 == 0 else list(reversed(mine)):
+            a = _timed([sys.executable, "-m", "stridelab", *argv])
+            b = _timed([sys.executable, "-m", "stridelab", *theirs[label]], other_src)
+            if r > 0:  # the first round warms file-system caches
+                data[label].append((*a, *b))
+    out = []
+    for label, values in data.items():
+        cols = list(zip(*values, strict=True))
+        out.append((label, *(statistics.median(c) for c in cols)))
+    return out
 
 
 def _free_port() -> int:
@@ -267,7 +296,7 @@ def measure(
     archive = archive or DEFAULT_DIR / f"archive-{n_runs}"
     print(f"commands_speed: store {store_dir} ({n_runs} runs)", flush=True)
     info = build_store(store_dir, archive, n_runs)
-    cmd_times, peer_s = time_commands(store_dir, info, rounds)
+    cmd_times, (peer_s, peer_cpu) = time_commands(store_dir, info, rounds)
     out: list[dict[str, Any]] = []
     for label, _, goal in commands(store_dir, info):
         wall, cpu, lo, hi = cmd_times[label]
@@ -275,9 +304,9 @@ def measure(
             {
                 "figure": f"{label} ({n_runs} runs), wall s",
                 "goal": f"<= {goal:g} s",
-                "measured": f"{wall:.2f} s (cpu {cpu:.2f} s, {lo:.2f}-{hi:.2f})",
-                "peer_ratio": wall / peer_s if peer_s > 0 else None,
-                "peer": f"python -c 'import pandas' {peer_s:.2f} s",
+                "measured": f"{wall:.2f} s ({lo:.2f}-{hi:.2f}; cpu {cpu:.2f} s)",
+                "peer_ratio": cpu / peer_cpu if peer_cpu > 0 else None,
+                "peer": f"CPU of python -c 'import pandas' ({peer_cpu:.2f} s cpu, {peer_s:.2f} s wall)",
                 "met": wall <= goal,
             }
         )
@@ -326,7 +355,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", type=Path, default=None, help="store dir (reused when it holds the runs)")
     ap.add_argument("--archive", type=Path, default=None, help="where the simulated FIT files are cached")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("SRC", "STORE"),
+        help="also time every command of another source tree (e.g. ../main/src) on its own store copy",
+    )
     args = ap.parse_args(argv)
+    if args.compare:
+        store_dir = args.store or DEFAULT_DIR / f"store-{args.runs}"
+        info = build_store(store_dir, args.archive or DEFAULT_DIR / f"archive-{args.runs}", args.runs)
+        print(f"\n{'command':<40} {'this wall':>9} {'cpu':>6} {'other wall':>10} {'cpu':>6} {'cpu ratio':>9}")
+        for label, w1, c1, w2, c2 in compare(store_dir, info, args.compare[0], args.compare[1], args.rounds):
+            print(f"{label:<40} {w1:9.2f} {c1:6.2f} {w2:10.2f} {c2:6.2f} {c1 / c2:8.2f}x")
+        return 0
     table = measure(
         n_runs=args.runs,
         rounds=args.rounds,
