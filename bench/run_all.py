@@ -156,33 +156,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", metavar="NAME", help="only these benchmarks (e.g. commands_speed)")
     ap.add_argument("--list", action="store_true", help="list the benchmarks found and exit")
     ap.add_argument("--json", type=Path, default=None, help="also write every row to this JSON file")
+    ap.add_argument("--dir", type=Path, default=BENCH, help="the folder of benchmarks (default: bench/)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         return _child(args.child[0], args.quick, args.child[1])
-    found, without = discover()
+    root = args.dir.resolve()
+    found, without = discover(root)
     if args.list:
         for path in found:
-            print(name_of(path))
+            print(name_of(path, root))
         for path in without:
-            print(f"{name_of(path)}  (no rows(): not run)")
+            print(f"{name_of(path, root)}  (no rows(): not run)")
         return 0
     if args.only:
-        known = {name_of(p): p for p in found}
+        known = {name_of(p, root): p for p in found}
         unknown = [n for n in args.only if n not in known]
         if unknown:
             ap.error(f"no benchmark with rows() named {', '.join(unknown)} (known: {', '.join(known)})")
         found = [known[n] for n in args.only]
     results: list[tuple[str, list[dict[str, Any]]]] = []
     for path in found:
-        name = name_of(path)
+        name = name_of(path, root)
         print(f"\n=== {name}{' (quick)' if args.quick else ''}", flush=True)
         rows, seconds = run_module(path, args.quick)
         print(f"=== {name}: {len(rows)} rows in {seconds:.0f} s", flush=True)
         results.append((name, rows))
     print("\n" + format_table(results))
     if without and not args.only:
-        print("not run (no rows()): " + ", ".join(name_of(p) for p in without))
+        print("not run (no rows()): " + ", ".join(name_of(p, root) for p in without))
     if args.json is not None:
         payload = [{"benchmark": name, **r} for name, rows in results for r in rows]
         args.json.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
