@@ -40,7 +40,7 @@ def test_rows_are_checked_against_the_protocol() -> None:
         run_all.check_rows({"figure": "f"})
 
 
-_FAKE = '''
+_FAKE = """
 def rows(quick: bool = False) -> list[dict]:
     print("fake running, quick =", quick)
     return [
@@ -49,7 +49,7 @@ def rows(quick: bool = False) -> list[dict]:
         {"figure": "slow thing" + (" (quick)" if quick else ""), "goal": "<= 1 s", "measured": "3 s",
          "peer_ratio": None, "met": False},
     ]
-'''
+"""
 
 
 def test_run_all_prints_one_table_and_reports_failures(tmp_path: Path) -> None:
@@ -61,9 +61,9 @@ def test_run_all_prints_one_table_and_reports_failures(tmp_path: Path) -> None:
     sub.mkdir()
     (sub / "nested.py").write_text(_FAKE)
     out_json = tmp_path / "rows.json"
+    argv = [sys.executable, str(BENCH / "run_all.py"), "--dir", str(tmp_path), "--quick"]
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "run_all.py"), "--dir", str(tmp_path), "--quick"]
-        + ["--json", str(out_json)],
+        [*argv, "--json", str(out_json)],
         capture_output=True,
         text=True,
         check=False,
