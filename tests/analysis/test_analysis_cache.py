@@ -123,3 +123,21 @@ def test_trend_and_baseline_read_the_cache_once_warm(sim_store) -> None:  # type
     ticks: list[tuple[int, int]] = []
     rows, _ = exp_service.baseline_rows(store, "me", min_runs=2, progress=lambda d, t: ticks.append((d, t)))
     assert len(rows) == 6 and ticks == []  # every analysis came from the cache
+
+
+def test_derived_results_are_recomputed_when_the_runs_change(sim_store) -> None:  # type: ignore[no-untyped-def]
+    from stridelab.services import training as training_service
+
+    store, runs = sim_store(_truths(4))
+    today = (_START + timedelta(days=12)).date()
+    first = training_service.weekly_load(store, "me", today=today)
+    again = training_service.weekly_load(store, "me", today=today)  # read from the store
+    assert again == first
+    trend = analysis_service.trend_report(store, "me", window_runs=2)
+    assert analysis_service.trend_report(store, "me", window_runs=2) == trend
+    assert trend["n_runs"] == 4
+
+    store.delete_activity("me", runs[0][0])  # the runs changed: neither result is served stale
+    assert analysis_service.trend_report(store, "me", window_runs=2)["n_runs"] == 3
+    after = training_service.weekly_load(store, "me", today=today)
+    assert sum(w.n_runs for w in after.weeks) == sum(w.n_runs for w in first.weeks) - 1

@@ -392,13 +392,37 @@ def balance_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
 def weekly_load(
     store: Store, athlete: str = "me", *, today: date, provider: ProviderArg = True
 ) -> LoadReport:
-    """The load guard up to ``today`` (inclusive; runs after it are ignored)."""
-    rows = store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
-    since = load_since(rows, today)
-    if since is None:
-        return load_report(rows, today)
-    runs = run_asymmetry(store, athlete, since=since, until=today, provider=provider)
-    return load_report(rows, today, runs)
+    """The load guard up to ``today`` (inclusive; runs after it are ignored). With the default
+    provider the report is kept in the store until a run or an analysis changes."""
+
+    def compute() -> LoadReport:
+        rows = store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
+        since = load_since(rows, today)
+        if since is None:
+            return load_report(rows, today)
+        runs = run_asymmetry(store, athlete, since=since, until=today, provider=provider)
+        return load_report(rows, today, runs)
+
+    if provider is not True:
+        return compute()
+    from stridelab.services.analysis import derived
+
+    return derived(
+        store, athlete, "load", {"today": today}, compute, encode=LoadReport.to_dict, decode=_load_report_of
+    )
+
+
+def _load_report_of(d: dict[str, Any]) -> LoadReport:
+    """The :class:`LoadReport` of its ``to_dict()``."""
+    weeks = tuple(WeekLoad(**{**w, "week_start": date.fromisoformat(w["week_start"])}) for w in d["weeks"])
+    return LoadReport(
+        today=date.fromisoformat(d["today"]),
+        weeks=weeks,
+        recommendation=d["recommendation"],
+        form_drift=d["form_drift"],
+        message=d["message"],
+        caveats=tuple(d["caveats"]),
+    )
 
 
 # ---------------------------------------------------------------------- outcome
