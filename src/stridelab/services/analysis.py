@@ -73,6 +73,7 @@ __all__ = [
     "analyze_activity",
     "athlete_ref_speed",
     "balance_zone_index",
+    "cached_analyses",
     "cached_analysis",
     "clear_cache",
     "derived",
@@ -114,6 +115,11 @@ def load_run(store: Store, athlete: str, activity_id: str) -> tuple[pd.DataFrame
     laps = store.laps(athlete, row.id)
     records, laps = running_part(records, laps, _streams.session_sports(store, athlete, row.id))
     return records, laps, row
+
+
+def cached_analyses(store: Store, athlete: str) -> dict[str, RunAnalysis]:
+    """Every valid cached analysis of ``athlete`` by activity id, in one read -- a pure read."""
+    return _cache.read_cached_analyses(store, athlete)
 
 
 def cached_analysis(store: Store, athlete: str, activity_id: str) -> RunAnalysis | None:
