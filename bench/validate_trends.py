@@ -199,7 +199,9 @@ def checks(windows: int, pool_runs: int, seed: int) -> list[tuple[str, str, str,
 
 def rows(quick: bool = False) -> list[dict[str, object]]:
     """The ``bench/run_all.py`` protocol (ratio: this method's figure over the former method's on the
-    same windows); ``quick``: 200 windows per row, a pool of 20 runs."""
+    same windows); ``quick``: 200 windows per row, a pool of 20 runs -- a look only: at 200 windows a
+    rate's Monte-Carlo error is about +-0.03, so a rate near its goal can miss by chance (the full size
+    decides)."""
     out: list[dict[str, object]] = []
     for what, goal, fig, old, met in checks(200 if quick else 2000, 20 if quick else 60, 0):
         out.append(
