@@ -324,7 +324,7 @@ def rows(quick: bool = False) -> list[dict[str, object]]:
             "goal": f"<= {BUDGET_MS:.0f} ms",
             "measured": f"{_p95(values):.0f} ms (median {statistics.median(values):.0f})",
             "peer_ratio": None,
-            "met": _p95(values) <= BUDGET_MS,
+            "met": bool(_p95(values) <= BUDGET_MS),
         }
         for label, values in table
     ]

@@ -220,14 +220,14 @@ def rows(quick: bool = False) -> list[dict[str, object]]:
             "goal": f"<= {GOAL_RSS_MB:.0f} MB",
             "measured": f"{fig['peak_mb']:.0f} MB",
             "peer_ratio": None,
-            "met": fig["peak_mb"] <= GOAL_RSS_MB,
+            "met": bool(fig["peak_mb"] <= GOAL_RSS_MB),
         },
         {
             "figure": f"Apple Health import ({size:.0f} MB), XML per CPU second on one core",
             "goal": f">= {GOAL_MB_S:.0f} MB/s",
             "measured": f"{size / fig['cpu']:.1f} MB/s (wall {size / fig['wall']:.1f} MB/s)",
             "peer_ratio": None,
-            "met": size / fig["cpu"] >= GOAL_MB_S,
+            "met": bool(size / fig["cpu"] >= GOAL_MB_S),
         },
     ]
 

@@ -176,7 +176,7 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
         if not (quick and name == "demo"):
             results += check(reps)
     return [
-        {"figure": r.name, "goal": r.goal, "measured": r.figure, "peer_ratio": r.ratio, "met": r.met}
+        {"figure": r.name, "goal": r.goal, "measured": r.figure, "peer_ratio": r.ratio, "met": bool(r.met)}
         for r in results
     ]
 

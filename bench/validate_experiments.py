@@ -154,7 +154,7 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
                     "goal": goal,
                     "measured": figure,
                     "peer_ratio": None,
-                    "met": met,
+                    "met": bool(met),
                 }
             )
     n_peek = 100 if quick else 500
@@ -171,7 +171,7 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
                     else None
                 ),
                 "peer": "the old rule (first p < 0.05)",
-                "met": null.rate_peeking_spending <= PEEKING_GOAL,
+                "met": bool(null.rate_peeking_spending <= PEEKING_GOAL),
             }
         )
     return out

@@ -211,7 +211,7 @@ def rows(quick: bool = False) -> list[dict[str, object]]:
                 "measured": fig,
                 "peer_ratio": float(fig) / float(old) if float(old) > 0 else None,
                 "peer": "the former method (Huber RLM / median +- 2 MAD) on the same windows",
-                "met": met,
+                "met": bool(met),
             }
         )
     return out
