@@ -197,21 +197,28 @@ def compare(
     store_dir: Path, info: dict[str, Any], other_src: Path, other_store: Path, rounds: int
 ) -> list[tuple[str, float, float, float, float]]:
     """Each command of this tree and of ``other_src`` (e.g. main's ``src``, on its own copy of the
-    store: an older schema may not open a newer store) in interleaved pairs: (label, median wall and
-    CPU of this tree, median wall and CPU of the other)."""
-    mine = commands(store_dir, info)
+    store: an older schema may not open a newer store) in interleaved pairs, one untimed pair first:
+    (label, median wall and CPU of this tree, median wall and CPU of the other). Prints each line as
+    it comes; a command that fails in either tree is reported and skipped."""
     theirs = dict((label, argv) for label, argv, _ in commands(other_store, info))
-    data: dict[str, list[tuple[float, float, float, float]]] = {label: [] for label, _, _ in mine}
-    for r in range(rounds + 1):
-        for label, argv, _ in mine if r % 2 == 0 else list(reversed(mine)):
-            a = _timed([sys.executable, "-m", "stridelab", *argv])
-            b = _timed([sys.executable, "-m", "stridelab", *theirs[label]], other_src)
-            if r > 0:  # the first round warms file-system caches
-                data[label].append((*a, *b))
     out = []
-    for label, values in data.items():
-        cols = list(zip(*values, strict=True))
-        out.append((label, *(statistics.median(c) for c in cols)))
+    for label, argv, _ in commands(store_dir, info):
+        pairs = []
+        try:
+            for r in range(rounds + 1):
+                a = _timed([sys.executable, "-m", "stridelab", *argv])
+                b = _timed([sys.executable, "-m", "stridelab", *theirs[label]], other_src)
+                if r % 2:  # alternate which side goes first
+                    b = _timed([sys.executable, "-m", "stridelab", *theirs[label]], other_src)
+                    a = _timed([sys.executable, "-m", "stridelab", *argv])
+                if r > 0:
+                    pairs.append((*a, *b))
+        except RuntimeError as exc:
+            print(f"{label:<40} failed: {str(exc)[:200]}", flush=True)
+            continue
+        w1, c1, w2, c2 = (statistics.median(c) for c in zip(*pairs, strict=True))
+        print(f"{label:<40} {w1:9.2f} {c1:6.2f} {w2:10.2f} {c2:6.2f} {c1 / c2:8.2f}x", flush=True)
+        out.append((label, w1, c1, w2, c2))
     return out
 
 
@@ -367,8 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         store_dir = args.store or DEFAULT_DIR / f"store-{args.runs}"
         info = build_store(store_dir, args.archive or DEFAULT_DIR / f"archive-{args.runs}", args.runs)
         print(f"\n{'command':<40} {'this wall':>9} {'cpu':>6} {'other wall':>10} {'cpu':>6} {'cpu ratio':>9}")
-        for label, w1, c1, w2, c2 in compare(store_dir, info, args.compare[0], args.compare[1], args.rounds):
-            print(f"{label:<40} {w1:9.2f} {c1:6.2f} {w2:10.2f} {c2:6.2f} {c1 / c2:8.2f}x")
+        compare(store_dir, info, args.compare[0], args.compare[1], args.rounds)
         return 0
     table = measure(
         n_runs=args.runs,
