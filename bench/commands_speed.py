@@ -194,7 +194,12 @@ def time_commands(
 
 
 def compare(
-    store_dir: Path, info: dict[str, Any], other_src: Path, other_store: Path, rounds: int
+    store_dir: Path,
+    info: dict[str, Any],
+    other_src: Path,
+    other_store: Path,
+    rounds: int,
+    only: list[str] | None = None,
 ) -> list[tuple[str, float, float, float, float]]:
     """Each command of this tree and of ``other_src`` (e.g. main's ``src``, on its own copy of the
     store: an older schema may not open a newer store) in interleaved pairs, one untimed pair first:
@@ -203,6 +208,8 @@ def compare(
     theirs = dict((label, argv) for label, argv, _ in commands(other_store, info))
     out = []
     for label, argv, _ in commands(store_dir, info):
+        if only and label not in only:
+            continue
         pairs = []
         try:
             for r in range(rounds + 1):
@@ -369,12 +376,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("SRC", "STORE"),
         help="also time every command of another source tree (e.g. ../main/src) on its own store copy",
     )
+    ap.add_argument("--commands", nargs="+", metavar="LABEL", help="--compare: only these command labels")
     args = ap.parse_args(argv)
     if args.compare:
         store_dir = args.store or DEFAULT_DIR / f"store-{args.runs}"
         info = build_store(store_dir, args.archive or DEFAULT_DIR / f"archive-{args.runs}", args.runs)
         print(f"\n{'command':<40} {'this wall':>9} {'cpu':>6} {'other wall':>10} {'cpu':>6} {'cpu ratio':>9}")
-        compare(store_dir, info, args.compare[0], args.compare[1], args.rounds)
+        compare(store_dir, info, args.compare[0], args.compare[1], args.rounds, args.commands)
         return 0
     table = measure(
         n_runs=args.runs,
