@@ -191,14 +191,11 @@ def _p95(values: list[float]) -> float:
     return float(np.percentile(values, 95))
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=2000)
-    ap.add_argument("--store", type=Path, default=None, help="store dir (reused when it holds the runs)")
-    ap.add_argument("--requests", type=int, default=30)
-    args = ap.parse_args()
+def measure(n_runs: int, store_dir: Path | None, n_requests: int) -> list[tuple[str, list[float]]]:
+    """Build (or reuse) the store, serve it, time every endpoint: (label, milliseconds per request)."""
+    args = argparse.Namespace(runs=n_runs, requests=n_requests)
     today = date(2026, 11, 20)
-    store_dir = args.store or Path(tempfile.mkdtemp(prefix="stridelab-bench-")) / "store"
+    store_dir = store_dir or Path(tempfile.mkdtemp(prefix="stridelab-bench-")) / "store"
     t0 = time.perf_counter()
     print(f"store {store_dir}: {args.runs} runs", flush=True)
     build_store(store_dir, args.runs, today)
@@ -313,7 +310,33 @@ def main() -> int:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+    return rows
 
+
+def rows(quick: bool = False) -> list[dict[str, object]]:
+    """The ``bench/run_all.py`` protocol (p95 of every endpoint against the budget; no peer);
+    ``quick``: 300 runs and 10 requests per endpoint (a fresh store in a temporary folder)."""
+    n_runs = 300 if quick else 2000
+    table = measure(n_runs, None, 10 if quick else 30)
+    return [
+        {
+            "figure": f"{label} ({n_runs} runs), p95",
+            "goal": f"<= {BUDGET_MS:.0f} ms",
+            "measured": f"{_p95(values):.0f} ms (median {statistics.median(values):.0f})",
+            "peer_ratio": None,
+            "met": bool(_p95(values) <= BUDGET_MS),
+        }
+        for label, values in table
+    ]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=2000)
+    ap.add_argument("--store", type=Path, default=None, help="store dir (reused when it holds the runs)")
+    ap.add_argument("--requests", type=int, default=30)
+    args = ap.parse_args()
+    rows = measure(args.runs, args.store, args.requests)
     width = max(len(label) for label, _ in rows)
     print()
     print(f"dashboard response times, {args.runs} runs, {args.requests} sequential requests each (ms)")

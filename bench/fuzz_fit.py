@@ -90,6 +90,50 @@ def _check(blob: bytes) -> str | None:
     return None
 
 
+def fuzz(cases: int, seed: int, data: Path, max_bytes: int, save_dir: Path) -> tuple[int, int, float]:
+    """Run ``cases`` mutated cases; returns (corpus files, failures, seconds); prints the summary."""
+    paths = sorted(p for p in (data / "fit").rglob("*") if p.suffix.lower() == ".fit")
+    files = [p.read_bytes() for p in paths if p.stat().st_size <= max_bytes]
+    if not files:
+        raise FileNotFoundError(f"no FIT files under {data / 'fit'}")
+    rng = random.Random(seed)
+    kinds: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    t0 = time.perf_counter()
+    for i in range(cases):
+        kind, blob = mutate(rng, files)
+        kinds[kind] += 1
+        err = check(blob)
+        if err is not None:
+            failures[kind] += 1
+            save_dir.mkdir(parents=True, exist_ok=True)
+            out = save_dir / f"case{seed}_{i}_{kind}.fit"
+            out.write_bytes(blob)
+            print(f"FAIL case {i} ({kind}) saved to {out}\n{err}", file=sys.stderr)
+    el = time.perf_counter() - t0
+    print(
+        f"fuzz_fit: {cases} cases from {len(files)} corpus files, seed {seed}, {el:.1f} s; "
+        f"by mutation {dict(sorted(kinds.items()))}; failures {sum(failures.values())} {dict(failures)}"
+    )
+    return len(files), sum(failures.values()), el
+
+
+def rows(quick: bool = False) -> list[dict[str, object]]:
+    """The ``bench/run_all.py`` protocol; ``quick``: 300 cases instead of 2,000."""
+    cases = 300 if quick else 2000
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    n_files, failed, seconds = fuzz(cases, 0, data, 200_000, Path("/tmp/stridelab-fitfuzz"))
+    return [
+        {
+            "figure": f"FIT fuzz cases breaking the contract ({cases} from {n_files} files)",
+            "goal": "0",
+            "measured": f"{failed} ({seconds:.0f} s)",
+            "peer_ratio": None,
+            "met": failed == 0,
+        }
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the fuzzer; print a summary."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,31 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-bytes", type=int, default=200_000, help="use corpus files up to this size")
     ap.add_argument("--save-dir", type=Path, default=Path("/tmp/stridelab-fitfuzz"))
     args = ap.parse_args(argv)
-    paths = sorted(p for p in (args.data / "fit").rglob("*") if p.suffix.lower() == ".fit")
-    files = [p.read_bytes() for p in paths if p.stat().st_size <= args.max_bytes]
-    if not files:
-        print(f"no FIT files under {args.data / 'fit'}", file=sys.stderr)
+    try:
+        _, failed, _ = fuzz(args.cases, args.seed, args.data, args.max_bytes, args.save_dir)
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
         return 2
-    rng = random.Random(args.seed)
-    kinds: Counter[str] = Counter()
-    failures: Counter[str] = Counter()
-    t0 = time.perf_counter()
-    for i in range(args.cases):
-        kind, blob = mutate(rng, files)
-        kinds[kind] += 1
-        err = check(blob)
-        if err is not None:
-            failures[kind] += 1
-            args.save_dir.mkdir(parents=True, exist_ok=True)
-            out = args.save_dir / f"case{args.seed}_{i}_{kind}.fit"
-            out.write_bytes(blob)
-            print(f"FAIL case {i} ({kind}) saved to {out}\n{err}", file=sys.stderr)
-    el = time.perf_counter() - t0
-    print(
-        f"fuzz_fit: {args.cases} cases from {len(files)} corpus files, seed {args.seed}, {el:.1f} s; "
-        f"by mutation {dict(sorted(kinds.items()))}; failures {sum(failures.values())} {dict(failures)}"
-    )
-    return 1 if failures else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

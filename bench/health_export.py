@@ -179,20 +179,13 @@ def _child(xml: str, store_dir: str) -> None:
     )
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mb", type=float, default=1024.0, help="size of the generated export.xml (MB)")
-    ap.add_argument("--dir", type=Path, default=None, help="where to write it (default: a temporary folder)")
-    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        _child(*args.child)
-        return 0
-    with tempfile.TemporaryDirectory(prefix="stridelab-health-bench-", dir=args.dir) as tmp:
+def measure(mb: float, where: Path | None = None) -> dict[str, float]:
+    """Generate a ``mb`` MB export and import it in a child pinned to one core: size and figures."""
+    with tempfile.TemporaryDirectory(prefix="stridelab-health-bench-", dir=where) as tmp:
         xml = Path(tmp) / "apple_health_export" / "export.xml"
         xml.parent.mkdir()
         t0 = time.perf_counter()
-        n_days = generate(xml, args.mb)
+        n_days = generate(xml, mb)
         size_mb = xml.stat().st_size / 1e6
         print(
             f"generated {xml.name}: {size_mb:.0f} MB, {n_days} days / workouts in {time.perf_counter() - t0:.0f} s",
@@ -212,9 +205,48 @@ def main() -> int:
             check=False,
         )
         if out.returncode != 0:
-            print(out.stderr, file=sys.stderr)
-            return 1
+            raise RuntimeError(f"the import child failed: {out.stderr[-2000:]}")
         fig = json.loads(out.stdout.strip().splitlines()[-1])
+    return {**fig, "size_mb": size_mb}
+
+
+def rows(quick: bool = False) -> list[dict[str, object]]:
+    """The ``bench/run_all.py`` protocol; ``quick``: a 100 MB export instead of 1 GB."""
+    fig = measure(100.0 if quick else 1024.0)
+    size = fig["size_mb"]
+    return [
+        {
+            "figure": f"Apple Health import ({size:.0f} MB export.xml), peak RSS",
+            "goal": f"<= {GOAL_RSS_MB:.0f} MB",
+            "measured": f"{fig['peak_mb']:.0f} MB",
+            "peer_ratio": None,
+            "met": bool(fig["peak_mb"] <= GOAL_RSS_MB),
+        },
+        {
+            "figure": f"Apple Health import ({size:.0f} MB), XML per CPU second on one core",
+            "goal": f">= {GOAL_MB_S:.0f} MB/s",
+            "measured": f"{size / fig['cpu']:.1f} MB/s (wall {size / fig['wall']:.1f} MB/s)",
+            "peer_ratio": None,
+            "met": bool(size / fig["cpu"] >= GOAL_MB_S),
+        },
+    ]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=1024.0, help="size of the generated export.xml (MB)")
+    ap.add_argument("--dir", type=Path, default=None, help="where to write it (default: a temporary folder)")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(*args.child)
+        return 0
+    try:
+        fig = measure(args.mb, args.dir)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    size_mb = fig["size_mb"]
     mb_s_cpu = size_mb / fig["cpu"]
     mb_s_wall = size_mb / fig["wall"]
     print(

@@ -218,14 +218,19 @@ def _spread(values: list[float], fmt: str = ".1f") -> str:
     return f"median {statistics.median(values):{fmt}} (min {min(values):{fmt}}, max {max(values):{fmt}})"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--runs", type=int, default=2000, help="files in each archive")
     ap.add_argument("--repeats", type=int, default=5, help="paired (FIT, GPX/TCX) imports, interleaved")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=2, help="processes used to build the archives")
     ap.add_argument("--archive", type=Path, default=Path(tempfile.gettempdir()) / "stridelab-bench-gpxtcx")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def measure(args: argparse.Namespace) -> tuple[dict[str, list[float]], bool]:
+    """Build (or reuse) both archives and import them in interleaved repeats; the paired GPX/TCX : FIT
+    ratios of files per second (wall and CPU) and whether every file imported in every repeat."""
 
     fit_dir, xml_dir = args.archive / "fit", args.archive / "xml"
     n_fit, fit_bytes = build_archive(fit_dir, args.runs, args.jobs)
@@ -278,6 +283,29 @@ def main(argv: list[str] | None = None) -> int:
     print("GPX/TCX : FIT, paired by repeat:")
     for kind in ("wall", "cpu"):
         print(f"  {kind:4s} {_spread([100 * x for x in ratios[kind]], '.0f')} %")
+    return ratios, ok
+
+
+def rows(quick: bool = False) -> list[dict[str, object]]:
+    """The ``bench/run_all.py`` protocol; ``quick``: 200 runs and 3 repeats instead of 2,000 and 5."""
+    args = _parser().parse_args(["--runs", "200", "--repeats", "3"] if quick else [])
+    ratios, ok = measure(args)
+    wall, cpu = statistics.median(ratios["wall"]), statistics.median(ratios["cpu"])
+    return [
+        {
+            "figure": f"GPX/TCX archive import ({args.runs} files), files/s vs FIT (paired medians)",
+            "goal": f">= {GOAL_RATIO:.0%} of FIT",
+            "measured": f"wall {wall:.0%}, CPU {cpu:.0%}",
+            "peer_ratio": wall,
+            "peer": "the same runs as FIT files",
+            "met": ok and wall >= GOAL_RATIO and cpu >= GOAL_RATIO,
+        }
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    ratios, ok = measure(args)
     met = all(statistics.median(ratios[k]) >= GOAL_RATIO for k in ("wall", "cpu"))
     print("goal:")
     print(

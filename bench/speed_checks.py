@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -42,6 +43,7 @@ class Result:
     figure: str
     met: bool
     note: str = ""
+    ratio: float | None = None  # the figure over the named peer's, when there is one
 
 
 def _best_of(fn: Callable[[], object], reps: int) -> float:
@@ -78,6 +80,7 @@ def check_write(reps: int) -> list[Result]:
             "fast writer < 1x the SDK encoder (same bytes)",
             f"{fast / sdk:.3f}x ({fast * 1000:.0f} ms vs {sdk * 1000:.0f} ms per run)",
             fast < sdk,
+            ratio=fast / sdk,
         ),
     ]
 
@@ -104,6 +107,7 @@ def check_analysis(reps: int) -> list[Result]:
             "ratio <= 2 (about linear in the records)",
             f"{day / (24 * one):.2f}x",
             day <= 2 * 24 * one,
+            ratio=day / (24 * one),
         ),
     ]
 
@@ -151,6 +155,7 @@ def check_demo(reps: int) -> list[Result]:
             "(no goal: import + analysis cost)",
             f"{seconds / peer:.1f}x ({peer:.1f} s simulation)",
             True,
+            ratio=seconds / peer,
         ),
     ]
 
@@ -161,6 +166,19 @@ CHECKS: dict[str, Callable[[int], list[Result]]] = {
     "season": check_season,
     "demo": check_demo,
 }
+
+
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """The ``bench/run_all.py`` protocol; ``quick``: 2 repetitions, the demo left out."""
+    reps = 2 if quick else 5
+    results: list[Result] = []
+    for name, check in CHECKS.items():
+        if not (quick and name == "demo"):
+            results += check(reps)
+    return [
+        {"figure": r.name, "goal": r.goal, "measured": r.figure, "peer_ratio": r.ratio, "met": bool(r.met)}
+        for r in results
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ Exit status 1 when a check is not met.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
@@ -37,6 +38,17 @@ def full_size_checks(r: Any) -> list[tuple[str, str, bool]]:
         ("GCT drift CI coverage >= 0.90", f"{r.gct_drift_coverage:.3f}", r.gct_drift_coverage >= 0.90),
         ("VO drift CI coverage >= 0.90", f"{r.vo_drift_coverage:.3f}", r.vo_drift_coverage >= 0.90),
     ]
+
+
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """The ``bench/run_all.py`` protocol (no peer); ``quick``: 40 runs instead of 200 (the same
+    thresholds, so a quick look can miss by chance where the full size would not)."""
+    r = validate_with_sim(40 if quick else 200, seed=0)
+    out = []
+    for goal, figure, met in full_size_checks(r):
+        name = re.sub(r"\s*(>=|<=)\s*[\d.]+$", "", re.sub(r"^[\d.]+\s*<=\s*", "", goal))
+        out.append({"figure": name, "goal": goal, "measured": figure, "peer_ratio": None, "met": bool(met)})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

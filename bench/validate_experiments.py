@@ -137,6 +137,46 @@ def peeking(designs: list[str], n: int, seed: int, *, fast: bool, power_effect: 
     return 1 if failed else 0
 
 
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """The ``bench/run_all.py`` protocol: the suite's former full-size checks per design (``--check``;
+    ``quick``: a fifth of the experiments, same thresholds scaled by the binomial bound) and the
+    peeking goal (block-level noise model; ratio: the false-positive rate with alpha spending over the
+    old rule's)."""
+    out: list[dict[str, Any]] = []
+    for design in DESIGNS:
+        n, min_power = CHECK_SIZES[design]
+        n = max(20, n // 5) if quick else n
+        row = validate_design(design, n, effect_pp=0.5, seed=CHECK_SEED)
+        for goal, figure, met in full_size_checks(row, n, min_power if not quick else None):
+            out.append(
+                {
+                    "figure": f"{design}: {goal}",
+                    "goal": goal,
+                    "measured": figure,
+                    "peer_ratio": None,
+                    "met": bool(met),
+                }
+            )
+    n_peek = 100 if quick else 500
+    for design in DESIGNS:
+        null = validate_peeking(design, n_peek, effect_pp=0.0, seed=2026, fast=True)  # type: ignore[arg-type]
+        out.append(
+            {
+                "figure": f"{design}: false positives when analysed after every run ({n_peek} experiments)",
+                "goal": f"<= {PEEKING_GOAL}",
+                "measured": f"{null.rate_peeking_spending:.3f}",
+                "peer_ratio": (
+                    null.rate_peeking_spending / null.rate_peeking_naive
+                    if null.rate_peeking_naive > 0
+                    else None
+                ),
+                "peer": "the old rule (first p < 0.05)",
+                "met": bool(null.rate_peeking_spending <= PEEKING_GOAL),
+            }
+        )
+    return out
+
+
 def _fmt(x: float) -> str:
     return "-" if x != x else f"{x:.3f}"
 

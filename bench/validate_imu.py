@@ -560,6 +560,43 @@ def mobgap(root: Path) -> list[Row]:
     return rows
 
 
+def collect(data: Path) -> tuple[list[Row], pd.DataFrame | None]:
+    """Every dataset's rows, and the shank latencies fitted on all marlow17 participants."""
+    rows: list[Row] = []
+    steps: list[tuple[str, Callable[[Path], object]]] = [
+        ("marlow", marlow),
+        ("gaitmap", gaitmap),
+        ("mobgap", mobgap),
+    ]
+    latencies = None
+    for name, fn in steps:
+        out = fn(data)
+        if name == "marlow":
+            r, latencies = out  # type: ignore[misc]
+            rows += r
+        else:
+            rows += out  # type: ignore[arg-type]
+    return rows, latencies
+
+
+def rows(quick: bool = False) -> list[dict[str, object]]:
+    """The ``bench/run_all.py`` protocol: the rows that carry a goal (the data sets are fixed, so
+    ``quick`` runs the same); no peer."""
+    data = Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")) / "imu"
+    table, _ = collect(data)
+    return [
+        {
+            "figure": f"{r.dataset}: {r.metric} (n={r.n}, MAE {_fmt(r.mae_ms)} ms)",
+            "goal": r.goal,
+            "measured": ", ".join(f"{k} {v:.3f}" for k, v in r.extra.items()) or _fmt(r.mae_ms),
+            "peer_ratio": None,
+            "met": r.met == "yes",
+        }
+        for r in table
+        if r.met in ("yes", "NO")
+    ]
+
+
 def _fmt(x: float, nd: int = 1) -> str:
     return "-" if not np.isfinite(x) else f"{x:.{nd}f}"
 
@@ -570,20 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=default, help="the shared imu data folder")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    rows: list[Row] = []
-    steps: list[tuple[str, Callable[[Path], object]]] = [
-        ("marlow", marlow),
-        ("gaitmap", gaitmap),
-        ("mobgap", mobgap),
-    ]
-    latencies = None
-    for name, fn in steps:
-        out = fn(args.data)
-        if name == "marlow":
-            r, latencies = out  # type: ignore[misc]
-            rows += r
-        else:
-            rows += out  # type: ignore[arg-type]
+    rows, latencies = collect(args.data)
     header = (
         f"{'dataset':44s} {'metric':26s} {'n':>5s} {'MAE':>7s} {'bias':>8s} {'±LoA':>8s}  "
         f"{'goal':12s} {'met':4s} other"

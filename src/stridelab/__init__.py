@@ -16,9 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from stridelab.version import __version__
-
 _LAZY: dict[str, str] = {
+    "__version__": "stridelab.version",  # importlib.metadata costs ~0.1 s: only when asked
     "Activity": "stridelab.model",
     "Lap": "stridelab.model",
     "Session": "stridelab.model",
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from stridelab.model import RECORD_COLUMNS, Activity, Lap, Session
     from stridelab.services.imports import import_paths
     from stridelab.store import Store
+    from stridelab.version import __version__
 
 
 def __getattr__(name: str) -> Any:

@@ -14,129 +14,256 @@ shaped by :func:`stridelab.present.analysis.run_analysis_json`::
     trend = trend_analysis(table, ref)                       # rolling medians, robust trends, weeks, months
 """
 
-from stridelab.analysis._activity import (
-    ON_FOOT_SPORTS,
-    RUNNING_SPORTS,
-    ActivityLike,
-    is_run,
-    mark_not_a_run,
-    reference_speed,
-    running_part,
-)
-from stridelab.analysis._baseline import (
-    BaselineRow,
-    DatedRun,
-    Explanation,
-    baseline_record,
-    baseline_runs,
-    baseline_table,
-    load_ratios,
-    prediction_limit,
-    weekly_loads_km,
-)
-from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
-from stridelab.analysis._duplicates import (
-    MIN_OVERLAP,
-    DuplicateLink,
-    PairMatch,
-    SourceFacts,
-    Span,
-    candidate_pairs,
-    choose_primaries,
-    has_labels,
-    recordings_agree,
-    richness,
-    span_overlap,
-    sport_family,
-)
-from stridelab.analysis._experiment import (
-    Experiment,
-    ExperimentError,
-    ExperimentResult,
-    analyze_blocks,
-    block_specs,
-    check_definition,
-    experiment_look,
-    holm,
-    make_protocol,
-    order_blocks,
-    overview_row,
-    phase_window,
-    planned_length,
-    protocol_deviations,
-    protocol_text,
-    run_blocks,
-)
-from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS, BlockSpec, BlockValue, extract_blocks
-from stridelab.analysis._experiment_designs import (
-    DESIGN_CLASSES,
-    AlternatingLaps,
-    AlternatingRuns,
-    BeforeAfter,
-    ExperimentDesign,
-    RandomisedDesign,
-    compare_arms,
-    design_for,
-)
-from stridelab.analysis._experiment_sequential import (
-    Look,
-    decides,
-    decisive_looks,
-    look_at,
-    nominal_alphas,
-    obf_spent,
-)
-from stridelab.analysis._experiment_stats import DESIGNS, Comparison, DesignName, design_name
-from stridelab.analysis._experiment_validation import (
-    PeekingRow,
-    ValidationRow,
-    validate_design,
-    validate_peeking,
-)
-from stridelab.analysis._hac import LinearFit, hac_ols
-from stridelab.analysis._metrics import (
-    BALANCE_ZONE_NAMES,
-    GAUGE_ZONE_NAMES,
-    METRICS,
-    MODELLED_METRICS,
-    MetricSpec,
-    balance_zone_index,
-    gauge_zone_index,
-    gauge_zones_for,
-)
-from stridelab.analysis._run import (
-    Estimate,
-    MetricModel,
-    MetricSummary,
-    RunAnalysis,
-    analyze_run,
-    ref_speed_issue,
-    ref_speed_note,
-)
-from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
-from stridelab.analysis._sensor import SensorInfo, detect_sensor
-from stridelab.analysis._splits import SPLIT_METRICS, splits
-from stridelab.analysis._tags import (
-    Tag,
-    TagError,
-    TagScope,
-    TagTarget,
-    format_clock,
-    parse_clock,
-    parse_laps,
-    parse_selector,
-    parse_tag,
-    tag_labels,
-    tag_targets,
-)
-from stridelab.analysis._trend import (
-    MonthComparison,
-    TrendAnalysis,
-    TrendLine,
-    pooled_estimate,
-    robust_trend,
-    trend_analysis,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stridelab.analysis._activity import (
+        ON_FOOT_SPORTS,
+        RUNNING_SPORTS,
+        ActivityLike,
+        is_run,
+        mark_not_a_run,
+        reference_speed,
+        running_part,
+    )
+    from stridelab.analysis._baseline import (
+        BaselineRow,
+        DatedRun,
+        Explanation,
+        baseline_record,
+        baseline_runs,
+        baseline_table,
+        load_ratios,
+        prediction_limit,
+        weekly_loads_km,
+    )
+    from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
+    from stridelab.analysis._duplicates import (
+        MIN_OVERLAP,
+        DuplicateLink,
+        PairMatch,
+        SourceFacts,
+        Span,
+        candidate_pairs,
+        choose_primaries,
+        has_labels,
+        recordings_agree,
+        richness,
+        span_overlap,
+        sport_family,
+    )
+    from stridelab.analysis._experiment import (
+        Experiment,
+        ExperimentError,
+        ExperimentResult,
+        analyze_blocks,
+        block_specs,
+        check_definition,
+        experiment_look,
+        holm,
+        make_protocol,
+        order_blocks,
+        overview_row,
+        phase_window,
+        planned_length,
+        protocol_deviations,
+        protocol_text,
+        run_blocks,
+    )
+    from stridelab.analysis._experiment_blocks import (
+        EXPERIMENT_METRICS,
+        BlockSpec,
+        BlockValue,
+        extract_blocks,
+    )
+    from stridelab.analysis._experiment_designs import (
+        DESIGN_CLASSES,
+        AlternatingLaps,
+        AlternatingRuns,
+        BeforeAfter,
+        ExperimentDesign,
+        RandomisedDesign,
+        compare_arms,
+        design_for,
+    )
+    from stridelab.analysis._experiment_sequential import (
+        Look,
+        decides,
+        decisive_looks,
+        look_at,
+        nominal_alphas,
+        obf_spent,
+    )
+    from stridelab.analysis._experiment_stats import DESIGNS, Comparison, DesignName, design_name
+    from stridelab.analysis._experiment_validation import (
+        PeekingRow,
+        ValidationRow,
+        validate_design,
+        validate_peeking,
+    )
+    from stridelab.analysis._hac import LinearFit, hac_ols
+    from stridelab.analysis._metrics import (
+        BALANCE_ZONE_NAMES,
+        GAUGE_ZONE_NAMES,
+        METRICS,
+        MODELLED_METRICS,
+        MetricSpec,
+        balance_zone_index,
+        gauge_zone_index,
+        gauge_zones_for,
+    )
+    from stridelab.analysis._run import (
+        Estimate,
+        MetricModel,
+        MetricSummary,
+        RunAnalysis,
+        analyze_run,
+        ref_speed_issue,
+        ref_speed_note,
+    )
+    from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
+    from stridelab.analysis._sensor import SensorInfo, detect_sensor
+    from stridelab.analysis._splits import SPLIT_METRICS, splits
+    from stridelab.analysis._tags import (
+        Tag,
+        TagError,
+        TagScope,
+        TagTarget,
+        format_clock,
+        parse_clock,
+        parse_laps,
+        parse_selector,
+        parse_tag,
+        tag_labels,
+        tag_targets,
+    )
+    from stridelab.analysis._trend import (
+        MonthComparison,
+        TrendAnalysis,
+        TrendLine,
+        pooled_estimate,
+        robust_trend,
+        trend_analysis,
+    )
+
+#: public name -> the private module defining it (imported on first access: ``import
+#: stridelab.analysis`` stays cheap, scipy/pandas load only with the parts that need them)
+_LAZY: dict[str, str] = {
+    "ANALYSIS_VERSION": "stridelab.analysis._config",
+    "ActivityLike": "stridelab.analysis._activity",
+    "AlternatingLaps": "stridelab.analysis._experiment_designs",
+    "AlternatingRuns": "stridelab.analysis._experiment_designs",
+    "AnalysisConfig": "stridelab.analysis._config",
+    "BALANCE_ZONE_NAMES": "stridelab.analysis._metrics",
+    "BaselineRow": "stridelab.analysis._baseline",
+    "BeforeAfter": "stridelab.analysis._experiment_designs",
+    "BlockSpec": "stridelab.analysis._experiment_blocks",
+    "BlockValue": "stridelab.analysis._experiment_blocks",
+    "Comparison": "stridelab.analysis._experiment_stats",
+    "DESIGNS": "stridelab.analysis._experiment_stats",
+    "DESIGN_CLASSES": "stridelab.analysis._experiment_designs",
+    "DatedRun": "stridelab.analysis._baseline",
+    "DesignName": "stridelab.analysis._experiment_stats",
+    "DuplicateLink": "stridelab.analysis._duplicates",
+    "EXCLUSION_REASONS": "stridelab.analysis._segments",
+    "EXPERIMENT_METRICS": "stridelab.analysis._experiment_blocks",
+    "Estimate": "stridelab.analysis._run",
+    "Experiment": "stridelab.analysis._experiment",
+    "ExperimentDesign": "stridelab.analysis._experiment_designs",
+    "ExperimentError": "stridelab.analysis._experiment",
+    "ExperimentResult": "stridelab.analysis._experiment",
+    "Explanation": "stridelab.analysis._baseline",
+    "GAUGE_ZONE_NAMES": "stridelab.analysis._metrics",
+    "LinearFit": "stridelab.analysis._hac",
+    "Look": "stridelab.analysis._experiment_sequential",
+    "METRICS": "stridelab.analysis._metrics",
+    "MIN_OVERLAP": "stridelab.analysis._duplicates",
+    "MODELLED_METRICS": "stridelab.analysis._metrics",
+    "MetricModel": "stridelab.analysis._run",
+    "MetricSpec": "stridelab.analysis._metrics",
+    "MetricSummary": "stridelab.analysis._run",
+    "MonthComparison": "stridelab.analysis._trend",
+    "ON_FOOT_SPORTS": "stridelab.analysis._activity",
+    "PairMatch": "stridelab.analysis._duplicates",
+    "PeekingRow": "stridelab.analysis._experiment_validation",
+    "RUNNING_SPORTS": "stridelab.analysis._activity",
+    "RandomisedDesign": "stridelab.analysis._experiment_designs",
+    "RunAnalysis": "stridelab.analysis._run",
+    "RunFrame": "stridelab.analysis._segments",
+    "SensorInfo": "stridelab.analysis._sensor",
+    "SPLIT_METRICS": "stridelab.analysis._splits",
+    "SourceFacts": "stridelab.analysis._duplicates",
+    "Span": "stridelab.analysis._duplicates",
+    "Tag": "stridelab.analysis._tags",
+    "TagError": "stridelab.analysis._tags",
+    "TagScope": "stridelab.analysis._tags",
+    "TagTarget": "stridelab.analysis._tags",
+    "TrendAnalysis": "stridelab.analysis._trend",
+    "TrendLine": "stridelab.analysis._trend",
+    "ValidationRow": "stridelab.analysis._experiment_validation",
+    "analyze_blocks": "stridelab.analysis._experiment",
+    "analyze_run": "stridelab.analysis._run",
+    "balance_zone_index": "stridelab.analysis._metrics",
+    "baseline_record": "stridelab.analysis._baseline",
+    "baseline_runs": "stridelab.analysis._baseline",
+    "baseline_table": "stridelab.analysis._baseline",
+    "block_specs": "stridelab.analysis._experiment",
+    "candidate_pairs": "stridelab.analysis._duplicates",
+    "check_definition": "stridelab.analysis._experiment",
+    "choose_primaries": "stridelab.analysis._duplicates",
+    "compare_arms": "stridelab.analysis._experiment_designs",
+    "decides": "stridelab.analysis._experiment_sequential",
+    "decisive_looks": "stridelab.analysis._experiment_sequential",
+    "design_for": "stridelab.analysis._experiment_designs",
+    "design_name": "stridelab.analysis._experiment_stats",
+    "detect_sensor": "stridelab.analysis._sensor",
+    "experiment_look": "stridelab.analysis._experiment",
+    "extract_blocks": "stridelab.analysis._experiment_blocks",
+    "format_clock": "stridelab.analysis._tags",
+    "gauge_zone_index": "stridelab.analysis._metrics",
+    "gauge_zones_for": "stridelab.analysis._metrics",
+    "hac_ols": "stridelab.analysis._hac",
+    "has_labels": "stridelab.analysis._duplicates",
+    "holm": "stridelab.analysis._experiment",
+    "is_run": "stridelab.analysis._activity",
+    "load_ratios": "stridelab.analysis._baseline",
+    "look_at": "stridelab.analysis._experiment_sequential",
+    "make_protocol": "stridelab.analysis._experiment",
+    "mark_not_a_run": "stridelab.analysis._activity",
+    "nominal_alphas": "stridelab.analysis._experiment_sequential",
+    "obf_spent": "stridelab.analysis._experiment_sequential",
+    "order_blocks": "stridelab.analysis._experiment",
+    "overview_row": "stridelab.analysis._experiment",
+    "parse_clock": "stridelab.analysis._tags",
+    "parse_laps": "stridelab.analysis._tags",
+    "parse_selector": "stridelab.analysis._tags",
+    "parse_tag": "stridelab.analysis._tags",
+    "phase_window": "stridelab.analysis._experiment",
+    "planned_length": "stridelab.analysis._experiment",
+    "pooled_estimate": "stridelab.analysis._trend",
+    "prediction_limit": "stridelab.analysis._baseline",
+    "prepare_run": "stridelab.analysis._segments",
+    "protocol_deviations": "stridelab.analysis._experiment",
+    "protocol_text": "stridelab.analysis._experiment",
+    "recordings_agree": "stridelab.analysis._duplicates",
+    "ref_speed_issue": "stridelab.analysis._run",
+    "ref_speed_note": "stridelab.analysis._run",
+    "reference_speed": "stridelab.analysis._activity",
+    "richness": "stridelab.analysis._duplicates",
+    "robust_trend": "stridelab.analysis._trend",
+    "run_blocks": "stridelab.analysis._experiment",
+    "running_part": "stridelab.analysis._activity",
+    "span_overlap": "stridelab.analysis._duplicates",
+    "splits": "stridelab.analysis._splits",
+    "sport_family": "stridelab.analysis._duplicates",
+    "tag_labels": "stridelab.analysis._tags",
+    "tag_targets": "stridelab.analysis._tags",
+    "trend_analysis": "stridelab.analysis._trend",
+    "validate_design": "stridelab.analysis._experiment_validation",
+    "validate_peeking": "stridelab.analysis._experiment_validation",
+    "weekly_loads_km": "stridelab.analysis._baseline",
+}
 
 __all__ = [  # noqa: RUF022 - grouped by topic
     # tags, N-of-1 experiments and personal baselines (pure; stored by stridelab.store.tags /
@@ -259,3 +386,16 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "running_part",
     "trend_analysis",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stridelab.analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 import numpy as np
-from scipy import stats
 
 from stridelab.analysis._experiment_blocks import BlockValue, pooled_slope
 from stridelab.analysis._experiment_stats import (
@@ -149,6 +148,8 @@ class ExperimentDesign(ABC):
         otherwise); ``loads_km`` the running load of the 7 days before each block's run (used by
         :class:`BeforeAfter`). Never raises on thin data: what cannot be said is None plus a message.
         """
+        from scipy import stats  # lazy: importing scipy.stats costs ~0.5 s
+
         a_name, b_name = arms
         alpha = 1.0 - self.confidence
         msgs: list[str] = []
@@ -554,6 +555,7 @@ class BeforeAfter(ExperimentDesign):
 
     def _infer(self, fit: _Fit) -> Comparison:
         import statsmodels.api as sm
+        from scipy import stats  # lazy: importing scipy.stats costs ~0.5 s
 
         nuis = "trend over days" + (" + weekly load" if "load" in fit.names else "")
         res = sm.OLS(fit.y, fit.x).fit(

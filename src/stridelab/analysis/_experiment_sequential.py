@@ -34,7 +34,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 
 __all__ = ["Look", "decides", "decisive_looks", "look_at", "nominal_alphas", "obf_spent"]
 
@@ -43,6 +42,8 @@ _GRID = 801
 
 def obf_spent(t: float, alpha: float = 0.05) -> float:
     """The alpha spent up to information fraction ``t`` (O'Brien-Fleming-type Lan-DeMets)."""
+    from scipy import stats  # lazy: importing scipy.stats costs ~0.5 s
+
     if t <= 0:
         return 0.0
     if t >= 1:
@@ -52,6 +53,8 @@ def obf_spent(t: float, alpha: float = 0.05) -> float:
 
 @lru_cache(maxsize=256)
 def _nominal(fractions: tuple[float, ...], active: tuple[bool, ...], alpha: float) -> tuple[float, ...]:
+    from scipy import optimize, stats  # lazy: importing scipy.stats costs ~0.5 s
+
     out: list[float] = []
     prev_t = 0.0
     prev_spent = 0.0  # alpha actually spent so far (looks that cannot decide spend nothing)

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
 import numpy as np
-from scipy import stats
 
 from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS
 
@@ -163,6 +162,8 @@ def blocks_needed(
     """Total blocks (both arms, equal split) for ``power`` at two-sided ``alpha`` to detect ``effect``
     when blocks scatter by ``block_sd`` around their arm mean (normal approximation, rounded up to an
     even number, at least ``minimum``)."""
+    from scipy import stats  # lazy: importing scipy.stats costs ~0.5 s
+
     if not (block_sd > 0 and effect != 0 and math.isfinite(block_sd) and math.isfinite(effect)):
         return minimum
     z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextvars
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
 
+from stridelab.cli._errors import JsonErrorsGroup, json_errors, print_error
 from stridelab.jsonsafe import dumps
-from stridelab.present.text import markup, plain
 from stridelab.services import Store, StoreError, check_athlete
 from stridelab.services import open_store as _open_store
 
@@ -29,6 +28,7 @@ __all__ = [
     "open_store",
     "print_error",
     "print_json",
+    "progress_bar",
 ]
 
 console = Console(width=None if sys.stdout.isatty() else 150)
@@ -65,27 +65,8 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-#: set while a command line with ``--json`` runs: errors are then JSON objects on stdout
-_JSON_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar("stridelab_json_errors", default=False)
-
-
-def json_errors() -> bool:
-    """Whether the running command was given ``--json`` (its errors are JSON objects)."""
-    return _JSON_ERRORS.get()
-
-
 def _error_code(exit_code: int) -> str:
     return "bad_input" if exit_code == 2 else "failed"
-
-
-def print_error(message: str, code: str) -> None:
-    """One error, shaped for who reads it: under ``--json`` the object
-    ``{"error": {"code": code, "message": message}}`` on stdout, else a red line on stderr. The message
-    (it often holds a path or a name from a file) is escaped for the terminal either way."""
-    if json_errors():
-        print_json({"error": {"code": code, "message": plain(message)}})
-    else:
-        err_console.print(f"[bold red]error:[/] {markup(message)}")
 
 
 def fail(message: str, code: int = 2, *, error: str | None = None) -> typer.Exit:
@@ -95,42 +76,36 @@ def fail(message: str, code: int = 2, *, error: str | None = None) -> typer.Exit
     return typer.Exit(code)
 
 
-class JsonErrorsGroup(TyperGroup):
-    """The root command group: when the command line holds ``--json``, every error -- a usage error
-    found while parsing, a :func:`fail`, an abort, an unexpected exception -- is printed as a JSON
-    object (:func:`print_error`) instead of text or a traceback; the exit codes stay the same."""
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback for the services: a Rich progress bar on stderr (so
+    ``--json`` stays clean) that appears with the first step, on a terminal only, and vanishes when done.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        argv = list(sys.argv[1:] if args is None else args)
-        if "--json" not in argv:
-            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
-        token = _JSON_ERRORS.set(True)
-        try:
-            try:
-                rv = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
-                code = rv if isinstance(rv, int) else 0
-            except typer.Exit as exc:
-                code = exc.exit_code
-            except (typer.Abort, KeyboardInterrupt):
-                print_error("aborted", "aborted")
-                code = 1
-            except typer.TyperException as exc:  # a usage error (bad option, missing argument...)
-                format_message = getattr(exc, "format_message", None)
-                print_error(format_message() if format_message else str(exc), "usage_error")
-                code = int(getattr(exc, "exit_code", 2))
-            except Exception as exc:  # a defect: still one JSON object, never a traceback on stdout
-                print_error(f"{type(exc).__name__}: {exc}", "internal_error")
-                code = 1
-        finally:
-            _JSON_ERRORS.reset(token)
-        if standalone_mode:
-            sys.exit(code)
-        return code
+    bar: Progress | None = None
+    task: Any = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal bar, task
+        if not err_console.is_terminal:
+            return
+        if bar is None:
+            bar = Progress(
+                TextColumn(f"[bold]{label}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            )
+            bar.start()
+            task = bar.add_task(label, total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield tick
+    finally:
+        if bar is not None:
+            bar.stop()

@@ -19,11 +19,14 @@ from stridelab.cli._common import (
     fail,
     open_store,
     print_json,
+    progress_bar,
 )
+from stridelab.cli._table import FastTable
 from stridelab.present import format as fmt
 from stridelab.present import metrics
-from stridelab.present.analysis import run_analysis_json, trend_json
+from stridelab.present.analysis import run_analysis_json
 from stridelab.present.text import markup as esc
+from stridelab.present.text import plain
 from stridelab.services import Store, StoreError
 from stridelab.services import analysis as analysis_service
 from stridelab.services import runs as runs_service
@@ -231,40 +234,50 @@ def register(app: typer.Typer) -> None:
         explicit = _explicit_ref(ref_speed, ref_pace)
         t_since, t_until = _parse_date(since, "--since"), _parse_date(until, "--until")
         st = open_store(store)
-        table, ref = analysis_service.run_table(
-            st, athlete, since=t_since, until=t_until, ref_speed_m_s=explicit, use_cache=not no_cache
-        )
-        hidden = 0
-        if not all_runs:
-            table, hidden = analysis_service.with_dynamics(table)
-        if run_type is not None or distance is not None:
+        try:
+            rng = analysis_service.parse_distance_range(distance) if distance else None
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        with progress_bar("analysing runs (once; then cached)") as tick:
             try:
-                rng = analysis_service.parse_distance_range(distance) if distance else None
-                table = analysis_service.filter_runs(st, athlete, table, run_type=run_type, distance_m=rng)
+                d = analysis_service.trend_report(
+                    st,
+                    athlete,
+                    since=t_since,
+                    until=t_until,
+                    ref_speed_m_s=explicit,
+                    window_runs=window,
+                    use_cache=not no_cache,
+                    progress=tick,
+                    all_runs=all_runs,
+                    run_type=run_type,
+                    distance_m=rng,
+                )
             except ValueError as exc:
                 raise fail(str(exc)) from exc
-        trend = analysis_service.trend_analysis(table, ref, window_runs=window)
-        tags = runs_service.run_tags(st, athlete, [str(i) for i in table["id"]]) if len(table) else {}
+        runs = d["runs"]
+        hidden = int(d.get("hidden") or 0)
+        tags = runs_service.run_tags(st, athlete, [str(r["id"]) for r in runs]) if runs else {}
         if as_json:
-            d = trend_json(trend)
-            for row in d["runs"]:
+            for row in runs:
                 row["tags"] = tags.get(str(row["id"]), [])
-            print_json(d if full else d["runs"])
+            print_json(d if full else runs)
             return
-        if not len(table):
+        if not runs:
             more = f" ({hidden} without running dynamics: --all lists them)" if hidden else ""
             console.print(
                 f"No runs with running dynamics for athlete {athlete!r} in the selected period{more}."
             )
             return
-        t = Table(
-            title=f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
+        ref = d["ref_speed_m_s"]
+        t = FastTable(
+            f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
             f"{fmt.pace_of_speed(ref)})"
         )
         cols = ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags", "tags")
         for col in cols:
             t.add_column(col, justify="left" if col in ("date", "run", "flags", "tags") else "right")
-        for r in table.to_dict("records"):
+        for r in runs:
             lo, hi = r.get("balance_at_ref_speed_ci_low"), r.get("balance_at_ref_speed_ci_high")
             t.add_row(
                 fmt.day(r["start_time"]),
@@ -277,11 +290,10 @@ def register(app: typer.Typer) -> None:
                 if lo is not None and hi is not None
                 else "-",
                 fmt.num(r.get("balance_drift_pp_per_h"), 2, signed=True, missing=_NA),
-                esc(", ".join(r.get("flags") or []) or str(r.get("analysis_error", ""))),
-                esc(", ".join(tags.get(str(r["id"]), []))),
+                plain(", ".join(r.get("flags") or []) or str(r.get("analysis_error") or "")),
+                plain(", ".join(tags.get(str(r["id"]), []))),
             )
         console.print(t)
-        d = trend_json(trend)
         for name, key in (("pace-adjusted", "adjusted_balance_left_pct"), ("raw", "raw_balance_left_pct")):
             line = d["trend"][key]
             console.print(
@@ -296,7 +308,7 @@ def register(app: typer.Typer) -> None:
                 else (mc["message"] or "-")
             )
             console.print(f"{mc['this_month']} vs {mc['last_month']} at the same pace: {text}")
-        for msg in trend.messages:
+        for msg in d["messages"]:
             console.print(f"[yellow]note:[/] {esc(msg)}")
         if hidden:
             console.print(f"[dim]{hidden} run(s) without running dynamics not shown (--all lists them)[/]")

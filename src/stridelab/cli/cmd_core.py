@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -30,14 +30,18 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
+from stridelab.cli._table import FastTable
 from stridelab.present import format as pfmt
 from stridelab.present.runs import run_item_json, show_json
 from stridelab.present.text import markup as esc
+from stridelab.present.text import plain
 from stridelab.services import Store, StoreError
 from stridelab.services import duplicates as duplicates_service
 from stridelab.services import runs as runs_service
-from stridelab.services.imports import ImportResult, import_paths
 from stridelab.services.runs import ActivityRow
+
+if TYPE_CHECKING:
+    from stridelab.services.imports import ImportResult
 
 __all__ = ["register", "show_payload"]
 
@@ -149,6 +153,9 @@ def run_import(
     workers: int | None,
     keep_duplicates: bool = False,
 ) -> ImportResult:
+
+    from stridelab.services.imports import import_paths  # lazy: the readers load only to import
+
     if as_json or not console.is_terminal:
         result = import_paths(store, paths, athlete=athlete, workers=workers, keep_duplicates=keep_duplicates)
     else:
@@ -204,8 +211,9 @@ def _runs_table(
     tags: dict[str, list[str]] | None = None,
     *,
     units: str = "metric",
-) -> Table:
-    table = Table(title=title)
+) -> FastTable:
+    """Plain-text cells (FastTable never reads markup): text from files goes through ``plain()``."""
+    table = FastTable(title)
     for col, justify in (
         ("id", "left"),
         ("date (local)", "left"),
@@ -226,7 +234,7 @@ def _runs_table(
         table.add_row(
             r.id[:8],
             pfmt.local_day_time(r.start_time) if r.time_absolute else "no absolute time",
-            esc(r.sport or "-"),
+            plain(r.sport or "-"),
             (
                 pfmt.num(r.distance_m / 1609.344, 2, "mi", sep=" ")
                 if units == "imperial"
@@ -238,7 +246,7 @@ def _runs_table(
             pfmt.sport_speed(speed, r.sport, units=units, missing="-"),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
-            *((esc(", ".join(tags.get(r.id, []))),) if tags and any(tags.values()) else ()),
+            *((plain(", ".join(tags.get(r.id, []))),) if tags and any(tags.values()) else ()),
         )
     return table
 
@@ -482,7 +490,7 @@ def register(app: typer.Typer) -> None:
                 f"in {season.seconds:.1f} s"
             )
             _print_result_table(result)
-            console.print(_runs_table(rows, title=f"runs in {esc(st.root)} (athlete {athlete})"))
+            console.print(_runs_table(rows, title=f"runs in {plain(str(st.root))} (athlete {athlete})"))
             bal = [r.summary.get("stance_time_balance_left_pct_mean") for r in rows]
             known = [b for b in bal if b is not None]
             if known:

@@ -23,7 +23,9 @@ from stridelab.cli._common import (
     fail,
     open_store,
     print_json,
+    progress_bar,
 )
+from stridelab.cli._table import FastTable
 from stridelab.present.format import clock, num
 from stridelab.present.text import markup as esc
 from stridelab.services import StoreError
@@ -268,19 +270,18 @@ def register(app: typer.Typer) -> None:
         """Compare the arms: effect (B - A) on balance, GCT, VO, cadence with 95 % CI and p-value."""
         st = open_store(store)
         try:
-            result = svc.analyze_experiment(st, athlete, name)
+            d = svc.experiment_report(st, athlete, name)
         except svc.ExperimentError as exc:
             raise fail(str(exc)) from exc
         if as_json:
-            print_json(result.to_dict())
+            print_json(d)
             return
-        d = result.to_dict()
-        a, b = result.experiment.arms
+        a, b = d["arms"]
         console.print(
-            f"[bold]{esc(result.experiment.name)}[/] ({result.experiment.design}): {esc(a)} vs {esc(b)}, "
+            f"[bold]{esc(d['name'])}[/] ({d['design']}): {esc(a)} vs {esc(b)}, "
             f"effect = {esc(b)} - {esc(a)}; primary metric: {d['primary_metric']}"
         )
-        summary = result.summary()
+        summary = d["summary"]
         lead = "" if summary.startswith(d["verdict"]) else f"[bold]{esc(d['verdict'])}:[/] "
         console.print(lead + esc(summary), highlight=False)
         look = d["looks"]
@@ -337,35 +338,37 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Each run against your personal baseline of pace-adjusted balance, with outliers explained."""
         st = open_store(store)
-        rows, ref = svc.baseline_rows(
-            st,
-            athlete,
-            since=_date(since, "--since"),
-            until=_date(until, "--until"),
-            window_runs=window,
-            min_runs=min_runs,
-            only_flagged=only_flagged,
-        )
-        tags = svc.tags_for_runs(st, athlete, [r.id for r in rows])
+        with progress_bar("analysing runs (once; then cached)") as tick:
+            rows, ref = svc.baseline_report(
+                st,
+                athlete,
+                since=_date(since, "--since"),
+                until=_date(until, "--until"),
+                window_runs=window,
+                min_runs=min_runs,
+                only_flagged=only_flagged,
+                progress=tick,
+            )
+        tags = svc.tags_for_runs(st, athlete, [r["id"] for r in rows])
         if as_json:
-            print_json([r.to_dict() | {"tags": tags.get(r.id, [])} for r in rows])
+            print_json([r | {"tags": tags.get(r["id"], [])} for r in rows])
             return
         if not rows:
             console.print("no runs to compare (import runs with running dynamics first)")
             return
-        table = Table(title=f"personal baseline (pace-adjusted at {num(ref, 2, missing='-')} m/s)")
+        table = FastTable(f"personal baseline (pace-adjusted at {num(ref, 2, missing='-')} m/s)")
         for col in ("id", "date", "observed % L", "expected", "residual pp", "flag", "explanation", "tags"):
             table.add_column(col)
         for r in rows:
-            style = "" if r.flag in ("normal", "no_baseline", "no_balance") else "bold red"
+            style = "" if r["flag"] in ("normal", "no_baseline", "no_balance") else "bold red"
             table.add_row(
-                r.id[:8],
-                r.start_time.strftime("%Y-%m-%d"),
-                num(r.observed_left_pct, 1, missing="-"),
-                num(r.expected_left_pct, 1, missing="-"),
-                num(r.residual_pp, 2, signed=True, missing="-"),
-                f"[{style}]{r.flag}[/]" if style else r.flag,
-                r.explanation,
-                ", ".join(tags.get(r.id, [])),
+                r["id"][:8],
+                str(r["start_time"])[:10],
+                num(r["observed_left_pct"], 1, missing="-"),
+                num(r["expected_left_pct"], 1, missing="-"),
+                num(r["residual_pp"], 2, signed=True, missing="-"),
+                (r["flag"], style) if style else r["flag"],
+                r["explanation"],
+                ", ".join(tags.get(r["id"], [])),
             )
         console.print(table)

@@ -26,6 +26,7 @@ from stridelab.cli._common import (
     open_store,
     print_json,
 )
+from stridelab.cli._table import FastTable
 from stridelab.present import format as fmt
 from stridelab.present.text import markup as esc
 from stridelab.services.training import (
@@ -707,7 +708,9 @@ def load_cmd(
     if rep.message:
         console.print(f"[yellow]{esc(rep.message)}[/]")
         return
-    t = Table("week", "km", "h:mm", "runs", "change %", "ACWR", "EWMA", "zone", "warning")
+    t = FastTable()  # years of weeks: printed in linear time
+    for col in ("week", "km", "h:mm", "runs", "change %", "ACWR", "EWMA", "zone", "warning"):
+        t.add_column(col)
     for w in shown:
         t.add_row(
             w.week_start.isoformat() + ("*" if w.partial else ""),

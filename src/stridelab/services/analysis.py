@@ -12,7 +12,10 @@ The result types the edges need are re-exported here, so an edge never imports t
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -40,10 +43,15 @@ from stridelab.analysis import (
     running_part,
     trend_analysis,
 )
-from stridelab.present.analysis import run_row
+from stridelab.jsonsafe import to_jsonable
+from stridelab.present.analysis import run_row, trend_json
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import cache as _cache
 from stridelab.store import streams as _streams
+
+#: ``progress(done, total)`` of the runs being analysed
+ProgressFn = Callable[[int, int], None]
+T = TypeVar("T")
 
 __all__ = [
     "ANALYSIS_VERSION",
@@ -57,6 +65,7 @@ __all__ = [
     "Estimate",
     "MetricSpec",
     "MonthComparison",
+    "ProgressFn",
     "RunAnalysis",
     "RunFrame",
     "TrendAnalysis",
@@ -65,8 +74,10 @@ __all__ = [
     "analyze_activity",
     "athlete_ref_speed",
     "balance_zone_index",
+    "cached_analyses",
     "cached_analysis",
     "clear_cache",
+    "derived",
     "ensure_schema",
     "filter_runs",
     "is_run",
@@ -74,10 +85,14 @@ __all__ = [
     "parse_distance_range",
     "positions",
     "prediction_limit",
+    "run_analyses",
     "run_row",
     "run_table",
+    "table_of_analyses",
     "trend",
     "trend_analysis",
+    "trend_report",
+    "uncached_runs",
     "with_dynamics",
 ]
 
@@ -104,6 +119,11 @@ def load_run(store: Store, athlete: str, activity_id: str) -> tuple[pd.DataFrame
     laps = store.laps(athlete, row.id)
     records, laps = running_part(records, laps, _streams.session_sports(store, athlete, row.id))
     return records, laps, row
+
+
+def cached_analyses(store: Store, athlete: str) -> dict[str, RunAnalysis]:
+    """Every valid cached analysis of ``athlete`` by activity id, in one read -- a pure read."""
+    return _cache.read_cached_analyses(store, athlete)
 
 
 def cached_analysis(store: Store, athlete: str, activity_id: str) -> RunAnalysis | None:
@@ -155,6 +175,69 @@ def athlete_ref_speed(store: Store, athlete: str) -> float | None:
     return reference_speed(store.list_activities(athlete))
 
 
+def run_analyses(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    use_cache: bool = True,
+    progress: ProgressFn | None = None,
+) -> list[tuple[ActivityRow, RunAnalysis | None, str | None]]:
+    """``(catalog row, analysis, error)`` of every run of ``athlete`` in [``since``, ``until``), in
+    start-time order: the valid cached analyses in one read, the others analysed (and cached) one by
+    one, calling ``progress(done, total)`` after each of those. A run whose stream cannot be read has
+    no analysis and the reason as its error."""
+    acts = [a for a in store.list_activities(athlete, since=since, until=until) if is_run(a)]
+    cached = _cache.read_cached_analyses(store, athlete, since=since, until=until) if use_cache else {}
+    todo = [a for a in acts if a.id not in cached]
+    out: list[tuple[ActivityRow, RunAnalysis | None, str | None]] = []
+    done = 0
+    for act in acts:
+        analysis = cached.get(act.id)
+        if analysis is not None:
+            out.append((act, analysis, None))
+            continue
+        try:
+            out.append((act, analyze_activity(store, athlete, act.id, use_cache=use_cache), None))
+        except (StoreError, OSError, ValueError) as exc:
+            out.append((act, None, str(exc)))
+        done += 1
+        if progress is not None:
+            progress(done, len(todo))
+    return out
+
+
+def uncached_runs(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+) -> int:
+    """How many runs of the period have no valid cached analysis (what :func:`run_analyses` will
+    compute): lets an edge decide to show a progress bar before it starts."""
+    acts = [a for a in store.list_activities(athlete, since=since, until=until) if is_run(a)]
+    cached = _cache.read_cached_analyses(store, athlete, since=since, until=until)
+    return sum(1 for a in acts if a.id not in cached)
+
+
+def table_of_analyses(
+    analyses: list[tuple[ActivityRow, RunAnalysis | None, str | None]], ref: float | None
+) -> pd.DataFrame:
+    """One row per run (:func:`run_row`, or ``analysis_error`` and no numbers), by start time."""
+    rows: list[dict[str, object]] = []
+    for act, analysis, error in analyses:
+        if analysis is None:
+            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": error, "flags": []})
+        else:
+            rows.append(run_row(act.id, act.start_time, analysis, ref))
+    table = pd.DataFrame.from_records(rows)
+    if len(table):
+        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
+    return table
+
+
 def run_table(
     store: Store,
     athlete: str = "me",
@@ -163,27 +246,17 @@ def run_table(
     until: pd.Timestamp | None = None,
     ref_speed_m_s: float | None = None,
     use_cache: bool = True,
+    progress: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, float | None]:
     """One row per run of ``athlete`` (sorted by start time) and the reference speed used.
 
     ``ref_speed_m_s`` defaults to :func:`athlete_ref_speed` (the same for every run, so the adjusted
     values are comparable). Runs whose stream cannot be read get ``analysis_error`` and no numbers.
+    ``progress(done, total)`` follows the runs that had to be analysed (see :func:`run_analyses`).
     """
     ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
-    rows: list[dict[str, object]] = []
-    for act in store.list_activities(athlete, since=since, until=until):
-        if not is_run(act):
-            continue
-        try:
-            analysis = analyze_activity(store, athlete, act.id, use_cache=use_cache)
-        except (StoreError, OSError, ValueError) as exc:
-            rows.append({"id": act.id, "start_time": act.start_time, "analysis_error": str(exc), "flags": []})
-            continue
-        rows.append(run_row(act.id, act.start_time, analysis, ref))
-    table = pd.DataFrame.from_records(rows)
-    if len(table):
-        table = table.sort_values("start_time", kind="stable").reset_index(drop=True)
-    return table, ref
+    analyses = run_analyses(store, athlete, since=since, until=until, use_cache=use_cache, progress=progress)
+    return table_of_analyses(analyses, ref), ref
 
 
 def trend(
@@ -201,6 +274,85 @@ def trend(
         store, athlete, since=since, until=until, ref_speed_m_s=ref_speed_m_s, use_cache=use_cache
     )
     return trend_analysis(table, ref, window_runs=window_runs)
+
+
+def derived(
+    store: Store,
+    athlete: str,
+    kind: str,
+    params: Mapping[str, object],
+    compute: Callable[[], T],
+    *,
+    use_cache: bool = True,
+    encode: Callable[[T], object] = lambda x: x,
+    decode: Callable[[Any], T] = lambda x: x,
+) -> T:
+    """A result derived from many runs (``kind`` + ``params`` name it), read from the store while the
+    runs, their analyses and the analysis version are unchanged (the store's ``derived_fingerprint``),
+    else computed and stored. ``encode``/``decode`` map it to and from JSON-safe data; ``compute`` may
+    analyse runs (the fingerprint is taken after it, so those first analyses do not void the result)."""
+    key = json.dumps(to_jsonable(params), sort_keys=True)
+    if use_cache:
+        hit = _cache.read_derived(store, athlete, kind, key)
+        if hit is not None and hit[0] == _cache.derived_fingerprint(store, athlete):
+            return decode(hit[1])
+    result = compute()
+    if use_cache:
+        _cache.write_derived(
+            store, athlete, kind, key, _cache.derived_fingerprint(store, athlete), encode(result)
+        )
+    return result
+
+
+def trend_report(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    ref_speed_m_s: float | None = None,
+    window_runs: int = 5,
+    use_cache: bool = True,
+    progress: ProgressFn | None = None,
+    all_runs: bool = False,
+    run_type: str | None = None,
+    distance_m: tuple[float | None, float | None] | None = None,
+) -> dict[str, Any]:
+    """:func:`~stridelab.present.analysis.trend_json` of the trend of ``athlete``'s runs in the period
+    (what ``stridelab trend`` prints), kept in the store until a run, an analysis or the analysis
+    version changes: a warm call reads one row instead of every run's analysis. Only runs with
+    running dynamics unless ``all_runs`` (``hidden``: how many were left out), filtered by
+    ``run_type`` (:data:`RUN_TYPES`) and ``distance_m`` (min, max); ValueError for an unknown type."""
+
+    def compute() -> dict[str, Any]:
+        table, ref = run_table(
+            store,
+            athlete,
+            since=since,
+            until=until,
+            ref_speed_m_s=ref_speed_m_s,
+            use_cache=use_cache,
+            progress=progress,
+        )
+        hidden = 0
+        if not all_runs:
+            table, hidden = with_dynamics(table)
+        if run_type is not None or distance_m is not None:
+            table = filter_runs(store, athlete, table, run_type=run_type, distance_m=distance_m)
+        payload: dict[str, Any] = to_jsonable(trend_json(trend_analysis(table, ref, window_runs=window_runs)))
+        payload["hidden"] = hidden
+        return payload
+
+    params = {
+        "since": since,
+        "until": until,
+        "ref": ref_speed_m_s,
+        "window": window_runs,
+        "all": all_runs,
+        "type": run_type,
+        "distance": list(distance_m) if distance_m else None,
+    }
+    return derived(store, athlete, "trend", params, compute, use_cache=use_cache)
 
 
 def positions(store: Store, athlete: str, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -15,7 +15,7 @@ the catalog and the per-run analysis (the *seams* below) and the pure cores of
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -74,12 +74,14 @@ __all__ = [
     "TagError",
     "add_tags",
     "analyze_experiment",
+    "baseline_report",
     "baseline_rows",
     "create_experiment",
     "decisive_flags",
     "delete_experiment",
     "experiment_blocks",
     "experiment_overview",
+    "experiment_report",
     "flagged",
     "get_experiment",
     "list_experiments",
@@ -129,13 +131,6 @@ def _load_run(store: Store, athlete: str, run_id: str) -> tuple[pd.DataFrame, pd
     return records, laps, row.start_time
 
 
-def _run_analysis(store: Store, athlete: str, run_id: str) -> RunAnalysis:
-    """A run's analysis (cached per analysis version)."""
-    from stridelab.services.analysis import analyze_activity
-
-    return analyze_activity(store, athlete, run_id)
-
-
 def _ref_speed(store: Store, athlete: str) -> float | None:
     """The athlete's reference (easy) speed, m/s."""
     from stridelab.services.analysis import athlete_ref_speed
@@ -144,12 +139,21 @@ def _ref_speed(store: Store, athlete: str) -> float | None:
 
 
 def _run_table(
-    store: Store, athlete: str, *, until: pd.Timestamp | None, ref_speed_m_s: float | None
-) -> tuple[pd.DataFrame, float | None]:
-    """One row per run (see ``run_table``) and the reference speed used."""
-    from stridelab.services.analysis import run_table
+    store: Store,
+    athlete: str,
+    *,
+    until: pd.Timestamp | None,
+    ref_speed_m_s: float | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, float | None, dict[str, RunAnalysis]]:
+    """One row per run (see ``run_table``), the reference speed used and each run's analysis (the
+    cached ones read in one query)."""
+    from stridelab.services.analysis import athlete_ref_speed, run_analyses, table_of_analyses
 
-    return run_table(store, athlete, until=until, ref_speed_m_s=ref_speed_m_s)
+    ref = ref_speed_m_s if ref_speed_m_s is not None else athlete_ref_speed(store, athlete)
+    analyses = run_analyses(store, athlete, until=until, progress=progress)
+    by_id = {act.id: a for act, a, _ in analyses if a is not None}
+    return table_of_analyses(analyses, ref), ref, by_id
 
 
 # ---------------------------------------------------------------------------------------------- tags
@@ -349,6 +353,22 @@ def decisive_flags(exp: Experiment) -> list[bool]:
     )
 
 
+def experiment_report(store: Store, athlete: str, name: str, *, use_cache: bool = True) -> dict[str, Any]:
+    """``analyze_experiment(...).to_dict()`` (the ``experiment analyze --json`` contract), kept in the
+    store until the experiment, its tags, the runs or the analysis version change."""
+    from stridelab.services.analysis import derived
+
+    exp = get_experiment(store, athlete, name)
+    tags = tags_repo.list_tags(store, athlete, key=exp.tag_key)
+    params = {"experiment": exp.to_dict(), "tags": [t.to_dict() for t in tags]}
+
+    def compute() -> dict[str, Any]:
+        return analyze_experiment(store, athlete, name).to_dict()
+
+    result: dict[str, Any] = derived(store, athlete, "experiment", params, compute, use_cache=use_cache)
+    return result
+
+
 def experiment_overview(store: Store, athlete: str) -> list[dict[str, Any]]:
     """Cheap per-experiment rows for lists and dashboards (no records read): name, design, arms,
     tag counts per arm, the protocol's planned blocks."""
@@ -370,22 +390,70 @@ def baseline_rows(
     min_runs: int = 5,
     k_spread: float = 2.0,
     only_flagged: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[BaselineRow], float | None]:
     """Every run of ``athlete`` against its rolling personal baseline (the baseline uses the runs
     before ``since`` too), and the reference speed the adjusted values refer to; ``only_flagged``:
-    only the runs outside their baseline."""
-    table, ref = _run_table(store, athlete, until=until, ref_speed_m_s=ref_speed_m_s)
+    only the runs outside their baseline. ``progress(done, total)`` follows the runs that have no
+    cached analysis yet."""
+    table, ref, analyses = _run_table(
+        store, athlete, until=until, ref_speed_m_s=ref_speed_m_s, progress=progress
+    )
     loads = load_ratios(_runs(store, athlete, until=until))
     records = [
-        baseline_record(
-            row, None if row.get("analysis_error") else _run_analysis(store, athlete, str(row["id"])), loads
-        )
+        baseline_record(row, None if row.get("analysis_error") else analyses.get(str(row["id"])), loads)
         for row in table.to_dict("records")
     ]
     rows = baseline_runs(
         records, ref, since=since, window_runs=window_runs, min_runs=min_runs, k_spread=k_spread
     )
     return (flagged(rows) if only_flagged else rows), ref
+
+
+def baseline_report(
+    store: Store,
+    athlete: str = "me",
+    *,
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+    ref_speed_m_s: float | None = None,
+    window_runs: int = 20,
+    min_runs: int = 5,
+    k_spread: float = 2.0,
+    only_flagged: bool = False,
+    use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[dict[str, Any]], float | None]:
+    """:func:`baseline_rows` as ``BaselineRow.to_dict()`` rows (what ``baseline --json`` prints) and the
+    reference speed, kept in the store until a run, an analysis or the analysis version changes."""
+    from stridelab.services.analysis import derived
+
+    def compute() -> dict[str, Any]:
+        rows, ref = baseline_rows(
+            store,
+            athlete,
+            since=since,
+            until=until,
+            ref_speed_m_s=ref_speed_m_s,
+            window_runs=window_runs,
+            min_runs=min_runs,
+            k_spread=k_spread,
+            only_flagged=only_flagged,
+            progress=progress,
+        )
+        return {"rows": [r.to_dict() for r in rows], "ref_speed_m_s": ref}
+
+    params = {
+        "since": since,
+        "until": until,
+        "ref": ref_speed_m_s,
+        "window": window_runs,
+        "min_runs": min_runs,
+        "k": k_spread,
+        "flagged": only_flagged,
+    }
+    out = derived(store, athlete, "baseline", params, compute, use_cache=use_cache)
+    return list(out["rows"]), out["ref_speed_m_s"]
 
 
 def flagged(rows: Iterable[BaselineRow]) -> list[BaselineRow]:

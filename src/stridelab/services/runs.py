@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from stridelab.io.export import WRITERS, gpx_point_count
+from stridelab.analysis import tag_labels
 from stridelab.model import Activity, DeveloperColumn, Lap, Session
-from stridelab.services.experiments import tags_for_runs
 from stridelab.store import ActivityRow, Store, default_store_path
 from stridelab.store import duplicates as _duplicates
 from stridelab.store import streams as _streams
+from stridelab.store import tags as _tags
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -85,8 +85,10 @@ def records(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:
 
 
 def run_tags(store: Store, athlete: str, ids: Iterable[str]) -> dict[str, list[str]]:
-    """Tag labels per run id (``cue=push-behind``, ``cue=pull-up@lap1,3``)."""
-    return tags_for_runs(store, athlete, ids)
+    """Tag labels per run id (``cue=push-behind``, ``cue=pull-up@lap1,3``); the same as
+    ``services.experiments.tags_for_runs``, without importing the experiment statistics (scipy)."""
+    wanted = list(dict.fromkeys(ids))
+    return tag_labels(_tags.tags_of_runs(store, athlete, wanted), wanted)
 
 
 def catalog_fingerprint(store: Store, athlete: str) -> tuple[Any, ...]:
@@ -188,6 +190,8 @@ def export_run(store: Store, athlete: str, activity_id: str, output: Path, fmt: 
     track points: records without a position have none). Raises ``StoreError`` (no such run or no
     stream), ``OSError`` (cannot write), ``ValueError`` (unknown format, or a value the format cannot
     hold); ``output`` is only written once the whole file is encoded."""
+    from stridelab.io.export import WRITERS, gpx_point_count  # lazy: the writers are not for reads
+
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use one of {', '.join(EXPORT_FORMATS)})")
     if fmt in WRITERS:

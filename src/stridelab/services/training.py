@@ -44,6 +44,7 @@ from stridelab.training import (
     FITNESS_CAVEATS,
     HOUSEHOLD_EQUIPMENT,
     PAIN_AREAS,
+    PROVIDER_COLUMNS,
     RUN_SPORTS,
     RUN_WINDOW_DAYS,
     SIDE_RULE,
@@ -194,10 +195,25 @@ def _analysis_asymmetry(store: Store, athlete: str, since: date | None, until: d
     speed for all runs, i.e. pace-adjusted. Runs it cannot adjust keep the catalog's raw means in
     :func:`run_asymmetry`, labelled as such.
     """
-    from stridelab.services.analysis import run_table  # lazy because statsmodels is heavy
+    from stridelab.services.analysis import derived, run_table  # lazy because statsmodels is heavy
 
-    table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
-    return provider_frame_of_run_table(table, ref)
+    def compute() -> pd.DataFrame:
+        table, ref = run_table(store, athlete, since=_day_ts(since), until=_day_ts(until, 1))
+        return provider_frame_of_run_table(table, ref)
+
+    def encode(frame: pd.DataFrame) -> dict[str, Any]:
+        return {"rows": frame.to_dict("list"), "ref": frame.attrs.get("ref_speed_m_s")}
+
+    def decode(data: dict[str, Any]) -> pd.DataFrame:
+        frame = pd.DataFrame(data["rows"], columns=list(PROVIDER_COLUMNS))
+        frame = frame.astype({"activity_id": str, "balance_left_pct": "float64", "gct_s": "float64"})
+        if data["ref"] is not None:
+            frame.attrs["ref_speed_m_s"] = float(data["ref"])
+        return frame
+
+    # kept in the store while the runs and their analyses are unchanged: `load` and `plan` read one row
+    params = {"since": since, "until": until}
+    return derived(store, athlete, "asymmetry", params, compute, encode=encode, decode=decode)
 
 
 def run_asymmetry(
@@ -501,13 +517,37 @@ def balance_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
 def weekly_load(
     store: Store, athlete: str = "me", *, today: date, provider: ProviderArg = True
 ) -> LoadReport:
-    """The load guard up to ``today`` (inclusive; runs after it are ignored)."""
-    rows = store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
-    since = load_since(rows, today)
-    if since is None:
-        return load_report(rows, today)
-    runs = run_asymmetry(store, athlete, since=since, until=today, provider=provider)
-    return load_report(rows, today, runs)
+    """The load guard up to ``today`` (inclusive; runs after it are ignored). With the default
+    provider the report is kept in the store until a run or an analysis changes."""
+
+    def compute() -> LoadReport:
+        rows = store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
+        since = load_since(rows, today)
+        if since is None:
+            return load_report(rows, today)
+        runs = run_asymmetry(store, athlete, since=since, until=today, provider=provider)
+        return load_report(rows, today, runs)
+
+    if provider is not True:
+        return compute()
+    from stridelab.services.analysis import derived
+
+    return derived(
+        store, athlete, "load", {"today": today}, compute, encode=LoadReport.to_dict, decode=_load_report_of
+    )
+
+
+def _load_report_of(d: dict[str, Any]) -> LoadReport:
+    """The :class:`LoadReport` of its ``to_dict()``."""
+    weeks = tuple(WeekLoad(**{**w, "week_start": date.fromisoformat(w["week_start"])}) for w in d["weeks"])
+    return LoadReport(
+        today=date.fromisoformat(d["today"]),
+        weeks=weeks,
+        recommendation=d["recommendation"],
+        form_drift=d["form_drift"],
+        message=d["message"],
+        caveats=tuple(d["caveats"]),
+    )
 
 
 # ---------------------------------------------------------------------- outcome

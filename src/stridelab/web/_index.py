@@ -33,10 +33,12 @@ from stridelab.services import Store
 from stridelab.services import runs as runs_service
 from stridelab.services.analysis import (
     BALANCE_ZONE_NAMES,
+    RunAnalysis,
     TrendAnalysis,
     analyze_activity,
     athlete_ref_speed,
     balance_zone_index,
+    cached_analyses,
     is_run,
     run_row,
     trend_analysis,
@@ -260,6 +262,7 @@ class RunIndex:
         self._merged_cache: tuple[Any, tuple[RunEntry, ...], dict[str, RunEntry]] | None = None
         self._json_cache: tuple[Any, dict[str, bytes]] = (None, {})
         self._job_queued = False
+        self._prefetched: dict[str, RunAnalysis] | None = None
         self._trend: tuple[tuple[Any, ...], TrendAnalysis] | None = None
         self._trend_lock = threading.Lock()
         #: called (on the writer thread) when the background analysis has caught up
@@ -280,6 +283,7 @@ class RunIndex:
             entries = [replace(e, balance_zone=z) for e, z in zip(entries, zones, strict=True)]
             with self._lock:
                 self._fingerprint = fp
+                self._prefetched = None
                 self._ref = ref
                 self._entries = tuple(entries)
                 live = {e.id for e in entries}
@@ -424,10 +428,15 @@ class RunIndex:
 
     def _analyse(self, todo: list[RunEntry], budget_s: float | None) -> None:
         t0 = time.perf_counter()
+        # a server starting on a big store: the cached analyses in one read (kept until the catalog
+        # changes), not one query per run
+        if len(todo) > 8 and self._prefetched is None:
+            self._prefetched = cached_analyses(self.store, self.athlete)
+        cached = self._prefetched or {}
         for e in todo:
             ref = self._ref
             try:
-                analysis = analyze_activity(self.store, self.athlete, e.id)
+                analysis = cached.pop(e.id, None) or analyze_activity(self.store, self.athlete, e.id)
                 got: tuple[float | None, dict[str, Any] | None, str | None] = (
                     ref,
                     run_row(e.id, e.start_time, analysis, ref),
