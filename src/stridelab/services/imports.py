@@ -66,7 +66,18 @@ from stridelab.services._bulk_exports import (
     is_strava_csv_member,
     strava_metadata,
 )
+from stridelab.services._procs import follow_parent
 from stridelab.services.duplicates import link_imported
+from stridelab.services.memory import (
+    BASE_RSS_BYTES,
+    DEFAULT_MEMORY_BUDGET_BYTES,
+    MemoryBudgetError,
+    budget_from_env,
+    check_budget,
+    content_size,
+    estimate_decode_bytes,
+    max_decodable_bytes,
+)
 from stridelab.store import Store, check_athlete
 from stridelab.store import health as health_store
 from stridelab.store.activities import PreparedActivity, prepare_activity
@@ -403,7 +414,7 @@ _open_zips: OrderedDict[tuple[str, int, int, int], zipfile.ZipFile] = OrderedDic
 _open_zips_lock = threading.Lock()
 
 
-def _read_zip_member(zip_path: str, member: str) -> bytes:
+def _read_zip_member(zip_path: str, member: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """One member's bytes (bounded), from a zip kept open while it is the same file (path, inode,
     size and mtime)."""
     st = os.stat(zip_path)
@@ -416,7 +427,7 @@ def _read_zip_member(zip_path: str, member: str) -> bytes:
                 _open_zips.popitem(last=False)[1].close()
         else:
             _open_zips.move_to_end(key)
-        return read_limited(zf.open(member), MAX_FILE_BYTES)
+        return read_limited(zf.open(member), limit)
 
 
 def _close_open_zips() -> None:
@@ -427,15 +438,52 @@ def _close_open_zips() -> None:
 
 
 def _load_bytes(item: _Item) -> bytes:
-    if item.member is not None:
-        data = _read_zip_member(item.zip_file or item.path, item.member)
-    else:
-        with open(item.path, "rb") as fh:
-            data = read_limited(fh, MAX_FILE_BYTES)
-    name = (item.member or item.path).lower()
-    if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        data = gunzip_limited(data, MAX_FILE_BYTES)
+    limit = _decode_limit(item)
+    try:
+        if item.member is not None:
+            data = _read_zip_member(item.zip_file or item.path, item.member, limit)
+        else:
+            with open(item.path, "rb") as fh:
+                data = read_limited(fh, limit)
+        name = (item.member or item.path).lower()
+        if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+            data = gunzip_limited(data, limit)
+    except FitDecodeError as exc:  # more content than its metadata said: the budget, not the format
+        if limit < MAX_FILE_BYTES and exc.reason.startswith("refused: more than"):
+            raise _over_budget(item, limit + 1) from None
+        raise
     return data
+
+
+#: the memory budget of this process's decodes (set by :func:`import_paths` and in pool workers)
+_memory_budget: int = DEFAULT_MEMORY_BUDGET_BYTES
+
+
+def _over_budget(item: _Item, content_bytes: int) -> MemoryBudgetError:
+    estimate = BASE_RSS_BYTES + estimate_decode_bytes(item.reader.name, content_bytes)
+    return MemoryBudgetError(item.label or item.display, content_bytes, estimate, _memory_budget)
+
+
+def _decode_limit(item: _Item) -> int:
+    """The most content bytes ``item`` may expand to within the memory budget; raises
+    :class:`MemoryBudgetError` when its metadata (size, zip directory, gzip trailer, FIT header)
+    already says more, before anything is read."""
+    limit = min(MAX_FILE_BYTES, max_decodable_bytes(item.reader.name, _memory_budget))
+    try:
+        size = item.size if item.member is not None else content_size(item.path)
+    except OSError:
+        size = None
+    if size is not None and size > limit:
+        raise _over_budget(item, size)
+    return limit
+
+
+def _worker_init(parent_pid: int, memory_budget: int) -> None:
+    """A pool worker's first act: exit with its parent (:func:`._procs.follow_parent`) and take the
+    import's memory budget."""
+    global _memory_budget
+    follow_parent(parent_pid)
+    _memory_budget = memory_budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,8 +725,13 @@ def import_paths(
     progress: ProgressFn | None = None,
     relabel: tuple[str, str] | None = None,
     keep_duplicates: bool = False,
+    memory_budget: int | None = None,
 ) -> ImportResult:
     """Import FIT files, folders (recursive), zip exports and ``.fit.gz`` into ``store``.
+
+    ``memory_budget``: peak resident bytes each import process may reach (default
+    ``$STRIDELAB_MAX_MEMORY_MB``, else 600 MB; :mod:`stridelab.services.memory`): a file whose decode
+    would exceed it is refused (failed, with the reason), never decoded.
 
     ``relabel=(old_prefix, new_prefix)`` reports and stores paths under ``old_prefix`` with
     ``new_prefix`` instead (e.g. an upload's temporary folder -> ``"upload/"``).
@@ -691,12 +744,16 @@ def import_paths(
     After the commits, the imported activities are linked to the same activities from other sources
     (:func:`stridelab.services.duplicates.link_imported`; ``keep_duplicates`` turns that off).
     """
+    global _memory_budget
     check_athlete(athlete)
+    budget = check_budget(memory_budget) if memory_budget is not None else budget_from_env()
+    before, _memory_budget = _memory_budget, budget
     with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
         try:
             result = _import(store, paths, athlete, workers, progress, _ZipContext(Path(spill)), relabel)
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
+            _memory_budget = before
     link_imported(store, athlete, result.imported, keep=keep_duplicates)
     if relabel is not None:
         result.relabel(*relabel)
@@ -745,7 +802,12 @@ def _import(
         import multiprocessing as mp
 
         spawn = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=spawn) as pool:
+        with ProcessPoolExecutor(
+            max_workers=n_workers,
+            mp_context=spawn,
+            initializer=_worker_init,
+            initargs=(os.getpid(), _memory_budget),
+        ) as pool:
             pending: set[Future[list[_Outcome]]] = set()
             queue = iter(todo)
             in_flight = 4 * n_workers
