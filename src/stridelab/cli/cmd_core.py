@@ -34,6 +34,7 @@ from stridelab.services import Store, StoreError
 from stridelab.services import duplicates as duplicates_service
 from stridelab.services import runs as runs_service
 from stridelab.services.imports import ImportResult, import_paths
+from stridelab.services.memory import budget_from_env
 from stridelab.services.runs import ActivityRow
 
 __all__ = ["register", "show_payload"]
@@ -143,9 +144,17 @@ def run_import(
     as_json: bool,
     workers: int | None,
     keep_duplicates: bool = False,
+    memory_budget: int | None = None,
 ) -> ImportResult:
     if as_json or not console.is_terminal:
-        result = import_paths(store, paths, athlete=athlete, workers=workers, keep_duplicates=keep_duplicates)
+        result = import_paths(
+            store,
+            paths,
+            athlete=athlete,
+            workers=workers,
+            keep_duplicates=keep_duplicates,
+            memory_budget=memory_budget,
+        )
     else:
         with Progress(
             TextColumn("[bold]importing"),
@@ -172,6 +181,7 @@ def run_import(
                 workers=workers,
                 progress=_tick,
                 keep_duplicates=keep_duplicates,
+                memory_budget=memory_budget,
             )
     return result
 
@@ -229,6 +239,13 @@ def register(app: typer.Typer) -> None:
             "--keep-duplicates",
             help="Do not link these activities to the same activity from another source (each stays a run).",
         ),
+        max_memory_mb: int | None = typer.Option(
+            None,
+            "--max-memory",
+            min=256,
+            help="Memory budget of each import process in MB (default: $STRIDELAB_MAX_MEMORY_MB, else 600): "
+            "a file whose decoding would exceed it is refused.",
+        ),
     ) -> None:
         """Import activities; re-importing is near-instant (content-hash de-duplication).
 
@@ -244,9 +261,19 @@ def register(app: typer.Typer) -> None:
         missing = [p for p in paths if not p.expanduser().exists()]
         if missing:
             raise fail(f"{missing[0]}: no such file or directory (nothing was imported)")
+        try:
+            budget = max_memory_mb * 1024 * 1024 if max_memory_mb is not None else budget_from_env()
+        except ValueError as exc:
+            raise fail(str(exc)) from None
         st = open_store(store)
         result = run_import(
-            st, paths, athlete, as_json=as_json, workers=workers, keep_duplicates=keep_duplicates
+            st,
+            paths,
+            athlete,
+            as_json=as_json,
+            workers=workers,
+            keep_duplicates=keep_duplicates,
+            memory_budget=budget,
         )
         linked = duplicates_service.primaries_of(st, athlete, [i for _, i in result.imported])
         if as_json:

@@ -29,6 +29,7 @@ __all__ = [
     "DECODE_BYTES_PER_BYTE",
     "DEFAULT_MEMORY_BUDGET_BYTES",
     "ENV_MAX_MEMORY_MB",
+    "MIB",
     "MIN_MEMORY_BUDGET_BYTES",
     "MemoryBudgetError",
     "budget_from_env",
@@ -130,10 +131,11 @@ def estimate_decode_bytes(reader_name: str, content_bytes: int) -> int:
     return int(per_byte * content_bytes) + 32 * MIB
 
 
-def max_decodable_bytes(reader_name: str, budget_bytes: int, *, base_bytes: int | None = None) -> int:
-    """The largest content a process at ``base_bytes`` (default: its current resident memory, at
-    least :data:`BASE_RSS_BYTES`) can decode within ``budget_bytes`` (0 when none)."""
-    base = max(current_rss_bytes(), BASE_RSS_BYTES) if base_bytes is None else base_bytes
+def max_decodable_bytes(reader_name: str, budget_bytes: int, *, base_bytes: int = BASE_RSS_BYTES) -> int:
+    """The largest content an import process (``base_bytes`` resident before decoding) can decode
+    within ``budget_bytes`` (0 when none). The same for every process, whatever else it holds (a
+    test runner, a notebook): the budget is that of an import process."""
+    base = base_bytes
     per_byte = DECODE_BYTES_PER_BYTE.get(reader_name, _DEFAULT_BYTES_PER_BYTE)
     return max(int((budget_bytes - base - 32 * MIB) / per_byte), 0)
 
