@@ -1,5 +1,6 @@
-"""Amplified FIT files for the memory and fault benchmarks: a simulated run's records repeated until the
-file reaches a target size, written with the project's FIT writer (``stridelab.io.fit.FitWriter``).
+"""Amplified FIT files (the memory-budget and fault benchmarks of issue 19): a simulated run's
+records repeated until the file reaches a target size, written with the project's FIT writer
+(``stridelab.io.fit.FitWriter``).
 
 The result is a valid FIT activity (header, definitions, CRC; timestamps strictly increasing), only
 long: what a hostile upload or a decades-long "activity" looks like to the decoder.
@@ -12,8 +13,12 @@ from typing import Any
 import numpy as np
 
 from stridelab.io.fit import FitWriter, Message, MessageBlock, mesg_num
-from stridelab.sim import RunTruth, simulate_run
-from stridelab.sim._write import fit_messages
+
+from ._run import simulate_run
+from ._truth import RunTruth
+from ._write import fit_messages
+
+__all__ = ["amplified_fit"]
 
 RECORD = mesg_num("record")
 
