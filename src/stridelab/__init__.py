@@ -16,7 +16,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from stridelab.procs import follow_parent_from_env
 from stridelab.version import __version__
+
+follow_parent_from_env()  # a spawned worker: exit with the parent (before anything heavy is imported)
 
 _LAZY: dict[str, str] = {
     "Activity": "stridelab.model",

@@ -89,7 +89,7 @@ def test_a_child_whose_parent_is_already_gone_exits_at_once(tmp_path: Path) -> N
     """The race: the parent died before the child armed its death signal (the pid passed in is not
     its parent any more): the child leaves instead of waiting forever."""
     code = (
-        "import os, sys; from stridelab.services._procs import follow_parent\n"
+        "import os, sys; from stridelab.procs import follow_parent\n"
         "follow_parent(int(sys.argv[1]) if sys.argv[1] != 'mine' else os.getppid())\n"
         "print('still here')\n"
     )

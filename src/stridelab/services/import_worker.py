@@ -10,7 +10,7 @@ A long-running server must never decode a hostile file in its own process (a 1 M
   :data:`SAMPLE_PERIOD_S` and kills it the moment it exceeds ``memory_limit`` (the backstop for an
   estimate that was wrong): the file is then reported as failed with the limit, and nothing half-done
   is stored (the stream writes are atomic, the catalog rows are one transaction per batch);
-* dies with its parent (:func:`._procs.follow_parent`).
+* dies with its parent (:func:`stridelab.procs.follow_parent`).
 
 ``RLIMIT_AS`` is not used: NumPy, pyarrow and DuckDB reserve far more address space than they touch
 (1.7 GB of address space for 300 MB resident), so a limit on it fails imports that fit in memory.
@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Final
 
-from stridelab.services._procs import follow_parent
+from stridelab.procs import children_follow, follow_parent
 from stridelab.services.imports import ImportResult, ProgressFn, import_paths
 from stridelab.services.memory import DEFAULT_MEMORY_BUDGET_BYTES, MIB, check_budget, peak_rss_bytes
 from stridelab.store import Store
@@ -137,7 +137,8 @@ def import_in_worker(
         ),
         name="stridelab-import-worker",
     )
-    proc.start()
+    with children_follow():
+        proc.start()
     sender.close()
     assert proc.pid is not None
     peak = 0

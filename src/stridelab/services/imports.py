@@ -60,13 +60,13 @@ from stridelab.io.fit import MAX_FIT_BYTES, FitDecodeError, gunzip_limited, read
 from stridelab.io.healthkit import DailyGaitMetrics
 from stridelab.io.imu import ImuRecording
 from stridelab.model import Activity
+from stridelab.procs import children_follow, follow_parent
 from stridelab.services._bulk_exports import (
     ExportMetadata,
     apply_metadata,
     is_strava_csv_member,
     strava_metadata,
 )
-from stridelab.services._procs import follow_parent
 from stridelab.services.duplicates import link_imported
 from stridelab.services.memory import (
     BASE_RSS_BYTES,
@@ -479,8 +479,9 @@ def _decode_limit(item: _Item) -> int:
 
 
 def _worker_init(parent_pid: int, memory_budget: int) -> None:
-    """A pool worker's first act: exit with its parent (:func:`._procs.follow_parent`) and take the
-    import's memory budget."""
+    """A pool worker's first act: exit with its parent (:func:`stridelab.procs.follow_parent`, armed
+    already on ``import stridelab`` when spawned inside ``children_follow``) and take the import's
+    memory budget."""
     global _memory_budget
     follow_parent(parent_pid)
     _memory_budget = memory_budget
@@ -802,12 +803,15 @@ def _import(
         import multiprocessing as mp
 
         spawn = mp.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=n_workers,
-            mp_context=spawn,
-            initializer=_worker_init,
-            initargs=(os.getpid(), _memory_budget),
-        ) as pool:
+        with (
+            children_follow(),
+            ProcessPoolExecutor(
+                max_workers=n_workers,
+                mp_context=spawn,
+                initializer=_worker_init,
+                initargs=(os.getpid(), _memory_budget),
+            ) as pool,
+        ):
             pending: set[Future[list[_Outcome]]] = set()
             queue = iter(todo)
             in_flight = 4 * n_workers

@@ -1,4 +1,4 @@
-"""Child processes that never outlive their parent.
+"""Child processes that never outlive their parent (layer 0: standard library only, cheap to import).
 
 A process pool's workers block reading the pool's call queue; when the parent dies alone (the OOM
 killer, ``kill -9``) nothing closes that queue, so they would wait for minutes or forever, holding the
@@ -13,6 +13,12 @@ multiprocessing resource tracker alive with them. :func:`follow_parent` -- run f
 A parent that died before the child got here is caught by the first check (the parent pid is passed
 in, not read after the fact). The resource tracker exits by itself once every process holding its
 pipe (the parent and the workers) is gone.
+
+A spawned child imports a lot before it runs a pool's ``initializer`` (the parent's main module, the
+modules of the pickled task: seconds on a loaded machine), and an orphan would live that long. So the
+parent also starts its children inside :func:`children_follow`, which passes its pid in the
+environment; ``import stridelab`` -- the first thing a child imports -- calls
+:func:`follow_parent_from_env`, arming the death signal before anything heavy is loaded.
 """
 
 from __future__ import annotations
@@ -24,9 +30,19 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Final
 
-__all__ = ["WATCHDOG_PERIOD_S", "follow_parent"]
+__all__ = [
+    "FOLLOW_PARENT_ENV",
+    "WATCHDOG_PERIOD_S",
+    "children_follow",
+    "follow_parent",
+    "follow_parent_from_env",
+]
+
+#: the environment variable through which a parent tells its spawned children to follow it
+FOLLOW_PARENT_ENV: Final[str] = "STRIDELAB_FOLLOW_PARENT_PID"
 
 #: how often the watchdog looks at the parent pid (the 2 s exit guarantee needs well under 2 s)
 WATCHDOG_PERIOD_S: Final[float] = 0.25
@@ -66,3 +82,25 @@ def follow_parent(parent_pid: int, *, period_s: float = WATCHDOG_PERIOD_S) -> No
         threading.Thread(
             target=_watch, args=(parent_pid, period_s), name="stridelab-parent-watchdog", daemon=True
         ).start()
+
+
+def follow_parent_from_env() -> None:
+    """:func:`follow_parent` when this process was started inside :func:`children_follow` (the
+    variable is removed, so this process's own children do not inherit it)."""
+    raw = os.environ.pop(FOLLOW_PARENT_ENV, None)
+    if raw and raw.isdigit():
+        follow_parent(int(raw))
+
+
+@contextlib.contextmanager
+def children_follow() -> Iterator[None]:
+    """Processes spawned inside this block follow this one (:func:`follow_parent_from_env`)."""
+    before = os.environ.get(FOLLOW_PARENT_ENV)
+    os.environ[FOLLOW_PARENT_ENV] = str(os.getpid())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(FOLLOW_PARENT_ENV, None)
+        else:
+            os.environ[FOLLOW_PARENT_ENV] = before
