@@ -30,5 +30,5 @@ def test_every_dependency_has_a_floor_that_ci_installs() -> None:
     assert len(pins) == len(deps)
     assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[0-9][0-9A-Za-z.]*", p) for p in pins), pins
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    for step in ("-m build", "min_constraints.py", "stridelab demo", "min_tests"):
+    for step in ("-m build", "min_constraints.py", '/bin/stridelab" demo', "min_tests"):
         assert step in ci, step
