@@ -468,14 +468,14 @@ def _decode_limit(item: _Item) -> int:
     """The most content bytes ``item`` may expand to within the memory budget; raises
     :class:`MemoryBudgetError` when its metadata (size, zip directory, gzip trailer, FIT header)
     already says more, before anything is read."""
-    limit = min(MAX_FILE_BYTES, max_decodable_bytes(item.reader.name, _memory_budget))
+    budget_limit = max_decodable_bytes(item.reader.name, _memory_budget)
     try:
         size = item.size if item.member is not None else content_size(item.path)
     except OSError:
         size = None
-    if size is not None and size > limit:
+    if size is not None and size > budget_limit and budget_limit < MAX_FILE_BYTES:
         raise _over_budget(item, size)
-    return limit
+    return min(MAX_FILE_BYTES, budget_limit)  # beyond MAX_FILE_BYTES the bomb guard refuses the read
 
 
 def _worker_init(parent_pid: int, memory_budget: int) -> None:

@@ -35,6 +35,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.integrate import trapezoid  # np.trapezoid needs numpy >= 2 (the floor is 1.26)
 from scipy.interpolate import PchipInterpolator
 
 from stridelab.frames import (
@@ -205,16 +206,16 @@ def _foot_pitch_rate(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTr
     for k in range(len(ic) - 1):
         a, b, nxt = ic[k], to[k], ic[k + 1]
         m_ic = (fine >= a) & (fine < (a + 0.06 if running else a + 0.16))
-        area_ic = -np.trapezoid(np.minimum(base[m_ic], 0), fine[m_ic]) if m_ic.any() else 1.0
+        area_ic = -trapezoid(np.minimum(base[m_ic], 0), fine[m_ic]) if m_ic.any() else 1.0
         sel_ic = (kt >= a - 1e-9) & (kt < (a + 0.06 if running else a + 0.16))
         out_v[sel_ic & (kv < 0)] *= alpha / max(area_ic, 1e-9)
     base = PchipInterpolator(kt, out_v)(fine)
     for k in range(len(ic) - 1):
         a, b, nxt = ic[k], to[k], ic[k + 1]
         m = (fine >= a) & (fine < nxt)
-        neg = -np.trapezoid(np.minimum(base[m], 0), fine[m])
+        neg = -trapezoid(np.minimum(base[m], 0), fine[m])
         ms_mask = (fine >= b) & (fine < nxt)
-        pos = np.trapezoid(np.maximum(base[ms_mask], 0), fine[ms_mask])
+        pos = trapezoid(np.maximum(base[ms_mask], 0), fine[ms_mask])
         sel = (kt > b) & (kt < nxt) & (out_v > 0)
         out_v[sel] *= neg / max(pos, 1e-9)
     pitch_rate = PchipInterpolator(kt, out_v, extrapolate=False)(t)
