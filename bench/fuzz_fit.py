@@ -5,7 +5,8 @@
 Each case mutates a corpus file (truncate anywhere, overwrite bytes, splice two files, random
 header, insert/delete a chunk) and checks the contract: lenient decoding never raises and never
 needs its internal-error safety net, strict decoding raises only ``FitDecodeError``, and the
-conversion to an Activity (what ``stridelab import`` does) raises only ``FitDecodeError``. Failing inputs
+conversion to an Activity (what ``stridelab import`` does) raises only ``FitDecodeError`` or
+``NotAnActivityError`` (a sound file that holds no activity: settings, workout...). Failing inputs
 are written to ``--save-dir``. Exit status 1 when any case failed.
 """
 
@@ -21,6 +22,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from stridelab.io import NotAnActivityError
 from stridelab.io.fit import read_activity
 from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
 from stridelab.io.fit._types import FitDecodeError
@@ -83,7 +85,7 @@ def _check(blob: bytes) -> str | None:
     try:  # what ``stridelab import`` does with the bytes: an Activity and its catalog summary
         activity = read_activity(blob)
         json.dumps(activity_summary(activity), allow_nan=False, default=str)
-    except FitDecodeError:
+    except (FitDecodeError, NotAnActivityError):  # the reader's documented errors
         pass
     except Exception:
         return "read_activity raised something else than FitDecodeError:\n" + traceback.format_exc(limit=4)

@@ -16,6 +16,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from stridelab.procs import follow_parent_from_env
+
+follow_parent_from_env()  # a spawned worker: exit with the parent (before anything heavy is imported)
+
 _LAZY: dict[str, str] = {
     "__version__": "stridelab.version",  # importlib.metadata costs ~0.1 s: only when asked
     "Activity": "stridelab.model",

@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "model": 0,
     "jsonsafe": 0,
     "version": 0,
+    "procs": 0,
     "io": 1,
     "sim": 2,
     "gait": 2,

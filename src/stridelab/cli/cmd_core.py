@@ -38,6 +38,7 @@ from stridelab.present.text import plain
 from stridelab.services import Store, StoreError
 from stridelab.services import duplicates as duplicates_service
 from stridelab.services import runs as runs_service
+from stridelab.services.memory import budget_from_env
 from stridelab.services.runs import ActivityRow
 
 if TYPE_CHECKING:
@@ -152,12 +153,20 @@ def run_import(
     as_json: bool,
     workers: int | None,
     keep_duplicates: bool = False,
+    memory_budget: int | None = None,
 ) -> ImportResult:
 
     from stridelab.services.imports import import_paths  # lazy: the readers load only to import
 
     if as_json or not console.is_terminal:
-        result = import_paths(store, paths, athlete=athlete, workers=workers, keep_duplicates=keep_duplicates)
+        result = import_paths(
+            store,
+            paths,
+            athlete=athlete,
+            workers=workers,
+            keep_duplicates=keep_duplicates,
+            memory_budget=memory_budget,
+        )
     else:
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -201,6 +210,7 @@ def run_import(
                 progress=_tick,
                 keep_duplicates=keep_duplicates,
                 file_progress=_bytes,
+                memory_budget=memory_budget,
             )
     return result
 
@@ -269,6 +279,13 @@ def register(app: typer.Typer) -> None:
             "--keep-duplicates",
             help="Do not link these activities to the same activity from another source (each stays a run).",
         ),
+        max_memory_mb: int | None = typer.Option(
+            None,
+            "--max-memory",
+            min=256,
+            help="Memory budget of each import process in MB (default: $STRIDELAB_MAX_MEMORY_MB, else 600): "
+            "a file whose decoding would exceed it is refused.",
+        ),
     ) -> None:
         """Import activities; re-importing is near-instant (content-hash de-duplication).
 
@@ -284,9 +301,19 @@ def register(app: typer.Typer) -> None:
         missing = [p for p in paths if not p.expanduser().exists()]
         if missing:
             raise fail(f"{missing[0]}: no such file or directory (nothing was imported)")
+        try:
+            budget = max_memory_mb * 1024 * 1024 if max_memory_mb is not None else budget_from_env()
+        except ValueError as exc:
+            raise fail(str(exc)) from None
         st = open_store(store)
         result = run_import(
-            st, paths, athlete, as_json=as_json, workers=workers, keep_duplicates=keep_duplicates
+            st,
+            paths,
+            athlete,
+            as_json=as_json,
+            workers=workers,
+            keep_duplicates=keep_duplicates,
+            memory_budget=budget,
         )
         linked = duplicates_service.primaries_of(st, athlete, [i for _, i in result.imported])
         if as_json:

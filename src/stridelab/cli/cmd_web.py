@@ -62,6 +62,13 @@ def register(app: typer.Typer) -> None:
         max_upload_mb: int = typer.Option(
             200, "--max-upload-mb", min=1, max=4096, help="Largest uploaded file."
         ),
+        max_memory_mb: int | None = typer.Option(
+            None,
+            "--max-memory",
+            min=256,
+            help="Memory limit in MB of the process that imports an upload "
+            "(default: $STRIDELAB_MAX_MEMORY_MB, else 600).",
+        ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
     ) -> None:
@@ -80,7 +87,10 @@ def register(app: typer.Typer) -> None:
                 "your data. Add `--token auto` (a token is printed once, with a QR code for your phone) or "
                 "bind to 127.0.0.1."
             )
+        from stridelab.services.memory import budget_from_env
+
         try:
+            memory = max_memory_mb * 1024 * 1024 if max_memory_mb is not None else budget_from_env()
             config = WebConfig(
                 store_path=store_location(store),
                 athlete=athlete,
@@ -88,6 +98,7 @@ def register(app: typer.Typer) -> None:
                 port=port,
                 token=token,
                 max_upload_bytes=max_upload_mb * 1024 * 1024,
+                max_memory_bytes=memory,
             )
             web_app = create_app(config)
         except (ValueError, StoreError) as exc:

@@ -62,11 +62,22 @@ from stridelab.io.fit import MAX_FIT_BYTES, FitDecodeError, gunzip_limited, read
 from stridelab.io.healthkit import DailyGaitMetrics
 from stridelab.io.imu import ImuRecording
 from stridelab.model import Activity
+from stridelab.procs import children_follow, follow_parent
 from stridelab.services._bulk_exports import (
     ExportMetadata,
     apply_metadata,
     is_strava_csv_member,
     strava_metadata,
+)
+from stridelab.services.memory import (
+    BASE_RSS_BYTES,
+    DEFAULT_MEMORY_BUDGET_BYTES,
+    MemoryBudgetError,
+    budget_from_env,
+    check_budget,
+    content_size,
+    estimate_decode_bytes,
+    max_decodable_bytes,
 )
 from stridelab.store import Store, check_athlete
 from stridelab.store import health as health_store
@@ -496,7 +507,7 @@ _open_zips: OrderedDict[tuple[str, int, int, int], zipfile.ZipFile] = OrderedDic
 _open_zips_lock = threading.Lock()
 
 
-def _read_zip_member(zip_path: str, member: str) -> bytes:
+def _read_zip_member(zip_path: str, member: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """One member's bytes (bounded), from a zip kept open while it is the same file (path, inode,
     size and mtime)."""
     st = os.stat(zip_path)
@@ -509,7 +520,7 @@ def _read_zip_member(zip_path: str, member: str) -> bytes:
                 _open_zips.popitem(last=False)[1].close()
         else:
             _open_zips.move_to_end(key)
-        return read_limited(zf.open(member), MAX_FILE_BYTES)
+        return read_limited(zf.open(member), limit)
 
 
 def _close_open_zips() -> None:
@@ -520,15 +531,54 @@ def _close_open_zips() -> None:
 
 
 def _load_bytes(item: _Item) -> bytes:
-    if item.member is not None:
-        data = _read_zip_member(item.zip_file or item.path, item.member)
-    else:
-        with open(item.path, "rb") as fh:
-            data = read_limited(fh, MAX_FILE_BYTES)
-    name = (item.member or item.path).lower()
-    if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        data = gunzip_limited(data, MAX_FILE_BYTES)
+    limit = _decode_limit(item)
+    try:
+        if item.member is not None:
+            data = _read_zip_member(item.zip_file or item.path, item.member, limit)
+        else:
+            with open(item.path, "rb") as fh:
+                data = read_limited(fh, limit)
+        name = (item.member or item.path).lower()
+        if name.endswith(".gz") or data[:2] == b"\x1f\x8b":
+            data = gunzip_limited(data, limit)
+    except FitDecodeError as exc:  # more content than its metadata said: the budget, not the format
+        if limit < MAX_FILE_BYTES and exc.reason.startswith("refused: more than"):
+            raise _over_budget(item, limit + 1) from None
+        raise
     return data
+
+
+#: the memory budget of this process's decodes (set by :func:`import_paths` and in pool workers)
+_memory_budget: int = DEFAULT_MEMORY_BUDGET_BYTES
+
+
+def _over_budget(item: _Item, content_bytes: int) -> MemoryBudgetError:
+    estimate = BASE_RSS_BYTES + estimate_decode_bytes(item.reader.name, content_bytes)
+    return MemoryBudgetError(item.label or item.display, content_bytes, estimate, _memory_budget)
+
+
+def _decode_limit(item: _Item) -> int:
+    """The most content bytes ``item`` may expand to within the memory budget; raises
+    :class:`MemoryBudgetError` when its metadata (size, zip directory, gzip trailer, FIT header)
+    already says more, before anything is read."""
+    budget_limit = max_decodable_bytes(item.reader.name, _memory_budget)
+    try:
+        size = item.size if item.member is not None else content_size(item.path)
+    except OSError:
+        size = None
+    if size is not None and size > budget_limit and budget_limit < MAX_FILE_BYTES:
+        raise _over_budget(item, size)
+    return min(MAX_FILE_BYTES, budget_limit)  # beyond MAX_FILE_BYTES the bomb guard refuses the read
+
+
+def _worker_init(parent_pid: int, memory_budget: int, queue: Any) -> None:
+    """A pool worker's first act: exit with its parent (:func:`stridelab.procs.follow_parent`, armed
+    already on ``import stridelab`` when spawned inside ``children_follow``), take the import's
+    memory budget, and send file progress to the parent through ``queue`` (None: not asked for)."""
+    global _memory_budget
+    follow_parent(parent_pid)
+    _memory_budget = memory_budget
+    _init_worker(queue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -802,8 +852,13 @@ def import_paths(
     relabel: tuple[str, str] | None = None,
     keep_duplicates: bool = False,
     file_progress: FileProgressFn | None = None,
+    memory_budget: int | None = None,
 ) -> ImportResult:
     """Import FIT files, folders (recursive), zip exports and ``.fit.gz`` into ``store``.
+
+    ``memory_budget``: peak resident bytes each import process may reach (default
+    ``$STRIDELAB_MAX_MEMORY_MB``, else 600 MB; :mod:`stridelab.services.memory`): a file whose decode
+    would exceed it is refused (failed, with the reason), never decoded.
 
     ``relabel=(old_prefix, new_prefix)`` reports and stores paths under ``old_prefix`` with
     ``new_prefix`` instead (e.g. an upload's temporary folder -> ``"upload/"``).
@@ -818,7 +873,10 @@ def import_paths(
     After the commits, the imported activities are linked to the same activities from other sources
     (:func:`stridelab.services.duplicates.link_imported`; ``keep_duplicates`` turns that off).
     """
+    global _memory_budget
     check_athlete(athlete)
+    budget = check_budget(memory_budget) if memory_budget is not None else budget_from_env()
+    before, _memory_budget = _memory_budget, budget
     with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
         try:
             result = _import(
@@ -827,6 +885,7 @@ def import_paths(
         finally:
             _close_open_zips()  # before the nested zips in ``spill`` are removed
             _close_worker_stores()
+            _memory_budget = before
     if result.imported:
         # lazy: the duplicates decision pulls the analysis package (scipy), which the decoding
         # workers (spawned processes that import this module) and a re-import never need
@@ -927,12 +986,15 @@ def _import(
                     return
                 file_progress(path, got, of)
 
-        with ProcessPoolExecutor(
-            max_workers=n_workers,
-            mp_context=spawn,
-            initializer=_init_worker,
-            initargs=(reports,),
-        ) as pool:
+        with (
+            children_follow(),
+            ProcessPoolExecutor(
+                max_workers=n_workers,
+                mp_context=spawn,
+                initializer=_worker_init,
+                initargs=(os.getpid(), _memory_budget, reports),
+            ) as pool,
+        ):
             pending: set[Future[list[_Outcome]]] = set()
             queue = iter(todo)
             in_flight = 4 * n_workers

@@ -10,6 +10,7 @@ determinism, speed). The IMU signal simulator lives in :mod:`stridelab.sim.imu` 
 
 from __future__ import annotations
 
+from ._amplify import amplified_fit
 from ._run import LATENT_COLUMNS, SimulatedRun, TimerEvent, simulate_run
 from ._season import SEASON_TRUTH_SCHEMA, SeasonRun, read_season, simulate_season
 from ._truth import RUN_KINDS, SEGMENT_KINDS, SENSORS, Pause, RunTruth, Segment, plan_segments
@@ -28,6 +29,7 @@ __all__ = [
     "Segment",
     "SimulatedRun",
     "TimerEvent",
+    "amplified_fit",
     "encode_run",
     "plan_segments",
     "read_season",

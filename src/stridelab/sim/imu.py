@@ -35,6 +35,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.integrate import trapezoid  # np.trapezoid needs numpy >= 2 (the floor is 1.26)
 from scipy.interpolate import PchipInterpolator
 
 from stridelab.frames import (
@@ -250,15 +251,15 @@ def _foot_pitch_rate(t: FloatArray, ic: FloatArray, to: FloatArray, truth: ImuTr
     for k in range(len(ic) - 1):
         m_ic = slice(f_a[k], max(f_a[k], f_end[k]))
         has_ic = m_ic.stop > m_ic.start
-        area_ic = -np.trapezoid(np.minimum(base[m_ic], 0), fine[m_ic]) if has_ic else 1.0
+        area_ic = -trapezoid(np.minimum(base[m_ic], 0), fine[m_ic]) if has_ic else 1.0
         sel_ic = slice(k_a[k], max(k_a[k], k_end[k]))
         out_v[sel_ic][kv[sel_ic] < 0] *= alpha / max(area_ic, 1e-9)
     base = PchipInterpolator(kt, out_v)(fine)
     for k in range(len(ic) - 1):
         m = slice(f_a[k], max(f_a[k], f_nxt[k]))
-        neg = -np.trapezoid(np.minimum(base[m], 0), fine[m])
+        neg = -trapezoid(np.minimum(base[m], 0), fine[m])
         ms_mask = slice(f_b[k], max(f_b[k], f_nxt[k]))
-        pos = np.trapezoid(np.maximum(base[ms_mask], 0), fine[ms_mask])
+        pos = trapezoid(np.maximum(base[ms_mask], 0), fine[ms_mask])
         sel = slice(k_b[k], max(k_b[k], k_nxt[k]))
         out_v[sel][out_v[sel] > 0] *= neg / max(pos, 1e-9)
     pitch_rate = PchipInterpolator(kt, out_v, extrapolate=False)(t)

@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
+from stridelab.services.memory import DEFAULT_MEMORY_BUDGET_BYTES, check_budget
+
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_PORT", "MIN_TOKEN_CHARS", "WebConfig", "is_loopback"]
 
 DEFAULT_PORT: Final[int] = 8765
@@ -53,6 +55,8 @@ class WebConfig:
     background_analysis: bool = True
     today: date | None = None
     extra_allowed_hosts: tuple[str, ...] = field(default=())
+    #: resident memory an upload's import (a child process) may use: refused or stopped beyond it
+    max_memory_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "store_path", Path(self.store_path).expanduser())
@@ -73,6 +77,7 @@ class WebConfig:
             )
         if not 1024 <= self.max_upload_bytes <= 4 * 1024**3:
             raise ValueError("Invalid value for the 'max_upload_bytes' parameter: expected 1 KiB-4 GiB.")
+        check_budget(self.max_memory_bytes, "the 'max_memory_bytes' parameter")
         if not 5 <= self.page_size <= 500:
             raise ValueError(
                 f"Invalid value for the 'page_size' parameter: expected 5-500, got {self.page_size}."

@@ -221,7 +221,7 @@ class WebState:
     # ------------------------------------------------------------------ imports
     def start_import(self, filename: str, path: Path, size_bytes: int) -> ImportJob:
         """Queue the import of an uploaded file (its temp folder is removed afterwards)."""
-        from stridelab.services.imports import import_paths
+        from stridelab.services.import_worker import import_in_worker
 
         job = ImportJob(uuid.uuid4().hex, filename, size_bytes)
         with self.jobs_lock:
@@ -238,15 +238,16 @@ class WebState:
         def run() -> None:
             job.status = "running"
             try:
-                result = import_paths(
+                # decoded in a child process under the memory limit, never in the server's own
+                done = import_in_worker(
                     self.store,
                     [path],
                     athlete=self.athlete,
-                    workers=1,
                     progress=progress,
                     relabel=(str(path.parent), "upload/"),  # not the server's temp folder
+                    memory_limit=self.config.max_memory_bytes,
                 )
-                job.result = result.to_json()
+                job.result = done.result.to_json()
                 job.status = "done"
             except Exception as exc:
                 job.error = f"{type(exc).__name__}: {exc}"
