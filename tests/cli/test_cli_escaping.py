@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -64,13 +66,15 @@ def _crafted_fit(folder: Path) -> Path:
 
 
 @pytest.fixture
-def crafted(tmp_path: Path) -> tuple[Path, Path]:
+def crafted() -> Iterator[tuple[Path, Path]]:
     """A folder whose path holds ``[/]`` (a folder ``x[`` with a sub-folder ``]y``) with the crafted
-    FIT file and a damaged file named with markup and escapes."""
-    folder = tmp_path / "x[" / "]y [bold]"
-    fit = _crafted_fit(folder)
-    (folder / "bad [red] \x1b[31mname.fit").write_bytes(b"\x0e\x10\x00\x00" + b"\x00" * 40)
-    return folder, fit
+    FIT file and a damaged file named with markup and escapes. Under a short temporary folder, not
+    ``tmp_path``: the tests read paths back from tables, and a long path (pytest-xdist's) wraps there."""
+    with tempfile.TemporaryDirectory(prefix="e") as short:
+        folder = Path(short) / "x[" / "]y [bold]"
+        fit = _crafted_fit(folder)
+        (folder / "bad [red] \x1b[31mname.fit").write_bytes(b"\x0e\x10\x00\x00" + b"\x00" * 40)
+        yield folder, fit
 
 
 def _clean(text: str) -> None:
