@@ -10,7 +10,10 @@ from typing import Any, Final
 __all__ = ["ANALYSIS_VERSION", "AnalysisConfig"]
 
 #: bump when the numbers a run analysis produces change; invalidates the store cache.
-ANALYSIS_VERSION: Final[int] = 2  # 2: record_gap / no_speed_term flags and messages (issue 13)
+ANALYSIS_VERSION: Final[int] = 3
+# 2: record_gap / no_speed_term flags and messages (issue 13)
+# 3: parametric (fast + slow wander) residual covariance, smoothed speed regressor, values at the
+#    reference speed evaluated at the reference time (minute 10), degenerate inputs refused (issue 13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,10 @@ class AnalysisConfig:
     min_grade_sd: float = 0.005
     min_lat_acc_sd_m_s2: float = 0.05
     confidence: float = 0.95
-    hac_prewhiten: bool = True
+    hac_prewhiten: bool = True  # only for interval_method "hac"
+    interval_method: str = "parametric"  # "parametric" (analysis/_noise_cov.py) or "hac" (the former)
+    speed_regressor_window_s: float = 30.0  # centred mean of the speed regressor (GPS noise, EIV)
+    reference_time_s: float = 600.0  # "at the reference speed" is evaluated at this drift-clock time
     drift_clock: str = "elapsed"  # "elapsed" (wall clock), "timer" (pauses excluded) or "running"
 
     def to_dict(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
 from stridelab.analysis._hac import LinearFit, hac_ols
+from stridelab.analysis._noise_cov import parametric_ols
 from stridelab.analysis._metrics import (
     BALANCE_ZONE_NAMES,
     GAUGE_ZONE_NAMES,
@@ -38,7 +39,7 @@ from stridelab.analysis._metrics import (
     gauge_zone_index,
     gauge_zones_for,
 )
-from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
+from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, _rolling, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
 __all__ = [
@@ -96,9 +97,21 @@ class MetricModel:
     time_center_h: float
     time_span_h: float
     terms: tuple[str, ...]
+    reference_time_h: float | None = None  # the drift-clock time "at the reference speed" refers to
+    resid: np.ndarray | None = field(default=None, repr=False, compare=False)  # not serialised
+    resid_t_s: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ref_time_h(self) -> float:
+        """The time at which :meth:`at_speed` evaluates the model: the configured reference time
+        (minute 10 by default) when the model has a drift term, else the run's mean time."""
+        if self.reference_time_h is not None and self.fit.has("time"):
+            return self.reference_time_h
+        return self.time_center_h
 
     def at_speed(self, speed_m_s: float | None, *, at_start: bool = False) -> Estimate | None:
-        """Model value at ``speed_m_s`` on flat ground, straight, at the mean time (or at t = 0)."""
+        """Model value at ``speed_m_s`` on flat ground, straight, at the reference time
+        (:attr:`ref_time_h`; or at t = 0 with ``at_start``)."""
         w: dict[str, float] = {"const": 1.0}
         if self.fit.has("speed"):
             if speed_m_s is None:
@@ -116,6 +129,8 @@ class MetricModel:
             if not self.fit.has("time"):
                 return None
             w["time"] = -self.time_center_h
+        elif self.fit.has("time"):
+            w["time"] = self.ref_time_h - self.time_center_h
         return _estimate(self.fit, w)
 
     def coefficient(self, name: str) -> Estimate | None:
@@ -136,6 +151,7 @@ class MetricModel:
             "time_center_h": self.time_center_h,
             "time_span_h": self.time_span_h,
             "terms": list(self.terms),
+            "reference_time_h": self.reference_time_h,
         }
 
     @classmethod
@@ -148,6 +164,7 @@ class MetricModel:
             time_center_h=float(d["time_center_h"]),
             time_span_h=float(d["time_span_h"]),
             terms=tuple(d["terms"]),
+            reference_time_h=float(d["reference_time_h"]) if d.get("reference_time_h") is not None else None,
         )
 
 
@@ -376,6 +393,12 @@ def _fit_metric(
     if use_speed:
         v = speed[sel]
         speed_range = (float(np.quantile(v, 0.02)), float(np.quantile(v, 0.98)))
+        # the regressor is the centred mean over speed_regressor_window_s: GPS speed noise in the
+        # regressor would attenuate the slope (errors in variables; 7 % at 0.15 m/s), while true
+        # speed changes are slow next to the window (docs/analysis.md, section 3)
+        usable = np.where(np.isfinite(speed) & (speed > 0), speed, np.nan)
+        v_all = _rolling(usable, frame.t_s, cfg.speed_regressor_window_s)
+        v = np.where(np.isfinite(v_all[sel]), v_all[sel], v)
         if float(np.std(v)) >= cfg.min_speed_sd_m_s:
             vc = float(np.median(v))
             cols.append(v - vc)
@@ -411,7 +434,14 @@ def _fit_metric(
         names.append("time")
         centers["time"] = t_center
     x = np.column_stack(cols)
-    fit = hac_ols(y, x, tuple(names), confidence=cfg.confidence, centers=centers, prewhiten=cfg.hac_prewhiten)
+    t_s = frame.t_s[sel]
+
+    def ols(xm: np.ndarray, nm: tuple[str, ...]) -> LinearFit:
+        if cfg.interval_method == "hac":
+            return hac_ols(y, xm, nm, confidence=cfg.confidence, centers=centers, prewhiten=cfg.hac_prewhiten)
+        return parametric_ols(y, xm, nm, t_s, confidence=cfg.confidence, centers=centers)
+
+    fit = ols(x, tuple(names))
     thirds: LinearFit | None = None
     if "time" in names:
         lo, hi = float(t.min()), float(t.max())
@@ -419,14 +449,7 @@ def _fit_metric(
         last = t >= lo + 2.0 * (hi - lo) / 3.0
         if first.sum() >= 10 and last.sum() >= 10 and (~first & ~last).sum() >= 10:
             xt = np.column_stack([*base_cols, first.astype(float), last.astype(float)])
-            thirds = hac_ols(
-                y,
-                xt,
-                (*base_names, "first_third", "last_third"),
-                confidence=cfg.confidence,
-                centers=centers,
-                prewhiten=cfg.hac_prewhiten,
-            )
+            thirds = ols(xt, (*base_names, "first_third", "last_third"))
     return MetricModel(
         fit=fit,
         thirds=thirds,
@@ -434,6 +457,9 @@ def _fit_metric(
         time_center_h=t_center,
         time_span_h=t_span,
         terms=tuple(names),
+        reference_time_h=cfg.reference_time_s / _SECONDS_PER_HOUR,
+        resid=y - x @ fit.beta,
+        resid_t_s=t_s,
     )
 
 
