@@ -89,9 +89,7 @@ def residual_autocov(u_grid: np.ndarray, lags: np.ndarray) -> np.ndarray:
     return np.array([float(u_grid[: n - h] @ u_grid[h:]) if h < n else 0.0 for h in lags])
 
 
-def expected_residual_autocov(
-    mask: np.ndarray, q: np.ndarray, r: float, lags: np.ndarray
-) -> np.ndarray:
+def expected_residual_autocov(mask: np.ndarray, q: np.ndarray, r: float, lags: np.ndarray) -> np.ndarray:
     """``E[sum_t u[t] u[t + h]]`` for OLS residuals ``u = M e``, ``Cov(e) = Phi(r)`` on the 1-s grid.
 
     ``mask`` marks the grid seconds with a sample, ``q`` (grid x k) an orthonormal basis of the design

@@ -19,6 +19,7 @@ The value "at the reference speed" is ``b0 + b_speed (v_ref - v_c)`` (flat, stra
 
 from __future__ import annotations
 
+import dataclasses
 import time as _time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,6 @@ import pandas as pd
 
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
 from stridelab.analysis._hac import LinearFit, hac_ols
-from stridelab.analysis._noise_cov import parametric_ols
 from stridelab.analysis._metrics import (
     BALANCE_ZONE_NAMES,
     GAUGE_ZONE_NAMES,
@@ -39,6 +39,7 @@ from stridelab.analysis._metrics import (
     gauge_zone_index,
     gauge_zones_for,
 )
+from stridelab.analysis._noise_cov import parametric_ols
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, _rolling, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
@@ -386,6 +387,17 @@ def _fit_metric(
         )
         return None
     y = y_all[sel]
+    if np.unique(y).size < 3:
+        # all-equal (or two-valued) values: a stuck or placeholder sensor; the residual covariance is
+        # zero and any CI would be a zero-width lie
+        messages.append(
+            {
+                "code": f"{key}_not_modelled",
+                "message": f"{label}: the {y.size} modelled values take only {np.unique(y).size} distinct "
+                "value(s) (a stuck sensor or placeholder values): no pace-adjusted value or drift",
+            }
+        )
+        return None
     cols: list[np.ndarray] = [np.ones(y.size)]
     names: list[str] = ["const"]
     centers: dict[str, float] = {}
@@ -677,6 +689,8 @@ def analyze_run(
             raw = raw[np.isfinite(raw)]
             if raw.size:
                 recorded_means[column] = float(raw.mean())
+    if not keep_frame:  # the residuals are for charts and bench/fit_noise_model.py, like the frame
+        models = {k: dataclasses.replace(m, resid=None, resid_t_s=None) for k, m in models.items()}
     return RunAnalysis(
         version=ANALYSIS_VERSION,
         n_records=n,

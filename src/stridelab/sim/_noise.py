@@ -31,15 +31,15 @@ NOISE_MODELS: Final[MappingProxyType[str, MappingProxyType[str, float]]] = Mappi
         # bench/fit_noise_model.py (real residuals of balance, GCT and VO; see docs/analysis.md)
         "fitted": MappingProxyType(
             {
-                "balance_noise_sd_pp": 0.45,
-                "balance_noise_phi": 0.95,
-                "balance_wander_sd_pp": 0.30,
-                "wander_tau_s": 240.0,
+                "balance_noise_sd_pp": 0.40,
+                "balance_noise_phi": 0.96,
+                "balance_wander_sd_pp": 0.38,
+                "wander_tau_s": 300.0,
                 "gct_noise_sd_s": 0.005,
                 "vertical_oscillation_noise_sd_m": 0.0035,
                 "dynamics_noise_phi": 0.88,
                 "gct_wander_sd_s": 0.0025,
-                "vertical_oscillation_wander_sd_m": 0.0015,
+                "vertical_oscillation_wander_sd_m": 0.0022,
                 "lap_offset_share": 0.3,
                 "speed_gps_noise_sd_m_s": 0.15,
                 "speed_gps_noise_phi": 0.5,

@@ -257,7 +257,11 @@ def _balance_mean(
 
 
 def _slow_noise(
-    truth: RunTruth, n: int, lap_index: IntArray, rng_wander: np.random.Generator, rng_laps: np.random.Generator
+    truth: RunTruth,
+    n: int,
+    lap_index: IntArray,
+    rng_wander: np.random.Generator,
+    rng_laps: np.random.Generator,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Slow wander (OU) + random lap offsets of balance (pp), GCT (s) and VO (m)."""
     r = math.exp(-1.0 / truth.wander_tau_s)
@@ -284,14 +288,18 @@ def _dynamics(
     walking = tl.kinds == "walk"
     dv = speed - truth.ref_speed_m_s
     hours = tl.elapsed / 3600.0
-    gct = np.where(
-        walking,
-        0.46 - 0.08 * (speed - 1.5),
-        truth.gct_s_at_ref
-        + truth.gct_speed_slope_s_per_m_s * dv
-        + truth.gct_drift_s_per_h * hours
-        + truth.gct_grade_slope_s_per_pct * grade,
-    ) + _ar1(rngs["gct"], n, truth.gct_noise_sd_s, phi) + np.where(walking, 0.0, gct_slow)
+    gct = (
+        np.where(
+            walking,
+            0.46 - 0.08 * (speed - 1.5),
+            truth.gct_s_at_ref
+            + truth.gct_speed_slope_s_per_m_s * dv
+            + truth.gct_drift_s_per_h * hours
+            + truth.gct_grade_slope_s_per_pct * grade,
+        )
+        + _ar1(rngs["gct"], n, truth.gct_noise_sd_s, phi)
+        + np.where(walking, 0.0, gct_slow)
+    )
     gct = _q(np.clip(gct, 0.12, 1.2), "stance_time", 1000.0)
     spm = np.where(
         walking,
@@ -300,14 +308,16 @@ def _dynamics(
     ) + _ar1(rngs["cadence"], n, truth.cadence_noise_sd_spm, phi)
     rpm = np.rint(np.clip(spm, 60.0, 250.0) / 2.0 * 128.0) / 128.0  # FIT cadence + fractional_cadence
     step_len = _q(speed / (2.0 * rpm / 60.0), "step_length", 1000.0)
-    vo = np.where(
-        walking,
-        0.045,
-        truth.vertical_oscillation_m_at_ref
-        + truth.vertical_oscillation_speed_slope_m_per_m_s * dv
-        + truth.vertical_oscillation_drift_m_per_h * hours,
-    ) + _ar1(rngs["vertical_oscillation"], n, truth.vertical_oscillation_noise_sd_m, phi) + np.where(
-        walking, 0.0, vo_slow
+    vo = (
+        np.where(
+            walking,
+            0.045,
+            truth.vertical_oscillation_m_at_ref
+            + truth.vertical_oscillation_speed_slope_m_per_m_s * dv
+            + truth.vertical_oscillation_drift_m_per_h * hours,
+        )
+        + _ar1(rngs["vertical_oscillation"], n, truth.vertical_oscillation_noise_sd_m, phi)
+        + np.where(walking, 0.0, vo_slow)
     )
     vo = _q(np.clip(vo, 0.02, 0.2), "vertical_oscillation", 1000.0)
     return {
