@@ -60,6 +60,7 @@ def real_runs(
     out = []
     with open(data / "fit" / "MANIFEST.tsv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
+    seen: set[tuple[int, str, str]] = set()
     for row in rows:
         if row["has_running_dynamics"] != "yes" or "running" not in row["sport"]:
             continue
@@ -77,6 +78,10 @@ def real_runs(
         )
         sess = pd.DataFrame([{"session_index": s.index, "sport": s.sport} for s in act.sessions])
         rec, laps = running_part(act.records, laps, sess)
+        key = (len(rec), str(rec.index[0]), str(rec.index[-1]))
+        if key in seen:
+            continue  # the same activity in two files (e.g. triathlon_summary_first/last)
+        seen.add(key)
         dt = np.diff(rec.index.asi8) / 1e9
         if len(rec) < 600 or np.median(dt) > 1.5:
             continue  # smart recording: no 1-s lags
@@ -131,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         sd = float(np.median(sds))
         print(
-            f"fit {key}: residual SD (median) {sd:.4g}; fast AR(1) r = {r:.3f} sd = {sd * math.sqrt(1 - w):.4g}; "
+            f"fit {key}: residual SD (median) {sd:.4g}; fast AR(1) r = {r:.3f} "
+            f"sd = {sd * math.sqrt(1 - w):.4g}; "
             f"slow wander share {w:.2f} sd = {sd * math.sqrt(w):.4g} tau = {tau:.0f} s"
         )
     gps = []
@@ -142,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         if e.size > 100:
             gps.append((float(np.std(e)), float(np.corrcoef(e[1:], e[:-1])[0, 1])))
     print(
-        "GPS speed error (recorded - 30 s mean): SD %.3f m/s, lag-1 r %.2f (median over files)"
-        % tuple(np.median(gps, axis=0))
+        "GPS speed error (recorded - 30 s mean): SD {:.3f} m/s, lag-1 r {:.2f} (median over files)".format(
+            *np.median(gps, axis=0)
+        )
     )
 
     from stridelab.sim import RunTruth, apply_noise_model, simulate_run
@@ -172,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             met = abs(d) <= 0.05
             ok &= met
             print(
-                f"{key:8s} {h:5d} {acf_real[key][i]:6.2f} {acf_sim[key][i]:6.2f} {d:+6.2f}  {'met' if met else 'NOT met'}"
+                f"{key:8s} {h:5d} {acf_real[key][i]:6.2f} {acf_sim[key][i]:6.2f} {d:+6.2f}  "
+                f"{'met' if met else 'NOT met'}"
             )
     return 0 if ok else 1
 

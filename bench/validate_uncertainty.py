@@ -17,44 +17,34 @@ import argparse
 import sys
 
 from stridelab.analysis import AnalysisConfig
-from stridelab.analysis.validation_uncertainty import METRIC_KEYS, QUANTITIES, validate_uncertainty
+from stridelab.analysis.validation_uncertainty import (
+    METRIC_KEYS,
+    QUANTITIES,
+    UncertaintyResult,
+    validate_uncertainty,
+)
 
 GOAL_COVERAGE = 0.93
 GOAL_FALSE_DRIFT = 0.06
 GOAL_ATTENUATION = 0.03
 
 
-def rows(r: object) -> list[tuple[str, str, bool]]:
+def rows(res: UncertaintyResult) -> list[tuple[str, str, bool]]:
+    """(goal, figure, met) of every quantity of one noise model."""
+    tag = f"[{res.noise_model}]"
     out: list[tuple[str, str, bool]] = []
-    res = r  # UncertaintyResult
     for key in METRIC_KEYS:
         for q in QUANTITIES:
-            cov = res.coverage[key][q]  # type: ignore[attr-defined]
-            n = res.n[key][q]  # type: ignore[attr-defined]
-            out.append(
-                (
-                    f"[{res.noise_model}] {key} {q} CI coverage >= {GOAL_COVERAGE:.2f} (n={n})",  # type: ignore[attr-defined]
-                    f"{cov:.3f}",
-                    cov >= GOAL_COVERAGE,
-                )
-            )
-        fd = res.false_drift[key]  # type: ignore[attr-defined]
-        out.append(
-            (
-                f"[{res.noise_model}] {key} false drift <= {GOAL_FALSE_DRIFT:.2f} (n={res.n_drift_free[key]})",  # type: ignore[attr-defined]
-                f"{fd:.3f}",
-                fd <= GOAL_FALSE_DRIFT,
-            )
-        )
+            cov = res.coverage[key][q]
+            goal = f"{tag} {key} {q} CI coverage >= {GOAL_COVERAGE:.2f} (n={res.n[key][q]})"
+            out.append((goal, f"{cov:.3f}", cov >= GOAL_COVERAGE))
+        fd = res.false_drift[key]
+        goal = f"{tag} {key} false drift <= {GOAL_FALSE_DRIFT:.2f} (n={res.n_drift_free[key]})"
+        out.append((goal, f"{fd:.3f}", fd <= GOAL_FALSE_DRIFT))
     for key in ("balance", "gct"):
-        att = res.slope_attenuation[key]  # type: ignore[attr-defined]
-        out.append(
-            (
-                f"[{res.noise_model}] {key} speed slope |bias| <= {GOAL_ATTENUATION:.2f}",
-                f"{att:+.3f}",
-                abs(att) <= GOAL_ATTENUATION,
-            )
-        )
+        att = res.slope_attenuation[key]
+        goal = f"{tag} {key} speed slope |bias| <= {GOAL_ATTENUATION:.2f}"
+        out.append((goal, f"{att:+.3f}", abs(att) <= GOAL_ATTENUATION))
     return out
 
 

@@ -57,7 +57,7 @@ def test_expected_residual_autocov_matches_monte_carlo() -> None:
     q = np.zeros((n, 2))
     q[mask] = np.linalg.qr(x)[0]
     lags = np.array([0, 1, 5, 20])
-    exact = expected_residual_autocov(mask, q, 0.9, lags)
+    exact = expected_residual_autocov(mask, q, q, 0.9, lags)
     from scipy.signal import lfilter
 
     acc = np.zeros(len(lags))

@@ -21,9 +21,9 @@ wander from the residuals (a drift term eats most of it), so naive residual auto
 understate it badly in a short run. ``r_fast`` and ``r_slow`` are chosen on a grid, the three
 variances by non-negative least squares for each grid point; as the slow correlation time is poorly
 identified in a short run, of the grid points that fit within 25 % of the best misfit the one with
-the largest long-run variance is taken (without this, 90 % coverage instead of 95 %). The covariance of the OLS coefficients is
-then the sandwich ``(X'X)^-1 X' Sigma X (X'X)^-1`` with this ``Sigma`` (exponential kernels applied by
-recursive filters on the 1-s grid, O(n)).
+the largest long-run variance is taken (without this, 90 % coverage instead of 95 %). The covariance
+of the OLS coefficients is then the sandwich ``(X'X)^-1 X' Sigma X (X'X)^-1`` with this ``Sigma``
+(exponential kernels applied by recursive filters on the 1-s grid, O(n)).
 
 The variance of the slow part is estimated from few effective observations, so intervals use a t
 quantile whose degrees of freedom count the wander periods in the run (``span / (2 tau_slow)``,
@@ -42,7 +42,13 @@ from scipy.signal import lfilter
 
 from stridelab.analysis._hac import LinearFit
 
-__all__ = ["NoiseFit", "expected_residual_autocov", "parametric_ols", "residual_autocov"]
+__all__ = [
+    "NoiseFit",
+    "expected_residual_autocov",
+    "parametric_ols",
+    "parametric_ols_noise",
+    "residual_autocov",
+]
 
 #: lag-1 correlations tried for the fast (averaging) component, and correlation times (s) of the slow one
 _FAST_R: tuple[float, ...] = (0.5, 0.7, 0.8, 0.87, 0.92, 0.95, 0.97)
@@ -89,41 +95,64 @@ def residual_autocov(u_grid: np.ndarray, lags: np.ndarray) -> np.ndarray:
     return np.array([float(u_grid[: n - h] @ u_grid[h:]) if h < n else 0.0 for h in lags])
 
 
-def expected_residual_autocov(mask: np.ndarray, q: np.ndarray, r: float, lags: np.ndarray) -> np.ndarray:
-    """``E[sum_t u[t] u[t + h]]`` for OLS residuals ``u = M e``, ``Cov(e) = Phi(r)`` on the 1-s grid.
+def expected_residual_autocov(
+    mask: np.ndarray,
+    xg: np.ndarray,
+    bg: np.ndarray,
+    r: float,
+    lags: np.ndarray,
+    *,
+    _fx: np.ndarray | None = None,
+    _pairs: np.ndarray | None = None,
+) -> np.ndarray:
+    """``E[sum_t u[t] u[t + h]]`` for the residuals ``u = M e`` of a linear fit, ``Cov(e) = Phi(r)`` on
+    the 1-s grid.
 
-    ``mask`` marks the grid seconds with a sample, ``q`` (grid x k) an orthonormal basis of the design
-    (zero off the mask); ``M = D - q q'``. Uses ``M Phi M = D Phi D - q q' Phi D - D Phi q q' + q A q'``
-    with ``A = q' Phi q``, so only ``P = Phi q`` needs a filter."""
+    ``mask`` marks the grid seconds with a sample; ``xg`` (grid x k) is the design and ``bg`` the
+    estimator's weights (``beta = bg' y``; OLS: ``bg = X (X'X)^-1``, IV: ``Z (X'Z)^-1``), both zero off
+    the mask, so ``M = D - xg bg'``. Uses ``M Phi M' = D Phi D - X B' Phi D - D Phi B X' + X A X'`` with
+    ``A = B' Phi B``: only ``Phi B`` needs a filter, and the three lag sums are FFT cross-correlations
+    (all lags at once, one inverse FFT)."""
     n = mask.size
-    p = _exp_kernel(q, r)
-    a = q.T @ p
-    pm = p * mask[:, None]
-    out = np.empty(len(lags))
-    mf = mask.astype(float)
-    for i, h in enumerate(lags):
-        if h >= n:
-            out[i] = 0.0
-            continue
-        pairs = float(mf[: n - h] @ mf[h:])
-        t1 = (r**h if r > 0.0 else float(h == 0)) * pairs
-        t2 = float(np.sum(q[: n - h] * pm[h:]))
-        t3 = float(np.sum(pm[: n - h] * q[h:]))
-        t4 = float(np.sum(a * (q[: n - h].T @ q[h:])))
-        out[i] = t1 - t2 - t3 + t4
-    return out
+    lags = np.asarray(lags, dtype=int)
+    nfft = 1 << math.ceil(math.log2(2 * n))
+    fx = np.fft.rfft(xg, n=nfft, axis=0) if _fx is None else _fx
+    if _pairs is None:
+        fm = np.fft.rfft(mask.astype(float), n=nfft)
+        _pairs = np.rint(np.fft.irfft(np.conj(fm) * fm, n=nfft)[lags])
+    pb = _exp_kernel(bg, r)
+    a = bg.T @ pb
+    fpm = np.fft.rfft(pb * mask[:, None], n=nfft, axis=0)
+    z = np.sum(np.conj(fx) * fpm, axis=1)  # irfft(z)[h] = sum_t X[t] . (Phi B)[t + h]; at -h the reverse
+    w = np.einsum(
+        "fd,fc,cd->f", np.conj(fx), fx, a, optimize=False
+    )  # irfft(w)[-h] = sum_t (X A)[t] . X[t + h]
+    cross = np.fft.irfft(z + np.conj(z - w), n=nfft)[lags]
+    t1 = (r**lags if r > 0.0 else (lags == 0).astype(float)) * _pairs
+    out = t1 - cross
+    out[lags >= n] = 0.0
+    return np.asarray(out)
 
 
-def _fit_noise(mask: np.ndarray, q: np.ndarray, u_grid: np.ndarray, span_s: float) -> NoiseFit:
+def _fit_noise(
+    mask: np.ndarray, xg: np.ndarray, bg: np.ndarray, u_grid: np.ndarray, span_s: float
+) -> NoiseFit:
     n = mask.size
     lags = np.array([h for h in _LAGS_S if h < max(n // 2, 2)], dtype=int)
     obs = residual_autocov(u_grid, lags)
-    pairs = np.array([float(mask[: n - h].astype(float) @ mask[h:]) for h in lags])
+    nfft = 1 << math.ceil(math.log2(2 * n))
+    fm = np.fft.rfft(mask.astype(float), n=nfft)
+    pairs = np.rint(np.fft.irfft(np.conj(fm) * fm, n=nfft)[lags])
     scale = 1.0 / np.maximum(pairs, 1.0)
-    white = expected_residual_autocov(mask, q, 0.0, lags) * scale
-    fast = {r: expected_residual_autocov(mask, q, r, lags) * scale for r in _FAST_R}
+    fx = np.fft.rfft(xg, n=nfft, axis=0)
+
+    def expect(r: float) -> np.ndarray:
+        return expected_residual_autocov(mask, xg, bg, r, lags, _fx=fx, _pairs=pairs) * scale
+
+    white = expect(0.0)
+    fast = {r: expect(r) for r in _FAST_R}
     taus = [t for t in _SLOW_TAU_S if t <= max(span_s / 3.0, 60.0)]  # longer: not told from drift
-    slow = {t: expected_residual_autocov(mask, q, math.exp(-1.0 / t), lags) * scale for t in taus}
+    slow = {t: expect(math.exp(-1.0 / t)) for t in taus}
     target = obs * scale
     cands: list[tuple[float, float, NoiseFit]] = []
     for rf, ef in fast.items():
@@ -149,45 +178,68 @@ def parametric_ols(
     *,
     confidence: float = 0.95,
     centers: dict[str, float] | None = None,
+    instruments: np.ndarray | None = None,
 ) -> LinearFit:
-    """Fit ``y = x @ beta + u`` by OLS; covariance from the fitted parametric residual covariance
-    (see the module docstring); ``t_s`` are the samples' times in seconds (gaps allowed)."""
+    """Fit ``y = x @ beta + u`` by OLS (or by IV with ``instruments``, same shape as ``x``); covariance
+    from the fitted parametric residual covariance (see the module docstring); ``t_s`` are the samples'
+    times in seconds (gaps allowed)."""
+    return parametric_ols_noise(
+        y, x, names, t_s, confidence=confidence, centers=centers, instruments=instruments
+    )[0]
+
+
+def parametric_ols_noise(
+    y: np.ndarray,
+    x: np.ndarray,
+    names: tuple[str, ...],
+    t_s: np.ndarray,
+    *,
+    confidence: float = 0.95,
+    centers: dict[str, float] | None = None,
+    instruments: np.ndarray | None = None,
+    noise: NoiseFit | None = None,
+) -> tuple[LinearFit, NoiseFit]:
+    """:func:`parametric_ols` plus the fitted :class:`NoiseFit`; with ``noise`` given (e.g. from the
+    same metric's main model, for its first/last-third variant) the residual covariance is not
+    refitted. With ``instruments`` ``Z`` the estimate is the just-identified IV ``(Z'X)^-1 Z'y`` (a
+    regressor measured with error, e.g. GPS speed, instrumented by a leave-out window mean)."""
     y = np.asarray(y, dtype="float64")
     x = np.asarray(x, dtype="float64")
+    z = x if instruments is None else np.asarray(instruments, dtype="float64")
     n, k = x.shape
-    if n <= k + 1:
+    if n <= k + 1 or z.shape != x.shape:
         raise ValueError(f"Invalid value for the 'x' parameter: need more rows than columns, got {n} x {k}")
     idx = np.rint(np.asarray(t_s, dtype="float64") - float(t_s[0])).astype(np.int64)
     idx, first = np.unique(idx, return_index=True)  # one sample per grid second
-    y, x = y[first], x[first]
+    y, x, z = y[first], x[first], z[first]
     n = y.size
     grid_n = int(idx[-1]) + 1
-    xtx = x.T @ x
+    zx = z.T @ x
     try:
-        xtx_inv = np.linalg.inv(xtx)
+        zx_inv = np.linalg.inv(zx)
     except np.linalg.LinAlgError:
-        xtx_inv = np.linalg.pinv(xtx)
-    beta = xtx_inv @ (x.T @ y)
+        zx_inv = np.linalg.pinv(zx)
+    b = z @ zx_inv.T  # beta = b' y
+    beta = b.T @ y
     resid = y - x @ beta
-    qx, _ = np.linalg.qr(x)
     mask = np.zeros(grid_n, dtype=bool)
     mask[idx] = True
-    q = np.zeros((grid_n, k))
-    q[idx] = qx
-    u_grid = np.zeros(grid_n)
-    u_grid[idx] = resid
-    noise = _fit_noise(mask, q, u_grid, float(grid_n))
-    # sandwich: (X'X)^-1 X' Sigma X (X'X)^-1, X' Sigma X = sum_c var_c X' Phi_c X
     xg = np.zeros((grid_n, k))
     xg[idx] = x
-    meat = np.zeros((k, k))
+    bg = np.zeros((grid_n, k))
+    bg[idx] = b
+    u_grid = np.zeros(grid_n)
+    u_grid[idx] = resid
+    if noise is None:
+        noise = _fit_noise(mask, xg, bg, u_grid, float(grid_n))
+    # sandwich: Cov(beta) = B' Sigma B, Sigma = sum_c var_c Phi_c
+    cov = np.zeros((k, k))
     for var, r in noise.components():
         if var > 0.0:
-            meat += var * (xg.T @ _exp_kernel(xg, r))
-    cov = xtx_inv @ meat @ xtx_inv
+            cov += var * (bg.T @ _exp_kernel(bg, r))
     cov = 0.5 * (cov + cov.T)
     crit = float(stats.t.ppf(0.5 + confidence / 2.0, noise.df))
-    return LinearFit(
+    fit = LinearFit(
         names=tuple(names),
         beta=beta,
         cov=cov,
@@ -199,3 +251,4 @@ def parametric_ols(
         confidence=confidence,
         centers=dict(centers or {}),
     )
+    return fit, noise

@@ -39,8 +39,8 @@ from stridelab.analysis._metrics import (
     gauge_zone_index,
     gauge_zones_for,
 )
-from stridelab.analysis._noise_cov import parametric_ols
-from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, _rolling, prepare_run
+from stridelab.analysis._noise_cov import NoiseFit, parametric_ols_noise
+from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
 __all__ = [
@@ -330,6 +330,19 @@ def _drift_clock_h(frame: RunFrame, records: pd.DataFrame, clock: str) -> np.nda
     return np.asarray((frame.t_s - (frame.t_s[0] if frame.n else 0.0)) / _SECONDS_PER_HOUR)
 
 
+def _leave_out_mean(values: np.ndarray, t_s: np.ndarray, window_s: float, gap_s: float) -> np.ndarray:
+    """Mean of ``values`` over the centred ``window_s`` around each sample minus its centred ``gap_s``
+    neighbourhood (NaN ignored; NaN where nothing is left)."""
+    idx = pd.to_timedelta(t_s - (t_s[0] if t_s.size else 0.0), unit="s")
+    s = pd.Series(values, index=idx)
+    outer = s.rolling(pd.Timedelta(seconds=window_s), center=True, min_periods=1)
+    inner = s.rolling(pd.Timedelta(seconds=gap_s), center=True, min_periods=1)
+    total = outer.sum().to_numpy(dtype="float64") - inner.sum().to_numpy(dtype="float64")
+    count = outer.count().to_numpy(dtype="float64") - inner.count().to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
+
+
 def _fit_metric(
     key: str,
     frame: RunFrame,
@@ -402,26 +415,33 @@ def _fit_metric(
     names: list[str] = ["const"]
     centers: dict[str, float] = {}
     speed_range: tuple[float, float] | None = None
+    instrument: np.ndarray | None = None
     if use_speed:
         v = speed[sel]
         speed_range = (float(np.quantile(v, 0.02)), float(np.quantile(v, 0.98)))
-        # the regressor is the centred mean over speed_regressor_window_s: GPS speed noise in the
-        # regressor would attenuate the slope (errors in variables; 7 % at 0.15 m/s), while true
-        # speed changes are slow next to the window (docs/analysis.md, section 3)
+        # GPS speed error in the regressor attenuates the slope (errors in variables: 7 % at 0.15 m/s).
+        # The recorded speed is instrumented by its mean over a window around the sample that leaves
+        # out the sample's own neighbourhood, whose GPS error is (nearly) independent of the sample's
+        # while the true speed it reflects is the same (docs/analysis.md, section 3)
         usable = np.where(np.isfinite(speed) & (speed > 0), speed, np.nan)
-        v_all = _rolling(usable, frame.t_s, cfg.speed_regressor_window_s)
-        v = np.where(np.isfinite(v_all[sel]), v_all[sel], v)
-        if float(np.std(v)) >= cfg.min_speed_sd_m_s:
+        z_all = _leave_out_mean(usable, frame.t_s, cfg.speed_instrument_window_s, cfg.speed_instrument_gap_s)
+        z = z_all[sel]
+        z = np.where(np.isfinite(z), z, v)
+        z_sd = float(np.std(z))
+        relevance = float(np.corrcoef(z, v)[0, 1]) if z_sd > 0 and float(np.std(v)) > 0 else 0.0
+        if z_sd >= cfg.min_speed_sd_m_s and relevance >= cfg.min_instrument_corr:
             vc = float(np.median(v))
             cols.append(v - vc)
             names.append("speed")
             centers["speed"] = vc
+            instrument = z - vc
         elif not any(m["code"] == "no_speed_term" for m in messages):
             messages.append(
                 {
                     "code": "no_speed_term",
-                    "message": f"speed barely varies in this run (SD {float(np.std(v)):.2f} m/s, below "
-                    f"{cfg.min_speed_sd_m_s:.2f} m/s; {speed_range[0]:.2f}-{speed_range[1]:.2f} m/s): the "
+                    "message": f"speed barely varies in this run (SD of its {cfg.speed_instrument_window_s:.0f}-s "
+                    f"mean {z_sd:.2f} m/s, need {cfg.min_speed_sd_m_s:.2f} m/s beyond the GPS noise; "
+                    f"{speed_range[0]:.2f}-{speed_range[1]:.2f} m/s): the "
                     "models have no speed term, so values are not pace-adjusted; a value at the reference "
                     "speed is given only when it lies within 0.15 m/s of this run's speeds",
                 }
@@ -448,10 +468,27 @@ def _fit_metric(
     x = np.column_stack(cols)
     t_s = frame.t_s[sel]
 
+    noise: list[NoiseFit] = []  # the main model's residual covariance, reused by the thirds model
+
     def ols(xm: np.ndarray, nm: tuple[str, ...]) -> LinearFit:
         if cfg.interval_method == "hac":
             return hac_ols(y, xm, nm, confidence=cfg.confidence, centers=centers, prewhiten=cfg.hac_prewhiten)
-        return parametric_ols(y, xm, nm, t_s, confidence=cfg.confidence, centers=centers)
+        zm = None
+        if instrument is not None:
+            zm = xm.copy()
+            zm[:, nm.index("speed")] = instrument
+        fitted, nf = parametric_ols_noise(
+            y,
+            xm,
+            nm,
+            t_s,
+            confidence=cfg.confidence,
+            centers=centers,
+            instruments=zm,
+            noise=noise[0] if noise else None,
+        )
+        noise.append(nf)
+        return fitted
 
     fit = ols(x, tuple(names))
     thirds: LinearFit | None = None

@@ -142,7 +142,7 @@ def validate_with_sim(
         true_at_ref = (
             base
             + truth.balance_speed_slope_pp_per_m_s * (v_ref - truth.ref_speed_m_s)
-            + truth.balance_drift_pp_per_h * model.time_center_h
+            + truth.balance_drift_pp_per_h * model.ref_time_h
         )
         at_ref = a.at_ref("balance", v_ref)
         if at_ref is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from ._truth import RunTruth, invalid_value_error
 
@@ -37,7 +37,7 @@ NOISE_MODELS: Final[MappingProxyType[str, MappingProxyType[str, float]]] = Mappi
                 "wander_tau_s": 300.0,
                 "gct_noise_sd_s": 0.005,
                 "vertical_oscillation_noise_sd_m": 0.0035,
-                "dynamics_noise_phi": 0.88,
+                "dynamics_noise_phi": 0.84,
                 "gct_wander_sd_s": 0.0025,
                 "vertical_oscillation_wander_sd_m": 0.0022,
                 "lap_offset_share": 0.3,
@@ -58,7 +58,7 @@ def apply_noise_model(truth: RunTruth, name: str, *, scale: float = 1.0) -> RunT
     standard deviation (runners and sensors differ)."""
     if name not in NOISE_MODELS:
         raise invalid_value_error("noise_model", tuple(NOISE_MODELS), name)
-    params = {
+    params: dict[str, Any] = {
         k: (v * scale if k.endswith(("_sd_pp", "_sd_s", "_sd_m", "_sd_m_s")) else v)
         for k, v in NOISE_MODELS[name].items()
     }

@@ -211,9 +211,12 @@ class RunTruth:
     where ``speed`` is the true speed; the recorded speed adds an AR(1) GPS error
     (``speed_gps_noise_sd_m_s``, ``speed_gps_noise_phi``). The wander, lap offsets and GPS error are
     0 by default (the plain AR(1) model); :func:`stridelab.sim.apply_noise_model` sets the values
-    fitted to real files (``bench/fit_noise_model.py``). GCT, vertical oscillation, cadence and heart rate follow
-    the same linear "value at ref speed + slope x (speed - ref) + drift x hours" form with their
-    own AR(1) noise (lag-1 autocorrelation ``dynamics_noise_phi``); step length = speed / step rate,
+    fitted to real files (``bench/fit_noise_model.py``).
+
+    GCT, vertical oscillation, cadence and heart rate follow the same linear "value at ref speed +
+    slope x (speed - ref) + drift x hours" form with their own AR(1) noise (lag-1 autocorrelation
+    ``dynamics_noise_phi``; GCT and VO add their own wander ``gct_wander_sd_s``,
+    ``vertical_oscillation_wander_sd_m`` and lap offsets); step length = speed / step rate,
     vertical ratio = VO / step length, stance time percent = GCT / stride time (Garmin convention).
     """
 
