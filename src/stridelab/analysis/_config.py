@@ -56,7 +56,7 @@ class AnalysisConfig:
     interval_method: str = "parametric"  # "parametric" (analysis/_noise_cov.py) or "hac" (the former)
     speed_instrument_window_s: float = 60.0  # the speed instrument: mean over this centred window...
     speed_instrument_gap_s: float = 20.0  # ... minus this centred neighbourhood (GPS error independent)
-    min_instrument_corr: float = 0.5  # a speed term needs the instrument to track the recorded speed
+    min_instrument_corr: float = 0.5  # a speed term needs the instrument to track the true speed
     reference_time_s: float = 600.0  # "at the reference speed" is evaluated at this drift-clock time
     drift_clock: str = "elapsed"  # "elapsed" (wall clock), "timer" (pauses excluded) or "running"
 

@@ -40,7 +40,7 @@ from stridelab.analysis._metrics import (
     gauge_zones_for,
 )
 from stridelab.analysis._noise_cov import NoiseFit, parametric_ols_noise
-from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
+from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, _rolling, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
 __all__ = [
@@ -428,7 +428,12 @@ def _fit_metric(
         z = z_all[sel]
         z = np.where(np.isfinite(z), z, v)
         z_sd = float(np.std(z))
-        relevance = float(np.corrcoef(z, v)[0, 1]) if z_sd > 0 and float(np.std(v)) > 0 else 0.0
+        # relevance: correlation of the instrument with the mean over the left-out neighbourhood;
+        # their GPS errors are independent, so it measures the true speed variation they share
+        near = _rolling(usable, frame.t_s, cfg.speed_instrument_gap_s)[sel]
+        near = np.where(np.isfinite(near), near, v)
+        ok = z_sd > 0 and float(np.std(near)) > 0
+        relevance = float(np.corrcoef(z, near)[0, 1]) if ok else 0.0
         if z_sd >= cfg.min_speed_sd_m_s and relevance >= cfg.min_instrument_corr:
             vc = float(np.median(v))
             cols.append(v - vc)
@@ -439,8 +444,11 @@ def _fit_metric(
             messages.append(
                 {
                     "code": "no_speed_term",
-                    "message": f"speed barely varies in this run (SD of its {cfg.speed_instrument_window_s:.0f}-s "
-                    f"mean {z_sd:.2f} m/s, need {cfg.min_speed_sd_m_s:.2f} m/s beyond the GPS noise; "
+                    "message": "speed barely varies in this run beyond its GPS noise (SD of the "
+                    f"{cfg.speed_instrument_window_s:.0f}-s mean {z_sd:.2f} m/s, need "
+                    f"{cfg.min_speed_sd_m_s:.2f}; its correlation with the mean speed around each sample "
+                    f"{relevance:.2f}, "
+                    f"need {cfg.min_instrument_corr:.1f}; "
                     f"{speed_range[0]:.2f}-{speed_range[1]:.2f} m/s): the "
                     "models have no speed term, so values are not pace-adjusted; a value at the reference "
                     "speed is given only when it lies within 0.15 m/s of this run's speeds",
@@ -571,8 +579,6 @@ def _context(
     ctx["lap_speed_cv"] = lap_cv
     speed_cv = None
     if frame.has_speed:
-        from stridelab.analysis._segments import _rolling  # local helper
-
         v60 = _rolling(frame.speed_m_s, frame.t_s, 60.0)[running]
         v60 = v60[np.isfinite(v60)]
         if v60.size > 120:

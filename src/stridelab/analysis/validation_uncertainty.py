@@ -88,6 +88,30 @@ def _truths(truth: Any, v_ref: float, t_ref_h: float, v_med: float) -> dict[str,
     return out
 
 
+def _vr_projection(truth: Any, run: Any, t_s: np.ndarray, v_ref: float, t_ref_h: float) -> dict[str, float]:
+    """The vertical ratio's truth for a linear model: VR = 100 VO / step length is not linear in speed
+    (step length = speed / step rate), so its "slope", "value at the reference" and "drift" are those
+    of the least-squares projection of the noise-free VR on (1, true speed, time, grade) over the
+    modelled samples - the quantities the linear model estimates."""
+    elapsed = run.records["elapsed_s"].to_numpy(dtype=float)
+    pos = np.searchsorted(elapsed, t_s)
+    pos = np.clip(pos, 0, elapsed.size - 1)
+    v = run.latent["true_speed_m_s"].to_numpy(dtype=float)[pos]
+    grade = run.latent["grade_pct"].to_numpy(dtype=float)[pos]
+    h = elapsed[pos] / 3600.0
+    dv = v - truth.ref_speed_m_s
+    vo = (
+        truth.vertical_oscillation_m_at_ref
+        + truth.vertical_oscillation_speed_slope_m_per_m_s * dv
+        + truth.vertical_oscillation_drift_m_per_h * h
+    )
+    spm = truth.cadence_spm_at_ref + truth.cadence_speed_slope_spm_per_m_s * dv + 0.4 * grade
+    vr = 100.0 * vo / (v / (spm / 60.0))
+    x = np.column_stack([np.ones(v.size), v - v_ref, h - t_ref_h, grade])
+    beta = np.linalg.lstsq(x, vr, rcond=None)[0]
+    return {"slope": float(beta[1]), "at_ref": float(beta[0]), "drift": float(beta[2])}
+
+
 def validate_uncertainty(
     n_runs: int = 300,
     seed: int = 0,
@@ -122,7 +146,7 @@ def validate_uncertainty(
                 for lap in run.laps
             ]
         )
-        a = analyze_run(run.records, laps, config=cfg, keep_frame=False)
+        a = analyze_run(run.records, laps, config=cfg, keep_frame=True)
         v_ref = truth.easy_speed_m_s
         drift_free = truth.balance_drift_pp_per_h == 0.0
         for key in METRIC_KEYS:
@@ -131,6 +155,8 @@ def validate_uncertainty(
                 continue
             center = model.fit.centers.get("speed", v_ref)
             truths = _truths(truth, v_ref, model.ref_time_h, center)[key]
+            if key == "vr" and model.resid_t_s is not None:
+                truths = _vr_projection(truth, run, model.resid_t_s, v_ref, model.ref_time_h)
             est = {
                 "slope": model.coefficient("speed"),
                 "at_ref": model.at_speed(v_ref),
