@@ -54,11 +54,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--method", choices=("parametric", "hac"), default="parametric")
     ap.add_argument("--models", default="fitted,ar1")
+    ap.add_argument("--min-duration-s", type=float, default=1500.0)
+    ap.add_argument("--max-duration-s", type=float, default=5400.0)
     args = ap.parse_args(argv)
     cfg = AnalysisConfig(interval_method=args.method)
     table: list[tuple[str, str, bool]] = []
     for model in args.models.split(","):
-        r = validate_uncertainty(args.runs, args.seed, noise_model=model, config=cfg)
+        r = validate_uncertainty(
+            args.runs,
+            args.seed,
+            noise_model=model,
+            config=cfg,
+            min_duration_s=args.min_duration_s,
+            max_duration_s=args.max_duration_s,
+        )
         print(f"# {model}: {args.runs} runs, seed {args.seed}, method {args.method}, {r.cpu_s:.0f} s CPU")
         print(f"#   median CI half-widths (SI): {r.median_halfwidth}")
         table += rows(r)

@@ -128,3 +128,22 @@ def test_reference_time_is_minute_ten_not_the_mean_time() -> None:
     truth = 51.5 + 0.8 * 600.0 / 3600.0
     assert values[0] == pytest.approx(truth, abs=0.06)
     assert values[1] == pytest.approx(truth, abs=0.06)
+
+
+def test_constant_speed_with_gps_noise_has_no_speed_term() -> None:
+    """A steady run whose recorded speed varies only by GPS error: no slope fitted to noise (an
+    IV slope on an irrelevant instrument would be a number with a meaningless CI)."""
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(2)
+    n = 2400
+    e = 0.15 * np.sqrt(1 - 0.25) * rng.standard_normal(n)
+    gps = np.asarray(lfilter([1.0], [1.0, -0.5], e))
+    bal = 50.5 + 0.3 * rng.standard_normal(n)
+    a = analyze_run(_records(n, np.round(bal, 2), 3.0 + gps))
+    model = a.models["balance"]
+    assert "speed" not in model.terms
+    msg = next(m["message"] for m in a.messages if m["code"] == "no_speed_term")
+    assert "GPS noise" in msg
+    assert a.at_ref("balance", 3.0) is not None  # within 0.15 m/s of its own speed: the run's value
+    assert a.at_ref("balance", 3.5) is None  # nothing extrapolated

@@ -118,6 +118,7 @@ def validate_uncertainty(
     *,
     noise_model: str = "fitted",
     max_duration_s: float = 5400.0,
+    min_duration_s: float = 1500.0,
     config: AnalysisConfig | None = None,
 ) -> UncertaintyResult:
     """Simulate ``n_runs`` varied runs (:func:`random_truths`) under ``noise_model`` and measure the
@@ -131,7 +132,9 @@ def validate_uncertainty(
     widths: dict[str, dict[str, list[float]]] = {k: {q: [] for q in QUANTITIES} for k in METRIC_KEYS}
     false_drift: dict[str, list[bool]] = {k: [] for k in METRIC_KEYS}
     slope_pairs: dict[str, list[tuple[float, float]]] = {k: [] for k in METRIC_KEYS}
-    for i, truth in enumerate(random_truths(n_runs, seed, max_duration_s=max_duration_s)):
+    for i, truth in enumerate(
+        random_truths(n_runs, seed, max_duration_s=max_duration_s, min_duration_s=min_duration_s)
+    ):
         if noise_model == "fitted":
             truth = apply_noise_model(truth, "fitted", scale=float(rng.uniform(0.7, 1.3)))
             truth = dataclasses.replace(
