@@ -58,6 +58,7 @@ class AnalysisConfig:
     speed_instrument_gap_s: float = 20.0  # ... minus this centred neighbourhood (GPS error independent)
     min_instrument_corr: float = 0.5  # a speed term needs the instrument to track the true speed
     reference_time_s: float = 600.0  # "at the reference speed" is evaluated at this drift-clock time
+    min_drift_span_s: float = 1200.0  # a drift term needs this modelled time span (wander: minutes)
     drift_clock: str = "elapsed"  # "elapsed" (wall clock), "timer" (pauses excluded) or "running"
 
     def to_dict(self) -> dict[str, Any]:

@@ -147,7 +147,7 @@ def _fit_noise(
     fx = np.fft.rfft(xg, n=nfft, axis=0)
 
     def expect(r: float) -> np.ndarray:
-        return expected_residual_autocov(mask, xg, bg, r, lags, _fx=fx, _pairs=pairs) * scale
+        return np.asarray(expected_residual_autocov(mask, xg, bg, r, lags, _fx=fx, _pairs=pairs) * scale)
 
     white = expect(0.0)
     fast = {r: expect(r) for r in _FAST_R}

@@ -54,6 +54,10 @@ __all__ = [
 ]
 
 _SECONDS_PER_HOUR = 3600.0
+#: a run without a speed term gives its own (not pace-adjusted) value at a reference speed only this
+#: close to its speeds (the 2-98 % range of its 60-s mean speed, not of the GPS-noisy samples): its CI
+#: does not hold the pace mismatch, which at 0.15 m/s made GCT at the reference speed cover 38 %
+SINGLE_SPEED_TOLERANCE_M_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,7 @@ class MetricModel:
             w["speed"] = speed_m_s - self.fit.centers["speed"]
         elif speed_m_s is not None and self.speed_range_m_s is not None:
             lo, hi = self.speed_range_m_s
-            if not (lo - 0.15 <= speed_m_s <= hi + 0.15):
+            if not (lo - SINGLE_SPEED_TOLERANCE_M_S <= speed_m_s <= hi + SINGLE_SPEED_TOLERANCE_M_S):
                 return None  # a single-speed run says nothing about another speed
         elif speed_m_s is not None:
             return None
@@ -440,7 +444,10 @@ def _fit_metric(
             names.append("speed")
             centers["speed"] = vc
             instrument = z - vc
-        elif not any(m["code"] == "no_speed_term" for m in messages):
+        else:
+            # the run's speeds without their GPS noise: the range its own value stands for
+            speed_range = (float(np.quantile(z, 0.02)), float(np.quantile(z, 0.98)))
+        if instrument is None and not any(m["code"] == "no_speed_term" for m in messages):
             messages.append(
                 {
                     "code": "no_speed_term",
@@ -451,7 +458,8 @@ def _fit_metric(
                     f"need {cfg.min_instrument_corr:.1f}; "
                     f"{speed_range[0]:.2f}-{speed_range[1]:.2f} m/s): the "
                     "models have no speed term, so values are not pace-adjusted; a value at the reference "
-                    "speed is given only when it lies within 0.15 m/s of this run's speeds",
+                    f"speed is given only when it lies within {SINGLE_SPEED_TOLERANCE_M_S:.2f} m/s of this "
+                    "run's speeds",
                 }
             )
     grade = frame.grade[sel]
@@ -469,7 +477,19 @@ def _fit_metric(
     t_center = float(t.mean())
     t_span = float(t.max() - t.min())
     base_cols, base_names = list(cols), list(names)
-    if t_span * _SECONDS_PER_HOUR >= cfg.min_model_s:
+    if t_span * _SECONDS_PER_HOUR < cfg.min_drift_span_s and not any(
+        m["code"] == "drift_not_estimated" for m in messages
+    ):
+        messages.append(
+            {
+                "code": "drift_not_estimated",
+                "message": f"the modelled running spans only {t_span * _SECONDS_PER_HOUR:.0f} s: fatigue "
+                f"drift needs {cfg.min_drift_span_s:.0f} s to be told from the slow wander of form "
+                "(minutes), "
+                "so no drift is estimated and values refer to the run's mean time",
+            }
+        )
+    if t_span * _SECONDS_PER_HOUR >= cfg.min_drift_span_s:
         cols.append(t - t_center)
         names.append("time")
         centers["time"] = t_center
@@ -783,8 +803,9 @@ def ref_speed_issue(analysis: RunAnalysis, ref_speed_m_s: float | None) -> tuple
     lo, hi = model.speed_range_m_s
     if not model.fit.has("speed"):
         # no speed term (a treadmill at one speed...): MetricModel.at_speed gives the run's own value
-        # within 0.15 m/s of its speeds and nothing further away; nothing is ever extrapolated
-        if lo - 0.15 <= ref_speed_m_s <= hi + 0.15:
+        # within SINGLE_SPEED_TOLERANCE_M_S of its speeds and nothing further away; nothing is ever
+        # extrapolated
+        if lo - SINGLE_SPEED_TOLERANCE_M_S <= ref_speed_m_s <= hi + SINGLE_SPEED_TOLERANCE_M_S:
             return None
         return "ref_speed_outside_single_speed_run", (
             f"reference speed {ref_speed_m_s:.2f} m/s is outside this run's speeds ({lo:.2f}-{hi:.2f} m/s), "

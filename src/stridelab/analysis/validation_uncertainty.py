@@ -123,7 +123,7 @@ def validate_uncertainty(
 ) -> UncertaintyResult:
     """Simulate ``n_runs`` varied runs (:func:`random_truths`) under ``noise_model`` and measure the
     coverage of every metric's intervals."""
-    from stridelab.sim import FITTED_RUN_OFFSET_SD_PP, apply_noise_model, simulate_run
+    from stridelab.sim import RUN_OFFSET_SD_PP, apply_noise_model, simulate_run
 
     cfg = config or AnalysisConfig()
     t0 = time.process_time()
@@ -138,7 +138,7 @@ def validate_uncertainty(
         if noise_model == "fitted":
             truth = apply_noise_model(truth, "fitted", scale=float(rng.uniform(0.7, 1.3)))
             truth = dataclasses.replace(
-                truth, balance_run_offset_pp=float(rng.normal(0, FITTED_RUN_OFFSET_SD_PP))
+                truth, balance_run_offset_pp=float(rng.normal(0, RUN_OFFSET_SD_PP["fitted"]))
             )
         else:
             truth = apply_noise_model(truth, noise_model)

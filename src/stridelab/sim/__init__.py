@@ -10,17 +10,17 @@ determinism, speed). The IMU signal simulator lives in :mod:`stridelab.sim.imu` 
 
 from __future__ import annotations
 
-from ._noise import FITTED_RUN_OFFSET_SD_PP, NOISE_MODELS, apply_noise_model
+from ._noise import NOISE_MODELS, RUN_OFFSET_SD_PP, apply_noise_model
 from ._run import LATENT_COLUMNS, SimulatedRun, TimerEvent, simulate_run
 from ._season import SEASON_TRUTH_SCHEMA, SeasonRun, read_season, simulate_season
 from ._truth import RUN_KINDS, SEGMENT_KINDS, SENSORS, Pause, RunTruth, Segment, plan_segments
 from ._write import RUN_TRUTH_SCHEMA, encode_run, read_truth, to_activity, truth_path, write_fit
 
 __all__ = [
-    "FITTED_RUN_OFFSET_SD_PP",
     "LATENT_COLUMNS",
     "NOISE_MODELS",
     "RUN_KINDS",
+    "RUN_OFFSET_SD_PP",
     "RUN_TRUTH_SCHEMA",
     "SEASON_TRUTH_SCHEMA",
     "SEGMENT_KINDS",
