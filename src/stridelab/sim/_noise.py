@@ -17,32 +17,28 @@ __all__ = ["NOISE_MODELS", "RUN_OFFSET_SD_PP", "apply_noise_model"]
 
 #: parameters of :class:`RunTruth` each noise model sets (the rest of the truth is kept)
 NOISE_MODELS: Final[dict[str, dict[str, float]]] = {
-    "ar1": (
-        {
-            "balance_wander_sd_pp": 0.0,
-            "gct_wander_sd_s": 0.0,
-            "vertical_oscillation_wander_sd_m": 0.0,
-            "lap_offset_share": 0.0,
-            "speed_gps_noise_sd_m_s": 0.0,
-        }
-    ),
+    "ar1": {
+        "balance_wander_sd_pp": 0.0,
+        "gct_wander_sd_s": 0.0,
+        "vertical_oscillation_wander_sd_m": 0.0,
+        "lap_offset_share": 0.0,
+        "speed_gps_noise_sd_m_s": 0.0,
+    },
     # bench/fit_noise_model.py (real residuals of balance, GCT and VO; see docs/analysis.md)
-    "fitted": (
-        {
-            "balance_noise_sd_pp": 0.40,
-            "balance_noise_phi": 0.96,
-            "balance_wander_sd_pp": 0.38,
-            "wander_tau_s": 300.0,
-            "gct_noise_sd_s": 0.005,
-            "vertical_oscillation_noise_sd_m": 0.0035,
-            "dynamics_noise_phi": 0.84,
-            "gct_wander_sd_s": 0.0025,
-            "vertical_oscillation_wander_sd_m": 0.0022,
-            "lap_offset_share": 0.3,
-            "speed_gps_noise_sd_m_s": 0.15,
-            "speed_gps_noise_phi": 0.5,
-        }
-    ),
+    "fitted": {
+        "balance_noise_sd_pp": 0.40,
+        "balance_noise_phi": 0.96,
+        "balance_wander_sd_pp": 0.38,
+        "wander_tau_s": 300.0,
+        "gct_noise_sd_s": 0.005,
+        "vertical_oscillation_noise_sd_m": 0.0035,
+        "dynamics_noise_phi": 0.84,
+        "gct_wander_sd_s": 0.0032,
+        "vertical_oscillation_wander_sd_m": 0.0022,
+        "lap_offset_share": 0.3,
+        "speed_gps_noise_sd_m_s": 0.15,
+        "speed_gps_noise_phi": 0.5,
+    },
 }
 
 #: day-to-day sd of a runner's balance level (pp) per noise model, for ``balance_run_offset_pp`` in
