@@ -151,7 +151,8 @@ def _fit_noise(
 
     white = expect(0.0)
     fast = {r: expect(r) for r in _FAST_R}
-    taus = [t for t in _SLOW_TAU_S if t <= max(span_s / 3.0, 60.0)]  # longer: not told from drift
+    # longer than a third of the span: not told from drift (a short run still allows 8 min)
+    taus = [t for t in _SLOW_TAU_S if t <= max(span_s / 3.0, 480.0)]
     slow = {t: expect(math.exp(-1.0 / t)) for t in taus}
     target = obs * scale
     cands: list[tuple[float, float, NoiseFit]] = []

@@ -37,7 +37,7 @@ NOISE_MODELS: Final[dict[str, dict[str, float]]] = {
         "vertical_oscillation_wander_sd_m": 0.0022,
         "lap_offset_share": 0.3,
         "speed_gps_noise_sd_m_s": 0.15,
-        "speed_gps_noise_phi": 0.5,
+        "speed_gps_noise_phi": 0.8,
     },
 }
 
