@@ -16,24 +16,26 @@ from ._truth import RunTruth, invalid_value_error
 __all__ = ["NOISE_MODELS", "RUN_OFFSET_SD_PP", "apply_noise_model"]
 
 #: parameters of :class:`RunTruth` each noise model sets (the rest of the truth is kept)
-NOISE_MODELS: Final[dict[str, dict[str, float]]] = {
+NOISE_MODELS: Final[dict[str, dict[str, float | None]]] = {
     "ar1": {
         "balance_wander_sd_pp": 0.0,
         "gct_wander_sd_s": 0.0,
         "vertical_oscillation_wander_sd_m": 0.0,
         "lap_offset_share": 0.0,
         "speed_gps_noise_sd_m_s": 0.0,
+        "gct_noise_phi": None,
     },
     # bench/fit_noise_model.py (real residuals of balance, GCT and VO; see docs/analysis.md)
     "fitted": {
         "balance_noise_sd_pp": 0.40,
         "balance_noise_phi": 0.96,
-        "balance_wander_sd_pp": 0.38,
+        "balance_wander_sd_pp": 0.35,
         "wander_tau_s": 300.0,
         "gct_noise_sd_s": 0.005,
         "vertical_oscillation_noise_sd_m": 0.0035,
         "dynamics_noise_phi": 0.84,
         "gct_wander_sd_s": 0.0032,
+        "gct_noise_phi": 0.92,
         "vertical_oscillation_wander_sd_m": 0.0022,
         "lap_offset_share": 0.3,
         "speed_gps_noise_sd_m_s": 0.15,
@@ -52,7 +54,7 @@ def apply_noise_model(truth: RunTruth, name: str, *, scale: float = 1.0) -> RunT
     if name not in NOISE_MODELS:
         raise invalid_value_error("noise_model", tuple(NOISE_MODELS), name)
     params: dict[str, Any] = {
-        k: (v * scale if k.endswith(("_sd_pp", "_sd_s", "_sd_m", "_sd_m_s")) else v)
+        k: (v * scale if v is not None and k.endswith(("_sd_pp", "_sd_s", "_sd_m", "_sd_m_s")) else v)
         for k, v in NOISE_MODELS[name].items()
     }
     return dataclasses.replace(truth, **params)

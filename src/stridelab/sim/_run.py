@@ -297,7 +297,9 @@ def _dynamics(
             + truth.gct_drift_s_per_h * hours
             + truth.gct_grade_slope_s_per_pct * grade,
         )
-        + _ar1(rngs["gct"], n, truth.gct_noise_sd_s, phi)
+        + _ar1(
+            rngs["gct"], n, truth.gct_noise_sd_s, phi if truth.gct_noise_phi is None else truth.gct_noise_phi
+        )
         + np.where(walking, 0.0, gct_slow)
     )
     gct = _q(np.clip(gct, 0.12, 1.2), "stance_time", 1000.0)

@@ -260,6 +260,7 @@ class RunTruth:
     vertical_oscillation_drift_m_per_h: float = 0.002
     vertical_oscillation_noise_sd_m: float = 0.0025
     gct_wander_sd_s: float = 0.0
+    gct_noise_phi: float | None = None  # lag-1 autocorrelation of GCT's fast noise (None: dynamics_noise_phi)
     vertical_oscillation_wander_sd_m: float = 0.0
     dynamics_noise_phi: float = 0.8
     # --- heart rate (1/min)
@@ -315,6 +316,8 @@ class RunTruth:
         ):
             if getattr(self, name) not in allowed:
                 raise invalid_value_error(name, allowed, getattr(self, name))
+        if self.gct_noise_phi is not None and not (0.0 <= self.gct_noise_phi < 1.0):
+            raise ValueError(f"RunTruth.gct_noise_phi must be in [0, 1), got {self.gct_noise_phi!r}")
         for name in ("balance_noise_phi", "dynamics_noise_phi", "speed_noise_phi", "speed_gps_noise_phi"):
             phi = getattr(self, name)
             if not (math.isfinite(phi) and 0.0 <= phi < 1.0):
