@@ -35,7 +35,7 @@ NOISE_MODELS: Final[dict[str, dict[str, float | None]]] = {
         "vertical_oscillation_noise_sd_m": 0.0035,
         "dynamics_noise_phi": 0.84,
         "gct_wander_sd_s": 0.0032,
-        "gct_noise_phi": 0.92,
+        "gct_noise_phi": 0.90,
         "vertical_oscillation_wander_sd_m": 0.0022,
         "lap_offset_share": 0.3,
         "speed_gps_noise_sd_m_s": 0.15,
