@@ -54,8 +54,8 @@ class AnalysisConfig:
     confidence: float = 0.95
     hac_prewhiten: bool = True  # only for interval_method "hac"
     interval_method: str = "parametric"  # "parametric" (analysis/_noise_cov.py) or "hac" (the former)
-    speed_instrument_window_s: float = 60.0  # the speed instrument: mean over this centred window...
-    speed_instrument_gap_s: float = 20.0  # ... minus this centred neighbourhood (GPS error independent)
+    speed_instrument_window_s: float = 100.0  # the speed instrument: mean over this centred window...
+    speed_instrument_gap_s: float = 40.0  # ... minus this centred neighbourhood (GPS error independent)
     min_instrument_corr: float = 0.5  # a speed term needs the instrument to track the true speed
     reference_time_s: float = 600.0  # "at the reference speed" is evaluated at this drift-clock time
     min_drift_span_s: float = 1200.0  # a drift term needs this modelled time span (wander: minutes)
