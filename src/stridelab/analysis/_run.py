@@ -55,7 +55,7 @@ __all__ = [
 
 _SECONDS_PER_HOUR = 3600.0
 #: a run without a speed term gives its own (not pace-adjusted) value at a reference speed only this
-#: close to its speeds (the 2-98 % range of its 60-s mean speed, not of the GPS-noisy samples): its CI
+#: close to its speeds (the 2-98 % range of its speed instrument, not of the GPS-noisy samples): its CI
 #: does not hold the pace mismatch, which at 0.15 m/s made GCT at the reference speed cover 38 %
 SINGLE_SPEED_TOLERANCE_M_S = 0.05
 
