@@ -638,6 +638,11 @@ def analyze_run(
             "Invalid value for the 'drift_clock' parameter. Allowed values are 'elapsed', 'timer', "
             f"'running', but got {drift_clock!r} instead."
         )
+    if cfg.interval_method not in ("parametric", "hac"):
+        raise ValueError(
+            "Invalid value for the 'interval_method' parameter. Allowed values are 'parametric', 'hac', "
+            f"but got {cfg.interval_method!r} instead."
+        )
     t0 = _time.perf_counter()
     frame = prepare_run(records, laps, cfg)
     messages = [{"code": c, "message": m} for c, m in frame.messages]
