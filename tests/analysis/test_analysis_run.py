@@ -43,7 +43,8 @@ def test_recovers_declared_truth(tempo: tuple[RunTruth, RunAnalysis]) -> None:
     model = a.models["balance"]
     at = a.at_ref("balance", truth.ref_speed_m_s)
     assert at is not None
-    expected = truth.balance_left_pct_at_ref + truth.balance_drift_pp_per_h * model.time_center_h
+    expected = truth.balance_left_pct_at_ref + truth.balance_drift_pp_per_h * model.ref_time_h
+    assert model.ref_time_h == pytest.approx(600.0 / 3600.0)  # minute 10, not the run's mean time
     assert abs(at.estimate - expected) < 0.15
     gct_slope = a.speed_slope("gct")
     assert gct_slope is not None and gct_slope.contains(truth.gct_speed_slope_s_per_m_s)
@@ -169,7 +170,7 @@ def test_drift_free_runs_rarely_show_drift_and_coverage_holds(monkeypatch: pytes
     monkeypatch.setattr(stridelab.sim, "simulate_run", memo_run)
     monkeypatch.setitem(module, "analyze_run", memo_analysis)
     r = validate_with_sim(80, seed=0)
-    assert r.n_runs == 80 and r.n_drift_free == 40
+    assert r.n_runs == 80 and r.n_drift_free >= 38  # a drift-free run shorter than 20 min has no drift
     assert _validation_failures(r) == [], r
 
     def half_as_wide(self: Estimate, value: float) -> bool:
@@ -178,7 +179,11 @@ def test_drift_free_runs_rarely_show_drift_and_coverage_holds(monkeypatch: pytes
     monkeypatch.setattr(Estimate, "contains", half_as_wide)
     wrong = validate_with_sim(80, seed=0)
     assert len(runs) == len(analyses) == 80  # nothing simulated or analysed again
-    assert len(_validation_failures(wrong)) >= 3, wrong
+    # the parametric covariance is conservative on this AR(1)-only noise (coverage 97-99 %, see
+    # bench/validate_uncertainty.py), so halving every CI fails fewer checks than with the former HAC;
+    # the check that the validation catches a too-narrow method under wander is in
+    # tests/analysis/test_analysis_uncertainty.py
+    assert len(_validation_failures(wrong)) >= 1, wrong
 
 
 def test_one_hour_run_is_analysed_without_the_frame() -> None:

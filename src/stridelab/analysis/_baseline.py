@@ -223,14 +223,14 @@ def _explain(
     tc = _f(cur.get("time_center_h"))
     drift = win["drift"].to_numpy(dtype=float)
     tcs = win["time_center_h"].to_numpy(dtype=float)
-    if math.isfinite(tc) and np.isfinite(drift).any() and np.isfinite(tcs).any():
+    dt = tc - float(np.nanmedian(tcs)) if math.isfinite(tc) and np.isfinite(tcs).any() else 0.0
+    if abs(dt) >= 1.0 / 60.0 and np.isfinite(drift).any():
         d_usual = float(np.nanmedian(drift))
-        dt = tc - float(np.nanmedian(tcs))
         add(
             Explanation(
                 "fatigue",
                 d_usual * dt,
-                f"mid-run time {60 * tc:.0f} min vs usually {60 * (tc - dt):.0f} min at your drift "
+                f"reference time {60 * tc:.0f} min vs usually {60 * (tc - dt):.0f} min at your drift "
                 f"{d_usual:+.2f} pp/h",
             )
         )
@@ -469,7 +469,9 @@ def baseline_record(
     if analysis is not None:
         ctx = analysis.context or {}
         m = analysis.models.get("balance")
-        tc = m.time_center_h if m is not None else float("nan")
+        # the time balance_adj refers to (minute 10 since issue 13, so no fatigue difference between
+        # runs; the run's mean time only for a run without a drift term)
+        tc = m.ref_time_h if m is not None else float("nan")
     running = _f(row.get("running_s"))
     hilly = (
         (_f(ctx.get("uphill_s", 0.0)) + _f(ctx.get("downhill_s", 0.0))) / running if running > 0 else np.nan

@@ -10,7 +10,10 @@ from typing import Any, Final
 __all__ = ["ANALYSIS_VERSION", "AnalysisConfig"]
 
 #: bump when the numbers a run analysis produces change; invalidates the store cache.
-ANALYSIS_VERSION: Final[int] = 2  # 2: record_gap / no_speed_term flags and messages (issue 13)
+ANALYSIS_VERSION: Final[int] = 3
+# 2: record_gap / no_speed_term flags and messages (issue 13)
+# 3: parametric (fast + slow wander) residual covariance, smoothed speed regressor, values at the
+#    reference speed evaluated at the reference time (minute 10), degenerate inputs refused (issue 13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,13 @@ class AnalysisConfig:
     min_grade_sd: float = 0.005
     min_lat_acc_sd_m_s2: float = 0.05
     confidence: float = 0.95
-    hac_prewhiten: bool = True
+    hac_prewhiten: bool = True  # only for interval_method "hac"
+    interval_method: str = "parametric"  # "parametric" (analysis/_noise_cov.py) or "hac" (the former)
+    speed_instrument_window_s: float = 100.0  # the speed instrument: mean over this centred window...
+    speed_instrument_gap_s: float = 40.0  # ... minus this centred neighbourhood (GPS error independent)
+    min_instrument_corr: float = 0.5  # a speed term needs the instrument to track the true speed
+    reference_time_s: float = 600.0  # "at the reference speed" is evaluated at this drift-clock time
+    min_drift_span_s: float = 1200.0  # a drift term needs this modelled time span (wander: minutes)
     drift_clock: str = "elapsed"  # "elapsed" (wall clock), "timer" (pauses excluded) or "running"
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ The value "at the reference speed" is ``b0 + b_speed (v_ref - v_c)`` (flat, stra
 
 from __future__ import annotations
 
+import dataclasses
 import time as _time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +39,8 @@ from stridelab.analysis._metrics import (
     gauge_zone_index,
     gauge_zones_for,
 )
-from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, prepare_run
+from stridelab.analysis._noise_cov import NoiseFit, parametric_ols_noise
+from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, _rolling, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
 __all__ = [
@@ -52,6 +54,10 @@ __all__ = [
 ]
 
 _SECONDS_PER_HOUR = 3600.0
+#: a run without a speed term gives its own (not pace-adjusted) value at a reference speed only this
+#: close to its speeds (the 2-98 % range of its speed instrument, not of the GPS-noisy samples): its CI
+#: does not hold the pace mismatch, which at 0.15 m/s made GCT at the reference speed cover 38 %
+SINGLE_SPEED_TOLERANCE_M_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +102,21 @@ class MetricModel:
     time_center_h: float
     time_span_h: float
     terms: tuple[str, ...]
+    reference_time_h: float | None = None  # the drift-clock time "at the reference speed" refers to
+    resid: np.ndarray | None = field(default=None, repr=False, compare=False)  # not serialised
+    resid_t_s: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ref_time_h(self) -> float:
+        """The time at which :meth:`at_speed` evaluates the model: the configured reference time
+        (minute 10 by default) when the model has a drift term, else the run's mean time."""
+        if self.reference_time_h is not None and self.fit.has("time"):
+            return self.reference_time_h
+        return self.time_center_h
 
     def at_speed(self, speed_m_s: float | None, *, at_start: bool = False) -> Estimate | None:
-        """Model value at ``speed_m_s`` on flat ground, straight, at the mean time (or at t = 0)."""
+        """Model value at ``speed_m_s`` on flat ground, straight, at the reference time
+        (:attr:`ref_time_h`; or at t = 0 with ``at_start``)."""
         w: dict[str, float] = {"const": 1.0}
         if self.fit.has("speed"):
             if speed_m_s is None:
@@ -108,7 +126,7 @@ class MetricModel:
             w["speed"] = speed_m_s - self.fit.centers["speed"]
         elif speed_m_s is not None and self.speed_range_m_s is not None:
             lo, hi = self.speed_range_m_s
-            if not (lo - 0.15 <= speed_m_s <= hi + 0.15):
+            if not (lo - SINGLE_SPEED_TOLERANCE_M_S <= speed_m_s <= hi + SINGLE_SPEED_TOLERANCE_M_S):
                 return None  # a single-speed run says nothing about another speed
         elif speed_m_s is not None:
             return None
@@ -116,6 +134,8 @@ class MetricModel:
             if not self.fit.has("time"):
                 return None
             w["time"] = -self.time_center_h
+        elif self.fit.has("time"):
+            w["time"] = self.ref_time_h - self.time_center_h
         return _estimate(self.fit, w)
 
     def coefficient(self, name: str) -> Estimate | None:
@@ -136,6 +156,7 @@ class MetricModel:
             "time_center_h": self.time_center_h,
             "time_span_h": self.time_span_h,
             "terms": list(self.terms),
+            "reference_time_h": self.reference_time_h,
         }
 
     @classmethod
@@ -148,6 +169,7 @@ class MetricModel:
             time_center_h=float(d["time_center_h"]),
             time_span_h=float(d["time_span_h"]),
             terms=tuple(d["terms"]),
+            reference_time_h=float(d["reference_time_h"]) if d.get("reference_time_h") is not None else None,
         )
 
 
@@ -312,6 +334,19 @@ def _drift_clock_h(frame: RunFrame, records: pd.DataFrame, clock: str) -> np.nda
     return np.asarray((frame.t_s - (frame.t_s[0] if frame.n else 0.0)) / _SECONDS_PER_HOUR)
 
 
+def _leave_out_mean(values: np.ndarray, t_s: np.ndarray, window_s: float, gap_s: float) -> np.ndarray:
+    """Mean of ``values`` over the centred ``window_s`` around each sample minus its centred ``gap_s``
+    neighbourhood (NaN ignored; NaN where nothing is left)."""
+    idx = pd.to_timedelta(t_s - (t_s[0] if t_s.size else 0.0), unit="s")
+    s = pd.Series(values, index=idx)
+    outer = s.rolling(pd.Timedelta(seconds=window_s), center=True, min_periods=1)
+    inner = s.rolling(pd.Timedelta(seconds=gap_s), center=True, min_periods=1)
+    total = outer.sum().to_numpy(dtype="float64") - inner.sum().to_numpy(dtype="float64")
+    count = outer.count().to_numpy(dtype="float64") - inner.count().to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
+
+
 def _fit_metric(
     key: str,
     frame: RunFrame,
@@ -369,26 +404,62 @@ def _fit_metric(
         )
         return None
     y = y_all[sel]
+    if np.unique(y).size < 3:
+        # all-equal (or two-valued) values: a stuck or placeholder sensor; the residual covariance is
+        # zero and any CI would be a zero-width lie
+        messages.append(
+            {
+                "code": f"{key}_not_modelled",
+                "message": f"{label}: the {y.size} modelled values take only {np.unique(y).size} distinct "
+                "value(s) (a stuck sensor or placeholder values): no pace-adjusted value or drift",
+            }
+        )
+        return None
     cols: list[np.ndarray] = [np.ones(y.size)]
     names: list[str] = ["const"]
     centers: dict[str, float] = {}
     speed_range: tuple[float, float] | None = None
+    instrument: np.ndarray | None = None
     if use_speed:
         v = speed[sel]
         speed_range = (float(np.quantile(v, 0.02)), float(np.quantile(v, 0.98)))
-        if float(np.std(v)) >= cfg.min_speed_sd_m_s:
+        # GPS speed error in the regressor attenuates the slope (errors in variables: 7 % at 0.15 m/s).
+        # The recorded speed is instrumented by its mean over a window around the sample that leaves
+        # out the sample's own neighbourhood, whose GPS error is (nearly) independent of the sample's
+        # while the true speed it reflects is the same (docs/analysis.md, section 3)
+        usable = np.where(np.isfinite(speed) & (speed > 0), speed, np.nan)
+        z_all = _leave_out_mean(usable, frame.t_s, cfg.speed_instrument_window_s, cfg.speed_instrument_gap_s)
+        z = z_all[sel]
+        z = np.where(np.isfinite(z), z, v)
+        z_sd = float(np.std(z))
+        # relevance: correlation of the instrument with the mean over the left-out neighbourhood;
+        # their GPS errors are independent, so it measures the true speed variation they share
+        near = _rolling(usable, frame.t_s, cfg.speed_instrument_gap_s)[sel]
+        near = np.where(np.isfinite(near), near, v)
+        ok = z_sd > 0 and float(np.std(near)) > 0
+        relevance = float(np.corrcoef(z, near)[0, 1]) if ok else 0.0
+        if z_sd >= cfg.min_speed_sd_m_s and relevance >= cfg.min_instrument_corr:
             vc = float(np.median(v))
             cols.append(v - vc)
             names.append("speed")
             centers["speed"] = vc
-        elif not any(m["code"] == "no_speed_term" for m in messages):
+            instrument = z - vc
+        else:
+            # the run's speeds without their GPS noise: the range its own value stands for
+            speed_range = (float(np.quantile(z, 0.02)), float(np.quantile(z, 0.98)))
+        if instrument is None and not any(m["code"] == "no_speed_term" for m in messages):
             messages.append(
                 {
                     "code": "no_speed_term",
-                    "message": f"speed barely varies in this run (SD {float(np.std(v)):.2f} m/s, below "
-                    f"{cfg.min_speed_sd_m_s:.2f} m/s; {speed_range[0]:.2f}-{speed_range[1]:.2f} m/s): the "
+                    "message": "speed barely varies in this run beyond its GPS noise (SD of the "
+                    f"{cfg.speed_instrument_window_s:.0f}-s mean {z_sd:.2f} m/s, need "
+                    f"{cfg.min_speed_sd_m_s:.2f}; its correlation with the mean speed around each sample "
+                    f"{relevance:.2f}, "
+                    f"need {cfg.min_instrument_corr:.1f}; "
+                    f"{speed_range[0]:.2f}-{speed_range[1]:.2f} m/s): the "
                     "models have no speed term, so values are not pace-adjusted; a value at the reference "
-                    "speed is given only when it lies within 0.15 m/s of this run's speeds",
+                    f"speed is given only when it lies within {SINGLE_SPEED_TOLERANCE_M_S:.2f} m/s of this "
+                    "run's speeds",
                 }
             )
     grade = frame.grade[sel]
@@ -406,12 +477,48 @@ def _fit_metric(
     t_center = float(t.mean())
     t_span = float(t.max() - t.min())
     base_cols, base_names = list(cols), list(names)
-    if t_span * _SECONDS_PER_HOUR >= cfg.min_model_s:
+    if t_span * _SECONDS_PER_HOUR < cfg.min_drift_span_s and not any(
+        m["code"] == "drift_not_estimated" for m in messages
+    ):
+        messages.append(
+            {
+                "code": "drift_not_estimated",
+                "message": f"the modelled running spans only {t_span * _SECONDS_PER_HOUR:.0f} s: fatigue "
+                f"drift needs {cfg.min_drift_span_s:.0f} s to be told from the slow wander of form "
+                "(minutes), "
+                "so no drift is estimated and values refer to the run's mean time",
+            }
+        )
+    if t_span * _SECONDS_PER_HOUR >= cfg.min_drift_span_s:
         cols.append(t - t_center)
         names.append("time")
         centers["time"] = t_center
     x = np.column_stack(cols)
-    fit = hac_ols(y, x, tuple(names), confidence=cfg.confidence, centers=centers, prewhiten=cfg.hac_prewhiten)
+    t_s = frame.t_s[sel]
+
+    noise: list[NoiseFit] = []  # the main model's residual covariance, reused by the thirds model
+
+    def ols(xm: np.ndarray, nm: tuple[str, ...]) -> LinearFit:
+        if cfg.interval_method == "hac":
+            return hac_ols(y, xm, nm, confidence=cfg.confidence, centers=centers, prewhiten=cfg.hac_prewhiten)
+        zm = None
+        if instrument is not None:
+            zm = xm.copy()
+            zm[:, nm.index("speed")] = instrument
+        fitted, nf = parametric_ols_noise(
+            y,
+            xm,
+            nm,
+            t_s,
+            confidence=cfg.confidence,
+            centers=centers,
+            instruments=zm,
+            noise=noise[0] if noise else None,
+        )
+        noise.append(nf)
+        return fitted
+
+    fit = ols(x, tuple(names))
     thirds: LinearFit | None = None
     if "time" in names:
         lo, hi = float(t.min()), float(t.max())
@@ -419,14 +526,7 @@ def _fit_metric(
         last = t >= lo + 2.0 * (hi - lo) / 3.0
         if first.sum() >= 10 and last.sum() >= 10 and (~first & ~last).sum() >= 10:
             xt = np.column_stack([*base_cols, first.astype(float), last.astype(float)])
-            thirds = hac_ols(
-                y,
-                xt,
-                (*base_names, "first_third", "last_third"),
-                confidence=cfg.confidence,
-                centers=centers,
-                prewhiten=cfg.hac_prewhiten,
-            )
+            thirds = ols(xt, (*base_names, "first_third", "last_third"))
     return MetricModel(
         fit=fit,
         thirds=thirds,
@@ -434,6 +534,9 @@ def _fit_metric(
         time_center_h=t_center,
         time_span_h=t_span,
         terms=tuple(names),
+        reference_time_h=cfg.reference_time_s / _SECONDS_PER_HOUR,
+        resid=y - x @ fit.beta,
+        resid_t_s=t_s,
     )
 
 
@@ -496,8 +599,6 @@ def _context(
     ctx["lap_speed_cv"] = lap_cv
     speed_cv = None
     if frame.has_speed:
-        from stridelab.analysis._segments import _rolling  # local helper
-
         v60 = _rolling(frame.speed_m_s, frame.t_s, 60.0)[running]
         v60 = v60[np.isfinite(v60)]
         if v60.size > 120:
@@ -536,6 +637,11 @@ def analyze_run(
         raise ValueError(
             "Invalid value for the 'drift_clock' parameter. Allowed values are 'elapsed', 'timer', "
             f"'running', but got {drift_clock!r} instead."
+        )
+    if cfg.interval_method not in ("parametric", "hac"):
+        raise ValueError(
+            "Invalid value for the 'interval_method' parameter. Allowed values are 'parametric', 'hac', "
+            f"but got {cfg.interval_method!r} instead."
         )
     t0 = _time.perf_counter()
     frame = prepare_run(records, laps, cfg)
@@ -651,6 +757,8 @@ def analyze_run(
             raw = raw[np.isfinite(raw)]
             if raw.size:
                 recorded_means[column] = float(raw.mean())
+    if not keep_frame:  # the residuals are for charts and bench/fit_noise_model.py, like the frame
+        models = {k: dataclasses.replace(m, resid=None, resid_t_s=None) for k, m in models.items()}
     return RunAnalysis(
         version=ANALYSIS_VERSION,
         n_records=n,
@@ -700,8 +808,9 @@ def ref_speed_issue(analysis: RunAnalysis, ref_speed_m_s: float | None) -> tuple
     lo, hi = model.speed_range_m_s
     if not model.fit.has("speed"):
         # no speed term (a treadmill at one speed...): MetricModel.at_speed gives the run's own value
-        # within 0.15 m/s of its speeds and nothing further away; nothing is ever extrapolated
-        if lo - 0.15 <= ref_speed_m_s <= hi + 0.15:
+        # within SINGLE_SPEED_TOLERANCE_M_S of its speeds and nothing further away; nothing is ever
+        # extrapolated
+        if lo - SINGLE_SPEED_TOLERANCE_M_S <= ref_speed_m_s <= hi + SINGLE_SPEED_TOLERANCE_M_S:
             return None
         return "ref_speed_outside_single_speed_run", (
             f"reference speed {ref_speed_m_s:.2f} m/s is outside this run's speeds ({lo:.2f}-{hi:.2f} m/s), "

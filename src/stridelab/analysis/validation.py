@@ -49,7 +49,9 @@ class ValidationResult:
         return asdict(self)
 
 
-def random_truths(n_runs: int, seed: int = 0, *, max_duration_s: float = 5400.0) -> list[Any]:
+def random_truths(
+    n_runs: int, seed: int = 0, *, max_duration_s: float = 5400.0, min_duration_s: float = 1500.0
+) -> list[Any]:
     """``n_runs`` varied :class:`stridelab.sim.RunTruth` (kinds, speeds, slopes, drift, noise);
     every other run is drift-free (for the false-drift rate)."""
     from stridelab.sim import RunTruth
@@ -67,7 +69,7 @@ def random_truths(n_runs: int, seed: int = 0, *, max_duration_s: float = 5400.0)
     for i in range(n_runs):
         kind = kinds[i % len(kinds)]
         drift_free = i % 2 == 0
-        duration = float(rng.uniform(1500.0, max_duration_s))
+        duration = float(rng.uniform(min_duration_s, max_duration_s))
         out.append(
             RunTruth(
                 kind=kind,
@@ -142,7 +144,7 @@ def validate_with_sim(
         true_at_ref = (
             base
             + truth.balance_speed_slope_pp_per_m_s * (v_ref - truth.ref_speed_m_s)
-            + truth.balance_drift_pp_per_h * model.time_center_h
+            + truth.balance_drift_pp_per_h * model.ref_time_h
         )
         at_ref = a.at_ref("balance", v_ref)
         if at_ref is not None:

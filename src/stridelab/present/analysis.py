@@ -83,7 +83,11 @@ def _balance(a: RunAnalysis, ref: float | None) -> dict[str, Any]:
         "at_ref_speed_ci_left_pct": [at_ref.ci_low, at_ref.ci_high] if at_ref else None,
         "at_ref_speed_start_left_pct": at_start.estimate if at_start else None,
         "ref_speed_m_s": ref,
-        "ref_time_s": model.time_center_h * _SECONDS_PER_HOUR if model else None,
+        # the drift-clock time the values "at the reference speed" refer to (minute 10, or the mean
+        # time of a run without a drift term); ref_time_s is the former name, kept
+        "ref_time_s": model.ref_time_h * _SECONDS_PER_HOUR if model else None,
+        "reference_time_s": model.ref_time_h * _SECONDS_PER_HOUR if model else None,
+        "mean_time_s": model.time_center_h * _SECONDS_PER_HOUR if model else None,
         "speed_slope_pp_per_m_s": slope.scaled(1.0) if slope else _null_est(),
         "drift_pp_per_h": drift.scaled(1.0) if drift else _null_est(),
         "last_minus_first_third_pp": thirds.scaled(1.0) if thirds else _null_est(),

@@ -11,6 +11,7 @@ determinism, speed). The IMU signal simulator lives in :mod:`stridelab.sim.imu` 
 from __future__ import annotations
 
 from ._amplify import amplified_fit
+from ._noise import NOISE_MODELS, RUN_OFFSET_SD_PP, apply_noise_model
 from ._run import LATENT_COLUMNS, SimulatedRun, TimerEvent, simulate_run
 from ._season import SEASON_TRUTH_SCHEMA, SeasonRun, read_season, simulate_season
 from ._truth import RUN_KINDS, SEGMENT_KINDS, SENSORS, Pause, RunTruth, Segment, plan_segments
@@ -18,7 +19,9 @@ from ._write import RUN_TRUTH_SCHEMA, encode_run, read_truth, to_activity, truth
 
 __all__ = [
     "LATENT_COLUMNS",
+    "NOISE_MODELS",
     "RUN_KINDS",
+    "RUN_OFFSET_SD_PP",
     "RUN_TRUTH_SCHEMA",
     "SEASON_TRUTH_SCHEMA",
     "SEGMENT_KINDS",
@@ -30,6 +33,7 @@ __all__ = [
     "SimulatedRun",
     "TimerEvent",
     "amplified_fit",
+    "apply_noise_model",
     "encode_run",
     "plan_segments",
     "read_season",

@@ -34,6 +34,9 @@ _NOISE_STREAMS: Final[tuple[str, ...]] = (
     "vertical_oscillation",
     "heart_rate",
     "gps",
+    "wander",
+    "lap_offsets",
+    "speed_gps",
 )
 
 #: per-record ground truth that is not in the FIT file (``SimulatedRun.latent``)
@@ -42,7 +45,8 @@ LATENT_COLUMNS: Final[dict[str, tuple[str, str]]] = {
         "%",
         "noise-free model balance (incl. speed, drift, grade, warm-up, lap and sensor terms)",
     ),
-    "balance_noise_pp": ("pp", "the AR(1) noise added to the mean"),
+    "balance_noise_pp": ("pp", "the noise added to the mean (AR(1) + wander + lap offsets)"),
+    "true_speed_m_s": ("m/s", "the true speed (the recorded speed adds the GPS error)"),
     "grade_pct": ("%", "road grade used by the model (segment grade + terrain)"),
     "target_speed_m_s": ("m/s", "planned speed of the segment"),
     "segment_index": ("-", "0-based index into RunTruth.segments"),
@@ -241,6 +245,7 @@ def _balance_mean(
     mean: FloatArray = (
         truth.balance_left_pct_at_ref
         + truth.sensor_balance_bias_pp
+        + truth.balance_run_offset_pp
         + truth.balance_speed_slope_pp_per_m_s * (speed - truth.ref_speed_m_s)
         + truth.balance_drift_pp_per_h * clock_h
         + truth.balance_grade_slope_pp_per_pct * grade
@@ -251,22 +256,52 @@ def _balance_mean(
     return mean
 
 
+def _slow_noise(
+    truth: RunTruth,
+    n: int,
+    lap_index: IntArray,
+    rng_wander: np.random.Generator,
+    rng_laps: np.random.Generator,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Slow wander (OU) + random lap offsets of balance (pp), GCT (s) and VO (m)."""
+    r = math.exp(-1.0 / truth.wander_tau_s)
+    n_laps = int(lap_index[-1]) + 1 if n else 0
+    out = []
+    for sd in (truth.balance_wander_sd_pp, truth.gct_wander_sd_s, truth.vertical_oscillation_wander_sd_m):
+        wander = _ar1(rng_wander, n, sd, r)
+        laps = rng_laps.standard_normal(n_laps) * truth.lap_offset_share * sd
+        out.append(wander + (laps[lap_index] if n else 0.0))
+    return out[0], out[1], out[2]
+
+
 def _dynamics(
-    truth: RunTruth, tl: _Timeline, speed: FloatArray, grade: FloatArray, rngs: dict[str, np.random.Generator]
+    truth: RunTruth,
+    tl: _Timeline,
+    speed: FloatArray,
+    grade: FloatArray,
+    rngs: dict[str, np.random.Generator],
+    gct_slow: FloatArray,
+    vo_slow: FloatArray,
 ) -> dict[str, FloatArray]:
     """GCT, cadence, VO and the derived step length / ratios: running model, walking gait in walks."""
     n, phi = tl.n, truth.dynamics_noise_phi
     walking = tl.kinds == "walk"
     dv = speed - truth.ref_speed_m_s
     hours = tl.elapsed / 3600.0
-    gct = np.where(
-        walking,
-        0.46 - 0.08 * (speed - 1.5),
-        truth.gct_s_at_ref
-        + truth.gct_speed_slope_s_per_m_s * dv
-        + truth.gct_drift_s_per_h * hours
-        + truth.gct_grade_slope_s_per_pct * grade,
-    ) + _ar1(rngs["gct"], n, truth.gct_noise_sd_s, phi)
+    gct = (
+        np.where(
+            walking,
+            0.46 - 0.08 * (speed - 1.5),
+            truth.gct_s_at_ref
+            + truth.gct_speed_slope_s_per_m_s * dv
+            + truth.gct_drift_s_per_h * hours
+            + truth.gct_grade_slope_s_per_pct * grade,
+        )
+        + _ar1(
+            rngs["gct"], n, truth.gct_noise_sd_s, phi if truth.gct_noise_phi is None else truth.gct_noise_phi
+        )
+        + np.where(walking, 0.0, gct_slow)
+    )
     gct = _q(np.clip(gct, 0.12, 1.2), "stance_time", 1000.0)
     spm = np.where(
         walking,
@@ -275,13 +310,17 @@ def _dynamics(
     ) + _ar1(rngs["cadence"], n, truth.cadence_noise_sd_spm, phi)
     rpm = np.rint(np.clip(spm, 60.0, 250.0) / 2.0 * 128.0) / 128.0  # FIT cadence + fractional_cadence
     step_len = _q(speed / (2.0 * rpm / 60.0), "step_length", 1000.0)
-    vo = np.where(
-        walking,
-        0.045,
-        truth.vertical_oscillation_m_at_ref
-        + truth.vertical_oscillation_speed_slope_m_per_m_s * dv
-        + truth.vertical_oscillation_drift_m_per_h * hours,
-    ) + _ar1(rngs["vertical_oscillation"], n, truth.vertical_oscillation_noise_sd_m, phi)
+    vo = (
+        np.where(
+            walking,
+            0.045,
+            truth.vertical_oscillation_m_at_ref
+            + truth.vertical_oscillation_speed_slope_m_per_m_s * dv
+            + truth.vertical_oscillation_drift_m_per_h * hours,
+        )
+        + _ar1(rngs["vertical_oscillation"], n, truth.vertical_oscillation_noise_sd_m, phi)
+        + np.where(walking, 0.0, vo_slow)
+    )
     vo = _q(np.clip(vo, 0.02, 0.2), "vertical_oscillation", 1000.0)
     return {
         "cadence_rpm": rpm,
@@ -323,8 +362,13 @@ def simulate_run(truth: RunTruth, *, seed: int) -> SimulatedRun:
     bounds = _lap_boundaries(truth, tl.timer, geo["distance_m"], tl.seg_starts)
     lap_index = np.searchsorted(bounds, np.arange(n), side="right").astype(np.int64)
     bal_mean = _balance_mean(truth, tl, speed, grade, lap_index)
-    bal_noise = _ar1(rngs["balance"], n, truth.balance_noise_sd_pp, truth.balance_noise_phi)
-    dyn = _dynamics(truth, tl, speed, grade, rngs)
+    slow = _slow_noise(truth, n, lap_index, rngs["wander"], rngs["lap_offsets"])
+    bal_noise = _ar1(rngs["balance"], n, truth.balance_noise_sd_pp, truth.balance_noise_phi) + slow[0]
+    dyn = _dynamics(truth, tl, speed, grade, rngs, slow[1], slow[2])
+    recorded_speed = speed
+    if truth.speed_gps_noise_sd_m_s > 0:
+        gps_err = _ar1(rngs["speed_gps"], n, truth.speed_gps_noise_sd_m_s, truth.speed_gps_noise_phi)
+        recorded_speed = _q(np.maximum(speed + gps_err, 0.3), "enhanced_speed")
     hr = _heart_rate(truth, tl, speed, grade, rngs["heart_rate"])
 
     index = pd.DatetimeIndex(
@@ -339,7 +383,7 @@ def simulate_run(truth: RunTruth, *, seed: int) -> SimulatedRun:
         "lat_deg": geo["lat_deg"],
         "lon_deg": geo["lon_deg"],
         "distance_m": geo["distance_m"],
-        "speed_m_s": speed,
+        "speed_m_s": recorded_speed,
         "altitude_m": geo["altitude_m"],
         "heart_rate_bpm": hr,
         "stance_time_balance_left_pct": _q(np.clip(bal_mean + bal_noise, 1.0, 99.0), "stance_time_balance"),
@@ -353,6 +397,7 @@ def simulate_run(truth: RunTruth, *, seed: int) -> SimulatedRun:
         {
             "balance_mean_left_pct": bal_mean,
             "balance_noise_pp": bal_noise,
+            "true_speed_m_s": speed,
             "grade_pct": grade,
             "target_speed_m_s": tl.target,
             "segment_index": tl.seg_idx,

@@ -203,11 +203,20 @@ class RunTruth:
                   + balance_grade_slope_pp_per_pct * grade_pct
                   + balance_warmup_offset_pp * exp(-timer_s / balance_warmup_tau_s)
                   + lap_balance_offsets_pp.get(lap_index, 0) + segments[segment].balance_offset_pp
+                  + balance_run_offset_pp
                   + AR(1) noise (stationary sd balance_noise_sd_pp, lag-1 autocorrelation balance_noise_phi)
+                  + slow wander (OU, sd balance_wander_sd_pp, correlation time wander_tau_s)
+                  + random lap offsets (sd lap_offset_share x balance_wander_sd_pp per lap)
 
-    where ``speed`` is the recorded speed. GCT, vertical oscillation, cadence and heart rate follow
-    the same linear "value at ref speed + slope x (speed - ref) + drift x hours" form with their
-    own AR(1) noise (lag-1 autocorrelation ``dynamics_noise_phi``); step length = speed / step rate,
+    where ``speed`` is the true speed; the recorded speed adds an AR(1) GPS error
+    (``speed_gps_noise_sd_m_s``, ``speed_gps_noise_phi``). The wander, lap offsets and GPS error are
+    0 by default (the plain AR(1) model); :func:`stridelab.sim.apply_noise_model` sets the values
+    fitted to real files (``bench/fit_noise_model.py``).
+
+    GCT, vertical oscillation, cadence and heart rate follow the same linear "value at ref speed +
+    slope x (speed - ref) + drift x hours" form with their own AR(1) noise (lag-1 autocorrelation
+    ``dynamics_noise_phi``; GCT and VO add their own wander ``gct_wander_sd_s``,
+    ``vertical_oscillation_wander_sd_m`` and lap offsets); step length = speed / step rate,
     vertical ratio = VO / step length, stance time percent = GCT / stride time (Garmin convention).
     """
 
@@ -228,6 +237,13 @@ class RunTruth:
     balance_warmup_tau_s: float = 300.0
     sensor_balance_bias_pp: float = 0.0
     lap_balance_offsets_pp: Mapping[int, float] = field(default_factory=dict)
+    # --- noise fitted to real files (sim/_noise.py, NOISE_MODELS["fitted"]); 0 = the plain AR(1) model
+    balance_wander_sd_pp: float = 0.0  # slow form wander (OU process, correlation time wander_tau_s)
+    wander_tau_s: float = 240.0
+    balance_run_offset_pp: float = 0.0  # this run's level shift (day-to-day variation)
+    lap_offset_share: float = 0.0  # random per-lap offsets, sd = share x each metric's wander sd
+    speed_gps_noise_sd_m_s: float = 0.0  # recorded speed = true speed + AR(1) GPS error
+    speed_gps_noise_phi: float = 0.5
     # --- ground contact time (s)
     gct_s_at_ref: float = 0.250
     gct_speed_slope_s_per_m_s: float = -0.030
@@ -243,6 +259,9 @@ class RunTruth:
     vertical_oscillation_speed_slope_m_per_m_s: float = 0.004
     vertical_oscillation_drift_m_per_h: float = 0.002
     vertical_oscillation_noise_sd_m: float = 0.0025
+    gct_wander_sd_s: float = 0.0
+    gct_noise_phi: float | None = None  # lag-1 autocorrelation of GCT's fast noise (None: dynamics_noise_phi)
+    vertical_oscillation_wander_sd_m: float = 0.0
     dynamics_noise_phi: float = 0.8
     # --- heart rate (1/min)
     hr_bpm_at_ref: float = 150.0
@@ -297,7 +316,9 @@ class RunTruth:
         ):
             if getattr(self, name) not in allowed:
                 raise invalid_value_error(name, allowed, getattr(self, name))
-        for name in ("balance_noise_phi", "dynamics_noise_phi", "speed_noise_phi"):
+        if self.gct_noise_phi is not None and not (0.0 <= self.gct_noise_phi < 1.0):
+            raise ValueError(f"RunTruth.gct_noise_phi must be in [0, 1), got {self.gct_noise_phi!r}")
+        for name in ("balance_noise_phi", "dynamics_noise_phi", "speed_noise_phi", "speed_gps_noise_phi"):
             phi = getattr(self, name)
             if not (math.isfinite(phi) and 0.0 <= phi < 1.0):
                 raise ValueError(f"RunTruth.{name} must be in [0, 1), got {phi!r}")
@@ -312,6 +333,7 @@ class RunTruth:
             "loop_length_m",
             "hr_tau_s",
             "speed_tau_s",
+            "wander_tau_s",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"RunTruth.{name} must be > 0, got {getattr(self, name)!r}")
