@@ -137,16 +137,15 @@ def test_bad_chunks_are_refused_with_the_reason():
         StreamingGait((("lf", "foot", "left"),), 200.0).push("rf", np.zeros((1, 6)))
 
 
-_event = st.tuples(
-    st.floats(0.0, 20.0, allow_nan=False), st.sampled_from(["left", "right"]), st.sampled_from(["IC", "TO"])
-)
+# event times on a 5 ms grid (200 Hz), never two at the same instant (a zero step time is not gait)
+_event = st.tuples(st.integers(0, 4000), st.sampled_from(["left", "right"]), st.sampled_from(["IC", "TO"]))
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.lists(_event, max_size=60), st.floats(0.0, 10.0), st.floats(5.0, 25.0))
+@given(st.lists(_event, max_size=60, unique_by=lambda e: e[0]), st.floats(0.0, 10.0), st.floats(5.0, 25.0))
 def test_numpy_window_metrics_equal_the_offline_functions(events, start, end):
-    ic = [(t, s) for t, s, e in events if e == "IC"]
-    to = [(t, s) for t, s, e in events if e == "TO"]
+    ic = [(t / 200, s) for t, s, e in events if e == "IC"]
+    to = [(t / 200, s) for t, s, e in events if e == "TO"]
     ev = events_frame([t for t, _ in ic], [t for t, _ in to], [s for _, s in ic], [s for _, s in to])
     want = window_metrics(ev, start, end)
     got = fast_window_metrics(
