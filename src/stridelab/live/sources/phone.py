@@ -18,6 +18,7 @@ above the declared rate is resampled down.
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import queue
 import threading
@@ -26,7 +27,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from stridelab.live.sources.base import Batch, SensorInfo
 
@@ -197,15 +199,12 @@ class SensorLoggerStream:
 
 def phone_app(
     on_batch: Callable[[object], dict[str, Any]], *, token: str | None, host: str
-) -> Any:
+) -> FastAPI:
     """The FastAPI app with ``POST /live/phone`` (point Sensor Logger's HTTP push at it).
 
     Bound anywhere but 127.0.0.1 the route needs ``token`` (``Authorization: Bearer TOKEN`` or
     ``?token=TOKEN``); refusals (401, 400, 413) leave the session running.
     """
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
-
     if host != "127.0.0.1" and not token:
         raise ValueError(f"the phone endpoint on {host} (not 127.0.0.1) needs a token")
     app = FastAPI(title="stridelab live phone endpoint")
@@ -220,8 +219,6 @@ def phone_app(
         raw = await request.body()
         if len(raw) > 5_000_000:
             return JSONResponse({"error": "batch larger than 5 MB refused"}, status_code=413)
-        import json
-
         try:
             body = json.loads(raw)
         except ValueError as exc:
