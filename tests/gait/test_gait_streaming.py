@@ -72,7 +72,7 @@ def test_simulated_run_matches_offline():
         ImuTruth(duration_s=30, gct_balance_left_pct=52.0, placements=("foot", "sacrum")), seed=7
     )
     offline = analyze_recording(sim.recording).events
-    gait, updates, live = _stream(sim.recording, chunk=20)
+    _gait, updates, live = _stream(sim.recording, chunk=20)
     _assert_events_match(live, offline)
     assert _assert_metrics_match(updates, offline) > 100
     last = updates[-1].metrics
@@ -126,7 +126,7 @@ def test_gap_is_noted_and_the_stream_keeps_going():
 
 def test_bad_chunks_are_refused_with_the_reason():
     det = StreamingEventDetection("foot", "left", 200.0)
-    with pytest.raises(ValueError, match="3 .acc. or 6"):
+    with pytest.raises(ValueError, match=r"3 .acc. or 6"):
         det.push(np.zeros((10, 4)))
     det.push(np.zeros((10, 6)))
     with pytest.raises(ValueError, match="changed its columns"):

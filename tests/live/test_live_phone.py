@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from _hang import HANG_GUARD_S
 
+from _hang import HANG_GUARD_S
 from stridelab.live import LiveSession, read_journal
 from stridelab.live.sources.phone import PayloadError, PhoneSource, SensorLoggerStream, phone_app
 from stridelab.sim.imu import ImuTruth, simulate_imu
@@ -105,7 +105,9 @@ def test_lan_binding_needs_a_token():
 def test_real_http_push_live_metrics_and_journal(sacrum, tmp_path: Path):
     data, sim = sacrum
     port = _free_port()
-    src = PhoneSource(host="127.0.0.1", port=port, token="s3cret", sampling_rate_hz=100.0, idle_timeout_s=None)
+    src = PhoneSource(
+        host="127.0.0.1", port=port, token="s3cret", sampling_rate_hz=100.0, idle_timeout_s=None
+    )
     session = LiveSession(src, tmp_path / "phone.jsonl", window_s=20.0, source_label="phone")
     items: list[dict] = []
     runner = threading.Thread(target=lambda: items.extend(session.run()), daemon=True)

@@ -3,6 +3,7 @@ session becomes an IMU recording in the store; replay feeds the loop and the CLI
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _hang import HANG_GUARD_S
 
+from _hang import HANG_GUARD_S
 from stridelab.live import CueRule, Cues, LiveSession, Recorder, SensorInfo, read_journal
 from stridelab.live.sources import Batch
 from stridelab.live.sources.replay import ReplaySource
@@ -43,7 +44,9 @@ while True:
 def test_killed_recorder_leaves_every_batch_up_to_the_last(tmp_path: Path):
     path = tmp_path / "session.jsonl"
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, env=env, text=True
+    )
     assert proc.stdout is not None
     confirmed = -1
     deadline = time.monotonic() + HANG_GUARD_S
@@ -78,9 +81,7 @@ def test_torn_line_and_gap_are_noted(tmp_path: Path):
 
 
 def test_replay_session_cues_and_store(tmp_path: Path):
-    sim = simulate_imu(
-        ImuTruth(duration_s=25, gct_balance_left_pct=52.6, placements=("foot",)), seed=3
-    )
+    sim = simulate_imu(ImuTruth(duration_s=25, gct_balance_left_pct=52.6, placements=("foot",)), seed=3)
     cues = Cues((CueRule("stance_time_balance_left_pct", 49.2, 50.8, hold_s=5.0, min_gap_s=10.0),))
     session = LiveSession(ReplaySource(sim.recording, speed=None), tmp_path / "j.jsonl", cues=cues)
     items = list(session.run())
@@ -89,7 +90,7 @@ def test_replay_session_cues_and_store(tmp_path: Path):
     assert said and said[0]["text"] == f"even out: left {said[0]['value']:.1f} %"
     assert said[0]["value"] == pytest.approx(52.6, abs=0.7)
     times = [c["time_s"] for c in said]
-    assert all(b - a >= 10.0 for a, b in zip(times, times[1:], strict=False))  # rate-limited
+    assert all(b - a >= 10.0 for a, b in itertools.pairwise(times))  # rate-limited
     j = read_journal(tmp_path / "j.jsonl")
     assert j.ended
     store = open_store(tmp_path / "store")
@@ -119,17 +120,54 @@ def test_cli_live_json_lines(tmp_path: Path):
     f = write_table_with_sidecar(sim.recording, tmp_path / "run.csv")
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     out = subprocess.run(
-        [sys.executable, "-m", "stridelab", "live", "--source", f"replay:{f}", "--as-fast-as-possible",
-         "--json", "--hold", "2", "--cue-gap", "5", "--store", str(tmp_path / "store")],
-        capture_output=True, text=True, env=env, timeout=HANG_GUARD_S, check=True,
+        [
+            sys.executable,
+            "-m",
+            "stridelab",
+            "live",
+            "--source",
+            f"replay:{f}",
+            "--as-fast-as-possible",
+            "--json",
+            "--hold",
+            "2",
+            "--cue-gap",
+            "5",
+            "--store",
+            str(tmp_path / "store"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=HANG_GUARD_S,
+        check=True,
     )
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     updates = [x for x in lines if x["type"] == "update"]
-    assert updates and {"time_s", "latency_s", "stance_time_balance_left_pct", "stance_time_s", "cadence_spm"} <= set(updates[-1])
+    assert updates and {
+        "time_s",
+        "latency_s",
+        "stance_time_balance_left_pct",
+        "stance_time_s",
+        "cadence_spm",
+    } <= set(updates[-1])
     assert any(c["text"].startswith("even out: left 5") for u in updates for c in u["cues"])
     assert lines[-1]["type"] == "stored"
     bad = subprocess.run(
-        [sys.executable, "-m", "stridelab", "live", "--source", "carrier-pigeon", "--json", "--store", str(tmp_path / "s")],
-        capture_output=True, text=True, env=env, timeout=HANG_GUARD_S,
+        [
+            sys.executable,
+            "-m",
+            "stridelab",
+            "live",
+            "--source",
+            "carrier-pigeon",
+            "--json",
+            "--store",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=HANG_GUARD_S,
     )
     assert bad.returncode == 2 and "replay:FILE" in bad.stdout

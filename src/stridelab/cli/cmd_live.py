@@ -86,10 +86,16 @@ def register(app: typer.Typer) -> None:
             help="Cue band METRIC=LOW:HIGH in SI units (repeatable).",
         ),
         hold_s: float = typer.Option(10.0, "--hold", min=0.0, help="Seconds outside a band before a cue."),
-        cue_gap_s: float = typer.Option(30.0, "--cue-gap", min=0.0, help="Least seconds between two cues of a metric."),
-        host: str = typer.Option("127.0.0.1", "--host", help="phone: address to bind (not 127.0.0.1 needs --token)."),
+        cue_gap_s: float = typer.Option(
+            30.0, "--cue-gap", min=0.0, help="Least seconds between two cues of a metric."
+        ),
+        host: str = typer.Option(
+            "127.0.0.1", "--host", help="phone: address to bind (not 127.0.0.1 needs --token)."
+        ),
         port: int = typer.Option(8765, "--port", min=0, max=65535, help="phone: TCP port."),
-        token: str | None = typer.Option(None, "--token", envvar="STRIDELAB_LIVE_TOKEN", help="phone: token ('auto')."),
+        token: str | None = typer.Option(
+            None, "--token", envvar="STRIDELAB_LIVE_TOKEN", help="phone: token ('auto')."
+        ),
         rate_hz: float = typer.Option(100.0, "--rate", min=10.0, help="phone: the rate set in the app (Hz)."),
         save: bool = typer.Option(True, "--save/--no-save", help="Keep the session in the store at the end."),
         store: Path | None = StoreOpt,
@@ -111,12 +117,16 @@ def register(app: typer.Typer) -> None:
         st = open_store(store)
         journal = st.root / "live" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}.jsonl"
         try:
-            session = LiveSession(src, journal, window_s=window_s, interval_s=interval_s, cues=Cues(rules), source_label=source)
+            session = LiveSession(
+                src, journal, window_s=window_s, interval_s=interval_s, cues=Cues(rules), source_label=source
+            )
         except ValueError as exc:
             raise fail(str(exc)) from exc
         if source == "phone" and not json_out:
             q = f"?token={token}" if token else ""
-            console.print(f"Point Sensor Logger's HTTP push at [bold]{esc(f'http://{host}:{port}/live/phone{q}')}[/]")
+            console.print(
+                f"Point Sensor Logger's HTTP push at [bold]{esc(f'http://{host}:{port}/live/phone{q}')}[/]"
+            )
         notes: list[str] = []
         cues: list[str] = []
         try:

@@ -78,5 +78,7 @@ class Cues:
             last = self._last_cue.get(r.metric, -math.inf)
             if time_s - since >= r.hold_s and time_s - last >= r.min_gap_s:
                 self._last_cue[r.metric] = time_s
-                out.append({"metric": r.metric, "value": float(v), "text": r.text(float(v)), "time_s": time_s})
+                out.append(
+                    {"metric": r.metric, "value": float(v), "text": r.text(float(v)), "time_s": time_s}
+                )
         return out

@@ -44,7 +44,12 @@ class Recorder:
                 "started_utc": datetime.now(UTC).isoformat(),
                 "source": source,
                 "sensors": [
-                    {"name": s.name, "placement": s.placement, "side": s.side, "sampling_rate_hz": s.sampling_rate_hz}
+                    {
+                        "name": s.name,
+                        "placement": s.placement,
+                        "side": s.side,
+                        "sampling_rate_hz": s.sampling_rate_hz,
+                    }
                     for s in sensors
                 ],
             }
@@ -137,7 +142,8 @@ def read_journal(path: str | Path) -> Journal:
     if header.get("kind") != "header":
         raise ValueError(f"{p}: the first line is not a journal header")
     sensors = tuple(
-        SensorInfo(s["name"], s["placement"], s.get("side"), float(s["sampling_rate_hz"])) for s in header["sensors"]
+        SensorInfo(s["name"], s["placement"], s.get("side"), float(s["sampling_rate_hz"]))
+        for s in header["sensors"]
     )
     parts: dict[str, list[tuple[int, npt.NDArray[np.float64]]]] = {s.name: [] for s in sensors}
     ended = False
@@ -165,8 +171,9 @@ def read_journal(path: str | Path) -> Journal:
             covered[i : i + len(r)] = True
         missing = np.flatnonzero(~covered)
         if len(missing):
+            first_s = missing[0] / s.sampling_rate_hz
             notes.append(
-                f"{s.name}: {len(missing)} sample(s) never arrived ({missing[0] / s.sampling_rate_hz:.2f} s first): "
+                f"{s.name}: {len(missing)} sample(s) never arrived (first at {first_s:.2f} s): "
                 "marked as a gap"
             )
         data[s.name] = arr

@@ -46,7 +46,7 @@ class LiveSession:
             raise ValueError(f"the sensors of one live stream must share a rate, got {sorted(rates)} Hz")
         self.rate = rates.pop()
         self.gait = StreamingGait(
-            tuple((s.name, s.placement, s.side) for s in sensors),  # type: ignore[misc]
+            tuple((s.name, s.placement, s.side) for s in sensors),
             self.rate,
             window_s=window_s,
             interval_s=interval_s,
@@ -70,7 +70,11 @@ class LiveSession:
                 if batch.first_index > expected:  # a hole between batches: keep the grid, mark the gap
                     hole = np.full((batch.first_index - expected, samples.shape[1]), np.nan)
                     samples = np.vstack([hole, samples])
-                    yield {"type": "note", "time_s": t, "text": f"{batch.sensor}: gap of {len(hole) / self.rate:.2f} s"}
+                    yield {
+                        "type": "note",
+                        "time_s": t,
+                        "text": f"{batch.sensor}: gap of {len(hole) / self.rate:.2f} s",
+                    }
                 elif batch.first_index < expected:  # overlap with what was pushed already: drop it
                     samples = samples[expected - batch.first_index :]
                 if not len(samples):

@@ -134,7 +134,7 @@ class StreamingEventDetection(Algorithm):
         self._n_buffered = 0
         self._first_index = 0  # stream index of the buffer's first sample
         self._n_total = 0
-        self._next_run = int(round(self.interval_s * self.sampling_rate_hz))
+        self._next_run = round(self.interval_s * self.sampling_rate_hz)
         self._final_until = 0.0
         self._emitted: list[tuple[float, str, str]] = []
         self._columns: tuple[str, ...] | None = None
@@ -149,7 +149,9 @@ class StreamingEventDetection(Algorithm):
             self._start()
         arr = np.asarray(chunk, dtype=float)
         if arr.ndim != 2 or arr.shape[1] not in (3, 6):
-            raise ValueError(f"a chunk has 3 (acc) or 6 (acc + gyr) columns per sample, got shape {arr.shape}")
+            raise ValueError(
+                f"a chunk has 3 (acc) or 6 (acc + gyr) columns per sample, got shape {arr.shape}"
+            )
         cols = ACC_COLUMNS + (GYR_COLUMNS if arr.shape[1] == 6 else ())
         if self._columns is None:
             self._columns = cols
@@ -161,7 +163,7 @@ class StreamingEventDetection(Algorithm):
         found: list[tuple[float, str, str]] = []
         if self._n_total >= self._next_run:
             found = self._run(final=False)
-            step = max(int(round(self.interval_s * self.sampling_rate_hz)), 1)
+            step = max(round(self.interval_s * self.sampling_rate_hz), 1)
             while self._next_run <= self._n_total:
                 self._next_run += step
         self._publish(found)
@@ -189,7 +191,7 @@ class StreamingEventDetection(Algorithm):
     def _run(self, *, final: bool) -> list[tuple[float, str, str]]:
         fs = self.sampling_rate_hz
         data = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
-        keep = int(round(self.buffer_s * fs))
+        keep = round(self.buffer_s * fs)
         if len(data) > keep:
             self._first_index += len(data) - keep
             data = data[-keep:]

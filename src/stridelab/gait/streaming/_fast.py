@@ -7,6 +7,7 @@ numbers on the same events: tests/gait/test_gait_streaming.py).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -35,7 +36,7 @@ def fast_window_metrics(
     for side in (True, False):
         ics = np.sort(t[(left == side) & ic])
         tos = np.sort(t[(left == side) & ~ic])
-        for a, b in zip(ics[:-1], ics[1:], strict=True):
+        for a, b in itertools.pairwise(ics):
             if b - a > _MAX_STRIDE_S:
                 continue
             lo, hi = np.searchsorted(tos, a, "right"), np.searchsorted(tos, b, "left")

@@ -7,6 +7,6 @@
   Heart Rate Measurement 0x2A37, Polar PMD accelerometer frames) and a ``bleak`` adapter (lazy).
 """
 
-from stridelab.live.sources.base import Batch, Source, SensorInfo
+from stridelab.live.sources.base import Batch, SensorInfo, Source
 
 __all__ = ["Batch", "SensorInfo", "Source"]

@@ -168,17 +168,19 @@ def parse_pmd_acc(data: bytes) -> PmdAccFrame:
             raise BleFrameError(f"PMD ACC frame type {ftype} is not known")
         if len(body) % (3 * size):
             raise BleFrameError(f"PMD ACC frame: {len(body)} sample bytes is not a multiple of {3 * size}")
-        vals = [
-            int.from_bytes(body[i : i + size], "little", signed=True) for i in range(0, len(body), size)
-        ]
+        vals = [int.from_bytes(body[i : i + size], "little", signed=True) for i in range(0, len(body), size)]
         arr = np.array(vals, dtype=float).reshape(-1, 3)
     return PmdAccFrame(int(ts), arr * G / 1000.0)
 
 
 def connect_bleak(address: str) -> object:  # pragma: no cover - needs hardware
     """A ``bleak`` client for ``address`` (raises a clear error when the optional extra is missing)."""
+    import importlib
+
     try:
-        from bleak import BleakClient
+        bleak = importlib.import_module("bleak")
     except ImportError as exc:
-        raise RuntimeError("Bluetooth needs the optional extra: pip install 'stridelab[live]' (bleak)") from exc
-    return BleakClient(address)
+        raise RuntimeError(
+            "Bluetooth needs the optional extra: pip install 'stridelab[live]' (bleak)"
+        ) from exc
+    return bleak.BleakClient(address)

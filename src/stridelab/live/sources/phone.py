@@ -62,7 +62,9 @@ class SensorLoggerStream:
     sent faster than this × the declared rate is noted (and resampled like any other).
     """
 
-    def __init__(self, sensor: str = "phone", *, sampling_rate_hz: float = 100.0, max_rate_factor: float = 3.0):
+    def __init__(
+        self, sensor: str = "phone", *, sampling_rate_hz: float = 100.0, max_rate_factor: float = 3.0
+    ):
         if not (math.isfinite(sampling_rate_hz) and sampling_rate_hz > 0):
             raise ValueError(f"sampling_rate_hz must be positive, got {sampling_rate_hz!r}")
         self.sensor = sensor
@@ -70,7 +72,10 @@ class SensorLoggerStream:
         self.max_rate_factor = max_rate_factor
         self._t0: float | None = None  # stream time origin (s, epoch)
         self._k = 0  # next grid index to emit
-        self._buf: dict[str, tuple[list[float], list[tuple[float, float, float]]]] = {_ACC: ([], []), _GYR: ([], [])}
+        self._buf: dict[str, tuple[list[float], list[tuple[float, float, float]]]] = {
+            _ACC: ([], []),
+            _GYR: ([], []),
+        }
         self._last_t: dict[str, float] = {}
         self._session: str | None = None
         self._message_ids: set[int] = set()
@@ -121,14 +126,18 @@ class SensorLoggerStream:
                 span = rows[-1][0] - rows[0][0]
                 rate = (len(rows) - 1) / span if span > 0 else math.inf
                 if rate > self.max_rate_factor * self.fs:
-                    notes.append(f"{name}: sent at {rate:.0f} Hz, declared {self.fs:g} Hz: resampled to {self.fs:g} Hz")
+                    notes.append(
+                        f"{name}: sent at {rate:.0f} Hz, declared {self.fs:g} Hz: resampled to {self.fs:g} Hz"
+                    )
             ts, vs = self._buf[name]
             last = self._last_t.get(name, -math.inf)
             dropped = 0
             for t, v in rows:
                 if t <= last:
                     if last - t > _JUMP_S:
-                        notes.append(f"{name}: clock jumped back {last - t:.1f} s: stream continues after a gap")
+                        notes.append(
+                            f"{name}: clock jumped back {last - t:.1f} s: stream continues after a gap"
+                        )
                         self._restart(t)
                         last = -math.inf
                         ts, vs = self._buf[name]
@@ -169,7 +178,7 @@ class SensorLoggerStream:
         if self._t0 is None:  # grid origin: row k at t0 + k / fs
             self._t0 = max(self._buf[n][0][0] for n in names) - (self._k + gap) / self.fs
         end = min(self._buf[n][0][-1] for n in names)
-        k_hi = int(math.floor((end - self._t0) * self.fs + 1e-9))
+        k_hi = math.floor((end - self._t0) * self.fs + 1e-9)
         grid = self._t0 + np.arange(self._k + gap, k_hi + 1) / self.fs
         cols = []
         for n in names:
@@ -197,9 +206,7 @@ class SensorLoggerStream:
         return [out]
 
 
-def phone_app(
-    on_batch: Callable[[object], dict[str, Any]], *, token: str | None, host: str
-) -> FastAPI:
+def phone_app(on_batch: Callable[[object], dict[str, Any]], *, token: str | None, host: str) -> FastAPI:
     """The FastAPI app with ``POST /live/phone`` (point Sensor Logger's HTTP push at it).
 
     Bound anywhere but 127.0.0.1 the route needs ``token`` (``Authorization: Bearer TOKEN`` or
@@ -267,7 +274,9 @@ class PhoneSource:
     def start(self) -> None:
         import uvicorn
 
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning")
+        )
         threading.Thread(target=self._server.run, daemon=True).start()
 
     def close(self) -> None:

@@ -64,7 +64,7 @@ class ReplaySource:
                 if wait > 0:
                     self._sleep(wait)
             for name, (a, fs) in arrays.items():
-                i0, i1 = int(round(k * self.chunk_s * fs)), int(round(t_hi * fs))
+                i0, i1 = round(k * self.chunk_s * fs), round(t_hi * fs)
                 if i0 < len(a):
                     yield Batch(name, i0, a[i0:i1], self._clock())
             k += 1
