@@ -69,12 +69,12 @@ def _assert_metrics_match(updates: list, offline: pd.DataFrame) -> int:
 
 def test_simulated_run_matches_offline():
     sim = simulate_imu(
-        ImuTruth(duration_s=30, gct_balance_left_pct=52.0, placements=("foot", "sacrum")), seed=7
+        ImuTruth(duration_s=20, gct_balance_left_pct=52.0, placements=("foot",)), seed=7
     )
     offline = analyze_recording(sim.recording).events
     _gait, updates, live = _stream(sim.recording, chunk=20)
     _assert_events_match(live, offline)
-    assert _assert_metrics_match(updates, offline) > 100
+    assert _assert_metrics_match(updates, offline) > 60
     last = updates[-1].metrics
     assert last["stance_time_balance_left_pct"] == pytest.approx(52.0, abs=0.6)
     assert last["cadence_spm"] == pytest.approx(170.0, rel=0.02)
@@ -84,7 +84,7 @@ def test_simulated_run_matches_offline():
 
 
 def test_chunk_size_does_not_change_events():
-    sim = simulate_imu(ImuTruth(duration_s=15, placements=("foot",)), seed=2)
+    sim = simulate_imu(ImuTruth(duration_s=10, placements=("foot",)), seed=2)
     _, _, a = _stream(sim.recording, chunk=7)
     _, _, b = _stream(sim.recording, chunk=64)
     pd.testing.assert_frame_equal(a, b)
@@ -109,7 +109,7 @@ def test_real_gaitmap_feet_match_offline(shared_data: Path):
 
 
 def test_gap_is_noted_and_the_stream_keeps_going():
-    sim = simulate_imu(ImuTruth(duration_s=40, placements=("foot",)), seed=4)
+    sim = simulate_imu(ImuTruth(duration_s=30, placements=("foot",)), seed=4)
     s = sim.recording.sensor("left_foot")
     data = s.data.to_numpy(float).copy()
     data[4000:4100] = np.nan  # half a second lost at 20 s
@@ -121,7 +121,7 @@ def test_gap_is_noted_and_the_stream_keeps_going():
     det.finish()
     times += det.new_events_["time_s"].tolist()
     assert any("missing samples" in p for p in det.problems_)
-    assert min(times) < 15 and max(times) > 35  # events before and after the gap
+    assert min(times) < 15 and max(times) > 27  # events before and after the gap
 
 
 def test_bad_chunks_are_refused_with_the_reason():
