@@ -13,6 +13,7 @@ import pandas as pd
 from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
 from stridelab.gait._base import Algorithm
 from stridelab.gait._checks import ImuDataError
+from stridelab.gait._signal import runs
 from stridelab.gait.events import DETECTORS, EVENT_COLUMNS, events_frame
 from stridelab.gait.metrics import step_table, stride_table, temporal_summary
 from stridelab.gait.streaming._fast import fast_window_metrics
@@ -197,12 +198,30 @@ class StreamingEventDetection(Algorithm):
             data = data[-keep:]
         self._chunks = [data]
         self._n_buffered = len(data)
-        start_s = self._first_index / fs
-        end_s = (self._first_index + len(data)) / fs
-        hi = end_s if final else end_s - self.settle_s
-        lo = start_s + self.settle_s if self._first_index > 0 else 0.0
+        found: list[tuple[float, str, str]] = []
+        bad = ~np.isfinite(data).all(axis=1)
+        if bad.any():  # a gap: the parts between gaps are analysed separately, as offline
+            if not any(p.startswith("gap:") for p in self._problems[-3:]):
+                gap_s = (self._first_index + int(np.argmax(bad))) / fs
+                self._problems.append(f"gap: samples missing at {gap_s:.2f} s; events resume after it")
+            for a, b in runs(~bad):
+                first = self._first_index + a
+                found += self._segment(data[a:b], first, final=final, ends_at_gap=b < len(data))
+            return found
+        return self._segment(data, self._first_index, final=final, ends_at_gap=False)
+
+    def _segment(
+        self, data: npt.NDArray[np.float64], first: int, *, final: bool, ends_at_gap: bool
+    ) -> list[tuple[float, str, str]]:
+        fs = self.sampling_rate_hz
+        start_s = first / fs
+        end_s = (first + len(data)) / fs
+        hi = end_s if (final or ends_at_gap) else end_s - self.settle_s
+        # the start of the stream, or a segment after a gap, is an edge offline too
+        at_edge = first == 0 or first > self._first_index
+        lo = start_s if at_edge else start_s + self.settle_s
         lo = max(lo, self._final_until - 2 * _SAME_EVENT_S)
-        if hi <= lo and not final:
+        if hi <= lo:
             return []
         assert self._columns is not None
         frame = pd.DataFrame(data, columns=list(self._columns))
@@ -212,7 +231,7 @@ class StreamingEventDetection(Algorithm):
             note = f"{start_s:.1f}-{end_s:.1f} s: no events ({exc})"
             if not self._problems or not self._problems[-1].endswith(f"({exc})"):
                 self._problems.append(note)
-            if end_s - self.settle_s > self._final_until:
+            if not ends_at_gap:
                 self._final_until = max(self._final_until, hi)
             return []
         for p in det.problems_:
