@@ -68,9 +68,7 @@ def _assert_metrics_match(updates: list, offline: pd.DataFrame) -> int:
 
 
 def test_simulated_run_matches_offline():
-    sim = simulate_imu(
-        ImuTruth(duration_s=20, gct_balance_left_pct=52.0, placements=("foot",)), seed=7
-    )
+    sim = simulate_imu(ImuTruth(duration_s=20, gct_balance_left_pct=52.0, placements=("foot",)), seed=7)
     offline = analyze_recording(sim.recording).events
     _gait, updates, live = _stream(sim.recording, chunk=20)
     _assert_events_match(live, offline)

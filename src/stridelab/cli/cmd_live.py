@@ -97,6 +97,9 @@ def register(app: typer.Typer) -> None:
             None, "--token", envvar="STRIDELAB_LIVE_TOKEN", help="phone: token ('auto')."
         ),
         rate_hz: float = typer.Option(100.0, "--rate", min=10.0, help="phone: the rate set in the app (Hz)."),
+        page: bool = typer.Option(
+            False, "--page", help="Serve the live page (big numbers, gauge, spoken cues) at HOST:PORT/live."
+        ),
         save: bool = typer.Option(True, "--save/--no-save", help="Keep the session in the store at the end."),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
@@ -122,6 +125,27 @@ def register(app: typer.Typer) -> None:
             )
         except ValueError as exc:
             raise fail(str(exc)) from exc
+        broadcast = None
+        if page:
+            from stridelab.live.page import Broadcast, live_app
+
+            broadcast = Broadcast()
+            try:
+                if hasattr(src, "app"):  # the phone endpoint's app serves the page too
+                    live_app(broadcast, token=token, host=host, app=src.app)
+                else:
+                    import threading
+
+                    import uvicorn
+
+                    web = live_app(broadcast, token=token, host=host)
+                    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
+                    threading.Thread(target=server.run, daemon=True).start()
+            except ValueError as exc:
+                raise fail(str(exc)) from exc
+            if not json_out:
+                q = f"?token={token}" if token else ""
+                console.print(f"live page: [bold]{esc(f'http://{host}:{port}/live{q}')}[/]")
         if source == "phone" and not json_out:
             q = f"?token={token}" if token else ""
             console.print(
@@ -132,12 +156,16 @@ def register(app: typer.Typer) -> None:
         try:
             if json_out:
                 for item in session.run():
+                    if broadcast is not None:
+                        broadcast.publish(item)
                     _line(item)
             else:
                 from rich.live import Live
 
                 with Live(_panel({}, notes, cues), console=console, refresh_per_second=4) as live:
                     for item in session.run():
+                        if broadcast is not None:
+                            broadcast.publish(item)
                         if item["type"] == "note":
                             notes.append(str(item["text"]))
                             continue

@@ -177,6 +177,10 @@ def live_app(
             return JSONResponse({"error": "missing or wrong token"}, status_code=401)
         return Response(_JS, media_type="text/javascript")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/live/events")
     async def events(request: Request) -> Response:
         if not _ok(request):
@@ -184,7 +188,7 @@ def live_app(
 
         async def stream() -> AsyncIterator[str]:
             async for text in broadcast.subscribe():
-                yield f"data: {text}\\n\\n"
+                yield f"data: {text}\n\n"
 
         return StreamingResponse(
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
