@@ -102,6 +102,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Daily walking gait from Apple Health (iPhone): walking asymmetry, double support, step length\n"
         "and walking speed per day, and their means over the days shown.",
     ),
+    "live": (
+        "cmd_live",
+        "Live gait feedback: balance, contact, cadence and cues while running; every session is\n"
+        "journaled as it arrives and stored when it ends.",
+    ),
     "doctor": (
         "cmd_store",
         "Check the store: catalog integrity, every stream, leftovers of interrupted writes, runs\n"

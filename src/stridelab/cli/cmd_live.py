@@ -1,0 +1,189 @@
+"""``stridelab live``: live feedback from a replayed recording, a phone (Sensor Logger push) or BLE."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, err_console, fail, open_store
+from stridelab.jsonsafe import dumps
+from stridelab.present.format import balance, num
+from stridelab.present.text import markup as esc
+
+__all__ = ["register"]
+
+#: metric → (label, factor from SI, decimals, unit) for the panel
+_PANEL: tuple[tuple[str, str, float, int, str], ...] = (
+    ("cadence_spm", "cadence", 1.0, 0, "spm"),
+    ("stance_time_s", "ground contact", 1000.0, 0, "ms"),
+    ("flight_time_s", "flight", 1000.0, 0, "ms"),
+    ("step_time_s", "step time", 1000.0, 0, "ms"),
+    ("step_time_symmetry_index_pct", "step-time symmetry", 1.0, 1, "%"),
+)
+
+
+def _panel(update: dict[str, Any], notes: list[str], cues: list[str]) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"stridelab live  {num(update.get('time_s'), 0, 's')}", show_header=False)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_row("GCT balance", esc(balance(update.get("stance_time_balance_left_pct"))))
+    for key, label, factor, dec, unit in _PANEL:
+        v = update.get(key)
+        t.add_row(label, esc(num(None if v is None else v * factor, dec, unit)))
+    t.add_row("latency", esc(num(update.get("latency_s"), 3, "s")))
+    for c in cues[-3:]:
+        t.add_row("[bold yellow]cue[/]", f"[bold yellow]{esc(c)}[/]")
+    for n in notes[-3:]:
+        t.add_row("[dim]note[/]", f"[dim]{esc(n)}[/]")
+    return t
+
+
+def _source(spec: str, speed: float | None, host: str, port: int, token: str | None, rate_hz: float) -> Any:
+    kind, _, arg = spec.partition(":")
+    if kind == "replay":
+        from stridelab.live.sources.replay import ReplaySource
+
+        if not arg:
+            raise ValueError("--source replay:FILE needs a file")
+        return ReplaySource(Path(arg), speed=speed)
+    if kind == "phone":
+        from stridelab.live.sources.phone import PhoneSource
+
+        return PhoneSource(host=host, port=port, token=token, sampling_rate_hz=rate_hz)
+    if kind == "ble":
+        from stridelab.live.sources.ble import connect_bleak
+
+        connect_bleak(arg)  # raises a clear error without the optional extra
+        raise ValueError("the Bluetooth IMU stream (Polar PMD) is parsed but not yet wired to the live loop")
+    raise ValueError(f"--source is replay:FILE, phone or ble:ADDRESS, got {spec!r}")
+
+
+def _line(obj: dict[str, Any]) -> None:
+    """One JSON object per line (NaN → null), flushed: a consumer reads each update as it comes."""
+    sys.stdout.write(dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("live")
+    def live_cmd(
+        source: str = typer.Option(..., "--source", help="replay:FILE, phone or ble:ADDRESS."),
+        speed: float = typer.Option(1.0, "--speed", min=1.0, max=100.0, help="Replay speed (1-100 ×)."),
+        as_fast: bool = typer.Option(False, "--as-fast-as-possible", help="Replay without pacing."),
+        json_out: bool = JsonOpt,
+        window_s: float = typer.Option(30.0, "--window", min=5.0, help="Rolling window (s)."),
+        interval_s: float = typer.Option(1.0, "--interval", min=0.1, help="Seconds between updates."),
+        band: list[str] = typer.Option(
+            ["stance_time_balance_left_pct=49.2:50.8"],
+            "--band",
+            help="Cue band METRIC=LOW:HIGH in SI units (repeatable).",
+        ),
+        hold_s: float = typer.Option(10.0, "--hold", min=0.0, help="Seconds outside a band before a cue."),
+        cue_gap_s: float = typer.Option(
+            30.0, "--cue-gap", min=0.0, help="Least seconds between two cues of a metric."
+        ),
+        host: str = typer.Option(
+            "127.0.0.1", "--host", help="phone: address to bind (not 127.0.0.1 needs --token)."
+        ),
+        port: int = typer.Option(8765, "--port", min=0, max=65535, help="phone: TCP port."),
+        token: str | None = typer.Option(
+            None, "--token", envvar="STRIDELAB_LIVE_TOKEN", help="phone: token ('auto')."
+        ),
+        rate_hz: float = typer.Option(100.0, "--rate", min=10.0, help="phone: the rate set in the app (Hz)."),
+        page: bool = typer.Option(
+            False, "--page", help="Serve the live page (big numbers, gauge, spoken cues) at HOST:PORT/live."
+        ),
+        save: bool = typer.Option(True, "--save/--no-save", help="Keep the session in the store at the end."),
+        store: Path | None = StoreOpt,
+        athlete: str = AthleteOpt,
+    ) -> None:
+        """Live gait feedback: balance, contact, cadence and cues while running; every session is
+        journaled as it arrives and stored when it ends."""
+        from stridelab.live import LiveSession, read_journal
+        from stridelab.live.cues import Cues, parse_band
+        from stridelab.services.live import save_session
+
+        try:
+            rules = tuple(parse_band(b, hold_s=hold_s, min_gap_s=cue_gap_s) for b in band)
+            if token == "auto":
+                token = secrets.token_urlsafe(16)
+            src = _source(source, None if as_fast else speed, host, port, token, rate_hz)
+        except (ValueError, FileNotFoundError, RuntimeError, KeyError) as exc:
+            raise fail(str(exc)) from exc
+        st = open_store(store)
+        journal = st.root / "live" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}.jsonl"
+        try:
+            session = LiveSession(
+                src, journal, window_s=window_s, interval_s=interval_s, cues=Cues(rules), source_label=source
+            )
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        broadcast = None
+        if page:
+            from stridelab.live.page import Broadcast, live_app
+
+            broadcast = Broadcast()
+            try:
+                if hasattr(src, "app"):  # the phone endpoint's app serves the page too
+                    live_app(broadcast, token=token, host=host, app=src.app)
+                else:
+                    import threading
+
+                    import uvicorn
+
+                    web = live_app(broadcast, token=token, host=host)
+                    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
+                    threading.Thread(target=server.run, daemon=True).start()
+            except ValueError as exc:
+                raise fail(str(exc)) from exc
+            if not json_out:
+                q = f"?token={token}" if token else ""
+                console.print(f"live page: [bold]{esc(f'http://{host}:{port}/live{q}')}[/]")
+        if source == "phone" and not json_out:
+            q = f"?token={token}" if token else ""
+            console.print(
+                f"Point Sensor Logger's HTTP push at [bold]{esc(f'http://{host}:{port}/live/phone{q}')}[/]"
+            )
+        notes: list[str] = []
+        cues: list[str] = []
+        try:
+            if json_out:
+                for item in session.run():
+                    if broadcast is not None:
+                        broadcast.publish(item)
+                    _line(item)
+            else:
+                from rich.live import Live
+
+                with Live(_panel({}, notes, cues), console=console, refresh_per_second=4) as live:
+                    for item in session.run():
+                        if broadcast is not None:
+                            broadcast.publish(item)
+                        if item["type"] == "note":
+                            notes.append(str(item["text"]))
+                            continue
+                        for c in item.get("cues", []):
+                            cues.append(str(c["text"]))
+                            console.print(f"[bold yellow]{esc(str(c['text']))}[/]")
+                        live.update(_panel(item, notes, cues))
+        except KeyboardInterrupt:
+            session.close()
+        if save:
+            j = read_journal(journal)
+            try:
+                rec_id = save_session(st, athlete, journal, j.recording(gap_free=True, path=str(journal)))
+            except ValueError as exc:  # ImuDataError too: the journal stays, readable
+                err_console.print(f"session not stored ({esc(str(exc))}); its journal is {esc(str(journal))}")
+            else:
+                msg = {"type": "stored", "id": rec_id, "journal": str(journal)}
+                if json_out:
+                    _line(msg)
+                else:
+                    console.print(f"stored as IMU recording {esc(rec_id[:12])} (journal {esc(str(journal))})")
