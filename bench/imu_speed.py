@@ -86,7 +86,12 @@ def _warm() -> None:
     estimate_orientation(big + np.array([0.0, 0.0, 9.81]), big, 200.0)
 
 
-def rows(quick: bool = False, reps: int | None = None) -> list[dict[str, Any]]:
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """The ``bench/run_all.py`` protocol (default repeats)."""
+    return measure_rows(quick=quick)
+
+
+def measure_rows(quick: bool = False, reps: int | None = None) -> list[dict[str, Any]]:
     """The benchmark rows (see the module docstring)."""
     reps = reps or (1 if quick else 3)
     _warm()
@@ -222,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="one repeat, 10 s of ahrs peer")
     ap.add_argument("--reps", type=int, default=None, help="repeats per figure (default 3; quick 1)")
     args = ap.parse_args(argv)
-    table = rows(quick=args.quick, reps=args.reps)
+    table = measure_rows(quick=args.quick, reps=args.reps)
     w = max(len(r["figure"]) for r in table)
     print(f"{'figure':<{w}}  {'goal':<30}  {'measured':<58}  {'ratio':>8}  met")
     for r in table:

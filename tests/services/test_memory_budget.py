@@ -135,7 +135,7 @@ def test_child_over_its_memory_limit_is_stopped_and_nothing_is_stored(tmp_path: 
     resident memory crosses the limit while decoding: it is killed, the file is reported failed."""
     src = tmp_path / "upload" / "long.fit"
     src.parent.mkdir()
-    src.write_bytes(amplified_fit(8 * MIB))
+    src.write_bytes(amplified_fit(24 * MIB))
     store = Store.open(tmp_path / "s")
     done = import_in_worker(
         store,

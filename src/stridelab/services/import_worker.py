@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -35,6 +37,12 @@ __all__ = ["SAMPLE_PERIOD_S", "WorkerImport", "import_in_worker", "resident_byte
 
 #: how often the parent samples the child's resident memory
 SAMPLE_PERIOD_S: Final[float] = 0.02
+
+#: the child's own watchdog samples its resident memory this often and exits with
+#: :data:`OVER_LIMIT_EXIT_CODE` above the limit (it runs whenever the child runs: on a loaded machine
+#: the parent's sampling alone can be descheduled while the child allocates)
+CHILD_SAMPLE_PERIOD_S: Final[float] = 0.005
+OVER_LIMIT_EXIT_CODE: Final[int] = 86
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +77,19 @@ def _child(
     relabel: tuple[str, str] | None,
     memory_budget: int,
     keep_duplicates: bool,
+    memory_limit: int,
 ) -> None:
     follow_parent(parent_pid)
+
+    def watch() -> None:
+        me = os.getpid()
+        while True:
+            rss = resident_bytes(me)
+            if rss is not None and rss > memory_limit:
+                os._exit(OVER_LIMIT_EXIT_CODE)  # nothing half-written stays: every write is atomic
+            time.sleep(CHILD_SAMPLE_PERIOD_S)
+
+    threading.Thread(target=watch, name="stridelab-memory-watchdog", daemon=True).start()
 
     def progress(done: int, total: int, path: str) -> None:
         conn.send(("progress", done, total, path))
@@ -134,6 +153,7 @@ def import_in_worker(
             relabel,
             budget,
             keep_duplicates,
+            memory_limit,
         ),
         name="stridelab-import-worker",
     )
@@ -180,6 +200,7 @@ def import_in_worker(
     if outcome is not None:  # the import raised before reading anything (an invalid athlete name)
         raise ValueError(str(outcome[1]))
     result = ImportResult()
+    killed = killed or proc.exitcode == OVER_LIMIT_EXIT_CODE
     if killed:
         reason = (
             f"refused: importing it needed more than the memory limit of {memory_limit // MIB} MB "
