@@ -22,7 +22,7 @@ def _cut_detect(run, ic_offset_s: float, *, gyro: bool) -> tuple[float, float, n
     tos = truth[truth["event"] == "TO"]["time_s"].to_numpy()
     last_ic = float(ics[ics < 10.0][-1])
     last_to = float(tos[tos > last_ic][0])
-    end = int(round((last_ic + ic_offset_s) * sensor.sampling_rate_hz))
+    end = round((last_ic + ic_offset_s) * sensor.sampling_rate_hz)
     data = sensor.data.iloc[:end]
     if not gyro:
         data = data[["acc_x", "acc_y", "acc_z"]]

@@ -177,9 +177,7 @@ def _running_rule(
     return np.asarray(ic), np.asarray(to)
 
 
-def _interior_extremum(
-    v: FloatArray, i0: int, i1: int, arg: Callable[[FloatArray], np.intp]
-) -> int | None:
+def _interior_extremum(v: FloatArray, i0: int, i1: int, arg: Callable[[FloatArray], np.intp]) -> int | None:
     """Index of the extremum of ``v[i0:i1]``; when the window runs past the end of ``v`` only the samples
     left are searched, and an extremum on the last sample (a trough still falling) counts as missing."""
     n = len(v)
