@@ -560,6 +560,146 @@ def mobgap(root: Path) -> list[Row]:
     return rows
 
 
+# ------------------------------------------------------------------- mobgap, full recordings (issue 20)
+#: issue 20: IC F1 against INDIP at ±0.25 s on whole recordings (bout detection included), L/R ≥ 90 %
+FULL_TOL_S = 0.25
+
+
+@dataclass
+class Trial:
+    """One whole lower-back recording with every INDIP IC (all micro-WBs) and its side."""
+
+    name: str  # "HA/001 Test11 Trial1"
+    cohort: str
+    frame: pd.DataFrame
+    ref: np.ndarray
+    lr: np.ndarray
+
+
+def mobgap_trials(root: Path) -> list[Trial]:
+    base = root / "mobilise-d__mobgap" / "lab"
+    out = []
+    for pdir in sorted(p for p in base.glob("*/*") if (p / "data.mat").exists()):
+        mat = sio.loadmat(pdir / "data.mat", squeeze_me=True, struct_as_record=False)["data"].TimeMeasure1
+        for test in mat._fieldnames:
+            for trial in getattr(mat, test)._fieldnames:
+                t = getattr(getattr(mat, test), trial)
+                su = t.SU.LowerBack
+                frame = pd.DataFrame(
+                    np.c_[np.asarray(su.Acc, float) * G, np.deg2rad(np.asarray(su.Gyr, float))],
+                    columns=["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"],
+                )
+                ref, lr = [], []
+                for wb in _as_list(t.Standards.INDIP.MicroWB):
+                    r = np.atleast_1d(np.asarray(wb.InitialContact_Event, dtype=np.float64))
+                    s_ = np.atleast_1d(wb.InitialContact_LeftRight)
+                    ok = np.isfinite(r)
+                    ref.extend(r[ok].tolist())
+                    lr.extend(str(x).lower() for x in s_[ok])
+                order = np.argsort(ref)
+                name = f"{pdir.parent.name}/{pdir.name} {test} {trial}"
+                out.append(
+                    Trial(name, pdir.parent.name, frame, np.asarray(ref)[order], np.asarray(lr, object)[order])
+                )
+    return out
+
+
+def _mobgap_pipeline_ics(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """mobgap's own pipeline (MobilisedPipelineHealthy for HA, ...Impaired for MS) on the same trials:
+    its raw ICs (all detected gait sequences) with their L/R labels, times in s."""
+    import warnings
+
+    warnings.filterwarnings("ignore")  # sklearn version warnings of mobgap's pickled models
+    from mobgap.data import GenericMobilisedDataset
+    from mobgap.pipeline import MobilisedPipelineHealthy, MobilisedPipelineImpaired
+
+    base = root / "mobilise-d__mobgap" / "lab"
+    ds = GenericMobilisedDataset(
+        sorted(base.glob("*/*/data.mat")),
+        test_level_names=GenericMobilisedDataset.COMMON_TEST_LEVEL_NAMES["tvs_lab"],
+        parent_folders_as_metadata=["cohort", "participant_id"],
+        reference_system="INDIP",
+        measurement_condition="laboratory",
+    )
+    out = {}
+    for d in ds:
+        g = d.group_label
+        pipe = MobilisedPipelineHealthy() if g.cohort == "HA" else MobilisedPipelineImpaired()
+        res = pipe.safe_run(d)
+        ic = res.raw_ic_list_
+        out[f"{g.cohort}/{g.participant_id} {g.test} {g.trial}"] = (
+            ic["ic"].to_numpy(dtype=float) / d.sampling_rate_hz,
+            ic["lr_label"].astype(str).str.lower().to_numpy(dtype=object),
+        )
+    return out
+
+
+def _stridelab_full_ics(tr: Trial) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        det = SacrumEventDetection().detect(tr.frame, sampling_rate_hz=100.0)
+    except ImuDataError:
+        return np.zeros(0), np.zeros(0, dtype=object)
+    ev = det.events_[det.events_.event == "IC"]
+    return ev.time_s.to_numpy(), ev.side.to_numpy()
+
+
+def _tally_full(tr: Trial, t_det: np.ndarray, s_det: np.ndarray, tot: dict[str, float]) -> None:
+    pairs = _match(tr.ref, t_det, FULL_TOL_S)
+    tot["tp"] += len(pairs)
+    tot["fp"] += len(t_det) - len(pairs)
+    tot["fn"] += len(tr.ref) - len(pairs)
+    tot["lr_ok"] += sum(tr.lr[i] == s_det[j] for i, j in pairs)
+
+
+def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> list[dict[str, Any]]:
+    """Issue 20, point 3: whole recordings (bouts found by the detector), IC F1 at ±0.25 s and L/R
+    against INDIP; mobgap's own pipeline on the same recordings side by side (peer_ratio = ours/theirs)."""
+    trials = mobgap_trials(root)
+    if quick:
+        trials = [t for t in trials if "Test5" in t.name]
+    theirs = _mobgap_pipeline_ics(root) if peer else {}
+    out = []
+    for subset in ("all", *sorted({t.cohort for t in trials})):
+        ours_t = dict.fromkeys(("tp", "fp", "fn", "lr_ok"), 0.0)
+        peer_t = dict.fromkeys(("tp", "fp", "fn", "lr_ok"), 0.0)
+        for tr in trials:
+            if subset not in ("all", tr.cohort):
+                continue
+            _tally_full(tr, *_stridelab_full_ics(tr), ours_t)
+            if tr.name in theirs:
+                _tally_full(tr, *theirs[tr.name], peer_t)
+
+        def f1(t: dict[str, float]) -> float:
+            return 2 * t["tp"] / max(2 * t["tp"] + t["fp"] + t["fn"], 1)
+
+        def lr(t: dict[str, float]) -> float:
+            return t["lr_ok"] / t["tp"] if t["tp"] else float("nan")
+
+        for figure, goal, ours, their in (
+            ("IC F1 ±0.25 s vs INDIP", 0.90, f1(ours_t), f1(peer_t) if theirs else float("nan")),
+            ("left/right correct", 0.90, lr(ours_t), lr(peer_t) if theirs else float("nan")),
+        ):
+            out.append(
+                {
+                    "figure": f"lower back walking, whole recordings ({subset}): {figure}",
+                    "goal": f"≥ {goal:.2f}",
+                    "measured": round(ours, 3),
+                    "peer": round(their, 3),
+                    "peer_ratio": round(ours / their, 3) if their and np.isfinite(their) else None,
+                    "met": bool(ours >= goal),
+                    "n_ref": int(ours_t["tp"] + ours_t["fn"]),
+                }
+            )
+    return out
+
+
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """The issue-20 figures as dicts (figure, goal, measured, peer_ratio, met) for bench/run_all.py;
+    ``quick`` scores the straight walks (Test5) only. Peer = mobgap's own pipeline."""
+    default = Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")) / "imu"
+    return full_recordings(default, quick=quick)
+
+
 def _fmt(x: float, nd: int = 1) -> str:
     return "-" if not np.isfinite(x) else f"{x:.{nd}f}"
 
@@ -596,6 +736,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r.dataset:44s} {r.metric:26s} {r.n:5d} {_fmt(r.mae_ms):>7s} {_fmt(r.bias_ms):>8s} "
             f"{_fmt(r.loa_ms):>8s}  {r.goal:12s} {r.met:4s} {extra}"
+        )
+    print("\nlower back walking, whole recordings vs INDIP (issue 20; peer = mobgap's own pipeline):")
+    for r in full_recordings(args.data):
+        print(
+            f"  {r['figure']:72s} ours {r['measured']:.3f}  mobgap {r['peer']:.3f}  "
+            f"goal {r['goal']}  {'met' if r['met'] else 'NOT met'}  (n ref {r['n_ref']})"
         )
     if latencies is not None:
         print("\nshank latencies fitted on ALL marlow17 participants (shipped defaults come from these):")
