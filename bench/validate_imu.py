@@ -599,7 +599,9 @@ def mobgap_trials(root: Path) -> list[Trial]:
                 order = np.argsort(ref)
                 name = f"{pdir.parent.name}/{pdir.name} {test} {trial}"
                 out.append(
-                    Trial(name, pdir.parent.name, frame, np.asarray(ref)[order], np.asarray(lr, object)[order])
+                    Trial(
+                        name, pdir.parent.name, frame, np.asarray(ref)[order], np.asarray(lr, object)[order]
+                    )
                 )
     return out
 
