@@ -15,11 +15,16 @@ Reference data (``$STRIDELAB_SHARED_DATA/imu``, default ../shared/data/imu; see 
 3. **mobgap** -- lower-back IMU, walking, INDIP and stereophotogrammetry reference. The detector runs on
    every reference walking bout (micro-WB, padded by 1 s of signal on both sides, as mobgap's
    evaluation runs IC detection per reference gait sequence); F1 counts a detected IC as a true
-   positive when it is within ±50 ms of an unmatched reference IC. Nothing is fitted. Context rows
-   (no goal): F1 at mobgap's own matching tolerance (±0.5 s); the two references scored against each
+   positive when it is within ±50 ms of an unmatched reference IC. Nothing is fitted. The reference
+   bout is given here, so the detector's own walking-bout detection is off (``walking_bouts=False``).
+   Context rows (no goal): F1 at mobgap's own matching tolerance (±0.5 s); the two references scored against each
    other with the same protocol (Stereophoto ICs of the trial as "detections", INDIP bouts as
    reference) -- the agreement a trunk detector can hope for; and the published CWT method
    (``ic_method='cwt'``, Paraschiv-Ionescu et al. 2020) with its median offset.
+4. **mobgap, whole recordings** (issue 20) -- the detector on each whole trial, walking bouts found by
+   itself; IC F1 at ±0.25 s and left/right against every INDIP IC of the trial (ICs outside the
+   reference walking bouts are false positives), side by side with mobgap's own pipeline
+   (``MobilisedPipelineHealthy`` for HA, ``...Impaired`` for MS: GSD, IC, L/R) on the same trials.
 """
 
 from __future__ import annotations
@@ -467,7 +472,7 @@ def _detector(alg: SacrumEventDetection) -> Callable[[Bout], tuple[np.ndarray, n
 
 def mobgap(root: Path) -> list[Row]:
     bouts = mobgap_bouts(root)
-    tot = _score_bouts(bouts, _detector(SacrumEventDetection()))
+    tot = _score_bouts(bouts, _detector(SacrumEventDetection(walking_bouts=False)))
     rows = []
     for system in ("Stereophoto", "INDIP"):
         st = tot[system]
@@ -536,7 +541,7 @@ def mobgap(root: Path) -> list[Row]:
                 extra={"F1": st.f1(), "F1 at ±0.5 s": st.f1(peer=True)},
             )
         )
-    rows += _score_final_contacts(bouts, SacrumEventDetection())
+    rows += _score_final_contacts(bouts, SacrumEventDetection(walking_bouts=False))
     cwt = _score_bouts(bouts, _detector(SacrumEventDetection(ic_method="cwt")))
     for system in ("Stereophoto", "INDIP"):
         st = cwt[system]

@@ -151,14 +151,17 @@ class SacrumEventDetection(BaseEventDetector):
         up = gravity_direction(acc)
         av = acc @ up
         step_s = _step_period(av, fs)
-        if not np.isfinite(step_s):
+        by_bouts = self.walking_bouts and self.ic_method == "max_slope"
+        if not np.isfinite(step_s) and not by_bouts:
             raise ImuDataError("no regular steps found in the lower-back signal (not walking or running?)")
         smooth = lowpass(av, 15.0, fs)
-        # the minimum of every whole step-long window (consecutive, non-overlapping)
-        win = max(int(step_s * fs), 1)
-        n_win = len(np.arange(0, len(av) - int(step_s * fs), win))
-        minima = smooth[: n_win * win].reshape(n_win, win).min(axis=1)
-        running = bool(np.median(minima) < self.flight_threshold_g * G)
+        running = False
+        if np.isfinite(step_s):  # no regular step over the whole recording: walking bouts may still exist
+            # the minimum of every whole step-long window (consecutive, non-overlapping)
+            win = max(int(step_s * fs), 1)
+            n_win = len(np.arange(0, len(av) - int(step_s * fs), win))
+            minima = smooth[: n_win * win].reshape(n_win, win).min(axis=1)
+            running = bool(np.median(minima) < self.flight_threshold_g * G)
         if running:
             ic_idx, to_idx = _running_contacts(smooth, fs, step_s, self.contact_threshold_g * G)
         elif self.ic_method == "cwt":
@@ -171,6 +174,7 @@ class SacrumEventDetection(BaseEventDetector):
             self.walking_bouts_ = bouts
             if len(ic_idx) < 2:
                 raise ImuDataError("no walking bout found in the lower-back signal (not walking?)")
+            step_s = float(np.median([b.step_s for b in bouts]))  # for the left/right alternation
         else:
             ic_idx, to_idx = _walking_events(av, fs, step_s, self.ic_lowpass_hz, self.min_step_fraction)
         ic_idx = ic_idx[checked.moving[ic_idx]] if len(ic_idx) else ic_idx
