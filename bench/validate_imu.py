@@ -17,8 +17,8 @@ Reference data (``$STRIDELAB_SHARED_DATA/imu``, default ../shared/data/imu; see 
    evaluation runs IC detection per reference gait sequence); F1 counts a detected IC as a true
    positive when it is within ±50 ms of an unmatched reference IC. Nothing is fitted. The reference
    bout is given here, so the detector's own walking-bout detection is off (``walking_bouts=False``).
-   Context rows (no goal): F1 at mobgap's own matching tolerance (±0.5 s); the two references scored against each
-   other with the same protocol (Stereophoto ICs of the trial as "detections", INDIP bouts as
+   Context rows (no goal): F1 at mobgap's own matching tolerance (±0.5 s); the two references scored
+   against each other with the same protocol (Stereophoto ICs of the trial as "detections", INDIP bouts as
    reference) -- the agreement a trunk detector can hope for; and the published CWT method
    (``ic_method='cwt'``, Paraschiv-Ionescu et al. 2020) with its median offset.
 4. **mobgap, whole recordings** (issue 20) -- the detector on each whole trial, walking bouts found by
