@@ -565,6 +565,70 @@ def mobgap(root: Path) -> list[Row]:
     return rows
 
 
+# ------------------------------------------------------------------------ detected foot phases (issue 20)
+#: marker speed below which heel / toe count as stationary (a priori; 0.15 and 0.2 m/s are reported too)
+MOCAP_STILL_M_S = 0.1
+
+
+def gaitmap_phases(root: Path, still_m_s: float = MOCAP_STILL_M_S) -> list[dict[str, Any]]:
+    """Foot flat (both heel and toe markers still) and heel rise (heel marker no longer still) from the
+    gaitmap mocap, against ``foot_phases`` on the foot IMUs; MAE in ms per boundary."""
+    from scipy.signal import butter, sosfiltfilt
+
+    from stridelab.gait.metrics import foot_phases
+
+    base = root / "mad-lab-fau__gaitmap"
+    fs = 204.8
+    imu = pd.read_csv(base / "imu_sample.csv", header=[0, 1], index_col=0)
+    ref = pd.read_csv(base / "stride_events_sample.csv")
+    mc = pd.read_csv(base / "mocap_sample.csv", header=[0, 1], index_col=0)
+    sos = butter(4, 6.0, fs=100.0, output="sos")
+    errs: dict[str, list[float]] = {"foot flat (start)": [], "heel rise": []}
+    for side, mark in (("left", "L"), ("right", "R")):
+        s = imu[f"{side}_sensor"]
+        data = pd.DataFrame({c: s[c].to_numpy() for c in ("acc_x", "acc_y", "acc_z")})
+        for c in ("gyr_x", "gyr_y", "gyr_z"):
+            data[c] = np.deg2rad(s[c].to_numpy())
+        det = FootEventDetection().detect(data, sampling_rate_hz=fs, side=side)
+        ph = foot_phases(data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(), fs, det.ic_s_, det.to_s_)
+        speed = {}
+        for m in ("FCC", "TOE"):
+            pos = sosfiltfilt(sos, mc[f"{mark}_{m}"].to_numpy() / 1000.0, axis=0)
+            speed[m] = np.linalg.norm(np.gradient(pos, axis=0) * 100.0, axis=1)
+        r = ref[ref.foot == side]
+        ics, tcs = np.sort(r.ic.to_numpy() / fs), np.sort(r.tc.to_numpy() / fs)
+        for t_ic in ics:
+            nt = tcs[tcs > t_ic]
+            if not len(nt) or nt[0] - t_ic > 1.2 or not len(ph):
+                continue
+            a, b = int(t_ic * 100), int(nt[0] * 100)
+            heel_still = speed["FCC"][a:b] < still_m_s
+            both = np.flatnonzero(heel_still & (speed["TOE"][a:b] < still_m_s))
+            if not len(both):
+                continue
+            row = ph.iloc[int(np.argmin(np.abs(ph.ic_s.to_numpy() - t_ic)))]
+            if abs(row.ic_s - t_ic) > 0.1:
+                continue
+            errs["foot flat (start)"].append(row.foot_flat_s - (a + both[0]) / 100)
+            errs["heel rise"].append(row.heel_rise_s - (a + np.flatnonzero(heel_still)[-1] + 1) / 100)
+    out = []
+    for name, e in errs.items():
+        arr = np.asarray(e) * 1000
+        arr = arr[np.isfinite(arr)]
+        out.append(
+            {
+                "figure": f"gaitmap foot IMU, walking: {name} vs mocap (MAE, ms)",
+                "goal": "(no goal; report)",
+                "measured": round(float(np.mean(np.abs(arr))), 1),
+                "bias": round(float(np.mean(arr)), 1),
+                "n": len(arr),
+                "peer_ratio": None,
+                "met": None,
+            }
+        )
+    return out
+
+
 # ------------------------------------------------------------------- mobgap, full recordings (issue 20)
 #: issue 20: IC F1 against INDIP at ±0.25 s on whole recordings (bout detection included), L/R ≥ 90 %
 FULL_TOL_S = 0.25
@@ -704,7 +768,7 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
     """The issue-20 figures as dicts (figure, goal, measured, peer_ratio, met) for bench/run_all.py;
     ``quick`` scores the straight walks (Test5) only. Peer = mobgap's own pipeline."""
     default = Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")) / "imu"
-    return full_recordings(default, quick=quick)
+    return gaitmap_phases(default) + full_recordings(default, quick=quick)
 
 
 def _fmt(x: float, nd: int = 1) -> str:
@@ -744,6 +808,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.dataset:44s} {r.metric:26s} {r.n:5d} {_fmt(r.mae_ms):>7s} {_fmt(r.bias_ms):>8s} "
             f"{_fmt(r.loa_ms):>8s}  {r.goal:12s} {r.met:4s} {extra}"
         )
+    print("\ndetected foot phases vs gaitmap mocap (marker speed < 0.1 m/s = still):")
+    for r in gaitmap_phases(args.data):
+        print(f"  {r['figure']:60s} n {r['n']:3d}  MAE {r['measured']:.1f}  bias {r['bias']:.1f}")
     print("\nlower back walking, whole recordings vs INDIP (issue 20; peer = mobgap's own pipeline):")
     for r in full_recordings(args.data):
         print(
