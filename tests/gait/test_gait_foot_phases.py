@@ -43,3 +43,18 @@ def test_no_still_period_is_nan_not_invented():
     assert ph.foot_flat_s.isna().all() and ph.heel_rise_s.isna().all()
     with pytest.raises(ValueError, match=r"\(N, 3\)"):
         foot_phases(gyr[:, 0], FS, [0.0], [0.3])
+
+
+def test_analysis_of_gaitmap_feet_has_detected_phases(shared_data):
+    from stridelab.gait import analyze_recording
+    from stridelab.io.imu import read_imu
+
+    path = shared_data / "imu" / "mad-lab-fau__gaitmap" / "imu_sample.csv"
+    res = analyze_recording(read_imu(path, placement="foot", sampling_rate_hz=204.8, gyr_unit="deg/s"))
+    ph = res.phases
+    det = ph[ph.phase_source == "detected"]
+    assert len(det) >= 0.9 * len(ph) and len(ph) >= 40
+    assert (det.initial_contact_s < det.foot_flat_s).all()
+    assert (det.foot_flat_s < det.heel_rise_s).all() and (det.heel_rise_s <= det.take_off_s).all()
+    assert (det.take_off_s < det.peak_swing_s).all() and (det.peak_swing_s < det.terminal_swing_end_s).all()
+    assert (det.mid_stance_s == det.foot_flat_s).all()

@@ -8,8 +8,8 @@ Per stride of one foot (IC → TO → next IC), from the gyroscope norm low-pass
   ``foot_flat_s`` = its first sample after IC;
 * **heel rise** -- the end of that zero-velocity period (the foot starts to pitch before TO):
   ``heel_rise_s``;
-* **peak swing angular velocity** -- the maximum of the angular rate between TO and the next IC
-  (mid-swing): ``peak_swing_s``.
+* **peak swing angular velocity** -- the maximum of the angular rate in the middle 20-80 % of the swing
+  between TO and the next IC (mid-swing): ``peak_swing_s``.
 
 A stance without a still period (running, where the foot rolls through) gives NaN for foot flat and
 heel rise: those boundaries are then *modelled*, not detected.
@@ -54,7 +54,10 @@ def foot_phases(
         if len(still):
             ff = (i0 + int(still[0])) / fs
             hr = (i0 + int(still[-1]) + 1) / fs
-        peak = (i1 + int(np.argmax(w[i1:i2]))) / fs if i2 > i1 else float("nan")
+        # mid-swing peak: the middle 20-80 % of swing (the push-off rotation at TO and the landing
+        # rotation at IC are large too)
+        j0, j1 = i1 + (i2 - i1) // 5, i2 - (i2 - i1) // 5
+        peak = (j0 + int(np.argmax(w[j0:j1]))) / fs if j1 > j0 else float("nan")
         rows.append((float(ic[k]), ff, hr, t_to, peak, float(ic[k + 1])))
     return pd.DataFrame(
         rows, columns=["ic_s", "foot_flat_s", "heel_rise_s", "to_s", "peak_swing_s", "next_ic_s"]
