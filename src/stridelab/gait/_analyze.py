@@ -206,8 +206,8 @@ def analyze_recording(
         parts = []
         for s, det in detectors.values():
             if s.has_gyr and s.side is not None:
-                gyr = s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
-                ph = foot_phases(gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
+                foot_gyr = s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
+                ph = foot_phases(foot_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
                 parts.append(ph.assign(side=s.side))
         detected = pd.concat(parts, ignore_index=True) if parts else None
     phases = gait_phases(strides, detected)

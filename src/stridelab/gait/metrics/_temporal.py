@@ -220,24 +220,24 @@ def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> 
     )
     if detected is None or not len(detected) or not len(strides):
         return out
+    cols = {c: np.full(len(strides), np.nan) for c in ("foot_flat_s", "heel_rise_s", "peak_swing_s")}
+    s_side = strides["side"].to_numpy(object)
+    s_ic_all = strides["ic_s"].to_numpy(float)
     for side in SIDES:
-        rows = np.flatnonzero((strides["side"] == side).to_numpy())
+        rows = np.flatnonzero(s_side == side)
         det = detected[detected["side"] == side].sort_values("ic_s")
         if not len(rows) or not len(det):
             continue
         d_ic = det["ic_s"].to_numpy(float)
-        s_ic = strides["ic_s"].to_numpy(float)[rows]
-        j = (
-            np.clip(np.searchsorted(d_ic, s_ic), 1, max(len(d_ic) - 1, 1))
-            if len(d_ic) > 1
-            else np.zeros(len(rows), int)
-        )
-        if len(d_ic) > 1:
-            j = np.where(np.abs(d_ic[j - 1] - s_ic) <= np.abs(d_ic[j] - s_ic), j - 1, j)
+        s_ic = s_ic_all[rows]
+        j = np.clip(np.searchsorted(d_ic, s_ic), 0, len(d_ic) - 1)
+        prev = np.clip(j - 1, 0, len(d_ic) - 1)
+        j = np.where(np.abs(d_ic[prev] - s_ic) <= np.abs(d_ic[j] - s_ic), prev, j)
         same = np.abs(d_ic[j] - s_ic) < 1e-6
-        for col in ("foot_flat_s", "heel_rise_s", "peak_swing_s"):
-            vals = np.where(same, det[col].to_numpy(float)[j], np.nan)
-            out.iloc[rows, out.columns.get_loc(col)] = vals
+        for col, arr in cols.items():
+            arr[rows] = np.where(same, det[col].to_numpy(float)[j], np.nan)
+    for col, arr in cols.items():
+        out[col] = arr
     ok = out["foot_flat_s"].notna() & out["peak_swing_s"].notna()
     out.loc[ok, "mid_stance_s"] = out.loc[ok, "foot_flat_s"]
     out.loc[ok, "initial_swing_end_s"] = out.loc[ok, "peak_swing_s"]
