@@ -69,7 +69,7 @@ def check_rows(rows: Any) -> list[dict[str, Any]]:
         missing = [k for k in REQUIRED if k not in row]
         if missing:
             raise ValueError(f"row {i} lacks {', '.join(missing)}")
-        if not isinstance(row["met"], bool):
+        if row["met"] is not None and not isinstance(row["met"], bool):  # None: a figure reported, no goal
             raise ValueError(f"row {i}: 'met' is {row['met']!r}, not a bool")
         ratio = row["peer_ratio"]
         if ratio is not None and not isinstance(ratio, int | float):
@@ -134,7 +134,7 @@ def format_table(results: list[tuple[str, list[dict[str, Any]]]]) -> str:
                     str(r["goal"]),
                     str(r["measured"]),
                     ratio_text,
-                    "met" if r["met"] else "NOT met",
+                    "report" if r["met"] is None else "met" if r["met"] else "NOT met",
                 )
             )
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
@@ -143,7 +143,8 @@ def format_table(results: list[tuple[str, list[dict[str, Any]]]]) -> str:
     for b in body:
         lines.append("  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)).rstrip())
     n_met = sum(1 for b in body if b[-1] == "met")
-    lines.append(f"\n{n_met} of {len(body)} goals met")
+    n_goals = sum(1 for b in body if b[-1] != "report")
+    lines.append(f"\n{n_met} of {n_goals} goals met")
     peers = sorted({f"{name}: {r['peer']}" for name, rows in results for r in rows if r.get("peer")})
     if peers:
         lines.append("ratios are against: " + "; ".join(peers))
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         payload = [{"benchmark": name, **r} for name, rows in results for r in rows]
         args.json.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    return 0 if all(r["met"] for _, rows in results for r in rows) else 1
+    return 0 if all(r["met"] is not False for _, rows in results for r in rows) else 1
 
 
 if __name__ == "__main__":

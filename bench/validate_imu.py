@@ -15,11 +15,16 @@ Reference data (``$STRIDELAB_SHARED_DATA/imu``, default ../shared/data/imu; see 
 3. **mobgap** -- lower-back IMU, walking, INDIP and stereophotogrammetry reference. The detector runs on
    every reference walking bout (micro-WB, padded by 1 s of signal on both sides, as mobgap's
    evaluation runs IC detection per reference gait sequence); F1 counts a detected IC as a true
-   positive when it is within ±50 ms of an unmatched reference IC. Nothing is fitted. Context rows
-   (no goal): F1 at mobgap's own matching tolerance (±0.5 s); the two references scored against each
-   other with the same protocol (Stereophoto ICs of the trial as "detections", INDIP bouts as
+   positive when it is within ±50 ms of an unmatched reference IC. Nothing is fitted. The reference
+   bout is given here, so the detector's own walking-bout detection is off (``walking_bouts=False``).
+   Context rows (no goal): F1 at mobgap's own matching tolerance (±0.5 s); the two references scored
+   against each other with the same protocol (Stereophoto ICs of the trial as "detections", INDIP bouts as
    reference) -- the agreement a trunk detector can hope for; and the published CWT method
    (``ic_method='cwt'``, Paraschiv-Ionescu et al. 2020) with its median offset.
+4. **mobgap, whole recordings** (issue 20) -- the detector on each whole trial, walking bouts found by
+   itself; IC F1 at ±0.25 s and left/right against every INDIP IC of the trial (ICs outside the
+   reference walking bouts are false positives), side by side with mobgap's own pipeline
+   (``MobilisedPipelineHealthy`` for HA, ``...Impaired`` for MS: GSD, IC, L/R) on the same trials.
 """
 
 from __future__ import annotations
@@ -467,7 +472,7 @@ def _detector(alg: SacrumEventDetection) -> Callable[[Bout], tuple[np.ndarray, n
 
 def mobgap(root: Path) -> list[Row]:
     bouts = mobgap_bouts(root)
-    tot = _score_bouts(bouts, _detector(SacrumEventDetection()))
+    tot = _score_bouts(bouts, _detector(SacrumEventDetection(walking_bouts=False)))
     rows = []
     for system in ("Stereophoto", "INDIP"):
         st = tot[system]
@@ -536,7 +541,7 @@ def mobgap(root: Path) -> list[Row]:
                 extra={"F1": st.f1(), "F1 at ±0.5 s": st.f1(peer=True)},
             )
         )
-    rows += _score_final_contacts(bouts, SacrumEventDetection())
+    rows += _score_final_contacts(bouts, SacrumEventDetection(walking_bouts=False))
     cwt = _score_bouts(bouts, _detector(SacrumEventDetection(ic_method="cwt")))
     for system in ("Stereophoto", "INDIP"):
         st = cwt[system]
@@ -579,9 +584,8 @@ def collect(data: Path) -> tuple[list[Row], pd.DataFrame | None]:
     return rows, latencies
 
 
-def rows(quick: bool = False) -> list[dict[str, object]]:
-    """The ``bench/run_all.py`` protocol: the rows that carry a goal (the data sets are fixed, so
-    ``quick`` runs the same); no peer."""
+def table_rows() -> list[dict[str, object]]:
+    """The validation table's rows that carry a goal, as protocol dicts; no peer."""
     data = Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")) / "imu"
     table, _ = collect(data)
     return [
@@ -595,6 +599,212 @@ def rows(quick: bool = False) -> list[dict[str, object]]:
         for r in table
         if r.met in ("yes", "NO")
     ]
+
+
+# ------------------------------------------------------------------------ detected foot phases (issue 20)
+#: marker speed below which heel / toe count as stationary (a priori; 0.15 and 0.2 m/s are reported too)
+MOCAP_STILL_M_S = 0.1
+
+
+def gaitmap_phases(root: Path, still_m_s: float = MOCAP_STILL_M_S) -> list[dict[str, Any]]:
+    """Foot flat (both heel and toe markers still) and heel rise (heel marker no longer still) from the
+    gaitmap mocap, against ``foot_phases`` on the foot IMUs; MAE in ms per boundary."""
+    from scipy.signal import butter, sosfiltfilt
+
+    from stridelab.gait.metrics import foot_phases
+
+    base = root / "mad-lab-fau__gaitmap"
+    fs = 204.8
+    imu = pd.read_csv(base / "imu_sample.csv", header=[0, 1], index_col=0)
+    ref = pd.read_csv(base / "stride_events_sample.csv")
+    mc = pd.read_csv(base / "mocap_sample.csv", header=[0, 1], index_col=0)
+    sos = butter(4, 6.0, fs=100.0, output="sos")
+    errs: dict[str, list[float]] = {"foot flat (start)": [], "heel rise": []}
+    for side, mark in (("left", "L"), ("right", "R")):
+        s = imu[f"{side}_sensor"]
+        data = pd.DataFrame({c: s[c].to_numpy() for c in ("acc_x", "acc_y", "acc_z")})
+        for c in ("gyr_x", "gyr_y", "gyr_z"):
+            data[c] = np.deg2rad(s[c].to_numpy())
+        det = FootEventDetection().detect(data, sampling_rate_hz=fs, side=side)
+        ph = foot_phases(data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(), fs, det.ic_s_, det.to_s_)
+        speed = {}
+        for m in ("FCC", "TOE"):
+            pos = sosfiltfilt(sos, mc[f"{mark}_{m}"].to_numpy() / 1000.0, axis=0)
+            speed[m] = np.linalg.norm(np.gradient(pos, axis=0) * 100.0, axis=1)
+        r = ref[ref.foot == side]
+        ics, tcs = np.sort(r.ic.to_numpy() / fs), np.sort(r.tc.to_numpy() / fs)
+        for t_ic in ics:
+            nt = tcs[tcs > t_ic]
+            if not len(nt) or nt[0] - t_ic > 1.2 or not len(ph):
+                continue
+            a, b = int(t_ic * 100), int(nt[0] * 100)
+            heel_still = speed["FCC"][a:b] < still_m_s
+            both = np.flatnonzero(heel_still & (speed["TOE"][a:b] < still_m_s))
+            if not len(both):
+                continue
+            row = ph.iloc[int(np.argmin(np.abs(ph.ic_s.to_numpy() - t_ic)))]
+            if abs(row.ic_s - t_ic) > 0.1:
+                continue
+            errs["foot flat (start)"].append(row.foot_flat_s - (a + both[0]) / 100)
+            errs["heel rise"].append(row.heel_rise_s - (a + np.flatnonzero(heel_still)[-1] + 1) / 100)
+    out = []
+    for name, e in errs.items():
+        arr = np.asarray(e) * 1000
+        arr = arr[np.isfinite(arr)]
+        out.append(
+            {
+                "figure": f"gaitmap foot IMU, walking: {name} vs mocap (MAE, ms)",
+                "goal": "(no goal; report)",
+                "measured": round(float(np.mean(np.abs(arr))), 1),
+                "bias": round(float(np.mean(arr)), 1),
+                "n": len(arr),
+                "peer_ratio": None,
+                "met": None,
+            }
+        )
+    return out
+
+
+# ------------------------------------------------------------------- mobgap, full recordings (issue 20)
+#: issue 20: IC F1 against INDIP at ±0.25 s on whole recordings (bout detection included), L/R ≥ 90 %
+FULL_TOL_S = 0.25
+
+
+@dataclass
+class Trial:
+    """One whole lower-back recording with every INDIP IC (all micro-WBs) and its side."""
+
+    name: str  # "HA/001 Test11 Trial1"
+    cohort: str
+    frame: pd.DataFrame
+    ref: np.ndarray
+    lr: np.ndarray
+
+
+def mobgap_trials(root: Path) -> list[Trial]:
+    base = root / "mobilise-d__mobgap" / "lab"
+    out = []
+    for pdir in sorted(p for p in base.glob("*/*") if (p / "data.mat").exists()):
+        mat = sio.loadmat(pdir / "data.mat", squeeze_me=True, struct_as_record=False)["data"].TimeMeasure1
+        for test in mat._fieldnames:
+            for trial in getattr(mat, test)._fieldnames:
+                t = getattr(getattr(mat, test), trial)
+                su = t.SU.LowerBack
+                frame = pd.DataFrame(
+                    np.c_[np.asarray(su.Acc, float) * G, np.deg2rad(np.asarray(su.Gyr, float))],
+                    columns=["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"],
+                )
+                ref, lr = [], []
+                for wb in _as_list(t.Standards.INDIP.MicroWB):
+                    r = np.atleast_1d(np.asarray(wb.InitialContact_Event, dtype=np.float64))
+                    s_ = np.atleast_1d(wb.InitialContact_LeftRight)
+                    ok = np.isfinite(r)
+                    ref.extend(r[ok].tolist())
+                    lr.extend(str(x).lower() for x in s_[ok])
+                order = np.argsort(ref)
+                name = f"{pdir.parent.name}/{pdir.name} {test} {trial}"
+                out.append(
+                    Trial(
+                        name, pdir.parent.name, frame, np.asarray(ref)[order], np.asarray(lr, object)[order]
+                    )
+                )
+    return out
+
+
+def _mobgap_pipeline_ics(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """mobgap's own pipeline (MobilisedPipelineHealthy for HA, ...Impaired for MS) on the same trials:
+    its raw ICs (all detected gait sequences) with their L/R labels, times in s."""
+    import warnings
+
+    warnings.filterwarnings("ignore")  # sklearn version warnings of mobgap's pickled models
+    from mobgap.data import GenericMobilisedDataset
+    from mobgap.pipeline import MobilisedPipelineHealthy, MobilisedPipelineImpaired
+
+    base = root / "mobilise-d__mobgap" / "lab"
+    ds = GenericMobilisedDataset(
+        sorted(base.glob("*/*/data.mat")),
+        test_level_names=GenericMobilisedDataset.COMMON_TEST_LEVEL_NAMES["tvs_lab"],
+        parent_folders_as_metadata=["cohort", "participant_id"],
+        reference_system="INDIP",
+        measurement_condition="laboratory",
+    )
+    out = {}
+    for d in ds:
+        g = d.group_label
+        pipe = MobilisedPipelineHealthy() if g.cohort == "HA" else MobilisedPipelineImpaired()
+        res = pipe.safe_run(d)
+        ic = res.raw_ic_list_
+        out[f"{g.cohort}/{g.participant_id} {g.test} {g.trial}"] = (
+            ic["ic"].to_numpy(dtype=float) / d.sampling_rate_hz,
+            ic["lr_label"].astype(str).str.lower().to_numpy(dtype=object),
+        )
+    return out
+
+
+def _stridelab_full_ics(tr: Trial) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        det = SacrumEventDetection().detect(tr.frame, sampling_rate_hz=100.0)
+    except ImuDataError:
+        return np.zeros(0), np.zeros(0, dtype=object)
+    ev = det.events_[det.events_.event == "IC"]
+    return ev.time_s.to_numpy(), ev.side.to_numpy()
+
+
+def _tally_full(tr: Trial, t_det: np.ndarray, s_det: np.ndarray, tot: dict[str, float]) -> None:
+    pairs = _match(tr.ref, t_det, FULL_TOL_S)
+    tot["tp"] += len(pairs)
+    tot["fp"] += len(t_det) - len(pairs)
+    tot["fn"] += len(tr.ref) - len(pairs)
+    tot["lr_ok"] += sum(tr.lr[i] == s_det[j] for i, j in pairs)
+
+
+def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> list[dict[str, Any]]:
+    """Issue 20, point 3: whole recordings (bouts found by the detector), IC F1 at ±0.25 s and L/R
+    against INDIP; mobgap's own pipeline on the same recordings side by side (peer_ratio = ours/theirs)."""
+    trials = mobgap_trials(root)
+    if quick:
+        trials = [t for t in trials if "Test5" in t.name]
+    theirs = _mobgap_pipeline_ics(root) if peer else {}
+    out = []
+    for subset in ("all", *sorted({t.cohort for t in trials})):
+        ours_t = dict.fromkeys(("tp", "fp", "fn", "lr_ok"), 0.0)
+        peer_t = dict.fromkeys(("tp", "fp", "fn", "lr_ok"), 0.0)
+        for tr in trials:
+            if subset not in ("all", tr.cohort):
+                continue
+            _tally_full(tr, *_stridelab_full_ics(tr), ours_t)
+            if tr.name in theirs:
+                _tally_full(tr, *theirs[tr.name], peer_t)
+
+        def f1(t: dict[str, float]) -> float:
+            return 2 * t["tp"] / max(2 * t["tp"] + t["fp"] + t["fn"], 1)
+
+        def lr(t: dict[str, float]) -> float:
+            return t["lr_ok"] / t["tp"] if t["tp"] else float("nan")
+
+        for figure, goal, ours, their in (
+            ("IC F1 ±0.25 s vs INDIP", 0.90, f1(ours_t), f1(peer_t) if theirs else float("nan")),
+            ("left/right correct", 0.90, lr(ours_t), lr(peer_t) if theirs else float("nan")),
+        ):
+            out.append(
+                {
+                    "figure": f"lower back walking, whole recordings ({subset}): {figure}",
+                    "goal": f"≥ {goal:.2f}",
+                    "measured": round(ours, 3),
+                    "peer": round(their, 3),
+                    "peer_ratio": round(ours / their, 3) if their and np.isfinite(their) else None,
+                    "met": bool(ours >= goal),
+                    "n_ref": int(ours_t["tp"] + ours_t["fn"]),
+                }
+            )
+    return out
+
+
+def rows(quick: bool = False) -> list[dict[str, Any]]:
+    """The issue-20 figures as dicts (figure, goal, measured, peer_ratio, met) for bench/run_all.py;
+    ``quick`` scores the straight walks (Test5) only. Peer = mobgap's own pipeline."""
+    default = Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")) / "imu"
+    return table_rows() + gaitmap_phases(default) + full_recordings(default, quick=quick)
 
 
 def _fmt(x: float, nd: int = 1) -> str:
@@ -620,6 +830,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r.dataset:44s} {r.metric:26s} {r.n:5d} {_fmt(r.mae_ms):>7s} {_fmt(r.bias_ms):>8s} "
             f"{_fmt(r.loa_ms):>8s}  {r.goal:12s} {r.met:4s} {extra}"
+        )
+    print("\ndetected foot phases vs gaitmap mocap (marker speed < 0.1 m/s = still):")
+    for r in gaitmap_phases(args.data):
+        print(f"  {r['figure']:60s} n {r['n']:3d}  MAE {r['measured']:.1f}  bias {r['bias']:.1f}")
+    print("\nlower back walking, whole recordings vs INDIP (issue 20; peer = mobgap's own pipeline):")
+    for r in full_recordings(args.data):
+        print(
+            f"  {r['figure']:72s} ours {r['measured']:.3f}  mobgap {r['peer']:.3f}  "
+            f"goal {r['goal']}  {'met' if r['met'] else 'NOT met'}  (n ref {r['n_ref']})"
         )
     if latencies is not None:
         print("\nshank latencies fitted on ALL marlow17 participants (shipped defaults come from these):")

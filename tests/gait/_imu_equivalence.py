@@ -74,7 +74,8 @@ def mobgap_lower_back(imu_root: Path) -> dict[str, Any]:
     gyr = np.deg2rad(np.asarray(t.SU.LowerBack.Gyr, dtype=float))
     data = pd.DataFrame(np.c_[acc, gyr], columns=ACC + GYR)
     fs = 100.0
-    det = SacrumEventDetection().detect(data, sampling_rate_hz=fs)
+    # the d8e814a snapshot predates walking-bout detection (issue 20): compare the global-period path
+    det = SacrumEventDetection(walking_bouts=False).detect(data, sampling_rate_hz=fs)
     strides = stride_table(det.events_)
     ic = np.sort(det.ic_s_)
     vo = vertical_oscillation(acc, gyr, fs, ic)

@@ -17,6 +17,7 @@ from stridelab.gait.balance import SingleLegStance
 from stridelab.gait.events import DETECTORS, BaseEventDetector, SacrumEventDetection, events_frame
 from stridelab.gait.metrics import (
     LEAN_BAND_RAD,
+    foot_phases,
     foot_strike,
     gait_phases,
     pelvic_obliquity,
@@ -200,7 +201,16 @@ def analyze_recording(
         )
     strides = stride_table(events)
     steps = step_table(events, strides)
-    phases = gait_phases(strides)
+    detected = None
+    if placement == "foot":  # foot flat, heel rise and peak swing are visible to a foot gyroscope
+        parts = []
+        for s, det in detectors.values():
+            if s.has_gyr and s.side is not None:
+                foot_gyr = s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
+                ph = foot_phases(foot_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
+                parts.append(ph.assign(side=s.side))
+        detected = pd.concat(parts, ignore_index=True) if parts else None
+    phases = gait_phases(strides, detected)
     summary: dict[str, object] = {"gait_mode": gait_mode, "events_from": placement}
     summary.update(temporal_summary(strides, steps))
     # foot strike (foot sensors with gyroscope)

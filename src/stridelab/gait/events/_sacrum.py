@@ -44,6 +44,7 @@ from scipy.signal import find_peaks
 from stridelab.frames import EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
 from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_period_s, lowpass
+from stridelab.gait.events._bouts import WalkingBout, walking_bouts
 from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import (
@@ -83,6 +84,9 @@ class SacrumEventDetection(BaseEventDetector):
         published Mobilise-D gait filter band.
     cwt_scale_s
         ``"cwt"``: wavelet scale in seconds; 0.225 s = the published scale 9 at 40 Hz.
+    walking_bouts
+        Walking (``max_slope``): detect ICs only inside walking bouts (:mod:`._bouts`, after Iluz 2014 /
+        Mobilise-D GSD), each with its own local step period; False = one global period, everywhere.
     lr_repeat_penalty
         Cost of two consecutive ICs on the same side, in units of the median left/right evidence
         (1.0 = one typical step; not fitted). 0 gives McCamley's independent per-IC sign.
@@ -99,6 +103,7 @@ class SacrumEventDetection(BaseEventDetector):
     cwt_band_hz: tuple[float, float]
     cwt_scale_s: float
     lr_repeat_penalty: float
+    walking_bouts: bool
 
     def __init__(
         self,
@@ -111,7 +116,9 @@ class SacrumEventDetection(BaseEventDetector):
         cwt_band_hz: tuple[float, float] = (0.15, 3.14),
         cwt_scale_s: float = 0.225,
         lr_repeat_penalty: float = 1.0,
+        walking_bouts: bool = True,
     ) -> None:
+        self.walking_bouts = walking_bouts
         self.ic_lowpass_hz = ic_lowpass_hz
         self.min_step_fraction = min_step_fraction
         self.lr_band_hz = lr_band_hz
@@ -144,14 +151,17 @@ class SacrumEventDetection(BaseEventDetector):
         up = gravity_direction(acc)
         av = acc @ up
         step_s = _step_period(av, fs)
-        if not np.isfinite(step_s):
+        by_bouts = self.walking_bouts and self.ic_method == "max_slope"
+        if not np.isfinite(step_s) and not by_bouts:
             raise ImuDataError("no regular steps found in the lower-back signal (not walking or running?)")
         smooth = lowpass(av, 15.0, fs)
-        # the minimum of every whole step-long window (consecutive, non-overlapping)
-        win = max(int(step_s * fs), 1)
-        n_win = len(np.arange(0, len(av) - int(step_s * fs), win))
-        minima = smooth[: n_win * win].reshape(n_win, win).min(axis=1)
-        running = bool(np.median(minima) < self.flight_threshold_g * G)
+        running = False
+        if np.isfinite(step_s):  # no regular step over the whole recording: walking bouts may still exist
+            # the minimum of every whole step-long window (consecutive, non-overlapping)
+            win = max(int(step_s * fs), 1)
+            n_win = len(np.arange(0, len(av) - int(step_s * fs), win))
+            minima = smooth[: n_win * win].reshape(n_win, win).min(axis=1)
+            running = bool(np.median(minima) < self.flight_threshold_g * G)
         if running:
             ic_idx, to_idx = _running_contacts(smooth, fs, step_s, self.contact_threshold_g * G)
         elif self.ic_method == "cwt":
@@ -159,6 +169,12 @@ class SacrumEventDetection(BaseEventDetector):
                 av, fs, band_hz=(self.cwt_band_hz[0], self.cwt_band_hz[1]), scale_s=self.cwt_scale_s
             )
             to_idx = _following_troughs(lowpass(av, self.ic_lowpass_hz, fs), ic_idx, fs, step_s)
+        elif self.walking_bouts:
+            ic_idx, to_idx, bouts = _bout_events(av, fs, self.ic_lowpass_hz, self.min_step_fraction)
+            self.walking_bouts_ = bouts
+            if len(ic_idx) < 2:
+                raise ImuDataError("no walking bout found in the lower-back signal (not walking?)")
+            step_s = float(np.median([b.step_s for b in bouts]))  # for the left/right alternation
         else:
             ic_idx, to_idx = _walking_events(av, fs, step_s, self.ic_lowpass_hz, self.min_step_fraction)
         ic_idx = ic_idx[checked.moving[ic_idx]] if len(ic_idx) else ic_idx
@@ -266,6 +282,26 @@ def _walking_events(
         return peaks, peaks
     peaks = peaks[slope[peaks] > 0.3 * np.median(slope[peaks])]
     return peaks.astype(np.intp), _following_troughs(x, peaks, fs, step_s)
+
+
+def _bout_events(
+    av: FloatArray, fs: float, cutoff_hz: float, min_fraction: float
+) -> tuple[IntArray, IntArray, tuple[WalkingBout, ...]]:
+    """ICs/TOs bout by bout, each bout with its own step period; nothing outside the bouts."""
+    bouts = tuple(b for b in walking_bouts(av, fs) if np.isfinite(b.step_s))
+    pad = int(0.5 * fs)
+    ics: list[IntArray] = []
+    tos: list[IntArray] = []
+    for b in bouts:
+        lo, hi = max(b.start - pad, 0), min(b.end + pad, len(av))
+        ic, to = _walking_events(av[lo:hi], fs, b.step_s, cutoff_hz, min_fraction)
+        ic, to = ic + lo, to + lo
+        ics.append(ic[(ic >= b.start) & (ic < b.end)])
+        tos.append(to[(to >= b.start) & (to < b.end)])
+    if not ics:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp), bouts
+    ic_all, to_all = np.unique(np.concatenate(ics)), np.unique(np.concatenate(tos))
+    return ic_all.astype(np.intp), to_all.astype(np.intp), bouts
 
 
 def _following_troughs(x: FloatArray, ic_idx: IntArray, fs: float, step_s: float) -> IntArray:

@@ -28,6 +28,7 @@ rotation is positive about the right-pointing axis.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Self
 
 import numpy as np
@@ -167,12 +168,27 @@ def _running_rule(
     ic, to = [], []
     for a in anchors:
         i0, i1 = a + int(0.10 * fs), a + int(0.55 * stride_s * fs)
-        if i1 >= len(v):
-            break
-        j = i0 + int(np.argmin(v[i0:i1]))
         ic.append(a / fs - p.ic_latency_ms / 1000)
-        to.append(j / fs - p.to_latency_ms / 1000)
+        # near the end of the recording the TO window is cut: search the samples that remain and keep
+        # the TO only if its trough lies inside them (the IC is kept either way; its TO is then missing)
+        j = _interior_extremum(v, i0, i1, np.argmin)
+        if j is not None:
+            to.append(j / fs - p.to_latency_ms / 1000)
     return np.asarray(ic), np.asarray(to)
+
+
+def _interior_extremum(v: FloatArray, i0: int, i1: int, arg: Callable[[FloatArray], np.intp]) -> int | None:
+    """Index of the extremum of ``v[i0:i1]``; when the window runs past the end of ``v`` only the samples
+    left are searched, and an extremum on the last sample (a trough still falling) counts as missing."""
+    n = len(v)
+    if i0 >= n - 1:
+        return None
+    cut = i1 > n
+    seg = v[i0 : min(i1, n)]
+    j = int(arg(seg))
+    if cut and j >= len(seg) - 1:
+        return None
+    return i0 + j
 
 
 def _walking_rule(
@@ -191,15 +207,14 @@ def _walking_rule(
     ic, to = [], []
     w = int(0.1 * fs)
     for a in anchors:
-        lo, hi = max(a - w, 0), a + w
+        lo, hi = max(a - w, 0), min(a + w, len(back))
         i1 = a + int(0.8 * stride_s * fs)
-        if i1 >= len(back):
-            break
         j_ic = lo + int(np.argmax(d_back[lo:hi]))
-        t0 = j_ic + int(0.35 * stride_s * fs)
-        j_to = t0 + int(np.argmax(back10[t0:i1]))
         ic.append(j_ic / fs - p.walking_ic_latency_ms / 1000)
-        to.append(j_to / fs - p.walking_to_latency_ms / 1000)
+        t0 = j_ic + int(0.35 * stride_s * fs)
+        j_to = _interior_extremum(back10, t0, i1, np.argmax)  # cut at the end: TO missing, IC kept
+        if j_to is not None:
+            to.append(j_to / fs - p.walking_to_latency_ms / 1000)
     return np.asarray(ic), np.asarray(to)
 
 
@@ -211,11 +226,14 @@ def _salarian(pitch: FloatArray, fs: float, stride_s: float) -> tuple[FloatArray
     ic, to = [], []
     win = int(0.25 * stride_s * fs) + 1
     for m in ms:
-        if m - win < 0 or m + win >= len(fast):
+        if m - win < 0:
             continue
-        after = fast[m : m + win]
+        # at the end of the recording the IC window may be cut: search what remains (IC missing only
+        # if the swing is still decelerating on the last sample); the TO before the peak is complete
+        j_ic = _interior_extremum(fast, m, m + win, np.argmin)
+        if j_ic is not None:
+            ic.append(j_ic / fs)
         before = fast[m - win : m]
-        ic.append((m + int(np.argmin(after))) / fs)
         to.append((m - win + int(np.argmin(before))) / fs)
     return np.asarray(ic), np.asarray(to)
 

@@ -8,6 +8,7 @@ from stridelab.gait.metrics._kinematics import (
     trunk_lean,
     vertical_oscillation,
 )
+from stridelab.gait.metrics._phases import foot_phases
 from stridelab.gait.metrics._temporal import (
     PHASE_COLUMNS,
     gait_phases,
@@ -20,6 +21,7 @@ from stridelab.gait.metrics._temporal import (
 __all__ = [
     "LEAN_BAND_RAD",
     "PHASE_COLUMNS",
+    "foot_phases",
     "foot_strike",
     "gait_phases",
     "pelvic_obliquity",

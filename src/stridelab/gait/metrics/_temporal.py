@@ -192,10 +192,18 @@ def symmetry(left: float, right: float) -> dict[str, float]:
     }
 
 
-def gait_phases(strides: pd.DataFrame) -> pd.DataFrame:
-    """Phase boundaries (s) of each stride (see the module docstring for the definitions)."""
+def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Phase boundaries (s) of each stride (see the module docstring for the definitions).
+
+    ``detected`` -- per-stride boundaries from :func:`~stridelab.gait.metrics.foot_phases` (columns
+    ``side, ic_s, foot_flat_s, heel_rise_s, peak_swing_s``; foot sensors). Where a stride has a
+    detected foot flat, mid-stance starts at it (end of the loading response) and initial swing ends at
+    the peak swing angular velocity, and ``phase_source`` is ``"detected"``; elsewhere (shank, lower back,
+    running without a still foot) mid-stance is IC + contact/2 and swing is cut in thirds:
+    ``"modelled"``. Mid- and terminal swing are always split at the modelled 2/3 of swing.
+    """
     swing = strides["next_ic_s"] - strides["to_s"]
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "side": strides["side"],
             "initial_contact_s": strides["ic_s"],
@@ -204,8 +212,37 @@ def gait_phases(strides: pd.DataFrame) -> pd.DataFrame:
             "initial_swing_end_s": strides["to_s"] + swing / 3,
             "mid_swing_end_s": strides["to_s"] + 2 * swing / 3,
             "terminal_swing_end_s": strides["next_ic_s"],
+            "foot_flat_s": np.nan,
+            "heel_rise_s": np.nan,
+            "peak_swing_s": np.nan,
+            "phase_source": pd.Series(["modelled"] * len(strides), index=strides.index, dtype=object),
         }
     )
+    if detected is None or not len(detected) or not len(strides):
+        return out
+    cols = {c: np.full(len(strides), np.nan) for c in ("foot_flat_s", "heel_rise_s", "peak_swing_s")}
+    s_side = strides["side"].to_numpy(object)
+    s_ic_all = strides["ic_s"].to_numpy(float)
+    for side in SIDES:
+        rows = np.flatnonzero(s_side == side)
+        det = detected[detected["side"] == side].sort_values("ic_s")
+        if not len(rows) or not len(det):
+            continue
+        d_ic = det["ic_s"].to_numpy(float)
+        s_ic = s_ic_all[rows]
+        j = np.clip(np.searchsorted(d_ic, s_ic), 0, len(d_ic) - 1)
+        prev = np.clip(j - 1, 0, len(d_ic) - 1)
+        j = np.where(np.abs(d_ic[prev] - s_ic) <= np.abs(d_ic[j] - s_ic), prev, j)
+        same = np.abs(d_ic[j] - s_ic) < 1e-6
+        for col, arr in cols.items():
+            arr[rows] = np.where(same, det[col].to_numpy(float)[j], np.nan)
+    for col, arr in cols.items():
+        out[col] = arr
+    ok = out["foot_flat_s"].notna() & out["peak_swing_s"].notna()
+    out.loc[ok, "mid_stance_s"] = out.loc[ok, "foot_flat_s"]
+    out.loc[ok, "initial_swing_end_s"] = out.loc[ok, "peak_swing_s"]
+    out.loc[ok, "phase_source"] = "detected"
+    return out
 
 
 def temporal_summary(strides: pd.DataFrame, steps: pd.DataFrame) -> dict[str, float]:

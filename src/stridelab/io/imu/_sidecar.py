@@ -32,6 +32,12 @@ import pandas as pd
 
 from stridelab.frames import PLACEMENTS, SIDES, Placement, Side, check_option
 from stridelab.io.imu._apps import read_phyphox, read_sensor_logger
+from stridelab.io.imu._columns import (
+    is_two_header_csv,
+    read_two_header_csv,
+    recognise_columns,
+    sidecar_hint,
+)
 from stridelab.io.imu._recording import ImuRecording, ImuSensor
 from stridelab.io.imu._table import absolute_seconds, read_table_file, sensor_from_frame, time_base
 
@@ -201,9 +207,20 @@ def read_imu(
         if "TotalAcceleration.csv" in names or "Gravity.csv" in names:
             return read_sensor_logger(p, placement=placement, side=side, rate_hz=sampling_rate_hz)
         return read_phyphox(p, placement=placement, side=side, rate_hz=sampling_rate_hz)
+    if is_two_header_csv(p):
+        return _read_two_header(p, placement, side, sampling_rate_hz, acc_unit, gyr_unit)
     frame = read_table_file(p)
     if any(str(c).startswith("Acceleration x") for c in frame.columns):
         return read_phyphox(p, placement=placement, side=side, rate_hz=sampling_rate_hz)
+    spec = recognise_columns([str(c) for c in frame.columns])
+    if spec is None:
+        raise ValueError(
+            f"{p}: no accelerometer columns acc_x, acc_y, acc_z (also not as acc_x_g, acc_x_m/s^2 ...); "
+            f"the table has {[str(c) for c in frame.columns][:12]}; "
+            + sidecar_hint(p, [str(c) for c in frame.columns])
+        )
+    acc_unit = _declared_unit(p, "acc", spec.acc_unit, acc_unit, "m/s^2")
+    gyr_unit = _declared_unit(p, "gyr", spec.gyr_unit, gyr_unit, "rad/s")
     tcol = time_column
     if tcol is None and sampling_rate_hz is None:
         if "time_s" in frame.columns:
@@ -230,6 +247,7 @@ def read_imu(
         name=f"{side}_{placement}" if side else placement,
         placement=placement,
         side=side,
+        columns=spec.columns,
         acc_unit=acc_unit,
         gyr_unit=gyr_unit,
         time_column=tcol if sampling_rate_hz is None else None,
@@ -237,3 +255,61 @@ def read_imu(
         sampling_rate_hz=sampling_rate_hz,
     )
     return ImuRecording((sensor,), str(p))
+
+
+def _declared_unit(path: Path, kind: str, from_names: str | None, option: str, default: str) -> str:
+    """The unit the column names declare wins over the default option; a contradicting option fails."""
+    if from_names is None:
+        return option
+    if option not in (default, from_names):
+        raise ValueError(
+            f"{path}: the {kind} columns are named in {from_names} but the {kind} unit was given as {option}"
+        )
+    return from_names
+
+
+def _read_two_header(
+    path: Path,
+    placement: Placement,
+    side: Side | None,
+    sampling_rate_hz: float | None,
+    acc_unit: str,
+    gyr_unit: str,
+) -> ImuRecording:
+    """gaitmap's two-header CSV (row 1 sensor, row 2 axis, column 0 the sample index): one sensor per
+    group; its side from the group name (``left_sensor``) or ``side``."""
+    if sampling_rate_hz is None:
+        raise ValueError(
+            f"{path}: a two-header (gaitmap) CSV has a sample index but no timestamps; give the sampling "
+            "rate (--rate-hz; gaitmap's example data: 204.8)"
+        )
+    groups = read_two_header_csv(path)
+    sensors: list[ImuSensor] = []
+    for group, table in groups.items():
+        low = group.lower()
+        group_side: Side | None = (
+            "left" if low.startswith("left") else "right" if low.startswith("right") else side
+        )
+        if group_side is None and len(groups) > 1 and placement in ("foot", "shank"):
+            raise ValueError(
+                f"{path}: sensor {group!r} names no side (left_/right_); one sensor per leg is needed"
+            )
+        spec = recognise_columns(list(table.columns))
+        if spec is None:
+            raise ValueError(f"{path}: sensor {group!r} has no acc_x, acc_y, acc_z columns")
+        sensors.append(
+            sensor_from_frame(
+                table,
+                name=f"{group_side}_{placement}" if group_side else group,
+                placement=placement,
+                side=group_side,
+                columns=spec.columns,
+                acc_unit=_declared_unit(path, "acc", spec.acc_unit, acc_unit, "m/s^2"),
+                gyr_unit=_declared_unit(path, "gyr", spec.gyr_unit, gyr_unit, "rad/s"),
+                sampling_rate_hz=sampling_rate_hz,
+            )
+        )
+    names = [s.name for s in sensors]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path}: two sensors would share the name {names}; their groups need sides")
+    return ImuRecording(tuple(sensors), str(path))
