@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -85,6 +86,31 @@ def check_write(reps: int) -> list[Result]:
     ]
 
 
+def _noise_fit_cpu(records: pd.DataFrame, laps: pd.DataFrame, reps: int) -> tuple[float, float]:
+    """Median CPU seconds of analyze_run (one-hour run) with the time-domain noise-fit grid and with
+    the former per-kernel FFT form (issue 13 speed regression), interleaved in the same process."""
+    from stridelab.analysis import _noise_cov, analyze_run
+
+    orig = _noise_cov._fit_noise
+
+    def reference(*args: Any, **kw: Any) -> Any:
+        return orig(*args, **kw, _reference=True)
+
+    new, old = [], []
+    for _ in range(reps):
+        t0 = time.process_time()
+        analyze_run(records, laps, keep_frame=False)
+        new.append(time.process_time() - t0)
+        _noise_cov._fit_noise = reference  # type: ignore[assignment]
+        try:
+            t0 = time.process_time()
+            analyze_run(records, laps, keep_frame=False)
+            old.append(time.process_time() - t0)
+        finally:
+            _noise_cov._fit_noise = orig  # type: ignore[assignment]
+    return float(np.median(new)), float(np.median(old))
+
+
 def check_analysis(reps: int) -> list[Result]:
     """analyze_run on a one-hour run (the cached path: keep_frame=False) and on a 24-hour ultra; the
     ultra's peer is 24 one-hour runs (the analysis should scale about linearly with the records)."""
@@ -99,8 +125,16 @@ def check_analysis(reps: int) -> list[Result]:
     ultra = simulate_run(truth, seed=25)
     ultra_laps = _laps(ultra)
     day = _best_of(lambda: analyze_run(ultra.records, ultra_laps, keep_frame=False), max(1, reps // 3))
+    new_cpu, old_cpu = _noise_fit_cpu(hour.records, laps, max(reps, 5))
     return [
         Result("analysis-1h", "one-hour run < 150 ms", f"{one * 1000:.0f} ms", one * 1000 < 150),
+        Result(
+            "analysis-1h vs FFT noise fit",
+            "CPU <= 0.8x the former per-kernel FFT noise fit (same results)",
+            f"{new_cpu / old_cpu:.2f}x ({new_cpu * 1000:.0f} ms vs {old_cpu * 1000:.0f} ms CPU)",
+            new_cpu <= 0.8 * old_cpu,
+            ratio=new_cpu / old_cpu,
+        ),
         Result("analysis-24h", "24-hour ultra < 5 s", f"{day:.2f} s", day < 5.0),
         Result(
             "analysis-24h vs 24 x 1h",

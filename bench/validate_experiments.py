@@ -5,6 +5,7 @@ coverage per design over simulated experiments (in memory, no FIT files).
     python bench/validate_experiments.py --n 100 --json
     python bench/validate_experiments.py --check    # the suite's former full-size checks, met / not met
     python bench/validate_experiments.py --peeking  # analysed after every run: old rule vs alpha spending
+    python bench/validate_experiments.py --noise-model both --n 200   # issue 13 table, both noise models
 
 For each design, ``n`` experiments with a true cue effect of ``--effect`` pp (GCT balance, left share)
 and ``n`` without any effect are simulated exactly as the protocol prescribes; see
@@ -137,6 +138,66 @@ def peeking(designs: list[str], n: int, seed: int, *, fast: bool, power_effect: 
     return 1 if failed else 0
 
 
+POWER_EFFECTS_PP = (0.3, 0.6)
+
+
+def noise_table(
+    models: list[str], n: int, seed: int, designs: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Issue 13's experiment figures per noise model (records simulated with
+    ``stridelab.sim.NOISE_MODELS[model]``): false positives at one look at the planned length, the
+    share stopped with a verdict when analysed after every run (alpha spending; peer: the old rule,
+    first p < 0.05), and power at +0.3 and +0.6 pp. ``n`` experiments per design, effect and model."""
+    out: list[dict[str, Any]] = []
+    for model in models:
+        for design in designs or list(DESIGNS):
+            peek = validate_peeking(design, n, effect_pp=0.0, seed=seed, noise_model=model)  # type: ignore[arg-type]
+            k = round(peek.rate_peeking_spending * n)
+            out.append(
+                {
+                    "figure": f"[{model}] {design}: false positives, one look at the planned length (n={n})",
+                    "goal": "<= 0.06",
+                    "measured": f"{peek.rate_final_only:.3f}",
+                    "peer_ratio": None,
+                    "met": bool(peek.rate_final_only <= PEEKING_GOAL),
+                }
+            )
+            out.append(
+                {
+                    "figure": f"[{model}] {design}: false positives, a look after every run (n={n}, {k})",
+                    "goal": "<= 0.06",
+                    "measured": f"{peek.rate_peeking_spending:.3f}",
+                    "peer_ratio": (
+                        peek.rate_peeking_spending / peek.rate_peeking_naive
+                        if peek.rate_peeking_naive > 0
+                        else None
+                    ),
+                    "peer": f"the old rule (first p < 0.05): {peek.rate_peeking_naive:.3f}",
+                    "met": bool(peek.rate_peeking_spending <= PEEKING_GOAL),
+                }
+            )
+            for eff in POWER_EFFECTS_PP:
+                pw = validate_peeking(design, n, effect_pp=eff, seed=seed + 1, noise_model=model)  # type: ignore[arg-type]
+                out.append(
+                    {
+                        "figure": f"[{model}] {design}: power at +{eff} pp, planned length (n={n})",
+                        "goal": "reported",
+                        "measured": f"{pw.rate_final_only:.3f}",
+                        "peer_ratio": None,
+                        "met": True,
+                    }
+                )
+    return out
+
+
+def print_table(rows: list[dict[str, Any]]) -> int:
+    w = max(len(r["figure"]) for r in rows)
+    print(f"{'figure':<{w}}  {'goal':<9} {'measured':>8}  met")
+    for r in rows:
+        print(f"{r['figure']:<{w}}  {r['goal']:<9} {r['measured']:>8}  {'met' if r['met'] else 'NOT met'}")
+    return 0 if all(r["met"] for r in rows) else 1
+
+
 def rows(quick: bool = False) -> list[dict[str, Any]]:
     """The ``bench/run_all.py`` protocol: the suite's former full-size checks per design (``--check``;
     ``quick``: a fifth of the experiments, same thresholds scaled by the binomial bound) and the
@@ -174,6 +235,7 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
                 "met": bool(null.rate_peeking_spending <= PEEKING_GOAL),
             }
         )
+    out += noise_table(["ar1", "fitted"], 20 if quick else 200, 2026)
     return out
 
 
@@ -207,7 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fast", action="store_true", help="--peeking: block-level noise model instead of simulated records"
     )
+    parser.add_argument(
+        "--noise-model",
+        choices=("ar1", "fitted", "both"),
+        help="issue 13 table under this within-run noise model (records simulated; --n per design)",
+    )
     args = parser.parse_args(argv)
+    if args.noise_model:
+        models = ["ar1", "fitted"] if args.noise_model == "both" else [args.noise_model]
+        return print_table(noise_table(models, args.n, args.seed, args.design))
     if args.peeking:
         return peeking(
             args.design or list(DESIGNS), args.n, args.seed, fast=args.fast, power_effect=args.effect

@@ -2,7 +2,13 @@
 
 Usage::
 
-    python bench/validate_trends.py [--windows 2000] [--pool 60] [--seed 0]
+    python bench/validate_trends.py [--windows 2000] [--pool 60] [--seed 0] [--noise-model ar1|fitted|both]
+
+``--noise-model`` (default ``ar1``, the former): the within-run noise of the simulated runs whose
+per-run estimates make the error pool (``stridelab.sim.NOISE_MODELS``; "fitted" adds the slow
+wander, lap and run offsets and GPS speed noise fitted to the real files, so the pool carries that
+model's per-run estimate spread). Power rows: the share of windows whose CI excludes 0 under a true
+trend of -0.3 and -0.6 pp / 30 d.
 
 The across-runs noise is the simulator's: a pool of trend-free simulated runs (a season's mix of easy,
 long, tempo, interval and hill runs, :func:`stridelab.sim.simulate_run`) is analysed
@@ -36,12 +42,14 @@ TREND_WINDOWS = (4, 5, 8, 12, 20)
 BASELINE_WINDOWS = (5, 8, 12, 20)
 RUN_TO_RUN_SD_PP = 0.15
 TRUE_TREND_PP_PER_30D = -0.3
+POWER_TRENDS_PP_PER_30D = (-0.3, -0.6)
 
 
-def error_pool(n_runs: int, seed: int) -> np.ndarray:
-    """Per-run errors (pp) of balance at the reference speed, simulated and analysed, no trend."""
+def error_pool(n_runs: int, seed: int, noise_model: str = "ar1") -> np.ndarray:
+    """Per-run errors (pp) of balance at the reference speed, simulated (``noise_model``) and
+    analysed, no trend."""
     from stridelab.analysis import analyze_run
-    from stridelab.sim import RunTruth, simulate_run
+    from stridelab.sim import RunTruth, apply_noise_model, simulate_run
 
     rng = np.random.default_rng(seed)
     kinds = ("easy", "easy", "long", "tempo", "intervals", "hills")
@@ -63,6 +71,8 @@ def error_pool(n_runs: int, seed: int) -> np.ndarray:
             easy_speed_m_s=float(rng.normal(2.9, 0.05)),
             ref_speed_m_s=2.9,
         )
+        if noise_model != "ar1":
+            truth = apply_noise_model(truth, noise_model)
         run = simulate_run(truth, seed=seed * 100_000 + i)
         est = analyze_run(run.records, keep_frame=False).at_ref("balance", truth.ref_speed_m_s)
         if est is not None:
@@ -103,7 +113,13 @@ def trend_rates(
     from stridelab.analysis import robust_trend
 
     false_new = false_old = cover_new = cover_old = 0
+    power = dict.fromkeys(POWER_TRENDS_PP_PER_30D, 0)
     for _ in range(windows):
+        for eff in POWER_TRENDS_PP_PER_30D:
+            t, y = window_values(rng, pool, n, heavy, eff)
+            line = robust_trend(t, pd.Series(y))
+            assert line is not None
+            power[eff] += not line.slope_per_30d.contains(0.0)
         t, y = window_values(rng, pool, n, heavy)
         line = robust_trend(t, pd.Series(y))
         assert line is not None
@@ -121,6 +137,7 @@ def trend_rates(
         "false_old": false_old / windows,
         "cover_new": cover_new / windows,
         "cover_old": cover_old / windows,
+        **{f"power_{eff}": v / windows for eff, v in power.items()},
     }
 
 
@@ -140,12 +157,15 @@ def baseline_rates(
     return {"new": new / windows, "old": old / windows}
 
 
-def checks(windows: int, pool_runs: int, seed: int) -> list[tuple[str, str, str, str, bool]]:
+def checks(
+    windows: int, pool_runs: int, seed: int, noise_model: str = "ar1"
+) -> list[tuple[str, str, str, str, bool]]:
     """(check, goal, figure, former method's figure, met) of every row, printed as they come."""
     t0 = time.perf_counter()
-    pool = error_pool(pool_runs, seed)
+    pool = error_pool(pool_runs, seed, noise_model)
     print(
-        f"across-runs validation: {windows} windows per row, seed {seed}; per-run error pool of "
+        f"across-runs validation [{noise_model} noise]: {windows} windows per row, seed {seed}; "
+        "per-run error pool of "
         f"{pool.size} simulated runs (SD {pool.std(ddof=1):.3f} pp, kurtosis "
         f"{float(stats.kurtosis(pool)):+.1f}), run-to-run SD {RUN_TO_RUN_SD_PP} pp"
     )
@@ -159,7 +179,7 @@ def checks(windows: int, pool_runs: int, seed: int) -> list[tuple[str, str, str,
         print(f"  {what:<30} {goal:<20} {fig:>7} {old:>7}  {'met' if met else 'NOT met'}", flush=True)
 
     for heavy in (False, True):
-        noise = "heavy t3" if heavy else "simulator"
+        noise = f"{noise_model}, " + ("heavy t3" if heavy else "normal")
         for n in BASELINE_WINDOWS:
             b = baseline_rates(rng, pool, n, heavy, 5 * windows)
             add(
@@ -172,7 +192,7 @@ def checks(windows: int, pool_runs: int, seed: int) -> list[tuple[str, str, str,
                 )
             )
     for heavy in (False, True):
-        noise = "heavy t3" if heavy else "simulator"
+        noise = f"{noise_model}, " + ("heavy t3" if heavy else "normal")
         for n in TREND_WINDOWS:
             r = trend_rates(rng, pool, n, heavy, windows)
             add(
@@ -193,6 +213,16 @@ def checks(windows: int, pool_runs: int, seed: int) -> list[tuple[str, str, str,
                     r["cover_new"] >= 0.93,
                 )
             )
+            for eff in POWER_TRENDS_PP_PER_30D:
+                add(
+                    (
+                        f"trend, {n:>2} runs, {noise}",
+                        f"power at {eff:+.1f} pp/30d",
+                        f"{r[f'power_{eff}']:.3f}",
+                        "-",
+                        True,
+                    )
+                )
     print(f"({time.perf_counter() - t0:.0f} s)")
     return rows
 
@@ -203,13 +233,18 @@ def rows(quick: bool = False) -> list[dict[str, object]]:
     rate's Monte-Carlo error is about +-0.03, so a rate near its goal can miss by chance (the full size
     decides)."""
     out: list[dict[str, object]] = []
-    for what, goal, fig, old, met in checks(200 if quick else 2000, 20 if quick else 60, 0):
+    got = [
+        row
+        for model in ("ar1", "fitted")
+        for row in checks(200 if quick else 2000, 20 if quick else 60, 0, model)
+    ]
+    for what, goal, fig, old, met in got:
         out.append(
             {
                 "figure": what,
                 "goal": goal,
                 "measured": fig,
-                "peer_ratio": float(fig) / float(old) if float(old) > 0 else None,
+                "peer_ratio": float(fig) / float(old) if old != "-" and float(old) > 0 else None,
                 "peer": "the former method (Huber RLM / median +- 2 MAD) on the same windows",
                 "met": bool(met),
             }
@@ -222,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--windows", type=int, default=2000)
     ap.add_argument("--pool", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--noise-model", choices=("ar1", "fitted", "both"), default="ar1")
     args = ap.parse_args(argv)
-    return 0 if all(met for *_, met in checks(args.windows, args.pool, args.seed)) else 1
+    models = ["ar1", "fitted"] if args.noise_model == "both" else [args.noise_model]
+    got = [row for m in models for row in checks(args.windows, args.pool, args.seed, m)]
+    return 0 if all(met for *_, met in got) else 1
 
 
 if __name__ == "__main__":

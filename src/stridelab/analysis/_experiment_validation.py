@@ -108,10 +108,13 @@ def simulate_experiment(
     block_sd_pp: float = 0.15,
     run_sd_pp: float = 0.3,
     run_duration_s: float = 900.0,
+    noise_model: str = "ar1",
 ) -> tuple[list[BlockValue], list[float] | None]:
     """Blocks (and, for before-after, weekly loads) of one simulated experiment; arm "A" vs "B",
-    the true effect of B is ``effect_pp`` on the GCT balance (left share)."""
-    from stridelab.sim import RunTruth, Segment, simulate_run
+    the true effect of B is ``effect_pp`` on the GCT balance (left share). ``noise_model``: the
+    simulator's within-run noise (``stridelab.sim.NOISE_MODELS``: "ar1", the former, or "fitted", the
+    model fitted to the real files with slow wander, lap and run offsets and GPS speed noise)."""
+    from stridelab.sim import RunTruth, Segment, apply_noise_model, simulate_run
 
     rng = np.random.default_rng(seed)
     base = RunTruth(
@@ -119,6 +122,8 @@ def simulate_experiment(
         balance_warmup_offset_pp=0.3,
         terrain_amplitude_m=4.0,
     )
+    if noise_model != "ar1":
+        base = apply_noise_model(base, noise_model)
     blocks: list[BlockValue] = []
     arms = ("A", "B")
     if design == "alternating-laps":

@@ -117,3 +117,28 @@ def test_false_positives_coverage_and_power(design: str, monkeypatch: pytest.Mon
     wrong = validate_design(design, n, effect_pp=EFFECT_PP, seed=99)
     assert len(cache) == 2 * n  # no new simulation
     assert any(f.startswith("coverage") for f in failed_checks(wrong, n, POWER_FLOOR[design])), wrong
+
+
+def test_fitted_noise_model_reaches_the_experiment_records() -> None:
+    """Issue 13: the experiments' validation can simulate its records with the noise model fitted to
+    the real files (bench/validate_experiments.py --noise-model fitted). Same seeds, same arm order:
+    the fitted model's slow wander and lap offsets spread the per-lap values more than AR(1) alone,
+    and a small seeded null slice still keeps its false positives at the planned length rare."""
+    import numpy as np
+
+    from stridelab.analysis import validate_peeking
+    from stridelab.analysis._experiment_validation import simulate_experiment
+
+    def lap_sd(model: str) -> float:
+        sds = []
+        for seed in range(4):
+            blocks, _ = simulate_experiment("alternating-laps", 0.0, seed, noise_model=model)
+            vals = np.array([b.values["balance"] for b in blocks], dtype=float)
+            sds.append(float(np.std(vals, ddof=1)))
+        return float(np.mean(sds))
+
+    assert lap_sd("fitted") > 1.1 * lap_sd("ar1")
+    with pytest.raises(ValueError, match="noise_model"):
+        simulate_experiment("alternating-laps", 0.0, 0, noise_model="pink")
+    null = validate_peeking("alternating-laps", 12, effect_pp=0.0, seed=5, noise_model="fitted")
+    assert null.rate_final_only <= 3 / 12
