@@ -58,10 +58,13 @@ def _source(spec: str, speed: float | None, host: str, port: int, token: str | N
 
         return PhoneSource(host=host, port=port, token=token, sampling_rate_hz=rate_hz)
     if kind == "ble":
-        from stridelab.live.sources.ble import connect_bleak
+        import importlib.util
 
-        connect_bleak(arg)  # raises a clear error without the optional extra
-        raise ValueError("the Bluetooth IMU stream (Polar PMD) is parsed but not yet wired to the live loop")
+        from stridelab.live.sources.ble_loop import BleSource
+
+        if importlib.util.find_spec("bleak") is None:
+            raise RuntimeError("Bluetooth needs the optional extra: pip install 'stridelab[live]' (bleak)")
+        return BleSource(arg)
     raise ValueError(f"--source is replay:FILE, phone or ble:ADDRESS, got {spec!r}")
 
 

@@ -94,6 +94,9 @@ class LiveSession:
         d["latency_s"] = max(self._clock() - arrived_s, 0.0)
         d["cues"] = self.cues.check(update.time_s, update.metrics) if self.cues else []
         d["problems"] = list(update.problems)
+        latest = getattr(self.source, "latest", None)  # readings beside the IMU (BLE speed, heart rate)
+        if isinstance(latest, dict):
+            d.update({k: v for k, v in latest.items() if k not in d})
         for k, v in list(d.items()):
             if isinstance(v, float) and not math.isfinite(v):
                 d[k] = None
