@@ -17,6 +17,7 @@ the sensor clock, so the hole becomes a marked gap, and the first batch after it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import struct
 import threading
@@ -206,10 +207,8 @@ class BleSource:
                 failures = 0
             finally:
                 if client.is_connected:
-                    try:
+                    with contextlib.suppress(Exception):  # already gone
                         await client.disconnect()
-                    except Exception:
-                        pass
             if self._closed.is_set():
                 break
             if failures == 0:  # it ran, then the link dropped
