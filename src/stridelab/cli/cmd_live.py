@@ -57,6 +57,12 @@ def _source(spec: str, speed: float | None, host: str, port: int, token: str | N
         from stridelab.live.sources.phone import PhoneSource
 
         return PhoneSource(host=host, port=port, token=token, sampling_rate_hz=rate_hz)
+    if kind == "phyphox":
+        from stridelab.live.sources.phyphox import PhyphoxSource
+
+        if not arg:
+            raise ValueError("--source phyphox:http://PHONE:8080 needs the address phyphox shows")
+        return PhyphoxSource(arg, sampling_rate_hz=rate_hz)
     if kind == "ble":
         import importlib.util
 
@@ -65,7 +71,7 @@ def _source(spec: str, speed: float | None, host: str, port: int, token: str | N
         if importlib.util.find_spec("bleak") is None:
             raise RuntimeError("Bluetooth needs the optional extra: pip install 'stridelab[live]' (bleak)")
         return BleSource(arg)
-    raise ValueError(f"--source is replay:FILE, phone or ble:ADDRESS, got {spec!r}")
+    raise ValueError(f"--source is replay:FILE, phone, phyphox:URL or ble:ADDRESS, got {spec!r}")
 
 
 def _line(obj: dict[str, Any]) -> None:
@@ -77,7 +83,7 @@ def _line(obj: dict[str, Any]) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("live")
     def live_cmd(
-        source: str = typer.Option(..., "--source", help="replay:FILE, phone or ble:ADDRESS."),
+        source: str = typer.Option(..., "--source", help="replay:FILE, phone, phyphox:URL or ble:ADDRESS."),
         speed: float = typer.Option(1.0, "--speed", min=1.0, max=100.0, help="Replay speed (1-100 ×)."),
         as_fast: bool = typer.Option(False, "--as-fast-as-possible", help="Replay without pacing."),
         json_out: bool = JsonOpt,
