@@ -68,7 +68,7 @@ class Phone:
 
 def _serve(phone: Phone):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             u = urllib.parse.urlsplit(self.path)
             if u.path == "/config":
                 body = phone.config()

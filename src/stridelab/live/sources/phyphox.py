@@ -102,7 +102,9 @@ class PhyphoxSource:
         if not isinstance(config, dict) or not isinstance(config.get("buffers"), list):
             raise PhyphoxError(f"{self.base}/config: no 'buffers' list; is this phyphox's remote access?")
         names = {b.get("name") for b in config["buffers"] if isinstance(b, dict)}
-        sets = {k: v for k, v in _SETS.items() if {v[0], *v[1]} <= names}
+        sets: dict[str, tuple[str, tuple[str, ...]]] = {
+            k: v for k, v in _SETS.items() if {v[0], *v[1]} <= names
+        }
         if "totalacceleration" not in sets:
             title = str(config.get("title", "?"))[:60]
             raise PhyphoxError(
@@ -148,7 +150,9 @@ class PhyphoxSource:
                         }
                     )
                 if n:
-                    since[name] = max(cols[0][:n]) if since[name] is None else max(since[name], *cols[0][:n])
+                    prev = since[name]
+                    newest = max(cols[0][:n])
+                    since[name] = newest if prev is None else max(prev, newest)
                     seen_data = True
             try:
                 out = self.stream.feed({"payload": entries}, self._clock()) if entries else []
