@@ -115,3 +115,35 @@ def test_cli_replays_a_fit_file(activity, tmp_path):
     assert any(x["type"] == "lap" and x["text"] == "lap 2" for x in lines)
     ups = [x for x in lines if x["type"] == "update"]
     assert ups and all("stance_time_balance_left_pct" in x and "latency_s" in x for x in ups)
+
+
+def test_imu_replay_announces_timer_laps_and_targets(tmp_path):
+    from stridelab.live import LiveSession
+    from stridelab.live.sources.replay import ReplaySource
+    from stridelab.sim.imu import ImuTruth, simulate_imu
+
+    sim = simulate_imu(ImuTruth(duration_s=35, placements=("sacrum",), sampling_rate_hz=100.0), seed=2)
+    proto = make_protocol("alternating-laps", ("baseline", "hips-level"), 5, runs=1, blocks_per_run=2)
+    plan = LapPlan("hips", "alternating-laps", proto, run=1)
+    session = LiveSession(
+        ReplaySource(sim.recording, speed=None),
+        tmp_path / "s.jsonl",
+        window_s=10.0,
+        laps=plan,
+        lap_s=10.0,
+        targets={"stance_time_balance_left_pct": (49.2, 50.8)},
+    )
+    items = list(session.run())
+    assert items[0] == {"type": "target", "metric": "stance_time_balance_left_pct", "low": 49.2, "high": 50.8}
+    laps = [(i["time_s"], i["text"]) for i in items if i["type"] == "lap"]
+    order = [a.replace("-", " ") for a in proto["orders"][0]]
+    assert laps == [
+        (0.0, "lap 1: warm-up"),
+        (10.0, f"lap 2: {order[0]}"),
+        (20.0, f"lap 3: {order[1]}"),
+        (30.0, "lap 4: cool-down"),
+    ]
+    first_lap2 = next(k for k, i in enumerate(items) if i["type"] == "lap" and i["lap"] == 2)
+    assert all(i["time_s"] <= 10.1 for i in items[:first_lap2] if i["type"] == "update")  # 0.1 s chunks
+    with pytest.raises(ValueError, match="lap length"):
+        LiveSession(ReplaySource(sim.recording, speed=None), tmp_path / "t.jsonl", lap_s=0.0)

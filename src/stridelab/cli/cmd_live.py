@@ -159,6 +159,12 @@ def register(app: typer.Typer) -> None:
             help="Announce the laps' arms of this experiment (e.g. 'lap 3: push behind').",
         ),
         run_no: int = typer.Option(1, "--run", min=1, help="Which run of the experiment this is (1-based)."),
+        lap_s: float | None = typer.Option(
+            None,
+            "--lap-every",
+            min=10.0,
+            help="Timer laps every N s (IMU streams; FIT replays use their laps).",
+        ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
     ) -> None:
@@ -220,7 +226,15 @@ def register(app: typer.Typer) -> None:
         journal = st.root / "live" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}.jsonl"
         try:
             session = LiveSession(
-                src, journal, window_s=window_s, interval_s=interval_s, cues=Cues(rules), source_label=source
+                src,
+                journal,
+                window_s=window_s,
+                interval_s=interval_s,
+                cues=Cues(rules),
+                source_label=source,
+                laps=plan,
+                lap_s=lap_s if lap_s is not None else (600.0 if plan is not None else None),
+                targets=targets,
             )
         except ValueError as exc:
             raise fail(str(exc)) from exc
