@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from _hang import HANG_GUARD_S
+from stridelab.live.page import Broadcast, live_app
 from stridelab.web import WebConfig, create_app
 
 pytestmark = pytest.mark.browser
@@ -29,6 +30,12 @@ Object.defineProperty(window, "speechSynthesis", {
   value: {speak: function (u) { window.__spoken.push(u.text); }},
 });
 """
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _poll(page: Any, expression: str) -> Any:
@@ -58,14 +65,18 @@ def test_dashboard_live_page_replays_a_run(shared_data: Path, tmp_path: Path):
     assert result.imported
 
     app = create_app(WebConfig(store_path=tmp_path / "store", background_analysis=False))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    session = Broadcast()  # the page server of a `stridelab live --page` session
+    sport = _free_port()
+    side = uvicorn.Server(
+        uvicorn.Config(live_app(session), host="127.0.0.1", port=sport, log_level="warning")
+    )
+    threading.Thread(target=side.run, daemon=True).start()
+    port = lport = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + HANG_GUARD_S
-    while not server.started:
+    while not (server.started and side.started):
         assert time.monotonic() < deadline and thread.is_alive(), "the dashboard did not start"
         time.sleep(0.02)
     errors: list[str] = []
@@ -93,6 +104,26 @@ def test_dashboard_live_page_replays_a_run(shared_data: Path, tmp_path: Path):
             assert spoken[0].startswith("even out:")
             t0 = float(page.text_content("#time"))
             _poll(page, f"parseFloat(document.getElementById('time').textContent) > {t0}")  # it updates
+            # attach to a `stridelab live --page` session of another server on this machine
+            page.goto(f"http://127.0.0.1:{lport}/live?attach={sport}")
+            assert "port" in page.text_content("#live-status")
+            session.publish(
+                {"type": "lap", "time_s": 600.0, "lap": 2, "text": "lap 2: hips level", "arm": "x"}
+            )
+            session.publish(
+                {
+                    "type": "update",
+                    "time_s": 612.0,
+                    "stance_time_balance_left_pct": 51.3,
+                    "cadence_spm": 171.0,
+                    "latency_s": 0.02,
+                }
+            )
+            _poll(page, "document.getElementById('balance').textContent === '51.3 % L'")
+            _poll(page, "document.getElementById('lap').textContent === 'lap 2: hips level'")
+            assert page.text_content("#cadence") == "171"
+            page.goto(f"http://127.0.0.1:{lport}/live?attach={_free_port()}")
+            _poll(page, "document.getElementById('note').textContent.startsWith('no live session on port')")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 391, f"the live page is {width}px wide on a 390 px phone"
             os.makedirs("test-artifacts/screenshots", exist_ok=True)
@@ -102,7 +133,7 @@ def test_dashboard_live_page_replays_a_run(shared_data: Path, tmp_path: Path):
         hub = getattr(app.state, "live", None)
         if hub and hub["replay"] is not None:
             hub["replay"].close()
-        server.should_exit = True
+        server.should_exit = side.should_exit = True
         thread.join(10)
         app.state.web.close()
     assert not errors, errors

@@ -7,11 +7,12 @@ experiment's lap arms); the items go to every open page through one :class:`Broa
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from stridelab.live.page import LIVE_JS, Broadcast, zones_html
@@ -37,13 +38,17 @@ def _live(request: Request) -> dict[str, Any]:
 def live_page(request: Request) -> HTMLResponse:
     hub = _live(request)
     running = hub["thread"] is not None and hub["thread"].is_alive()
+    attach = request.query_params.get("attach")
+    label = hub["label"]
+    if attach and attach.isdigit():
+        running, label = True, f"the live session on port {int(attach)}"
     return render(
         request,
         "live.html",
         title="Live",
         zones=zones_html(),
         running=running,
-        label=hub["label"],
+        label=label,
         subscribers=hub["broadcast"].subscribers(),
     )
 
@@ -54,12 +59,34 @@ def live_js() -> Response:
 
 
 @router.get("/live/events", include_in_schema=False)
-async def live_events(request: Request) -> Response:
+async def live_events(request: Request, attach: int | None = Query(None, ge=1, le=65535)) -> Response:
+    """SSE of the dashboard's own live items, or (``?attach=PORT``) those of a ``stridelab live --page``
+    session on this machine (127.0.0.1:PORT; only loopback, so the dashboard is no open proxy)."""
     broadcast: Broadcast = _live(request)["broadcast"]
 
-    async def stream() -> AsyncIterator[str]:
+    async def own() -> AsyncIterator[str]:
         async for text in broadcast.subscribe():
             yield f"data: {text}\n\n"
+
+    async def relayed(port: int) -> AsyncIterator[str]:
+        import httpx
+
+        url = f"http://127.0.0.1:{port}/live/events"
+        try:
+            async with (
+                httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=None)) as client,
+                client.stream("GET", url) as resp,
+            ):
+                if resp.status_code != 200:
+                    raise httpx.HTTPError(f"HTTP {resp.status_code}")
+                async for line in resp.aiter_lines():
+                    if line.startswith("data: "):
+                        yield line + "\n\n"
+        except httpx.HTTPError as exc:
+            note = {"type": "note", "time_s": None, "text": f"no live session on port {port} ({exc})"}
+            yield f"data: {json.dumps(note)}\n\n"
+
+    stream = own if attach is None else (lambda: relayed(attach))
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
