@@ -31,3 +31,9 @@ def test_kill_trials_lose_and_duplicate_nothing_and_leave_no_orphans(
     got = fault_suite.kill_trials(2, seed=0, root=tmp_path, quick=True)
     assert got["lost"] == got["duplicated"] == got["unreadable"] == 0, got
     assert got["orphan_trials"] == 1 and got["orphans_late"] == 0, got
+
+
+def test_live_kill_trials_lose_nothing_before_the_last_fsync(tmp_path: Path) -> None:
+    got = fault_suite.live_kill_trials(2, seed=0, root=tmp_path)
+    assert got["killed"] == 2 and got["batches"] > 0, got
+    assert got["lost"] == got["corrupt"] == got["unreadable"] == 0, got

@@ -57,12 +57,21 @@ def _source(spec: str, speed: float | None, host: str, port: int, token: str | N
         from stridelab.live.sources.phone import PhoneSource
 
         return PhoneSource(host=host, port=port, token=token, sampling_rate_hz=rate_hz)
-    if kind == "ble":
-        from stridelab.live.sources.ble import connect_bleak
+    if kind == "phyphox":
+        from stridelab.live.sources.phyphox import PhyphoxSource
 
-        connect_bleak(arg)  # raises a clear error without the optional extra
-        raise ValueError("the Bluetooth IMU stream (Polar PMD) is parsed but not yet wired to the live loop")
-    raise ValueError(f"--source is replay:FILE, phone or ble:ADDRESS, got {spec!r}")
+        if not arg:
+            raise ValueError("--source phyphox:http://PHONE:8080 needs the address phyphox shows")
+        return PhyphoxSource(arg, sampling_rate_hz=rate_hz)
+    if kind == "ble":
+        import importlib.util
+
+        from stridelab.live.sources.ble_loop import BleSource
+
+        if importlib.util.find_spec("bleak") is None:
+            raise RuntimeError("Bluetooth needs the optional extra: pip install 'stridelab[live]' (bleak)")
+        return BleSource(arg)
+    raise ValueError(f"--source is replay:FILE, phone, phyphox:URL or ble:ADDRESS, got {spec!r}")
 
 
 def _line(obj: dict[str, Any]) -> None:
@@ -71,10 +80,53 @@ def _line(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _drive(items: Any, json_out: bool, broadcast: Any) -> None:
+    """Show the items of a live loop: JSON lines, or the Rich panel with one line per cue and lap."""
+    notes: list[str] = []
+    cues: list[str] = []
+    if json_out:
+        for item in items:
+            if broadcast is not None:
+                broadcast.publish(item)
+            _line(item)
+        return
+    from rich.live import Live
+
+    with Live(_panel({}, notes, cues), console=console, refresh_per_second=4) as live:
+        for item in items:
+            if broadcast is not None:
+                broadcast.publish(item)
+            if item["type"] == "note":
+                notes.append(str(item["text"]))
+                continue
+            if item["type"] == "lap":
+                cues.append(str(item["text"]))
+                console.print(f"[bold cyan]{esc(str(item['text']))}[/]")
+                continue
+            if item["type"] != "update":
+                continue
+            for c in item.get("cues", []):
+                cues.append(str(c["text"]))
+                console.print(f"[bold yellow]{esc(str(c['text']))}[/]")
+            live.update(_panel(item, notes, cues))
+
+
+def _serve_page(broadcast: Any, token: str | None, host: str, port: int) -> None:
+    import threading
+
+    import uvicorn
+
+    from stridelab.live.page import live_app
+
+    web = live_app(broadcast, token=token, host=host)
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+
+
 def register(app: typer.Typer) -> None:
     @app.command("live")
     def live_cmd(
-        source: str = typer.Option(..., "--source", help="replay:FILE, phone or ble:ADDRESS."),
+        source: str = typer.Option(..., "--source", help="replay:FILE, phone, phyphox:URL or ble:ADDRESS."),
         speed: float = typer.Option(1.0, "--speed", min=1.0, max=100.0, help="Replay speed (1-100 ×)."),
         as_fast: bool = typer.Option(False, "--as-fast-as-possible", help="Replay without pacing."),
         json_out: bool = JsonOpt,
@@ -101,6 +153,18 @@ def register(app: typer.Typer) -> None:
             False, "--page", help="Serve the live page (big numbers, gauge, spoken cues) at HOST:PORT/live."
         ),
         save: bool = typer.Option(True, "--save/--no-save", help="Keep the session in the store at the end."),
+        experiment: str | None = typer.Option(
+            None,
+            "--experiment",
+            help="Announce the laps' arms of this experiment (e.g. 'lap 3: push behind').",
+        ),
+        run_no: int = typer.Option(1, "--run", min=1, help="Which run of the experiment this is (1-based)."),
+        lap_s: float | None = typer.Option(
+            None,
+            "--lap-every",
+            min=10.0,
+            help="Timer laps every N s (IMU streams; FIT replays use their laps).",
+        ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
     ) -> None:
@@ -114,6 +178,47 @@ def register(app: typer.Typer) -> None:
             rules = tuple(parse_band(b, hold_s=hold_s, min_gap_s=cue_gap_s) for b in band)
             if token == "auto":
                 token = secrets.token_urlsafe(16)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        plan, targets = None, {r.metric: (r.low, r.high) for r in rules}
+        if experiment is not None:
+            from stridelab.live.laps import LapPlan, target_bands
+            from stridelab.services.experiments import get_experiment
+
+            try:
+                exp = get_experiment(open_store(store), athlete, experiment)
+                plan = LapPlan(exp.name, exp.design, exp.protocol, run_no)
+            except (ValueError, KeyError, LookupError) as exc:
+                raise fail(str(exc)) from exc
+            targets.update(target_bands(exp.protocol))
+        kind, _, arg = source.partition(":")
+        if kind == "replay" and arg.lower().endswith((".fit", ".fit.gz")):
+            from stridelab.live.fit_replay import FitReplay
+
+            try:
+                replay = FitReplay.from_file(
+                    arg,
+                    speed=None if as_fast else speed,
+                    window_s=window_s,
+                    interval_s=interval_s,
+                    cues=Cues(rules),
+                    laps=plan,
+                    targets=targets,
+                )
+            except ValueError as exc:
+                raise fail(str(exc)) from exc
+            fit_broadcast = None
+            if page:
+                from stridelab.live.page import Broadcast
+
+                fit_broadcast = Broadcast()
+                _serve_page(fit_broadcast, token, host, port)
+            try:
+                _drive(replay.run(), json_out, fit_broadcast)
+            except KeyboardInterrupt:
+                replay.close()
+            return
+        try:
             src = _source(source, None if as_fast else speed, host, port, token, rate_hz)
         except (ValueError, FileNotFoundError, RuntimeError, KeyError) as exc:
             raise fail(str(exc)) from exc
@@ -121,7 +226,15 @@ def register(app: typer.Typer) -> None:
         journal = st.root / "live" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}.jsonl"
         try:
             session = LiveSession(
-                src, journal, window_s=window_s, interval_s=interval_s, cues=Cues(rules), source_label=source
+                src,
+                journal,
+                window_s=window_s,
+                interval_s=interval_s,
+                cues=Cues(rules),
+                source_label=source,
+                laps=plan,
+                lap_s=lap_s if lap_s is not None else (600.0 if plan is not None else None),
+                targets=targets,
             )
         except ValueError as exc:
             raise fail(str(exc)) from exc
@@ -151,28 +264,8 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"Point Sensor Logger's HTTP push at [bold]{esc(f'http://{host}:{port}/live/phone{q}')}[/]"
             )
-        notes: list[str] = []
-        cues: list[str] = []
         try:
-            if json_out:
-                for item in session.run():
-                    if broadcast is not None:
-                        broadcast.publish(item)
-                    _line(item)
-            else:
-                from rich.live import Live
-
-                with Live(_panel({}, notes, cues), console=console, refresh_per_second=4) as live:
-                    for item in session.run():
-                        if broadcast is not None:
-                            broadcast.publish(item)
-                        if item["type"] == "note":
-                            notes.append(str(item["text"]))
-                            continue
-                        for c in item.get("cues", []):
-                            cues.append(str(c["text"]))
-                            console.print(f"[bold yellow]{esc(str(c['text']))}[/]")
-                        live.update(_panel(item, notes, cues))
+            _drive(session.run(), json_out, broadcast)
         except KeyboardInterrupt:
             session.close()
         if save:

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from stridelab.jsonsafe import dumps
 from stridelab.live.cues import BALANCE_ZONES_LEFT_PCT
 
-__all__ = ["Broadcast", "live_app"]
+__all__ = ["LIVE_JS", "Broadcast", "live_app", "zones_html"]
 
 
 class Broadcast:
@@ -32,12 +32,18 @@ class Broadcast:
         self._lock = threading.Lock()
         self._subs: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]] = []
         self.last: str | None = None
+        self.sticky: dict[str, str] = {}  # target bands and the current lap, replayed to a new page
 
     def publish(self, item: dict[str, Any]) -> None:
         text = dumps(item)
         with self._lock:
-            if item.get("type") == "update":
+            kind = item.get("type")
+            if kind == "update":
                 self.last = text
+            elif kind == "target":
+                self.sticky[f"target:{item.get('metric')}"] = text
+            elif kind == "lap":
+                self.sticky["lap"] = text
             subs = list(self._subs)
         for loop, q in subs:
             loop.call_soon_threadsafe(q.put_nowait, text)
@@ -52,8 +58,11 @@ class Broadcast:
         with self._lock:
             self._subs.append(entry)
             last = self.last
+            sticky = list(self.sticky.values())
         try:
             yield json.dumps({"type": "hello"})
+            for text in sticky:
+                yield text
             if last is not None:
                 yield last
             while True:
@@ -75,13 +84,17 @@ body{font-family:system-ui,sans-serif;margin:0;padding:1rem;background:#111;colo
 #gauge{position:relative;height:2rem;display:flex;border-radius:.4rem;overflow:hidden;margin:.5rem 0}
 #gauge div{height:100%}
 #needle{position:absolute;top:-.2rem;width:.3rem;height:2.4rem;background:#fff;left:50%}
+#band{position:absolute;top:0;height:100%;border:.2rem solid #fff;box-sizing:border-box;display:none}
 #cue{font-size:1.6rem;color:#ffd54f;min-height:2rem}
+#lap{font-size:1.4rem;color:#80deea;min-height:1.6rem}
 #note{font-size:.8rem;color:#999}
 </style></head>
 <body data-connected="no">
 <div class="label">GCT balance</div>
 <div class="big" id="balance">—</div>
-<div id="gauge">__ZONES__<span id="needle"></span></div>
+<div id="gauge">__ZONES__<span id="band"></span><span id="needle"></span></div>
+<div class="label" id="target"></div>
+<div id="lap"></div>
 <div class="grid">
  <div><div class="label">cadence (spm)</div><div class="big" id="cadence">—</div></div>
  <div><div class="label">contact (ms)</div><div class="big" id="contact">—</div></div>
@@ -102,6 +115,10 @@ _JS = """
   function set(id, v, f) {
     document.getElementById(id).textContent = (v === null || v === undefined) ? "—" : f(v);
   }
+  function pace(v) {
+    var s = Math.round(1000 / v), m = Math.floor(s / 60), r = s % 60;
+    return m + ":" + (r < 10 ? "0" : "") + r;
+  }
   function speak(text) {
     if (window.speechSynthesis && window.SpeechSynthesisUtterance) {
       window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
@@ -113,6 +130,26 @@ _JS = """
     var d = JSON.parse(m.data);
     if (d.type === "hello") { document.body.dataset.connected = "yes"; return; }
     if (d.type === "note") { document.getElementById("note").textContent = d.text; return; }
+    if (d.type === "target") {
+      if (d.metric === "stance_time_balance_left_pct") {
+        var band = document.getElementById("band");
+        band.style.left = pos(d.low) + "%";
+        band.style.width = (pos(d.high) - pos(d.low)) + "%";
+        band.style.display = "block";
+        band.dataset.low = d.low; band.dataset.high = d.high;
+      }
+      var t = document.getElementById("target");
+      var words = d.metric === "speed_m_s"
+        ? "target pace " + pace(d.high) + "–" + pace(d.low) + " /km"
+        : "target " + d.metric.replace(/_/g, " ") + " " + d.low + "–" + d.high;
+      t.textContent = (t.textContent ? t.textContent + " · " : "") + words;
+      return;
+    }
+    if (d.type === "lap") {
+      document.getElementById("lap").textContent = d.text;
+      if (d.arm) { speak(d.text); }
+      return;
+    }
     if (d.type !== "update") { return; }
     var b = d.stance_time_balance_left_pct;
     set("balance", b, function (v) {
@@ -146,6 +183,15 @@ def _zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
         )
         prev = top
     return "".join(parts)
+
+
+#: the page's script (also served by the dashboard's /live page)
+LIVE_JS = _JS
+
+
+def zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
+    """The gauge's zone bars (Garmin's GCT balance zones) as HTML."""
+    return _zones_html(lo, hi)
 
 
 def live_app(

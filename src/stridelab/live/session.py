@@ -12,6 +12,7 @@ import numpy as np
 
 from stridelab.gait.streaming import StreamingGait
 from stridelab.live.cues import Cues
+from stridelab.live.laps import LapPlan
 from stridelab.live.recorder import Recorder
 from stridelab.live.sources.base import Source
 
@@ -36,6 +37,9 @@ class LiveSession:
         cues: Cues | None = None,
         source_label: str = "",
         clock: Callable[[], float] = time.perf_counter,
+        laps: LapPlan | None = None,
+        lap_s: float | None = None,
+        targets: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         self.source = source
         sensors = source.sensors()
@@ -54,15 +58,33 @@ class LiveSession:
         self.cues = cues
         self._clock = clock
         self._expected: dict[str, int] = {s.name: 0 for s in sensors}
+        if lap_s is not None and not lap_s > 0:
+            raise ValueError(f"the lap length must be positive seconds, got {lap_s!r}")
+        self.laps, self.lap_s, self.targets = laps, lap_s, dict(targets or {})
+        self._lap = 0
 
     def close(self) -> None:
         self.source.close()
 
+    def _lap_items(self, t: float) -> Iterator[dict[str, Any]]:
+        """Timer laps (every ``lap_s`` of stream time), announced with the experiment arm."""
+        if self.lap_s is None:
+            return
+        while self._lap * self.lap_s <= t:
+            self._lap += 1
+            n = self._lap
+            text = self.laps.announce(n) if self.laps else f"lap {n}"
+            arm = self.laps.arm(n) if self.laps else None
+            yield {"type": "lap", "time_s": (n - 1) * self.lap_s, "lap": n, "text": text, "arm": arm}
+
     def run(self) -> Iterator[dict[str, Any]]:
+        for metric, (lo, hi) in self.targets.items():
+            yield {"type": "target", "metric": metric, "low": lo, "high": hi}
         try:
             for batch in self.source.batches():
                 self.recorder.append(batch)  # recorded before anything else can fail
                 t = batch.first_index / self.rate
+                yield from self._lap_items(t)
                 for note in batch.notes:
                     yield {"type": "note", "time_s": t, "text": f"{batch.sensor}: {note}"}
                 expected = self._expected.get(batch.sensor, 0)
@@ -94,6 +116,9 @@ class LiveSession:
         d["latency_s"] = max(self._clock() - arrived_s, 0.0)
         d["cues"] = self.cues.check(update.time_s, update.metrics) if self.cues else []
         d["problems"] = list(update.problems)
+        latest = getattr(self.source, "latest", None)  # readings beside the IMU (BLE speed, heart rate)
+        if isinstance(latest, dict):
+            d.update({k: v for k, v in latest.items() if k not in d})
         for k, v in list(d.items()):
             if isinstance(v, float) and not math.isfinite(v):
                 d[k] = None

@@ -22,6 +22,7 @@ from stridelab.web.pages import (
     experiments,
     home,
     imports,
+    live,
     plan,
     render,
     run,
@@ -60,7 +61,7 @@ def create_app(config: WebConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.web = web
-    for module in (home, runs, run, trends, plan, tests, imports, experiments, walking):
+    for module in (home, runs, run, trends, plan, tests, imports, experiments, walking, live):
         app.include_router(module.router)
 
     @app.get("/api/csrf", tags=["meta"], summary="This browser's CSRF token")

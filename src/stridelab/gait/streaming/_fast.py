@@ -73,7 +73,7 @@ def fast_window_metrics(
     )
     step_med = _median([s for _, s, _ in steps])
     return {
-        "cadence_spm": _median([60.0 / s for _, s, _ in steps]),
+        "cadence_spm": _median([60.0 / s for _, s, _ in steps if s > 0]),
         "stance_time_s": _median([r[3] for r in stride_rows]),
         "stance_time_s_left": _median(contact[True]),
         "stance_time_s_right": _median(contact[False]),

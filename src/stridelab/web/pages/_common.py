@@ -23,6 +23,7 @@ NAV: Final[list[tuple[str, str]]] = [
     ("/plan", "Plan & today"),
     ("/tests", "Balance tests"),
     ("/walking", "Walking"),
+    ("/live", "Live"),
     ("/import", "Import"),
 ]
 
