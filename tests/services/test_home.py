@@ -4,6 +4,7 @@ simulated 52 % L season (known truth) ending on a fixed day, and the shared real
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -335,3 +336,34 @@ def test_trend_filters_by_type_and_distance(store_copy: Path) -> None:
     ):
         r = CliRunner().invoke(app, [*base, *bad])
         assert r.exit_code == 2 and word in r.output, r.output
+
+
+def test_units_imperial_on_show_trend_analyze_and_status(store_copy: Path) -> None:
+    """``--units imperial`` is a display setting: min/mi and mi in every view, SI in the JSON data."""
+    runner = CliRunner()
+    s = ["--store", str(store_copy)]
+    runs = json.loads(runner.invoke(app, ["runs", *s, "--json"]).stdout)
+    rid = runs[-1]["id"]
+    metric = runner.invoke(app, ["show", rid, *s])
+    imperial = runner.invoke(app, ["show", rid, *s, "--units", "imperial"])
+    assert metric.exit_code == 0 and imperial.exit_code == 0, imperial.output
+    assert "/km" in metric.stdout and re.search(r"\d\s*km", metric.stdout) and "/mi" not in metric.stdout
+    assert "/mi" in imperial.stdout and "/km" not in imperial.stdout
+    miles = runs[-1]["distance_m"] / 1609.344
+    assert re.search(rf"{miles:.2f}\s*mi\b", imperial.stdout), imperial.stdout
+    for cmd in (["trend", *s], ["analyze", rid, *s], ["status", *s, "--today", TODAY.isoformat()]):
+        out = runner.invoke(app, [*cmd, "--units", "imperial"], terminal_width=200)
+        assert out.exit_code == 0, out.output
+        assert "/mi" in out.stdout and "/km" not in out.stdout, cmd
+    st_json = json.loads(
+        runner.invoke(
+            app, ["status", *s, "--today", TODAY.isoformat(), "--json", "--units", "imperial"]
+        ).stdout
+    )
+    assert st_json["units"] == "imperial"
+    assert st_json["ref_speed_m_s"] > 2.0  # the data stays SI
+    assert any(
+        re.search(r"\d\s*mi\b", x["numbers"] or "") for x in st_json["sentences"] if x["section"] == "load"
+    )
+    bad = runner.invoke(app, ["show", rid, *s, "--units", "furlongs"])
+    assert bad.exit_code == 2 and "furlongs" in bad.output

@@ -68,6 +68,9 @@ FLAG_LABELS: Final[dict[str, str]] = {
 }
 
 
+_M_PER_MI = 1609.344
+
+
 def is_finite(x: Any) -> bool:
     """A real, finite number (not a bool, not None, not NaN)."""
     if isinstance(x, bool) or x is None:
@@ -99,9 +102,13 @@ def num(
     return f"{text}{sep}{unit}" if unit else text
 
 
-def km(distance_m: Any, *, missing: str = DASH) -> str:
-    """Metres as kilometres with two decimals."""
-    return num(float(distance_m) / 1000.0, 2, "km") if is_finite(distance_m) else missing
+def km(distance_m: Any, *, missing: str = DASH, units: str = "metric") -> str:
+    """Metres as kilometres with two decimals (miles with ``units="imperial"``)."""
+    if not is_finite(distance_m):
+        return missing
+    if units == "imperial":
+        return num(float(distance_m) / _M_PER_MI, 2, "mi")
+    return num(float(distance_m) / 1000.0, 2, "km")
 
 
 def duration(seconds: Any, *, missing: str = DASH, always_hours: bool = False) -> str:
@@ -127,11 +134,13 @@ def pace(seconds_per_km: Any, *, missing: str = DASH) -> str:
     return f"{m}:{s:02d}{NARROW_NBSP}/km"
 
 
-def pace_of_speed(speed_m_s: Any, *, missing: str = "-") -> str:
-    """A speed in m/s -> ``M:SS/km`` (:func:`stridelab.units.format_pace`; ``missing`` when unknown or
-    not moving)."""
+def pace_of_speed(speed_m_s: Any, *, missing: str = "-", units: str = "metric") -> str:
+    """A speed in m/s -> ``M:SS/km`` (:func:`stridelab.units.format_pace`; ``M:SS/mi`` with
+    ``units="imperial"``; ``missing`` when unknown or not moving)."""
     if not is_finite(speed_m_s) or not float(speed_m_s) > 0.0:
         return missing
+    if units == "imperial":
+        return sport_speed(speed_m_s, "running", units="imperial", missing=missing)
     return format_pace(float(speed_m_s))
 
 
@@ -200,10 +209,11 @@ def ci_of(value: Any) -> tuple[float, float] | None:
     return None
 
 
+#: display unit systems (SI inside; converted only here)
+UNIT_SYSTEMS = ("metric", "imperial")
 #: sports whose speed reads as km/h (mi/h), and as time per 100 m (100 yd)
 _SPEED_SPORTS = ("cycling", "e_biking", "inline_skating", "rowing", "paddling", "kayaking", "alpine_skiing")
 _SWIM_SPORTS = ("swimming",)
-_M_PER_MI = 1609.344
 _M_PER_YD = 0.9144
 
 
