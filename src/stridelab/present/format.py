@@ -126,12 +126,13 @@ def clock(seconds: float) -> str:
     return duration(seconds, missing="-")
 
 
-def pace(seconds_per_km: Any, *, missing: str = DASH) -> str:
-    """A pace in s/km -> ``min:ss /km``."""
+def pace(seconds_per_km: Any, *, missing: str = DASH, units: str = "metric") -> str:
+    """A pace in s/km -> ``min:ss /km`` (``min:ss /mi`` with ``units="imperial"``)."""
     if not is_finite(seconds_per_km) or seconds_per_km <= 0 or seconds_per_km > 3600:
         return missing
-    m, s = divmod(round(float(seconds_per_km)), 60)
-    return f"{m}:{s:02d}{NARROW_NBSP}/km"
+    per = float(seconds_per_km) * (_M_PER_MI / 1000.0 if units == "imperial" else 1.0)
+    m, s = divmod(round(per), 60)
+    return f"{m}:{s:02d}{NARROW_NBSP}/{'mi' if units == 'imperial' else 'km'}"
 
 
 def pace_of_speed(speed_m_s: Any, *, missing: str = "-", units: str = "metric") -> str:

@@ -15,7 +15,7 @@ from stridelab.jsonsafe import to_jsonable
 from stridelab.present.home import home_json, home_sentences
 from stridelab.services.home import home
 from stridelab.services.training import fitness
-from stridelab.web.pages._common import JSONText, render, state
+from stridelab.web.pages._common import JSONText, render, state, units_of
 
 __all__ = ["router"]
 
@@ -43,7 +43,7 @@ def _grouped(request: Request) -> tuple[dict[str, Any] | None, int]:
         return None, pending
     h = home(st.store, st.athlete, today=st.today())
     groups: dict[str, list[Any]] = {key: [] for key, _ in SECTIONS}
-    for s in home_sentences(h):
+    for s in home_sentences(h, units=units_of(request)):
         groups[s.section.split(".")[0]].append(s)
     return {"home": h, "groups": groups}, 0
 
