@@ -367,3 +367,35 @@ def test_units_imperial_on_show_trend_analyze_and_status(store_copy: Path) -> No
     )
     bad = runner.invoke(app, ["show", rid, *s, "--units", "furlongs"])
     assert bad.exit_code == 2 and "furlongs" in bad.output
+
+
+def test_local_time_from_the_files_own_offset(store_copy: Path, shared_data: Path) -> None:
+    """The run's UTC offset comes from its FIT ``activity.local_timestamp`` (the simulator writes
+    UTC+01:00) and is stored per run; ``show`` and ``runs`` print local time with it. Real files: every
+    offset read is a whole quarter hour within ±14 h; a device with an unset clock gives None."""
+    from stridelab.io.fit import decode_fit
+    from stridelab.io.fit._activity import utc_offset_s
+
+    runner = CliRunner()
+    s = ["--store", str(store_copy)]
+    runs = json.loads(runner.invoke(app, ["runs", *s, "--json"]).stdout)
+    assert {r["utc_offset_s"] for r in runs} == {3600}
+    rid = runs[-1]["id"]
+    utc = datetime.fromisoformat(runs[-1]["start_time"])
+    local = (utc + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    shown = runner.invoke(app, ["show", rid, *s], terminal_width=200).stdout
+    assert f"{local} UTC+01:00" in shown and "the file's local time" in shown, shown
+    listed = runner.invoke(app, ["runs", *s], terminal_width=200).stdout
+    assert f"{local} UTC+01:00" in listed
+    found: dict[int | None, int] = {}
+    for path in sorted((shared_data / "fit").rglob("*.fit"))[:60]:
+        try:
+            fit = decode_fit(path.read_bytes())
+        except Exception:  # noqa: BLE001 - damaged files are another test's subject
+            continue
+        off = utc_offset_s(fit)
+        found[off] = found.get(off, 0) + 1
+        if off is not None:
+            assert off % 900 == 0 and abs(off) <= 14 * 3600, (path, off)
+    assert sum(n for off, n in found.items() if off is not None) >= 10, found
+    assert any(off not in (None, 0) for off in found), found

@@ -244,7 +244,9 @@ def _runs_table(
         speed = (r.distance_m / r.duration_s) if r.distance_m and r.duration_s else None
         table.add_row(
             r.id[:8],
-            pfmt.local_day_time(r.start_time) if r.time_absolute else "no absolute time",
+            pfmt.local_day_time(r.start_time, utc_offset_s=r.utc_offset_s)
+            if r.time_absolute
+            else "no absolute time",
             plain(r.sport or "-"),
             (
                 pfmt.num(r.distance_m / 1609.344, 2, "mi", sep=" ")
@@ -387,9 +389,11 @@ def register(app: typer.Typer) -> None:
         table.add_column("field")
         table.add_column("value")
         if row.time_absolute:
-            local = pfmt.local_day_time(row.start_time)
+            local = pfmt.local_day_time(row.start_time, utc_offset_s=row.utc_offset_s)
             utc = f"{row.start_time:%H:%M} UTC"
-            table.add_row("start", local if local.endswith("UTC") else f"{local} ({utc})")
+            where = "the file's local time" if row.utc_offset_s is not None else "this machine's zone"
+            shown = local if local.endswith("UTC") else f"{local} ({utc})"
+            table.add_row("start", f"{shown}, {where}")
         else:
             table.add_row("start", "no absolute time (the file counts from the device's power-on)")
         if payload["name"]:

@@ -8,7 +8,7 @@ and ``sep`` what stands between a number and its unit.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 import pandas as pd
@@ -256,15 +256,19 @@ def speed_unit(sport: str | None = None, *, units: str = "metric") -> str:
     return "/mi" if imperial else "/km"
 
 
-def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH) -> str:
-    """``YYYY-MM-DD HH:MM ZONE`` in ``tz`` (a tzinfo or zone name; default the machine's local zone),
-    the zone always shown so a time is never ambiguous."""
+def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH, utc_offset_s: Any = None) -> str:
+    """``YYYY-MM-DD HH:MM ZONE``: at the run's own ``utc_offset_s`` where its file stated it (shown as
+    ``UTC+02:00``), else in ``tz`` (a tzinfo or zone name; default the machine's local zone, shown by
+    its name) -- the zone always shown so a time is never ambiguous."""
     if ts is None:
         return missing
     t = pd.Timestamp(ts)
     if t.tzinfo is None:
         t = t.tz_localize("UTC")
-    zone = tz if tz is not None else datetime.now().astimezone().tzinfo
+    if is_finite(utc_offset_s):
+        zone: Any = timezone(timedelta(seconds=int(utc_offset_s)))
+    else:
+        zone = tz if tz is not None else datetime.now().astimezone().tzinfo
     local = t.tz_convert(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
