@@ -179,9 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for r in table:
             ratio = f"{r['peer_ratio']}x" if r["peer_ratio"] is not None else "-"
-            print(
-                f"{r['figure']:<40} {r['goal']:>9}  {r['measured']:<48} {ratio:>7}  {'met' if r['met'] else 'NOT met'}"
-            )
+            met = "met" if r["met"] else "NOT met"
+            print(f"{r['figure']:<40} {r['goal']:>9}  {r['measured']:<48} {ratio:>7}  {met}")
     return 0 if all(r["met"] for r in table) else 1
 
 

@@ -139,6 +139,29 @@ def test_outcome_per_phase_with_interval_and_verdict(store_copy: Path) -> None:
     windows = {w["window"]: w for w in json.loads(r.stdout)["windows"]}
     assert windows["phase 2"]["verdict"] == "improved" and windows["before"]["verdict"] is None
     assert windows["phase 2"]["distance_from_even_change_pp"]["ci_high"] < 0
+    # the outcome chart draws the verdicts over their phases (SVG text kept as text to read it back)
+    import matplotlib
+
+    svg = store_copy.parent / "outcome.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        r = CliRunner().invoke(
+            app,
+            [
+                "plan",
+                "outcome",
+                "--store",
+                str(store_copy),
+                "--today",
+                TODAY.isoformat(),
+                "--chart",
+                str(svg),
+            ],
+        )
+    assert r.exit_code == 0, r.output
+    text = svg.read_text(encoding="utf-8")
+    assert 'id="verdict-improved"' in text and "improved" in text
+    assert "not started" not in text  # future phases carry no verdict
+    assert re.search(r"[+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\] pp from even", text)
     st.close()
 
 
