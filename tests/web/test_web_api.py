@@ -138,13 +138,15 @@ async def test_trends_and_load(client: httpx.AsyncClient) -> None:
     assert t["months"] and t["baseline"]["window_runs"] > 0 and t["baseline"]["current_left_pct"] is not None
     load = (await client.get("/api/load")).json()
     assert load["weeks"] and "caveats" in load
-    for name in ("balance", "load"):
+    for name in ("balance", "load", "fitness"):
         spec = (await client.get(f"/api/trends/charts/{name}")).json()
         assert spec["data"]
         if name == "balance":
             assert any(s.get("name") == "balance zone green" for s in spec["layout"]["shapes"])
     names = [t.get("name", "") for t in (await client.get("/api/trends/charts/balance")).json()["data"]]
     assert any("baseline band" in n for n in names)
+    names = [t.get("name", "") for t in (await client.get("/api/trends/charts/fitness")).json()["data"]]
+    assert {"fitness (CTL, 42 d)", "fatigue (ATL, 7 d)", "form (TSB)"} <= set(names)
 
 
 async def test_openapi_schema_and_no_cdn_docs(client: httpx.AsyncClient) -> None:

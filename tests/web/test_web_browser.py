@@ -305,7 +305,15 @@ def test_units_toggle_reads_the_pages_in_miles_on_desktop_and_phone(
                 assert "/mi" in home and "/km" not in home, home
                 p.page.locator("#units-toggle").click()
                 p.page.wait_for_url("**/?units=metric")
+                p.charts_done(minimum=1)
                 assert "/mi" not in p.page.locator("main").inner_html()
+                p.goto("/trends")  # zone bands behind the trend; the fitness/fatigue chart drawn
+                p.charts_done(minimum=3)
+                assert p.page.locator("#chart-fitness .main-svg").count() >= 1
+                assert p.page.locator("#chart-balance .shapelayer path").count() >= 1
+                if name == "phone":
+                    p.no_horizontal_scroll()
+                p.shot(f"{name}-trends")
                 assert not p.errors, p.errors
             finally:
                 p.close()
