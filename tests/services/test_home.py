@@ -422,3 +422,42 @@ def test_local_time_from_the_files_own_offset(store_copy: Path, shared_data: Pat
             assert off % 900 == 0 and abs(off) <= 14 * 3600, (path, off)
     assert sum(n for off, n in found.items() if off is not None) >= 10, found
     assert any(off not in (None, 0) for off in found), found
+
+
+def test_a_simulated_cue_effect_drives_the_experiment_to_a_recommendation(tmp_path: Path) -> None:
+    """End to end: the simulator gives the "push-behind" cue a known effect (-0.6 pp left share) on a
+    52 % L runner; runs are tagged with the experiment's randomised arms, imported, and the home says
+    the experiment is decided and recommends "push-behind" with an interval around -0.6 pp."""
+    effect = -0.6
+    st = open_store(tmp_path / "store")
+    exp = create_experiment(st, "me", "cues", "pull-up,push-behind", "alternating-runs", seed=11, runs=12)
+    order = list(exp.protocol["order"])[:12]
+    weeks = 6
+    start = datetime.combine(END - timedelta(days=7 * weeks - 1), datetime.min.time(), tzinfo=UTC)
+    paths = simulate_season(
+        tmp_path / "fit",
+        n_runs=12,
+        weeks=weeks,
+        seed=21,
+        start=start,
+        balance_left_pct_at_start=52.0,
+        trend_pp_per_month=0.0,
+        run_to_run_sd_pp=0.1,
+        pause_probability=0.0,
+        walk_break_probability=0.0,
+        arms=order,
+        arm_effects_pp={"push-behind": effect},
+    )
+    result = import_paths(st, paths, workers=1)
+    assert len(result.imported) == 12, result.to_json()
+    runs = sorted(st.list_activities("me"), key=lambda r: r.start_time)
+    for run, arm in zip(runs, order, strict=True):
+        add_tags(st, "me", run.id, [("cue", arm)])
+    h = home(st, "me", today=TODAY)
+    e = h.experiment
+    assert e.effect is not None and e.effect.low is not None and e.effect.high is not None, e
+    assert e.effect.low < effect < e.effect.high and e.effect.high < 0, e.effect  # covers the truth
+    assert e.cue_recommendation == "push-behind", e
+    words = [s.text or "" for s in home_sentences(h) if s.section.startswith("experiment")]
+    assert any('Keep the cue "push-behind"' in w for w in words), words
+    st.close()
