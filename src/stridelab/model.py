@@ -155,6 +155,9 @@ class Activity:
     #: seconds since the device was switched on): the times then count from the Unix epoch
     #: (1970-01-01 + uptime), are not dates, and date-based views leave the run out
     time_absolute: bool = True
+    #: the run's UTC offset in seconds where the source states it (a FIT file's
+    #: ``activity.local_timestamp`` - ``timestamp``); None: unknown (shown in the machine's zone)
+    utc_offset_s: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.id) != 64 or any(c not in "0123456789abcdef" for c in self.id):

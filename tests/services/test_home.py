@@ -4,6 +4,7 @@ simulated 52 % L season (known truth) ending on a fixed day, and the shared real
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -138,6 +139,29 @@ def test_outcome_per_phase_with_interval_and_verdict(store_copy: Path) -> None:
     windows = {w["window"]: w for w in json.loads(r.stdout)["windows"]}
     assert windows["phase 2"]["verdict"] == "improved" and windows["before"]["verdict"] is None
     assert windows["phase 2"]["distance_from_even_change_pp"]["ci_high"] < 0
+    # the outcome chart draws the verdicts over their phases (SVG text kept as text to read it back)
+    import matplotlib
+
+    svg = store_copy.parent / "outcome.svg"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        r = CliRunner().invoke(
+            app,
+            [
+                "plan",
+                "outcome",
+                "--store",
+                str(store_copy),
+                "--today",
+                TODAY.isoformat(),
+                "--chart",
+                str(svg),
+            ],
+        )
+    assert r.exit_code == 0, r.output
+    text = svg.read_text(encoding="utf-8")
+    assert 'id="verdict-improved"' in text and "improved" in text
+    assert "not started" not in text  # future phases carry no verdict
+    assert re.search(r"[+-]\d\.\d\d \[[+-]\d\.\d\d, [+-]\d\.\d\d\] pp from even", text)
     st.close()
 
 
@@ -335,3 +359,105 @@ def test_trend_filters_by_type_and_distance(store_copy: Path) -> None:
     ):
         r = CliRunner().invoke(app, [*base, *bad])
         assert r.exit_code == 2 and word in r.output, r.output
+
+
+def test_units_imperial_on_show_trend_analyze_and_status(store_copy: Path) -> None:
+    """``--units imperial`` is a display setting: min/mi and mi in every view, SI in the JSON data."""
+    runner = CliRunner()
+    s = ["--store", str(store_copy)]
+    runs = json.loads(runner.invoke(app, ["runs", *s, "--json"]).stdout)
+    rid = runs[-1]["id"]
+    metric = runner.invoke(app, ["show", rid, *s])
+    imperial = runner.invoke(app, ["show", rid, *s, "--units", "imperial"])
+    assert metric.exit_code == 0 and imperial.exit_code == 0, imperial.output
+    assert "/km" in metric.stdout and re.search(r"\d\s*km", metric.stdout) and "/mi" not in metric.stdout
+    assert "/mi" in imperial.stdout and "/km" not in imperial.stdout
+    miles = runs[-1]["distance_m"] / 1609.344
+    assert re.search(rf"{miles:.2f}\s*mi\b", imperial.stdout), imperial.stdout
+    for cmd in (["trend", *s], ["analyze", rid, *s], ["status", *s, "--today", TODAY.isoformat()]):
+        out = runner.invoke(app, [*cmd, "--units", "imperial"], terminal_width=200)
+        assert out.exit_code == 0, out.output
+        assert "/mi" in out.stdout and "/km" not in out.stdout, cmd
+    st_json = json.loads(
+        runner.invoke(
+            app, ["status", *s, "--today", TODAY.isoformat(), "--json", "--units", "imperial"]
+        ).stdout
+    )
+    assert st_json["units"] == "imperial"
+    assert st_json["ref_speed_m_s"] > 2.0  # the data stays SI
+    assert any(
+        re.search(r"\d\s*mi\b", x["numbers"] or "") for x in st_json["sentences"] if x["section"] == "load"
+    )
+    bad = runner.invoke(app, ["show", rid, *s, "--units", "furlongs"])
+    assert bad.exit_code == 2 and "furlongs" in bad.output
+
+
+def test_local_time_from_the_files_own_offset(store_copy: Path, shared_data: Path) -> None:
+    """The run's UTC offset comes from its FIT ``activity.local_timestamp`` (the simulator writes
+    UTC+01:00) and is stored per run; ``show`` and ``runs`` print local time with it. Real files: every
+    offset read is a whole quarter hour within ±14 h; a device with an unset clock gives None."""
+    from stridelab.io.fit import decode_fit
+    from stridelab.io.fit._activity import utc_offset_s
+
+    runner = CliRunner()
+    s = ["--store", str(store_copy)]
+    runs = json.loads(runner.invoke(app, ["runs", *s, "--json"]).stdout)
+    assert {r["utc_offset_s"] for r in runs} == {3600}
+    rid = runs[-1]["id"]
+    utc = datetime.fromisoformat(runs[-1]["start_time"])
+    local = (utc + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")
+    shown = runner.invoke(app, ["show", rid, *s], terminal_width=200).stdout
+    assert f"{local} UTC+01:00" in shown and "the file's local time" in shown, shown
+    listed = runner.invoke(app, ["runs", *s], terminal_width=200).stdout
+    assert f"{local} UTC+01:00" in listed
+    found: dict[int | None, int] = {}
+    for path in sorted((shared_data / "fit").rglob("*.fit"))[:60]:
+        try:
+            fit = decode_fit(path.read_bytes())
+        except Exception:  # damaged files are another test's subject
+            continue
+        off = utc_offset_s(fit)
+        found[off] = found.get(off, 0) + 1
+        if off is not None:
+            assert off % 900 == 0 and abs(off) <= 14 * 3600, (path, off)
+    assert sum(n for off, n in found.items() if off is not None) >= 10, found
+    assert any(off not in (None, 0) for off in found), found
+
+
+def test_a_simulated_cue_effect_drives_the_experiment_to_a_recommendation(tmp_path: Path) -> None:
+    """End to end: the simulator gives the "push-behind" cue a known effect (-0.6 pp left share) on a
+    52 % L runner; runs are tagged with the experiment's randomised arms, imported, and the home says
+    the experiment is decided and recommends "push-behind" with an interval around -0.6 pp."""
+    effect = -0.6
+    st = open_store(tmp_path / "store")
+    exp = create_experiment(st, "me", "cues", "pull-up,push-behind", "alternating-runs", seed=11, runs=12)
+    order = list(exp.protocol["order"])[:12]
+    weeks = 6
+    start = datetime.combine(END - timedelta(days=7 * weeks - 1), datetime.min.time(), tzinfo=UTC)
+    paths = simulate_season(
+        tmp_path / "fit",
+        n_runs=12,
+        weeks=weeks,
+        seed=21,
+        start=start,
+        balance_left_pct_at_start=52.0,
+        trend_pp_per_month=0.0,
+        run_to_run_sd_pp=0.1,
+        pause_probability=0.0,
+        walk_break_probability=0.0,
+        arms=order,
+        arm_effects_pp={"push-behind": effect},
+    )
+    result = import_paths(st, paths, workers=1)
+    assert len(result.imported) == 12, result.to_json()
+    runs = sorted(st.list_activities("me"), key=lambda r: r.start_time)
+    for run, arm in zip(runs, order, strict=True):
+        add_tags(st, "me", run.id, [("cue", arm)])
+    h = home(st, "me", today=TODAY)
+    e = h.experiment
+    assert e.effect is not None and e.effect.low is not None and e.effect.high is not None, e
+    assert e.effect.low < effect < e.effect.high and e.effect.high < 0, e.effect  # covers the truth
+    assert e.cue_recommendation == "push-behind", e
+    words = [s.text or "" for s in home_sentences(h) if s.section.startswith("experiment")]
+    assert any('Keep the cue "push-behind"' in w for w in words), words
+    st.close()

@@ -102,6 +102,11 @@ async def test_run_detail_api_and_charts(client: httpx.AsyncClient) -> None:
         spec = r.json()
         assert spec["data"], name
         assert all(t.get("type") != "scattergl" for t in spec["data"])  # SVG: no GPU needed
+        if name in ("timeline", "speed", "drift", "dynamics"):  # Garmin's zones shaded behind
+            zones = [s for s in spec["layout"].get("shapes", []) if " zone " in s.get("name", "")]
+            assert zones, name
+            if name == "dynamics":
+                assert {z["name"].split()[0] for z in zones} >= {"gct", "vo", "cadence"}
     assert (await client.get(f"/api/runs/{run_id}/charts/nope")).status_code == 404
     html = (await client.get(f"/runs/{run_id}")).text
     for chart in ("timeline", "speed", "drift", "route", "laps", "dynamics"):
@@ -133,11 +138,15 @@ async def test_trends_and_load(client: httpx.AsyncClient) -> None:
     assert t["months"] and t["baseline"]["window_runs"] > 0 and t["baseline"]["current_left_pct"] is not None
     load = (await client.get("/api/load")).json()
     assert load["weeks"] and "caveats" in load
-    for name in ("balance", "load"):
+    for name in ("balance", "load", "fitness"):
         spec = (await client.get(f"/api/trends/charts/{name}")).json()
         assert spec["data"]
+        if name == "balance":
+            assert any(s.get("name") == "balance zone green" for s in spec["layout"]["shapes"])
     names = [t.get("name", "") for t in (await client.get("/api/trends/charts/balance")).json()["data"]]
     assert any("baseline band" in n for n in names)
+    names = [t.get("name", "") for t in (await client.get("/api/trends/charts/fitness")).json()["data"]]
+    assert {"fitness (CTL, 42 d)", "fatigue (ATL, 7 d)", "form (TSB)"} <= set(names)
 
 
 async def test_openapi_schema_and_no_cdn_docs(client: httpx.AsyncClient) -> None:

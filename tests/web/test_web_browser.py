@@ -5,6 +5,7 @@ session on a phone-sized viewport. Screenshots land in test-artifacts/screenshot
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,6 +275,48 @@ def test_home_and_run_page_on_desktop_and_phone(browser: Any, demo: Demo, store_
         chart = httpx.get(server.url + "/api/home/charts/fitness").json()
         names = [t["name"] for t in chart["data"]]
         assert "fitness (CTL, 42 d)" in names and "fatigue (ATL, 7 d)" in names and "form (TSB)" in names
+
+
+def test_units_toggle_reads_the_pages_in_miles_on_desktop_and_phone(
+    browser: Any, demo: Demo, store_copy: Path
+) -> None:
+    """The units toggle (issue 16) is a display setting: the runs list and the home read in mi and
+    min/mi after one click, on every later page (a cookie), and back; the data stays SI."""
+    app = create_app(WebConfig(store_path=store_copy, today=demo.today))
+    app.state.web.index.analyse_now()
+    with LiveServer(app) as server:
+        for name, ctx in (("desktop", DESKTOP), ("phone", PHONE)):
+            p = Page(browser, server.url, **ctx)
+            try:
+                p.goto("/runs")
+                text = p.page.locator("main").inner_html()  # hidden phone columns included
+                assert "/km" in text and "/mi" not in text and re.search(r"\d\s*km\b", text)
+                p.page.locator("#units-toggle").click()
+                p.page.wait_for_url("**/runs?units=imperial")
+                text = p.page.locator("main").inner_html()
+                assert "/mi" in text and "/km" not in text and re.search(r"\d\s*mi\b", text)
+                assert not re.search(r"\d\s*km\b", text)
+                if name == "phone":
+                    p.no_horizontal_scroll()
+                p.shot(f"{name}-runs-imperial")
+                p.goto("/")  # remembered: the home reads in miles too
+                p.charts_done(minimum=1)
+                home = p.page.locator("main").inner_html()
+                assert "/mi" in home and "/km" not in home, home
+                p.page.locator("#units-toggle").click()
+                p.page.wait_for_url("**/?units=metric")
+                p.charts_done(minimum=1)
+                assert "/mi" not in p.page.locator("main").inner_html()
+                p.goto("/trends")  # zone bands behind the trend; the fitness/fatigue chart drawn
+                p.charts_done(minimum=3)
+                assert p.page.locator("#chart-fitness .main-svg").count() >= 1
+                assert p.page.locator("#chart-balance .shapelayer path").count() >= 1
+                if name == "phone":
+                    p.no_horizontal_scroll()
+                p.shot(f"{name}-trends")
+                assert not p.errors, p.errors
+            finally:
+                p.close()
 
 
 def test_walking_page_on_phone_and_desktop(browser: Any, demo: Demo, store_copy: Path) -> None:

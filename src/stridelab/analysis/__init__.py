@@ -104,6 +104,7 @@ if TYPE_CHECKING:
     )
     from stridelab.analysis._hac import LinearFit, hac_ols
     from stridelab.analysis._metrics import (
+        BALANCE_ZONE_LIMITS_PCT,
         BALANCE_ZONE_NAMES,
         GAUGE_ZONE_NAMES,
         METRICS,
@@ -205,6 +206,7 @@ _LAZY: dict[str, str] = {
     "analyze_blocks": "stridelab.analysis._experiment",
     "analyze_run": "stridelab.analysis._run",
     "balance_zone_index": "stridelab.analysis._metrics",
+    "BALANCE_ZONE_LIMITS_PCT": "stridelab.analysis._metrics",
     "baseline_record": "stridelab.analysis._baseline",
     "baseline_runs": "stridelab.analysis._baseline",
     "baseline_table": "stridelab.analysis._baseline",
@@ -371,6 +373,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "TrendLine",
     "analyze_run",
     "balance_zone_index",
+    "BALANCE_ZONE_LIMITS_PCT",
     "detect_sensor",
     "gauge_zone_index",
     "gauge_zones_for",

@@ -19,6 +19,7 @@ from typing import Final
 import numpy as np
 
 __all__ = [
+    "BALANCE_ZONE_LIMITS_PCT",
     "BALANCE_ZONE_NAMES",
     "GAUGE_ZONE_NAMES",
     "METRICS",
@@ -114,6 +115,8 @@ GAUGE_ZONE_NAMES: Final[tuple[str, ...]] = ("purple", "blue", "green", "orange",
 #: balance: green when the larger side is <= 50.7 %, orange 50.8-52.2 %, red >= 52.3 % (display, 0.1 %).
 _BALANCE_GREEN_MAX_PCT: Final[float] = 50.7
 _BALANCE_ORANGE_MAX_PCT: Final[float] = 52.2
+#: (green, orange) upper limits of the larger side's share, % (display precision 0.1 %)
+BALANCE_ZONE_LIMITS_PCT: Final[tuple[float, float]] = (_BALANCE_GREEN_MAX_PCT, _BALANCE_ORANGE_MAX_PCT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ __all__ = [
     "JsonErrorsGroup",
     "JsonOpt",
     "StoreOpt",
+    "UnitsOpt",
     "console",
     "err_console",
     "fail",
@@ -48,6 +49,16 @@ def _athlete(value: str) -> str:
 
 AthleteOpt = typer.Option("me", "--athlete", help="Athlete the data belongs to.", callback=_athlete)
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON on stdout.")
+
+
+def _units(value: str) -> str:
+    if value not in ("metric", "imperial"):
+        raise typer.BadParameter(f"expected 'metric' or 'imperial', got {value!r}")
+    return value
+
+
+#: the display unit system (SI inside; only the printed paces and distances change)
+UnitsOpt = typer.Option("metric", "--units", help="metric or imperial (mi, min/mi, mph).", callback=_units)
 
 
 def open_store(store: Path | None) -> Store:

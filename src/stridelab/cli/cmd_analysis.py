@@ -14,6 +14,7 @@ from stridelab.cli._common import (
     AthleteOpt,
     JsonOpt,
     StoreOpt,
+    UnitsOpt,
     console,
     err_console,
     fail,
@@ -79,7 +80,7 @@ def _config(drift_clock: str) -> analysis_service.AnalysisConfig:
     return analysis_service.analysis_config(drift_clock)
 
 
-def _print_analysis(payload: dict[str, Any]) -> None:
+def _print_analysis(payload: dict[str, Any], units: str = "metric") -> None:
     b = payload["balance"]
     ref = payload["ref_speed_m_s"]
     console.print(
@@ -92,7 +93,7 @@ def _print_analysis(payload: dict[str, Any]) -> None:
     console.print(
         f"recorded {payload['duration_s'] / 60:.1f} min, clean running {payload['running_s'] / 60:.1f} min, "
         f"modelled {payload['modelled_s'] / 60:.1f} min; reference speed "
-        f"{fmt.num(ref, 2, missing=_NA)} m/s ({fmt.pace_of_speed(ref)}, "
+        f"{fmt.num(ref, 2, missing=_NA)} m/s ({fmt.pace_of_speed(ref, units=units)}, "
         f"{payload['ref_speed_source'].replace('_', ' ')})"
     )
     t = Table(title="GCT balance (left share, %)")
@@ -176,6 +177,7 @@ def register(app: typer.Typer) -> None:
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
+        units: str = UnitsOpt,
     ) -> None:
         """Running-dynamics analysis of one run: clean segments, zones, pace-adjusted balance and drift."""
         explicit = _explicit_ref(ref_speed, ref_pace)
@@ -200,7 +202,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(payload)
         else:
-            _print_analysis(payload)
+            _print_analysis(payload, units)
 
     @app.command("trend")
     def trend_cmd(
@@ -213,6 +215,7 @@ def register(app: typer.Typer) -> None:
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
+        units: str = UnitsOpt,
         full: bool = typer.Option(
             False, "--full", help="With --json: the whole analysis (trend, weeks, months), not only rows."
         ),
@@ -272,7 +275,7 @@ def register(app: typer.Typer) -> None:
         ref = d["ref_speed_m_s"]
         t = FastTable(
             f"GCT balance per run (reference speed {fmt.num(ref, 2, missing=_NA)} m/s, "
-            f"{fmt.pace_of_speed(ref)})"
+            f"{fmt.pace_of_speed(ref, units=units)})"
         )
         cols = ("date", "run", "min", "pace", "raw mean", "at ref", "95 % CI", "drift pp/h", "flags", "tags")
         for col in cols:
@@ -283,7 +286,7 @@ def register(app: typer.Typer) -> None:
                 fmt.day(r["start_time"]),
                 str(r["id"])[:10],
                 fmt.num((r.get("running_s") or math.nan) / 60.0, 0, missing=_NA),
-                fmt.pace_of_speed(r.get("speed_median_m_s")),
+                fmt.pace_of_speed(r.get("speed_median_m_s"), units=units),
                 fmt.num(r.get("balance_mean_left_pct"), 2, missing=_NA),
                 fmt.num(r.get("balance_at_ref_speed_left_pct"), 2, missing=_NA),
                 f"{fmt.num(lo, 2, missing=_NA)}–{fmt.num(hi, 2, missing=_NA)}"

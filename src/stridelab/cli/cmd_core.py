@@ -24,6 +24,7 @@ from stridelab.cli._common import (
     AthleteOpt,
     JsonOpt,
     StoreOpt,
+    UnitsOpt,
     console,
     err_console,
     fail,
@@ -243,7 +244,9 @@ def _runs_table(
         speed = (r.distance_m / r.duration_s) if r.distance_m and r.duration_s else None
         table.add_row(
             r.id[:8],
-            pfmt.local_day_time(r.start_time) if r.time_absolute else "no absolute time",
+            pfmt.local_day_time(r.start_time, utc_offset_s=r.utc_offset_s)
+            if r.time_absolute
+            else "no absolute time",
             plain(r.sport or "-"),
             (
                 pfmt.num(r.distance_m / 1609.344, 2, "mi", sep=" ")
@@ -373,6 +376,7 @@ def register(app: typer.Typer) -> None:
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
+        units: str = UnitsOpt,
     ) -> None:
         """Summary and running-dynamics means of one run."""
         st = open_store(store)
@@ -385,9 +389,11 @@ def register(app: typer.Typer) -> None:
         table.add_column("field")
         table.add_column("value")
         if row.time_absolute:
-            local = pfmt.local_day_time(row.start_time)
+            local = pfmt.local_day_time(row.start_time, utc_offset_s=row.utc_offset_s)
             utc = f"{row.start_time:%H:%M} UTC"
-            table.add_row("start", local if local.endswith("UTC") else f"{local} ({utc})")
+            where = "the file's local time" if row.utc_offset_s is not None else "this machine's zone"
+            shown = local if local.endswith("UTC") else f"{local} ({utc})"
+            table.add_row("start", f"{shown}, {where}")
         else:
             table.add_row("start", "no absolute time (the file counts from the device's power-on)")
         if payload["name"]:
@@ -396,8 +402,12 @@ def register(app: typer.Typer) -> None:
         if payload["gear"]:
             table.add_row("gear", esc(payload["gear"]))
         table.add_row("device", esc(f"{row.manufacturer or '-'} {row.product or ''}"))
-        dist = pfmt.num(row.distance_m / 1000, 2, "km", sep=" ") if row.distance_m else "-"
-        table.add_row("distance", dist)
+        table.add_row(
+            "distance", pfmt.km(row.distance_m, units=units, missing="-") if row.distance_m else "-"
+        )
+        if row.distance_m and row.duration_s:
+            speed = row.distance_m / row.duration_s
+            table.add_row("average speed", pfmt.sport_speed(speed, row.sport, units=units, missing="-"))
         table.add_row("timer time", pfmt.duration(row.duration_s, missing="-", always_hours=True))
         table.add_row("records / laps", f"{row.n_records} / {payload['n_laps']}")
         table.add_row("source", esc(row.source_path))
@@ -423,12 +433,18 @@ def register(app: typer.Typer) -> None:
             "stance_time_balance_left_pct_mean": ("GCT balance (left share)", "% L", 2),
             "vertical_oscillation_mm_mean": ("vertical oscillation", "mm", 1),
             "vertical_ratio_pct_mean": ("vertical ratio", "%", 2),
-            "step_length_mm_mean": ("step length", "mm", 0),
+            "step_length_mm_mean": (
+                "step length",
+                "in" if units == "imperial" else "mm",
+                1 if units == "imperial" else 0,
+            ),
             "cadence_spm_mean": ("cadence", "spm", 1),
             "stance_time_pct_mean": ("GCT % of step", "%", 1),
         }
         for key, (label, unit, nd) in labels.items():
             v = d.get(key)
+            if unit == "in" and pfmt.is_finite(v):
+                v = float(v) / 25.4
             table.add_row(label, pfmt.num(v, nd, unit, sep=" ", missing="-"))
         for col, info in payload["developer_fields"].items():
             v = info["mean"]

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, fail, open_store, print_json
+from stridelab.cli._common import (
+    AthleteOpt,
+    JsonOpt,
+    StoreOpt,
+    UnitsOpt,
+    console,
+    fail,
+    open_store,
+    print_json,
+)
 from stridelab.present.text import markup as escape
 from stridelab.services import StoreError
 
@@ -20,6 +29,7 @@ def register(app: typer.Typer) -> None:
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         as_json: bool = JsonOpt,
+        units: str = UnitsOpt,
         today: datetime | None = typer.Option(
             None, "--today", formats=["%Y-%m-%d"], help="The day to answer for (default: today)."
         ),
@@ -36,7 +46,7 @@ def register(app: typer.Typer) -> None:
         except StoreError as exc:
             raise fail(str(exc)) from exc
         if as_json:
-            print_json(home_json(h))
+            print_json(home_json(h, units=units))
             return
         console.print(
             f"[bold]stridelab[/] home for [bold]{escape(h.athlete)}[/] on {h.today.isoformat()} "
@@ -44,7 +54,7 @@ def register(app: typer.Typer) -> None:
         )
         for m in h.messages:
             console.print(f"[yellow]![/] {escape(m)}")
-        for s in home_sentences(h):
+        for s in home_sentences(h, units=units):
             if s.text is None:
                 console.print(f"[dim]- {escape(s.section)}: cannot say yet:[/] {escape(s.reason or '')}")
             else:

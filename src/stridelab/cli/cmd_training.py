@@ -502,7 +502,18 @@ def plan_outcome(
         r["drift_change_pp_per_h"] = (
             v.drift_change_pp_per_h.to_dict() if v and v.drift_change_pp_per_h else None
         )
-    chart_path = outcome_chart(st, athlete, stored.plan, stored.id, now, chart) if chart else None
+    marks = []  # the verdict of each started phase, drawn over it on the chart
+    for v in verdicts:
+        if v.window == "before" or v.verdict == "not started":
+            continue
+        c = v.balance_change_pp
+        nums = ""
+        if c is not None and c.low is not None and c.high is not None:
+            nums = f"{c.estimate:+.2f} [{c.low:+.2f}, {c.high:+.2f}] pp from even"
+        marks.append((date.fromisoformat(v.start), date.fromisoformat(v.end), v.verdict, nums))
+    chart_path = (
+        outcome_chart(st, athlete, stored.plan, stored.id, now, chart, verdicts=marks) if chart else None
+    )
     if json_out:
         print_json({"plan_id": stored.id, "windows": rows, "chart": str(chart_path) if chart_path else None})
         return

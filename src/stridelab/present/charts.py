@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import numpy as np
 
-__all__ = ["MAX_POINTS", "band", "pace_ticks", "speed_pace_ticks", "thin"]
+__all__ = ["MAX_POINTS", "ZONE_BAND_COLOURS", "band", "pace_ticks", "speed_pace_ticks", "thin", "zone_shapes"]
 
 #: points a report chart keeps of a long series (the dashboard keeps fewer: it sends JSON to a phone)
 MAX_POINTS: Final[int] = 4000
@@ -71,3 +71,82 @@ def speed_pace_ticks(lo_m_s: float, hi_m_s: float, *, max_ticks: int = 7) -> tup
         return [], []
     paces, labels = pace_ticks(1000.0 / hi_m_s, 1000.0 / lo_m_s, max_ticks=max_ticks)
     return [1000.0 / p for p in paces], [f"{t}/km" for t in labels]
+
+
+#: band fills of the zones (Garmin's colours, faint so the data reads over them)
+ZONE_BAND_COLOURS: Final[dict[str, str]] = {
+    "purple": "rgba(142,68,173,0.10)",
+    "blue": "rgba(52,152,219,0.10)",
+    "green": "rgba(46,204,113,0.12)",
+    "orange": "rgba(243,156,18,0.12)",
+    "red": "rgba(231,76,60,0.10)",
+}
+
+
+def _zone_edges(metric: str, placement: str) -> list[tuple[float, float, str]] | None:
+    """``(low, high, colour name)`` of each zone of ``metric`` in its display unit (open ends infinite);
+    None when the metric has no published zones."""
+    from stridelab.analysis import BALANCE_ZONE_LIMITS_PCT, gauge_zones_for
+
+    inf = float("inf")
+    if metric == "balance":  # left share, %: the larger side's green / orange limits on both sides
+        g, o = (v + 0.05 for v in BALANCE_ZONE_LIMITS_PCT)  # half the 0.1 % display step
+        return [
+            (-inf, 100.0 - o, "red"),
+            (100.0 - o, 100.0 - g, "orange"),
+            (100.0 - g, g, "green"),
+            (g, o, "orange"),
+            (o, inf, "red"),
+        ]
+    zones = gauge_zones_for(metric, placement)
+    if zones is None:
+        return None
+    half = 0.5 * 10.0 ** (-zones.decimals)
+    names = ("purple", "blue", "green", "orange", "red")
+    if zones.higher_is_better:  # cadence: purple above the first limit, red below the last
+        lim = [zones.limits[0] + half, zones.limits[1] + half, zones.limits[2] + half, zones.limits[3] - half]
+        cuts = [inf, *lim, -inf]
+        return [(cuts[i + 1], cuts[i], names[i]) for i in range(5)]
+    cuts = [-inf, *(v + half for v in zones.limits), inf]
+    return [(cuts[i], cuts[i + 1], names[i]) for i in range(5)]
+
+
+def zone_shapes(
+    metric: str,
+    y_min: float,
+    y_max: float,
+    *,
+    placement: str = "chest",
+    xref: str = "paper",
+    yref: str = "y",
+) -> list[dict[str, Any]]:
+    """Plotly ``rect`` shapes (as dicts, drawn below the data) shading the published zones of
+    ``metric`` (``balance``, ``gct``, ``vo``, ``vr``, ``cadence``; display units) across the plotted
+    range ``y_min``..``y_max`` only, so the bands never stretch the axis. Empty when the metric has no
+    zones or the range is unknown. VO/VR zones depend on the sensor ``placement`` (chest or waist)."""
+    edges = _zone_edges(metric, placement)
+    if edges is None or not (np.isfinite(y_min) and np.isfinite(y_max)) or y_max < y_min:
+        return []
+    pad = 0.05 * (y_max - y_min) if y_max > y_min else 1.0
+    lo_all, hi_all = y_min - pad, y_max + pad
+    out = []
+    for lo, hi, colour in edges:
+        y0, y1 = max(lo, lo_all), min(hi, hi_all)
+        if y1 <= y0:
+            continue
+        out.append(
+            {
+                "type": "rect",
+                "xref": xref,
+                "yref": yref,
+                "x0": 0,
+                "x1": 1,
+                "y0": y0,
+                "y1": y1,
+                "fillcolor": ZONE_BAND_COLOURS[colour],
+                "line": {"width": 0},
+                "layer": "below",
+                "name": f"{metric} zone {colour}",
+            }
+        )
+    return out

@@ -8,7 +8,7 @@ and ``sep`` what stands between a number and its unit.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 import pandas as pd
@@ -68,6 +68,9 @@ FLAG_LABELS: Final[dict[str, str]] = {
 }
 
 
+_M_PER_MI = 1609.344
+
+
 def is_finite(x: Any) -> bool:
     """A real, finite number (not a bool, not None, not NaN)."""
     if isinstance(x, bool) or x is None:
@@ -99,9 +102,13 @@ def num(
     return f"{text}{sep}{unit}" if unit else text
 
 
-def km(distance_m: Any, *, missing: str = DASH) -> str:
-    """Metres as kilometres with two decimals."""
-    return num(float(distance_m) / 1000.0, 2, "km") if is_finite(distance_m) else missing
+def km(distance_m: Any, *, missing: str = DASH, units: str = "metric") -> str:
+    """Metres as kilometres with two decimals (miles with ``units="imperial"``)."""
+    if not is_finite(distance_m):
+        return missing
+    if units == "imperial":
+        return num(float(distance_m) / _M_PER_MI, 2, "mi")
+    return num(float(distance_m) / 1000.0, 2, "km")
 
 
 def duration(seconds: Any, *, missing: str = DASH, always_hours: bool = False) -> str:
@@ -119,19 +126,22 @@ def clock(seconds: float) -> str:
     return duration(seconds, missing="-")
 
 
-def pace(seconds_per_km: Any, *, missing: str = DASH) -> str:
-    """A pace in s/km -> ``min:ss /km``."""
+def pace(seconds_per_km: Any, *, missing: str = DASH, units: str = "metric") -> str:
+    """A pace in s/km -> ``min:ss /km`` (``min:ss /mi`` with ``units="imperial"``)."""
     if not is_finite(seconds_per_km) or seconds_per_km <= 0 or seconds_per_km > 3600:
         return missing
-    m, s = divmod(round(float(seconds_per_km)), 60)
-    return f"{m}:{s:02d}{NARROW_NBSP}/km"
+    per = float(seconds_per_km) * (_M_PER_MI / 1000.0 if units == "imperial" else 1.0)
+    m, s = divmod(round(per), 60)
+    return f"{m}:{s:02d}{NARROW_NBSP}/{'mi' if units == 'imperial' else 'km'}"
 
 
-def pace_of_speed(speed_m_s: Any, *, missing: str = "-") -> str:
-    """A speed in m/s -> ``M:SS/km`` (:func:`stridelab.units.format_pace`; ``missing`` when unknown or
-    not moving)."""
+def pace_of_speed(speed_m_s: Any, *, missing: str = "-", units: str = "metric") -> str:
+    """A speed in m/s -> ``M:SS/km`` (:func:`stridelab.units.format_pace`; ``M:SS/mi`` with
+    ``units="imperial"``; ``missing`` when unknown or not moving)."""
     if not is_finite(speed_m_s) or not float(speed_m_s) > 0.0:
         return missing
+    if units == "imperial":
+        return sport_speed(speed_m_s, "running", units="imperial", missing=missing)
     return format_pace(float(speed_m_s))
 
 
@@ -200,10 +210,11 @@ def ci_of(value: Any) -> tuple[float, float] | None:
     return None
 
 
+#: display unit systems (SI inside; converted only here)
+UNIT_SYSTEMS = ("metric", "imperial")
 #: sports whose speed reads as km/h (mi/h), and as time per 100 m (100 yd)
 _SPEED_SPORTS = ("cycling", "e_biking", "inline_skating", "rowing", "paddling", "kayaking", "alpine_skiing")
 _SWIM_SPORTS = ("swimming",)
-_M_PER_MI = 1609.344
 _M_PER_YD = 0.9144
 
 
@@ -245,15 +256,19 @@ def speed_unit(sport: str | None = None, *, units: str = "metric") -> str:
     return "/mi" if imperial else "/km"
 
 
-def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH) -> str:
-    """``YYYY-MM-DD HH:MM ZONE`` in ``tz`` (a tzinfo or zone name; default the machine's local zone),
-    the zone always shown so a time is never ambiguous."""
+def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH, utc_offset_s: Any = None) -> str:
+    """``YYYY-MM-DD HH:MM ZONE``: at the run's own ``utc_offset_s`` where its file stated it (shown as
+    ``UTC+02:00``), else in ``tz`` (a tzinfo or zone name; default the machine's local zone, shown by
+    its name) -- the zone always shown so a time is never ambiguous."""
     if ts is None:
         return missing
     t = pd.Timestamp(ts)
     if t.tzinfo is None:
         t = t.tz_localize("UTC")
-    zone = tz if tz is not None else datetime.now().astimezone().tzinfo
+    if is_finite(utc_offset_s):
+        zone: Any = timezone(timedelta(seconds=int(utc_offset_s)))
+    else:
+        zone = tz if tz is not None else datetime.now().astimezone().tzinfo
     local = t.tz_convert(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 

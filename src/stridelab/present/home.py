@@ -61,7 +61,7 @@ def _lean(left_pct: float) -> str:
     return f"{size} {'left' if d > 0 else 'right'}-heavy"
 
 
-def _standing(h: Home) -> list[Sentence]:
+def _standing(h: Home, units: str = "metric") -> list[Sentence]:
     out = []
     for m in h.standing:
         name = _NAMES[m.metric]
@@ -87,7 +87,7 @@ def _standing(h: Home) -> list[Sentence]:
             words += f", {m.verdict} than last month"
         nums = [now]
         if h.ref_speed_m_s:
-            nums.append(f"at {fmt.pace_of_speed(h.ref_speed_m_s)} (your easy pace)")
+            nums.append(f"at {fmt.pace_of_speed(h.ref_speed_m_s, units=units)} (your easy pace)")
         if m.change is not None:
             nums.append(
                 f"change {_iv(m.change, dec, signed=True)}{unit.replace(' % L', ' pp')} vs the 4 weeks before"
@@ -274,7 +274,7 @@ def _experiment(h: Home) -> list[Sentence]:
     return out
 
 
-def _load(h: Home) -> list[Sentence]:
+def _load(h: Home, units: str = "metric") -> list[Sentence]:
     ld = h.load
     if ld.week_distance_m is None:
         return [Sentence("load", None, None, ld.links, ld.reason)]
@@ -291,13 +291,13 @@ def _load(h: Home) -> list[Sentence]:
             words = "You have not run in the last two weeks"
     if ld.warnings:
         words += ", but see the warning" + ("s" if len(ld.warnings) > 1 else "")
-    nums = [f"{fmt.km(ld.week_distance_m)} this week" + (" so far" if ld.week_partial else "")]
+    nums = [f"{fmt.km(ld.week_distance_m, units=units)} this week" + (" so far" if ld.week_partial else "")]
     if ld.previous_week_distance_m is not None:
-        nums.append(f"{fmt.km(ld.previous_week_distance_m)} last week")
+        nums.append(f"{fmt.km(ld.previous_week_distance_m, units=units)} last week")
     if ld.acwr is not None:
         nums.append(f"ACWR {ld.acwr:.2f}")
     if ld.next_week_max_distance_m is not None:
-        nums.append(f"next week at most {fmt.km(ld.next_week_max_distance_m)}")
+        nums.append(f"next week at most {fmt.km(ld.next_week_max_distance_m, units=units)}")
     nums += list(ld.warnings)
     out = [Sentence("load", words + ".", "; ".join(nums), ld.links)]
     if ld.ctl is not None and ld.atl is not None and ld.tsb is not None:
@@ -347,16 +347,17 @@ def _outcome(h: Home) -> list[Sentence]:
     return out
 
 
-def home_sentences(h: Home) -> list[Sentence]:
-    """Every statement of the home, in reading order: where you stand, why, what to do, is it working."""
+def home_sentences(h: Home, *, units: str = "metric") -> list[Sentence]:
+    """Every statement of the home, in reading order: where you stand, why, what to do, is it working.
+    ``units``: ``metric`` or ``imperial`` (paces in min/mi, distances in mi; the data stays SI)."""
     return [
-        *_standing(h),
+        *_standing(h, units),
         _drift(h),
         _change(h),
         *_side(h),
         _today(h),
         *_experiment(h),
-        *_load(h),
+        *_load(h, units),
         *_outcome(h),
     ]
 
@@ -373,7 +374,7 @@ def _plain(x: Any) -> Any:
     return x
 
 
-def home_json(h: Home) -> dict[str, Any]:
+def home_json(h: Home, *, units: str = "metric") -> dict[str, Any]:
     """The ``stridelab status --json`` contract: ``sentences`` (text, numbers, links, reason) and
     ``data`` (every section's numbers; null with ``reason`` where the data cannot say)."""
     side = h.side
@@ -399,19 +400,20 @@ def home_json(h: Home) -> dict[str, Any]:
         "ref_speed_m_s": h.ref_speed_m_s,
         "window_days": h.window_days,
         "messages": list(h.messages),
-        "sentences": [s.to_dict() for s in home_sentences(h)],
+        "units": units,
+        "sentences": [s.to_dict() for s in home_sentences(h, units=units)],
         "data": data,
     }
 
 
-def home_text(h: Home) -> list[str]:
+def home_text(h: Home, *, units: str = "metric") -> list[str]:
     """Plain-text lines: each statement, its numbers indented, its evidence as commands."""
     lines = [
         f"stridelab home for {h.athlete} on {h.today.isoformat()} "
         f"({h.n_runs} runs, latest {h.last_run_day or '-'})"
     ]
     lines += [f"! {m}" for m in h.messages]
-    for s in home_sentences(h):
+    for s in home_sentences(h, units=units):
         if s.text is None:
             lines.append(f"- {s.section}: cannot say: {s.reason}")
         else:

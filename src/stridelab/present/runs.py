@@ -72,6 +72,7 @@ def run_item_json(row: ActivityRow, tags: list[str], duplicates: Sequence[str] =
         "id": row.id,
         "start_time": _start(row),
         "time_absolute": row.time_absolute,
+        "utc_offset_s": row.utc_offset_s,
         "sport": row.sport,
         "source_path": row.source_path,
         "duration_s": row.duration_s,

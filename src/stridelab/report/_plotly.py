@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from stridelab.present.charts import band, speed_pace_ticks
+from stridelab.present.charts import band, speed_pace_ticks, zone_shapes
 from stridelab.report._data import ZONE_COLOURS, balance_points, drift_curve, excluded_spans, speed_curve
 from stridelab.services.analysis import BALANCE_ZONE_NAMES, RunAnalysis, TrendAnalysis
 
 __all__ = [
+    "add_zone_bands",
     "balance_speed_plotly",
     "balance_timeline_plotly",
     "drift_plotly",
@@ -113,6 +114,18 @@ def balance_timeline_plotly(analysis: RunAnalysis) -> go.Figure:
     for level in (49.3, 50.7, 47.8, 52.2):
         fig.add_hline(y=level, line={"color": "#aaa", "width": 1, "dash": "dot"})
     fig.update_layout(**_LAYOUT, title=title, xaxis_title="time (min)", yaxis_title="left share of GCT (%)")
+    return add_zone_bands(fig)
+
+
+def add_zone_bands(fig: go.Figure, metric: str = "balance", *, placement: str = "chest") -> go.Figure:
+    """Shade the published zones of ``metric`` behind the data over the range of the plotted y values
+    (the bands never stretch the axis); nothing when no trace has a finite y."""
+    ys = [np.asarray(tr.y, dtype="float64") for tr in fig.data if getattr(tr, "y", None) is not None]
+    finite = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.array([])
+    if finite.size:
+        shapes = zone_shapes(metric, float(finite.min()), float(finite.max()), placement=placement)
+        old = [sh.to_plotly_json() for sh in fig.layout.shapes]
+        fig.layout.shapes = [*shapes, *old]  # assigned: update_layout would merge them by index
     return fig
 
 
@@ -163,7 +176,7 @@ def balance_speed_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> 
     ticks, labels = speed_pace_ticks(float(np.nanmin(xs)), float(np.nanmax(xs))) if xs.size else ([], [])
     if ticks:
         fig.update_xaxes(tickvals=ticks, ticktext=labels)
-    return fig
+    return add_zone_bands(fig)
 
 
 def drift_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> go.Figure:
@@ -210,7 +223,7 @@ def drift_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> go.Figur
         xaxis_title=f"{analysis.drift_clock} time (min)",
         yaxis_title="pace-adjusted left share (%)",
     )
-    return fig
+    return add_zone_bands(fig)
 
 
 def zones_plotly(analysis: RunAnalysis) -> go.Figure:
@@ -321,4 +334,4 @@ def trend_plotly(trend: TrendAnalysis) -> go.Figure:
             )
     fig.add_hline(y=50.0, line={"color": "#555", "width": 1})
     fig.update_layout(**_LAYOUT, title=title, yaxis_title="left share of GCT (%)")
-    return fig
+    return add_zone_bands(fig)

@@ -15,7 +15,7 @@ catalog only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -582,10 +582,12 @@ def outcome_chart(
     path: Path,
     *,
     provider: ProviderArg = True,
+    verdicts: Sequence[tuple[date, date, str, str]] = (),
 ) -> Path:
-    """Write the outcome chart (balance-test asymmetry, runs' GCT balance, adherence) to ``path``."""
+    """Write the outcome chart (balance-test asymmetry, runs' GCT balance, adherence) to ``path``;
+    ``verdicts`` (start, end, verdict, numbers) per phase are written over the phases."""
     tests, runs, logs = _outcome_data(store, athlete, plan, plan_id, today, provider)
-    return draw_outcome_chart(plan, today, tests, runs, logs, path)
+    return draw_outcome_chart(plan, today, tests, runs, logs, path, verdicts)
 
 
 # ---------------------------------------------------------------------- the exercise library

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,6 +86,8 @@ def simulate_season(
     walk_break_probability: float = 0.1,
     base: RunTruth | None = None,
     engine: Engine = "fast",
+    arms: Sequence[str | None] | None = None,
+    arm_effects_pp: Mapping[str, float] | None = None,
 ) -> list[Path]:
     """Simulate ``n_runs`` runs over ``weeks`` weeks into ``out_dir``; returns the FIT paths in time order.
 
@@ -106,6 +109,9 @@ def simulate_season(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     template = base if base is not None else RunTruth()
+    effects = dict(arm_effects_pp or {})
+    if arms is not None and len(arms) != n_runs:
+        raise ValueError(f"simulate_season: {len(arms)} arms for {n_runs} runs (one per run, None: no arm)")
     ss = np.random.SeedSequence(seed)
     plan_ss, *run_ss = ss.spawn(n_runs + 1)
     rng = np.random.default_rng(plan_ss)
@@ -154,6 +160,9 @@ def simulate_season(
             ),
             sensor=new_sensor if changed else sensor,
             sensor_balance_bias_pp=new_sensor_bias_pp if changed else template.sensor_balance_bias_pp,
+            # a cue's known effect: the run's arm shifts its whole balance by arm_effects_pp[arm]
+            balance_run_offset_pp=template.balance_run_offset_pp
+            + (effects.get(arms[i] or "", 0.0) if arms is not None else 0.0),
         )
         run_seed = int(run_ss[i].generate_state(1)[0])
         name = f"run_{i:03d}_{t:%Y%m%d}_{kind}.fit"
@@ -173,6 +182,8 @@ def simulate_season(
         "fitness_gain_per_season": fitness_gain_per_season,
         "sensor": sensor,
         "sensor_change_at_run": sensor_change_at_run,
+        "arms": list(arms) if arms is not None else None,
+        "arm_effects_pp": effects,
         "new_sensor": new_sensor,
         "new_sensor_bias_pp": new_sensor_bias_pp,
         "pause_probability": pause_probability,

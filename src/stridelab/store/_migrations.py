@@ -82,4 +82,9 @@ CORE_MIGRATIONS: Final[list[str]] = [
         PRIMARY KEY (athlete, path)
     )
     """,
+    # v3: the run's UTC offset in seconds where its file states it (FIT ``activity.local_timestamp``);
+    # NULL: unknown, shown in the machine's zone
+    """
+    ALTER TABLE activities ADD COLUMN utc_offset_s INTEGER
+    """,
 ]

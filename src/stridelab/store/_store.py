@@ -106,6 +106,8 @@ class ActivityRow:
     #: False: the source held only device-relative times (``start_time`` counts from the Unix epoch
     #: + the device's uptime, not a date); the listing reads leave it out unless ``include_undated``
     time_absolute: bool = True
+    #: the run's UTC offset (s) from its file; None: unknown (the machine's zone is shown)
+    utc_offset_s: int | None = None
 
 
 class Store:
@@ -478,6 +480,7 @@ def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
         serial_number=row["serial_number"],
         summary=json.loads(row["summary_json"] or "{}"),
         time_absolute=bool(row["time_absolute"]) if "time_absolute" in row.keys() else True,  # noqa: SIM118
+        utc_offset_s=row["utc_offset_s"] if "utc_offset_s" in row.keys() else None,  # noqa: SIM118
     )
 
 

@@ -160,6 +160,7 @@ def prepare_activity(
         _iso(now),
         DECODER_VERSION,
         int(activity.time_absolute),
+        activity.utc_offset_s,
     )
     lap_rows = [
         (
@@ -199,8 +200,8 @@ def commit_prepared(tx: sqlite3.Connection, prepared: PreparedActivity) -> bool:
     cur = tx.execute(
         "INSERT OR IGNORE INTO activities (id, athlete, source_path, format, sport, sub_sport, start_time,"
         " duration_s, elapsed_s, distance_m, n_records, manufacturer, product, serial_number,"
-        " summary_json, imported_at, decoder_version, time_absolute)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " summary_json, imported_at, decoder_version, time_absolute, utc_offset_s)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         prepared.activity_row,
     )
     if cur.rowcount == 0:  # stored before (same bytes, same id, same stream)

@@ -246,8 +246,8 @@ def replace_derived(store: Store, prepared: PreparedActivity) -> None:
             "UPDATE activities SET source_path = coalesce(source_path, ?), format = ?, sport = ?, "
             "sub_sport = ?, start_time = ?, duration_s = ?, elapsed_s = ?, distance_m = ?, n_records = ?, "
             "manufacturer = ?, product = ?, serial_number = ?, summary_json = ?, decoder_version = ?, "
-            "time_absolute = ? WHERE athlete = ? AND id = ?",
-            (*row[2:15], row[16], row[17], prepared.athlete, prepared.activity_id),
+            "time_absolute = ?, utc_offset_s = ? WHERE athlete = ? AND id = ?",
+            (*row[2:15], row[16], row[17], row[18], prepared.athlete, prepared.activity_id),
         )
         if cur.rowcount != 1:
             raise StoreError(f"run {prepared.activity_id[:12]} is no longer in the store")

@@ -10,6 +10,7 @@ today and the plan's session logs (``stridelab.services.training`` gathers them)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -135,12 +136,30 @@ def balance_chart(tests: pd.DataFrame, path: Path, *, title: str = "One-leg bala
     return _save(fig, path)
 
 
+#: verdict -> colour of its label on the outcome chart
+VERDICT_COLOURS: Final[dict[str, str]] = {
+    "improved": "tab:green",
+    "worse": "tab:red",
+    "no change": "dimgray",
+    "not enough runs": "darkgray",
+    "not started": "lightgray",
+}
+
+
 def draw_outcome_chart(
-    plan: Plan, today: date, tests: pd.DataFrame, runs: pd.DataFrame, logs: list[SessionLog], path: Path
+    plan: Plan,
+    today: date,
+    tests: pd.DataFrame,
+    runs: pd.DataFrame,
+    logs: list[SessionLog],
+    path: Path,
+    verdicts: Sequence[tuple[date, date, str, str]] = (),
 ) -> Path:
     """Three panels on one time axis, phases shaded: balance-test asymmetry, runs' GCT balance, adherence.
 
-    The data as for :func:`outcome_rows`. PNG/SVG/PDF by the suffix of ``path``.
+    The data as for :func:`outcome_rows`. ``verdicts``: ``(start, end, verdict, numbers)`` per phase
+    (improved / no change / worse / not enough runs, and the change with its interval), written over
+    the phase in the runs' panel. PNG/SVG/PDF by the suffix of ``path``.
     """
     from matplotlib.figure import Figure
 
@@ -184,6 +203,21 @@ def draw_outcome_chart(
         ax2.text(0.5, 0.5, "no runs with GCT balance", ha="center", va="center", transform=ax2.transAxes)
     ax2.axhline(50.0, color="grey", lw=0.8)
     ax2.set_ylabel("GCT balance\nleft %")
+    for start, end, verdict, numbers in verdicts:  # the plain verdict of each phase, over its span
+        mid = start + (end - start) / 2
+        ax2.annotate(
+            f"{verdict}\n{numbers}" if numbers else verdict,
+            xy=(mid, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -4),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize="x-small",
+            color=VERDICT_COLOURS.get(verdict, "black"),
+            fontweight="bold",
+            gid=f"verdict-{verdict.replace(' ', '-')}",
+        )
     weeks = adh["weeks"]
     if weeks:
         starts = [plan.start + timedelta(days=7 * (w["week"] - 1)) for w in weeks]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from stridelab.jsonsafe import to_jsonable
 from stridelab.present import metrics
-from stridelab.present.charts import pace_ticks, thin
+from stridelab.present.charts import pace_ticks, thin, zone_shapes
 from stridelab.present.format import pace as _pace_text
 
 __all__ = [
@@ -129,8 +129,11 @@ _DYNAMICS: Final[tuple[tuple[str, str, float, str], ...]] = tuple(
 )
 
 
-def dynamics_chart(t_s: np.ndarray, values: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The other running dynamics over time, one small panel each (shared time axis, minutes)."""
+def dynamics_chart(
+    t_s: np.ndarray, values: dict[str, np.ndarray], *, placement: str = "chest"
+) -> dict[str, Any]:
+    """The other running dynamics over time, one small panel each (shared time axis, minutes), with
+    Garmin's zones shaded behind GCT, VO, VR and cadence (VO/VR bands for the sensor ``placement``)."""
     present = [d for d in _DYNAMICS if d[0] in values and np.isfinite(values[d[0]]).any()]
     if not present:
         return _message("Other dynamics", "no other running dynamics in this run")
@@ -144,11 +147,20 @@ def dynamics_chart(t_s: np.ndarray, values: dict[str, np.ndarray]) -> dict[str, 
         "title": {"text": "Other dynamics over time (clean and excluded samples)"},
         "showlegend": False,
     }
+    shapes: list[dict[str, Any]] = []
     for i, (key, label, factor, colour) in enumerate(present):
         y = values[key] * factor
         ok = np.isfinite(y)
         idx = np.flatnonzero(ok)[thin(int(ok.sum()), _MAX_POINTS)]
         axis = "" if i == 0 else str(i + 1)
+        shapes += zone_shapes(
+            key,
+            float(np.nanmin(y[idx])),
+            float(np.nanmax(y[idx])),
+            placement=placement,
+            xref=f"x{axis} domain",
+            yref=f"y{axis}",
+        )
         data.append(
             {
                 "type": "scatter",
@@ -173,6 +185,9 @@ def dynamics_chart(t_s: np.ndarray, values: dict[str, np.ndarray]) -> dict[str, 
             "showticklabels": i == n - 1,
             "title": {"text": "time (min)"} if i == n - 1 else None,
         }
+    if shapes:
+        layout["shapes"] = shapes
+        layout["title"]["text"] += "; shaded: Garmin's zones"
     return {"data": to_jsonable(data), "layout": _drop_none(layout)}
 
 

@@ -79,6 +79,7 @@ class RunEntry:
     flags: tuple[str, ...] = ()
     analysis_error: str | None = None
     row: dict[str, Any] | None = field(default=None, repr=False)
+    utc_offset_s: int | None = None  # the run's UTC offset from its file; None: the machine's zone
 
     @property
     def pace_s_per_km(self) -> float | None:
@@ -89,6 +90,7 @@ class RunEntry:
         return {
             "id": self.id,
             "start_time": self.start_time.isoformat(),
+            "utc_offset_s": self.utc_offset_s,
             "sport": self.sport,
             "distance_m": finite_or_none(self.distance_m),
             "duration_s": finite_or_none(self.duration_s),
@@ -224,6 +226,7 @@ def _entry(row: ActivityRow) -> RunEntry:
         balance_mean_left_pct=float(bal) if isinstance(bal, int | float) else None,
         source_name=source,
         has_running_dynamics=bool(s.get("has_running_dynamics")),
+        utc_offset_s=row.utc_offset_s,
     )
 
 

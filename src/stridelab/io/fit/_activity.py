@@ -467,7 +467,34 @@ def activity_from_fit(
         problems=tuple(problems),
         notes=tuple(notes),
         time_absolute=absolute,
+        utc_offset_s=utc_offset_s(fit) if absolute else None,
     )
+
+
+#: the largest UTC offset in use (UTC+14, Kiribati); offsets are whole quarter hours
+_MAX_UTC_OFFSET_S: Final[int] = 14 * 3600
+_OFFSET_STEP_S: Final[int] = 15 * 60
+#: how far from a whole quarter hour the two stamps may disagree (they are written a moment apart)
+_OFFSET_SLACK_S: Final[int] = 60
+
+
+def utc_offset_s(fit: FitFile) -> int | None:
+    """The run's UTC offset in seconds from the ``activity`` message: ``local_timestamp`` (local time,
+    seconds since the FIT epoch) minus its UTC ``timestamp``. None when either is missing, when the
+    UTC time is device-relative, or when the difference is not a plausible zone offset (a quarter hour
+    multiple within ±14 h, ±60 s): devices with an unset clock write a constant local time there."""
+    for row in fit.rows("activity"):
+        local, utc = row.get("local_timestamp"), _ts(row.get("timestamp"))
+        if isinstance(local, bool) or not isinstance(local, int | np.integer) or utc is None:
+            continue
+        if is_device_time(utc):
+            continue
+        diff = FIT_EPOCH_S + int(local) - int(utc.timestamp())
+        rounded = round(diff / _OFFSET_STEP_S) * _OFFSET_STEP_S
+        if abs(rounded) <= _MAX_UTC_OFFSET_S and abs(diff - rounded) <= _OFFSET_SLACK_S:
+            return int(rounded)
+        return None
+    return None
 
 
 def _ns(stamps: list[pd.Timestamp]) -> np.ndarray:

@@ -12,7 +12,10 @@ from stridelab.services import AmbiguousIdError, UnknownIdError
 from stridelab.web._security import csrf_token_of
 from stridelab.web._state import WebState
 
-__all__ = ["NAV", "JSONText", "RunId", "render", "resolve_run", "state"]
+__all__ = ["NAV", "UNITS_COOKIE", "JSONText", "RunId", "render", "resolve_run", "state", "units_of"]
+
+#: the cookie that remembers the viewer's display units (``?units=imperial`` on any page sets it)
+UNITS_COOKIE: Final = "stridelab_units"
 
 #: (path, label) of the navigation bar
 NAV: Final[list[tuple[str, str]]] = [
@@ -48,18 +51,31 @@ def state(request: Request) -> WebState:
     return request.app.state.web
 
 
+def units_of(request: Request) -> str:
+    """The viewer's display units: ``?units=`` if valid, else the cookie, else metric (SI inside)."""
+    for value in (request.query_params.get("units"), request.cookies.get(UNITS_COOKIE)):
+        if value in ("metric", "imperial"):
+            return value
+    return "metric"
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page template with the common context (navigation, CSRF token, athlete)."""
+    """Render a page template with the common context (navigation, CSRF token, athlete, units)."""
     st = state(request)
+    units = units_of(request)
     html = st.env.get_template(template).render(
         request_path=request.url.path,
         nav=NAV,
         csrf_token=csrf_token_of(request.scope),
         athlete=st.athlete,
         today=st.today(),
+        units=units,
         **context,
     )
-    return HTMLResponse(html, status_code=status_code)
+    response = HTMLResponse(html, status_code=status_code)
+    if request.query_params.get("units") == units:
+        response.set_cookie(UNITS_COOKIE, units, max_age=365 * 86400, samesite="strict", httponly=True)
+    return response
 
 
 def resolve_run(request: Request, run_id: str) -> str:

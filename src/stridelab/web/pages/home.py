@@ -15,9 +15,9 @@ from stridelab.jsonsafe import to_jsonable
 from stridelab.present.home import home_json, home_sentences
 from stridelab.services.home import home
 from stridelab.services.training import fitness
-from stridelab.web.pages._common import JSONText, render, state
+from stridelab.web.pages._common import JSONText, render, state, units_of
 
-__all__ = ["router"]
+__all__ = ["fitness_chart", "router"]
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ def _grouped(request: Request) -> tuple[dict[str, Any] | None, int]:
         return None, pending
     h = home(st.store, st.athlete, today=st.today())
     groups: dict[str, list[Any]] = {key: [] for key, _ in SECTIONS}
-    for s in home_sentences(h):
+    for s in home_sentences(h, units=units_of(request)):
         groups[s.section.split(".")[0]].append(s)
     return {"home": h, "groups": groups}, 0
 
@@ -58,7 +58,7 @@ def api_home(request: Request) -> JSONText:
     return JSONText(home_json(home(st.store, st.athlete, today=st.today())))
 
 
-def _fitness_chart(request: Request) -> dict[str, Any]:
+def fitness_chart(request: Request) -> dict[str, Any]:
     """Fitness (CTL), fatigue (ATL) and form (TSB) of the heart-rate TRIMP (else the power score), the
     daily load as bars; the last 16 weeks."""
     st = state(request)
@@ -138,7 +138,7 @@ def _fitness_chart(request: Request) -> dict[str, Any]:
 @router.get("/api/home/charts/fitness", tags=["home"], summary="Fitness, fatigue and form (Plotly JSON)")
 def api_fitness_chart(request: Request) -> JSONText:
     """CTL, ATL and TSB of the heart-rate TRIMP (or the power stress score), with the assumptions."""
-    return JSONText(_fitness_chart(request))
+    return JSONText(fitness_chart(request))
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -159,7 +159,7 @@ def _chart(request: Request, bundle: RunBundle, name: str) -> dict[str, Any]:
         frame = a.frame
         if frame is None:
             return _charts.dynamics_chart(np.array([]), {})
-        return _charts.dynamics_chart(frame.t_s, frame.values)
+        return _charts.dynamics_chart(frame.t_s, frame.values, placement=a.sensor.placement)
     raise HTTPException(404, f"No chart {name!r}")
 
 

@@ -178,9 +178,14 @@ def api_load(request: Request) -> JSONText:
 
 
 @router.get("/api/trends/charts/{name}", tags=["trends"], summary="A trends chart (Plotly JSON)")
-def api_trend_chart(request: Request, name: str = Path(pattern=r"^(balance|load)$")) -> JSONText:
-    """``balance`` (raw vs adjusted with the baseline band) or ``load`` (weekly distance, ACWR)."""
+def api_trend_chart(request: Request, name: str = Path(pattern=r"^(balance|load|fitness)$")) -> JSONText:
+    """``balance`` (raw vs adjusted with the baseline band), ``load`` (weekly distance, ACWR) or
+    ``fitness`` (CTL, ATL, TSB of the heart-rate or power load, the home's chart)."""
     st = state(request)
+    if name == "fitness":
+        from stridelab.web.pages.home import fitness_chart
+
+        return JSONText(fitness_chart(request))
     if name == "balance":
         return JSONText(_trend_chart(st))
     if name == "load":
