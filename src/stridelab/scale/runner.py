@@ -175,18 +175,18 @@ def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[E
             n = 0
         if n < 1:
             raise ClusterError(f"--cluster {cluster!r}: use local:N with N >= 1 workers")
-        with (
-            LocalCluster(n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as lc,
-            Client(lc) as client,
-        ):
-            yield client.get_executor(pure=False)
+        lc = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        )
+        with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
+            yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
         return
     if cluster.startswith("tcp://"):
         try:
-            client = Client(cluster, timeout=10)
+            client = Client(cluster, timeout=10)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"--cluster {cluster}: the Dask scheduler does not answer ({exc})") from None
         with client:
-            yield client.get_executor(pure=False)
+            yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
         return
     raise ClusterError(f"--cluster {cluster!r}: use local:N or tcp://HOST:PORT")
