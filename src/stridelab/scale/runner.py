@@ -179,7 +179,7 @@ def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[E
             n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
         )
         with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
-            yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
+            yield client.get_executor(pure=False)
         return
     if cluster.startswith("tcp://"):
         try:
