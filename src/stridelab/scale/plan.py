@@ -112,6 +112,10 @@ def athlete_mapping(path: Path) -> dict[str, str]:
                     raise ValueError(f"{path}: line {i}: empty path or athlete")
                 out[os.path.normpath(row["path"])] = row["athlete"]
             return out
+    except UnicodeDecodeError:
+        raise ValueError(
+            f"{path}: the athlete mapping is not UTF-8 text (a CSV with 'path,athlete')"
+        ) from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the athlete mapping ({exc.strerror or exc})") from None
 
