@@ -310,5 +310,5 @@ def test_cli_cluster_import_and_cohort_json(archive: Path, tmp_path: Path) -> No
 def test_athlete_mapping_without_its_columns_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "m.csv"
     bad.write_text("file,who\nx,y\n")
-    with pytest.raises(ValueError, match=r"m\.csv: an athlete mapping needs the columns 'path' and 'athlete'"):
+    with pytest.raises(ValueError, match=r"m\.csv: an athlete mapping needs the columns 'path'"):
         list(scan([tmp_path], athlete_from=f"csv:{bad}"))
