@@ -293,7 +293,21 @@ def test_cli_cluster_import_and_cohort_json(archive: Path, tmp_path: Path) -> No
     pytest.importorskip("distributed")
     runner = CliRunner()
     store = str(tmp_path / "store")
-    res = runner.invoke(app, ["import", str(archive), "--store", store, "--athlete-from", "folder", "--json"])
+    # a real Dask LocalCluster with one worker process (the test with worker processes)
+    res = runner.invoke(
+        app,
+        [
+            "import",
+            str(archive),
+            "--store",
+            store,
+            "--athlete-from",
+            "folder",
+            "--cluster",
+            "local:1",
+            "--json",
+        ],
+    )
     assert res.exit_code == 1, res.output  # the broken file
     out = json.loads(res.stdout)
     assert out["imported"] == 4 and len(out["failed"]) == 1
@@ -305,6 +319,9 @@ def test_cli_cluster_import_and_cohort_json(archive: Path, tmp_path: Path) -> No
     res = runner.invoke(app, ["import", str(archive), "--store", store, "--cluster", "nowhere:1"])
     assert res.exit_code == 2 and "local:N or tcp://HOST:PORT" in res.output
     assert os.listdir(tmp_path / "store" / "datasets")
+    # the default batch executor (a process pool) over the same store: everything already there
+    res = runner.invoke(app, ["import", str(archive), "--store", store, "--athlete-from", "folder", "--json"])
+    assert json.loads(res.stdout)["imported"] == 0 and res.exit_code == 1
 
 
 def test_athlete_mapping_without_its_columns_is_named(tmp_path: Path) -> None:
