@@ -23,7 +23,7 @@ from stridelab.model import Activity
 from stridelab.scale.plan import Batch, ManifestEntry
 from stridelab.store import Store
 from stridelab.store.activities import PreparedActivity, activity_summary, prepare_activity, records_table
-from stridelab.store.scale import write_run
+from stridelab.store.scale import is_remote, write_run
 from stridelab.version import DECODER_VERSION
 
 __all__ = ["BatchReport", "FileOutcome", "process_batch", "run_summary"]
@@ -80,7 +80,7 @@ def _describe(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _one(entry: ManifestEntry, root: Path, store: Store | None, streams: bool) -> FileOutcome:
+def _one(entry: ManifestEntry, root: Path | str, store: Store | None, streams: bool) -> FileOutcome:
     try:
         if entry.sha256 is not None:
             with open(entry.path, "rb") as fh:
@@ -120,7 +120,7 @@ def process_batch(
 
     ``dataset_root``: where the Parquet datasets go. ``store_root``: also write each run's record
     stream into that store (not its catalog: the driver commits the returned rows)."""
-    root = Path(dataset_root)
+    root = dataset_root if is_remote(dataset_root) else Path(dataset_root)
     store = Store(Path(store_root)) if store_root is not None else None
     report = BatchReport(batch.batch_id, batch.athlete, worker=f"pid {os.getpid()}")
     try:

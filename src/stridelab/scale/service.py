@@ -9,6 +9,7 @@ from stridelab.scale.batch import BatchReport
 from stridelab.scale.plan import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, plan_batches, scan
 from stridelab.scale.runner import ScaleResult, make_executor, pending, run_batches
 from stridelab.store import Store, check_athlete
+from stridelab.store.scale import is_remote
 
 __all__ = ["default_dataset_root", "scale_import"]
 
@@ -35,8 +36,10 @@ def scale_import(
     into the store, its summary and stream into the Parquet datasets, the catalog from this process.
     Files the catalog already holds are not planned again (resume)."""
     check_athlete(athlete)
-    root = Path(dataset_root) if dataset_root is not None else default_dataset_root(store)
-    root.mkdir(parents=True, exist_ok=True)
+    root: Path | str = default_dataset_root(store) if dataset_root is None else dataset_root
+    if not is_remote(root):
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
     entries = (e for e in scan(paths, athlete=athlete, athlete_from=athlete_from) if check_athlete(e.athlete))
     batches = plan_batches(pending(entries, store), max_files=max_files, max_bytes=max_bytes)
     with make_executor(cluster, workers) as executor:

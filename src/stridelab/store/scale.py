@@ -24,10 +24,21 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+#: dataset roots on object storage (fsspec URLs; ``s3://`` needs s3fs, endpoint from ``AWS_ENDPOINT_URL``)
+REMOTE_SCHEMES: Final = ("s3://", "gs://", "az://", "memory://")
+
+
+def is_remote(root: Path | str) -> bool:
+    """Is ``root`` an object-store URL (written through fsspec) rather than a local folder?"""
+    return str(root).startswith(REMOTE_SCHEMES)
+
+
 __all__ = [
+    "REMOTE_SCHEMES",
     "SUMMARY_SCHEMA",
     "cohort_table",
     "dataset_paths",
+    "is_remote",
     "run_file_name",
     "write_run",
     "write_summaries",
@@ -76,14 +87,33 @@ def _write_atomic(table: pa.Table, target: Path) -> None:
         raise
 
 
+def _put(table: pa.Table, url: str) -> None:
+    """One object, one PUT: an object store shows it whole or not at all (no rename needed)."""
+    import fsspec  # type: ignore[import-untyped]  # lazy: only object-store roots
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.pipe_file(path, sink.getvalue().to_pybytes())
+
+
 def write_run(
-    root: Path, athlete: str, year: int, summary: Mapping[str, Any], records: pa.Table | None
+    root: Path | str, athlete: str, year: int, summary: Mapping[str, Any], records: pa.Table | None
 ) -> tuple[Path, Path | None]:
     """Write one run's summary row (and its record stream unless ``records`` is None), each atomically
     (temp + rename) under its deterministic name. Returns the paths written. Raises OSError (a full or
     read-only root) with nothing half-visible."""
-    summary_path, stream_path = dataset_paths(root, athlete, year, str(summary["run_id"]))
     row = pa.Table.from_pylist([{name: summary.get(name) for name in SUMMARY_SCHEMA.names}], SUMMARY_SCHEMA)
+    if is_remote(root):
+        part = f"athlete={athlete}/year={year:04d}/{run_file_name(str(summary['run_id']))}"
+        base = str(root).rstrip("/")
+        if records is not None:
+            _put(records, f"{base}/streams/{part}")
+        _put(row, f"{base}/summaries/{part}")
+        return Path(f"{base}/summaries/{part}"), Path(
+            f"{base}/streams/{part}"
+        ) if records is not None else None
+    summary_path, stream_path = dataset_paths(Path(root), athlete, year, str(summary["run_id"]))
     if records is not None:
         _write_atomic(records, stream_path)  # stream first: a summary never points to a missing stream
     _write_atomic(row, summary_path)
@@ -135,14 +165,35 @@ def cohort_table(root: Path | str, *, ref_speed_m_s: float, recent_days: float) 
     """The per-athlete cohort aggregates over the summaries dataset under ``root`` (DuckDB, one scan).
 
     Raises FileNotFoundError when the root holds no summaries dataset."""
+    if is_remote(root):
+        return _remote_cohort(str(root), ref_speed_m_s, recent_days)
     pattern = f"{str(root).rstrip('/')}/summaries/**/*.parquet"
-    if not str(root).startswith(("s3://", "gs://", "az://")) and not any(
-        Path(root, "summaries").glob("athlete=*/year=*/*.parquet")
-    ):
+    if not any(Path(root, "summaries").glob("athlete=*/year=*/*.parquet")):
         raise FileNotFoundError(f"{root}: no summaries dataset (import with --dataset first)")
     con = duckdb.connect()
     try:
         cur = con.execute(_COHORT_SQL, [pattern, ref_speed_m_s, recent_days, recent_days, recent_days])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def _remote_cohort(root: str, ref_speed_m_s: float, recent_days: float) -> list[dict[str, Any]]:
+    """The cohort over an object-store dataset: a pyarrow dataset through fsspec, scanned by DuckDB
+    (no DuckDB extension to download)."""
+    import fsspec
+    import pyarrow.dataset as pds
+
+    fs, path = fsspec.core.url_to_fs(f"{root.rstrip('/')}/summaries")
+    dataset = pds.dataset(path, filesystem=fs, format="parquet", partitioning="hive")
+    con = duckdb.connect()
+    try:
+        con.register("remote_runs", dataset)
+        sql = _COHORT_SQL.replace(
+            "read_parquet(?, hive_partitioning = true, union_by_name = true)", "remote_runs"
+        )
+        cur = con.execute(sql, [ref_speed_m_s, recent_days, recent_days, recent_days])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     finally:
