@@ -385,3 +385,36 @@ def test_dataset_on_an_s3_compatible_server(archive: Path, tmp_path: Path, s3_se
     )
     assert [k.split("summaries/", 1)[1] for k in keys] == local_keys
     assert cohort("s3://runs-bucket/ds") == cohort(tmp_path / "ds")
+
+
+def _dies_on_coretemp(batch: Batch, dataset_root: str, store_root: str | None) -> BatchReport:
+    """A task that kills its worker process on one file (a decoder crash in C, an OOM kill)."""
+    if any("CoreTemp" in e.path for e in batch.entries):
+        os._exit(1)
+    return process_batch(batch, dataset_root, store_root)
+
+
+def test_a_killed_worker_process_is_retried_and_its_file_isolated(archive: Path, tmp_path: Path) -> None:
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    store = Store.open(tmp_path / "s")
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as lc,
+        distributed.Client(lc) as client,
+    ):
+        result = run_batches(
+            plan_batches(scan([str(archive)], athlete_from="folder"), max_files=8),
+            client.get_executor(pure=False),
+            tmp_path / "ds",
+            store=store,
+            task=_dies_on_coretemp,
+        )
+    crashed = [o for o in result.outcomes if o.error and "crashed its worker" in o.error]
+    assert [Path(o.entry.path).name for o in crashed] == ["FR55-CoreTemp-Walk.fit"]
+    assert result.count("imported") == 3
+    ids = [r.id for a in FILES for r in store.list_activities(a)]
+    assert len(ids) == len(set(ids)) == 3  # no duplicate, nothing half-written in the catalog
+    assert len(list((tmp_path / "ds" / "summaries").rglob("*.parquet"))) == 3

@@ -4,9 +4,9 @@
 of batches), commits each report's runs to the catalog as it arrives -- the driver is the catalog's
 only writer, one short transaction per batch (:func:`stridelab.store.imports.commit_batch`) -- and
 retries a batch whose worker died (the executor raised instead of returning a report). A batch that
-fails again is split into single files, so a file that crashes its worker is isolated and reported
-as failed while the others are imported. The written Parquet names are deterministic, so a retried
-batch replaces the same files: no duplicate run.
+fails again is split into single files run one at a time (each retried once), so a file that
+crashes its worker is isolated and reported as failed while the others are imported. The written
+Parquet names are deterministic, so a retried batch replaces the same files: no duplicate run.
 
 Resume: :func:`pending` drops from a manifest the files the catalog already holds (same path, size
 and mtime as the local import's source cache), so re-running an interrupted import finishes with
@@ -19,6 +19,7 @@ Dask (the ``scale`` extra) is imported only there.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -111,13 +112,18 @@ def run_batches(
     result = ScaleResult()
     store_root = str(store.root) if store is not None else None
     it = iter(batches)
-    in_flight: dict[Future[BatchReport], tuple[Batch, int]] = {}
+    in_flight: dict[Future[BatchReport], tuple[Batch, int, bool]] = {}
+    # files of failed batches, run one at a time: a file that kills its worker then takes down no
+    # neighbour, and a neighbour killed with it earlier (collateral) now succeeds
+    quarantine: collections.deque[tuple[Batch, int]] = collections.deque()
 
-    def submit(batch: Batch, attempt: int) -> None:
+    def submit(batch: Batch, attempt: int, alone: bool = False) -> None:
         fut = executor.submit(task, batch, str(dataset_root), store_root)
-        in_flight[fut] = (batch, attempt)
+        in_flight[fut] = (batch, attempt, alone)
 
     def refill() -> None:
+        if quarantine and not any(alone for _, _, alone in in_flight.values()):
+            submit(*quarantine.popleft(), alone=True)
         while len(in_flight) < max_in_flight:
             batch = next(it, None)
             if batch is None:
@@ -129,16 +135,18 @@ def run_batches(
     while in_flight:
         done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
         for fut in done:
-            batch, attempt = in_flight.pop(fut)
+            batch, attempt, alone = in_flight.pop(fut)
             try:
                 report = fut.result()
             except Exception as exc:  # the worker died or the task could not run: retry, then isolate
                 result.retried += 1
-                if attempt < retries:
+                if attempt < retries and not alone:
                     submit(batch, attempt + 1)
-                elif len(batch.entries) > 1:
-                    for entry in batch.entries:
-                        submit(Batch(f"{batch.batch_id}/{len(in_flight)}", batch.athlete, (entry,)), attempt)
+                elif not alone:
+                    for i, entry in enumerate(batch.entries):
+                        quarantine.append((Batch(f"{batch.batch_id}/{i}", batch.athlete, (entry,)), 0))
+                elif attempt < retries:
+                    quarantine.appendleft((batch, attempt + 1))
                 else:
                     error = f"{batch.entries[0].path}: crashed its worker ({type(exc).__name__}: {exc})"
                     result.outcomes.append(FileOutcome(batch.entries[0], "failed", error=error[:400]))
