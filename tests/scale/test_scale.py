@@ -331,62 +331,6 @@ def test_athlete_mapping_without_its_columns_is_named(tmp_path: Path) -> None:
         list(scan([tmp_path], athlete_from=f"csv:{bad}"))
 
 
-@pytest.fixture
-def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A real S3-compatible server (moto) on 127.0.0.1 with one bucket; yields its endpoint."""
-    server_mod = pytest.importorskip("moto.server")
-    s3fs = pytest.importorskip("s3fs")
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    s3fs.S3FileSystem.clear_instance_cache()
-    s3fs.S3FileSystem().mkdir("runs-bucket")
-    try:
-        yield endpoint
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
-        server.stop()
-
-
-def test_dataset_on_an_s3_compatible_server(archive: Path, tmp_path: Path, s3_server: str) -> None:
-    local_store, s3_store = Store.open(tmp_path / "a"), Store.open(tmp_path / "b")
-    with ThreadPoolExecutor(2) as pool:
-        local = run_batches(
-            plan_batches(scan([str(archive)], athlete_from="folder")),
-            pool,
-            tmp_path / "ds",
-            store=local_store,
-        )
-        remote = run_batches(
-            plan_batches(scan([str(archive)], athlete_from="folder")),
-            pool,
-            "s3://runs-bucket/ds",
-            store=s3_store,
-        )
-    assert remote.count("imported") == local.count("imported") == 4
-    import s3fs
-
-    keys = sorted(s3fs.S3FileSystem().find("runs-bucket/ds/summaries"))
-    local_keys = sorted(
-        str(p.relative_to(tmp_path / "ds" / "summaries"))
-        for p in (tmp_path / "ds" / "summaries").rglob("*.parquet")
-    )
-    assert [k.split("summaries/", 1)[1] for k in keys] == local_keys
-    assert cohort("s3://runs-bucket/ds") == cohort(tmp_path / "ds")
-
-
 def _dies_on_coretemp(batch: Batch, dataset_root: str, store_root: str | None) -> BatchReport:
     """A task that kills its worker process on one file (a decoder crash in C, an OOM kill)."""
     if any("CoreTemp" in e.path for e in batch.entries):
@@ -418,3 +362,61 @@ def test_a_killed_worker_process_is_retried_and_its_file_isolated(archive: Path,
     ids = [r.id for a in FILES for r in store.list_activities(a)]
     assert len(ids) == len(set(ids)) == 3  # no duplicate, nothing half-written in the catalog
     assert len(list((tmp_path / "ds" / "summaries").rglob("*.parquet"))) == 3
+
+
+@pytest.fixture
+def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real S3-compatible server (moto) on 127.0.0.1 with one bucket; yields its endpoint."""
+    server_mod = pytest.importorskip("moto.server")
+    s3fs = pytest.importorskip("s3fs")
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for key, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    s3fs.S3FileSystem.clear_instance_cache()
+    s3fs.S3FileSystem().mkdir("runs-bucket")
+    try:
+        yield endpoint
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()
+
+
+# last in this file: after moto's server stopped, a new Dask worker process did not start here (seen
+# once, not diagnosed)
+def test_dataset_on_an_s3_compatible_server(archive: Path, tmp_path: Path, s3_server: str) -> None:
+    local_store, s3_store = Store.open(tmp_path / "a"), Store.open(tmp_path / "b")
+    with ThreadPoolExecutor(2) as pool:
+        local = run_batches(
+            plan_batches(scan([str(archive)], athlete_from="folder")),
+            pool,
+            tmp_path / "ds",
+            store=local_store,
+        )
+        remote = run_batches(
+            plan_batches(scan([str(archive)], athlete_from="folder")),
+            pool,
+            "s3://runs-bucket/ds",
+            store=s3_store,
+        )
+    assert remote.count("imported") == local.count("imported") == 4
+    import s3fs
+
+    keys = sorted(s3fs.S3FileSystem().find("runs-bucket/ds/summaries"))
+    local_keys = sorted(
+        str(p.relative_to(tmp_path / "ds" / "summaries"))
+        for p in (tmp_path / "ds" / "summaries").rglob("*.parquet")
+    )
+    assert [k.split("summaries/", 1)[1] for k in keys] == local_keys
+    assert cohort("s3://runs-bucket/ds") == cohort(tmp_path / "ds")
