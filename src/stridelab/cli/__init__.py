@@ -28,6 +28,10 @@ __all__ = ["COMMANDS", "app", "first_paragraph", "load_all", "main"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("cmd_core", "Import activities; re-importing is near-instant (content-hash de-duplication)."),
     "runs": ("cmd_core", "List imported activities."),
+    "cohort": (
+        "cmd_scale",
+        "Every athlete of the Parquet datasets: pace-adjusted balance, trend, drift, flags.",
+    ),
     "show": ("cmd_core", "Summary and running-dynamics means of one run."),
     "export": (
         "cmd_core",

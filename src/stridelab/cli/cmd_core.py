@@ -289,6 +289,17 @@ def register(app: typer.Typer) -> None:
             help="Memory budget of each import process in MB (default: $STRIDELAB_MAX_MEMORY_MB, else 600): "
             "a file whose decoding would exceed it is refused.",
         ),
+        cluster: str | None = typer.Option(
+            None, "--cluster", help="Import in batches on Dask: local:N (a local cluster) or tcp://HOST:8786."
+        ),
+        athlete_from: str | None = typer.Option(
+            None, "--athlete-from", help="Athlete of each file: folder (first folder) or csv:MAPPING."
+        ),
+        dataset: str | None = typer.Option(
+            None,
+            "--dataset",
+            help="Root of the Parquet datasets of a batch import (default: STORE/datasets).",
+        ),
     ) -> None:
         """Import activities; re-importing is near-instant (content-hash de-duplication).
 
@@ -309,6 +320,10 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise fail(str(exc)) from None
         st = open_store(store)
+        if cluster is not None or athlete_from is not None or dataset is not None:
+            from stridelab.cli.cmd_scale import run_scale_import  # lazy: the batch import (docs/scale.md)
+
+            run_scale_import(st, paths, athlete, cluster, athlete_from, dataset, workers, as_json=as_json)
         result = run_import(
             st,
             paths,

@@ -1,0 +1,200 @@
+"""The driver: batches out to any :class:`concurrent.futures.Executor`, reports back, catalog written here.
+
+:func:`run_batches` keeps at most ``max_in_flight`` batches submitted (memory flat over any number
+of batches), commits each report's runs to the catalog as it arrives -- the driver is the catalog's
+only writer, one short transaction per batch (:func:`stridelab.store.imports.commit_batch`) -- and
+retries a batch whose worker died (the executor raised instead of returning a report). A batch that
+fails again is split into single files run one at a time (each retried once), so a file that
+crashes its worker is isolated and reported as failed while the others are imported. The written
+Parquet names are deterministic, so a retried batch replaces the same files: no duplicate run.
+
+Resume: :func:`pending` drops from a manifest the files the catalog already holds (same path, size
+and mtime as the local import's source cache), so re-running an interrupted import finishes with
+exactly the expected runs.
+
+:func:`make_executor` gives the executor of a ``--cluster`` value: ``local:N`` (a Dask LocalCluster
+of N worker processes), ``tcp://HOST:PORT`` (an existing Dask scheduler) or None (a process pool).
+Dask (the ``scale`` extra) is imported only there.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stridelab.scale.batch import BatchReport, FileOutcome, process_batch
+from stridelab.scale.plan import Batch, ManifestEntry, fingerprint
+from stridelab.store import Store
+from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
+
+__all__ = ["ClusterError", "ScaleResult", "make_executor", "pending", "run_batches"]
+
+
+class ClusterError(RuntimeError):
+    """A ``--cluster`` value that is malformed, or a scheduler that cannot be reached."""
+
+
+@dataclass(slots=True)
+class ScaleResult:
+    """Totals of a scaled import: every file's outcome and the batches retried."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    batches: int = 0
+    retried: int = 0
+    committed: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batches": self.batches,
+            "retried": self.retried,
+            "imported": self.count("imported"),
+            "skipped": self.count("skipped"),
+            "not_activity": self.count("not_activity"),
+            "failed": [
+                {"path": o.entry.path, "error": o.error} for o in self.outcomes if o.status == "failed"
+            ],
+        }
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.count("failed") or any(o.warnings for o in self.outcomes) else 0
+
+
+def pending(manifest: Iterable[ManifestEntry], store: Store) -> Iterator[ManifestEntry]:
+    """The entries whose file (absolute path, size, mtime) the catalog does not already hold."""
+    known: dict[str, set[tuple[str, str]]] = {}
+    for entry in manifest:
+        if entry.athlete not in known:
+            known[entry.athlete] = set(known_fingerprints(store, entry.athlete))
+        if (os.path.abspath(entry.path), fingerprint(entry)) not in known[entry.athlete]:
+            yield entry
+
+
+def _commit(store: Store, report: BatchReport) -> int:
+    items = [
+        (
+            o.prepared,
+            SourceRow(os.path.abspath(o.entry.path), fingerprint(o.entry), o.run_id)
+            if o.run_id is not None
+            else None,
+        )
+        for o in report.outcomes
+        if o.status in ("imported", "skipped")
+    ]
+    return sum(commit_batch(store, items)) if items else 0
+
+
+def run_batches(
+    batches: Iterable[Batch],
+    executor: Executor,
+    dataset_root: str | Path,
+    *,
+    store: Store | None = None,
+    max_in_flight: int = 8,
+    retries: int = 1,
+    on_report: Callable[[BatchReport], None] | None = None,
+    task: Callable[..., BatchReport] = process_batch,
+) -> ScaleResult:
+    """Run ``batches`` on ``executor`` (any :class:`~concurrent.futures.Executor`; a Dask
+    ``Client`` is one) and commit each report's runs into ``store`` (when given) from this process.
+
+    ``task`` is the function each worker runs (default :func:`process_batch`; tests pass a wrapper).
+    """
+    result = ScaleResult()
+    store_root = str(store.root) if store is not None else None
+    it = iter(batches)
+    in_flight: dict[Future[BatchReport], tuple[Batch, int, bool]] = {}
+    # files of failed batches, run one at a time: a file that kills its worker then takes down no
+    # neighbour, and a neighbour killed with it earlier (collateral) now succeeds
+    quarantine: collections.deque[tuple[Batch, int]] = collections.deque()
+
+    def submit(batch: Batch, attempt: int, alone: bool = False) -> None:
+        fut = executor.submit(task, batch, str(dataset_root), store_root)
+        in_flight[fut] = (batch, attempt, alone)
+
+    def refill() -> None:
+        if quarantine and not any(alone for _, _, alone in in_flight.values()):
+            submit(*quarantine.popleft(), alone=True)
+        while len(in_flight) < max_in_flight:
+            batch = next(it, None)
+            if batch is None:
+                return
+            result.batches += 1
+            submit(batch, 0)
+
+    refill()
+    while in_flight:
+        done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+        for fut in done:
+            batch, attempt, alone = in_flight.pop(fut)
+            try:
+                report = fut.result()
+            except Exception as exc:  # the worker died or the task could not run: retry, then isolate
+                result.retried += 1
+                if attempt < retries and not alone:
+                    submit(batch, attempt + 1)
+                elif not alone:
+                    for i, entry in enumerate(batch.entries):
+                        quarantine.append((Batch(f"{batch.batch_id}/{i}", batch.athlete, (entry,)), 0))
+                elif attempt < retries:
+                    quarantine.appendleft((batch, attempt + 1))
+                else:
+                    error = f"{batch.entries[0].path}: crashed its worker ({type(exc).__name__}: {exc})"
+                    result.outcomes.append(FileOutcome(batch.entries[0], "failed", error=error[:400]))
+                continue
+            if store is not None:
+                result.committed += _commit(store, report)
+            result.outcomes.extend(report.outcomes)
+            if on_report is not None:
+                on_report(report)
+        refill()
+    if store is not None:
+        checkpoint(store)
+    return result
+
+
+@contextlib.contextmanager
+def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[Executor]:
+    """The executor of a ``--cluster`` value (see the module docstring), closed on exit.
+
+    Raises :class:`ClusterError` for a malformed value, a missing ``scale`` extra or a scheduler that
+    does not answer within 10 s."""
+    if cluster is None:
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster  # lazy: the scale extra
+    except ImportError:
+        raise ClusterError("--cluster needs Dask: pip install 'stridelab[scale]'") from None
+    if cluster.startswith("local:"):
+        try:
+            n = int(cluster[6:])
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ClusterError(f"--cluster {cluster!r}: use local:N with N >= 1 workers")
+        lc = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        )
+        with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
+            yield client.get_executor(pure=False)
+        return
+    if cluster.startswith("tcp://"):
+        try:
+            client = Client(cluster, timeout=10)  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(f"--cluster {cluster}: the Dask scheduler does not answer ({exc})") from None
+        with client:
+            yield client.get_executor(pure=False)  # type: ignore[no-untyped-call]
+        return
+    raise ClusterError(f"--cluster {cluster!r}: use local:N or tcp://HOST:PORT")
