@@ -69,13 +69,16 @@ class JsonErrorsGroup(TyperGroup):
             except (typer.Abort, KeyboardInterrupt):
                 print_error("aborted", "aborted")
                 code = 1
-            except typer.TyperException as exc:  # a usage error (bad option, missing argument...)
+            except Exception as exc:
                 format_message = getattr(exc, "format_message", None)
-                print_error(format_message() if format_message else str(exc), "usage_error")
-                code = int(getattr(exc, "exit_code", 2))
-            except Exception as exc:  # a defect: still one JSON object, never a traceback on stdout
-                print_error(f"{type(exc).__name__}: {exc}", "internal_error")
-                code = 1
+                if callable(format_message) and hasattr(exc, "exit_code"):
+                    # a usage error (bad option, missing argument...): click's ClickException, which
+                    # newer typer re-exports as TyperException, typer 0.26 (our floor) does not
+                    print_error(format_message(), "usage_error")
+                    code = int(exc.exit_code)
+                else:  # a defect: still one JSON object, never a traceback on stdout
+                    print_error(f"{type(exc).__name__}: {exc}", "internal_error")
+                    code = 1
         finally:
             _JSON_ERRORS.reset(token)
         if standalone_mode:
