@@ -349,16 +349,9 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def print_rows(table: list[dict[str, Any]]) -> None:
-    width = max(len(r["figure"]) for r in table)
-    print(f"\n{'figure'.ljust(width)}  {'goal':>10}  {'measured':<38}  {'ratio':>6}  met")
-    for r in table:
-        ratio = f"{r['peer_ratio']:.2f}x" if r["peer_ratio"] is not None else "-"
-        print(
-            f"{r['figure'].ljust(width)}  {r['goal']:>10}  {r['measured']:<38}  {ratio:>6}  "
-            f"{'met' if r['met'] else 'NOT met'}"
-        )
-    peers = sorted({r["peer"] for r in table if r.get("peer")})
-    print("ratios against: " + "; ".join(peers))
+    from run_all import format_table  # bench/ is this script's folder: the one table of bench/
+
+    print("\n" + format_table([("commands_speed", table)]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -714,11 +714,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     table = rows(args.quick, fuzz_cases=args.fuzz, kills=args.kills, seed=args.seed, jobs=args.jobs)
-    width = max(len(r["figure"]) for r in table)
-    print(f"{'figure':<{width}}  {'goal':<34}  {'measured':<40}  met")
-    for r in table:
-        met = "met" if r["met"] else "NOT MET"
-        print(f"{r['figure']:<{width}}  {r['goal']:<34}  {r['measured']:<40}  {met}")
+    from run_all import format_table  # bench/ is this script's folder: the one table of bench/
+
+    print(format_table([("fault_suite", table)]))
     print(f"({time.perf_counter() - t0:.0f} s wall)")
     return 0 if all(r["met"] for r in table) else 1
 
