@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from stridelab.jsonsafe import dumps
 from stridelab.live.cues import BALANCE_ZONES_LEFT_PCT
 
-__all__ = ["LIVE_JS", "Broadcast", "live_app", "zones_html"]
+__all__ = ["LIVE_JS", "Broadcast", "live_app", "view_html", "zones_html"]
 
 
 class Broadcast:
@@ -90,21 +90,7 @@ body{font-family:system-ui,sans-serif;margin:0;padding:1rem;background:#111;colo
 #note{font-size:.8rem;color:#999}
 </style></head>
 <body data-connected="no">
-<div class="label">GCT balance</div>
-<div class="big" id="balance">—</div>
-<div id="gauge">__ZONES__<span id="band"></span><span id="needle"></span></div>
-<div class="label" id="target"></div>
-<div id="lap"></div>
-<div class="grid">
- <div><div class="label">cadence (spm)</div><div class="big" id="cadence">—</div></div>
- <div><div class="label">contact (ms)</div><div class="big" id="contact">—</div></div>
- <div><div class="label">flight (ms)</div><div class="big" id="flight">—</div></div>
- <div><div class="label">step-time symmetry (%)</div><div class="big" id="symmetry">—</div></div>
-</div>
-<div id="cue"></div>
-<div class="label">stream time <span id="time">—</span> s · latency <span id="latency">—</span> s</div>
-<div id="note"></div>
-<script src="/live/app.js__QUERY__"></script>
+__VIEW__<script src="/live/app.js__QUERY__"></script>
 </body></html>
 """
 
@@ -173,7 +159,8 @@ _JS = """
 _COLOURS = {"red": "#c62828", "orange": "#ef6c00", "green": "#2e7d32"}
 
 
-def _zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
+def zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
+    """The gauge's zone bars (Garmin's GCT balance zones) as HTML."""
     parts, prev = [], lo
     for upper, zone in BALANCE_ZONES_LEFT_PCT:
         top = min(upper, hi)
@@ -189,9 +176,27 @@ def _zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
 LIVE_JS = _JS
 
 
-def zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
-    """The gauge's zone bars (Garmin's GCT balance zones) as HTML."""
-    return _zones_html(lo, hi)
+#: the numbers, the gauge, the lap and the cue: one fragment for this page and the dashboard's /live
+_VIEW = """<div class="label">GCT balance</div>
+<div class="big" id="balance">—</div>
+<div id="gauge">__ZONES__<span id="band"></span><span id="needle"></span></div>
+<div class="label" id="target"></div>
+<div id="lap"></div>
+<div class="grid">
+ <div><div class="label">cadence (spm)</div><div class="big" id="cadence">—</div></div>
+ <div><div class="label">contact (ms)</div><div class="big" id="contact">—</div></div>
+ <div><div class="label">flight (ms)</div><div class="big" id="flight">—</div></div>
+ <div><div class="label">step-time symmetry (%)</div><div class="big" id="symmetry">—</div></div>
+</div>
+<div id="cue"></div>
+<div class="label">stream time <span id="time">—</span> s · latency <span id="latency">—</span> s</div>
+<div id="note"></div>
+"""
+
+
+def view_html() -> str:
+    """The live view's HTML (element ids the script fills), zones drawn."""
+    return _VIEW.replace("__ZONES__", zones_html())
 
 
 def live_app(
@@ -212,7 +217,7 @@ def live_app(
         if not _ok(request):
             return JSONResponse({"error": "missing or wrong token"}, status_code=401)
         query = f"?token={token}" if token else ""
-        html = _PAGE.replace("__ZONES__", _zones_html()).replace("__QUERY__", query)
+        html = _PAGE.replace("__VIEW__", view_html()).replace("__QUERY__", query)
         return HTMLResponse(
             html, headers={"Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'"}
         )

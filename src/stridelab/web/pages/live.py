@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from stridelab.live.page import LIVE_JS, Broadcast, zones_html
+from stridelab.live.page import LIVE_JS, Broadcast, view_html
 from stridelab.web.pages._common import JSONText, render, state
 
 __all__ = ["router"]
@@ -46,7 +46,7 @@ def live_page(request: Request) -> HTMLResponse:
         request,
         "live.html",
         title="Live",
-        zones=zones_html(),
+        view=view_html(),
         running=running,
         label=label,
         subscribers=hub["broadcast"].subscribers(),
