@@ -18,8 +18,16 @@ from hypothesis import strategies as st
 
 from stridelab.gait import analyze_recording
 from stridelab.gait.events import events_frame
-from stridelab.gait.streaming import LIVE_METRICS, StreamingEventDetection, StreamingGait, window_metrics
+from stridelab.gait.orientation import estimate_orientation
+from stridelab.gait.streaming import (
+    LIVE_KINEMATICS,
+    LIVE_METRICS,
+    StreamingEventDetection,
+    StreamingGait,
+    window_metrics,
+)
 from stridelab.gait.streaming._fast import fast_window_metrics
+from stridelab.gait.streaming._kinematics import StreamingOrientation
 from stridelab.io.imu import ImuRecording, ImuSensor
 from stridelab.sim.imu import ImuTruth, simulate_imu
 
@@ -67,6 +75,74 @@ def _assert_metrics_match(updates: list, offline: pd.DataFrame) -> int:
     return compared
 
 
+def _offline_kinematics(strides: pd.DataFrame, metric: str, start: float, end: float) -> float:
+    """The window rule of the live kinematics: strides whose IC and next IC lie in the window."""
+    col, _, side = metric.rpartition("_rad_")
+    col, sel = (metric, strides) if not col else (col + "_rad", strides[strides["side"] == side])
+    v = sel[(sel["ic_s"] >= start) & (sel["next_ic_s"] <= end)][col].dropna()
+    return float(np.median(v)) if len(v) else math.nan
+
+
+def _assert_kinematics_match(
+    updates: list, strides: pd.DataFrame, placements: tuple[str, ...], rel: float, skip: tuple[str, ...] = ()
+) -> int:
+    compared = 0
+    for u in updates:
+        for p in placements:
+            for name in LIVE_KINEMATICS[p]:
+                got, want = (
+                    u.metrics[name],
+                    _offline_kinematics(strides, name, u.window_start_s, u.window_end_s),
+                )
+                if math.isnan(got) and name in skip:
+                    continue
+                assert math.isnan(got) == math.isnan(want), (u.time_s, name, got, want)
+                if not math.isnan(want):
+                    assert got == pytest.approx(want, rel=rel), (u.time_s, name, got, want)
+                    compared += 1
+    return compared
+
+
+def test_streaming_orientation_is_one_pass_over_the_stream():
+    sim = simulate_imu(ImuTruth(duration_s=6, placements=("sacrum",)), seed=5)
+    data = sim.recording.sensors[0].data.to_numpy(float)
+    whole = estimate_orientation(data[:, :3], data[:, 3:], 200.0).quaternions
+    for chunk in (1, 37, 450):
+        so = StreamingOrientation(200.0)
+        got = np.concatenate(
+            [so.push(data[i : i + chunk]) for i in range(0, len(data), chunk)] + [so.flush()]
+        )
+        np.testing.assert_allclose(got, whole, atol=1e-12)
+    # a gap ends the pass: NaN there, and the filter restarts from the gravity after it
+    gappy = data.copy()
+    gappy[600] = np.nan
+    so = StreamingOrientation(200.0)
+    got = np.concatenate([so.push(gappy[i : i + 50]) for i in range(0, len(gappy), 50)] + [so.flush()])
+    assert len(got) == len(data) and np.isnan(got[600]).all()
+    np.testing.assert_allclose(got[:600], whole[:600], atol=1e-12)
+    after = estimate_orientation(data[601:, :3], data[601:, 3:], 200.0).quaternions
+    np.testing.assert_allclose(got[601:], after, atol=1e-12)
+
+
+def test_live_kinematics_match_offline():
+    """Feet, sacrum and chest: foot strike, pelvic drop and trunk lean live = offline per window."""
+    truth = ImuTruth(
+        duration_s=45, placements=("foot", "sacrum", "chest"), pelvic_drop_left_rad=math.radians(7)
+    )
+    sim = simulate_imu(truth, seed=3)
+    offline = analyze_recording(sim.recording)
+    _gait, updates, _live = _stream(sim.recording, chunk=40)
+    # the trunk's forward axis needs 20 s of running after the upright stance: no lean before it
+    n = _assert_kinematics_match(
+        updates, offline.strides, ("foot", "sacrum", "chest"), 0.01, skip=("trunk_lean_rad",)
+    )
+    assert n > 150
+    last = updates[-1].metrics
+    assert math.isfinite(last["trunk_lean_rad"])
+    assert last["pelvic_drop_rad_left"] > last["pelvic_drop_rad_right"]  # the declared 7° vs 5°
+    assert any("trunk forward axis" in p for p in updates[-1].problems)
+
+
 def test_simulated_run_matches_offline():
     sim = simulate_imu(ImuTruth(duration_s=20, gct_balance_left_pct=52.0, placements=("foot",)), seed=7)
     offline = analyze_recording(sim.recording).events
@@ -104,6 +180,9 @@ def test_real_gaitmap_feet_match_offline(shared_data: Path):
     assert len(offline) > 40
     _assert_events_match(live, offline)
     assert _assert_metrics_match(updates, offline) > 20
+    # live foot strike on real feet: the body frame comes from the look-back, not the whole recording
+    strides = analyze_recording(rec).strides
+    assert _assert_kinematics_match(updates, strides, ("foot",), rel=0.01) > 10
 
 
 def test_gap_is_noted_and_the_stream_keeps_going():

@@ -7,6 +7,7 @@ import itertools
 import json
 import subprocess
 import sys
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from stridelab.analysis import make_protocol
 from stridelab.io.fit import read_activity
 from stridelab.live.cues import Cues, parse_band
 from stridelab.live.fit_replay import FitReplay, metric_batches
-from stridelab.live.laps import LapPlan, target_bands
+from stridelab.live.laps import LapPlan, plan_target_bands, target_bands
 
 FIT = "Runalyze__Runalyze/Fenix-3-with-runscribe-v1-38.fit"  # fenix 3 + HRM-Run: GCT balance per record
 
@@ -115,6 +116,45 @@ def test_cli_replays_a_fit_file(activity, tmp_path):
     assert any(x["type"] == "lap" and x["text"] == "lap 2" for x in lines)
     ups = [x for x in lines if x["type"] == "update"]
     assert ups and all("stance_time_balance_left_pct" in x and "latency_s" in x for x in ups)
+
+
+def test_a_running_plan_sets_the_balanced_zone_as_target():
+    today = date(2026, 12, 3)
+    plan = {"weaker_side": "right", "start": "2026-11-30", "end": "2027-02-21"}
+    assert plan_target_bands(plan, today) == {"stance_time_balance_left_pct": pytest.approx((49.3, 50.7))}
+    assert plan_target_bands({**plan, "weaker_side": None}, today) == {}  # both sides trained alike
+    assert plan_target_bands(plan, date(2026, 11, 29)) == {}  # not started
+    assert plan_target_bands(plan, date(2027, 2, 22)) == {}  # over
+    assert plan_target_bands(None, today) == {}
+
+
+def test_cli_live_takes_the_plan_band(activity, tmp_path):
+    """With a running plan (weaker side named), `live` shows and cues the plan's band, not the default."""
+    path, _ = activity
+    store = str(tmp_path / "store")
+    start = (date.today() - timedelta(days=1)).isoformat()
+    made = subprocess.run(
+        [sys.executable, "-m", "stridelab", "plan", "create", "--start", start, "--weaker-side", "right"]
+        + ["--store", store, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "stridelab", "live", "--source", f"replay:{path}", "--as-fast-as-possible"]
+        + ["--json", "--interval", "60", "--store", store],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    targets = [json.loads(x) for x in out.stdout.splitlines() if '"target"' in x]
+    assert [(t["metric"], t["low"], t["high"]) for t in targets] == [
+        ("stance_time_balance_left_pct", pytest.approx(49.3), pytest.approx(50.7))
+    ]
 
 
 def test_imu_replay_announces_timer_laps_and_targets(tmp_path):

@@ -104,6 +104,11 @@ def test_replay_updates_the_page_and_speaks_a_cue(browser: Any, tmp_path: Path):
         assert page.inner_text("#cadence").isdigit()
         assert page.inner_text("#cue").startswith("even out")
         assert page.locator("#gauge .zone-green").count() == 1
+        # the feet's kinematics are shown (degrees); no sacrum, so no hip-drop tile
+        _poll(page, "document.getElementById('foot_strike_angle_rad_left').textContent !== '—' || null")
+        assert 2.0 < float(page.inner_text("#foot_strike_angle_rad_left")) < 20.0
+        assert page.locator("#foot_strike_angle_rad_right").is_visible()
+        assert not page.locator("#pelvic_drop_rad_left").is_visible()
         assert not errors, errors
         ctx.close()
     finally:

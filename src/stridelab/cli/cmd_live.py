@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import sys
 from datetime import UTC, datetime
@@ -26,6 +27,18 @@ _PANEL: tuple[tuple[str, str, float, int, str], ...] = (
     ("step_time_symmetry_index_pct", "step-time symmetry", 1.0, 1, "%"),
 )
 
+#: the default cue band: GCT balance within 49.2–50.8 % L
+_DEFAULT_BAND = ["stance_time_balance_left_pct=49.2:50.8"]
+
+#: kinematic metric → label (rad, shown in degrees)
+_KINEMATICS: tuple[tuple[str, str], ...] = (
+    ("foot_strike_angle_rad_left", "foot strike L"),
+    ("foot_strike_angle_rad_right", "foot strike R"),
+    ("pelvic_drop_rad_left", "hip drop, left stance"),
+    ("pelvic_drop_rad_right", "hip drop, right stance"),
+    ("trunk_lean_rad", "trunk lean"),
+)
+
 
 def _panel(update: dict[str, Any], notes: list[str], cues: list[str]) -> Any:
     from rich.table import Table
@@ -37,6 +50,10 @@ def _panel(update: dict[str, Any], notes: list[str], cues: list[str]) -> Any:
     for key, label, factor, dec, unit in _PANEL:
         v = update.get(key)
         t.add_row(label, esc(num(None if v is None else v * factor, dec, unit)))
+    for key, label in _KINEMATICS:  # only the ones the stream's sensors give
+        if key in update:
+            v = update.get(key)
+            t.add_row(label, esc(num(None if v is None else math.degrees(v), 1, "°")))
     t.add_row("latency", esc(num(update.get("latency_s"), 3, "s")))
     for c in cues[-3:]:
         t.add_row("[bold yellow]cue[/]", f"[bold yellow]{esc(c)}[/]")
@@ -133,7 +150,7 @@ def register(app: typer.Typer) -> None:
         window_s: float = typer.Option(30.0, "--window", min=5.0, help="Rolling window (s)."),
         interval_s: float = typer.Option(1.0, "--interval", min=0.1, help="Seconds between updates."),
         band: list[str] = typer.Option(
-            ["stance_time_balance_left_pct=49.2:50.8"],
+            _DEFAULT_BAND,
             "--band",
             help="Cue band METRIC=LOW:HIGH in SI units (repeatable).",
         ),
@@ -159,6 +176,11 @@ def register(app: typer.Typer) -> None:
             help="Announce the laps' arms of this experiment (e.g. 'lap 3: push behind').",
         ),
         run_no: int = typer.Option(1, "--run", min=1, help="Which run of the experiment this is (1-based)."),
+        use_plan: bool = typer.Option(
+            True,
+            "--plan/--no-plan",
+            help="A running training plan sets its GCT balance target (balanced zone) for gauge and cues.",
+        ),
         lap_s: float | None = typer.Option(
             None,
             "--lap-every",
@@ -181,6 +203,23 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise fail(str(exc)) from exc
         plan, targets = None, {r.metric: (r.low, r.high) for r in rules}
+        if use_plan:
+            from stridelab.live.laps import plan_target_bands
+            from stridelab.services.training import plan_with_statuses
+
+            try:
+                plan_bands = plan_target_bands(
+                    plan_with_statuses(open_store(store), athlete, datetime.now().date()),
+                    datetime.now().date(),
+                )
+            except (ValueError, LookupError) as exc:
+                raise fail(str(exc)) from exc
+            if plan_bands and band == _DEFAULT_BAND:  # an explicit --band wins over the plan's
+                rules = tuple(r for r in rules if r.metric not in plan_bands) + tuple(
+                    parse_band(f"{m}={lo}:{hi}", hold_s=hold_s, min_gap_s=cue_gap_s)
+                    for m, (lo, hi) in plan_bands.items()
+                )
+                targets = {r.metric: (r.low, r.high) for r in rules}
         if experiment is not None:
             from stridelab.live.laps import LapPlan, target_bands
             from stridelab.services.experiments import get_experiment

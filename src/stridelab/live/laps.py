@@ -1,5 +1,6 @@
 """Experiment laps announced live: the arm (the cue to hold) of each lap from a running experiment's
-protocol (:mod:`stridelab.analysis` ``make_protocol``), and the experiment's target bands.
+protocol (:mod:`stridelab.analysis` ``make_protocol``), the experiment's target bands and the training
+plan's.
 
 ``alternating-laps``: lap 1 is the warm-up, laps 2 … k+1 follow ``protocol["orders"][run - 1]``, later
 laps are the cool-down; ``alternating-runs``: the whole run holds ``protocol["order"][run - 1]``.
@@ -8,9 +9,10 @@ laps are the cool-down; ``alternating-runs``: the whole run holds ``protocol["or
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-__all__ = ["LapPlan", "target_bands"]
+__all__ = ["LapPlan", "plan_target_bands", "target_bands"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +55,25 @@ def target_bands(protocol: dict[str, Any] | None) -> dict[str, tuple[float, floa
     if isinstance(band, list | tuple) and len(band) == 2:
         out["speed_m_s"] = (float(band[0]), float(band[1]))
     return out
+
+
+def plan_target_bands(plan: dict[str, Any] | None, today: date) -> dict[str, tuple[float, float]]:
+    """The GCT balance band a training plan aims at while it runs: Garmin's green (balanced) zone.
+
+    A plan is built to even out the measured asymmetry (``weaker_side``); while it runs (``start`` ≤
+    today ≤ ``end``) and names a weaker side, the live gauge shows the balanced zone as its target and the
+    cue fires outside it. A plan without a weaker side (both sides trained alike) or not running today
+    sets no band.
+    """
+    if not plan or not plan.get("weaker_side"):
+        return {}
+    try:
+        start, end = date.fromisoformat(str(plan["start"])), date.fromisoformat(str(plan["end"]))
+    except (KeyError, ValueError):
+        return {}
+    if not start <= today <= end:
+        return {}
+    from stridelab.analysis import BALANCE_ZONE_LIMITS_PCT
+
+    half = BALANCE_ZONE_LIMITS_PCT[0] - 50.0
+    return {"stance_time_balance_left_pct": (50.0 - half, 50.0 + half)}

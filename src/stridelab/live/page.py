@@ -110,6 +110,8 @@ _JS = """
       window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
     }
   }
+  var KIN = ["foot_strike_angle_rad_left", "foot_strike_angle_rad_right", "pelvic_drop_rad_left",
+             "pelvic_drop_rad_right", "trunk_lean_rad"];
   var es = new EventSource("/live/events" + location.search);
   es.onopen = function () { document.body.dataset.connected = "yes"; };
   es.onmessage = function (m) {
@@ -146,6 +148,13 @@ _JS = """
     set("contact", d.stance_time_s, function (v) { return (v * 1000).toFixed(0); });
     set("flight", d.flight_time_s, function (v) { return (v * 1000).toFixed(0); });
     set("symmetry", d.step_time_symmetry_index_pct, function (v) { return v.toFixed(1); });
+    KIN.forEach(function (k) {  // kinematics: shown once the stream has the sensor for them
+      if (d[k] === undefined) { return; }
+      document.getElementById("kin").style.display = "grid";
+      var el = document.getElementById(k);
+      el.parentNode.style.display = "block";
+      set(k, d[k], function (v) { return (v * 180 / Math.PI).toFixed(1); });
+    });
     set("time", d.time_s, function (v) { return v.toFixed(0); });
     set("latency", d.latency_s, function (v) { return v.toFixed(3); });
     (d.cues || []).forEach(function (c) {
@@ -176,6 +185,15 @@ def zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
 LIVE_JS = _JS
 
 
+#: the kinematic tiles (id = metric, rad shown in degrees), visible once the stream gives them
+_KIN_TILES: tuple[tuple[str, str], ...] = (
+    ("foot_strike_angle_rad_left", "foot strike L"),
+    ("foot_strike_angle_rad_right", "foot strike R"),
+    ("pelvic_drop_rad_left", "hip drop, left stance"),
+    ("pelvic_drop_rad_right", "hip drop, right stance"),
+    ("trunk_lean_rad", "trunk lean"),
+)
+
 #: the numbers, the gauge, the lap and the cue: one fragment for this page and the dashboard's /live
 _VIEW = """<div class="label">GCT balance</div>
 <div class="big" id="balance">—</div>
@@ -188,6 +206,8 @@ _VIEW = """<div class="label">GCT balance</div>
  <div><div class="label">flight (ms)</div><div class="big" id="flight">—</div></div>
  <div><div class="label">step-time symmetry (%)</div><div class="big" id="symmetry">—</div></div>
 </div>
+<div class="grid" id="kin" style="display:none">__KIN__
+</div>
 <div id="cue"></div>
 <div class="label">stream time <span id="time">—</span> s · latency <span id="latency">—</span> s</div>
 <div id="note"></div>
@@ -196,7 +216,12 @@ _VIEW = """<div class="label">GCT balance</div>
 
 def view_html() -> str:
     """The live view's HTML (element ids the script fills), zones drawn."""
-    return _VIEW.replace("__ZONES__", zones_html())
+    tiles = "".join(
+        f'\n <div style="display:none"><div class="label">{label} (°)</div>'
+        f'<div class="big" id="{key}">—</div></div>'
+        for key, label in _KIN_TILES
+    )
+    return _VIEW.replace("__ZONES__", zones_html()).replace("__KIN__", tiles)
 
 
 def live_app(

@@ -6,6 +6,7 @@ from stridelab.gait.metrics._kinematics import (
     pelvic_obliquity,
     strike_pattern,
     trunk_lean,
+    upright_trunk_axis,
     vertical_oscillation,
 )
 from stridelab.gait.metrics._phases import foot_phases
@@ -31,5 +32,6 @@ __all__ = [
     "symmetry",
     "temporal_summary",
     "trunk_lean",
+    "upright_trunk_axis",
     "vertical_oscillation",
 ]

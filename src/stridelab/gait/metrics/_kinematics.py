@@ -42,6 +42,7 @@ __all__ = [
     "pelvic_obliquity",
     "strike_pattern",
     "trunk_lean",
+    "upright_trunk_axis",
     "vertical_oscillation",
 ]
 
@@ -167,6 +168,22 @@ def pelvic_obliquity(
     return pd.DataFrame({"pelvic_obliquity_range_rad": rng, "pelvic_drop_rad": drop})
 
 
+def upright_trunk_axis(acc: FloatArray, gyr: FloatArray, fs: float, up: FloatArray) -> FloatArray | None:
+    """The trunk's long axis (sensor frame, unit): earth up averaged over the first still span of ≥ 2 s
+    (standing upright before the run), or None when the data has no such span."""
+    # still = no rotation AND no bouncing: a steady runner's chest can rotate very little, but its
+    # specific force swings by several m/s² every step
+    acc_norm = pd.Series(np.linalg.norm(acc, axis=1))
+    quiet = acc_norm.rolling(max(int(0.5 * fs), 2), center=True, min_periods=1).std().to_numpy() < 0.3
+    still = (lowpass(np.linalg.norm(gyr, axis=1), 2.0, fs) < 0.15) & quiet
+    spans = [(a, b) for a, b in runs(still) if (b - a) >= 2 * fs]
+    if not spans:
+        return None
+    a, b = spans[0]
+    axis = up[a:b].mean(axis=0)
+    return np.asarray(axis / np.linalg.norm(axis), dtype=np.float64)
+
+
 def trunk_lean(
     acc: FloatArray,
     gyr: FloatArray,
@@ -187,19 +204,12 @@ def trunk_lean(
     notes: list[str] = []
     up = _orientation(acc, gyr, fs, orientation, "trunk_lean").up_sensor
     if trunk_axis is None:
-        # still = no rotation AND no bouncing: a steady runner's chest can rotate very little, but its
-        # specific force swings by several m/s² every step
-        acc_norm = pd.Series(np.linalg.norm(acc, axis=1))
-        quiet = acc_norm.rolling(max(int(0.5 * fs), 2), center=True, min_periods=1).std().to_numpy() < 0.3
-        still = (lowpass(np.linalg.norm(gyr, axis=1), 2.0, fs) < 0.15) & quiet
-        spans = [(a, b) for a, b in runs(still) if (b - a) >= 2 * fs]
-        if not spans:
+        t_axis = upright_trunk_axis(acc, gyr, fs, up)
+        if t_axis is None:
             raise ValueError(
                 "trunk lean needs the trunk axis: stand still and upright for 2 s at the start of the "
                 "recording, or declare trunk_axis (the sensor axis pointing up the spine)"
             )
-        a, b = spans[0]
-        t_axis = up[a:b].mean(axis=0)
     else:
         t_axis = np.asarray(trunk_axis, dtype=float)
     t_axis = t_axis / np.linalg.norm(t_axis)

@@ -6,12 +6,15 @@
   final (the zero-phase filters and the peak search see the same samples around them as offline).
 * :class:`StreamingGait` -- several sensors at once, and the rolling-window metrics (same names as
   everywhere in stridelab: ``cadence_spm``, ``stance_time_s``, ``stance_time_balance_left_pct``,
-  ``step_time_symmetry_index_pct`` ...) computed with the offline metric functions.
+  ``step_time_symmetry_index_pct`` ...) computed with the offline metric functions, and the
+  kinematics of the sensors that show them (:data:`LIVE_KINEMATICS`: foot strike angle, pelvic drop,
+  trunk lean) from the offline per-stride functions over an orientation carried across chunks.
 
 Pure: chunks of samples in, events and metric dicts out; no clocks, no I/O.
 """
 
 from stridelab.gait.streaming._engine import (
+    LIVE_KINEMATICS,
     LIVE_METRICS,
     LiveUpdate,
     StreamingEventDetection,
@@ -19,4 +22,11 @@ from stridelab.gait.streaming._engine import (
     window_metrics,
 )
 
-__all__ = ["LIVE_METRICS", "LiveUpdate", "StreamingEventDetection", "StreamingGait", "window_metrics"]
+__all__ = [
+    "LIVE_KINEMATICS",
+    "LIVE_METRICS",
+    "LiveUpdate",
+    "StreamingEventDetection",
+    "StreamingGait",
+    "window_metrics",
+]

@@ -10,15 +10,23 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, Side, check_option
+from stridelab.frames import EVENT_PLACEMENTS, SIDES, EventPlacement, FrameTransform, Side, check_option
 from stridelab.gait._base import Algorithm
 from stridelab.gait._checks import ImuDataError
 from stridelab.gait._signal import runs
-from stridelab.gait.events import DETECTORS, EVENT_COLUMNS, events_frame
+from stridelab.gait.events import DETECTORS, EVENT_COLUMNS, SacrumEventDetection, events_frame
 from stridelab.gait.metrics import step_table, stride_table, temporal_summary
 from stridelab.gait.streaming._fast import fast_window_metrics
+from stridelab.gait.streaming._kinematics import LIVE_KINEMATICS, KinematicsTracker
 
-__all__ = ["LIVE_METRICS", "LiveUpdate", "StreamingEventDetection", "StreamingGait", "window_metrics"]
+__all__ = [
+    "LIVE_KINEMATICS",
+    "LIVE_METRICS",
+    "LiveUpdate",
+    "StreamingEventDetection",
+    "StreamingGait",
+    "window_metrics",
+]
 
 #: columns of a chunk pushed into a detector (sensor frame, SI); gyroscope columns optional.
 ACC_COLUMNS = ("acc_x", "acc_y", "acc_z")
@@ -102,6 +110,7 @@ class StreamingEventDetection(Algorithm):
     new_events_: pd.DataFrame
     final_until_s_: float
     problems_: tuple[str, ...]
+    body_frame_: FrameTransform | None
 
     def __init__(
         self,
@@ -143,6 +152,7 @@ class StreamingEventDetection(Algorithm):
         self.final_until_s_ = 0.0
         self.problems_ = ()
         self.new_events_ = events_frame([], [], [], [])
+        self.body_frame_ = None
 
     def push(self, chunk: npt.ArrayLike) -> Self:
         """Append ``chunk`` (rows = samples; columns ``acc_x, acc_y, acc_z`` [``, gyr_x, gyr_y, gyr_z``])."""
@@ -237,6 +247,7 @@ class StreamingEventDetection(Algorithm):
         for p in det.problems_:
             if p not in self._problems:
                 self._problems.append(p)
+        self.body_frame_ = det.body_frame_  # the sensor→body frame of the latest look-back
         ev = det.events_
         t = ev["time_s"].to_numpy(float) + start_s
         found = []
@@ -304,6 +315,10 @@ class StreamingGait(Algorithm):
     Verbs: ``push(name, chunk)`` returns ``self`` with ``update_`` (a :class:`LiveUpdate` when an
     update is due, else None); ``finish()`` returns ``self`` with the last update.
     ``events_`` holds every final event so far.
+
+    Sensors with a gyroscope at the foot, sacrum or chest add their kinematics to the metrics (foot
+    strike angle per foot, pelvic drop per side and obliquity range, trunk lean; rad, medians over the
+    window's strides; :data:`~stridelab.gait.streaming.LIVE_KINEMATICS`).
     """
 
     _action_method: ClassVar[str] = "push"
@@ -372,6 +387,11 @@ class StreamingGait(Algorithm):
         self.events_ = events_frame([], [], [], [])
         self._arrays = (np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
         self.update_ = None
+        self._kin = KinematicsTracker(self.sensors, self.sampling_rate_hz, keep_s=self.buffer_s + 14.0)
+        self._kin_until = -math.inf  # strides with an IC up to here have their kinematics
+        self._source = source
+        self._sacrum_frame: FrameTransform | None = None
+        self._sacrum_tried_s = -math.inf
 
     def push(self, name: str, chunk: npt.ArrayLike) -> Self:
         """Append ``chunk`` of sensor ``name`` (see :meth:`StreamingEventDetection.push`)."""
@@ -381,6 +401,8 @@ class StreamingGait(Algorithm):
             raise ValueError(f"unknown sensor {name!r}; the stream has {sorted(self._names)}")
         arr = np.asarray(chunk, dtype=float)
         self._n[name] += len(arr)
+        if arr.ndim == 2:
+            self._kin.push(name, arr)
         det = self._detectors.get(name)
         if det is not None:
             det.push(arr)
@@ -402,6 +424,7 @@ class StreamingGait(Algorithm):
             det.finish()
             if len(det.new_events_):
                 self._events.append(det.new_events_)
+        self._kin.finish()
         self.update_ = self._update(self._time_s(), final=True)
         return self
 
@@ -428,12 +451,57 @@ class StreamingGait(Algorithm):
             )
         end = now if final else min(d.final_until_s_ for d in self._detectors.values())
         start = max(end - self.window_s, 0.0)
+        metrics = fast_window_metrics(*self._arrays, start, end)
+        if self._kin.metrics:
+            if len(fresh) or final:
+                self._kinematics(now, end)
+            metrics.update(self._kin.window(start, end))
         problems = tuple(f"{n}: {p}" for n, d in self._detectors.items() for p in d.problems_)
+        problems += tuple(self._kin.problems)
         return LiveUpdate(
             time_s=now,
             window_start_s=start,
             window_end_s=end,
-            metrics=fast_window_metrics(*self._arrays, start, end),
+            metrics=metrics,
             new_events=fresh[list(EVENT_COLUMNS)],
             problems=problems,
         )
+
+    def _kinematics(self, now: float, end: float) -> None:
+        """Kinematics of the strides made final since the last update (complete up to ``end``)."""
+        if not len(self.events_):
+            return
+        # only the events that can complete a stride not yet seen (the table is sorted by time)
+        lo = int(np.searchsorted(self._arrays[0], self._kin_until - 3.0, side="left"))
+        strides = stride_table(self.events_.iloc[max(lo, 0) :])
+        new = strides[(strides["ic_s"] > self._kin_until) & (strides["next_ic_s"] <= end)]
+        if not len(new):
+            return
+        frames: dict[str, FrameTransform | None] = {n: d.body_frame_ for n, d in self._detectors.items()}
+        for name, placement, _side in self.sensors:
+            if placement == "sacrum" and name not in frames:
+                frames[name] = self._sacrum_frame_of(name, now)
+        self._kin.add_strides(new, frames)
+        self._kin_until = float(new["ic_s"].max())
+
+    def _sacrum_frame_of(self, name: str, now: float) -> FrameTransform | None:
+        """A sacrum that is not the event source still needs its body frame (pelvic drop): the offline
+        sacrum detector over its look-back, tried every 10 s until found, then every 60 s."""
+        wait = 60.0 if self._sacrum_frame is not None else 10.0
+        buf = self._kin.buffer(name)
+        if buf is None or now - self._sacrum_tried_s < wait:
+            return self._sacrum_frame
+        self._sacrum_tried_s = now
+        d, q, _ = buf.aligned()
+        if len(d) < 5 * self.sampling_rate_hz or not (np.isfinite(d).all() and np.isfinite(q).all()):
+            return self._sacrum_frame
+        from stridelab.gait.orientation import Orientation
+
+        frame = pd.DataFrame(d, columns=list(ACC_COLUMNS + GYR_COLUMNS))
+        o = Orientation(q, self.sampling_rate_hz, method="madgwick", gain=buf.orientation.gain)
+        try:
+            det = SacrumEventDetection().detect(frame, sampling_rate_hz=self.sampling_rate_hz, orientation=o)
+        except (ImuDataError, ValueError):
+            return self._sacrum_frame
+        self._sacrum_frame = det.body_frame_
+        return self._sacrum_frame
