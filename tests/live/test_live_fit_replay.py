@@ -134,8 +134,20 @@ def test_cli_live_takes_the_plan_band(activity, tmp_path):
     store = str(tmp_path / "store")
     start = (date.today() - timedelta(days=1)).isoformat()
     made = subprocess.run(
-        [sys.executable, "-m", "stridelab", "plan", "create", "--start", start, "--weaker-side", "right"]
-        + ["--store", store, "--json"],
+        [
+            sys.executable,
+            "-m",
+            "stridelab",
+            "plan",
+            "create",
+            "--start",
+            start,
+            "--weaker-side",
+            "right",
+            "--store",
+            store,
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -143,8 +155,20 @@ def test_cli_live_takes_the_plan_band(activity, tmp_path):
     )
     assert made.returncode == 0, made.stderr
     out = subprocess.run(
-        [sys.executable, "-m", "stridelab", "live", "--source", f"replay:{path}", "--as-fast-as-possible"]
-        + ["--json", "--interval", "60", "--store", store],
+        [
+            sys.executable,
+            "-m",
+            "stridelab",
+            "live",
+            "--source",
+            f"replay:{path}",
+            "--as-fast-as-possible",
+            "--json",
+            "--interval",
+            "60",
+            "--store",
+            store,
+        ],
         capture_output=True,
         text=True,
         timeout=300,

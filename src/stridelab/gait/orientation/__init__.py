@@ -12,18 +12,22 @@ from stridelab.gait.orientation._align import (
     orientation_madgwick,
 )
 from stridelab.gait.orientation._madgwick import (
+    DEFAULT_GAIN,
     Orientation,
     estimate_orientation,
+    initial_quaternion,
     madgwick_quaternions,
     vertical_in_sensor,
 )
 
 __all__ = [
+    "DEFAULT_GAIN",
     "Orientation",
     "estimate_orientation",
     "frame_from_axes",
     "gravity_direction",
     "horizontal_principal_axis",
+    "initial_quaternion",
     "madgwick_quaternions",
     "orientation_madgwick",
     "vertical_in_sensor",

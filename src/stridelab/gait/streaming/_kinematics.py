@@ -26,8 +26,13 @@ import pandas as pd
 from stridelab.frames import FrameTransform
 from stridelab.gait._signal import FloatArray
 from stridelab.gait.metrics import foot_strike, pelvic_obliquity, trunk_lean, upright_trunk_axis
-from stridelab.gait.orientation import Orientation, horizontal_principal_axis
-from stridelab.gait.orientation._madgwick import DEFAULT_GAIN, initial_quaternion, madgwick_quaternions
+from stridelab.gait.orientation import (
+    DEFAULT_GAIN,
+    Orientation,
+    horizontal_principal_axis,
+    initial_quaternion,
+    madgwick_quaternions,
+)
 
 __all__ = ["LIVE_KINEMATICS", "KinematicsTracker", "StreamingOrientation"]
 
