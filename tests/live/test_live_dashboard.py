@@ -1,7 +1,7 @@
 """The dashboard's /live page (``stridelab serve``) in headless Chromium on a 390 px phone viewport:
 linked from the nav; a stored run (the shared FIT with running dynamics) is replayed live from the
-page; the balance number updates over SSE, the lap is announced, the target band is drawn on the
-gauge and a cue is spoken."""
+page; the balance number updates over SSE, the lap is announced, the target band (the running plan's
+balanced zone) is drawn on the gauge and a cue is spoken."""
 
 from __future__ import annotations
 
@@ -53,14 +53,20 @@ def test_dashboard_live_page_replays_a_run(shared_data: Path, tmp_path: Path):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"Chromium is missing at {CHROMIUM}")
         pytest.skip(f"Chromium is missing at {CHROMIUM}")
+    from datetime import date, timedelta
+
     from playwright.sync_api import sync_playwright
 
     from stridelab.services.imports import import_paths
+    from stridelab.services.training import PlanInputs, build_plan, save_plan
     from stridelab.store import Store
 
     store = Store.open(tmp_path / "store")
     result = import_paths(store, [shared_data / "fit" / FIT], workers=1)
     run_id = store.list_activities("me")[0].id
+    # a running plan that names a weaker side: its balanced zone is the page's default band
+    start = date.today() - timedelta(days=2)
+    save_plan(store, "me", build_plan(PlanInputs(start=start, weeks=4, weaker_side="right")))
     store.close()
     assert result.imported
 
@@ -90,6 +96,8 @@ def test_dashboard_live_page_replays_a_run(shared_data: Path, tmp_path: Path):
             page.goto(f"http://127.0.0.1:{port}/")
             page.click("nav >> text=Live")
             assert page.url.endswith("/live")
+            assert page.input_value("input[name=band]") == "stance_time_balance_left_pct=49.3:50.7"
+            assert "training plan" in page.text_content("#band-from")
             page.fill("input[name=run_id]", run_id[:12])
             page.fill("input[name=speed]", "100")
             page.fill("input[name=hold_s]", "5")
@@ -98,7 +106,7 @@ def test_dashboard_live_page_replays_a_run(shared_data: Path, tmp_path: Path):
             assert "replay of run" in page.text_content("#live-status")
             _poll(page, "document.getElementById('balance').textContent.includes('%')")
             _poll(page, "document.getElementById('band').style.display === 'block'")
-            assert page.get_attribute("#band", "data-low") == "49.2"
+            assert page.get_attribute("#band", "data-low") == "49.3"
             _poll(page, "document.getElementById('lap').textContent.startsWith('lap ')")
             spoken = _poll(page, "window.__spoken.length && window.__spoken")
             assert spoken[0].startswith("even out:")

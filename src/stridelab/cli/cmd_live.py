@@ -204,14 +204,10 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from exc
         plan, targets = None, {r.metric: (r.low, r.high) for r in rules}
         if use_plan:
-            from stridelab.live.laps import plan_target_bands
-            from stridelab.services.training import plan_with_statuses
+            from stridelab.services.training import plan_live_targets
 
             try:
-                plan_bands = plan_target_bands(
-                    plan_with_statuses(open_store(store), athlete, datetime.now().date()),
-                    datetime.now().date(),
-                )
+                plan_bands = plan_live_targets(open_store(store), athlete, datetime.now().date())
             except (ValueError, LookupError) as exc:
                 raise fail(str(exc)) from exc
             if plan_bands and band == _DEFAULT_BAND:  # an explicit --band wins over the plan's

@@ -421,6 +421,15 @@ def plan_with_statuses(store: Store, athlete: str, today: date) -> dict[str, Any
     return {"plan_id": stored.id, "created_at": stored.created_at, **d, "adherence": adh}
 
 
+def plan_live_targets(store: Store, athlete: str, today: date) -> dict[str, tuple[float, float]]:
+    """The live target bands of the active plan on ``today`` (:func:`stridelab.live.laps.plan_target_bands`:
+    GCT balance in the balanced zone while a plan naming a weaker side runs; empty otherwise)."""
+    from stridelab.live.laps import plan_target_bands
+
+    stored = active_plan(store, athlete)
+    return plan_target_bands(stored.plan.to_dict() if stored else None, today)
+
+
 def plan_adherence(store: Store, athlete: str, today: date) -> dict[str, Any] | None:
     """:func:`adherence` of the active plan up to ``today`` (None without a plan)."""
     stored = active_plan(store, athlete)

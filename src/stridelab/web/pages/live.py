@@ -22,6 +22,8 @@ __all__ = ["router"]
 
 router = APIRouter()
 _LOCK = threading.Lock()
+#: the cue band without a running plan (Garmin's balanced zone, as the CLI's default)
+_DEFAULT_BAND = "stance_time_balance_left_pct=49.2:50.8"
 
 
 def _live(request: Request) -> dict[str, Any]:
@@ -42,11 +44,24 @@ def live_page(request: Request) -> HTMLResponse:
     label = hub["label"]
     if attach and attach.isdigit():
         running, label = True, f"the live session on port {int(attach)}"
+    band, band_from = _DEFAULT_BAND, None
+    try:
+        from datetime import date
+
+        from stridelab.services.training import plan_live_targets
+
+        st = state(request)
+        for metric, (lo, hi) in plan_live_targets(st.store, st.athlete, date.today()).items():
+            band, band_from = f"{metric}={lo:g}:{hi:g}", "your training plan"
+    except (ValueError, LookupError):
+        pass
     return render(
         request,
         "live.html",
         title="Live",
         view=view_html(),
+        band=band,
+        band_from=band_from,
         running=running,
         label=label,
         subscribers=hub["broadcast"].subscribers(),
@@ -103,7 +118,7 @@ def live_replay(
     request: Request,
     run_id: str = Form(..., min_length=4, max_length=64, pattern=r"^[0-9a-fA-F]+$"),
     speed: float = Form(10.0, ge=1.0, le=100.0),
-    band: str = Form("stance_time_balance_left_pct=49.2:50.8", max_length=200),
+    band: str = Form(_DEFAULT_BAND, max_length=200),
     hold_s: float = Form(10.0, ge=0.0, le=600.0),
     experiment: str = Form("", max_length=200),
     run_no: int = Form(1, ge=1, le=1000),
