@@ -9,8 +9,9 @@ laps are the cool-down; ``alternating-runs``: the whole run holds ``protocol["or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
+
+from stridelab.training import plan_target_bands
 
 __all__ = ["LapPlan", "plan_target_bands", "target_bands"]
 
@@ -55,25 +56,3 @@ def target_bands(protocol: dict[str, Any] | None) -> dict[str, tuple[float, floa
     if isinstance(band, list | tuple) and len(band) == 2:
         out["speed_m_s"] = (float(band[0]), float(band[1]))
     return out
-
-
-def plan_target_bands(plan: dict[str, Any] | None, today: date) -> dict[str, tuple[float, float]]:
-    """The GCT balance band a training plan aims at while it runs: Garmin's green (balanced) zone.
-
-    A plan is built to even out the measured asymmetry (``weaker_side``); while it runs (``start`` ≤
-    today ≤ ``end``) and names a weaker side, the live gauge shows the balanced zone as its target and the
-    cue fires outside it. A plan without a weaker side (both sides trained alike) or not running today
-    sets no band.
-    """
-    if not plan or not plan.get("weaker_side"):
-        return {}
-    try:
-        start, end = date.fromisoformat(str(plan["start"])), date.fromisoformat(str(plan["end"]))
-    except (KeyError, ValueError):
-        return {}
-    if not start <= today <= end:
-        return {}
-    from stridelab.analysis import BALANCE_ZONE_LIMITS_PCT
-
-    half = BALANCE_ZONE_LIMITS_PCT[0] - 50.0
-    return {"stance_time_balance_left_pct": (50.0 - half, 50.0 + half)}

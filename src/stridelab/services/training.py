@@ -422,9 +422,9 @@ def plan_with_statuses(store: Store, athlete: str, today: date) -> dict[str, Any
 
 
 def plan_live_targets(store: Store, athlete: str, today: date) -> dict[str, tuple[float, float]]:
-    """The live target bands of the active plan on ``today`` (:func:`stridelab.live.laps.plan_target_bands`:
+    """The live target bands of the active plan on ``today`` (:func:`stridelab.training.plan_target_bands`:
     GCT balance in the balanced zone while a plan naming a weaker side runs; empty otherwise)."""
-    from stridelab.live.laps import plan_target_bands
+    from stridelab.training import plan_target_bands
 
     stored = active_plan(store, athlete)
     return plan_target_bands(stored.plan.to_dict() if stored else None, today)

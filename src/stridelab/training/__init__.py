@@ -113,6 +113,7 @@ from stridelab.training._side import (
     mean_interval,
     run_balance_evidence,
 )
+from stridelab.training._targets import plan_target_bands
 
 __all__ = [
     "ALL_EXERCISES",
@@ -191,6 +192,7 @@ __all__ = [
     "outcome_rows",
     "outcome_since",
     "parse_weekdays",
+    "plan_target_bands",
     "plan_to_ics",
     "power_stress_score",
     "provider_frame_of_run_table",
