@@ -95,6 +95,36 @@ def gravity_quaternion(acc: npt.ArrayLike) -> FloatArray:
 _qmul_j: Any = None
 _rotvec_q_j: Any = None
 _rotate_j: Any = None
+_inv_j: Any = None
+
+
+def _inv(m: Any) -> Any:  # pragma: no cover - jitted
+    """Inverse of a small symmetric positive-definite matrix (Gauss-Jordan with partial pivoting; no
+    LAPACK, so the kernel compiles in seconds)."""
+    n = m.shape[0]
+    a = m.copy()
+    out = np.eye(n)
+    for c in range(n):
+        p = c
+        for r in range(c + 1, n):
+            if abs(a[r, c]) > abs(a[p, c]):
+                p = r
+        if p != c:
+            for k in range(n):
+                a[c, k], a[p, k] = a[p, k], a[c, k]
+                out[c, k], out[p, k] = out[p, k], out[c, k]
+        d = a[c, c]
+        for k in range(n):
+            a[c, k] /= d
+            out[c, k] /= d
+        for r in range(n):
+            if r != c:
+                f = a[r, c]
+                if f != 0.0:
+                    for k in range(n):
+                        a[r, k] -= f * a[c, k]
+                        out[r, k] -= f * out[c, k]
+    return out
 
 
 def _qmul(p: Any, q: Any) -> Any:  # pragma: no cover - jitted
@@ -144,7 +174,6 @@ def _rts_chunk(
     quat: Any,
 ) -> None:  # pragma: no cover - jitted
     n = acc.shape[0]
-    qmul, rotvec_q, rotate = _qmul_j, _rotvec_q_j, _rotate_j
     prior_x = np.zeros((n + 1, 9))
     post_x = np.zeros((n + 1, 9))
     prior_p = np.empty((n + 1, 9, 9))
@@ -166,9 +195,9 @@ def _rts_chunk(
         h[3, 2] = 1.0
     eye9 = np.eye(9)
     for i in range(n):
-        q = qmul(quat[i], rotvec_q(gyr[i] / fs))
+        q = _qmul_j(quat[i], _rotvec_q_j(gyr[i] / fs))
         quat[i + 1] = q
-        a = rotate(q, acc[i])
+        a = _rotate_j(q, acc[i])
         a[2] -= g
         pos[i + 1] = pos[i] + vel[i] / fs + 0.5 * a / (fs * fs)
         vel[i + 1] = vel[i] + a / fs
@@ -187,7 +216,7 @@ def _rts_chunk(
                 z[3] = pos[i + 1, 2]
             innov = z - h @ prior_x[i + 1]
             s = h @ prior_p[i + 1] @ h.T + meas
-            gain = prior_p[i + 1] @ h.T @ np.linalg.pinv(s)
+            gain = prior_p[i + 1] @ h.T @ _inv_j(s)
             post_x[i + 1] = prior_x[i + 1] + gain @ innov
             fac = eye9 - gain @ h
             post_p[i + 1] = fac @ prior_p[i + 1] @ fac.T + gain @ meas @ gain.T
@@ -199,21 +228,21 @@ def _rts_chunk(
     sm_p = post_p[n].copy()
     for i in range(n, -1, -1):
         if i < n:
-            c = post_p[i] @ trans[i].T @ np.linalg.inv(prior_p[i + 1])
+            c = post_p[i] @ trans[i].T @ _inv_j(prior_p[i + 1])
             sm_x = post_x[i] + c @ (sm_x - prior_x[i + 1])
             sm_p = post_p[i] + c @ (sm_p - prior_p[i + 1]) @ c.T
         pos[i] -= sm_x[:3]
         vel[i] -= sm_x[3:6]
-        quat[i] = qmul(rotvec_q(sm_x[6:]), quat[i])
+        quat[i] = _qmul_j(_rotvec_q_j(sm_x[6:]), quat[i])
         if i == n:
             cov0[:, :] = sm_p  # the smoothed covariance at the end starts the next chunk
 
 
 def _kernel() -> Callable[..., Any]:
-    global _qmul_j, _rotvec_q_j, _rotate_j
+    global _qmul_j, _rotvec_q_j, _rotate_j, _inv_j
     if "_rts_chunk" not in _COMPILED:
         # the helpers first: the kernel's globals must name compiled functions when it is compiled
-        _qmul_j, _rotvec_q_j, _rotate_j = _jit(_qmul), _jit(_rotvec_q), _jit(_rotate)
+        _qmul_j, _rotvec_q_j, _rotate_j, _inv_j = _jit(_qmul), _jit(_rotvec_q), _jit(_rotate), _jit(_inv)
     return _jit(_rts_chunk)
 
 
