@@ -28,6 +28,15 @@ from stridelab.gait.metrics import (
     vertical_oscillation,
 )
 from stridelab.gait.orientation import Orientation, estimate_orientation
+from stridelab.gait.trajectory import (
+    SPATIAL_STRIDE_COLUMNS,
+    FootTrack,
+    ZuptRtsKalman,
+    foot_track,
+    spatial_summary,
+    step_widths,
+    stride_spatial,
+)
 from stridelab.io.imu import ImuRecording, ImuSensor
 
 __all__ = ["GaitAnalysis", "analyze_recording", "detect_events", "sensor_orientations"]
@@ -148,6 +157,68 @@ def _value_at_start(
     return out
 
 
+def _foot_trajectories(
+    detectors: Mapping[str, tuple[ImuSensor, BaseEventDetector]],
+    strides: pd.DataFrame,
+    steps: pd.DataFrame,
+    summary: dict[str, object],
+) -> list[str]:
+    """Foot trajectories (ZUPT-aided RTS Kalman) → spatial columns on ``strides`` / ``steps`` and their
+    summary (in place); returns the problems (a foot that is never still gets none, with the reason)."""
+    problems: list[str] = []
+    tracks: dict[str, FootTrack] = {}
+    parts = []
+    for s, det in detectors.values():
+        if not s.has_gyr or s.side is None:
+            continue
+        try:
+            kf = ZuptRtsKalman().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz)
+        except ImuDataError as exc:
+            problems.append(f"{s.name}: no foot trajectory (stride length, clearance, eversion): {exc}")
+            continue
+        axes = det.body_frame_.rotation  # rows: forward, left, up in sensor coordinates
+        tr = foot_track(
+            s.side, kf.position_, kf.orientation_, kf.zupt_, s.sampling_rate_hz, det.ic_s_, det.to_s_, axes[0]
+        )
+        tracks[s.side] = tr
+        sp = stride_spatial(tr.prints, kf.position_, kf.orientation_, s.sampling_rate_hz, s.side, axes[1])
+        parts.append(sp.assign(side=s.side))
+        if not sp["stride_length_m"].notna().any() and len(sp):
+            problems.append(
+                f"{s.name}: the foot is never still during stance (running?): no stride length, clearance "
+                "or eversion from its trajectory"
+            )
+    for col in SPATIAL_STRIDE_COLUMNS:
+        strides[col] = np.nan
+    for sp in parts:
+        rows = strides["side"] == sp["side"].iloc[0] if len(sp) else None
+        if rows is None or not rows.any():
+            continue
+        t = strides.loc[rows, "ic_s"].to_numpy(float)
+        for col in SPATIAL_STRIDE_COLUMNS:
+            strides.loc[rows, col] = _value_at_start(sp["ic_s"].to_numpy(float), sp[col].to_numpy(float), t)
+    widths = None
+    if {"left", "right"} <= set(tracks):
+        widths = step_widths(tracks["left"], tracks["right"])
+        steps["step_width_m"] = np.nan
+        steps["crossover"] = False
+        for side in ("left", "right"):
+            w = widths[widths["side"] == side]
+            rows = steps["side"] == side
+            v = _value_at_start(w["ic_s"].to_numpy(float), w["step_width_m"].to_numpy(float),
+                                steps.loc[rows, "ic_s"].to_numpy(float))
+            steps.loc[rows, "step_width_m"] = v
+            steps.loc[rows, "crossover"] = np.isfinite(v) & (v < 0)
+        if len(widths) and not widths["step_width_m"].notna().any():
+            problems.append(
+                "step width not computed: no straight walking next to a moment where both feet stand still "
+                "(the distance between two foot sensors is anchored there)"
+            )
+    if parts:
+        summary.update(spatial_summary(strides, steps if widths is not None else None))
+    return problems
+
+
 def analyze_recording(
     recording: ImuRecording,
     *,
@@ -235,6 +306,8 @@ def analyze_recording(
             pats = fs["foot_strike_pattern"][fs["foot_strike_pattern"] != "unknown"]
             summary[f"foot_strike_pattern_{s.side}"] = pats.mode().iloc[0] if len(pats) else "unknown"
             summary[f"foot_strike_angle_rad_{s.side}"] = float(np.nanmedian(fs["foot_strike_angle_rad"]))
+    if placement == "foot":
+        problems += _foot_trajectories(detectors, strides, steps, summary)
     # sacrum: vertical oscillation per step, pelvic obliquity per stride
     sac = recording.find("sacrum")
     if sac:
