@@ -51,7 +51,9 @@ def main() -> None:
         pos = kf.position_.to_numpy()[1:]
         k = np.arange(0, len(pos), DECIMATE)
         pos_parts.append(
-            pd.DataFrame({"side": side, "sample": k, "pos_x": pos[k, 0], "pos_y": pos[k, 1], "pos_z": pos[k, 2]})
+            pd.DataFrame(
+                {"side": side, "sample": k, "pos_x": pos[k, 0], "pos_y": pos[k, 1], "pos_z": pos[k, 2]}
+            )
         )
         z = kf.zupts_
         zupt_parts.append(pd.DataFrame({"side": side, "start": z["start"], "end": z["end"]}))

@@ -21,6 +21,7 @@ from stridelab.gait.metrics import (
     foot_strike,
     gait_phases,
     pelvic_obliquity,
+    shank_phases,
     step_table,
     stride_table,
     temporal_summary,
@@ -162,9 +163,10 @@ def _foot_trajectories(
     strides: pd.DataFrame,
     steps: pd.DataFrame,
     summary: dict[str, object],
-) -> list[str]:
+) -> tuple[list[str], pd.DataFrame | None]:
     """Foot trajectories (ZUPT-aided RTS Kalman) → spatial columns on ``strides`` / ``steps`` and their
-    summary (in place); returns the problems (a foot that is never still gets none, with the reason)."""
+    summary (in place); returns the problems (a foot that is never still gets none, with the reason)
+    and the per-stride table with ``side`` (its ``feet_adjacent_s`` is a phase boundary)."""
     problems: list[str] = []
     tracks: dict[str, FootTrack] = {}
     parts = []
@@ -205,8 +207,11 @@ def _foot_trajectories(
         for side in ("left", "right"):
             w = widths[widths["side"] == side]
             rows = steps["side"] == side
-            v = _value_at_start(w["ic_s"].to_numpy(float), w["step_width_m"].to_numpy(float),
-                                steps.loc[rows, "ic_s"].to_numpy(float))
+            v = _value_at_start(
+                w["ic_s"].to_numpy(float),
+                w["step_width_m"].to_numpy(float),
+                steps.loc[rows, "ic_s"].to_numpy(float),
+            )
             steps.loc[rows, "step_width_m"] = v
             steps.loc[rows, "crossover"] = np.isfinite(v) & (v < 0)
         if len(widths) and not widths["step_width_m"].notna().any():
@@ -216,7 +221,7 @@ def _foot_trajectories(
             )
     if parts:
         summary.update(spatial_summary(strides, steps if widths is not None else None))
-    return problems
+    return problems, (pd.concat(parts, ignore_index=True) if parts else None)
 
 
 def analyze_recording(
@@ -272,18 +277,28 @@ def analyze_recording(
         )
     strides = stride_table(events)
     steps = step_table(events, strides)
+    summary: dict[str, object] = {"gait_mode": gait_mode, "events_from": placement}
+    summary.update(temporal_summary(strides, steps))
     detected = None
-    if placement == "foot":  # foot flat, heel rise and peak swing are visible to a foot gyroscope
+    if placement in ("foot", "shank"):  # boundaries a foot / shank gyroscope shows
         parts = []
         for s, det in detectors.values():
             if s.has_gyr and s.side is not None:
-                foot_gyr = s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
-                ph = foot_phases(foot_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
+                gyr = s.data[_GYR].to_numpy(float)
+                if placement == "foot":
+                    ph = foot_phases(gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
+                else:
+                    ph = shank_phases(gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_, det.body_frame_)
                 parts.append(ph.assign(side=s.side))
         detected = pd.concat(parts, ignore_index=True) if parts else None
+    if placement == "foot":
+        traj_problems, spatial = _foot_trajectories(detectors, strides, steps, summary)
+        problems += traj_problems
+        if detected is not None and spatial is not None:
+            detected = detected.merge(
+                spatial[["side", "ic_s", "feet_adjacent_s"]], on=["side", "ic_s"], how="left"
+            )
     phases = gait_phases(strides, detected)
-    summary: dict[str, object] = {"gait_mode": gait_mode, "events_from": placement}
-    summary.update(temporal_summary(strides, steps))
     # foot strike (foot sensors with gyroscope)
     if placement == "foot":
         strides["foot_strike_angle_rad"] = np.nan
@@ -306,8 +321,6 @@ def analyze_recording(
             pats = fs["foot_strike_pattern"][fs["foot_strike_pattern"] != "unknown"]
             summary[f"foot_strike_pattern_{s.side}"] = pats.mode().iloc[0] if len(pats) else "unknown"
             summary[f"foot_strike_angle_rad_{s.side}"] = float(np.nanmedian(fs["foot_strike_angle_rad"]))
-    if placement == "foot":
-        problems += _foot_trajectories(detectors, strides, steps, summary)
     # sacrum: vertical oscillation per step, pelvic obliquity per stride
     sac = recording.find("sacrum")
     if sac:

@@ -310,7 +310,9 @@ class ZuptRtsKalman(Algorithm):
         ``initial_quaternion`` (``[w, x, y, z]``, sensor → world) replaces the orientation from gravity."""
         missing = [c for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z") if c not in data]
         if missing:
-            raise ImuDataError(f"foot trajectory needs accelerometer and gyroscope columns; missing {missing}")
+            raise ImuDataError(
+                f"foot trajectory needs accelerometer and gyroscope columns; missing {missing}"
+            )
         fs = float(sampling_rate_hz)
         acc = np.ascontiguousarray(data[["acc_x", "acc_y", "acc_z"]].to_numpy(float))
         gyr = np.ascontiguousarray(data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float))
@@ -318,7 +320,9 @@ class ZuptRtsKalman(Algorithm):
             raise ImuDataError("foot trajectory: the signals contain NaN or infinite values")
         n = len(acc)
         if zupt is None:
-            still = zero_velocity_mask(gyr, fs, threshold_rad_s=self.zupt_threshold_rad_s, window_s=self.zupt_window_s)
+            still = zero_velocity_mask(
+                gyr, fs, threshold_rad_s=self.zupt_threshold_rad_s, window_s=self.zupt_window_s
+            )
         else:
             still = np.asarray(zupt, dtype=bool)
             if still.shape != (n,):

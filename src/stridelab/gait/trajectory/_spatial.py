@@ -9,6 +9,9 @@ trajectory of :class:`~stridelab.gait.trajectory.ZuptRtsKalman`:
   footprints (gaitmap's "max. sensor lift"; the sensor, not the toe: minimum toe clearance needs the
   toe's position relative to the sensor);
 * ``turning_angle_rad`` -- heading change of the foot between the two footprints;
+* ``feet_adjacent_s`` -- the first swing sample where the foot has covered half of the stride's
+  horizontal distance: it passes the other foot, which stands half-way in a symmetric gait (Perry's
+  end of initial swing; a phase boundary, see :func:`stridelab.gait.metrics.gait_phases`);
 * eversion (pronation) -- roll of the foot about its long axis relative to its foot-flat orientation,
   positive = lateral edge up (eversion), mirrored for the left foot: ``eversion_at_ic_rad`` (at initial
   contact; negative = inverted landing), ``eversion_peak_rad`` (maximum from IC to heel rise) and
@@ -143,13 +146,17 @@ def stride_spatial(
     n = len(position)
     for k in range(len(prints) - 1):
         a, b = prints.iloc[k], prints.iloc[k + 1]
-        row = dict.fromkeys(SPATIAL_STRIDE_COLUMNS, math.nan)
+        row = dict.fromkeys((*SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"), math.nan)
         row["ic_s"], row["next_ic_s"] = float(a.ic_s), float(b.ic_s)
         if a.flat_start >= 0 and b.flat_start >= 0:
             row["stride_length_m"] = float(math.hypot(b.x_m - a.x_m, b.y_m - a.y_m))
             lo, hi = int(a.flat_end), int(b.flat_start)
             if hi > lo:
                 row["foot_clearance_m"] = float(position[lo:hi, 2].max() - 0.5 * (a.z_m + b.z_m))
+                d = np.hypot(position[lo:hi, 0] - a.x_m, position[lo:hi, 1] - a.y_m)
+                half = np.flatnonzero(d >= 0.5 * row["stride_length_m"])
+                if len(half) and row["stride_length_m"] > 0.2:
+                    row["feet_adjacent_s"] = (lo + int(half[0])) / fs
             row["turning_angle_rad"] = float(_wrap(np.array([b.heading_rad - a.heading_rad]))[0])
         if a.flat_start >= 0:
             i_ic = min(max(round(a.ic_s * fs), 0), n - 1)
@@ -162,7 +169,7 @@ def stride_spatial(
                 row["eversion_peak_rad"] = float(ev.max())
                 row["eversion_excursion_rad"] = float(ev.max() - ev[0])
         out.append(row)
-    cols = ["ic_s", "next_ic_s", *SPATIAL_STRIDE_COLUMNS]
+    cols = ["ic_s", "next_ic_s", *SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"]
     return pd.DataFrame(out, columns=cols).astype(float)
 
 
@@ -276,7 +283,9 @@ def step_widths(
         fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
         fwd /= np.linalg.norm(fwd)
         rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-        r_xy = (rp[["x_m", "y_m"]].to_numpy() - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
+        r_xy = (
+            (rp[["x_m", "y_m"]].to_numpy() - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
+        )
         l_xy = lp[["x_m", "y_m"]].to_numpy()
         for side, own_t, own_xy, oth_t, oth_xy in (
             ("left", lp["ic_s"].to_numpy(), l_xy, rp["ic_s"].to_numpy(), r_xy),
