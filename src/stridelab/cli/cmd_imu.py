@@ -92,7 +92,7 @@ def _show_strides(strides: Any, steps: Any) -> None:
     if "step_width_m" in steps:
         width = {
             (sd, round(float(t), 6)): w
-            for sd, t, w in zip(steps["side"], steps["ic_s"], steps["step_width_m"])
+            for sd, t, w in zip(steps["side"], steps["ic_s"], steps["step_width_m"], strict=False)
         }
     table = Table(title="per stride (foot trajectories)", show_header=True)
     for header in ("side", "IC s", *(_STRIDE_COLUMNS[c][0] for c in cols), "step width cm"):

@@ -284,11 +284,11 @@ def analyze_recording(
         parts = []
         for s, det in detectors.values():
             if s.has_gyr and s.side is not None:
-                gyr = s.data[_GYR].to_numpy(float)
+                seg_gyr = s.data[_GYR].to_numpy(float)
                 if placement == "foot":
-                    ph = foot_phases(gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
+                    ph = foot_phases(seg_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
                 else:
-                    ph = shank_phases(gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_, det.body_frame_)
+                    ph = shank_phases(seg_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_, det.body_frame_)
                 parts.append(ph.assign(side=s.side))
         detected = pd.concat(parts, ignore_index=True) if parts else None
     if placement == "foot":

@@ -26,6 +26,7 @@ writes gaitmap's result on the shared sample and ``tests/gait/test_gait_trajecto
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any, Self
@@ -87,7 +88,7 @@ def gravity_quaternion(acc: npt.ArrayLike) -> FloatArray:
         return np.array([0.0, 1.0, 0.0, 0.0])
     axis = np.cross(a, z)
     q = np.r_[1.0 + c, axis]
-    return q / np.linalg.norm(q)
+    return np.asarray(q / np.linalg.norm(q), dtype=float)
 
 
 # ------------------------------------------------------------------ compiled kernel (quaternions w-first)
@@ -385,4 +386,4 @@ class ZuptRtsKalman(Algorithm):
             ok = mids[(mids > cuts[-1] + target // 4) & (mids <= want)]
             cuts.append(int(ok[-1]) if len(ok) else want)
         cuts.append(n)
-        return list(zip(cuts[:-1], cuts[1:], strict=True))
+        return list(itertools.pairwise(cuts))

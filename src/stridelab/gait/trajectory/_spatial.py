@@ -211,7 +211,9 @@ def _standing(left: FootTrack, right: FootTrack, min_s: float) -> list[tuple[int
 def _bouts(prints: pd.DataFrame, max_turn_rad: float, max_gap_s: float) -> list[pd.DataFrame]:
     """Straight walking bouts: both feet's footprints (time order) split at turns and pauses."""
     p = prints.sort_values("ic_s", kind="stable").reset_index(drop=True)
-    out, cur, last = [], [], -math.inf
+    out: list[pd.DataFrame] = []
+    cur: list[pd.Series] = []
+    last = -math.inf
     for _, row in p.iterrows():
         if row.turn_rad > max_turn_rad or row.ic_s - last > max_gap_s:
             if cur:
