@@ -84,7 +84,13 @@ class Mocap:
         i = np.round(r.min_vel.to_numpy() / FS * MOCAP_FS).astype(int)
         # the stance at min_vel k: its IC is the stride's pre_ic, its TO the stride's tc
         return pd.DataFrame(
-            {"ic_s": r.pre_ic.to_numpy() / FS, "to_s": r.tc.to_numpy() / FS, "i": i, "x": heel[i, 0], "y": heel[i, 1]}
+            {
+                "ic_s": r.pre_ic.to_numpy() / FS,
+                "to_s": r.tc.to_numpy() / FS,
+                "i": i,
+                "x": heel[i, 0],
+                "y": heel[i, 1],
+            }
         )
 
 
@@ -249,8 +255,12 @@ def foot_rows(root: Path) -> list[dict[str, Any]]:
             "peer_ratio": round(mape / peer_mape, 3) if peer_mape > 0 else None,
         }
     )
-    si_imu = symmetry(float(np.median(sl_side["left"])), float(np.median(sl_side["right"])))["symmetry_index_pct"]
-    si_ref = symmetry(float(np.median(mref_sl["left"])), float(np.median(mref_sl["right"])))["symmetry_index_pct"]
+    si_imu = symmetry(float(np.median(sl_side["left"])), float(np.median(sl_side["right"])))[
+        "symmetry_index_pct"
+    ]
+    si_ref = symmetry(float(np.median(mref_sl["left"])), float(np.median(mref_sl["right"])))[
+        "symmetry_index_pct"
+    ]
     rows.append(
         _row(
             "stride length L/R symmetry index vs mocap: |difference| (percentage points)",
@@ -350,11 +360,30 @@ def foot_rows(root: Path) -> list[dict[str, Any]]:
             lo, hi = a + (b - a) // 5, b - (b - a) // 5
             if hi > lo and np.isfinite(row.peak_swing_s):
                 err_peak.append(row.peak_swing_s - (lo + int(np.argmax(rate[lo:hi]))) / MOCAP_FS)
-    for name, e in (("feet adjacent (end of initial swing)", err_adj), ("peak swing (end of mid-swing)", err_peak)):
+    for name, e in (
+        ("feet adjacent (end of initial swing)", err_adj),
+        ("peak swing (end of mid-swing)", err_peak),
+    ):
         mae, bias, n = _stats(1000 * np.asarray(e))
-        rows.append(_row(f"detected {name} vs mocap: MAE (ms)", "(report)", round(mae, 1), None, n=n, bias_ms=round(bias, 1)))
+        rows.append(
+            _row(
+                f"detected {name} vs mocap: MAE (ms)",
+                "(report)",
+                round(mae, 1),
+                None,
+                n=n,
+                bias_ms=round(bias, 1),
+            )
+        )
     share = float((ph.phase_source == "detected").mean()) if len(ph) else math.nan
-    rows.append(_row("strides with all phase boundaries detected (foot, walking)", "(report)", round(100 * share, 1), None))
+    rows.append(
+        _row(
+            "strides with all phase boundaries detected (foot, walking)",
+            "(report)",
+            round(100 * share, 1),
+            None,
+        )
+    )
     return rows
 
 

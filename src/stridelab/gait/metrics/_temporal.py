@@ -280,9 +280,13 @@ def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> 
     out.loc[ms, "mid_stance_s"] = out.loc[ms, "foot_flat_s"]
     out.loc[adj, "initial_swing_end_s"] = out.loc[adj, "feet_adjacent_s"]
     out.loc[knee, "initial_swing_end_s"] = out.loc[knee, "max_knee_flexion_s"]
-    # the mid-swing end must come after the (detected or modelled) end of initial swing
+    # the mid-swing end must come after the (detected or modelled) end of initial swing; where the
+    # peak does not, it stays modelled: half-way from the end of initial swing to the next IC when the
+    # modelled 2/3 of swing falls before a detected end of initial swing
     peak &= out["peak_swing_s"] > out["initial_swing_end_s"]
     out.loc[peak, "mid_swing_end_s"] = out.loc[peak, "peak_swing_s"]
+    late = ~peak & (out["mid_swing_end_s"] <= out["initial_swing_end_s"])
+    out.loc[late, "mid_swing_end_s"] = 0.5 * (out.loc[late, "initial_swing_end_s"] + nxt[late])
     n_det = ms.astype(int) + (adj | knee).astype(int) + peak.astype(int)
     n_det_max = 3 if "foot_flat_s" in have else 2  # a shank cannot show foot flat
     out.loc[n_det > 0, "phase_source"] = "partly detected"

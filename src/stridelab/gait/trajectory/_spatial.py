@@ -24,11 +24,12 @@ footprint: its strides get NaN (never invented).
 Both feet (steps): the two trajectories are independent (each starts at its own origin with its own
 heading), so they are put in one frame by
 
-1. **heading**: the right trajectory is rotated about the vertical by ``θ(t) = a + b·t``, fitted to the
-   angle between each right stride vector and the left stride nearest in time (least squares, turning
-   strides excluded) -- a common heading that follows the two gyroscopes' relative yaw drift;
-2. **origin**: both feet stand still side by side at the start of the recording, ``standing_width_m``
-   apart (McIlroy & Maki 1997, Clin Biomech 12:66: preferred stance width ≈ 0.17 m). This is an
+1. **heading**, per straight bout (split at turns and pauses): the right trajectory is rotated about
+   the vertical so that the straight lines through each foot's footprints in the bout (total least
+   squares) are parallel -- a common heading per bout, so the two gyroscopes' relative yaw drift is
+   taken out bout by bout;
+2. **origin**: both feet stand still side by side in the standing period next to the bout (the start
+   or the end of the recording, or a pause), ``standing_width_m`` apart (McIlroy & Maki 1997, Clin Biomech 12:66: preferred stance width ≈ 0.17 m). This is an
    assumption: two unlinked foot IMUs cannot observe the distance between the feet (Potter et al.
    2019 add an ultrasonic range for it). The mean step width inherits the assumption's error; the
    step-to-step changes of step width do not.
@@ -227,11 +228,15 @@ def _bouts(prints: pd.DataFrame, max_turn_rad: float, max_gap_s: float) -> list[
     return out
 
 
-def _stride_angles(p: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
-    d = np.diff(p[["x_m", "y_m"]].to_numpy(), axis=0)
-    keep = np.hypot(d[:, 0], d[:, 1]) > 0.2
-    t = 0.5 * (p["ic_s"].to_numpy()[1:] + p["ic_s"].to_numpy()[:-1])
-    return t[keep], np.arctan2(d[keep, 1], d[keep, 0])
+def _path_direction(p: pd.DataFrame) -> float:
+    """Direction (rad) of the straight line through a foot's footprints in a bout (total least squares,
+    pointing from the first to the last); NaN with fewer than two footprints 0.2 m apart."""
+    xy = p[["x_m", "y_m"]].to_numpy()
+    if len(xy) < 2 or np.hypot(*(xy[-1] - xy[0])) < 0.2:
+        return math.nan
+    _, _, vt = np.linalg.svd(xy - xy.mean(axis=0))
+    d = vt[0] if vt[0] @ (xy[-1] - xy[0]) > 0 else -vt[0]
+    return math.atan2(float(d[1]), float(d[0]))
 
 
 def step_widths(
@@ -244,7 +249,7 @@ def step_widths(
 ) -> pd.DataFrame:
     """Step width per footprint of both feet: ``side, ic_s, step_width_m, crossover`` (NaN / False
     where not defined). Per straight bout (split at turns > ``max_turn_rad`` and pauses): the right
-    trajectory is rotated by the bout's mean angle between the two feet's stride vectors, and placed so
+    trajectory is rotated so that the straight lines through each foot's footprints are parallel, and placed so
     that in the standing period next to the bout (both feet still ≥ 0.5 s, ending at most
     ``anchor_within_s`` before the bout's first or starting at most that after its last footprint) the
     right foot stood ``standing_width_m`` to the right of the left one. A bout without such a standing
@@ -264,13 +269,10 @@ def step_widths(
     for bout in _bouts(prints, max_turn_rad, 2.5):
         lp = bout[bout["side"] == "left"]
         rp = bout[bout["side"] == "right"]
-        tl, al = _stride_angles(lp)
-        tr_, ar = _stride_angles(rp)
-        if not len(tl) or not len(tr_):
+        al, ar = _path_direction(lp), _path_direction(rp)
+        if not (np.isfinite(al) and np.isfinite(ar)):
             continue
-        j = np.abs(tl[None, :] - tr_[:, None]).argmin(axis=1)
-        diff = _wrap(al[j] - ar)
-        theta = math.atan2(float(np.sin(diff).mean()), float(np.cos(diff).mean()))
+        theta = float(_wrap(np.array([al - ar]))[0])
         t0, t1 = float(bout["ic_s"].min()), float(bout["ic_s"].max())
         before = [s for s in stand if 0 <= t0 - s[1] / left.fs <= anchor_within_s]
         after = [s for s in stand if 0 <= s[0] / left.fs - t1 <= anchor_within_s]
