@@ -78,7 +78,8 @@ class Mocap:
         self.ref = pd.read_csv(base / "stride_events_sample.csv")
 
     def prints(self, side: str) -> pd.DataFrame:
-        """One row per reference stance: ``ic_s`` (its IC), ``to_s``, ``i`` (mocap sample of min_vel), x, y."""
+        """One row per reference stance: ``ic_s`` (its IC), ``to_s``, ``i`` (mocap sample of min_vel),
+        ``x``, ``y``."""
         r = self.ref[self.ref.foot == side].sort_values("min_vel")
         heel = self.m[f"{side[0].upper()}_FCC"]
         i = np.round(r.min_vel.to_numpy() / FS * MOCAP_FS).astype(int)

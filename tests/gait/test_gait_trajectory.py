@@ -37,7 +37,7 @@ def _walk(length_m: float, lift_m: float, mounting: np.ndarray, n_strides: int =
     (sensor → world). Returns data, the zero-velocity mask, IC and TO times."""
     stand, stance, swing = 1.0, 0.6, 0.4
     total = stand + n_strides * (stance + swing) + stance
-    t = np.arange(int(round(total * FS))) / FS
+    t = np.arange(round(total * FS)) / FS
     a_w = np.zeros((len(t), 3))
     still = np.ones(len(t), bool)
     ic, to = [], []

@@ -29,10 +29,11 @@ heading), so they are put in one frame by
    squares) are parallel -- a common heading per bout, so the two gyroscopes' relative yaw drift is
    taken out bout by bout;
 2. **origin**: both feet stand still side by side in the standing period next to the bout (the start
-   or the end of the recording, or a pause), ``standing_width_m`` apart (McIlroy & Maki 1997, Clin Biomech 12:66: preferred stance width ≈ 0.17 m). This is an
-   assumption: two unlinked foot IMUs cannot observe the distance between the feet (Potter et al.
-   2019 add an ultrasonic range for it). The mean step width inherits the assumption's error; the
-   step-to-step changes of step width do not.
+   or the end of the recording, or a pause), ``standing_width_m`` apart (McIlroy & Maki 1997, Clin
+   Biomech 12:66: preferred stance width ≈ 0.17 m). This is an assumption: two unlinked foot IMUs
+   cannot observe the distance between the feet (Potter et al. 2019 add an ultrasonic range for it).
+   The mean step width inherits the assumption's error, and the lateral drift of each trajectory
+   over the bout adds to it (on the shared gaitmap walk: MAE 17 cm, far from useful -- docs/imu.md).
 
 ``step_width_m`` of a footprint: its signed distance from the line through the other foot's footprints
 before and after it, positive towards its own side (Huxham et al. 2006, Gait Posture 24:33); a negative
@@ -249,8 +250,8 @@ def step_widths(
 ) -> pd.DataFrame:
     """Step width per footprint of both feet: ``side, ic_s, step_width_m, crossover`` (NaN / False
     where not defined). Per straight bout (split at turns > ``max_turn_rad`` and pauses): the right
-    trajectory is rotated so that the straight lines through each foot's footprints are parallel, and placed so
-    that in the standing period next to the bout (both feet still ≥ 0.5 s, ending at most
+    trajectory is rotated so that the straight lines through each foot's footprints are parallel, and
+    placed so that in the standing period next to the bout (both feet still ≥ 0.5 s, ending at most
     ``anchor_within_s`` before the bout's first or starting at most that after its last footprint) the
     right foot stood ``standing_width_m`` to the right of the left one. A bout without such a standing
     period has no step width (the distance between two unlinked foot IMUs is not observable)."""
