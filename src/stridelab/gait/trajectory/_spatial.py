@@ -33,7 +33,7 @@ heading), so they are put in one frame by
    Biomech 12:66: preferred stance width ≈ 0.17 m). This is an assumption: two unlinked foot IMUs
    cannot observe the distance between the feet (Potter et al. 2019 add an ultrasonic range for it).
    The mean step width inherits the assumption's error, and the lateral drift of each trajectory
-   over the bout adds to it (on the shared gaitmap walk: MAE 17 cm, far from useful -- docs/imu.md).
+   over the bout adds to it (on the shared gaitmap walk: MAE 16.5 cm, far from useful -- docs/imu.md).
 
 ``step_width_m`` of a footprint: its signed distance from the line through the other foot's footprints
 before and after it, positive towards its own side (Huxham et al. 2006, Gait Posture 24:33); a negative
