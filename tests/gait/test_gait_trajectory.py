@@ -213,7 +213,7 @@ def test_matches_gaitmap_rts_kalman(shared_data):
         assert np.abs(chunked.position_ - kf.position_).max() < 0.005
 
 
-def test_pipeline_and_cli_expose_spatial_values(shared_data):
+def test_pipeline_and_cli_expose_spatial_values(shared_data, store_path):
     path, rec = _gaitmap(shared_data)
     from stridelab.gait import analyze_recording
 
@@ -243,7 +243,10 @@ def test_pipeline_and_cli_expose_spatial_values(shared_data):
             "204.8",
             "--gyr-unit",
             "deg/s",
-            "--no-store",
+            "--store",
+            str(store_path),
+            "--athlete",
+            "ana",
             "--json",
         ],
     )
@@ -251,6 +254,13 @@ def test_pipeline_and_cli_expose_spatial_values(shared_data):
     doc = json.loads(out.output)
     lengths = [r["stride_length_m"] for r in doc["strides"] if r["stride_length_m"] is not None]
     assert len(lengths) >= 0.9 * len(doc["strides"]) and "step_width_m" in doc["steps"][0]
+    # kept in the store: the summary and the per-step table with the step width
+    from stridelab.store import Store
+    from stridelab.store.imu import load_imu_analysis
+
+    stored = load_imu_analysis(Store.open(store_path), "ana", doc["id"])
+    assert stored["summary"]["stride_length_m"] == pytest.approx(doc["summary"]["stride_length_m"])
+    assert "step_width_m" in stored["steps"] and stored["steps"]["crossover"].dtype == bool
     text = CliRunner().invoke(
         app,
         [
