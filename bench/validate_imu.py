@@ -834,6 +834,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\ndetected foot phases vs gaitmap mocap (marker speed < 0.1 m/s = still):")
     for r in gaitmap_phases(args.data):
         print(f"  {r['figure']:60s} n {r['n']:3d}  MAE {r['measured']:.1f}  bias {r['bias']:.1f}")
+    print()
+    from validate_imu_foot import print_rows  # issue 20 points 1-2: foot trajectories and phases
+
+    print("foot IMUs vs gaitmap mocap: detected phases and foot trajectories (bench/validate_imu_foot.py):")
+    print_rows(args.data)
     print("\nlower back walking, whole recordings vs INDIP (issue 20; peer = mobgap's own pipeline):")
     for r in full_recordings(args.data):
         print(

@@ -23,6 +23,7 @@ import scipy.io as sio
 from stridelab.gait import analyze_recording
 from stridelab.gait.events import FootEventDetection, SacrumEventDetection
 from stridelab.gait.metrics import foot_strike, pelvic_obliquity, stride_table, vertical_oscillation
+from stridelab.gait.trajectory import SPATIAL_STRIDE_COLUMNS
 from stridelab.sim.imu import ImuTruth, simulate_imu
 from stridelab.units import G
 
@@ -112,11 +113,16 @@ def simulated(name: str) -> dict[str, Any]:
     kwargs, seed = SIMULATED[name]
     sim = simulate_imu(ImuTruth(**kwargs), seed=seed)
     res = analyze_recording(sim.recording)
+    # the foot-trajectory values added by issue 20 after d8e814a are not in the snapshot (they are
+    # checked in test_gait_trajectory.py); everything that existed then is compared
+    new_cols = {*SPATIAL_STRIDE_COLUMNS, "step_width_m", "crossover"}
+    new_keys = ("stride_length_m", "foot_clearance_m", "eversion_", "step_width_", "crossover_index_pct")
+    summary = {k: v for k, v in res.summary.items() if not k.startswith(new_keys)}
     return {
         "events": _events(res.events),
-        "strides": _numeric(res.strides),
-        "steps": _numeric(res.steps),
-        "summary": _summary(res.summary),
+        "strides": _numeric(res.strides.drop(columns=[c for c in res.strides if c in new_cols])),
+        "steps": _numeric(res.steps.drop(columns=[c for c in res.steps if c in new_cols])),
+        "summary": _summary(summary),
         "problems": list(res.problems),
     }
 

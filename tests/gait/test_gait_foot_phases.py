@@ -52,9 +52,30 @@ def test_analysis_of_gaitmap_feet_has_detected_phases(shared_data):
     path = shared_data / "imu" / "mad-lab-fau__gaitmap" / "imu_sample.csv"
     res = analyze_recording(read_imu(path, placement="foot", sampling_rate_hz=204.8, gyr_unit="deg/s"))
     ph = res.phases
+    # foot flat and feet adjacent (foot trajectory) on ≥ 90 % of strides; all three boundaries (with the
+    # peak swing after feet adjacent) on ≥ 70 %
+    some = ph[ph.phase_source != "modelled"]
+    assert len(some) >= 0.9 * len(ph) and len(ph) >= 40
+    assert some.foot_flat_s.notna().mean() >= 0.9 and some.feet_adjacent_s.notna().mean() >= 0.9
     det = ph[ph.phase_source == "detected"]
-    assert len(det) >= 0.9 * len(ph) and len(ph) >= 40
+    assert len(det) >= 0.7 * len(ph)
     assert (det.initial_contact_s < det.foot_flat_s).all()
     assert (det.foot_flat_s < det.heel_rise_s).all() and (det.heel_rise_s <= det.take_off_s).all()
-    assert (det.take_off_s < det.peak_swing_s).all() and (det.peak_swing_s < det.terminal_swing_end_s).all()
-    assert (det.mid_stance_s == det.foot_flat_s).all()
+    assert (det.take_off_s < det.feet_adjacent_s).all() and (det.feet_adjacent_s < det.peak_swing_s).all()
+    assert (det.peak_swing_s < det.terminal_swing_end_s).all()
+    assert (det.mid_stance_s == det.foot_flat_s).all() and (
+        det.initial_swing_end_s == det.feet_adjacent_s
+    ).all()
+    assert (det.mid_swing_end_s == det.peak_swing_s).all()
+    # every stride's boundaries in order, detected or modelled
+    seq = ph[
+        [
+            "initial_contact_s",
+            "mid_stance_s",
+            "take_off_s",
+            "initial_swing_end_s",
+            "mid_swing_end_s",
+            "terminal_swing_end_s",
+        ]
+    ].to_numpy()
+    assert (np.diff(seq, axis=1) > 0).all()

@@ -34,6 +34,17 @@ _DISPLAY: dict[str, tuple[str, float, str]] = {
     "foot_strike_angle_rad_left": ("foot strike angle left", math.degrees(1.0), "deg"),
     "foot_strike_angle_rad_right": ("foot strike angle right", math.degrees(1.0), "deg"),
     "vertical_oscillation_m": ("vertical oscillation", 100.0, "cm"),
+    "stride_length_m_left": ("stride length left (foot trajectory)", 100.0, "cm"),
+    "stride_length_m_right": ("stride length right (foot trajectory)", 100.0, "cm"),
+    "stride_length_m_symmetry_index_pct": ("stride length symmetry index", 1.0, "%"),
+    "foot_clearance_m_left": ("foot clearance left (sensor lift)", 100.0, "cm"),
+    "foot_clearance_m_right": ("foot clearance right (sensor lift)", 100.0, "cm"),
+    "foot_clearance_m_symmetry_index_pct": ("foot clearance symmetry index", 1.0, "%"),
+    "eversion_excursion_rad_left": ("eversion (pronation) excursion left", math.degrees(1.0), "deg"),
+    "eversion_excursion_rad_right": ("eversion (pronation) excursion right", math.degrees(1.0), "deg"),
+    "step_width_m": ("step width (indicative, docs/imu.md)", 100.0, "cm"),
+    "step_width_sd_m": ("step width SD", 100.0, "cm"),
+    "crossover_index_pct": ("crossover index (indicative)", 1.0, "% of steps"),
     "pelvic_drop_rad_left": ("pelvic drop, left stance", math.degrees(1.0), "deg"),
     "pelvic_drop_rad_right": ("pelvic drop, right stance", math.degrees(1.0), "deg"),
     "trunk_lean_rad": ("trunk forward lean (6-10 deg band)", math.degrees(1.0), "deg"),
@@ -59,6 +70,42 @@ def _show(summary: dict[str, Any], rec_id: str | None, problems: tuple[str, ...]
     console.print(table)
     for p in problems:
         console.print(f"[yellow]warning:[/] {esc(p)}")
+
+
+#: per-stride spatial columns shown with --strides -> (header, factor from SI)
+_STRIDE_COLUMNS: dict[str, tuple[str, float]] = {
+    "stride_length_m": ("stride length cm", 100.0),
+    "foot_clearance_m": ("clearance cm", 100.0),
+    "eversion_at_ic_rad": ("eversion at IC deg", math.degrees(1.0)),
+    "eversion_excursion_rad": ("eversion excursion deg", math.degrees(1.0)),
+    "turning_angle_rad": ("turning deg", math.degrees(1.0)),
+}
+
+
+def _show_strides(strides: Any, steps: Any) -> None:
+    """Per-stride foot-trajectory values (and the step width of the stride's first step)."""
+    cols = [c for c in _STRIDE_COLUMNS if c in strides]
+    if not cols:
+        console.print("no per-stride foot-trajectory values (they need foot sensors with a gyroscope)")
+        return
+    width = {}
+    if "step_width_m" in steps:
+        width = {
+            (sd, round(float(t), 6)): w
+            for sd, t, w in zip(steps["side"], steps["ic_s"], steps["step_width_m"], strict=False)
+        }
+    table = Table(title="per stride (foot trajectories)", show_header=True)
+    for header in ("side", "IC s", *(_STRIDE_COLUMNS[c][0] for c in cols), "step width cm"):
+        table.add_column(header, justify="right")
+    for _, row in strides.iterrows():
+        cells = [esc(row["side"]), f"{row['ic_s']:.2f}"]
+        for c in cols:
+            v = float(row[c]) * _STRIDE_COLUMNS[c][1]
+            cells.append(f"{v:.1f}" if math.isfinite(v) else "-")
+        w = width.get((row["side"], round(float(row["ic_s"]), 6)), math.nan)
+        cells.append(f"{100 * w:.1f}" if math.isfinite(w) else "-")
+        table.add_row(*cells)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
@@ -88,6 +135,9 @@ def register(app: typer.Typer) -> None:
             None, "--activity", help="running, walking or balance (one-leg stand); default: detected."
         ),
         no_store: bool = typer.Option(False, "--no-store", help="Analyse only; do not keep the result."),
+        show_strides: bool = typer.Option(
+            False, "--strides", help="Also print the per-stride foot-trajectory values (foot sensors)."
+        ),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
         json_out: bool = JsonOpt,
@@ -132,7 +182,10 @@ def register(app: typer.Typer) -> None:
                     "summary": analysis.summary,
                     "problems": list(analysis.problems),
                     "steps": analysis.steps.to_dict(orient="records"),
+                    "strides": analysis.strides.to_dict(orient="records"),
                 }
             )
             return
         _show(analysis.summary, rec_id, analysis.problems)
+        if show_strides:
+            _show_strides(analysis.strides, analysis.steps)

@@ -4,7 +4,8 @@ and the one-leg balance test.
 Stages (one subpackage each, algorithms = configured object + one verb):
 ``orientation`` (frames, Madgwick orientation computed once per sensor), ``events`` (IC/TO detectors
 per placement), ``metrics``
-(strides, steps, symmetry, phases, kinematics) and ``balance`` (single-leg stance).
+(strides, steps, symmetry, phases, kinematics), ``trajectory`` (foot trajectories by a ZUPT-aided RTS
+Kalman smoother: stride length, clearance, eversion, step width) and ``balance`` (single-leg stance).
 
 Pure: data in, results out. Reading a file and keeping the analysis in the store is the IMU service's
 job (:mod:`stridelab.services.imu`, :mod:`stridelab.store.imu`).

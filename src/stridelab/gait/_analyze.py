@@ -21,6 +21,7 @@ from stridelab.gait.metrics import (
     foot_strike,
     gait_phases,
     pelvic_obliquity,
+    shank_phases,
     step_table,
     stride_table,
     temporal_summary,
@@ -28,6 +29,15 @@ from stridelab.gait.metrics import (
     vertical_oscillation,
 )
 from stridelab.gait.orientation import Orientation, estimate_orientation
+from stridelab.gait.trajectory import (
+    SPATIAL_STRIDE_COLUMNS,
+    FootTrack,
+    ZuptRtsKalman,
+    foot_track,
+    spatial_summary,
+    step_widths,
+    stride_spatial,
+)
 from stridelab.io.imu import ImuRecording, ImuSensor
 
 __all__ = ["GaitAnalysis", "analyze_recording", "detect_events", "sensor_orientations"]
@@ -148,6 +158,72 @@ def _value_at_start(
     return out
 
 
+def _foot_trajectories(
+    detectors: Mapping[str, tuple[ImuSensor, BaseEventDetector]],
+    strides: pd.DataFrame,
+    steps: pd.DataFrame,
+    summary: dict[str, object],
+) -> tuple[list[str], pd.DataFrame | None]:
+    """Foot trajectories (ZUPT-aided RTS Kalman) → spatial columns on ``strides`` / ``steps`` and their
+    summary (in place); returns the problems (a foot that is never still gets none, with the reason)
+    and the per-stride table with ``side`` (its ``feet_adjacent_s`` is a phase boundary)."""
+    problems: list[str] = []
+    tracks: dict[str, FootTrack] = {}
+    parts = []
+    for s, det in detectors.values():
+        if not s.has_gyr or s.side is None:
+            continue
+        try:
+            kf = ZuptRtsKalman().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz)
+        except ImuDataError as exc:
+            problems.append(f"{s.name}: no foot trajectory (stride length, clearance, eversion): {exc}")
+            continue
+        axes = det.body_frame_.rotation  # rows: forward, left, up in sensor coordinates
+        tr = foot_track(
+            s.side, kf.position_, kf.orientation_, kf.zupt_, s.sampling_rate_hz, det.ic_s_, det.to_s_, axes[0]
+        )
+        tracks[s.side] = tr
+        sp = stride_spatial(tr.prints, kf.position_, kf.orientation_, s.sampling_rate_hz, s.side, axes[1])
+        parts.append(sp.assign(side=s.side))
+        if not sp["stride_length_m"].notna().any() and len(sp):
+            problems.append(
+                f"{s.name}: the foot is never still during stance (running?): no stride length, clearance "
+                "or eversion from its trajectory"
+            )
+    for col in SPATIAL_STRIDE_COLUMNS:
+        strides[col] = np.nan
+    for sp in parts:
+        rows = strides["side"] == sp["side"].iloc[0] if len(sp) else None
+        if rows is None or not rows.any():
+            continue
+        t = strides.loc[rows, "ic_s"].to_numpy(float)
+        for col in SPATIAL_STRIDE_COLUMNS:
+            strides.loc[rows, col] = _value_at_start(sp["ic_s"].to_numpy(float), sp[col].to_numpy(float), t)
+    widths = None
+    if {"left", "right"} <= set(tracks):
+        widths = step_widths(tracks["left"], tracks["right"])
+        steps["step_width_m"] = np.nan
+        steps["crossover"] = False
+        for side in ("left", "right"):
+            w = widths[widths["side"] == side]
+            rows = steps["side"] == side
+            v = _value_at_start(
+                w["ic_s"].to_numpy(float),
+                w["step_width_m"].to_numpy(float),
+                steps.loc[rows, "ic_s"].to_numpy(float),
+            )
+            steps.loc[rows, "step_width_m"] = v
+            steps.loc[rows, "crossover"] = np.isfinite(v) & (v < 0)
+        if len(widths) and not widths["step_width_m"].notna().any():
+            problems.append(
+                "step width not computed: no straight walking next to a moment where both feet stand still "
+                "(the distance between two foot sensors is anchored there)"
+            )
+    if parts:
+        summary.update(spatial_summary(strides, steps if widths is not None else None))
+    return problems, (pd.concat(parts, ignore_index=True) if parts else None)
+
+
 def analyze_recording(
     recording: ImuRecording,
     *,
@@ -201,18 +277,28 @@ def analyze_recording(
         )
     strides = stride_table(events)
     steps = step_table(events, strides)
+    summary: dict[str, object] = {"gait_mode": gait_mode, "events_from": placement}
+    summary.update(temporal_summary(strides, steps))
     detected = None
-    if placement == "foot":  # foot flat, heel rise and peak swing are visible to a foot gyroscope
+    if placement in ("foot", "shank"):  # boundaries a foot / shank gyroscope shows
         parts = []
         for s, det in detectors.values():
             if s.has_gyr and s.side is not None:
-                foot_gyr = s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float)
-                ph = foot_phases(foot_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
+                seg_gyr = s.data[_GYR].to_numpy(float)
+                if placement == "foot":
+                    ph = foot_phases(seg_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_)
+                else:
+                    ph = shank_phases(seg_gyr, s.sampling_rate_hz, det.ic_s_, det.to_s_, det.body_frame_)
                 parts.append(ph.assign(side=s.side))
         detected = pd.concat(parts, ignore_index=True) if parts else None
+    if placement == "foot":
+        traj_problems, spatial = _foot_trajectories(detectors, strides, steps, summary)
+        problems += traj_problems
+        if detected is not None and spatial is not None:
+            detected = detected.merge(
+                spatial[["side", "ic_s", "feet_adjacent_s"]], on=["side", "ic_s"], how="left"
+            )
     phases = gait_phases(strides, detected)
-    summary: dict[str, object] = {"gait_mode": gait_mode, "events_from": placement}
-    summary.update(temporal_summary(strides, steps))
     # foot strike (foot sensors with gyroscope)
     if placement == "foot":
         strides["foot_strike_angle_rad"] = np.nan

@@ -10,7 +10,9 @@ from stridelab.gait.metrics._kinematics import (
     vertical_oscillation,
 )
 from stridelab.gait.metrics._phases import foot_phases
+from stridelab.gait.metrics._swing import shank_phases
 from stridelab.gait.metrics._temporal import (
+    DETECTED_PHASE_COLUMNS,
     PHASE_COLUMNS,
     gait_phases,
     step_table,
@@ -20,12 +22,14 @@ from stridelab.gait.metrics._temporal import (
 )
 
 __all__ = [
+    "DETECTED_PHASE_COLUMNS",
     "LEAN_BAND_RAD",
     "PHASE_COLUMNS",
     "foot_phases",
     "foot_strike",
     "gait_phases",
     "pelvic_obliquity",
+    "shank_phases",
     "step_table",
     "stride_table",
     "strike_pattern",

@@ -22,10 +22,11 @@ Symmetry of a left value L and a right value R:
 * symmetry angle -- ``SA = 100 · (45° − arctan(L / R)) / 90°`` % (Zifchock et al. 2008, Gait Posture
   27:622); 0 = symmetric, bounded to ±100.
 
-Gait phases of one stride (documented, not measured separately): **initial contact** = IC;
-**mid-stance** = the midpoint of stance; **take-off** = TO; the swing is split in thirds: **initial swing**
-TO → TO + swing/3, **mid-swing** → TO + 2·swing/3, **terminal swing** → next IC (after Perry's phases
-and Novacheck 1998, "The biomechanics of running", Gait Posture 7:77).
+Gait phases of one stride, as modelled where the sensor does not show them (see :func:`gait_phases`
+for the detected boundaries): **initial contact** = IC; **mid-stance** = the midpoint of stance;
+**take-off** = TO; the swing is split in thirds: **initial swing** TO → TO + swing/3, **mid-swing** →
+TO + 2·swing/3, **terminal swing** → next IC (after Perry's phases and Novacheck 1998, "The
+biomechanics of running", Gait Posture 7:77).
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ import pandas as pd
 
 from stridelab.frames import SIDES
 
-__all__ = ["PHASE_COLUMNS", "gait_phases", "step_table", "stride_table", "symmetry", "temporal_summary"]
+__all__ = [
+    "DETECTED_PHASE_COLUMNS",
+    "PHASE_COLUMNS",
+    "gait_phases",
+    "step_table",
+    "stride_table",
+    "symmetry",
+    "temporal_summary",
+]
 
 STRIDE_COLUMNS = (
     "side",
@@ -192,15 +201,33 @@ def symmetry(left: float, right: float) -> dict[str, float]:
     }
 
 
-def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Phase boundaries (s) of each stride (see the module docstring for the definitions).
+#: detected boundary columns :func:`gait_phases` takes (any subset) from ``detected``
+DETECTED_PHASE_COLUMNS = (
+    "foot_flat_s",
+    "heel_rise_s",
+    "feet_adjacent_s",
+    "max_knee_flexion_s",
+    "peak_swing_s",
+)
 
-    ``detected`` -- per-stride boundaries from :func:`~stridelab.gait.metrics.foot_phases` (columns
-    ``side, ic_s, foot_flat_s, heel_rise_s, peak_swing_s``; foot sensors). Where a stride has a
-    detected foot flat, mid-stance starts at it (end of the loading response) and initial swing ends at
-    the peak swing angular velocity, and ``phase_source`` is ``"detected"``; elsewhere (shank, lower back,
-    running without a still foot) mid-stance is IC + contact/2 and swing is cut in thirds:
-    ``"modelled"``. Mid- and terminal swing are always split at the modelled 2/3 of swing.
+
+def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Phase boundaries (s) of each stride (see the module docstring for the modelled definitions).
+
+    ``detected`` -- per-stride boundaries (columns ``side, ic_s`` and any of
+    :data:`DETECTED_PHASE_COLUMNS`): from a foot, :func:`~stridelab.gait.metrics.foot_phases` (foot
+    flat, heel rise, peak swing) and the foot trajectory (feet adjacent); from a shank,
+    :func:`~stridelab.gait.metrics.shank_phases` (max knee flexion proxy, peak swing). Each boundary is
+    replaced where it is detected:
+
+    * mid-stance starts at **foot flat** (end of the loading response; foot);
+    * initial swing ends when the **feet are adjacent** (foot trajectory) or at **max knee flexion**
+      (shank proxy) -- Perry's definition;
+    * mid-swing ends at the **peak swing angular velocity** (the swinging segment passes the vertical);
+
+    ``phase_source`` is ``"detected"`` when all three are detected, ``"partly detected"`` when some
+    are, else ``"modelled"`` (IC + contact/2 and thirds of swing: lower back, running without a still
+    foot, shank without gyroscope).
     """
     swing = strides["next_ic_s"] - strides["to_s"]
     out = pd.DataFrame(
@@ -212,15 +239,14 @@ def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> 
             "initial_swing_end_s": strides["to_s"] + swing / 3,
             "mid_swing_end_s": strides["to_s"] + 2 * swing / 3,
             "terminal_swing_end_s": strides["next_ic_s"],
-            "foot_flat_s": np.nan,
-            "heel_rise_s": np.nan,
-            "peak_swing_s": np.nan,
+            **{c: np.nan for c in DETECTED_PHASE_COLUMNS},
             "phase_source": pd.Series(["modelled"] * len(strides), index=strides.index, dtype=object),
         }
     )
     if detected is None or not len(detected) or not len(strides):
         return out
-    cols = {c: np.full(len(strides), np.nan) for c in ("foot_flat_s", "heel_rise_s", "peak_swing_s")}
+    have = [c for c in DETECTED_PHASE_COLUMNS if c in detected]
+    cols = {c: np.full(len(strides), np.nan) for c in have}
     s_side = strides["side"].to_numpy(object)
     s_ic_all = strides["ic_s"].to_numpy(float)
     for side in SIDES:
@@ -238,10 +264,33 @@ def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> 
             arr[rows] = np.where(same, det[col].to_numpy(float)[j], np.nan)
     for col, arr in cols.items():
         out[col] = arr
-    ok = out["foot_flat_s"].notna() & out["peak_swing_s"].notna()
-    out.loc[ok, "mid_stance_s"] = out.loc[ok, "foot_flat_s"]
-    out.loc[ok, "initial_swing_end_s"] = out.loc[ok, "peak_swing_s"]
-    out.loc[ok, "phase_source"] = "detected"
+    to, nxt = out["take_off_s"], out["terminal_swing_end_s"]
+
+    def inside(col: str, lo: pd.Series, hi: pd.Series) -> pd.Series:
+        return out[col].notna() & (out[col] > lo) & (out[col] < hi)
+
+    ms = inside("foot_flat_s", out["initial_contact_s"], to)
+    peak = inside("peak_swing_s", to, nxt)
+    adj = inside("feet_adjacent_s", to, nxt) & (~peak | (out["feet_adjacent_s"] < out["peak_swing_s"]))
+    knee = (
+        inside("max_knee_flexion_s", to, nxt)
+        & ~adj
+        & (~peak | (out["max_knee_flexion_s"] < out["peak_swing_s"]))
+    )
+    out.loc[ms, "mid_stance_s"] = out.loc[ms, "foot_flat_s"]
+    out.loc[adj, "initial_swing_end_s"] = out.loc[adj, "feet_adjacent_s"]
+    out.loc[knee, "initial_swing_end_s"] = out.loc[knee, "max_knee_flexion_s"]
+    # the mid-swing end must come after the (detected or modelled) end of initial swing; where the
+    # peak does not, it stays modelled: half-way from the end of initial swing to the next IC when the
+    # modelled 2/3 of swing falls before a detected end of initial swing
+    peak &= out["peak_swing_s"] > out["initial_swing_end_s"]
+    out.loc[peak, "mid_swing_end_s"] = out.loc[peak, "peak_swing_s"]
+    late = ~peak & (out["mid_swing_end_s"] <= out["initial_swing_end_s"])
+    out.loc[late, "mid_swing_end_s"] = 0.5 * (out.loc[late, "initial_swing_end_s"] + nxt[late])
+    n_det = ms.astype(int) + (adj | knee).astype(int) + peak.astype(int)
+    n_det_max = 3 if "foot_flat_s" in have else 2  # a shank cannot show foot flat
+    out.loc[n_det > 0, "phase_source"] = "partly detected"
+    out.loc[(n_det >= n_det_max) & (n_det > 0), "phase_source"] = "detected"
     return out
 
 

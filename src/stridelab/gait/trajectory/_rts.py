@@ -1,0 +1,389 @@
+"""Zero-velocity-aided inertial navigation of a foot sensor, smoothed with an RTS pass (issue 20, point 2).
+
+The method of Colomar, Nilsson & Händel ("Smoothing for ZUPT-aided INSs", IPIN 2012) in the form of
+gaitmap's ``RtsKalman`` (Küderle et al. 2024; its defaults are kept so the two can be compared):
+
+* nominal state (strapdown): orientation by integrating the gyroscope (quaternion), the accelerometer
+  rotated to the world frame minus gravity integrated twice for velocity and position;
+* error state ``[δp, δv, δθ]`` (9, world frame after Solà 2017, "Quaternion kinematics for the
+  error-state Kalman filter", ch. 7): propagated with ``F = [[I, I·dt, 0], [0, I, -[R a]× dt], [0, 0, I]]``
+  and process noise ``Q = diag(0, σ²_v I, σ²_θ I)`` per sample; at every zero-velocity sample the
+  measurement is the nominal velocity (and, for level walking, the height) -- the error itself;
+* open loop: the forward pass only accumulates error states; one Rauch-Tung-Striebel backward pass then
+  smooths them, and the smoothed errors are removed from the nominal states.
+
+Zero-velocity samples: the gyroscope norm's maximum over 0.05 s windows (50 % overlap) below
+34 deg/s (gaitmap's ``NormZuptDetector`` defaults, Skog et al. 2010 for the norm detector family).
+
+Long recordings are processed in chunks (``chunk_s``) cut in the middle of a zero-velocity period: each
+chunk starts from the previous chunk's smoothed state at the cut, so memory stays bounded (the filter
+keeps three 9×9 matrices per sample of a chunk) and the result differs from one pass only by the
+error uncertainty carried over the cut.
+
+My own code (numpy + numba); gaitmap itself is not a dependency. ``bench/gaitmap_rts_reference.py``
+writes gaitmap's result on the shared sample and ``tests/gait/test_gait_trajectory.py`` compares.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from stridelab.gait._base import Algorithm
+from stridelab.gait._checks import ImuDataError
+from stridelab.gait._signal import runs
+from stridelab.units import G
+
+__all__ = ["ZuptRtsKalman", "gravity_quaternion", "zero_velocity_mask"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_COMPILED: dict[str, Callable[..., Any]] = {}
+
+
+def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    name = fn.__name__
+    if name not in _COMPILED:
+        import numba
+
+        _COMPILED[name] = numba.njit(cache=True, nogil=True)(fn)
+    return _COMPILED[name]
+
+
+def zero_velocity_mask(
+    gyr: npt.ArrayLike, fs: float, *, threshold_rad_s: float, window_s: float = 0.05
+) -> BoolArray:
+    """Samples where the foot is still: every sample of a window (``window_s``, 50 % overlap) whose
+    maximum gyroscope norm is below ``threshold_rad_s``."""
+    g = np.asarray(gyr, dtype=float)
+    norm = np.sqrt((g * g).sum(axis=1))
+    n = len(norm)
+    win = max(round(window_s * fs), 2)
+    step = max(win // 2, 1)
+    out = np.zeros(n, dtype=bool)
+    if n < win:
+        return out
+    starts = np.arange(0, n - win + 1, step)
+    peak = np.lib.stride_tricks.sliding_window_view(norm, win)[starts].max(axis=1)
+    for s in starts[peak < threshold_rad_s]:
+        out[s : s + win] = True
+    return out
+
+
+def gravity_quaternion(acc: npt.ArrayLike) -> FloatArray:
+    """Quaternion ``[w, x, y, z]`` of the shortest rotation taking the mean accelerometer vector to +z
+    (world up): the initial orientation of a sensor at rest, heading arbitrary."""
+    a = np.asarray(acc, dtype=float).reshape(-1, 3).mean(axis=0)
+    a = a / np.linalg.norm(a)
+    z = np.array([0.0, 0.0, 1.0])
+    c = float(a @ z)
+    if c < -1 + 1e-12:  # upside down: half turn about x
+        return np.array([0.0, 1.0, 0.0, 0.0])
+    axis = np.cross(a, z)
+    q = np.r_[1.0 + c, axis]
+    return np.asarray(q / np.linalg.norm(q), dtype=float)
+
+
+# ------------------------------------------------------------------ compiled kernel (quaternions w-first)
+#: the compiled helpers, bound into the kernel's globals when it is compiled (see ``_kernel``)
+_qmul_j: Any = None
+_rotvec_q_j: Any = None
+_rotate_j: Any = None
+_inv_j: Any = None
+
+
+def _inv(m: Any) -> Any:  # pragma: no cover - jitted
+    """Inverse of a small symmetric positive-definite matrix (Gauss-Jordan with partial pivoting; no
+    LAPACK, so the kernel compiles in seconds)."""
+    n = m.shape[0]
+    a = m.copy()
+    out = np.eye(n)
+    for c in range(n):
+        p = c
+        for r in range(c + 1, n):
+            if abs(a[r, c]) > abs(a[p, c]):
+                p = r
+        if p != c:
+            for k in range(n):
+                a[c, k], a[p, k] = a[p, k], a[c, k]
+                out[c, k], out[p, k] = out[p, k], out[c, k]
+        d = a[c, c]
+        for k in range(n):
+            a[c, k] /= d
+            out[c, k] /= d
+        for r in range(n):
+            if r != c:
+                f = a[r, c]
+                if f != 0.0:
+                    for k in range(n):
+                        a[r, k] -= f * a[c, k]
+                        out[r, k] -= f * out[c, k]
+    return out
+
+
+def _qmul(p: Any, q: Any) -> Any:  # pragma: no cover - jitted
+    out = np.empty(4)
+    out[0] = p[0] * q[0] - p[1] * q[1] - p[2] * q[2] - p[3] * q[3]
+    out[1] = p[0] * q[1] + p[1] * q[0] + p[2] * q[3] - p[3] * q[2]
+    out[2] = p[0] * q[2] - p[1] * q[3] + p[2] * q[0] + p[3] * q[1]
+    out[3] = p[0] * q[3] + p[1] * q[2] - p[2] * q[1] + p[3] * q[0]
+    return out
+
+
+def _rotvec_q(v: Any) -> Any:  # pragma: no cover - jitted
+    ang = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    out = np.empty(4)
+    if ang < 1e-12:
+        out[0], out[1], out[2], out[3] = 1.0, 0.5 * v[0], 0.5 * v[1], 0.5 * v[2]
+        return out / math.sqrt((out * out).sum())
+    s = math.sin(ang / 2) / ang
+    out[0], out[1], out[2], out[3] = math.cos(ang / 2), v[0] * s, v[1] * s, v[2] * s
+    return out
+
+
+def _rotate(q: Any, v: Any) -> Any:  # pragma: no cover - jitted
+    w, x, y, z = q[0], q[1], q[2], q[3]
+    out = np.empty(3)
+    out[0] = (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2]
+    out[1] = 2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2]
+    out[2] = 2 * (x * z - w * y) * v[0] + 2 * (y * z + w * x) * v[1] + (1 - 2 * (x * x + y * y)) * v[2]
+    return out
+
+
+def _rts_chunk(
+    acc: Any,
+    gyr: Any,
+    zupt: Any,
+    fs: float,
+    q0: Any,
+    p0: Any,
+    v0: Any,
+    cov0: Any,
+    proc: Any,
+    meas: Any,
+    level: bool,
+    g: float,
+    pos: Any,
+    vel: Any,
+    quat: Any,
+) -> None:  # pragma: no cover - jitted
+    n = acc.shape[0]
+    prior_x = np.zeros((n + 1, 9))
+    post_x = np.zeros((n + 1, 9))
+    prior_p = np.empty((n + 1, 9, 9))
+    post_p = np.empty((n + 1, 9, 9))
+    trans = np.empty((n, 9, 9))
+    prior_p[0] = cov0
+    post_p[0] = cov0
+    pos[0] = p0
+    vel[0] = v0
+    quat[0] = q0
+    f = np.eye(9)
+    for k in range(3):
+        f[k, 3 + k] = 1.0 / fs
+    m = 4 if level else 3
+    h = np.zeros((m, 9))
+    for k in range(3):
+        h[k, 3 + k] = 1.0
+    if level:
+        h[3, 2] = 1.0
+    eye9 = np.eye(9)
+    for i in range(n):
+        q = _qmul_j(quat[i], _rotvec_q_j(gyr[i] / fs))
+        quat[i + 1] = q
+        a = _rotate_j(q, acc[i])
+        a[2] -= g
+        pos[i + 1] = pos[i] + vel[i] / fs + 0.5 * a / (fs * fs)
+        vel[i + 1] = vel[i] + a / fs
+        a[2] += g
+        # F[3:6, 6:9] = -[a]x / fs
+        f[3, 6], f[3, 7], f[3, 8] = 0.0, a[2] / fs, -a[1] / fs
+        f[4, 6], f[4, 7], f[4, 8] = -a[2] / fs, 0.0, a[0] / fs
+        f[5, 6], f[5, 7], f[5, 8] = a[1] / fs, -a[0] / fs, 0.0
+        trans[i] = f
+        prior_x[i + 1] = f @ post_x[i]
+        prior_p[i + 1] = f @ post_p[i] @ f.T + proc
+        if zupt[i]:
+            z = np.empty(m)
+            z[:3] = vel[i + 1]
+            if level:
+                z[3] = pos[i + 1, 2]
+            innov = z - h @ prior_x[i + 1]
+            s = h @ prior_p[i + 1] @ h.T + meas
+            gain = prior_p[i + 1] @ h.T @ _inv_j(s)
+            post_x[i + 1] = prior_x[i + 1] + gain @ innov
+            fac = eye9 - gain @ h
+            post_p[i + 1] = fac @ prior_p[i + 1] @ fac.T + gain @ meas @ gain.T
+        else:
+            post_x[i + 1] = prior_x[i + 1]
+            post_p[i + 1] = prior_p[i + 1]
+    # Rauch-Tung-Striebel backward pass over the error states, then the correction of the nominal states
+    sm_x = post_x[n].copy()
+    sm_p = post_p[n].copy()
+    for i in range(n, -1, -1):
+        if i < n:
+            c = post_p[i] @ trans[i].T @ _inv_j(prior_p[i + 1])
+            sm_x = post_x[i] + c @ (sm_x - prior_x[i + 1])
+            sm_p = post_p[i] + c @ (sm_p - prior_p[i + 1]) @ c.T
+        pos[i] -= sm_x[:3]
+        vel[i] -= sm_x[3:6]
+        quat[i] = _qmul_j(_rotvec_q_j(sm_x[6:]), quat[i])
+        if i == n:
+            cov0[:, :] = sm_p  # the smoothed covariance at the end starts the next chunk
+
+
+def _kernel() -> Callable[..., Any]:
+    global _qmul_j, _rotvec_q_j, _rotate_j, _inv_j
+    if "_rts_chunk" not in _COMPILED:
+        # the helpers first: the kernel's globals must name compiled functions when it is compiled
+        _qmul_j, _rotvec_q_j, _rotate_j, _inv_j = _jit(_qmul), _jit(_rotvec_q), _jit(_rotate), _jit(_inv)
+    return _jit(_rts_chunk)
+
+
+class ZuptRtsKalman(Algorithm):
+    """Foot trajectory (position, velocity, orientation per sample) by a ZUPT-aided RTS Kalman smoother.
+
+    Parameters (gaitmap ``RtsKalman``'s defaults): ``zupt_threshold_rad_s`` (34 deg/s),
+    ``zupt_window_s``; noise variances ``zupt_variance_m2_s2`` (velocity measurement),
+    ``velocity_error_variance_m2_s2`` and ``orientation_error_variance_rad2`` (process, per sample);
+    ``level_walking`` adds height = 0 at every zero-velocity sample (``level_walking_variance_m2``);
+    ``chunk_s`` bounds memory on long recordings.
+
+    ``estimate(data, sampling_rate_hz=...)`` -- ``data`` with ``acc_x..z`` (m/s², gravity included) and
+    ``gyr_x..z`` (rad/s) in the sensor frame. The sensor must be still at the start (the initial
+    orientation is taken from gravity over the first zero-velocity period; heading and origin are
+    arbitrary: world x/y follow the sensor's initial heading, z is up). Results: ``position_``,
+    ``velocity_`` (N × 3, m and m/s, after each sample), ``orientation_`` (N × 4 quaternions w-first,
+    sensor → world), ``zupt_`` (N bool).
+    """
+
+    _action_method = "estimate"
+    zupt_threshold_rad_s: float
+    zupt_window_s: float
+    zupt_variance_m2_s2: float
+    velocity_error_variance_m2_s2: float
+    orientation_error_variance_rad2: float
+    level_walking: bool
+    level_walking_variance_m2: float
+    chunk_s: float
+
+    position_: FloatArray
+    velocity_: FloatArray
+    orientation_: FloatArray
+    zupt_: BoolArray
+
+    def __init__(
+        self,
+        zupt_threshold_rad_s: float = math.radians(34.0),
+        zupt_window_s: float = 0.05,
+        zupt_variance_m2_s2: float = 10e-8,
+        velocity_error_variance_m2_s2: float = 10e5,
+        orientation_error_variance_rad2: float = 10e-2,
+        level_walking: bool = True,
+        level_walking_variance_m2: float = 10e-8,
+        chunk_s: float = 60.0,
+    ) -> None:
+        self.zupt_threshold_rad_s = zupt_threshold_rad_s
+        self.zupt_window_s = zupt_window_s
+        self.zupt_variance_m2_s2 = zupt_variance_m2_s2
+        self.velocity_error_variance_m2_s2 = velocity_error_variance_m2_s2
+        self.orientation_error_variance_rad2 = orientation_error_variance_rad2
+        self.level_walking = level_walking
+        self.level_walking_variance_m2 = level_walking_variance_m2
+        self.chunk_s = chunk_s
+
+    def estimate(
+        self,
+        data: pd.DataFrame,
+        *,
+        sampling_rate_hz: float,
+        zupt: npt.ArrayLike | None = None,
+        initial_quaternion: npt.ArrayLike | None = None,
+    ) -> Self:
+        """Reconstruct the trajectory. ``zupt`` (N bool) replaces the built-in zero-velocity detector;
+        ``initial_quaternion`` (``[w, x, y, z]``, sensor → world) replaces the orientation from gravity."""
+        missing = [c for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z") if c not in data]
+        if missing:
+            raise ImuDataError(
+                f"foot trajectory needs accelerometer and gyroscope columns; missing {missing}"
+            )
+        fs = float(sampling_rate_hz)
+        acc = np.ascontiguousarray(data[["acc_x", "acc_y", "acc_z"]].to_numpy(float))
+        gyr = np.ascontiguousarray(data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float))
+        if not (np.isfinite(acc).all() and np.isfinite(gyr).all()):
+            raise ImuDataError("foot trajectory: the signals contain NaN or infinite values")
+        n = len(acc)
+        if zupt is None:
+            still = zero_velocity_mask(
+                gyr, fs, threshold_rad_s=self.zupt_threshold_rad_s, window_s=self.zupt_window_s
+            )
+        else:
+            still = np.asarray(zupt, dtype=bool)
+            if still.shape != (n,):
+                raise ValueError(f"zupt must have one flag per sample ({n}), got shape {still.shape}")
+        rest = runs(still)
+        if not rest or rest[0][0] > round(0.5 * fs):
+            raise ImuDataError(
+                "foot trajectory needs the foot still at the start of the recording (within 0.5 s) to find "
+                "its initial orientation; no zero-velocity period there"
+            )
+        a0, b0 = rest[0]
+        if initial_quaternion is None:
+            q0 = gravity_quaternion(acc[a0 : max(b0, a0 + 1)])
+        else:
+            q0 = np.asarray(initial_quaternion, dtype=float).reshape(4) / np.linalg.norm(initial_quaternion)
+        proc = np.zeros((9, 9))
+        proc[3:6, 3:6] = np.eye(3) * self.velocity_error_variance_m2_s2
+        proc[6:, 6:] = np.eye(3) * self.orientation_error_variance_rad2
+        m = 4 if self.level_walking else 3
+        meas = np.eye(m) * self.zupt_variance_m2_s2
+        if self.level_walking:
+            meas[3, 3] = self.level_walking_variance_m2
+        pos = np.zeros((n + 1, 3))
+        vel = np.zeros((n + 1, 3))
+        quat = np.zeros((n + 1, 4))
+        quat[0] = q0
+        cov = proc.copy()
+        kernel = _kernel()
+        for lo, hi in self._chunks(still, n, fs):
+            p_in, v_in, q_in = pos[lo].copy(), vel[lo].copy(), quat[lo].copy()
+            kernel(
+                acc[lo:hi],
+                gyr[lo:hi],
+                still[lo:hi],
+                fs,
+                q_in,
+                p_in,
+                v_in,
+                cov,
+                proc,
+                meas,
+                bool(self.level_walking),
+                G,
+                pos[lo : hi + 1],
+                vel[lo : hi + 1],
+                quat[lo : hi + 1],
+            )
+        self.position_, self.velocity_ = pos[1:], vel[1:]
+        self.orientation_ = quat[1:] / np.linalg.norm(quat[1:], axis=1, keepdims=True)
+        self.zupt_ = still
+        return self
+
+    def _chunks(self, still: BoolArray, n: int, fs: float) -> list[tuple[int, int]]:
+        """``[lo, hi)`` sample ranges of at most about ``chunk_s``, cut at the middle of still periods."""
+        target = max(int(self.chunk_s * fs), 1)
+        mids = np.array([(a + b) // 2 for a, b in runs(still)], dtype=int)
+        cuts = [0]
+        while n - cuts[-1] > target:
+            want = cuts[-1] + target
+            ok = mids[(mids > cuts[-1] + target // 4) & (mids <= want)]
+            cuts.append(int(ok[-1]) if len(ok) else want)
+        cuts.append(n)
+        return list(itertools.pairwise(cuts))

@@ -1,0 +1,344 @@
+"""Spatial parameters per stride (one foot) and per step (both feet) from ZUPT-RTS foot trajectories.
+
+Per stride of one foot (IC → next IC, as in :func:`stridelab.gait.metrics.stride_table`), from the
+trajectory of :class:`~stridelab.gait.trajectory.ZuptRtsKalman`:
+
+* **footprint** of a stance -- the mean sensor position over the stance's zero-velocity samples;
+* ``stride_length_m`` -- horizontal distance between the footprints of the stride's two stances;
+* ``foot_clearance_m`` -- the sensor's maximum height during the swing above the mean height of the two
+  footprints (gaitmap's "max. sensor lift"; the sensor, not the toe: minimum toe clearance needs the
+  toe's position relative to the sensor);
+* ``turning_angle_rad`` -- heading change of the foot between the two footprints;
+* ``feet_adjacent_s`` -- the first swing sample where the foot has covered half of the stride's
+  horizontal distance: it passes the other foot, which stands half-way in a symmetric gait (Perry's
+  end of initial swing; a phase boundary, see :func:`stridelab.gait.metrics.gait_phases`);
+* eversion (pronation) -- roll of the foot about its long axis relative to its foot-flat orientation,
+  positive = lateral edge up (eversion), mirrored for the left foot: ``eversion_at_ic_rad`` (at initial
+  contact; negative = inverted landing), ``eversion_peak_rad`` (maximum from IC to heel rise) and
+  ``eversion_excursion_rad`` = peak − at IC (the "pronation" range of running-shoe studies, e.g.
+  Clarke et al. 1983, and of IMU eversion after Koska et al. 2018).
+
+A stance without zero-velocity samples (a running foot that never stops, or a lost detection) has no
+footprint: its strides get NaN (never invented).
+
+Both feet (steps): the two trajectories are independent (each starts at its own origin with its own
+heading), so they are put in one frame by
+
+1. **heading**, per straight bout (split at turns and pauses): the right trajectory is rotated about
+   the vertical so that the straight lines through each foot's footprints in the bout (total least
+   squares) are parallel -- a common heading per bout, so the two gyroscopes' relative yaw drift is
+   taken out bout by bout;
+2. **origin**: both feet stand still side by side in the standing period next to the bout (the start
+   or the end of the recording, or a pause), ``standing_width_m`` apart (McIlroy & Maki 1997, Clin
+   Biomech 12:66: preferred stance width ≈ 0.17 m). This is an assumption: two unlinked foot IMUs
+   cannot observe the distance between the feet (Potter et al. 2019 add an ultrasonic range for it).
+   The mean step width inherits the assumption's error, and the lateral drift of each trajectory
+   over the bout adds to it (on the shared gaitmap walk: MAE 16.5 cm, far from useful -- docs/imu.md).
+
+``step_width_m`` of a footprint: its signed distance from the line through the other foot's footprints
+before and after it, positive towards its own side (Huxham et al. 2006, Gait Posture 24:33); a negative
+value means the foot landed across the other foot's line of progression (**crossover**). The
+``crossover_index_pct`` of a recording is the share of steps with a crossover. Steps in turns
+(|turning| > ``max_turn_rad``) get NaN step width.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from stridelab.frames import Side
+from stridelab.gait._signal import runs
+from stridelab.gait.metrics import symmetry
+
+__all__ = [
+    "SPATIAL_STRIDE_COLUMNS",
+    "FootTrack",
+    "foot_track",
+    "footprints",
+    "spatial_summary",
+    "step_widths",
+    "stride_spatial",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+SPATIAL_STRIDE_COLUMNS = (
+    "stride_length_m",
+    "foot_clearance_m",
+    "turning_angle_rad",
+    "eversion_at_ic_rad",
+    "eversion_peak_rad",
+    "eversion_excursion_rad",
+)
+
+
+def _rotate(q: FloatArray, v: FloatArray) -> FloatArray:
+    """Rotate the vector ``v`` by each quaternion ``q`` (N × 4, w first): N × 3."""
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return np.stack(
+        [
+            (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2],
+            2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2],
+            2 * (x * z - w * y) * v[0] + 2 * (y * z + w * x) * v[1] + (1 - 2 * (x * x + y * y)) * v[2],
+        ],
+        axis=1,
+    )
+
+
+def footprints(
+    position: FloatArray,
+    orientation: FloatArray,
+    zupt: npt.NDArray[np.bool_],
+    fs: float,
+    ic_s: npt.ArrayLike,
+    to_s: npt.ArrayLike,
+    forward_axis: npt.ArrayLike,
+) -> pd.DataFrame:
+    """One row per stance (IC → first TO after it): ``ic_s, to_s, x_m, y_m, z_m, heading_rad,
+    flat_start, flat_end`` (the footprint; NaN and -1 where the stance has no zero-velocity sample)."""
+    ic = np.sort(np.asarray(ic_s, dtype=float))
+    to = np.sort(np.asarray(to_s, dtype=float))
+    fwd = np.asarray(forward_axis, dtype=float)
+    rows = []
+    n = len(position)
+    for t_ic in ic:
+        j = np.searchsorted(to, t_ic, side="right")
+        t_to = float(to[j]) if j < len(to) else math.nan
+        i0 = min(max(round(t_ic * fs), 0), n)
+        i1 = min(round(t_to * fs), n) if np.isfinite(t_to) else min(i0 + round(0.8 * fs), n)
+        still = np.flatnonzero(zupt[i0:i1]) + i0
+        if not len(still):
+            rows.append((t_ic, t_to, math.nan, math.nan, math.nan, math.nan, -1, -1))
+            continue
+        # the longest still run of the stance (a brief pause at the strike is not the foot flat)
+        spans = runs(zupt[i0:i1])
+        a, b = max(spans, key=lambda s: s[1] - s[0])
+        a, b = a + i0, b + i0
+        p = position[a:b].mean(axis=0)
+        f = _rotate(orientation[a:b], fwd).mean(axis=0)
+        rows.append((t_ic, t_to, p[0], p[1], p[2], math.atan2(f[1], f[0]), a, b))
+    return pd.DataFrame(
+        rows, columns=["ic_s", "to_s", "x_m", "y_m", "z_m", "heading_rad", "flat_start", "flat_end"]
+    )
+
+
+def _wrap(a: FloatArray) -> FloatArray:
+    return np.asarray((a + np.pi) % (2 * np.pi) - np.pi, dtype=float)
+
+
+def stride_spatial(
+    prints: pd.DataFrame,
+    position: FloatArray,
+    orientation: FloatArray,
+    fs: float,
+    side: Side,
+    lateral_axis: npt.ArrayLike,
+) -> pd.DataFrame:
+    """Per stride (footprint k → k + 1): ``ic_s, next_ic_s`` and :data:`SPATIAL_STRIDE_COLUMNS`.
+
+    ``lateral_axis`` -- the sensor-frame axis pointing to the person's LEFT (body ``ml``)."""
+    ml = np.asarray(lateral_axis, dtype=float)
+    sign = 1.0 if side == "left" else -1.0  # lateral edge up = eversion; the left foot's lateral is +ml
+    out = []
+    n = len(position)
+    for k in range(len(prints) - 1):
+        a, b = prints.iloc[k], prints.iloc[k + 1]
+        row = dict.fromkeys((*SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"), math.nan)
+        row["ic_s"], row["next_ic_s"] = float(a.ic_s), float(b.ic_s)
+        if a.flat_start >= 0 and b.flat_start >= 0:
+            row["stride_length_m"] = float(math.hypot(b.x_m - a.x_m, b.y_m - a.y_m))
+            lo, hi = int(a.flat_end), int(b.flat_start)
+            if hi > lo:
+                row["foot_clearance_m"] = float(position[lo:hi, 2].max() - 0.5 * (a.z_m + b.z_m))
+                d = np.hypot(position[lo:hi, 0] - a.x_m, position[lo:hi, 1] - a.y_m)
+                half = np.flatnonzero(d >= 0.5 * row["stride_length_m"])
+                if len(half) and row["stride_length_m"] > 0.2:
+                    row["feet_adjacent_s"] = (lo + int(half[0])) / fs
+            row["turning_angle_rad"] = float(_wrap(np.array([b.heading_rad - a.heading_rad]))[0])
+        if a.flat_start >= 0:
+            i_ic = min(max(round(a.ic_s * fs), 0), n - 1)
+            fa, fb = int(a.flat_start), int(a.flat_end)
+            roll = sign * np.arcsin(np.clip(_rotate(orientation[i_ic:fb], ml)[:, 2], -1.0, 1.0))
+            flat = float(np.median(roll[fa - i_ic :])) if fb > fa >= i_ic else math.nan
+            ev = roll - flat
+            if len(ev):
+                row["eversion_at_ic_rad"] = float(ev[0])
+                row["eversion_peak_rad"] = float(ev.max())
+                row["eversion_excursion_rad"] = float(ev.max() - ev[0])
+        out.append(row)
+    cols = ["ic_s", "next_ic_s", *SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"]
+    return pd.DataFrame(out, columns=cols).astype(float)
+
+
+@dataclass(frozen=True, slots=True)
+class FootTrack:
+    """One foot's reconstructed trajectory (own origin and heading) with its footprints."""
+
+    side: Side
+    position: FloatArray
+    heading_rad: FloatArray
+    zupt: npt.NDArray[np.bool_]
+    fs: float
+    prints: pd.DataFrame
+
+
+def foot_track(
+    side: Side,
+    position: FloatArray,
+    orientation: FloatArray,
+    zupt: npt.NDArray[np.bool_],
+    fs: float,
+    ic_s: npt.ArrayLike,
+    to_s: npt.ArrayLike,
+    forward_axis: npt.ArrayLike,
+) -> FootTrack:
+    """The :class:`FootTrack` of a :class:`~stridelab.gait.trajectory.ZuptRtsKalman` result."""
+    f = _rotate(orientation, np.asarray(forward_axis, dtype=float))
+    prints = footprints(position, orientation, zupt, fs, ic_s, to_s, forward_axis)
+    return FootTrack(side, position, np.arctan2(f[:, 1], f[:, 0]), zupt, fs, prints)
+
+
+def _standing(left: FootTrack, right: FootTrack, min_s: float) -> list[tuple[int, int]]:
+    """Sample ranges where both feet are still together for at least ``min_s``."""
+    n = min(len(left.zupt), len(right.zupt))
+    both = left.zupt[:n] & right.zupt[:n]
+    return [(a, b) for a, b in runs(both) if b - a >= min_s * left.fs]
+
+
+def _bouts(prints: pd.DataFrame, max_turn_rad: float, max_gap_s: float) -> list[pd.DataFrame]:
+    """Straight walking bouts: both feet's footprints (time order) split at turns and pauses."""
+    p = prints.sort_values("ic_s", kind="stable").reset_index(drop=True)
+    out: list[pd.DataFrame] = []
+    cur: list[pd.Series] = []
+    last = -math.inf
+    for _, row in p.iterrows():
+        if row.turn_rad > max_turn_rad or row.ic_s - last > max_gap_s:
+            if cur:
+                out.append(pd.DataFrame(cur))
+            cur = []
+        if row.turn_rad <= max_turn_rad:
+            cur.append(row)
+        last = row.ic_s
+    if cur:
+        out.append(pd.DataFrame(cur))
+    return out
+
+
+def _path_direction(p: pd.DataFrame) -> float:
+    """Direction (rad) of the straight line through a foot's footprints in a bout (total least squares,
+    pointing from the first to the last); NaN with fewer than two footprints 0.2 m apart."""
+    xy = p[["x_m", "y_m"]].to_numpy()
+    if len(xy) < 2 or np.hypot(*(xy[-1] - xy[0])) < 0.2:
+        return math.nan
+    _, _, vt = np.linalg.svd(xy - xy.mean(axis=0))
+    d = vt[0] if vt[0] @ (xy[-1] - xy[0]) > 0 else -vt[0]
+    return math.atan2(float(d[1]), float(d[0]))
+
+
+def step_widths(
+    left: FootTrack,
+    right: FootTrack,
+    *,
+    standing_width_m: float = 0.17,
+    max_turn_rad: float = math.radians(20.0),
+    anchor_within_s: float = 3.0,
+) -> pd.DataFrame:
+    """Step width per footprint of both feet: ``side, ic_s, step_width_m, crossover`` (NaN / False
+    where not defined). Per straight bout (split at turns > ``max_turn_rad`` and pauses): the right
+    trajectory is rotated so that the straight lines through each foot's footprints are parallel, and
+    placed so that in the standing period next to the bout (both feet still ≥ 0.5 s, ending at most
+    ``anchor_within_s`` before the bout's first or starting at most that after its last footprint) the
+    right foot stood ``standing_width_m`` to the right of the left one. A bout without such a standing
+    period has no step width (the distance between two unlinked foot IMUs is not observable)."""
+    cols = ["side", "ic_s", "step_width_m", "crossover"]
+    frames = []
+    for tr in (left, right):
+        p = tr.prints[tr.prints["flat_start"] >= 0].copy()
+        p["side"] = tr.side
+        p["turn_rad"] = np.abs(_wrap(np.diff(p["heading_rad"].to_numpy(), prepend=p["heading_rad"].iloc[0])))
+        frames.append(p) if len(p) else None
+    if len(frames) < 2:
+        return pd.DataFrame(columns=cols).astype({"step_width_m": float, "crossover": bool})
+    prints = pd.concat(frames, ignore_index=True)
+    stand = _standing(left, right, 0.5)
+    widths: dict[tuple[str, float], float] = {}
+    for bout in _bouts(prints, max_turn_rad, 2.5):
+        lp = bout[bout["side"] == "left"]
+        rp = bout[bout["side"] == "right"]
+        al, ar = _path_direction(lp), _path_direction(rp)
+        if not (np.isfinite(al) and np.isfinite(ar)):
+            continue
+        theta = float(_wrap(np.array([al - ar]))[0])
+        t0, t1 = float(bout["ic_s"].min()), float(bout["ic_s"].max())
+        before = [s for s in stand if 0 <= t0 - s[1] / left.fs <= anchor_within_s]
+        after = [s for s in stand if 0 <= s[0] / left.fs - t1 <= anchor_within_s]
+        if not before and not after:
+            continue
+        a, b = before[-1] if before else after[0]
+        l0 = left.position[a:b, :2].mean(axis=0)
+        r0 = right.position[a:b, :2].mean(axis=0)
+        # "side by side" across the mean heading of the two feet while standing (toe-out cancels)
+        h_l = left.heading_rad[a:b]
+        h_r = right.heading_rad[a:b] + theta
+        fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
+        fwd /= np.linalg.norm(fwd)
+        rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+        r_xy = (
+            (rp[["x_m", "y_m"]].to_numpy() - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
+        )
+        l_xy = lp[["x_m", "y_m"]].to_numpy()
+        for side, own_t, own_xy, oth_t, oth_xy in (
+            ("left", lp["ic_s"].to_numpy(), l_xy, rp["ic_s"].to_numpy(), r_xy),
+            ("right", rp["ic_s"].to_numpy(), r_xy, lp["ic_s"].to_numpy(), l_xy),
+        ):
+            for t, pt in zip(own_t, own_xy, strict=True):
+                k = int(np.searchsorted(oth_t, t))
+                if not 0 < k < len(oth_t):
+                    continue
+                p0, p1 = oth_xy[k - 1], oth_xy[k]
+                d = p1 - p0
+                norm = float(np.hypot(*d))
+                if norm > 0.2:
+                    cross = (d[0] * (pt - p0)[1] - d[1] * (pt - p0)[0]) / norm  # > 0: left of the line
+                    widths[(side, float(t))] = cross if side == "left" else -cross
+    rows = [
+        (side, float(t), w, bool(np.isfinite(w) and w < 0))
+        for side, t in zip(prints["side"], prints["ic_s"], strict=True)
+        for w in [widths.get((side, float(t)), math.nan)]
+    ]
+    df = pd.DataFrame(rows, columns=cols).sort_values("ic_s", kind="stable").reset_index(drop=True)
+    return df.astype({"side": object, "step_width_m": float, "crossover": bool})
+
+
+def spatial_summary(strides: pd.DataFrame, steps: pd.DataFrame | None) -> dict[str, float]:
+    """Medians per side and overall, L/R symmetry index (%) of each stride parameter, and for both feet
+    the median and SD of step width and the crossover index (% of steps)."""
+    out: dict[str, float] = {}
+    for name in ("stride_length_m", "foot_clearance_m", "eversion_peak_rad", "eversion_excursion_rad"):
+        if name not in strides:
+            continue
+        v = strides[name]
+        out[name] = float(v.median()) if v.notna().any() else math.nan
+        med = {}
+        for side in ("left", "right"):
+            s = v[strides["side"] == side].dropna()
+            med[side] = float(s.median()) if len(s) else math.nan
+            out[f"{name}_{side}"] = med[side]
+        if name.startswith("eversion"):  # angles may be ≤ 0: a plain difference, not a ratio
+            out[f"{name}_diff_lr"] = med["left"] - med["right"]
+        else:
+            out[f"{name}_symmetry_index_pct"] = symmetry(med["left"], med["right"])["symmetry_index_pct"]
+    if steps is not None and "step_width_m" in steps:
+        w = steps["step_width_m"].dropna()
+        out["step_width_m"] = float(w.median()) if len(w) else math.nan
+        out["step_width_sd_m"] = float(w.std(ddof=1)) if len(w) > 1 else math.nan
+        out["crossover_index_pct"] = float(100.0 * (w < 0).mean()) if len(w) else math.nan
+        for side in ("left", "right"):
+            s = steps.loc[steps["side"] == side, "step_width_m"].dropna()
+            out[f"step_width_m_{side}"] = float(s.median()) if len(s) else math.nan
+    return out
