@@ -30,6 +30,7 @@ Reference data (``$STRIDELAB_SHARED_DATA/imu``, default ../shared/data/imu; see 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -668,6 +669,9 @@ def gaitmap_phases(root: Path, still_m_s: float = MOCAP_STILL_M_S) -> list[dict[
 # ------------------------------------------------------------------- mobgap, full recordings (issue 20)
 #: issue 20: IC F1 against INDIP at ±0.25 s on whole recordings (bout detection included), L/R ≥ 90 %
 FULL_TOL_S = 0.25
+#: the published figures the issue's goals come from
+ANCHOR_F1 = "Mobilise-D (Micó-Amigo 2023) IC F1 ≈ 0.90-0.95"
+ANCHOR_LR = "Ullrich 2021 left/right 96 %"
 
 
 @dataclass
@@ -679,6 +683,8 @@ class Trial:
     frame: pd.DataFrame
     ref: np.ndarray
     lr: np.ndarray
+    #: INDIP micro-WB (start, end) in s: where the reference counts steps
+    spans: list[tuple[float, float]] = field(default_factory=list)
 
 
 def mobgap_trials(root: Path) -> list[Trial]:
@@ -694,8 +700,9 @@ def mobgap_trials(root: Path) -> list[Trial]:
                     np.c_[np.asarray(su.Acc, float) * G, np.deg2rad(np.asarray(su.Gyr, float))],
                     columns=["acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"],
                 )
-                ref, lr = [], []
+                ref, lr, spans = [], [], []
                 for wb in _as_list(t.Standards.INDIP.MicroWB):
+                    spans.append((float(wb.Start), float(wb.End)))
                     r = np.atleast_1d(np.asarray(wb.InitialContact_Event, dtype=np.float64))
                     s_ = np.atleast_1d(wb.InitialContact_LeftRight)
                     ok = np.isfinite(r)
@@ -705,12 +712,18 @@ def mobgap_trials(root: Path) -> list[Trial]:
                 name = f"{pdir.parent.name}/{pdir.name} {test} {trial}"
                 out.append(
                     Trial(
-                        name, pdir.parent.name, frame, np.asarray(ref)[order], np.asarray(lr, object)[order]
+                        name,
+                        pdir.parent.name,
+                        frame,
+                        np.asarray(ref)[order],
+                        np.asarray(lr, object)[order],
+                        sorted(spans),
                     )
                 )
     return out
 
 
+@functools.cache
 def _mobgap_pipeline_ics(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """mobgap's own pipeline (MobilisedPipelineHealthy for HA, ...Impaired for MS) on the same trials:
     its raw ICs (all detected gait sequences) with their L/R labels, times in s."""
@@ -782,9 +795,9 @@ def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> li
         def lr(t: dict[str, float]) -> float:
             return t["lr_ok"] / t["tp"] if t["tp"] else float("nan")
 
-        for figure, goal, ours, their in (
-            ("IC F1 ±0.25 s vs INDIP", 0.90, f1(ours_t), f1(peer_t) if theirs else float("nan")),
-            ("left/right correct", 0.90, lr(ours_t), lr(peer_t) if theirs else float("nan")),
+        for figure, goal, ours, their, anchor in (
+            ("IC F1 ±0.25 s vs INDIP", 0.90, f1(ours_t), f1(peer_t) if theirs else float("nan"), ANCHOR_F1),
+            ("left/right correct", 0.90, lr(ours_t), lr(peer_t) if theirs else float("nan"), ANCHOR_LR),
         ):
             out.append(
                 {
@@ -795,6 +808,68 @@ def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> li
                     "peer_ratio": round(ours / their, 3) if their and np.isfinite(their) else None,
                     "met": bool(ours >= goal),
                     "n_ref": int(ours_t["tp"] + ours_t["fn"]),
+                    "anchor": anchor,
+                }
+            )
+    return out
+
+
+#: an unmatched detection this close (s) outside a reference bout is a gait initiation/termination step
+EDGE_S = 2.0
+
+
+def _error_sites(tr: Trial, t_det: np.ndarray) -> dict[str, int]:
+    """Where one trial's errors are: false positives outside the INDIP bouts next to one (within
+    EDGE_S: gait initiation/termination steps the reference leaves out), outside and far from every bout
+    (another activity: shuffling, turning on the spot, sitting down), or inside a bout (extra detections);
+    misses among the first/last two reference ICs of a bout (its edges) or inside it."""
+    pairs = _match(tr.ref, t_det, FULL_TOL_S)
+    hit_det = {j for _, j in pairs}
+    hit_ref = {i for i, _ in pairs}
+    out = dict.fromkeys(("fp_edge", "fp_far", "fp_in", "fn_edge", "fn_in"), 0)
+    for j, t in enumerate(t_det.tolist()):
+        if j in hit_det:
+            continue
+        gap = min((max(a - t, t - b, 0.0) for a, b in tr.spans), default=np.inf)
+        out["fp_in" if gap <= FULL_TOL_S else "fp_edge" if gap <= EDGE_S else "fp_far"] += 1
+    for i, t in enumerate(tr.ref.tolist()):
+        if i in hit_ref:
+            continue
+        in_bout = [tr.ref[(tr.ref >= a - 1e-6) & (tr.ref <= b + 1e-6)] for a, b in tr.spans if a - 1e-6 <= t <= b]
+        ics = in_bout[0] if in_bout else np.array([t])
+        k = int(np.searchsorted(ics, t - 1e-6))
+        out["fn_edge" if k < 2 or k >= len(ics) - 2 else "fn_in"] += 1
+    return out
+
+
+def per_recording(root: Path, *, quick: bool = False, peer: bool = True) -> list[dict[str, Any]]:
+    """Issue 20, point 3: each trial's IC F1, precision and recall (±0.25 s vs INDIP) for stridelab and
+    mobgap's pipeline, and where the errors are (:func:`_error_sites`). Report-only rows."""
+    trials = mobgap_trials(root)
+    if quick:
+        trials = [t for t in trials if "Test5" in t.name]
+    theirs = _mobgap_pipeline_ics(root) if peer else {}
+    out = []
+    for tr in trials:
+        for who, (t_det, _) in (("stridelab", _stridelab_full_ics(tr)), ("mobgap", theirs.get(tr.name, (None, None)))):
+            if t_det is None:
+                continue
+            tp = len(_match(tr.ref, t_det, FULL_TOL_S))
+            sites = _error_sites(tr, t_det)
+            out.append(
+                {
+                    "figure": f"lower back whole recording {tr.name}, {who}: IC F1 / precision / recall",
+                    "goal": "(per recording)",
+                    "measured": f"{2 * tp / max(len(t_det) + len(tr.ref), 1):.3f} / "
+                    f"{tp / max(len(t_det), 1):.3f} / {tp / max(len(tr.ref), 1):.3f}",
+                    "peer_ratio": None,
+                    "met": None,
+                    "who": who,
+                    "trial": tr.name,
+                    "n_ref": len(tr.ref),
+                    "n_det": len(t_det),
+                    "tp": tp,
+                    **sites,
                 }
             )
     return out
@@ -804,7 +879,12 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
     """The issue-20 figures as dicts (figure, goal, measured, peer_ratio, met) for bench/run_all.py;
     ``quick`` scores the straight walks (Test5) only. Peer = mobgap's own pipeline."""
     default = Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")) / "imu"
-    return table_rows() + gaitmap_phases(default) + full_recordings(default, quick=quick)
+    return (
+        table_rows()
+        + gaitmap_phases(default)
+        + full_recordings(default, quick=quick)
+        + per_recording(default, quick=quick)
+    )
 
 
 def _fmt(x: float, nd: int = 1) -> str:
@@ -838,7 +918,18 @@ def main(argv: list[str] | None = None) -> int:
     for r in full_recordings(args.data):
         print(
             f"  {r['figure']:72s} ours {r['measured']:.3f}  mobgap {r['peer']:.3f}  "
-            f"goal {r['goal']}  {'met' if r['met'] else 'NOT met'}  (n ref {r['n_ref']})"
+            f"goal {r['goal']}  {'met' if r['met'] else 'NOT met'}  (n ref {r['n_ref']})  anchor: {r['anchor']}"
+        )
+    print(
+        "\nper recording (±0.25 s vs INDIP): F1 / precision / recall; false positives next to a reference bout"
+        f" (≤ {EDGE_S:.0f} s: gait initiation/termination), far from every bout, inside one; misses at a"
+        " bout's edge (first/last two ICs) or inside:"
+    )
+    for r in per_recording(args.data):
+        print(
+            f"  {r['trial']:22s} {r['who']:9s} {r['measured']}  ref {r['n_ref']:3d} det {r['n_det']:3d}  "
+            f"FP edge {r['fp_edge']:2d} far {r['fp_far']:2d} in {r['fp_in']:2d}  FN edge {r['fn_edge']:2d} "
+            f"in {r['fn_in']:2d}"
         )
     if latencies is not None:
         print("\nshank latencies fitted on ALL marlow17 participants (shipped defaults come from these):")
