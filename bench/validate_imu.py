@@ -835,7 +835,9 @@ def _error_sites(tr: Trial, t_det: np.ndarray) -> dict[str, int]:
     for i, t in enumerate(tr.ref.tolist()):
         if i in hit_ref:
             continue
-        in_bout = [tr.ref[(tr.ref >= a - 1e-6) & (tr.ref <= b + 1e-6)] for a, b in tr.spans if a - 1e-6 <= t <= b]
+        in_bout = [
+            tr.ref[(tr.ref >= a - 1e-6) & (tr.ref <= b + 1e-6)] for a, b in tr.spans if a - 1e-6 <= t <= b
+        ]
         ics = in_bout[0] if in_bout else np.array([t])
         k = int(np.searchsorted(ics, t - 1e-6))
         out["fn_edge" if k < 2 or k >= len(ics) - 2 else "fn_in"] += 1
@@ -851,7 +853,10 @@ def per_recording(root: Path, *, quick: bool = False, peer: bool = True) -> list
     theirs = _mobgap_pipeline_ics(root) if peer else {}
     out = []
     for tr in trials:
-        for who, (t_det, _) in (("stridelab", _stridelab_full_ics(tr)), ("mobgap", theirs.get(tr.name, (None, None)))):
+        for who, (t_det, _) in (
+            ("stridelab", _stridelab_full_ics(tr)),
+            ("mobgap", theirs.get(tr.name, (None, None))),
+        ):
             if t_det is None:
                 continue
             tp = len(_match(tr.ref, t_det, FULL_TOL_S))
@@ -918,11 +923,12 @@ def main(argv: list[str] | None = None) -> int:
     for r in full_recordings(args.data):
         print(
             f"  {r['figure']:72s} ours {r['measured']:.3f}  mobgap {r['peer']:.3f}  "
-            f"goal {r['goal']}  {'met' if r['met'] else 'NOT met'}  (n ref {r['n_ref']})  anchor: {r['anchor']}"
+            f"goal {r['goal']}  {'met' if r['met'] else 'NOT met'}  (n ref {r['n_ref']})  "
+            f"anchor: {r['anchor']}"
         )
     print(
-        "\nper recording (±0.25 s vs INDIP): F1 / precision / recall; false positives next to a reference bout"
-        f" (≤ {EDGE_S:.0f} s: gait initiation/termination), far from every bout, inside one; misses at a"
+        "\nper recording (±0.25 s vs INDIP): F1 / precision / recall; false positives next to a reference"
+        f" bout (≤ {EDGE_S:.0f} s: gait initiation/termination), far from every bout, inside one; misses at a"
         " bout's edge (first/last two ICs) or inside:"
     )
     for r in per_recording(args.data):

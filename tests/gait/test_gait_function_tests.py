@@ -60,7 +60,7 @@ def test_tandem_walk_without_gyroscope_has_no_sides():
 
 def test_function_tests_refuse_bad_input():
     still = pd.DataFrame({"acc_x": np.zeros(1000), "acc_y": np.zeros(1000), "acc_z": np.full(1000, 9.81)})
-    with pytest.raises(ValueError, match="no regular steps|fewer than two steps"):
+    with pytest.raises(ValueError, match=r"no regular steps|fewer than two steps"):
         TandemWalk().estimate(still, sampling_rate_hz=100.0)
     with pytest.raises(ValueError, match="in g"):
         SitToStand().estimate(still / 9.81, sampling_rate_hz=100.0)

@@ -41,7 +41,9 @@ def _min_jerk(s: FloatArray) -> FloatArray:
     return 10 * s**3 - 15 * s**4 + 6 * s**5
 
 
-def _sensor(body: FloatArray, rng: np.random.Generator, fs: float, with_gyr: bool, side: Side | None) -> ImuSensor:
+def _sensor(
+    body: FloatArray, rng: np.random.Generator, fs: float, with_gyr: bool, side: Side | None
+) -> ImuSensor:
     rot = random_rotation(rng)
     acc = body[:, :3] @ rot.T + 0.05 * rng.standard_normal((len(body), 3))
     gyr = body[:, 3:] @ rot.T + 0.01 * rng.standard_normal((len(body), 3))

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import ClassVar, Self
 
@@ -39,10 +40,14 @@ from stridelab.units import G
 __all__ = ["SitToStand", "TandemWalk"]
 
 
-def _checked(data: pd.DataFrame, sampling_rate_hz: float, test: str) -> tuple[FloatArray, FloatArray | None, float]:
+def _checked(
+    data: pd.DataFrame, sampling_rate_hz: float, test: str
+) -> tuple[FloatArray, FloatArray | None, float]:
     fs = float(sampling_rate_hz)
     if not (math.isfinite(fs) and fs >= 20.0):
-        raise ValueError(f"sampling_rate_hz must be a number ≥ 20 Hz for the {test}, got {sampling_rate_hz!r}")
+        raise ValueError(
+            f"sampling_rate_hz must be a number ≥ 20 Hz for the {test}, got {sampling_rate_hz!r}"
+        )
     missing = [c for c in ("acc_x", "acc_y", "acc_z") if c not in data.columns]
     if missing:
         raise ValueError(f"{test}: data is missing the accelerometer columns {missing}")
@@ -217,7 +222,7 @@ class TandemWalk(Algorithm):
         h = h - h.mean(axis=0)
         h_norm = np.linalg.norm(h, axis=1)
         bounds = np.r_[peaks, min(int(peaks[-1] + step_s * fs), len(acc))]
-        peak_h = np.array([h_norm[a:b].max() for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+        peak_h = np.array([h_norm[a:b].max() for a, b in itertools.pairwise(bounds.tolist())])
         off = peak_h > self.off_line_factor * float(np.median(peak_h))
         sides: npt.NDArray[np.object_] = np.full(len(peaks), None, dtype=object)
         if gyr is not None:

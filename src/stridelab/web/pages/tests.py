@@ -17,6 +17,7 @@ from stridelab.services.training import (
     balance_history,
     balance_summary,
     balance_test_records,
+    function_test_history,
     record_balance_test,
 )
 from stridelab.web._state import WebState
@@ -80,7 +81,8 @@ def api_add_test(request: Request, body: BalanceTestIn) -> JSONText:
 
 @router.get("/api/tests/chart", tags=["balance tests"], summary="Balance test chart (Plotly JSON)")
 def api_tests_chart(request: Request) -> JSONText:
-    return JSONText(_charts.balance_tests_chart(_history(state(request))))
+    st = state(request)
+    return JSONText(_charts.balance_tests_chart(_history(st), function_test_history(st.store, st.athlete)))
 
 
 def _page(
