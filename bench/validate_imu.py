@@ -880,6 +880,89 @@ def per_recording(root: Path, *, quick: bool = False, peer: bool = True) -> list
     return out
 
 
+# ------------------------------------------------- running from the lower back / a phone (issue 20, point 4)
+#: the shank's independent real-data check (issue 20 text): contact time 5-7 ms MAE -- context, not a goal
+ANCHOR_RUN = "shank, real data: contact time MAE 5-7 ms (no lower-back force reference in the shared data)"
+#: (label, sampling rate Hz, acc noise m/s², gyro noise rad/s): a lower-back IMU and a phone in a waistband
+#: (lower rate, 6x the accelerometer noise: a loose mount; the simulator has no soft-tissue wobble)
+RUN_MOUNTS = (("lower-back IMU 200 Hz", 200.0, 0.05, 0.01), ("phone on the waist 100 Hz", 100.0, 0.3, 0.05))
+
+
+def lower_back_running(*, quick: bool = False) -> list[dict[str, Any]]:
+    """Issue 20, point 4: contact time and L/R asymmetry (GCT balance, step-time symmetry index) of runs
+    simulated with a lower-back sensor only (random mounting, known truth), through ``analyze_recording``
+    as ``stridelab imu`` runs it. Truth = the same summary computed from the simulator's true events.
+    Report-only rows: the issue sets no number; the shared data have no lower-back running with force."""
+    from stridelab.gait import analyze_recording
+    from stridelab.gait.metrics import step_table, stride_table, temporal_summary
+    from stridelab.sim.imu import ImuTruth, simulate_imu
+
+    grid = [
+        (cad, ct, gct, st)
+        for cad in (160.0, 180.0)
+        for ct in (0.22, 0.28)
+        for gct, st in ((50.0, 50.0), (52.0, 48.0), (47.0, 53.0))
+    ]
+    seeds = (1,) if quick else (1, 2, 3)
+    out = []
+    for label, fs, acc_noise, gyr_noise in RUN_MOUNTS:
+        err_ct: list[float] = []
+        err_bal: list[float] = []
+        err_si: list[float] = []
+        n_fail = 0
+        for k, (cad, ct, gct, st) in enumerate(grid):
+            for seed in seeds:
+                truth = ImuTruth(
+                    activity="running",
+                    cadence_spm=cad,
+                    contact_time_s=ct,
+                    gct_balance_left_pct=gct,
+                    step_time_left_pct=st,
+                    duration_s=30.0,
+                    sampling_rate_hz=fs,
+                    acc_noise_m_s2=acc_noise,
+                    gyr_noise_rad_s=gyr_noise,
+                    placements=("sacrum",),
+                )
+                sim = simulate_imu(truth, seed=100 * k + seed)
+                true_strides = stride_table(sim.events)
+                ref = temporal_summary(true_strides, step_table(sim.events, true_strides))
+                try:
+                    got = analyze_recording(sim.recording).summary
+                except ImuDataError:
+                    n_fail += 1
+                    continue
+                err_ct.append(1000 * (float(got["contact_time_s"]) - ref["contact_time_s"]))  # type: ignore[arg-type]
+                err_bal.append(float(got["balance_left_pct"]) - ref["balance_left_pct"])  # type: ignore[arg-type]
+                err_si.append(
+                    float(got["step_time_symmetry_index_pct"]) - ref["step_time_symmetry_index_pct"]  # type: ignore[arg-type]
+                )
+        n = len(err_ct)
+        for figure, errs, unit in (
+            ("contact time (recording median) error", err_ct, "ms"),
+            ("GCT balance (% left) error", err_bal, "pp"),
+            ("step-time symmetry index error", err_si, "pp"),
+        ):
+            e = np.asarray(errs, dtype=float)
+            ok = e[np.isfinite(e)]
+            out.append(
+                {
+                    "figure": f"running, {label}, simulator: {figure}",
+                    "goal": "(report)",
+                    "measured": f"MAE {np.mean(np.abs(ok)):.1f} {unit}, bias {np.mean(ok):+.1f}, "
+                    f"max |err| {np.max(np.abs(ok)):.1f} (n {len(ok)}/{n + n_fail})"
+                    if len(ok)
+                    else f"no estimate (n 0/{n + n_fail})",
+                    "peer_ratio": None,
+                    "met": None,
+                    "anchor": ANCHOR_RUN,
+                    "n": len(ok),
+                    "mae": float(np.mean(np.abs(ok))) if len(ok) else float("nan"),
+                }
+            )
+    return out
+
+
 def rows(quick: bool = False) -> list[dict[str, Any]]:
     """The issue-20 figures as dicts (figure, goal, measured, peer_ratio, met) for bench/run_all.py;
     ``quick`` scores the straight walks (Test5) only. Peer = mobgap's own pipeline."""
@@ -889,6 +972,7 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
         + gaitmap_phases(default)
         + full_recordings(default, quick=quick)
         + per_recording(default, quick=quick)
+        + lower_back_running(quick=quick)
     )
 
 
@@ -937,6 +1021,10 @@ def main(argv: list[str] | None = None) -> int:
             f"FP edge {r['fp_edge']:2d} far {r['fp_far']:2d} in {r['fp_in']:2d}  FN edge {r['fn_edge']:2d} "
             f"in {r['fn_in']:2d}"
         )
+    print("\nrunning from the lower back / a phone on the waist, simulator (issue 20, point 4; report only):")
+    for r in lower_back_running():
+        print(f"  {r['figure']:76s} {r['measured']}")
+    print(f"  anchor: {ANCHOR_RUN}")
     if latencies is not None:
         print("\nshank latencies fitted on ALL marlow17 participants (shipped defaults come from these):")
         for _, lr in latencies.iterrows():
