@@ -854,6 +854,7 @@ def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> li
                 "met": None,
                 "n_ref": int(refs["tp"] + refs["fn"]),
                 "anchor": "F1 of one reference system scored as a detector against the other",
+                "label": "Stereophoto",
             }
         )
     return out
@@ -1141,7 +1142,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nlower back walking, whole recordings vs INDIP (issue 20; peer = mobgap's own pipeline):")
     for r in full_recordings(args.data):
         print(
-            f"  {r['figure']:76s} ours {r['measured']:.3f}  mobgap {_fmt(r['peer'], 3)}  "
+            f"  {r['figure']:76s} {r.get('label', 'ours')} {r['measured']:.3f}  mobgap {_fmt(r['peer'], 3)}  "
             f"goal {r['goal']}  {_verdict(r['met'])}  (n ref {r['n_ref']})  "
             f"anchor: {r['anchor']}"
         )
