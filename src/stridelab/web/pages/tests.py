@@ -1,4 +1,5 @@
-"""Balance tests (``/tests``): enter a one-leg stand test, see the history and its chart."""
+"""Balance tests (``/tests``): enter a one-leg stand test, see the history and its chart; function tests
+(five-times sit-to-stand, tandem walk) through ``/api/function-tests`` and in the same chart."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from stridelab.services.training import (
     balance_summary,
     balance_test_records,
     function_test_history,
+    function_test_records,
     record_balance_test,
+    record_function_test,
 )
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
@@ -77,6 +80,42 @@ def api_tests(request: Request) -> JSONText:
 def api_add_test(request: Request, body: BalanceTestIn) -> JSONText:
     """Store one test; answers its id."""
     return JSONText({"id": _record(state(request), body)})
+
+
+class FunctionTestIn(BaseModel):
+    """One function test timed by hand: five-times sit-to-stand or tandem walk (issue 20)."""
+
+    test: Literal["sit_to_stand_5x", "tandem_walk"]
+    seconds: float = Field(gt=0, le=600)
+    steps_off: int | None = Field(None, ge=0, le=100)
+    date: _dt.date | None = None
+    note: str | None = Field(None, max_length=500)
+
+
+@router.get("/api/function-tests", tags=["balance tests"], summary="Function test history")
+def api_function_tests(request: Request) -> JSONText:
+    """Every five-times sit-to-stand and tandem-walk test (oldest first)."""
+    st = state(request)
+    return JSONText({"tests": function_test_records(function_test_history(st.store, st.athlete))})
+
+
+@router.post("/api/function-tests", tags=["balance tests"], summary="Record a function test")
+def api_add_function_test(request: Request, body: FunctionTestIn) -> JSONText:
+    """Store one function test; answers its id."""
+    st = state(request)
+    day = body.date or st.today()
+    if day > st.today() + timedelta(days=1):
+        raise HTTPException(422, "Invalid value for 'date': a test cannot be in the future.")
+    note = body.note.strip() if body.note and body.note.strip() else None
+    try:
+        test_id = st.write(
+            lambda: record_function_test(
+                st.store, st.athlete, body.test, body.seconds, steps_off=body.steps_off, day=day, note=note
+            )
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return JSONText({"id": test_id})
 
 
 @router.get("/api/tests/chart", tags=["balance tests"], summary="Balance test chart (Plotly JSON)")
