@@ -1155,6 +1155,7 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
         + gaitmap_phases(default)
         + full_recordings(default, quick=quick)
         + per_recording(default, quick=quick)
+        + ([] if quick else ullrich_on_our_ics(default))
         + lower_back_running(quick=quick)
     )
 
