@@ -15,7 +15,7 @@ from stridelab.sim.function_tests import simulate_sit_to_stand, simulate_tandem_
 def test_sit_to_stand_duration_and_rises(rise_s, with_gyr, seed):
     sensor, truth = simulate_sit_to_stand(rise_s=rise_s, sit_s=rise_s + 0.3, with_gyr=with_gyr, seed=seed)
     res = SitToStand().estimate(sensor.data, sampling_rate_hz=sensor.sampling_rate_hz)
-    assert res.n_rises_found_ == 5 and res.complete_
+    assert res.n_rises_found_ == 5 and res.complete_ and res.problems_ == ()
     assert list(res.transfers_["kind"]) == ["rise", "sit"] * 4 + ["rise"]
     assert res.duration_s_ == pytest.approx(truth["duration_s"], abs=0.3)
     np.testing.assert_allclose(res.rise_onset_s_, truth["rise_onset_s"], atol=0.2)
@@ -68,3 +68,14 @@ def test_function_tests_refuse_bad_input():
         SitToStand().estimate(still[["acc_x"]], sampling_rate_hz=100.0)
     with pytest.raises(ValueError, match="at least 3 s"):
         SitToStand().estimate(still.iloc[:100], sampling_rate_hz=100.0)
+
+
+def test_sit_to_stand_says_when_transfers_do_not_alternate():
+    """Two rises run together (a sit missing between them, as when the recording holds other activity)."""
+    a, _ = simulate_sit_to_stand(rises=2, seed=8)
+    b, _ = simulate_sit_to_stand(rises=4, seed=8)  # same seed: same mounting
+    both = pd.concat([a.data.iloc[: len(a.data) - 150], b.data.iloc[150:]], ignore_index=True)
+    res = SitToStand().estimate(both, sampling_rate_hz=100.0)
+    assert res.n_rises_found_ >= 5
+    assert res.problems_ and "do not alternate" in res.problems_[0]
+    assert list(res.transfers_["kind"][:5]) == ["rise", "sit", "rise", "rise", "sit"]

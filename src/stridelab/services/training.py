@@ -578,6 +578,8 @@ def measure_function_test(path: str | Path, test: str, **options: Any) -> dict[s
             raise ValueError(
                 f"{path}: found {sts.n_rises_found_} of 5 rises; not a complete sit-to-stand test"
             )
+        if sts.problems_:
+            raise ValueError(f"{path}: {sts.problems_[0]}")
         return {"test": test, **sts.summary(), "steps_off": None, "symmetry_index_pct": None}
     tw = TandemWalk().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz)
     sym = tw.step_time_symmetry_index_pct_

@@ -8,7 +8,9 @@
   the recording's mean vertical peaks once per transfer. A transfer is a **rise** when the trunk moves
   up across it (vertical velocity, from the gravity-removed vertical acceleration integrated over the
   transfer, positive) and a **sit** otherwise. Duration = onset of the first rise (the tilt leaves its
-  seated level) to the end of the ``n_rises``-th rise (the tilt back at its standing level).
+  seated level) to the end of the ``n_rises``-th rise (the tilt back at its standing level). The
+  transfers up to that rise must alternate rise/sit; ``problems_`` says so when they do not (bending and
+  turning while walking also flex the trunk: the recording should hold the test only).
   Left/right is **not** shown by a trunk sensor in this test (both legs push at once) and not reported.
 * **Tandem walk** (heel-to-toe along a line). Steps are the loading-response peaks of the vertical
   acceleration's slope (as the lower-back walking detector, with the slower tandem step period from
@@ -147,6 +149,17 @@ class SitToStand(Algorithm):
         self.rise_end_s_ = np.asarray(ends, dtype=float) / fs
         self.n_rises_found_ = len(rises)
         self.complete_ = len(rises) >= self.n_rises
+        problems = []
+        if rises:
+            first = kinds.index("rise")
+            last = [k for k, kind in enumerate(kinds) if kind == "rise"][min(len(rises), self.n_rises) - 1]
+            seq = kinds[first : last + 1]
+            if any(a == b for a, b in itertools.pairwise(seq)):
+                problems.append(
+                    f"rises and sits do not alternate ({', '.join(seq)}): the recording may hold more than the "
+                    "test (walking, bending), or a transfer was missed"
+                )
+        self.problems_ = tuple(problems)
         if rises:
             last = min(len(rises), self.n_rises) - 1
             self.duration_s_ = float(self.rise_end_s_[last] - self.rise_onset_s_[0])
@@ -161,6 +174,7 @@ class SitToStand(Algorithm):
             "rises": self.n_rises_found_,
             "complete": self.complete_,
             "median_rise_s": self.rise_duration_s_,
+            "alternating": not self.problems_,
         }
 
 
