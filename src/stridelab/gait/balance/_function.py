@@ -156,8 +156,8 @@ class SitToStand(Algorithm):
             seq = kinds[first : last + 1]
             if any(a == b for a, b in itertools.pairwise(seq)):
                 problems.append(
-                    f"rises and sits do not alternate ({', '.join(seq)}): the recording may hold more than the "
-                    "test (walking, bending), or a transfer was missed"
+                    f"rises and sits do not alternate ({', '.join(seq)}): the recording may hold more "
+                    "than the test (walking, bending), or a transfer was missed"
                 )
         self.problems_ = tuple(problems)
         if rises:
