@@ -102,7 +102,10 @@ def api_function_tests(request: Request) -> JSONText:
 @router.post("/api/function-tests", tags=["balance tests"], summary="Record a function test")
 def api_add_function_test(request: Request, body: FunctionTestIn) -> JSONText:
     """Store one function test; answers its id."""
-    st = state(request)
+    return JSONText({"id": _record_function(state(request), body)})
+
+
+def _record_function(st: WebState, body: FunctionTestIn) -> int:
     day = body.date or st.today()
     if day > st.today() + timedelta(days=1):
         raise HTTPException(422, "Invalid value for 'date': a test cannot be in the future.")
@@ -115,7 +118,7 @@ def api_add_function_test(request: Request, body: FunctionTestIn) -> JSONText:
         )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return JSONText({"id": test_id})
+    return int(test_id)
 
 
 @router.get("/api/tests/chart", tags=["balance tests"], summary="Balance test chart (Plotly JSON)")
@@ -135,6 +138,11 @@ def _page(
         title="Balance tests",
         tests=list(reversed(balance_test_records(df))),
         recent=balance_summary(df),
+        function_tests=list(
+            reversed(
+                function_test_records(function_test_history(state(request).store, state(request).athlete))
+            )
+        ),
         message=message,
         error=error,
     )
@@ -168,3 +176,28 @@ def tests_form(
     except ValueError as exc:
         return _page(request, error=f"Invalid test: {exc}", status_code=422)
     return _page(request, message=f"Saved: {body.side} leg, eyes {body.eyes}, {body.seconds:g} s.")
+
+
+@router.post("/tests/function", response_class=HTMLResponse, include_in_schema=False)
+def function_tests_form(
+    request: Request,
+    test: str = Form(...),
+    seconds: str = Form(...),
+    steps_off: str = Form(""),
+    day: str = Form(""),
+    note: str = Form("", max_length=500),
+) -> HTMLResponse:
+    try:
+        body = FunctionTestIn(
+            test=test,  # type: ignore[arg-type]
+            seconds=float(seconds),
+            steps_off=int(steps_off) if steps_off.strip() else None,
+            date=date.fromisoformat(day) if day else None,
+            note=note or None,
+        )
+        _record_function(state(request), body)
+    except HTTPException as exc:
+        return _page(request, error=str(exc.detail), status_code=exc.status_code)
+    except ValueError as exc:
+        return _page(request, error=f"Invalid test: {exc}", status_code=422)
+    return _page(request, message=f"Saved: {body.test.replace('_', ' ')}, {body.seconds:g} s.")
