@@ -672,6 +672,8 @@ FULL_TOL_S = 0.25
 #: the published figures the issue's goals come from
 ANCHOR_F1 = "Mobilise-D (Micó-Amigo 2023) IC F1 ≈ 0.90-0.95"
 ANCHOR_LR = "Ullrich 2021 left/right 96 %"
+#: marks quick-mode figures (straight walks only: not the issue's figure)
+QUICK_TAG = ", quick: straight walks (Test5) only"
 #: the peer of the whole-recording rows (``peer_value`` = its figure, ``peer_ratio`` = ours / its)
 PEER_NAME = "mobgap 1.2 MobilisedPipelineHealthy/Impaired on the same recordings"
 
@@ -789,6 +791,7 @@ def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> li
     theirs = _mobgap_pipeline_ics(root) if peer else {}
     out = []
     for subset in ("all", *sorted({t.cohort for t in trials})):
+        where = f"whole recordings ({subset}{QUICK_TAG if quick else ''})"
         ours_t = dict.fromkeys(("tp", "fp", "fn", "lr_ok"), 0.0)
         peer_t = dict.fromkeys(("tp", "fp", "fn", "lr_ok"), 0.0)
         for tr in trials:
@@ -810,7 +813,7 @@ def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> li
         ):
             out.append(
                 {
-                    "figure": f"lower back walking, whole recordings ({subset}): {figure}",
+                    "figure": f"lower back walking, {where}: {figure}",
                     "goal": f"≥ {goal:.2f}",
                     "measured": round(ours, 3),
                     "peer_value": round(their, 3),
@@ -837,7 +840,7 @@ def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> li
             _tally_full(tr, tr.ref_stereo, np.zeros(len(tr.ref_stereo), dtype=object), refs)
         out.append(
             {
-                "figure": f"lower back walking, whole recordings ({subset}): IC F1 ±0.25 s vs Stereophoto",
+                "figure": f"lower back walking, {where}: IC F1 ±0.25 s vs Stereophoto",
                 "goal": "(context)",
                 "measured": round(f1(ours_s), 3),
                 "peer_value": round(f1(peer_s), 3) if theirs else float("nan"),
@@ -849,7 +852,7 @@ def full_recordings(root: Path, *, quick: bool = False, peer: bool = True) -> li
         )
         out.append(
             {
-                "figure": f"lower back walking, whole recordings ({subset}): Stereophoto vs INDIP F1",
+                "figure": f"lower back walking, {where}: Stereophoto vs INDIP F1",
                 "goal": "(context)",
                 "measured": round(f1(refs), 3),
                 "peer_value": float("nan"),
