@@ -16,11 +16,20 @@ from stridelab.gait import (
     SacrumEventDetection,
     ShankEventDetection,
     SingleLegStance,
+    SitToStand,
+    TandemWalk,
 )
 from stridelab.gait.events import EVENT_COLUMNS, BaseEventDetector
 from stridelab.sim.imu import ImuTruth, simulate_imu
 
-ALGORITHMS = [ShankEventDetection, FootEventDetection, SacrumEventDetection, SingleLegStance]
+ALGORITHMS = [
+    ShankEventDetection,
+    FootEventDetection,
+    SacrumEventDetection,
+    SingleLegStance,
+    SitToStand,
+    TandemWalk,
+]
 DETECTORS = [ShankEventDetection, FootEventDetection, SacrumEventDetection]
 
 

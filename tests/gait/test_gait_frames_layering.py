@@ -100,6 +100,8 @@ def test_public_api():
             "SacrumEventDetection",
             "ShankEventDetection",
             "SingleLegStance",
+            "SitToStand",
+            "TandemWalk",
             "analyze_recording",
             "compare_sides",
             "detect_events",

@@ -321,6 +321,7 @@ def test_every_training_command_takes_json_store_and_athlete(runner: CliRunner, 
         ["plan", "today"],
         ["log", "--status", "done", "--rpe", "5", "--pain", "0"],
         ["test", "balance", "--side", "left", "--seconds", "20"],
+        ["test", "function", "--test", "tandem-walk", "--seconds", "12", "--steps-off", "1"],
         ["load"],
         ["plan", "outcome"],
     ):

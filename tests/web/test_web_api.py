@@ -308,6 +308,25 @@ async def test_log_form_and_balance_tests(client: httpx.AsyncClient) -> None:
     assert [t["seconds"] for t in hist["tests"]] == [31.5]
     assert "31.5" in (await client.get("/tests")).text
     assert (await client.get("/api/tests/chart")).json()["data"]
+    r = await client.post(
+        "/api/function-tests", json={"test": "tandem_walk", "seconds": 11.2, "steps_off": 1}
+    )
+    assert r.status_code == 200
+    r = await client.post(
+        "/api/function-tests", json={"test": "sit_to_stand_5x", "seconds": 10, "steps_off": 1}
+    )
+    assert r.status_code == 422  # steps off the line belong to the tandem walk
+    assert [
+        (t["test"], t["steps_off"]) for t in (await client.get("/api/function-tests")).json()["tests"]
+    ] == [("tandem_walk", 1)]
+    names = [d["name"] for d in (await client.get("/api/tests/chart")).json()["data"]]
+    assert "tandem walk" in names
+    form = {"csrf_token": token, "test": "sit_to_stand_5x", "seconds": "12.3", "steps_off": "", "day": ""}
+    r = await client.post("/tests/function", data=form, headers={"X-CSRF-Token": ""})
+    assert r.status_code == 200 and "Saved: sit to stand 5x, 12.3 s." in r.text
+    assert "function-tests-table" in r.text and "sit_to_stand_5x" in r.text
+    r = await client.post("/tests/function", data={**form, "seconds": "-2"}, headers={"X-CSRF-Token": ""})
+    assert r.status_code == 422 and "Invalid test" in r.text
 
 
 # ---------------------------------------------------------------------------- import

@@ -84,7 +84,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "experiment": ("cmd_experiments", "N-of-1 experiments on form cues: create, analyze, list, protocol."),
     "plan": ("cmd_training", "Build and follow a phased training plan."),
-    "test": ("cmd_training", "Balance tests: record a one-leg stand, see the history."),
+    "test": (
+        "cmd_training",
+        "Balance and function tests: one-leg stand, sit-to-stand, tandem walk; history.",
+    ),
     "status": (
         "cmd_status",
         "Where you stand (pace-adjusted balance, GCT, VO with intervals), why, what to do today, is it\n"

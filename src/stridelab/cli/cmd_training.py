@@ -46,7 +46,10 @@ from stridelab.services.training import (
     balance_test_records,
     clear_stop,
     exercises,
+    function_test_history,
+    function_test_records,
     log_session,
+    measure_function_test,
     outcome_chart,
     outcome_table,
     parse_weekdays,
@@ -54,6 +57,7 @@ from stridelab.services.training import (
     plan_ics,
     plan_with_statuses,
     record_balance_test,
+    record_function_test,
     save_plan,
     tailored_plan,
     today_session,
@@ -662,7 +666,11 @@ def test_balance(
             ) from None
     tests = balance_history(st, athlete, until=now)
     summary = [asdict(b) | {"asymmetry_pct": round(b.asymmetry_pct, 1)} for b in balance_summary(tests)]
-    chart_path = balance_chart(tests, chart) if chart else None
+    chart_path = (
+        balance_chart(tests, chart, function_tests=function_test_history(st, athlete, until=now))
+        if chart
+        else None
+    )
     if json_out:
         out: dict[str, Any] = {
             "recorded_id": recorded,
@@ -687,6 +695,117 @@ def test_balance(
             f"Recent eyes {s['eyes']}: left {s['left_s']:.1f} s (n={s['n_left']}), "
             f"right {s['right_s']:.1f} s (n={s['n_right']}), difference {s['asymmetry_pct']:.0f} %"
         )
+    if chart_path:
+        console.print(f"Chart: {esc(chart_path)}")
+
+
+#: ``--test`` spellings of the function tests
+_FUNCTION_TEST_NAMES = {
+    "sit-to-stand": "sit_to_stand_5x",
+    "sit_to_stand_5x": "sit_to_stand_5x",
+    "tandem": "tandem_walk",
+}
+_FUNCTION_TEST_NAMES["tandem-walk"] = _FUNCTION_TEST_NAMES["tandem_walk"] = "tandem_walk"
+
+
+@test_app.command("function")
+def test_function(
+    test: str | None = typer.Option(None, "--test", help="sit-to-stand (five times) or tandem-walk."),
+    seconds: float | None = typer.Option(None, "--seconds", help="Test time (s), when timed by hand."),
+    file: Path | None = typer.Option(
+        None, "--file", help="Waist/lower-back IMU recording (or phone) of the test: timed from the sensor."
+    ),
+    steps_off: int | None = typer.Option(None, "--steps-off", help="Tandem walk: steps off the line."),
+    rate_hz: float | None = typer.Option(
+        None, "--rate-hz", help="Sampling rate of a file without timestamps."
+    ),
+    day: str | None = typer.Option(None, "--date", help="Test date (YYYY-MM-DD); default today."),
+    note: str | None = typer.Option(None, "--note", help="Free text (chair height, shoes...)."),
+    history: bool = typer.Option(False, "--history", help="List every function test."),
+    chart: Path | None = typer.Option(None, "--chart", help="Write the tests chart (.png/.svg/.pdf)."),
+    today: str | None = TodayOpt,
+    json_out: bool = JsonOpt,
+    store: Path | None = StoreOpt,
+    athlete: str = AthleteOpt,
+) -> None:
+    """Record a function test -- five-times sit-to-stand or tandem walk -- timed by hand (``--seconds``)
+    or from a waist sensor (``--file``), or show the history."""
+    now = _today(today)
+    st = open_store(store)
+    recorded = None
+    measured: dict[str, Any] | None = None
+    if test is not None:
+        kind = _FUNCTION_TEST_NAMES.get(test.lower())
+        if kind is None:
+            raise fail(f"Invalid value for '--test': {test!r}; allowed: sit-to-stand, tandem-walk.")
+        if (seconds is None) == (file is None):
+            raise fail("A function test needs exactly one of --seconds (timed by hand) or --file (a sensor).")
+        when = _date(day, "--date") or now
+        try:
+            if file is not None:
+                opts: dict[str, Any] = {"placement": "sacrum"}
+                if rate_hz is not None:
+                    opts["sampling_rate_hz"] = rate_hz
+                measured = measure_function_test(file, kind, **opts)
+                seconds = float(measured["duration_s"])
+                steps_off = measured["steps_off"] if steps_off is None else steps_off
+            assert seconds is not None
+            recorded = record_function_test(
+                st,
+                athlete,
+                kind,
+                seconds,
+                steps_off=steps_off,
+                symmetry_index_pct=measured["symmetry_index_pct"] if measured else None,
+                source="sensor" if measured else "manual",
+                day=when,
+                note=note,
+            )
+        except (ValueError, KeyError, FileNotFoundError) as exc:
+            raise fail(
+                str(exc)
+                .replace("'seconds' parameter", "'--seconds'")
+                .replace("'steps_off' parameter", "'--steps-off'")
+            ) from None
+    elif seconds is not None or file is not None:
+        raise fail("Missing option '--test': sit-to-stand or tandem-walk.")
+    tests = function_test_history(st, athlete, until=now)
+    chart_path = (
+        balance_chart(balance_history(st, athlete, until=now), chart, function_tests=tests) if chart else None
+    )
+    records = function_test_records(tests)
+    if json_out:
+        out: dict[str, Any] = {
+            "recorded_id": recorded,
+            "measured": measured,
+            "chart": str(chart_path) if chart_path else None,
+        }
+        if history or recorded is None:
+            out["history"] = records
+        print_json(out)
+        return
+    if recorded is not None:
+        r = next((x for x in records if x["id"] == recorded), None)
+        if r is not None:
+            extra = "" if r["steps_off"] is None else f", {r['steps_off']} step(s) off the line"
+            if r["symmetry_index_pct"] is not None:
+                extra += f", L/R step-time symmetry index {r['symmetry_index_pct']:+.1f} %"
+            console.print(
+                f"Recorded {r['test']}: {r['seconds']:.1f} s ({r['source']}){extra} on {r['date']}."
+            )
+    if history or recorded is None:
+        t = Table("date", "test", "seconds", "steps off", "L/R SI %", "source", "note")
+        for rec in records:
+            t.add_row(
+                rec["date"],
+                rec["test"],
+                f"{rec['seconds']:.1f}",
+                "-" if rec["steps_off"] is None else str(rec["steps_off"]),
+                "-" if rec["symmetry_index_pct"] is None else f"{rec['symmetry_index_pct']:+.1f}",
+                rec["source"],
+                esc(rec["note"] or ""),
+            )
+        console.print(t)
     if chart_path:
         console.print(f"Chart: {esc(chart_path)}")
 

@@ -1,5 +1,5 @@
 """Raw-IMU gait engine: events per foot, gait phases, temporal metrics, strike, bounce, pelvis, lean,
-and the one-leg balance test.
+the one-leg balance test and the function tests (five-times sit-to-stand, tandem walk).
 
 Stages (one subpackage each, algorithms = configured object + one verb):
 ``orientation`` (frames, Madgwick orientation computed once per sensor), ``events`` (IC/TO detectors
@@ -13,7 +13,7 @@ job (:mod:`stridelab.services.imu`, :mod:`stridelab.store.imu`).
 
 from stridelab.gait._analyze import GaitAnalysis, analyze_recording, detect_events, sensor_orientations
 from stridelab.gait._checks import ImuDataError
-from stridelab.gait.balance import SingleLegStance, compare_sides
+from stridelab.gait.balance import SingleLegStance, SitToStand, TandemWalk, compare_sides
 from stridelab.gait.events import FootEventDetection, SacrumEventDetection, ShankEventDetection
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "SacrumEventDetection",
     "ShankEventDetection",
     "SingleLegStance",
+    "SitToStand",
+    "TandemWalk",
     "analyze_recording",
     "compare_sides",
     "detect_events",

@@ -29,9 +29,11 @@ from stridelab.store.training import (
     MIGRATIONS,
     active_plan,
     add_balance_test,
+    add_function_test,
     balance_history,
     clear_stops,
     ensure_training_schema,
+    function_test_history,
     save_plan,
     session_logs,
     stops,
@@ -79,6 +81,7 @@ from stridelab.training import (
     build_plan,
     catalog_asymmetry,
     check_balance_test,
+    check_function_test,
     created_day,
     draw_outcome_chart,
     empty_provider_frame,
@@ -144,9 +147,12 @@ __all__ = [
     "ensure_training_schema",
     "exercises",
     "fitness",
+    "function_test_history",
+    "function_test_records",
     "gather_evidence",
     "load_library",
     "log_session",
+    "measure_function_test",
     "outcome_chart",
     "outcome_table",
     "parse_weekdays",
@@ -155,6 +161,7 @@ __all__ = [
     "plan_to_ics",
     "plan_with_statuses",
     "record_balance_test",
+    "record_function_test",
     "run_asymmetry",
     "save_plan",
     "session_logs",
@@ -520,6 +527,97 @@ def balance_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for r in tests.to_dict("records")
     ]
+
+
+# ---------------------------------------------------------------------- function tests (issue 20)
+def record_function_test(
+    store: Store,
+    athlete: str,
+    test: str,
+    seconds: float,
+    *,
+    steps_off: int | None = None,
+    symmetry_index_pct: float | None = None,
+    source: str = "manual",
+    day: date | None = None,
+    note: str | None = None,
+) -> int:
+    """Store one function test (``sit_to_stand_5x`` or ``tandem_walk``; seconds, steps off the line,
+    L/R step-time symmetry index). Raises ValueError naming the parameter for an impossible test."""
+    check_function_test(test, seconds, steps_off, symmetry_index_pct)
+    return add_function_test(
+        store,
+        athlete,
+        test,
+        seconds,
+        day or datetime.now().date(),
+        steps_off=steps_off,
+        symmetry_index_pct=symmetry_index_pct,
+        source=source,
+        note=note,
+    )
+
+
+def measure_function_test(path: str | Path, test: str, **options: Any) -> dict[str, Any]:
+    """Time a function test from a waist / lower-back sensor (or a phone on the waist) in the recording at
+    ``path`` (``options`` as for :func:`stridelab.services.imu.analyse_file`: placement, sampling_rate_hz,
+    units ... for a file without a sidecar). Returns the algorithm's summary plus ``test`` and, for the
+    tandem walk, ``steps_off`` and ``symmetry_index_pct`` (None where the sensor does not show them)."""
+    import math
+
+    from stridelab.gait import SitToStand, TandemWalk
+    from stridelab.io.imu import ImuReader, find_sidecar
+
+    check_function_test(test, 1.0)
+    if find_sidecar(path) is not None:  # the sidecar says placement, rate and units
+        options = {}
+    recording = ImuReader().read(Path(path), **options)
+    waist = [s for s in recording.sensors if s.placement in ("sacrum", "chest")]
+    if not waist and len(recording.sensors) == 1:
+        waist = list(recording.sensors)  # a phone's single sensor, whatever placement it was read as
+    if not waist:
+        raise ValueError(
+            f"{path}: a function test needs a waist/lower-back sensor; the file has "
+            f"{[x.placement for x in recording.sensors]}"
+        )
+    s = waist[0]
+    if test == "sit_to_stand_5x":
+        sts = SitToStand().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz)
+        if not sts.complete_:
+            raise ValueError(
+                f"{path}: found {sts.n_rises_found_} of 5 rises; not a complete sit-to-stand test"
+            )
+        if sts.problems_:
+            raise ValueError(f"{path}: {sts.problems_[0]}")
+        return {"test": test, **sts.summary(), "steps_off": None, "symmetry_index_pct": None}
+    tw = TandemWalk().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz)
+    sym = tw.step_time_symmetry_index_pct_
+    return {
+        "test": test,
+        **tw.summary(),
+        "steps_off": tw.steps_off_line_,
+        "symmetry_index_pct": None if math.isnan(sym) else sym,
+    }
+
+
+def function_test_records(tests: pd.DataFrame) -> list[dict[str, Any]]:
+    """:func:`function_test_history` rows as JSON-ready dicts (None for what a test does not have)."""
+    out = []
+    for r in tests.to_dict("records"):
+        sym = r["symmetry_index_pct"]
+        out.append(
+            {
+                "id": int(r["id"]),
+                "date": pd.Timestamp(r["date"]).date().isoformat(),
+                "test": r["test"],
+                "seconds": float(r["seconds"]),
+                "steps_off": None if pd.isna(r["steps_off"]) else int(r["steps_off"]),
+                "symmetry_index_pct": None if pd.isna(sym) else float(sym),
+                "source": r["source"],
+                "note": r["note"] if isinstance(r["note"], str) else None,
+            }
+        )
+    return out
 
 
 # ---------------------------------------------------------------------- load guard

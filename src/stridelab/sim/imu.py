@@ -75,6 +75,8 @@ class ImuTruth:
     cadence_spm: float = 170.0
     contact_time_s: float = 0.25
     gct_balance_left_pct: float = 50.0
+    #: share (%) of each stride taken by the LEFT step (right IC → left IC); 50 = symmetric step times
+    step_time_left_pct: float = 50.0
     duration_s: float = 20.0
     standing_s: float = 3.0
     sampling_rate_hz: float = 200.0
@@ -94,6 +96,8 @@ class ImuTruth:
             check_option("placements", p, ALL_PLACEMENTS)
         if not 0 < self.gct_balance_left_pct < 100:
             raise ValueError("gct_balance_left_pct must be in (0, 100)")
+        if not 35 <= self.step_time_left_pct <= 65:
+            raise ValueError("step_time_left_pct must be in [35, 65]")
         step = 60.0 / self.cadence_spm
         gct_max = (
             self.contact_time_s * 2 * max(self.gct_balance_left_pct, 100 - self.gct_balance_left_pct) / 100
@@ -190,7 +194,8 @@ def _event_times(truth: ImuTruth, rng: np.random.Generator) -> dict[str, tuple[F
     while ics_l[-1] < truth.standing_s + truth.duration_s + stride:
         ics_l.append(ics_l[-1] + stride * (1 + truth.stride_jitter * rng.standard_normal()))
     ic_l = np.asarray(ics_l)
-    ic_r = ic_l[:-1] + np.diff(ic_l) / 2
+    share = truth.step_time_left_pct / 100.0
+    ic_r = ic_l[:-1] + (np.diff(ic_l) / 2 if share == 0.5 else np.diff(ic_l) * (1.0 - share))
     return {
         "left": (ic_l, ic_l + truth.contact_time_left_s),
         "right": (ic_r, ic_r + truth.contact_time_right_s),

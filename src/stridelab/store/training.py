@@ -20,9 +20,11 @@ __all__ = [
     "MIGRATIONS",
     "active_plan",
     "add_balance_test",
+    "add_function_test",
     "balance_history",
     "clear_stops",
     "ensure_training_schema",
+    "function_test_history",
     "save_plan",
     "session_logs",
     "stops",
@@ -84,6 +86,22 @@ MIGRATIONS: Final[list[str]] = [
         cleared_date TEXT
     );
     CREATE INDEX training_stops_open ON training_stops (athlete, cleared_date)
+    """,
+    # v2 (issue 20): function tests (five-times sit-to-stand, tandem walk), typed in or measured.
+    """
+    CREATE TABLE training_function_tests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        athlete TEXT NOT NULL,
+        date TEXT NOT NULL,
+        test TEXT NOT NULL CHECK (test IN ('sit_to_stand_5x', 'tandem_walk')),
+        seconds REAL NOT NULL CHECK (seconds >= 0),
+        steps_off INTEGER CHECK (steps_off IS NULL OR steps_off >= 0),
+        symmetry_index_pct REAL,
+        source TEXT NOT NULL CHECK (source IN ('manual', 'sensor')),
+        note TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX training_function_tests_day ON training_function_tests (athlete, date)
     """,
 ]
 
@@ -279,4 +297,63 @@ def balance_history(
     df = pd.read_sql_query(sql + " ORDER BY date, id", store.connect(), params=args)
     df["date"] = pd.to_datetime(df["date"])
     df["seconds"] = df["seconds"].astype("float64")
+    return df
+
+
+# ---------------------------------------------------------------------- function tests
+def add_function_test(
+    store: Store,
+    athlete: str,
+    test: str,
+    seconds: float,
+    day: date,
+    *,
+    steps_off: int | None = None,
+    symmetry_index_pct: float | None = None,
+    source: str = "manual",
+    note: str | None = None,
+) -> int:
+    """Store one function test (checked by ``stridelab.training.check_function_test``). Returns its id."""
+    ensure_training_schema(store)
+    with store.transaction() as tx:
+        cur = tx.execute(
+            "INSERT INTO training_function_tests (athlete, date, test, seconds, steps_off, "
+            "symmetry_index_pct, source, note, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                athlete,
+                day.isoformat(),
+                test,
+                float(seconds),
+                steps_off,
+                symmetry_index_pct,
+                source,
+                note,
+                _now_iso(),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def function_test_history(
+    store: Store, athlete: str, *, since: date | None = None, until: date | None = None
+) -> pd.DataFrame:
+    """Function tests as a frame: id, date (datetime64), test, seconds, steps_off, symmetry_index_pct,
+    source, note; ``until`` inclusive."""
+    ensure_training_schema(store)
+    sql = (
+        "SELECT id, date, test, seconds, steps_off, symmetry_index_pct, source, note "
+        "FROM training_function_tests WHERE athlete = ?"
+    )
+    args: list[Any] = [athlete]
+    if since is not None:
+        sql += " AND date >= ?"
+        args.append(since.isoformat())
+    if until is not None:
+        sql += " AND date <= ?"
+        args.append(until.isoformat())
+    df = pd.read_sql_query(sql + " ORDER BY date, id", store.connect(), params=args)
+    df["date"] = pd.to_datetime(df["date"])
+    df["seconds"] = df["seconds"].astype("float64")
+    df["symmetry_index_pct"] = df["symmetry_index_pct"].astype("float64")
+    df["steps_off"] = df["steps_off"].astype("Int64")
     return df

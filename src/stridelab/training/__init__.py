@@ -82,11 +82,13 @@ from stridelab.training._log import (
 from stridelab.training._outcome import balance_chart, draw_outcome_chart, outcome_rows, outcome_since
 from stridelab.training._records import (
     ALL_EXERCISES,
+    FUNCTION_TESTS,
     ExerciseLog,
     SessionLog,
     Stop,
     StoredPlan,
     check_balance_test,
+    check_function_test,
 )
 from stridelab.training._seam import (
     COLUMNS,
@@ -125,6 +127,7 @@ __all__ = [
     "DECIDE_SCORE",
     "EQUIPMENT",
     "FITNESS_CAVEATS",
+    "FUNCTION_TESTS",
     "HOUSEHOLD_EQUIPMENT",
     "PAIN_AREAS",
     "PROVIDER_COLUMNS",
@@ -172,6 +175,7 @@ __all__ = [
     "build_plan",
     "catalog_asymmetry",
     "check_balance_test",
+    "check_function_test",
     "created_day",
     "decide_weaker_side",
     "draw_outcome_chart",

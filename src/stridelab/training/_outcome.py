@@ -108,12 +108,42 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def balance_chart(tests: pd.DataFrame, path: Path, *, title: str = "One-leg balance tests") -> Path:
-    """Seconds per test over time, left vs right, eyes open (solid) and closed (dashed). PNG/SVG/PDF."""
+def balance_chart(
+    tests: pd.DataFrame,
+    path: Path,
+    *,
+    title: str = "One-leg balance tests",
+    function_tests: pd.DataFrame | None = None,
+) -> Path:
+    """Seconds per test over time, left vs right, eyes open (solid) and closed (dashed). PNG/SVG/PDF.
+
+    With ``function_tests`` (rows of ``function_test_history``) a second panel shows the timed
+    five-times sit-to-stand and tandem walk (seconds; steps off the line written beside a tandem walk)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8, 4))
-    ax = fig.add_subplot()
+    with_functions = function_tests is not None and not function_tests.empty
+    fig = Figure(figsize=(8, 6.5 if with_functions else 4))
+    ax = fig.add_subplot(2, 1, 1) if with_functions else fig.add_subplot()
+    if with_functions:
+        assert function_tests is not None
+        fx = fig.add_subplot(2, 1, 2)
+        for test, style, label in (
+            ("sit_to_stand_5x", "-o", "5x sit-to-stand"),
+            ("tandem_walk", "--s", "tandem walk"),
+        ):
+            sub = function_tests[function_tests["test"] == test].sort_values(["date", "id"])
+            if sub.empty:
+                continue
+            days = sub["date"].dt.date.to_numpy()
+            fx.plot(days, sub["seconds"].to_numpy(dtype=float), style, label=label)
+            for d, s, off in zip(days, sub["seconds"].tolist(), sub["steps_off"].tolist(), strict=True):
+                if test == "tandem_walk" and not pd.isna(off):
+                    fx.annotate(
+                        f"{int(off)} off", (d, s), textcoords="offset points", xytext=(4, 4), fontsize=7
+                    )
+        fx.legend(loc="best", fontsize="small")
+        fx.set_ylabel("test time (s)")
+        fx.set_title("Function tests")
     colors = {"left": "tab:blue", "right": "tab:orange"}
     for eyes, style in (("open", "-o"), ("closed", "--s")):
         for side in ("left", "right"):

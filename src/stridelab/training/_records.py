@@ -16,11 +16,13 @@ from stridelab.training._builder import Plan
 __all__ = [
     "ALL_EXERCISES",
     "EYES",
+    "FUNCTION_TESTS",
     "ExerciseLog",
     "SessionLog",
     "Stop",
     "StoredPlan",
     "check_balance_test",
+    "check_function_test",
 ]
 
 _Date = date  # a field named ``date`` shadows the type inside the dataclasses below
@@ -31,6 +33,10 @@ SIDES: Final[tuple[Side, ...]] = ("left", "right")
 EYES: Final[tuple[str, ...]] = ("open", "closed")
 #: the longest one-leg stand a test may record (s)
 MAX_BALANCE_TEST_S: Final[float] = 600.0
+#: function tests beyond the one-leg stand (issue 20): five-times sit-to-stand, tandem (heel-to-toe) walk
+FUNCTION_TESTS: Final[tuple[str, ...]] = ("sit_to_stand_5x", "tandem_walk")
+#: the longest function test a record may hold (s)
+MAX_FUNCTION_TEST_S: Final[float] = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +128,26 @@ def check_balance_test(side: str, seconds: float, eyes: str) -> None:
         )
     if not (0.0 <= float(seconds) <= MAX_BALANCE_TEST_S):
         raise ValueError(f"Invalid value for the 'seconds' parameter: expected 0-600 s, got {seconds!r}.")
+
+
+def check_function_test(
+    test: str, seconds: float, steps_off: int | None = None, symmetry_index_pct: float | None = None
+) -> None:
+    """Raise ValueError (naming the parameter) for an impossible function test."""
+    if test not in FUNCTION_TESTS:
+        raise ValueError(
+            "Invalid value for the 'test' parameter. Allowed values are 'sit_to_stand_5x', 'tandem_walk', "
+            f"but got {test!r} instead."
+        )
+    if not (0.0 < float(seconds) <= MAX_FUNCTION_TEST_S):
+        raise ValueError(f"Invalid value for the 'seconds' parameter: expected 0-600 s, got {seconds!r}.")
+    if steps_off is not None and (test != "tandem_walk" or int(steps_off) < 0):
+        raise ValueError(
+            "Invalid value for the 'steps_off' parameter: a count ≥ 0, for the tandem walk only, "
+            f"got {steps_off!r} for {test!r}."
+        )
+    if symmetry_index_pct is not None and not (-200.0 <= float(symmetry_index_pct) <= 200.0):
+        raise ValueError(
+            "Invalid value for the 'symmetry_index_pct' parameter: expected -200-200 %, "
+            f"got {symmetry_index_pct!r}."
+        )

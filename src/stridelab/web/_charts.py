@@ -312,11 +312,13 @@ def weekly_load_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"data": to_jsonable(data), "layout": layout}
 
 
-def balance_tests_chart(tests: pd.DataFrame) -> dict[str, Any]:
-    """One-leg stand times per side (eyes open solid, closed dotted)."""
-    if tests.empty:
+def balance_tests_chart(tests: pd.DataFrame, function_tests: pd.DataFrame | None = None) -> dict[str, Any]:
+    """One-leg stand times per side (eyes open solid, closed dotted); with ``function_tests`` (rows of
+    ``function_test_history``) a lower panel of five-times sit-to-stand and tandem-walk times."""
+    functions = function_tests if function_tests is not None else pd.DataFrame()
+    if tests.empty and functions.empty:
         return _message("Balance tests", "no balance tests yet")
-    data = []
+    data: list[dict[str, Any]] = []
     for eyes, dash in (("open", "solid"), ("closed", "dot")):
         for side in ("left", "right"):
             sub = tests[(tests["eyes"] == eyes) & (tests["side"] == side)].sort_values(["date", "id"])
@@ -332,9 +334,37 @@ def balance_tests_chart(tests: pd.DataFrame) -> dict[str, Any]:
                     "line": {"color": SIDE_COLOURS[side], "dash": dash},
                 }
             )
-    layout = {
+    layout: dict[str, Any] = {
         **_LAYOUT,
         "title": {"text": "One-leg stand: seconds until the lifted foot touched down"},
         "yaxis": {"title": {"text": "seconds"}, "rangemode": "tozero"},
     }
+    if not functions.empty:
+        for test, label, dash in (
+            ("sit_to_stand_5x", "5x sit-to-stand", "solid"),
+            ("tandem_walk", "tandem walk", "dash"),
+        ):
+            sub = functions[functions["test"] == test].sort_values(["date", "id"])
+            if sub.empty:
+                continue
+            off = ["" if pd.isna(v) else f"{int(v)} step(s) off the line" for v in sub["steps_off"].tolist()]
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [d.strftime("%Y-%m-%d") for d in sub["date"]],
+                    "y": sub["seconds"].to_numpy(dtype="float64"),
+                    "text": off,
+                    "mode": "lines+markers",
+                    "name": label,
+                    "yaxis": "y2",
+                    "line": {"dash": dash},
+                }
+            )
+        layout["yaxis"] = {**layout["yaxis"], "domain": [0.55, 1.0]}
+        layout["yaxis2"] = {
+            "title": {"text": "function test (s)"},
+            "rangemode": "tozero",
+            "domain": [0.0, 0.42],
+        }
+        layout["title"] = {"text": "One-leg stand (top) and function tests (bottom), seconds"}
     return {"data": to_jsonable(data), "layout": layout}

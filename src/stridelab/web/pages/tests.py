@@ -1,4 +1,5 @@
-"""Balance tests (``/tests``): enter a one-leg stand test, see the history and its chart."""
+"""Balance tests (``/tests``): enter a one-leg stand test, see the history and its chart; function tests
+(five-times sit-to-stand, tandem walk) through ``/api/function-tests`` and in the same chart."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from stridelab.services.training import (
     balance_history,
     balance_summary,
     balance_test_records,
+    function_test_history,
+    function_test_records,
     record_balance_test,
+    record_function_test,
 )
 from stridelab.web._state import WebState
 from stridelab.web.pages._common import JSONText, render, state
@@ -78,9 +82,49 @@ def api_add_test(request: Request, body: BalanceTestIn) -> JSONText:
     return JSONText({"id": _record(state(request), body)})
 
 
+class FunctionTestIn(BaseModel):
+    """One function test timed by hand: five-times sit-to-stand or tandem walk (issue 20)."""
+
+    test: Literal["sit_to_stand_5x", "tandem_walk"]
+    seconds: float = Field(gt=0, le=600)
+    steps_off: int | None = Field(None, ge=0, le=100)
+    date: _dt.date | None = None
+    note: str | None = Field(None, max_length=500)
+
+
+@router.get("/api/function-tests", tags=["balance tests"], summary="Function test history")
+def api_function_tests(request: Request) -> JSONText:
+    """Every five-times sit-to-stand and tandem-walk test (oldest first)."""
+    st = state(request)
+    return JSONText({"tests": function_test_records(function_test_history(st.store, st.athlete))})
+
+
+@router.post("/api/function-tests", tags=["balance tests"], summary="Record a function test")
+def api_add_function_test(request: Request, body: FunctionTestIn) -> JSONText:
+    """Store one function test; answers its id."""
+    return JSONText({"id": _record_function(state(request), body)})
+
+
+def _record_function(st: WebState, body: FunctionTestIn) -> int:
+    day = body.date or st.today()
+    if day > st.today() + timedelta(days=1):
+        raise HTTPException(422, "Invalid value for 'date': a test cannot be in the future.")
+    note = body.note.strip() if body.note and body.note.strip() else None
+    try:
+        test_id = st.write(
+            lambda: record_function_test(
+                st.store, st.athlete, body.test, body.seconds, steps_off=body.steps_off, day=day, note=note
+            )
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return int(test_id)
+
+
 @router.get("/api/tests/chart", tags=["balance tests"], summary="Balance test chart (Plotly JSON)")
 def api_tests_chart(request: Request) -> JSONText:
-    return JSONText(_charts.balance_tests_chart(_history(state(request))))
+    st = state(request)
+    return JSONText(_charts.balance_tests_chart(_history(st), function_test_history(st.store, st.athlete)))
 
 
 def _page(
@@ -94,6 +138,11 @@ def _page(
         title="Balance tests",
         tests=list(reversed(balance_test_records(df))),
         recent=balance_summary(df),
+        function_tests=list(
+            reversed(
+                function_test_records(function_test_history(state(request).store, state(request).athlete))
+            )
+        ),
         message=message,
         error=error,
     )
@@ -127,3 +176,28 @@ def tests_form(
     except ValueError as exc:
         return _page(request, error=f"Invalid test: {exc}", status_code=422)
     return _page(request, message=f"Saved: {body.side} leg, eyes {body.eyes}, {body.seconds:g} s.")
+
+
+@router.post("/tests/function", response_class=HTMLResponse, include_in_schema=False)
+def function_tests_form(
+    request: Request,
+    test: str = Form(...),
+    seconds: str = Form(...),
+    steps_off: str = Form(""),
+    day: str = Form(""),
+    note: str = Form("", max_length=500),
+) -> HTMLResponse:
+    try:
+        body = FunctionTestIn(
+            test=test,  # type: ignore[arg-type]
+            seconds=float(seconds),
+            steps_off=int(steps_off) if steps_off.strip() else None,
+            date=date.fromisoformat(day) if day else None,
+            note=note or None,
+        )
+        _record_function(state(request), body)
+    except HTTPException as exc:
+        return _page(request, error=str(exc.detail), status_code=exc.status_code)
+    except ValueError as exc:
+        return _page(request, error=f"Invalid test: {exc}", status_code=422)
+    return _page(request, message=f"Saved: {body.test.replace('_', ' ')}, {body.seconds:g} s.")
