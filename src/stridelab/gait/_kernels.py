@@ -22,11 +22,20 @@ IntArray = npt.NDArray[np.intp]
 _COMPILED: dict[str, Callable[..., Any]] = {}
 
 
+#: kernels that call other kernels: those are compiled first and bound in this module's namespace, where
+#: numba resolves the call when it compiles the caller
+_CALLS: dict[str, tuple[str, ...]] = {"_sosfiltfilt_loop": ("_sos_lanes",)}
+
+
 def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` compiled with numba (on first use; machine code cached on disk, so later processes load it)."""
+    fn = getattr(fn, "py_func", fn)
     name = fn.__name__
     if name not in _COMPILED:
         import numba
 
+        for callee in _CALLS.get(name, ()):
+            globals()[callee] = _jit(globals()[callee])
         _COMPILED[name] = numba.njit(cache=True, nogil=True)(fn)
     return _COMPILED[name]
 
@@ -124,15 +133,78 @@ def range_and_rise_per_segment(
     return rng, rise
 
 
+def _sos_lanes(
+    sos: Any, zi: Any, y: Any, j: int, lanes: int, backward: bool, s0: int, sa: float, sb: float, sc: float
+) -> None:  # pragma: no cover - jitted
+    """One pass (forward or backward) of sections ``s0`` and ``s0 + 1`` (if there is one) over ``lanes``
+    (1-3) columns of ``y`` from column ``j``; ``sa, sb, sc`` are the columns' first samples of the pass
+    (the sections' states start at ``zi`` times those, as in scipy).
+
+    The columns run side by side with their states in local variables (registers): each column's
+    recurrence is latency-bound, so two or three of them (and, with two sections, the second section
+    one sample behind the first) cost little more than one. The operations per value are scipy's
+    ``sosfilt`` (direct form II transposed, same order), so the result is bitwise equal.
+    """
+    m = y.shape[0]
+    two = lanes >= 2
+    three = lanes >= 3
+    jb = j + 1 if two else j
+    jc = j + 2 if three else j
+    b0, b1, b2, a1, a2 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
+    pa0, pa1 = zi[s0, 0] * sa, zi[s0, 1] * sa
+    pb0, pb1 = zi[s0, 0] * sb, zi[s0, 1] * sb
+    pc0, pc1 = zi[s0, 0] * sc, zi[s0, 1] * sc
+    second = s0 + 1 < sos.shape[0]
+    s = s0 + 1 if second else s0
+    d0, d1, d2, e1, e2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    qa0, qa1 = zi[s, 0] * sa, zi[s, 1] * sa
+    qb0, qb1 = zi[s, 0] * sb, zi[s, 1] * sb
+    qc0, qc1 = zi[s, 0] * sc, zi[s, 1] * sc
+    for k in range(m):
+        i = m - 1 - k if backward else k
+        xa = y[i, j]
+        na = b0 * xa + pa0
+        pa0 = b1 * xa - a1 * na + pa1
+        pa1 = b2 * xa - a2 * na
+        if second:
+            ra = d0 * na + qa0
+            qa0 = d1 * na - e1 * ra + qa1
+            qa1 = d2 * na - e2 * ra
+            na = ra
+        y[i, j] = na
+        if two:
+            xb = y[i, jb]
+            nb = b0 * xb + pb0
+            pb0 = b1 * xb - a1 * nb + pb1
+            pb1 = b2 * xb - a2 * nb
+            if second:
+                rb = d0 * nb + qb0
+                qb0 = d1 * nb - e1 * rb + qb1
+                qb1 = d2 * nb - e2 * rb
+                nb = rb
+            y[i, jb] = nb
+        if three:
+            xc = y[i, jc]
+            nc = b0 * xc + pc0
+            pc0 = b1 * xc - a1 * nc + pc1
+            pc1 = b2 * xc - a2 * nc
+            if second:
+                rc = d0 * nc + qc0
+                qc0 = d1 * nc - e1 * rc + qc1
+                qc1 = d2 * nc - e2 * rc
+                nc = rc
+            y[i, jc] = nc
+
+
 def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  # pragma: no cover - jitted
     """Forward-backward second-order-section filter of every column of ``x`` (scipy's arithmetic).
 
     ``y`` (len(x) + 2·padlen rows, one column per column of ``x``) receives the odd extension and is
     filtered in place forward then backward. scipy runs the sections sample by sample, one column after
-    the other; here each section runs over the whole signal before the next, all columns side by side
-    -- the same operations on the same values (a section's recurrence depends only on its input
-    sequence), so the result is bitwise equal, while the columns' independent recurrences overlap in
-    the processor. States start at ``zi`` times the first sample of each pass, as in
+    the other; here up to three columns run side by side and the sections two at a time over the whole
+    signal (:func:`_sos_lanes`) -- the same operations on the same values (a section's recurrence
+    depends only on its input sequence), so the result is bitwise equal, while the columns' and the
+    sections' independent recurrences overlap in the processor. States start at ``zi`` times the first sample of each pass, as in
     ``scipy.signal.sosfiltfilt``.
     """
     n, c = x.shape
@@ -144,33 +216,14 @@ def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  
             y[padlen + n + i, j] = 2 * x[n - 1, j] - x[n - 2 - i, j]
         for i in range(n):
             y[padlen + i, j] = x[i, j]
-    z0 = np.empty(c)
-    z1 = np.empty(c)
-    start = np.empty(c)
-    for backward in (False, True):
-        for j in range(c):
-            start[j] = y[m - 1, j] if backward else y[0, j]
-        for s in range(ns):
-            b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
-            for j in range(c):
-                z0[j] = zi[s, 0] * start[j]
-                z1[j] = zi[s, 1] * start[j]
-            if backward:
-                for i in range(m - 1, -1, -1):
-                    for j in range(c):
-                        x_cur = y[i, j]
-                        x_new = b0 * x_cur + z0[j]
-                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
-                        z1[j] = b2 * x_cur - a2 * x_new
-                        y[i, j] = x_new
-            else:
-                for i in range(m):
-                    for j in range(c):
-                        x_cur = y[i, j]
-                        x_new = b0 * x_cur + z0[j]
-                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
-                        z1[j] = b2 * x_cur - a2 * x_new
-                        y[i, j] = x_new
+    for j in range(0, c, 3):
+        lanes = min(c - j, 3)
+        jb, jc = min(j + 1, c - 1), min(j + 2, c - 1)
+        for backward in (False, True):
+            i0 = m - 1 if backward else 0
+            sa, sb, sc = y[i0, j], y[i0, jb], y[i0, jc]
+            for s0 in range(0, ns, 2):
+                _sos_lanes(sos, zi, y, j, lanes, backward, s0, sa, sb, sc)
 
 
 def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
