@@ -21,7 +21,8 @@ from stridelab.gait._kernels import (
     sosfiltfilt,
     two_state_viterbi,
 )
-from stridelab.gait._signal import autocorrelation, dominant_period_s, row_norm
+from stridelab.gait._signal import autocorrelation, dominant_period_s, lowpass, row_norm
+from stridelab.gait.metrics import foot_phases
 from stridelab.gait.metrics._kinematics import _oscillation
 
 SOS = {
@@ -33,7 +34,11 @@ SOS = {
 
 @settings(max_examples=30, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(2, 300), st.sampled_from([1, 2, 3, 4, 7])), elements=st.floats(-50, 50)),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(2, 300), st.sampled_from([1, 2, 3, 4, 7])),
+        elements=st.floats(-50, 50),
+    ),
     st.sampled_from(sorted(SOS)),
     st.integers(0, 40),
 )
@@ -158,3 +163,37 @@ def test_two_state_viterbi_equals_the_loop(emit, seed):
     """Ties included (costs from a small set): the same labels as the Python loop."""
     repeat = np.random.default_rng(seed).choice([0.0, 1.0], len(emit))
     np.testing.assert_array_equal(two_state_viterbi(emit, repeat), _viterbi_reference(emit, repeat))
+
+
+def _foot_phases_reference(w, fs, ic, to, still_rad_s):
+    """The per-stride loop of ``foot_phases`` before it was compiled (main at 81884c1)."""
+    rows = []
+    for k in range(len(ic) - 1):
+        after = to[(to > ic[k]) & (to < ic[k + 1])]
+        if not len(after):
+            continue
+        t_to = float(after[0])
+        i0, i1, i2 = round(ic[k] * fs), round(t_to * fs), round(ic[k + 1] * fs)
+        still = np.flatnonzero(w[i0:i1] < still_rad_s)
+        ff = hr = float("nan")
+        if len(still):
+            ff = (i0 + int(still[0])) / fs
+            hr = (i0 + int(still[-1]) + 1) / fs
+        j0, j1 = i1 + (i2 - i1) // 5, i2 - (i2 - i1) // 5
+        peak = (j0 + int(np.argmax(w[j0:j1]))) / fs if j1 > j0 else float("nan")
+        rows.append((float(ic[k]), ff, hr, t_to, peak, float(ic[k + 1])))
+    return np.asarray(rows, dtype=float).reshape(-1, 6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_foot_phase_kernel_equals_the_loop(seed):
+    """Strides with and without a TO, stances with and without a still sample, ties of the peak."""
+    rng = np.random.default_rng(seed)
+    fs = 100.0
+    gyr = np.round(np.abs(rng.standard_normal((1500, 3))) * rng.choice([0.2, 2.0], (1500, 1)), 1)
+    ic = np.sort(rng.choice(np.arange(0, 1490), rng.integers(0, 25), replace=False)) / fs
+    to = np.sort(rng.choice(np.arange(0, 1490), rng.integers(0, 25), replace=False)) / fs
+    got = foot_phases(gyr, fs, ic, to, still_rad_s=0.9)
+    w = lowpass(row_norm(gyr), 10.0, fs)
+    np.testing.assert_array_equal(got.to_numpy(float), _foot_phases_reference(w, fs, ic, to, 0.9))

@@ -204,8 +204,8 @@ def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  
     the other; here up to three columns run side by side and the sections two at a time over the whole
     signal (:func:`_sos_lanes`) -- the same operations on the same values (a section's recurrence
     depends only on its input sequence), so the result is bitwise equal, while the columns' and the
-    sections' independent recurrences overlap in the processor. States start at ``zi`` times the first sample of each pass, as in
-    ``scipy.signal.sosfiltfilt``.
+    sections' independent recurrences overlap in the processor. States start at ``zi`` times the first
+    sample of each pass, as in ``scipy.signal.sosfiltfilt``.
     """
     n, c = x.shape
     m = n + 2 * padlen
@@ -328,3 +328,54 @@ def two_state_viterbi(emit: FloatArray, repeat: FloatArray) -> IntArray:
             np.ascontiguousarray(emit, dtype=np.float64), np.ascontiguousarray(repeat, dtype=np.float64), path
         )
     return path.astype(np.intp)
+
+
+def _still_peak_loop(
+    w: Any, i0: Any, i1: Any, i2: Any, still: float, ff: Any, hr: Any, peak: Any
+) -> None:  # pragma: no cover - jitted
+    n = len(w)
+    for k in range(len(i0)):
+        a, b = i0[k], min(i1[k], n)
+        ff[k] = -1
+        hr[k] = -1
+        for i in range(a, b):
+            if w[i] < still:
+                ff[k] = i
+                break
+        for i in range(b - 1, a - 1, -1):
+            if w[i] < still:
+                hr[k] = i + 1
+                break
+        # the middle 20-80 % of the swing (from the unclipped TO and next IC, as the loop did)
+        j0 = i1[k] + (i2[k] - i1[k]) // 5
+        j1 = min(i2[k] - (i2[k] - i1[k]) // 5, n)
+        peak[k] = -1
+        if j1 > j0:
+            best = j0
+            for i in range(j0 + 1, j1):
+                if w[i] > w[best]:  # the first maximum, as np.argmax
+                    best = i
+            peak[k] = best
+
+
+def still_and_peak_per_stride(
+    w: FloatArray, i0: IntArray, i1: IntArray, i2: IntArray, still: float
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per stride (IC ``i0`` → TO ``i1`` → next IC ``i2``, samples): the first sample of the stance
+    ``w[i0:i1]`` below ``still``, one past the last such sample, and the first maximum of ``w`` in the
+    middle 20-80 % of the swing; -1 where there is none. The loop of
+    :func:`stridelab.gait.metrics.foot_phases`. ``w`` must not contain NaN (``np.argmax`` would return it)."""
+    n = len(i0)
+    ff, hr, peak = (np.empty(n, dtype=np.int64) for _ in range(3))
+    if n:
+        _jit(_still_peak_loop)(
+            np.ascontiguousarray(w, dtype=np.float64),
+            np.asarray(i0, dtype=np.int64),
+            np.asarray(i1, dtype=np.int64),
+            np.asarray(i2, dtype=np.int64),
+            float(still),
+            ff,
+            hr,
+            peak,
+        )
+    return ff.astype(np.intp), hr.astype(np.intp), peak.astype(np.intp)

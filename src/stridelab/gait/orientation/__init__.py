@@ -14,6 +14,7 @@ from stridelab.gait.orientation._align import (
 from stridelab.gait.orientation._madgwick import (
     Orientation,
     estimate_orientation,
+    estimate_orientations,
     madgwick_quaternions,
     vertical_in_sensor,
 )
@@ -21,6 +22,7 @@ from stridelab.gait.orientation._madgwick import (
 __all__ = [
     "Orientation",
     "estimate_orientation",
+    "estimate_orientations",
     "frame_from_axes",
     "gravity_direction",
     "horizontal_principal_axis",
