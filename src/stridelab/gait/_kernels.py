@@ -226,6 +226,10 @@ def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  
                 _sos_lanes(sos, zi, y, j, lanes, backward, s0, sa, sb, sc)
 
 
+#: ``sosfilt_zi`` per filter (by the sections' bytes): the pipeline uses a dozen filters many times
+_ZI: dict[bytes, FloatArray] = {}
+
+
 def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     """``scipy.signal.sosfiltfilt(sos, x, axis=0, padlen=padlen)`` for float64 (N,) or (N, C) data.
 
@@ -242,7 +246,11 @@ def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
         raise ValueError(f"sosfiltfilt: the signal ({n} samples) must be longer than padlen={padlen}")
     sections = np.ascontiguousarray(sos, dtype=np.float64)
     y = np.empty((n + 2 * padlen, two_d.shape[1]))
-    _jit(_sosfiltfilt_loop)(sections, np.ascontiguousarray(sosfilt_zi(sections)), two_d, int(padlen), y)
+    key = sections.tobytes()
+    zi = _ZI.get(key)
+    if zi is None:
+        zi = _ZI[key] = np.ascontiguousarray(sosfilt_zi(sections))
+    _jit(_sosfiltfilt_loop)(sections, zi, two_d, int(padlen), y)
     return y[padlen : padlen + n].reshape(arr.shape)
 
 
@@ -379,3 +387,33 @@ def still_and_peak_per_stride(
             peak,
         )
     return ff.astype(np.intp), hr.astype(np.intp), peak.astype(np.intp)
+
+
+def _row_norm_loop(x: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for i in range(x.shape[0]):
+        a, b, c = x[i, 0], x[i, 1], x[i, 2]
+        out[i] = math.sqrt(a * a + b * b + c * c)
+
+
+def row_norm3(x: FloatArray) -> FloatArray:
+    """``np.linalg.norm(x, axis=1)`` of an (N, 3) array in one pass: the same sum (x₀² + x₁²) + x₂²
+    and correctly rounded root, so bitwise equal."""
+    out = np.empty(len(x))
+    _jit(_row_norm_loop)(np.asarray(x, dtype=np.float64), out)
+    return out
+
+
+def _up_loop(q: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for i in range(q.shape[0]):
+        w, x, y, z = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
+        out[i, 0] = 2 * (x * z - w * y)
+        out[i, 1] = 2 * (y * z + w * x)
+        out[i, 2] = 1 - 2 * (x * x + y * y)
+
+
+def vertical_from_quaternions(q: FloatArray) -> FloatArray:
+    """Third row of the rotation matrix of each (w, x, y, z) quaternion, in one pass: the arithmetic of
+    :func:`stridelab.gait.orientation.vertical_in_sensor` element by element (bitwise)."""
+    out = np.empty((len(q), 3))
+    _jit(_up_loop)(np.asarray(q, dtype=np.float64), out)
+    return out

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from stridelab.gait._kernels import vertical_from_quaternions
+
 __all__ = ["Orientation", "estimate_orientation", "estimate_orientations", "madgwick_quaternions"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -318,6 +320,8 @@ class Orientation:
 def vertical_in_sensor(q: npt.ArrayLike) -> FloatArray:
     """Earth 'up' expressed in sensor coordinates for each quaternion (sensor→earth rotation)."""
     qq = np.asarray(q, dtype=float)
+    if qq.ndim == 2 and qq.shape[1] == 4 and len(qq) >= 50_000:  # one compiled pass, the same arithmetic
+        return vertical_from_quaternions(qq)
     w, x, y, z = qq[:, 0], qq[:, 1], qq[:, 2], qq[:, 3]
     # third row of the rotation matrix R(q) (sensor -> earth) = earth z in sensor coordinates
     out = np.empty((len(qq), 3))
