@@ -17,6 +17,7 @@ from stridelab.gait._kernels import (
     foot_strides,
     median_per_segment,
     oscillation_per_segment,
+    projected_covariance,
     range_and_rise_per_segment,
     sosfiltfilt,
     two_state_viterbi,
@@ -197,3 +198,14 @@ def test_foot_phase_kernel_equals_the_loop(seed):
     got = foot_phases(gyr, fs, ic, to, still_rad_s=0.9)
     w = lowpass(row_norm(gyr), 10.0, fs)
     np.testing.assert_array_equal(got.to_numpy(float), _foot_phases_reference(w, fs, ic, to, 0.9))
+
+
+def test_projected_covariance_equals_numpy():
+    rng = np.random.default_rng(4)
+    v = rng.standard_normal((60_000, 3)) @ np.array([[3.0, 0.5, 0.0], [0.0, 1.0, 0.2], [0.1, 0.0, 0.4]])
+    v += np.array([0.3, -2.0, 9.8])
+    u = np.array([0.1, -0.2, 0.97])
+    u /= np.linalg.norm(u)
+    h = v - np.outer(v @ u, u)
+    h -= h.mean(axis=0)
+    np.testing.assert_allclose(projected_covariance(v, u), np.cov(h.T), rtol=1e-11, atol=1e-13)

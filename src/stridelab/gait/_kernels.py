@@ -417,3 +417,57 @@ def vertical_from_quaternions(q: FloatArray) -> FloatArray:
     out = np.empty((len(q), 3))
     _jit(_up_loop)(np.asarray(q, dtype=np.float64), out)
     return out
+
+
+def _projected_cov_loop(v: Any, u: Any, out: Any) -> None:  # pragma: no cover - jitted
+    n = v.shape[0]
+    u0, u1, u2 = u[0], u[1], u[2]
+    # pass 1: mean of h = v - (v·u) u, summed in blocks of 4096 rows (the error of the sum stays small)
+    m0 = m1 = m2 = 0.0
+    for start in range(0, n, 4096):
+        s0 = s1 = s2 = 0.0
+        for i in range(start, min(start + 4096, n)):
+            d = v[i, 0] * u0 + v[i, 1] * u1 + v[i, 2] * u2
+            s0 += v[i, 0] - d * u0
+            s1 += v[i, 1] - d * u1
+            s2 += v[i, 2] - d * u2
+        m0 += s0
+        m1 += s1
+        m2 += s2
+    m0 /= n
+    m1 /= n
+    m2 /= n
+    # pass 2: the centred cross products
+    c00 = c01 = c02 = c11 = c12 = c22 = 0.0
+    for start in range(0, n, 4096):
+        a00 = a01 = a02 = a11 = a12 = a22 = 0.0
+        for i in range(start, min(start + 4096, n)):
+            d = v[i, 0] * u0 + v[i, 1] * u1 + v[i, 2] * u2
+            h0 = v[i, 0] - d * u0 - m0
+            h1 = v[i, 1] - d * u1 - m1
+            h2 = v[i, 2] - d * u2 - m2
+            a00 += h0 * h0
+            a01 += h0 * h1
+            a02 += h0 * h2
+            a11 += h1 * h1
+            a12 += h1 * h2
+            a22 += h2 * h2
+        c00 += a00
+        c01 += a01
+        c02 += a02
+        c11 += a11
+        c12 += a12
+        c22 += a22
+    f = 1.0 / (n - 1)
+    out[0, 0], out[0, 1], out[0, 2] = c00 * f, c01 * f, c02 * f
+    out[1, 0], out[1, 1], out[1, 2] = c01 * f, c11 * f, c12 * f
+    out[2, 0], out[2, 1], out[2, 2] = c02 * f, c12 * f, c22 * f
+
+
+def projected_covariance(v: FloatArray, u: FloatArray) -> FloatArray:
+    """3 × 3 covariance of the rows of ``v`` (N, 3) projected on the plane normal to the unit vector
+    ``u``: ``np.cov((v - np.outer(v @ u, u)).T)`` in two passes without temporaries (equal to rounding:
+    sums in another order)."""
+    out = np.empty((3, 3))
+    _jit(_projected_cov_loop)(np.asarray(v, dtype=np.float64), np.ascontiguousarray(u, dtype=np.float64), out)
+    return out
