@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.signal import butter
 from scipy.signal import sosfiltfilt as scipy_sosfiltfilt
 
+from stridelab.gait._checks import _percentile_above
 from stridelab.gait._kernels import (
     foot_strides,
     median_per_segment,
@@ -209,3 +210,14 @@ def test_projected_covariance_equals_numpy():
     h = v - np.outer(v @ u, u)
     h -= h.mean(axis=0)
     np.testing.assert_allclose(projected_covariance(v, u), np.cov(h.T), rtol=1e-11, atol=1e-13)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, st.integers(1, 400), elements=st.sampled_from([0.0, 1.0, 2.0, 2.5, 3.0, 50.0])),
+    st.sampled_from([50.0, 90.0, 99.0, 99.9]),
+    st.sampled_from([0.5, 1.0, 2.0, 2.5, 2.9, 3.0, 49.0]),
+)
+def test_percentile_test_by_count_equals_numpy(x, q, limit):
+    """Ties and limits equal to data values included."""
+    assert _percentile_above(x, q, limit) == (float(np.percentile(x, q)) > limit)

@@ -357,8 +357,9 @@ def estimate_orientations(
     """
     prepared = []
     for acc, gyr, fs in sensors:
-        a = np.ascontiguousarray(acc, dtype=np.float64)
-        g = np.ascontiguousarray(gyr, dtype=np.float64)
+        # any memory layout (a DataFrame's columns come Fortran-ordered): the loops read it in place
+        a = np.asarray(acc, dtype=np.float64)
+        g = np.asarray(gyr, dtype=np.float64)
         if a.shape != g.shape or a.ndim != 2 or a.shape[1] != 3:
             raise ValueError(f"Madgwick filter: acc and gyr must both be (N, 3), got {a.shape} and {g.shape}")
         if not fs > 0:
