@@ -152,7 +152,15 @@ def test_orientations_side_by_side_equal_one_at_a_time():
     """Groups of three and of two sensors of unequal length, another rate alone: bitwise the single filter."""
     rng = np.random.default_rng(11)
     sensors = []
-    for n, fs in ((900, 200.0), (870, 200.0), (905, 200.0), (400, 100.0), (650, 200.0), (610, 200.0), (1, 200.0)):
+    for n, fs in (
+        (900, 200.0),
+        (870, 200.0),
+        (905, 200.0),
+        (400, 100.0),
+        (650, 200.0),
+        (610, 200.0),
+        (1, 200.0),
+    ):
         acc = rng.standard_normal((n, 3)) * 3 + np.array([0.5, -1.0, 9.5])
         gyr = rng.standard_normal((n, 3)) * 2
         if n > 10:  # ahrs' branches: no rotation (state kept), no acceleration (gyroscope only)

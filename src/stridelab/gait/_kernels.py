@@ -24,7 +24,9 @@ _COMPILED: dict[str, Callable[..., Any]] = {}
 
 #: kernels that call other kernels: those are compiled first and bound in this module's namespace, where
 #: numba resolves the call when it compiles the caller
-_CALLS: dict[str, tuple[str, ...]] = {"_sosfiltfilt_loop": ("_sos_lanes",)}
+_CALLS: dict[str, tuple[str, ...]] = {
+    "_sosfiltfilt_loop": ("_one_section", "_two_sections", "_one_section3", "_two_sections3")
+}
 
 
 def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,97 +135,131 @@ def range_and_rise_per_segment(
     return rng, rise
 
 
-def _sos_lanes(
-    sos: Any, zi: Any, y: Any, j: int, lanes: int, backward: bool, s0: int, sa: float, sb: float, sc: float
-) -> None:  # pragma: no cover - jitted
-    """One pass (forward or backward) of sections ``s0`` and ``s0 + 1`` (if there is one) over ``lanes``
-    (1-3) columns of ``y`` from column ``j``; ``sa, sb, sc`` are the columns' first samples of the pass
-    (the sections' states start at ``zi`` times those, as in scipy).
+def _one_section(y: Any, sos: Any, zi: Any, s: int, x0: float) -> None:  # pragma: no cover - jitted
+    """Section ``s`` over the 1-D view ``y`` in its order (a reversed view runs backward), state
+    ``zi[s] · x0``: scipy ``sosfilt``'s direct form II transposed, operation for operation."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    z0, z1 = zi[s, 0] * x0, zi[s, 1] * x0
+    for i in range(y.shape[0]):
+        x = y[i]
+        n = b0 * x + z0
+        z0 = b1 * x - a1 * n + z1
+        z1 = b2 * x - a2 * n
+        y[i] = n
 
-    The columns run side by side with their states in local variables (registers): each column's
-    recurrence is latency-bound, so two or three of them (and, with two sections, the second section
-    one sample behind the first) cost little more than one. The operations per value are scipy's
-    ``sosfilt`` (direct form II transposed, same order), so the result is bitwise equal.
-    """
-    m = y.shape[0]
-    two = lanes >= 2
-    three = lanes >= 3
-    jb = j + 1 if two else j
-    jc = j + 2 if three else j
-    b0, b1, b2, a1, a2 = sos[s0, 0], sos[s0, 1], sos[s0, 2], sos[s0, 4], sos[s0, 5]
-    pa0, pa1 = zi[s0, 0] * sa, zi[s0, 1] * sa
-    pb0, pb1 = zi[s0, 0] * sb, zi[s0, 1] * sb
-    pc0, pc1 = zi[s0, 0] * sc, zi[s0, 1] * sc
-    second = s0 + 1 < sos.shape[0]
-    s = s0 + 1 if second else s0
-    d0, d1, d2, e1, e2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
-    qa0, qa1 = zi[s, 0] * sa, zi[s, 1] * sa
-    qb0, qb1 = zi[s, 0] * sb, zi[s, 1] * sb
-    qc0, qc1 = zi[s, 0] * sc, zi[s, 1] * sc
-    for k in range(m):
-        i = m - 1 - k if backward else k
-        xa = y[i, j]
+
+def _two_sections(y: Any, sos: Any, zi: Any, s: int, x0: float) -> None:  # pragma: no cover - jitted
+    """Sections ``s`` and ``s + 1`` over the 1-D view ``y``, the second one sample behind the first
+    (independent recurrences the processor overlaps); the same operations as one after the other."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    d0, d1, d2, e1, e2 = sos[s + 1, 0], sos[s + 1, 1], sos[s + 1, 2], sos[s + 1, 4], sos[s + 1, 5]
+    p0, p1 = zi[s, 0] * x0, zi[s, 1] * x0
+    q0, q1 = zi[s + 1, 0] * x0, zi[s + 1, 1] * x0
+    for i in range(y.shape[0]):
+        x = y[i]
+        n = b0 * x + p0
+        p0 = b1 * x - a1 * n + p1
+        p1 = b2 * x - a2 * n
+        r = d0 * n + q0
+        q0 = d1 * n - e1 * r + q1
+        q1 = d2 * n - e2 * r
+        y[i] = r
+
+
+def _one_section3(y: Any, sos: Any, zi: Any, s: int, st: Any) -> None:  # pragma: no cover - jitted
+    """:func:`_one_section` on the three columns of the (M, 3) view ``y`` side by side (states in
+    registers, no branch in the loop: three recurrences for little more than the price of one)."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    za0, za1 = zi[s, 0] * st[0], zi[s, 1] * st[0]
+    zb0, zb1 = zi[s, 0] * st[1], zi[s, 1] * st[1]
+    zc0, zc1 = zi[s, 0] * st[2], zi[s, 1] * st[2]
+    for i in range(y.shape[0]):
+        row = y[i]
+        xa, xb, xc = row[0], row[1], row[2]
+        na = b0 * xa + za0
+        nb = b0 * xb + zb0
+        nc = b0 * xc + zc0
+        za0 = b1 * xa - a1 * na + za1
+        zb0 = b1 * xb - a1 * nb + zb1
+        zc0 = b1 * xc - a1 * nc + zc1
+        za1 = b2 * xa - a2 * na
+        zb1 = b2 * xb - a2 * nb
+        zc1 = b2 * xc - a2 * nc
+        row[0], row[1], row[2] = na, nb, nc
+
+
+def _two_sections3(y: Any, sos: Any, zi: Any, s: int, st: Any) -> None:  # pragma: no cover - jitted
+    """:func:`_two_sections` on the three columns of the (M, 3) view ``y`` side by side."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    d0, d1, d2, e1, e2 = sos[s + 1, 0], sos[s + 1, 1], sos[s + 1, 2], sos[s + 1, 4], sos[s + 1, 5]
+    pa0, pa1 = zi[s, 0] * st[0], zi[s, 1] * st[0]
+    pb0, pb1 = zi[s, 0] * st[1], zi[s, 1] * st[1]
+    pc0, pc1 = zi[s, 0] * st[2], zi[s, 1] * st[2]
+    qa0, qa1 = zi[s + 1, 0] * st[0], zi[s + 1, 1] * st[0]
+    qb0, qb1 = zi[s + 1, 0] * st[1], zi[s + 1, 1] * st[1]
+    qc0, qc1 = zi[s + 1, 0] * st[2], zi[s + 1, 1] * st[2]
+    for i in range(y.shape[0]):
+        row = y[i]
+        xa, xb, xc = row[0], row[1], row[2]
         na = b0 * xa + pa0
+        nb = b0 * xb + pb0
+        nc = b0 * xc + pc0
         pa0 = b1 * xa - a1 * na + pa1
+        pb0 = b1 * xb - a1 * nb + pb1
+        pc0 = b1 * xc - a1 * nc + pc1
         pa1 = b2 * xa - a2 * na
-        if second:
-            ra = d0 * na + qa0
-            qa0 = d1 * na - e1 * ra + qa1
-            qa1 = d2 * na - e2 * ra
-            na = ra
-        y[i, j] = na
-        if two:
-            xb = y[i, jb]
-            nb = b0 * xb + pb0
-            pb0 = b1 * xb - a1 * nb + pb1
-            pb1 = b2 * xb - a2 * nb
-            if second:
-                rb = d0 * nb + qb0
-                qb0 = d1 * nb - e1 * rb + qb1
-                qb1 = d2 * nb - e2 * rb
-                nb = rb
-            y[i, jb] = nb
-        if three:
-            xc = y[i, jc]
-            nc = b0 * xc + pc0
-            pc0 = b1 * xc - a1 * nc + pc1
-            pc1 = b2 * xc - a2 * nc
-            if second:
-                rc = d0 * nc + qc0
-                qc0 = d1 * nc - e1 * rc + qc1
-                qc1 = d2 * nc - e2 * rc
-                nc = rc
-            y[i, jc] = nc
+        pb1 = b2 * xb - a2 * nb
+        pc1 = b2 * xc - a2 * nc
+        ra = d0 * na + qa0
+        rb = d0 * nb + qb0
+        rc = d0 * nc + qc0
+        qa0 = d1 * na - e1 * ra + qa1
+        qb0 = d1 * nb - e1 * rb + qb1
+        qc0 = d1 * nc - e1 * rc + qc1
+        qa1 = d2 * na - e2 * ra
+        qb1 = d2 * nb - e2 * rb
+        qc1 = d2 * nc - e2 * rc
+        row[0], row[1], row[2] = ra, rb, rc
 
 
 def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  # pragma: no cover - jitted
     """Forward-backward second-order-section filter of every column of ``x`` (scipy's arithmetic).
 
-    ``y`` (len(x) + 2·padlen rows, one column per column of ``x``) receives the odd extension and is
-    filtered in place forward then backward. scipy runs the sections sample by sample, one column after
-    the other; here up to three columns run side by side and the sections two at a time over the whole
-    signal (:func:`_sos_lanes`) -- the same operations on the same values (a section's recurrence
-    depends only on its input sequence), so the result is bitwise equal, while the columns' and the
-    sections' independent recurrences overlap in the processor. States start at ``zi`` times the first
-    sample of each pass, as in ``scipy.signal.sosfiltfilt``.
+    ``y`` (len(x) + 2·padlen rows; as many columns as ``x`` when it has one, else the next multiple of
+    three, the extra columns zero) receives the odd extension and is filtered in place forward, then
+    backward (a reversed view). scipy runs the sections sample by sample, one column after the other;
+    here the sections run two at a time over the whole signal and the columns three side by side --
+    the same operations on the same values (a section's recurrence depends only on its input
+    sequence), so the result is bitwise equal, while independent recurrences overlap in the processor.
+    States start at ``zi`` times the first sample of each pass, as in ``scipy.signal.sosfiltfilt``.
     """
     n, c = x.shape
-    m = n + 2 * padlen
     ns = sos.shape[0]
-    for j in range(c):
-        for i in range(padlen):
+    for i in range(padlen):
+        for j in range(c):
             y[i, j] = 2 * x[0, j] - x[padlen - i, j]
             y[padlen + n + i, j] = 2 * x[n - 1, j] - x[n - 2 - i, j]
-        for i in range(n):
+    for i in range(n):
+        for j in range(c):
             y[padlen + i, j] = x[i, j]
-    for j in range(0, c, 3):
-        lanes = min(c - j, 3)
-        jb, jc = min(j + 1, c - 1), min(j + 2, c - 1)
+    for j in range(0, y.shape[1], 3):
         for backward in (False, True):
-            i0 = m - 1 if backward else 0
-            sa, sb, sc = y[i0, j], y[i0, jb], y[i0, jc]
-            for s0 in range(0, ns, 2):
-                _sos_lanes(sos, zi, y, j, lanes, backward, s0, sa, sb, sc)
+            if y.shape[1] == 1:
+                v = y[::-1, 0] if backward else y[:, 0]
+                x0 = v[0]
+                for s in range(0, ns, 2):
+                    if s + 1 < ns:
+                        _two_sections(v, sos, zi, s, x0)
+                    else:
+                        _one_section(v, sos, zi, s, x0)
+            else:
+                w = y[::-1, j : j + 3] if backward else y[:, j : j + 3]
+                st = w[0].copy()
+                for s in range(0, ns, 2):
+                    if s + 1 < ns:
+                        _two_sections3(w, sos, zi, s, st)
+                    else:
+                        _one_section3(w, sos, zi, s, st)
 
 
 #: ``sosfilt_zi`` per filter (by the sections' bytes): the pipeline uses a dozen filters many times
@@ -245,13 +281,14 @@ def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     if padlen < 0 or n <= padlen:
         raise ValueError(f"sosfiltfilt: the signal ({n} samples) must be longer than padlen={padlen}")
     sections = np.ascontiguousarray(sos, dtype=np.float64)
-    y = np.empty((n + 2 * padlen, two_d.shape[1]))
+    c = two_d.shape[1]
+    y = np.zeros((n + 2 * padlen, c if c == 1 else -(-c // 3) * 3))
     key = sections.tobytes()
     zi = _ZI.get(key)
     if zi is None:
         zi = _ZI[key] = np.ascontiguousarray(sosfilt_zi(sections))
     _jit(_sosfiltfilt_loop)(sections, zi, two_d, int(padlen), y)
-    return y[padlen : padlen + n].reshape(arr.shape)
+    return y[padlen : padlen + n, :c].reshape(arr.shape)
 
 
 def _foot_strides_loop(
