@@ -221,3 +221,15 @@ def test_projected_covariance_equals_numpy():
 def test_percentile_test_by_count_equals_numpy(x, q, limit):
     """Ties and limits equal to data values included."""
     assert _percentile_above(x, q, limit) == (float(np.percentile(x, q)) > limit)
+
+
+def test_gravity_direction_without_nan_is_the_nanmean_bitwise():
+    from stridelab.gait.orientation import gravity_direction
+
+    a = np.random.default_rng(2).standard_normal((70_000, 3)) * 4 + np.array([0.2, -0.1, 9.8])
+    for data in (a, np.asfortranarray(a)):
+        m = np.nanmean(data, axis=0)
+        np.testing.assert_array_equal(gravity_direction(data), m / np.linalg.norm(m))
+    a[5, 1] = np.nan  # with NaN: the NaN rows' values are left out
+    m = np.nanmean(a, axis=0)
+    np.testing.assert_array_equal(gravity_direction(a), m / np.linalg.norm(m))

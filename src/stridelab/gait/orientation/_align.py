@@ -38,7 +38,8 @@ __all__ = [
 def gravity_direction(acc: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Unit vector (sensor frame) of the mean specific force = 'up' (NaN rows ignored)."""
     a = np.asarray(acc, dtype=float)
-    m = np.nanmean(a, axis=0)
+    # without NaN, nanmean is the mean (the same sum and division) minus its copy of the data
+    m = np.nanmean(a, axis=0) if np.isnan(a).any() else a.mean(axis=0)
     norm = float(np.linalg.norm(m))
     if not norm > 0:
         raise ValueError("Cannot find gravity: the mean acceleration is zero")
