@@ -105,6 +105,12 @@ SIMULATED: dict[str, tuple[dict[str, Any], int]] = {
         4,
     ),
     "running_sacrum": ({"activity": "running", "duration_s": 30.0, "placements": ("sacrum",)}, 5),
+    # long enough (72,000 samples a sensor) for the compiled paths of wave 3 (filters, norms, covariance,
+    # blocked autocorrelation), which signals shorter than 50,000 values do not take
+    "running_feet_sacrum_6min": (
+        {"activity": "running", "duration_s": 360.0, "placements": ("foot", "sacrum")},
+        6,
+    ),
 }
 
 

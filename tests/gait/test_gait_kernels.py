@@ -13,15 +13,18 @@ from hypothesis.extra.numpy import arrays
 from scipy.signal import butter
 from scipy.signal import sosfiltfilt as scipy_sosfiltfilt
 
+from stridelab.gait._checks import _percentile_above
 from stridelab.gait._kernels import (
     foot_strides,
     median_per_segment,
     oscillation_per_segment,
+    projected_covariance,
     range_and_rise_per_segment,
     sosfiltfilt,
     two_state_viterbi,
 )
-from stridelab.gait._signal import autocorrelation, dominant_period_s, row_norm
+from stridelab.gait._signal import autocorrelation, dominant_period_s, lowpass, row_norm
+from stridelab.gait.metrics import foot_phases
 from stridelab.gait.metrics._kinematics import _oscillation
 
 SOS = {
@@ -33,7 +36,11 @@ SOS = {
 
 @settings(max_examples=30, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(2, 300), st.sampled_from([1, 3])), elements=st.floats(-50, 50)),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(2, 300), st.sampled_from([1, 2, 3, 4, 7])),
+        elements=st.floats(-50, 50),
+    ),
     st.sampled_from(sorted(SOS)),
     st.integers(0, 40),
 )
@@ -158,3 +165,71 @@ def test_two_state_viterbi_equals_the_loop(emit, seed):
     """Ties included (costs from a small set): the same labels as the Python loop."""
     repeat = np.random.default_rng(seed).choice([0.0, 1.0], len(emit))
     np.testing.assert_array_equal(two_state_viterbi(emit, repeat), _viterbi_reference(emit, repeat))
+
+
+def _foot_phases_reference(w, fs, ic, to, still_rad_s):
+    """The per-stride loop of ``foot_phases`` before it was compiled (main at 81884c1)."""
+    rows = []
+    for k in range(len(ic) - 1):
+        after = to[(to > ic[k]) & (to < ic[k + 1])]
+        if not len(after):
+            continue
+        t_to = float(after[0])
+        i0, i1, i2 = round(ic[k] * fs), round(t_to * fs), round(ic[k + 1] * fs)
+        still = np.flatnonzero(w[i0:i1] < still_rad_s)
+        ff = hr = float("nan")
+        if len(still):
+            ff = (i0 + int(still[0])) / fs
+            hr = (i0 + int(still[-1]) + 1) / fs
+        j0, j1 = i1 + (i2 - i1) // 5, i2 - (i2 - i1) // 5
+        peak = (j0 + int(np.argmax(w[j0:j1]))) / fs if j1 > j0 else float("nan")
+        rows.append((float(ic[k]), ff, hr, t_to, peak, float(ic[k + 1])))
+    return np.asarray(rows, dtype=float).reshape(-1, 6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_foot_phase_kernel_equals_the_loop(seed):
+    """Strides with and without a TO, stances with and without a still sample, ties of the peak."""
+    rng = np.random.default_rng(seed)
+    fs = 100.0
+    gyr = np.round(np.abs(rng.standard_normal((1500, 3))) * rng.choice([0.2, 2.0], (1500, 1)), 1)
+    ic = np.sort(rng.choice(np.arange(0, 1490), rng.integers(0, 25), replace=False)) / fs
+    to = np.sort(rng.choice(np.arange(0, 1490), rng.integers(0, 25), replace=False)) / fs
+    got = foot_phases(gyr, fs, ic, to, still_rad_s=0.9)
+    w = lowpass(row_norm(gyr), 10.0, fs)
+    np.testing.assert_array_equal(got.to_numpy(float), _foot_phases_reference(w, fs, ic, to, 0.9))
+
+
+def test_projected_covariance_equals_numpy():
+    rng = np.random.default_rng(4)
+    v = rng.standard_normal((60_000, 3)) @ np.array([[3.0, 0.5, 0.0], [0.0, 1.0, 0.2], [0.1, 0.0, 0.4]])
+    v += np.array([0.3, -2.0, 9.8])
+    u = np.array([0.1, -0.2, 0.97])
+    u /= np.linalg.norm(u)
+    h = v - np.outer(v @ u, u)
+    h -= h.mean(axis=0)
+    np.testing.assert_allclose(projected_covariance(v, u), np.cov(h.T), rtol=1e-11, atol=1e-13)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, st.integers(1, 400), elements=st.sampled_from([0.0, 1.0, 2.0, 2.5, 3.0, 50.0])),
+    st.sampled_from([50.0, 90.0, 99.0, 99.9]),
+    st.sampled_from([0.5, 1.0, 2.0, 2.5, 2.9, 3.0, 49.0]),
+)
+def test_percentile_test_by_count_equals_numpy(x, q, limit):
+    """Ties and limits equal to data values included."""
+    assert _percentile_above(x, q, limit) == (float(np.percentile(x, q)) > limit)
+
+
+def test_gravity_direction_without_nan_is_the_nanmean_bitwise():
+    from stridelab.gait.orientation import gravity_direction
+
+    a = np.random.default_rng(2).standard_normal((70_000, 3)) * 4 + np.array([0.2, -0.1, 9.8])
+    for data in (a, np.asfortranarray(a)):
+        m = np.nanmean(data, axis=0)
+        np.testing.assert_array_equal(gravity_direction(data), m / np.linalg.norm(m))
+    a[5, 1] = np.nan  # with NaN: the NaN rows' values are left out
+    m = np.nanmean(a, axis=0)
+    np.testing.assert_array_equal(gravity_direction(a), m / np.linalg.norm(m))

@@ -15,6 +15,7 @@ from stridelab.gait import analyze_recording, sensor_orientations
 from stridelab.gait.orientation import (
     Orientation,
     estimate_orientation,
+    estimate_orientations,
     madgwick_quaternions,
     orientation_madgwick,
     vertical_in_sensor,
@@ -145,3 +146,32 @@ def test_analysis_shares_one_orientation_per_sensor():
                 )
             },
         )
+
+
+def test_orientations_side_by_side_equal_one_at_a_time():
+    """Groups of three and of two sensors of unequal length, another rate alone: bitwise the single filter."""
+    rng = np.random.default_rng(11)
+    sensors = []
+    for n, fs in (
+        (900, 200.0),
+        (870, 200.0),
+        (905, 200.0),
+        (400, 100.0),
+        (650, 200.0),
+        (610, 200.0),
+        (1, 200.0),
+    ):
+        acc = rng.standard_normal((n, 3)) * 3 + np.array([0.5, -1.0, 9.5])
+        gyr = rng.standard_normal((n, 3)) * 2
+        if n > 10:  # ahrs' branches: no rotation (state kept), no acceleration (gyroscope only)
+            gyr[n // 2] = 0.0
+            acc[n // 3] = 0.0
+        sensors.append((acc, gyr, fs))
+    together = estimate_orientations(sensors, gain=0.05)
+    assert len(together) == len(sensors)
+    for (acc, gyr, fs), o in zip(sensors, together, strict=True):
+        alone = estimate_orientation(acc, gyr, fs, gain=0.05)
+        np.testing.assert_array_equal(o.quaternions, alone.quaternions)
+        assert o.sampling_rate_hz == fs and o.gain == 0.05
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        estimate_orientations([(sensors[0][0][:, :2], sensors[0][1][:, :2], 200.0)])

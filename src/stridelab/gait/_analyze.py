@@ -28,7 +28,7 @@ from stridelab.gait.metrics import (
     trunk_lean,
     vertical_oscillation,
 )
-from stridelab.gait.orientation import Orientation, estimate_orientation
+from stridelab.gait.orientation import Orientation, estimate_orientations
 from stridelab.gait.trajectory import (
     SPATIAL_STRIDE_COLUMNS,
     FootTrack,
@@ -85,24 +85,37 @@ def sensor_orientations(recording: ImuRecording) -> dict[str, Orientation]:
     :func:`analyze_recording` computes exactly these (only for the sensors it needs) and accepts them
     precomputed through ``orientations=``, so a caller that needs them too runs the filter once.
     """
-    return {s.name: _estimate(s) for s in recording.sensors if s.has_gyr}
+    sensors = [s for s in recording.sensors if s.has_gyr]
+    return dict(zip((s.name for s in sensors), _estimate(sensors), strict=True))
 
 
-def _estimate(s: ImuSensor) -> Orientation:
-    return estimate_orientation(
-        s.data[_ACC].to_numpy(float), s.data[_GYR].to_numpy(float), s.sampling_rate_hz
+def _estimate(sensors: list[ImuSensor]) -> list[Orientation]:
+    """The sensors' orientations, filtered side by side (:func:`estimate_orientations`)."""
+    return estimate_orientations(
+        [(s.data[_ACC].to_numpy(float), s.data[_GYR].to_numpy(float), s.sampling_rate_hz) for s in sensors]
     )
 
 
 class _Orientations:
-    """Orientation per sensor name, estimated on first use and then shared (given ones are used as is)."""
+    """Orientation per sensor name, shared by every stage (given ones are used as is).
+
+    :meth:`prefetch` estimates the ones the analysis will need in one side-by-side pass; any other is
+    estimated on first use.
+    """
 
     def __init__(self, given: Mapping[str, Orientation] | None) -> None:
         self._by_name: dict[str, Orientation] = dict(given or {})
 
+    def prefetch(self, sensors: list[ImuSensor]) -> None:
+        todo = [s for s in sensors if s.has_gyr and s.name not in self._by_name]
+        try:
+            self._by_name.update(zip((s.name for s in todo), _estimate(todo), strict=True))
+        except ValueError:  # bad data: left to the stages, whose checks report it in their own words
+            return
+
     def __call__(self, s: ImuSensor) -> Orientation:
         if s.name not in self._by_name:
-            self._by_name[s.name] = _estimate(s)
+            self._by_name[s.name] = _estimate([s])[0]
         return self._by_name[s.name]
 
 
@@ -245,6 +258,11 @@ def analyze_recording(
     problems: list[str] = list(recording.problems)
     orientation_of = _Orientations(orientations)
     placement, sensors = _events_source(recording)
+    # the sensors whose orientation a stage uses: the feet (foot strike), the first sacrum (detection,
+    # bounce, pelvis) and the first chest (trunk lean) -- filtered together, once
+    orientation_of.prefetch(
+        (sensors if placement == "foot" else []) + recording.find("sacrum")[:1] + recording.find("chest")[:1]
+    )
     all_events = []
     modes: list[str] = []
     detectors: dict[str, tuple[ImuSensor, BaseEventDetector]] = {}

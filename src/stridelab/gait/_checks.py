@@ -7,6 +7,7 @@ the algorithms copy into their ``problems_`` result so that they are shown to th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,27 @@ def _clipping(acc: npt.NDArray[np.float64]) -> str | None:
         "accelerometer saturates/clips (" + "; ".join(notes) + "): impact peaks are flattened, so impact "
         "magnitudes are underestimated; event timing uses the rising edge and is less affected"
     )
+
+
+def _percentile_above(x: npt.NDArray[np.float64], q: float, limit: float) -> bool:
+    """``np.percentile(x, q) > limit`` (finite ``x``), mostly from a count instead of a partial sort.
+
+    With the values sorted, the percentile lies between the two order statistics around rank
+    ``h = q/100 · (n − 1)`` (numpy's linear interpolation never leaves that interval): when both are
+    above ``limit`` (enough values above it) the answer is yes, when both are at or below it no; only
+    when ``limit`` falls between them (or ``h`` is too close to an integer to be sure of the ranks) is
+    the percentile computed.
+    """
+    n = x.size
+    if n == 0:
+        return False
+    f = math.floor(q / 100.0 * (n - 1))
+    above = int(np.count_nonzero(x > limit))
+    if above >= n - (f - 1):  # the values of rank ≥ f - 1 are all above the limit
+        return True
+    if above <= n - (f + 1) - 2:  # the values of rank ≤ f + 2 are all at or below it
+        return False
+    return bool(float(np.percentile(x, q)) > limit)
 
 
 def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Placement) -> CheckedData:
@@ -142,7 +164,7 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
             f"gravity reads {mean_vec:.2f} instead of ≈9.81 m/s²: unknown accelerometer unit or scaling"
         )
     gyr_limit = MAX_PLAUSIBLE_TRUNK_GYR_RAD_S if placement in ("sacrum", "chest") else MAX_PLAUSIBLE_GYR_RAD_S
-    if gyr is not None and float(np.percentile(np.abs(gyr), 99.9)) > gyr_limit:
+    if gyr is not None and _percentile_above(np.abs(gyr), 99.9, gyr_limit):
         raise ImuDataError(
             f"angular velocity reaches {np.abs(gyr).max():.0f} rad/s: it looks like deg/s; declare "
             "gyr_unit='deg/s' (CLI: --gyr-unit deg/s; or convert to rad/s)"

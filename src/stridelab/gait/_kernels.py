@@ -22,11 +22,22 @@ IntArray = npt.NDArray[np.intp]
 _COMPILED: dict[str, Callable[..., Any]] = {}
 
 
+#: kernels that call other kernels: those are compiled first and bound in this module's namespace, where
+#: numba resolves the call when it compiles the caller
+_CALLS: dict[str, tuple[str, ...]] = {
+    "_sosfiltfilt_loop": ("_one_section", "_two_sections", "_one_section3", "_two_sections3")
+}
+
+
 def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` compiled with numba (on first use; machine code cached on disk, so later processes load it)."""
+    fn = getattr(fn, "py_func", fn)
     name = fn.__name__
     if name not in _COMPILED:
         import numba
 
+        for callee in _CALLS.get(name, ()):
+            globals()[callee] = _jit(globals()[callee])
         _COMPILED[name] = numba.njit(cache=True, nogil=True)(fn)
     return _COMPILED[name]
 
@@ -124,53 +135,135 @@ def range_and_rise_per_segment(
     return rng, rise
 
 
+def _one_section(y: Any, sos: Any, zi: Any, s: int, x0: float) -> None:  # pragma: no cover - jitted
+    """Section ``s`` over the 1-D view ``y`` in its order (a reversed view runs backward), state
+    ``zi[s] · x0``: scipy ``sosfilt``'s direct form II transposed, operation for operation."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    z0, z1 = zi[s, 0] * x0, zi[s, 1] * x0
+    for i in range(y.shape[0]):
+        x = y[i]
+        n = b0 * x + z0
+        z0 = b1 * x - a1 * n + z1
+        z1 = b2 * x - a2 * n
+        y[i] = n
+
+
+def _two_sections(y: Any, sos: Any, zi: Any, s: int, x0: float) -> None:  # pragma: no cover - jitted
+    """Sections ``s`` and ``s + 1`` over the 1-D view ``y``, the second one sample behind the first
+    (independent recurrences the processor overlaps); the same operations as one after the other."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    d0, d1, d2, e1, e2 = sos[s + 1, 0], sos[s + 1, 1], sos[s + 1, 2], sos[s + 1, 4], sos[s + 1, 5]
+    p0, p1 = zi[s, 0] * x0, zi[s, 1] * x0
+    q0, q1 = zi[s + 1, 0] * x0, zi[s + 1, 1] * x0
+    for i in range(y.shape[0]):
+        x = y[i]
+        n = b0 * x + p0
+        p0 = b1 * x - a1 * n + p1
+        p1 = b2 * x - a2 * n
+        r = d0 * n + q0
+        q0 = d1 * n - e1 * r + q1
+        q1 = d2 * n - e2 * r
+        y[i] = r
+
+
+def _one_section3(y: Any, sos: Any, zi: Any, s: int, st: Any) -> None:  # pragma: no cover - jitted
+    """:func:`_one_section` on the three columns of the (M, 3) view ``y`` side by side (states in
+    registers, no branch in the loop: three recurrences for little more than the price of one)."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    za0, za1 = zi[s, 0] * st[0], zi[s, 1] * st[0]
+    zb0, zb1 = zi[s, 0] * st[1], zi[s, 1] * st[1]
+    zc0, zc1 = zi[s, 0] * st[2], zi[s, 1] * st[2]
+    for i in range(y.shape[0]):
+        row = y[i]
+        xa, xb, xc = row[0], row[1], row[2]
+        na = b0 * xa + za0
+        nb = b0 * xb + zb0
+        nc = b0 * xc + zc0
+        za0 = b1 * xa - a1 * na + za1
+        zb0 = b1 * xb - a1 * nb + zb1
+        zc0 = b1 * xc - a1 * nc + zc1
+        za1 = b2 * xa - a2 * na
+        zb1 = b2 * xb - a2 * nb
+        zc1 = b2 * xc - a2 * nc
+        row[0], row[1], row[2] = na, nb, nc
+
+
+def _two_sections3(y: Any, sos: Any, zi: Any, s: int, st: Any) -> None:  # pragma: no cover - jitted
+    """:func:`_two_sections` on the three columns of the (M, 3) view ``y`` side by side."""
+    b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+    d0, d1, d2, e1, e2 = sos[s + 1, 0], sos[s + 1, 1], sos[s + 1, 2], sos[s + 1, 4], sos[s + 1, 5]
+    pa0, pa1 = zi[s, 0] * st[0], zi[s, 1] * st[0]
+    pb0, pb1 = zi[s, 0] * st[1], zi[s, 1] * st[1]
+    pc0, pc1 = zi[s, 0] * st[2], zi[s, 1] * st[2]
+    qa0, qa1 = zi[s + 1, 0] * st[0], zi[s + 1, 1] * st[0]
+    qb0, qb1 = zi[s + 1, 0] * st[1], zi[s + 1, 1] * st[1]
+    qc0, qc1 = zi[s + 1, 0] * st[2], zi[s + 1, 1] * st[2]
+    for i in range(y.shape[0]):
+        row = y[i]
+        xa, xb, xc = row[0], row[1], row[2]
+        na = b0 * xa + pa0
+        nb = b0 * xb + pb0
+        nc = b0 * xc + pc0
+        pa0 = b1 * xa - a1 * na + pa1
+        pb0 = b1 * xb - a1 * nb + pb1
+        pc0 = b1 * xc - a1 * nc + pc1
+        pa1 = b2 * xa - a2 * na
+        pb1 = b2 * xb - a2 * nb
+        pc1 = b2 * xc - a2 * nc
+        ra = d0 * na + qa0
+        rb = d0 * nb + qb0
+        rc = d0 * nc + qc0
+        qa0 = d1 * na - e1 * ra + qa1
+        qb0 = d1 * nb - e1 * rb + qb1
+        qc0 = d1 * nc - e1 * rc + qc1
+        qa1 = d2 * na - e2 * ra
+        qb1 = d2 * nb - e2 * rb
+        qc1 = d2 * nc - e2 * rc
+        row[0], row[1], row[2] = ra, rb, rc
+
+
 def _sosfiltfilt_loop(sos: Any, zi: Any, x: Any, padlen: int, y: Any) -> None:  # pragma: no cover - jitted
     """Forward-backward second-order-section filter of every column of ``x`` (scipy's arithmetic).
 
-    ``y`` (len(x) + 2·padlen rows, one column per column of ``x``) receives the odd extension and is
-    filtered in place forward then backward. scipy runs the sections sample by sample, one column after
-    the other; here each section runs over the whole signal before the next, all columns side by side
-    -- the same operations on the same values (a section's recurrence depends only on its input
-    sequence), so the result is bitwise equal, while the columns' independent recurrences overlap in
-    the processor. States start at ``zi`` times the first sample of each pass, as in
-    ``scipy.signal.sosfiltfilt``.
+    ``y`` (len(x) + 2·padlen rows; as many columns as ``x`` when it has one, else the next multiple of
+    three, the extra columns zero) receives the odd extension and is filtered in place forward, then
+    backward (a reversed view). scipy runs the sections sample by sample, one column after the other;
+    here the sections run two at a time over the whole signal and the columns three side by side --
+    the same operations on the same values (a section's recurrence depends only on its input
+    sequence), so the result is bitwise equal, while independent recurrences overlap in the processor.
+    States start at ``zi`` times the first sample of each pass, as in ``scipy.signal.sosfiltfilt``.
     """
     n, c = x.shape
-    m = n + 2 * padlen
     ns = sos.shape[0]
-    for j in range(c):
-        for i in range(padlen):
+    for i in range(padlen):
+        for j in range(c):
             y[i, j] = 2 * x[0, j] - x[padlen - i, j]
             y[padlen + n + i, j] = 2 * x[n - 1, j] - x[n - 2 - i, j]
-        for i in range(n):
-            y[padlen + i, j] = x[i, j]
-    z0 = np.empty(c)
-    z1 = np.empty(c)
-    start = np.empty(c)
-    for backward in (False, True):
+    for i in range(n):
         for j in range(c):
-            start[j] = y[m - 1, j] if backward else y[0, j]
-        for s in range(ns):
-            b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
-            for j in range(c):
-                z0[j] = zi[s, 0] * start[j]
-                z1[j] = zi[s, 1] * start[j]
-            if backward:
-                for i in range(m - 1, -1, -1):
-                    for j in range(c):
-                        x_cur = y[i, j]
-                        x_new = b0 * x_cur + z0[j]
-                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
-                        z1[j] = b2 * x_cur - a2 * x_new
-                        y[i, j] = x_new
+            y[padlen + i, j] = x[i, j]
+    for j in range(0, y.shape[1], 3):
+        for backward in (False, True):
+            if y.shape[1] == 1:
+                v = y[::-1, 0] if backward else y[:, 0]
+                x0 = v[0]
+                for s in range(0, ns, 2):
+                    if s + 1 < ns:
+                        _two_sections(v, sos, zi, s, x0)
+                    else:
+                        _one_section(v, sos, zi, s, x0)
             else:
-                for i in range(m):
-                    for j in range(c):
-                        x_cur = y[i, j]
-                        x_new = b0 * x_cur + z0[j]
-                        z0[j] = b1 * x_cur - a1 * x_new + z1[j]
-                        z1[j] = b2 * x_cur - a2 * x_new
-                        y[i, j] = x_new
+                w = y[::-1, j : j + 3] if backward else y[:, j : j + 3]
+                st = w[0].copy()
+                for s in range(0, ns, 2):
+                    if s + 1 < ns:
+                        _two_sections3(w, sos, zi, s, st)
+                    else:
+                        _one_section3(w, sos, zi, s, st)
+
+
+#: ``sosfilt_zi`` per filter (by the sections' bytes): the pipeline uses a dozen filters many times
+_ZI: dict[bytes, FloatArray] = {}
 
 
 def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
@@ -188,9 +281,14 @@ def sosfiltfilt(sos: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
     if padlen < 0 or n <= padlen:
         raise ValueError(f"sosfiltfilt: the signal ({n} samples) must be longer than padlen={padlen}")
     sections = np.ascontiguousarray(sos, dtype=np.float64)
-    y = np.empty((n + 2 * padlen, two_d.shape[1]))
-    _jit(_sosfiltfilt_loop)(sections, np.ascontiguousarray(sosfilt_zi(sections)), two_d, int(padlen), y)
-    return y[padlen : padlen + n].reshape(arr.shape)
+    c = two_d.shape[1]
+    y = np.zeros((n + 2 * padlen, c if c == 1 else -(-c // 3) * 3))
+    key = sections.tobytes()
+    zi = _ZI.get(key)
+    if zi is None:
+        zi = _ZI[key] = np.ascontiguousarray(sosfilt_zi(sections))
+    _jit(_sosfiltfilt_loop)(sections, zi, two_d, int(padlen), y)
+    return y[padlen : padlen + n, :c].reshape(arr.shape)
 
 
 def _foot_strides_loop(
@@ -275,3 +373,138 @@ def two_state_viterbi(emit: FloatArray, repeat: FloatArray) -> IntArray:
             np.ascontiguousarray(emit, dtype=np.float64), np.ascontiguousarray(repeat, dtype=np.float64), path
         )
     return path.astype(np.intp)
+
+
+def _still_peak_loop(
+    w: Any, i0: Any, i1: Any, i2: Any, still: float, ff: Any, hr: Any, peak: Any
+) -> None:  # pragma: no cover - jitted
+    n = len(w)
+    for k in range(len(i0)):
+        a, b = i0[k], min(i1[k], n)
+        ff[k] = -1
+        hr[k] = -1
+        for i in range(a, b):
+            if w[i] < still:
+                ff[k] = i
+                break
+        for i in range(b - 1, a - 1, -1):
+            if w[i] < still:
+                hr[k] = i + 1
+                break
+        # the middle 20-80 % of the swing (from the unclipped TO and next IC, as the loop did)
+        j0 = i1[k] + (i2[k] - i1[k]) // 5
+        j1 = min(i2[k] - (i2[k] - i1[k]) // 5, n)
+        peak[k] = -1
+        if j1 > j0:
+            best = j0
+            for i in range(j0 + 1, j1):
+                if w[i] > w[best]:  # the first maximum, as np.argmax
+                    best = i
+            peak[k] = best
+
+
+def still_and_peak_per_stride(
+    w: FloatArray, i0: IntArray, i1: IntArray, i2: IntArray, still: float
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Per stride (IC ``i0`` → TO ``i1`` → next IC ``i2``, samples): the first sample of the stance
+    ``w[i0:i1]`` below ``still``, one past the last such sample, and the first maximum of ``w`` in the
+    middle 20-80 % of the swing; -1 where there is none. The loop of
+    :func:`stridelab.gait.metrics.foot_phases`. ``w`` must not contain NaN (``np.argmax`` would return it)."""
+    n = len(i0)
+    ff, hr, peak = (np.empty(n, dtype=np.int64) for _ in range(3))
+    if n:
+        _jit(_still_peak_loop)(
+            np.ascontiguousarray(w, dtype=np.float64),
+            np.asarray(i0, dtype=np.int64),
+            np.asarray(i1, dtype=np.int64),
+            np.asarray(i2, dtype=np.int64),
+            float(still),
+            ff,
+            hr,
+            peak,
+        )
+    return ff.astype(np.intp), hr.astype(np.intp), peak.astype(np.intp)
+
+
+def _row_norm_loop(x: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for i in range(x.shape[0]):
+        a, b, c = x[i, 0], x[i, 1], x[i, 2]
+        out[i] = math.sqrt(a * a + b * b + c * c)
+
+
+def row_norm3(x: FloatArray) -> FloatArray:
+    """``np.linalg.norm(x, axis=1)`` of an (N, 3) array in one pass: the same sum (x₀² + x₁²) + x₂²
+    and correctly rounded root, so bitwise equal."""
+    out = np.empty(len(x))
+    _jit(_row_norm_loop)(np.asarray(x, dtype=np.float64), out)
+    return out
+
+
+def _up_loop(q: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for i in range(q.shape[0]):
+        w, x, y, z = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
+        out[i, 0] = 2 * (x * z - w * y)
+        out[i, 1] = 2 * (y * z + w * x)
+        out[i, 2] = 1 - 2 * (x * x + y * y)
+
+
+def vertical_from_quaternions(q: FloatArray) -> FloatArray:
+    """Third row of the rotation matrix of each (w, x, y, z) quaternion, in one pass: the arithmetic of
+    :func:`stridelab.gait.orientation.vertical_in_sensor` element by element (bitwise)."""
+    out = np.empty((len(q), 3))
+    _jit(_up_loop)(np.asarray(q, dtype=np.float64), out)
+    return out
+
+
+def _projected_cov_loop(v: Any, u: Any, out: Any) -> None:  # pragma: no cover - jitted
+    n = v.shape[0]
+    u0, u1, u2 = u[0], u[1], u[2]
+    # pass 1: mean of h = v - (v·u) u, summed in blocks of 4096 rows (the error of the sum stays small)
+    m0 = m1 = m2 = 0.0
+    for start in range(0, n, 4096):
+        s0 = s1 = s2 = 0.0
+        for i in range(start, min(start + 4096, n)):
+            d = v[i, 0] * u0 + v[i, 1] * u1 + v[i, 2] * u2
+            s0 += v[i, 0] - d * u0
+            s1 += v[i, 1] - d * u1
+            s2 += v[i, 2] - d * u2
+        m0 += s0
+        m1 += s1
+        m2 += s2
+    m0 /= n
+    m1 /= n
+    m2 /= n
+    # pass 2: the centred cross products
+    c00 = c01 = c02 = c11 = c12 = c22 = 0.0
+    for start in range(0, n, 4096):
+        a00 = a01 = a02 = a11 = a12 = a22 = 0.0
+        for i in range(start, min(start + 4096, n)):
+            d = v[i, 0] * u0 + v[i, 1] * u1 + v[i, 2] * u2
+            h0 = v[i, 0] - d * u0 - m0
+            h1 = v[i, 1] - d * u1 - m1
+            h2 = v[i, 2] - d * u2 - m2
+            a00 += h0 * h0
+            a01 += h0 * h1
+            a02 += h0 * h2
+            a11 += h1 * h1
+            a12 += h1 * h2
+            a22 += h2 * h2
+        c00 += a00
+        c01 += a01
+        c02 += a02
+        c11 += a11
+        c12 += a12
+        c22 += a22
+    f = 1.0 / (n - 1)
+    out[0, 0], out[0, 1], out[0, 2] = c00 * f, c01 * f, c02 * f
+    out[1, 0], out[1, 1], out[1, 2] = c01 * f, c11 * f, c12 * f
+    out[2, 0], out[2, 1], out[2, 2] = c02 * f, c12 * f, c22 * f
+
+
+def projected_covariance(v: FloatArray, u: FloatArray) -> FloatArray:
+    """3 × 3 covariance of the rows of ``v`` (N, 3) projected on the plane normal to the unit vector
+    ``u``: ``np.cov((v - np.outer(v @ u, u)).T)`` in two passes without temporaries (equal to rounding:
+    sums in another order)."""
+    out = np.empty((3, 3))
+    _jit(_projected_cov_loop)(np.asarray(v, dtype=np.float64), np.ascontiguousarray(u, dtype=np.float64), out)
+    return out

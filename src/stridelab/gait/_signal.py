@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 from scipy.fft import next_fast_len
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
+from stridelab.gait._kernels import row_norm3
 from stridelab.gait._kernels import sosfiltfilt as sosfiltfilt_compiled
 
 FloatArray = npt.NDArray[np.float64]
@@ -15,10 +18,20 @@ IntArray = npt.NDArray[np.intp]
 
 def row_norm(x: FloatArray) -> FloatArray:
     """Euclidean norm of each row of an (N, 3) array: ``np.linalg.norm(x, axis=1)``, bitwise (the same
-    sum (x₀² + x₁²) + x₂²), without its (N, 3) temporary."""
+    sum (x₀² + x₁²) + x₂²), without its (N, 3) temporary; long arrays in one compiled pass."""
     if x.ndim != 2 or x.shape[1] != 3:
         return np.asarray(np.linalg.norm(x, axis=1), dtype=float)
+    if len(x) >= _COMPILED_FROM:
+        return row_norm3(x)
     return np.asarray(np.sqrt(x[:, 0] * x[:, 0] + x[:, 1] * x[:, 1] + x[:, 2] * x[:, 2]), dtype=float)
+
+
+@lru_cache(maxsize=64)
+def _butter_sos(order: int, wn: float | tuple[float, float], btype: str) -> FloatArray:
+    """Butterworth sections (scipy ``butter(..., output="sos")``), designed once per set of parameters
+    (the pipeline asks for the same dozen filters again and again; the design costs ~2 ms). Shared:
+    never modify the result."""
+    return np.asarray(butter(order, wn, btype=btype, output="sos"), dtype=np.float64)
 
 
 def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> FloatArray:
@@ -26,7 +39,7 @@ def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> Fl
     arr = np.asarray(x, dtype=float)
     if cutoff_hz >= 0.95 * fs / 2:
         return arr.copy()
-    sos = butter(order, cutoff_hz / (fs / 2), output="sos")
+    sos = _butter_sos(order, cutoff_hz / (fs / 2), "lowpass")
     padlen = min(3 * (2 * len(sos) + 1) * 3, arr.shape[0] - 1)
     return _filtfilt(sos, arr, padlen)
 
@@ -35,7 +48,7 @@ def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs: float, order: 
     """Zero-phase Butterworth band-pass (along axis 0)."""
     arr = np.asarray(x, dtype=float)
     high = min(high_hz, 0.45 * fs)
-    sos = butter(order, [low_hz / (fs / 2), high / (fs / 2)], btype="band", output="sos")
+    sos = _butter_sos(order, (low_hz / (fs / 2), high / (fs / 2)), "bandpass")
     padlen = min(3 * (2 * len(sos) + 1) * 3, arr.shape[0] - 1)
     return _filtfilt(sos, arr, padlen)
 

@@ -336,16 +336,14 @@ def _running_contacts(
     downs = np.flatnonzero(~on[1:] & on[:-1]) + 1
     slope = np.gradient(smooth) * fs
     cap_s = 0.15 * step_s
-    ic, to = [], []
     first_down = np.searchsorted(downs, ups, side="right")  # the first downward crossing after each up
-    for u, j in zip(ups.tolist(), first_down.tolist(), strict=True):
-        if j >= len(downs):
-            break
-        d0 = int(downs[j])
-        if (d0 - u) / fs < 0.3 * step_s:  # a blip, not a contact
-            continue
-        fall = float(-slope[d0])
-        ahead = min(threshold / fall, cap_s) if fall > 0 else 0.0
-        ic.append(u)
-        to.append(min(round(d0 + ahead * fs), len(smooth) - 1))
-    return np.asarray(ic, dtype=np.intp), np.asarray(to, dtype=np.intp)
+    has = first_down < len(downs)  # (the ups after the last down come last)
+    u, d0 = ups[has], downs[first_down[has]]
+    contact = ~((d0 - u) / fs < 0.3 * step_s)  # shorter: a blip, not a contact
+    u, d0 = u[contact], d0[contact]
+    fall = -slope[d0]
+    ahead = np.zeros(len(fall))
+    np.divide(threshold, fall, out=ahead, where=fall > 0)
+    ahead = np.where(fall > 0, np.minimum(ahead, cap_s), 0.0)
+    to = np.minimum(np.round(d0 + ahead * fs), len(smooth) - 1)
+    return u.astype(np.intp), to.astype(np.intp)

@@ -63,6 +63,16 @@ def strike_pattern(angle_rad: float) -> str:
     return "midfoot"
 
 
+def _strike_patterns(angle_rad: FloatArray) -> npt.NDArray[np.object_]:
+    """:func:`strike_pattern` of every angle at once (object array of str)."""
+    a = np.asarray(angle_rad, dtype=float)
+    with np.errstate(invalid="ignore"):
+        labels = np.select(
+            [~np.isfinite(a), a > _RFS_RAD, a < _FFS_RAD], ["unknown", "rearfoot", "forefoot"], "midfoot"
+        )
+    return labels.astype(object)
+
+
 def _orientation(
     acc: FloatArray, gyr: FloatArray, fs: float, orientation: Orientation | None, who: str
 ) -> Orientation:
@@ -100,7 +110,7 @@ def foot_strike(
     flat = median_per_segment(pitch, i_ic[ok] + d // 3, i_ic[ok] + 2 * d // 3 + 1)
     ang[ok] = pitch[i_ic[ok]] - flat
     return pd.DataFrame(
-        {"foot_strike_angle_rad": ang, "foot_strike_pattern": [strike_pattern(float(a)) for a in ang]},
+        {"foot_strike_angle_rad": ang, "foot_strike_pattern": _strike_patterns(ang)},
         columns=["foot_strike_angle_rad", "foot_strike_pattern"],
     )
 

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from stridelab.gait._kernels import still_and_peak_per_stride
 from stridelab.gait._signal import lowpass, row_norm
 
 __all__ = ["foot_phases"]
@@ -42,23 +43,24 @@ def foot_phases(
     w = lowpass(row_norm(g), 10.0, fs)
     ic = np.sort(np.asarray(ic_s, dtype=float))
     to = np.sort(np.asarray(to_s, dtype=float))
-    rows = []
-    for k in range(len(ic) - 1):
-        after = to[(to > ic[k]) & (to < ic[k + 1])]
-        if not len(after):
-            continue
-        t_to = float(after[0])
-        i0, i1, i2 = round(ic[k] * fs), round(t_to * fs), round(ic[k + 1] * fs)
-        still = np.flatnonzero(w[i0:i1] < still_rad_s)
-        ff = hr = float("nan")
-        if len(still):
-            ff = (i0 + int(still[0])) / fs
-            hr = (i0 + int(still[-1]) + 1) / fs
-        # mid-swing peak: the middle 20-80 % of swing (the push-off rotation at TO and the landing
-        # rotation at IC are large too)
-        j0, j1 = i1 + (i2 - i1) // 5, i2 - (i2 - i1) // 5
-        peak = (j0 + int(np.argmax(w[j0:j1]))) / fs if j1 > j0 else float("nan")
-        rows.append((float(ic[k]), ff, hr, t_to, peak, float(ic[k + 1])))
+    # per stride IC(k) → first TO after it → IC(k+1), all at once (strides without a TO are skipped)
+    first = np.searchsorted(to, ic[:-1], side="right")
+    ok = first < len(to)
+    ok[ok] &= to[first[ok]] < ic[1:][ok]
+    a, t_to, b = ic[:-1][ok], to[first[ok]], ic[1:][ok]
+    i0, i1, i2 = (np.round(t * fs).astype(np.intp) for t in (a, t_to, b))
+    # foot flat / heel rise: the first and one past the last stance sample below ``still_rad_s``; peak
+    # swing: the maximum in the middle 20-80 % of swing (the push-off rotation at TO and the landing
+    # rotation at IC are large too). One compiled pass over the strides.
+    ff, hr, peak = still_and_peak_per_stride(w, i0, i1, i2, still_rad_s)
     return pd.DataFrame(
-        rows, columns=["ic_s", "foot_flat_s", "heel_rise_s", "to_s", "peak_swing_s", "next_ic_s"]
+        {
+            "ic_s": a,
+            "foot_flat_s": np.where(ff >= 0, ff / fs, np.nan),
+            "heel_rise_s": np.where(hr >= 0, hr / fs, np.nan),
+            "to_s": t_to,
+            "peak_swing_s": np.where(peak >= 0, peak / fs, np.nan),
+            "next_ic_s": b,
+        },
+        columns=["ic_s", "foot_flat_s", "heel_rise_s", "to_s", "peak_swing_s", "next_ic_s"],
     )

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from stridelab.frames import FrameTransform
+from stridelab.gait._kernels import projected_covariance
 from stridelab.gait._signal import lowpass
 from stridelab.gait.orientation._madgwick import DEFAULT_GAIN, initial_quaternion
 
@@ -37,7 +38,8 @@ __all__ = [
 def gravity_direction(acc: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Unit vector (sensor frame) of the mean specific force = 'up' (NaN rows ignored)."""
     a = np.asarray(acc, dtype=float)
-    m = np.nanmean(a, axis=0)
+    # without NaN, nanmean is the mean (the same sum and division) minus its copy of the data
+    m = np.nanmean(a, axis=0) if np.isnan(a).any() else a.mean(axis=0)
     norm = float(np.linalg.norm(m))
     if not norm > 0:
         raise ValueError("Cannot find gravity: the mean acceleration is zero")
@@ -50,12 +52,18 @@ def horizontal_principal_axis(
     """Principal axis (unit, arbitrary sign) of ``vectors`` projected onto the plane normal to ``up``."""
     v = np.asarray(vectors, dtype=float)
     u = np.asarray(up, dtype=float)
-    v = v[np.all(np.isfinite(v), axis=1)]
+    finite = np.isfinite(v).all(axis=1)
+    if not finite.all():
+        v = v[finite]
     if cutoff_hz is not None:
         v = lowpass(v, cutoff_hz, fs)
-    h = v - np.outer(v @ u, u)
-    h = h - h.mean(axis=0)
-    _, vecs = np.linalg.eigh(np.cov(h.T))
+    if v.ndim == 2 and v.shape[1] == 3 and len(v) >= 50_000:  # long: two compiled passes, no temporaries
+        cov = projected_covariance(v, u)
+    else:
+        h = v - np.outer(v @ u, u)
+        h = h - h.mean(axis=0)
+        cov = np.cov(h.T)
+    _, vecs = np.linalg.eigh(cov)
     axis = vecs[:, -1]
     axis = axis - (axis @ u) * u
     return np.asarray(axis / np.linalg.norm(axis), dtype=float)
