@@ -94,9 +94,9 @@ class Decoder:
         reg = scan.registry
         pieces_all: list[Piece] = []
         for d in scan.defs:
-            if not d.positions:
+            pos = scan.positions(d)
+            if not len(pos):
                 continue
-            pos = np.asarray(d.positions, dtype=np.int64)
             if d.dev_fields and reg.epoch_offsets:
                 ep = np.searchsorted(np.asarray(reg.epoch_offsets), pos, side="right")
                 cuts = np.flatnonzero(np.diff(ep)) + 1
