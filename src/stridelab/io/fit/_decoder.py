@@ -46,7 +46,7 @@ from typing import Any, BinaryIO, Final
 
 import numpy as np
 
-from stridelab.io.fit._builder import MessageBuilder, Piece, gather
+from stridelab.io.fit._builder import MessageBuilder, Piece
 from stridelab.io.fit._columns import native_order
 from stridelab.io.fit._defs import FIT_EPOCH_S
 from stridelab.io.fit._frames import Built, LazyFrames, no_gc
@@ -109,7 +109,7 @@ class Decoder:
             else:
                 parts = [(pos, reg.snapshots[-1] if d.dev_fields else {})]
             for ppos, table in parts:
-                piece = Piece(d, ppos, gather(self.data, d, ppos), table)
+                piece = Piece(d, ppos, self.data, table)
                 pieces_all.append(piece)
                 if d.gnum not in by_global:
                     by_global[d.gnum] = []

@@ -42,6 +42,11 @@ __all__ = ["Registry", "Scanner"]
 _STRICT_KINDS: Final[frozenset[str]] = frozenset(
     {"header_crc", "file_crc", "truncated", "undefined_local_message", "data_size", "bad_header", "other"}
 )
+#: parsed definitions shared by the files decoded in this process, by definition bytes (the same
+#: device writes the same definitions in every file): (gnum, little, fields, developer fields, size);
+#: only definitions whose parsing reported no problem; bounded, oldest dropped first
+_TEMPLATES: dict[bytes, tuple[int, bool, list[FieldDef], list[DevFieldDef], int]] = {}
+_TEMPLATES_MAX: Final[int] = 4096
 #: the compiled loop compares a definition message with every known one: files with more distinct
 #: definitions than this stay on the Python walk (a dict look-up per definition)
 _KERNEL_MAX_DEFS: Final[int] = 256
@@ -407,7 +412,7 @@ class Scanner:
             return q
         d = self._def_cache.get(key)
         if d is None:
-            d = self._new_definition(pos, end)
+            d = self._new_definition(pos, end, key)
             self._def_cache[key] = d
         self._local_keys[local] = key
         self.local[local] = d
@@ -417,9 +422,13 @@ class Scanner:
         self.size_tab[local] = d.size
         return q
 
-    def _new_definition(self, pos: int, end: int) -> Def:
+    def _new_definition(self, pos: int, end: int, key: bytes) -> Def:
         data = self.data
         h = data[pos]
+        template = _TEMPLATES.get(key)
+        if template is not None:  # the same definition in an earlier file (same device): no parsing
+            return self._add_definition(Def(*template, pos), pos, len(key) - (1 if h & 0x20 else 0), h)
+        clean = True  # no field needed a problem report (only those are shared between files)
         little = data[pos + 2] == 0
         gnum = data[pos + 3] | (data[pos + 4] << 8) if little else (data[pos + 3] << 8) | data[pos + 4]
         nf = data[pos + 5]
@@ -432,7 +441,9 @@ class Scanner:
             if bt not in BASE_TYPES:
                 self.problem("other", q - 1, f"invalid base type {bt} (read as bytes)")
                 bt = BYTE
+                clean = False
             if size % BASE_TYPES[bt].size:
+                clean = False
                 if (gnum, num) not in self._misaligned_seen:
                     self._misaligned_seen.add((gnum, num))
                     self.problem(
@@ -452,14 +463,20 @@ class Scanner:
                 devs.append(DevFieldDef(data[q], data[q + 1], data[q + 2], off))
                 off += data[q + 1]
                 q += 3
-        d = Def(gnum, little, fields, devs, 1 + off, pos)
+        if clean:
+            _TEMPLATES[key] = (gnum, little, fields, devs, 1 + off)
+            if len(_TEMPLATES) > _TEMPLATES_MAX:  # bounded (a hostile file may hold thousands)
+                _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        return self._add_definition(Def(gnum, little, fields, devs, 1 + off, pos), pos, q - pos - 1, h)
+
+    def _add_definition(self, d: Def, pos: int, key_len: int, h: int) -> Def:
         if not d.special:
             d.app = d.positions.append
         d.index = len(self.defs)
         self.defs.append(d)
-        self._key_shape.append((q - pos - 1, bool(h & 0x20)))
+        self._key_shape.append((key_len, bool(h & 0x20)))
         if self._tables is not None:
-            self._tables.add_definition(d.size, d.special, pos, q - pos - 1, bool(h & 0x20))
+            self._tables.add_definition(d.size, d.special, pos, key_len, bool(h & 0x20))
         return d
 
     def _special(self, d: Def, pos: int) -> None:
