@@ -34,6 +34,7 @@ from test_engine_fit import (
 )
 
 import stridelab.io.fit._builder as builder
+import stridelab.io.fit._scankernel as scankernel
 from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
 from stridelab.io.fit._scankernel import COMPILED_AFTER
 from stridelab.io.fit._scanner import Scanner
@@ -126,6 +127,7 @@ def test_compiled_walk_takes_over_a_file_that_defeats_run_detection() -> None:
     n = COMPILED_AFTER  # ~3 n Python steps: the compiled loop takes over after COMPILED_AFTER
     blob = _alternating(n)
     _same_walks(blob)
+    assert scankernel.loaded()
     scan = Scanner(blob, True, None)
     scan.run()
     assert scan._tables is not None and scan._tables.pos_chunks  # the compiled loop ran
@@ -156,6 +158,30 @@ def test_compiled_walk_decodes_resent_definitions_like_the_sdk() -> None:
     assert list(rec["heart_rate"]) == [m["heart_rate"] for m in sdk["record_mesgs"]]
     assert list(rec["speed"]) == [m["speed"] for m in sdk["record_mesgs"]]
     assert list(ev["event_type"]) == [m["event_type"] for m in sdk["event_mesgs"]]
+
+
+def test_the_compiled_loop_is_loaded_once_the_process_spent_as_much_in_python_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blob = _alternating(COMPILED_AFTER)
+    monkeypatch.setattr(scankernel, "_KERNEL", [])  # a process that has not loaded the loop yet
+    monkeypatch.setattr(scankernel, "_PENDING_STEPS", [0])
+    first = Scanner(blob, False, None)
+    first.run()
+    assert first._tables is None and not scankernel.loaded()  # below the budget: Python walk only
+    spent = scankernel._PENDING_STEPS[0]
+    assert spent >= COMPILED_AFTER  # counted in blocks of COMPILED_AFTER steps
+    monkeypatch.setattr(scankernel, "LOAD_AFTER_STEPS", spent + 1)
+    second = Scanner(blob, False, None)
+    second.run()
+    assert second._tables is not None and scankernel.loaded()  # the budget is spent: loaded, used
+    third = Scanner(blob, False, None)
+    third.run()
+    assert third._tables is not None  # loaded: every such file uses it after COMPILED_AFTER steps
+    plain = _walk(blob, compiled=False)
+    for scan in (first, second, third):
+        assert [scan.positions(d).tolist() for d in scan.defs] == [p[4] for p in plain[0]]
+        assert sorted(scan.compressed) == plain[1]
 
 
 @pytest.mark.parametrize("cut", [1, 3, 7, 40])
@@ -212,3 +238,22 @@ def test_a_failure_while_decoding_a_type_late_is_a_problem_or_strict_error(
     with pytest.raises(FitDecodeError, match=INTERNAL_ERROR):
         _ = strict.messages["lap"]
     assert np.isfinite(strict.messages["record"]["heart_rate"].to_numpy(dtype=float)).any()
+
+
+def test_a_process_decoding_a_few_files_does_not_import_numba(shared_data: Path) -> None:
+    """One CLI command (or an import worker of files scanned in runs) never pays numba's import."""
+    import os
+    import subprocess
+    import sys
+
+    paths = [str(shared_data / "fit" / rel) for rel in _SEEDS]
+    code = (
+        "import sys\nfrom stridelab.io.fit import read_fit\n"
+        f"for p in {paths!r}:\n    read_fit(p).messages['record']\n"
+        "print('numba' in sys.modules)\n"
+    )
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False"]

@@ -23,12 +23,28 @@ from typing import Any, Final
 
 import numpy as np
 
-__all__ = ["COMPILED_AFTER", "DONE", "FULL", "SLOW", "Tables", "scan_loop"]
+__all__ = [
+    "COMPILED_AFTER",
+    "DONE",
+    "FULL",
+    "LOAD_AFTER_STEPS",
+    "SLOW",
+    "Tables",
+    "loaded",
+    "scan_loop",
+    "worth_loading",
+]
 
 #: Python scan steps (single messages and slow-path messages) in one file after which the compiled
 #: loop takes over: a file scanned in runs (a one-hour run written as one block of records) never
 #: gets there and so never pays numba's import (~0.3 s, ~55 MB) in a process that decodes small files
 COMPILED_AFTER: Final[int] = 2048
+#: ... once the compiled loop is loaded. Loading it (numba's import and its disk cache, ~0.3-0.5 s
+#: of CPU) pays off only in a process that decodes many such files (an import worker, the server):
+#: it is loaded once the process has spent about as much in such Python steps (counted in blocks of
+#: COMPILED_AFTER steps across files; ~0.35 us a step), so a single file (one CLI command) never
+#: pays more than the loop would save, and a long-lived process at most twice what loading costs.
+LOAD_AFTER_STEPS: Final[int] = 1_000_000
 
 #: status returned by the kernel
 DONE: Final[int] = 0  # reached ``end``
@@ -36,6 +52,8 @@ SLOW: Final[int] = 1  # stopped at a message the Python scanner must handle
 FULL: Final[int] = 2  # an output buffer is full
 
 _KERNEL: list[Callable[..., Any]] = []
+#: Python steps spent in this process by files that would have used the loop had it been loaded
+_PENDING_STEPS: list[int] = [0]
 
 
 def _scan_loop(  # pragma: no cover - jitted
@@ -120,6 +138,20 @@ def _scan_loop(  # pragma: no cover - jitted
             n_out += 1
             pos += def_size[d]
     return 0, pos, n_out, n_comp
+
+
+def loaded() -> bool:
+    """Whether the compiled loop is loaded in this process."""
+    return bool(_KERNEL)
+
+
+def worth_loading(steps: int) -> bool:
+    """Count ``steps`` more Python steps a file spent beyond ``COMPILED_AFTER``; True when the loop is
+    loaded or the process has now spent ``LOAD_AFTER_STEPS`` such steps (then load it)."""
+    if _KERNEL:
+        return True
+    _PENDING_STEPS[0] += steps
+    return _PENDING_STEPS[0] >= LOAD_AFTER_STEPS
 
 
 def scan_loop() -> Callable[..., tuple[int, int, int, int]]:

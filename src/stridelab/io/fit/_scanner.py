@@ -11,8 +11,9 @@ as they are met (:class:`Registry`), as the SDK does.
 
 Files that defeat the run detection (message types interleaved message by message, a definition
 re-sent before every message) hand the rest of the walk, after :data:`~._scankernel.COMPILED_AFTER`
-Python steps, to the compiled loop of :mod:`._scankernel`, which stops at anything but plain data
-messages and known definitions and lets this scanner handle those exactly as before.
+Python steps, to the compiled loop of :mod:`._scankernel` (loaded once the process has spent
+:data:`~._scankernel.LOAD_AFTER_STEPS` such steps), which stops at anything but plain data messages
+and known definitions and lets this scanner handle those exactly as before.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from stridelab.io.fit._profile import (
     MESG_NUM_DEVELOPER_DATA_ID,
     UINT8,
 )
-from stridelab.io.fit._scankernel import COMPILED_AFTER, FULL, Tables, scan_loop
+from stridelab.io.fit._scankernel import COMPILED_AFTER, FULL, Tables, scan_loop, worth_loading
 from stridelab.io.fit._types import FitDecodeError, FitProblem
 
 __all__ = ["Registry", "Scanner"]
@@ -126,6 +127,7 @@ class Scanner:
         self._def_cache: dict[bytes, Def] = {}
         self._local_keys: list[bytes] = [b""] * 16
         self._key_shape: list[tuple[int, bool]] = []  # per definition: key length, developer flag
+        self._compiled_mode = compiled
         self._steps = 0 if compiled is None else (COMPILED_AFTER if compiled else -(1 << 62))
         self._tables: Tables | None = None
         self._kernel_on = False
@@ -254,7 +256,9 @@ class Scanner:
                 else:
                     self._steps = steps
                     if pos < end:  # many single steps: the compiled loop takes the rest
-                        if not self._start_kernel():
+                        if self._compiled_mode is None and not worth_loading(COMPILED_AFTER):
+                            steps = self._steps = 0  # not yet worth loading: ask again later
+                        elif not self._start_kernel():
                             steps = self._steps = -(1 << 62)
                         continue
                     if pos > end and app is not None:  # the last message runs past the data
