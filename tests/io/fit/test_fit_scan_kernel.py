@@ -257,3 +257,22 @@ def test_a_process_decoding_a_few_files_does_not_import_numba(shared_data: Path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["False"]
+
+
+def test_a_late_engine_failure_is_listed_among_the_activity_problems(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stridelab.io.fit import read_activity
+
+    blob = (shared_data / "fit" / "dtcooper__python-fitparse/activity-small-fenix2-run.fit").read_bytes()
+    real_build = builder.MessageBuilder.build
+
+    def failing_build(self: builder.MessageBuilder) -> Any:
+        if self.gnum == 23:  # device_info: read last by activity_from_fit
+            raise ValueError("boom")
+        return real_build(self)
+
+    monkeypatch.setattr(builder.MessageBuilder, "build", failing_build)
+    activity = read_activity(blob)
+    assert any(INTERNAL_ERROR in p and "device_info" in p for p in activity.problems)
+    assert len(activity.records) > 0
