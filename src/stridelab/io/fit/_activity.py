@@ -323,6 +323,7 @@ def activity_from_fit(
     # ---- records
     problems = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if p.damaged]
     notes = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if not p.damaged]
+    n_seen = len(fit.problems)  # message types read below are decoded lazily and may add one
     if "timestamp" in rec and n_rec:
         times = _time_index(pd.Series(rec["timestamp"]))
         missing = np.asarray(times.isna(), dtype=bool)
@@ -446,6 +447,9 @@ def activity_from_fit(
     )
     serial = _first(file_id, "serial_number")
     devices = tuple(_device_dict(d, shift) for d in fit.rows("device_info"))
+    offset_s = utc_offset_s(fit) if absolute else None
+    for p in fit.problems[n_seen:]:
+        (problems if p.damaged else notes).append(f"{p.kind} at byte {p.offset}: {p.message}")
     return Activity(
         id=activity_id,
         source_path=source_path,
@@ -467,7 +471,7 @@ def activity_from_fit(
         problems=tuple(problems),
         notes=tuple(notes),
         time_absolute=absolute,
-        utc_offset_s=utc_offset_s(fit) if absolute else None,
+        utc_offset_s=offset_s,
     )
 
 

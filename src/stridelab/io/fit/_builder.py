@@ -54,9 +54,18 @@ class Piece:
 
     d: Def
     positions: np.ndarray  # int64 file offsets
-    rec: np.ndarray  # structured (n,)
+    data: bytes  # the file
     dev_table: dict[tuple[int, int], dict[str, Any]]
     extra_ts: np.ndarray | None = None  # timestamps from compressed headers (uint32, invalid elsewhere)
+    _rec: np.ndarray | None = None
+
+    @property
+    def rec(self) -> np.ndarray:
+        """The messages as one structured array (gathered on first use: a message type that is
+        never accessed is never gathered)."""
+        if self._rec is None:
+            self._rec = gather(self.data, self.d, self.positions)
+        return self._rec
 
 
 def gather(data: bytes, d: Def, pos: np.ndarray) -> np.ndarray:

@@ -1,11 +1,13 @@
 """FIT CRC-16 (CRC-16/ARC, poly 0xA001 reflected, init 0) computed with numpy.
 
-The data, front-padded with zero bytes to ``m * L`` (``m`` a power of two; leading zeros leave a CRC
-with init 0 unchanged), is cut into ``m`` chunks of ``L`` = 32 bytes whose CRCs are computed side by
-side, two bytes per numpy step (a 65,536-entry table). The chunk CRCs are then joined pairwise, one
-vectorised level at a time (``log2 m`` levels): because the CRC has no init/xor-out, the CRC of
-``A || B`` is ``shift_len(B)(crc(A)) ^ crc(B)``, and the shift by ``len(B)`` zero bytes is a linear
-map applied through two 256-entry tables (the table of ``2 L`` is the one of ``L`` applied twice).
+The data, front-padded with zero bytes to ``m * L`` (leading zeros leave a CRC with init 0
+unchanged), is cut into ``m`` chunks of ``L`` = 32 bytes whose CRCs are computed side by side, two
+bytes per numpy step (a 65,536-entry table). The chunk CRCs are then joined pairwise, one vectorised
+level at a time (``ceil(log2 m)`` levels): because the CRC has no init/xor-out, the CRC of ``A || B``
+is ``shift_len(B)(crc(A)) ^ crc(B)``, and the shift by ``len(B)`` zero bytes is a linear map applied
+through two 256-entry tables (the table of ``2 L`` is the one of ``L`` applied twice). A level with
+an odd number of chunks gets a zero chunk in front (its CRC is 0: more leading zeros), so the data is
+padded to a multiple of ``L`` only, not to a power of two of chunks.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def crc16(data: bytes | memoryview) -> int:
     if n < _NUMPY_MIN:
         return _crc_py(data)
     _, t16 = _tables()
-    m = 1 << max(0, -(-n // _CHUNK) - 1).bit_length()  # chunks: the power of two >= n / _CHUNK
+    m = -(-n // _CHUNK)  # chunks
     buf = np.zeros(m * _CHUNK, dtype=np.uint8)
     buf[m * _CHUNK - n :] = np.frombuffer(data, dtype=np.uint8)
     cols = np.ascontiguousarray(buf.view("<u2").reshape(m, _CHUNK // 2).T)
@@ -84,6 +86,8 @@ def crc16(data: bytes | memoryview) -> int:
         np.take(t16, idx, out=crc)
     length = _CHUNK
     while len(crc) > 1:
+        if len(crc) % 2:  # a zero chunk in front (CRC 0) makes the count even
+            crc = np.concatenate([np.zeros(1, dtype=np.uint16), crc])
         lo, hi = _shift_arrays(length)
         a = crc[0::2]
         crc = lo[a & 0xFF] ^ hi[a >> 8] ^ crc[1::2]

@@ -25,8 +25,10 @@ How it works
    exact by construction.
 4. ``hr`` messages are merged into ``record.heart_rate`` exactly as the SDK's ``merge_heart_rates``
    (:mod:`._hrmerge`).
-5. ``FitFile.messages`` is a :class:`LazyFrames` mapping: all decoding is done eagerly; the pandas
-   DataFrame of a message type is built when first accessed (:mod:`._frames`).
+5. ``FitFile.messages`` is a :class:`LazyFrames` mapping: the scan and the ``hr`` and ``record``
+   messages are decoded eagerly, every other message type (which depends on nothing but the scan)
+   when first accessed; the pandas DataFrame of a message type is built when first accessed
+   (:mod:`._frames`).
 
 The cyclic garbage collector is paused while decoding (only acyclic objects are created, and its
 passes over the many small lists/dicts would cost more than the decoding).
@@ -36,13 +38,15 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import numpy as np
 
-from stridelab.io.fit._builder import MessageBuilder, Piece, gather
+from stridelab.io.fit._builder import MessageBuilder, Piece
 from stridelab.io.fit._columns import native_order
 from stridelab.io.fit._defs import FIT_EPOCH_S
 from stridelab.io.fit._frames import Built, LazyFrames, no_gc
@@ -94,9 +98,9 @@ class Decoder:
         reg = scan.registry
         pieces_all: list[Piece] = []
         for d in scan.defs:
-            if not d.positions:
+            pos = scan.positions(d)
+            if not len(pos):
                 continue
-            pos = np.asarray(d.positions, dtype=np.int64)
             if d.dev_fields and reg.epoch_offsets:
                 ep = np.searchsorted(np.asarray(reg.epoch_offsets), pos, side="right")
                 cuts = np.flatnonzero(np.diff(ep)) + 1
@@ -105,7 +109,7 @@ class Decoder:
             else:
                 parts = [(pos, reg.snapshots[-1] if d.dev_fields else {})]
             for ppos, table in parts:
-                piece = Piece(d, ppos, gather(self.data, d, ppos), table)
+                piece = Piece(d, ppos, self.data, table)
                 pieces_all.append(piece)
                 if d.gnum not in by_global:
                     by_global[d.gnum] = []
@@ -113,18 +117,34 @@ class Decoder:
                 by_global[d.gnum].append(piece)
         if scan.compressed:
             self._compressed_timestamps(pieces_all)
-        built: dict[int, Built] = {}
-        # hr messages are emulated and needed by record (merge_heart_rates): build them first
-        for g in sorted(order, key=lambda g: g != MESG_NUM_HR):
-            built[g] = MessageBuilder(self, g, by_global[g]).build()
-        if MESG_NUM_HR in built and MESG_NUM_RECORD in built:
-            self._merge_hr(built[MESG_NUM_RECORD], built[MESG_NUM_HR].raw or [])
+        built: dict[int, Built | Callable[[], Built]] = {}
+        # hr messages are emulated and needed by record (merge_heart_rates): build them first. The
+        # other types depend on nothing but the scan (the accumulator is keyed by message type):
+        # they are decoded when first accessed.
+        for g in (MESG_NUM_HR, MESG_NUM_RECORD):
+            if g in by_global:
+                built[g] = MessageBuilder(self, g, by_global[g]).build()
+        hr, rec = built.get(MESG_NUM_HR), built.get(MESG_NUM_RECORD)
+        if isinstance(hr, Built) and isinstance(rec, Built):
+            self._merge_hr(rec, hr.raw or [])
+        problems = list(scan.problems)
+        for g in order:
+            if g not in built:
+                built[g] = partial(self._build_later, g, by_global[g], problems)
         frames = LazyFrames({_name(g): built[g] for g in order})
-        return FitFile(
-            messages=frames,
-            developer_fields=list(self.dev_infos),
-            problems=list(scan.problems),
-        )
+        return FitFile(messages=frames, developer_fields=list(self.dev_infos), problems=problems)
+
+    def _build_later(self, gnum: int, pieces: list[Piece], problems: list[FitProblem]) -> Built:
+        """Decode one message type on first access; an engine failure (never expected: the fuzz
+        tests check) becomes a problem of the file, as when decoding eagerly."""
+        try:
+            with no_gc(), np.errstate(invalid="ignore", over="ignore"):
+                return MessageBuilder(self, gnum, pieces).build()
+        except Exception as exc:
+            if self.scan.strict:
+                raise FitDecodeError(f"{INTERNAL_ERROR}: {exc!r}", source=self.scan.source) from exc
+            problems.append(FitProblem("other", 0, f"{INTERNAL_ERROR}: {exc!r} ({_name(gnum)})"))
+            return Built(0)
 
     def _compressed_timestamps(self, pieces: list[Piece]) -> None:
         events: list[tuple[int, int, int]] = []  # (pos, kind 0 native/1 compressed, value)

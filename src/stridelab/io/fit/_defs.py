@@ -67,6 +67,7 @@ class Def:
     app: Callable[[int], None] | None = None  # positions.append, None for special messages
     emu_plan: list[tuple[Any, ...]] | None = None
     has_unknown_fields: bool = True  # fields the profile does not know (set by the emulation plan)
+    index: int = -1  # position in the scanner's list of definitions of this file
     _dtype: np.dtype | None = None
     _fmt: struct.Struct | None = None
 

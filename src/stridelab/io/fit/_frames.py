@@ -1,14 +1,16 @@
 """The decoded messages of the fast engine: per message type columns or rows, and :class:`LazyFrames`.
 
-``FitFile.messages`` is a :class:`LazyFrames` mapping: all decoding is done eagerly; the pandas
-DataFrame of a message type is built when first accessed. The cyclic garbage collector is paused
-while decoding and building frames (:func:`no_gc`).
+``FitFile.messages`` is a :class:`LazyFrames` mapping: the file is scanned, and its ``hr`` and
+``record`` messages decoded, eagerly; every other message type is decoded when first accessed (a
+caller that reads the records pays for nothing else), and the pandas DataFrame of a message type is
+built when first accessed. The cyclic garbage collector is paused while decoding and building
+frames (:func:`no_gc`).
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -53,25 +55,37 @@ class Built:
 
 
 class LazyFrames(MutableMapping[str, pd.DataFrame]):
-    """``FitFile.messages`` of the engine: every message type is fully decoded into arrays; the pandas
-    DataFrame wrapping them is built on first access (it costs more than decoding small, wide
-    message types) and then kept."""
+    """``FitFile.messages`` of the engine: a message type is decoded into arrays (or rows) when first
+    accessed, unless it was decoded with the file (``Built``); the pandas DataFrame wrapping them is
+    built on first access too (it costs more than decoding small, wide message types). Both are
+    then kept."""
 
-    def __init__(self, built: dict[str, Built]) -> None:
+    def __init__(self, built: dict[str, Built | Callable[[], Built]]) -> None:
         self._built = built
         self._frames: dict[str, pd.DataFrame] = {}
+
+    def _decoded(self, key: str) -> Built | None:
+        built = self._built.get(key)
+        if built is None or isinstance(built, Built):
+            return built
+        done = built()
+        self._built[key] = done
+        return done
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         frame = self._frames.get(key)
         if frame is None:
-            frame = self._built[key].frame()
+            built = self._decoded(key)
+            if built is None:
+                raise KeyError(key)
+            frame = built.frame()
             self._frames[key] = frame
         return frame
 
     def rows(self, key: str) -> list[dict[str, Any]]:
         """The messages of one type as dicts (missing fields absent or NaN), without building a
         DataFrame: much cheaper for the small message types (laps, sessions, events, devices)."""
-        built = self._built.get(key)
+        built = self._decoded(key)
         if built is None:
             return []
         if key in self._frames or (built.rows is None and not built.cols):
@@ -89,7 +103,7 @@ class LazyFrames(MutableMapping[str, pd.DataFrame]):
         decoded arrays (numpy arrays; a pandas ``DatetimeArray`` for times) of the vectorised path,
         else the DataFrame's columns (Series). ``(0, {})`` when the type is absent. The arrays are
         shared with the decoded file: do not modify them."""
-        built = self._built.get(key)
+        built = self._decoded(key)
         if built is None:
             return 0, {}
         if key not in self._frames and built.cols:
@@ -115,4 +129,5 @@ class LazyFrames(MutableMapping[str, pd.DataFrame]):
         return key in self._built
 
     def __repr__(self) -> str:
-        return f"LazyFrames({ {k: b.n for k, b in self._built.items()} })"
+        counts = {k: (b.n if isinstance(b, Built) else "not decoded yet") for k, b in self._built.items()}
+        return f"LazyFrames({counts})"

@@ -8,6 +8,12 @@ Damage (truncation, undefined local message types, bad CRCs, oversize ``data_siz
 :class:`FitProblem`; the scan then resynchronises on the next chained sequence when one exists. The
 CRCs are computed with numpy (:mod:`._crc`). Developer data ids and field descriptions are decoded
 as they are met (:class:`Registry`), as the SDK does.
+
+Files that defeat the run detection (message types interleaved message by message, a definition
+re-sent before every message) hand the rest of the walk, after :data:`~._scankernel.COMPILED_AFTER`
+Python steps, to the compiled loop of :mod:`._scankernel` (loaded once the process has spent
+:data:`~._scankernel.LOAD_AFTER_STEPS` such steps), which stops at anything but plain data messages
+and known definitions and lets this scanner handle those exactly as before.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any, Final
+
+import numpy as np
 
 from stridelab.io.fit._crc import crc16
 from stridelab.io.fit._defs import Def, DevFieldDef, FieldDef, read_raw_fields
@@ -25,6 +33,7 @@ from stridelab.io.fit._profile import (
     MESG_NUM_DEVELOPER_DATA_ID,
     UINT8,
 )
+from stridelab.io.fit._scankernel import COMPILED_AFTER, FULL, Tables, scan_loop, worth_loading
 from stridelab.io.fit._types import FitDecodeError, FitProblem
 
 __all__ = ["Registry", "Scanner"]
@@ -34,6 +43,17 @@ __all__ = ["Registry", "Scanner"]
 _STRICT_KINDS: Final[frozenset[str]] = frozenset(
     {"header_crc", "file_crc", "truncated", "undefined_local_message", "data_size", "bad_header", "other"}
 )
+#: parsed definitions shared by the files decoded in this process, by definition bytes (the same
+#: device writes the same definitions in every file): (gnum, little, fields, developer fields, size);
+#: only definitions whose parsing reported no problem; bounded, oldest dropped first
+_TEMPLATES: dict[bytes, tuple[int, bool, list[FieldDef], list[DevFieldDef], int]] = {}
+_TEMPLATES_MAX: Final[int] = 4096
+#: the compiled loop compares a definition message with every known one: files with more distinct
+#: definitions than this stay on the Python walk (a dict look-up per definition)
+_KERNEL_MAX_DEFS: Final[int] = 256
+#: calls of the compiled loop that advance fewer than 4 messages (the file keeps needing the Python
+#: scanner) after which the Python walk takes the file back
+_KERNEL_MAX_SHORT_CALLS: Final[int] = 1024
 
 
 class Registry:
@@ -85,7 +105,11 @@ class Registry:
 class Scanner:
     """Finds message boundaries and parses definitions; collects problems."""
 
-    def __init__(self, data: bytes, strict: bool, source: str | None) -> None:
+    def __init__(
+        self, data: bytes, strict: bool, source: str | None, *, compiled: bool | None = None
+    ) -> None:
+        """``compiled``: None hands the walk to the compiled loop after ``COMPILED_AFTER`` Python
+        steps, True from the start, False never (the tests compare the walks)."""
         self.data = data
         self.n = len(data)
         self.strict = strict
@@ -102,6 +126,13 @@ class Scanner:
         self._misaligned_seen: set[tuple[int, int]] = set()
         self._def_cache: dict[bytes, Def] = {}
         self._local_keys: list[bytes] = [b""] * 16
+        self._key_shape: list[tuple[int, bool]] = []  # per definition: key length, developer flag
+        self._compiled_mode = compiled
+        self._steps = 0 if compiled is None else (COMPILED_AFTER if compiled else -(1 << 62))
+        self._tables: Tables | None = None
+        self._kernel_on = False
+        self._short_calls = 0
+        self._found: dict[int, np.ndarray] = {}
 
     # -- problems ---------------------------------------------------------------------------------
     def problem(self, kind: str, offset: int, message: str) -> None:
@@ -111,6 +142,15 @@ class Scanner:
 
     # -- file level -------------------------------------------------------------------------------
     def run(self) -> None:
+        self._run()
+        self._collect()
+
+    def positions(self, d: Def) -> np.ndarray:
+        """The file offsets (int64, in file order) of the data messages of definition ``d``."""
+        found = self._found.get(d.index)
+        return found if found is not None else np.asarray(d.positions, dtype=np.int64)
+
+    def _run(self) -> None:
         data, n = self.data, self.n
         pos = 0
         if n == 0:
@@ -185,31 +225,48 @@ class Scanner:
         h = 0
         last_h = -1
         app: Callable[[int], None] | None = None
+        steps = self._steps
         while True:
-            while pos < end:
+            if self._kernel_on:
+                pos = self._compiled(pos, end)
+                if pos >= end:
+                    return None
                 h = data[pos]
-                app = app_tab[h]
-                if app is None:
-                    break
-                if h == last_h:
-                    # a run of messages of one definition: their header bytes repeat every `size`
-                    # bytes; find the run's length with one strided slice (exact by induction)
-                    size = size_tab[h]
-                    seg = data[pos : min(end, pos + size * 512) : size]
-                    k = len(seg) - len(seg.lstrip(seg[:1]))
-                    app.__self__.extend(range(pos, pos + k * size, size))  # type: ignore[attr-defined]
-                    pos += k * size
-                    last_h = -1
-                    continue
-                last_h = h
-                app(pos)
-                pos += size_tab[h]
             else:
-                if pos > end and app is not None:  # the last message runs past the data
-                    start = pos - size_tab[h]
-                    app.__self__.pop()  # type: ignore[attr-defined]
-                    self._overrun(start, end)
-                return None
+                while pos < end and steps < COMPILED_AFTER:
+                    h = data[pos]
+                    app = app_tab[h]
+                    if app is None:
+                        break
+                    if h == last_h:
+                        # a run of messages of one definition: their header bytes repeat every
+                        # `size` bytes; find the run's length with one strided slice (exact by
+                        # induction)
+                        size = size_tab[h]
+                        seg = data[pos : min(end, pos + size * 512) : size]
+                        k = len(seg) - len(seg.lstrip(seg[:1]))
+                        app.__self__.extend(range(pos, pos + k * size, size))  # type: ignore[attr-defined]
+                        pos += k * size
+                        last_h = -1
+                        continue
+                    last_h = h
+                    steps += 1
+                    app(pos)
+                    pos += size_tab[h]
+                else:
+                    self._steps = steps
+                    if pos < end:  # many single steps: the compiled loop takes the rest
+                        if self._compiled_mode is None and not worth_loading(COMPILED_AFTER):
+                            steps = self._steps = 0  # not yet worth loading: ask again later
+                        elif not self._start_kernel():
+                            steps = self._steps = -(1 << 62)
+                        continue
+                    if pos > end and app is not None:  # the last message runs past the data
+                        start = pos - size_tab[h]
+                        app.__self__.pop()  # type: ignore[attr-defined]
+                        self._overrun(start, end)
+                    return None
+                steps += 1
             # slow path: definitions, compressed timestamps, special messages, undefined locals
             last_h = -1
             if h & 0x80:
@@ -255,6 +312,82 @@ class Scanner:
                 self._special(d, pos)
                 pos += d.size
 
+    # -- the compiled loop (._scankernel) -----------------------------------------------------------
+    def _start_kernel(self) -> bool:
+        """Hand the walk to the compiled loop; False when this file should stay on the Python one."""
+        if len(self.defs) > _KERNEL_MAX_DEFS or self._short_calls >= _KERNEL_MAX_SHORT_CALLS:
+            return False
+        if self._tables is None:
+            self._u8 = np.frombuffer(self.data, dtype=np.uint8)
+            self._tables = Tables(self.n)
+            for d in self.defs:
+                klen, dev = self._key_shape[d.index]
+                self._tables.add_definition(d.size, d.special, d.offset, klen, dev)
+        self._kernel_on = True
+        return True
+
+    def _compiled(self, pos: int, end: int) -> int:
+        """Run the compiled loop from ``pos``; returns where it stopped (``end``, or a message for
+        the Python scanner). The local message types it changed are set back on this scanner."""
+        t = self._tables
+        assert t is not None
+        if t.n_defs > _KERNEL_MAX_DEFS:
+            self._kernel_on = False
+            return pos
+        kernel = scan_loop()
+        local = self.local
+        local_idx = np.array([-1 if d is None else d.index for d in local], dtype=np.int64)
+        n_before = t.n_out + sum(len(c[0]) for c in t.pos_chunks)
+        while True:
+            status, pos, t.n_out, t.n_comp = kernel(
+                self._u8, pos, end, local_idx, t.size, t.special, t.off, t.klen, t.dev, t.n_defs,
+                t.out_pos, t.out_def, t.n_out, t.comp_pos, t.comp_off, t.n_comp,
+            )  # fmt: skip
+            if status != FULL:
+                break
+            t.flush()
+        defs = self.defs
+        for i, idx in enumerate(local_idx.tolist()):
+            d = None if idx < 0 else defs[idx]
+            if local[i] is not d:
+                local[i] = d
+                self._local_keys[i] = b""
+                self.app_tab[i] = None if d is None else d.app
+                self.size_tab[i] = 0 if d is None else d.size
+        if t.n_out + sum(len(c[0]) for c in t.pos_chunks) - n_before < 4 and pos < end:
+            self._short_calls += 1
+            if self._short_calls >= _KERNEL_MAX_SHORT_CALLS:
+                self._kernel_on = False
+        return pos
+
+    def _collect(self) -> None:
+        """The positions found by the compiled loop, merged per definition with the Python ones."""
+        t = self._tables
+        if t is None:
+            return
+        t.flush()
+        if t.comp_chunks:
+            for cpos, coff in t.comp_chunks:
+                self.compressed.extend(zip(cpos.tolist(), coff.tolist(), strict=True))
+            self.compressed.sort()
+        if not t.pos_chunks:
+            return
+        pos = np.concatenate([c[0] for c in t.pos_chunks])
+        idx = np.concatenate([c[1] for c in t.pos_chunks])
+        order = np.argsort(idx, kind="stable")
+        counts = np.bincount(idx, minlength=len(self.defs)).tolist()
+        pos = pos[order]
+        start = 0
+        for i, c in enumerate(counts):
+            if not c:
+                continue
+            found = pos[start : start + c]
+            start += c
+            d = self.defs[i]
+            if d.positions:
+                found = np.sort(np.concatenate([np.asarray(d.positions, dtype=np.int64), found]))
+            self._found[i] = found
+
     def _overrun(self, start: int, end: int) -> None:
         if end >= self.n:
             self.problem("truncated", start, "file ends inside a message")
@@ -283,7 +416,7 @@ class Scanner:
             return q
         d = self._def_cache.get(key)
         if d is None:
-            d = self._new_definition(pos, end)
+            d = self._new_definition(pos, end, key)
             self._def_cache[key] = d
         self._local_keys[local] = key
         self.local[local] = d
@@ -293,9 +426,13 @@ class Scanner:
         self.size_tab[local] = d.size
         return q
 
-    def _new_definition(self, pos: int, end: int) -> Def:
+    def _new_definition(self, pos: int, end: int, key: bytes) -> Def:
         data = self.data
         h = data[pos]
+        template = _TEMPLATES.get(key)
+        if template is not None:  # the same definition in an earlier file (same device): no parsing
+            return self._add_definition(Def(*template, pos), pos, len(key) - (1 if h & 0x20 else 0), h)
+        clean = True  # no field needed a problem report (only those are shared between files)
         little = data[pos + 2] == 0
         gnum = data[pos + 3] | (data[pos + 4] << 8) if little else (data[pos + 3] << 8) | data[pos + 4]
         nf = data[pos + 5]
@@ -308,7 +445,9 @@ class Scanner:
             if bt not in BASE_TYPES:
                 self.problem("other", q - 1, f"invalid base type {bt} (read as bytes)")
                 bt = BYTE
+                clean = False
             if size % BASE_TYPES[bt].size:
+                clean = False
                 if (gnum, num) not in self._misaligned_seen:
                     self._misaligned_seen.add((gnum, num))
                     self.problem(
@@ -328,10 +467,20 @@ class Scanner:
                 devs.append(DevFieldDef(data[q], data[q + 1], data[q + 2], off))
                 off += data[q + 1]
                 q += 3
-        d = Def(gnum, little, fields, devs, 1 + off, pos)
+        if clean:
+            _TEMPLATES[key] = (gnum, little, fields, devs, 1 + off)
+            if len(_TEMPLATES) > _TEMPLATES_MAX:  # bounded (a hostile file may hold thousands)
+                _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        return self._add_definition(Def(gnum, little, fields, devs, 1 + off, pos), pos, q - pos - 1, h)
+
+    def _add_definition(self, d: Def, pos: int, key_len: int, h: int) -> Def:
         if not d.special:
             d.app = d.positions.append
+        d.index = len(self.defs)
         self.defs.append(d)
+        self._key_shape.append((key_len, bool(h & 0x20)))
+        if self._tables is not None:
+            self._tables.add_definition(d.size, d.special, pos, key_len, bool(h & 0x20))
         return d
 
     def _special(self, d: Def, pos: int) -> None:
