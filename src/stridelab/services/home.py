@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from stridelab.analysis import pooled_estimate
+from stridelab.analysis import baseline_record, baseline_runs, is_run, load_ratios, pooled_estimate
 from stridelab.services import analysis as analysis_service
 from stridelab.services import experiments as experiments_service
 from stridelab.services import training as training_service
@@ -723,8 +723,14 @@ def _outcome(
 def phase_outcomes(store: Store, athlete: str, today: date) -> tuple[tuple[OutcomeRow, ...], str | None]:
     """Per window of the active plan (before, each phase): the change in distance from even and in
     drift with intervals and a verdict, or the reason there is none (``stridelab plan outcome``)."""
+    stored = training_service.active_plan(store, athlete)
+    since = (
+        pd.Timestamp(stored.plan.start - timedelta(days=WINDOW_DAYS), tz="UTC")
+        if stored is not None
+        else None
+    )
     table, _ref = analysis_service.run_table(
-        store, athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
+        store, athlete, since=since, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
     )
     if len(table) and "analysis_error" in table.columns:
         table = table[table["analysis_error"].isna().to_numpy()]
@@ -733,14 +739,114 @@ def phase_outcomes(store: Store, athlete: str, today: date) -> tuple[tuple[Outco
     return _outcome(store, athlete, today, table)
 
 
+#: the runs read before the home's windows so that every personal baseline in them has its history
+#: (the baseline is the previous ``window_runs`` runs with each metric; more are read when these fall short)
+HISTORY_RUNS: Final[int] = 60
+
+
+#: the baseline's metrics and the catalog summary count that says a run has the raw metric
+_BASELINE_COLUMNS: Final[dict[str, str]] = {
+    "balance_adj": "stance_time_balance_left_pct_n",
+    "gct_adj": "stance_time_s_n",
+    "vo_adj": "vertical_oscillation_m_n",
+}
+
+
+def _measured_before(runs: list[Any], index: int) -> set[str]:
+    """The baseline columns some run before ``runs[index]`` has (from the catalog summaries: a run
+    without the raw metric has no pace-adjusted value either)."""
+    out: set[str] = set()
+    for act in runs[:index]:
+        summary = act.summary or {}
+        out |= {col for col, key in _BASELINE_COLUMNS.items() if (_num(summary.get(key)) or 0) > 0}
+        if len(out) == len(_BASELINE_COLUMNS):
+            break
+    return out
+
+
+def _baseline_complete(
+    records: pd.DataFrame, since: pd.Timestamp, window_runs: int, earlier: set[str]
+) -> bool:
+    """Whether the runs before ``since`` in ``records`` hold a full baseline window of every metric
+    that runs before them (``earlier``, the columns measured before the read) may have."""
+    before = records[pd.to_datetime(records["start_time"], utc=True) < since]
+    for col in earlier:
+        if col in before.columns and pd.to_numeric(before[col], errors="coerce").notna().sum() < window_runs:
+            return False
+        if col not in before.columns:
+            return False
+    return True
+
+
+def _recent_baseline(
+    store: Store,
+    athlete: str,
+    runs: list[Any],
+    analyses: list[Any],
+    ref: float | None,
+    since: pd.Timestamp,
+    earlier: set[str],
+    window_runs: int = 20,
+) -> list[Any] | None:
+    """The personal-baseline rows (``stridelab baseline``) of the runs from ``since`` on, from the
+    analyses read (which start ``HISTORY_RUNS`` runs earlier); None when those hold less history than
+    a baseline needs while earlier runs (``earlier``: the metrics they measured) could fill it (the caller
+    then reads them all)."""
+    table = analysis_service.table_of_analyses(analyses, ref)
+    loads = load_ratios(runs)
+    by_id = {act.id: a for act, a, _ in analyses if a is not None}
+    records = [
+        baseline_record(row, None if row.get("analysis_error") else by_id.get(str(row["id"])), loads)
+        for row in table.to_dict("records")
+    ]
+    if not records:
+        return []
+    if earlier and not _baseline_complete(pd.DataFrame.from_records(records), since, window_runs, earlier):
+        return None
+    return baseline_runs(records, ref, since=since, window_runs=window_runs)
+
+
 # ---------------------------------------------------------------------------------------------- the home
 def home(store: Store, athlete: str = "me", *, today: date | None = None) -> Home:
-    """Where the runner stands on ``today`` (default: the local date), why, what to do, is it working."""
+    """Where the runner stands on ``today`` (default: the local date), why, what to do, is it working.
+
+    Reads only what its windows need: the cached analyses of the runs of the last ``2 x WINDOW_DAYS``
+    days (and of the active plan's windows), plus the ``HISTORY_RUNS`` runs before them that the
+    personal baseline of the latest runs is made of -- never every run of a long history."""
     today = today or date.today()
     analysis_service.ensure_schema(store)
-    table, ref = analysis_service.run_table(
-        store, athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
-    )
+    until = pd.Timestamp(today + timedelta(days=1), tz="UTC")
+    runs = [a for a in store.list_activities(athlete, until=until) if is_run(a)]
+    stored_plan = training_service.active_plan(store, athlete)
+    # the windows: the standing (2 x 28 days), the drift (56 days back from today), the plan's outcome
+    window_start = pd.Timestamp(today - timedelta(days=2 * WINDOW_DAYS), tz="UTC")
+    if stored_plan is not None:
+        plan_before = pd.Timestamp(stored_plan.plan.start - timedelta(days=WINDOW_DAYS), tz="UTC")
+        window_start = min(window_start, plan_before)
+    if runs:  # the latest run is always read (its GCT and VO against their baselines)
+        window_start = min(window_start, pd.Timestamp(runs[-1].start_time))
+    starts = [pd.Timestamp(a.start_time) for a in runs]
+    # the baseline's "what changed" is about the latest run with balance (in the window, or before it)
+    baseline_since = pd.Timestamp(today - timedelta(days=WINDOW_DAYS), tz="UTC")
+    if runs:
+        baseline_since = min(baseline_since, starts[-1])
+    first_in = next((i for i, t in enumerate(starts) if t >= min(window_start, baseline_since)), len(runs))
+    read_from = max(0, first_in - HISTORY_RUNS)
+    ref = analysis_service.athlete_ref_speed(store, athlete)
+    since_read = starts[read_from] if runs and read_from < len(runs) else None
+    analyses = analysis_service.run_analyses(store, athlete, since=since_read, until=until) if runs else []
+    earlier = _measured_before(runs, read_from)
+    rows = _recent_baseline(store, athlete, runs, analyses, ref, baseline_since, earlier)
+    if rows is None:  # the history read holds too few runs with dynamics: read every run
+        analyses = analysis_service.run_analyses(store, athlete, until=until)
+        rows = _recent_baseline(store, athlete, runs, analyses, ref, baseline_since, set()) or []
+    with_balance = [r for r in rows if r.flag != "no_balance"]
+    if not with_balance and "balance_adj" in earlier:  # the latest run with balance is older
+        all_rows, _ref = experiments_service.baseline_rows(store, athlete, until=until, ref_speed_m_s=ref)
+        rows = [r for r in all_rows if r.flag != "no_balance"][-1:]
+        with_balance = rows
+    in_window = [x for x in analyses if pd.Timestamp(x[0].start_time) >= window_start]
+    table = analysis_service.table_of_analyses(in_window, ref)
     messages: list[str] = []
     ok = table
     if len(table) and "analysis_error" in table.columns:
@@ -748,23 +854,19 @@ def home(store: Store, athlete: str = "me", *, today: date | None = None) -> Hom
         if bad.any():
             messages.append(f"{int(bad.sum())} run(s) could not be analysed and are left out")
         ok = table[~bad.to_numpy()]
-    rows, _ref = experiments_service.baseline_rows(
-        store, athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
-    )
-    with_balance = [r for r in rows if r.flag != "no_balance"]
     latest = with_balance[-1] if with_balance else None
     standing = _standing(ok, today, latest, latest.others if latest else {})
     drift = _drift(ok, today)
     change = _change(rows, today, _pain_logged(store, athlete, today))
     side = _side(store, athlete, today)
     outcome, outcome_reason = _outcome(store, athlete, today, ok)
-    last_day = pd.Timestamp(ok["start_time"].iloc[-1]).date().isoformat() if len(ok) else None
+    last_day = pd.Timestamp(runs[-1].start_time).date().isoformat() if runs else None
     if last_day and (today - date.fromisoformat(last_day)).days > WINDOW_DAYS:
         messages.append(f"your latest run is from {last_day}: the last {WINDOW_DAYS} days have no runs")
     return Home(
         athlete=athlete,
         today=today,
-        n_runs=len(ok),
+        n_runs=len(runs),
         last_run_day=last_day,
         ref_speed_m_s=ref,
         window_days=WINDOW_DAYS,
