@@ -15,7 +15,11 @@ the latest run (its previous 20 runs, ``stridelab.services.experiments.baseline_
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
+import types
+import typing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final, Literal
@@ -24,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from stridelab.analysis import baseline_record, baseline_runs, is_run, load_ratios, pooled_estimate
+from stridelab.jsonsafe import to_jsonable
 from stridelab.services import analysis as analysis_service
 from stridelab.services import experiments as experiments_service
 from stridelab.services import training as training_service
@@ -31,6 +36,8 @@ from stridelab.store import Store, StoreError
 from stridelab.training import SideAssessment, mean_interval
 
 __all__ = [
+    "HISTORY_RUNS",
+    "HOME_VERSION",
     "WINDOW_DAYS",
     "ChangeSection",
     "DriftSection",
@@ -44,6 +51,7 @@ __all__ = [
     "OutcomeRow",
     "SideSection",
     "TodaySection",
+    "build_home",
     "home",
     "phase_outcomes",
     "recommended_cue",
@@ -807,12 +815,89 @@ def _recent_baseline(
 
 
 # ---------------------------------------------------------------------------------------------- the home
-def home(store: Store, athlete: str = "me", *, today: date | None = None) -> Home:
+#: raise when :class:`Home` or how it is built changes (kept homes of older versions are rebuilt)
+HOME_VERSION: Final[int] = 1
+
+
+def _inputs_fingerprint(store: Store, athlete: str) -> str:
+    """A digest of everything the home reads besides the runs and their analyses (which the store's
+    derived fingerprint covers): the active plan, the session and exercise logs, the balance tests,
+    the stops, the experiments and the tags. Small tables: read whole, hashed."""
+    parts = [
+        repr(training_service.active_plan(store, athlete)),
+        repr(training_service.session_logs(store, athlete)),
+        training_service.balance_history(store, athlete).to_json(date_format="iso", default_handler=str),
+        repr(training_service.stops(store, athlete, open_only=False)),
+        repr(experiments_service.list_experiments(store, athlete)),
+        repr(experiments_service.list_tags(store, athlete)),
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _decode(tp: Any, data: Any) -> Any:
+    """The value of type ``tp`` (a dataclass of this module or of the cores, a tuple, a list, a dict,
+    an optional, a date, a number, a literal) from its :func:`~stridelab.jsonsafe.to_jsonable` form."""
+    if data is None or tp is Any:
+        return data
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _decode(inner[0], data) if len(inner) == 1 else data
+    if origin is Literal:
+        return data
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = typing.get_type_hints(tp)
+        return tp(**{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.init})
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], x) for x in data)
+        return tuple(_decode(a, x) for a, x in zip(args, data, strict=True))
+    if origin is list:
+        return [_decode(args[0] if args else Any, x) for x in data]
+    if origin is dict:
+        return {k: _decode(args[1] if args else Any, v) for k, v in data.items()}
+    if tp is date:
+        return date.fromisoformat(data)
+    if tp is float:
+        return float(data)
+    if tp is int:
+        return int(data)
+    return data
+
+
+def _home_of(data: Any) -> Home:
+    """The :class:`Home` of its JSON form (the kept home)."""
+    out: Home = _decode(Home, data)
+    return out
+
+
+def home(store: Store, athlete: str = "me", *, today: date | None = None, use_cache: bool = True) -> Home:
     """Where the runner stands on ``today`` (default: the local date), why, what to do, is it working.
 
-    Reads only what its windows need: the cached analyses of the runs of the last ``2 x WINDOW_DAYS``
-    days (and of the active plan's windows), plus the ``HISTORY_RUNS`` runs before them that the
-    personal baseline of the latest runs is made of -- never every run of a long history."""
+    Kept in the store (``services.analysis.derived``) while the runs, their analyses, the analysis
+    version and everything else the home reads (plan, logs, balance tests, stops, experiments, tags:
+    their digest is part of the key) are unchanged: a warm call reads one row. Built, it reads only
+    what its windows need (:func:`build_home`)."""
+    today = today or date.today()
+    analysis_service.ensure_schema(store)
+    if not use_cache:
+        return build_home(store, athlete, today=today)
+    params = {"today": today, "version": HOME_VERSION, "inputs": _inputs_fingerprint(store, athlete)}
+
+    def compute() -> Home:
+        return build_home(store, athlete, today=today)
+
+    kept: Home = analysis_service.derived(
+        store, athlete, "home", params, compute, encode=to_jsonable, decode=_home_of
+    )
+    return kept
+
+
+def build_home(store: Store, athlete: str = "me", *, today: date | None = None) -> Home:
+    """The :class:`Home`, computed. Reads only what its windows need: the cached analyses of the runs
+    of the last ``2 x WINDOW_DAYS`` days (and of the active plan's windows), plus the ``HISTORY_RUNS``
+    runs before them that the personal baseline of the latest runs is made of -- never every run of a
+    long history."""
     today = today or date.today()
     analysis_service.ensure_schema(store)
     until = pd.Timestamp(today + timedelta(days=1), tz="UTC")
