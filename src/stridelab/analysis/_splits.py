@@ -93,8 +93,8 @@ def splits(
     """One row per lap (``by="lap"``, the records' ``lap_index``; 1-based ``number``) or per started
     kilometre (``by="km"``) or mile (``by="mi"``), from the cumulative ``distance_m``: ``distance_m``,
     ``duration_s`` (timer), ``speed_m_s``, ``elevation_gain_m``/``elevation_loss_m`` and the mean of
-    every metric of :data:`SPLIT_METRICS` (SI; None where the split has no valid value). A lap with records but no
-    distance keeps its row. Empty frame for an empty run."""
+    every metric of :data:`SPLIT_METRICS` (SI; None where the split has no valid value). A lap with
+    records but no distance keeps its row. Empty frame for an empty run."""
     cols = [
         "split",
         "number",

@@ -119,9 +119,7 @@ def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     per_distance = ("mi", "Per mile") if units == "imperial" else ("km", "Per kilometre")
     for by, title in (("lap", "Per lap"), per_distance):
         t = run_splits(st.store, st.athlete, entry.id, by=by)  # type: ignore[arg-type]
-        tables.append(
-            (title, {"columns": split_columns(t, units=units), "rows": split_rows(t, units=units)})
-        )
+        tables.append((title, {"columns": split_columns(t, units=units), "rows": split_rows(t, units=units)}))
     return render(
         request,
         "run.html",
