@@ -352,10 +352,23 @@ def test_trend_filters_by_type_and_distance(store_copy: Path) -> None:
     mid = json.loads(CliRunner().invoke(app, [*base, "--distance", "6k-9k"]).stdout)
     assert mid and all(6000 <= dist[r["id"]] <= 9000 for r in mid)
     assert len(mid) == sum(1 for r in every if 6000 <= dist[r["id"]] <= 9000)
+    # --tag KEY[=VALUE]: the runs tagged so (on the run or a lap); a new tag is seen at once
+    ids = [r["id"] for r in every]
+    st = open_store(store_copy)
+    add_tags(st, "me", ids[0], [("shoes", "new")])
+    add_tags(st, "me", ids[1], [("shoes", "old")])
+    shoes = json.loads(CliRunner().invoke(app, [*base, "--tag", "shoes"]).stdout)
+    new = json.loads(CliRunner().invoke(app, [*base, "--tag", "shoes=new"]).stdout)
+    assert [r["id"] for r in shoes] == ids[:2] and [r["id"] for r in new] == ids[:1]
+    add_tags(st, "me", ids[2], [("shoes", "new")])
+    st.close()
+    new = json.loads(CliRunner().invoke(app, [*base, "--tag", "shoes=new"]).stdout)
+    assert [r["id"] for r in new] == [ids[0], ids[2]]
     for bad, word in (
         (["--distance", "15k-5k"], "maximum"),
         (["--distance", "far"], "5k-15k"),
         (["--type", "jog"], "steady"),
+        (["--tag", "=x"], "KEY=VALUE"),
     ):
         r = CliRunner().invoke(app, [*base, *bad])
         assert r.exit_code == 2 and word in r.output, r.output

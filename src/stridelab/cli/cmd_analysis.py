@@ -228,6 +228,9 @@ def register(app: typer.Typer) -> None:
         distance: str | None = typer.Option(
             None, "--distance", help="Only runs of this distance, e.g. 5k-15k, 10k- or -21.1k."
         ),
+        tag: str | None = typer.Option(
+            None, "--tag", help="Only runs tagged KEY or KEY=VALUE (on the run or a lap), e.g. shoes=new."
+        ),
     ) -> None:
         """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months.
 
@@ -255,6 +258,7 @@ def register(app: typer.Typer) -> None:
                     all_runs=all_runs,
                     run_type=run_type,
                     distance_m=rng,
+                    tag=tag,
                 )
             except ValueError as exc:
                 raise fail(str(exc)) from exc
