@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 import types
 import typing
@@ -27,12 +28,13 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from stridelab.analysis import baseline_record, baseline_runs, is_run, load_ratios, pooled_estimate
+import stridelab.analysis as analysis_core  # a lazy package: names load on first use
 from stridelab.jsonsafe import to_jsonable
-from stridelab.services import analysis as analysis_service
-from stridelab.services import experiments as experiments_service
 from stridelab.services import training as training_service
 from stridelab.store import Store, StoreError
+from stridelab.store import cache as cache_repo
+from stridelab.store import experiments as experiments_repo
+from stridelab.store import tags as tags_repo
 from stridelab.training import SideAssessment, mean_interval
 
 __all__ = [
@@ -301,7 +303,7 @@ def _pooled_balance(sub: pd.DataFrame) -> Interval | None:
     ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
     if not ok.any():
         return None
-    pooled = pooled_estimate(est[ok], se[ok])
+    pooled = analysis_core.pooled_estimate(est[ok], se[ok])
     if pooled is None:
         return None
     mean, s, _tau = pooled
@@ -567,6 +569,8 @@ def _no_experiment(
 def _experiment(store: Store, athlete: str, today: date, left_pct: float | None) -> ExperimentSection:
     """The latest experiment; ``left_pct`` (her current balance) says which direction is "toward even"
     for the cue recommendation (left-heavy: a lower left share helps)."""
+    from stridelab.services import experiments as experiments_service
+
     exps = experiments_service.list_experiments(store, athlete)
     if not exps:
         return _no_experiment(
@@ -731,6 +735,8 @@ def _outcome(
 def phase_outcomes(store: Store, athlete: str, today: date) -> tuple[tuple[OutcomeRow, ...], str | None]:
     """Per window of the active plan (before, each phase): the change in distance from even and in
     drift with intervals and a verdict, or the reason there is none (``stridelab plan outcome``)."""
+    from stridelab.services import analysis as analysis_service
+
     stored = training_service.active_plan(store, athlete)
     since = (
         pd.Timestamp(stored.plan.start - timedelta(days=WINDOW_DAYS), tz="UTC")
@@ -800,18 +806,22 @@ def _recent_baseline(
     analyses read (which start ``HISTORY_RUNS`` runs earlier); None when those hold less history than
     a baseline needs while earlier runs (``earlier``: the metrics they measured) could fill it (the caller
     then reads them all)."""
+    from stridelab.services import analysis as analysis_service
+
     table = analysis_service.table_of_analyses(analyses, ref)
-    loads = load_ratios(runs)
+    loads = analysis_core.load_ratios(runs)
     by_id = {act.id: a for act, a, _ in analyses if a is not None}
     records = [
-        baseline_record(row, None if row.get("analysis_error") else by_id.get(str(row["id"])), loads)
+        analysis_core.baseline_record(
+            row, None if row.get("analysis_error") else by_id.get(str(row["id"])), loads
+        )
         for row in table.to_dict("records")
     ]
     if not records:
         return []
     if earlier and not _baseline_complete(pd.DataFrame.from_records(records), since, window_runs, earlier):
         return None
-    return baseline_runs(records, ref, since=since, window_runs=window_runs)
+    return analysis_core.baseline_runs(records, ref, since=since, window_runs=window_runs)
 
 
 # ---------------------------------------------------------------------------------------------- the home
@@ -828,8 +838,8 @@ def _inputs_fingerprint(store: Store, athlete: str) -> str:
         repr(training_service.session_logs(store, athlete)),
         training_service.balance_history(store, athlete).to_json(date_format="iso", default_handler=str),
         repr(training_service.stops(store, athlete, open_only=False)),
-        repr(experiments_service.list_experiments(store, athlete)),
-        repr(experiments_service.list_tags(store, athlete)),
+        repr(experiments_repo.list_experiments(store, athlete)),
+        repr(tags_repo.list_tags(store, athlete)),
     ]
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
@@ -879,18 +889,23 @@ def home(store: Store, athlete: str = "me", *, today: date | None = None, use_ca
     their digest is part of the key) are unchanged: a warm call reads one row. Built, it reads only
     what its windows need (:func:`build_home`)."""
     today = today or date.today()
-    analysis_service.ensure_schema(store)
+    cache_repo.ensure_cache_schema(store)
     if not use_cache:
         return build_home(store, athlete, today=today)
+    # what ``services.analysis.derived`` does, on the store's cache directly: the warm path then loads
+    # neither the run analytics nor scipy (a fresh ``status`` process pays only for what it reads)
     params = {"today": today, "version": HOME_VERSION, "inputs": _inputs_fingerprint(store, athlete)}
-
-    def compute() -> Home:
-        return build_home(store, athlete, today=today)
-
-    kept: Home = analysis_service.derived(
-        store, athlete, "home", params, compute, encode=to_jsonable, decode=_home_of
-    )
-    return kept
+    key = json.dumps(to_jsonable(params), sort_keys=True)
+    hit = cache_repo.read_derived(store, athlete, "home", key)
+    if hit is not None and hit[0] == cache_repo.derived_fingerprint(store, athlete):
+        try:
+            return _home_of(hit[1])
+        except (KeyError, TypeError, ValueError):
+            pass  # a kept home of another shape: build it again
+    built = build_home(store, athlete, today=today)
+    fingerprint = cache_repo.derived_fingerprint(store, athlete)  # after: the build may analyse runs
+    cache_repo.write_derived(store, athlete, "home", key, fingerprint, to_jsonable(built))
+    return built
 
 
 def build_home(store: Store, athlete: str = "me", *, today: date | None = None) -> Home:
@@ -898,10 +913,13 @@ def build_home(store: Store, athlete: str = "me", *, today: date | None = None) 
     of the last ``2 x WINDOW_DAYS`` days (and of the active plan's windows), plus the ``HISTORY_RUNS``
     runs before them that the personal baseline of the latest runs is made of -- never every run of a
     long history."""
+    from stridelab.services import analysis as analysis_service
+    from stridelab.services import experiments as experiments_service
+
     today = today or date.today()
     analysis_service.ensure_schema(store)
     until = pd.Timestamp(today + timedelta(days=1), tz="UTC")
-    runs = [a for a in store.list_activities(athlete, until=until) if is_run(a)]
+    runs = [a for a in store.list_activities(athlete, until=until) if analysis_core.is_run(a)]
     stored_plan = training_service.active_plan(store, athlete)
     # the windows: the standing (2 x 28 days), the drift (56 days back from today), the plan's outcome
     window_start = pd.Timestamp(today - timedelta(days=2 * WINDOW_DAYS), tz="UTC")

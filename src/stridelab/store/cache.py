@@ -14,14 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from stridelab.analysis import ANALYSIS_VERSION, RunAnalysis
+from stridelab.analysis import ANALYSIS_VERSION
 from stridelab.jsonsafe import to_jsonable
 from stridelab.store._store import Store
 from stridelab.store._store import _iso as iso_utc
+
+if TYPE_CHECKING:  # the run analytics (scipy) load only when a cached analysis is decoded
+    from stridelab.analysis import RunAnalysis
 
 __all__ = [
     "ANALYSIS_MIGRATIONS",
@@ -106,6 +109,8 @@ def run_key(store: Store, row: sqlite3.Row) -> str:
 
 
 def _valid(store: Store, row: sqlite3.Row) -> RunAnalysis | None:
+    from stridelab.analysis import RunAnalysis
+
     if row["version"] is None or int(row["version"]) != ANALYSIS_VERSION:
         return None
     if row["run_key"] != run_key(store, row):
