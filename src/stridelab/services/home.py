@@ -16,6 +16,7 @@ the latest run (its previous 20 runs, ``stridelab.services.experiments.baseline_
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -844,6 +845,12 @@ def _inputs_fingerprint(store: Store, athlete: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
+@functools.cache
+def _hints(tp: type) -> dict[str, Any]:
+    """The resolved field types of a dataclass (resolved once per process)."""
+    return typing.get_type_hints(tp)
+
+
 def _decode(tp: Any, data: Any) -> Any:
     """The value of type ``tp`` (a dataclass of this module or of the cores, a tuple, a list, a dict,
     an optional, a date, a number, a literal) from its :func:`~stridelab.jsonsafe.to_jsonable` form."""
@@ -856,7 +863,7 @@ def _decode(tp: Any, data: Any) -> Any:
     if origin is Literal:
         return data
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = typing.get_type_hints(tp)
+        hints = _hints(tp)
         return tp(**{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.init})
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
