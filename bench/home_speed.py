@@ -11,8 +11,10 @@
    - ``status`` as a fresh ``python -m stridelab status --store S --today D`` process: wall seconds and
      the child's CPU (user + sys). Goal: <= 0.5 s wall, warm. Peer: ``python -c "import pandas"`` in
      the same rounds (the floor any command reading the store pays); the ratio is of CPU times.
-   - ``services.home.home()`` in this process (the part of ``status`` that is not start-up): CPU
-     seconds (``time.process_time``). Peer: ``services.runs.list_runs`` (the catalog read), same rounds.
+   - ``services.home.home()`` in this process (the part of ``status`` that is not start-up; warm: the
+     kept home): CPU seconds (``time.process_time``). Peer: ``services.runs.list_runs`` (the catalog
+     read), same rounds. Report only: ``build_home()``, the cold home the first call after an import
+     (or on a new day) pays.
    - the dashboard's home page ``/``: ``stridelab serve`` on 127.0.0.1 (its own process, the machine's
      date), once the background analysis is done and after 3 warm-up requests, ``--requests`` requests;
      p95 of the wall time. Goal: <= 150 ms. Peer: ``GET /api/status`` in the same loop.
@@ -104,7 +106,7 @@ def measure_store(label: str, store: Path, rounds: int) -> list[dict[str, Any]]:
     sys.path.insert(0, str(REPO / "src"))
     from stridelab.services import open_store
     from stridelab.services import runs as runs_service
-    from stridelab.services.home import home
+    from stridelab.services.home import build_home, home
 
     today = _today_of(store)
     status = [sys.executable, "-m", "stridelab", "status", "--store", str(store), "--today", today]
@@ -113,7 +115,7 @@ def measure_store(label: str, store: Path, rounds: int) -> list[dict[str, Any]]:
     st = open_store(store)
     day = date.fromisoformat(today)
     home(st, ATHLETE, today=day)
-    walls, cpus, peer_cpus, home_cpu, list_cpu = [], [], [], [], []
+    walls, cpus, peer_cpus, home_cpu, list_cpu, build_cpu = [], [], [], [], [], []
     for _ in range(rounds):  # interleaved: load from other processes hits all figures alike
         w, c = _timed(status)
         walls.append(w)
@@ -125,8 +127,11 @@ def measure_store(label: str, store: Path, rounds: int) -> list[dict[str, Any]]:
         t0 = time.process_time()
         runs_service.list_runs(st, ATHLETE)
         list_cpu.append(time.process_time() - t0)
+        t0 = time.process_time()
+        build_home(st, ATHLETE, today=day)  # what the first status after an import or a new day pays
+        build_cpu.append(time.process_time() - t0)
     wall, cpu, pcpu = statistics.median(walls), statistics.median(cpus), statistics.median(peer_cpus)
-    hc, lc = statistics.median(home_cpu), statistics.median(list_cpu)
+    hc, lc, bc = statistics.median(home_cpu), statistics.median(list_cpu), statistics.median(build_cpu)
     return [
         {
             "figure": f"status, warm, {label}",
@@ -137,12 +142,20 @@ def measure_store(label: str, store: Path, rounds: int) -> list[dict[str, Any]]:
             "met": wall <= GOAL_STATUS_S,
         },
         {
-            "figure": f"home() build in-process, {label}",
+            "figure": f"home() warm in-process, {label}",
             "goal": f"<= {GOAL_STATUS_S} s",
             "measured": f"{hc:.2f} s CPU (median of {rounds})",
             "peer": "services.runs.list_runs (CPU)",
             "peer_ratio": round(hc / lc, 1) if lc > 0 else None,
             "met": hc <= GOAL_STATUS_S,
+        },
+        {
+            "figure": f"build_home() (cold home) in-process, {label}",
+            "goal": "report only",
+            "measured": f"{bc:.2f} s CPU (median of {rounds})",
+            "peer": "services.runs.list_runs (CPU)",
+            "peer_ratio": round(bc / lc, 1) if lc > 0 else None,
+            "met": None,
         },
     ]
 
@@ -255,9 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for r in table:
             ratio = f"{r['peer_ratio']}x" if r["peer_ratio"] is not None else "-"
-            met = "met" if r["met"] else "NOT met"
+            met = {True: "met", False: "NOT met", None: "report only"}[r["met"]]
             print(f"{r['figure']:<40} {r['goal']:>9}  {r['measured']:<48} {ratio:>7}  {met}")
-    return 0 if all(r["met"] for r in table) else 1
+    return 0 if all(r["met"] is not False for r in table) else 1
 
 
 if __name__ == "__main__":
