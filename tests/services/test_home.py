@@ -507,6 +507,19 @@ def test_the_home_is_kept_until_anything_it_reads_changes(
     assert len(builds) == 3 and after_test.side.assessment != first.side.assessment  # a new vote
     home(st, "me", today=TODAY + timedelta(days=1))
     assert len(builds) == 4
+    # a write through another connection (another process: the dashboard, an import) is seen too
+    from stridelab.services.analysis import clear_cache
+    from stridelab.store import cache as cache_repo
+
+    other = open_store(store_copy)
+    record_balance_test(other, "me", "right", 35.0, day=TODAY)
+    home(st, "me", today=TODAY)
+    assert len(builds) == 5
+    memo = cache_repo.current_fingerprint(st, "me")
+    assert memo == cache_repo.derived_fingerprint(st, "me")
+    assert clear_cache(other, "me") == 16  # the cached analyses go, through the other connection
+    assert cache_repo.current_fingerprint(st, "me") == cache_repo.derived_fingerprint(st, "me") != memo
+    other.close()
     later = END + timedelta(days=30)  # no run in the last 28 days: the latest run's baseline is older
     full = original(st, "me", today=later)
     for history in (1, 3, 10_000):

@@ -36,6 +36,7 @@ from stridelab.store import Store, StoreError
 from stridelab.store import cache as cache_repo
 from stridelab.store import experiments as experiments_repo
 from stridelab.store import tags as tags_repo
+from stridelab.store import training as training_repo
 from stridelab.training import SideAssessment, mean_interval
 
 __all__ = [
@@ -835,10 +836,7 @@ def _inputs_fingerprint(store: Store, athlete: str) -> str:
     derived fingerprint covers): the active plan, the session and exercise logs, the balance tests,
     the stops, the experiments and the tags. Small tables: read whole, hashed."""
     parts = [
-        repr(training_service.active_plan(store, athlete)),
-        repr(training_service.session_logs(store, athlete)),
-        training_service.balance_history(store, athlete).to_json(date_format="iso", default_handler=str),
-        repr(training_service.stops(store, athlete, open_only=False)),
+        training_repo.content_digest(store, athlete),
         repr(experiments_repo.list_experiments(store, athlete)),
         repr(tags_repo.list_tags(store, athlete)),
     ]
@@ -904,7 +902,7 @@ def home(store: Store, athlete: str = "me", *, today: date | None = None, use_ca
     params = {"today": today, "version": HOME_VERSION, "inputs": _inputs_fingerprint(store, athlete)}
     key = json.dumps(to_jsonable(params), sort_keys=True)
     hit = cache_repo.read_derived(store, athlete, "home", key)
-    if hit is not None and hit[0] == cache_repo.derived_fingerprint(store, athlete):
+    if hit is not None and hit[0] == cache_repo.current_fingerprint(store, athlete):
         try:
             return _home_of(hit[1])
         except (KeyError, TypeError, ValueError):

@@ -6,6 +6,7 @@ runner's calendar day), instants ISO UTC strings. The records are :mod:`stridela
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date
@@ -22,6 +23,7 @@ __all__ = [
     "add_balance_test",
     "balance_history",
     "clear_stops",
+    "content_digest",
     "ensure_training_schema",
     "save_plan",
     "session_logs",
@@ -280,3 +282,24 @@ def balance_history(
     df["date"] = pd.to_datetime(df["date"])
     df["seconds"] = df["seconds"].astype("float64")
     return df
+
+
+def content_digest(store: Store, athlete: str) -> str:
+    """A digest of every training row of ``athlete`` (plans, session and exercise logs, balance
+    tests, stops): changes whenever any of them is added, edited or removed (what a result built from
+    them is kept under)."""
+    ensure_training_schema(store)
+    conn = store.connect()
+    h = hashlib.blake2b(digest_size=16)
+    for sql in (
+        "SELECT * FROM training_plans WHERE athlete = ? ORDER BY id",
+        "SELECT * FROM training_session_logs WHERE athlete = ? ORDER BY id",
+        "SELECT e.* FROM training_exercise_logs e JOIN training_session_logs s ON s.id = e.session_log_id "
+        "WHERE s.athlete = ? ORDER BY e.session_log_id, e.rowid",
+        "SELECT * FROM training_balance_tests WHERE athlete = ? ORDER BY id",
+        "SELECT * FROM training_stops WHERE athlete = ? ORDER BY id",
+    ):
+        for row in conn.execute(sql, (athlete,)):
+            h.update(repr(tuple(row)).encode())
+        h.update(b"\x1e")
+    return h.hexdigest()
