@@ -800,7 +800,7 @@ def _recent_baseline(
     runs: list[Any],
     analyses: list[Any],
     ref: float | None,
-    since: pd.Timestamp,
+    since: pd.Timestamp | None,
     earlier: set[str],
     window_runs: int = 20,
 ) -> list[Any] | None:
@@ -821,14 +821,18 @@ def _recent_baseline(
     ]
     if not records:
         return []
-    if earlier and not _baseline_complete(pd.DataFrame.from_records(records), since, window_runs, earlier):
+    if (
+        since is not None
+        and earlier
+        and not _baseline_complete(pd.DataFrame.from_records(records), since, window_runs, earlier)
+    ):
         return None
     return analysis_core.baseline_runs(records, ref, since=since, window_runs=window_runs)
 
 
 # ---------------------------------------------------------------------------------------------- the home
 #: raise when :class:`Home` or how it is built changes (kept homes of older versions are rebuilt)
-HOME_VERSION: Final[int] = 1
+HOME_VERSION: Final[int] = 2
 
 
 def _inputs_fingerprint(store: Store, athlete: str) -> str:
@@ -919,7 +923,6 @@ def build_home(store: Store, athlete: str = "me", *, today: date | None = None) 
     runs before them that the personal baseline of the latest runs is made of -- never every run of a
     long history."""
     from stridelab.services import analysis as analysis_service
-    from stridelab.services import experiments as experiments_service
 
     today = today or date.today()
     analysis_service.ensure_schema(store)
@@ -948,13 +951,20 @@ def build_home(store: Store, athlete: str = "me", *, today: date | None = None) 
     if rows is None:  # the history read holds too few runs with dynamics: read every run
         analyses = analysis_service.run_analyses(store, athlete, until=until)
         rows = _recent_baseline(store, athlete, runs, analyses, ref, baseline_since, set()) or []
-    with_balance = [r for r in rows if r.flag != "no_balance"]
-    if not with_balance and "balance_adj" in earlier:  # the latest run with balance is older
-        all_rows, _ref = experiments_service.baseline_rows(store, athlete, until=until, ref_speed_m_s=ref)
-        rows = [r for r in all_rows if r.flag != "no_balance"][-1:]
-        with_balance = rows
     in_window = [x for x in analyses if pd.Timestamp(x[0].start_time) >= window_start]
     table = analysis_service.table_of_analyses(in_window, ref)
+    with_balance = [r for r in rows if r.flag != "no_balance"]
+    has_drift = "balance_drift_pp_per_h" in table.columns and table["balance_drift_pp_per_h"].notna().any()
+    first_window = next(
+        (i for i, t in enumerate(starts) if t >= min(window_start, baseline_since)), len(runs)
+    )
+    if (not with_balance or not has_drift) and "balance_adj" in _measured_before(runs, first_window):
+        # the latest run with balance (or with a drift) is older than the windows: read every run, as
+        # a store whose recent runs have no running dynamics needs
+        analyses = analysis_service.run_analyses(store, athlete, until=until)
+        rows = _recent_baseline(store, athlete, runs, analyses, ref, None, set()) or []
+        with_balance = [r for r in rows if r.flag != "no_balance"]
+        table = analysis_service.table_of_analyses(analyses, ref)
     messages: list[str] = []
     ok = table
     if len(table) and "analysis_error" in table.columns:
