@@ -263,7 +263,9 @@ def test_laps_table_marks_the_experiment_arm_of_each_lap(store_copy: Path) -> No
     text = CliRunner().invoke(
         app, ["laps", run.id[:8], "--store", str(store_copy), "--km", "--units", "imperial"]
     )
-    assert text.exit_code == 0 and "/mi" in text.stdout and "km 1" in text.stdout
+    # imperial splits per mile (wave 3): a mile runner's splits, paces per mile
+    assert text.exit_code == 0 and "/mi" in text.stdout and "mi 1" in text.stdout
+    assert "miles of run" in text.stdout and "km 1" not in text.stdout
     bad = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--units", "furlongs"])
     assert bad.exit_code == 2 and "furlongs" in bad.output
     report = store_copy.parent / "run.html"
