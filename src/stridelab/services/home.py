@@ -955,10 +955,7 @@ def build_home(store: Store, athlete: str = "me", *, today: date | None = None) 
     table = analysis_service.table_of_analyses(in_window, ref)
     with_balance = [r for r in rows if r.flag != "no_balance"]
     has_drift = "balance_drift_pp_per_h" in table.columns and table["balance_drift_pp_per_h"].notna().any()
-    first_window = next(
-        (i for i, t in enumerate(starts) if t >= min(window_start, baseline_since)), len(runs)
-    )
-    if (not with_balance or not has_drift) and "balance_adj" in _measured_before(runs, first_window):
+    if (not with_balance or not has_drift) and "balance_adj" in _measured_before(runs, first_in):
         # the latest run with balance (or with a drift) is older than the windows: read every run, as
         # a store whose recent runs have no running dynamics needs
         analyses = analysis_service.run_analyses(store, athlete, until=until)

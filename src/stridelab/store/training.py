@@ -285,21 +285,26 @@ def balance_history(
 
 
 def content_digest(store: Store, athlete: str) -> str:
-    """A digest of every training row of ``athlete`` (plans, session and exercise logs, balance
-    tests, stops): changes whenever any of them is added, edited or removed (what a result built from
-    them is kept under)."""
+    """A digest of every training row of ``athlete``: every ``training_*`` table (plans, session and
+    exercise logs, balance tests, stops, and any table a later migration adds), the athlete's rows or,
+    for a table without an athlete column, all its rows. Changes whenever any of them is added, edited
+    or removed (what a result built from them is kept under)."""
     ensure_training_schema(store)
     conn = store.connect()
     h = hashlib.blake2b(digest_size=16)
-    for sql in (
-        "SELECT * FROM training_plans WHERE athlete = ? ORDER BY id",
-        "SELECT * FROM training_session_logs WHERE athlete = ? ORDER BY id",
-        "SELECT e.* FROM training_exercise_logs e JOIN training_session_logs s ON s.id = e.session_log_id "
-        "WHERE s.athlete = ? ORDER BY e.session_log_id, e.rowid",
-        "SELECT * FROM training_balance_tests WHERE athlete = ? ORDER BY id",
-        "SELECT * FROM training_stops WHERE athlete = ? ORDER BY id",
-    ):
-        for row in conn.execute(sql, (athlete,)):
+    tables = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'training\\_%' ESCAPE '\\' "
+            "ORDER BY name"
+        )
+    ]
+    for table in tables:
+        columns = {str(c[1]) for c in conn.execute(f"PRAGMA table_info({table})")}
+        where = " WHERE athlete = ?" if "athlete" in columns else ""
+        rows = conn.execute(f"SELECT * FROM {table}{where} ORDER BY rowid", (athlete,) if where else ())
+        h.update(table.encode())
+        for row in rows:
             h.update(repr(tuple(row)).encode())
         h.update(b"\x1e")
     return h.hexdigest()
