@@ -176,6 +176,22 @@ def test_fitness_reads_each_runs_records_once_and_again_when_the_run_changes(
     third = training_service.fitness(store, "me", today=today)
     assert reads == [victim]
     assert third.runs.set_index("id")["trimp"][victim] < first.runs.set_index("id")["trimp"][victim]
+    # the dashboard's chart data: the tail of the same daily series, then kept (no summary read)
+    recent = training_service.recent_fitness(store, "me", today=today, days=7)
+    tail = third.daily["trimp"].tail(7)
+    assert recent["load"] == "trimp" and recent["ctl"] == [float(v) for v in tail["ctl"]]
+    assert recent["day"] == [t.date().isoformat() for t in tail.index]
+    reads.clear()
+    summaries: list[object] = []
+    monkeypatch.setattr(
+        loads_repo,
+        "read_run_loads",
+        lambda *a, **k: summaries.append(a) or {},  # type: ignore[func-returns-value]
+    )
+    assert training_service.recent_fitness(store, "me", today=today, days=7) == recent
+    assert reads == [] and summaries == []
+    monkeypatch.undo()
+    monkeypatch.setattr(store, "records", counting)
     # another summary version voids every kept row
     assert len(loads_repo.read_run_loads(store, "me")) == 4
     monkeypatch.setattr(loads_repo, "LOAD_SUMMARY_VERSION", 99)

@@ -155,6 +155,7 @@ __all__ = [
     "plan_ics",
     "plan_to_ics",
     "plan_with_statuses",
+    "recent_fitness",
     "record_balance_test",
     "run_asymmetry",
     "run_load_summaries",
@@ -735,3 +736,30 @@ def fitness(
                 per_day = vals.groupby(pd.to_datetime(runs["day"])).sum(min_count=1)
                 daily[load] = fitness_fatigue(per_day.reindex(days, fill_value=0.0))
     return FitnessReport(today, runs, daily, hr_rest, hr_max, cp_w, tuple(assumptions))
+
+
+def recent_fitness(store: Store, athlete: str = "me", *, today: date, days: int = 16 * 7) -> dict[str, Any]:
+    """The last ``days`` days of fitness (CTL), fatigue (ATL), form (TSB) and daily load of the
+    heart-rate TRIMP (else the power score), with the assumptions made: ``{"load": name or None,
+    "day": [...], "load_per_day": [...], "ctl": [...], "atl": [...], "tsb": [...], "assumptions":
+    [...]}`` (what the dashboard's fitness chart draws). Kept in the store until a run or an analysis
+    changes (``services.analysis.derived``): a warm chart reads one row, not every run's summary."""
+    from stridelab.services.analysis import derived, ensure_schema
+
+    ensure_schema(store)  # before the fingerprint is taken: creating the cache tables changes it
+
+    def compute() -> dict[str, Any]:
+        rep = fitness(store, athlete, today=today)
+        name = "trimp" if "trimp" in rep.daily else ("power_stress" if "power_stress" in rep.daily else None)
+        out: dict[str, Any] = {"load": name, "assumptions": list(rep.assumptions)}
+        empty = pd.DataFrame(columns=["load", "ctl", "atl", "tsb"])
+        d = rep.daily[name].tail(days) if name is not None else empty
+        out["day"] = [pd.Timestamp(t).date().isoformat() for t in d.index]
+        out["load_per_day"] = [float(v) for v in d["load"]]
+        for col in ("ctl", "atl", "tsb"):
+            out[col] = [float(v) for v in d[col]]
+        return out
+
+    params = {"today": today, "days": days}
+    result: dict[str, Any] = derived(store, athlete, "fitness_recent", params, compute)
+    return result
