@@ -263,7 +263,9 @@ def test_laps_table_marks_the_experiment_arm_of_each_lap(store_copy: Path) -> No
     text = CliRunner().invoke(
         app, ["laps", run.id[:8], "--store", str(store_copy), "--km", "--units", "imperial"]
     )
-    assert text.exit_code == 0 and "/mi" in text.stdout and "km 1" in text.stdout
+    # imperial splits per mile (wave 3): a mile runner's splits, paces per mile
+    assert text.exit_code == 0 and "/mi" in text.stdout and "mi 1" in text.stdout
+    assert "miles of run" in text.stdout and "km 1" not in text.stdout
     bad = CliRunner().invoke(app, ["laps", run.id[:8], "--store", str(store_copy), "--units", "furlongs"])
     assert bad.exit_code == 2 and "furlongs" in bad.output
     report = store_copy.parent / "run.html"
@@ -352,10 +354,23 @@ def test_trend_filters_by_type_and_distance(store_copy: Path) -> None:
     mid = json.loads(CliRunner().invoke(app, [*base, "--distance", "6k-9k"]).stdout)
     assert mid and all(6000 <= dist[r["id"]] <= 9000 for r in mid)
     assert len(mid) == sum(1 for r in every if 6000 <= dist[r["id"]] <= 9000)
+    # --tag KEY[=VALUE]: the runs tagged so (on the run or a lap); a new tag is seen at once
+    ids = [r["id"] for r in every]
+    st = open_store(store_copy)
+    add_tags(st, "me", ids[0], [("shoes", "new")])
+    add_tags(st, "me", ids[1], [("shoes", "old")])
+    shoes = json.loads(CliRunner().invoke(app, [*base, "--tag", "shoes"]).stdout)
+    new = json.loads(CliRunner().invoke(app, [*base, "--tag", "shoes=new"]).stdout)
+    assert [r["id"] for r in shoes] == ids[:2] and [r["id"] for r in new] == ids[:1]
+    add_tags(st, "me", ids[2], [("shoes", "new")])
+    st.close()
+    new = json.loads(CliRunner().invoke(app, [*base, "--tag", "shoes=new"]).stdout)
+    assert [r["id"] for r in new] == [ids[0], ids[2]]
     for bad, word in (
         (["--distance", "15k-5k"], "maximum"),
         (["--distance", "far"], "5k-15k"),
         (["--type", "jog"], "steady"),
+        (["--tag", "=x"], "KEY=VALUE"),
     ):
         r = CliRunner().invoke(app, [*base, *bad])
         assert r.exit_code == 2 and word in r.output, r.output
@@ -461,3 +476,146 @@ def test_a_simulated_cue_effect_drives_the_experiment_to_a_recommendation(tmp_pa
     words = [s.text or "" for s in home_sentences(h) if s.section.startswith("experiment")]
     assert any('Keep the cue "push-behind"' in w for w in words), words
     st.close()
+
+
+def test_the_home_is_kept_until_anything_it_reads_changes(
+    store_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm home is the kept one (no rebuild) and equals a fresh build; a tag, a balance test,
+    another day rebuild it. The windowed build (the analyses of its windows plus ``HISTORY_RUNS``
+    before them) equals the one reading every run, also when the history read falls short."""
+    import stridelab.services.home as home_module
+
+    st = open_store(store_copy)
+    builds: list[date] = []
+    original = home_module.build_home
+
+    def counting(store: object, athlete: str = "me", *, today: date | None = None) -> object:
+        assert today is not None
+        builds.append(today)
+        return original(st, athlete, today=today)
+
+    monkeypatch.setattr(home_module, "build_home", counting)
+    first = home(st, "me", today=TODAY)
+    again = home(st, "me", today=TODAY)
+    assert builds == [TODAY] and again == first == original(st, "me", today=TODAY)
+    assert home_json(again) == home_json(first)
+    run_id = st.list_activities("me")[-1].id
+    add_tags(st, "me", run_id, [("shoes", "new")])
+    home(st, "me", today=TODAY)
+    record_balance_test(st, "me", "left", 10.0, day=TODAY)
+    record_balance_test(st, "me", "right", 40.0, day=TODAY)
+    after_test = home(st, "me", today=TODAY)
+    assert len(builds) == 3 and after_test.side.assessment != first.side.assessment  # a new vote
+    home(st, "me", today=TODAY + timedelta(days=1))
+    assert len(builds) == 4
+    # a write through another connection (another process: the dashboard, an import) is seen too
+    from stridelab.services.analysis import clear_cache
+    from stridelab.store import cache as cache_repo
+
+    other = open_store(store_copy)
+    record_balance_test(other, "me", "right", 35.0, day=TODAY)
+    home(st, "me", today=TODAY)
+    assert len(builds) == 5
+    memo = cache_repo.current_fingerprint(st, "me")
+    assert memo == cache_repo.derived_fingerprint(st, "me")
+    assert clear_cache(other, "me") == 16  # the cached analyses go, through the other connection
+    assert cache_repo.current_fingerprint(st, "me") == cache_repo.derived_fingerprint(st, "me") != memo
+    other.close()
+    later = END + timedelta(days=30)  # no run in the last 28 days: the latest run's baseline is older
+    full = original(st, "me", today=later)
+    for history in (1, 3, 10_000):
+        monkeypatch.setattr(home_module, "HISTORY_RUNS", history)
+        assert original(st, "me", today=later) == full
+    assert full.change.run_id == st.list_activities("me")[-1].id
+
+
+def test_runs_imported_before_local_time_gain_it_from_their_files(store_copy: Path, tmp_path: Path) -> None:
+    """Issue 16: runs stored without their file's UTC offset (imported before it was kept) gain it
+    from their source file, once, without a re-import: only files whose bytes are the run's are read,
+    an offset already set is never replaced, a run whose file is gone keeps none; the next ``import``
+    and ``doctor --fix`` do it."""
+    import sqlite3
+
+    from stridelab.services.doctor import run_doctor
+    from stridelab.services.local_time import backfill_utc_offsets, runs_without_local_time
+    from stridelab.store.offsets import record_utc_offsets
+
+    st = open_store(store_copy)
+    runs = sorted(st.list_activities("me"), key=lambda r: r.start_time)
+    assert {r.utc_offset_s for r in runs} == {3600} and runs_without_local_time(st) == 0
+    con = sqlite3.connect(store_copy / "catalog.sqlite")  # the store as an older stridelab left it
+    with con:
+        con.execute("UPDATE activities SET utc_offset_s = NULL")
+        con.execute("DELETE FROM utc_offset_checks")
+        # one run's file is gone, another's path now holds other bytes (a different run's file)
+        con.execute("UPDATE sources SET path = path || '.moved' WHERE sha256 = ?", (runs[0].id,))
+        other = con.execute("SELECT path FROM sources WHERE sha256 = ?", (runs[2].id,)).fetchone()[0]
+        swapped = tmp_path / "swapped.fit"
+        swapped.write_bytes(Path(other).read_bytes())
+        con.execute("UPDATE sources SET path = ? WHERE sha256 = ?", (str(swapped), runs[1].id))
+    con.close()
+    before = {r.id: (r.start_time, r.n_records, r.summary) for r in st.list_activities("me")}
+    assert runs_without_local_time(st) == 16
+    report = run_doctor(st)
+    assert any(f.kind == "no_local_time" and "16 FIT runs" in f.detail for f in report.findings)
+    done = backfill_utc_offsets(st)
+    assert (done.checked, done.gained, done.missing_files) == (16, 14, 2)
+    after = {r.id: r for r in st.list_activities("me")}
+    assert after[runs[0].id].utc_offset_s is None and after[runs[1].id].utc_offset_s is None
+    assert {after[r.id].utc_offset_s for r in runs[2:]} == {3600}
+    assert {i: (r.start_time, r.n_records, r.summary) for i, r in after.items()} == before  # nothing else
+    assert backfill_utc_offsets(st).checked == 0  # each run is looked at once
+    assert record_utc_offsets(st, "me", {runs[3].id: 7200}) == 0  # never replaces an offset
+    assert st.activity("me", runs[3].id).utc_offset_s == 3600
+    # an older store's runs gain it at the next import (of anything) and with doctor --fix
+    con = sqlite3.connect(store_copy / "catalog.sqlite")
+    with con:
+        con.execute("UPDATE activities SET utc_offset_s = NULL WHERE id = ?", (runs[5].id,))
+        con.execute("DELETE FROM utc_offset_checks WHERE activity_id = ?", (runs[5].id,))
+    con.close()
+    source = st.activity("me", runs[5].id).source_path
+    assert source is not None
+    import_paths(st, [source], workers=1)  # already stored: skipped, yet the back-fill runs
+    assert st.activity("me", runs[5].id).utc_offset_s == 3600
+    con = sqlite3.connect(store_copy / "catalog.sqlite")
+    with con:
+        con.execute("UPDATE activities SET utc_offset_s = NULL WHERE id = ?", (runs[6].id,))
+        con.execute("DELETE FROM utc_offset_checks WHERE activity_id = ?", (runs[6].id,))
+    con.close()
+    fixed = run_doctor(st, fix=True)
+    assert [f.fixed for f in fixed.findings if f.kind == "no_local_time"] == [True]
+    assert st.activity("me", runs[6].id).utc_offset_s == 3600
+    assert not [f for f in run_doctor(st).findings if f.kind == "no_local_time"]
+
+
+def test_reports_and_splits_in_imperial_units(store_copy: Path, tmp_path: Path) -> None:
+    """``report --units imperial``: the run report's paces, splits (per mile, elevation in ft) and
+    speed axis per mile; the trend report's paces per mile; ``laps --km --units imperial`` splits per
+    mile, each split one mile long."""
+    runner = CliRunner()
+    s = ["--store", str(store_copy)]
+    rid = json.loads(runner.invoke(app, ["runs", *s, "--json"]).stdout)[-1]["id"]
+    out = tmp_path / "run.html"
+    r = runner.invoke(app, ["report", rid, "-o", str(out), "--units", "imperial", *s])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert "Miles" in html and "elev +/- (ft)" in html and "Kilometres" not in html
+    assert "/mi" in html and "pace per mile" in html and "UTC+01:00" in html
+    assert not re.search(r"\d:\d\d\u202f?/km", html)
+    metric = tmp_path / "metric.html"
+    assert runner.invoke(app, ["report", rid, "-o", str(metric), *s]).exit_code == 0
+    assert "Kilometres" in metric.read_text() and "pace per km" in metric.read_text()
+    trend = tmp_path / "trend.html"
+    r = runner.invoke(app, ["report", "--trend", "-o", str(trend), "--units", "imperial", *s])
+    assert r.exit_code == 0, r.output
+    assert re.search(r"\d:\d\d\u202f?/mi", trend.read_text()) and not re.search(
+        r"\d:\d\d\u202f?/km", trend.read_text()
+    )
+    laps = runner.invoke(app, ["laps", rid, "--km", "--units", "imperial", *s], terminal_width=250)
+    assert laps.exit_code == 0 and "miles of run" in laps.stdout and "mi 1" in laps.stdout
+    from stridelab.services.splits import run_splits
+
+    miles = run_splits(open_store(store_copy), "me", rid, by="mi").frame
+    full = miles["distance_m"].iloc[:-1]
+    assert len(miles) >= 2 and ((full - 1609.344).abs() < 30).all()  # whole miles, the last one partial

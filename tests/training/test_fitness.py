@@ -96,3 +96,103 @@ def test_fitness_command_on_a_real_stryd_run(shared_data: Path, tmp_path: Path) 
     assert given["assumptions"] == [] and given["cp_w"] == 300
     bad = CliRunner().invoke(app, ["fitness", "--store", str(tmp_path / "store"), "--sex", "x"])
     assert bad.exit_code == 2 and "'female', 'male'" in bad.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(0, 215), st.none()), min_size=1, max_size=400),
+    st.lists(st.floats(0.0, 12.0), min_size=1, max_size=400),
+    st.sampled_from(["female", "male"]),
+)
+def test_a_runs_load_summary_gives_the_same_trimp_and_power_score(
+    hr_list: list[int | None], dt_list: list[float], sex: str
+) -> None:
+    """The kept per-run summary (seconds per heart rate, NP) gives the loads computed from the samples,
+    for any HRrest / HRmax / CP chosen later, and survives its JSON round trip."""
+    from stridelab.training import RunLoadSummary, run_load_summary
+
+    n = min(len(hr_list), len(dt_list))
+    hr = np.array([np.nan if v is None else float(v) for v in hr_list[:n]])
+    dt = np.array(dt_list[:n])
+    power = np.linspace(180.0, 320.0, n) if n % 2 else None
+    summary = run_load_summary(hr, dt, power, float(dt.sum()))
+    back = RunLoadSummary.from_dict(json.loads(json.dumps(summary.to_dict())))
+    assert back == summary
+    for rest, top in ((50.0, 190.0), (62.0, 175.0)):
+        direct = banister_trimp(hr, dt, hr_rest=rest, hr_max=top, sex=sex)  # type: ignore[arg-type]
+        kept = back.trimp(hr_rest=rest, hr_max=top, sex=sex)  # type: ignore[arg-type]
+        assert kept is not None and math.isclose(kept, direct, rel_tol=1e-9, abs_tol=1e-9)
+    if power is not None:
+        for cp in (220.0, 300.0):
+            direct_ps = power_stress_score(power, float(dt.sum()), cp)
+            kept_ps = back.power_stress(cp)
+            assert (direct_ps is None) == (kept_ps is None)
+            assert direct_ps is None or math.isclose(kept_ps or 0.0, direct_ps, rel_tol=1e-12)
+    else:
+        assert back.power_stress(250.0) is None and not back.has_power
+    no_hr = run_load_summary(None, dt, None, 0.0)
+    assert no_hr.trimp(hr_rest=60, hr_max=190) is None and no_hr.hr_p99_bpm is None
+
+
+def test_fitness_reads_each_runs_records_once_and_again_when_the_run_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fitness`` keeps each run's load summary: a second call reads no record stream and gives the
+    same report as a fresh computation; a rewritten run and a new summary version are read again."""
+    from stridelab.services import open_store
+    from stridelab.services import training as training_service
+    from stridelab.services.imports import import_paths
+    from stridelab.sim import simulate_season
+    from stridelab.store import loads as loads_repo
+
+    paths = simulate_season(tmp_path / "fit", n_runs=4, weeks=2, seed=5)
+    store = open_store(tmp_path / "store")
+    import_paths(store, paths, workers=1)
+    today = max(a.start_time for a in store.list_activities("me")).date()
+    reads: list[str] = []
+    original = store.records
+
+    def counting(athlete: str, activity_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+        reads.append(activity_id)
+        return original(athlete, activity_id, columns)
+
+    monkeypatch.setattr(store, "records", counting)
+    first = training_service.fitness(store, "me", today=today)
+    assert len(first.runs) == 4 and sorted(reads) == sorted(first.runs["id"])
+    assert first.runs["trimp"].notna().all() and "trimp" in first.daily
+    reads.clear()
+    second = training_service.fitness(store, "me", today=today)
+    assert reads == []  # every summary was kept
+    pd.testing.assert_frame_equal(first.runs, second.runs)
+    for name, frame in first.daily.items():
+        pd.testing.assert_frame_equal(frame, second.daily[name])
+    rows = [a for a in store.list_activities("me") if a.id in set(first.runs["id"])]
+    fresh = training_service.run_load_summaries(store, "me", rows, use_cache=False)
+    assert len(reads) == 4 and fresh == training_service.run_load_summaries(store, "me", rows)
+    # a run whose stream is rewritten (one record fewer) is summarised again, the others are not
+    victim = str(first.runs["id"].iloc[0])
+    store.write_stream("records", "me", victim, original("me", victim).iloc[:-1])
+    reads.clear()
+    third = training_service.fitness(store, "me", today=today)
+    assert reads == [victim]
+    assert third.runs.set_index("id")["trimp"][victim] < first.runs.set_index("id")["trimp"][victim]
+    # the dashboard's chart data: the tail of the same daily series, then kept (no summary read)
+    recent = training_service.recent_fitness(store, "me", today=today, days=7)
+    tail = third.daily["trimp"].tail(7)
+    assert recent["load"] == "trimp" and recent["ctl"] == [float(v) for v in tail["ctl"]]
+    assert recent["day"] == [t.date().isoformat() for t in tail.index]
+    reads.clear()
+    summaries: list[object] = []
+    monkeypatch.setattr(
+        loads_repo,
+        "read_run_loads",
+        lambda *a, **k: summaries.append(a) or {},  # type: ignore[func-returns-value]
+    )
+    assert training_service.recent_fitness(store, "me", today=today, days=7) == recent
+    assert reads == [] and summaries == []
+    monkeypatch.undo()
+    monkeypatch.setattr(store, "records", counting)
+    # another summary version voids every kept row
+    assert len(loads_repo.read_run_loads(store, "me")) == 4
+    monkeypatch.setattr(loads_repo, "LOAD_SUMMARY_VERSION", 99)
+    assert loads_repo.read_run_loads(store, "me") == {}

@@ -649,3 +649,31 @@ async def test_a_plan_created_on_the_web_is_scheduled_around_the_running_days(
     assert timeline["start"] == "2026-12-14"
     assert all({"mon", "fri"} <= set(p["weekdays"]) for p in timeline["phases"][1:])  # 3 sessions, 2 runs
     assert not {"mon", "fri"} & set(timeline["phases"][0]["weekdays"])
+
+
+async def test_the_run_page_reads_in_miles_when_imperial_is_chosen(client: httpx.AsyncClient) -> None:
+    """Issue 16: imperial units on the run page too: splits per mile with elevation in ft, the
+    reference speed as a pace, the pace axes of the speed and laps charts in min:ss per mile (each unit
+    system kept apart in the chart cache), and metric again when the viewer switches back."""
+    run_id = str((await _runs(client))[0]["id"])
+    metric = (await client.get(f"/runs/{run_id}")).text
+    assert "Per kilometre" in metric and "elev +/- (m)" in metric and "Per mile" not in metric
+    imperial = (await client.get(f"/runs/{run_id}", params={"units": "imperial"})).text
+    assert "Per mile" in imperial and "elev +/- (ft)" in imperial and "Per kilometre" not in imperial
+    assert re.search(r"mi 1</td>", imperial) and "\u202fmi<" in imperial
+    assert re.search(r"At reference speed \d+:\d\d\u202f?/mi", imperial), imperial[:3000]
+    for units, suffix in (("metric", "/km"), ("imperial", "/mi"), ("metric", "/km")):
+        speed = (await client.get(f"/api/runs/{run_id}/charts/speed", params={"units": units})).json()
+        ticks = speed["layout"]["xaxis"]["ticktext"]
+        assert ticks and all(t.endswith(suffix) for t in ticks), (units, ticks)
+        laps = (await client.get(f"/api/runs/{run_id}/charts/laps", params={"units": units})).json()
+        assert laps["layout"]["yaxis"]["title"]["text"] == f"pace {suffix}"
+        assert all(re.fullmatch(r"\d+:\d\d", t) for t in laps["layout"]["yaxis"]["ticktext"])
+        assert suffix in laps["data"][0]["hovertemplate"]
+    km = (await client.get(f"/api/runs/{run_id}/charts/laps", params={"units": "metric"})).json()
+    km = km["data"][0]["y"]
+    mi = (await client.get(f"/api/runs/{run_id}/charts/laps", params={"units": "imperial"})).json()
+    ratio = [b / a for a, b in zip(km, mi["data"][0]["y"], strict=True) if a]
+    assert ratio and all(abs(r - 1.609344) < 1e-9 for r in ratio)  # the same paces, per mile
+    # the page remembers the choice (cookie): without ?units= the page stays in miles
+    assert "Per mile" in (await client.get(f"/runs/{run_id}")).text

@@ -303,6 +303,18 @@ def test_units_toggle_reads_the_pages_in_miles_on_desktop_and_phone(
                 p.charts_done(minimum=1)
                 home = p.page.locator("main").inner_html()
                 assert "/mi" in home and "/km" not in home, home
+                run_id = app.state.web.store.list_activities("me")[0].id
+                p.goto(f"/runs/{run_id}")  # the run page too: mile splits, ft, axes in min/mi
+                p.charts_done(minimum=7)
+                page = p.page.locator("main").inner_html()
+                assert "Per mile" in page and "elev +/- (ft)" in page and "Per kilometre" not in page
+                speed_ticks = p.page.locator("#chart-speed .xtick text").all_text_contents()
+                assert speed_ticks and all(t.endswith("/mi") for t in speed_ticks), speed_ticks
+                if name == "phone":
+                    p.no_horizontal_scroll()
+                p.shot(f"{name}-run-imperial")
+                p.goto("/")
+                p.charts_done(minimum=1)
                 p.page.locator("#units-toggle").click()
                 p.page.wait_for_url("**/?units=metric")
                 p.charts_done(minimum=1)

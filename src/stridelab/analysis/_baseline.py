@@ -285,10 +285,12 @@ def baseline_table(
     window_runs: int = 20,
     min_runs: int = 5,
     k_spread: float = 2.0,
+    since: pd.Timestamp | None = None,
 ) -> list[BaselineRow]:
     """Baseline rows from a per-run frame (time order) with columns ``id, start_time, speed_m_s,
     balance_raw, balance_adj, slope, drift, time_center_h, hilly_share, turning_share, track_like,
-    load_7d_km, load_ratio, sensor, gct_adj, gct_raw, vo_adj, vo_raw`` (missing = NaN/None)."""
+    load_7d_km, load_ratio, sensor, gct_adj, gct_raw, vo_adj, vo_raw`` (missing = NaN/None); with
+    ``since`` only the rows of the runs from then on (the earlier runs still form their baselines)."""
     runs = runs.sort_values("start_time", kind="stable").reset_index(drop=True)
     for col in (
         "balance_raw",
@@ -313,7 +315,12 @@ def baseline_table(
         if col not in runs.columns:
             runs[col] = None
     rows: list[BaselineRow] = []
-    for i in range(len(runs)):
+    first = 0
+    if since is not None and len(runs):
+        s = pd.Timestamp(since)
+        s = s.tz_localize("UTC") if s.tzinfo is None else s
+        first = int((pd.to_datetime(runs["start_time"], utc=True) < s).sum())
+    for i in range(first, len(runs)):
         cur = runs.iloc[i]
         prev = runs.iloc[:i]
         others: dict[str, dict[str, Any]] = {}
@@ -513,9 +520,6 @@ def baseline_runs(
     frame = pd.DataFrame.from_records(list(records))
     if not len(frame):
         return []
-    rows = baseline_table(frame, ref_speed_m_s, window_runs=window_runs, min_runs=min_runs, k_spread=k_spread)
-    if since is not None:
-        s = pd.Timestamp(since)
-        s = s.tz_localize("UTC") if s.tzinfo is None else s
-        rows = [r for r in rows if r.start_time >= s]
-    return rows
+    return baseline_table(
+        frame, ref_speed_m_s, window_runs=window_runs, min_runs=min_runs, k_spread=k_spread, since=since
+    )

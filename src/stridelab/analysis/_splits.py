@@ -30,6 +30,8 @@ SPLIT_METRICS: Final[tuple[str, ...]] = (
     "step_length",
 )
 _KM: Final[float] = 1000.0
+#: the international mile, m (``by="mi"``: the splits an imperial runner reads)
+_MI: Final[float] = 1609.344
 
 
 def _mean(values: pd.Series, key: str) -> float | None:
@@ -86,13 +88,13 @@ def _row(part: pd.DataFrame, clock: np.ndarray, label: str, number: int) -> dict
 
 
 def splits(
-    records: pd.DataFrame, laps: pd.DataFrame | None = None, *, by: Literal["lap", "km"] = "lap"
+    records: pd.DataFrame, laps: pd.DataFrame | None = None, *, by: Literal["lap", "km", "mi"] = "lap"
 ) -> pd.DataFrame:
     """One row per lap (``by="lap"``, the records' ``lap_index``; 1-based ``number``) or per started
-    kilometre (``by="km"``, from the cumulative ``distance_m``): ``distance_m``, ``duration_s`` (timer),
-    ``speed_m_s``, ``elevation_gain_m``/``elevation_loss_m`` and the mean of every metric of
-    :data:`SPLIT_METRICS` (SI; None where the split has no valid value). A lap with records but no
-    distance keeps its row. Empty frame for an empty run."""
+    kilometre (``by="km"``) or mile (``by="mi"``), from the cumulative ``distance_m``: ``distance_m``,
+    ``duration_s`` (timer), ``speed_m_s``, ``elevation_gain_m``/``elevation_loss_m`` and the mean of
+    every metric of :data:`SPLIT_METRICS` (SI; None where the split has no valid value). A lap with
+    records but no distance keeps its row. Empty frame for an empty run."""
     cols = [
         "split",
         "number",
@@ -127,14 +129,15 @@ def splits(
             .fillna(0.0)
             .to_numpy(dtype="float64")
         )
-        km = np.floor((d - d[0]) / _KM).astype("int64")
+        length, unit = (_MI, "mi") if by == "mi" else (_KM, "km")
+        km = np.floor((d - d[0]) / length).astype("int64")
         for k in np.unique(km):
             pos = np.flatnonzero(km == k)
             # the split's distance runs to the first record of the next kilometre (no gap between splits)
             end = pos[-1] + 1 if pos[-1] + 1 < len(records) else pos[-1]
             span = np.arange(pos[0], end + 1)
             part = records.iloc[span]
-            rows.append(_row(part, clock[span], f"km {int(k) + 1}", int(k) + 1))
+            rows.append(_row(part, clock[span], f"{unit} {int(k) + 1}", int(k) + 1))
     out = pd.DataFrame.from_records(rows, columns=cols)
     if laps is not None and by == "lap" and len(laps) and "lap_index" in laps.columns:
         # the device's own lap distance/time win over the records' (auto-lap is measured on the watch)

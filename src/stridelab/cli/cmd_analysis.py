@@ -228,6 +228,9 @@ def register(app: typer.Typer) -> None:
         distance: str | None = typer.Option(
             None, "--distance", help="Only runs of this distance, e.g. 5k-15k, 10k- or -21.1k."
         ),
+        tag: str | None = typer.Option(
+            None, "--tag", help="Only runs tagged KEY or KEY=VALUE (on the run or a lap), e.g. shoes=new."
+        ),
     ) -> None:
         """GCT balance across runs: raw and pace-adjusted, rolling median, robust trend, weeks, months.
 
@@ -255,6 +258,7 @@ def register(app: typer.Typer) -> None:
                     all_runs=all_runs,
                     run_type=run_type,
                     distance_m=rng,
+                    tag=tag,
                 )
             except ValueError as exc:
                 raise fail(str(exc)) from exc
@@ -333,6 +337,7 @@ def register(app: typer.Typer) -> None:
         png_dir: Path | None = typer.Option(
             None, "--png-dir", help="Also write the charts as PNG files here."
         ),
+        units: str = UnitsOpt,
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
     ) -> None:
@@ -365,7 +370,9 @@ def register(app: typer.Typer) -> None:
                     + (f" since {since}" if since else "")
                     + (f" until {until}" if until else "")
                 )
-                html = render_trend_html(trend, title=f"GCT balance trend — {athlete}", subtitle=period)
+                html = render_trend_html(
+                    trend, title=f"GCT balance trend — {athlete}", subtitle=period, units=units
+                )
                 if png_dir is not None:
                     save_trend_png(trend, png_dir / "trend.png")
             else:
@@ -374,20 +381,24 @@ def register(app: typer.Typer) -> None:
                 analysis = analysis_service.analyze_activity(st, athlete, row.id, keep_frame=True)
                 ref, _source = _resolve_ref(st, athlete, explicit)
                 ref = ref if ref is not None else analysis.speed_median_m_s
-                dist = f", {row.distance_m / 1000:.2f} km" if row.distance_m else ""
-                subtitle = (
-                    f"{row.start_time.strftime('%Y-%m-%d %H:%M UTC')} · {row.sport or 'activity'}{dist}"
-                    f" · run {row.id[:12]}"
-                )
+                dist = f", {fmt.km(row.distance_m, units=units)}" if row.distance_m else ""
+                start = fmt.local_day_time(row.start_time, utc_offset_s=row.utc_offset_s)
+                subtitle = f"{start} · {row.sport or 'activity'}{dist} · run {row.id[:12]}"
                 from stridelab.present.splits import split_columns, split_rows
                 from stridelab.services.splits import run_splits
 
                 tables = []
-                for by, name in (("lap", "Laps"), ("km", "Kilometres")):
+                per_distance = ("mi", "Miles") if units == "imperial" else ("km", "Kilometres")
+                for by, name in (("lap", "Laps"), per_distance):
                     t = run_splits(st, athlete, row.id, by=by)  # type: ignore[arg-type]
-                    tables.append((name, split_columns(t), split_rows(t)))
+                    tables.append((name, split_columns(t, units=units), split_rows(t, units=units)))
                 html = render_run_html(
-                    analysis, ref, title="Running dynamics report", subtitle=subtitle, splits=tables
+                    analysis,
+                    ref,
+                    title="Running dynamics report",
+                    subtitle=subtitle,
+                    splits=tables,
+                    units=units,
                 )
                 if png_dir is not None:
                     save_run_pngs(analysis, png_dir, ref, stem=row.id[:12])

@@ -4,6 +4,7 @@ and the experiment arm tagged on each lap."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.table import Table
@@ -19,7 +20,9 @@ def register(app: typer.Typer) -> None:
     @app.command("laps")
     def laps_cmd(
         run_id: str = typer.Argument(..., help="Run id or a unique prefix."),
-        km: bool = typer.Option(False, "--km", help="Split per kilometre instead of per recorded lap."),
+        km: bool = typer.Option(
+            False, "--km", help="Split per kilometre (per mile with --units imperial) instead of per lap."
+        ),
         units: str = typer.Option("metric", "--units", help="metric or imperial (min/mi, mi)."),
         store: Path | None = StoreOpt,
         athlete: str = AthleteOpt,
@@ -36,16 +39,16 @@ def register(app: typer.Typer) -> None:
 
         st = open_store(store)
         try:
-            table = run_splits(st, athlete, run_id, by="km" if km else "lap")
+            by: Literal["lap", "km", "mi"] = ("mi" if units == "imperial" else "km") if km else "lap"
+            table = run_splits(st, athlete, run_id, by=by)
         except StoreError as exc:
             raise fail(str(exc)) from exc
         if as_json:
             print_json(splits_json(table))
             return
         cols = split_columns(table, units=units)
-        out = Table(
-            title=f"{'kilometres' if km else 'laps'} of run {table.run_id[:8]} ({escape(table.sport or '?')})"
-        )
+        what = {"km": "kilometres", "mi": "miles"}.get(table.by, "laps")
+        out = Table(title=f"{what} of run {table.run_id[:8]} ({escape(table.sport or '?')})")
         for key, header in cols:
             out.add_column(escape(header), justify="left" if key in ("split", "arm") else "right")
         for row in split_rows(table, units=units):

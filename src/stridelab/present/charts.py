@@ -8,7 +8,18 @@ from typing import Any, Final
 
 import numpy as np
 
-__all__ = ["MAX_POINTS", "ZONE_BAND_COLOURS", "band", "pace_ticks", "speed_pace_ticks", "thin", "zone_shapes"]
+from stridelab.present.format import M_PER_MI, pace_unit
+
+__all__ = [
+    "MAX_POINTS",
+    "ZONE_BAND_COLOURS",
+    "band",
+    "pace_in_units",
+    "pace_ticks",
+    "speed_pace_ticks",
+    "thin",
+    "zone_shapes",
+]
 
 #: points a report chart keeps of a long series (the dashboard keeps fewer: it sends JSON to a phone)
 MAX_POINTS: Final[int] = 4000
@@ -65,12 +76,22 @@ def pace_ticks(
     return vals, [f"{int(v) // 60}:{int(v) % 60:02d}" for v in vals]
 
 
-def speed_pace_ticks(lo_m_s: float, hi_m_s: float, *, max_ticks: int = 7) -> tuple[list[float], list[str]]:
-    """Tick positions on a *speed* axis (m/s) labelled as the pace they are (``m:ss/km``)."""
+def speed_pace_ticks(
+    lo_m_s: float, hi_m_s: float, *, max_ticks: int = 7, units: str = "metric"
+) -> tuple[list[float], list[str]]:
+    """Tick positions on a *speed* axis (m/s) labelled as the pace they are (``m:ss/km``, or
+    ``m:ss/mi`` with ``units="imperial"``: the ticks fall on whole paces of that unit)."""
     if not (np.isfinite(lo_m_s) and np.isfinite(hi_m_s)) or lo_m_s <= 0 or hi_m_s <= lo_m_s:
         return [], []
-    paces, labels = pace_ticks(1000.0 / hi_m_s, 1000.0 / lo_m_s, max_ticks=max_ticks)
-    return [1000.0 / p for p in paces], [f"{t}/km" for t in labels]
+    per_m = M_PER_MI if units == "imperial" else 1000.0
+    paces, labels = pace_ticks(per_m / hi_m_s, per_m / lo_m_s, max_ticks=max_ticks)
+    return [per_m / p for p in paces], [f"{t}/{pace_unit(units)}" for t in labels]
+
+
+def pace_in_units(seconds_per_km: np.ndarray, units: str = "metric") -> np.ndarray:
+    """Paces in s/km as s per the display unit (s/mi with ``units="imperial"``), for a pace axis."""
+    factor = M_PER_MI / 1000.0 if units == "imperial" else 1.0
+    return np.asarray(seconds_per_km, dtype="float64") * factor
 
 
 #: band fills of the zones (Garmin's colours, faint so the data reads over them)

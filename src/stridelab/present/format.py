@@ -17,6 +17,8 @@ from stridelab.units import format_pace
 
 __all__ = [
     "FLAG_LABELS",
+    "M_PER_FT",
+    "M_PER_MI",
     "NARROW_NBSP",
     "ZONE_LABELS",
     "balance",
@@ -29,6 +31,7 @@ __all__ = [
     "estimate_of",
     "finite_or_none",
     "flag_label",
+    "height",
     "interval",
     "interval_of",
     "is_finite",
@@ -37,6 +40,7 @@ __all__ = [
     "num",
     "pace",
     "pace_of_speed",
+    "pace_unit",
     "speed_unit",
     "sport_speed",
     "zone_label",
@@ -69,6 +73,9 @@ FLAG_LABELS: Final[dict[str, str]] = {
 
 
 _M_PER_MI = 1609.344
+#: the international mile and foot, m (imperial display only; SI inside)
+M_PER_MI: Final[float] = _M_PER_MI
+M_PER_FT: Final[float] = 0.3048
 
 
 def is_finite(x: Any) -> bool:
@@ -300,3 +307,17 @@ def dev_value(column: str, value: Any, *, missing: str = DASH) -> str:
         if column.endswith(suffix):
             return num(float(value) * factor, decimals, unit, sep=" ")
     return f"{float(value):.3g}"
+
+
+def height(metres: Any, *, missing: str = DASH, units: str = "metric", decimals: int = 0) -> str:
+    """An elevation or climb in m -> ``12 m`` (``39 ft`` with ``units="imperial"``)."""
+    if not is_finite(metres):
+        return missing
+    if units == "imperial":
+        return num(float(metres) / M_PER_FT, decimals, "ft")
+    return num(float(metres), decimals, "m")
+
+
+def pace_unit(units: str = "metric") -> str:
+    """The distance a pace is per: ``km``, or ``mi`` with ``units="imperial"``."""
+    return "mi" if units == "imperial" else "km"

@@ -20,6 +20,7 @@ __all__ = [
     "contract_key",
     "decimals",
     "dev_unit",
+    "display",
     "factor",
     "label",
     "short_label",
@@ -109,3 +110,15 @@ def contract_key(key: str) -> str:
     """The JSON key of a modelled metric in the ``analyze --json`` contract (``gct_ms``, ``vo_mm``,
     ``vr_pct``)."""
     return f"{key}_{_KEY_SUFFIX[unit(key)]}"
+
+
+#: the metrics that read differently in imperial units: key -> (factor from SI, unit, decimals)
+_IMPERIAL: Final[dict[str, tuple[float, str, int]]] = {"step_length": (1.0 / 0.0254, "in", 1)}
+
+
+def display(key: str, units: str = "metric") -> tuple[float, str, int]:
+    """(factor from SI, unit, decimals) of a metric in ``units``: the registry's display unit, except
+    the lengths an imperial runner reads in inches (step length; ``show`` does the same)."""
+    if units == "imperial" and key in _IMPERIAL:
+        return _IMPERIAL[key]
+    return factor(key), unit(key), decimals(key)

@@ -7,6 +7,7 @@ from typing import Any
 
 from stridelab.analysis import METRICS
 from stridelab.present import format as fmt
+from stridelab.present import metrics
 
 __all__ = ["split_columns", "split_rows", "splits_json"]
 
@@ -19,11 +20,11 @@ def split_columns(table: Any, *, units: str = "metric") -> list[tuple[str, str]]
         ("distance", "distance"),
         ("time", "time"),
         ("speed", f"speed ({fmt.speed_unit(table.sport, units=units)})"),
-        ("elevation", "elev +/- (m)"),
+        ("elevation", f"elev +/- ({'ft' if units == 'imperial' else 'm'})"),
     ]
     for k in table.metrics:
         spec = METRICS[k]
-        cols.append((k, f"{spec.short_label or spec.label} ({spec.display_unit})"))
+        cols.append((k, f"{spec.short_label or spec.label} ({metrics.display(k, units)[1]})"))
     if table.arms:
         cols.append(("arm", "arm"))
     return cols
@@ -32,25 +33,24 @@ def split_columns(table: Any, *, units: str = "metric") -> list[tuple[str, str]]
 def split_rows(table: Any, *, units: str = "metric") -> list[dict[str, str]]:
     """One dict of display strings per split, keys as :func:`split_columns`."""
     out = []
+    per_m = 1.0 / fmt.M_PER_FT if units == "imperial" else 1.0  # elevation in ft for imperial
     for r in table.frame.to_dict("records"):
         dist = r["distance_m"]
         row = {
             "split": str(r["split"]),
-            "distance": fmt.km(dist)
-            if units != "imperial" or dist is None
-            else f"{float(dist) / 1609.344:.2f} mi",
+            "distance": fmt.km(dist, units=units),
             "time": fmt.duration(r["duration_s"]),
             "speed": fmt.sport_speed(r["speed_m_s"], table.sport, units=units),
             "elevation": (
-                f"+{abs(r['elevation_gain_m']):.0f} / -{abs(r['elevation_loss_m']):.0f}"
+                f"+{abs(r['elevation_gain_m']) * per_m:.0f} / -{abs(r['elevation_loss_m']) * per_m:.0f}"
                 if fmt.is_finite(r["elevation_gain_m"]) and fmt.is_finite(r["elevation_loss_m"])
                 else fmt.DASH
             ),
         }
         for k in table.metrics:
-            spec = METRICS[k]
+            factor, _unit, decimals = metrics.display(k, units)
             v = r.get(k)
-            row[k] = fmt.num(float(v) * spec.display_factor, spec.decimals) if fmt.is_finite(v) else fmt.DASH
+            row[k] = fmt.num(float(v) * factor, decimals) if fmt.is_finite(v) else fmt.DASH
         if table.arms:
             row["arm"] = ", ".join(table.arms.get(int(r["number"]), []))
         out.append(row)

@@ -59,10 +59,10 @@ def _ci(e: Estimate | None, factor: float = 1.0, decimals: int = 2, signed: bool
     return f"{fmt.num(lo, decimals, signed=signed)} to {fmt.num(hi, decimals, signed=signed)}"
 
 
-def _ref_text(ref: float | None) -> str:
+def _ref_text(ref: float | None, units: str = "metric") -> str:
     if ref is None:
         return "the reference speed (unknown: no speed)"
-    return f"{ref:.2f} m/s ({fmt.pace_of_speed(ref)})"
+    return f"{ref:.2f} m/s ({fmt.pace_of_speed(ref, units=units)})"
 
 
 def _common(title: str) -> dict[str, Any]:
@@ -90,10 +90,11 @@ def render_run_html(
     subtitle: str = "",
     config: AnalysisConfig | None = None,
     splits: list[tuple[str, list[tuple[str, str]], list[dict[str, str]]]] | None = None,
+    units: str = "metric",
 ) -> str:
     """The run report as one HTML string (needs ``analysis.frame`` for the charts). ``splits``: tables
     of laps / kilometres as (title, columns (key, header), rows of display strings), from
-    ``stridelab.present.splits``."""
+    ``stridelab.present.splits``. ``units="imperial"``: paces per mile, step length in inches."""
     cfg = config or AnalysisConfig()
     d = run_analysis_json(analysis, ref_speed_m_s)
     ref = d["ref_speed_m_s"]
@@ -125,9 +126,13 @@ def render_run_html(
             fmt.num(bal.mean_recorded if bal else None, 2, "%", sep=" "),
             "",
         ),
-        (f"at {_ref_text(ref)}, mid-run", fmt.num(at.estimate if at else None, 2, "%", sep=" "), _ci(at)),
         (
-            f"at {_ref_text(ref)}, at the start (fatigue removed)",
+            f"at {_ref_text(ref, units)}, mid-run",
+            fmt.num(at.estimate if at else None, 2, "%", sep=" "),
+            _ci(at),
+        ),
+        (
+            f"at {_ref_text(ref, units)}, at the start (fatigue removed)",
             fmt.num(at_start.estimate if at_start else None, 2, "%", sep=" "),
             _ci(at_start),
         ),
@@ -157,10 +162,9 @@ def render_run_html(
         if key == "balance":
             continue
         spec = metrics.spec(key)
-        factor = metrics.factor(key)
-        unit = spec.display_unit if spec else ""
+        factor, unit, dec = metrics.display(key, units)
+        unit = unit if spec else ""
         label = metrics.label(key)
-        dec = metrics.decimals(key)
         a = analysis.at_ref(key, ref) if key in MODELLED_METRICS else None
         dr = analysis.drift_per_h(key) if key in MODELLED_METRICS else None
         th = analysis.thirds_difference(key) if key in MODELLED_METRICS else None
@@ -202,7 +206,7 @@ def render_run_html(
     charts = {
         "zones": figure_div(zones_plotly(analysis), "zones"),
         "timeline": figure_div(balance_timeline_plotly(analysis), "timeline"),
-        "speed": figure_div(balance_speed_plotly(analysis, ref), "speed"),
+        "speed": figure_div(balance_speed_plotly(analysis, ref, units=units), "speed"),
         "drift": figure_div(drift_plotly(analysis, ref), "drift"),
     }
     return (
@@ -211,7 +215,7 @@ def render_run_html(
         .render(
             **_common(title),
             subtitle=subtitle,
-            ref_text=_ref_text(ref),
+            ref_text=_ref_text(ref, units),
             balance=balance,
             balance_rows=balance_rows,
             metric_rows=metric_rows,
@@ -231,8 +235,10 @@ def render_run_html(
     )
 
 
-def render_trend_html(trend: TrendAnalysis, *, title: str = "GCT balance trend", subtitle: str = "") -> str:
-    """The trend report as one HTML string."""
+def render_trend_html(
+    trend: TrendAnalysis, *, title: str = "GCT balance trend", subtitle: str = "", units: str = "metric"
+) -> str:
+    """The trend report as one HTML string (``units="imperial"``: paces per mile)."""
 
     def line_text(line: Any) -> tuple[str, str]:
         if line is None:
@@ -305,7 +311,7 @@ def render_trend_html(trend: TrendAnalysis, *, title: str = "GCT balance trend",
                 pd.Timestamp(r["start_time"]).strftime("%Y-%m-%d %H:%M"),
                 str(r["id"])[:10],
                 fmt.num((r.get("running_s") or math.nan) / 60.0, 0),
-                fmt.pace_of_speed(r.get("speed_median_m_s")),
+                fmt.pace_of_speed(r.get("speed_median_m_s"), units=units),
                 fmt.num(r.get("balance_mean_left_pct"), 2),
                 fmt.num(r.get("balance_at_ref_speed_left_pct"), 2),
                 f"{fmt.num(lo, 2)}–{fmt.num(hi, 2)}" if lo is not None and hi is not None else "–",
@@ -330,7 +336,7 @@ def render_trend_html(trend: TrendAnalysis, *, title: str = "GCT balance trend",
             weekly_rows=weekly_rows,
             runs_header=runs_header,
             runs_rows=runs_rows,
-            ref_text=_ref_text(trend.ref_speed_m_s),
+            ref_text=_ref_text(trend.ref_speed_m_s, units),
         )
     )
 

@@ -134,8 +134,11 @@ def _ci_band(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> go.Scatter:
     return go.Scatter(band(x, low, high))
 
 
-def balance_speed_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> go.Figure:
-    """Balance against speed with the fitted line, its 95 % band and the reference-speed value."""
+def balance_speed_plotly(
+    analysis: RunAnalysis, ref_speed_m_s: float | None, *, units: str = "metric"
+) -> go.Figure:
+    """Balance against speed with the fitted line, its 95 % band and the reference-speed value; the
+    speed axis is labelled with the paces it is (per km, per mile with ``units="imperial"``)."""
     title = "Balance vs speed: fit and 95 % confidence band (flat ground, mid-run)"
     curve = speed_curve(analysis)
     if curve is None:
@@ -170,10 +173,15 @@ def balance_speed_plotly(analysis: RunAnalysis, ref_speed_m_s: float | None) -> 
             )
         )
     fig.update_layout(
-        **_LAYOUT, title=title, xaxis_title="speed (pace per km)", yaxis_title="left share of GCT (%)"
+        **_LAYOUT,
+        title=title,
+        xaxis_title=f"speed (pace per {'mile' if units == 'imperial' else 'km'})",
+        yaxis_title="left share of GCT (%)",
     )
     xs = np.asarray(curve.speed, dtype="float64")
-    ticks, labels = speed_pace_ticks(float(np.nanmin(xs)), float(np.nanmax(xs))) if xs.size else ([], [])
+    ticks, labels = (
+        speed_pace_ticks(float(np.nanmin(xs)), float(np.nanmax(xs)), units=units) if xs.size else ([], [])
+    )
     if ticks:
         fig.update_xaxes(tickvals=ticks, ticktext=labels)
     return add_zone_bands(fig)

@@ -48,6 +48,7 @@ from stridelab.present.analysis import run_row, trend_json
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import cache as _cache
 from stridelab.store import streams as _streams
+from stridelab.store import tags as _tags
 
 #: ``progress(done, total)`` of the runs being analysed
 ProgressFn = Callable[[int, int], None]
@@ -89,6 +90,7 @@ __all__ = [
     "run_row",
     "run_table",
     "table_of_analyses",
+    "tagged_runs",
     "trend",
     "trend_analysis",
     "trend_report",
@@ -317,12 +319,15 @@ def trend_report(
     all_runs: bool = False,
     run_type: str | None = None,
     distance_m: tuple[float | None, float | None] | None = None,
+    tag: str | None = None,
 ) -> dict[str, Any]:
     """:func:`~stridelab.present.analysis.trend_json` of the trend of ``athlete``'s runs in the period
     (what ``stridelab trend`` prints), kept in the store until a run, an analysis or the analysis
     version changes: a warm call reads one row instead of every run's analysis. Only runs with
     running dynamics unless ``all_runs`` (``hidden``: how many were left out), filtered by
-    ``run_type`` (:data:`RUN_TYPES`) and ``distance_m`` (min, max); ValueError for an unknown type."""
+    ``run_type`` (:data:`RUN_TYPES`), ``distance_m`` (min, max) and ``tag`` (``KEY`` or ``KEY=VALUE``:
+    the runs with such a tag on the run or on any of its laps); ValueError for an unknown type."""
+    tagged = tagged_runs(store, athlete, tag) if tag is not None else None
 
     def compute() -> dict[str, Any]:
         table, ref = run_table(
@@ -339,6 +344,8 @@ def trend_report(
             table, hidden = with_dynamics(table)
         if run_type is not None or distance_m is not None:
             table = filter_runs(store, athlete, table, run_type=run_type, distance_m=distance_m)
+        if tagged is not None and len(table):
+            table = table[table["id"].astype(str).isin(tagged).to_numpy()].reset_index(drop=True)
         payload: dict[str, Any] = to_jsonable(trend_json(trend_analysis(table, ref, window_runs=window_runs)))
         payload["hidden"] = hidden
         return payload
@@ -351,8 +358,21 @@ def trend_report(
         "all": all_runs,
         "type": run_type,
         "distance": list(distance_m) if distance_m else None,
+        # the tagged runs themselves: a tag added or removed makes another key (tags are not in the
+        # store's derived fingerprint)
+        "tagged": sorted(tagged) if tagged is not None else None,
     }
     return derived(store, athlete, "trend", params, compute, use_cache=use_cache)
+
+
+def tagged_runs(store: Store, athlete: str, tag: str) -> set[str]:
+    """The ids of the runs with tag ``KEY`` (any value) or ``KEY=VALUE`` on the run or on one of its
+    laps or ranges (``trend --tag``). ValueError naming ``--tag`` for an empty key."""
+    key, _, value = tag.partition("=")
+    if not key.strip():
+        raise ValueError(f"Invalid value for '--tag': expected KEY or KEY=VALUE, got {tag!r}.")
+    found = _tags.list_tags(store, athlete, key=key.strip(), value=value.strip() if value else None)
+    return {t.activity_id for t in found}
 
 
 def positions(store: Store, athlete: str, activity_id: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -14,7 +14,9 @@ Checks, in order:
    device-relative files): derived again from their source file (repaired) -- or reported when the
    file is gone;
 5. files an import could not read with an older decoder: imported again (repaired when they now
-   import) -- or forgotten when the file is gone.
+   import) -- or forgotten when the file is gone;
+6. FIT runs imported before the file's local time (UTC offset) was kept: read from their source file
+   (:mod:`stridelab.services.local_time`; every ``import`` does it too).
 
 With ``fix`` it ends with :meth:`Store.vacuum` (the write-ahead log folded in, free pages reclaimed).
 The report's exit code is 0 when nothing was found, 1 when anything was (each finding says whether
@@ -175,6 +177,22 @@ def run_doctor(
             fixed, why = _retry(store, failure.athlete, failure.path)
             detail += f"; {why}"
         add(Finding("failed_file", failure.path, detail, fixed))
+
+    from stridelab.services.local_time import backfill_utc_offsets, runs_without_local_time
+
+    waiting = runs_without_local_time(store)
+    if waiting:
+        detail = f"{waiting} FIT runs imported before their file's local time was kept"
+        fixed = None
+        if fix:
+            done = backfill_utc_offsets(store)
+            fixed = True
+            detail += (
+                f"; read their files: {done.gained} gained their UTC offset, "
+                f"{done.checked - done.gained - done.missing_files} files hold none, "
+                f"{done.missing_files} files are gone (the machine's zone is shown for those)"
+            )
+        add(Finding("no_local_time", "runs", detail, fixed))
 
     if fix:
         report.vacuumed_files = store.vacuum(min_age_s=min_age_s)

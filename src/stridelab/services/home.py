@@ -15,7 +15,13 @@ the latest run (its previous 20 runs, ``stridelab.services.experiments.baseline_
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import json
 import math
+import types
+import typing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final, Literal
@@ -23,14 +29,19 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from stridelab.analysis import pooled_estimate
-from stridelab.services import analysis as analysis_service
-from stridelab.services import experiments as experiments_service
+import stridelab.analysis as analysis_core  # a lazy package: names load on first use
+from stridelab.jsonsafe import to_jsonable
 from stridelab.services import training as training_service
 from stridelab.store import Store, StoreError
+from stridelab.store import cache as cache_repo
+from stridelab.store import experiments as experiments_repo
+from stridelab.store import tags as tags_repo
+from stridelab.store import training as training_repo
 from stridelab.training import SideAssessment, mean_interval
 
 __all__ = [
+    "HISTORY_RUNS",
+    "HOME_VERSION",
     "WINDOW_DAYS",
     "ChangeSection",
     "DriftSection",
@@ -44,6 +55,7 @@ __all__ = [
     "OutcomeRow",
     "SideSection",
     "TodaySection",
+    "build_home",
     "home",
     "phase_outcomes",
     "recommended_cue",
@@ -293,7 +305,7 @@ def _pooled_balance(sub: pd.DataFrame) -> Interval | None:
     ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
     if not ok.any():
         return None
-    pooled = pooled_estimate(est[ok], se[ok])
+    pooled = analysis_core.pooled_estimate(est[ok], se[ok])
     if pooled is None:
         return None
     mean, s, _tau = pooled
@@ -559,6 +571,8 @@ def _no_experiment(
 def _experiment(store: Store, athlete: str, today: date, left_pct: float | None) -> ExperimentSection:
     """The latest experiment; ``left_pct`` (her current balance) says which direction is "toward even"
     for the cue recommendation (left-heavy: a lower left share helps)."""
+    from stridelab.services import experiments as experiments_service
+
     exps = experiments_service.list_experiments(store, athlete)
     if not exps:
         return _no_experiment(
@@ -723,8 +737,16 @@ def _outcome(
 def phase_outcomes(store: Store, athlete: str, today: date) -> tuple[tuple[OutcomeRow, ...], str | None]:
     """Per window of the active plan (before, each phase): the change in distance from even and in
     drift with intervals and a verdict, or the reason there is none (``stridelab plan outcome``)."""
+    from stridelab.services import analysis as analysis_service
+
+    stored = training_service.active_plan(store, athlete)
+    since = (
+        pd.Timestamp(stored.plan.start - timedelta(days=WINDOW_DAYS), tz="UTC")
+        if stored is not None
+        else None
+    )
     table, _ref = analysis_service.run_table(
-        store, athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
+        store, athlete, since=since, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
     )
     if len(table) and "analysis_error" in table.columns:
         table = table[table["analysis_error"].isna().to_numpy()]
@@ -733,14 +755,213 @@ def phase_outcomes(store: Store, athlete: str, today: date) -> tuple[tuple[Outco
     return _outcome(store, athlete, today, table)
 
 
+#: the runs read before the home's windows so that every personal baseline in them has its history
+#: (the baseline is the previous ``window_runs`` runs with each metric; more are read when these fall short)
+HISTORY_RUNS: Final[int] = 60
+
+
+#: the baseline's metrics and the catalog summary count that says a run has the raw metric
+_BASELINE_COLUMNS: Final[dict[str, str]] = {
+    "balance_adj": "stance_time_balance_left_pct_n",
+    "gct_adj": "stance_time_s_n",
+    "vo_adj": "vertical_oscillation_m_n",
+}
+
+
+def _measured_before(runs: list[Any], index: int) -> set[str]:
+    """The baseline columns some run before ``runs[index]`` has (from the catalog summaries: a run
+    without the raw metric has no pace-adjusted value either)."""
+    out: set[str] = set()
+    for act in runs[:index]:
+        summary = act.summary or {}
+        out |= {col for col, key in _BASELINE_COLUMNS.items() if (_num(summary.get(key)) or 0) > 0}
+        if len(out) == len(_BASELINE_COLUMNS):
+            break
+    return out
+
+
+def _baseline_complete(
+    records: pd.DataFrame, since: pd.Timestamp, window_runs: int, earlier: set[str]
+) -> bool:
+    """Whether the runs before ``since`` in ``records`` hold a full baseline window of every metric
+    that runs before them (``earlier``, the columns measured before the read) may have."""
+    before = records[pd.to_datetime(records["start_time"], utc=True) < since]
+    for col in earlier:
+        if col in before.columns and pd.to_numeric(before[col], errors="coerce").notna().sum() < window_runs:
+            return False
+        if col not in before.columns:
+            return False
+    return True
+
+
+def _recent_baseline(
+    store: Store,
+    athlete: str,
+    runs: list[Any],
+    analyses: list[Any],
+    ref: float | None,
+    since: pd.Timestamp | None,
+    earlier: set[str],
+    window_runs: int = 20,
+) -> list[Any] | None:
+    """The personal-baseline rows (``stridelab baseline``) of the runs from ``since`` on, from the
+    analyses read (which start ``HISTORY_RUNS`` runs earlier); None when those hold less history than
+    a baseline needs while earlier runs (``earlier``: the metrics they measured) could fill it (the caller
+    then reads them all)."""
+    from stridelab.services import analysis as analysis_service
+
+    table = analysis_service.table_of_analyses(analyses, ref)
+    loads = analysis_core.load_ratios(runs)
+    by_id = {act.id: a for act, a, _ in analyses if a is not None}
+    records = [
+        analysis_core.baseline_record(
+            row, None if row.get("analysis_error") else by_id.get(str(row["id"])), loads
+        )
+        for row in table.to_dict("records")
+    ]
+    if not records:
+        return []
+    if (
+        since is not None
+        and earlier
+        and not _baseline_complete(pd.DataFrame.from_records(records), since, window_runs, earlier)
+    ):
+        return None
+    return analysis_core.baseline_runs(records, ref, since=since, window_runs=window_runs)
+
+
 # ---------------------------------------------------------------------------------------------- the home
-def home(store: Store, athlete: str = "me", *, today: date | None = None) -> Home:
-    """Where the runner stands on ``today`` (default: the local date), why, what to do, is it working."""
+#: raise when :class:`Home` or how it is built changes (kept homes of older versions are rebuilt)
+HOME_VERSION: Final[int] = 2
+
+
+def _inputs_fingerprint(store: Store, athlete: str) -> str:
+    """A digest of everything the home reads besides the runs and their analyses (which the store's
+    derived fingerprint covers): the active plan, the session and exercise logs, the balance tests,
+    the stops, the experiments and the tags. Small tables: read whole, hashed."""
+    parts = [
+        training_repo.content_digest(store, athlete),
+        repr(experiments_repo.list_experiments(store, athlete)),
+        repr(tags_repo.list_tags(store, athlete)),
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+@functools.cache
+def _hints(tp: type) -> dict[str, Any]:
+    """The resolved field types of a dataclass (resolved once per process)."""
+    return typing.get_type_hints(tp)
+
+
+def _decode(tp: Any, data: Any) -> Any:
+    """The value of type ``tp`` (a dataclass of this module or of the cores, a tuple, a list, a dict,
+    an optional, a date, a number, a literal) from its :func:`~stridelab.jsonsafe.to_jsonable` form."""
+    if data is None or tp is Any:
+        return data
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _decode(inner[0], data) if len(inner) == 1 else data
+    if origin is Literal:
+        return data
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        hints = _hints(tp)
+        return tp(**{f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.init})
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], x) for x in data)
+        return tuple(_decode(a, x) for a, x in zip(args, data, strict=True))
+    if origin is list:
+        return [_decode(args[0] if args else Any, x) for x in data]
+    if origin is dict:
+        return {k: _decode(args[1] if args else Any, v) for k, v in data.items()}
+    if tp is date:
+        return date.fromisoformat(data)
+    if tp is float:
+        return float(data)
+    if tp is int:
+        return int(data)
+    return data
+
+
+def _home_of(data: Any) -> Home:
+    """The :class:`Home` of its JSON form (the kept home)."""
+    out: Home = _decode(Home, data)
+    return out
+
+
+def home(store: Store, athlete: str = "me", *, today: date | None = None, use_cache: bool = True) -> Home:
+    """Where the runner stands on ``today`` (default: the local date), why, what to do, is it working.
+
+    Kept in the store (``services.analysis.derived``) while the runs, their analyses, the analysis
+    version and everything else the home reads (plan, logs, balance tests, stops, experiments, tags:
+    their digest is part of the key) are unchanged: a warm call reads one row. Built, it reads only
+    what its windows need (:func:`build_home`)."""
+    today = today or date.today()
+    cache_repo.ensure_cache_schema(store)
+    if not use_cache:
+        return build_home(store, athlete, today=today)
+    # what ``services.analysis.derived`` does, on the store's cache directly: the warm path then loads
+    # neither the run analytics nor scipy (a fresh ``status`` process pays only for what it reads)
+    params = {"today": today, "version": HOME_VERSION, "inputs": _inputs_fingerprint(store, athlete)}
+    key = json.dumps(to_jsonable(params), sort_keys=True)
+    hit = cache_repo.read_derived(store, athlete, "home", key)
+    if hit is not None and hit[0] == cache_repo.current_fingerprint(store, athlete):
+        try:
+            return _home_of(hit[1])
+        except (KeyError, TypeError, ValueError):
+            pass  # a kept home of another shape: build it again
+    built = build_home(store, athlete, today=today)
+    fingerprint = cache_repo.derived_fingerprint(store, athlete)  # after: the build may analyse runs
+    cache_repo.write_derived(store, athlete, "home", key, fingerprint, to_jsonable(built))
+    return built
+
+
+def build_home(store: Store, athlete: str = "me", *, today: date | None = None) -> Home:
+    """The :class:`Home`, computed. Reads only what its windows need: the cached analyses of the runs
+    of the last ``2 x WINDOW_DAYS`` days (and of the active plan's windows), plus the ``HISTORY_RUNS``
+    runs before them that the personal baseline of the latest runs is made of -- never every run of a
+    long history."""
+    from stridelab.services import analysis as analysis_service
+
     today = today or date.today()
     analysis_service.ensure_schema(store)
-    table, ref = analysis_service.run_table(
-        store, athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
-    )
+    until = pd.Timestamp(today + timedelta(days=1), tz="UTC")
+    runs = [a for a in store.list_activities(athlete, until=until) if analysis_core.is_run(a)]
+    stored_plan = training_service.active_plan(store, athlete)
+    # the windows: the standing (2 x 28 days), the drift (56 days back from today), the plan's outcome
+    window_start = pd.Timestamp(today - timedelta(days=2 * WINDOW_DAYS), tz="UTC")
+    if stored_plan is not None:
+        plan_before = pd.Timestamp(stored_plan.plan.start - timedelta(days=WINDOW_DAYS), tz="UTC")
+        window_start = min(window_start, plan_before)
+    if runs:  # the latest run is always read (its GCT and VO against their baselines)
+        window_start = min(window_start, pd.Timestamp(runs[-1].start_time))
+    starts = [pd.Timestamp(a.start_time) for a in runs]
+    # the baseline's "what changed" is about the latest run with balance (in the window, or before it)
+    baseline_since = pd.Timestamp(today - timedelta(days=WINDOW_DAYS), tz="UTC")
+    if runs:
+        baseline_since = min(baseline_since, starts[-1])
+    first_in = next((i for i, t in enumerate(starts) if t >= min(window_start, baseline_since)), len(runs))
+    read_from = max(0, first_in - HISTORY_RUNS)
+    ref = analysis_service.athlete_ref_speed(store, athlete)
+    since_read = starts[read_from] if runs and read_from < len(runs) else None
+    analyses = analysis_service.run_analyses(store, athlete, since=since_read, until=until) if runs else []
+    earlier = _measured_before(runs, read_from)
+    rows = _recent_baseline(store, athlete, runs, analyses, ref, baseline_since, earlier)
+    if rows is None:  # the history read holds too few runs with dynamics: read every run
+        analyses = analysis_service.run_analyses(store, athlete, until=until)
+        rows = _recent_baseline(store, athlete, runs, analyses, ref, baseline_since, set()) or []
+    in_window = [x for x in analyses if pd.Timestamp(x[0].start_time) >= window_start]
+    table = analysis_service.table_of_analyses(in_window, ref)
+    with_balance = [r for r in rows if r.flag != "no_balance"]
+    has_drift = "balance_drift_pp_per_h" in table.columns and table["balance_drift_pp_per_h"].notna().any()
+    if (not with_balance or not has_drift) and "balance_adj" in _measured_before(runs, first_in):
+        # the latest run with balance (or with a drift) is older than the windows: read every run, as
+        # a store whose recent runs have no running dynamics needs
+        analyses = analysis_service.run_analyses(store, athlete, until=until)
+        rows = _recent_baseline(store, athlete, runs, analyses, ref, None, set()) or []
+        with_balance = [r for r in rows if r.flag != "no_balance"]
+        table = analysis_service.table_of_analyses(analyses, ref)
     messages: list[str] = []
     ok = table
     if len(table) and "analysis_error" in table.columns:
@@ -748,23 +969,19 @@ def home(store: Store, athlete: str = "me", *, today: date | None = None) -> Hom
         if bad.any():
             messages.append(f"{int(bad.sum())} run(s) could not be analysed and are left out")
         ok = table[~bad.to_numpy()]
-    rows, _ref = experiments_service.baseline_rows(
-        store, athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC")
-    )
-    with_balance = [r for r in rows if r.flag != "no_balance"]
     latest = with_balance[-1] if with_balance else None
     standing = _standing(ok, today, latest, latest.others if latest else {})
     drift = _drift(ok, today)
     change = _change(rows, today, _pain_logged(store, athlete, today))
     side = _side(store, athlete, today)
     outcome, outcome_reason = _outcome(store, athlete, today, ok)
-    last_day = pd.Timestamp(ok["start_time"].iloc[-1]).date().isoformat() if len(ok) else None
+    last_day = pd.Timestamp(runs[-1].start_time).date().isoformat() if runs else None
     if last_day and (today - date.fromisoformat(last_day)).days > WINDOW_DAYS:
         messages.append(f"your latest run is from {last_day}: the last {WINDOW_DAYS} days have no runs")
     return Home(
         athlete=athlete,
         today=today,
-        n_runs=len(ok),
+        n_runs=len(runs),
         last_run_day=last_day,
         ref_speed_m_s=ref,
         window_days=WINDOW_DAYS,

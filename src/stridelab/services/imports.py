@@ -898,11 +898,27 @@ def import_paths(
                 f"the {len(result.imported)} imported activities were not linked to their duplicates from "
                 f"other sources ({_describe(exc)}); they are stored and listed on their own"
             )
+    _backfill_local_time(store, athlete, result)
     if relabel is None:  # an upload's temporary folder is gone once it ends: nothing to retry there
         _remember_failures(store, athlete, result)
     if relabel is not None:
         result.relabel(*relabel)
     return result
+
+
+def _backfill_local_time(store: Store, athlete: str, result: ImportResult) -> None:
+    """Runs imported before the decoder kept the file's UTC offset gain it from their files, once
+    (:mod:`stridelab.services.local_time`); the runs just imported are marked as looked at. Best
+    effort: a failure is a note, never a failed import (the imported activities are committed)."""
+    from stridelab.services.local_time import backfill_utc_offsets, mark_checked
+
+    try:
+        mark_checked(store, athlete, [activity_id for _path, activity_id in result.imported])
+        backfill_utc_offsets(store, athlete)
+    except Exception as exc:
+        result.notes.append(
+            ("(store)", f"older runs' local time not read from their files: {_describe(exc)}")
+        )
 
 
 def _remember_failures(store: Store, athlete: str, result: ImportResult) -> None:

@@ -31,13 +31,15 @@ class SplitTable:
 
     run_id: str
     sport: str | None
-    by: Literal["lap", "km"]
+    by: Literal["lap", "km", "mi"]
     frame: pd.DataFrame
     metrics: tuple[str, ...]
     arms: dict[int, list[str]]
 
 
-def run_splits(store: Store, athlete: str, run_id: str, *, by: Literal["lap", "km"] = "lap") -> SplitTable:
+def run_splits(
+    store: Store, athlete: str, run_id: str, *, by: Literal["lap", "km", "mi"] = "lap"
+) -> SplitTable:
     """The splits of a stored run (id or unique prefix; raises ``StoreError``)."""
     full = store.resolve_id(athlete, run_id)
     records, laps, row = analysis_service.load_run(store, athlete, full)

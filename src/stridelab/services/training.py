@@ -24,7 +24,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from stridelab.store import Store, StoreError
+from stridelab.store import ActivityRow, Store, StoreError
+from stridelab.store import loads as loads_repo
 from stridelab.store.training import (
     MIGRATIONS,
     active_plan,
@@ -66,6 +67,7 @@ from stridelab.training import (
     PainEvidence,
     Plan,
     PlanInputs,
+    RunLoadSummary,
     SessionLog,
     SideAssessment,
     SideVote,
@@ -77,7 +79,6 @@ from stridelab.training import (
     assess_side,
     balance_chart,
     balance_summary,
-    banister_trimp,
     build_plan,
     catalog_asymmetry,
     check_balance_test,
@@ -99,9 +100,9 @@ from stridelab.training import (
     outcome_since,
     parse_weekdays,
     plan_to_ics,
-    power_stress_score,
     provider_frame_of_run_table,
     run_balance_evidence,
+    run_load_summary,
     stop_exercise_id,
     today_view,
     weekly_ratios,
@@ -160,9 +161,11 @@ __all__ = [
     "plan_ics",
     "plan_to_ics",
     "plan_with_statuses",
+    "recent_fitness",
     "record_balance_test",
     "record_function_test",
     "run_asymmetry",
+    "run_load_summaries",
     "save_plan",
     "session_logs",
     "side_assessment",
@@ -731,6 +734,49 @@ class FitnessReport:
         return weekly_ratios(d) if d is not None and len(d) else pd.DataFrame()
 
 
+def _load_summary_of_records(rec: pd.DataFrame, duration_s: float | None) -> RunLoadSummary:
+    """The :class:`RunLoadSummary` of one run's records: heart rate, the running power (the device's
+    ``power_w`` or a developer power field that is not form or air power), sample durations with
+    pauses clipped to 10 s (a pause is not effort)."""
+    t = pd.DatetimeIndex(rec.index)
+    dt = np.diff(t.asi8) / 1e9 if len(t) > 1 else np.zeros(0)
+    dt = np.clip(np.r_[dt, dt[-1] if dt.size else 1.0], 0.0, 10.0)
+    hr = pd.to_numeric(rec["heart_rate_bpm"], errors="coerce").to_numpy() if "heart_rate_bpm" in rec else None
+    pw = pd.to_numeric(rec["power_w"], errors="coerce").to_numpy() if "power_w" in rec else None
+    if pw is None:
+        dev = [
+            c
+            for c in rec.columns
+            if c.startswith("dev_") and c.endswith("_power_w") and "form" not in c and "air" not in c
+        ]
+        pw = pd.to_numeric(rec[dev[0]], errors="coerce").to_numpy() if dev else None
+    return run_load_summary(hr, dt, pw, float(duration_s or np.sum(dt)))
+
+
+def run_load_summaries(
+    store: Store, athlete: str, rows: Sequence[ActivityRow], *, use_cache: bool = True
+) -> dict[str, RunLoadSummary]:
+    """The load summary of each run in ``rows`` by id: the valid kept ones in one read, the others
+    from their records (then kept, in one transaction). A kept summary is valid for the analysis
+    version and the run as it is (``stridelab.store.loads``), so a re-imported run is read again."""
+    kept = loads_repo.read_run_loads(store, athlete) if use_cache else {}
+    out: dict[str, RunLoadSummary] = {}
+    fresh: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        data = kept.get(r.id)
+        if data is not None:
+            try:
+                out[r.id] = RunLoadSummary.from_dict(data)
+                continue
+            except (KeyError, TypeError, ValueError):
+                pass  # an unreadable row: summarise the run again
+        out[r.id] = _load_summary_of_records(store.records(athlete, r.id), r.duration_s)
+        fresh[r.id] = out[r.id].to_dict()
+    if fresh and use_cache:
+        loads_repo.write_run_loads(store, athlete, fresh)
+    return out
+
+
 def fitness(
     store: Store,
     athlete: str = "me",
@@ -741,9 +787,10 @@ def fitness(
     sex: str = "female",
     cp_w: float | None = None,
 ) -> FitnessReport:
-    """TRIMP (heart rate) and power stress score per run up to ``today`` and their CTL/ATL/TSB. Reads
-    every run's records (heart rate, power). Missing HRmax / CP are estimated from the runs, missing
-    resting HR is 60 bpm -- each said in ``assumptions``."""
+    """TRIMP (heart rate) and power stress score per run up to ``today`` and their CTL/ATL/TSB, from
+    each run's kept load summary (:func:`run_load_summaries`: only runs never summarised are read).
+    Missing HRmax / CP are estimated from the runs, missing resting HR is 60 bpm -- each said in
+    ``assumptions``."""
     if sex not in ("female", "male"):
         raise ValueError(f"Invalid value for 'sex'. Allowed values are 'female', 'male', but got {sex!r}.")
     rows = [
@@ -751,43 +798,19 @@ def fitness(
         for r in store.list_activities(athlete, until=pd.Timestamp(today + timedelta(days=1), tz="UTC"))
         if is_run(r)
     ]
-    per: list[dict[str, Any]] = []
-    for r in rows:
-        rec = store.records(athlete, r.id)
-        t = pd.DatetimeIndex(rec.index)
-        dt = np.diff(t.asi8) / 1e9 if len(t) > 1 else np.zeros(0)
-        dt = np.clip(np.r_[dt, dt[-1] if dt.size else 1.0], 0.0, 10.0)  # a pause is not effort
-        hr = (
-            pd.to_numeric(rec["heart_rate_bpm"], errors="coerce").to_numpy()
-            if "heart_rate_bpm" in rec
-            else None
-        )
-        pw = pd.to_numeric(rec["power_w"], errors="coerce").to_numpy() if "power_w" in rec else None
-        if pw is None:
-            dev = [
-                c
-                for c in rec.columns
-                if c.startswith("dev_") and c.endswith("_power_w") and "form" not in c and "air" not in c
-            ]
-            pw = pd.to_numeric(rec[dev[0]], errors="coerce").to_numpy() if dev else None
-        best40 = None
-        if pw is not None and np.isfinite(pw).sum() >= 2400:
-            best40 = float(pd.Series(pw).rolling(2400, min_periods=2000).mean().max())
-        per.append(
-            {
-                "id": r.id,
-                "day": pd.Timestamp(r.start_time).tz_convert("UTC").date(),
-                "duration_s": float(r.duration_s or np.sum(dt)),
-                "_hr": hr,
-                "_dt": dt,
-                "_pw": pw,
-                "_p99": float(np.nanpercentile(hr, 99)) if hr is not None and np.isfinite(hr).any() else None,
-                "_best40": best40,
-            }
-        )
+    summaries = run_load_summaries(store, athlete, rows)
+    per: list[dict[str, Any]] = [
+        {
+            "id": r.id,
+            "day": pd.Timestamp(r.start_time).tz_convert("UTC").date(),
+            "duration_s": summaries[r.id].duration_s,
+            "_s": summaries[r.id],
+        }
+        for r in rows
+    ]
     assumptions: list[str] = []
     if hr_max is None:
-        hr_max = estimate_hr_max([p["_p99"] for p in per])
+        hr_max = estimate_hr_max([p["_s"].hr_p99_bpm for p in per])
         if hr_max is not None:
             assumptions.append(
                 f"maximal heart rate {hr_max:.0f} bpm estimated from your runs (pass --hr-max)"
@@ -796,18 +819,17 @@ def fitness(
         hr_rest = 60.0
         assumptions.append("resting heart rate 60 bpm assumed (pass --hr-rest)")
     if cp_w is None:
-        cp_w = estimate_cp_w([p["_best40"] for p in per])
+        cp_w = estimate_cp_w([p["_s"].best40_power_w for p in per])
         if cp_w is not None:
             assumptions.append(f"critical power {cp_w:.0f} W estimated as your best 40-min power (pass --cp)")
     for p in per:
+        summary: RunLoadSummary = p["_s"]
         p["trimp"] = (
-            banister_trimp(p["_hr"], p["_dt"], hr_rest=hr_rest, hr_max=hr_max, sex=sex)  # type: ignore[arg-type]
-            if p["_hr"] is not None and hr_max is not None and hr_max > hr_rest
+            summary.trimp(hr_rest=hr_rest, hr_max=hr_max, sex=sex)  # type: ignore[arg-type]
+            if hr_max is not None and hr_max > hr_rest
             else None
         )
-        p["power_stress"] = (
-            power_stress_score(p["_pw"], p["duration_s"], cp_w) if p["_pw"] is not None and cp_w else None
-        )
+        p["power_stress"] = summary.power_stress(cp_w) if cp_w else None
     runs = pd.DataFrame(
         [{k: v for k, v in p.items() if not k.startswith("_")} for p in per],
         columns=["id", "day", "duration_s", "trimp", "power_stress"],
@@ -821,3 +843,30 @@ def fitness(
                 per_day = vals.groupby(pd.to_datetime(runs["day"])).sum(min_count=1)
                 daily[load] = fitness_fatigue(per_day.reindex(days, fill_value=0.0))
     return FitnessReport(today, runs, daily, hr_rest, hr_max, cp_w, tuple(assumptions))
+
+
+def recent_fitness(store: Store, athlete: str = "me", *, today: date, days: int = 16 * 7) -> dict[str, Any]:
+    """The last ``days`` days of fitness (CTL), fatigue (ATL), form (TSB) and daily load of the
+    heart-rate TRIMP (else the power score), with the assumptions made: ``{"load": name or None,
+    "day": [...], "load_per_day": [...], "ctl": [...], "atl": [...], "tsb": [...], "assumptions":
+    [...]}`` (what the dashboard's fitness chart draws). Kept in the store until a run or an analysis
+    changes (``services.analysis.derived``): a warm chart reads one row, not every run's summary."""
+    from stridelab.services.analysis import derived, ensure_schema
+
+    ensure_schema(store)  # before the fingerprint is taken: creating the cache tables changes it
+
+    def compute() -> dict[str, Any]:
+        rep = fitness(store, athlete, today=today)
+        name = "trimp" if "trimp" in rep.daily else ("power_stress" if "power_stress" in rep.daily else None)
+        out: dict[str, Any] = {"load": name, "assumptions": list(rep.assumptions)}
+        empty = pd.DataFrame(columns=["load", "ctl", "atl", "tsb"])
+        d = rep.daily[name].tail(days) if name is not None else empty
+        out["day"] = [pd.Timestamp(t).date().isoformat() for t in d.index]
+        out["load_per_day"] = [float(v) for v in d["load"]]
+        for col in ("ctl", "atl", "tsb"):
+            out[col] = [float(v) for v in d[col]]
+        return out
+
+    params = {"today": today, "days": days}
+    result: dict[str, Any] = derived(store, athlete, "fitness_recent", params, compute)
+    return result

@@ -14,18 +14,22 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from stridelab.analysis import ANALYSIS_VERSION, RunAnalysis
+from stridelab.analysis import ANALYSIS_VERSION
 from stridelab.jsonsafe import to_jsonable
 from stridelab.store._store import Store
 from stridelab.store._store import _iso as iso_utc
 
+if TYPE_CHECKING:  # the run analytics (scipy) load only when a cached analysis is decoded
+    from stridelab.analysis import RunAnalysis
+
 __all__ = [
     "ANALYSIS_MIGRATIONS",
     "clear_cached_analyses",
+    "current_fingerprint",
     "derived_fingerprint",
     "ensure_cache_schema",
     "read_cached_analyses",
@@ -106,6 +110,8 @@ def run_key(store: Store, row: sqlite3.Row) -> str:
 
 
 def _valid(store: Store, row: sqlite3.Row) -> RunAnalysis | None:
+    from stridelab.analysis import RunAnalysis
+
     if row["version"] is None or int(row["version"]) != ANALYSIS_VERSION:
         return None
     if row["run_key"] != run_key(store, row):
@@ -270,3 +276,33 @@ def write_derived(store: Store, athlete: str, kind: str, params: str, fingerprin
             "result_json = excluded.result_json",
             (athlete, kind, params, fingerprint, now, payload),
         )
+
+
+#: (connection id, athlete) -> (the connection, its change marker, the fingerprint then)
+_FINGERPRINTS: dict[tuple[int, str], tuple[sqlite3.Connection, tuple[Any, ...], str]] = {}
+
+
+def _change_marker(store: Store, conn: sqlite3.Connection, athlete: str) -> tuple[Any, ...]:
+    """Changes whenever the catalog or the athlete's record streams may have: SQLite's
+    ``data_version`` (bumped by every commit of another connection), this connection's own
+    ``total_changes`` and the streams folder's modification time (as :func:`derived_fingerprint`)."""
+    try:
+        mtime: int | None = store.stream_path("records", athlete, "x").parent.stat().st_mtime_ns
+    except OSError:
+        mtime = None
+    return (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes, mtime)
+
+
+def current_fingerprint(store: Store, athlete: str) -> str:
+    """:func:`derived_fingerprint`, recomputed only when the catalog or the streams changed since this
+    connection last computed it (:func:`_change_marker`): a warm dashboard request checks one pragma
+    instead of scanning the catalog."""
+    conn = store.connect()
+    key = (id(conn), athlete)
+    marker = _change_marker(store, conn, athlete)  # taken first: a commit from now on changes it
+    kept = _FINGERPRINTS.get(key)
+    if kept is not None and kept[0] is conn and kept[1] == marker:
+        return kept[2]
+    fingerprint = derived_fingerprint(store, athlete)
+    _FINGERPRINTS[key] = (conn, marker, fingerprint)
+    return fingerprint

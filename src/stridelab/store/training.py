@@ -6,6 +6,7 @@ runner's calendar day), instants ISO UTC strings. The records are :mod:`stridela
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date
@@ -23,6 +24,7 @@ __all__ = [
     "add_function_test",
     "balance_history",
     "clear_stops",
+    "content_digest",
     "ensure_training_schema",
     "function_test_history",
     "save_plan",
@@ -357,3 +359,29 @@ def function_test_history(
     df["symmetry_index_pct"] = df["symmetry_index_pct"].astype("float64")
     df["steps_off"] = df["steps_off"].astype("Int64")
     return df
+
+
+def content_digest(store: Store, athlete: str) -> str:
+    """A digest of every training row of ``athlete``: every ``training_*`` table (plans, session and
+    exercise logs, balance tests, stops, and any table a later migration adds), the athlete's rows or,
+    for a table without an athlete column, all its rows. Changes whenever any of them is added, edited
+    or removed (what a result built from them is kept under)."""
+    ensure_training_schema(store)
+    conn = store.connect()
+    h = hashlib.blake2b(digest_size=16)
+    tables = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'training\\_%' ESCAPE '\\' "
+            "ORDER BY name"
+        )
+    ]
+    for table in tables:
+        columns = {str(c[1]) for c in conn.execute(f"PRAGMA table_info({table})")}
+        where = " WHERE athlete = ?" if "athlete" in columns else ""
+        rows = conn.execute(f"SELECT * FROM {table}{where} ORDER BY rowid", (athlete,) if where else ())
+        h.update(table.encode())
+        for row in rows:
+            h.update(repr(tuple(row)).encode())
+        h.update(b"\x1e")
+    return h.hexdigest()

@@ -30,13 +30,16 @@ __all__ = [
     "ATL_DAYS",
     "CTL_DAYS",
     "FITNESS_CAVEATS",
+    "LOAD_SUMMARY_VERSION",
     "TRIMP_COEFFICIENTS",
+    "RunLoadSummary",
     "banister_trimp",
     "estimate_cp_w",
     "estimate_hr_max",
     "fitness_fatigue",
     "normalized_power_w",
     "power_stress_score",
+    "run_load_summary",
     "weekly_ratios",
 ]
 
@@ -108,6 +111,126 @@ def estimate_cp_w(per_run_best40_w: list[float]) -> float | None:
     """Critical power estimated as the highest 40-min rolling mean power of the runs."""
     ok = [v for v in per_run_best40_w if v is not None and math.isfinite(v) and v > 0]
     return max(ok) if ok else None
+
+
+#: raise when :func:`run_load_summary` changes what it keeps (cached summaries are then recomputed)
+LOAD_SUMMARY_VERSION: Final[int] = 1
+#: a run's heart rates are kept exactly up to this many distinct values, else binned to 0.1 bpm
+_MAX_EXACT_HR_VALUES: Final[int] = 600
+
+
+@dataclass(frozen=True, slots=True)
+class RunLoadSummary:
+    """What the loads of one run need from its records, independent of the runner's HRrest, HRmax and
+    CP (so it can be kept per run and the loads recomputed when those change): the seconds spent at each
+    heart rate (TRIMP is a sum over samples of ``dt x f(HR)``, so a sum over distinct heart rates is the
+    same number), the 99th percentile of heart rate (HRmax estimate), the normalized power, the best
+    40-min mean power (CP estimate) and the duration."""
+
+    duration_s: float
+    hr_bpm: tuple[float, ...]  # distinct heart rates (exact, or 0.1 bpm bins beyond 600 values)
+    hr_seconds: tuple[float, ...]  # seconds spent at each
+    hr_p99_bpm: float | None
+    normalized_power_w: float | None
+    best40_power_w: float | None
+    has_heart_rate: bool
+    has_power: bool
+
+    def trimp(
+        self, *, hr_rest: float, hr_max: float, sex: Literal["female", "male"] = "female"
+    ) -> float | None:
+        """:func:`banister_trimp` of the run (None without heart rate)."""
+        if not self.has_heart_rate:
+            return None
+        return banister_trimp(
+            np.asarray(self.hr_bpm, dtype="float64"),
+            np.asarray(self.hr_seconds, dtype="float64"),
+            hr_rest=hr_rest,
+            hr_max=hr_max,
+            sex=sex,
+        )
+
+    def power_stress(self, cp_w: float) -> float | None:
+        """:func:`power_stress_score` of the run (None without power or duration)."""
+        if not cp_w > 0:
+            raise ValueError(f"cp_w must be positive, got {cp_w:g}")
+        if self.normalized_power_w is None or not self.duration_s > 0:
+            return None
+        return 100.0 * (self.duration_s / 3600.0) * (self.normalized_power_w / cp_w) ** 2
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "duration_s": self.duration_s,
+            "hr_bpm": list(self.hr_bpm),
+            "hr_seconds": list(self.hr_seconds),
+            "hr_p99_bpm": self.hr_p99_bpm,
+            "normalized_power_w": self.normalized_power_w,
+            "best40_power_w": self.best40_power_w,
+            "has_heart_rate": self.has_heart_rate,
+            "has_power": self.has_power,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> RunLoadSummary:
+        """The inverse of :meth:`to_dict` (KeyError / TypeError / ValueError on a malformed dict)."""
+
+        def opt(key: str) -> float | None:
+            v = d[key]
+            return None if v is None else float(v)  # type: ignore[arg-type]
+
+        hr = tuple(float(v) for v in d["hr_bpm"])  # type: ignore[attr-defined]
+        secs = tuple(float(v) for v in d["hr_seconds"])  # type: ignore[attr-defined]
+        if len(hr) != len(secs):
+            raise ValueError("hr_bpm and hr_seconds differ in length")
+        return cls(
+            duration_s=float(d["duration_s"]),  # type: ignore[arg-type]
+            hr_bpm=hr,
+            hr_seconds=secs,
+            hr_p99_bpm=opt("hr_p99_bpm"),
+            normalized_power_w=opt("normalized_power_w"),
+            best40_power_w=opt("best40_power_w"),
+            has_heart_rate=bool(d["has_heart_rate"]),
+            has_power=bool(d["has_power"]),
+        )
+
+
+def run_load_summary(
+    hr_bpm: np.ndarray | None, dt_s: np.ndarray, power_w: np.ndarray | None, duration_s: float
+) -> RunLoadSummary:
+    """The :class:`RunLoadSummary` of one run's samples: heart rate (bpm) and power (W) per sample, or
+    None when the run has none, ``dt_s`` each sample's duration (pauses already clipped)."""
+    dt = np.asarray(dt_s, dtype="float64")
+    values: tuple[float, ...] = ()
+    seconds: tuple[float, ...] = ()
+    p99 = None
+    if hr_bpm is not None:
+        hr = np.asarray(hr_bpm, dtype="float64")
+        if np.isfinite(hr).any():
+            p99 = float(np.nanpercentile(hr, 99))
+        ok = np.isfinite(hr) & np.isfinite(dt) & (dt > 0) & (hr > 0)
+        keyed = hr[ok]
+        if np.unique(keyed).size > _MAX_EXACT_HR_VALUES:
+            keyed = np.round(keyed, 1)
+        uniq, inverse = np.unique(keyed, return_inverse=True)
+        sums = np.bincount(inverse, weights=dt[ok], minlength=uniq.size) if uniq.size else np.zeros(0)
+        values, seconds = tuple(float(v) for v in uniq), tuple(float(v) for v in sums)
+    np_w = best40 = None
+    if power_w is not None:
+        pw = np.asarray(power_w, dtype="float64")
+        np_w = normalized_power_w(pw)
+        if np.isfinite(pw).sum() >= 2400:
+            best40 = float(pd.Series(pw).rolling(2400, min_periods=2000).mean().max())
+            best40 = best40 if math.isfinite(best40) else None
+    return RunLoadSummary(
+        duration_s=float(duration_s),
+        hr_bpm=values,
+        hr_seconds=seconds,
+        hr_p99_bpm=p99,
+        normalized_power_w=np_w,
+        best40_power_w=best40,
+        has_heart_rate=hr_bpm is not None,
+        has_power=power_w is not None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ import pandas as pd
 
 from stridelab.jsonsafe import to_jsonable
 from stridelab.present import metrics
-from stridelab.present.charts import pace_ticks, thin, zone_shapes
+from stridelab.present.charts import pace_in_units, pace_ticks, thin, zone_shapes
 from stridelab.present.format import pace as _pace_text
+from stridelab.present.format import pace_unit
 
 __all__ = [
     "balance_tests_chart",
@@ -195,8 +196,8 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (_drop_none(v) if isinstance(v, dict) else v) for k, v in d.items() if v is not None}
 
 
-def laps_chart(laps: pd.DataFrame) -> dict[str, Any]:
-    """Pace per lap (min/km) as bars."""
+def laps_chart(laps: pd.DataFrame, *, units: str = "metric") -> dict[str, Any]:
+    """Pace per lap as bars: min:s per km (per mile with ``units="imperial"``)."""
     if laps.empty or "avg_speed_m_s" not in laps.columns:
         return _message("Laps", "no laps in this run")
     speed = pd.to_numeric(laps["avg_speed_m_s"], errors="coerce")
@@ -204,34 +205,37 @@ def laps_chart(laps: pd.DataFrame) -> dict[str, Any]:
     dist = pd.to_numeric(laps["distance_m"] if "distance_m" in laps.columns else nan, errors="coerce")
     t = pd.to_numeric(laps["timer_s"] if "timer_s" in laps.columns else nan, errors="coerce")
     speed = speed.where(speed > 0, dist / t)
-    pace = (1000.0 / speed).where(speed > 0.3)  # s/km, labelled m:ss
+    per_km = (1000.0 / speed).where(speed > 0.3).to_numpy(dtype="float64")  # s/km
+    pace = pace_in_units(per_km, units)  # s per km or mile, labelled m:ss
+    unit = pace_unit(units)
     names = [f"lap {int(i) + 1}" for i in laps["lap_index"]]
     data = [
         {
             "type": "bar",
             "x": names,
-            "y": pace.to_numpy(dtype="float64"),
+            "y": pace,
             "marker": {"color": "#1f77b4"},
             "name": "pace",
-            "customdata": [fmt_pace(v) for v in pace.to_numpy(dtype="float64")],
-            "hovertemplate": "%{x}<br>%{customdata}/km<extra></extra>",
+            "customdata": [fmt_pace(v, units=units) for v in per_km],
+            "hovertemplate": f"%{{x}}<br>%{{customdata}}/{unit}<extra></extra>",
         }
     ]
-    rng = _pace_range(pace.to_numpy(dtype="float64"))
+    rng = _pace_range(pace)
     ticks, labels = pace_ticks(rng[0], rng[1]) if rng else ([], [])
+    per = "mile" if units == "imperial" else "km"
     layout = {
         **_LAYOUT,
         "height": 300,
-        "title": {"text": "Pace per lap (min:s per km, lower is faster)"},
-        "yaxis": {"title": {"text": "pace /km"}, "range": rng, "tickvals": ticks, "ticktext": labels},
+        "title": {"text": f"Pace per lap (min:s per {per}, lower is faster)"},
+        "yaxis": {"title": {"text": f"pace /{unit}"}, "range": rng, "tickvals": ticks, "ticktext": labels},
         "showlegend": False,
     }
     return {"data": to_jsonable(data), "layout": layout}
 
 
-def fmt_pace(seconds_per_km: float) -> str:
-    """``m:ss`` of a pace in s/km (hover text), ``-`` when unknown."""
-    return _pace_text(seconds_per_km, missing="-").replace("\u202f/km", "")
+def fmt_pace(seconds_per_km: float, *, units: str = "metric") -> str:
+    """``m:ss`` of a pace in s/km (per mile with ``units="imperial"``; hover text), ``-`` when unknown."""
+    return _pace_text(seconds_per_km, missing="-", units=units).split("\u202f/")[0]
 
 
 def _pace_range(pace: np.ndarray) -> list[float] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from stridelab.io.fit._activity import activity_from_fit
+from stridelab.io.fit._activity import activity_from_fit, utc_offset_s
 from stridelab.io.fit._decoder import decode_fit_bytes, read_fit
 from stridelab.io.fit._encoder import (
     FIT_EPOCH_UNIX_S,
@@ -54,6 +54,7 @@ __all__ = [
     "read_activity",
     "read_fit",
     "read_limited",
+    "utc_offset_s",
     "write_activity_fit",
 ]
 

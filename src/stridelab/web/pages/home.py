@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from stridelab.jsonsafe import to_jsonable
 from stridelab.present.home import home_json, home_sentences
 from stridelab.services.home import home
-from stridelab.services.training import fitness
+from stridelab.services.training import recent_fitness
 from stridelab.web.pages._common import JSONText, render, state, units_of
 
 __all__ = ["fitness_chart", "router"]
@@ -62,8 +62,8 @@ def fitness_chart(request: Request) -> dict[str, Any]:
     """Fitness (CTL), fatigue (ATL) and form (TSB) of the heart-rate TRIMP (else the power score), the
     daily load as bars; the last 16 weeks."""
     st = state(request)
-    rep = fitness(st.store, st.athlete, today=st.today())
-    name = "trimp" if "trimp" in rep.daily else ("power_stress" if "power_stress" in rep.daily else None)
+    rep = recent_fitness(st.store, st.athlete, today=st.today(), days=16 * 7)
+    name = rep["load"]
     title = "Fitness and fatigue (TRIMP: heart rate)" if name == "trimp" else "Fitness and fatigue (power)"
     if name is None:
         return {
@@ -76,39 +76,38 @@ def fitness_chart(request: Request) -> dict[str, Any]:
                 "annotations": [{"text": "no runs with heart rate or power", "showarrow": False}],
             },
         }
-    d = rep.daily[name].tail(16 * 7)
-    x = [t.date().isoformat() for t in d.index]
+    x = rep["day"]
     data = [
         {
             "type": "bar",
             "x": x,
-            "y": d["load"].tolist(),
+            "y": rep["load_per_day"],
             "name": "daily load",
             "marker": {"color": "#c6dbef"},
         },
         {
             "type": "scatter",
             "x": x,
-            "y": d["ctl"].tolist(),
+            "y": rep["ctl"],
             "name": "fitness (CTL, 42 d)",
             "line": {"color": "#1f77b4"},
         },
         {
             "type": "scatter",
             "x": x,
-            "y": d["atl"].tolist(),
+            "y": rep["atl"],
             "name": "fatigue (ATL, 7 d)",
             "line": {"color": "#d62728"},
         },
         {
             "type": "scatter",
             "x": x,
-            "y": d["tsb"].tolist(),
+            "y": rep["tsb"],
             "name": "form (TSB)",
             "line": {"color": "#2ca02c", "dash": "dot"},
         },
     ]
-    notes = "; ".join(rep.assumptions)
+    notes = "; ".join(rep["assumptions"])
     layout = {
         "template": "plotly_white",
         "height": 320,

@@ -22,7 +22,7 @@ from stridelab.report import balance_speed_plotly, balance_timeline_plotly, drif
 from stridelab.services.splits import run_splits
 from stridelab.web._index import RunEntry, zone_name
 from stridelab.web._state import RunBundle
-from stridelab.web.pages._common import JSONText, RunId, render, resolve_run, state
+from stridelab.web.pages._common import JSONText, RunId, render, resolve_run, state, units_of
 
 __all__ = ["CHART_NAMES", "router"]
 
@@ -114,10 +114,12 @@ def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     payload = _payload(request, entry)
     bal = payload["balance"]
     st = state(request)
+    units = units_of(request)
     tables = []
-    for by, title in (("lap", "Per lap"), ("km", "Per kilometre")):
+    per_distance = ("mi", "Per mile") if units == "imperial" else ("km", "Per kilometre")
+    for by, title in (("lap", "Per lap"), per_distance):
         t = run_splits(st.store, st.athlete, entry.id, by=by)  # type: ignore[arg-type]
-        tables.append((title, {"columns": split_columns(t), "rows": split_rows(t)}))
+        tables.append((title, {"columns": split_columns(t, units=units), "rows": split_rows(t, units=units)}))
     return render(
         request,
         "run.html",
@@ -137,6 +139,10 @@ def _zone(left: float | None) -> str | None:
     return zone_name(left)
 
 
+#: the charts whose axes read in the viewer's units (kept once per unit system)
+_UNIT_CHARTS: Final[frozenset[str]] = frozenset({"speed", "laps"})
+
+
 def _chart(request: Request, bundle: RunBundle, name: str) -> dict[str, Any]:
     a = bundle.analysis
     ref = bundle.ref_speed_m_s
@@ -145,7 +151,7 @@ def _chart(request: Request, bundle: RunBundle, name: str) -> dict[str, Any]:
     if name == "zones":
         return _charts.figure_json(zones_plotly(a))
     if name == "speed":
-        return _charts.figure_json(balance_speed_plotly(a, ref))
+        return _charts.figure_json(balance_speed_plotly(a, ref, units=units_of(request)))
     if name == "drift":
         return _charts.figure_json(drift_plotly(a, ref))
     if name == "route":
@@ -154,7 +160,7 @@ def _chart(request: Request, bundle: RunBundle, name: str) -> dict[str, Any]:
             return _charts.route_chart(np.array([]), np.array([]))
         return _charts.route_chart(pos[0], pos[1])
     if name == "laps":
-        return _charts.laps_chart(bundle.laps)
+        return _charts.laps_chart(bundle.laps, units=units_of(request))
     if name == "dynamics":
         frame = a.frame
         if frame is None:
@@ -174,10 +180,11 @@ def api_run_chart(
         raise HTTPException(404, f"No chart {name!r}; charts: {', '.join(CHART_NAMES)}")
     entry = _entry(request, run_id)
     bundle = state(request).bundle(entry)
+    key = f"{name}:{units_of(request)}" if name in _UNIT_CHARTS else name
     with bundle.lock:
-        spec = bundle.charts.get(name)
+        spec = bundle.charts.get(key)
     if spec is None:
         spec = _chart(request, bundle, name)
         with bundle.lock:
-            bundle.charts[name] = spec
+            bundle.charts[key] = spec
     return JSONText(spec)
