@@ -279,8 +279,9 @@ def prediction_limit(
     vs 0.1 pp on the flat). Then the window is a random-effects sample: run-to-run variance ``tau^2``
     by DerSimonian-Laird (weights 1 / se^2, so an imprecise run neither inflates nor, through its
     large SE, deflates it), the centre is the random-effects mean (weights 1 / (se^2 + tau^2)) and the
-    new run's deviation from it has variance ``tau^2 + se_new^2 + var(centre)``, with t(n-1) (exact
-    when all SEs are equal, where this is the interval above). Without them the per-run errors' heavy
+    new run's deviation from it has variance ``tau^2 + se_new^2 + var(centre)``, with Satterthwaite's
+    degrees of freedom for its estimated part (n - 1 when all SEs are equal, where this is exactly the
+    interval above; more when the new run's own, known, SE dominates). Without them the per-run errors' heavy
     tail (kurtosis +9.6 on the simulator's AR(1) noise: a few imprecise runs) gave 6.1-7.3 % false
     flags at windows 8-20 (``bench/validate_trends.py``)."""
     from scipy import stats
@@ -308,7 +309,11 @@ def prediction_limit(
         wr = 1.0 / (se**2 + tau2)
         centre = float(np.sum(wr * v) / np.sum(wr))
         var = max(tau2 + se_new**2, floor**2) + 1.0 / float(np.sum(wr))
-        q = float(stats.t.ppf(1.0 - alpha / 2.0, n - 1))
+        # Satterthwaite: the estimated part is Q / c = tau^2 + the typical within-run variance
+        # (n - 1) / c (Higgins & Thompson), scaled chi^2(n - 1); the rest is the new run's known SE
+        est = max(q_stat, n - 1.0) / c * (1.0 + 1.0 / n) if c > 0 else var
+        df = min(max((n - 1) * (var / est) ** 2, 1.0), 1e6)
+        q = float(stats.t.ppf(1.0 - alpha / 2.0, df))
         return centre, spread, q * math.sqrt(var)
     q = float(stats.t.ppf(1.0 - alpha / 2.0, max(n - 1, 1)))
     return centre, spread, q * spread * math.sqrt(1.0 + 1.0 / max(n, 1))
