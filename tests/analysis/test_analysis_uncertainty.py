@@ -214,9 +214,7 @@ def test_vertical_ratio_is_modelled_as_vr_times_speed() -> None:
     from stridelab.analysis.validation_uncertainty import _truths
     from stridelab.sim import RunTruth, Segment, simulate_run
 
-    segs = tuple(
-        Segment("steady", 240.0, v) for v in (2.6, 3.2, 3.8, 2.9, 3.5, 2.7, 3.6, 3.0, 3.4, 2.8) * 2
-    )
+    segs = tuple(Segment("steady", 240.0, v) for v in (2.6, 3.2, 3.8, 2.9, 3.5, 2.7, 3.6, 3.0, 3.4, 2.8) * 2)
     truth = RunTruth(
         kind="custom",
         segments=(Segment("warmup", 300.0, 2.6), *segs),

@@ -248,7 +248,7 @@ def _blas_controller() -> Any:
     """threadpoolctl's controller of the BLAS libraries loaded now (numpy's and scipy's: this module
     imports both), or None without threadpoolctl."""
     try:
-        from threadpoolctl import ThreadpoolController
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - a dependency; the fit is only slower without it
         return None
     return ThreadpoolController()
