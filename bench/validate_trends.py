@@ -279,7 +279,8 @@ def rows(quick: bool = False) -> list[dict[str, object]]:
                 "measured": fig,
                 "peer_ratio": float(fig) / float(old) if old != "-" and float(old) > 0 else None,
                 "peer": "the former method (Huber RLM / median +- 2 MAD) on the same windows",
-                "met": bool(met),
+                # power and the values-only interval are reported, not goals
+                "met": None if goal.startswith(("power", "values only")) else bool(met),
             }
         )
     return out
