@@ -59,7 +59,7 @@ _SECONDS_PER_HOUR = 3600.0
 #: does not hold the pace mismatch, which at 0.15 m/s made GCT at the reference speed cover 38 %
 SINGLE_SPEED_TOLERANCE_M_S = 0.05
 #: metrics proportional to 1 / speed (VR = 100 VO / step length): with a speed term they are modelled
-#: as value x recorded speed (``MetricModel.scale == "times_speed"``; docs/analysis.md, section 3b)
+#: as value x recorded speed (``MetricModel.scale == "times_speed"``; docs/analysis.md, section 3)
 PER_SPEED_METRICS: tuple[str, ...] = ("vr",)
 
 
