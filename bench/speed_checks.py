@@ -57,6 +57,18 @@ def _best_of(fn: Callable[[], object], reps: int) -> float:
     return best
 
 
+def _best_of_both(fn: Callable[[], object], reps: int) -> tuple[float, float]:
+    """(best wall time, best CPU time of this process) of ``reps`` calls in seconds: on a loaded
+    machine the wall time carries other processes' load, the CPU time does not."""
+    wall = cpu = float("inf")
+    for _ in range(max(1, reps)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall, cpu
+
+
 def _laps(run: object) -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -84,6 +96,29 @@ def check_write(reps: int) -> list[Result]:
             ratio=fast / sdk,
         ),
     ]
+
+
+def _blas_threads_cpu(records: pd.DataFrame, laps: pd.DataFrame, reps: int) -> tuple[float, float]:
+    """Best CPU seconds of analyze_run with the model fits on one BLAS thread (as shipped) and on the
+    library's default threads (the peer), interleaved in the same process."""
+    import contextlib
+
+    from stridelab.analysis import _run, analyze_run
+
+    orig = _run.single_thread_blas
+    one, default = [], []
+    for _ in range(reps):
+        t0 = time.process_time()
+        analyze_run(records, laps, keep_frame=False)
+        one.append(time.process_time() - t0)
+        _run.single_thread_blas = contextlib.nullcontext  # type: ignore[assignment]
+        try:
+            t0 = time.process_time()
+            analyze_run(records, laps, keep_frame=False)
+            default.append(time.process_time() - t0)
+        finally:
+            _run.single_thread_blas = orig  # type: ignore[assignment]
+    return min(one), min(default)
 
 
 def _noise_fit_cpu(records: pd.DataFrame, laps: pd.DataFrame, reps: int) -> tuple[float, float]:
@@ -120,14 +155,25 @@ def check_analysis(reps: int) -> list[Result]:
     hour = simulate_run(RunTruth(kind="easy", duration_s=3600), seed=15)
     laps = _laps(hour)
     analyze_run(hour.records, laps)  # warm-up (imports, caches)
-    one = _best_of(lambda: analyze_run(hour.records, laps, keep_frame=False), reps)
     truth = RunTruth(kind="long", duration_s=24 * 3600, easy_speed_m_s=2.3, terrain_amplitude_m=20.0)
     ultra = simulate_run(truth, seed=25)
     ultra_laps = _laps(ultra)
-    day = _best_of(lambda: analyze_run(ultra.records, ultra_laps, keep_frame=False), max(1, reps // 3))
+    # interleaved: 24 one-hour analyses, then the ultra, repeated; best of each (CPU and wall)
+    one = one_cpu = day = day_cpu = float("inf")
+    for _ in range(max(1, reps // 3)):
+        w, c = _best_of_both(lambda: analyze_run(hour.records, laps, keep_frame=False), 3)
+        one, one_cpu = min(one, w), min(one_cpu, c)
+        w, c = _best_of_both(lambda: analyze_run(ultra.records, ultra_laps, keep_frame=False), 1)
+        day, day_cpu = min(day, w), min(day_cpu, c)
     new_cpu, old_cpu = _noise_fit_cpu(hour.records, laps, max(reps, 5))
+    one_thread, default = _blas_threads_cpu(ultra.records, ultra_laps, max(1, reps // 3))
     return [
-        Result("analysis-1h", "one-hour run < 150 ms", f"{one * 1000:.0f} ms", one * 1000 < 150),
+        Result(
+            "analysis-1h",
+            "one-hour run < 150 ms (CPU)",
+            f"{one_cpu * 1000:.0f} ms CPU (wall {one * 1000:.0f} ms)",
+            one_cpu * 1000 < 150,
+        ),
         Result(
             "analysis-1h vs FFT noise fit",
             "CPU <= 0.8x the former per-kernel FFT noise fit (same results)",
@@ -135,13 +181,25 @@ def check_analysis(reps: int) -> list[Result]:
             new_cpu <= 0.8 * old_cpu,
             ratio=new_cpu / old_cpu,
         ),
-        Result("analysis-24h", "24-hour ultra < 5 s", f"{day:.2f} s", day < 5.0),
+        Result(
+            "analysis-24h",
+            "24-hour ultra < 5 s (CPU)",
+            f"{day_cpu:.2f} s CPU (wall {day:.2f} s)",
+            day_cpu < 5.0,
+        ),
         Result(
             "analysis-24h vs 24 x 1h",
-            "ratio <= 2 (about linear in the records)",
-            f"{day / (24 * one):.2f}x",
-            day <= 2 * 24 * one,
-            ratio=day / (24 * one),
+            "CPU ratio <= 2 (about linear in the records)",
+            f"{day_cpu / (24 * one_cpu):.2f}x CPU (wall {day / (24 * one):.2f}x)",
+            day_cpu <= 2 * 24 * one_cpu,
+            ratio=day_cpu / (24 * one_cpu),
+        ),
+        Result(
+            "analysis-24h vs default BLAS threads",
+            "CPU <= 0.8x the model fits on the BLAS library's default threads",
+            f"{one_thread / default:.2f}x ({one_thread:.2f} s vs {default:.2f} s CPU)",
+            one_thread <= 0.8 * default,
+            ratio=one_thread / default,
         ),
     ]
 

@@ -142,20 +142,39 @@ POWER_EFFECTS_PP = (0.3, 0.6)
 
 
 def noise_table(
-    models: list[str], n: int, seed: int, designs: list[str] | None = None
+    models: list[str],
+    n: int,
+    seed: int,
+    designs: list[str] | None = None,
+    *,
+    power_n: int | None = None,
+    echo: bool = False,
 ) -> list[dict[str, Any]]:
     """Issue 13's experiment figures per noise model (records simulated with
     ``stridelab.sim.NOISE_MODELS[model]``): false positives at one look at the planned length, the
     share stopped with a verdict when analysed after every run (alpha spending; peer: the old rule,
-    first p < 0.05), and power at +0.3 and +0.6 pp. ``n`` experiments per design, effect and model."""
+    first p < 0.05), and power at +0.3 and +0.6 pp. ``n`` experiments per design, effect and model
+    (``power_n`` for the power rows, default ``n``; 0 leaves them out); each false-positive row
+    carries its 95 % Clopper-Pearson interval. ``echo`` prints every row as it is measured."""
     out: list[dict[str, Any]] = []
+    n_pow = n if power_n is None else power_n
+    done = 0
+
+    def progress() -> None:
+        nonlocal done
+        for r in out[done:]:
+            print(f"# {r['figure']}: {r['measured']}", flush=True)
+        done = len(out)
+
     for model in models:
         for design in designs or list(DESIGNS):
             peek = validate_peeking(design, n, effect_pp=0.0, seed=seed, noise_model=model)  # type: ignore[arg-type]
             k = round(peek.rate_peeking_spending * n)
+            k1 = round(peek.rate_final_only * n)
             out.append(
                 {
-                    "figure": f"[{model}] {design}: false positives, one look at the planned length (n={n})",
+                    "figure": f"[{model}] {design}: false positives, one look at the planned length "
+                    f"(n={n}, {k1}; 95 % CI {_cp(k1, n)})",
                     "goal": "<= 0.06",
                     "measured": f"{peek.rate_final_only:.3f}",
                     "peer_ratio": None,
@@ -164,7 +183,8 @@ def noise_table(
             )
             out.append(
                 {
-                    "figure": f"[{model}] {design}: false positives, a look after every run (n={n}, {k})",
+                    "figure": f"[{model}] {design}: false positives, a look after every run "
+                    f"(n={n}, {k}; 95 % CI {_cp(k, n)})",
                     "goal": "<= 0.06",
                     "measured": f"{peek.rate_peeking_spending:.3f}",
                     "peer_ratio": (
@@ -176,18 +196,29 @@ def noise_table(
                     "met": bool(peek.rate_peeking_spending <= PEEKING_GOAL),
                 }
             )
-            for eff in POWER_EFFECTS_PP:
-                pw = validate_peeking(design, n, effect_pp=eff, seed=seed + 1, noise_model=model)  # type: ignore[arg-type]
+            if echo:
+                progress()
+            for eff in POWER_EFFECTS_PP if n_pow else ():
+                pw = validate_peeking(design, n_pow, effect_pp=eff, seed=seed + 1, noise_model=model)  # type: ignore[arg-type]
                 out.append(
                     {
-                        "figure": f"[{model}] {design}: power at +{eff} pp, planned length (n={n})",
+                        "figure": f"[{model}] {design}: power at +{eff} pp, planned length (n={n_pow})",
                         "goal": "reported",
                         "measured": f"{pw.rate_final_only:.3f}",
                         "peer_ratio": None,
                         "met": True,
                     }
                 )
+                if echo:
+                    progress()
     return out
+
+
+def _cp(k: int, n: int) -> str:
+    """Two-sided 95 % Clopper-Pearson interval of k successes out of n, as "lo-hi"."""
+    lo = float(stats.beta.ppf(0.025, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(stats.beta.ppf(0.975, k + 1, n - k)) if k < n else 1.0
+    return f"{lo:.3f}-{hi:.3f}"
 
 
 def print_table(rows: list[dict[str, Any]]) -> int:
@@ -274,10 +305,18 @@ def main(argv: list[str] | None = None) -> int:
         choices=("ar1", "fitted", "both"),
         help="issue 13 table under this within-run noise model (records simulated; --n per design)",
     )
+    parser.add_argument(
+        "--power-n", type=int, help="--noise-model: experiments per power row (default --n; 0: none)"
+    )
     args = parser.parse_args(argv)
     if args.noise_model:
         models = ["ar1", "fitted"] if args.noise_model == "both" else [args.noise_model]
-        return print_table(noise_table(models, args.n, args.seed, args.design))
+        t0 = time.process_time()
+        code = print_table(
+            noise_table(models, args.n, args.seed, args.design, power_n=args.power_n, echo=True)
+        )
+        print(f"# {time.process_time() - t0:.0f} s CPU")
+        return code
     if args.peeking:
         return peeking(
             args.design or list(DESIGNS), args.n, args.seed, fast=args.fast, power_effect=args.effect

@@ -140,3 +140,57 @@ def test_baseline_table_flags_with_the_prediction_interval() -> None:
     assert d["normal_range_pp"] == limit
     assert d["normal_range_left_pct"] == [centre - limit, centre + limit]
     assert f"±{limit:.1f} pp" in last.explanation
+
+
+def test_prediction_limit_with_equal_ses_is_the_plain_interval() -> None:
+    """With every run's SE equal, the random-effects interval is exactly the t(n-1) interval of the
+    values alone (DerSimonian-Laird: tau^2 = s^2 - se^2)."""
+    rng = np.random.default_rng(21)
+    for n in (5, 8, 20):
+        y = rng.normal(51.0, 0.3, n)
+        se = np.full(n, 0.12)
+        c0, s0, l0 = prediction_limit(y, 0.1)
+        c1, s1, l1 = prediction_limit(y, 0.1, ses=se, se_new=0.12)
+        assert abs(c1 - c0) < 1e-12 and s1 == s0 and abs(l1 - l0) < 1e-9 * l0
+
+
+def test_baseline_flags_account_for_the_runs_own_precision() -> None:
+    """Runs whose value at the reference pace is imprecise (a hill run extrapolated: SE 0.8 pp beside
+    0.1 pp on the flat; run-to-run 0.15 pp): with the runs' SEs an imprecise new run is flagged about
+    as rarely as any, and the mixed windows stay <= 6 %; from the values alone (the former interval)
+    the imprecise run is flagged most of the time."""
+    rng = np.random.default_rng(33)
+    per = 400
+    new = plain = 0
+    for _ in range(per):
+        se = np.append(np.full(8, 0.1), 0.8)
+        y = rng.normal(0.0, 0.15, 9) + rng.standard_normal(9) * se
+        c, _s, lim = prediction_limit(y[:8], 0.1, ses=se[:8], se_new=0.8)
+        new += abs(y[8] - c) > lim
+        c, _s, lim = prediction_limit(y[:8], 0.1)
+        plain += abs(y[8] - c) > lim
+    assert new / per <= _upper(per, 0.06), new / per
+    assert plain / per > 0.4, plain / per
+    per = 1200
+    flags = 0
+    for _ in range(per):
+        se = np.where(rng.random(13) < 0.15, 0.8, 0.1)
+        y = rng.normal(0.0, 0.15, 13) + rng.standard_normal(13) * se
+        c, _s, lim = prediction_limit(y[:12], 0.1, ses=se[:12], se_new=float(se[12]))
+        flags += abs(y[12] - c) > lim
+    assert flags / per <= _upper(per, 0.06), flags / per
+
+
+def test_baseline_table_uses_the_balance_se_column() -> None:
+    rng = np.random.default_rng(8)
+    t, y = _window(rng, 9, False)
+    se = np.full(9, 0.1)
+    se[8] = 5.0  # the last run is very imprecise: even far out it is not flagged
+    y[8] = y[:8].mean() + 3.0
+    runs = pd.DataFrame(
+        {"id": [f"r{i}" for i in range(9)], "start_time": t, "balance_adj": y, "balance_adj_se": se}
+    )
+    last = baseline_table(runs, None)[-1]
+    c, _s, lim = prediction_limit(y[:8], 0.1, ses=se[:8], se_new=5.0)
+    assert last.flag == "normal" and last.limit_pp == lim and last.centre_left_pct == c
+    assert baseline_table(runs.drop(columns="balance_adj_se"), None)[-1].flag == "high"

@@ -202,3 +202,40 @@ def test_fast_noise_fit_equals_the_fft_form() -> None:
             scale = float(np.max(np.abs(f_old.cov)))
             assert np.max(np.abs(f_new.cov - f_old.cov)) <= 1e-9 * scale, metric
             assert abs(f_new.crit - f_old.crit) <= 1e-9 * f_old.crit, metric
+
+
+def test_vertical_ratio_is_modelled_as_vr_times_speed() -> None:
+    """VR = 100 VO / step length ~ 1 / speed: with a speed term it is modelled as VR x speed, and its
+    slope, value at the reference and drift are exact linear combinations of that fit: the slope is
+    the derivative of the value curve, the drift its change per hour at the median speed, the JSON
+    round trip keeps the scale; on a run with a wide speed range (2.6-3.8 m/s) and little noise the
+    truths lie in the intervals (a straight line in speed is biased there by the 1/v curvature)."""
+    from stridelab.analysis._run import MetricModel
+    from stridelab.analysis.validation_uncertainty import _truths
+    from stridelab.sim import RunTruth, Segment, simulate_run
+
+    segs = tuple(Segment("steady", 240.0, v) for v in (2.6, 3.2, 3.8, 2.9, 3.5, 2.7, 3.6, 3.0, 3.4, 2.8) * 2)
+    truth = RunTruth(
+        kind="custom",
+        segments=(Segment("warmup", 300.0, 2.6), *segs),
+        laps="segments",
+        vertical_oscillation_noise_sd_m=0.0015,
+        cadence_noise_sd_spm=0.5,
+    )
+    run = simulate_run(truth, seed=11)
+    a = analyze_run(run.records, config=AnalysisConfig())
+    m = a.models["vr"]
+    assert m.scale == "times_speed" and m.fit.has("speed") and m.fit.has("time")
+    vc = m.fit.centers["speed"]
+    d = 1e-4
+    num = (m.at_speed(vc + d).estimate - m.at_speed(vc - d).estimate) / (2 * d)  # type: ignore[union-attr]
+    slope = m.coefficient("speed")
+    assert slope is not None and abs(slope.estimate - num) < 1e-6 * max(1.0, abs(num))
+    back = MetricModel.from_dict(m.to_dict())
+    assert back.scale == "times_speed" and back.at_speed(3.0) == m.at_speed(3.0)
+    tr = _truths(truth, 3.0, m.ref_time_h, vc)["vr"]
+    drift = m.coefficient("time")
+    at = m.at_speed(3.0)
+    assert slope.contains(tr["slope"]) and at is not None and at.contains(tr["at_ref"])
+    assert drift is not None and drift.contains(tr["drift"])
+    assert a.models["balance"].scale == "value"

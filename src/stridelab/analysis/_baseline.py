@@ -252,7 +252,14 @@ def _explain(
     return [e for _, e in out]
 
 
-def prediction_limit(values: np.ndarray, floor: float, k_spread: float = 2.0) -> tuple[float, float, float]:
+def prediction_limit(
+    values: np.ndarray,
+    floor: float,
+    k_spread: float = 2.0,
+    *,
+    ses: np.ndarray | None = None,
+    se_new: float | None = None,
+) -> tuple[float, float, float]:
     """(centre, spread, half-width) of the normal range of a new run, from the baseline ``values``.
 
     The baseline's centre and spread are *estimated* from n runs, so a new run is compared with a
@@ -263,17 +270,51 @@ def prediction_limit(values: np.ndarray, floor: float, k_spread: float = 2.0) ->
     The previous rule (median ± 2 x 1.4826 MAD) flagged 24 % such runs at 5 runs, 16 % at 8, 9 % at 20
     (the MAD of a few values is small and noisy, and the centre's own error was ignored); a robust
     centre and scale would need a simulated constant per window size and stay near-normal in
-    efficiency only with many runs, so the plain estimates with the exact t pivot are used. Under
-    heavy-tailed deviations the false-flag rate rises a little (t with 3 df: 6–7 %, see
-    ``bench/validate_trends.py``). The spread is floored at ``floor`` (a flat stretch of identical
-    values would otherwise flag any change)."""
+    efficiency only with many runs, so the plain estimates with the exact t pivot are used. The spread
+    is floored at ``floor`` (a flat stretch of identical values would otherwise flag any change).
+
+    With the runs' own standard errors (``ses`` of the window's values, ``se_new`` of the new run's;
+    the per-run CIs of the analysis), each value is the run's true level plus its estimation error,
+    whose size differs a lot between runs (a hill run extrapolated to the reference pace: SE 0.3-0.8 pp
+    vs 0.1 pp on the flat). Then the window is a random-effects sample: run-to-run variance ``tau^2``
+    by DerSimonian-Laird (weights 1 / se^2, so an imprecise run neither inflates nor, through its
+    large SE, deflates it), the centre is the random-effects mean (weights 1 / (se^2 + tau^2)) and the
+    new run's deviation from it has variance ``tau^2 + se_new^2 + var(centre)``, with Satterthwaite's
+    degrees of freedom for its estimated part (n - 1 when all SEs are equal, where this is exactly the
+    interval above; more when the new run's own, known, SE dominates). Without them the per-run errors' heavy
+    tail (kurtosis +9.6 on the simulator's AR(1) noise: a few imprecise runs) gave 6.1-7.3 % false
+    flags at windows 8-20 (``bench/validate_trends.py``)."""
     from scipy import stats
 
     v = np.asarray(values, dtype=float)
     n = v.size
     centre = float(v.mean())
-    spread = max(float(v.std(ddof=1)) if n >= 2 else 0.0, floor)
+    s2 = float(v.var(ddof=1)) if n >= 2 else 0.0
+    spread = max(math.sqrt(s2), floor)
     alpha = 2.0 * float(stats.norm.sf(k_spread))
+    se = np.asarray(ses, dtype=float) if ses is not None else None
+    if (
+        se is not None
+        and se_new is not None
+        and n >= 2
+        and se.shape == v.shape
+        and bool(np.all(np.isfinite(se) & (se > 0)))
+        and math.isfinite(se_new)
+    ):
+        w = 1.0 / se**2
+        mean_fe = float(np.sum(w * v) / np.sum(w))
+        q_stat = float(np.sum(w * (v - mean_fe) ** 2))
+        c = float(np.sum(w) - np.sum(w**2) / np.sum(w))
+        tau2 = max((q_stat - (n - 1)) / c, 0.0) if c > 0 else 0.0
+        wr = 1.0 / (se**2 + tau2)
+        centre = float(np.sum(wr * v) / np.sum(wr))
+        var = max(tau2 + se_new**2, floor**2) + 1.0 / float(np.sum(wr))
+        # Satterthwaite: the estimated part is Q / c = tau^2 + the typical within-run variance
+        # (n - 1) / c (Higgins & Thompson), scaled chi^2(n - 1); the rest is the new run's known SE
+        est = max(q_stat, n - 1.0) / c * (1.0 + 1.0 / n) if c > 0 else var
+        df = min(max((n - 1) * (var / est) ** 2, 1.0), 1e6)
+        q = float(stats.t.ppf(1.0 - alpha / 2.0, df))
+        return centre, spread, q * math.sqrt(var)
     q = float(stats.t.ppf(1.0 - alpha / 2.0, max(n - 1, 1)))
     return centre, spread, q * spread * math.sqrt(1.0 + 1.0 / max(n, 1))
 
@@ -288,13 +329,16 @@ def baseline_table(
     since: pd.Timestamp | None = None,
 ) -> list[BaselineRow]:
     """Baseline rows from a per-run frame (time order) with columns ``id, start_time, speed_m_s,
-    balance_raw, balance_adj, slope, drift, time_center_h, hilly_share, turning_share, track_like,
-    load_7d_km, load_ratio, sensor, gct_adj, gct_raw, vo_adj, vo_raw`` (missing = NaN/None); with
-    ``since`` only the rows of the runs from then on (the earlier runs still form their baselines)."""
+    balance_raw, balance_adj, balance_adj_se, slope, drift, time_center_h, hilly_share, turning_share,
+    track_like, load_7d_km, load_ratio, sensor, gct_adj, gct_raw, vo_adj, vo_raw`` (missing = NaN/None;
+    ``balance_adj_se``, the SE of ``balance_adj``, makes the balance flag account for each run's own
+    precision when the run and its whole window have it: :func:`prediction_limit`); with ``since`` only
+    the rows of the runs from then on (the earlier runs still form their baselines)."""
     runs = runs.sort_values("start_time", kind="stable").reset_index(drop=True)
     for col in (
         "balance_raw",
         "balance_adj",
+        "balance_adj_se",
         "slope",
         "drift",
         "time_center_h",
@@ -383,7 +427,11 @@ def baseline_table(
             )
             continue
         centre, spread, limit = prediction_limit(
-            win["balance_adj"].to_numpy(dtype=float), BASELINE_METRICS["balance"][2], k_spread
+            win["balance_adj"].to_numpy(dtype=float),
+            BASELINE_METRICS["balance"][2],
+            k_spread,
+            ses=win["balance_adj_se"].to_numpy(dtype=float),
+            se_new=_f(cur["balance_adj_se"]),
         )
         resid = adj - centre
         flag = "normal" if abs(resid) <= limit else ("high" if resid > 0 else "low")
@@ -490,6 +538,7 @@ def baseline_record(
         "speed_m_s": row.get("speed_median_m_s"),
         "balance_raw": row.get("balance_mean_left_pct"),
         "balance_adj": row.get("balance_at_ref_speed_left_pct"),
+        "balance_adj_se": row.get("balance_at_ref_speed_se_pp"),
         "slope": row.get("balance_speed_slope_pp_per_m_s"),
         "drift": row.get("balance_drift_pp_per_h"),
         "time_center_h": tc,

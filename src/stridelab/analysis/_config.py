@@ -10,10 +10,11 @@ from typing import Any, Final
 __all__ = ["ANALYSIS_VERSION", "AnalysisConfig"]
 
 #: bump when the numbers a run analysis produces change; invalidates the store cache.
-ANALYSIS_VERSION: Final[int] = 3
+ANALYSIS_VERSION: Final[int] = 4
 # 2: record_gap / no_speed_term flags and messages (issue 13)
 # 3: parametric (fast + slow wander) residual covariance, smoothed speed regressor, values at the
 #    reference speed evaluated at the reference time (minute 10), degenerate inputs refused (issue 13)
+# 4: vertical ratio with a speed term modelled as VR x speed (MetricModel.scale, issue 13)
 
 
 @dataclass(frozen=True, slots=True)

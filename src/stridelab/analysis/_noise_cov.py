@@ -33,9 +33,12 @@ the noise model fitted to the real files and on the plain AR(1) model (bench/val
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
@@ -50,6 +53,7 @@ __all__ = [
     "parametric_ols",
     "parametric_ols_noise",
     "residual_autocov",
+    "single_thread_blas",
 ]
 
 #: lag-1 correlations tried for the fast (averaging) component, and correlation times (s) of the slow one
@@ -237,6 +241,26 @@ def parametric_ols(
     return parametric_ols_noise(
         y, x, names, t_s, confidence=confidence, centers=centers, instruments=instruments
     )[0]
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's controller of the BLAS libraries loaded now (numpy's and scipy's: this module
+    imports both), or None without threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - a dependency; the fit is only slower without it
+        return None
+    return ThreadpoolController()
+
+
+def single_thread_blas() -> contextlib.AbstractContextManager[Any]:
+    """Context in which BLAS runs on one thread. The noise fit's products are matrix-vector products
+    over the whole run (memory-bound): a second BLAS thread adds no speed, and on a busy machine it
+    spins: a 24-hour run took 3.5 s of CPU with OpenBLAS's default threads, 1.2 s with one
+    (``bench/speed_checks.py --only analysis``)."""
+    ctl = _blas_controller()
+    return ctl.limit(limits=1, user_api="blas") if ctl is not None else contextlib.nullcontext()
 
 
 def parametric_ols_noise(

@@ -39,7 +39,7 @@ from stridelab.analysis._metrics import (
     gauge_zone_index,
     gauge_zones_for,
 )
-from stridelab.analysis._noise_cov import NoiseFit, parametric_ols_noise
+from stridelab.analysis._noise_cov import NoiseFit, parametric_ols_noise, single_thread_blas
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, _rolling, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
 
@@ -58,6 +58,9 @@ _SECONDS_PER_HOUR = 3600.0
 #: close to its speeds (the 2-98 % range of its speed instrument, not of the GPS-noisy samples): its CI
 #: does not hold the pace mismatch, which at 0.15 m/s made GCT at the reference speed cover 38 %
 SINGLE_SPEED_TOLERANCE_M_S = 0.05
+#: metrics proportional to 1 / speed (VR = 100 VO / step length): with a speed term they are modelled
+#: as value x recorded speed (``MetricModel.scale == "times_speed"``; docs/analysis.md, section 3)
+PER_SPEED_METRICS: tuple[str, ...] = ("vr",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,10 @@ class MetricModel:
     time_span_h: float
     terms: tuple[str, ...]
     reference_time_h: float | None = None  # the drift-clock time "at the reference speed" refers to
+    #: "value": the fit is of the metric itself; "times_speed": of metric x recorded speed (VR), so
+    #: the metric at speed v is fit(v) / v, its speed slope d/dv (fit(v) / v) at the run's median
+    #: speed and the reference time, its drift and other coefficients fit's / median speed
+    scale: str = "value"
     resid: np.ndarray | None = field(default=None, repr=False, compare=False)  # not serialised
     resid_t_s: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -136,17 +143,40 @@ class MetricModel:
             w["time"] = -self.time_center_h
         elif self.fit.has("time"):
             w["time"] = self.ref_time_h - self.time_center_h
+        if self.scale == "times_speed":
+            if speed_m_s is None or speed_m_s <= 0:
+                return None
+            return _estimate(self.fit, {k: v / speed_m_s for k, v in w.items()})
         return _estimate(self.fit, w)
 
+    @property
+    def _per_speed(self) -> float | None:
+        """1 / the run's median speed for a ``times_speed`` model (else None)."""
+        if self.scale != "times_speed" or "speed" not in self.fit.centers:
+            return None
+        return 1.0 / self.fit.centers["speed"]
+
     def coefficient(self, name: str) -> Estimate | None:
+        """A coefficient of the metric (SI per unit of the term). For a ``times_speed`` model the
+        speed slope is d/dv (fit(v) / v) = (b_speed - fit(v_c) / v_c) / v_c at the median speed v_c
+        and the reference time; the others are the fit's / v_c (the drift at the median speed)."""
         if not self.fit.has(name):
             return None
-        return _estimate(self.fit, {name: 1.0})
+        inv = self._per_speed
+        if inv is None:
+            return _estimate(self.fit, {name: 1.0})
+        if name != "speed":
+            return _estimate(self.fit, {name: inv})
+        w = {"speed": inv, "const": -(inv**2)}
+        if self.fit.has("time"):
+            w["time"] = -(inv**2) * (self.ref_time_h - self.time_center_h)
+        return _estimate(self.fit, w)
 
     def thirds_difference(self) -> Estimate | None:
         if self.thirds is None:
             return None
-        return _estimate(self.thirds, {"last_third": 1.0, "first_third": -1.0})
+        inv = self._per_speed or 1.0
+        return _estimate(self.thirds, {"last_third": inv, "first_third": -inv})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +187,7 @@ class MetricModel:
             "time_span_h": self.time_span_h,
             "terms": list(self.terms),
             "reference_time_h": self.reference_time_h,
+            "scale": self.scale,
         }
 
     @classmethod
@@ -170,6 +201,7 @@ class MetricModel:
             time_span_h=float(d["time_span_h"]),
             terms=tuple(d["terms"]),
             reference_time_h=float(d["reference_time_h"]) if d.get("reference_time_h") is not None else None,
+            scale=str(d.get("scale", "value")),
         )
 
 
@@ -473,6 +505,15 @@ def _fit_metric(
         if finite_lat.mean() >= 0.8 and float(np.nanstd(lat)) >= cfg.min_lat_acc_sd_m_s2:
             cols.append(np.where(finite_lat, lat, 0.0))
             names.append("lat_acc")
+    scale = "value"
+    if key in PER_SPEED_METRICS and instrument is not None:
+        # VR = 100 VO / step length = 100 VO x step rate / speed: its dependence on speed is ~ 1/v and
+        # its noise is that of VO scaled by 1/v, so a straight line in v neither fits it nor its noise
+        # (per-run coverage 67-89 % on AR(1) noise). VR x v = 100 VO x step rate is a product of two
+        # near-linear functions of speed (curvature ~0.1 % over +-0.5 m/s): model that, and give VR's
+        # quantities as exact linear combinations of its coefficients at fixed speed (MetricModel)
+        y = y * speed[sel]
+        scale = "times_speed"
     t = clock_h[sel]
     t_center = float(t.mean())
     t_span = float(t.max() - t.min())
@@ -535,6 +576,7 @@ def _fit_metric(
         time_span_h=t_span,
         terms=tuple(names),
         reference_time_h=cfg.reference_time_s / _SECONDS_PER_HOUR,
+        scale=scale,
         resid=y - x @ fit.beta,
         resid_t_s=t_s,
     )
@@ -711,11 +753,12 @@ def analyze_run(
     frame.clock_h = clock_h
     use_lat = bool(context.get("track_like")) or (context.get("turning_share") or 0.0) >= 0.1
     models: dict[str, MetricModel] = {}
-    for key in MODELLED_METRICS:
-        if key in frame.values and n:
-            model = _fit_metric(key, frame, clock_h, cfg, use_lat, messages)
-            if model is not None:
-                models[key] = model
+    with single_thread_blas():  # memory-bound products: a second BLAS thread only spins
+        for key in MODELLED_METRICS:
+            if key in frame.values and n:
+                model = _fit_metric(key, frame, clock_h, cfg, use_lat, messages)
+                if model is not None:
+                    models[key] = model
     if models and not frame.has_speed:
         flags.append("drift_not_pace_adjusted")
     model_mask = frame.model if n else np.zeros(0, dtype=bool)

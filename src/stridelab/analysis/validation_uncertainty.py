@@ -83,7 +83,9 @@ def _truths(truth: Any, v_ref: float, t_ref_h: float, v_med: float) -> dict[str,
     out["vr"] = {
         "slope": (vr(v_med + 0.05, t_ref_h) - vr(v_med - 0.05, t_ref_h)) / 0.1,
         "at_ref": vr(v_ref, t_ref_h),
-        "drift": vr(v_ref, 1.0) - vr(v_ref, 0.0),
+        # the drift of VR depends on speed (VR ~ VO / v): the analysis reports it at the run's median
+        # speed (MetricModel.coefficient of a "times_speed" model)
+        "drift": vr(v_med, 1.0) - vr(v_med, 0.0),
     }
     return out
 
@@ -158,7 +160,8 @@ def validate_uncertainty(
                 continue
             center = model.fit.centers.get("speed", v_ref)
             truths = _truths(truth, v_ref, model.ref_time_h, center)[key]
-            if key == "vr" and model.resid_t_s is not None:
+            if key == "vr" and model.scale != "times_speed" and model.resid_t_s is not None:
+                # VR modelled as a straight line (no speed term): its truth is the projection
                 truths = _vr_projection(truth, run, model.resid_t_s, v_ref, model.ref_time_h)
             est = {
                 "slope": model.coefficient("speed"),
