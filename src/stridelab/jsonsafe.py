@@ -12,9 +12,14 @@ import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 __all__ = ["dumps", "to_jsonable"]
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import (
@@ -32,6 +31,7 @@ from stridelab.cli._common import (
     print_json,
 )
 from stridelab.cli._table import FastTable
+from stridelab.lazy import lazy_module
 from stridelab.present import format as pfmt
 from stridelab.present.runs import run_item_json, show_json
 from stridelab.present.text import markup as esc
@@ -44,6 +44,11 @@ from stridelab.services.runs import ActivityRow
 
 if TYPE_CHECKING:
     from stridelab.services.imports import ImportResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["register", "show_payload"]
 

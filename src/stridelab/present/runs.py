@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.present.format import finite_or_none
 from stridelab.store import ActivityRow
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["DYNAMICS_KEYS", "LinkedLike", "linked_json", "run_item_json", "show_json"]
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis import tag_labels
+from stridelab.lazy import lazy_module
 from stridelab.model import Activity, DeveloperColumn, Lap, Session
 from stridelab.store import ActivityRow, Store, default_store_path
 from stridelab.store import duplicates as _duplicates
 from stridelab.store import streams as _streams
 from stridelab.store import tags as _tags
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "EXPORT_FORMATS",

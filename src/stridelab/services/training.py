@@ -19,11 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.store import Store, StoreError
 from stridelab.store.training import (
     MIGRATIONS,
@@ -103,6 +101,13 @@ from stridelab.training import (
     today_view,
     weekly_ratios,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "CATEGORIES",

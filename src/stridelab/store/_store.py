@@ -24,17 +24,24 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from platformdirs import user_data_dir
 
+from stridelab.lazy import lazy_module
 from stridelab.model import Activity
 from stridelab.store._links import DUPLICATE_MIGRATIONS, NOT_A_DUPLICATE
 from stridelab.store._migrations import CORE_MIGRATIONS
 from stridelab.store.activities import add_activity as _add_activity
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:
+    pd = lazy_module("pandas")
+    pa = lazy_module("pyarrow")
+    pq = lazy_module("pyarrow.parquet")
 
 __all__ = [
     "AmbiguousIdError",

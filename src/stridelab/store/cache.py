@@ -14,14 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from typing import Any, Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.analysis import ANALYSIS_VERSION, RunAnalysis
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
 from stridelab.store._store import _iso as iso_utc
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "ANALYSIS_MIGRATIONS",
