@@ -198,7 +198,7 @@ def register(app: typer.Typer) -> None:
         ref, source = _resolve_ref(st, athlete, explicit)
         payload: dict[str, Any] = {
             "id": row.id,
-            "start_time": row.start_time.isoformat() if row.time_absolute else None,  # None: no date
+            "start_time": row.start_utc.isoformat() if row.time_absolute else None,  # None: no date
             "sport": row.sport,
             "ref_speed_source": source if ref is not None else "run_median",
         }

@@ -30,6 +30,7 @@ __all__ = [
     "catalog_fingerprint",
     "export_run",
     "get_run",
+    "lap_count",
     "laps",
     "list_runs",
     "records",
@@ -81,6 +82,11 @@ def get_run(store: Store, athlete: str, id_or_prefix: str) -> ActivityRow:
 def laps(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:
     """The laps of one activity (full id), in order."""
     return store.laps(athlete, activity_id)
+
+
+def lap_count(store: Store, athlete: str, activity_id: str) -> int:
+    """How many laps one activity (full id) has."""
+    return store.lap_count(athlete, activity_id)
 
 
 def records(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:

@@ -171,7 +171,7 @@ __all__ = [
     "weekly_load",
 ]
 
-RunAsymmetryProvider = Callable[[Store, str, date | None, date | None], pd.DataFrame]
+RunAsymmetryProvider = Callable[[Store, str, date | None, date | None], "pd.DataFrame"]
 ProviderArg = RunAsymmetryProvider | bool | None
 
 #: what can go wrong inside the analytics without it being a bug of ours: fall back to the catalog
