@@ -9,17 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
-
-from stridelab.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_module("numpy")
+from typing import Any
 
 __all__ = ["dumps", "to_jsonable"]
 
@@ -36,10 +30,12 @@ def to_jsonable(obj: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [to_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, np.generic):
-        return to_jsonable(obj.item())
+    np = sys.modules.get("numpy")  # None: numpy not imported, so obj is no numpy object (no import)
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            return [to_jsonable(v) for v in obj.tolist()]
+        if isinstance(obj, np.generic):
+            return to_jsonable(obj.item())
     if isinstance(obj, datetime | date):
         return obj.isoformat()
     if isinstance(obj, PurePath):

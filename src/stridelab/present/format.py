@@ -8,7 +8,7 @@ and ``sep`` what stands between a number and its unit.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.lazy import lazy_module
@@ -288,7 +288,7 @@ def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH, utc_offset_s
     local: datetime
     if isinstance(zone, tzinfo):  # plain datetimes (no pandas) for the usual cases
         t = _datetime(ts)
-        local = (t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)).astimezone(zone)
+        local = (t if t.tzinfo is not None else t.replace(tzinfo=UTC)).astimezone(zone)
     else:  # a zone given by name: pandas resolves it as it always did
         stamp = pd.Timestamp(ts)
         local = (stamp if stamp.tzinfo is not None else stamp.tz_localize("UTC")).tz_convert(zone)
