@@ -12,8 +12,9 @@
    outside (wall) with its CPU time (user + sys of the child). The commands run in interleaved rounds
    (``--rounds``; every command once per round, in turn) so that load from other processes affects all
    of them alike; the median is reported. The peer is ``python -c "import pandas"`` measured in the
-   same rounds: the floor any command that reads the store pays; the ratio is of CPU times (user +
-   sys), which a busy machine inflates less than wall times.
+   same rounds: what a command importing pandas would pay before any work; the ratio is of CPU times
+   (user + sys), which a busy machine inflates less than wall times. The source tree is byte-compiled
+   first (as an installed copy is), so no process pays for compiling it.
 3. **Pages**: ``stridelab serve`` on 127.0.0.1 (its own process); once the server has analysed every run,
    each page is requested 3 times to warm it, then ``--requests`` times, the pages taking turns; p95 of
    the wall time per request. The peer is ``GET /api/status`` (the server's floor per request).
@@ -124,6 +125,15 @@ def _prepare_training(store: Any, rows: list[Any], today: date) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- timing
+def compile_bytecode(src_dir: Path | None = None) -> None:
+    """Byte-compile a source tree as ``pip install`` does, so the timed processes load bytecode: with
+    ``PYTHONDONTWRITEBYTECODE`` set (CI, some shells) a source checkout would otherwise be compiled
+    again by every process (~0.3 s for the modules a command loads), which no installed copy pays."""
+    import compileall
+
+    compileall.compile_dir(str(src_dir or REPO / "src"), quiet=1)
+
+
 def _timed(argv: list[str], src_dir: Path | None = None) -> tuple[float, float]:
     """Wall and CPU (user + sys) seconds of one child process (``src_dir``: the stridelab it runs)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -170,7 +180,8 @@ def time_commands(
     cpus: dict[str, list[float]] = {label: [] for label, _, _ in cmds}
     peer_walls: list[float] = []
     peer_cpus: list[float] = []
-    for _label, argv, _ in cmds:  # one untimed pass: file-system caches, compiled bytecode
+    compile_bytecode()
+    for _label, argv, _ in cmds:  # one untimed pass: file-system caches
         _timed([sys.executable, "-m", "stridelab", *argv])
     for r in range(rounds):
         for label, argv, _ in cmds if r % 2 == 0 else list(reversed(cmds)):
@@ -206,6 +217,8 @@ def compare(
     (label, median wall and CPU of this tree, median wall and CPU of the other). Prints each line as
     it comes; a command that fails in either tree is reported and skipped."""
     theirs = dict((label, argv) for label, argv, _ in commands(other_store, info))
+    compile_bytecode()
+    compile_bytecode(other_src)
     out = []
     for label, argv, _ in commands(store_dir, info):
         if only and label not in only:
