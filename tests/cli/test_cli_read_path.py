@@ -51,9 +51,13 @@ def test_a_lazy_module_imports_on_the_first_attribute_read() -> None:
 def test_a_lazy_module_forwards_everything_to_the_real_one() -> None:
     lazy = lazy_module("pandas")
     assert isinstance(lazy, LazyModule) and "not imported yet" in repr(lazy)
+    assert not hasattr(lazy, "__wrapped__")  # a probe of the proxy does not import
+    assert "not imported yet" in repr(lazy)
     assert lazy.Timestamp is pd.Timestamp and lazy.DataFrame is pd.DataFrame
     assert isinstance(pd.Timestamp("2026-01-01"), lazy.Timestamp)
     assert "imported" in repr(lazy) and "DataFrame" in dir(lazy)
+    assert vars(lazy)["Series"] is pd.Series  # later reads are plain attribute reads, no call
+    assert lazy.__version__ == pd.__version__  # once imported, dunders are forwarded too
     missing = lazy_module("stridelab_no_such_module")
     try:
         missing.anything  # noqa: B018
