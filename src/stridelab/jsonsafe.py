@@ -9,12 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
-
-import numpy as np
 
 __all__ = ["dumps", "to_jsonable"]
 
@@ -31,10 +30,12 @@ def to_jsonable(obj: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [to_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, np.generic):
-        return to_jsonable(obj.item())
+    np = sys.modules.get("numpy")  # None: numpy not imported, so obj is no numpy object (no import)
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            return [to_jsonable(v) for v in obj.tolist()]
+        if isinstance(obj, np.generic):
+            return to_jsonable(obj.item())
     if isinstance(obj, datetime | date):
         return obj.isoformat()
     if isinstance(obj, PurePath):

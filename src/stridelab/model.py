@@ -15,9 +15,14 @@ present only when the source carries them (except ``elapsed_s``, ``paused``, ``s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandas as pd
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "RECORD_COLUMNS",

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "jsonsafe": 0,
     "version": 0,
     "procs": 0,
+    "lazy": 0,
     "io": 1,
     "sim": 2,
     "gait": 2,

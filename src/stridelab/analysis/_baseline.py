@@ -30,11 +30,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-import numpy as np
-import pandas as pd
+from stridelab.lazy import lazy_module
 
 if TYPE_CHECKING:
     from stridelab.analysis._run import RunAnalysis
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "BASELINE_METRICS",

@@ -19,10 +19,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS, BlockSpec, BlockValue, extract_blocks
 from stridelab.analysis._experiment_designs import design_for
@@ -36,7 +33,15 @@ from stridelab.analysis._experiment_stats import (
     design_name,
 )
 from stridelab.analysis._tags import _KEY_RE, _VALUE_RE, Tag, format_clock
+from stridelab.lazy import lazy_module
 from stridelab.units import format_pace
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "DEFAULT_PRIMARY",

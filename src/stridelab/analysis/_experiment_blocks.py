@@ -18,13 +18,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 from stridelab.analysis._config import AnalysisConfig
 from stridelab.analysis._segments import prepare_run
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["EXPERIMENT_METRICS", "BlockSpec", "BlockValue", "extract_blocks", "pooled_slope"]
 

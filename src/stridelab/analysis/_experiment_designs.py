@@ -26,9 +26,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from stridelab.analysis._experiment_blocks import BlockValue, pooled_slope
 from stridelab.analysis._experiment_stats import (
@@ -45,6 +43,12 @@ from stridelab.analysis._experiment_stats import (
     randomisation_strata,
     residual_maker,
 )
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 __all__ = [
     "DESIGN_CLASSES",

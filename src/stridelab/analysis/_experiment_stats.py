@@ -32,11 +32,15 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from stridelab.analysis._experiment_blocks import EXPERIMENT_METRICS
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 __all__ = [
     "DESIGNS",

@@ -30,15 +30,20 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.analysis._experiment_blocks import BlockSpec, BlockValue, extract_blocks
 from stridelab.analysis._experiment_designs import compare_arms
 from stridelab.analysis._experiment_sequential import decides, decisive_looks, look_at
 from stridelab.analysis._experiment_stats import Comparison, DesignName
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "PeekingRow",

@@ -38,13 +38,15 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-from scipy import optimize, stats
-from scipy.signal import lfilter
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis._hac import LinearFit
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 __all__ = [
     "NoiseFit",
@@ -90,6 +92,8 @@ def _exp_kernel(v: np.ndarray, r: float) -> np.ndarray:
     """``Phi v`` with ``Phi[i, j] = r^|i - j|`` (columns of ``v`` along axis 0)."""
     if r <= 0.0:
         return v.copy()
+    from scipy.signal import lfilter  # scipy on first use: a read command must not pay for it
+
     fwd = lfilter([1.0], [1.0, -r], v, axis=0)
     bwd = lfilter([1.0], [1.0, -r], v[::-1], axis=0)[::-1]
     return np.asarray(fwd + bwd - v)
@@ -209,6 +213,8 @@ def _fit_noise(
     fast = dict(zip(_FAST_R, table[1 : 1 + len(_FAST_R)], strict=True))
     slow = dict(zip(taus, table[1 + len(_FAST_R) :], strict=True))
     target = obs * scale
+    from scipy import optimize
+
     cands: list[tuple[float, float, NoiseFit]] = []
     for rf, ef in fast.items():
         for tau, es in slow.items():
@@ -313,6 +319,8 @@ def parametric_ols_noise(
         if var > 0.0:
             cov += var * (bg.T @ _exp_kernel(bg, r))
     cov = 0.5 * (cov + cov.T)
+    from scipy import stats
+
     crit = float(stats.t.ppf(0.5 + confidence / 2.0, noise.df))
     fit = LinearFit(
         names=tuple(names),

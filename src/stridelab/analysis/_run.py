@@ -23,10 +23,7 @@ import dataclasses
 import time as _time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis._config import ANALYSIS_VERSION, AnalysisConfig
 from stridelab.analysis._hac import LinearFit, hac_ols
@@ -42,6 +39,14 @@ from stridelab.analysis._metrics import (
 from stridelab.analysis._noise_cov import NoiseFit, parametric_ols_noise, single_thread_blas
 from stridelab.analysis._segments import EXCLUSION_REASONS, RunFrame, _rolling, prepare_run
 from stridelab.analysis._sensor import SensorInfo, detect_sensor
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "Estimate",

@@ -9,12 +9,17 @@ negative altitude steps after a 5-sample median filter (barometric noise would o
 from __future__ import annotations
 
 import math
-from typing import Final, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Final, Literal
 
 from stridelab.analysis._metrics import METRICS
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["SPLIT_METRICS", "splits"]
 

@@ -12,13 +12,18 @@ import functools
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis._metrics import BALANCE_ZONE_NAMES
 from stridelab.analysis._run import Estimate
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "MonthComparison",

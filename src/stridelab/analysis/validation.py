@@ -11,13 +11,18 @@ import argparse
 import json
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from stridelab.analysis._config import AnalysisConfig
 from stridelab.analysis._run import analyze_run
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["ValidationResult", "random_truths", "validate_with_sim"]
 

@@ -13,14 +13,19 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis._config import AnalysisConfig
 from stridelab.analysis._run import analyze_run
 from stridelab.analysis.validation import random_truths
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["METRIC_KEYS", "QUANTITIES", "UncertaintyResult", "validate_uncertainty"]
 

@@ -28,6 +28,11 @@ Justify = Literal["left", "right", "center"]
 #: fewer rows than this: Rich's own Table renders (the cost is small and the output identical)
 RICH_BELOW_ROWS = 60
 
+#: characters one cell wide that Rich measures in one set look-up (printable ASCII, box drawing); a
+#: line with any other character (an en dash, "…") is measured by Rich character by character
+_ONE_CELL = frozenset(map(chr, range(0x20, 0x7F))) | frozenset(map(chr, range(0x2500, 0x2580)))
+_one_cell_each = _ONE_CELL.issuperset
+
 
 class FastTable:
     """A table of plain-text cells with Rich's default look, rendered in linear time."""
@@ -144,7 +149,20 @@ class FastTable:
         yield new_line
         for cells, styles in self.rows:
             if styles is None:
-                yield Segment("│" + "│".join(" " + fit(c, i) + " " for i, c in enumerate(cells)) + "│")
+                parts = [" " + fit(c, i) + " " for i, c in enumerate(cells)]
+                line = "│" + "│".join(parts) + "│"
+                if _one_cell_each(line):
+                    yield Segment(line)
+                else:  # the odd cells apart: Rich measures them slowly, not the whole line
+                    run = "│"
+                    for part in parts:
+                        if _one_cell_each(part):
+                            run += part + "│"
+                        else:
+                            yield Segment(run)
+                            yield Segment(part)
+                            run = "│"
+                    yield Segment(run)
             else:  # styles on the cells, not on the borders (as Rich does)
                 yield Segment("│")
                 for i, (c, st) in enumerate(zip(cells, styles, strict=True)):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -23,6 +22,7 @@ from stridelab.cli._common import (
     progress_bar,
 )
 from stridelab.cli._table import FastTable
+from stridelab.lazy import lazy_module
 from stridelab.present import format as fmt
 from stridelab.present import metrics
 from stridelab.present.analysis import run_analysis_json
@@ -32,6 +32,11 @@ from stridelab.services import Store, StoreError
 from stridelab.services import analysis as analysis_service
 from stridelab.services import runs as runs_service
 from stridelab.units import parse_pace
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["register"]
 
@@ -193,7 +198,7 @@ def register(app: typer.Typer) -> None:
         ref, source = _resolve_ref(st, athlete, explicit)
         payload: dict[str, Any] = {
             "id": row.id,
-            "start_time": row.start_time.isoformat() if row.time_absolute else None,  # None: no date
+            "start_time": row.start_utc.isoformat() if row.time_absolute else None,  # None: no date
             "sport": row.sport,
             "ref_speed_source": source if ref is not None else "run_median",
         }

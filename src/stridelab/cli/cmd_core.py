@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import (
@@ -32,6 +31,7 @@ from stridelab.cli._common import (
     print_json,
 )
 from stridelab.cli._table import FastTable
+from stridelab.lazy import lazy_module
 from stridelab.present import format as pfmt
 from stridelab.present.runs import run_item_json, show_json
 from stridelab.present.text import markup as esc
@@ -44,6 +44,11 @@ from stridelab.services.runs import ActivityRow
 
 if TYPE_CHECKING:
     from stridelab.services.imports import ImportResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["register", "show_payload"]
 
@@ -66,7 +71,7 @@ def _tags(store: Store, athlete: str, ids: list[str]) -> dict[str, list[str]]:
 
 def show_payload(row: ActivityRow, store: Store) -> dict[str, Any]:
     """The ``show --json`` object (presentation units in the dynamics keys)."""
-    n_laps = len(runs_service.laps(store, row.athlete, row.id))
+    n_laps = runs_service.lap_count(store, row.athlete, row.id)
     linked = duplicates_service.duplicate_info(store, row.athlete, row.id)
     return show_json(
         row,
@@ -244,7 +249,7 @@ def _runs_table(
         speed = (r.distance_m / r.duration_s) if r.distance_m and r.duration_s else None
         table.add_row(
             r.id[:8],
-            pfmt.local_day_time(r.start_time, utc_offset_s=r.utc_offset_s)
+            pfmt.local_day_time(r.start_utc, utc_offset_s=r.utc_offset_s)
             if r.time_absolute
             else "no absolute time",
             plain(r.sport or "-"),
@@ -404,8 +409,8 @@ def register(app: typer.Typer) -> None:
         table.add_column("field")
         table.add_column("value")
         if row.time_absolute:
-            local = pfmt.local_day_time(row.start_time, utc_offset_s=row.utc_offset_s)
-            utc = f"{row.start_time:%H:%M} UTC"
+            local = pfmt.local_day_time(row.start_utc, utc_offset_s=row.utc_offset_s)
+            utc = f"{row.start_utc:%H:%M} UTC"
             where = "the file's local time" if row.utc_offset_s is not None else "this machine's zone"
             shown = local if local.endswith("UTC") else f"{local} ({utc})"
             table.add_row("start", f"{shown}, {where}")

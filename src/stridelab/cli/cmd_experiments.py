@@ -8,9 +8,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -26,10 +25,16 @@ from stridelab.cli._common import (
     progress_bar,
 )
 from stridelab.cli._table import FastTable
+from stridelab.lazy import lazy_module
 from stridelab.present.format import clock, num
 from stridelab.present.text import markup as esc
 from stridelab.services import StoreError
 from stridelab.services import experiments as svc
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["register"]
 

@@ -7,9 +7,7 @@ and units of the ``METRICS`` registry (:mod:`stridelab.present.metrics`).
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis import (
     BALANCE_ZONE_NAMES,
@@ -21,7 +19,13 @@ from stridelab.analysis import (
     TrendLine,
     ref_speed_issue,
 )
+from stridelab.lazy import lazy_module
 from stridelab.present import metrics
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "month_comparison_json",

@@ -4,9 +4,14 @@ one shaded-band trace (confidence bands, the runner's baseline band)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
+from stridelab.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")
 
 from stridelab.present.format import M_PER_MI, pace_unit
 

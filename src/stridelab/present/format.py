@@ -8,12 +8,16 @@ and ``sep`` what stands between a number and its unit.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
-from typing import Any, Final
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, Final
 
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.units import format_pace
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "FLAG_LABELS",
@@ -183,16 +187,31 @@ def interval_of(value: Any, decimals: int = 2, *, missing: str = DASH) -> str:
     )
 
 
+def _datetime(ts: Any) -> datetime:
+    """``ts`` (a datetime -- a ``pd.Timestamp`` is one -- an ISO string, a ``datetime64``, ...) as a
+    datetime; ISO strings and datetimes without pandas (a read command printing cached JSON need not
+    import it), anything else (nanosecond strings, numbers, ``datetime64``) through ``pd.Timestamp``."""
+    if isinstance(ts, datetime):
+        return ts
+    if isinstance(ts, str):
+        try:
+            return datetime.fromisoformat(ts)
+        except ValueError:
+            pass
+    out: datetime = pd.Timestamp(ts)
+    return out
+
+
 def day(ts: Any, *, missing: str = DASH) -> str:
     if ts is None:
         return missing
-    return pd.Timestamp(ts).strftime("%Y-%m-%d")
+    return _datetime(ts).strftime("%Y-%m-%d")
 
 
 def day_time(ts: Any, *, missing: str = DASH) -> str:
     if ts is None:
         return missing
-    return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M")
+    return _datetime(ts).strftime("%Y-%m-%d %H:%M")
 
 
 def zone_label(zone: str | None) -> str:
@@ -269,14 +288,17 @@ def local_day_time(ts: Any, tz: Any = None, *, missing: str = DASH, utc_offset_s
     its name) -- the zone always shown so a time is never ambiguous."""
     if ts is None:
         return missing
-    t = pd.Timestamp(ts)
-    if t.tzinfo is None:
-        t = t.tz_localize("UTC")
     if is_finite(utc_offset_s):
         zone: Any = timezone(timedelta(seconds=int(utc_offset_s)))
     else:
         zone = tz if tz is not None else datetime.now().astimezone().tzinfo
-    local = t.tz_convert(zone)
+    local: datetime
+    if isinstance(zone, tzinfo):  # plain datetimes (no pandas) for the usual cases
+        t = _datetime(ts)
+        local = (t if t.tzinfo is not None else t.replace(tzinfo=UTC)).astimezone(zone)
+    else:  # a zone given by name: pandas resolves it as it always did
+        stamp = pd.Timestamp(ts)
+        local = (stamp if stamp.tzinfo is not None else stamp.tz_localize("UTC")).tz_convert(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Final, Protocol
-
-import pandas as pd
 
 from stridelab.present.format import finite_or_none
 from stridelab.store import ActivityRow
@@ -30,13 +29,13 @@ def _present(value: Any, factor: float = 1.0) -> float | None:
     return finite_or_none(float(value) * factor)
 
 
-def _utc(ts: pd.Timestamp) -> str:
+def _utc(ts: datetime) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
 def _start(row: ActivityRow) -> str | None:
     """The run's start in UTC, or None when the source held no absolute time (not a date)."""
-    return _utc(row.start_time) if row.time_absolute else None
+    return _utc(row.start_utc) if row.time_absolute else None
 
 
 class LinkedLike(Protocol):

@@ -4,14 +4,19 @@ labels, rounding, the JSON of ``stridelab walking --json`` and ``/api/walking``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.present.charts import thin
 from stridelab.present.format import finite_or_none
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["WALKING_DISPLAY", "WalkingDisplay", "walking_chart", "walking_json", "walking_rows"]
 

@@ -15,10 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stridelab.analysis import (
     ANALYSIS_VERSION,
@@ -44,11 +41,19 @@ from stridelab.analysis import (
     trend_analysis,
 )
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.present.analysis import run_row, trend_json
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import cache as _cache
 from stridelab.store import streams as _streams
 from stridelab.store import tags as _tags
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 #: ``progress(done, total)`` of the runs being analysed
 ProgressFn = Callable[[int, int], None]

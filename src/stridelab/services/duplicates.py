@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from stridelab.analysis import (
     DuplicateLink,
@@ -30,9 +28,17 @@ from stridelab.analysis import (
     has_labels,
     recordings_agree,
 )
+from stridelab.lazy import lazy_module
 from stridelab.store import ActivityRow, Store
 from stridelab.store import duplicates as _links
 from stridelab.store import streams as _streams
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "DuplicateInfo",

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis import (
     DESIGNS,
@@ -56,9 +54,15 @@ from stridelab.analysis import (
     tag_targets,
     weekly_loads_km,
 )
+from stridelab.lazy import lazy_module
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import experiments as experiments_repo
 from stridelab.store import tags as tags_repo
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "DESIGNS",

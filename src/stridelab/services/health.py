@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Final
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 from stridelab.io.healthkit import WALKING_METRICS
+from stridelab.lazy import lazy_module
 from stridelab.store import Store
 from stridelab.store import health as _health
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["WALKING_METRIC_NAMES", "WalkingGait", "walking_gait"]
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from stridelab.analysis import tag_labels
+from stridelab.lazy import lazy_module
 from stridelab.model import Activity, DeveloperColumn, Lap, Session
 from stridelab.store import ActivityRow, Store, default_store_path
 from stridelab.store import duplicates as _duplicates
 from stridelab.store import streams as _streams
 from stridelab.store import tags as _tags
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -26,6 +30,7 @@ __all__ = [
     "catalog_fingerprint",
     "export_run",
     "get_run",
+    "lap_count",
     "laps",
     "list_runs",
     "records",
@@ -77,6 +82,11 @@ def get_run(store: Store, athlete: str, id_or_prefix: str) -> ActivityRow:
 def laps(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:
     """The laps of one activity (full id), in order."""
     return store.laps(athlete, activity_id)
+
+
+def lap_count(store: Store, athlete: str, activity_id: str) -> int:
+    """How many laps one activity (full id) has."""
+    return store.lap_count(athlete, activity_id)
 
 
 def records(store: Store, athlete: str, activity_id: str) -> pd.DataFrame:

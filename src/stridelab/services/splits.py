@@ -11,14 +11,18 @@ running part) and its lap tags::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from stridelab.analysis import SPLIT_METRICS, splits
+from stridelab.lazy import lazy_module
 from stridelab.services import analysis as analysis_service
 from stridelab.services import experiments as experiments_service
 from stridelab.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["SPLIT_METRICS", "SplitTable", "run_splits"]
 

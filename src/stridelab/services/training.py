@@ -19,11 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import loads as loads_repo
 from stridelab.store.training import (
@@ -108,6 +106,13 @@ from stridelab.training import (
     weekly_ratios,
 )
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+
 __all__ = [
     "CATEGORIES",
     "EQUIPMENT",
@@ -176,7 +181,7 @@ __all__ = [
     "weekly_load",
 ]
 
-RunAsymmetryProvider = Callable[[Store, str, date | None, date | None], pd.DataFrame]
+RunAsymmetryProvider = Callable[[Store, str, date | None, date | None], "pd.DataFrame"]
 ProviderArg = RunAsymmetryProvider | bool | None
 
 #: what can go wrong inside the analytics without it being a bug of ours: fall back to the catalog

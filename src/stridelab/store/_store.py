@@ -23,18 +23,26 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from platformdirs import user_data_dir
 
+from stridelab.lazy import lazy_module
 from stridelab.model import Activity
 from stridelab.store._links import DUPLICATE_MIGRATIONS, NOT_A_DUPLICATE
 from stridelab.store._migrations import CORE_MIGRATIONS
 from stridelab.store.activities import add_activity as _add_activity
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:
+    pd = lazy_module("pandas")
+    pa = lazy_module("pyarrow")
+    pq = lazy_module("pyarrow.parquet")
 
 __all__ = [
     "AmbiguousIdError",
@@ -108,6 +116,48 @@ class ActivityRow:
     time_absolute: bool = True
     #: the run's UTC offset (s) from its file; None: unknown (the machine's zone is shown)
     utc_offset_s: int | None = None
+
+    @property
+    def start_utc(self) -> datetime:
+        """``start_time`` as a timezone-aware stdlib datetime (UTC), read without pandas: what a
+        listing prints (``stridelab runs`` on 2,000 runs never imports pandas)."""
+        raw = _START_SLOT.__get__(self, ActivityRow)
+        if isinstance(raw, str):
+            try:
+                parsed = datetime.fromisoformat(raw)
+            except ValueError:
+                pass
+            else:
+                return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        stamp = self.start_time
+        out: datetime = stamp.to_pydatetime() if stamp.tzinfo is not None else stamp.tz_localize("UTC")
+        return out
+
+
+class _LazyStartTime:
+    """``ActivityRow.start_time``: a row read from the catalog holds the catalog's ISO text, turned into
+    the ``pd.Timestamp`` on the first read of ``start_time`` (and kept); a command that only reads
+    ``start_utc`` (the listing) or no time at all never imports pandas. Every reader still sees a
+    ``pd.Timestamp`` (the dataclass's ``__eq__``, ``__repr__``, ``asdict`` read through here)."""
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot
+
+    def __get__(self, obj: ActivityRow | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = self._slot.__get__(obj, owner)
+        if isinstance(value, str):
+            value = pd.Timestamp(value)
+            self._slot.__set__(obj, value)  # a cache of the same value: the row stays frozen
+        return value
+
+    def __set__(self, obj: ActivityRow, value: Any) -> None:
+        self._slot.__set__(obj, value)
+
+
+_START_SLOT: Any = ActivityRow.__dict__["start_time"]  # the slot itself (raw text or Timestamp)
+ActivityRow.start_time = _LazyStartTime(_START_SLOT)  # type: ignore[assignment,misc]
 
 
 class Store:
@@ -397,6 +447,17 @@ class Store:
             records.append(d)
         return pd.DataFrame.from_records(records)
 
+    def lap_count(self, athlete: str, activity_id: str) -> int:
+        """How many laps :meth:`laps` would return (one COUNT, no frame)."""
+        row = (
+            self.connect()
+            .execute(
+                "SELECT count(*) FROM laps WHERE athlete = ? AND activity_id = ?", (athlete, activity_id)
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
     def laps(self, athlete: str, activity_id: str) -> pd.DataFrame:
         return pd.read_sql_query(
             "SELECT * FROM laps WHERE athlete = ? AND activity_id = ? ORDER BY lap_index",
@@ -470,7 +531,7 @@ def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
         format=row["format"],
         sport=row["sport"],
         sub_sport=row["sub_sport"],
-        start_time=pd.Timestamp(row["start_time"]),
+        start_time=row["start_time"],  # ISO text: a pd.Timestamp on the first read (_LazyStartTime)
         duration_s=row["duration_s"],
         elapsed_s=row["elapsed_s"],
         distance_m=row["distance_m"],

@@ -14,16 +14,22 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.model import RUNNING_DYNAMICS_COLUMNS, Activity
 from stridelab.present.format import finite_or_none
 from stridelab.version import DECODER_VERSION
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    pa = lazy_module("pyarrow")
 
 __all__ = [
     "ActivityStore",

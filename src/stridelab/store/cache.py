@@ -16,15 +16,18 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any, Final
 
-import pandas as pd
-
 from stridelab.analysis import ANALYSIS_VERSION
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
 from stridelab.store._store import _iso as iso_utc
 
 if TYPE_CHECKING:  # the run analytics (scipy) load only when a cached analysis is decoded
+    import pandas as pd
+
     from stridelab.analysis import RunAnalysis
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "ANALYSIS_MIGRATIONS",

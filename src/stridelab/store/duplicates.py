@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.analysis import DuplicateLink, Span
+from stridelab.lazy import lazy_module
 from stridelab.store._links import DUPLICATE_MIGRATIONS
 from stridelab.store._store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "DUPLICATE_MIGRATIONS",

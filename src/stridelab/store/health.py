@@ -4,12 +4,16 @@ the same export again changes nothing."""
 
 from __future__ import annotations
 
-from typing import Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 from stridelab.io.healthkit import DailyGaitMetrics
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["HEALTH_MIGRATIONS", "daily_gait", "ensure_health_schema", "write_daily_gait"]
 

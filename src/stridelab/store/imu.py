@@ -17,14 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from stridelab.io.imu import ImuRecording, find_sidecar
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
 
 if TYPE_CHECKING:  # the type only: importing the gait engine (scipy, ahrs) is heavy
     from stridelab.gait import GaitAnalysis
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "IMU_MIGRATIONS",

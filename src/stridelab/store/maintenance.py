@@ -21,12 +21,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import pyarrow.parquet as pq
-
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store, StoreError
 from stridelab.store.activities import PreparedActivity
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+else:
+    pq = lazy_module("pyarrow.parquet")
 
 __all__ = [
     "CATALOG_FILE",

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
-
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store, StoreError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
+    pq = lazy_module("pyarrow.parquet")
 
 __all__ = [
     "catalog_fingerprint",

@@ -8,12 +8,16 @@ Plain functions over a :class:`~stridelab.store.Store`; they take and return
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.analysis import Tag, TagScope, TagTarget
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "EXPERIMENT_MIGRATIONS",

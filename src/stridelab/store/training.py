@@ -10,12 +10,16 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
 from stridelab.training import ExerciseLog, Plan, SessionLog, Stop, StoredPlan
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "MIGRATIONS",

@@ -6,12 +6,17 @@ asymmetry rows of the last :data:`RUN_WINDOW_DAYS` days (see ``stridelab.service
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import numpy as np
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.training._builder import BalanceEvidence, Evidence, RunEvidence
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["BALANCE_WINDOW_DAYS", "RUN_WINDOW_DAYS", "balance_summary", "evidence_from", "run_evidence"]
 

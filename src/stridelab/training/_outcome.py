@@ -13,14 +13,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.training._builder import Plan
 from stridelab.training._log import adherence
 from stridelab.training._records import SessionLog
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = ["WINDOW_DAYS", "balance_chart", "draw_outcome_chart", "outcome_rows", "outcome_since"]
 
