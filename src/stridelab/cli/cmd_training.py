@@ -72,7 +72,10 @@ TodayOpt = typer.Option(
 )
 
 plan_app = typer.Typer(help="Build and follow a phased training plan.", no_args_is_help=True)
-test_app = typer.Typer(help="Balance tests: record a one-leg stand, see the history.", no_args_is_help=True)
+test_app = typer.Typer(
+    help="Balance and function tests: one-leg stand, sit-to-stand, tandem walk; history.",
+    no_args_is_help=True,
+)
 
 
 def _date(value: str | None, option: str) -> date | None:
