@@ -24,6 +24,7 @@ from stridelab.scale import (
     BatchReport,
     ManifestEntry,
     cohort,
+    make_executor,
     pending,
     plan_batches,
     process_batch,
@@ -340,18 +341,16 @@ def _dies_on_coretemp(batch: Batch, dataset_root: str, store_root: str | None) -
 
 def test_a_killed_worker_process_is_retried_and_its_file_isolated(archive: Path, tmp_path: Path) -> None:
     dask = pytest.importorskip("dask")
-    distributed = pytest.importorskip("distributed")
     store = Store.open(tmp_path / "s")
+    # the command's own cluster (make_executor: a worker process forked by its nanny, restarted after
+    # each death); allowed-failures=0 so the scheduler gives up on the task at the first death
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-        ) as lc,
-        distributed.Client(lc) as client,
+        make_executor("local:1") as executor,
     ):
         result = run_batches(
             plan_batches(scan([str(archive)], athlete_from="folder"), max_files=8),
-            client.get_executor(pure=False),
+            executor,
             tmp_path / "ds",
             store=store,
             task=_dies_on_coretemp,

@@ -26,12 +26,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from stridelab.scale.batch import BatchReport, FileOutcome, process_batch
 from stridelab.scale.plan import Batch, ManifestEntry, fingerprint
 from stridelab.store import Store
 from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
+from stridelab.store.scale import ROOT_ERRNOS, DatasetRootError
 
 __all__ = ["ClusterError", "ScaleResult", "make_executor", "pending", "run_batches"]
 
@@ -131,6 +132,8 @@ def run_batches(
             result.batches += 1
             submit(batch, 0)
 
+    root_error: FileOutcome | None = None  # the dataset root failed: drain, commit, stop
+
     refill()
     while in_flight:
         done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -156,10 +159,46 @@ def run_batches(
             result.outcomes.extend(report.outcomes)
             if on_report is not None:
                 on_report(report)
-        refill()
+            root_error = root_error or next((o for o in report.outcomes if o.root_error), None)
+        if root_error is None:
+            refill()
     if store is not None:
         checkpoint(store)
+    if root_error is not None:
+        failure = DatasetRootError(dataset_root, _errno(root_error), _reason(root_error))
+        failure.result = result
+        raise failure
     return result
+
+
+def _errno(outcome: FileOutcome) -> int:
+    import errno
+
+    text = outcome.error or ""
+    return next((c for c in sorted(ROOT_ERRNOS) if os.strerror(c) in text), errno.EIO)
+
+
+def _reason(outcome: FileOutcome) -> str:
+    return os.strerror(_errno(outcome))
+
+
+#: the environment variable that, when set, keeps Dask's own worker start method (see below)
+START_METHOD_ENV: Final = "DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD"
+
+
+def _local_cluster_config() -> dict[str, Any]:
+    """Dask settings of a ``local:N`` cluster.
+
+    Dask starts worker processes with ``spawn`` by default: each worker is a fresh interpreter that
+    imports distributed, numpy, pandas, pyarrow and stridelab again before its first task -- the bulk
+    of the cluster's fixed cost (measured: start + first task + close 27 s with spawn against 1.0 s with
+    fork on the loaded 2-core box; docs/scale.md). A local cluster's workers are forked from this
+    process instead, which has those modules imported already (as the local process pool's are).
+    Set ``DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD`` to keep another method."""
+    config: dict[str, Any] = {}
+    if START_METHOD_ENV not in os.environ and os.name == "posix":
+        config["distributed.worker.multiprocessing-method"] = "fork"
+    return config
 
 
 @contextlib.contextmanager
@@ -183,11 +222,14 @@ def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[E
             n = 0
         if n < 1:
             raise ClusterError(f"--cluster {cluster!r}: use local:N with N >= 1 workers")
-        lc = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-        )
-        with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
-            yield client.get_executor(pure=False)
+        import dask
+
+        with dask.config.set(_local_cluster_config()):  # for the cluster's whole life: restarts too
+            lc = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            )
+            with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
+                yield client.get_executor(pure=False)
         return
     if cluster.startswith("tcp://"):
         try:
