@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         root = dataset if dataset is not None else str(opened.root / "datasets")
         try:
             rows = cohort(root, store=opened)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, ValueError) as exc:
             raise fail(str(exc)) from None
         if as_json:
             print_json({"dataset": root, "athletes": [r.to_json() for r in rows]})

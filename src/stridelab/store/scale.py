@@ -268,7 +268,8 @@ ORDER BY athlete
 def cohort_table(root: Path | str, *, ref_speed_m_s: float, recent_days: float) -> list[dict[str, Any]]:
     """The per-athlete cohort aggregates over the summaries dataset under ``root`` (DuckDB, one scan).
 
-    Raises FileNotFoundError when the root holds no summaries dataset."""
+    Raises FileNotFoundError when the root holds no summaries dataset, ValueError (naming the file)
+    when a file there cannot be read."""
     if is_remote(root):
         return _remote_cohort(str(root), ref_speed_m_s, recent_days)
     pattern = f"{str(root).rstrip('/')}/summaries/**/*.parquet"
@@ -279,6 +280,8 @@ def cohort_table(root: Path | str, *, ref_speed_m_s: float, recent_days: float) 
         cur = con.execute(_COHORT_SQL, [pattern, ref_speed_m_s, recent_days, recent_days, recent_days])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    except duckdb.Error as exc:  # a foreign or damaged file in the dataset: say which, never a 500
+        raise ValueError(f"{root}: the summaries dataset cannot be read: {str(exc).strip()[:400]}") from None
     finally:
         con.close()
 

@@ -23,11 +23,19 @@ def _cohort(st: WebState) -> dict[str, Any]:
     from stridelab.scale import cohort  # lazy: DuckDB and scipy only on this page
 
     root = st.store.root / "datasets"
+    error = None
     try:
         rows = cohort(root, store=st.store, today=st.today())
     except FileNotFoundError:
         rows = []
-    return {"dataset": str(root), "today": st.today().isoformat(), "athletes": [r.to_json() for r in rows]}
+    except ValueError as exc:  # a file of the dataset cannot be read: named on the page
+        rows, error = [], str(exc)
+    return {
+        "dataset": str(root),
+        "today": st.today().isoformat(),
+        "athletes": [r.to_json() for r in rows],
+        "error": error,
+    }
 
 
 @router.get("/api/cohort", tags=["cohort"], summary="Every athlete of the datasets")
