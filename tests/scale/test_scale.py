@@ -75,6 +75,7 @@ def dask_executor() -> Iterator[object]:
             protocol="tcp://",
             host="127.0.0.1",
             dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # no clash with another 8787
         ) as lc,
         distributed.Client(lc) as client,
     ):

@@ -194,8 +194,18 @@ def _local_cluster_config() -> dict[str, Any]:
     of the cluster's fixed cost (measured: start + first task + close 27 s with spawn against 1.0 s with
     fork on the loaded 2-core box; docs/scale.md). A local cluster's workers are forked from this
     process instead, which has those modules imported already (as the local process pool's are).
-    Set ``DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD`` to keep another method."""
-    config: dict[str, Any] = {}
+    Set ``DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD`` to keep another method.
+
+    The workers' background work is thinned for batches that each run for seconds: no statistical
+    profiler (a stack sample every 10 ms), system and memory monitors every 2 s instead of every
+    0.1-0.5 s, the event-loop tick check every 1 s, no work stealing (batches are even)."""
+    config: dict[str, Any] = {
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.system-monitor.interval": "2s",
+        "distributed.worker.memory.monitor-interval": "2s",
+        "distributed.admin.tick.interval": "1s",
+        "distributed.scheduler.work-stealing": False,
+    }
     if START_METHOD_ENV not in os.environ and os.name == "posix":
         config["distributed.worker.multiprocessing-method"] = "fork"
     return config
@@ -226,7 +236,13 @@ def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[E
 
         with dask.config.set(_local_cluster_config()):  # for the cluster's whole life: restarts too
             lc = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+                n_workers=n,
+                threads_per_worker=1,
+                host="127.0.0.1",
+                dashboard_address=None,  # no dashboard (nor bokeh) ...
+                # ... and its health/metrics HTTP server on loopback, any free port: never 0.0.0.0,
+                # never a clash with another cluster's 8787
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             )
             with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
                 yield client.get_executor(pure=False)
