@@ -30,6 +30,7 @@ FILES = [
     "GoldenCheetah__GoldenCheetah/FR55-CoreTemp-Walk.fit",
 ]
 SRC = Path(__file__).resolve().parents[2] / "src"
+FOUR = ("a0", "a1", "a2", "a3")
 
 
 @pytest.fixture
@@ -46,10 +47,10 @@ def archive(tmp_path: Path, shared_data: Path) -> Path:
     return root
 
 
-def _catalog_ids(store_dir: Path) -> list[str]:
+def _catalog_ids(store_dir: Path, athletes: tuple[str, ...] = ("ann", "bob")) -> list[str]:
     store = Store.open(store_dir)
     try:
-        return [r.id for a in ("ann", "bob") for r in store.list_activities(a, include_undated=True)]
+        return [r.id for a in athletes for r in store.list_activities(a, include_undated=True)]
     finally:
         store.close()
 
@@ -200,3 +201,57 @@ def test_cohort_carries_each_athletes_plan_adherence(tmp_path: Path) -> None:
     assert rows["bob"].adherence_pct is None and rows["bob"].sessions_due is None  # no plan
     assert cohort(ds)[0].adherence_pct is None  # without a store: no adherence
     store.close()
+
+
+# --------------------------------------------------------------------- unreachable scheduler, killed driver
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    import socket
+
+    from stridelab.scale import ClusterError, make_executor
+
+    with socket.socket() as sock:  # a free loopback port: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with (
+        pytest.raises(ClusterError, match=rf"tcp://127\.0\.0\.1:{port}: the Dask scheduler does not answer"),
+        make_executor(f"tcp://127.0.0.1:{port}", connect_timeout_s=1.0),
+    ):
+        pass
+
+
+def test_a_killed_driver_resumes_to_exactly_the_expected_runs(archive: Path, tmp_path: Path) -> None:
+    """``stridelab import`` killed (SIGKILL) once its first batch is in the catalog; the same command run
+    again imports exactly the rest: 4 runs, no duplicate, the dataset matching the catalog."""
+    import signal
+    import time
+
+    # one athlete per file: a batch holds one athlete, so four batches, committed one by one
+    for i, f in enumerate(sorted(archive.rglob("*.fit"))):
+        (archive / f"a{i}").mkdir()
+        f.rename(archive / f"a{i}" / f.name)
+    store_dir, ds = tmp_path / "store", tmp_path / "ds"
+    Store.open(store_dir).close()
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "stridelab", "import", str(archive), "--athlete-from", "folder"]
+    cmd += ["--store", str(store_dir), "--dataset", str(ds), "--workers", "1", "--json"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + HANG_GUARD_S * 4  # a hang guard, not a speed check
+    try:
+        while proc.poll() is None and not _catalog_ids(store_dir, FOUR):
+            assert time.monotonic() < deadline, "the import committed nothing"
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    first = _catalog_ids(store_dir, FOUR)
+    assert 1 <= len(first) <= 4
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=HANG_GUARD_S * 4)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["imported"] == 4 - len(first)
+    ids = _catalog_ids(store_dir, FOUR)
+    assert len(ids) == len(set(ids)) == 4 and set(first) <= set(ids)
+    assert _summary_ids(ds) == sorted(ids)
+    _assert_whole(ds)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from stridelab.procs import children_follow, follow_parent
 from stridelab.scale.batch import BatchReport, FileOutcome, process_batch
 from stridelab.scale.plan import Batch, ManifestEntry, fingerprint
 from stridelab.store import Store
@@ -198,13 +199,18 @@ def _local_cluster_config() -> dict[str, Any]:
 
     The workers' background work is thinned for batches that each run for seconds: no statistical
     profiler (a stack sample every 10 ms), system and memory monitors every 2 s instead of every
-    0.1-0.5 s, the event-loop tick check every 1 s, no work stealing (batches are even)."""
+    0.1-0.5 s, the event-loop tick check every 1 s, no work stealing (batches are even), and no
+    scheduler-side queue: each worker holds its next batches as a pool's workers do."""
     config: dict[str, Any] = {
         "distributed.worker.profile.enabled": False,
         "distributed.admin.system-monitor.interval": "2s",
         "distributed.worker.memory.monitor-interval": "2s",
         "distributed.admin.tick.interval": "1s",
         "distributed.scheduler.work-stealing": False,
+        # every submitted batch goes to a worker at once (at most max_in_flight of them): a worker
+        # starts its next batch without waiting for the scheduler -- in the driver, busy committing --
+        # to hear that the last one finished (a process pool's call queue does the same)
+        "distributed.scheduler.worker-saturation": float("inf"),
     }
     if START_METHOD_ENV not in os.environ and os.name == "posix":
         config["distributed.worker.multiprocessing-method"] = "fork"
@@ -212,13 +218,21 @@ def _local_cluster_config() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[Executor]:
+def make_executor(
+    cluster: str | None, workers: int | None = None, *, connect_timeout_s: float = 10.0
+) -> Iterator[Executor]:
     """The executor of a ``--cluster`` value (see the module docstring), closed on exit.
 
     Raises :class:`ClusterError` for a malformed value, a missing ``scale`` extra or a scheduler that
-    does not answer within 10 s."""
+    does not answer within ``connect_timeout_s``."""
     if cluster is None:
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        # workers die with the driver (a killed driver leaves no orphan holding files or locks)
+        with (
+            children_follow(),
+            ProcessPoolExecutor(
+                max_workers=workers or os.cpu_count() or 1, initializer=follow_parent, initargs=(os.getpid(),)
+            ) as pool,
+        ):
             yield pool
         return
     try:
@@ -249,7 +263,7 @@ def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[E
         return
     if cluster.startswith("tcp://"):
         try:
-            client = Client(cluster, timeout=10)  # type: ignore[no-untyped-call]
+            client = Client(cluster, timeout=connect_timeout_s)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"--cluster {cluster}: the Dask scheduler does not answer ({exc})") from None
         with client:

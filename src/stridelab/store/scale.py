@@ -194,20 +194,24 @@ LOCK_NAME: Final = ".batch-import.lock"
 def driver_lock(
     store_root: Path, *, on_wait: Callable[[str], None] | None = None, poll_s: float = 0.2
 ) -> Iterator[None]:
-    """Hold the store's batch-import lock (``fcntl.flock`` on ``<store>/.batch-import.lock``).
+    """Hold the store's batch-import lock (a POSIX record lock, ``fcntl.lockf``, on
+    ``<store>/.batch-import.lock``).
 
     A second driver on the same store waits here until the first has finished (``on_wait`` is told
     once, with the holder's pid), then plans only what the first left undone: two imports at once
-    neither duplicate nor interleave their commits. The lock dies with its process (no stale lock)."""
+    neither duplicate nor interleave their commits. The lock belongs to the driver process alone -- a
+    forked worker does not inherit it (unlike ``flock``) -- and dies with it: no stale lock."""
     path = Path(store_root) / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         told = False
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except BlockingIOError:
+            except OSError as exc:  # EAGAIN / EACCES: held by another process
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
                 if not told and on_wait is not None:
                     holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
                     on_wait(f"another import holds {path} (pid {holder}); waiting for it to finish")
@@ -219,7 +223,7 @@ def driver_lock(
             yield
         finally:
             os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            fcntl.lockf(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
 
