@@ -24,7 +24,6 @@ from stridelab.scale import (
     BatchReport,
     ManifestEntry,
     cohort,
-    make_executor,
     pending,
     plan_batches,
     process_batch,
@@ -342,16 +341,22 @@ def _dies_on_coretemp(batch: Batch, dataset_root: str, store_root: str | None) -
 
 def test_a_killed_worker_process_is_retried_and_its_file_isolated(archive: Path, tmp_path: Path) -> None:
     dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
     store = Store.open(tmp_path / "s")
-    # the command's own cluster (make_executor: a worker process forked by its nanny, restarted after
-    # each death); allowed-failures=0 so the scheduler gives up on the task at the first death
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        make_executor("local:1") as executor,
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        ) as lc,
+        distributed.Client(lc) as client,
     ):
         result = run_batches(
             plan_batches(scan([str(archive)], athlete_from="folder"), max_files=8),
-            executor,
+            client.get_executor(pure=False),
             tmp_path / "ds",
             store=store,
             task=_dies_on_coretemp,

@@ -248,16 +248,22 @@ def make_executor(
             raise ClusterError(f"--cluster {cluster!r}: use local:N with N >= 1 workers")
         import dask
 
-        with dask.config.set(_local_cluster_config()):  # for the cluster's whole life: restarts too
-            lc = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=n,
-                threads_per_worker=1,
-                host="127.0.0.1",
-                dashboard_address=None,  # no dashboard (nor bokeh) ...
-                # ... and its health/metrics HTTP server on loopback, any free port: never 0.0.0.0,
-                # never a clash with another cluster's 8787
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            )
+        config = _local_cluster_config()
+        method = config.pop("distributed.worker.multiprocessing-method", None)
+        with dask.config.set(config):  # for the cluster's whole life
+            # the first workers are forked while the driver does nothing else; a worker restarted
+            # after a death is spawned (a fork then, with the driver's threads busy, could inherit a
+            # held lock and hang: seen once in the suite)
+            with dask.config.set({"distributed.worker.multiprocessing-method": method} if method else {}):
+                lc = LocalCluster(  # type: ignore[no-untyped-call]
+                    n_workers=n,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,  # no dashboard (nor bokeh) ...
+                    # ... and its health/metrics HTTP server on loopback, any free port: never 0.0.0.0,
+                    # never a clash with another cluster's 8787
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                )
             with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
                 yield client.get_executor(pure=False)
         return
