@@ -74,6 +74,7 @@ def dask_executor() -> Iterator[object]:
             protocol="tcp://",
             host="127.0.0.1",
             dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # no clash with another 8787
         ) as lc,
         distributed.Client(lc) as client,
     ):
@@ -345,7 +346,11 @@ def test_a_killed_worker_process_is_retried_and_its_file_isolated(archive: Path,
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         ) as lc,
         distributed.Client(lc) as client,
     ):

@@ -395,3 +395,62 @@ def test_import_page_shows_not_activities_and_takes_gpx_tcx(
             assert not p.errors, p.errors
         finally:
             p.close()
+
+
+def test_cohort_page_lists_athletes_with_adherence_on_phone_and_desktop(
+    browser: Any, demo: Demo, store_copy: Path
+) -> None:
+    """The nav leads to /cohort: one row per athlete of the store's datasets (a hostile folder name
+    shown as text), the demo plan's adherence for "me", "no plan" for the other, no sideways scroll."""
+    from datetime import UTC, datetime, timedelta
+
+    from stridelab.services.training import plan_adherence
+    from stridelab.store import Store
+    from stridelab.store.scale import write_summaries
+
+    odd = "<b>bob<b>"
+    t0 = datetime(2026, 1, 5, 7, tzinfo=UTC)
+    for k, athlete in enumerate(("me", odd)):
+        rows = [
+            {
+                "run_id": f"{k}{i:03d}",
+                "start_time": t0 + timedelta(days=3 * i),
+                "speed_m_s_mean": 2.8 + 0.05 * i,
+                "balance_left_pct_mean": 50.5 + 0.04 * i + k,
+            }
+            for i in range(12)
+        ]
+        write_summaries(store_copy / "datasets", athlete, 2026, rows, "part-0.parquet")
+    from _web_support import PLAN_START
+
+    from stridelab.services.training import PlanInputs, build_plan, log_session, save_plan
+
+    store = Store.open(store_copy)  # the demo plan, made on its first day; its first session done
+    plan = build_plan(PlanInputs(start=PLAN_START, weeks=4, sessions_per_week=3, minutes=15.0))
+    save_plan(store, "me", plan, created_at=f"{PLAN_START.isoformat()}T06:00:00+00:00")
+    log_session(store, "me", plan.sessions[0].date, "done")
+    expected = plan_adherence(store, "me", demo.today)
+    store.close()
+    assert expected is not None and expected["due"] > 0
+    app = create_app(WebConfig(store_path=store_copy, today=demo.today))
+    with LiveServer(app) as server:
+        api = httpx.get(server.url + "/api/cohort", timeout=HANG_GUARD_S).json()
+        me = next(a for a in api["athletes"] if a["athlete"] == "me")
+        assert me["adherence_pct"] == expected["adherence_pct"] and me["n_runs"] == 12
+        for name, context in (("phone", PHONE), ("desktop", DESKTOP)):
+            p = Page(browser, server.url, **context)
+            try:
+                p.goto("/runs")
+                p.page.locator("nav a[href='/cohort']").click()
+                p.page.wait_for_url(server.url + "/cohort", timeout=HANG_GUARD_MS)
+                table = p.page.locator("#cohort-table tbody tr")
+                assert table.count() == 2
+                text = p.page.inner_text("#cohort-table")
+                assert odd in text and "no plan" in text  # the folder name is text, not markup
+                assert f"of {expected['due']}" in table.nth(1).inner_text()  # rows by athlete: '<' < 'm'
+                assert p.page.locator("#cohort-table b").count() == 0
+                p.no_horizontal_scroll()
+                p.shot(f"{name}-cohort")
+                assert not p.errors, p.errors
+            finally:
+                p.close()

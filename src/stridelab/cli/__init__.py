@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("cmd_core", "List imported activities."),
     "cohort": (
         "cmd_scale",
-        "Every athlete of the Parquet datasets: pace-adjusted balance, trend, drift, flags.",
+        "Every athlete of the Parquet datasets: pace-adjusted balance, trend, drift, plan adherence, flags.",
     ),
     "show": ("cmd_core", "Summary and running-dynamics means of one run."),
     "export": (

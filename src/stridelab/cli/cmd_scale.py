@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from stridelab.cli._common import JsonOpt, StoreOpt, console, fail, open_store, print_json
+from stridelab.cli._common import JsonOpt, StoreOpt, console, err_console, fail, open_store, print_json
 from stridelab.present.text import markup as esc
 from stridelab.services import Store, StoreError
 
@@ -31,7 +31,10 @@ def run_scale_import(
     as_json: bool,
 ) -> None:
     """Import ``paths`` in batches (``--cluster``/``--athlete-from``/``--dataset``); exits."""
-    from stridelab.scale import ClusterError, scale_import  # lazy: Dask only with --cluster
+    from stridelab.scale import ClusterError, DatasetRootError, scale_import  # lazy: Dask with --cluster
+
+    def waiting(message: str) -> None:
+        err_console.print(f"[yellow]{esc(message)}[/yellow]", soft_wrap=True)  # stderr: JSON stays clean
 
     try:
         result = scale_import(
@@ -42,9 +45,17 @@ def run_scale_import(
             cluster=cluster,
             workers=workers,
             dataset_root=dataset,
+            on_wait=waiting,
         )
     except (ClusterError, ValueError, StoreError) as exc:
         raise fail(str(exc)) from None
+    except DatasetRootError as exc:
+        imported = exc.result.count("imported") if exc.result is not None else 0
+        raise fail(
+            f"{exc.strerror}; {imported} runs were imported whole before it (the catalog holds exactly "
+            "those); make room or fix the permissions and run the same command again to import the rest",
+            1,
+        ) from None
     except OSError as exc:
         raise fail(f"the dataset root cannot be written: {exc}", 1) from None
     data = result.to_json()
@@ -73,18 +84,20 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = JsonOpt,
     ) -> None:
-        """Every athlete of the Parquet datasets: pace-adjusted balance, trend, drift, flags.
+        """Every athlete of the Parquet datasets: pace-adjusted balance, trend, drift, plan adherence, flags.
 
         Balance is the LEFT foot's share of ground contact time (%), adjusted to 5:00 min/km over the
         athlete's runs; the trend is per 30 days with its 95 % interval; the drift is the last 28 days
-        against the runs before them. One DuckDB query over the summaries dataset.
+        against the runs before them; plan adherence is the athlete's active plan (sessions done, partial
+        ones half, of those due up to today). One DuckDB query over the summaries dataset.
         """
         from stridelab.scale import cohort  # lazy: DuckDB and scipy
 
-        root = dataset if dataset is not None else str(open_store(store).root / "datasets")
+        opened = open_store(store)
+        root = dataset if dataset is not None else str(opened.root / "datasets")
         try:
-            rows = cohort(root)
-        except FileNotFoundError as exc:
+            rows = cohort(root, store=opened)
+        except (FileNotFoundError, ValueError) as exc:
             raise fail(str(exc)) from None
         if as_json:
             print_json({"dataset": root, "athletes": [r.to_json() for r in rows]})
@@ -97,6 +110,7 @@ def register(app: typer.Typer) -> None:
             ("at 5:00/km", "right"),
             ("trend /30 d (95 %)", "right"),
             ("drift", "right"),
+            ("plan adherence", "right"),
             ("flags", "left"),
         ):
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
@@ -111,6 +125,7 @@ def register(app: typer.Typer) -> None:
                 _num(r.balance_adjusted_pct),
                 trend,
                 _num(r.drift_pct, 1, True),
+                f"{r.adherence_pct:.0f} % of {r.sessions_due}" if r.adherence_pct is not None else "-",
                 esc(", ".join(r.flags)),
             )
         console.print(table)

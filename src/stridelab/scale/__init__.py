@@ -12,12 +12,14 @@ from stridelab.scale.cohort import CohortRow, cohort
 from stridelab.scale.plan import Batch, ManifestEntry, athlete_mapping, fingerprint, plan_batches, scan
 from stridelab.scale.runner import ClusterError, ScaleResult, make_executor, pending, run_batches
 from stridelab.scale.service import scale_import
+from stridelab.store.scale import DatasetRootError
 
 __all__ = [
     "Batch",
     "BatchReport",
     "ClusterError",
     "CohortRow",
+    "DatasetRootError",
     "FileOutcome",
     "ManifestEntry",
     "ScaleResult",

@@ -23,7 +23,7 @@ from stridelab.model import Activity
 from stridelab.scale.plan import Batch, ManifestEntry
 from stridelab.store import Store
 from stridelab.store.activities import PreparedActivity, activity_summary, prepare_activity, records_table
-from stridelab.store.scale import is_remote, write_run
+from stridelab.store.scale import DatasetRootError, is_remote, write_run
 from stridelab.version import DECODER_VERSION
 
 __all__ = ["BatchReport", "FileOutcome", "process_batch", "run_summary"]
@@ -40,6 +40,8 @@ class FileOutcome:
     prepared: PreparedActivity | None = None
     summary_path: str | None = None
     warnings: tuple[str, ...] = ()
+    #: the dataset root itself failed (full, read-only): the import stops after this batch
+    root_error: bool = False
 
 
 @dataclass(slots=True)
@@ -108,6 +110,8 @@ def _one(entry: ManifestEntry, root: Path | str, store: Store | None, streams: b
         )
     except NotAnActivityError as exc:
         return FileOutcome(entry, "not_activity", error=exc.reason)
+    except DatasetRootError as exc:
+        return FileOutcome(entry, "failed", error=f"{entry.path}: {exc.strerror}", root_error=True)
     except Exception as exc:  # one file's fault stays in its outcome: the batch goes on
         text = _describe(exc)
         return FileOutcome(entry, "failed", error=text if entry.path in text else f"{entry.path}: {text}")
@@ -124,8 +128,15 @@ def process_batch(
     store = Store(Path(store_root)) if store_root is not None else None
     report = BatchReport(batch.batch_id, batch.athlete, worker=f"pid {os.getpid()}")
     try:
-        for entry in batch.entries:
-            report.outcomes.append(_one(entry, root, store, streams))
+        for i, entry in enumerate(batch.entries):
+            outcome = _one(entry, root, store, streams)
+            report.outcomes.append(outcome)
+            if outcome.root_error:  # the root is full or read-only: the rest would fail the same way
+                for rest in batch.entries[i + 1 :]:
+                    report.outcomes.append(
+                        FileOutcome(rest, "failed", error=f"{rest.path}: not attempted", root_error=True)
+                    )
+                break
     finally:
         if store is not None:
             store.close()

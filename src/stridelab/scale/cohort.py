@@ -4,18 +4,23 @@ Per athlete (runs with a GCT balance and a speed): the mean balance (LEFT foot's
 contact, %), the **pace-adjusted balance** (balance regressed on mean speed over the athlete's runs,
 read at :data:`REF_SPEED_M_S`, so an athlete who ran faster lately is compared at the same pace), the
 **trend** (slope of balance over time, per 30 days, with its 95 % t interval), the **drift** (mean of
-the last :data:`RECENT_DAYS` days minus the mean before them) and **flags**.
+the last :data:`RECENT_DAYS` days minus the mean before them), **plan adherence** (with a store: the
+athlete's active training plan, sessions done + half the partial ones over the sessions due, from the
+catalog's training logs -- :func:`stridelab.services.training.plan_adherence`) and **flags**.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
 from scipy import stats
 
+from stridelab.services.training import plan_adherence
+from stridelab.store import Store
 from stridelab.store.scale import cohort_table
 
 __all__ = ["RECENT_DAYS", "REF_SPEED_M_S", "CohortRow", "cohort"]
@@ -30,6 +35,10 @@ ASYMMETRY_PCT: Final = 1.5
 DRIFT_PCT: Final = 1.0
 #: fewer runs than this: too few to judge
 MIN_RUNS: Final = 5
+#: plan adherence below this (%, of at least :data:`MIN_DUE` sessions due) flags it
+LOW_ADHERENCE_PCT: Final = 60.0
+#: sessions due before adherence is judged
+MIN_DUE: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,10 @@ class CohortRow:
     first_run: str | None
     last_run: str | None
     flags: tuple[str, ...]
+    #: the active plan's adherence up to today (%), None without a plan or a store
+    adherence_pct: float | None = None
+    #: sessions of the active plan due up to today (None without a plan or a store)
+    sessions_due: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -90,10 +103,25 @@ def _flags(n: int, adjusted: float | None, trend: tuple[float | None, ...], drif
     return flags
 
 
+def _adherence(store: Store | None, athlete: str, today: date | None) -> tuple[float | None, int | None]:
+    if store is None:
+        return None, None
+    adh = plan_adherence(store, athlete, today or date.today())
+    if adh is None:
+        return None, None
+    return adh["adherence_pct"], int(adh["due"])
+
+
 def cohort(
-    dataset_root: str | Path, *, ref_speed_m_s: float = REF_SPEED_M_S, recent_days: float = RECENT_DAYS
+    dataset_root: str | Path,
+    *,
+    store: Store | None = None,
+    today: date | None = None,
+    ref_speed_m_s: float = REF_SPEED_M_S,
+    recent_days: float = RECENT_DAYS,
 ) -> list[CohortRow]:
-    """The cohort of the datasets under ``dataset_root`` (one DuckDB query; see the module docstring).
+    """The cohort of the datasets under ``dataset_root`` (one DuckDB query; see the module docstring),
+    with each athlete's plan adherence up to ``today`` (default: the local date) when ``store`` is given.
 
     Raises FileNotFoundError when there is no summaries dataset there."""
     out: list[CohortRow] = []
@@ -103,6 +131,15 @@ def cohort(
         trend = _trend(row)
         recent, before = _finite(row["recent_mean"]), _finite(row["before_mean"])
         drift = recent - before if recent is not None and before is not None else None
+        adherence_pct, due = _adherence(store, str(row["athlete"]), today)
+        flags = _flags(n, adjusted, trend, drift)
+        if (
+            adherence_pct is not None
+            and due is not None
+            and due >= MIN_DUE
+            and adherence_pct < LOW_ADHERENCE_PCT
+        ):
+            flags.append("low adherence")
         out.append(
             CohortRow(
                 athlete=str(row["athlete"]),
@@ -115,7 +152,9 @@ def cohort(
                 drift_pct=drift,
                 first_run=str(row["first_run"]) if row["first_run"] is not None else None,
                 last_run=str(row["last_run"]) if row["last_run"] is not None else None,
-                flags=tuple(_flags(n, adjusted, trend, drift)),
+                flags=tuple(flags),
+                adherence_pct=adherence_pct,
+                sessions_due=due,
             )
         )
     return out

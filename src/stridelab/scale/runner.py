@@ -26,12 +26,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from stridelab.procs import children_follow, follow_parent
 from stridelab.scale.batch import BatchReport, FileOutcome, process_batch
 from stridelab.scale.plan import Batch, ManifestEntry, fingerprint
 from stridelab.store import Store
 from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
+from stridelab.store.scale import ROOT_ERRNOS, DatasetRootError
 
 __all__ = ["ClusterError", "ScaleResult", "make_executor", "pending", "run_batches"]
 
@@ -131,6 +133,8 @@ def run_batches(
             result.batches += 1
             submit(batch, 0)
 
+    root_error: FileOutcome | None = None  # the dataset root failed: drain, commit, stop
+
     refill()
     while in_flight:
         done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -156,20 +160,79 @@ def run_batches(
             result.outcomes.extend(report.outcomes)
             if on_report is not None:
                 on_report(report)
-        refill()
+            root_error = root_error or next((o for o in report.outcomes if o.root_error), None)
+        if root_error is None:
+            refill()
     if store is not None:
         checkpoint(store)
+    if root_error is not None:
+        failure = DatasetRootError(dataset_root, _errno(root_error), _reason(root_error))
+        failure.result = result
+        raise failure
     return result
 
 
+def _errno(outcome: FileOutcome) -> int:
+    import errno
+
+    text = outcome.error or ""
+    return next((c for c in sorted(ROOT_ERRNOS) if os.strerror(c) in text), errno.EIO)
+
+
+def _reason(outcome: FileOutcome) -> str:
+    return os.strerror(_errno(outcome))
+
+
+#: the environment variable that, when set, keeps Dask's own worker start method (see below)
+START_METHOD_ENV: Final = "DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD"
+
+
+def _local_cluster_config() -> dict[str, Any]:
+    """Dask settings of a ``local:N`` cluster.
+
+    Dask starts worker processes with ``spawn`` by default: each worker is a fresh interpreter that
+    imports distributed, numpy, pandas, pyarrow and stridelab again before its first task -- the bulk
+    of the cluster's fixed cost (measured: start + first task + close 27 s with spawn against 1.0 s with
+    fork on the loaded 2-core box; docs/scale.md). A local cluster's workers are forked from this
+    process instead, which has those modules imported already (as the local process pool's are).
+    Set ``DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD`` to keep another method.
+
+    The workers' background work is thinned for batches that each run for seconds: no statistical
+    profiler (a stack sample every 10 ms), system and memory monitors every 2 s instead of every
+    0.1-0.5 s, the event-loop tick check every 1 s, no work stealing (batches are even), and no
+    scheduler-side queue: each worker holds its next batches as a pool's workers do."""
+    config: dict[str, Any] = {
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.system-monitor.interval": "2s",
+        "distributed.worker.memory.monitor-interval": "2s",
+        "distributed.admin.tick.interval": "1s",
+        "distributed.scheduler.work-stealing": False,
+        # every submitted batch goes to a worker at once (at most max_in_flight of them): a worker
+        # starts its next batch without waiting for the scheduler -- in the driver, busy committing --
+        # to hear that the last one finished (a process pool's call queue does the same)
+        "distributed.scheduler.worker-saturation": float("inf"),
+    }
+    if START_METHOD_ENV not in os.environ and os.name == "posix":
+        config["distributed.worker.multiprocessing-method"] = "fork"
+    return config
+
+
 @contextlib.contextmanager
-def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[Executor]:
+def make_executor(
+    cluster: str | None, workers: int | None = None, *, connect_timeout_s: float = 10.0
+) -> Iterator[Executor]:
     """The executor of a ``--cluster`` value (see the module docstring), closed on exit.
 
     Raises :class:`ClusterError` for a malformed value, a missing ``scale`` extra or a scheduler that
-    does not answer within 10 s."""
+    does not answer within ``connect_timeout_s``."""
     if cluster is None:
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        # workers die with the driver (a killed driver leaves no orphan holding files or locks)
+        with (
+            children_follow(),
+            ProcessPoolExecutor(
+                max_workers=workers or os.cpu_count() or 1, initializer=follow_parent, initargs=(os.getpid(),)
+            ) as pool,
+        ):
             yield pool
         return
     try:
@@ -183,15 +246,30 @@ def make_executor(cluster: str | None, workers: int | None = None) -> Iterator[E
             n = 0
         if n < 1:
             raise ClusterError(f"--cluster {cluster!r}: use local:N with N >= 1 workers")
-        lc = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=n, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
-        )
-        with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
-            yield client.get_executor(pure=False)
+        import dask
+
+        config = _local_cluster_config()
+        method = config.pop("distributed.worker.multiprocessing-method", None)
+        with dask.config.set(config):  # for the cluster's whole life
+            # the first workers are forked while the driver does nothing else; a worker restarted
+            # after a death is spawned (a fork then, with the driver's threads busy, could inherit a
+            # held lock and hang: seen once in the suite)
+            with dask.config.set({"distributed.worker.multiprocessing-method": method} if method else {}):
+                lc = LocalCluster(  # type: ignore[no-untyped-call]
+                    n_workers=n,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,  # no dashboard (nor bokeh) ...
+                    # ... and its health/metrics HTTP server on loopback, any free port: never 0.0.0.0,
+                    # never a clash with another cluster's 8787
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                )
+            with lc, Client(lc) as client:  # type: ignore[no-untyped-call]
+                yield client.get_executor(pure=False)
         return
     if cluster.startswith("tcp://"):
         try:
-            client = Client(cluster, timeout=10)  # type: ignore[no-untyped-call]
+            client = Client(cluster, timeout=connect_timeout_s)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"--cluster {cluster}: the Dask scheduler does not answer ({exc})") from None
         with client:

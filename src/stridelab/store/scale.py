@@ -14,9 +14,13 @@ summaries dataset, in DuckDB (never every run into pandas).
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,9 +39,13 @@ def is_remote(root: Path | str) -> bool:
 
 __all__ = [
     "REMOTE_SCHEMES",
+    "ROOT_ERRNOS",
     "SUMMARY_SCHEMA",
+    "DatasetRootError",
+    "check_root_writable",
     "cohort_table",
     "dataset_paths",
+    "driver_lock",
     "is_remote",
     "run_file_name",
     "write_run",
@@ -75,6 +83,41 @@ def dataset_paths(root: Path, athlete: str, year: int, run_id: str) -> tuple[Pat
     return root / "summaries" / part / name, root / "streams" / part / name
 
 
+#: errors of the dataset root itself (not of one file): full, read-only, no permission, over quota
+ROOT_ERRNOS: Final = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT})
+
+
+class DatasetRootError(OSError):
+    """The dataset root cannot take any more files (full, read-only, no permission): the import stops.
+
+    ``str()`` names the root and the reason; ``errno`` is the system's. ``result``: what the import
+    had done before it stopped (set by the runner)."""
+
+    result: Any = None
+
+    def __init__(self, root: Path | str, code: int, reason: str) -> None:
+        super().__init__(code, f"the dataset root {root} cannot be written: {reason}")
+        self.root = str(root)
+
+
+def _errno_of(exc: BaseException) -> int | None:
+    """The errno of an OSError, or of pyarrow's IOError that carries it only in its text."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    text = str(exc)
+    for code in ROOT_ERRNOS:
+        if f"errno {code}]" in text.lower() or os.strerror(code) in text:
+            return code
+    return None
+
+
+def _root_error(root: Path | str, exc: BaseException) -> BaseException:
+    code = _errno_of(exc)
+    if code in ROOT_ERRNOS:
+        return DatasetRootError(root, code, os.strerror(code))
+    return exc
+
+
 def _write_atomic(table: pa.Table, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet.tmp", dir=target.parent)
@@ -85,6 +128,23 @@ def _write_atomic(table: pa.Table, target: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_root_writable(root: Path | str) -> None:
+    """Create ``root`` if needed and prove a file can be made there (then removed).
+
+    Raises :class:`DatasetRootError` naming ``root`` (read-only, no permission, full) before any work.
+    Object-store roots are not probed (their errors surface on the first write)."""
+    if is_remote(root):
+        return
+    path = Path(root)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _root_error(path, exc) from None
 
 
 def _put(table: pa.Table, url: str) -> None:
@@ -114,10 +174,58 @@ def write_run(
             f"{base}/streams/{part}"
         ) if records is not None else None
     summary_path, stream_path = dataset_paths(Path(root), athlete, year, str(summary["run_id"]))
-    if records is not None:
-        _write_atomic(records, stream_path)  # stream first: a summary never points to a missing stream
-    _write_atomic(row, summary_path)
+    new_stream = records is not None and not stream_path.exists()
+    try:
+        if records is not None:
+            _write_atomic(records, stream_path)  # stream first: a summary never points to a missing stream
+        _write_atomic(row, summary_path)
+    except Exception as exc:
+        if new_stream:  # the summary could not follow: leave no stream of a run the dataset lacks
+            stream_path.unlink(missing_ok=True)
+        raise _root_error(root, exc) from exc
     return summary_path, stream_path if records is not None else None
+
+
+#: the lock file of a store's batch import (one driver at a time commits into one catalog)
+LOCK_NAME: Final = ".batch-import.lock"
+
+
+@contextlib.contextmanager
+def driver_lock(
+    store_root: Path, *, on_wait: Callable[[str], None] | None = None, poll_s: float = 0.2
+) -> Iterator[None]:
+    """Hold the store's batch-import lock (a POSIX record lock, ``fcntl.lockf``, on
+    ``<store>/.batch-import.lock``).
+
+    A second driver on the same store waits here until the first has finished (``on_wait`` is told
+    once, with the holder's pid), then plans only what the first left undone: two imports at once
+    neither duplicate nor interleave their commits. The lock belongs to the driver process alone -- a
+    forked worker does not inherit it (unlike ``flock``) -- and dies with it: no stale lock."""
+    path = Path(store_root) / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        told = False
+        while True:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:  # EAGAIN / EACCES: held by another process
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if not told and on_wait is not None:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+                    on_wait(f"another import holds {path} (pid {holder}); waiting for it to finish")
+                    told = True
+                time.sleep(poll_s)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.lockf(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def write_summaries(root: Path, athlete: str, year: int, rows: list[Mapping[str, Any]], name: str) -> Path:
@@ -164,7 +272,8 @@ ORDER BY athlete
 def cohort_table(root: Path | str, *, ref_speed_m_s: float, recent_days: float) -> list[dict[str, Any]]:
     """The per-athlete cohort aggregates over the summaries dataset under ``root`` (DuckDB, one scan).
 
-    Raises FileNotFoundError when the root holds no summaries dataset."""
+    Raises FileNotFoundError when the root holds no summaries dataset, ValueError (naming the file)
+    when a file there cannot be read."""
     if is_remote(root):
         return _remote_cohort(str(root), ref_speed_m_s, recent_days)
     pattern = f"{str(root).rstrip('/')}/summaries/**/*.parquet"
@@ -175,6 +284,8 @@ def cohort_table(root: Path | str, *, ref_speed_m_s: float, recent_days: float) 
         cur = con.execute(_COHORT_SQL, [pattern, ref_speed_m_s, recent_days, recent_days, recent_days])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    except duckdb.Error as exc:  # a foreign or damaged file in the dataset: say which, never a 500
+        raise ValueError(f"{root}: the summaries dataset cannot be read: {str(exc).strip()[:400]}") from None
     finally:
         con.close()
 

@@ -19,6 +19,7 @@ from stridelab.web._security import SecurityMiddleware, csrf_token_of
 from stridelab.web._state import WebState
 from stridelab.web.pages import (
     JSONText,
+    cohort,
     experiments,
     home,
     imports,
@@ -61,7 +62,7 @@ def create_app(config: WebConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.web = web
-    for module in (home, runs, run, trends, plan, tests, imports, experiments, walking, live):
+    for module in (home, runs, run, trends, plan, tests, imports, experiments, walking, live, cohort):
         app.include_router(module.router)
 
     @app.get("/api/csrf", tags=["meta"], summary="This browser's CSRF token")

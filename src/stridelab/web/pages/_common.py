@@ -26,6 +26,7 @@ NAV: Final[list[tuple[str, str]]] = [
     ("/plan", "Plan & today"),
     ("/tests", "Balance tests"),
     ("/walking", "Walking"),
+    ("/cohort", "Cohort"),
     ("/live", "Live"),
     ("/import", "Import"),
 ]
