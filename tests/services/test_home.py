@@ -619,3 +619,25 @@ def test_reports_and_splits_in_imperial_units(store_copy: Path, tmp_path: Path) 
     miles = run_splits(open_store(store_copy), "me", rid, by="mi").frame
     full = miles["distance_m"].iloc[:-1]
     assert len(miles) >= 2 and ((full - 1609.344).abs() < 30).all()  # whole miles, the last one partial
+
+
+def test_a_new_run_without_local_time_is_never_waiting(tmp_path: Path, shared_data: Path) -> None:
+    """A FIT run read by today's decoder whose file holds no local time is marked as looked at in the
+    transaction that stores it: no window in which ``doctor`` (or a backup taken then) sees it waiting
+    for the back-fill of older runs."""
+    import dataclasses
+
+    from stridelab.io.fit import read_activity
+    from stridelab.services.local_time import runs_without_local_time
+    from stridelab.store import Store
+    from stridelab.store.activities import add_activity
+    from stridelab.store.offsets import ensure_offsets_schema
+
+    path = shared_data / "fit" / "Runalyze__Runalyze" / "Fenix-3-with-runscribe-v1-38.fit"
+    act = dataclasses.replace(read_activity(path.read_bytes(), source_path=str(path)), utc_offset_s=None)
+    st = Store.open(tmp_path / "store")
+    ensure_offsets_schema(st)
+    assert add_activity(st, "me", act)
+    assert st.activity("me", act.id).utc_offset_s is None
+    assert runs_without_local_time(st) == 0
+    st.close()

@@ -877,6 +877,11 @@ def import_paths(
     check_athlete(athlete)
     budget = check_budget(memory_budget) if memory_budget is not None else budget_from_env()
     before, _memory_budget = _memory_budget, budget
+    # the local-time checks table exists before the commits: each new FIT run is marked checked in
+    # its own transaction (stridelab.store.activities.commit_prepared), never seen as waiting
+    from stridelab.store.offsets import ensure_offsets_schema
+
+    ensure_offsets_schema(store)
     with tempfile.TemporaryDirectory(prefix="stridelab-import-") as spill:
         try:
             result = _import(

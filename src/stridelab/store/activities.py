@@ -212,6 +212,20 @@ def commit_prepared(tx: sqlite3.Connection, prepared: PreparedActivity) -> bool:
     )
     if cur.rowcount == 0:  # stored before (same bytes, same id, same stream)
         return False
+    athlete, activity_id = prepared.activity_row[1], prepared.activity_row[0]
+    fmt, time_absolute, utc_offset_s = (
+        prepared.activity_row[3],
+        prepared.activity_row[17],
+        prepared.activity_row[18],
+    )
+    if fmt == "fit" and time_absolute and utc_offset_s is None and _has_offset_checks(tx):
+        # read by today's decoder: its file holds no local time, so it is not one for the back-fill of
+        # runs imported before the decoder kept it (same transaction: no window where it looks waiting)
+        tx.execute(
+            "INSERT OR IGNORE INTO utc_offset_checks (athlete, activity_id, checked_at, utc_offset_s) "
+            "VALUES (?, ?, ?, NULL)",
+            (athlete, activity_id, prepared.activity_row[15]),
+        )
     tx.executemany(
         "INSERT INTO laps (athlete, activity_id, lap_index, start_time, elapsed_s, timer_s, distance_m,"
         " avg_speed_m_s, trigger, intensity, sport) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -223,6 +237,13 @@ def commit_prepared(tx: sqlite3.Connection, prepared: PreparedActivity) -> bool:
         prepared.session_rows,
     )
     return True
+
+
+def _has_offset_checks(tx: sqlite3.Connection) -> bool:
+    row = tx.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'utc_offset_checks'"
+    ).fetchone()
+    return row is not None
 
 
 def add_activity(
