@@ -97,6 +97,8 @@ _qmul_j: Any = None
 _rotvec_q_j: Any = None
 _rotate_j: Any = None
 _inv_j: Any = None
+_inv4_j: Any = None
+_solve9_j: Any = None
 
 
 def _inv(m: Any) -> Any:  # pragma: no cover - jitted
@@ -239,12 +241,279 @@ def _rts_chunk(
             cov0[:, :] = sm_p  # the smoothed covariance at the end starts the next chunk
 
 
-def _kernel() -> Callable[..., Any]:
-    global _qmul_j, _rotvec_q_j, _rotate_j, _inv_j
-    if "_rts_chunk" not in _COMPILED:
-        # the helpers first: the kernel's globals must name compiled functions when it is compiled
-        _qmul_j, _rotvec_q_j, _rotate_j, _inv_j = _jit(_qmul), _jit(_rotvec_q), _jit(_rotate), _jit(_inv)
-    return _jit(_rts_chunk)
+def _rts_chunk_fast(
+    acc: Any,
+    gyr: Any,
+    zupt: Any,
+    fs: float,
+    q0: Any,
+    p0: Any,
+    v0: Any,
+    cov0: Any,
+    proc: Any,
+    meas: Any,
+    level: bool,
+    g: float,
+    pos: Any,
+    vel: Any,
+    quat: Any,
+) -> None:  # pragma: no cover - jitted
+    """:func:`_rts_chunk` with the sparse ``F`` and ``H`` written out and no temporaries (same results
+    to rounding): ``F P Fᵀ`` touches only the non-zero blocks, the Joseph update is ``P - K(HP)`` then
+    ``- (·Hᵀ)Kᵀ``, the smoother's gain is applied to a vector (``P Fᵀ (P⁻ \\ d)``, one pivoted
+    elimination instead of a 9 × 9 inverse), and the smoothed covariance -- only its end value, the
+    posterior, is used -- is not propagated."""
+    n = acc.shape[0]
+    prior_x = np.zeros((n + 1, 9))
+    post_x = np.zeros((n + 1, 9))
+    prior_p = np.empty((n + 1, 9, 9))
+    post_p = np.empty((n + 1, 9, 9))
+    skew = np.empty((n, 3))  # a / fs per sample: F[3:6, 6:9] = -[a]x / fs
+    prior_p[0] = cov0
+    post_p[0] = cov0
+    pos[0] = p0
+    vel[0] = v0
+    quat[0] = q0
+    dt = 1.0 / fs
+    m = 4 if level else 3
+    hidx = np.empty(4, dtype=np.int64)
+    hidx[0], hidx[1], hidx[2], hidx[3] = 3, 4, 5, 2
+    t = np.empty((9, 9))
+    u = np.empty((9, 9))
+    gain = np.zeros((9, 4))
+    kr = np.zeros((9, 4))
+    s = np.empty((4, 4))
+    sinv = np.empty((4, 4))
+    innov = np.empty(4)
+    am = np.empty((3, 3))
+    lu = np.empty((9, 9))
+    y = np.empty(9)
+    w = np.empty(9)
+    d = np.empty(9)
+    sm = np.empty(9)
+    for i in range(n):
+        # strapdown (the same scalar operations as _qmul(quat, _rotvec_q(gyr / fs)) and _rotate)
+        g0, g1, g2 = gyr[i, 0] / fs, gyr[i, 1] / fs, gyr[i, 2] / fs
+        ang = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
+        if ang < 1e-12:
+            r0, r1, r2, r3 = 1.0, 0.5 * g0, 0.5 * g1, 0.5 * g2
+            nr = math.sqrt(r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3)
+            r0, r1, r2, r3 = r0 / nr, r1 / nr, r2 / nr, r3 / nr
+        else:
+            sa = math.sin(ang / 2) / ang
+            r0, r1, r2, r3 = math.cos(ang / 2), g0 * sa, g1 * sa, g2 * sa
+        p0_, p1_, p2_, p3_ = quat[i, 0], quat[i, 1], quat[i, 2], quat[i, 3]
+        qw = p0_ * r0 - p1_ * r1 - p2_ * r2 - p3_ * r3
+        qx = p0_ * r1 + p1_ * r0 + p2_ * r3 - p3_ * r2
+        qy = p0_ * r2 - p1_ * r3 + p2_ * r0 + p3_ * r1
+        qz = p0_ * r3 + p1_ * r2 - p2_ * r1 + p3_ * r0
+        quat[i + 1, 0], quat[i + 1, 1], quat[i + 1, 2], quat[i + 1, 3] = qw, qx, qy, qz
+        v0_, v1_, v2_ = acc[i, 0], acc[i, 1], acc[i, 2]
+        ax = (1 - 2 * (qy * qy + qz * qz)) * v0_ + 2 * (qx * qy - qw * qz) * v1_ + 2 * (qx * qz + qw * qy) * v2_
+        ay = 2 * (qx * qy + qw * qz) * v0_ + (1 - 2 * (qx * qx + qz * qz)) * v1_ + 2 * (qy * qz - qw * qx) * v2_
+        az = 2 * (qx * qz - qw * qy) * v0_ + 2 * (qy * qz + qw * qx) * v1_ + (1 - 2 * (qx * qx + qy * qy)) * v2_
+        az -= g
+        pos[i + 1, 0] = pos[i, 0] + vel[i, 0] / fs + 0.5 * ax / (fs * fs)
+        pos[i + 1, 1] = pos[i, 1] + vel[i, 1] / fs + 0.5 * ay / (fs * fs)
+        pos[i + 1, 2] = pos[i, 2] + vel[i, 2] / fs + 0.5 * az / (fs * fs)
+        vel[i + 1, 0] = vel[i, 0] + ax / fs
+        vel[i + 1, 1] = vel[i, 1] + ay / fs
+        vel[i + 1, 2] = vel[i, 2] + az / fs
+        az += g
+        skew[i, 0], skew[i, 1], skew[i, 2] = ax / fs, ay / fs, az / fs
+        # am = F[3:6, 6:9]
+        am[0, 0], am[0, 1], am[0, 2] = 0.0, az / fs, -ay / fs
+        am[1, 0], am[1, 1], am[1, 2] = -az / fs, 0.0, ax / fs
+        am[2, 0], am[2, 1], am[2, 2] = ay / fs, -ax / fs, 0.0
+        px = post_x[i]
+        xp = prior_x[i + 1]
+        for j in range(3):
+            xp[j] = px[j] + dt * px[3 + j]
+            xp[3 + j] = px[3 + j] + am[j, 0] * px[6] + am[j, 1] * px[7] + am[j, 2] * px[8]
+            xp[6 + j] = px[6 + j]
+        pp = post_p[i]
+        # t = F P
+        for c in range(9):
+            for j in range(3):
+                t[j, c] = pp[j, c] + dt * pp[3 + j, c]
+                t[3 + j, c] = pp[3 + j, c] + am[j, 0] * pp[6, c] + am[j, 1] * pp[7, c] + am[j, 2] * pp[8, c]
+                t[6 + j, c] = pp[6 + j, c]
+        # prior = t Fᵀ + Q
+        pr = prior_p[i + 1]
+        for r in range(9):
+            for j in range(3):
+                pr[r, j] = t[r, j] + dt * t[r, 3 + j] + proc[r, j]
+                pr[r, 3 + j] = (
+                    t[r, 3 + j] + am[j, 0] * t[r, 6] + am[j, 1] * t[r, 7] + am[j, 2] * t[r, 8] + proc[r, 3 + j]
+                )
+                pr[r, 6 + j] = t[r, 6 + j] + proc[r, 6 + j]
+        po = post_p[i + 1]
+        xo = post_x[i + 1]
+        if zupt[i]:
+            for k in range(3):
+                innov[k] = vel[i + 1, k] - xp[hidx[k]]
+            if level:
+                innov[3] = pos[i + 1, 2] - xp[2]
+            for a in range(m):
+                for b in range(m):
+                    s[a, b] = pr[hidx[a], hidx[b]] + meas[a, b]
+            _inv4_j(s, sinv, m)
+            for r in range(9):
+                for k in range(m):
+                    acc_ = 0.0
+                    for b in range(m):
+                        acc_ += pr[r, hidx[b]] * sinv[b, k]
+                    gain[r, k] = acc_
+            for r in range(9):
+                acc_ = xp[r]
+                for k in range(m):
+                    acc_ += gain[r, k] * innov[k]
+                xo[r] = acc_
+            # u = (I - K H) P
+            for r in range(9):
+                for c in range(9):
+                    acc_ = pr[r, c]
+                    for k in range(m):
+                        acc_ -= gain[r, k] * pr[hidx[k], c]
+                    u[r, c] = acc_
+            for r in range(9):
+                for a in range(m):
+                    gr = 0.0
+                    for b in range(m):
+                        gr += gain[r, b] * meas[b, a]
+                    kr[r, a] = gr
+            # post = u (I - K H)ᵀ + K R Kᵀ
+            for r in range(9):
+                for c in range(9):
+                    acc_ = u[r, c]
+                    for k in range(m):
+                        acc_ -= u[r, hidx[k]] * gain[c, k]
+                    acc2 = 0.0
+                    for a in range(m):
+                        acc2 += kr[r, a] * gain[c, a]
+                    po[r, c] = acc_ + acc2
+        else:
+            for r in range(9):
+                xo[r] = xp[r]
+                for c in range(9):
+                    po[r, c] = pr[r, c]
+    # Rauch-Tung-Striebel backward pass over the error states, then the correction of the nominal states
+    for r in range(9):
+        sm[r] = post_x[n, r]
+        for c in range(9):
+            cov0[r, c] = post_p[n, r, c]  # the smoothed covariance at the end starts the next chunk
+    for i in range(n, -1, -1):
+        if i < n:
+            # sm = post_x + P Fᵀ (P⁻)⁻¹ (sm - prior_x)
+            for r in range(9):
+                d[r] = sm[r] - prior_x[i + 1, r]
+            _solve9_j(prior_p[i + 1], d, lu, y)
+            a0_, a1_, a2_ = skew[i, 0], skew[i, 1], skew[i, 2]
+            # w = Fᵀ y
+            for j in range(3):
+                w[j] = y[j]
+                w[3 + j] = dt * y[j] + y[3 + j]
+            # column k of F[3:6, 6:9]: am[:, k]
+            w[6] = y[6] + (-a2_) * y[4] + a1_ * y[5]
+            w[7] = y[7] + a2_ * y[3] + (-a0_) * y[5]
+            w[8] = y[8] + (-a1_) * y[3] + a0_ * y[4]
+            pp = post_p[i]
+            for r in range(9):
+                acc_ = 0.0
+                for c in range(9):
+                    acc_ += pp[r, c] * w[c]
+                sm[r] = post_x[i, r] + acc_
+        pos[i, 0] -= sm[0]
+        pos[i, 1] -= sm[1]
+        pos[i, 2] -= sm[2]
+        vel[i, 0] -= sm[3]
+        vel[i, 1] -= sm[4]
+        vel[i, 2] -= sm[5]
+        g0, g1, g2 = sm[6], sm[7], sm[8]
+        ang = math.sqrt(g0 * g0 + g1 * g1 + g2 * g2)
+        if ang < 1e-12:
+            r0, r1, r2, r3 = 1.0, 0.5 * g0, 0.5 * g1, 0.5 * g2
+            nr = math.sqrt(r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3)
+            r0, r1, r2, r3 = r0 / nr, r1 / nr, r2 / nr, r3 / nr
+        else:
+            sa = math.sin(ang / 2) / ang
+            r0, r1, r2, r3 = math.cos(ang / 2), g0 * sa, g1 * sa, g2 * sa
+        p0_, p1_, p2_, p3_ = quat[i, 0], quat[i, 1], quat[i, 2], quat[i, 3]
+        quat[i, 0] = r0 * p0_ - r1 * p1_ - r2 * p2_ - r3 * p3_
+        quat[i, 1] = r0 * p1_ + r1 * p0_ + r2 * p3_ - r3 * p2_
+        quat[i, 2] = r0 * p2_ - r1 * p3_ + r2 * p0_ + r3 * p1_
+        quat[i, 3] = r0 * p3_ + r1 * p2_ - r2 * p1_ + r3 * p0_
+
+
+def _inv4(s: Any, out: Any, m: int) -> None:  # pragma: no cover - jitted
+    """``out[:m, :m]`` = inverse of ``s[:m, :m]`` (the same Gauss-Jordan as :func:`_inv`), in place."""
+    a = s.copy()
+    for r in range(m):
+        for c in range(m):
+            out[r, c] = 1.0 if r == c else 0.0
+    for c in range(m):
+        p = c
+        for r in range(c + 1, m):
+            if abs(a[r, c]) > abs(a[p, c]):
+                p = r
+        if p != c:
+            for k in range(m):
+                a[c, k], a[p, k] = a[p, k], a[c, k]
+                out[c, k], out[p, k] = out[p, k], out[c, k]
+        dd = a[c, c]
+        for k in range(m):
+            a[c, k] /= dd
+            out[c, k] /= dd
+        for r in range(m):
+            if r != c:
+                f = a[r, c]
+                if f != 0.0:
+                    for k in range(m):
+                        a[r, k] -= f * a[c, k]
+                        out[r, k] -= f * out[c, k]
+
+
+def _solve9(p: Any, b: Any, lu: Any, x: Any) -> None:  # pragma: no cover - jitted
+    """``x`` = ``p⁻¹ b`` for a 9 × 9 ``p`` (Gaussian elimination with partial pivoting on ``lu``, a
+    work copy; ``b`` is overwritten)."""
+    for r in range(9):
+        for c in range(9):
+            lu[r, c] = p[r, c]
+    for c in range(9):
+        piv = c
+        for r in range(c + 1, 9):
+            if abs(lu[r, c]) > abs(lu[piv, c]):
+                piv = r
+        if piv != c:
+            for k in range(c, 9):
+                lu[c, k], lu[piv, k] = lu[piv, k], lu[c, k]
+            b[c], b[piv] = b[piv], b[c]
+        dd = lu[c, c]
+        for r in range(c + 1, 9):
+            f = lu[r, c] / dd
+            if f != 0.0:
+                for k in range(c + 1, 9):
+                    lu[r, k] -= f * lu[c, k]
+                b[r] -= f * b[c]
+    for r in range(8, -1, -1):
+        acc_ = b[r]
+        for k in range(r + 1, 9):
+            acc_ -= lu[r, k] * x[k]
+        x[r] = acc_ / lu[r, r]
+
+
+def _kernel(*, reference: bool = False) -> Callable[..., Any]:
+    """The compiled chunk smoother: :func:`_rts_chunk_fast`, or with ``reference`` the matrix form
+    :func:`_rts_chunk` it was checked against."""
+    global _qmul_j, _rotvec_q_j, _rotate_j, _inv_j, _inv4_j, _solve9_j
+    if reference:
+        if "_rts_chunk" not in _COMPILED:
+            # the helpers first: the kernel's globals must name compiled functions when it is compiled
+            _qmul_j, _rotvec_q_j, _rotate_j, _inv_j = _jit(_qmul), _jit(_rotvec_q), _jit(_rotate), _jit(_inv)
+        return _jit(_rts_chunk)
+    if "_rts_chunk_fast" not in _COMPILED:
+        _inv4_j, _solve9_j = _jit(_inv4), _jit(_solve9)
+    return _jit(_rts_chunk_fast)
 
 
 class ZuptRtsKalman(Algorithm):
