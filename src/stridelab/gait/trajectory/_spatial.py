@@ -52,6 +52,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import Side
+from stridelab.gait._kernels import (
+    footprint_means,
+    longest_run_per_segment,
+    max_per_segment,
+    median_per_segment,
+    swing_height_and_halfway,
+)
 from stridelab.gait._signal import runs
 from stridelab.gait.metrics import symmetry
 
@@ -100,30 +107,37 @@ def footprints(
     forward_axis: npt.ArrayLike,
 ) -> pd.DataFrame:
     """One row per stance (IC → first TO after it): ``ic_s, to_s, x_m, y_m, z_m, heading_rad,
-    flat_start, flat_end`` (the footprint; NaN and -1 where the stance has no zero-velocity sample)."""
+    flat_start, flat_end`` (the footprint; NaN and -1 where the stance has no zero-velocity sample).
+
+    The footprint is the mean over the longest still run of the stance (a brief pause at the strike is
+    not the foot flat); a stance without TO ends 0.8 s after its IC."""
     ic = np.sort(np.asarray(ic_s, dtype=float))
     to = np.sort(np.asarray(to_s, dtype=float))
     fwd = np.asarray(forward_axis, dtype=float)
-    rows = []
     n = len(position)
-    for t_ic in ic:
-        j = np.searchsorted(to, t_ic, side="right")
-        t_to = float(to[j]) if j < len(to) else math.nan
-        i0 = min(max(round(t_ic * fs), 0), n)
-        i1 = min(round(t_to * fs), n) if np.isfinite(t_to) else min(i0 + round(0.8 * fs), n)
-        still = np.flatnonzero(zupt[i0:i1]) + i0
-        if not len(still):
-            rows.append((t_ic, t_to, math.nan, math.nan, math.nan, math.nan, -1, -1))
-            continue
-        # the longest still run of the stance (a brief pause at the strike is not the foot flat)
-        spans = runs(zupt[i0:i1])
-        a, b = max(spans, key=lambda s: s[1] - s[0])
-        a, b = a + i0, b + i0
-        p = position[a:b].mean(axis=0)
-        f = _rotate(orientation[a:b], fwd).mean(axis=0)
-        rows.append((t_ic, t_to, p[0], p[1], p[2], math.atan2(f[1], f[0]), a, b))
+    j = np.searchsorted(to, ic, side="right")
+    has_to = j < len(to)
+    t_to = np.where(has_to, to[np.minimum(j, max(len(to) - 1, 0))] if len(to) else math.nan, math.nan)
+    i0 = np.minimum(np.maximum(np.round(ic * fs), 0), n).astype(np.int64)
+    i1 = np.where(
+        has_to,
+        np.minimum(np.round(np.where(has_to, t_to, 0.0) * fs), n),
+        np.minimum(i0 + round(0.8 * fs), n),
+    ).astype(np.int64)
+    a, b = longest_run_per_segment(zupt, i0, i1)
+    p, f = footprint_means(position, orientation, fwd, a, b)
+    heading = np.where(a >= 0, np.arctan2(f[:, 1], f[:, 0]), math.nan)
     return pd.DataFrame(
-        rows, columns=["ic_s", "to_s", "x_m", "y_m", "z_m", "heading_rad", "flat_start", "flat_end"]
+        {
+            "ic_s": ic,
+            "to_s": t_to,
+            "x_m": p[:, 0],
+            "y_m": p[:, 1],
+            "z_m": p[:, 2],
+            "heading_rad": heading,
+            "flat_start": a,
+            "flat_end": b,
+        }
     )
 
 
@@ -141,37 +155,55 @@ def stride_spatial(
 ) -> pd.DataFrame:
     """Per stride (footprint k → k + 1): ``ic_s, next_ic_s`` and :data:`SPATIAL_STRIDE_COLUMNS`.
 
-    ``lateral_axis`` -- the sensor-frame axis pointing to the person's LEFT (body ``ml``)."""
+    ``lateral_axis`` -- the sensor-frame axis pointing to the person's LEFT (body ``ml``). All strides
+    at once: the per-stride reductions run in compiled loops (``gait._kernels``)."""
     ml = np.asarray(lateral_axis, dtype=float)
     sign = 1.0 if side == "left" else -1.0  # lateral edge up = eversion; the left foot's lateral is +ml
-    out = []
     n = len(position)
-    for k in range(len(prints) - 1):
-        a, b = prints.iloc[k], prints.iloc[k + 1]
-        row = dict.fromkeys((*SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"), math.nan)
-        row["ic_s"], row["next_ic_s"] = float(a.ic_s), float(b.ic_s)
-        if a.flat_start >= 0 and b.flat_start >= 0:
-            row["stride_length_m"] = float(math.hypot(b.x_m - a.x_m, b.y_m - a.y_m))
-            lo, hi = int(a.flat_end), int(b.flat_start)
-            if hi > lo:
-                row["foot_clearance_m"] = float(position[lo:hi, 2].max() - 0.5 * (a.z_m + b.z_m))
-                d = np.hypot(position[lo:hi, 0] - a.x_m, position[lo:hi, 1] - a.y_m)
-                half = np.flatnonzero(d >= 0.5 * row["stride_length_m"])
-                if len(half) and row["stride_length_m"] > 0.2:
-                    row["feet_adjacent_s"] = (lo + int(half[0])) / fs
-            row["turning_angle_rad"] = float(_wrap(np.array([b.heading_rad - a.heading_rad]))[0])
-        if a.flat_start >= 0:
-            i_ic = min(max(round(a.ic_s * fs), 0), n - 1)
-            fa, fb = int(a.flat_start), int(a.flat_end)
-            roll = sign * np.arcsin(np.clip(_rotate(orientation[i_ic:fb], ml)[:, 2], -1.0, 1.0))
-            flat = float(np.median(roll[fa - i_ic :])) if fb > fa >= i_ic else math.nan
-            ev = roll - flat
-            if len(ev):
-                row["eversion_at_ic_rad"] = float(ev[0])
-                row["eversion_peak_rad"] = float(ev.max())
-                row["eversion_excursion_rad"] = float(ev.max() - ev[0])
-        out.append(row)
+    k = max(len(prints) - 1, 0)
+    ic = prints["ic_s"].to_numpy(float)
+    fs_ = prints["flat_start"].to_numpy(np.int64)
+    fe_ = prints["flat_end"].to_numpy(np.int64)
+    xyz = prints[["x_m", "y_m", "z_m"]].to_numpy(float)
+    heading = prints["heading_rad"].to_numpy(float)
     cols = ["ic_s", "next_ic_s", *SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"]
+    out = {c: np.full(k, math.nan) for c in cols}
+    out["ic_s"], out["next_ic_s"] = ic[:k].copy(), ic[1 : k + 1].copy()
+    if k == 0:
+        return pd.DataFrame(out, columns=cols).astype(float)
+    ok_a = fs_[:k] >= 0
+    both = ok_a & (fs_[1:] >= 0)
+    pa, pb = xyz[:k], xyz[1:]
+    length = np.where(both, np.hypot(pb[:, 0] - pa[:, 0], pb[:, 1] - pa[:, 1]), math.nan)
+    out["stride_length_m"] = length
+    lo = np.where(both, fe_[:k], 0)
+    hi = np.where(both, fs_[1:], 0)
+    zmax, first = swing_height_and_halfway(position, lo, hi, pa[:, 0], pa[:, 1], 0.5 * length)
+    swing = both & (hi > lo)
+    out["foot_clearance_m"] = np.where(swing, zmax - 0.5 * (pa[:, 2] + pb[:, 2]), math.nan)
+    adj = swing & (first >= 0) & (length > 0.2)
+    out["feet_adjacent_s"] = np.where(adj, first / fs, math.nan)
+    out["turning_angle_rad"] = np.where(both, _wrap(heading[1:] - heading[:k]), math.nan)
+    # eversion: roll of the lateral axis from IC to the end of the foot flat, relative to the foot flat
+    i_ic = np.minimum(np.maximum(np.round(ic[:k] * fs), 0), n - 1).astype(np.int64)
+    fa, fb = fs_[:k], fe_[:k]
+    seg = ok_a & (fb > i_ic)
+    q = orientation
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    up = 2 * (x * z - w * y) * ml[0] + 2 * (y * z + w * x) * ml[1] + (1 - 2 * (x * x + y * y)) * ml[2]
+    roll = sign * np.arcsin(np.clip(up, -1.0, 1.0))
+    has_flat = seg & (fb > fa) & (fa >= i_ic)
+    flat = np.full(k, math.nan)
+    if has_flat.any():
+        flat[has_flat] = median_per_segment(roll, fa[has_flat], fb[has_flat])
+    peak = np.full(k, math.nan)
+    if seg.any():
+        peak[seg] = max_per_segment(roll, i_ic[seg], fb[seg])
+    at_ic = roll[i_ic] - flat
+    ev_peak = peak - flat
+    out["eversion_at_ic_rad"] = np.where(seg, at_ic, math.nan)
+    out["eversion_peak_rad"] = np.where(seg, ev_peak, math.nan)
+    out["eversion_excursion_rad"] = np.where(seg, ev_peak - at_ic, math.nan)
     return pd.DataFrame(out, columns=cols).astype(float)
 
 
