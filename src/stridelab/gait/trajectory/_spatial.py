@@ -73,6 +73,7 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 
 SPATIAL_STRIDE_COLUMNS = (
     "stride_length_m",
@@ -242,34 +243,49 @@ def _standing(left: FootTrack, right: FootTrack, min_s: float) -> list[tuple[int
     return [(a, b) for a, b in runs(both) if b - a >= min_s * left.fs]
 
 
-def _bouts(prints: pd.DataFrame, max_turn_rad: float, max_gap_s: float) -> list[pd.DataFrame]:
-    """Straight walking bouts: both feet's footprints (time order) split at turns and pauses."""
-    p = prints.sort_values("ic_s", kind="stable").reset_index(drop=True)
-    out: list[pd.DataFrame] = []
-    cur: list[pd.Series] = []
-    last = -math.inf
-    for _, row in p.iterrows():
-        if row.turn_rad > max_turn_rad or row.ic_s - last > max_gap_s:
-            if cur:
-                out.append(pd.DataFrame(cur))
-            cur = []
-        if row.turn_rad <= max_turn_rad:
-            cur.append(row)
-        last = row.ic_s
-    if cur:
-        out.append(pd.DataFrame(cur))
-    return out
+def _bouts(ic: FloatArray, turn: FloatArray, max_turn_rad: float, max_gap_s: float) -> list[IntArray]:
+    """Straight walking bouts: row indices (time order) of both feet's footprints, split at turns and
+    pauses; ``ic``/``turn`` in time order. A footprint turning more than ``max_turn_rad`` starts a new
+    bout and belongs to none."""
+    if not len(ic):
+        return []
+    gap = np.diff(ic, prepend=-math.inf) > max_gap_s
+    bout = np.cumsum((turn > max_turn_rad) | gap)
+    keep = np.flatnonzero(turn <= max_turn_rad)
+    if not len(keep):
+        return []
+    ids = bout[keep]
+    cut = np.flatnonzero(np.diff(ids)) + 1
+    return list(np.split(keep, cut))
 
 
-def _path_direction(p: pd.DataFrame) -> float:
+def _path_direction(xy: FloatArray) -> float:
     """Direction (rad) of the straight line through a foot's footprints in a bout (total least squares,
     pointing from the first to the last); NaN with fewer than two footprints 0.2 m apart."""
-    xy = p[["x_m", "y_m"]].to_numpy()
     if len(xy) < 2 or np.hypot(*(xy[-1] - xy[0])) < 0.2:
         return math.nan
     _, _, vt = np.linalg.svd(xy - xy.mean(axis=0))
     d = vt[0] if vt[0] @ (xy[-1] - xy[0]) > 0 else -vt[0]
     return math.atan2(float(d[1]), float(d[0]))
+
+
+def _widths_from_line(own_t: FloatArray, own_xy: FloatArray, oth_t: FloatArray, oth_xy: FloatArray) -> FloatArray:
+    """Signed distance of each own footprint from the line through the other foot's footprints before
+    and after it (> 0: left of the line); NaN where it has no neighbour on both sides or they are
+    ≤ 0.2 m apart."""
+    out = np.full(len(own_t), math.nan)
+    k = np.searchsorted(oth_t, own_t)
+    ok = (k > 0) & (k < len(oth_t))
+    if not ok.any():
+        return out
+    kk = k[ok]
+    p0, p1 = oth_xy[kk - 1], oth_xy[kk]
+    d = p1 - p0
+    norm = np.hypot(d[:, 0], d[:, 1])
+    rel = own_xy[ok] - p0
+    cross = (d[:, 0] * rel[:, 1] - d[:, 1] * rel[:, 0]) / norm
+    out[np.flatnonzero(ok)[norm > 0.2]] = cross[norm > 0.2]
+    return out
 
 
 def step_widths(
@@ -288,25 +304,34 @@ def step_widths(
     right foot stood ``standing_width_m`` to the right of the left one. A bout without such a standing
     period has no step width (the distance between two unlinked foot IMUs is not observable)."""
     cols = ["side", "ic_s", "step_width_m", "crossover"]
-    frames = []
+    sides, ics, xys, turns = [], [], [], []
     for tr in (left, right):
-        p = tr.prints[tr.prints["flat_start"] >= 0].copy()
-        p["side"] = tr.side
-        p["turn_rad"] = np.abs(_wrap(np.diff(p["heading_rad"].to_numpy(), prepend=p["heading_rad"].iloc[0])))
-        frames.append(p) if len(p) else None
-    if len(frames) < 2:
+        p = tr.prints[tr.prints["flat_start"] >= 0]
+        if not len(p):
+            continue
+        h = p["heading_rad"].to_numpy(float)
+        sides.append(np.full(len(p), tr.side, dtype=object))
+        ics.append(p["ic_s"].to_numpy(float))
+        xys.append(p[["x_m", "y_m"]].to_numpy(float))
+        turns.append(np.abs(_wrap(np.diff(h, prepend=h[0]))))
+    if len(sides) < 2:
         return pd.DataFrame(columns=cols).astype({"step_width_m": float, "crossover": bool})
-    prints = pd.concat(frames, ignore_index=True)
+    side = np.concatenate(sides)
+    ic = np.concatenate(ics)
+    xy = np.concatenate(xys)
+    turn = np.concatenate(turns)
+    order = np.argsort(ic, kind="stable")  # time order, left before right at equal times
+    is_left = side[order] == "left"
+    t_ord, xy_ord = ic[order], xy[order]
     stand = _standing(left, right, 0.5)
-    widths: dict[tuple[str, float], float] = {}
-    for bout in _bouts(prints, max_turn_rad, 2.5):
-        lp = bout[bout["side"] == "left"]
-        rp = bout[bout["side"] == "right"]
-        al, ar = _path_direction(lp), _path_direction(rp)
+    width = np.full(len(ic), math.nan)  # in time order
+    for rows in _bouts(t_ord, turn[order], max_turn_rad, 2.5):
+        li, ri = rows[is_left[rows]], rows[~is_left[rows]]
+        al, ar = _path_direction(xy_ord[li]), _path_direction(xy_ord[ri])
         if not (np.isfinite(al) and np.isfinite(ar)):
             continue
         theta = float(_wrap(np.array([al - ar]))[0])
-        t0, t1 = float(bout["ic_s"].min()), float(bout["ic_s"].max())
+        t0, t1 = float(t_ord[rows].min()), float(t_ord[rows].max())
         before = [s for s in stand if 0 <= t0 - s[1] / left.fs <= anchor_within_s]
         after = [s for s in stand if 0 <= s[0] / left.fs - t1 <= anchor_within_s]
         if not before and not after:
@@ -320,30 +345,19 @@ def step_widths(
         fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
         fwd /= np.linalg.norm(fwd)
         rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-        r_xy = (
-            (rp[["x_m", "y_m"]].to_numpy() - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
-        )
-        l_xy = lp[["x_m", "y_m"]].to_numpy()
-        for side, own_t, own_xy, oth_t, oth_xy in (
-            ("left", lp["ic_s"].to_numpy(), l_xy, rp["ic_s"].to_numpy(), r_xy),
-            ("right", rp["ic_s"].to_numpy(), r_xy, lp["ic_s"].to_numpy(), l_xy),
-        ):
-            for t, pt in zip(own_t, own_xy, strict=True):
-                k = int(np.searchsorted(oth_t, t))
-                if not 0 < k < len(oth_t):
-                    continue
-                p0, p1 = oth_xy[k - 1], oth_xy[k]
-                d = p1 - p0
-                norm = float(np.hypot(*d))
-                if norm > 0.2:
-                    cross = (d[0] * (pt - p0)[1] - d[1] * (pt - p0)[0]) / norm  # > 0: left of the line
-                    widths[(side, float(t))] = cross if side == "left" else -cross
-    rows = [
-        (side, float(t), w, bool(np.isfinite(w) and w < 0))
-        for side, t in zip(prints["side"], prints["ic_s"], strict=True)
-        for w in [widths.get((side, float(t)), math.nan)]
-    ]
-    df = pd.DataFrame(rows, columns=cols).sort_values("ic_s", kind="stable").reset_index(drop=True)
+        r_xy = (xy_ord[ri] - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
+        l_xy = xy_ord[li]
+        width[li] = _widths_from_line(t_ord[li], l_xy, t_ord[ri], r_xy)
+        width[ri] = -_widths_from_line(t_ord[ri], r_xy, t_ord[li], l_xy)
+    df = pd.DataFrame(
+        {
+            "side": side[order],
+            "ic_s": t_ord,
+            "step_width_m": width,
+            "crossover": np.isfinite(width) & (width < 0),
+        },
+        columns=cols,
+    )
     return df.astype({"side": object, "step_width_m": float, "crossover": bool})
 
 
