@@ -331,7 +331,7 @@ def _rts_chunk_fast(
             xp[j] = px[j] + dt * px[3 + j]
             xp[3 + j] = px[3 + j] + am[j, 0] * px[6] + am[j, 1] * px[7] + am[j, 2] * px[8]
             xp[6 + j] = px[6 + j]
-        pp = post_p[i]
+        pp = post_p[i] if i == 0 or zupt[i - 1] else prior_p[i]
         # t = F P
         for c in range(9):
             for j in range(3):
@@ -376,13 +376,14 @@ def _rts_chunk_fast(
                     for k in range(m):
                         acc_ -= gain[r, k] * pr[hidx[k], c]
                     u[r, c] = acc_
+            # post = u (I - K H)ᵀ + K R Kᵀ (all 81 entries: mirroring one triangle is not rounding-level
+            # here -- the filter is ill-conditioned and follows the asymmetry of the matrix form)
             for r in range(9):
                 for a in range(m):
                     gr = 0.0
                     for b in range(m):
                         gr += gain[r, b] * meas[b, a]
                     kr[r, a] = gr
-            # post = u (I - K H)ᵀ + K R Kᵀ
             for r in range(9):
                 for c in range(9):
                     acc_ = u[r, c]
@@ -392,16 +393,14 @@ def _rts_chunk_fast(
                     for a in range(m):
                         acc2 += kr[r, a] * gain[c, a]
                     po[r, c] = acc_ + acc2
-        else:
+        else:  # post = prior: post_p[i + 1] is not written (see ``_post``)
             for r in range(9):
                 xo[r] = xp[r]
-                for c in range(9):
-                    po[r, c] = pr[r, c]
     # Rauch-Tung-Striebel backward pass over the error states, then the correction of the nominal states
     for r in range(9):
         sm[r] = post_x[n, r]
         for c in range(9):
-            cov0[r, c] = post_p[n, r, c]  # the smoothed covariance at the end starts the next chunk
+            cov0[r, c] = post_p[n, r, c] if n == 0 or zupt[n - 1] else prior_p[n, r, c]  # the smoothed covariance at the end starts the next chunk
     for i in range(n, -1, -1):
         if i < n:
             # sm = post_x + P Fᵀ (P⁻)⁻¹ (sm - prior_x)
@@ -417,7 +416,7 @@ def _rts_chunk_fast(
             w[6] = y[6] + (-a2_) * y[4] + a1_ * y[5]
             w[7] = y[7] + a2_ * y[3] + (-a0_) * y[5]
             w[8] = y[8] + (-a1_) * y[3] + a0_ * y[4]
-            pp = post_p[i]
+            pp = post_p[i] if i == 0 or zupt[i - 1] else prior_p[i]
             for r in range(9):
                 acc_ = 0.0
                 for c in range(9):
