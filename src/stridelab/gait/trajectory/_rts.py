@@ -257,18 +257,24 @@ def _rts_chunk_fast(
     pos: Any,
     vel: Any,
     quat: Any,
+    work_x: Any,
+    work_p: Any,
+    skew: Any,
 ) -> None:  # pragma: no cover - jitted
     """:func:`_rts_chunk` with the sparse ``F`` and ``H`` written out and no temporaries (same results
     to rounding): ``F P Fᵀ`` touches only the non-zero blocks, the Joseph update is ``P - K(HP)`` then
     ``- (·Hᵀ)Kᵀ``, the smoother's gain is applied to a vector (``P Fᵀ (P⁻ \\ d)``, one pivoted
     elimination instead of a 9 × 9 inverse), and the smoothed covariance -- only its end value, the
-    posterior, is used -- is not propagated."""
+    posterior, is used -- is not propagated. ``work_x`` (2 × ≥ n+1 × 9), ``work_p`` (2 × ≥ n+1 × 9 × 9)
+    and ``skew`` (≥ n × 3, ``a / fs`` per sample) are scratch space."""
     n = acc.shape[0]
-    prior_x = np.zeros((n + 1, 9))
-    post_x = np.zeros((n + 1, 9))
-    prior_p = np.empty((n + 1, 9, 9))
-    post_p = np.empty((n + 1, 9, 9))
-    skew = np.empty((n, 3))  # a / fs per sample: F[3:6, 6:9] = -[a]x / fs
+    # work arrays of at least n + 1 rows, reused from chunk to chunk (fresh pages cost more than the maths)
+    prior_x = work_x[0]
+    post_x = work_x[1]
+    prior_p = work_p[0]
+    post_p = work_p[1]
+    prior_x[0, :] = 0.0
+    post_x[0, :] = 0.0
     prior_p[0] = cov0
     post_p[0] = cov0
     pos[0] = p0
@@ -620,7 +626,10 @@ class ZuptRtsKalman(Algorithm):
         quat[0] = q0
         cov = proc.copy()
         kernel = _kernel()
-        for lo, hi in self._chunks(still, n, fs):
+        chunks = self._chunks(still, n, fs)
+        rows = max((hi - lo for lo, hi in chunks), default=0) + 1
+        work_x, work_p, skew = np.empty((2, rows, 9)), np.empty((2, rows, 9, 9)), np.empty((rows, 3))
+        for lo, hi in chunks:
             p_in, v_in, q_in = pos[lo].copy(), vel[lo].copy(), quat[lo].copy()
             kernel(
                 acc[lo:hi],
@@ -638,6 +647,9 @@ class ZuptRtsKalman(Algorithm):
                 pos[lo : hi + 1],
                 vel[lo : hi + 1],
                 quat[lo : hi + 1],
+                work_x,
+                work_p,
+                skew,
             )
         self.position_, self.velocity_ = pos[1:], vel[1:]
         self.orientation_ = quat[1:] / np.linalg.norm(quat[1:], axis=1, keepdims=True)
