@@ -528,7 +528,9 @@ def _longest_run_loop(mask: Any, i0: Any, i1: Any, a: Any, b: Any) -> None:  # p
         a[k], b[k] = best_a, best_b
 
 
-def longest_run_per_segment(mask: npt.NDArray[np.bool_], i0: IntArray, i1: IntArray) -> tuple[IntArray, IntArray]:
+def longest_run_per_segment(
+    mask: npt.NDArray[np.bool_], i0: IntArray, i1: IntArray
+) -> tuple[IntArray, IntArray]:
     """Per segment ``[i0[k], i1[k])``: ``(start, stop)`` of its longest True run of ``mask`` (the first of
     equally long ones, absolute indices), ``(-1, -1)`` where it has none."""
     n = len(i0)
@@ -544,7 +546,9 @@ def longest_run_per_segment(mask: npt.NDArray[np.bool_], i0: IntArray, i1: IntAr
     return a, b
 
 
-def _footprint_loop(pos: Any, q: Any, v: Any, a: Any, b: Any, p_out: Any, f_out: Any) -> None:  # pragma: no cover
+def _footprint_loop(
+    pos: Any, q: Any, v: Any, a: Any, b: Any, p_out: Any, f_out: Any
+) -> None:  # pragma: no cover
     for k in range(len(a)):
         lo, hi = a[k], b[k]
         if lo < 0 or hi <= lo:

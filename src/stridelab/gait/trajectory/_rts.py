@@ -53,7 +53,8 @@ def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
     if name not in _COMPILED:
         import numba
 
-        _COMPILED[name] = numba.njit(cache=True, nogil=True)(fn)
+        # error_model="numpy": a division by zero gives inf/NaN, no exception check per division
+        _COMPILED[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
     return _COMPILED[name]
 
 
@@ -315,9 +316,21 @@ def _rts_chunk_fast(
         qz = p0_ * r3 + p1_ * r2 - p2_ * r1 + p3_ * r0
         quat[i + 1, 0], quat[i + 1, 1], quat[i + 1, 2], quat[i + 1, 3] = qw, qx, qy, qz
         v0_, v1_, v2_ = acc[i, 0], acc[i, 1], acc[i, 2]
-        ax = (1 - 2 * (qy * qy + qz * qz)) * v0_ + 2 * (qx * qy - qw * qz) * v1_ + 2 * (qx * qz + qw * qy) * v2_
-        ay = 2 * (qx * qy + qw * qz) * v0_ + (1 - 2 * (qx * qx + qz * qz)) * v1_ + 2 * (qy * qz - qw * qx) * v2_
-        az = 2 * (qx * qz - qw * qy) * v0_ + 2 * (qy * qz + qw * qx) * v1_ + (1 - 2 * (qx * qx + qy * qy)) * v2_
+        ax = (
+            (1 - 2 * (qy * qy + qz * qz)) * v0_
+            + 2 * (qx * qy - qw * qz) * v1_
+            + 2 * (qx * qz + qw * qy) * v2_
+        )
+        ay = (
+            2 * (qx * qy + qw * qz) * v0_
+            + (1 - 2 * (qx * qx + qz * qz)) * v1_
+            + 2 * (qy * qz - qw * qx) * v2_
+        )
+        az = (
+            2 * (qx * qz - qw * qy) * v0_
+            + 2 * (qy * qz + qw * qx) * v1_
+            + (1 - 2 * (qx * qx + qy * qy)) * v2_
+        )
         az -= g
         pos[i + 1, 0] = pos[i, 0] + vel[i, 0] / fs + 0.5 * ax / (fs * fs)
         pos[i + 1, 1] = pos[i, 1] + vel[i, 1] / fs + 0.5 * ay / (fs * fs)
@@ -338,20 +351,21 @@ def _rts_chunk_fast(
             xp[3 + j] = px[3 + j] + am[j, 0] * px[6] + am[j, 1] * px[7] + am[j, 2] * px[8]
             xp[6 + j] = px[6 + j]
         pp = post_p[i] if i == 0 or zupt[i - 1] else prior_p[i]
-        # t = F P
-        for c in range(9):
-            for j in range(3):
+        # t = F P (rows 6..8 of F P are those of P)
+        for j in range(3):
+            for c in range(9):
                 t[j, c] = pp[j, c] + dt * pp[3 + j, c]
                 t[3 + j, c] = pp[3 + j, c] + am[j, 0] * pp[6, c] + am[j, 1] * pp[7, c] + am[j, 2] * pp[8, c]
-                t[6 + j, c] = pp[6 + j, c]
+        for j in range(6, 9):
+            for c in range(9):
+                t[j, c] = pp[j, c]
         # prior = t Fᵀ + Q
         pr = prior_p[i + 1]
         for r in range(9):
+            t6, t7, t8 = t[r, 6], t[r, 7], t[r, 8]
             for j in range(3):
                 pr[r, j] = t[r, j] + dt * t[r, 3 + j] + proc[r, j]
-                pr[r, 3 + j] = (
-                    t[r, 3 + j] + am[j, 0] * t[r, 6] + am[j, 1] * t[r, 7] + am[j, 2] * t[r, 8] + proc[r, 3 + j]
-                )
+                pr[r, 3 + j] = t[r, 3 + j] + am[j, 0] * t6 + am[j, 1] * t7 + am[j, 2] * t8 + proc[r, 3 + j]
                 pr[r, 6 + j] = t[r, 6 + j] + proc[r, 6 + j]
         po = post_p[i + 1]
         xo = post_x[i + 1]
@@ -406,7 +420,9 @@ def _rts_chunk_fast(
     for r in range(9):
         sm[r] = post_x[n, r]
         for c in range(9):
-            cov0[r, c] = post_p[n, r, c] if n == 0 or zupt[n - 1] else prior_p[n, r, c]  # the smoothed covariance at the end starts the next chunk
+            cov0[r, c] = (
+                post_p[n, r, c] if n == 0 or zupt[n - 1] else prior_p[n, r, c]
+            )  # the smoothed covariance at the end starts the next chunk
     for i in range(n, -1, -1):
         if i < n:
             # sm = post_x + P Fᵀ (P⁻)⁻¹ (sm - prior_x)

@@ -269,7 +269,9 @@ def _path_direction(xy: FloatArray) -> float:
     return math.atan2(float(d[1]), float(d[0]))
 
 
-def _widths_from_line(own_t: FloatArray, own_xy: FloatArray, oth_t: FloatArray, oth_xy: FloatArray) -> FloatArray:
+def _widths_from_line(
+    own_t: FloatArray, own_xy: FloatArray, oth_t: FloatArray, oth_xy: FloatArray
+) -> FloatArray:
     """Signed distance of each own footprint from the line through the other foot's footprints before
     and after it (> 0: left of the line); NaN where it has no neighbour on both sides or they are
     ≤ 0.2 m apart."""
