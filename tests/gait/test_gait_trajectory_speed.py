@@ -31,10 +31,10 @@ from stridelab.gait.trajectory import (
     FootTrack,
     ZuptRtsKalman,
     foot_track,
+    footprints,
     step_widths,
     stride_spatial,
 )
-from stridelab.gait.trajectory._spatial import footprints
 from stridelab.sim.imu import ImuTruth, simulate_imu
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "trajectory_snapshot_ea170f9.npz"

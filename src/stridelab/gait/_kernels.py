@@ -646,3 +646,24 @@ def max_per_segment(x: FloatArray, i0: IntArray, i1: IntArray) -> FloatArray:
             out,
         )
     return out
+
+
+def _heading_loop(q: Any, v: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for i in range(q.shape[0]):
+        w, x, y, z = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
+        fx = (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2]
+        fy = 2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2]
+        out[i] = math.atan2(fy, fx)
+
+
+def headings(quaternion: FloatArray, vector: FloatArray) -> FloatArray:
+    """Per quaternion (N × 4, w first): the heading ``atan2(y, x)`` of ``vector`` rotated by it (the
+    rotation's x and y rows only)."""
+    out = np.empty(len(quaternion))
+    if len(out):
+        _jit(_heading_loop)(
+            np.ascontiguousarray(quaternion, dtype=np.float64),
+            np.ascontiguousarray(vector, dtype=np.float64),
+            out,
+        )
+    return out

@@ -54,6 +54,7 @@ import pandas as pd
 from stridelab.frames import Side
 from stridelab.gait._kernels import (
     footprint_means,
+    headings,
     longest_run_per_segment,
     max_per_segment,
     median_per_segment,
@@ -83,19 +84,6 @@ SPATIAL_STRIDE_COLUMNS = (
     "eversion_peak_rad",
     "eversion_excursion_rad",
 )
-
-
-def _rotate(q: FloatArray, v: FloatArray) -> FloatArray:
-    """Rotate the vector ``v`` by each quaternion ``q`` (N × 4, w first): N × 3."""
-    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    return np.stack(
-        [
-            (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2],
-            2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2],
-            2 * (x * z - w * y) * v[0] + 2 * (y * z + w * x) * v[1] + (1 - 2 * (x * x + y * y)) * v[2],
-        ],
-        axis=1,
-    )
 
 
 def footprints(
@@ -231,9 +219,9 @@ def foot_track(
     forward_axis: npt.ArrayLike,
 ) -> FootTrack:
     """The :class:`FootTrack` of a :class:`~stridelab.gait.trajectory.ZuptRtsKalman` result."""
-    f = _rotate(orientation, np.asarray(forward_axis, dtype=float))
+    heading = headings(orientation, np.asarray(forward_axis, dtype=float))
     prints = footprints(position, orientation, zupt, fs, ic_s, to_s, forward_axis)
-    return FootTrack(side, position, np.arctan2(f[:, 1], f[:, 0]), zupt, fs, prints)
+    return FootTrack(side, position, heading, zupt, fs, prints)
 
 
 def _standing(left: FootTrack, right: FootTrack, min_s: float) -> list[tuple[int, int]]:
