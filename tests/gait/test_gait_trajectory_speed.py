@@ -2,7 +2,8 @@
 
 * ``ZuptRtsKalman`` (explicit compiled loops) and the whole pipeline against a snapshot written by the
   matrix-form kernel and the per-stride pandas loops of main at ea170f9
-  (``tests/data/trajectory_snapshot_ea170f9.npz``; generator: ``_snapshot`` below, run on that commit);
+  (``tests/data/trajectory_snapshot_ea170f9.npz``, written on that commit by the calls of
+  ``_snapshot`` below);
 * ``footprints`` / ``stride_spatial`` / ``step_widths`` against the ea170f9 loops themselves, kept
   below as ``_ref_*`` (verbatim but for the names), on a simulated walk and on random two-foot walks with
   turns, pauses and standing periods.
