@@ -508,3 +508,162 @@ def projected_covariance(v: FloatArray, u: FloatArray) -> FloatArray:
     out = np.empty((3, 3))
     _jit(_projected_cov_loop)(np.asarray(v, dtype=np.float64), np.ascontiguousarray(u, dtype=np.float64), out)
     return out
+
+
+# ------------------------------------------------------------------ foot trajectories (gait/trajectory)
+def _longest_run_loop(mask: Any, i0: Any, i1: Any, a: Any, b: Any) -> None:  # pragma: no cover - jitted
+    for k in range(len(i0)):
+        best_a, best_b = -1, -1
+        i, hi = i0[k], i1[k]
+        while i < hi:
+            if mask[i]:
+                j = i
+                while j < hi and mask[j]:
+                    j += 1
+                if best_a < 0 or j - i > best_b - best_a:  # the first of equally long runs
+                    best_a, best_b = i, j
+                i = j
+            else:
+                i += 1
+        a[k], b[k] = best_a, best_b
+
+
+def longest_run_per_segment(
+    mask: npt.NDArray[np.bool_], i0: IntArray, i1: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Per segment ``[i0[k], i1[k])``: ``(start, stop)`` of its longest True run of ``mask`` (the first of
+    equally long ones, absolute indices), ``(-1, -1)`` where it has none."""
+    n = len(i0)
+    a, b = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    if n:
+        _jit(_longest_run_loop)(
+            np.ascontiguousarray(mask, dtype=np.bool_),
+            np.asarray(i0, dtype=np.int64),
+            np.asarray(i1, dtype=np.int64),
+            a,
+            b,
+        )
+    return a, b
+
+
+def _footprint_loop(
+    pos: Any, q: Any, v: Any, a: Any, b: Any, p_out: Any, f_out: Any
+) -> None:  # pragma: no cover
+    for k in range(len(a)):
+        lo, hi = a[k], b[k]
+        if lo < 0 or hi <= lo:
+            for c in range(3):
+                p_out[k, c] = math.nan
+                f_out[k, c] = math.nan
+            continue
+        s0 = s1 = s2 = f0 = f1 = f2 = 0.0
+        for i in range(lo, hi):
+            s0 += pos[i, 0]
+            s1 += pos[i, 1]
+            s2 += pos[i, 2]
+            w, x, y, z = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
+            f0 += (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2]
+            f1 += 2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2]
+            f2 += 2 * (x * z - w * y) * v[0] + 2 * (y * z + w * x) * v[1] + (1 - 2 * (x * x + y * y)) * v[2]
+        m = hi - lo
+        p_out[k, 0], p_out[k, 1], p_out[k, 2] = s0 / m, s1 / m, s2 / m
+        f_out[k, 0], f_out[k, 1], f_out[k, 2] = f0 / m, f1 / m, f2 / m
+
+
+def footprint_means(
+    position: FloatArray, quaternion: FloatArray, vector: FloatArray, a: IntArray, b: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """Per segment ``[a[k], b[k])`` (sequential sums): the mean of ``position`` (N × 3) and the mean of
+    ``vector`` rotated by each quaternion (N × 4, w first); NaN rows where ``a[k] < 0`` or empty."""
+    n = len(a)
+    p_out, f_out = np.empty((n, 3)), np.empty((n, 3))
+    if n:
+        _jit(_footprint_loop)(
+            np.ascontiguousarray(position, dtype=np.float64),
+            np.ascontiguousarray(quaternion, dtype=np.float64),
+            np.ascontiguousarray(vector, dtype=np.float64),
+            np.asarray(a, dtype=np.int64),
+            np.asarray(b, dtype=np.int64),
+            p_out,
+            f_out,
+        )
+    return p_out, f_out
+
+
+def _swing_loop(
+    pos: Any, lo: Any, hi: Any, x0: Any, y0: Any, half: Any, zmax: Any, first: Any
+) -> None:  # pragma: no cover - jitted
+    for k in range(len(lo)):
+        zmax[k] = math.nan
+        first[k] = -1
+        if hi[k] <= lo[k]:
+            continue
+        best = -math.inf
+        for i in range(lo[k], hi[k]):
+            z = pos[i, 2]
+            if z > best or z != z:  # a NaN stays (numpy's max)
+                best = z
+            if first[k] < 0 and np.hypot(pos[i, 0] - x0[k], pos[i, 1] - y0[k]) >= half[k]:
+                first[k] = i
+        zmax[k] = best
+
+
+def swing_height_and_halfway(
+    position: FloatArray, lo: IntArray, hi: IntArray, x0: FloatArray, y0: FloatArray, half: FloatArray
+) -> tuple[FloatArray, IntArray]:
+    """Per segment ``[lo[k], hi[k])`` of a trajectory (N × 3): the maximum height (``z``; NaN where
+    empty) and the first index whose horizontal distance from ``(x0[k], y0[k])`` is ≥ ``half[k]``
+    (-1 where none)."""
+    n = len(lo)
+    zmax, first = np.empty(n), np.empty(n, dtype=np.int64)
+    if n:
+        _jit(_swing_loop)(
+            np.ascontiguousarray(position, dtype=np.float64),
+            np.asarray(lo, dtype=np.int64),
+            np.asarray(hi, dtype=np.int64),
+            np.asarray(x0, dtype=np.float64),
+            np.asarray(y0, dtype=np.float64),
+            np.asarray(half, dtype=np.float64),
+            zmax,
+            first,
+        )
+    return zmax, first
+
+
+def _max_loop(x: Any, i0: Any, i1: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for k in range(len(i0)):
+        out[k] = x[i0[k] : i1[k]].max() if i1[k] > i0[k] else math.nan
+
+
+def max_per_segment(x: FloatArray, i0: IntArray, i1: IntArray) -> FloatArray:
+    """``x[i0[k]:i1[k]].max()`` for every k (NaN where empty)."""
+    out = np.empty(len(i0))
+    if len(i0):
+        _jit(_max_loop)(
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.asarray(i0, dtype=np.int64),
+            np.asarray(i1, dtype=np.int64),
+            out,
+        )
+    return out
+
+
+def _heading_loop(q: Any, v: Any, out: Any) -> None:  # pragma: no cover - jitted
+    for i in range(q.shape[0]):
+        w, x, y, z = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
+        fx = (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2]
+        fy = 2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2]
+        out[i] = math.atan2(fy, fx)
+
+
+def headings(quaternion: FloatArray, vector: FloatArray) -> FloatArray:
+    """Per quaternion (N × 4, w first): the heading ``atan2(y, x)`` of ``vector`` rotated by it (the
+    rotation's x and y rows only)."""
+    out = np.empty(len(quaternion))
+    if len(out):
+        _jit(_heading_loop)(
+            np.ascontiguousarray(quaternion, dtype=np.float64),
+            np.ascontiguousarray(vector, dtype=np.float64),
+            out,
+        )
+    return out

@@ -52,6 +52,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import Side
+from stridelab.gait._kernels import (
+    footprint_means,
+    headings,
+    longest_run_per_segment,
+    max_per_segment,
+    median_per_segment,
+    swing_height_and_halfway,
+)
 from stridelab.gait._signal import runs
 from stridelab.gait.metrics import symmetry
 
@@ -66,6 +74,7 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 
 SPATIAL_STRIDE_COLUMNS = (
     "stride_length_m",
@@ -75,19 +84,6 @@ SPATIAL_STRIDE_COLUMNS = (
     "eversion_peak_rad",
     "eversion_excursion_rad",
 )
-
-
-def _rotate(q: FloatArray, v: FloatArray) -> FloatArray:
-    """Rotate the vector ``v`` by each quaternion ``q`` (N × 4, w first): N × 3."""
-    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    return np.stack(
-        [
-            (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2],
-            2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2],
-            2 * (x * z - w * y) * v[0] + 2 * (y * z + w * x) * v[1] + (1 - 2 * (x * x + y * y)) * v[2],
-        ],
-        axis=1,
-    )
 
 
 def footprints(
@@ -100,30 +96,37 @@ def footprints(
     forward_axis: npt.ArrayLike,
 ) -> pd.DataFrame:
     """One row per stance (IC → first TO after it): ``ic_s, to_s, x_m, y_m, z_m, heading_rad,
-    flat_start, flat_end`` (the footprint; NaN and -1 where the stance has no zero-velocity sample)."""
+    flat_start, flat_end`` (the footprint; NaN and -1 where the stance has no zero-velocity sample).
+
+    The footprint is the mean over the longest still run of the stance (a brief pause at the strike is
+    not the foot flat); a stance without TO ends 0.8 s after its IC."""
     ic = np.sort(np.asarray(ic_s, dtype=float))
     to = np.sort(np.asarray(to_s, dtype=float))
     fwd = np.asarray(forward_axis, dtype=float)
-    rows = []
     n = len(position)
-    for t_ic in ic:
-        j = np.searchsorted(to, t_ic, side="right")
-        t_to = float(to[j]) if j < len(to) else math.nan
-        i0 = min(max(round(t_ic * fs), 0), n)
-        i1 = min(round(t_to * fs), n) if np.isfinite(t_to) else min(i0 + round(0.8 * fs), n)
-        still = np.flatnonzero(zupt[i0:i1]) + i0
-        if not len(still):
-            rows.append((t_ic, t_to, math.nan, math.nan, math.nan, math.nan, -1, -1))
-            continue
-        # the longest still run of the stance (a brief pause at the strike is not the foot flat)
-        spans = runs(zupt[i0:i1])
-        a, b = max(spans, key=lambda s: s[1] - s[0])
-        a, b = a + i0, b + i0
-        p = position[a:b].mean(axis=0)
-        f = _rotate(orientation[a:b], fwd).mean(axis=0)
-        rows.append((t_ic, t_to, p[0], p[1], p[2], math.atan2(f[1], f[0]), a, b))
+    j = np.searchsorted(to, ic, side="right")
+    has_to = j < len(to)
+    t_to = np.where(has_to, to[np.minimum(j, max(len(to) - 1, 0))] if len(to) else math.nan, math.nan)
+    i0 = np.minimum(np.maximum(np.round(ic * fs), 0), n).astype(np.int64)
+    i1 = np.where(
+        has_to,
+        np.minimum(np.round(np.where(has_to, t_to, 0.0) * fs), n),
+        np.minimum(i0 + round(0.8 * fs), n),
+    ).astype(np.int64)
+    a, b = longest_run_per_segment(zupt, i0, i1)
+    p, f = footprint_means(position, orientation, fwd, a, b)
+    heading = np.where(a >= 0, np.arctan2(f[:, 1], f[:, 0]), math.nan)
     return pd.DataFrame(
-        rows, columns=["ic_s", "to_s", "x_m", "y_m", "z_m", "heading_rad", "flat_start", "flat_end"]
+        {
+            "ic_s": ic,
+            "to_s": t_to,
+            "x_m": p[:, 0],
+            "y_m": p[:, 1],
+            "z_m": p[:, 2],
+            "heading_rad": heading,
+            "flat_start": a,
+            "flat_end": b,
+        }
     )
 
 
@@ -141,37 +144,55 @@ def stride_spatial(
 ) -> pd.DataFrame:
     """Per stride (footprint k → k + 1): ``ic_s, next_ic_s`` and :data:`SPATIAL_STRIDE_COLUMNS`.
 
-    ``lateral_axis`` -- the sensor-frame axis pointing to the person's LEFT (body ``ml``)."""
+    ``lateral_axis`` -- the sensor-frame axis pointing to the person's LEFT (body ``ml``). All strides
+    at once: the per-stride reductions run in compiled loops (``gait._kernels``)."""
     ml = np.asarray(lateral_axis, dtype=float)
     sign = 1.0 if side == "left" else -1.0  # lateral edge up = eversion; the left foot's lateral is +ml
-    out = []
     n = len(position)
-    for k in range(len(prints) - 1):
-        a, b = prints.iloc[k], prints.iloc[k + 1]
-        row = dict.fromkeys((*SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"), math.nan)
-        row["ic_s"], row["next_ic_s"] = float(a.ic_s), float(b.ic_s)
-        if a.flat_start >= 0 and b.flat_start >= 0:
-            row["stride_length_m"] = float(math.hypot(b.x_m - a.x_m, b.y_m - a.y_m))
-            lo, hi = int(a.flat_end), int(b.flat_start)
-            if hi > lo:
-                row["foot_clearance_m"] = float(position[lo:hi, 2].max() - 0.5 * (a.z_m + b.z_m))
-                d = np.hypot(position[lo:hi, 0] - a.x_m, position[lo:hi, 1] - a.y_m)
-                half = np.flatnonzero(d >= 0.5 * row["stride_length_m"])
-                if len(half) and row["stride_length_m"] > 0.2:
-                    row["feet_adjacent_s"] = (lo + int(half[0])) / fs
-            row["turning_angle_rad"] = float(_wrap(np.array([b.heading_rad - a.heading_rad]))[0])
-        if a.flat_start >= 0:
-            i_ic = min(max(round(a.ic_s * fs), 0), n - 1)
-            fa, fb = int(a.flat_start), int(a.flat_end)
-            roll = sign * np.arcsin(np.clip(_rotate(orientation[i_ic:fb], ml)[:, 2], -1.0, 1.0))
-            flat = float(np.median(roll[fa - i_ic :])) if fb > fa >= i_ic else math.nan
-            ev = roll - flat
-            if len(ev):
-                row["eversion_at_ic_rad"] = float(ev[0])
-                row["eversion_peak_rad"] = float(ev.max())
-                row["eversion_excursion_rad"] = float(ev.max() - ev[0])
-        out.append(row)
+    k = max(len(prints) - 1, 0)
+    ic = prints["ic_s"].to_numpy(float)
+    fs_ = prints["flat_start"].to_numpy(np.int64)
+    fe_ = prints["flat_end"].to_numpy(np.int64)
+    xyz = prints[["x_m", "y_m", "z_m"]].to_numpy(float)
+    heading = prints["heading_rad"].to_numpy(float)
     cols = ["ic_s", "next_ic_s", *SPATIAL_STRIDE_COLUMNS, "feet_adjacent_s"]
+    out = {c: np.full(k, math.nan) for c in cols}
+    out["ic_s"], out["next_ic_s"] = ic[:k].copy(), ic[1 : k + 1].copy()
+    if k == 0:
+        return pd.DataFrame(out, columns=cols).astype(float)
+    ok_a = fs_[:k] >= 0
+    both = ok_a & (fs_[1:] >= 0)
+    pa, pb = xyz[:k], xyz[1:]
+    length = np.where(both, np.hypot(pb[:, 0] - pa[:, 0], pb[:, 1] - pa[:, 1]), math.nan)
+    out["stride_length_m"] = length
+    lo = np.where(both, fe_[:k], 0)
+    hi = np.where(both, fs_[1:], 0)
+    zmax, first = swing_height_and_halfway(position, lo, hi, pa[:, 0], pa[:, 1], 0.5 * length)
+    swing = both & (hi > lo)
+    out["foot_clearance_m"] = np.where(swing, zmax - 0.5 * (pa[:, 2] + pb[:, 2]), math.nan)
+    adj = swing & (first >= 0) & (length > 0.2)
+    out["feet_adjacent_s"] = np.where(adj, first / fs, math.nan)
+    out["turning_angle_rad"] = np.where(both, _wrap(heading[1:] - heading[:k]), math.nan)
+    # eversion: roll of the lateral axis from IC to the end of the foot flat, relative to the foot flat
+    i_ic = np.minimum(np.maximum(np.round(ic[:k] * fs), 0), n - 1).astype(np.int64)
+    fa, fb = fs_[:k], fe_[:k]
+    seg = ok_a & (fb > i_ic)
+    q = orientation
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    up = 2 * (x * z - w * y) * ml[0] + 2 * (y * z + w * x) * ml[1] + (1 - 2 * (x * x + y * y)) * ml[2]
+    roll = sign * np.arcsin(np.clip(up, -1.0, 1.0))
+    has_flat = seg & (fb > fa) & (fa >= i_ic)
+    flat = np.full(k, math.nan)
+    if has_flat.any():
+        flat[has_flat] = median_per_segment(roll, fa[has_flat], fb[has_flat])
+    peak = np.full(k, math.nan)
+    if seg.any():
+        peak[seg] = max_per_segment(roll, i_ic[seg], fb[seg])
+    at_ic = roll[i_ic] - flat
+    ev_peak = peak - flat
+    out["eversion_at_ic_rad"] = np.where(seg, at_ic, math.nan)
+    out["eversion_peak_rad"] = np.where(seg, ev_peak, math.nan)
+    out["eversion_excursion_rad"] = np.where(seg, ev_peak - at_ic, math.nan)
     return pd.DataFrame(out, columns=cols).astype(float)
 
 
@@ -198,9 +219,9 @@ def foot_track(
     forward_axis: npt.ArrayLike,
 ) -> FootTrack:
     """The :class:`FootTrack` of a :class:`~stridelab.gait.trajectory.ZuptRtsKalman` result."""
-    f = _rotate(orientation, np.asarray(forward_axis, dtype=float))
+    heading = headings(orientation, np.asarray(forward_axis, dtype=float))
     prints = footprints(position, orientation, zupt, fs, ic_s, to_s, forward_axis)
-    return FootTrack(side, position, np.arctan2(f[:, 1], f[:, 0]), zupt, fs, prints)
+    return FootTrack(side, position, heading, zupt, fs, prints)
 
 
 def _standing(left: FootTrack, right: FootTrack, min_s: float) -> list[tuple[int, int]]:
@@ -210,34 +231,51 @@ def _standing(left: FootTrack, right: FootTrack, min_s: float) -> list[tuple[int
     return [(a, b) for a, b in runs(both) if b - a >= min_s * left.fs]
 
 
-def _bouts(prints: pd.DataFrame, max_turn_rad: float, max_gap_s: float) -> list[pd.DataFrame]:
-    """Straight walking bouts: both feet's footprints (time order) split at turns and pauses."""
-    p = prints.sort_values("ic_s", kind="stable").reset_index(drop=True)
-    out: list[pd.DataFrame] = []
-    cur: list[pd.Series] = []
-    last = -math.inf
-    for _, row in p.iterrows():
-        if row.turn_rad > max_turn_rad or row.ic_s - last > max_gap_s:
-            if cur:
-                out.append(pd.DataFrame(cur))
-            cur = []
-        if row.turn_rad <= max_turn_rad:
-            cur.append(row)
-        last = row.ic_s
-    if cur:
-        out.append(pd.DataFrame(cur))
-    return out
+def _bouts(ic: FloatArray, turn: FloatArray, max_turn_rad: float, max_gap_s: float) -> list[IntArray]:
+    """Straight walking bouts: row indices (time order) of both feet's footprints, split at turns and
+    pauses; ``ic``/``turn`` in time order. A footprint turning more than ``max_turn_rad`` starts a new
+    bout and belongs to none."""
+    if not len(ic):
+        return []
+    gap = np.diff(ic, prepend=-math.inf) > max_gap_s
+    bout = np.cumsum((turn > max_turn_rad) | gap)
+    keep = np.flatnonzero(turn <= max_turn_rad)
+    if not len(keep):
+        return []
+    ids = bout[keep]
+    cut = np.flatnonzero(np.diff(ids)) + 1
+    return list(np.split(keep, cut))
 
 
-def _path_direction(p: pd.DataFrame) -> float:
+def _path_direction(xy: FloatArray) -> float:
     """Direction (rad) of the straight line through a foot's footprints in a bout (total least squares,
     pointing from the first to the last); NaN with fewer than two footprints 0.2 m apart."""
-    xy = p[["x_m", "y_m"]].to_numpy()
     if len(xy) < 2 or np.hypot(*(xy[-1] - xy[0])) < 0.2:
         return math.nan
     _, _, vt = np.linalg.svd(xy - xy.mean(axis=0))
     d = vt[0] if vt[0] @ (xy[-1] - xy[0]) > 0 else -vt[0]
     return math.atan2(float(d[1]), float(d[0]))
+
+
+def _widths_from_line(
+    own_t: FloatArray, own_xy: FloatArray, oth_t: FloatArray, oth_xy: FloatArray
+) -> FloatArray:
+    """Signed distance of each own footprint from the line through the other foot's footprints before
+    and after it (> 0: left of the line); NaN where it has no neighbour on both sides or they are
+    ≤ 0.2 m apart."""
+    out = np.full(len(own_t), math.nan)
+    k = np.searchsorted(oth_t, own_t)
+    ok = (k > 0) & (k < len(oth_t))
+    if not ok.any():
+        return out
+    kk = k[ok]
+    p0, p1 = oth_xy[kk - 1], oth_xy[kk]
+    d = p1 - p0
+    norm = np.hypot(d[:, 0], d[:, 1])
+    rel = own_xy[ok] - p0
+    cross = (d[:, 0] * rel[:, 1] - d[:, 1] * rel[:, 0]) / norm
+    out[np.flatnonzero(ok)[norm > 0.2]] = cross[norm > 0.2]
+    return out
 
 
 def step_widths(
@@ -256,25 +294,34 @@ def step_widths(
     right foot stood ``standing_width_m`` to the right of the left one. A bout without such a standing
     period has no step width (the distance between two unlinked foot IMUs is not observable)."""
     cols = ["side", "ic_s", "step_width_m", "crossover"]
-    frames = []
+    sides, ics, xys, turns = [], [], [], []
     for tr in (left, right):
-        p = tr.prints[tr.prints["flat_start"] >= 0].copy()
-        p["side"] = tr.side
-        p["turn_rad"] = np.abs(_wrap(np.diff(p["heading_rad"].to_numpy(), prepend=p["heading_rad"].iloc[0])))
-        frames.append(p) if len(p) else None
-    if len(frames) < 2:
+        p = tr.prints[tr.prints["flat_start"] >= 0]
+        if not len(p):
+            continue
+        h = p["heading_rad"].to_numpy(float)
+        sides.append(np.full(len(p), tr.side, dtype=object))
+        ics.append(p["ic_s"].to_numpy(float))
+        xys.append(p[["x_m", "y_m"]].to_numpy(float))
+        turns.append(np.abs(_wrap(np.diff(h, prepend=h[0]))))
+    if len(sides) < 2:
         return pd.DataFrame(columns=cols).astype({"step_width_m": float, "crossover": bool})
-    prints = pd.concat(frames, ignore_index=True)
+    side = np.concatenate(sides)
+    ic = np.concatenate(ics)
+    xy = np.concatenate(xys)
+    turn = np.concatenate(turns)
+    order = np.argsort(ic, kind="stable")  # time order, left before right at equal times
+    is_left = side[order] == "left"
+    t_ord, xy_ord = ic[order], xy[order]
     stand = _standing(left, right, 0.5)
-    widths: dict[tuple[str, float], float] = {}
-    for bout in _bouts(prints, max_turn_rad, 2.5):
-        lp = bout[bout["side"] == "left"]
-        rp = bout[bout["side"] == "right"]
-        al, ar = _path_direction(lp), _path_direction(rp)
+    width = np.full(len(ic), math.nan)  # in time order
+    for rows in _bouts(t_ord, turn[order], max_turn_rad, 2.5):
+        li, ri = rows[is_left[rows]], rows[~is_left[rows]]
+        al, ar = _path_direction(xy_ord[li]), _path_direction(xy_ord[ri])
         if not (np.isfinite(al) and np.isfinite(ar)):
             continue
         theta = float(_wrap(np.array([al - ar]))[0])
-        t0, t1 = float(bout["ic_s"].min()), float(bout["ic_s"].max())
+        t0, t1 = float(t_ord[rows].min()), float(t_ord[rows].max())
         before = [s for s in stand if 0 <= t0 - s[1] / left.fs <= anchor_within_s]
         after = [s for s in stand if 0 <= s[0] / left.fs - t1 <= anchor_within_s]
         if not before and not after:
@@ -288,30 +335,19 @@ def step_widths(
         fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
         fwd /= np.linalg.norm(fwd)
         rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-        r_xy = (
-            (rp[["x_m", "y_m"]].to_numpy() - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
-        )
-        l_xy = lp[["x_m", "y_m"]].to_numpy()
-        for side, own_t, own_xy, oth_t, oth_xy in (
-            ("left", lp["ic_s"].to_numpy(), l_xy, rp["ic_s"].to_numpy(), r_xy),
-            ("right", rp["ic_s"].to_numpy(), r_xy, lp["ic_s"].to_numpy(), l_xy),
-        ):
-            for t, pt in zip(own_t, own_xy, strict=True):
-                k = int(np.searchsorted(oth_t, t))
-                if not 0 < k < len(oth_t):
-                    continue
-                p0, p1 = oth_xy[k - 1], oth_xy[k]
-                d = p1 - p0
-                norm = float(np.hypot(*d))
-                if norm > 0.2:
-                    cross = (d[0] * (pt - p0)[1] - d[1] * (pt - p0)[0]) / norm  # > 0: left of the line
-                    widths[(side, float(t))] = cross if side == "left" else -cross
-    rows = [
-        (side, float(t), w, bool(np.isfinite(w) and w < 0))
-        for side, t in zip(prints["side"], prints["ic_s"], strict=True)
-        for w in [widths.get((side, float(t)), math.nan)]
-    ]
-    df = pd.DataFrame(rows, columns=cols).sort_values("ic_s", kind="stable").reset_index(drop=True)
+        r_xy = (xy_ord[ri] - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
+        l_xy = xy_ord[li]
+        width[li] = _widths_from_line(t_ord[li], l_xy, t_ord[ri], r_xy)
+        width[ri] = -_widths_from_line(t_ord[ri], r_xy, t_ord[li], l_xy)
+    df = pd.DataFrame(
+        {
+            "side": side[order],
+            "ic_s": t_ord,
+            "step_width_m": width,
+            "crossover": np.isfinite(width) & (width < 0),
+        },
+        columns=cols,
+    )
     return df.astype({"side": object, "step_width_m": float, "crossover": bool})
 
 
