@@ -345,8 +345,11 @@ def test_a_killed_worker_process_is_retried_and_its_file_isolated(archive: Path,
     store = Store.open(tmp_path / "s")
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        # two workers: while the nanny restarts the killed one (a fresh interpreter: slow on a loaded
+        # box), the other runs the retries, so progress never waits on a restart; retries=0 keeps the
+        # deaths to two (the batch, then the file alone)
         distributed.LocalCluster(
-            n_workers=1,
+            n_workers=2,
             threads_per_worker=1,
             host="127.0.0.1",
             dashboard_address=None,
@@ -359,6 +362,7 @@ def test_a_killed_worker_process_is_retried_and_its_file_isolated(archive: Path,
             client.get_executor(pure=False),
             tmp_path / "ds",
             store=store,
+            retries=0,
             task=_dies_on_coretemp,
         )
     crashed = [o for o in result.outcomes if o.error and "crashed its worker" in o.error]
