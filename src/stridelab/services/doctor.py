@@ -25,20 +25,18 @@ it was fixed).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stridelab.io import NotAnActivityError, content_head, find_reader
-from stridelab.io.fit import MAX_FIT_BYTES, read_limited
 from stridelab.model import Activity
+from stridelab.services.local_time import source_bytes
 from stridelab.store import Store, StoreError
 from stridelab.store.activities import prepare_activity
 from stridelab.store.maintenance import (
@@ -239,27 +237,6 @@ def _import_temp_dirs(temp_dir: Path | None, min_age_s: float) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------- derive again
-def _source_bytes(key: str) -> bytes | None:
-    """The bytes of a source-cache key (a file, or ``zip!member`` of a zip on disk), decompressed when
-    gzip; None when it is not there any more (or is inside a nested zip, extracted only during its
-    import)."""
-    path, _, member = key.partition("!")
-    try:
-        if member:
-            if "!" in member:
-                return None
-            with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
-                data = read_limited(fh, MAX_FIT_BYTES)
-        else:
-            with open(path, "rb") as fh:
-                data = read_limited(fh, MAX_FIT_BYTES)
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return None
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data
-
-
 def _read_activity(data: bytes, name: str, activity_id: str) -> Activity | None:
     """The activity ``activity_id`` read from ``data`` by the reader that takes it, or None."""
     reader = find_reader(content_head(data), name)
@@ -289,7 +266,7 @@ def _rederive(
         return False, str(exc)
     name = row.source_path or activity_id
     for key in keys:
-        data = _source_bytes(key)
+        data = source_bytes(key)
         if data is None:
             continue
         try:

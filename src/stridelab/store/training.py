@@ -291,8 +291,14 @@ def balance_history(
     store: Store, athlete: str, *, since: date | None = None, until: date | None = None
 ) -> pd.DataFrame:
     """Balance tests as a frame: id, date (datetime64), side, eyes, seconds, note; ``until`` inclusive."""
-    ensure_training_schema(store)
     sql = "SELECT id, date, side, eyes, seconds, note FROM training_balance_tests WHERE athlete = ?"
+    return _dated_rows(store, sql, athlete, since, until)
+
+
+def _dated_rows(store: Store, sql: str, athlete: str, since: date | None, until: date | None) -> pd.DataFrame:
+    """``sql`` (one athlete's rows, a ``date`` column) between ``since`` and ``until`` (inclusive), in
+    date order; ``date`` as datetime64, ``seconds`` as float."""
+    ensure_training_schema(store)
     args: list[Any] = [athlete]
     if since is not None:
         sql += " AND date >= ?"
@@ -345,21 +351,11 @@ def function_test_history(
 ) -> pd.DataFrame:
     """Function tests as a frame: id, date (datetime64), test, seconds, steps_off, symmetry_index_pct,
     source, note; ``until`` inclusive."""
-    ensure_training_schema(store)
     sql = (
         "SELECT id, date, test, seconds, steps_off, symmetry_index_pct, source, note "
         "FROM training_function_tests WHERE athlete = ?"
     )
-    args: list[Any] = [athlete]
-    if since is not None:
-        sql += " AND date >= ?"
-        args.append(since.isoformat())
-    if until is not None:
-        sql += " AND date <= ?"
-        args.append(until.isoformat())
-    df = pd.read_sql_query(sql + " ORDER BY date, id", store.connect(), params=args)
-    df["date"] = pd.to_datetime(df["date"])
-    df["seconds"] = df["seconds"].astype("float64")
+    df = _dated_rows(store, sql, athlete, since, until)
     df["symmetry_index_pct"] = df["symmetry_index_pct"].astype("float64")
     df["steps_off"] = df["steps_off"].astype("Int64")
     return df
