@@ -19,6 +19,7 @@ from hypothesis import strategies as hs
 from typer.testing import CliRunner
 
 from stridelab.cli import app
+from stridelab.jsonsafe import dumps
 from stridelab.scale import (
     Batch,
     BatchReport,
@@ -31,6 +32,7 @@ from stridelab.scale import (
     scale_import,
     scan,
 )
+from stridelab.services.analysis import analyze_activity
 from stridelab.services.imports import import_paths
 from stridelab.store import Store
 from stridelab.store.scale import write_summaries
@@ -163,6 +165,10 @@ def test_dask_cluster_import_equals_the_local_import(
             pd.testing.assert_frame_equal(local.records(athlete, rid), scaled.records(athlete, rid))
             rel = Path("records") / athlete / f"{rid}.parquet"
             assert (local.root / "streams" / rel).read_bytes() == (scaled.root / "streams" / rel).read_bytes()
+            # the analysis results too (computed from the stored runs, no cache): the same JSON
+            ra = analyze_activity(local, athlete, rid, use_cache=False).to_cache()
+            rb = analyze_activity(scaled, athlete, rid, use_cache=False).to_cache()
+            assert dumps(ra) == dumps(rb)
     # the summaries dataset: one deterministic file per run under athlete=/year=
     files = sorted(p.relative_to(tmp_path / "ds") for p in (tmp_path / "ds" / "summaries").rglob("*.parquet"))
     assert len(files) == 4
