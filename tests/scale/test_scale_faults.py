@@ -255,3 +255,21 @@ def test_a_killed_driver_resumes_to_exactly_the_expected_runs(archive: Path, tmp
     assert len(ids) == len(set(ids)) == 4 and set(first) <= set(ids)
     assert _summary_ids(ds) == sorted(ids)
     _assert_whole(ds)
+
+
+def test_a_killed_writers_temp_files_are_swept_by_the_next_import(tmp_path: Path) -> None:
+    """A driver killed mid-write leaves a ``.tmp-*.parquet.tmp`` (never read); the next import on the
+    store, holding the driver lock, removes it and keeps every whole file."""
+    ds = tmp_path / "ds"
+    part = ds / "summaries" / "athlete=a" / "year=2020"
+    part.mkdir(parents=True)
+    (part / ".tmp-k1ll3d.parquet.tmp").write_bytes(b"PAR1 half")
+    kept = write_summaries(ds, "a", 2020, [{"run_id": "r1", "athlete": "a"}], "run-r1.parquet")
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    store = Store.open(tmp_path / "store")
+    result = scale_import(store, [empty], dataset_root=ds)  # nothing to import: only the sweep
+    assert result.count("imported") == 0
+    assert not list(ds.rglob(".tmp-*")) and kept.exists()
+    _assert_whole(ds)
+    store.close()

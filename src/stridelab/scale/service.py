@@ -9,7 +9,7 @@ from stridelab.scale.batch import BatchReport
 from stridelab.scale.plan import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, plan_batches, scan
 from stridelab.scale.runner import ScaleResult, make_executor, pending, run_batches
 from stridelab.store import Store, check_athlete
-from stridelab.store.scale import check_root_writable, driver_lock, is_remote
+from stridelab.store.scale import check_root_writable, driver_lock, is_remote, sweep_leftovers
 
 __all__ = ["default_dataset_root", "scale_import"]
 
@@ -47,6 +47,7 @@ def scale_import(
         root = Path(root)
     check_root_writable(root)
     with driver_lock(store.root, on_wait=on_wait):
+        sweep_leftovers(root)  # a killed earlier driver's half-written temp files (never read)
         entries = (
             e for e in scan(paths, athlete=athlete, athlete_from=athlete_from) if check_athlete(e.athlete)
         )

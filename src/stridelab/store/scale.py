@@ -48,6 +48,7 @@ __all__ = [
     "driver_lock",
     "is_remote",
     "run_file_name",
+    "sweep_leftovers",
     "write_run",
     "write_summaries",
 ]
@@ -128,6 +129,19 @@ def _write_atomic(table: pa.Table, target: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def sweep_leftovers(root: Path | str) -> int:
+    """Remove the ``.tmp-*.parquet.tmp`` files a killed writer left under a local dataset root (call it
+    holding :func:`driver_lock`: no other driver of this store writes then). Returns how many."""
+    if is_remote(root) or not Path(root).is_dir():
+        return 0
+    n = 0
+    for p in Path(root).rglob(".tmp-*.parquet.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+            n += 1
+    return n
 
 
 def check_root_writable(root: Path | str) -> None:
