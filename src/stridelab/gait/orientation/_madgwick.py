@@ -84,23 +84,30 @@ def _madgwick_step(
     return nw / nn, nx / nn, ny / nn, nz / nn
 
 
+def _madgwick_advance(
+    acc: Any, gyr: Any, out: Any, t: int, dt: float, gain: float
+) -> None:  # pragma: no cover
+    """``out[t]`` = one filter step from ``out[t - 1]`` with sample ``t`` (the loops' one statement)."""
+    out[t, 0], out[t, 1], out[t, 2], out[t, 3] = _madgwick_step(
+        out[t - 1, 0],
+        out[t - 1, 1],
+        out[t - 1, 2],
+        out[t - 1, 3],
+        gyr[t, 0],
+        gyr[t, 1],
+        gyr[t, 2],
+        acc[t, 0],
+        acc[t, 1],
+        acc[t, 2],
+        dt,
+        gain,
+    )
+
+
 def _madgwick_loop(acc: Any, gyr: Any, dt: float, gain: float, out: Any, t0: int) -> None:  # pragma: no cover
     """``out[t0 - 1]`` holds the previous (for t0 = 1: the initial) quaternion; fills ``out[t0:]``."""
     for t in range(t0, acc.shape[0]):
-        out[t, 0], out[t, 1], out[t, 2], out[t, 3] = _madgwick_step(
-            out[t - 1, 0],
-            out[t - 1, 1],
-            out[t - 1, 2],
-            out[t - 1, 3],
-            gyr[t, 0],
-            gyr[t, 1],
-            gyr[t, 2],
-            acc[t, 0],
-            acc[t, 1],
-            acc[t, 2],
-            dt,
-            gain,
-        )
+        _madgwick_advance(acc, gyr, out, t, dt, gain)
 
 
 def _madgwick_lanes(
@@ -124,79 +131,14 @@ def _madgwick_lanes(
     if lanes == 3:
         n = min(n, acc_c.shape[0])
         for t in range(1, n):
-            out_a[t, 0], out_a[t, 1], out_a[t, 2], out_a[t, 3] = _madgwick_step(
-                out_a[t - 1, 0],
-                out_a[t - 1, 1],
-                out_a[t - 1, 2],
-                out_a[t - 1, 3],
-                gyr_a[t, 0],
-                gyr_a[t, 1],
-                gyr_a[t, 2],
-                acc_a[t, 0],
-                acc_a[t, 1],
-                acc_a[t, 2],
-                dt,
-                gain,
-            )
-            out_b[t, 0], out_b[t, 1], out_b[t, 2], out_b[t, 3] = _madgwick_step(
-                out_b[t - 1, 0],
-                out_b[t - 1, 1],
-                out_b[t - 1, 2],
-                out_b[t - 1, 3],
-                gyr_b[t, 0],
-                gyr_b[t, 1],
-                gyr_b[t, 2],
-                acc_b[t, 0],
-                acc_b[t, 1],
-                acc_b[t, 2],
-                dt,
-                gain,
-            )
-            out_c[t, 0], out_c[t, 1], out_c[t, 2], out_c[t, 3] = _madgwick_step(
-                out_c[t - 1, 0],
-                out_c[t - 1, 1],
-                out_c[t - 1, 2],
-                out_c[t - 1, 3],
-                gyr_c[t, 0],
-                gyr_c[t, 1],
-                gyr_c[t, 2],
-                acc_c[t, 0],
-                acc_c[t, 1],
-                acc_c[t, 2],
-                dt,
-                gain,
-            )
+            _madgwick_advance(acc_a, gyr_a, out_a, t, dt, gain)
+            _madgwick_advance(acc_b, gyr_b, out_b, t, dt, gain)
+            _madgwick_advance(acc_c, gyr_c, out_c, t, dt, gain)
         _madgwick_loop(acc_c, gyr_c, dt, gain, out_c, max(n, 1))
     else:
         for t in range(1, n):
-            out_a[t, 0], out_a[t, 1], out_a[t, 2], out_a[t, 3] = _madgwick_step(
-                out_a[t - 1, 0],
-                out_a[t - 1, 1],
-                out_a[t - 1, 2],
-                out_a[t - 1, 3],
-                gyr_a[t, 0],
-                gyr_a[t, 1],
-                gyr_a[t, 2],
-                acc_a[t, 0],
-                acc_a[t, 1],
-                acc_a[t, 2],
-                dt,
-                gain,
-            )
-            out_b[t, 0], out_b[t, 1], out_b[t, 2], out_b[t, 3] = _madgwick_step(
-                out_b[t - 1, 0],
-                out_b[t - 1, 1],
-                out_b[t - 1, 2],
-                out_b[t - 1, 3],
-                gyr_b[t, 0],
-                gyr_b[t, 1],
-                gyr_b[t, 2],
-                acc_b[t, 0],
-                acc_b[t, 1],
-                acc_b[t, 2],
-                dt,
-                gain,
-            )
+            _madgwick_advance(acc_a, gyr_a, out_a, t, dt, gain)
+            _madgwick_advance(acc_b, gyr_b, out_b, t, dt, gain)
     _madgwick_loop(acc_a, gyr_a, dt, gain, out_a, max(n, 1))
     _madgwick_loop(acc_b, gyr_b, dt, gain, out_b, max(n, 1))
 
@@ -213,6 +155,7 @@ def _kernel(name: str = "_madgwick_loop") -> Callable[..., None]:
         jit = numba.njit(cache=True, nogil=True, fastmath=False)
         step = jit(_madgwick_step)
         globals()["_madgwick_step"] = step  # numba resolves the loops' calls from this namespace
+        globals()["_madgwick_advance"] = jit(_madgwick_advance)
         loop = jit(_madgwick_loop)
         globals()["_madgwick_loop"] = loop
         _KERNELS["_madgwick_loop"] = loop
