@@ -248,6 +248,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(client: Any, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Wait until ``stridelab serve`` answers (``client``: an ``httpx.Client`` on it) with its runs
+    analysed (also used by home_speed.py)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            status = client.get("/api/status").json()
+            if status["analysis_pending"] == 0 and status["runs"] > 0:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("the server did not become ready")
+        time.sleep(0.5)
+
+
 def pages(info: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         ("page /", "/"),
@@ -280,17 +298,7 @@ def time_pages(
     peer: list[float] = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120.0) as client:
-            deadline = time.monotonic() + 900
-            while True:
-                try:
-                    status = client.get("/api/status").json()
-                    if status["analysis_pending"] == 0 and status["runs"] > 0:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not become ready")
-                time.sleep(0.5)
+            wait_ready(client, proc, 900.0)
             slow: set[str] = set()
             for _ in range(3):
                 for label, url in pages(info):

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -36,6 +35,10 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from commands_speed import _env as bench_env  # the same bench helpers (bench/ is on sys.path)
+from commands_speed import _free_port as free_port
+from commands_speed import wait_ready
 
 GOAL_STATUS_S = 0.5
 GOAL_PAGE_MS = 150.0
@@ -47,18 +50,13 @@ BIG_STORE = Path(tempfile.gettempdir()) / "stridelab-bench-commands" / "store-20
 DEMO_END = date(2026, 11, 29)
 
 
-def _env() -> dict[str, str]:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "150"}
-    src = str(REPO / "src")
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
 def _timed(argv: list[str]) -> tuple[float, float]:
     """Wall and CPU (user + sys) seconds of one child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), check=False)
+    proc = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=bench_env(), check=False
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -84,7 +82,7 @@ def demo_store(base: Path) -> Path:
             ],
             capture_output=True,
             text=True,
-            env=_env(),
+            env=bench_env(),
             check=False,
         )
         if proc.returncode != 0:
@@ -160,14 +158,6 @@ def measure_store(label: str, store: Path, rounds: int) -> list[dict[str, Any]]:
     ]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     k = 0.95 * (len(ordered) - 1)
@@ -182,24 +172,14 @@ def measure_page(label: str, store: Path, requests: int) -> dict[str, Any]:
 
     import httpx
 
-    port = _free_port()
+    port = free_port()
     argv = [sys.executable, "-m", "stridelab", "serve", "--port", str(port), "--store", str(store)]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bench_env())
     home_ms: list[float] = []
     peer_ms: list[float] = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300.0) as client:
-            deadline = time.monotonic() + 1800
-            while True:
-                try:
-                    status = client.get("/api/status").json()
-                    if status["analysis_pending"] == 0 and status["runs"] > 0:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not become ready")
-                time.sleep(0.5)
+            wait_ready(client, proc, 1800.0)
             for _ in range(3):
                 client.get("/").raise_for_status()
             for _ in range(requests):
