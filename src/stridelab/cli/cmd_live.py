@@ -13,6 +13,7 @@ import typer
 
 from stridelab.cli._common import AthleteOpt, JsonOpt, StoreOpt, console, err_console, fail, open_store
 from stridelab.jsonsafe import dumps
+from stridelab.live.cues import DEFAULT_BAND
 from stridelab.present.format import balance, num
 from stridelab.present.text import markup as esc
 
@@ -27,17 +28,8 @@ _PANEL: tuple[tuple[str, str, float, int, str], ...] = (
     ("step_time_symmetry_index_pct", "step-time symmetry", 1.0, 1, "%"),
 )
 
-#: the default cue band: GCT balance within 49.2–50.8 % L
-_DEFAULT_BAND = ["stance_time_balance_left_pct=49.2:50.8"]
-
-#: kinematic metric → label (rad, shown in degrees)
-_KINEMATICS: tuple[tuple[str, str], ...] = (
-    ("foot_strike_angle_rad_left", "foot strike L"),
-    ("foot_strike_angle_rad_right", "foot strike R"),
-    ("pelvic_drop_rad_left", "hip drop, left stance"),
-    ("pelvic_drop_rad_right", "hip drop, right stance"),
-    ("trunk_lean_rad", "trunk lean"),
-)
+#: the default cue band (a list: --band repeats)
+_DEFAULT_BAND = [DEFAULT_BAND]
 
 
 def _panel(update: dict[str, Any], notes: list[str], cues: list[str]) -> Any:
@@ -50,7 +42,9 @@ def _panel(update: dict[str, Any], notes: list[str], cues: list[str]) -> Any:
     for key, label, factor, dec, unit in _PANEL:
         v = update.get(key)
         t.add_row(label, esc(num(None if v is None else v * factor, dec, unit)))
-    for key, label in _KINEMATICS:  # only the ones the stream's sensors give
+    from stridelab.live.cues import KINEMATIC_LABELS
+
+    for key, label in KINEMATIC_LABELS:  # only the ones the stream's sensors give
         if key in update:
             v = update.get(key)
             t.add_row(label, esc(num(None if v is None else math.degrees(v), 1, "°")))

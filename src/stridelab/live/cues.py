@@ -10,7 +10,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["BALANCE_ZONES_LEFT_PCT", "CueRule", "Cues", "parse_band"]
+__all__ = ["BALANCE_ZONES_LEFT_PCT", "DEFAULT_BAND", "KINEMATIC_LABELS", "CueRule", "Cues", "parse_band"]
+
+#: the cue band without a running plan or a --band: GCT balance within Garmin's green zone
+DEFAULT_BAND = "stance_time_balance_left_pct=49.2:50.8"
+
+#: the live kinematics (rad, shown in degrees) and their labels, in display order (CLI panel, live page)
+KINEMATIC_LABELS: tuple[tuple[str, str], ...] = (
+    ("foot_strike_angle_rad_left", "foot strike L"),
+    ("foot_strike_angle_rad_right", "foot strike R"),
+    ("pelvic_drop_rad_left", "hip drop, left stance"),
+    ("pelvic_drop_rad_right", "hip drop, right stance"),
+    ("trunk_lean_rad", "trunk lean"),
+)
 
 #: Garmin's GCT balance colour zones (% left): (upper bound, zone), the last open-ended.
 BALANCE_ZONES_LEFT_PCT: tuple[tuple[float, str], ...] = (

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from stridelab.jsonsafe import dumps
-from stridelab.live.cues import BALANCE_ZONES_LEFT_PCT
+from stridelab.live.cues import BALANCE_ZONES_LEFT_PCT, KINEMATIC_LABELS
 
 __all__ = ["LIVE_JS", "Broadcast", "live_app", "view_html", "zones_html"]
 
@@ -185,15 +185,6 @@ def zones_html(lo: float = 46.0, hi: float = 54.0) -> str:
 LIVE_JS = _JS
 
 
-#: the kinematic tiles (id = metric, rad shown in degrees), visible once the stream gives them
-_KIN_TILES: tuple[tuple[str, str], ...] = (
-    ("foot_strike_angle_rad_left", "foot strike L"),
-    ("foot_strike_angle_rad_right", "foot strike R"),
-    ("pelvic_drop_rad_left", "hip drop, left stance"),
-    ("pelvic_drop_rad_right", "hip drop, right stance"),
-    ("trunk_lean_rad", "trunk lean"),
-)
-
 #: the numbers, the gauge, the lap and the cue: one fragment for this page and the dashboard's /live
 _VIEW = """<div class="label">GCT balance</div>
 <div class="big" id="balance">—</div>
@@ -219,7 +210,7 @@ def view_html() -> str:
     tiles = "".join(
         f'\n <div style="display:none"><div class="label">{label} (°)</div>'
         f'<div class="big" id="{key}">—</div></div>'
-        for key, label in _KIN_TILES
+        for key, label in KINEMATIC_LABELS
     )
     return _VIEW.replace("__ZONES__", zones_html()).replace("__KIN__", tiles)
 

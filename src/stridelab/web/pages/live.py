@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from stridelab.live.cues import DEFAULT_BAND
 from stridelab.live.page import LIVE_JS, Broadcast, view_html
 from stridelab.web.pages._common import JSONText, render, state
 
@@ -22,8 +23,6 @@ __all__ = ["router"]
 
 router = APIRouter()
 _LOCK = threading.Lock()
-#: the cue band without a running plan (Garmin's balanced zone, as the CLI's default)
-_DEFAULT_BAND = "stance_time_balance_left_pct=49.2:50.8"
 
 
 def _live(request: Request) -> dict[str, Any]:
@@ -44,7 +43,7 @@ def live_page(request: Request) -> HTMLResponse:
     label = hub["label"]
     if attach and attach.isdigit():
         running, label = True, f"the live session on port {int(attach)}"
-    band, band_from = _DEFAULT_BAND, None
+    band, band_from = DEFAULT_BAND, None
     try:
         from datetime import date
 
@@ -118,7 +117,7 @@ def live_replay(
     request: Request,
     run_id: str = Form(..., min_length=4, max_length=64, pattern=r"^[0-9a-fA-F]+$"),
     speed: float = Form(10.0, ge=1.0, le=100.0),
-    band: str = Form(_DEFAULT_BAND, max_length=200),
+    band: str = Form(DEFAULT_BAND, max_length=200),
     hold_s: float = Form(10.0, ge=0.0, le=600.0),
     experiment: str = Form("", max_length=200),
     run_no: int = Form(1, ge=1, le=1000),
