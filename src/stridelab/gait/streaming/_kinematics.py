@@ -181,6 +181,7 @@ class _Trunk:
     axis: FloatArray | None = None
     axis_end_s: float = math.nan
     forward: FloatArray | None = None
+    tried_n: int = 0  # samples known to the orientation at the last search
 
 
 class KinematicsTracker:
@@ -239,6 +240,9 @@ class KinematicsTracker:
         if tr.forward is not None:
             return
         d, q, first = buf.aligned()
+        if first + len(q) - tr.tried_n < self.fs:  # search again once a second more has arrived
+            return
+        tr.tried_n = first + len(q)
         if not len(q) or not (np.isfinite(q).all() and np.isfinite(d).all()):
             return
         up = Orientation(q, self.fs, method="madgwick", gain=buf.orientation.gain).up_sensor
