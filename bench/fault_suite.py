@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import shared_data
 from fuzz_fit import check as full_check
 from fuzz_fit import mutate
 from stridelab.io import NotAnActivityError
@@ -123,7 +124,7 @@ def _fuzz_chunk(args: tuple[int, int, int, bool, int]) -> tuple[Counter[str], li
     """``count`` cases of chunk ``chunk`` (its own seeded generator: the result does not depend on how
     chunks are spread over processes)."""
     seed, chunk, count, quick, max_bytes = args
-    paths = sorted(p for p in (DATA / "fit").rglob("*") if p.suffix.lower() == ".fit")
+    paths = sorted(p for p in shared_data("fit").rglob("*") if p.suffix.lower() == ".fit")
     files = [p.read_bytes() for p in paths if p.stat().st_size <= max_bytes]
     rng = random.Random(f"{seed}:{chunk}")
     kinds: Counter[str] = Counter()

@@ -66,7 +66,8 @@ SET_A = [
     "Move_2020_01_15_19_27_16_Running.fit",
 ]
 SET_B = ["MultiSport-2019-11-24.fit"]
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+_REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("STRIDELAB_SHARED_DATA", _REPO.parent / "shared" / "data"))
 
 GOAL_FITFAST = 1.5
 GOAL_SDK = 60.0
@@ -303,7 +304,14 @@ def print_table(title: str, timings: dict[str, Timings], n_bytes: int) -> None:
 
 def _load(names: list[str], data: Path) -> tuple[list[Path], list[bytes]]:
     root = data / "fit"
-    paths = [next(root.rglob(n)) for n in names]
+    if not root.is_dir():
+        raise FileNotFoundError(f"shared data not found: {root} (set STRIDELAB_SHARED_DATA or pass --data)")
+    paths = []
+    for n in names:
+        found = next(root.rglob(n), None)
+        if found is None:
+            raise FileNotFoundError(f"benchmark file {n} not found under {root}")
+        paths.append(found)
     return paths, [p.read_bytes() for p in paths]
 
 

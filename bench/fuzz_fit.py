@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -22,6 +23,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from _shared import REPO, shared_data
 from stridelab.io import NotAnActivityError
 from stridelab.io.fit import read_activity
 from stridelab.io.fit._decoder import INTERNAL_ERROR, read_fit
@@ -123,7 +125,7 @@ def fuzz(cases: int, seed: int, data: Path, max_bytes: int, save_dir: Path) -> t
 def rows(quick: bool = False) -> list[dict[str, object]]:
     """The ``bench/run_all.py`` protocol; ``quick``: 300 cases instead of 2,000."""
     cases = 300 if quick else 2000
-    data = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    data = shared_data()
     n_files, failed, seconds = fuzz(cases, 0, data, 200_000, Path("/tmp/stridelab-fitfuzz"))
     return [
         {
@@ -142,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
-        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("STRIDELAB_SHARED_DATA", REPO.parent / "shared" / "data")),
     )
     ap.add_argument("--max-bytes", type=int, default=200_000, help="use corpus files up to this size")
     ap.add_argument("--save-dir", type=Path, default=Path("/tmp/stridelab-fitfuzz"))
