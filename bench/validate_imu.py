@@ -1280,8 +1280,10 @@ def _mobilised_wba_keep(ic_idx: np.ndarray, side: np.ndarray, gs_id: np.ndarray,
 def walking_bout_assembly(root: Path, *, quick: bool = False, peer: bool = True) -> list[dict[str, Any]]:
     """Issue 20, point 3: the Mobilise-D walking-bout rules (mobgap's ``StrideSelection`` + ``WbAssembly``
     at their defaults, :func:`_mobilised_wba_keep`) applied to stridelab's whole-recording ICs, L/R and
-    bouts; IC F1 ±0.25 s vs INDIP before / after, per recording and for all; the same for mobgap's own
-    pipeline (raw ICs vs the ICs of its final WBs). Nothing is fitted on these trials."""
+    bouts found with ``wb_assembly=False``; IC F1 ±0.25 s vs INDIP before / after, per recording and for
+    all; the same for mobgap's own pipeline (raw ICs vs the ICs of its final WBs); and whether the
+    detector's default (its own port of the rules, ``_bouts.assemble_walking_bouts``) gives the same ICs
+    as mobgap's code. Nothing is fitted on these trials."""
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -1297,8 +1299,9 @@ def walking_bout_assembly(root: Path, *, quick: bool = False, peer: bool = True)
         x[0], x[1], x[2] = x[0] + m, x[1] + len(t) - m, x[2] + len(ref) - m
         return m, len(t) - m, len(ref) - m
 
+    same = 0
     for tr in trials:
-        det = SacrumEventDetection().detect(tr.frame, sampling_rate_hz=fs)
+        det = SacrumEventDetection(wb_assembly=False).detect(tr.frame, sampling_rate_hz=fs)
         ev = det.events_[det.events_.event == "IC"]
         t_ic = ev.time_s.to_numpy()
         idx = np.round(t_ic * fs).astype(int)
@@ -1306,6 +1309,8 @@ def walking_bout_assembly(root: Path, *, quick: bool = False, peer: bool = True)
         for k, b in enumerate(det.walking_bouts_):
             gs[(idx >= b.start) & (idx < b.end)] = k
         keep = _mobilised_wba_keep(idx, ev.side.to_numpy(), gs, fs)
+        own = _stridelab_full_ics(tr)[0]  # the detector's default: its own port of the same rules
+        same += int(len(own) == int(keep.sum()) and bool(np.allclose(own, t_ic[keep])))
         cells = [("stridelab", t_ic, keep)]
         if tr.name in theirs:
             t_p, _, in_wb = theirs[tr.name]
@@ -1325,6 +1330,18 @@ def walking_bout_assembly(root: Path, *, quick: bool = False, peer: bool = True)
                 }
             )
     tag = QUICK_TAG if quick else ""
+    out.append(
+        {
+            "figure": "lower back: stridelab's own WB assembly (SacrumEventDetection default) vs mobgap's "
+            "StrideSelection + WbAssembly on the same ICs: trials with identical ICs",
+            "goal": "all trials",
+            "measured": f"{same} / {len(trials)}",
+            "peer_ratio": None,
+            "met": same == len(trials),
+            "n_ref": len(trials),
+            "anchor": "mobgap 1.2 wba, PredefinedParameters.mobilised",
+        }
+    )
     for who in ("stridelab", "mobgap pipeline"):
         if f"{who} before" not in tot:
             continue
@@ -1438,6 +1455,8 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
         + gaitmap_phases(default)
         + full_recordings(default, quick=quick)
         + per_recording(default, quick=quick)
+        + inside_reference_bouts(default, quick=quick)
+        + walking_bout_assembly(default, quick=quick)
         + ([] if quick else ullrich_on_our_ics(default))
         + lower_back_running(quick=quick)
     )
@@ -1449,6 +1468,23 @@ def _verdict(met: bool | None) -> str:
 
 def _fmt(x: float, nd: int = 1) -> str:
     return "-" if not np.isfinite(x) else f"{x:.{nd}f}"
+
+
+def print_lower_back_protocols(data: Path) -> None:
+    """The issue-20 lower-back rows of the anchor's protocol and of the Mobilise-D WB assembly."""
+    print(
+        "\nlower back walking, the anchor's protocol: the IC detector gets each INDIP walking bout's data"
+        " (mobgap IcdEmulationPipeline), scored per bout; the issue's goal is checked on this row:"
+    )
+    for r in inside_reference_bouts(data):
+        head = r["figure"].split(": ", 1)[-1] if "trials" in r["figure"] else r["figure"]
+        print(f"  {head:92s} {r['measured']}  goal {r['goal']}  {_verdict(r['met'])}  (n ref {r['n_ref']})")
+    print(
+        "\nlower back walking, whole recordings before -> after the Mobilise-D walking-bout assembly"
+        " (mobgap StrideSelection() + WbAssembly() defaults: stride 0.2-3 s, >= 4 strides, breaks <= 3 s):"
+    )
+    for r in walking_bout_assembly(data):
+        print(f"  {r['figure']}\n      {r['measured']}  goal {r['goal']}  {_verdict(r['met'])}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1503,6 +1539,7 @@ def main(argv: list[str] | None = None) -> int:
             f"FP edge {r['fp_edge']:2d} far {r['fp_far']:2d} in {r['fp_in']:2d}  FN edge {r['fn_edge']:2d} "
             f"in {r['fn_in']:2d}"
         )
+    print_lower_back_protocols(args.data)
     if args.design_space:
         print(
             "\nlower back whole recordings, design space (IC F1 ±0.25 s vs INDIP, 6 trials; evidence only):"
