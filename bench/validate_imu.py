@@ -1224,6 +1224,22 @@ def inside_reference_bouts(root: Path, *, quick: bool = False) -> list[dict[str,
                 "anchor": "not the issue's protocol (tolerance or input differ)",
             }
         )
+    for label in INSIDE_DETECTORS:
+        per_rec = [_prf(found[n][label], FULL_TOL_S) for n in names]
+        mean_f1 = float(np.mean([2 * tp / max(2 * tp + fp + fn, 1) for tp, fp, fn in per_rec]))
+        out.append(
+            {
+                "figure": f"lower back walking ({len(names)} trials{tag}): in INDIP bouts, ±0.25 s, mean of "
+                f"the per-recording F1 (mobgap's default aggregate; the rows above pool the ICs), {label}",
+                "goal": "(context)",
+                "measured": f"F1 {mean_f1:.3f}",
+                "f1": round(mean_f1, 3),
+                "peer_ratio": None,
+                "met": None,
+                "n_ref": sum(tp + fn for tp, _, fn in per_rec),
+                "anchor": "each recording weighs the same (a 9-IC straight walk as much as a 91-IC test)",
+            }
+        )
     for n in names:
         for label in INSIDE_DETECTORS:
             tp, fp, fn = _prf(found[n][label], FULL_TOL_S)
