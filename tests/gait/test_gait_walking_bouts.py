@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from stridelab.gait.events import SacrumEventDetection
-from stridelab.gait.events._bouts import walking_bouts
+from stridelab.gait.events._bouts import assemble_walking_bouts, walking_bouts
 from stridelab.gait.orientation import gravity_direction
 from stridelab.sim.imu import ImuTruth, random_rotation, simulate_imu
 
@@ -114,3 +114,62 @@ def test_short_walk_between_standing_and_shuffling():
     found = np.array([np.min(np.abs(det.ic_s_ - t)) < 0.05 for t in ref])
     assert found.mean() >= 0.9
     assert np.all((det.ic_s_ > 19.0) & (det.ic_s_ < 33.5))
+
+
+def _alternating(t0: float, n: int, step_s: float, first: str = "left") -> tuple[np.ndarray, np.ndarray]:
+    ic = np.round((t0 + step_s * np.arange(n)) * FS).astype(int)
+    other = "right" if first == "left" else "left"
+    return ic, np.array([first if k % 2 == 0 else other for k in range(n)], dtype=object)
+
+
+def test_wb_assembly_follows_the_mobilise_d_rules():
+    """mobgap's StrideSelection + WbAssembly defaults (checked identical to mobgap's code on the shared
+    trials by bench/validate_imu.py): ≥ 4 strides, strides in (0.2, 3] s, breaks ≤ 3 s, sequences apart."""
+    ic, side = _alternating(1.0, 12, 0.5)
+    seq = np.zeros(12, dtype=int)
+    assert assemble_walking_bouts(ic, side, seq, FS) == [(int(ic[0]), int(ic[-1]))]
+    # 5 ICs = 3 strides: not a walking bout; 6 ICs = 4 strides: one
+    assert assemble_walking_bouts(ic[:5], side[:5], seq[:5], FS) == []
+    assert assemble_walking_bouts(ic[:6], side[:6], seq[:6], FS) == [(int(ic[0]), int(ic[5]))]
+    # a 4 s pause splits the walk (no stride bridges it: 4.5 s > 3 s); a 2 s pause does not
+    for pause, n_wb in ((4.0, 2), (2.0, 1)):
+        a, sa = _alternating(1.0, 8, 0.5)
+        b, sb = _alternating(1.0 + 3.5 + pause, 8, 0.5)
+        got = assemble_walking_bouts(np.r_[a, b], np.r_[sa, sb], np.zeros(16, dtype=int), FS)
+        assert len(got) == n_wb, (pause, got)
+    # strides do not cross gait sequences: 6 ICs cut 3 + 3 give 1 + 1 strides, no WB (one WB may still
+    # span two sequences when each has strides and the break is short, as in mobgap)
+    assert assemble_walking_bouts(ic[:6], side[:6], np.r_[np.zeros(3, int), np.ones(3, int)], FS) == []
+    got = assemble_walking_bouts(ic, side, np.r_[np.zeros(6, int), np.ones(6, int)], FS)
+    assert got == [(int(ic[0]), int(ic[11]))]
+    # ICs in no sequence (< 0) and strides longer than 3 s (steps of 1.6 s) count for nothing
+    assert assemble_walking_bouts(ic, side, np.full(12, -1), FS) == []
+    slow, s_slow = _alternating(1.0, 12, 1.6)
+    assert assemble_walking_bouts(slow, s_slow, np.zeros(12, dtype=int), FS) == []
+
+
+def test_a_few_steps_are_not_a_walking_bout():
+    """A 2.5 s walk (3 ICs found) and, after standing, a 14 s walk: by default (Mobilise-D WB rules) the
+    three ICs of the short walk are dropped; ``wb_assembly=False`` keeps them."""
+    parts, t0, long_start = [], 0.0, 0.0
+    for k, dur in enumerate((2.5, 14.0)):
+        truth = ImuTruth(
+            activity="walking",
+            cadence_spm=100.0,
+            contact_time_s=0.75,
+            duration_s=dur,
+            standing_s=8.0,
+            sampling_rate_hz=FS,
+            placements=("sacrum",),
+        )
+        parts.append(simulate_imu(truth, seed=11 + k).recording.sensor("sacrum").data)
+        if k == 1:
+            long_start = t0 + truth.standing_s
+        t0 += len(parts[-1]) / FS
+    data = pd.concat(parts, ignore_index=True)
+    plain = SacrumEventDetection(wb_assembly=False).detect(data, sampling_rate_hz=FS)
+    assert (plain.ic_s_ < long_start - 1.0).sum() >= 3
+    det = SacrumEventDetection().detect(data, sampling_rate_hz=FS)
+    assert not (det.ic_s_ < long_start - 1.0).any(), det.ic_s_
+    assert len(det.wbs_) == 1
+    assert len(det.ic_s_) == (plain.ic_s_ >= long_start - 1.0).sum()

@@ -9,6 +9,14 @@ least ``min_regularity`` between 0.3 and 1.4 s, the step-time range of adult wal
 walking windows gives the bouts; bouts closer than ``merge_gap_s`` are joined, shorter than
 ``min_bout_s`` dropped. Each bout's own step period is the autocorrelation peak over that bout --
 a local, adaptive period instead of one for the whole recording.
+
+:func:`assemble_walking_bouts` then applies the Mobilise-D walking-bout (WB) definition to the ICs found
+in those bouts, with the rules and defaults of mobgap's ``StrideSelection`` / ``WbAssembly``
+(``PredefinedParameters.mobilised``; Kluge et al. 2021, "Consensus based framework for digital mobility
+monitoring", PLOS ONE 16:e0256541): a stride runs from an IC to the next IC of the same foot within one
+gait sequence and counts when it lasts more than 0.2 and at most 3 s; strides sorted by start form one
+WB until the gap from a stride's end to the next stride's start exceeds 3 s; a WB needs at least 4
+strides; the ICs between a WB's first stride start and last stride end are its ICs.
 """
 
 from __future__ import annotations
@@ -16,11 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from stridelab.gait._signal import FloatArray, bandpass, dominant_period_s
 from stridelab.units import G
 
-__all__ = ["WalkingBout", "local_step_period", "walking_bouts"]
+__all__ = ["WalkingBout", "assemble_walking_bouts", "local_step_period", "walking_bouts"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +111,49 @@ def local_step_period(x: FloatArray, fs: float) -> float:
         if np.isfinite(half) and strength > 0.0:
             period = half
     return period
+
+
+def assemble_walking_bouts(
+    ic_idx: npt.ArrayLike,
+    side: npt.ArrayLike,
+    sequence: npt.ArrayLike,
+    fs: float,
+    *,
+    stride_s: tuple[float, float] = (0.2, 3.0),
+    max_break_s: float = 3.0,
+    min_strides: int = 4,
+) -> list[tuple[int, int]]:
+    """Mobilise-D walking bouts ``(first sample, last sample)`` of the ICs ``ic_idx`` (samples,
+    increasing) with their ``side`` ("left"/"right") and gait ``sequence`` id (< 0: in no sequence).
+
+    The rules of mobgap's ``StrideSelection`` and ``WbAssembly`` at their Mobilise-D defaults (module
+    docstring): strides IC → next same-foot IC in the same sequence, kept when ``stride_s[0] <``
+    duration ``<= stride_s[1]``; sorted by (start, end), a WB ends where the next stride starts more than
+    ``max_break_s`` after the previous stride's end; WBs of fewer than ``min_strides`` strides are dropped.
+    (mobgap's stride-length rule needs a stride length, which a lower-back IC list does not carry; mobgap
+    skips a rule whose column is missing, and so does this.)
+    """
+    ic = np.asarray(ic_idx, dtype=np.int64)
+    sd = np.asarray(side, dtype=object)
+    seq = np.asarray(sequence, dtype=np.int64)
+    starts: list[int] = []
+    ends: list[int] = []
+    for g in np.unique(seq[seq >= 0]).tolist():
+        for foot in ("left", "right"):
+            own = ic[(seq == g) & (sd == foot)]
+            if len(own) < 2:
+                continue
+            dur = np.diff(own) / fs
+            ok = (dur > stride_s[0]) & (dur <= stride_s[1])
+            starts.extend(own[:-1][ok].tolist())
+            ends.extend(own[1:][ok].tolist())
+    if not starts:
+        return []
+    order = np.lexsort((np.asarray(ends), np.asarray(starts)))
+    st, en = np.asarray(starts)[order], np.asarray(ends)[order]
+    cut = np.flatnonzero((st[1:] - en[:-1]) / fs > max_break_s) + 1
+    bouts = []
+    for a, b in zip(np.r_[0, cut].tolist(), np.r_[cut, len(st)].tolist(), strict=True):
+        if b - a >= min_strides:
+            bouts.append((int(st[a:b].min()), int(en[a:b].max())))
+    return bouts

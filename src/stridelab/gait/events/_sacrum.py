@@ -44,7 +44,7 @@ from scipy.signal import find_peaks
 from stridelab.frames import EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
 from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_period_s, lowpass
-from stridelab.gait.events._bouts import WalkingBout, walking_bouts
+from stridelab.gait.events._bouts import WalkingBout, assemble_walking_bouts, walking_bouts
 from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import (
@@ -87,6 +87,10 @@ class SacrumEventDetection(BaseEventDetector):
     walking_bouts
         Walking (``max_slope``): detect ICs only inside walking bouts (:mod:`._bouts`, after Iluz 2014 /
         Mobilise-D GSD), each with its own local step period; False = one global period, everywhere.
+    wb_assembly
+        With ``walking_bouts``: keep only the ICs of walking bouts by the Mobilise-D definition
+        (:func:`._bouts.assemble_walking_bouts`, mobgap's ``StrideSelection`` + ``WbAssembly`` defaults:
+        strides 0.2-3 s, at least 4 strides, breaks ≤ 3 s); the bouts are ``wbs_`` (samples).
     lr_repeat_penalty
         Cost of two consecutive ICs on the same side, in units of the median left/right evidence
         (1.0 = one typical step; not fitted). 0 gives McCamley's independent per-IC sign.
@@ -104,6 +108,7 @@ class SacrumEventDetection(BaseEventDetector):
     cwt_scale_s: float
     lr_repeat_penalty: float
     walking_bouts: bool
+    wb_assembly: bool
 
     def __init__(
         self,
@@ -117,8 +122,10 @@ class SacrumEventDetection(BaseEventDetector):
         cwt_scale_s: float = 0.225,
         lr_repeat_penalty: float = 1.0,
         walking_bouts: bool = True,
+        wb_assembly: bool = True,
     ) -> None:
         self.walking_bouts = walking_bouts
+        self.wb_assembly = wb_assembly
         self.ic_lowpass_hz = ic_lowpass_hz
         self.min_step_fraction = min_step_fraction
         self.lr_band_hz = lr_band_hz
@@ -193,6 +200,8 @@ class SacrumEventDetection(BaseEventDetector):
                 "no gyroscope: left/right alternate from an arbitrary start (the side labels may be swapped)"
             )
             axis = horizontal_principal_axis(acc, up, fs=fs)
+        if by_bouts and not running and self.wb_assembly:
+            ic_idx, ic_side, to_idx = self._assemble(ic_idx, ic_side, to_idx, fs)
         to_side = np.empty(len(to_idx), dtype=object)
         prev_ic = np.searchsorted(ic_idx, to_idx, side="right") - 1  # the last IC at or before each TO
         first_other = "right" if ic_side[0] == "left" else "left"
@@ -219,6 +228,25 @@ class SacrumEventDetection(BaseEventDetector):
         self.step_period_s_ = step_s
         self.problems_ = tuple(problems)
         return self
+
+    def _assemble(
+        self, ic_idx: IntArray, ic_side: npt.NDArray[np.object_], to_idx: IntArray, fs: float
+    ) -> tuple[IntArray, npt.NDArray[np.object_], IntArray]:
+        """The ICs (with sides) and TOs inside the Mobilise-D walking bouts; sets ``wbs_``."""
+        seq = np.full(len(ic_idx), -1, dtype=np.int64)
+        for k, b in enumerate(self.walking_bouts_):
+            seq[(ic_idx >= b.start) & (ic_idx < b.end)] = k
+        self.wbs_ = assemble_walking_bouts(ic_idx, ic_side, seq, fs)
+        keep = np.zeros(len(ic_idx), dtype=bool)
+        for first, last in self.wbs_:
+            keep |= (ic_idx >= first) & (ic_idx <= last)
+        if keep.sum() < 2:
+            raise ImuDataError(
+                "no walking bout of at least 4 strides in the lower-back signal (Mobilise-D definition)"
+            )
+        prev = np.searchsorted(ic_idx, to_idx, side="right") - 1  # a TO belongs to the IC before it
+        to_keep = (prev >= 0) & keep[np.maximum(prev, 0)]
+        return ic_idx[keep], ic_side[keep], to_idx[to_keep]
 
 
 def _lateral_axis(
