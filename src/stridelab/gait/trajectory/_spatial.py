@@ -278,6 +278,63 @@ def _widths_from_line(
     return out
 
 
+def _circmean(a: FloatArray) -> float:
+    return math.atan2(float(np.sin(a).mean()), float(np.cos(a).mean())) if len(a) else math.nan
+
+
+def _drift_free(
+    t: FloatArray, xy: FloatArray, anchor: tuple[float, FloatArray] | None, min_prints: int
+) -> FloatArray:
+    """One foot's footprints in a straight bout (time order) with a linearly growing heading error taken
+    out: the step from footprint j to j + 1 is turned back by ``b (τ_j − t_a)`` (``τ_j`` its middle
+    time, ``t_a`` the anchor's time), the rate ``b`` making the footprints as straight as possible
+    (least squares about a straight line; Gauss-Newton on the rotation, three steps). The anchor (the
+    standing position and time, or else the first footprint) stays where it is. Fewer than
+    ``min_prints`` footprints: unchanged (the rate would fit noise)."""
+    if len(t) < min_prints:
+        return xy
+    if anchor is None:
+        ta, pts, tt, ia = float(t[0]), xy, t, 0
+    else:
+        ta, s = anchor
+        ia = 0 if ta <= t[0] else len(t)
+        pts = np.insert(xy, ia, s, axis=0)
+        tt = np.insert(t, ia, ta)
+    d = np.diff(pts, axis=0)
+    tau = 0.5 * (tt[1:] + tt[:-1]) - ta
+    walk = np.ones(len(pts), bool)
+    if anchor is not None:
+        walk[ia] = False
+
+    def corrected(b: float) -> tuple[FloatArray, FloatArray]:
+        c, s_ = np.cos(b * tau), np.sin(b * tau)
+        rd = np.c_[c * d[:, 0] + s_ * d[:, 1], -s_ * d[:, 0] + c * d[:, 1]]  # R(-b tau) d
+        drd = np.c_[-rd[:, 1], rd[:, 0]] * -tau[:, None]  # d/db of R(-b tau) d
+        out, der = np.empty_like(pts), np.empty_like(pts)
+        out[ia], der[ia] = pts[ia], 0.0
+        if ia < len(d):
+            out[ia + 1 :] = pts[ia] + np.cumsum(rd[ia:], axis=0)
+            der[ia + 1 :] = np.cumsum(drd[ia:], axis=0)
+        if ia > 0:
+            out[:ia] = pts[ia] - np.cumsum(rd[:ia][::-1], axis=0)[::-1]
+            der[:ia] = -np.cumsum(drd[:ia][::-1], axis=0)[::-1]
+        return out, der
+
+    b = 0.0
+    for _ in range(3):
+        q, dq = corrected(b)
+        w = q[walk]
+        m = w.mean(axis=0)
+        _, _, vt = np.linalg.svd(w - m)
+        u = vt[0]
+        n = np.array([-u[1], u[0]])
+        y, x, g = (w - m) @ n, (w - m) @ u, dq[walk] @ n
+        # y + g δ ≈ a0 + a1 x: the rate's step δ and the line's offset and slope by least squares
+        coef = np.linalg.lstsq(np.c_[np.ones(len(x)), x, -g], y, rcond=None)[0]
+        b += float(coef[2])
+    return corrected(b)[0][walk]
+
+
 def step_widths(
     left: FootTrack,
     right: FootTrack,
@@ -285,16 +342,33 @@ def step_widths(
     standing_width_m: float = 0.17,
     max_turn_rad: float = math.radians(20.0),
     anchor_within_s: float = 3.0,
+    heading_drift: bool = True,
+    min_drift_prints: int = 5,
 ) -> pd.DataFrame:
-    """Step width per footprint of both feet: ``side, ic_s, step_width_m, crossover`` (NaN / False
-    where not defined). Per straight bout (split at turns > ``max_turn_rad`` and pauses): the right
-    trajectory is rotated so that the straight lines through each foot's footprints are parallel, and
-    placed so that in the standing period next to the bout (both feet still ≥ 0.5 s, ending at most
-    ``anchor_within_s`` before the bout's first or starting at most that after its last footprint) the
-    right foot stood ``standing_width_m`` to the right of the left one. A bout without such a standing
-    period has no step width (the distance between two unlinked foot IMUs is not observable)."""
-    cols = ["side", "ic_s", "step_width_m", "crossover"]
-    sides, ics, xys, turns = [], [], [], []
+    """Step width per footprint of both feet: ``side, ic_s, step_width_m, crossover, step_width_dev_m``
+    (NaN / False where not defined), per straight bout (split at turns > ``max_turn_rad`` and pauses):
+
+    1. ``heading_drift``: each foot's heading error is taken to grow linearly with time in the bout
+       (a gyroscope bias about the vertical, which the zero-velocity updates do not observe) and its
+       rate is removed by making the foot's footprints straight (:func:`_drift_free`; a foot with fewer
+       than ``min_drift_prints`` footprints in the bout is left as it is);
+    2. the right trajectory is rotated so that the straight lines through each foot's footprints are
+       parallel;
+    3. **anchor**: it is placed so that in the standing period next to the bout (both feet still ≥ 0.5
+       s, ending at most ``anchor_within_s`` before the bout's first or starting at most that after its
+       last footprint) the right foot stood ``standing_width_m`` to the right of the left one. Only a
+       standing period in which each foot faces its walking direction of the bout (within
+       ``max_turn_rad``) anchors: after a turn the sensor's offset from the heel is on the other side
+       of the foot's line and the relation no longer holds.
+
+    ``step_width_m`` (and ``crossover``) only in anchored bouts: a bout without such a standing period
+    has no step width (the distance between two unlinked foot IMUs is not observable).
+    ``step_width_dev_m`` -- the step width minus its bout's mean, in every straight bout with at least
+    three step widths, anchored or not (it does not depend on the distance between the feet: an
+    unanchored bout is placed with its lines ``standing_width_m`` apart and its feet progressing along
+    one line at one speed)."""
+    cols = ["side", "ic_s", "step_width_m", "crossover", "step_width_dev_m"]
+    sides, ics, xys, turns, heads = [], [], [], [], []
     for tr in (left, right):
         p = tr.prints[tr.prints["flat_start"] >= 0]
         if not len(p):
@@ -304,51 +378,101 @@ def step_widths(
         ics.append(p["ic_s"].to_numpy(float))
         xys.append(p[["x_m", "y_m"]].to_numpy(float))
         turns.append(np.abs(_wrap(np.diff(h, prepend=h[0]))))
+        heads.append(h)
     if len(sides) < 2:
-        return pd.DataFrame(columns=cols).astype({"step_width_m": float, "crossover": bool})
+        return pd.DataFrame(columns=cols).astype(
+            {"step_width_m": float, "crossover": bool, "step_width_dev_m": float}
+        )
     side = np.concatenate(sides)
     ic = np.concatenate(ics)
     xy = np.concatenate(xys)
     turn = np.concatenate(turns)
+    head = np.concatenate(heads)
     order = np.argsort(ic, kind="stable")  # time order, left before right at equal times
     is_left = side[order] == "left"
-    t_ord, xy_ord = ic[order], xy[order]
+    t_ord, xy_ord, h_ord = ic[order], xy[order], head[order]
     stand = _standing(left, right, 0.5)
     width = np.full(len(ic), math.nan)  # in time order
+    dev = np.full(len(ic), math.nan)
     for rows in _bouts(t_ord, turn[order], max_turn_rad, 2.5):
         li, ri = rows[is_left[rows]], rows[~is_left[rows]]
-        al, ar = _path_direction(xy_ord[li]), _path_direction(xy_ord[ri])
-        if not (np.isfinite(al) and np.isfinite(ar)):
-            continue
-        theta = float(_wrap(np.array([al - ar]))[0])
         t0, t1 = float(t_ord[rows].min()), float(t_ord[rows].max())
         before = [s for s in stand if 0 <= t0 - s[1] / left.fs <= anchor_within_s]
         after = [s for s in stand if 0 <= s[0] / left.fs - t1 <= anchor_within_s]
-        if not before and not after:
+        span = before[-1] if before else (after[0] if after else None)
+        if span is not None:
+            a, b = span
+            faces = [
+                abs(_wrap(np.array([_circmean(tr.heading_rad[a:b]) - _circmean(h_ord[ix])]))[0])
+                <= max_turn_rad
+                for tr, ix in ((left, li), (right, ri))
+            ]
+            if not all(faces):
+                span = None
+        anchors: tuple[tuple[float, FloatArray] | None, tuple[float, FloatArray] | None] = (None, None)
+        if span is not None:
+            a, b = span
+            t_a = (b - 1) / left.fs if before else a / left.fs
+            anchors = (
+                (t_a, left.position[a:b, :2].mean(axis=0)),
+                (t_a, right.position[a:b, :2].mean(axis=0)),
+            )
+        l_xy, r_xy = xy_ord[li], xy_ord[ri]
+        if heading_drift:
+            l_xy = _drift_free(t_ord[li], l_xy, anchors[0], min_drift_prints)
+            r_xy = _drift_free(t_ord[ri], r_xy, anchors[1], min_drift_prints)
+        al, ar = _path_direction(l_xy), _path_direction(r_xy)
+        if not (np.isfinite(al) and np.isfinite(ar)):
             continue
-        a, b = before[-1] if before else after[0]
-        l0 = left.position[a:b, :2].mean(axis=0)
-        r0 = right.position[a:b, :2].mean(axis=0)
-        # "side by side" across the mean heading of the two feet while standing (toe-out cancels)
-        h_l = left.heading_rad[a:b]
-        h_r = right.heading_rad[a:b] + theta
-        fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
-        fwd /= np.linalg.norm(fwd)
+        theta = float(_wrap(np.array([al - ar]))[0])
         rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-        r_xy = (xy_ord[ri] - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
-        l_xy = xy_ord[li]
-        width[li] = _widths_from_line(t_ord[li], l_xy, t_ord[ri], r_xy)
-        width[ri] = -_widths_from_line(t_ord[ri], r_xy, t_ord[li], l_xy)
+        if span is not None and anchors[0] is not None and anchors[1] is not None:
+            a, b = span
+            l0, r0 = anchors[0][1], anchors[1][1]
+            # "side by side" across the mean heading of the two feet while standing (toe-out cancels)
+            h_l = left.heading_rad[a:b]
+            h_r = right.heading_rad[a:b] + theta
+            fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
+            fwd /= np.linalg.norm(fwd)
+            r_xy = (r_xy - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
+        else:
+            r_xy = _side_by_side(
+                t_ord[li], l_xy, t_ord[ri], (r_xy - r_xy.mean(axis=0)) @ rot.T, al, standing_width_m
+            )
+        w_l = _widths_from_line(t_ord[li], l_xy, t_ord[ri], r_xy)
+        w_r = -_widths_from_line(t_ord[ri], r_xy, t_ord[li], l_xy)
+        both = np.r_[w_l, w_r]
+        ok = np.isfinite(both)
+        if ok.sum() >= 3:
+            dev[np.r_[li, ri][ok]] = both[ok] - both[ok].mean()
+        if span is not None:
+            width[li], width[ri] = w_l, w_r
     df = pd.DataFrame(
         {
             "side": side[order],
             "ic_s": t_ord,
             "step_width_m": width,
             "crossover": np.isfinite(width) & (width < 0),
+            "step_width_dev_m": dev,
         },
         columns=cols,
     )
-    return df.astype({"side": object, "step_width_m": float, "crossover": bool})
+    return df.astype({"side": object, "step_width_m": float, "crossover": bool, "step_width_dev_m": float})
+
+
+def _side_by_side(
+    l_t: FloatArray, l_xy: FloatArray, r_t: FloatArray, r_rel: FloatArray, direction: float, width_m: float
+) -> FloatArray:
+    """An unanchored bout's right footprints (``r_rel``: about their mean, already parallel) placed with
+    their line ``width_m`` to the right of the left one and both feet progressing along the walking
+    direction at one speed (the along-track position a straight-line fit in time gives the left foot)."""
+    u = np.array([math.cos(direction), math.sin(direction)])
+    n = np.array([-u[1], u[0]])
+    m = l_xy.mean(axis=0)
+    along_l = (l_xy - m) @ u
+    slope, icpt = np.polyfit(l_t, along_l, 1) if len(l_t) >= 2 else (0.0, float(along_l.mean()))
+    shift = float(np.mean(slope * r_t + icpt - r_rel @ u))
+    return np.asarray(m + r_rel + shift * u - width_m * n, dtype=float)
 
 
 def spatial_summary(strides: pd.DataFrame, steps: pd.DataFrame | None) -> dict[str, float]:
