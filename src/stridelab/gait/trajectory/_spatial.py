@@ -288,7 +288,8 @@ def _drift_free(
     """One foot's footprints in a straight bout (time order) with a linearly growing heading error taken
     out: the step from footprint j to j + 1 is turned back by ``b (τ_j − t_a)`` (``τ_j`` its middle
     time, ``t_a`` the anchor's time), the rate ``b`` making the footprints as straight as possible
-    (least squares about a straight line; Gauss-Newton on the rotation, three steps). The anchor (the
+    (robust least squares about a straight line: Gauss-Newton on the rotation with Huber weights, six
+    steps, so that a crossover step does not bend the line). The anchor (the
     standing position and time, or else the first footprint) stays where it is. Fewer than
     ``min_prints`` footprints: unchanged (the rate would fit noise)."""
     if len(t) < min_prints:
@@ -321,7 +322,8 @@ def _drift_free(
         return out, der
 
     b = 0.0
-    for _ in range(3):
+    sw = np.ones(int(walk.sum()))  # Huber weights: a crossover step is an outlier of the straight line
+    for it in range(6):
         q, dq = corrected(b)
         w = q[walk]
         m = w.mean(axis=0)
@@ -329,9 +331,16 @@ def _drift_free(
         u = vt[0]
         n = np.array([-u[1], u[0]])
         y, x, g = (w - m) @ n, (w - m) @ u, dq[walk] @ n
-        # y + g δ ≈ a0 + a1 x: the rate's step δ and the line's offset and slope by least squares
-        coef = np.linalg.lstsq(np.c_[np.ones(len(x)), x, -g], y, rcond=None)[0]
+        # y + g δ ≈ a0 + a1 x: the rate's step δ and the line's offset and slope by weighted least squares
+        a = np.c_[np.ones(len(x)), x, -g]
+        coef = np.linalg.lstsq(a * sw[:, None], y * sw, rcond=None)[0]
         b += float(coef[2])
+        r = np.abs(y - a @ coef)
+        scale = max(1.4826 * float(np.median(r)), 1e-3)  # robust scale (MAD), at least 1 mm
+        if it < 3:  # Huber first (convex: a safe start), then Tukey's bisquare (rejects a crossover)
+            sw = np.sqrt(np.minimum(1.0, 1.345 * scale / np.maximum(r, 1e-12)))
+        else:
+            sw = np.clip(1.0 - (r / (4.685 * scale)) ** 2, 0.0, None)  # sqrt of (1 - u²)²
     return corrected(b)[0][walk]
 
 
@@ -477,7 +486,8 @@ def _side_by_side(
 
 def spatial_summary(strides: pd.DataFrame, steps: pd.DataFrame | None) -> dict[str, float]:
     """Medians per side and overall, L/R symmetry index (%) of each stride parameter, and for both feet
-    the median and SD of step width and the crossover index (% of steps)."""
+    the median step width, its SD about each straight bout's mean (``step_width_dev_m``) and the
+    crossover index (% of steps)."""
     out: dict[str, float] = {}
     for name in ("stride_length_m", "foot_clearance_m", "eversion_peak_rad", "eversion_excursion_rad"):
         if name not in strides:
@@ -496,7 +506,10 @@ def spatial_summary(strides: pd.DataFrame, steps: pd.DataFrame | None) -> dict[s
     if steps is not None and "step_width_m" in steps:
         w = steps["step_width_m"].dropna()
         out["step_width_m"] = float(w.median()) if len(w) else math.nan
-        out["step_width_sd_m"] = float(w.std(ddof=1)) if len(w) > 1 else math.nan
+        # variability about each straight bout's mean (independent of the anchor; all widths pooled
+        # when the steps have no deviations)
+        dv = steps["step_width_dev_m"].dropna() if "step_width_dev_m" in steps else w - w.mean()
+        out["step_width_sd_m"] = float(np.sqrt((dv**2).sum() / (len(dv) - 1))) if len(dv) > 1 else math.nan
         out["crossover_index_pct"] = float(100.0 * (w < 0).mean()) if len(w) else math.nan
         for side in ("left", "right"):
             s = steps.loc[steps["side"] == side, "step_width_m"].dropna()
