@@ -273,8 +273,9 @@ def _widths_from_line(
     d = p1 - p0
     norm = np.hypot(d[:, 0], d[:, 1])
     rel = own_xy[ok] - p0
-    cross = (d[:, 0] * rel[:, 1] - d[:, 1] * rel[:, 0]) / norm
-    out[np.flatnonzero(ok)[norm > 0.2]] = cross[norm > 0.2]
+    far = norm > 0.2
+    cross = (d[far, 0] * rel[far, 1] - d[far, 1] * rel[far, 0]) / norm[far]
+    out[np.flatnonzero(ok)[far]] = cross
     return out
 
 
