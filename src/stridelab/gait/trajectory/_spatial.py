@@ -22,18 +22,20 @@ A stance without zero-velocity samples (a running foot that never stops, or a lo
 footprint: its strides get NaN (never invented).
 
 Both feet (steps): the two trajectories are independent (each starts at its own origin with its own
-heading), so they are put in one frame by
+heading), so they are put in one frame per straight bout (split at turns and pauses) by
 
-1. **heading**, per straight bout (split at turns and pauses): the right trajectory is rotated about
-   the vertical so that the straight lines through each foot's footprints in the bout (total least
-   squares) are parallel -- a common heading per bout, so the two gyroscopes' relative yaw drift is
-   taken out bout by bout;
-2. **origin**: both feet stand still side by side in the standing period next to the bout (the start
+1. **heading drift**: each foot's heading error grows about linearly in time (a gyroscope bias about
+   the vertical; the zero-velocity updates do not observe heading); its rate is taken out by making the
+   foot's footprints straight (robust least squares);
+2. **heading**: the right trajectory is rotated about the vertical so that the straight lines through
+   each foot's footprints in the bout (total least squares) are parallel;
+3. **origin**: both feet stand still side by side in the standing period next to the bout (the start
    or the end of the recording, or a pause), ``standing_width_m`` apart (McIlroy & Maki 1997, Clin
-   Biomech 12:66: preferred stance width ≈ 0.17 m). This is an assumption: two unlinked foot IMUs
-   cannot observe the distance between the feet (Potter et al. 2019 add an ultrasonic range for it).
-   The mean step width inherits the assumption's error, and the lateral drift of each trajectory
-   over the bout adds to it (on the shared gaitmap walk: MAE 16.5 cm, far from useful -- docs/imu.md).
+   Biomech 12:66: preferred stance width ≈ 0.17 m), provided each foot there faces its walking
+   direction of the bout. This is an assumption: two unlinked foot IMUs cannot observe the distance
+   between the feet (Potter et al. 2019 add an ultrasonic range for it), and the mean step width
+   inherits its error (on the shared gaitmap walk the participant stood 0.10 m apart: MAE 9.5 cm, not
+   usable -- docs/imu.md). The deviation of each step width from its bout's mean does not depend on it.
 
 ``step_width_m`` of a footprint: its signed distance from the line through the other foot's footprints
 before and after it, positive towards its own side (Huxham et al. 2006, Gait Posture 24:33); a negative
