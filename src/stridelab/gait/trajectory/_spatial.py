@@ -55,6 +55,7 @@ import pandas as pd
 
 from stridelab.frames import Side
 from stridelab.gait._kernels import (
+    drift_free_points,
     footprint_means,
     headings,
     longest_run_per_segment,
@@ -254,7 +255,7 @@ def _path_direction(xy: FloatArray) -> float:
     pointing from the first to the last); NaN with fewer than two footprints 0.2 m apart."""
     if len(xy) < 2 or np.hypot(*(xy[-1] - xy[0])) < 0.2:
         return math.nan
-    _, _, vt = np.linalg.svd(xy - xy.mean(axis=0))
+    _, _, vt = np.linalg.svd(xy - xy.mean(axis=0), full_matrices=False)
     d = vt[0] if vt[0] @ (xy[-1] - xy[0]) > 0 else -vt[0]
     return math.atan2(float(d[1]), float(d[0]))
 
@@ -304,47 +305,11 @@ def _drift_free(
         ia = 0 if ta <= t[0] else len(t)
         pts = np.insert(xy, ia, s, axis=0)
         tt = np.insert(t, ia, ta)
-    d = np.diff(pts, axis=0)
     tau = 0.5 * (tt[1:] + tt[:-1]) - ta
     walk = np.ones(len(pts), bool)
     if anchor is not None:
         walk[ia] = False
-
-    def corrected(b: float) -> tuple[FloatArray, FloatArray]:
-        c, s_ = np.cos(b * tau), np.sin(b * tau)
-        rd = np.c_[c * d[:, 0] + s_ * d[:, 1], -s_ * d[:, 0] + c * d[:, 1]]  # R(-b tau) d
-        drd = np.c_[-rd[:, 1], rd[:, 0]] * -tau[:, None]  # d/db of R(-b tau) d
-        out, der = np.empty_like(pts), np.empty_like(pts)
-        out[ia], der[ia] = pts[ia], 0.0
-        if ia < len(d):
-            out[ia + 1 :] = pts[ia] + np.cumsum(rd[ia:], axis=0)
-            der[ia + 1 :] = np.cumsum(drd[ia:], axis=0)
-        if ia > 0:
-            out[:ia] = pts[ia] - np.cumsum(rd[:ia][::-1], axis=0)[::-1]
-            der[:ia] = -np.cumsum(drd[:ia][::-1], axis=0)[::-1]
-        return out, der
-
-    b = 0.0
-    sw = np.ones(int(walk.sum()))  # Huber weights: a crossover step is an outlier of the straight line
-    for it in range(6):
-        q, dq = corrected(b)
-        w = q[walk]
-        m = w.mean(axis=0)
-        _, _, vt = np.linalg.svd(w - m)
-        u = vt[0]
-        n = np.array([-u[1], u[0]])
-        y, x, g = (w - m) @ n, (w - m) @ u, dq[walk] @ n
-        # y + g δ ≈ a0 + a1 x: the rate's step δ and the line's offset and slope by weighted least squares
-        a = np.c_[np.ones(len(x)), x, -g]
-        coef = np.linalg.lstsq(a * sw[:, None], y * sw, rcond=None)[0]
-        b += float(coef[2])
-        r = np.abs(y - a @ coef)
-        scale = max(1.4826 * float(np.median(r)), 1e-3)  # robust scale (MAD), at least 1 mm
-        if it < 3:  # Huber first (convex: a safe start), then Tukey's bisquare (rejects a crossover)
-            sw = np.sqrt(np.minimum(1.0, 1.345 * scale / np.maximum(r, 1e-12)))
-        else:
-            sw = np.clip(1.0 - (r / (4.685 * scale)) ** 2, 0.0, None)  # sqrt of (1 - u²)²
-    return corrected(b)[0][walk]
+    return drift_free_points(pts, tau, ia, walk)[0][walk]
 
 
 def step_widths(
