@@ -149,8 +149,10 @@ def _peer_stride_lengths(base: Path, side: str, ic_s: np.ndarray, to_s: np.ndarr
     return pd.DataFrame({"ic_s": fp.ic_s.to_numpy()[:-1], "stride_length_m": sl})
 
 
-#: the walk's two straight bouts, split at the turn (≈ 17 s). The step-width method (heading drift per
-#: foot, the anchor rule) was designed looking at the first bout only; the second is the held-out check.
+#: the walk's two straight bouts, split at the turn (≈ 17 s). The heading-drift model of the step width
+#: was designed looking at the first bout's errors only; the second is its held-out check. The anchor
+#: rule (a standing period facing the walk) was added after seeing the second bout's 22 cm bias: for the
+#: anchor, the second bout is not held out.
 TURN_S = 17.0
 
 
@@ -182,7 +184,7 @@ def step_width_rows(mc: Mocap, steps: pd.DataFrame) -> list[dict[str, Any]]:
     for label, sel in (
         ("both bouts", np.ones(len(g), bool)),
         ("bout 1 (design)", g[:, 0] == 1),
-        ("bout 2 (held out)", g[:, 0] == 2),
+        ("bout 2 (held out for the drift model)", g[:, 0] == 2),
     ):
         x = g[sel]
         ok = np.isfinite(x[:, 1])
@@ -210,7 +212,7 @@ def step_width_rows(mc: Mocap, steps: pd.DataFrame) -> list[dict[str, Any]]:
     for label, sel in (
         ("both bouts", np.ones(len(g), bool)),
         ("bout 1 (design)", g[:, 0] == 1),
-        ("bout 2 (held out)", g[:, 0] == 2),
+        ("bout 2 (held out for the drift model)", g[:, 0] == 2),
     ):
         x = g[sel & np.isfinite(g[:, 2])]
         if len(x) < 3:
