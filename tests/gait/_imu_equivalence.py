@@ -121,7 +121,7 @@ def simulated(name: str) -> dict[str, Any]:
     res = analyze_recording(sim.recording)
     # the foot-trajectory values added by issue 20 after d8e814a are not in the snapshot (they are
     # checked in test_gait_trajectory.py); everything that existed then is compared
-    new_cols = {*SPATIAL_STRIDE_COLUMNS, "step_width_m", "crossover"}
+    new_cols = {*SPATIAL_STRIDE_COLUMNS, "step_width_m", "crossover", "step_width_dev_m"}
     new_keys = ("stride_length_m", "foot_clearance_m", "eversion_", "step_width_", "crossover_index_pct")
     summary = {k: v for k, v in res.summary.items() if not k.startswith(new_keys)}
     return {

@@ -95,10 +95,19 @@ def test_gravity_quaternion_levels_the_sensor():
     np.testing.assert_allclose(up, [0, 0, G], atol=1e-9)
 
 
-def _track(side: str, xy: np.ndarray, ic: np.ndarray, start_xy: np.ndarray, yaw: float) -> FootTrack:
-    """A FootTrack whose own frame starts at ``start_xy`` (world) with heading offset ``yaw``."""
+def _track(
+    side: str, xy: np.ndarray, ic: np.ndarray, start_xy: np.ndarray, yaw: float, drift_rad_s: float = 0.0
+) -> FootTrack:
+    """A FootTrack whose own frame starts at ``start_xy`` (world) with heading offset ``yaw``; with
+    ``drift_rad_s`` its heading error grows linearly in time (each step turned by the error at its middle),
+    as a gyroscope bias about the vertical makes it."""
     rot = np.array([[math.cos(-yaw), -math.sin(-yaw)], [math.sin(-yaw), math.cos(-yaw)]])
-    own = (xy - start_xy) @ rot.T
+    pts = np.vstack([start_xy, xy])
+    tt = np.r_[1.0, ic]  # the foot leaves its standing place at 1 s
+    err = drift_rad_s * 0.5 * (tt[1:] + tt[:-1])
+    d = np.diff(pts, axis=0)
+    d = np.c_[np.cos(err) * d[:, 0] - np.sin(err) * d[:, 1], np.sin(err) * d[:, 0] + np.cos(err) * d[:, 1]]
+    own = (start_xy + np.cumsum(d, axis=0) - start_xy) @ rot.T
     n = int(FS * (ic[-1] + 2))
     still = np.zeros(n, bool)
     still[: int(FS)] = True  # both feet stand still in the first second
@@ -127,7 +136,8 @@ def test_step_width_and_crossover_from_two_unlinked_feet():
     # both start side by side 0.17 m apart (the default standing width); the right foot's frame is turned
     left = _track("left", left_xy, ic_l, np.zeros(2), 0.0)
     right = _track("right", right_xy, ic_r, np.array([0.0, -0.17]), 0.6)
-    sw = step_widths(left, right)
+    # without heading drift in the data, the old geometry exactly (no drift model)
+    sw = step_widths(left, right, heading_drift=False)
     r = sw[sw.side == "right"].set_index("ic_s").step_width_m
     got = r.reindex(ic_r[:-1]).to_numpy()
     np.testing.assert_allclose(got, true_w[:-1], atol=1e-6)
@@ -138,11 +148,39 @@ def test_step_width_and_crossover_from_two_unlinked_feet():
     y5, y6 = -true_w[5], -true_w[6]
     np.testing.assert_allclose(lw.loc[ic_l[6]], -(y5 + y6) / 2, atol=1e-3)  # the line is tilted a little
     # a wrong standing-width assumption shifts every step width by its error (the documented limit)
-    shifted = step_widths(left, right, standing_width_m=0.22)
+    shifted = step_widths(left, right, standing_width_m=0.22, heading_drift=False)
     d = shifted.step_width_m.to_numpy() - sw.step_width_m.to_numpy()
     np.testing.assert_allclose(d[np.isfinite(d)], 0.05, atol=1e-3)
     summ = spatial_summary(pd.DataFrame({"side": [], "stride_length_m": []}), sw)
     assert summ["crossover_index_pct"] > 0 and summ["step_width_m"] > 0.05
+    # the default (drift model) on drift-free data: the straight-path fit costs at most a few cm here
+    # (the right foot zigzags ±2 cm and crosses over once), and the crossover is still the only one
+    dflt = step_widths(left, right)
+    r = dflt[dflt.side == "right"].set_index("ic_s").step_width_m.reindex(ic_r[:-1]).to_numpy()
+    np.testing.assert_allclose(r, true_w[:-1], atol=0.03)
+    assert dflt[dflt.crossover].ic_s.tolist() == [ic_r[6]]
+
+
+@pytest.mark.parametrize(("drift_l", "drift_r"), [(0.004, -0.008), (-0.006, 0.0), (0.0, 0.01)])
+def test_step_width_takes_out_each_foots_heading_drift(drift_l, drift_r):
+    """Gyroscope biases of 0.2-0.6 deg/s about the vertical bend each foot's path; widths without the
+    drift model are off by decimetres, with it within 3 cm, with the crossover found and no other."""
+    k = np.arange(13)
+    true_w = 0.10 + 0.02 * (-1.0) ** k
+    true_w[6] = -0.04
+    ic_l, ic_r = 1.2 + 1.1 * k, 1.75 + 1.1 * k
+    left = _track("left", np.c_[1.3 * k, np.zeros(13)], ic_l, np.zeros(2), 0.0, drift_l)
+    right = _track("right", np.c_[1.3 * k + 0.65, -true_w], ic_r, np.array([0.0, -0.17]), 0.6, drift_r)
+    plain = step_widths(left, right, heading_drift=False)
+    r0 = plain[plain.side == "right"].set_index("ic_s").step_width_m.reindex(ic_r[:-1]).to_numpy()
+    assert np.abs(r0 - true_w[:-1]).max() > 0.08
+    sw = step_widths(left, right)
+    r = sw[sw.side == "right"].set_index("ic_s").step_width_m.reindex(ic_r[:-1]).to_numpy()
+    np.testing.assert_allclose(r, true_w[:-1], atol=0.03)
+    assert sw[sw.crossover].ic_s.tolist() == [ic_r[6]]
+    # the deviation from the bout's mean does not depend on the standing width assumed
+    other = step_widths(left, right, standing_width_m=0.25)
+    np.testing.assert_allclose(other.step_width_dev_m, sw.step_width_dev_m, atol=1e-3)
 
 
 def test_no_standing_next_to_the_walk_gives_no_step_width():
@@ -231,7 +269,11 @@ def test_pipeline_and_cli_expose_spatial_values(shared_data, store_path):
     ):
         assert math.isfinite(res.summary[key]), key  # type: ignore[arg-type]
     assert abs(res.summary["stride_length_m_symmetry_index_pct"]) < 5  # type: ignore[arg-type]
-    assert res.steps.step_width_m.notna().mean() > 0.6 and res.steps.crossover.dtype == bool
+    # step width only in the first straight bout: the standing period after the second follows a 180°
+    # turn, so it does not anchor; the deviation from the bout's mean exists in both bouts
+    assert res.steps.step_width_m.notna().mean() > 0.35 and res.steps.crossover.dtype == bool
+    assert res.steps.step_width_dev_m.notna().mean() > 0.7
+    assert 0.005 < res.summary["step_width_sd_m"] < 0.06  # type: ignore[operator]
     out = CliRunner().invoke(
         app,
         [

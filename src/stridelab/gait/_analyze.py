@@ -217,6 +217,7 @@ def _foot_trajectories(
         widths = step_widths(tracks["left"], tracks["right"])
         steps["step_width_m"] = np.nan
         steps["crossover"] = False
+        steps["step_width_dev_m"] = np.nan
         for side in ("left", "right"):
             w = widths[widths["side"] == side]
             rows = steps["side"] == side
@@ -227,6 +228,11 @@ def _foot_trajectories(
             )
             steps.loc[rows, "step_width_m"] = v
             steps.loc[rows, "crossover"] = np.isfinite(v) & (v < 0)
+            steps.loc[rows, "step_width_dev_m"] = _value_at_start(
+                w["ic_s"].to_numpy(float),
+                w["step_width_dev_m"].to_numpy(float),
+                steps.loc[rows, "ic_s"].to_numpy(float),
+            )
         if len(widths) and not widths["step_width_m"].notna().any():
             problems.append(
                 "step width not computed: no straight walking next to a moment where both feet stand still "

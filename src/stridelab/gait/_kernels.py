@@ -667,3 +667,119 @@ def headings(quaternion: FloatArray, vector: FloatArray) -> FloatArray:
             out,
         )
     return out
+
+
+def _drift_corrected(pts: Any, tau: Any, ia: int, b: float, out: Any, der: Any) -> None:  # pragma: no cover
+    """Footprints with each step turned back by ``b tau`` (chained from the anchor ``ia``) and d/db."""
+    out[ia, 0], out[ia, 1], der[ia, 0], der[ia, 1] = pts[ia, 0], pts[ia, 1], 0.0, 0.0
+    for k in range(ia + 1, pts.shape[0]):
+        dx, dy, t = pts[k, 0] - pts[k - 1, 0], pts[k, 1] - pts[k - 1, 1], tau[k - 1]
+        c, s = math.cos(b * t), math.sin(b * t)
+        rx, ry = c * dx + s * dy, -s * dx + c * dy
+        out[k, 0], out[k, 1] = out[k - 1, 0] + rx, out[k - 1, 1] + ry
+        der[k, 0], der[k, 1] = der[k - 1, 0] + ry * t, der[k - 1, 1] - rx * t
+    for k in range(ia - 1, -1, -1):
+        dx, dy, t = pts[k + 1, 0] - pts[k, 0], pts[k + 1, 1] - pts[k, 1], tau[k]
+        c, s = math.cos(b * t), math.sin(b * t)
+        rx, ry = c * dx + s * dy, -s * dx + c * dy
+        out[k, 0], out[k, 1] = out[k + 1, 0] - rx, out[k + 1, 1] - ry
+        der[k, 0], der[k, 1] = der[k + 1, 0] - ry * t, der[k + 1, 1] + rx * t
+
+
+def _drift_loop(pts: Any, tau: Any, ia: int, walk: Any, out: Any) -> float:  # pragma: no cover - jitted
+    m_all = pts.shape[0]
+    der = np.empty((m_all, 2))
+    nw = 0
+    for k in range(m_all):
+        if walk[k]:
+            nw += 1
+    x, y, g, r, sw = np.empty(nw), np.empty(nw), np.empty(nw), np.empty(nw), np.ones(nw)
+    b = 0.0
+    for it in range(6):
+        _drift_corrected(pts, tau, ia, b, out, der)
+        mx, my = 0.0, 0.0
+        for k in range(m_all):
+            if walk[k]:
+                mx += out[k, 0]
+                my += out[k, 1]
+        mx /= nw
+        my /= nw
+        sxx, syy, sxy = 0.0, 0.0, 0.0
+        for k in range(m_all):
+            if walk[k]:
+                cx, cy = out[k, 0] - mx, out[k, 1] - my
+                sxx += cx * cx
+                syy += cy * cy
+                sxy += cx * cy
+        phi = 0.5 * math.atan2(2.0 * sxy, sxx - syy)
+        ux, uy = math.cos(phi), math.sin(phi)
+        j = 0
+        for k in range(m_all):
+            if walk[k]:
+                cx, cy = out[k, 0] - mx, out[k, 1] - my
+                x[j] = cx * ux + cy * uy
+                y[j] = -cx * uy + cy * ux
+                g[j] = -der[k, 0] * uy + der[k, 1] * ux
+                j += 1
+        # weighted normal equations of y ≈ a0 + a1 x - g δ, solved with partial pivoting
+        a = np.zeros((3, 4))
+        for j in range(nw):
+            w2 = sw[j] * sw[j]
+            row = (1.0, x[j], -g[j])
+            for p in range(3):
+                for q in range(3):
+                    a[p, q] += w2 * row[p] * row[q]
+                a[p, 3] += w2 * row[p] * y[j]
+        singular = False
+        for col in range(3):
+            piv = col
+            for p in range(col + 1, 3):
+                if abs(a[p, col]) > abs(a[piv, col]):
+                    piv = p
+            if abs(a[piv, col]) < 1e-300:
+                singular = True
+                break
+            if piv != col:
+                for q in range(4):
+                    a[col, q], a[piv, q] = a[piv, q], a[col, q]
+            for p in range(3):
+                if p != col:
+                    f = a[p, col] / a[col, col]
+                    for q in range(col, 4):
+                        a[p, q] -= f * a[col, q]
+        coef0, coef1, coef2 = 0.0, 0.0, 0.0
+        if not singular:
+            coef0, coef1, coef2 = a[0, 3] / a[0, 0], a[1, 3] / a[1, 1], a[2, 3] / a[2, 2]
+        b += coef2
+        for j in range(nw):
+            r[j] = abs(y[j] - (coef0 + coef1 * x[j] - g[j] * coef2))
+        scale = max(1.4826 * np.median(r), 1e-3)
+        for j in range(nw):
+            if it < 3:
+                sw[j] = math.sqrt(min(1.0, 1.345 * scale / max(r[j], 1e-12)))
+            else:
+                sw[j] = max(1.0 - (r[j] / (4.685 * scale)) ** 2, 0.0)
+    _drift_corrected(pts, tau, ia, b, out, der)
+    return b
+
+
+def drift_free_points(
+    points: FloatArray, tau: FloatArray, anchor_index: int, walking: npt.NDArray[np.bool_]
+) -> tuple[FloatArray, float]:
+    """One foot's footprints (M × 2, time order, the anchor at ``anchor_index``) with a heading error
+    growing linearly in time taken out: step j (from point j to j + 1, middle time ``tau[j]`` after the
+    anchor) turned back by ``b tau[j]``, chained from the anchor; ``b`` by Gauss-Newton about a straight
+    line through the ``walking`` points, weighted least squares with Huber (3 steps) then Tukey weights
+    (3 steps). Returns all M points and ``b`` (rad/s)."""
+    out = np.empty((len(points), 2))
+    b = _jit(_drift_loop)(
+        np.ascontiguousarray(points, dtype=np.float64),
+        np.ascontiguousarray(tau, dtype=np.float64),
+        int(anchor_index),
+        np.ascontiguousarray(walking, dtype=np.bool_),
+        out,
+    )
+    return out, float(b)
+
+
+_CALLS["_drift_loop"] = ("_drift_corrected",)

@@ -22,18 +22,20 @@ A stance without zero-velocity samples (a running foot that never stops, or a lo
 footprint: its strides get NaN (never invented).
 
 Both feet (steps): the two trajectories are independent (each starts at its own origin with its own
-heading), so they are put in one frame by
+heading), so they are put in one frame per straight bout (split at turns and pauses) by
 
-1. **heading**, per straight bout (split at turns and pauses): the right trajectory is rotated about
-   the vertical so that the straight lines through each foot's footprints in the bout (total least
-   squares) are parallel -- a common heading per bout, so the two gyroscopes' relative yaw drift is
-   taken out bout by bout;
-2. **origin**: both feet stand still side by side in the standing period next to the bout (the start
+1. **heading drift**: each foot's heading error grows about linearly in time (a gyroscope bias about
+   the vertical; the zero-velocity updates do not observe heading); its rate is taken out by making the
+   foot's footprints straight (robust least squares);
+2. **heading**: the right trajectory is rotated about the vertical so that the straight lines through
+   each foot's footprints in the bout (total least squares) are parallel;
+3. **origin**: both feet stand still side by side in the standing period next to the bout (the start
    or the end of the recording, or a pause), ``standing_width_m`` apart (McIlroy & Maki 1997, Clin
-   Biomech 12:66: preferred stance width ≈ 0.17 m). This is an assumption: two unlinked foot IMUs
-   cannot observe the distance between the feet (Potter et al. 2019 add an ultrasonic range for it).
-   The mean step width inherits the assumption's error, and the lateral drift of each trajectory
-   over the bout adds to it (on the shared gaitmap walk: MAE 16.5 cm, far from useful -- docs/imu.md).
+   Biomech 12:66: preferred stance width ≈ 0.17 m), provided each foot there faces its walking
+   direction of the bout. This is an assumption: two unlinked foot IMUs cannot observe the distance
+   between the feet (Potter et al. 2019 add an ultrasonic range for it), and the mean step width
+   inherits its error (on the shared gaitmap walk the participant stood 0.10 m apart: MAE 9.5 cm, not
+   usable -- docs/imu.md). The deviation of each step width from its bout's mean does not depend on it.
 
 ``step_width_m`` of a footprint: its signed distance from the line through the other foot's footprints
 before and after it, positive towards its own side (Huxham et al. 2006, Gait Posture 24:33); a negative
@@ -53,6 +55,7 @@ import pandas as pd
 
 from stridelab.frames import Side
 from stridelab.gait._kernels import (
+    drift_free_points,
     footprint_means,
     headings,
     longest_run_per_segment,
@@ -252,7 +255,7 @@ def _path_direction(xy: FloatArray) -> float:
     pointing from the first to the last); NaN with fewer than two footprints 0.2 m apart."""
     if len(xy) < 2 or np.hypot(*(xy[-1] - xy[0])) < 0.2:
         return math.nan
-    _, _, vt = np.linalg.svd(xy - xy.mean(axis=0))
+    _, _, vt = np.linalg.svd(xy - xy.mean(axis=0), full_matrices=False)
     d = vt[0] if vt[0] @ (xy[-1] - xy[0]) > 0 else -vt[0]
     return math.atan2(float(d[1]), float(d[0]))
 
@@ -273,9 +276,40 @@ def _widths_from_line(
     d = p1 - p0
     norm = np.hypot(d[:, 0], d[:, 1])
     rel = own_xy[ok] - p0
-    cross = (d[:, 0] * rel[:, 1] - d[:, 1] * rel[:, 0]) / norm
-    out[np.flatnonzero(ok)[norm > 0.2]] = cross[norm > 0.2]
+    far = norm > 0.2
+    cross = (d[far, 0] * rel[far, 1] - d[far, 1] * rel[far, 0]) / norm[far]
+    out[np.flatnonzero(ok)[far]] = cross
     return out
+
+
+def _circmean(a: FloatArray) -> float:
+    return math.atan2(float(np.sin(a).mean()), float(np.cos(a).mean())) if len(a) else math.nan
+
+
+def _drift_free(
+    t: FloatArray, xy: FloatArray, anchor: tuple[float, FloatArray] | None, min_prints: int
+) -> FloatArray:
+    """One foot's footprints in a straight bout (time order) with a linearly growing heading error taken
+    out: the step from footprint j to j + 1 is turned back by ``b (τ_j − t_a)`` (``τ_j`` its middle
+    time, ``t_a`` the anchor's time), the rate ``b`` making the footprints as straight as possible
+    (robust least squares about a straight line: Gauss-Newton on the rotation with Huber weights, six
+    steps, so that a crossover step does not bend the line). The anchor (the
+    standing position and time, or else the first footprint) stays where it is. Fewer than
+    ``min_prints`` footprints: unchanged (the rate would fit noise)."""
+    if len(t) < min_prints:
+        return xy
+    if anchor is None:
+        ta, pts, tt, ia = float(t[0]), xy, t, 0
+    else:
+        ta, s = anchor
+        ia = 0 if ta <= t[0] else len(t)
+        pts = np.insert(xy, ia, s, axis=0)
+        tt = np.insert(t, ia, ta)
+    tau = 0.5 * (tt[1:] + tt[:-1]) - ta
+    walk = np.ones(len(pts), bool)
+    if anchor is not None:
+        walk[ia] = False
+    return drift_free_points(pts, tau, ia, walk)[0][walk]
 
 
 def step_widths(
@@ -285,16 +319,33 @@ def step_widths(
     standing_width_m: float = 0.17,
     max_turn_rad: float = math.radians(20.0),
     anchor_within_s: float = 3.0,
+    heading_drift: bool = True,
+    min_drift_prints: int = 5,
 ) -> pd.DataFrame:
-    """Step width per footprint of both feet: ``side, ic_s, step_width_m, crossover`` (NaN / False
-    where not defined). Per straight bout (split at turns > ``max_turn_rad`` and pauses): the right
-    trajectory is rotated so that the straight lines through each foot's footprints are parallel, and
-    placed so that in the standing period next to the bout (both feet still ≥ 0.5 s, ending at most
-    ``anchor_within_s`` before the bout's first or starting at most that after its last footprint) the
-    right foot stood ``standing_width_m`` to the right of the left one. A bout without such a standing
-    period has no step width (the distance between two unlinked foot IMUs is not observable)."""
-    cols = ["side", "ic_s", "step_width_m", "crossover"]
-    sides, ics, xys, turns = [], [], [], []
+    """Step width per footprint of both feet: ``side, ic_s, step_width_m, crossover, step_width_dev_m``
+    (NaN / False where not defined), per straight bout (split at turns > ``max_turn_rad`` and pauses):
+
+    1. ``heading_drift``: each foot's heading error is taken to grow linearly with time in the bout
+       (a gyroscope bias about the vertical, which the zero-velocity updates do not observe) and its
+       rate is removed by making the foot's footprints straight (:func:`_drift_free`; a foot with fewer
+       than ``min_drift_prints`` footprints in the bout is left as it is);
+    2. the right trajectory is rotated so that the straight lines through each foot's footprints are
+       parallel;
+    3. **anchor**: it is placed so that in the standing period next to the bout (both feet still ≥ 0.5
+       s, ending at most ``anchor_within_s`` before the bout's first or starting at most that after its
+       last footprint) the right foot stood ``standing_width_m`` to the right of the left one. Only a
+       standing period in which each foot faces its walking direction of the bout (within
+       ``max_turn_rad``) anchors: after a turn the sensor's offset from the heel is on the other side
+       of the foot's line and the relation no longer holds.
+
+    ``step_width_m`` (and ``crossover``) only in anchored bouts: a bout without such a standing period
+    has no step width (the distance between two unlinked foot IMUs is not observable).
+    ``step_width_dev_m`` -- the step width minus its bout's mean, in every straight bout with at least
+    three step widths, anchored or not (it does not depend on the distance between the feet: an
+    unanchored bout is placed with its lines ``standing_width_m`` apart and its feet progressing along
+    one line at one speed)."""
+    cols = ["side", "ic_s", "step_width_m", "crossover", "step_width_dev_m"]
+    sides, ics, xys, turns, heads = [], [], [], [], []
     for tr in (left, right):
         p = tr.prints[tr.prints["flat_start"] >= 0]
         if not len(p):
@@ -304,56 +355,107 @@ def step_widths(
         ics.append(p["ic_s"].to_numpy(float))
         xys.append(p[["x_m", "y_m"]].to_numpy(float))
         turns.append(np.abs(_wrap(np.diff(h, prepend=h[0]))))
+        heads.append(h)
     if len(sides) < 2:
-        return pd.DataFrame(columns=cols).astype({"step_width_m": float, "crossover": bool})
+        return pd.DataFrame(columns=cols).astype(
+            {"step_width_m": float, "crossover": bool, "step_width_dev_m": float}
+        )
     side = np.concatenate(sides)
     ic = np.concatenate(ics)
     xy = np.concatenate(xys)
     turn = np.concatenate(turns)
+    head = np.concatenate(heads)
     order = np.argsort(ic, kind="stable")  # time order, left before right at equal times
     is_left = side[order] == "left"
-    t_ord, xy_ord = ic[order], xy[order]
+    t_ord, xy_ord, h_ord = ic[order], xy[order], head[order]
     stand = _standing(left, right, 0.5)
     width = np.full(len(ic), math.nan)  # in time order
+    dev = np.full(len(ic), math.nan)
     for rows in _bouts(t_ord, turn[order], max_turn_rad, 2.5):
         li, ri = rows[is_left[rows]], rows[~is_left[rows]]
-        al, ar = _path_direction(xy_ord[li]), _path_direction(xy_ord[ri])
-        if not (np.isfinite(al) and np.isfinite(ar)):
-            continue
-        theta = float(_wrap(np.array([al - ar]))[0])
         t0, t1 = float(t_ord[rows].min()), float(t_ord[rows].max())
         before = [s for s in stand if 0 <= t0 - s[1] / left.fs <= anchor_within_s]
         after = [s for s in stand if 0 <= s[0] / left.fs - t1 <= anchor_within_s]
-        if not before and not after:
+        span = before[-1] if before else (after[0] if after else None)
+        if span is not None:
+            a, b = span
+            faces = [
+                abs(_wrap(np.array([_circmean(tr.heading_rad[a:b]) - _circmean(h_ord[ix])]))[0])
+                <= max_turn_rad
+                for tr, ix in ((left, li), (right, ri))
+            ]
+            if not all(faces):
+                span = None
+        anchors: tuple[tuple[float, FloatArray] | None, tuple[float, FloatArray] | None] = (None, None)
+        if span is not None:
+            a, b = span
+            t_a = (b - 1) / left.fs if before else a / left.fs
+            anchors = (
+                (t_a, left.position[a:b, :2].mean(axis=0)),
+                (t_a, right.position[a:b, :2].mean(axis=0)),
+            )
+        l_xy, r_xy = xy_ord[li], xy_ord[ri]
+        if heading_drift:
+            l_xy = _drift_free(t_ord[li], l_xy, anchors[0], min_drift_prints)
+            r_xy = _drift_free(t_ord[ri], r_xy, anchors[1], min_drift_prints)
+        al, ar = _path_direction(l_xy), _path_direction(r_xy)
+        if not (np.isfinite(al) and np.isfinite(ar)):
             continue
-        a, b = before[-1] if before else after[0]
-        l0 = left.position[a:b, :2].mean(axis=0)
-        r0 = right.position[a:b, :2].mean(axis=0)
-        # "side by side" across the mean heading of the two feet while standing (toe-out cancels)
-        h_l = left.heading_rad[a:b]
-        h_r = right.heading_rad[a:b] + theta
-        fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
-        fwd /= np.linalg.norm(fwd)
+        theta = float(_wrap(np.array([al - ar]))[0])
         rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-        r_xy = (xy_ord[ri] - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
-        l_xy = xy_ord[li]
-        width[li] = _widths_from_line(t_ord[li], l_xy, t_ord[ri], r_xy)
-        width[ri] = -_widths_from_line(t_ord[ri], r_xy, t_ord[li], l_xy)
+        if span is not None and anchors[0] is not None and anchors[1] is not None:
+            a, b = span
+            l0, r0 = anchors[0][1], anchors[1][1]
+            # "side by side" across the mean heading of the two feet while standing (toe-out cancels)
+            h_l = left.heading_rad[a:b]
+            h_r = right.heading_rad[a:b] + theta
+            fwd = np.array([np.cos(h_l).mean() + np.cos(h_r).mean(), np.sin(h_l).mean() + np.sin(h_r).mean()])
+            fwd /= np.linalg.norm(fwd)
+            r_xy = (r_xy - r0) @ rot.T + l0 + standing_width_m * np.array([fwd[1], -fwd[0]])
+        else:
+            r_xy = _side_by_side(
+                t_ord[li], l_xy, t_ord[ri], (r_xy - r_xy.mean(axis=0)) @ rot.T, al, standing_width_m
+            )
+        w_l = _widths_from_line(t_ord[li], l_xy, t_ord[ri], r_xy)
+        w_r = -_widths_from_line(t_ord[ri], r_xy, t_ord[li], l_xy)
+        both = np.r_[w_l, w_r]
+        ok = np.isfinite(both)
+        if ok.sum() >= 3:
+            dev[np.r_[li, ri][ok]] = both[ok] - both[ok].mean()
+        if span is not None:
+            width[li], width[ri] = w_l, w_r
     df = pd.DataFrame(
         {
             "side": side[order],
             "ic_s": t_ord,
             "step_width_m": width,
             "crossover": np.isfinite(width) & (width < 0),
+            "step_width_dev_m": dev,
         },
         columns=cols,
     )
-    return df.astype({"side": object, "step_width_m": float, "crossover": bool})
+    return df.astype({"side": object, "step_width_m": float, "crossover": bool, "step_width_dev_m": float})
+
+
+def _side_by_side(
+    l_t: FloatArray, l_xy: FloatArray, r_t: FloatArray, r_rel: FloatArray, direction: float, width_m: float
+) -> FloatArray:
+    """An unanchored bout's right footprints (``r_rel``: about their mean, already parallel) placed with
+    their line ``width_m`` to the right of the left one and both feet progressing along the walking
+    direction at one speed (the along-track position a straight-line fit in time gives the left foot)."""
+    u = np.array([math.cos(direction), math.sin(direction)])
+    n = np.array([-u[1], u[0]])
+    m = l_xy.mean(axis=0)
+    along_l = (l_xy - m) @ u
+    slope, icpt = np.polyfit(l_t, along_l, 1) if len(l_t) >= 2 else (0.0, float(along_l.mean()))
+    shift = float(np.mean(slope * r_t + icpt - r_rel @ u))
+    return np.asarray(m + r_rel + shift * u - width_m * n, dtype=float)
 
 
 def spatial_summary(strides: pd.DataFrame, steps: pd.DataFrame | None) -> dict[str, float]:
     """Medians per side and overall, L/R symmetry index (%) of each stride parameter, and for both feet
-    the median and SD of step width and the crossover index (% of steps)."""
+    the median step width, its SD about each straight bout's mean (``step_width_dev_m``) and the
+    crossover index (% of steps)."""
     out: dict[str, float] = {}
     for name in ("stride_length_m", "foot_clearance_m", "eversion_peak_rad", "eversion_excursion_rad"):
         if name not in strides:
@@ -372,7 +474,10 @@ def spatial_summary(strides: pd.DataFrame, steps: pd.DataFrame | None) -> dict[s
     if steps is not None and "step_width_m" in steps:
         w = steps["step_width_m"].dropna()
         out["step_width_m"] = float(w.median()) if len(w) else math.nan
-        out["step_width_sd_m"] = float(w.std(ddof=1)) if len(w) > 1 else math.nan
+        # variability about each straight bout's mean (independent of the anchor; all widths pooled
+        # when the steps have no deviations)
+        dv = steps["step_width_dev_m"].dropna() if "step_width_dev_m" in steps else w - w.mean()
+        out["step_width_sd_m"] = float(np.sqrt((dv**2).sum() / (len(dv) - 1))) if len(dv) > 1 else math.nan
         out["crossover_index_pct"] = float(100.0 * (w < 0).mean()) if len(w) else math.nan
         for side in ("left", "right"):
             s = steps.loc[steps["side"] == side, "step_width_m"].dropna()
