@@ -15,7 +15,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, Placement
-from stridelab.gait._signal import bandpass, dominant_period_s, lowpass, row_norm, runs
+from stridelab.gait._kernels import rolling_std_centered, select_rows
+from stridelab.gait._signal import _COMPILED_FROM, bandpass, dominant_period_s, lowpass, row_norm, runs
 from stridelab.units import G
 
 __all__ = ["CheckedData", "ImuDataError", "check_imu_data"]
@@ -95,6 +96,17 @@ def _percentile_above(x: npt.NDArray[np.float64], q: float, limit: float) -> boo
     return bool(float(np.percentile(x, q)) > limit)
 
 
+def _median_below(x: npt.NDArray[np.float64], limit: float) -> bool:
+    """True when ``np.median(x)`` is certainly at most ``limit · (1 − 1e-9)``, from a count (no sort):
+    the median lies between the two middle order statistics, so when the upper one (rank ``n // 2``)
+    is at or below that bound, so is the median. False means "not sure": compute the median."""
+    n = x.size
+    if n == 0:
+        return False
+    above = int(np.count_nonzero(x > limit * (1.0 - 1e-9)))
+    return above <= n - 1 - n // 2
+
+
 def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Placement) -> CheckedData:
     """Validate sensor-frame data (see the module docstring). Returns arrays in SI and the problems."""
     if not isinstance(data, pd.DataFrame):
@@ -125,10 +137,10 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
         raise ImuDataError(
             f"recording is {n / fs:.1f} s long; at least {MIN_DURATION_S:.0f} s (a few strides) are needed"
         )
-    bad = ~np.isfinite(acc).all(axis=1)
-    if gyr is not None:
-        bad |= ~np.isfinite(gyr).all(axis=1)
-    if bad.any():
+    if not (np.isfinite(acc).all() and (gyr is None or np.isfinite(gyr).all())):
+        bad = ~np.isfinite(acc).all(axis=1)
+        if gyr is not None:
+            bad |= ~np.isfinite(gyr).all(axis=1)
         spans = runs(bad)
         desc = ", ".join(f"{a / fs:.2f}–{b / fs:.2f} s" for a, b in spans[:5])
         raise ImuDataError(
@@ -136,9 +148,9 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
             f"{' …' if len(spans) > 5 else ''}); analyse the parts between the gaps separately"
         )
     mag = row_norm(acc)
-    med = float(np.median(mag))
     # ≈ gravity whatever the motion: magnitude of the slowly varying part of the specific force
     mean_vec = float(np.median(row_norm(lowpass(acc, 0.5, fs))))
+    med = math.nan if mean_vec >= 0.3 and _median_below(mag, mean_vec / 0.3) else float(np.median(mag))
     if mean_vec < 0.3 * max(med, 1e-12) or mean_vec < 0.3:
         raise ImuDataError(
             f"acceleration does not contain gravity (slow part {mean_vec:.2f}, median magnitude {med:.2f}); "
@@ -175,7 +187,10 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
     # motion: standing still / sensor removed
     dyn = row_norm(bandpass(acc, 0.5, min(15.0, 0.4 * fs), fs))
     win = int(fs)
-    moving_level = pd.Series(dyn).rolling(win, center=True, min_periods=1).std().to_numpy()
+    if len(dyn) >= _COMPILED_FROM:  # the same values, bitwise, in one compiled pass
+        moving_level = rolling_std_centered(dyn, win)
+    else:
+        moving_level = pd.Series(dyn).rolling(win, center=True, min_periods=1).std().to_numpy()
     moving = moving_level > 0.3
     if moving.mean() < 0.2:
         raise ImuDataError(
@@ -200,7 +215,7 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
                 "last quarter (loose or fallen sensor?); results after the change are unreliable"
             )
     # periodic movement without impacts = not gait (cycling, a sensor in a swinging bag ...)
-    active = acc[moving]
+    active = select_rows(acc, moving) if n >= _COMPILED_FROM else acc[moving]  # the same C-ordered copy
     period, strength = dominant_period_s(lowpass(row_norm(active), 6.0, fs), fs, 0.25, 2.5)
     if placement in ("foot", "shank") and np.isfinite(period):
         hf = row_norm(bandpass(active, min(8.0, 0.3 * fs), min(25.0, 0.45 * fs), fs))

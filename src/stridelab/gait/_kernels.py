@@ -667,3 +667,114 @@ def headings(quaternion: FloatArray, vector: FloatArray) -> FloatArray:
             out,
         )
     return out
+
+
+# --- input checks (w4): pandas' centred rolling standard deviation, row selection
+
+
+def _rolling_var_loop(x: Any, window: int, out: Any) -> None:  # pragma: no cover - jitted
+    """pandas ``Series.rolling(window, center=True, min_periods=1).var()`` (ddof 1), step for step:
+    the centred fixed-window bounds, and ``roll_var``'s Welford updates with Kahan compensation (one
+    compensation for the adds, one for the removes), removes before adds, a window recomputed from
+    scratch when an update loses all but ~3 digits (``InvCondTol = eps · 1e3``); NaN values skipped."""
+    n = x.shape[0]
+    tol = 2.220446049250313e-16 * 1e3
+    offset = (window - 1) // 2
+    nobs = 0.0
+    mean_x = 0.0
+    ssqdm_x = 0.0
+    comp_add = 0.0
+    comp_rem = 0.0
+    unstable = False
+    prev_s = 0
+    prev_e = 0
+    for i in range(n):
+        e = min(i + 1 + offset, n)
+        s = min(max(i + 1 + offset - window, 0), n)
+        recompute = i == 0 or s >= prev_e
+        if not recompute:
+            for j in range(prev_s, s):
+                val = x[j]
+                if val == val:
+                    prev_m2 = ssqdm_x
+                    nobs = nobs - 1
+                    if nobs:
+                        prev_mean = mean_x - comp_rem
+                        y = val - comp_rem
+                        t = y - mean_x
+                        comp_rem = t + mean_x - y
+                        mean_x = mean_x - t / nobs
+                        ssqdm_x = ssqdm_x - (val - prev_mean) * (val - mean_x)
+                        if prev_m2 * tol > ssqdm_x:
+                            unstable = True
+                    else:
+                        mean_x = 0.0
+                        ssqdm_x = 0.0
+                        unstable = False
+            for j in range(prev_e, e):
+                val = x[j]
+                if val == val:
+                    prev_m2 = ssqdm_x
+                    nobs = nobs + 1
+                    prev_mean = mean_x - comp_add
+                    y = val - comp_add
+                    t = y - mean_x
+                    comp_add = t + mean_x - y
+                    mean_x = mean_x + t / nobs
+                    ssqdm_x = ssqdm_x + (val - prev_mean) * (val - mean_x)
+                    if prev_m2 * tol > ssqdm_x:
+                        unstable = True
+        if recompute or unstable:
+            mean_x = 0.0
+            ssqdm_x = 0.0
+            nobs = 0.0
+            comp_add = 0.0
+            comp_rem = 0.0
+            for j in range(s, e):
+                val = x[j]
+                if val == val:
+                    prev_m2 = ssqdm_x
+                    nobs = nobs + 1
+                    prev_mean = mean_x - comp_add
+                    y = val - comp_add
+                    t = y - mean_x
+                    comp_add = t + mean_x - y
+                    mean_x = mean_x + t / nobs
+                    ssqdm_x = ssqdm_x + (val - prev_mean) * (val - mean_x)
+                    if prev_m2 * tol > ssqdm_x:
+                        unstable = True
+            unstable = False
+        out[i] = ssqdm_x / (nobs - 1.0) if nobs >= 1 and nobs > 1 else np.nan
+        prev_s = s
+        prev_e = e
+
+
+def rolling_std_centered(x: FloatArray, window: int) -> FloatArray:
+    """``pd.Series(x).rolling(window, center=True, min_periods=1).std().to_numpy()`` for float64
+    ``x`` (bitwise: the same updates in the same order, tested), in one compiled pass; negative
+    variances (rounding) give 0, windows of one value NaN, as in pandas."""
+    var = np.empty(len(x))
+    if len(x):
+        _jit(_rolling_var_loop)(np.ascontiguousarray(x, dtype=np.float64), int(window), var)
+    out = np.sqrt(np.maximum(var, 0.0))
+    out[np.isnan(var)] = np.nan
+    return out
+
+
+def _select_rows_loop(x: Any, keep: Any, out: Any) -> None:  # pragma: no cover - jitted
+    k = 0
+    for i in range(x.shape[0]):
+        if keep[i]:
+            for j in range(x.shape[1]):
+                out[k, j] = x[i, j]
+            k += 1
+
+
+def select_rows(x: FloatArray, keep: npt.NDArray[np.bool_]) -> FloatArray:
+    """``x[keep]`` for a 2-D float64 array (any memory order) and a boolean row mask: a C-ordered copy
+    of the kept rows, in one compiled pass (numpy's boolean indexing of a column-major array is ~4×
+    slower)."""
+    out = np.empty((int(np.count_nonzero(keep)), x.shape[1]))
+    if len(out):
+        _jit(_select_rows_loop)(np.asarray(x, dtype=np.float64), np.asarray(keep, dtype=np.bool_), out)
+    return out
