@@ -9,7 +9,7 @@ import numpy.typing as npt
 from scipy.fft import next_fast_len
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
-from stridelab.gait._kernels import row_norm3
+from stridelab.gait._kernels import row_norm3, sosfiltfilt_pair
 from stridelab.gait._kernels import sosfiltfilt as sosfiltfilt_compiled
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,6 +42,27 @@ def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> Fl
     sos = _butter_sos(order, cutoff_hz / (fs / 2), "lowpass")
     padlen = min(3 * (2 * len(sos) + 1) * 3, arr.shape[0] - 1)
     return _filtfilt(sos, arr, padlen)
+
+
+def lowpass_pair(
+    x_a: npt.ArrayLike, cutoff_a_hz: float, x_b: npt.ArrayLike, cutoff_b_hz: float, fs: float, order: int = 2
+) -> tuple[FloatArray, FloatArray]:
+    """``(lowpass(x_a, cutoff_a_hz, fs), lowpass(x_b, cutoff_b_hz, fs))``, bitwise; two long 1-D signals of
+    one length are filtered side by side in one compiled pass (:func:`~stridelab.gait._kernels.sosfiltfilt_pair`),
+    anything else by two calls of :func:`lowpass`."""
+    a, b = np.asarray(x_a, dtype=float), np.asarray(x_b, dtype=float)
+    nyq = fs / 2
+    if (
+        a.ndim != 1
+        or a.shape != b.shape
+        or a.size < _COMPILED_FROM
+        or max(cutoff_a_hz, cutoff_b_hz) >= 0.95 * nyq
+    ):
+        return lowpass(a, cutoff_a_hz, fs, order), lowpass(b, cutoff_b_hz, fs, order)
+    sos_a = _butter_sos(order, cutoff_a_hz / nyq, "lowpass")
+    sos_b = _butter_sos(order, cutoff_b_hz / nyq, "lowpass")
+    padlen = min(3 * (2 * len(sos_a) + 1) * 3, a.shape[0] - 1)
+    return sosfiltfilt_pair(sos_a, a, sos_b, b, padlen)
 
 
 def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs: float, order: int = 2) -> FloatArray:
