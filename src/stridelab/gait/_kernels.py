@@ -836,8 +836,8 @@ def sosfiltfilt_pair(
 ) -> tuple[FloatArray, FloatArray]:
     """``(sosfiltfilt(sos_a, x_a), sosfiltfilt(sos_b, x_b))`` (scipy, ``padlen``, 1-D float64 signals of
     one length, filters with as many sections) in one compiled pass, bitwise equal to two calls of
-    :func:`sosfiltfilt` (tested; each result a contiguous view): a one-column filter is a chain of dependent operations, so two of them
-    side by side cost little more than one."""
+    :func:`sosfiltfilt` (tested; each result a contiguous view): a one-column filter is a chain of
+    dependent operations, so two of them side by side cost little more than one."""
     from scipy.signal import sosfilt_zi
 
     a = np.ascontiguousarray(x_a, dtype=np.float64)

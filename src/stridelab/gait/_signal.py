@@ -47,9 +47,9 @@ def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> Fl
 def lowpass_pair(
     x_a: npt.ArrayLike, cutoff_a_hz: float, x_b: npt.ArrayLike, cutoff_b_hz: float, fs: float, order: int = 2
 ) -> tuple[FloatArray, FloatArray]:
-    """``(lowpass(x_a, cutoff_a_hz, fs), lowpass(x_b, cutoff_b_hz, fs))``, bitwise; two long 1-D signals of
-    one length are filtered side by side in one compiled pass (:func:`~stridelab.gait._kernels.sosfiltfilt_pair`),
-    anything else by two calls of :func:`lowpass`."""
+    """``(lowpass(x_a, cutoff_a_hz, fs), lowpass(x_b, cutoff_b_hz, fs))``, bitwise: two long 1-D signals
+    of one length are filtered side by side in one compiled pass
+    (:func:`~stridelab.gait._kernels.sosfiltfilt_pair`), anything else by two calls of :func:`lowpass`."""
     a, b = np.asarray(x_a, dtype=float), np.asarray(x_b, dtype=float)
     nyq = fs / 2
     if (
