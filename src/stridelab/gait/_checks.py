@@ -96,15 +96,45 @@ def _percentile_above(x: npt.NDArray[np.float64], q: float, limit: float) -> boo
     return bool(float(np.percentile(x, q)) > limit)
 
 
-def _median_below(x: npt.NDArray[np.float64], limit: float) -> bool:
-    """True when ``np.median(x)`` is certainly at most ``limit · (1 − 1e-9)``, from a count (no sort):
-    the median lies between the two middle order statistics, so when the upper one (rank ``n // 2``)
-    is at or below that bound, so is the median. False means "not sure": compute the median."""
+def _median_between(x: npt.NDArray[np.float64], lo: float, hi: float) -> bool:
+    """True when ``lo < np.median(x) < hi`` for certain, from two counts (no sort): the median lies
+    between the two middle order statistics (ranks ``(n - 1) // 2`` and ``n // 2``), so when both are
+    inside the interval, so is the median. False means "not sure": compute the median."""
     n = x.size
     if n == 0:
         return False
-    above = int(np.count_nonzero(x > limit * (1.0 - 1e-9)))
-    return above <= n - 1 - n // 2
+    above_lo = n if lo == -math.inf else int(np.count_nonzero(x > lo))
+    below_hi = int(np.count_nonzero(x < hi))
+    return above_lo >= n - (n - 1) // 2 and below_hi >= n // 2 + 1
+
+
+def _check_gravity(mean_vec: float, med: float) -> None:
+    """The unit tests on the gravity reading: ``mean_vec`` is the median magnitude of the slow part of
+    the acceleration, ``med`` the median magnitude of the acceleration."""
+    if mean_vec < 0.3 * max(med, 1e-12) or mean_vec < 0.3:
+        raise ImuDataError(
+            f"acceleration does not contain gravity (slow part {mean_vec:.2f}, median magnitude {med:.2f}); "
+            "the engine needs total acceleration (gravity included), not linear/user acceleration"
+        )
+    if 0.5 < mean_vec < 2.0:
+        raise ImuDataError(
+            f"acceleration looks like it is in g (gravity reads {mean_vec:.2f}), not m/s²; "
+            "declare acc_unit='g' (CLI: --acc-unit g; or multiply by 9.80665)"
+        )
+    if 500 < mean_vec < 2000:
+        raise ImuDataError(
+            f"acceleration looks like it is in mg (gravity reads {mean_vec:.0f}); declare acc_unit='mg' "
+            "(CLI: --acc-unit mg)"
+        )
+    if 50.0 < mean_vec < 150.0:
+        raise ImuDataError(
+            f"gravity reads {mean_vec:.1f} ≈ 9.81 × 9.81: the data are already in m/s² but were declared "
+            "in g (converted twice); declare acc_unit='m/s^2' (CLI: --acc-unit m/s^2)"
+        )
+    if not 5.0 < mean_vec < 15.0:
+        raise ImuDataError(
+            f"gravity reads {mean_vec:.2f} instead of ≈9.81 m/s²: unknown accelerometer unit or scaling"
+        )
 
 
 def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Placement) -> CheckedData:
@@ -149,32 +179,11 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
         )
     mag = row_norm(acc)
     # ≈ gravity whatever the motion: magnitude of the slowly varying part of the specific force
-    mean_vec = float(np.median(row_norm(lowpass(acc, 0.5, fs))))
-    med = math.nan if mean_vec >= 0.3 and _median_below(mag, mean_vec / 0.3) else float(np.median(mag))
-    if mean_vec < 0.3 * max(med, 1e-12) or mean_vec < 0.3:
-        raise ImuDataError(
-            f"acceleration does not contain gravity (slow part {mean_vec:.2f}, median magnitude {med:.2f}); "
-            "the engine needs total acceleration (gravity included), not linear/user acceleration"
-        )
-    if 0.5 < mean_vec < 2.0:
-        raise ImuDataError(
-            f"acceleration looks like it is in g (gravity reads {mean_vec:.2f}), not m/s²; "
-            "declare acc_unit='g' (CLI: --acc-unit g; or multiply by 9.80665)"
-        )
-    if 500 < mean_vec < 2000:
-        raise ImuDataError(
-            f"acceleration looks like it is in mg (gravity reads {mean_vec:.0f}); declare acc_unit='mg' "
-            "(CLI: --acc-unit mg)"
-        )
-    if 50.0 < mean_vec < 150.0:
-        raise ImuDataError(
-            f"gravity reads {mean_vec:.1f} ≈ 9.81 × 9.81: the data are already in m/s² but were declared "
-            "in g (converted twice); declare acc_unit='m/s^2' (CLI: --acc-unit m/s^2)"
-        )
-    if not 5.0 < mean_vec < 15.0:
-        raise ImuDataError(
-            f"gravity reads {mean_vec:.2f} instead of ≈9.81 m/s²: unknown accelerometer unit or scaling"
-        )
+    slow_norm = row_norm(lowpass(acc, 0.5, fs))
+    # the usual case, decided from counts (no sort): gravity reads 5-15 and the magnitude's median is
+    # below 16, so none of the unit tests can fire (0.3 · 16 < 5); otherwise the medians decide
+    if not (_median_between(slow_norm, 5.0, 15.0) and _median_between(mag, -math.inf, 16.0)):
+        _check_gravity(float(np.median(slow_norm)), float(np.median(mag)))
     gyr_limit = MAX_PLAUSIBLE_TRUNK_GYR_RAD_S if placement in ("sacrum", "chest") else MAX_PLAUSIBLE_GYR_RAD_S
     if gyr is not None and _percentile_above(np.abs(gyr), 99.9, gyr_limit):
         raise ImuDataError(
@@ -217,11 +226,18 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
     # periodic movement without impacts = not gait (cycling, a sensor in a swinging bag ...)
     active = select_rows(acc, moving) if n >= _COMPILED_FROM else acc[moving]  # the same C-ordered copy
     period, strength = dominant_period_s(lowpass(row_norm(active), 6.0, fs), fs, 0.25, 2.5)
-    if placement in ("foot", "shank") and np.isfinite(period):
+    # (the impact ratio matters only for a strongly periodic signal: not computed otherwise)
+    if placement in ("foot", "shank") and np.isfinite(period) and strength > 0.3:
         hf = row_norm(bandpass(active, min(8.0, 0.3 * fs), min(25.0, 0.45 * fs), fs))
         lf = row_norm(bandpass(active, 0.3, 4.0, fs))
-        ratio = float(np.percentile(hf, 99) / max(np.percentile(lf, 99), 1e-9))
-        if ratio < 0.25 and strength > 0.3:
+        lf99 = max(float(np.percentile(lf, 99)), 1e-9)
+        # ratio ≥ 0.25 for certain when hf's 99th percentile is above 0.25 · lf99 (with a margin for
+        # the division's rounding): decided by a count; otherwise the ratio itself decides
+        if _percentile_above(hf, 99, 0.25 * lf99 * (1.0 + 1e-9)):
+            ratio = math.inf
+        else:
+            ratio = float(np.percentile(hf, 99) / lf99)
+        if ratio < 0.25:
             raise ImuDataError(
                 "periodic movement without foot-ground impacts (ratio of impact to movement acceleration "
                 f"{ratio:.2f}): this looks like cycling or another non-gait activity, not walking/running"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -92,7 +93,10 @@ def dominant_period_s(x: npt.ArrayLike, fs: float, min_s: float, max_s: float) -
     Returns ``(nan, 0.0)`` when the signal has no periodicity in the range.
     """
     arr = np.asarray(x, dtype=float)
-    arr = arr - np.nanmean(arr)
+    # ``np.nanmean`` copies the signal to zero its NaNs; without NaN (a finite mean) ``np.mean`` is the
+    # same sum and division, bitwise
+    mean = float(np.mean(arr)) if arr.size else math.nan
+    arr = arr - (mean if not math.isnan(mean) else np.nanmean(arr))
     n = len(arr)
     hi = min(int(max_s * fs) + 1, n - 1)
     lo = max(int(min_s * fs), 1)
