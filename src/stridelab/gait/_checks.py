@@ -108,6 +108,16 @@ def _median_between(x: npt.NDArray[np.float64], lo: float, hi: float) -> bool:
     return above_lo >= n - (n - 1) // 2 and below_hi >= n // 2 + 1
 
 
+def _impact_ratio(hf: npt.NDArray[np.float64], lf: npt.NDArray[np.float64], below: float) -> float:
+    """``np.percentile(hf, 99) / max(np.percentile(lf, 99), 1e-9)`` when it is below ``below``, else that
+    value or ``inf``: when ``hf``'s percentile is above ``below`` times the denominator (with a margin for
+    the division's rounding) a count decides, without sorting ``hf``."""
+    lf99 = max(float(np.percentile(lf, 99)), 1e-9)
+    if _percentile_above(hf, 99, below * lf99 * (1.0 + 1e-9)):
+        return math.inf
+    return float(np.percentile(hf, 99) / lf99)
+
+
 def _check_gravity(mean_vec: float, med: float) -> None:
     """The unit tests on the gravity reading: ``mean_vec`` is the median magnitude of the slow part of
     the acceleration, ``med`` the median magnitude of the acceleration."""
@@ -230,13 +240,7 @@ def check_imu_data(data: pd.DataFrame, sampling_rate_hz: float, placement: Place
     if placement in ("foot", "shank") and np.isfinite(period) and strength > 0.3:
         hf = row_norm(bandpass(active, min(8.0, 0.3 * fs), min(25.0, 0.45 * fs), fs))
         lf = row_norm(bandpass(active, 0.3, 4.0, fs))
-        lf99 = max(float(np.percentile(lf, 99)), 1e-9)
-        # ratio ≥ 0.25 for certain when hf's 99th percentile is above 0.25 · lf99 (with a margin for
-        # the division's rounding): decided by a count; otherwise the ratio itself decides
-        if _percentile_above(hf, 99, 0.25 * lf99 * (1.0 + 1e-9)):
-            ratio = math.inf
-        else:
-            ratio = float(np.percentile(hf, 99) / lf99)
+        ratio = _impact_ratio(hf, lf, 0.25)
         if ratio < 0.25:
             raise ImuDataError(
                 "periodic movement without foot-ground impacts (ratio of impact to movement acceleration "
