@@ -151,3 +151,40 @@ def test_long_recording_checks_match_the_plain_path():
     dyn = row_norm(bandpass(checked.acc, 0.5, 15.0, s.sampling_rate_hz))
     expected = _rolling_reference(dyn, int(s.sampling_rate_hz)) > 0.3
     np.testing.assert_array_equal(checked.moving, expected)
+
+
+def _troughs_loop(x: np.ndarray, ic: np.ndarray, span: int, head: int) -> np.ndarray:
+    """The per-IC loop of ``_sacrum._following_troughs`` (wave 3), verbatim but for the arguments."""
+    from scipy.signal import find_peaks
+
+    to = []
+    for p in ic:
+        seg = x[p : p + span]
+        if len(seg) < 3:
+            continue
+        mins, _ = find_peaks(-seg)
+        top = int(np.argmax(seg[:head]))
+        mins = mins[mins > top]
+        if len(mins):
+            to.append(p + int(mins[0]))
+    return np.asarray(to, dtype=np.intp)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    arrays(np.float64, st.integers(0, 400), elements=st.integers(-3, 3).map(float)),
+    st.integers(1, 60),
+    st.integers(2, 40),
+    st.integers(0, 2**31),
+    st.booleans(),
+)
+def test_trough_kernel_equals_the_loop(x, span, head, seed, with_nan):
+    # small integers: plateaus and ties everywhere; starts up to and past the end
+    from stridelab.gait._kernels import troughs_after
+
+    rng = np.random.default_rng(seed)
+    if with_nan and len(x):
+        x = x.copy()
+        x[rng.integers(0, len(x), 3)] = np.nan
+    ic = np.unique(rng.integers(0, len(x) + 5, rng.integers(0, 30)))
+    np.testing.assert_array_equal(troughs_after(x, ic, span, head), _troughs_loop(x, ic, span, head))

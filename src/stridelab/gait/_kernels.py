@@ -859,3 +859,63 @@ def sosfiltfilt_pair(
     y = np.empty((2, n + 2 * padlen))
     _jit(_sosfiltfilt_pair_loop)(sa, zis[0], sb, zis[1], a, b, int(padlen), y)
     return y[0, padlen : padlen + n], y[1, padlen : padlen + n]  # contiguous views
+
+
+# --- sacrum walking: the trough after each IC (w4)
+
+
+def _troughs_loop(x: Any, ic: Any, span: int, head: int, out: Any) -> None:  # pragma: no cover - jitted
+    n = x.shape[0]
+    for k in range(ic.shape[0]):
+        p = ic[k]
+        stop = min(p + span, n)
+        m = stop - p
+        out[k] = -1
+        if m < 3:
+            out[k] = -2
+            continue
+        # the first maximum of the head (np.argmax)
+        h = min(head, m)
+        top = 0
+        best = x[p]
+        if best == best:
+            for i in range(1, h):
+                v = x[p + i]
+                if v != v:  # numpy's argmax stops at the first NaN
+                    top = i
+                    break
+                if v > best:
+                    best = v
+                    top = i
+        # scipy's local maxima of -seg (plateaus at their middle), the first one after ``top``
+        i = 1
+        while i < m - 1:
+            if -x[p + i - 1] < -x[p + i]:
+                ahead = i + 1
+                while ahead < m - 1 and -x[p + ahead] == -x[p + i]:
+                    ahead += 1
+                if -x[p + ahead] < -x[p + i]:
+                    mid = (i + ahead - 1) // 2
+                    if mid > top:
+                        out[k] = p + mid
+                        break
+                    i = ahead
+            i += 1
+
+
+def troughs_after(x: FloatArray, ic: IntArray, span: int, head: int) -> IntArray:
+    """For each start ``p`` in ``ic``: ``seg = x[p : p + span]`` (skipped when shorter than 3), ``top =
+    argmax(seg[:head])``, and the first trough of ``seg`` after ``top`` as found by
+    ``scipy.signal.find_peaks(-seg)`` (plateaus at their middle sample) -- ``p`` plus its index, or no
+    entry when there is none. The per-start loop of ``_sacrum._following_troughs``, compiled (tested
+    against it)."""
+    out = np.empty(len(ic), dtype=np.int64)
+    if len(ic):
+        _jit(_troughs_loop)(
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.asarray(ic, dtype=np.int64),
+            int(span),
+            int(head),
+            out,
+        )
+    return out[out >= 0].astype(np.intp)
