@@ -188,3 +188,35 @@ def test_trough_kernel_equals_the_loop(x, span, head, seed, with_nan):
         x[rng.integers(0, len(x), 3)] = np.nan
     ic = np.unique(rng.integers(0, len(x) + 5, rng.integers(0, 30)))
     np.testing.assert_array_equal(troughs_after(x, ic, span, head), _troughs_loop(x, ic, span, head))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clipping_scan_reports_like_the_numpy_path(seed, monkeypatch):
+    # a long signal: the compiled scan's counts/runs and note equal the numpy path's
+    from stridelab.gait import _checks
+
+    rng = np.random.default_rng(seed)
+    acc = rng.standard_normal((60_000, 3)) * 12.0
+    g = 9.80665
+    acc[1000:1003, 0] = 8 * g  # a flat top: 3 samples at the maximum
+    acc[5000, 0] = 8 * g
+    if seed:
+        acc[rng.integers(0, 60_000, 6), 2] = -16 * g  # 6 isolated samples at the minimum
+    if seed == 2:
+        acc[:, 1] = np.clip(acc[:, 1], -1.0, 1.0)  # extremes below 2 g: not counted
+    acc = np.asfortranarray(acc)
+    scan = _checks.clip_scan(acc, 2 * g)
+    for k in range(3):
+        col = acc[:, k]
+        for extreme, count, longest in (scan[k, :3], scan[k, 3:]):
+            assert extreme in (col.max(), col.min())
+            if abs(extreme) < 2 * g:
+                assert count == longest == -1
+                continue
+            at = np.abs(col - extreme) <= 1e-9
+            assert count == at.sum()
+            assert longest == max((b - a for a, b in _checks.runs(at)), default=0)
+    compiled = _checks._clipping(acc)
+    assert compiled is not None and "acc_x at +8.00 g (4 samples)" in compiled
+    monkeypatch.setattr(_checks, "_COMPILED_FROM", 10**9)  # the numpy path on the same data
+    assert _checks._clipping(acc) == compiled

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from stridelab.frames import SENSOR_FRAME_ACC, SENSOR_FRAME_GYR, Placement
-from stridelab.gait._kernels import rolling_std_centered, select_rows
+from stridelab.gait._kernels import clip_scan, rolling_std_centered, select_rows
 from stridelab.gait._signal import _COMPILED_FROM, bandpass, dominant_period_s, lowpass, row_norm, runs
 from stridelab.units import G
 
@@ -57,7 +57,13 @@ class CheckedData:
 def _clipping(acc: npt.NDArray[np.float64]) -> str | None:
     """Report flat-topped impacts: ≥2 consecutive samples at the axis' extreme value (|a| ≥ 2 g)."""
     notes = []
-    for k, name in enumerate(SENSOR_FRAME_ACC):
+    if len(acc) >= _COMPILED_FROM:  # the same extremes, counts and runs in one compiled pass per axis
+        scan = clip_scan(acc, 2 * G)
+        for k, name in enumerate(SENSOR_FRAME_ACC):
+            for extreme, count, longest in (scan[k, :3], scan[k, 3:]):
+                if count >= 0 and (longest >= 2 or count >= 5):
+                    notes.append(f"{name} at {extreme / G:+.2f} g ({int(count)} samples)")
+    for k, name in enumerate(SENSOR_FRAME_ACC if len(acc) < _COMPILED_FROM else ()):
         col = acc[:, k]
         for extreme in (np.nanmax(col), np.nanmin(col)):
             if abs(extreme) < 2 * G:

@@ -919,3 +919,51 @@ def troughs_after(x: FloatArray, ic: IntArray, span: int, head: int) -> IntArray
             out,
         )
     return out[out >= 0].astype(np.intp)
+
+
+# --- input checks: clipped accelerometer samples (w4)
+
+
+def _clip_scan_loop(acc: Any, limit: float, out: Any) -> None:  # pragma: no cover - jitted
+    """Per column j of the finite (N, 3) ``acc``: out[j, 0] = max, out[j, 3] = min; for each of them
+    whose magnitude is ≥ ``limit``: the number of samples within 1e-9 of it (out[j, 1] / out[j, 4]) and
+    the longest run of such samples (out[j, 2] / out[j, 5]); -1 when not counted."""
+    n = acc.shape[0]
+    for j in range(acc.shape[1]):
+        hi = acc[0, j]
+        lo = acc[0, j]
+        for i in range(1, n):
+            v = acc[i, j]
+            if v > hi:
+                hi = v
+            if v < lo:
+                lo = v
+        for k in range(2):
+            e = hi if k == 0 else lo
+            out[j, 3 * k] = e
+            out[j, 3 * k + 1] = -1.0
+            out[j, 3 * k + 2] = -1.0
+            if abs(e) < limit:
+                continue
+            count = 0
+            run = 0
+            longest = 0
+            for i in range(n):
+                if abs(acc[i, j] - e) <= 1e-9:
+                    count += 1
+                    run += 1
+                    if run > longest:
+                        longest = run
+                else:
+                    run = 0
+            out[j, 3 * k + 1] = count
+            out[j, 3 * k + 2] = longest
+
+
+def clip_scan(acc: FloatArray, limit: float) -> FloatArray:
+    """(3, 6) per column of a finite (N ≥ 1, 3) array: ``[max, count, longest run, min, count, longest
+    run]``, where count/run are the samples within 1e-9 of that extreme (``np.abs(col - e) <= 1e-9``)
+    when ``|e| ≥ limit``, else -1. One compiled pass per column instead of numpy temporaries."""
+    out = np.empty((acc.shape[1], 6))
+    _jit(_clip_scan_loop)(np.asarray(acc, dtype=np.float64), float(limit), out)
+    return out
