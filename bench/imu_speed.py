@@ -8,6 +8,15 @@ Prints one table (figure, goal, measured, ratio to peer, met) and exits 1 when a
 ``rows(quick=False)`` returns the same rows as dicts (keys ``figure``, ``goal``, ``measured``,
 ``peer_ratio``, ``met``) for ``bench/run_all.py``.
 
+**One core.** The goal is "on one core": :func:`measure_rows` pins the process to a single core
+(``os.sched_setaffinity``, the highest-numbered core it may use; ``--core N`` picks another) and
+limits the BLAS / OpenMP thread pools to one thread (``threadpoolctl``; ``OMP_NUM_THREADS``,
+``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``, ``NUMBA_NUM_THREADS`` = 1 for the child processes of
+the cold-start rows). Without this a BLAS call (a matrix-vector product over an hour of samples) may
+run on two threads, and the process then shows more CPU than wall time. So the wall figure is the
+time on one core (plus, on a shared machine, the wait for it: the load average is shown beside it),
+and CPU ≤ wall. The previous affinity and pools are restored when the rows are measured.
+
 Figures (medians of interleaved repeats; CPU = process time of this process, one core):
 
 * **simulator** -- ``simulate_imu`` of 1 h × (left foot, right foot, sacrum), running; goal ≤ 5 s.
@@ -25,6 +34,13 @@ Figures (medians of interleaved repeats; CPU = process time of this process, one
   that stretch is shown too (the test suite proves the agreement on real data).
 * **detection** -- foot (each) and sacrum (a sacrum-only hour, walking and running) event detection
   alone, for the 1.7 s / 36 s the issue measured before (no separate goal: part of the 2 s).
+* **stages** (report only, CPU, the same 1 h × 3 recording; they add up to the full analysis): the
+  orientations (Madgwick, three sensors side by side), foot event detection (both feet, each with its
+  input check), the sacrum pass (input check, events and body frame, orientation given: the pelvis
+  metrics need its frame), the foot-trajectory stage (ZUPT-aided RTS Kalman, foot tracks, spatial
+  stride parameters and step widths of both feet), and the remainder (tables, phases, foot strike,
+  bounce, pelvis: the full analysis minus the stages). "Analysis without the trajectory stage" is the
+  full analysis minus the trajectory stage.
 * **memory** -- peak memory allocated during the analysis (``tracemalloc``: numpy arrays and Python
   objects) over the raw samples' size (3 × 720,700 × 6 float64 = 104 MB); goal ≤ 10×.
 
@@ -41,6 +57,7 @@ on a machine shared with other work the wall time is the CPU time plus the wait 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pickle
 import statistics
@@ -49,16 +66,18 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import stridelab
 from stridelab.gait import SacrumEventDetection, analyze_recording
 from stridelab.gait.events import FootEventDetection
-from stridelab.gait.orientation import estimate_orientation, orientation_madgwick
+from stridelab.gait.orientation import estimate_orientation, estimate_orientations, orientation_madgwick
+from stridelab.gait.trajectory import ZuptRtsKalman, foot_track, step_widths, stride_spatial
 from stridelab.io.imu import ImuRecording
 from stridelab.sim.imu import ImuTruth, simulate_imu
 
@@ -66,6 +85,30 @@ HOUR_S = 3600.0
 PLACEMENTS = ("foot", "sacrum")  # two feet + sacrum
 ACC = ["acc_x", "acc_y", "acc_z"]
 GYR = ["gyr_x", "gyr_y", "gyr_z"]
+
+
+#: thread pools of the libraries the analysis uses, one thread each (child processes: environment)
+ONE_THREAD_ENV = {
+    name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+}
+
+
+@contextlib.contextmanager
+def one_core(core: int | None = None) -> Iterator[int | None]:
+    """Run the body on one core: the process pinned to ``core`` (default: the highest-numbered core it
+    may use) and the BLAS/OpenMP pools at one thread; both restored afterwards. Yields the core (None
+    where the platform cannot pin)."""
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    chosen = None
+    if before is not None:
+        chosen = core if core is not None else max(before)
+        os.sched_setaffinity(0, {chosen})
+    try:
+        with threadpool_limits(limits=1):
+            yield chosen
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -113,14 +156,14 @@ print(time.perf_counter() - w0, time.process_time() - c0)
 def _cold_first_call(rec: ImuRecording, *, empty_cache: bool) -> tuple[float, float]:
     """(wall s, CPU s) of ``import stridelab.gait`` + the first analysis of ``rec`` in a new process;
     ``empty_cache``: with numba's on-disk cache in an empty directory (every kernel compiled)."""
-    env = dict(os.environ)
+    env = dict(os.environ) | ONE_THREAD_ENV
     env["PYTHONPATH"] = os.pathsep.join([str(Path(stridelab.__file__).parents[1]), env.get("PYTHONPATH", "")])
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "rec.pkl"
         data.write_bytes(pickle.dumps(rec))
         if empty_cache:
             env["NUMBA_CACHE_DIR"] = str(Path(tmp) / "numba")
-        out = subprocess.run(
+        out = subprocess.run(  # the child inherits this process's one-core affinity
             [sys.executable, "-c", _COLD_CHILD, str(data)],
             env=env,
             capture_output=True,
@@ -140,9 +183,103 @@ def rows(quick: bool = False) -> list[dict[str, Any]]:
     return measure_rows(quick=quick)
 
 
-def measure_rows(quick: bool = False, reps: int | None = None) -> list[dict[str, Any]]:
-    """The benchmark rows (see the module docstring)."""
-    reps = reps or (1 if quick else 3)
+def measure_rows(
+    quick: bool = False, reps: int | None = None, core: int | None = None
+) -> list[dict[str, Any]]:
+    """The benchmark rows (see the module docstring), measured on one core (:func:`one_core`)."""
+    with one_core(core) as pinned:
+        out = _measure(quick, reps or (1 if quick else 3))
+    where = f"core {pinned}" if pinned is not None else "not pinned (no sched_setaffinity)"
+    out.insert(
+        0, _row("process pinned to one core, BLAS/OpenMP pools at 1 thread", "(setup)", where, None, None)
+    )
+    return out
+
+
+def _trajectory_stage(rec: ImuRecording, feet: dict[str, FootEventDetection]) -> None:
+    """The analysis' foot-trajectory stage alone, both feet: Kalman, foot track, spatial stride
+    parameters, step widths (the public calls ``analyze_recording`` makes)."""
+    tracks = {}
+    for s in rec.sensors:
+        det = feet.get(s.name)
+        if det is None or s.side is None:
+            continue
+        kf = ZuptRtsKalman().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz)
+        axes = det.body_frame_.rotation
+        tr = foot_track(
+            s.side, kf.position_, kf.orientation_, kf.zupt_, s.sampling_rate_hz, det.ic_s_, det.to_s_, axes[0]
+        )
+        tracks[s.side] = tr
+        stride_spatial(tr.prints, kf.position_, kf.orientation_, s.sampling_rate_hz, s.side, axes[1])
+    step_widths(tracks["left"], tracks["right"])
+
+
+def _stage_rows(rec: ImuRecording, reps: int, full_cpu: float) -> list[dict[str, Any]]:
+    """Report-only rows: CPU of each stage of the full analysis of ``rec`` (medians of ``reps``)."""
+    acc_gyr = [
+        (s.data[ACC].to_numpy(float), s.data[GYR].to_numpy(float), s.sampling_rate_hz) for s in rec.sensors
+    ]
+    feet = {s.name: s for s in rec.sensors if s.placement == "foot"}
+    sac = next(s for s in rec.sensors if s.placement == "sacrum")
+    dets = {
+        name: FootEventDetection().detect(s.data, sampling_rate_hz=s.sampling_rate_hz, side=s.side)
+        for name, s in feet.items()
+    }
+    sac_orientation = estimate_orientation(*acc_gyr[rec.sensors.index(sac)])
+    stages: dict[str, Callable[[], Any]] = {
+        "orientations (Madgwick, 3 sensors side by side)": lambda: estimate_orientations(acc_gyr),
+        "foot event detection, both feet (with input checks)": lambda: [
+            FootEventDetection().detect(s.data, sampling_rate_hz=s.sampling_rate_hz, side=s.side)
+            for s in feet.values()
+        ],
+        "sacrum pass (input check, events, body frame; orientation given)": lambda: (
+            SacrumEventDetection().detect(
+                sac.data, sampling_rate_hz=sac.sampling_rate_hz, orientation=sac_orientation
+            )
+        ),
+        "foot-trajectory stage, two feet (Kalman, tracks, spatial, step width)": lambda: _trajectory_stage(
+            rec, dets
+        ),
+    }
+    cpu: dict[str, list[float]] = {k: [] for k in stages}
+    for _ in range(reps):  # interleaved
+        for name, fn in stages.items():
+            cpu[name].append(_timed(fn)[1])
+    med = {k: statistics.median(v) for k, v in cpu.items()}
+    traj = med["foot-trajectory stage, two feet (Kalman, tracks, spatial, step width)"]
+    out = [
+        _row(
+            f"stage: {name}, 1 h (CPU)",
+            "(report)",
+            f"{med[name]:.3f} s ({med[name] / full_cpu:.0%})",
+            None,
+            None,
+        )
+        for name in stages
+    ]
+    rest = full_cpu - sum(med.values())
+    out.append(
+        _row(
+            "stage: remainder -- tables, phases, foot strike, bounce, pelvis (full minus stages, CPU)",
+            "(report)",
+            f"{rest:.3f} s ({rest / full_cpu:.0%})",
+            None,
+            None,
+        )
+    )
+    out.append(
+        _row(
+            "IMU full analysis without the trajectory stage, 1 h × 3 (CPU, full minus trajectory)",
+            "(report)",
+            f"{full_cpu - traj:.2f} s",
+            None,
+            None,
+        )
+    )
+    return out
+
+
+def _measure(quick: bool, reps: int) -> list[dict[str, Any]]:
     _warm()
     out: list[dict[str, Any]] = []
 
@@ -217,6 +354,7 @@ def measure_rows(quick: bool = False, reps: int | None = None) -> list[dict[str,
         )
     )
     out.append(_row("IMU full analysis, same, CPU (one core)", "≤ 2 s", f"{cpu:.2f} s", None, cpu <= 2.0))
+    out += _stage_rows(rec, reps, cpu)
     # the pipeline before issue 15 ran the ahrs filter 5 times per analysis (3 metrics + the sacrum
     # detector), each over a whole sensor-hour: that alone is a lower bound of its cost, measured now
     old_orientation = 5 * t_peer
@@ -296,8 +434,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one repeat, 10 s of ahrs peer")
     ap.add_argument("--reps", type=int, default=None, help="repeats per figure (default 3; quick 1)")
+    ap.add_argument(
+        "--core", type=int, default=None, help="the core to pin to (default: the highest allowed)"
+    )
     args = ap.parse_args(argv)
-    table = measure_rows(quick=args.quick, reps=args.reps)
+    table = measure_rows(quick=args.quick, reps=args.reps, core=args.core)
     from run_all import format_table  # bench/ is this script's folder: the one table of bench/
 
     print(format_table([("imu_speed", table)]))

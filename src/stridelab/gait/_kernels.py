@@ -783,3 +783,303 @@ def drift_free_points(
 
 
 _CALLS["_drift_loop"] = ("_drift_corrected",)
+
+
+# --- input checks (w4): pandas' centred rolling standard deviation, row selection
+
+
+def _rolling_var_loop(x: Any, window: int, out: Any) -> None:  # pragma: no cover - jitted
+    """pandas ``Series.rolling(window, center=True, min_periods=1).var()`` (ddof 1), step for step:
+    the centred fixed-window bounds, and ``roll_var``'s Welford updates with Kahan compensation (one
+    compensation for the adds, one for the removes), removes before adds, a window recomputed from
+    scratch when an update loses all but ~3 digits (``InvCondTol = eps · 1e3``); NaN values skipped."""
+    n = x.shape[0]
+    tol = 2.220446049250313e-16 * 1e3
+    offset = (window - 1) // 2
+    nobs = 0.0
+    mean_x = 0.0
+    ssqdm_x = 0.0
+    comp_add = 0.0
+    comp_rem = 0.0
+    unstable = False
+    prev_s = 0
+    prev_e = 0
+    for i in range(n):
+        e = min(i + 1 + offset, n)
+        s = min(max(i + 1 + offset - window, 0), n)
+        recompute = i == 0 or s >= prev_e
+        if not recompute:
+            for j in range(prev_s, s):
+                val = x[j]
+                if val == val:
+                    prev_m2 = ssqdm_x
+                    nobs = nobs - 1
+                    if nobs:
+                        prev_mean = mean_x - comp_rem
+                        y = val - comp_rem
+                        t = y - mean_x
+                        comp_rem = t + mean_x - y
+                        mean_x = mean_x - t / nobs
+                        ssqdm_x = ssqdm_x - (val - prev_mean) * (val - mean_x)
+                        if prev_m2 * tol > ssqdm_x:
+                            unstable = True
+                    else:
+                        mean_x = 0.0
+                        ssqdm_x = 0.0
+                        unstable = False
+            for j in range(prev_e, e):
+                val = x[j]
+                if val == val:
+                    prev_m2 = ssqdm_x
+                    nobs = nobs + 1
+                    prev_mean = mean_x - comp_add
+                    y = val - comp_add
+                    t = y - mean_x
+                    comp_add = t + mean_x - y
+                    mean_x = mean_x + t / nobs
+                    ssqdm_x = ssqdm_x + (val - prev_mean) * (val - mean_x)
+                    if prev_m2 * tol > ssqdm_x:
+                        unstable = True
+        if recompute or unstable:
+            mean_x = 0.0
+            ssqdm_x = 0.0
+            nobs = 0.0
+            comp_add = 0.0
+            comp_rem = 0.0
+            for j in range(s, e):
+                val = x[j]
+                if val == val:
+                    prev_m2 = ssqdm_x
+                    nobs = nobs + 1
+                    prev_mean = mean_x - comp_add
+                    y = val - comp_add
+                    t = y - mean_x
+                    comp_add = t + mean_x - y
+                    mean_x = mean_x + t / nobs
+                    ssqdm_x = ssqdm_x + (val - prev_mean) * (val - mean_x)
+                    if prev_m2 * tol > ssqdm_x:
+                        unstable = True
+            unstable = False
+        out[i] = ssqdm_x / (nobs - 1.0) if nobs >= 1 and nobs > 1 else np.nan
+        prev_s = s
+        prev_e = e
+
+
+def rolling_std_centered(x: FloatArray, window: int) -> FloatArray:
+    """``pd.Series(x).rolling(window, center=True, min_periods=1).std().to_numpy()`` for float64
+    ``x`` (bitwise: the same updates in the same order, tested), in one compiled pass; negative
+    variances (rounding) give 0, windows of one value NaN, as in pandas."""
+    var = np.empty(len(x))
+    if len(x):
+        _jit(_rolling_var_loop)(np.ascontiguousarray(x, dtype=np.float64), int(window), var)
+    out = np.sqrt(np.maximum(var, 0.0))
+    out[np.isnan(var)] = np.nan
+    return out
+
+
+def _select_rows_loop(x: Any, keep: Any, out: Any) -> None:  # pragma: no cover - jitted
+    k = 0
+    for i in range(x.shape[0]):
+        if keep[i]:
+            for j in range(x.shape[1]):
+                out[k, j] = x[i, j]
+            k += 1
+
+
+def select_rows(x: FloatArray, keep: npt.NDArray[np.bool_]) -> FloatArray:
+    """``x[keep]`` for a 2-D float64 array (any memory order) and a boolean row mask: a C-ordered copy
+    of the kept rows, in one compiled pass (numpy's boolean indexing of a column-major array is ~4×
+    slower)."""
+    out = np.empty((int(np.count_nonzero(keep)), x.shape[1]))
+    if len(out):
+        _jit(_select_rows_loop)(np.asarray(x, dtype=np.float64), np.asarray(keep, dtype=np.bool_), out)
+    return out
+
+
+# --- two independent one-column filters side by side (w4)
+
+
+def _section_pair(
+    ya: Any, yb: Any, sa: Any, za: Any, sb: Any, zb: Any, s: int, x0a: float, x0b: float
+) -> None:  # pragma: no cover - jitted
+    """Section ``s`` of filter a over the 1-D view ``ya`` and of filter b over ``yb`` (same length), side
+    by side: per signal the operations of :func:`_one_section` (scipy's direct form II transposed)."""
+    a0, a1, a2, a4, a5 = sa[s, 0], sa[s, 1], sa[s, 2], sa[s, 4], sa[s, 5]
+    b0, b1, b2, b4, b5 = sb[s, 0], sb[s, 1], sb[s, 2], sb[s, 4], sb[s, 5]
+    p0, p1 = za[s, 0] * x0a, za[s, 1] * x0a
+    q0, q1 = zb[s, 0] * x0b, zb[s, 1] * x0b
+    for i in range(ya.shape[0]):
+        xa, xb = ya[i], yb[i]
+        na = a0 * xa + p0
+        nb = b0 * xb + q0
+        p0 = a1 * xa - a4 * na + p1
+        q0 = b1 * xb - b4 * nb + q1
+        p1 = a2 * xa - a5 * na
+        q1 = b2 * xb - b5 * nb
+        ya[i] = na
+        yb[i] = nb
+
+
+def _sosfiltfilt_pair_loop(
+    sa: Any, za: Any, sb: Any, zb: Any, xa: Any, xb: Any, padlen: int, y: Any
+) -> None:  # pragma: no cover - jitted
+    """Forward-backward filter of ``xa`` by the sections ``sa`` into row 0 of ``y`` and of ``xb`` by
+    ``sb`` into row 1 (the same number of sections, the same length and padding): per signal exactly
+    :func:`_sosfiltfilt_loop` on one column (odd extension, ``zi`` · first sample, sections in order,
+    forward then backward) -- two independent recurrences the processor overlaps."""
+    n = xa.shape[0]
+    for i in range(padlen):
+        y[0, i] = 2 * xa[0] - xa[padlen - i]
+        y[1, i] = 2 * xb[0] - xb[padlen - i]
+        y[0, padlen + n + i] = 2 * xa[n - 1] - xa[n - 2 - i]
+        y[1, padlen + n + i] = 2 * xb[n - 1] - xb[n - 2 - i]
+    for i in range(n):
+        y[0, padlen + i] = xa[i]
+        y[1, padlen + i] = xb[i]
+    for backward in (False, True):
+        va = y[0, ::-1] if backward else y[0, :]
+        vb = y[1, ::-1] if backward else y[1, :]
+        x0a, x0b = va[0], vb[0]
+        for s in range(sa.shape[0]):
+            _section_pair(va, vb, sa, za, sb, zb, s, x0a, x0b)
+
+
+_CALLS["_sosfiltfilt_pair_loop"] = ("_section_pair",)
+
+
+def sosfiltfilt_pair(
+    sos_a: FloatArray, x_a: FloatArray, sos_b: FloatArray, x_b: FloatArray, padlen: int
+) -> tuple[FloatArray, FloatArray]:
+    """``(sosfiltfilt(sos_a, x_a), sosfiltfilt(sos_b, x_b))`` (scipy, ``padlen``, 1-D float64 signals of
+    one length, filters with as many sections) in one compiled pass, bitwise equal to two calls of
+    :func:`sosfiltfilt` (tested; each result a contiguous view): a one-column filter is a chain of
+    dependent operations, so two of them side by side cost little more than one."""
+    from scipy.signal import sosfilt_zi
+
+    a = np.ascontiguousarray(x_a, dtype=np.float64)
+    b = np.ascontiguousarray(x_b, dtype=np.float64)
+    sa = np.ascontiguousarray(sos_a, dtype=np.float64)
+    sb = np.ascontiguousarray(sos_b, dtype=np.float64)
+    n = len(a)
+    if a.ndim != 1 or b.shape != a.shape or sa.shape != sb.shape:
+        raise ValueError("sosfiltfilt_pair: two 1-D signals of one length and filters of as many sections")
+    if padlen < 0 or n <= padlen:
+        raise ValueError(f"sosfiltfilt: the signal ({n} samples) must be longer than padlen={padlen}")
+    zis = []
+    for sections in (sa, sb):
+        key = sections.tobytes()
+        zi = _ZI.get(key)
+        if zi is None:
+            zi = _ZI[key] = np.ascontiguousarray(sosfilt_zi(sections))
+        zis.append(zi)
+    y = np.empty((2, n + 2 * padlen))
+    _jit(_sosfiltfilt_pair_loop)(sa, zis[0], sb, zis[1], a, b, int(padlen), y)
+    return y[0, padlen : padlen + n], y[1, padlen : padlen + n]  # contiguous views
+
+
+# --- sacrum walking: the trough after each IC (w4)
+
+
+def _troughs_loop(x: Any, ic: Any, span: int, head: int, out: Any) -> None:  # pragma: no cover - jitted
+    n = x.shape[0]
+    for k in range(ic.shape[0]):
+        p = ic[k]
+        stop = min(p + span, n)
+        m = stop - p
+        out[k] = -1
+        if m < 3:
+            out[k] = -2
+            continue
+        # the first maximum of the head (np.argmax)
+        h = min(head, m)
+        top = 0
+        best = x[p]
+        if best == best:
+            for i in range(1, h):
+                v = x[p + i]
+                if v != v:  # numpy's argmax stops at the first NaN
+                    top = i
+                    break
+                if v > best:
+                    best = v
+                    top = i
+        # scipy's local maxima of -seg (plateaus at their middle), the first one after ``top``
+        i = 1
+        while i < m - 1:
+            if -x[p + i - 1] < -x[p + i]:
+                ahead = i + 1
+                while ahead < m - 1 and -x[p + ahead] == -x[p + i]:
+                    ahead += 1
+                if -x[p + ahead] < -x[p + i]:
+                    mid = (i + ahead - 1) // 2
+                    if mid > top:
+                        out[k] = p + mid
+                        break
+                    i = ahead
+            i += 1
+
+
+def troughs_after(x: FloatArray, ic: IntArray, span: int, head: int) -> IntArray:
+    """For each start ``p`` in ``ic``: ``seg = x[p : p + span]`` (skipped when shorter than 3), ``top =
+    argmax(seg[:head])``, and the first trough of ``seg`` after ``top`` as found by
+    ``scipy.signal.find_peaks(-seg)`` (plateaus at their middle sample) -- ``p`` plus its index, or no
+    entry when there is none. The per-start loop of ``_sacrum._following_troughs``, compiled (tested
+    against it)."""
+    out = np.empty(len(ic), dtype=np.int64)
+    if len(ic):
+        _jit(_troughs_loop)(
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.asarray(ic, dtype=np.int64),
+            int(span),
+            int(head),
+            out,
+        )
+    return out[out >= 0].astype(np.intp)
+
+
+# --- input checks: clipped accelerometer samples (w4)
+
+
+def _clip_scan_loop(acc: Any, limit: float, out: Any) -> None:  # pragma: no cover - jitted
+    """Per column j of the finite (N, 3) ``acc``: out[j, 0] = max, out[j, 3] = min; for each of them
+    whose magnitude is ≥ ``limit``: the number of samples within 1e-9 of it (out[j, 1] / out[j, 4]) and
+    the longest run of such samples (out[j, 2] / out[j, 5]); -1 when not counted."""
+    n = acc.shape[0]
+    for j in range(acc.shape[1]):
+        hi = acc[0, j]
+        lo = acc[0, j]
+        for i in range(1, n):
+            v = acc[i, j]
+            if v > hi:
+                hi = v
+            if v < lo:
+                lo = v
+        for k in range(2):
+            e = hi if k == 0 else lo
+            out[j, 3 * k] = e
+            out[j, 3 * k + 1] = -1.0
+            out[j, 3 * k + 2] = -1.0
+            if abs(e) < limit:
+                continue
+            count = 0
+            run = 0
+            longest = 0
+            for i in range(n):
+                if abs(acc[i, j] - e) <= 1e-9:
+                    count += 1
+                    run += 1
+                    if run > longest:
+                        longest = run
+                else:
+                    run = 0
+            out[j, 3 * k + 1] = count
+            out[j, 3 * k + 2] = longest
+
+
+def clip_scan(acc: FloatArray, limit: float) -> FloatArray:
+    """(3, 6) per column of a finite (N ≥ 1, 3) array: ``[max, count, longest run, min, count, longest
+    run]``, where count/run are the samples within 1e-9 of that extreme (``np.abs(col - e) <= 1e-9``)
+    when ``|e| ≥ limit``, else -1. One compiled pass per column instead of numpy temporaries."""
+    out = np.empty((acc.shape[1], 6))
+    _jit(_clip_scan_loop)(np.asarray(acc, dtype=np.float64), float(limit), out)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy.typing as npt
 from scipy.fft import next_fast_len
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
-from stridelab.gait._kernels import row_norm3
+from stridelab.gait._kernels import row_norm3, sosfiltfilt_pair
 from stridelab.gait._kernels import sosfiltfilt as sosfiltfilt_compiled
 
 FloatArray = npt.NDArray[np.float64]
@@ -44,6 +45,27 @@ def lowpass(x: npt.ArrayLike, cutoff_hz: float, fs: float, order: int = 2) -> Fl
     return _filtfilt(sos, arr, padlen)
 
 
+def lowpass_pair(
+    x_a: npt.ArrayLike, cutoff_a_hz: float, x_b: npt.ArrayLike, cutoff_b_hz: float, fs: float, order: int = 2
+) -> tuple[FloatArray, FloatArray]:
+    """``(lowpass(x_a, cutoff_a_hz, fs), lowpass(x_b, cutoff_b_hz, fs))``, bitwise: two long 1-D signals
+    of one length are filtered side by side in one compiled pass
+    (:func:`~stridelab.gait._kernels.sosfiltfilt_pair`), anything else by two calls of :func:`lowpass`."""
+    a, b = np.asarray(x_a, dtype=float), np.asarray(x_b, dtype=float)
+    nyq = fs / 2
+    if (
+        a.ndim != 1
+        or a.shape != b.shape
+        or a.size < _COMPILED_FROM
+        or max(cutoff_a_hz, cutoff_b_hz) >= 0.95 * nyq
+    ):
+        return lowpass(a, cutoff_a_hz, fs, order), lowpass(b, cutoff_b_hz, fs, order)
+    sos_a = _butter_sos(order, cutoff_a_hz / nyq, "lowpass")
+    sos_b = _butter_sos(order, cutoff_b_hz / nyq, "lowpass")
+    padlen = min(3 * (2 * len(sos_a) + 1) * 3, a.shape[0] - 1)
+    return sosfiltfilt_pair(sos_a, a, sos_b, b, padlen)
+
+
 def bandpass(x: npt.ArrayLike, low_hz: float, high_hz: float, fs: float, order: int = 2) -> FloatArray:
     """Zero-phase Butterworth band-pass (along axis 0)."""
     arr = np.asarray(x, dtype=float)
@@ -71,7 +93,10 @@ def dominant_period_s(x: npt.ArrayLike, fs: float, min_s: float, max_s: float) -
     Returns ``(nan, 0.0)`` when the signal has no periodicity in the range.
     """
     arr = np.asarray(x, dtype=float)
-    arr = arr - np.nanmean(arr)
+    # ``np.nanmean`` copies the signal to zero its NaNs; without NaN (a finite mean) ``np.mean`` is the
+    # same sum and division, bitwise
+    mean = float(np.mean(arr)) if arr.size else math.nan
+    arr = arr - (mean if not math.isnan(mean) else np.nanmean(arr))
     n = len(arr)
     hi = min(int(max_s * fs) + 1, n - 1)
     lo = max(int(min_s * fs), 1)

@@ -32,7 +32,7 @@ from scipy.signal import find_peaks
 from stridelab.frames import SIDES, EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
 from stridelab.gait._kernels import foot_strides
-from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, row_norm, runs
+from stridelab.gait._signal import FloatArray, dominant_period_s, lowpass, lowpass_pair, row_norm, runs
 from stridelab.gait.events.base import BaseEventDetector, events_frame
 from stridelab.gait.orientation import frame_from_axes, gravity_direction, horizontal_principal_axis
 
@@ -48,8 +48,8 @@ def foot_pitch_axis(
     stance rest) or "lobe" (sign of the largest low-passed lobe).
     """
     axis = horizontal_principal_axis(gyr, up, fs=fs, cutoff_hz=15.0)
-    w = lowpass(gyr @ axis, 15.0, fs)
-    rest = lowpass(row_norm(gyr), 10.0, fs) < rest_threshold_rad_s
+    w, slow_norm = lowpass_pair(gyr @ axis, 15.0, row_norm(gyr), 10.0, fs)  # side by side, bitwise
+    rest = slow_norm < rest_threshold_rad_s
     look = int(0.15 * fs)
     spans = np.asarray(runs(rest), dtype=np.intp).reshape(-1, 2)
     a, b = spans[:, 0], spans[:, 1]
@@ -107,8 +107,7 @@ class FootEventDetection(BaseEventDetector):
         right, how = foot_pitch_axis(gyr, up, fs)
         frame = frame_from_axes(np.cross(-right, up), up)
         pitch = gyr @ right
-        slow = lowpass(pitch, self.swing_lowpass_hz, fs)
-        fast = lowpass(pitch, self.event_lowpass_hz, fs)
+        slow, fast = lowpass_pair(pitch, self.swing_lowpass_hz, pitch, self.event_lowpass_hz, fs)
         stride_s, _ = dominant_period_s(slow, fs, 0.4, 2.5)
         if not np.isfinite(stride_s):
             raise ImuDataError("no regular strides found in the foot angular velocity")

@@ -43,7 +43,8 @@ from scipy.signal import find_peaks
 
 from stridelab.frames import EventPlacement, Side, check_option
 from stridelab.gait._checks import ImuDataError, check_imu_data
-from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_period_s, lowpass
+from stridelab.gait._kernels import troughs_after
+from stridelab.gait._signal import FloatArray, IntArray, bandpass, dominant_period_s, lowpass, lowpass_pair
 from stridelab.gait.events._bouts import WalkingBout, assemble_walking_bouts, walking_bouts
 from stridelab.gait.events._lowback import alternating_sides, cwt_initial_contacts, side_evidence
 from stridelab.gait.events.base import BaseEventDetector, events_frame
@@ -157,11 +158,12 @@ class SacrumEventDetection(BaseEventDetector):
         problems = list(checked.problems)
         up = gravity_direction(acc)
         av = acc @ up
-        step_s = _step_period(av, fs)
+        # (speed only) the step-period and contact low-passes of ``av`` side by side, bitwise the same
+        av_3hz, smooth = lowpass_pair(av, 3.0, av, 15.0, fs)
+        step_s = _step_period(av, fs, low=av_3hz)
         by_bouts = self.walking_bouts and self.ic_method == "max_slope"
         if not np.isfinite(step_s) and not by_bouts:
             raise ImuDataError("no regular steps found in the lower-back signal (not walking or running?)")
-        smooth = lowpass(av, 15.0, fs)
         running = False
         if np.isfinite(step_s):  # no regular step over the whole recording: walking bouts may still exist
             # the minimum of every whole step-long window (consecutive, non-overlapping)
@@ -284,9 +286,10 @@ def _lateral_axis(
     return -right
 
 
-def _step_period(av: FloatArray, fs: float) -> float:
-    """Step period from the autocorrelation of the vertical acceleration (half the stride if needed)."""
-    x = lowpass(av, 3.0, fs)
+def _step_period(av: FloatArray, fs: float, low: FloatArray | None = None) -> float:
+    """Step period from the autocorrelation of the vertical acceleration (half the stride if needed).
+    ``low``: ``lowpass(av, 3.0, fs)`` when already computed."""
+    x = lowpass(av, 3.0, fs) if low is None else low
     period, _ = dominant_period_s(x, fs, 0.25, 1.6)
     # The stride wins the autocorrelation when left and right steps differ (an asymmetric runner: a
     # 52/48 % GCT balance is enough). A running stride (0.6-0.8 s) overlaps walking steps (0.45-0.7 s),
@@ -332,8 +335,14 @@ def _bout_events(
     return ic_all.astype(np.intp), to_all.astype(np.intp), bouts
 
 
+#: from this many ICs on, :func:`_following_troughs` runs compiled (short signals: no compile)
+_COMPILED_TROUGHS = 200
+
+
 def _following_troughs(x: FloatArray, ic_idx: IntArray, fs: float, step_s: float) -> IntArray:
     """TO after each IC: the first trough of the low-passed vertical acceleration after its peak."""
+    if len(ic_idx) >= _COMPILED_TROUGHS:  # (speed only) the loop below, compiled: the same indices
+        return troughs_after(x, ic_idx, int(0.6 * step_s * fs), max(int(0.3 * step_s * fs), 2))
     to = []
     for p in ic_idx:
         seg = x[p : p + int(0.6 * step_s * fs)]

@@ -297,10 +297,11 @@ def gait_phases(strides: pd.DataFrame, detected: pd.DataFrame | None = None) -> 
 def temporal_summary(strides: pd.DataFrame, steps: pd.DataFrame) -> dict[str, float]:
     """Medians per side and overall, plus L/R symmetry of contact time (SI units; cadence in 1/min)."""
     out: dict[str, float] = {}
+    on_side = {side: strides["side"] == side for side in SIDES}  # each mask once, not per column
     for name in ("stride_time_s", "contact_time_s", "swing_time_s", "duty_factor"):
         out[name] = float(strides[name].median()) if len(strides) else math.nan
         for side in SIDES:
-            s = strides.loc[strides["side"] == side, name]
+            s = strides.loc[on_side[side], name]
             out[f"{name}_{side}"] = float(s.median()) if len(s) else math.nan
     for name in ("step_time_s", "flight_time_s", "double_support_s", "cadence_spm"):
         out[name] = float(steps[name].median()) if len(steps) else math.nan
