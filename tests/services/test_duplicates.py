@@ -226,7 +226,9 @@ def test_clock_shifted_pair_needs_the_records_check() -> None:
 
 def test_the_catalog_prefilter_passes_copies_and_rejects_other_distances() -> None:
     def span(start_min: float, minutes: float, km: float | None) -> Span:
-        return dataclasses.replace(_span("x", start_min, minutes), distance_m=None if km is None else km * 1e3)
+        return dataclasses.replace(
+            _span("x", start_min, minutes), distance_m=None if km is None else km * 1e3
+        )
 
     a = span(0, 60, 10.0)
     assert may_be_one_recording(a, span(120, 60, 10.05))  # within 100 m
