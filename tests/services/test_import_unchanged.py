@@ -27,7 +27,8 @@ FILES = [
 HEAVY = ("pandas", "pyarrow", "numpy", "numba", "scipy", "stridelab.io", "stridelab.services.imports")
 
 #: runs the CLI in this interpreter and reports which heavy modules it imported
-_PROBE = """
+_PROBE = (
+    """
 import json, runpy, sys
 sys.argv = ["stridelab", *sys.argv[1:]]
 code = 0
@@ -35,8 +36,9 @@ try:
     runpy.run_module("stridelab", run_name="__main__")
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules]}), file=sys.stderr)
-""" % (HEAVY,)
+print(json.dumps({"code": code, "heavy": [m for m in HEAVY if m in sys.modules]}), file=sys.stderr)
+"""
+).replace("HEAVY", repr(HEAVY))
 
 
 @pytest.fixture

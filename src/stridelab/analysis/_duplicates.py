@@ -220,8 +220,9 @@ def candidate_pairs(spans: Sequence[Span], seeds: Iterable[str]) -> tuple[set[st
     """The activities connected to ``seeds`` by possible matches, and those matches.
 
     Breadth-first from the seeds over :func:`span_overlap` matches (direct, or clock-shifted, past
-    :func:`may_be_one_recording` and waiting for their records check); the returned set is closed: no activity outside it may match
-    one inside, so re-deciding the set alone gives the same links as re-deciding the whole store.
+    :func:`may_be_one_recording` and waiting for their records check); the returned set is closed:
+    no activity outside it may match one inside, so re-deciding the set alone gives the same links as
+    re-deciding the whole store.
     """
     order = sorted(spans, key=lambda s: (s.start, s.id))
     by_id = {s.id: s for s in order}

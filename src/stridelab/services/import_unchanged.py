@@ -17,6 +17,7 @@ folder that cannot be listed -- and a store with runs still waiting for the loca
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -102,10 +103,10 @@ def unchanged_import(
     if skipped is None or unchecked_runs(store, athlete):
         return None
     result = ImportResult(skipped=skipped)
-    try:  # as the full import: these files are not failures any more (best effort)
+    # as the full import: these files are not failures any more (best effort: sqlite3.Error,
+    # StoreError of a read-only store are no reason to fail)
+    with contextlib.suppress(Exception):
         clear_failure(store, athlete, sorted({_failure_key(p) for p, _ in skipped}))
-    except Exception:  # sqlite3.Error, StoreError: a read-only store
-        pass
     checkpoint(store)
     result.seconds = time.perf_counter() - t0
     return result
