@@ -609,7 +609,9 @@ def _process_activity(store_root: str, athlete: str, item: _Item) -> list[_Outco
         sha = hashlib.sha256(data).hexdigest()
         if store.has_activity(athlete, sha):
             return [_Outcome(item.display, "skipped", sha, fingerprint=item.fingerprint, key=item.key)]
-        activity = item.reader.read(data, name=name)
+        # a reader whose id is the content hash takes ours (hashed once per file)
+        options = {"sha256": sha} if item.reader.content_id else {}
+        activity = item.reader.read(data, name=name, **options)
         return [_prepared_outcome(store, athlete, item, _check_activity(item, activity), item.display)]
     except Exception as exc:
         return [_error_outcome(item.display, exc)]
