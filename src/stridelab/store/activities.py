@@ -117,7 +117,8 @@ def _any_present(arrays: Mapping[str, np.ndarray], columns: Iterable[str]) -> bo
 
 
 def _iso(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # "%Y-%m-%dT%H:%M:%S.%fZ" (what strftime wrote before), by the faster isoformat: same text
+    return pd.Timestamp(ts).tz_convert("UTC").isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def records_table(records: pd.DataFrame) -> pa.Table:
