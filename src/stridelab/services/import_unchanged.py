@@ -28,7 +28,7 @@ from pathlib import Path
 from stridelab.services._import_result import ImportResult
 from stridelab.store import Store, check_athlete
 from stridelab.store.imports import checkpoint, known_fingerprints
-from stridelab.store.maintenance import clear_failure
+from stridelab.store.maintenance import clear_failure, failed_files
 from stridelab.store.offsets import unchecked_runs
 
 __all__ = ["unchanged_import"]
@@ -104,9 +104,10 @@ def unchanged_import(
         return None
     result = ImportResult(skipped=skipped)
     # as the full import: these files are not failures any more (best effort: sqlite3.Error,
-    # StoreError of a read-only store are no reason to fail)
+    # StoreError of a read-only store are no reason to fail); nothing to write when none is listed
     with contextlib.suppress(Exception):
-        clear_failure(store, athlete, sorted({_failure_key(p) for p, _ in skipped}))
-    checkpoint(store)
+        if any(f.athlete == athlete for f in failed_files(store)):
+            clear_failure(store, athlete, sorted({_failure_key(p) for p, _ in skipped}))
+            checkpoint(store)
     result.seconds = time.perf_counter() - t0
     return result
