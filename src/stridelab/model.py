@@ -29,6 +29,7 @@ else:
     pd = lazy_module("pandas")
 
 __all__ = [
+    "MAX_KEPT_RECORD_BYTES",
     "RECORD_COLUMNS",
     "RUNNING_DYNAMICS_COLUMNS",
     "Activity",
@@ -187,6 +188,8 @@ class Activity:
 
 
 # ---------------------------------------------------------------------------- record column arrays
+#: arrays larger than this (in all) are not kept beside their frame (a 1-hour run at 1 Hz: ~0.6 MB)
+MAX_KEPT_RECORD_BYTES: Final[int] = 16 * 1024 * 1024
 #: id(frame) -> (weak reference to the frame, its index, its column names, the arrays it was built from)
 _ARRAYS: dict[int, tuple[weakref.ref[Any], Any, tuple[str, ...], dict[str, Any]]] = {}
 _ARRAYS_LOCK = threading.Lock()
@@ -194,8 +197,9 @@ _ARRAYS_LOCK = threading.Lock()
 
 def with_record_arrays(records: pd.DataFrame, arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """Remember the numpy arrays a reader built ``records`` from (one 1-D numeric or bool array per
-    column, in the frame's column order, same length), so that the store's writers take them
-    (:func:`record_arrays`) instead of a pandas ``Series`` per column. Returns ``records``.
+    column, in the frame's column order, same length; at most :data:`MAX_KEPT_RECORD_BYTES` in all),
+    so that the store's writers take them (:func:`record_arrays`) instead of a pandas ``Series`` per
+    column. Returns ``records``.
 
     Only for a frame just built and not modified in place afterwards (a reader's output): the entry
     goes with the frame, and a frame given a new index or other columns is no longer matched."""
@@ -205,6 +209,8 @@ def with_record_arrays(records: pd.DataFrame, arrays: Mapping[str, np.ndarray]) 
         getattr(a, "ndim", 0) != 1 or len(a) != n or a.dtype.kind not in "biuf" for a in arrays.values()
     ):
         return records  # not a plain numeric frame: the writers read its columns
+    if sum(a.nbytes for a in arrays.values()) > MAX_KEPT_RECORD_BYTES:
+        return records  # a long recording: memory first (the frame holds a copy of the arrays)
     key = id(records)
 
     def forget(ref: weakref.ref[Any], key: int = key) -> None:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from stridelab.io.fit import FitReader, activity_from_fit, read_activity, read_fit
 from stridelab.io.fit._crc import crc16
 from stridelab.io.fit._defs import Def, FieldDef
-from stridelab.model import record_arrays
+from stridelab.model import MAX_KEPT_RECORD_BYTES, record_arrays, with_record_arrays
 from stridelab.store.activities import activity_summary, records_table
 
 _SPEC_TABLE = [0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
@@ -137,3 +137,16 @@ def test_a_given_content_hash_is_taken_and_a_compressed_files_hash_is_not_truste
     assert reader.read(gzip.compress(data), name="x", sha256="f" * 64).id == sha
     with pytest.raises(TypeError):
         reader.read(data, name="x", other=1)
+
+
+def test_only_small_plain_numeric_arrays_are_kept_beside_a_frame() -> None:
+    index = pd.date_range("2024-01-01", periods=3, freq="s", tz="UTC", name="time")
+    small = {"speed_m_s": np.array([1.0, np.nan, 2.0]), "paused": np.zeros(3, dtype=bool)}
+    frame = with_record_arrays(pd.DataFrame(small, index=index), small)
+    assert record_arrays(frame) is not None and list(record_arrays(frame) or {}) == list(small)
+    text = {"speed_m_s": np.array(["a", "b", "c"], dtype=object)}
+    assert record_arrays(with_record_arrays(pd.DataFrame(text, index=index), text)) is None
+    n = MAX_KEPT_RECORD_BYTES // 8 + 1  # one float column over the limit: memory first
+    big = {"speed_m_s": np.zeros(n)}
+    big_index = pd.date_range("2024-01-01", periods=n, freq="s", tz="UTC", name="time")
+    assert record_arrays(with_record_arrays(pd.DataFrame(big, index=big_index), big)) is None
