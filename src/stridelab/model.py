@@ -14,23 +14,30 @@ present only when the source carries them (except ``elapsed_s``, ``paused``, ``s
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.lazy import lazy_module
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 else:
     pd = lazy_module("pandas")
 
 __all__ = [
+    "MAX_KEPT_RECORD_BYTES",
     "RECORD_COLUMNS",
     "RUNNING_DYNAMICS_COLUMNS",
     "Activity",
     "DeveloperColumn",
     "Lap",
     "Session",
+    "record_arrays",
+    "with_record_arrays",
 ]
 
 #: canonical record column -> (unit, description). The single source of truth for column names.
@@ -178,3 +185,50 @@ class Activity:
         return any(
             c in self.records.columns and self.records[c].notna().any() for c in RUNNING_DYNAMICS_COLUMNS
         )
+
+
+# ---------------------------------------------------------------------------- record column arrays
+#: arrays larger than this (in all) are not kept beside their frame (a 1-hour run at 1 Hz: ~0.6 MB)
+MAX_KEPT_RECORD_BYTES: Final[int] = 16 * 1024 * 1024
+#: id(frame) -> (weak reference to the frame, its index, its column names, the arrays it was built from)
+_ARRAYS: dict[int, tuple[weakref.ref[Any], Any, tuple[str, ...], dict[str, Any]]] = {}
+_ARRAYS_LOCK = threading.Lock()
+
+
+def with_record_arrays(records: pd.DataFrame, arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Remember the numpy arrays a reader built ``records`` from (one 1-D numeric or bool array per
+    column, in the frame's column order, same length; at most :data:`MAX_KEPT_RECORD_BYTES` in all),
+    so that the store's writers take them (:func:`record_arrays`) instead of a pandas ``Series`` per
+    column. Returns ``records``.
+
+    Only for a frame just built and not modified in place afterwards (a reader's output): the entry
+    goes with the frame, and a frame given a new index or other columns is no longer matched."""
+    names = tuple(str(c) for c in records.columns)
+    n = len(records)
+    if names != tuple(arrays) or any(
+        getattr(a, "ndim", 0) != 1 or len(a) != n or a.dtype.kind not in "biuf" for a in arrays.values()
+    ):
+        return records  # not a plain numeric frame: the writers read its columns
+    if sum(a.nbytes for a in arrays.values()) > MAX_KEPT_RECORD_BYTES:
+        return records  # a long recording: memory first (the frame holds a copy of the arrays)
+    key = id(records)
+
+    def forget(ref: weakref.ref[Any], key: int = key) -> None:
+        with _ARRAYS_LOCK:
+            if key in _ARRAYS and _ARRAYS[key][0] is ref:
+                del _ARRAYS[key]
+
+    with _ARRAYS_LOCK:
+        _ARRAYS[key] = (weakref.ref(records, forget), records.index, names, dict(arrays))
+    return records
+
+
+def record_arrays(records: pd.DataFrame) -> Mapping[str, np.ndarray] | None:
+    """The arrays ``records`` was built from (:func:`with_record_arrays`), None when unknown or when
+    the frame's index or columns changed since."""
+    entry = _ARRAYS.get(id(records))
+    if entry is None or entry[0]() is not records or records.index is not entry[1]:
+        return None
+    if tuple(records.columns) != entry[2]:
+        return None
+    return entry[3]

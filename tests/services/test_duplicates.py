@@ -8,6 +8,7 @@ the CLI (``runs``, ``show``, ``import --keep-duplicates``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -27,6 +28,7 @@ from stridelab.analysis import (
     Span,
     candidate_pairs,
     choose_primaries,
+    may_be_one_recording,
     recordings_agree,
     span_overlap,
     sport_family,
@@ -220,6 +222,55 @@ def test_clock_shifted_pair_needs_the_records_check() -> None:
     assert members == {"a", "b"} and pair.shift_s == 7200.0 and pair.needs_records
     assert candidate_pairs([_span("a", 0, 60), _span("b", 15 * 60 + 1, 60)], ["a"])[1] == []  # > 14 h
     assert candidate_pairs([_span("a", 0, 60), _span("b", 11, 60)], ["a"])[1] == []  # not a UTC offset
+
+
+def test_the_catalog_prefilter_passes_copies_and_rejects_other_distances() -> None:
+    def span(start_min: float, minutes: float, km: float | None) -> Span:
+        return dataclasses.replace(
+            _span("x", start_min, minutes), distance_m=None if km is None else km * 1e3
+        )
+
+    a = span(0, 60, 10.0)
+    assert may_be_one_recording(a, span(120, 60, 10.05))  # within 100 m
+    assert may_be_one_recording(a, span(120, 60.5, 10.29))  # within 3 %, lengths within 1 %
+    assert not may_be_one_recording(a, span(120, 60, 10.4))  # same length, 400 m more: another run
+    assert not may_be_one_recording(span(120, 60, 10.4), a)  # symmetric
+    assert may_be_one_recording(a, span(120, 60, None))  # a total unknown: the records decide
+    assert may_be_one_recording(a, span(120, 54, 9.0))  # other lengths: totals say nothing
+    # the corpus pair (a Garmin recording and its GoldenCheetah re-save): 1441 vs 1440.668 s, 1.7 m
+    orig = dataclasses.replace(Span("o", "running", T0, 1440.668), distance_m=4922.73)
+    saved = dataclasses.replace(Span("s", "running", T0 + pd.Timedelta(hours=2), 1441.0), distance_m=4921.06)
+    assert may_be_one_recording(orig, saved)
+    # candidate_pairs leaves a rejected clock-shifted pair out (no records check waits for it)
+    assert candidate_pairs([a, dataclasses.replace(span(120, 60, 10.4), id="y")], ["x"])[1] == []
+
+
+def test_a_prefiltered_pair_is_decided_without_reading_streams(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two clock-shifted runs of the same length whose total distances differ by 20 %: not linked,
+    and neither record stream is read (the catalog figures decide); a real re-save still is read
+    and linked."""
+    morning = _activity("morning", T0, 30, hr=True, gps=True, seed=3)
+    other = _activity("other", T0 + pd.Timedelta(hours=2), 30, hr=True, gps=True, seed=4)
+    records = other.records.copy()
+    records["distance_m"] *= 1.2
+    assert other.distance_m is not None
+    other = dataclasses.replace(other, records=records, distance_m=other.distance_m * 1.2)
+    reads: list[str] = []
+    real = dup._streams.records_subset
+
+    def counting(store: Store, athlete: str, activity_id: str, columns: object) -> pd.DataFrame:
+        reads.append(activity_id)
+        return real(store, athlete, activity_id, columns)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dup._streams, "records_subset", counting)
+    _add(store, morning, other)
+    assert _listed(store) == {morning.id, other.id} and reads == []
+    resave = _activity("resave", T0 + pd.Timedelta(hours=-3, seconds=1), 30, hr=True, gps=True, seed=3)
+    _add(store, resave)
+    assert sorted(reads) == sorted([morning.id, resave.id])  # the re-save passes the pre-filter
+    assert _listed(store) == {morning.id, other.id}
 
 
 def test_records_agree_only_for_the_same_recording() -> None:

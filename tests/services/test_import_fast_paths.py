@@ -15,6 +15,7 @@ import pytest
 from stridelab.model import Activity
 from stridelab.services.imports import import_paths
 from stridelab.store import Store
+from stridelab.store._store import STREAM_COMPRESSION
 from stridelab.store.activities import prepare_activity
 from stridelab.store.imports import SourceRow, commit_batch
 
@@ -108,3 +109,26 @@ def test_pool_and_in_process_store_the_same_runs_summaries_and_streams(folder: P
         assert row.n_records == rows_b[activity_id].n_records
         pd.testing.assert_frame_equal(a.records("me", activity_id), b.records("me", activity_id))
         assert not list(a.stream_path("records", "me", activity_id).parent.glob("*.tmp"))
+
+
+def test_streams_are_lz4_and_an_older_zstd_stream_reads_the_same(folder: Path, tmp_path: Path) -> None:
+    """Record streams are written with the store's codec (LZ4); a stream written by an earlier
+    version (zstd) reads back the same table and frame."""
+    import pyarrow.parquet as pq
+
+    store = Store.open(tmp_path / "s")
+    (_, activity_id), *_ = import_paths(store, [folder / "garmin-fenix-5-run.fit"], workers=1).imported
+    path = store.stream_path("records", "me", activity_id)
+    meta = pq.ParquetFile(path).metadata
+    codecs = {
+        meta.row_group(g).column(c).compression
+        for g in range(meta.num_row_groups)
+        for c in range(meta.num_columns)
+    }
+    assert codecs <= {"LZ4", "LZ4_RAW"} and STREAM_COMPRESSION == "lz4"
+    table = pq.read_table(path)
+    frame = store.records("me", activity_id)
+    pq.write_table(table, path, compression="zstd", use_dictionary=False)  # as earlier versions did
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+    pd.testing.assert_frame_equal(store.records("me", activity_id), frame, check_exact=True)
+    assert pq.read_table(path).schema == table.schema

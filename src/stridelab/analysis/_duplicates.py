@@ -54,6 +54,7 @@ __all__ = [
     "candidate_pairs",
     "choose_primaries",
     "has_labels",
+    "may_be_one_recording",
     "recordings_agree",
     "richness",
     "span_overlap",
@@ -69,6 +70,13 @@ CLOCK_SHIFT_STEP_S: Final[float] = 900.0
 #: how far from a whole quarter hour the two starts may be for a clock shift (a re-save moves the
 #: start by a second or so)
 CLOCK_SHIFT_TOLERANCE_S: Final[float] = 120.0
+#: a clock-shifted pair's catalog distances must agree within the larger of these to be worth a
+#: records check (:func:`may_be_one_recording`): 10x the records check's 10 m, or 3 % of the distance
+SAME_DISTANCE_TOLERANCE_M: Final[float] = 100.0
+SAME_DISTANCE_TOLERANCE_REL: Final[float] = 0.03
+#: lengths (wall clock) within the larger of these count as "the same length of time" for that test
+SAME_LENGTH_TOLERANCE_S: Final[float] = 10.0
+SAME_LENGTH_TOLERANCE_REL: Final[float] = 0.01
 #: spans longer than this are searched by a linear scan instead of the start-time window
 _LONG_SPAN_S: Final[float] = 86400.0
 
@@ -139,6 +147,8 @@ class Span:
     start: pd.Timestamp
     length_s: float
     kept: bool = False
+    #: the catalog's total distance (m), None when unknown: read by :func:`may_be_one_recording`
+    distance_m: float | None = None
 
     @property
     def end(self) -> pd.Timestamp:
@@ -154,6 +164,24 @@ def span_overlap(a: Span, b: Span, shift_s: float = 0.0) -> float:
     b0 = (b.start - a.start).total_seconds() - shift_s  # b's start relative to a's
     inter = min(la, b0 + lb) - max(0.0, b0)
     return max(0.0, inter) / min(la, lb)
+
+
+def may_be_one_recording(a: Span, b: Span) -> bool:
+    """The catalog pre-filter of the records check of a clock-shifted pair: False when the two cannot
+    be copies of one recording, so their records need not be read. Copies of one recording that
+    cover the same length of time (within :data:`SAME_LENGTH_TOLERANCE_S` /
+    :data:`SAME_LENGTH_TOLERANCE_REL`) share their total distance: False when both totals are known
+    and differ by more than :data:`SAME_DISTANCE_TOLERANCE_M` and :data:`SAME_DISTANCE_TOLERANCE_REL`
+    of the larger. True (read the records) whenever a figure is missing or the lengths differ."""
+    da, db = a.distance_m, b.distance_m
+    if da is None or db is None or not (math.isfinite(da) and math.isfinite(db)) or da <= 0 or db <= 0:
+        return True
+    la, lb = a.length_s, b.length_s
+    if not (math.isfinite(la) and math.isfinite(lb)):
+        return True
+    if abs(la - lb) > max(SAME_LENGTH_TOLERANCE_S, SAME_LENGTH_TOLERANCE_REL * max(la, lb)):
+        return True  # totals over different lengths of time say nothing
+    return abs(da - db) <= max(SAME_DISTANCE_TOLERANCE_M, SAME_DISTANCE_TOLERANCE_REL * max(da, db))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +211,7 @@ def _match(a: Span, b: Span) -> PairMatch | None:
     if shift == 0.0 or abs(shift) > MAX_CLOCK_SHIFT_S or abs(delta - shift) > CLOCK_SHIFT_TOLERANCE_S:
         return None
     shifted = span_overlap(a, b, shift)
-    if shifted >= MIN_OVERLAP:
+    if shifted >= MIN_OVERLAP and may_be_one_recording(a, b):
         return PairMatch(a.id, b.id, shifted, shift)
     return None
 
@@ -191,9 +219,10 @@ def _match(a: Span, b: Span) -> PairMatch | None:
 def candidate_pairs(spans: Sequence[Span], seeds: Iterable[str]) -> tuple[set[str], list[PairMatch]]:
     """The activities connected to ``seeds`` by possible matches, and those matches.
 
-    Breadth-first from the seeds over :func:`span_overlap` matches (direct, or clock-shifted and
-    waiting for their records check); the returned set is closed: no activity outside it may match
-    one inside, so re-deciding the set alone gives the same links as re-deciding the whole store.
+    Breadth-first from the seeds over :func:`span_overlap` matches (direct, or clock-shifted, past
+    :func:`may_be_one_recording` and waiting for their records check); the returned set is closed:
+    no activity outside it may match one inside, so re-deciding the set alone gives the same links as
+    re-deciding the whole store.
     """
     order = sorted(spans, key=lambda s: (s.start, s.id))
     by_id = {s.id: s for s in order}

@@ -162,6 +162,11 @@ def run_import(
     memory_budget: int | None = None,
 ) -> ImportResult:
 
+    from stridelab.services.import_unchanged import unchanged_import
+
+    unchanged = unchanged_import(store, paths, athlete=athlete)  # stat + SQLite only
+    if unchanged is not None:  # every file imported before, unchanged: no reader, pandas or pyarrow
+        return unchanged
     from stridelab.services.imports import import_paths  # lazy: the readers load only to import
 
     if as_json or not console.is_terminal:

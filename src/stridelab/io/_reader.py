@@ -84,6 +84,9 @@ class Reader(ABC, Generic[T_co]):
     #: does :meth:`read_all` stream a path (a file larger than memory, e.g. a multi-GB export)? Then
     #: the import service hands it the path instead of the file's bytes.
     streams: ClassVar[bool] = False
+    #: is the result's id the sha256 of the bytes read? Then :meth:`read` of bytes takes
+    #: ``sha256=`` (their hex digest, when the caller computed it already) instead of hashing again.
+    content_id: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, head: bytes, name: str) -> bool:

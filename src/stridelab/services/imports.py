@@ -44,7 +44,7 @@ import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,6 +69,7 @@ from stridelab.services._bulk_exports import (
     is_strava_csv_member,
     strava_metadata,
 )
+from stridelab.services._import_result import ImportResult, _relabel
 from stridelab.services.memory import (
     BASE_RSS_BYTES,
     DEFAULT_MEMORY_BUDGET_BYTES,
@@ -144,59 +145,6 @@ class _Known:
 
 #: (source key, fingerprint) -> activity id, as :func:`stridelab.store.imports.known_fingerprints`
 _KnownMap = dict[tuple[str, str], str]
-
-
-@dataclass(slots=True)
-class ImportResult:
-    """What an import did.
-
-    ``failed`` holds (path, reason) of files with nothing usable; ``warnings`` (path, faults) of
-    damaged files that were imported with what precedes each fault; ``notes`` (path, remark) of sound
-    files imported with a remark (a tolerated encoding quirk, records without a timestamp);
-    ``ignored`` files (in folders and zips) are files no reader takes; ``not_activities`` (path,
-    reason) are files a reader takes that hold no activity by design (FIT settings, monitoring,
-    workout, course, weight... files): skipped, not failed. ``link_warning``: linking the imported
-    activities to their duplicates from other sources failed (they are imported and kept, each listed
-    on its own); the exit code is then 1.
-    """
-
-    imported: list[tuple[str, str]] = field(default_factory=list)  # (path, activity id)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # imported, but the file is damaged
-    notes: list[tuple[str, str]] = field(default_factory=list)  # imported, sound, with a remark
-    not_activities: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): skipped
-    link_warning: str | None = None  # duplicate linking failed after the commits (imports kept)
-    seconds: float = 0.0
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every file was imported intact, was already present or is not an activity (skipped);
-        1 when any file failed or was damaged (truncated, bad CRC...: imported only up to the fault).
-        (2, a usage error, is the command line's: see ``stridelab import``.)"""
-        return 1 if self.failed or self.warnings or self.link_warning else 0
-
-    def relabel(self, old: str, new: str) -> None:
-        """Report paths under ``old`` as under ``new`` (e.g. a server's upload folder)."""
-        for name in ("imported", "skipped", "failed", "warnings", "notes", "not_activities"):
-            pairs: list[tuple[str, str]] = getattr(self, name)
-            pairs[:] = [(_relabel(p, old, new), x) for p, x in pairs]
-        self.ignored[:] = [_relabel(p, old, new) for p in self.ignored]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "imported": len(self.imported),
-            "skipped": len(self.skipped),
-            "failed": [{"path": p, "error": e} for p, e in self.failed],
-            "ignored": len(self.ignored),
-            "warnings": [{"path": p, "warning": w} for p, w in self.warnings],
-            "notes": [{"path": p, "note": n} for p, n in self.notes],
-            "imported_ids": [i for _, i in self.imported],
-            "seconds": round(self.seconds, 3),
-            "not_activities": [{"path": p, "reason": r} for p, r in self.not_activities],
-            "link_warning": self.link_warning,
-        }
 
 
 ProgressFn = Callable[[int, int, str], None]
@@ -661,7 +609,9 @@ def _process_activity(store_root: str, athlete: str, item: _Item) -> list[_Outco
         sha = hashlib.sha256(data).hexdigest()
         if store.has_activity(athlete, sha):
             return [_Outcome(item.display, "skipped", sha, fingerprint=item.fingerprint, key=item.key)]
-        activity = item.reader.read(data, name=name)
+        # a reader whose id is the content hash takes ours (hashed once per file)
+        options = {"sha256": sha} if item.reader.content_id else {}
+        activity = item.reader.read(data, name=name, **options)
         return [_prepared_outcome(store, athlete, item, _check_activity(item, activity), item.display)]
     except Exception as exc:
         return [_error_outcome(item.display, exc)]
@@ -836,10 +786,6 @@ class _Committer:
                     self.result.notes.append((o.display, "; ".join(o.notes)))
             else:
                 self.result.skipped.append((o.display, o.sha256))
-
-
-def _relabel(path: str, old: str, new: str) -> str:
-    return new + path[len(old) :].lstrip("/") if path.startswith(old) else path
 
 
 def import_paths(
@@ -1018,7 +964,9 @@ def _import(
         ):
             pending: set[Future[list[_Outcome]]] = set()
             queue = iter(todo)
-            in_flight = 4 * n_workers
+            # enough queued that the workers keep decoding while this process syncs and commits a
+            # batch (an fsync per stream: a batch of 64 takes ~0.2 s, ~3x what 4 tasks per worker hold)
+            in_flight = 4 * n_workers + committer.max_batch
 
             def _fill() -> None:
                 while len(pending) < in_flight:

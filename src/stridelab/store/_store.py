@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from platformdirs import user_data_dir
 
@@ -53,6 +53,12 @@ __all__ = [
     "default_store_path",
 ]
 
+#: the codec of the streams written (:meth:`Store.write_stream`); a stream written with another (the
+#: zstd of earlier versions) reads the same. LZ4 (raw): on one-hour runs 1.2 ms less CPU to write and
+#: 0.8 ms less to read than zstd, for files 1.6x larger (230 vs 141 KiB); see docs/speed.md
+STREAM_COMPRESSION: Final[str] = "lz4"
+#: tables up to this size are encoded in memory and written at once (larger ones are streamed)
+_ENCODE_IN_MEMORY_BYTES: Final[int] = 16 * 1024 * 1024
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
@@ -286,7 +292,8 @@ class Store:
     def write_stream(
         self, kind: str, athlete: str, key: str, table: pd.DataFrame | pa.Table, *, durable: bool = True
     ) -> Path:
-        """Atomically write a Parquet (zstd) stream: temp file in the same dir, fsync, rename.
+        """Atomically write a Parquet stream (:data:`STREAM_COMPRESSION`): temp file in the same dir,
+        fsync, rename. A table up to 16 MB is encoded in memory and written with one call.
 
         ``durable=False`` leaves out the fsync: the rename is still atomic (a reader sees the old file
         or the new one, never a half), but the caller must call :meth:`sync_streams` on the path
@@ -295,10 +302,18 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(table, pd.DataFrame):
             table = pa.Table.from_pandas(table, preserve_index=True, nthreads=1)
+        encoded = None
+        if table.nbytes <= _ENCODE_IN_MEMORY_BYTES:  # one write, no Python file call per page
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink, compression=STREAM_COMPRESSION, use_dictionary=False)
+            encoded = sink.getvalue()
         fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                pq.write_table(table, fh, compression="zstd", use_dictionary=False)
+                if encoded is not None:
+                    fh.write(memoryview(encoded))
+                else:  # a large table: streamed to the file, never held twice
+                    pq.write_table(table, fh, compression=STREAM_COMPRESSION, use_dictionary=False)
                 fh.flush()
                 if durable:
                     os.fsync(fh.fileno())

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stridelab.jsonsafe import to_jsonable
 from stridelab.lazy import lazy_module
-from stridelab.model import RUNNING_DYNAMICS_COLUMNS, Activity
+from stridelab.model import RUNNING_DYNAMICS_COLUMNS, Activity, record_arrays
 from stridelab.present.format import finite_or_none
 from stridelab.version import DECODER_VERSION
 
@@ -74,19 +75,23 @@ def _nonzero_mean(values: np.ndarray) -> tuple[float | None, int]:
 def activity_summary(activity: Activity) -> dict[str, Any]:
     """Per-run means (present, non-zero values) of the dynamics and a few context facts."""
     rec = activity.records
+    arrays = record_arrays(rec)  # the reader's arrays, when it kept them: no Series per column
     out: dict[str, Any] = {}
     present = set(rec.columns)
     for col in (*SUMMARY_COLUMNS, *(d.column for d in activity.developer_columns)):
         if col in present:
-            series = rec[col]
-            if series.dtype.kind in "iuf":  # numpy numeric: the values as they are (no to_numeric)
+            if arrays is not None:  # numeric numpy: the same values as the frame's column
+                values = np.asarray(arrays[col], dtype="float64")
+            elif (series := rec[col]).dtype.kind in "iuf":  # numpy numeric: as they are
                 values = series.to_numpy(dtype="float64")
             else:
                 values = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             mean, n = _nonzero_mean(values)
             out[f"{col}_mean"] = mean
             out[f"{col}_n"] = n
-    out["has_running_dynamics"] = activity.has_running_dynamics
+    out["has_running_dynamics"] = (
+        activity.has_running_dynamics if arrays is None else _any_present(arrays, RUNNING_DYNAMICS_COLUMNS)
+    )
     out["developer_columns"] = [
         {"column": d.column, "app": d.app, "field_name": d.field_name, "units": d.units}
         for d in activity.developer_columns
@@ -101,8 +106,19 @@ def activity_summary(activity: Activity) -> dict[str, Any]:
     return out
 
 
+def _any_present(arrays: Mapping[str, np.ndarray], columns: Iterable[str]) -> bool:
+    """:attr:`Activity.has_running_dynamics` over the record arrays: any of ``columns`` holds a
+    value (not NaN)."""
+    for col in columns:
+        values = arrays.get(col)
+        if values is not None and len(values) and (values.dtype.kind != "f" or not np.isnan(values).all()):
+            return True
+    return False
+
+
 def _iso(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # "%Y-%m-%dT%H:%M:%S.%fZ" (what strftime wrote before), by the faster isoformat: same text
+    return pd.Timestamp(ts).tz_convert("UTC").isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def records_table(records: pd.DataFrame) -> pa.Table:
@@ -111,6 +127,11 @@ def records_table(records: pd.DataFrame) -> pa.Table:
     index = pd.DatetimeIndex(records.index)
     arrays = [pa.array(index.as_unit("ns"))]
     names = ["time"]
+    kept = record_arrays(records)  # the reader's arrays, when it kept them: no Series per column
+    if kept is not None:
+        arrays.extend(pa.array(values) for values in kept.values())
+        names.extend(kept)
+        return pa.Table.from_arrays(arrays, names=names)
     for name in records.columns:
         arrays.append(pa.array(records[name].to_numpy()))
         names.append(str(name))

@@ -57,13 +57,14 @@ def ensure_duplicates_schema(store: Store) -> None:
 
 def activity_spans(store: Store, athlete: str) -> list[Span]:
     """Every activity of ``athlete`` as a :class:`~stridelab.analysis.Span` (start, wall-clock length:
-    ``elapsed_s``, else ``duration_s``, else 0; sport; kept apart or not). One light query."""
+    ``elapsed_s``, else ``duration_s``, else 0; sport; kept apart or not; total distance). One light
+    query."""
     ensure_duplicates_schema(store)
     rows = (
         store.connect()
         .execute(
             "SELECT a.id, a.sport, a.start_time, coalesce(a.elapsed_s, a.duration_s, 0.0) AS length_s, "
-            "(l.activity_id IS NOT NULL AND l.primary_id IS NULL) AS kept FROM activities a "
+            "(l.activity_id IS NOT NULL AND l.primary_id IS NULL) AS kept, a.distance_m FROM activities a "
             "LEFT JOIN activity_links l ON l.athlete = a.athlete AND l.activity_id = a.id "
             "WHERE a.athlete = ? AND a.time_absolute = 1",  # device uptimes are not comparable times
             (athlete,),
@@ -74,7 +75,14 @@ def activity_spans(store: Store, athlete: str) -> list[Span]:
         return []
     starts = pd.DatetimeIndex(pd.to_datetime([r[2] for r in rows], utc=True, format="ISO8601"))
     return [
-        Span(id=r[0], sport=r[1], start=start, length_s=float(r[3]), kept=bool(r[4]))
+        Span(
+            id=r[0],
+            sport=r[1],
+            start=start,
+            length_s=float(r[3]),
+            kept=bool(r[4]),
+            distance_m=None if r[5] is None else float(r[5]),
+        )
         for r, start in zip(rows, starts, strict=True)
     ]
 

@@ -10,11 +10,15 @@ Deleting an activity deletes its check row (foreign key, cascade).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandas as pd
-
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # only to write a check's time: listing the runs to check stays light
 
 __all__ = ["OFFSETS_MIGRATIONS", "ensure_offsets_schema", "record_utc_offsets", "unchecked_runs"]
 

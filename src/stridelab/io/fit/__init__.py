@@ -69,8 +69,9 @@ def decode_fit(data: bytes, source: str | None = None) -> FitFile:
     return decode_fit_bytes(data, strict=False, source=source)
 
 
-def read_activity(data: bytes, *, source_path: str | None = None) -> Activity:
-    """Decode FIT bytes into an :class:`Activity` (id = sha256 of ``data``).
+def read_activity(data: bytes, *, source_path: str | None = None, sha256: str | None = None) -> Activity:
+    """Decode FIT bytes into an :class:`Activity` (id = sha256 of ``data``; ``sha256``: that digest,
+    when the caller has it already).
 
     What a damaged file still holds is kept; its faults are listed in ``Activity.problems``.
     Raises :class:`FitDecodeError` when nothing usable is left (not FIT, empty, no activity).
@@ -81,7 +82,8 @@ def read_activity(data: bytes, *, source_path: str | None = None) -> Activity:
         reason = first.message if first else "no FIT messages in the file"
         raise FitDecodeError(reason, offset=first.offset if first else None, source=source_path)
     try:
-        return activity_from_fit(fit, activity_id=hashlib.sha256(data).hexdigest(), source_path=source_path)
+        activity_id = sha256 if sha256 is not None else hashlib.sha256(data).hexdigest()
+        return activity_from_fit(fit, activity_id=activity_id, source_path=source_path)
     except FitDecodeError as exc:
         if not fit.problems:
             raise

@@ -15,7 +15,7 @@ from stridelab.io._reader import NotAnActivityError
 from stridelab.io.fit._defs import FIT_EPOCH_S
 from stridelab.io.fit._profile import type_values
 from stridelab.io.fit._types import DeveloperFieldInfo, FitDecodeError, FitFile
-from stridelab.model import ON_FOOT_SPORTS, Activity, DeveloperColumn, Lap, Session
+from stridelab.model import ON_FOOT_SPORTS, Activity, DeveloperColumn, Lap, Session, with_record_arrays
 
 __all__ = ["activity_from_fit"]
 
@@ -112,8 +112,13 @@ def _ts(value: Any) -> pd.Timestamp | None:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _time_index(values: pd.Series) -> pd.DatetimeIndex:
-    """The record timestamps as a UTC index; values that are not times (corrupt files) become NaT."""
+def _time_index(values: Any) -> pd.DatetimeIndex:
+    """The record timestamps (a decoded column: array, extension array or Series) as a UTC index,
+    nanoseconds; values that are not times (corrupt files) become NaT."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC":  # the decoder's column
+        return pd.DatetimeIndex(values).as_unit("ns")
+    values = values if isinstance(values, pd.Series) else pd.Series(values)
     if not isinstance(values.dtype, pd.DatetimeTZDtype) and values.dtype.kind != "M":
         values = pd.Series([_ts(v) for v in values], index=values.index, dtype="datetime64[ns, UTC]")
     return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns")
@@ -325,7 +330,7 @@ def activity_from_fit(
     notes = [f"{p.kind} at byte {p.offset}: {p.message}" for p in fit.problems if not p.damaged]
     n_seen = len(fit.problems)  # message types read below are decoded lazily and may add one
     if "timestamp" in rec and n_rec:
-        times = _time_index(pd.Series(rec["timestamp"]))
+        times = _time_index(rec["timestamp"])
         missing = np.asarray(times.isna(), dtype=bool)
         if missing.any():
             notes.append(f"{int(missing.sum())} record(s) without a timestamp were dropped")
@@ -409,7 +414,8 @@ def activity_from_fit(
             "int32"
         ),
     }
-    records = pd.DataFrame({**base, **cols}, index=times)
+    arrays = {**base, **cols}
+    records = pd.DataFrame(arrays, index=times)
     records.index.name = "time"
 
     start_time = sessions[0].start_time if sessions else first_time
@@ -460,7 +466,7 @@ def activity_from_fit(
         distance_m=distance,
         sport=sport,
         sub_sport=sub_sport,
-        records=records,
+        records=with_record_arrays(records, arrays),  # the store writes these arrays, not the frame's
         manufacturer=_text(_first(file_id, "manufacturer")),
         product=_text(product),
         serial_number=int(serial) if _scalar(serial) is not None else None,

@@ -38,6 +38,7 @@ class FitReader(Reader[Activity]):
     description: ClassVar[str] = "FIT activities (.fit, .fit.gz)"
     extensions: ClassVar[tuple[str, ...]] = (".fit", ".fit.gz")
     produces: ClassVar[type] = Activity
+    content_id: ClassVar[bool] = True
 
     def __init__(self, read_activity: ReadActivity) -> None:
         self._read_activity = read_activity
@@ -46,18 +47,23 @@ class FitReader(Reader[Activity]):
         return len(head) >= 12 and head[8:12] == b".FIT"
 
     def read(self, source: str | Path | bytes, *, name: str | None = None, **options: Any) -> Activity:
+        sha256 = options.pop("sha256", None)  # the digest of ``source`` (bytes), when known
         if options:
-            raise TypeError(f"the FIT reader takes no options, got {sorted(options)}")
+            raise TypeError(f"the FIT reader takes no option but sha256, got {sorted(options)}")
         if isinstance(source, bytes):
             data = source
         else:
+            sha256 = None
             with open(source, "rb") as fh:
                 data = read_limited(fh, MAX_FIT_BYTES)
             name = name if name is not None else str(source)
         if data[:2] == b"\x1f\x8b":
             data = gunzip_limited(data, MAX_FIT_BYTES)
+            sha256 = None  # the digest given was of the compressed bytes
         if len(data) < 12:
             raise FitDecodeError("not a FIT file: too short for a FIT header" if data else "empty file")
+        if sha256 is not None:
+            return self._read_activity(data, source_path=name, sha256=sha256)
         return self._read_activity(data, source_path=name)
 
 
