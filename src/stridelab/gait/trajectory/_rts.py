@@ -68,7 +68,8 @@ def zero_velocity_mask(
     """Samples where the foot is still: every sample of a window (``window_s``, 50 % overlap) whose
     maximum gyroscope norm is below ``threshold_rad_s``."""
     g = np.asarray(gyr, dtype=float)
-    norm = np.sqrt((g * g).sum(axis=1))
+    x, y, z = g[:, 0], g[:, 1], g[:, 2]
+    norm = np.sqrt(x * x + y * y + z * z)
     n = len(norm)
     win = max(round(window_s * fs), 2)
     step = max(win // 2, 1)
@@ -76,9 +77,19 @@ def zero_velocity_mask(
     if n < win:
         return out
     starts = np.arange(0, n - win + 1, step)
-    peak = np.lib.stride_tricks.sliding_window_view(norm, win)[starts].max(axis=1)
-    for s in starts[peak < threshold_rad_s]:
-        out[s : s + win] = True
+    if win == 2 * step:  # a window = two consecutive blocks of ``step`` samples
+        blocks = norm[: (len(starts) + 1) * step].reshape(-1, step)
+        block = blocks[:, 0].copy()
+        for c in range(1, step):  # column by column: numpy's max over a short axis is slow
+            np.maximum(block, blocks[:, c], out=block)
+        peak = np.maximum(block[:-1], block[1:])
+    else:
+        peak = np.lib.stride_tricks.sliding_window_view(norm, win)[starts].max(axis=1)
+    still = starts[peak < threshold_rad_s]
+    edge = np.zeros(n + 1, dtype=np.int32)  # +1 where a still window starts, -1 where it ends
+    edge[still] += 1
+    edge[still + win] -= 1
+    out[:] = np.cumsum(edge[:n]) > 0
     return out
 
 
@@ -108,6 +119,11 @@ def _rotvec_quat(g0: float, g1: float, g2: float) -> tuple[float, float, float, 
         r0, r1, r2, r3 = 1.0, 0.5 * g0, 0.5 * g1, 0.5 * g2
         nr = math.sqrt(r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3)
         return r0 / nr, r1 / nr, r2 / nr, r3 / nr
+    if ang < 0.05:  # Taylor series of sin(a/2)/a and cos(a/2): the truncation error is below 1e-17
+        a2 = ang * ang
+        sa = 0.5 - a2 * (1.0 / 48.0 - a2 * (1.0 / 3840.0 - a2 * (1.0 / 645120.0)))
+        ca = 1.0 - a2 * (0.125 - a2 * (1.0 / 384.0 - a2 * (1.0 / 46080.0 - a2 * (1.0 / 10321920.0))))
+        return ca, g0 * sa, g1 * sa, g2 * sa
     sa = math.sin(ang / 2) / ang
     return math.cos(ang / 2), g0 * sa, g1 * sa, g2 * sa
 
@@ -136,6 +152,7 @@ def _rts_chunk(
 ) -> None:  # pragma: no cover - jitted
     n = acc.shape[0]
     dt = 1.0 / fs
+    hdt2 = 0.5 * dt * dt
     for j in range(3):
         pos[0, j] = p0[j]
         vel[0, j] = v0[j]
@@ -227,7 +244,7 @@ def _rts_chunk(
     ps[0, 27] = p66
     for i in range(n):
         # strapdown: quat ⊗ q(gyr / fs), then the accelerometer rotated to the world frame
-        g0, g1, g2 = gyr[i, 0] / fs, gyr[i, 1] / fs, gyr[i, 2] / fs
+        g0, g1, g2 = gyr[i, 0] * dt, gyr[i, 1] * dt, gyr[i, 2] * dt
         r0, r1, r2, r3 = _rotvec_quat_j(g0, g1, g2)
         p0_, p1_, p2_, p3_ = quat[i, 0], quat[i, 1], quat[i, 2], quat[i, 3]
         qw = p0_ * r0 - p1_ * r1 - p2_ * r2 - p3_ * r3
@@ -252,14 +269,14 @@ def _rts_chunk(
             + (1 - 2 * (qx * qx + qy * qy)) * v2_
         )
         az -= g
-        pos[i + 1, 0] = pos[i, 0] + vel[i, 0] / fs + 0.5 * ax / (fs * fs)
-        pos[i + 1, 1] = pos[i, 1] + vel[i, 1] / fs + 0.5 * ay / (fs * fs)
-        pos[i + 1, 2] = pos[i, 2] + vel[i, 2] / fs + 0.5 * az / (fs * fs)
-        vel[i + 1, 0] = vel[i, 0] + ax / fs
-        vel[i + 1, 1] = vel[i, 1] + ay / fs
-        vel[i + 1, 2] = vel[i, 2] + az / fs
+        pos[i + 1, 0] = pos[i, 0] + vel[i, 0] * dt + ax * hdt2
+        pos[i + 1, 1] = pos[i, 1] + vel[i, 1] * dt + ay * hdt2
+        pos[i + 1, 2] = pos[i, 2] + vel[i, 2] * dt + az * hdt2
+        vel[i + 1, 0] = vel[i, 0] + ax * dt
+        vel[i + 1, 1] = vel[i, 1] + ay * dt
+        vel[i + 1, 2] = vel[i, 2] + az * dt
         az += g
-        sx, sy, sz = ax / fs, ay / fs, az / fs
+        sx, sy, sz = ax * dt, ay * dt, az * dt
         skew[i, 0], skew[i, 1], skew[i, 2] = sx, sy, sz
         # prior error state x = F x, covariance P = F P Fᵀ + Q
         x6 = x6 + dt * x2
@@ -685,10 +702,12 @@ def _rts_chunk(
         vel[k, 2] -= e2
         r0, r1, r2, r3 = _rotvec_quat_j(e3, e4, e5)
         p0_, p1_, p2_, p3_ = quat[k, 0], quat[k, 1], quat[k, 2], quat[k, 3]
-        quat[k, 0] = r0 * p0_ - r1 * p1_ - r2 * p2_ - r3 * p3_
-        quat[k, 1] = r0 * p1_ + r1 * p0_ + r2 * p3_ - r3 * p2_
-        quat[k, 2] = r0 * p2_ - r1 * p3_ + r2 * p0_ + r3 * p1_
-        quat[k, 3] = r0 * p3_ + r1 * p2_ - r2 * p1_ + r3 * p0_
+        qw = r0 * p0_ - r1 * p1_ - r2 * p2_ - r3 * p3_
+        qx = r0 * p1_ + r1 * p0_ + r2 * p3_ - r3 * p2_
+        qy = r0 * p2_ - r1 * p3_ + r2 * p0_ + r3 * p1_
+        qz = r0 * p3_ + r1 * p2_ - r2 * p1_ + r3 * p0_
+        nq = 1.0 / math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
+        quat[k, 0], quat[k, 1], quat[k, 2], quat[k, 3] = qw * nq, qx * nq, qy * nq, qz * nq
     for k in range(n + 1):
         pos[k, 0] -= suf0
         pos[k, 1] -= suf1
@@ -773,7 +792,8 @@ class ZuptRtsKalman(Algorithm):
         fs = float(sampling_rate_hz)
         acc = np.ascontiguousarray(data[["acc_x", "acc_y", "acc_z"]].to_numpy(float))
         gyr = np.ascontiguousarray(data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float))
-        if not (np.isfinite(acc).all() and np.isfinite(gyr).all()):
+        # a finite sum proves every value finite (NaN and ±inf propagate); else check each value
+        if not (np.isfinite(acc.sum() + gyr.sum()) or (np.isfinite(acc).all() and np.isfinite(gyr).all())):
             raise ImuDataError("foot trajectory: the signals contain NaN or infinite values")
         n = len(acc)
         if zupt is None:
@@ -841,7 +861,7 @@ class ZuptRtsKalman(Algorithm):
                 skew,
             )
         self.position_, self.velocity_ = pos[1:], vel[1:]
-        self.orientation_ = quat[1:] / np.linalg.norm(quat[1:], axis=1, keepdims=True)
+        self.orientation_ = quat[1:]  # unit quaternions (normalised by the kernel)
         self.zupt_ = still
         return self
 
