@@ -410,37 +410,37 @@ def _rts_chunk(
         p77 = n77
         p78 = n78
         p88 = n88
-        xs[i + 1, 0], xs[i + 1, 1], xs[i + 1, 2], xs[i + 1, 3] = x0, x1, x2, x3
-        xs[i + 1, 4], xs[i + 1, 5], xs[i + 1, 6] = x4, x5, x6
-        ps[i + 1, 0] = p00
-        ps[i + 1, 1] = p01
-        ps[i + 1, 2] = p02
-        ps[i + 1, 3] = p03
-        ps[i + 1, 4] = p04
-        ps[i + 1, 5] = p05
-        ps[i + 1, 6] = p06
-        ps[i + 1, 7] = p11
-        ps[i + 1, 8] = p12
-        ps[i + 1, 9] = p13
-        ps[i + 1, 10] = p14
-        ps[i + 1, 11] = p15
-        ps[i + 1, 12] = p16
-        ps[i + 1, 13] = p22
-        ps[i + 1, 14] = p23
-        ps[i + 1, 15] = p24
-        ps[i + 1, 16] = p25
-        ps[i + 1, 17] = p26
-        ps[i + 1, 18] = p33
-        ps[i + 1, 19] = p34
-        ps[i + 1, 20] = p35
-        ps[i + 1, 21] = p36
-        ps[i + 1, 22] = p44
-        ps[i + 1, 23] = p45
-        ps[i + 1, 24] = p46
-        ps[i + 1, 25] = p55
-        ps[i + 1, 26] = p56
-        ps[i + 1, 27] = p66
-        if zupt[i]:
+        if zupt[i]:  # measured sample: the smoother needs its prior (moving samples: see the backward pass)
+            xs[i + 1, 0], xs[i + 1, 1], xs[i + 1, 2], xs[i + 1, 3] = x0, x1, x2, x3
+            xs[i + 1, 4], xs[i + 1, 5], xs[i + 1, 6] = x4, x5, x6
+            ps[i + 1, 0] = p00
+            ps[i + 1, 1] = p01
+            ps[i + 1, 2] = p02
+            ps[i + 1, 3] = p03
+            ps[i + 1, 4] = p04
+            ps[i + 1, 5] = p05
+            ps[i + 1, 6] = p06
+            ps[i + 1, 7] = p11
+            ps[i + 1, 8] = p12
+            ps[i + 1, 9] = p13
+            ps[i + 1, 10] = p14
+            ps[i + 1, 11] = p15
+            ps[i + 1, 12] = p16
+            ps[i + 1, 13] = p22
+            ps[i + 1, 14] = p23
+            ps[i + 1, 15] = p24
+            ps[i + 1, 16] = p25
+            ps[i + 1, 17] = p26
+            ps[i + 1, 18] = p33
+            ps[i + 1, 19] = p34
+            ps[i + 1, 20] = p35
+            ps[i + 1, 21] = p36
+            ps[i + 1, 22] = p44
+            ps[i + 1, 23] = p45
+            ps[i + 1, 24] = p46
+            ps[i + 1, 25] = p55
+            ps[i + 1, 26] = p56
+            ps[i + 1, 27] = p66
             nu0 = vel[i + 1, 0] - x0
             nu1 = vel[i + 1, 1] - x1
             nu2 = vel[i + 1, 2] - x2
@@ -610,9 +610,10 @@ def _rts_chunk(
     cov[42] = p77
     cov[43] = p78
     cov[44] = p88
-    # backward pass (modified Bryson-Frazier): xs = x⁻ + P⁻ r, r = u + Hᵀ S⁻¹ (ν - H P⁻ u), u = Fᵀ r'
+    # backward pass (modified Bryson-Frazier), at the measured samples (and the start):
+    # xs = x⁻ + P⁻ r, r = u + Hᵀ S⁻¹ (ν - H P⁻ u), u = Fᵀ r' (r' the next sample's r); at moving samples
+    # r = u only, stored in ``xs`` (the smoothed error there follows in the forward pass below)
     u0 = u1 = u2 = u3 = u4 = u5 = u6 = 0.0
-    suf0 = suf1 = 0.0
     for k in range(n, -1, -1):
         if k < n:
             sx, sy, sz = skew[k, 0], skew[k, 1], skew[k, 2]
@@ -621,81 +622,105 @@ def _rts_chunk(
             u4 = u4 + sz * u0 - sx * u2
             u5 = u5 - sy * u0 + sx * u1
             u2 = u2 + dt * u6
-        c00 = ps[k, 0]
-        c01 = ps[k, 1]
-        c02 = ps[k, 2]
-        c03 = ps[k, 3]
-        c04 = ps[k, 4]
-        c05 = ps[k, 5]
-        c06 = ps[k, 6]
-        c11 = ps[k, 7]
-        c12 = ps[k, 8]
-        c13 = ps[k, 9]
-        c14 = ps[k, 10]
-        c15 = ps[k, 11]
-        c16 = ps[k, 12]
-        c22 = ps[k, 13]
-        c23 = ps[k, 14]
-        c24 = ps[k, 15]
-        c25 = ps[k, 16]
-        c26 = ps[k, 17]
-        c33 = ps[k, 18]
-        c34 = ps[k, 19]
-        c35 = ps[k, 20]
-        c36 = ps[k, 21]
-        c44 = ps[k, 22]
-        c45 = ps[k, 23]
-        c46 = ps[k, 24]
-        c55 = ps[k, 25]
-        c56 = ps[k, 26]
-        c66 = ps[k, 27]
-        w0 = c00 * u0 + c01 * u1 + c02 * u2 + c03 * u3 + c04 * u4 + c05 * u5 + c06 * u6
-        w1 = c01 * u0 + c11 * u1 + c12 * u2 + c13 * u3 + c14 * u4 + c15 * u5 + c16 * u6
-        w2 = c02 * u0 + c12 * u1 + c22 * u2 + c23 * u3 + c24 * u4 + c25 * u5 + c26 * u6
-        w3 = c03 * u0 + c13 * u1 + c23 * u2 + c33 * u3 + c34 * u4 + c35 * u5 + c36 * u6
-        w4 = c04 * u0 + c14 * u1 + c24 * u2 + c34 * u3 + c44 * u4 + c45 * u5 + c46 * u6
-        w5 = c05 * u0 + c15 * u1 + c25 * u2 + c35 * u3 + c45 * u4 + c55 * u5 + c56 * u6
-        w6 = c06 * u0 + c16 * u1 + c26 * u2 + c36 * u3 + c46 * u4 + c56 * u5 + c66 * u6
-        if k > 0 and zupt[k - 1]:
-            d0 = ls[k, 6]
-            d1 = ls[k, 7]
-            d2 = ls[k, 8]
-            d3 = ls[k, 9]
-            m10 = ls[k, 0]
-            m20 = ls[k, 1]
-            m21 = ls[k, 2]
-            m30 = ls[k, 3]
-            m31 = ls[k, 4]
-            m32 = ls[k, 5]
-            z0 = (ls[k, 10] - w0) * d0
-            z1 = (ls[k, 11] - w1 - m10 * z0) * d1
-            z2 = (ls[k, 12] - w2 - m20 * z0 - m21 * z1) * d2
-            z3 = (ls[k, 13] - w6 - m30 * z0 - m31 * z1 - m32 * z2) * d3
-            y3 = (z3) * d3
-            y2 = (z2 - m32 * y3) * d2
-            y1 = (z1 - m21 * y2 - m31 * y3) * d1
-            y0 = (z0 - m10 * y1 - m20 * y2 - m30 * y3) * d0
-            w0 += c00 * y0 + c01 * y1 + c02 * y2 + c06 * y3
-            w1 += c01 * y0 + c11 * y1 + c12 * y2 + c16 * y3
-            w2 += c02 * y0 + c12 * y1 + c22 * y2 + c26 * y3
-            w3 += c03 * y0 + c13 * y1 + c23 * y2 + c36 * y3
-            w4 += c04 * y0 + c14 * y1 + c24 * y2 + c46 * y3
-            w5 += c05 * y0 + c15 * y1 + c25 * y2 + c56 * y3
-            w6 += c06 * y0 + c16 * y1 + c26 * y2 + c66 * y3
-            u0 += y0
-            u1 += y1
-            u2 += y2
-            u6 += y3
-        e0, e1, e2 = xs[k, 0] + w0, xs[k, 1] + w1, xs[k, 2] + w2
-        e3, e4, e5, e6 = xs[k, 3] + w3, xs[k, 4] + w4, xs[k, 5] + w5, xs[k, 6] + w6
-        if k < n:
-            suf0 += dt * e0
-            suf1 += dt * e1
-        pos[k, 0] += suf0
-        pos[k, 1] += suf1
-        if k == 0:  # smoothed p_x, p_y error at the start: its covariance with the others times r
-            suf0 += cx0 * u0 + cx1 * u1 + cx2 * u2 + cx3 * u3 + cx4 * u4 + cx5 * u5 + cx6 * u6
-            suf1 += cy0 * u0 + cy1 * u1 + cy2 * u2 + cy3 * u3 + cy4 * u4 + cy5 * u5 + cy6 * u6
+        if k == 0 or zupt[k - 1]:
+            c00 = ps[k, 0]
+            c01 = ps[k, 1]
+            c02 = ps[k, 2]
+            c03 = ps[k, 3]
+            c04 = ps[k, 4]
+            c05 = ps[k, 5]
+            c06 = ps[k, 6]
+            c11 = ps[k, 7]
+            c12 = ps[k, 8]
+            c13 = ps[k, 9]
+            c14 = ps[k, 10]
+            c15 = ps[k, 11]
+            c16 = ps[k, 12]
+            c22 = ps[k, 13]
+            c23 = ps[k, 14]
+            c24 = ps[k, 15]
+            c25 = ps[k, 16]
+            c26 = ps[k, 17]
+            c33 = ps[k, 18]
+            c34 = ps[k, 19]
+            c35 = ps[k, 20]
+            c36 = ps[k, 21]
+            c44 = ps[k, 22]
+            c45 = ps[k, 23]
+            c46 = ps[k, 24]
+            c55 = ps[k, 25]
+            c56 = ps[k, 26]
+            c66 = ps[k, 27]
+            w0 = c00 * u0 + c01 * u1 + c02 * u2 + c03 * u3 + c04 * u4 + c05 * u5 + c06 * u6
+            w1 = c01 * u0 + c11 * u1 + c12 * u2 + c13 * u3 + c14 * u4 + c15 * u5 + c16 * u6
+            w2 = c02 * u0 + c12 * u1 + c22 * u2 + c23 * u3 + c24 * u4 + c25 * u5 + c26 * u6
+            w3 = c03 * u0 + c13 * u1 + c23 * u2 + c33 * u3 + c34 * u4 + c35 * u5 + c36 * u6
+            w4 = c04 * u0 + c14 * u1 + c24 * u2 + c34 * u3 + c44 * u4 + c45 * u5 + c46 * u6
+            w5 = c05 * u0 + c15 * u1 + c25 * u2 + c35 * u3 + c45 * u4 + c55 * u5 + c56 * u6
+            w6 = c06 * u0 + c16 * u1 + c26 * u2 + c36 * u3 + c46 * u4 + c56 * u5 + c66 * u6
+            if k > 0:
+                d0 = ls[k, 6]
+                d1 = ls[k, 7]
+                d2 = ls[k, 8]
+                d3 = ls[k, 9]
+                m10 = ls[k, 0]
+                m20 = ls[k, 1]
+                m21 = ls[k, 2]
+                m30 = ls[k, 3]
+                m31 = ls[k, 4]
+                m32 = ls[k, 5]
+                z0 = (ls[k, 10] - w0) * d0
+                z1 = (ls[k, 11] - w1 - m10 * z0) * d1
+                z2 = (ls[k, 12] - w2 - m20 * z0 - m21 * z1) * d2
+                z3 = (ls[k, 13] - w6 - m30 * z0 - m31 * z1 - m32 * z2) * d3
+                y3 = (z3) * d3
+                y2 = (z2 - m32 * y3) * d2
+                y1 = (z1 - m21 * y2 - m31 * y3) * d1
+                y0 = (z0 - m10 * y1 - m20 * y2 - m30 * y3) * d0
+                w0 += c00 * y0 + c01 * y1 + c02 * y2 + c06 * y3
+                w1 += c01 * y0 + c11 * y1 + c12 * y2 + c16 * y3
+                w2 += c02 * y0 + c12 * y1 + c22 * y2 + c26 * y3
+                w3 += c03 * y0 + c13 * y1 + c23 * y2 + c36 * y3
+                w4 += c04 * y0 + c14 * y1 + c24 * y2 + c46 * y3
+                w5 += c05 * y0 + c15 * y1 + c25 * y2 + c56 * y3
+                w6 += c06 * y0 + c16 * y1 + c26 * y2 + c66 * y3
+                u0 += y0
+                u1 += y1
+                u2 += y2
+                u6 += y3
+            xs[k, 0], xs[k, 1], xs[k, 2] = xs[k, 0] + w0, xs[k, 1] + w1, xs[k, 2] + w2
+            xs[k, 3], xs[k, 4], xs[k, 5], xs[k, 6] = (
+                xs[k, 3] + w3,
+                xs[k, 4] + w4,
+                xs[k, 5] + w5,
+                xs[k, 6] + w6,
+            )
+        else:
+            xs[k, 0], xs[k, 1], xs[k, 2], xs[k, 3] = u0, u1, u2, u3
+            xs[k, 4], xs[k, 5], xs[k, 6] = u4, u5, u6
+    # smoothed p_x, p_y error at the start: its covariance with the others times r
+    d0 = cx0 * u0 + cx1 * u1 + cx2 * u2 + cx3 * u3 + cx4 * u4 + cx5 * u5 + cx6 * u6
+    d1 = cy0 * u0 + cy1 * u1 + cy2 * u2 + cy3 * u3 + cy4 * u4 + cy5 * u5 + cy6 * u6
+    # forward pass: the smoothed error at moving samples, xs = F xs' + Q r (xs' the previous sample's; the
+    # smoothed process noise is Q r), and the correction of the nominal states; p_x, p_y integrate v_x, v_y
+    e0 = e1 = e2 = e3 = e4 = e5 = e6 = 0.0
+    for k in range(n + 1):
+        if k == 0 or zupt[k - 1]:
+            e0, e1, e2, e3 = xs[k, 0], xs[k, 1], xs[k, 2], xs[k, 3]
+            e4, e5, e6 = xs[k, 4], xs[k, 5], xs[k, 6]
+        else:
+            sx, sy, sz = skew[k - 1, 0], skew[k - 1, 1], skew[k - 1, 2]
+            e6 = e6 + dt * e2
+            e0 = e0 + sz * e4 - sy * e5 + qv * xs[k, 0]
+            e1 = e1 - sz * e3 + sx * e5 + qv * xs[k, 1]
+            e2 = e2 + sy * e3 - sx * e4 + qv * xs[k, 2]
+            e3 += qt * xs[k, 3]
+            e4 += qt * xs[k, 4]
+            e5 += qt * xs[k, 5]
+        pos[k, 0] -= d0
+        pos[k, 1] -= d1
+        d0 += dt * e0
+        d1 += dt * e1
         pos[k, 2] -= e6
         vel[k, 0] -= e0
         vel[k, 1] -= e1
@@ -708,9 +733,6 @@ def _rts_chunk(
         qz = r0 * p3_ + r1 * p2_ - r2 * p1_ + r3 * p0_
         nq = 1.0 / math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
         quat[k, 0], quat[k, 1], quat[k, 2], quat[k, 3] = qw * nq, qx * nq, qy * nq, qz * nq
-    for k in range(n + 1):
-        pos[k, 0] -= suf0
-        pos[k, 1] -= suf1
 
 
 def _kernel() -> Callable[..., Any]:
