@@ -68,7 +68,13 @@ def zero_velocity_mask(
     """Samples where the foot is still: every sample of a window (``window_s``, 50 % overlap) whose
     maximum gyroscope norm is below ``threshold_rad_s``."""
     g = np.asarray(gyr, dtype=float)
-    x, y, z = g[:, 0], g[:, 1], g[:, 2]
+    return _still_mask(g[:, 0], g[:, 1], g[:, 2], fs, threshold_rad_s, window_s)
+
+
+def _still_mask(
+    x: FloatArray, y: FloatArray, z: FloatArray, fs: float, threshold_rad_s: float, window_s: float
+) -> BoolArray:
+    """``zero_velocity_mask`` of the gyroscope's three axes as separate arrays."""
     norm = np.sqrt(x * x + y * y + z * z)
     n = len(norm)
     win = max(round(window_s * fs), 2)
@@ -129,8 +135,12 @@ def _rotvec_quat(g0: float, g1: float, g2: float) -> tuple[float, float, float, 
 
 
 def _rts_chunk(
-    acc: Any,
-    gyr: Any,
+    ax_: Any,
+    ay_: Any,
+    az_: Any,
+    gx_: Any,
+    gy_: Any,
+    gz_: Any,
     zupt: Any,
     fs: float,
     q0: Any,
@@ -150,7 +160,7 @@ def _rts_chunk(
     ls: Any,
     skew: Any,
 ) -> None:  # pragma: no cover - jitted
-    n = acc.shape[0]
+    n = ax_.shape[0]
     dt = 1.0 / fs
     hdt2 = 0.5 * dt * dt
     for j in range(3):
@@ -244,7 +254,7 @@ def _rts_chunk(
     ps[0, 27] = p66
     for i in range(n):
         # strapdown: quat ⊗ q(gyr / fs), then the accelerometer rotated to the world frame
-        g0, g1, g2 = gyr[i, 0] * dt, gyr[i, 1] * dt, gyr[i, 2] * dt
+        g0, g1, g2 = gx_[i] * dt, gy_[i] * dt, gz_[i] * dt
         r0, r1, r2, r3 = _rotvec_quat_j(g0, g1, g2)
         p0_, p1_, p2_, p3_ = quat[i, 0], quat[i, 1], quat[i, 2], quat[i, 3]
         qw = p0_ * r0 - p1_ * r1 - p2_ * r2 - p3_ * r3
@@ -252,7 +262,7 @@ def _rts_chunk(
         qy = p0_ * r2 - p1_ * r3 + p2_ * r0 + p3_ * r1
         qz = p0_ * r3 + p1_ * r2 - p2_ * r1 + p3_ * r0
         quat[i + 1, 0], quat[i + 1, 1], quat[i + 1, 2], quat[i + 1, 3] = qw, qx, qy, qz
-        v0_, v1_, v2_ = acc[i, 0], acc[i, 1], acc[i, 2]
+        v0_, v1_, v2_ = ax_[i], ay_[i], az_[i]
         ax = (
             (1 - 2 * (qy * qy + qz * qz)) * v0_
             + 2 * (qx * qy - qw * qz) * v1_
@@ -812,16 +822,19 @@ class ZuptRtsKalman(Algorithm):
                 f"foot trajectory needs accelerometer and gyroscope columns; missing {missing}"
             )
         fs = float(sampling_rate_hz)
-        acc = np.ascontiguousarray(data[["acc_x", "acc_y", "acc_z"]].to_numpy(float))
-        gyr = np.ascontiguousarray(data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(float))
+        # one contiguous array per axis (no copy for the usual float64 columns)
+        ax, ay, az, gx, gy, gz = (
+            np.ascontiguousarray(data[c].to_numpy(float))
+            for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+        )
         # a finite sum proves every value finite (NaN and ±inf propagate); else check each value
-        if not (np.isfinite(acc.sum() + gyr.sum()) or (np.isfinite(acc).all() and np.isfinite(gyr).all())):
+        if not np.isfinite(sum(float(c.sum()) for c in (ax, ay, az, gx, gy, gz))) and not all(
+            np.isfinite(c).all() for c in (ax, ay, az, gx, gy, gz)
+        ):
             raise ImuDataError("foot trajectory: the signals contain NaN or infinite values")
-        n = len(acc)
+        n = len(ax)
         if zupt is None:
-            still = zero_velocity_mask(
-                gyr, fs, threshold_rad_s=self.zupt_threshold_rad_s, window_s=self.zupt_window_s
-            )
+            still = _still_mask(gx, gy, gz, fs, self.zupt_threshold_rad_s, self.zupt_window_s)
         else:
             still = np.asarray(zupt, dtype=bool)
             if still.shape != (n,):
@@ -834,7 +847,8 @@ class ZuptRtsKalman(Algorithm):
             )
         a0, b0 = rest[0]
         if initial_quaternion is None:
-            q0 = gravity_quaternion(acc[a0 : max(b0, a0 + 1)])
+            b = max(b0, a0 + 1)
+            q0 = gravity_quaternion(np.column_stack((ax[a0:b], ay[a0:b], az[a0:b])))
         else:
             q0 = np.asarray(initial_quaternion, dtype=float).reshape(4) / np.linalg.norm(initial_quaternion)
         qv, qt = float(self.velocity_error_variance_m2_s2), float(self.orientation_error_variance_rad2)
@@ -861,8 +875,12 @@ class ZuptRtsKalman(Algorithm):
         for lo, hi in chunks:
             p_in, v_in, q_in = pos[lo].copy(), vel[lo].copy(), quat[lo].copy()
             kernel(
-                acc[lo:hi],
-                gyr[lo:hi],
+                ax[lo:hi],
+                ay[lo:hi],
+                az[lo:hi],
+                gx[lo:hi],
+                gy[lo:hi],
+                gz[lo:hi],
                 still[lo:hi],
                 fs,
                 q_in,
