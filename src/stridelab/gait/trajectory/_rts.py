@@ -1499,9 +1499,8 @@ class ZuptRtsKalman(Algorithm):
         qv, qt = float(self.velocity_error_variance_m2_s2), float(self.orientation_error_variance_rad2)
         rv = float(self.zupt_variance_m2_s2)
         rz = float(self.level_walking_variance_m2)
-        cov = np.zeros(
-            len(_SYM9)
-        )  # error covariance [v, θ, p_z, p_x, p_y] (upper triangle): the process noise at the start
+        # error covariance of [v, θ, p_z, p_x, p_y] (upper triangle): the process noise at the start
+        cov = np.zeros(len(_SYM9))
         cov[[_SYM9[(j, j)] for j in range(3)]] = qv
         cov[[_SYM9[(j, j)] for j in range(3, 6)]] = qt
         # every row after the first is written by the kernel
