@@ -46,6 +46,7 @@ from stridelab.gait.trajectory import (
     stride_spatial,
     zero_velocity_mask,
 )
+from stridelab.gait.trajectory._rts import _jit, _still_mask_loop
 from stridelab.sim.imu import ImuTruth, simulate_imu
 from stridelab.units import G
 
@@ -578,7 +579,23 @@ def _ref_zero_velocity_mask(gyr: FloatArray, fs: float, threshold: float, window
 def test_zero_velocity_mask_equals_the_loop(n, fs, window_s, seed):
     rng = np.random.default_rng(seed)
     gyr = rng.standard_normal((n, 3)) * rng.uniform(0.1, 1.5)
+    ref = _ref_zero_velocity_mask(gyr, fs, 0.6, window_s)
+    np.testing.assert_array_equal(zero_velocity_mask(gyr, fs, threshold_rad_s=0.6, window_s=window_s), ref)
+    # the compiled form inside ZuptRtsKalman.estimate
+    win = max(round(window_s * fs), 2)
+    got = np.empty(n, dtype=bool)
+    _jit(_still_mask_loop)(
+        gyr[:, 0].copy(), gyr[:, 1].copy(), gyr[:, 2].copy(), win, max(win // 2, 1), 0.6, got
+    )
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_compiled_zero_velocity_mask_in_the_kalman_equals_the_public_one(walk):
+    s = walk.sensors[0]
+    ref = zero_velocity_mask(
+        s.data[["gyr_x", "gyr_y", "gyr_z"]].to_numpy(), s.sampling_rate_hz, threshold_rad_s=math.radians(34.0)
+    )
+    assert 0.2 < ref.mean() < 0.8
     np.testing.assert_array_equal(
-        zero_velocity_mask(gyr, fs, threshold_rad_s=0.6, window_s=window_s),
-        _ref_zero_velocity_mask(gyr, fs, 0.6, window_s),
+        ZuptRtsKalman().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz).zupt_, ref
     )

@@ -100,6 +100,25 @@ def _still_mask(
     return out
 
 
+def _still_mask_loop(
+    x: Any, y: Any, z: Any, win: int, step: int, threshold: float, out: Any
+) -> None:  # pragma: no cover
+    """Compiled ``_still_mask`` for finite signals: the maximum of the norm is the square root of the
+    maximum squared norm (the square root is monotonic and correctly rounded), so the result is the same."""
+    n = x.shape[0]
+    for i in range(n):
+        out[i] = False
+    for s in range(0, n - win + 1, step):
+        peak = 0.0
+        for i in range(s, s + win):
+            q = x[i] * x[i] + y[i] * y[i] + z[i] * z[i]
+            if q > peak:
+                peak = q
+        if math.sqrt(peak) < threshold:
+            for i in range(s, s + win):
+                out[i] = True
+
+
 def _still_runs(still: BoolArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Start and stop (exclusive) indices of the True runs (``_signal.runs`` as two arrays: no list of
     tuples, which costs ~15 ms on an hour)."""
@@ -1478,8 +1497,10 @@ class ZuptRtsKalman(Algorithm):
         ):
             raise ImuDataError("foot trajectory: the signals contain NaN or infinite values")
         n = len(ax)
-        if zupt is None:
-            still = _still_mask(gx, gy, gz, fs, self.zupt_threshold_rad_s, self.zupt_window_s)
+        if zupt is None:  # ``zero_velocity_mask``, compiled (the signals are finite here)
+            win = max(round(self.zupt_window_s * fs), 2)
+            still = np.empty(n, dtype=bool)
+            _jit(_still_mask_loop)(gx, gy, gz, win, max(win // 2, 1), float(self.zupt_threshold_rad_s), still)
         else:
             still = np.asarray(zupt, dtype=bool)
             if still.shape != (n,):
