@@ -33,7 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stridelab.frames import Side
-from stridelab.gait import analyze_recording
+from stridelab.gait import ImuDataError, analyze_recording
 from stridelab.gait._kernels import longest_run_per_segment, swing_height_and_halfway
 from stridelab.gait.trajectory import (
     SPATIAL_STRIDE_COLUMNS,
@@ -599,3 +599,16 @@ def test_compiled_zero_velocity_mask_in_the_kalman_equals_the_public_one(walk):
     np.testing.assert_array_equal(
         ZuptRtsKalman().estimate(s.data, sampling_rate_hz=s.sampling_rate_hz).zupt_, ref
     )
+
+
+def test_non_finite_signals_are_refused_and_huge_finite_ones_are_not(walk):
+    s = walk.sensors[0]
+    data = s.data.iloc[:2000].copy()
+    bad = data.copy()
+    bad.iloc[700, bad.columns.get_loc("gyr_y")] = np.nan
+    with pytest.raises(ImuDataError, match="NaN or infinite"):
+        ZuptRtsKalman().estimate(bad, sampling_rate_hz=s.sampling_rate_hz)
+    huge = data.copy()  # the sum overflows: the per-value check decides
+    huge.iloc[[700, 701], huge.columns.get_loc("acc_x")] = 1e308
+    kf = ZuptRtsKalman().estimate(huge, sampling_rate_hz=s.sampling_rate_hz)
+    assert len(kf.position_) == len(huge)

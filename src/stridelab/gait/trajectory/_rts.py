@@ -1492,9 +1492,9 @@ class ZuptRtsKalman(Algorithm):
             for c in ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
         )
         # a finite sum proves every value finite (NaN and ±inf propagate); else check each value
-        if not np.isfinite(sum(float(c.sum()) for c in (ax, ay, az, gx, gy, gz))) and not all(
-            np.isfinite(c).all() for c in (ax, ay, az, gx, gy, gz)
-        ):
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = sum(float(c.sum()) for c in (ax, ay, az, gx, gy, gz))
+        if not math.isfinite(total) and not all(np.isfinite(c).all() for c in (ax, ay, az, gx, gy, gz)):
             raise ImuDataError("foot trajectory: the signals contain NaN or infinite values")
         n = len(ax)
         if zupt is None:  # ``zero_velocity_mask``, compiled (the signals are finite here)
