@@ -192,8 +192,9 @@ def _rts_chunk_level(
     ``[v, θ, p_z, p_x, p_y]``; out: the one at the chunk's end).
 
     The estimator of the matrix form (``F P Fᵀ + Q``, Joseph update, RTS with ``P Fᵀ (P⁻)⁻¹``; main at
-    1fb1d9a), reformulated for speed (issue 15); the results agree within 0.25 mm on 1 h of running
-    (``tests/gait/test_gait_trajectory_speed.py``):
+    1fb1d9a), reformulated for speed (issue 15); the results agree to rounding (2.5e-10 m on 1 h of
+    running; both within 1e-11 m of an extended-precision matrix form on a simulated walk;
+    ``tests/gait/test_gait_trajectory_speed.py``):
 
     * ``p_x``, ``p_y`` are integrators that nothing measures and nothing depends on, so the smoother runs
       on the 7 states ``[v, θ, p_z]``: the smoothed ``p_x``, ``p_y`` errors are the integral of the
@@ -202,10 +203,14 @@ def _rts_chunk_level(
       ``p_x``, ``p_y`` covariance only to hand it to the next chunk.
     * The covariance is symmetric: its upper triangle is held in scalars ``pIJ`` and updated by
       straight-line code (written out once by a small generator: ``F P Fᵀ + Q`` with the sparse ``F``;
-      the update through the Cholesky factor ``L`` of ``S = H P Hᵀ + R``, ``W = P Hᵀ L⁻ᵀ``,
-      ``P - W Wᵀ``, ``x + W L⁻¹ ν``). ``rz = inf`` (no level walking) gives a zero gain for the height.
+      the update through the Cholesky factor ``L`` of ``S = H P Hᵀ + R``: ``W = P Hᵀ L⁻ᵀ``,
+      ``e = L⁻¹ ν``, ``M = L⁻¹ R``; unmeasured rows ``o``: ``P[o, o'] -= W Wᵀ``, ``P[o, h] = W[o] M``,
+      ``x[o] += W e``; measured ``h``: ``P[h, h] = R - Mᵀ M``, ``x[h] = measured - Mᵀ e``. These forms avoid
+      the cancellation of ``P - W Wᵀ`` there (prior velocity variance ~1e6 against R ~1e-7), which moved
+      the height by ~1 mm. Two variants: with the height measured (level walking) and without.
     * The smoother is the modified Bryson-Frazier form (no matrix inverse): ``xs = x⁻ + P⁻ r`` with the
-      adjoint ``r = u + Hᵀ S⁻¹ (ν - H P⁻ u)``, ``u = Fᵀ r'`` (``r'`` of the next sample). At moving
+      adjoint ``r = (I - K H)ᵀ u + Hᵀ S⁻¹ ν``, ``u = Fᵀ r'`` (``r'`` of the next sample), computed without
+      cancellation as ``r[o] = u[o]``, ``r[h] = S⁻¹ (ν + R u[h] - P⁻[h, o] u[o])``. At moving
       samples ``r = u`` and the smoothed error follows forward, ``xs = F xs' + Q r`` (the smoothed process
       noise is ``Q r``), so the prior covariance is stored only at the measured samples.
 
@@ -831,8 +836,9 @@ def _rts_chunk_free(
     ``[v, θ, p_z, p_x, p_y]``; out: the one at the chunk's end).
 
     The estimator of the matrix form (``F P Fᵀ + Q``, Joseph update, RTS with ``P Fᵀ (P⁻)⁻¹``; main at
-    1fb1d9a), reformulated for speed (issue 15); the results agree within 0.25 mm on 1 h of running
-    (``tests/gait/test_gait_trajectory_speed.py``):
+    1fb1d9a), reformulated for speed (issue 15); the results agree to rounding (2.5e-10 m on 1 h of
+    running; both within 1e-11 m of an extended-precision matrix form on a simulated walk;
+    ``tests/gait/test_gait_trajectory_speed.py``):
 
     * ``p_x``, ``p_y`` are integrators that nothing measures and nothing depends on, so the smoother runs
       on the 7 states ``[v, θ, p_z]``: the smoothed ``p_x``, ``p_y`` errors are the integral of the
@@ -841,10 +847,14 @@ def _rts_chunk_free(
       ``p_x``, ``p_y`` covariance only to hand it to the next chunk.
     * The covariance is symmetric: its upper triangle is held in scalars ``pIJ`` and updated by
       straight-line code (written out once by a small generator: ``F P Fᵀ + Q`` with the sparse ``F``;
-      the update through the Cholesky factor ``L`` of ``S = H P Hᵀ + R``, ``W = P Hᵀ L⁻ᵀ``,
-      ``P - W Wᵀ``, ``x + W L⁻¹ ν``). ``rz = inf`` (no level walking) gives a zero gain for the height.
+      the update through the Cholesky factor ``L`` of ``S = H P Hᵀ + R``: ``W = P Hᵀ L⁻ᵀ``,
+      ``e = L⁻¹ ν``, ``M = L⁻¹ R``; unmeasured rows ``o``: ``P[o, o'] -= W Wᵀ``, ``P[o, h] = W[o] M``,
+      ``x[o] += W e``; measured ``h``: ``P[h, h] = R - Mᵀ M``, ``x[h] = measured - Mᵀ e``. These forms avoid
+      the cancellation of ``P - W Wᵀ`` there (prior velocity variance ~1e6 against R ~1e-7), which moved
+      the height by ~1 mm. Two variants: with the height measured (level walking) and without.
     * The smoother is the modified Bryson-Frazier form (no matrix inverse): ``xs = x⁻ + P⁻ r`` with the
-      adjoint ``r = u + Hᵀ S⁻¹ (ν - H P⁻ u)``, ``u = Fᵀ r'`` (``r'`` of the next sample). At moving
+      adjoint ``r = (I - K H)ᵀ u + Hᵀ S⁻¹ ν``, ``u = Fᵀ r'`` (``r'`` of the next sample), computed without
+      cancellation as ``r[o] = u[o]``, ``r[h] = S⁻¹ (ν + R u[h] - P⁻[h, o] u[o])``. At moving
       samples ``r = u`` and the smoothed error follows forward, ``xs = F xs' + Q r`` (the smoothed process
       noise is ``Q r``), so the prior covariance is stored only at the measured samples.
 
