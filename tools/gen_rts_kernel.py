@@ -14,6 +14,9 @@ nothing outside the regions. Regenerating unchanged code is a no-op::
     python tools/gen_rts_kernel.py          # rewrite the regions
     python tools/gen_rts_kernel.py --check  # exit 1, naming the regions that differ
 
+To change a kernel, edit :data:`TEMPLATE` (at the end of this file) or a block writer, run the script
+and commit both files; an edit made in ``_rts.py`` inside a region is what ``--check`` reports.
+
 The error state is ``[v (3), θ (3), p_z, p_x, p_y]``: the filter propagates all 9 (``p_x``, ``p_y``
 only for the hand-over of the covariance to the next chunk), the smoother the first 7. Covariance
 entries are scalars ``pIJ`` (upper triangle, ``I <= J``); ``F = I + A`` with ``A`` the skew matrix
