@@ -221,6 +221,10 @@ def run_import(
     return result
 
 
+#: the summary values the listing shows (``_runs_table``, ``run_item_json``)
+_LISTED_SUMMARY_KEYS: tuple[str, ...] = ("stance_time_s_mean", "stance_time_balance_left_pct_mean")
+
+
 def _runs_table(
     rows: list[ActivityRow],
     title: str = "runs",
@@ -378,6 +382,7 @@ def register(app: typer.Typer) -> None:
             until=_parse_date(until, "--until"),
             sport=sport,
             include_undated=since is None and until is None,
+            summary_keys=_LISTED_SUMMARY_KEYS,  # not every run's whole summary
         )
         rows.sort(key=lambda r: not r.time_absolute)  # runs with no absolute time last: not dates
         tags = _tags(st, athlete, [r.id for r in rows])

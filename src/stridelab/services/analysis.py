@@ -103,6 +103,10 @@ __all__ = [
     "with_dynamics",
 ]
 
+#: the summary keys :func:`stridelab.analysis.reference_speed` (and its ``is_run``) reads: the catalog
+#: read behind :func:`athlete_ref_speed` takes only these (tests compare with the whole summaries)
+REFERENCE_SPEED_KEYS: tuple[str, ...] = ("speed_m_s_mean", "has_running_dynamics")
+
 #: the clocks the fatigue drift can be measured on (``AnalysisConfig.drift_clock``)
 DRIFT_CLOCKS: tuple[str, ...] = ("elapsed", "timer", "running")
 
@@ -179,7 +183,7 @@ def athlete_ref_speed(store: Store, athlete: str) -> float | None:
     """The athlete's median easy-run speed (m/s), from the catalog of all her runs (see
     :func:`stridelab.analysis.reference_speed`). None when she has no run with a speed. Cheap: no
     records are read."""
-    return reference_speed(store.list_activities(athlete))
+    return reference_speed(store.list_activities(athlete, summary_keys=REFERENCE_SPEED_KEYS))
 
 
 def run_analyses(
