@@ -147,16 +147,22 @@ class FastTable:
         yield new_line
         yield Segment("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩", border)
         yield new_line
+        # a plain-ASCII cell that fits is padded by str.ljust/rjust (C), the same spaces as fit()
+        pads = [str.rjust if j == "right" else str.ljust for j in self.justify]
+        simple = [j != "center" for j in self.justify]
+        columns = list(zip(range(len(widths)), widths, pads, simple, strict=True))
         for cells, styles in self.rows:
             if styles is None:
-                parts = [" " + fit(c, i) + " " for i, c in enumerate(cells)]
-                line = "│" + "│".join(parts) + "│"
-                if _one_cell_each(line):
-                    yield Segment(line)
+                parts = [
+                    " " + pad(c, w) + " " if ok and c.isascii() and len(c) <= w else " " + fit(c, i) + " "
+                    for (i, w, pad, ok), c in zip(columns, cells, strict=True)
+                ]
+                if all(map(str.isascii, parts)):  # ASCII between box drawing: Rich measures it at once
+                    yield Segment("│" + "│".join(parts) + "│")
                 else:  # the odd cells apart: Rich measures them slowly, not the whole line
                     run = "│"
                     for part in parts:
-                        if _one_cell_each(part):
+                        if part.isascii() or _one_cell_each(part):
                             run += part + "│"
                         else:
                             yield Segment(run)
