@@ -24,6 +24,7 @@ def __getattr__(name: str) -> str:
     globals()["__version__"] = value
     return value
 
+
 #: version of the decoders and of the values derived at import (timer time, multisport cadence,
 #: device-relative times...). Each stored run keeps the version it was imported with; ``stridelab
 #: doctor`` re-derives runs (and retries failed files) imported by an older one. Raise it whenever a

@@ -56,9 +56,7 @@ def plain_value(kind: str, value: Any, minimum: float | None = None, maximum: fl
         else:
             return _DECLINE
     elif kind == "float":
-        if type(value) is float or type(value) is int:
-            out = float(value)
-        elif type(value) is str and _DECIMAL.fullmatch(value):
+        if type(value) is float or type(value) is int or (type(value) is str and _DECIMAL.fullmatch(value)):
             out = float(value)
         else:
             return _DECLINE
@@ -96,7 +94,12 @@ else:  # pragma: no cover
 
 def _kind(descriptor: Any, param: Any) -> str | None:
     info = descriptor.parameter_info
-    if descriptor.file_annotation is not None or info.parser is not None or param.multiple or param.nargs != 1:
+    if (
+        descriptor.file_annotation is not None
+        or info.parser is not None
+        or param.multiple
+        or param.nargs != 1
+    ):
         return None
     if getattr(info, "click_type", None) is not None:
         return None

@@ -426,7 +426,9 @@ class Store:
             # one JSON parse per row: json_extract with several paths gives a JSON array of them
             paths = [_json_path(k) for k in summary_keys] or ["'$.__'"]
             pick = ", ".join(paths if len(paths) > 1 else paths * 2)
-            sql = f"SELECT {_ROW_COLUMNS}, json_extract(summary_json, {pick}) FROM activities WHERE athlete = ?"
+            sql = (
+                f"SELECT {_ROW_COLUMNS}, json_extract(summary_json, {pick}) FROM activities WHERE athlete = ?"
+            )
         args: list[Any] = [athlete]
         if not include_undated:
             self.ensure_schema("core", CORE_MIGRATIONS)  # an old store opened without open()

@@ -119,7 +119,7 @@ def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     per_distance: tuple[Literal["mi", "km"], str] = (
         ("mi", "Per mile") if units == "imperial" else ("km", "Per kilometre")
     )
-    parts = (("lap", "Per lap"), per_distance)
+    parts: tuple[tuple[Literal["lap", "km", "mi"], str], ...] = (("lap", "Per lap"), per_distance)
     # one read of the run for both tables; the frames kept while the store is unchanged
     split = split_tables(st.store, st.athlete, entry.id, [by for by, _ in parts], memo=st.split_memo)
     for t, (_by, title) in zip(split, parts, strict=True):
