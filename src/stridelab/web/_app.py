@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pydantic.warnings  # noqa: F401 -- see below
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -34,6 +35,12 @@ from stridelab.web.pages import (
 )
 
 __all__ = ["create_app"]
+
+# ``pydantic.warnings`` is imported above, at start: FastAPI builds a route's parameter adapters on its
+# first request inside ``warnings.catch_warnings()`` (to silence pydantic's UnsupportedFieldAttribute-
+# Warning), which is not thread-safe; a first import of that module inside it (the CLI no longer loads
+# pydantic, so nothing had imported it) widened the window in which two requests restore each other's
+# filters and the warning escaped (an error under the test suite's warning filters).
 
 _log = logging.getLogger("stridelab.web")
 
