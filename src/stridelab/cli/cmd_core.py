@@ -235,6 +235,7 @@ def _runs_table(
 ) -> FastTable:
     """Plain-text cells (FastTable never reads markup): text from files goes through ``plain()``."""
     table = FastTable(title)
+    tagged = bool(tags) and any(tags.values())  # once, not per row (2,000 rows x 2,000 tags)
     for col, justify in (
         ("id", "left"),
         ("date (local)", "left"),
@@ -244,7 +245,7 @@ def _runs_table(
         ("pace / speed", "right"),
         ("GCT", "right"),
         ("balance (L)", "right"),
-        *((("tags", "left"),) if tags and any(tags.values()) else ()),
+        *((("tags", "left"),) if tagged else ()),
     ):
         table.add_column(col, justify=justify, no_wrap=True)
     for r in rows:
@@ -269,7 +270,7 @@ def _runs_table(
             pfmt.sport_speed(speed, r.sport, units=units, missing="-"),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
-            *((plain(", ".join(tags.get(r.id, []))),) if tags and any(tags.values()) else ()),
+            *((plain(", ".join(tags.get(r.id, []))),) if tags and tagged else ()),
         )
     return table
 
