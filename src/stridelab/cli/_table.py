@@ -85,6 +85,19 @@ class FastTable:
             )
         return table
 
+    def print(self, console: Console) -> None:
+        """``console.print(self)``, without Rich cropping each of thousands of lines to the console's
+        width when none can be wider: the long-table lines are made to fit (the widest columns give
+        way) and so is the title; the text is the same (tested)."""
+        width = console.width
+        fits = len(self.rows) >= RICH_BELOW_ROWS and cell_len(self.title or "") <= width
+        if fits:
+            widths = self._widths()
+            fits = (
+                self._width(widths) <= width or self._shrink(widths, self._width(widths) - width) is not None
+            )
+        console.print(self, crop=not fits)
+
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         width = self._width(self._widths())
         return Measurement(width, width)

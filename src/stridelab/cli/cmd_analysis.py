@@ -303,7 +303,7 @@ def register(app: typer.Typer) -> None:
                 plain(", ".join(r.get("flags") or []) or str(r.get("analysis_error") or "")),
                 plain(", ".join(tags.get(str(r["id"]), []))),
             )
-        console.print(t)
+        t.print(console)
         for name, key in (("pace-adjusted", "adjusted_balance_left_pct"), ("raw", "raw_balance_left_pct")):
             line = d["trend"][key]
             console.print(

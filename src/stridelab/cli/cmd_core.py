@@ -395,7 +395,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
             return
-        console.print(_runs_table(rows, tags=tags, units=units))
+        _runs_table(rows, tags=tags, units=units).print(console)
 
     @app.command("show")
     def show_cmd(
