@@ -235,7 +235,7 @@ def _runs_table(
 ) -> FastTable:
     """Plain-text cells (FastTable never reads markup): text from files goes through ``plain()``."""
     table = FastTable(title)
-    tagged = bool(tags) and any(tags.values())  # once, not per row (2,000 rows x 2,000 tags)
+    tagged = tags is not None and any(tags.values())  # once, not per row (2,000 rows x 2,000 tags)
     for col, justify in (
         ("id", "left"),
         ("date (local)", "left"),
