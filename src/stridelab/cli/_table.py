@@ -11,15 +11,17 @@ the terminal shrinks its widest columns, whose cells then end in "…" (``--json
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["FastTable"]
 
@@ -43,6 +45,8 @@ class FastTable:
         self.justify: list[Justify] = []
         self.no_wrap: list[bool] = []
         self.rows: list[tuple[list[str], list[str | None] | None]] = []
+        #: the column widths of the last measure, with the (columns, rows) counts they are of
+        self._sized: tuple[tuple[int, int], tuple[int, ...]] | None = None
 
     def add_column(self, header: str, justify: Justify = "left", no_wrap: bool = False) -> None:
         self.headers.append(header)
@@ -63,6 +67,14 @@ class FastTable:
         return len(self.rows)
 
     def _widths(self) -> list[int]:
+        shape = (len(self.headers), len(self.rows))
+        if self._sized is not None and self._sized[0] == shape:  # print() measured it already
+            return list(self._sized[1])
+        widths = self._measure()
+        self._sized = (shape, tuple(widths))
+        return widths
+
+    def _measure(self) -> list[int]:
         widths = [cell_len(h) for h in self.headers]
         for cells, _ in self.rows:
             for i, c in enumerate(cells):
@@ -76,6 +88,8 @@ class FastTable:
 
     def rich_table(self) -> Table:
         """The same table as a Rich ``Table`` (cells as plain ``Text``: no markup)."""
+        from rich.table import Table  # only for short tables (~15 ms to import)
+
         table = Table(title=self.title)
         for header, justify, no_wrap in zip(self.headers, self.justify, self.no_wrap, strict=True):
             table.add_column(header, justify=justify, no_wrap=no_wrap)

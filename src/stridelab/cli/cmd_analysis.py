@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from stridelab.cli._common import (
     AthleteOpt,
@@ -85,6 +84,8 @@ def _config(drift_clock: str) -> analysis_service.AnalysisConfig:
 
 
 def _print_analysis(payload: dict[str, Any], units: str = "metric") -> None:
+    from rich.table import Table  # here: trend (FastTable) does not need it
+
     b = payload["balance"]
     ref = payload["ref_speed_m_s"]
     console.print(
