@@ -24,7 +24,6 @@ environment; ``import stridelab`` -- the first thing a child imports -- calls
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -56,6 +55,8 @@ def _set_pdeathsig() -> bool:
     """Ask the Linux kernel to SIGKILL this process when its parent exits; False elsewhere."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # only a process that follows its parent (every command would pay ~5 ms)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         return int(libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)) == 0

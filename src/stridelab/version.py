@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 __all__ = ["DECODER_VERSION", "__version__"]
 
-try:
-    __version__ = version("stridelab")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    __version__: str
+
+
+def __getattr__(name: str) -> str:
+    # the package metadata is read on first use (``importlib.metadata`` costs ~20-50 ms to import):
+    # modules that only need DECODER_VERSION (the store) do not pay for it
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("stridelab")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0+unknown"
+    globals()["__version__"] = value
+    return value
+
 
 #: version of the decoders and of the values derived at import (timer time, multisport cadence,
 #: device-relative times...). Each stored run keeps the version it was imported with; ``stridelab

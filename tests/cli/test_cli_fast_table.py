@@ -64,3 +64,24 @@ def test_rows_must_match_the_columns() -> None:
     t.add_column("a")
     with pytest.raises(ValueError, match="1 columns"):
         t.add_row("x", "y")
+
+
+@pytest.mark.parametrize("width", [150, 60, 30])
+@pytest.mark.parametrize("color", [None, "standard"])
+def test_printing_without_cropping_gives_the_same_text(width: int, color: str | None) -> None:
+    for t in (
+        _table(RICH_BELOW_ROWS + 40),
+        _table(RICH_BELOW_ROWS + 5, "a title far wider than thirty cells"),
+        _table(4),
+    ):
+        t.add_row("x", "1", "", "a very long tag value " * 4)
+        outs = []
+        for use_method in (False, True):
+            buf = io.StringIO()
+            console = Console(file=buf, width=width, force_terminal=color is not None, color_system=color)
+            if use_method:
+                t.print(console)
+            else:
+                console.print(t)
+            outs.append(buf.getvalue())
+        assert outs[0] == outs[1]

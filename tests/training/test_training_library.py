@@ -26,6 +26,29 @@ def test_shipped_library_validates_against_the_schema(doc: dict[str, Any]) -> No
     assert validate_library(doc) == []
 
 
+def test_the_schema_step_is_skipped_only_for_the_files_that_passed_it(
+    doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stridelab.training import _library
+
+    jsonschema.validate(doc, library_schema())
+    assert _library.shipped_library_sha256() == _library.VALIDATED_LIBRARY_SHA256, (
+        "the shipped library or its schema changed: once it validates, set "
+        f"VALIDATED_LIBRARY_SHA256 = {_library.shipped_library_sha256()!r} in training/_library.py"
+    )
+    # other bytes: the whole schema runs again (a document the cross-references alone would pass)
+    broken = copy.deepcopy(doc)
+    broken["exercises"][0]["level"] = "hard"
+    monkeypatch.setattr(_library, "library_document", lambda: broken)
+    monkeypatch.setattr(_library, "VALIDATED_LIBRARY_SHA256", "0" * 64)
+    _library.load_library.cache_clear()
+    try:
+        with pytest.raises(_library.LibraryError, match="level"):
+            _library.load_library()
+    finally:
+        _library.load_library.cache_clear()
+
+
 def test_library_size_categories_targets_and_seeds() -> None:
     lib = load_library()
     assert len(lib) >= 40

@@ -20,6 +20,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
+from stridelab.cli._coerce import install as install_plain_coercion
 from stridelab.cli._errors import JsonErrorsGroup
 
 __all__ = ["COMMANDS", "app", "first_paragraph", "load_all", "main"]
@@ -144,6 +145,7 @@ class _LazyGroup(JsonErrorsGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._loaded: set[str] = set()
+        install_plain_coercion(self)
 
     def _load(self, module_name: str) -> None:
         if module_name in self._loaded:
@@ -153,6 +155,7 @@ class _LazyGroup(JsonErrorsGroup):
         importlib.import_module(f"{__name__}.{module_name}").register(sub)
         group = typer.main.get_group(sub)
         for name, command in group.commands.items():
+            install_plain_coercion(command)  # no pydantic for plain values (cli/_coerce.py)
             self.commands.setdefault(name, command)
 
     def _load_unlisted(self) -> None:

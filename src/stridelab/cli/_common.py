@@ -92,9 +92,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A ``progress(done, total)`` callback for the services: a Rich progress bar on stderr (so
     ``--json`` stays clean) that appears with the first step, on a terminal only, and vanishes when done.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar: Progress | None = None
+    bar: Any = None  # a rich.progress.Progress, imported with the first step shown
     task: Any = None
 
     def tick(done: int, total: int) -> None:
@@ -102,6 +100,8 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         if not err_console.is_terminal:
             return
         if bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             bar = Progress(
                 TextColumn(f"[bold]{label}"),
                 BarColumn(),

@@ -11,15 +11,17 @@ the terminal shrinks its widest columns, whose cells then end in "…" (``--json
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["FastTable"]
 
@@ -43,6 +45,8 @@ class FastTable:
         self.justify: list[Justify] = []
         self.no_wrap: list[bool] = []
         self.rows: list[tuple[list[str], list[str | None] | None]] = []
+        #: the column widths of the last measure, with the (columns, rows) counts they are of
+        self._sized: tuple[tuple[int, int], tuple[int, ...]] | None = None
 
     def add_column(self, header: str, justify: Justify = "left", no_wrap: bool = False) -> None:
         self.headers.append(header)
@@ -63,6 +67,14 @@ class FastTable:
         return len(self.rows)
 
     def _widths(self) -> list[int]:
+        shape = (len(self.headers), len(self.rows))
+        if self._sized is not None and self._sized[0] == shape:  # print() measured it already
+            return list(self._sized[1])
+        widths = self._measure()
+        self._sized = (shape, tuple(widths))
+        return widths
+
+    def _measure(self) -> list[int]:
         widths = [cell_len(h) for h in self.headers]
         for cells, _ in self.rows:
             for i, c in enumerate(cells):
@@ -76,6 +88,8 @@ class FastTable:
 
     def rich_table(self) -> Table:
         """The same table as a Rich ``Table`` (cells as plain ``Text``: no markup)."""
+        from rich.table import Table  # only for short tables (~15 ms to import)
+
         table = Table(title=self.title)
         for header, justify, no_wrap in zip(self.headers, self.justify, self.no_wrap, strict=True):
             table.add_column(header, justify=justify, no_wrap=no_wrap)
@@ -84,6 +98,19 @@ class FastTable:
                 *(Text(c, style=st or "") for c, st in zip(cells, styles or [None] * len(cells), strict=True))
             )
         return table
+
+    def print(self, console: Console) -> None:
+        """``console.print(self)``, without Rich cropping each of thousands of lines to the console's
+        width when none can be wider: the long-table lines are made to fit (the widest columns give
+        way) and so is the title; the text is the same (tested)."""
+        width = console.width
+        fits = len(self.rows) >= RICH_BELOW_ROWS and cell_len(self.title or "") <= width
+        if fits:
+            widths = self._widths()
+            fits = (
+                self._width(widths) <= width or self._shrink(widths, self._width(widths) - width) is not None
+            )
+        console.print(self, crop=not fits)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         width = self._width(self._widths())
@@ -147,16 +174,22 @@ class FastTable:
         yield new_line
         yield Segment("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩", border)
         yield new_line
+        # a plain-ASCII cell that fits is padded by str.ljust/rjust (C), the same spaces as fit()
+        pads = [str.rjust if j == "right" else str.ljust for j in self.justify]
+        simple = [j != "center" for j in self.justify]
+        columns = list(zip(range(len(widths)), widths, pads, simple, strict=True))
         for cells, styles in self.rows:
             if styles is None:
-                parts = [" " + fit(c, i) + " " for i, c in enumerate(cells)]
-                line = "│" + "│".join(parts) + "│"
-                if _one_cell_each(line):
-                    yield Segment(line)
+                parts = [
+                    " " + pad(c, w) + " " if ok and c.isascii() and len(c) <= w else " " + fit(c, i) + " "
+                    for (i, w, pad, ok), c in zip(columns, cells, strict=True)
+                ]
+                if all(map(str.isascii, parts)):  # ASCII between box drawing: Rich measures it at once
+                    yield Segment("│" + "│".join(parts) + "│")
                 else:  # the odd cells apart: Rich measures them slowly, not the whole line
                     run = "│"
                     for part in parts:
-                        if _one_cell_each(part):
+                        if part.isascii() or _one_cell_each(part):
                             run += part + "│"
                         else:
                             yield Segment(run)

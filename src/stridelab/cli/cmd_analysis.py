@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from stridelab.cli._common import (
     AthleteOpt,
@@ -25,7 +24,6 @@ from stridelab.cli._table import FastTable
 from stridelab.lazy import lazy_module
 from stridelab.present import format as fmt
 from stridelab.present import metrics
-from stridelab.present.analysis import run_analysis_json
 from stridelab.present.text import markup as esc
 from stridelab.present.text import plain
 from stridelab.services import Store, StoreError
@@ -86,6 +84,8 @@ def _config(drift_clock: str) -> analysis_service.AnalysisConfig:
 
 
 def _print_analysis(payload: dict[str, Any], units: str = "metric") -> None:
+    from rich.table import Table  # here: trend (FastTable) does not need it
+
     b = payload["balance"]
     ref = payload["ref_speed_m_s"]
     console.print(
@@ -186,23 +186,22 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Running-dynamics analysis of one run: clean segments, zones, pace-adjusted balance and drift."""
         explicit = _explicit_ref(ref_speed, ref_pace)
-        cfg = _config(drift_clock)
+        _config(drift_clock)  # a clear error for an unknown clock
         st = open_store(store)
         try:
             row = runs_service.get_run(st, athlete, run_id)
-            analysis = analysis_service.analyze_activity(
-                st, athlete, row.id, use_cache=not no_cache, config=cfg
+            # kept in the store per run and reference speed: a warm call reads one row
+            report = analysis_service.run_report(
+                st, athlete, row.id, ref_speed_m_s=explicit, drift_clock=drift_clock, use_cache=not no_cache
             )
         except (StoreError, KeyError) as exc:
             raise fail(str(exc)) from exc
-        ref, source = _resolve_ref(st, athlete, explicit)
         payload: dict[str, Any] = {
             "id": row.id,
             "start_time": row.start_utc.isoformat() if row.time_absolute else None,  # None: no date
             "sport": row.sport,
-            "ref_speed_source": source if ref is not None else "run_median",
         }
-        payload.update(run_analysis_json(analysis, ref))
+        payload.update(report)  # ref_speed_source first, then the analysis contract
         payload["tags"] = runs_service.run_tags(st, athlete, [row.id]).get(row.id, [])
         if as_json:
             print_json(payload)
@@ -305,7 +304,7 @@ def register(app: typer.Typer) -> None:
                 plain(", ".join(r.get("flags") or []) or str(r.get("analysis_error") or "")),
                 plain(", ".join(tags.get(str(r["id"]), []))),
             )
-        console.print(t)
+        t.print(console)
         for name, key in (("pace-adjusted", "adjusted_balance_left_pct"), ("raw", "raw_balance_left_pct")):
             line = d["trend"][key]
             console.print(

@@ -9,13 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
@@ -179,6 +172,14 @@ def run_import(
             memory_budget=memory_budget,
         )
     else:
+        from rich.progress import (  # lazy: only an import on a terminal shows it (~20 ms to import)
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -226,6 +227,10 @@ def run_import(
     return result
 
 
+#: the summary values the listing shows (``_runs_table``, ``run_item_json``)
+_LISTED_SUMMARY_KEYS: tuple[str, ...] = ("stance_time_s_mean", "stance_time_balance_left_pct_mean")
+
+
 def _runs_table(
     rows: list[ActivityRow],
     title: str = "runs",
@@ -235,6 +240,7 @@ def _runs_table(
 ) -> FastTable:
     """Plain-text cells (FastTable never reads markup): text from files goes through ``plain()``."""
     table = FastTable(title)
+    tagged = tags is not None and any(tags.values())  # once, not per row (2,000 rows x 2,000 tags)
     for col, justify in (
         ("id", "left"),
         ("date (local)", "left"),
@@ -244,7 +250,7 @@ def _runs_table(
         ("pace / speed", "right"),
         ("GCT", "right"),
         ("balance (L)", "right"),
-        *((("tags", "left"),) if tags and any(tags.values()) else ()),
+        *((("tags", "left"),) if tagged else ()),
     ):
         table.add_column(col, justify=justify, no_wrap=True)
     for r in rows:
@@ -269,7 +275,7 @@ def _runs_table(
             pfmt.sport_speed(speed, r.sport, units=units, missing="-"),
             pfmt.num(gct * 1000, 0, "ms", sep=" ") if gct else "-",
             pfmt.num(bal, 1, "%", sep=" ") if bal else "-",
-            *((plain(", ".join(tags.get(r.id, []))),) if tags and any(tags.values()) else ()),
+            *((plain(", ".join(tags.get(r.id, []))),) if tags and tagged else ()),
         )
     return table
 
@@ -383,6 +389,7 @@ def register(app: typer.Typer) -> None:
             until=_parse_date(until, "--until"),
             sport=sport,
             include_undated=since is None and until is None,
+            summary_keys=_LISTED_SUMMARY_KEYS,  # not every run's whole summary
         )
         rows.sort(key=lambda r: not r.time_absolute)  # runs with no absolute time last: not dates
         tags = _tags(st, athlete, [r.id for r in rows])
@@ -393,7 +400,7 @@ def register(app: typer.Typer) -> None:
         if not rows:
             console.print("No activities yet. Try [bold]stridelab demo[/] or [bold]stridelab import PATH[/].")
             return
-        console.print(_runs_table(rows, tags=tags, units=units))
+        _runs_table(rows, tags=tags, units=units).print(console)
 
     @app.command("show")
     def show_cmd(

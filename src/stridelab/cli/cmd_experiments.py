@@ -376,4 +376,4 @@ def register(app: typer.Typer) -> None:
                 r["explanation"],
                 ", ".join(tags.get(r["id"], [])),
             )
-        console.print(table)
+        table.print(console)

@@ -42,7 +42,7 @@ from stridelab.analysis import (
 )
 from stridelab.jsonsafe import to_jsonable
 from stridelab.lazy import lazy_module
-from stridelab.present.analysis import run_row, trend_json
+from stridelab.present.analysis import run_analysis_json, run_row, trend_json
 from stridelab.store import ActivityRow, Store, StoreError
 from stridelab.store import cache as _cache
 from stridelab.store import streams as _streams
@@ -92,6 +92,7 @@ __all__ = [
     "positions",
     "prediction_limit",
     "run_analyses",
+    "run_report",
     "run_row",
     "run_table",
     "table_of_analyses",
@@ -102,6 +103,10 @@ __all__ = [
     "uncached_runs",
     "with_dynamics",
 ]
+
+#: the summary keys :func:`stridelab.analysis.reference_speed` (and its ``is_run``) reads: the catalog
+#: read behind :func:`athlete_ref_speed` takes only these (tests compare with the whole summaries)
+REFERENCE_SPEED_KEYS: tuple[str, ...] = ("speed_m_s_mean", "has_running_dynamics")
 
 #: the clocks the fatigue drift can be measured on (``AnalysisConfig.drift_clock``)
 DRIFT_CLOCKS: tuple[str, ...] = ("elapsed", "timer", "running")
@@ -179,7 +184,7 @@ def athlete_ref_speed(store: Store, athlete: str) -> float | None:
     """The athlete's median easy-run speed (m/s), from the catalog of all her runs (see
     :func:`stridelab.analysis.reference_speed`). None when she has no run with a speed. Cheap: no
     records are read."""
-    return reference_speed(store.list_activities(athlete))
+    return reference_speed(store.list_activities(athlete, summary_keys=REFERENCE_SPEED_KEYS))
 
 
 def run_analyses(
@@ -309,6 +314,41 @@ def derived(
             store, athlete, kind, key, _cache.derived_fingerprint(store, athlete), encode(result)
         )
     return result
+
+
+def run_report(
+    store: Store,
+    athlete: str,
+    activity_id: str,
+    *,
+    ref_speed_m_s: float | None = None,
+    drift_clock: str = "elapsed",
+    use_cache: bool = True,
+) -> dict[str, Any]:
+    """What ``stridelab analyze`` prints of one stored run (full id): ``ref_speed_source`` then
+    :func:`~stridelab.present.analysis.run_analysis_json` at ``ref_speed_m_s``, by default the
+    athlete's easy-run median (:func:`athlete_ref_speed`; ``"option"`` when given,
+    ``"athlete_easy_run_median"``, else the run's own median: ``"run_median"``), JSON-safe.
+
+    Kept in the store (:func:`derived`, one row per run, reference speed and drift clock) while the
+    runs, their analyses and the analysis version are unchanged: a warm call reads one row instead
+    of the catalog (for the reference speed) and the cached fit (numpy arrays). ``use_cache=False``
+    recomputes the run and keeps nothing. Raises ``StoreError`` / ``KeyError`` for an unknown run,
+    ``ValueError`` for an unknown clock."""
+    config = analysis_config(drift_clock)
+
+    def compute() -> dict[str, Any]:
+        analysis = analyze_activity(store, athlete, activity_id, use_cache=use_cache, config=config)
+        ref, source = ref_speed_m_s, "option"
+        if ref is None:
+            ref, source = athlete_ref_speed(store, athlete), "athlete_easy_run_median"
+        if ref is None:
+            source = "run_median"
+        out: dict[str, Any] = to_jsonable({"ref_speed_source": source, **run_analysis_json(analysis, ref)})
+        return out
+
+    params = {"run": activity_id, "ref": ref_speed_m_s, "clock": drift_clock}
+    return derived(store, athlete, "run_report", params, compute, use_cache=use_cache)
 
 
 def trend_report(

@@ -7,7 +7,7 @@ The catalog row type (:class:`ActivityRow`) is re-exported here for the edges.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,10 +54,13 @@ def list_runs(
     descending: bool = False,
     include_duplicates: bool = False,
     include_undated: bool = False,
+    summary_keys: Sequence[str] | None = None,
 ) -> list[ActivityRow]:
     """Catalog rows of ``athlete`` ordered by start time (``until`` is exclusive); the same activity
     from another source, linked as a duplicate, only with ``include_duplicates``; runs with no
-    absolute time (``ActivityRow.time_absolute`` False) only with ``include_undated``."""
+    absolute time (``ActivityRow.time_absolute`` False) only with ``include_undated``. With
+    ``summary_keys`` each row's ``summary`` holds only those keys (a listing of many runs:
+    :meth:`stridelab.store.Store.list_activities`)."""
     return store.list_activities(
         athlete,
         since=since,
@@ -66,6 +69,7 @@ def list_runs(
         descending=descending,
         include_duplicates=include_duplicates,
         include_undated=include_undated,
+        summary_keys=summary_keys,
     )
 
 

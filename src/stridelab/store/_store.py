@@ -422,13 +422,28 @@ class Store:
         descending: bool = False,
         include_duplicates: bool = False,
         include_undated: bool = False,
+        summary_keys: Sequence[str] | None = None,
     ) -> list[ActivityRow]:
         """Catalog rows ordered by start time (``until`` is exclusive). Activities linked as duplicates
         of another (the same activity from another source, :mod:`stridelab.store.duplicates`) are left
         out unless ``include_duplicates``; runs with no absolute time (device-relative times that no
         message of the file resolved: not dates) are left out of every date-based read unless
-        ``include_undated``."""
-        sql = "SELECT * FROM activities WHERE athlete = ?"
+        ``include_undated``.
+
+        ``summary_keys``: for listings that read a few summary values of many runs -- each row's
+        ``summary`` then holds only those of its keys that are present (their values exactly as the
+        full summary has them), read by SQLite's JSON functions instead of parsing every row's whole
+        summary (~2 KB of JSON, mostly device descriptions) in Python."""
+        if summary_keys is None:
+            sql = "SELECT * FROM activities WHERE athlete = ?"
+        else:
+            self.ensure_schema("core", CORE_MIGRATIONS)  # the columns named below (an old store)
+            # one JSON parse per row: json_extract with several paths gives a JSON array of them
+            paths = [_json_path(k) for k in summary_keys] or ["'$.__'"]
+            pick = ", ".join(paths if len(paths) > 1 else paths * 2)
+            sql = (
+                f"SELECT {_ROW_COLUMNS}, json_extract(summary_json, {pick}) FROM activities WHERE athlete = ?"
+            )
         args: list[Any] = [athlete]
         if not include_undated:
             self.ensure_schema("core", CORE_MIGRATIONS)  # an old store opened without open()
@@ -449,7 +464,14 @@ class Store:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [int(limit), int(offset)]
-        return [_row_to_activity(r) for r in self.connect().execute(sql, args).fetchall()]
+        fetched = self.connect().execute(sql, args).fetchall()
+        if not fetched:
+            return []
+        columns = frozenset(fetched[0].keys())  # once per query, not per row
+        if summary_keys is None:
+            return [_row_to_activity(r, columns=columns) for r in fetched]
+        keys = list(summary_keys)
+        return [_row_to_activity(r, _picked_summary(r[-1], keys), columns=columns) for r in fetched]
 
     def activities_frame(self, athlete: str = "me", **filters: Any) -> pd.DataFrame:
         """:meth:`list_activities` as a DataFrame (one row per run, summary keys flattened; the same
@@ -538,7 +560,38 @@ def _iso(ts: pd.Timestamp) -> str:
     return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
+#: every catalog column an :class:`ActivityRow` is made of (``summary_json`` aside)
+_ROW_COLUMNS: Final[str] = (
+    "id, athlete, source_path, format, sport, sub_sport, start_time, duration_s, elapsed_s, distance_m, "
+    "n_records, manufacturer, product, serial_number, time_absolute, utc_offset_s"
+)
+
+
+_PLAIN_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _json_path(key: str) -> str:
+    """The SQL literal of the JSON path of one top-level summary key (a plain name: JSON text may
+    escape other characters, which SQLite's paths would then not match)."""
+    if not _PLAIN_KEY.fullmatch(key):
+        raise ValueError(f"summary key {key!r} is not a plain name (letters, digits, _)")
+    return f"'$.{key}'"
+
+
+def _picked_summary(picked: str | None, keys: list[str]) -> dict[str, Any]:
+    """The summary keys from the JSON array ``json_extract`` made of them (JSON types as
+    ``json.loads`` gives them from the whole summary); a key that is missing or null is left out."""
+    values = json.loads(picked) if picked else []
+    return {k: v for k, v in zip(keys, values, strict=False) if v is not None}
+
+
+def _row_to_activity(
+    row: sqlite3.Row, summary: dict[str, Any] | None = None, *, columns: frozenset[str] | None = None
+) -> ActivityRow:
+    """An :class:`ActivityRow` of a catalog row (``summary``: already read; ``columns``: the row's
+    column names, when known for a whole query)."""
+    if columns is None:
+        columns = frozenset(row.keys())
     return ActivityRow(
         id=row["id"],
         athlete=row["athlete"],
@@ -554,9 +607,9 @@ def _row_to_activity(row: sqlite3.Row) -> ActivityRow:
         manufacturer=row["manufacturer"],
         product=row["product"],
         serial_number=row["serial_number"],
-        summary=json.loads(row["summary_json"] or "{}"),
-        time_absolute=bool(row["time_absolute"]) if "time_absolute" in row.keys() else True,  # noqa: SIM118
-        utc_offset_s=row["utc_offset_s"] if "utc_offset_s" in row.keys() else None,  # noqa: SIM118
+        summary=json.loads(row["summary_json"] or "{}") if summary is None else summary,
+        time_absolute=bool(row["time_absolute"]) if "time_absolute" in columns else True,
+        utc_offset_s=row["utc_offset_s"] if "utc_offset_s" in columns else None,
     )
 
 

@@ -14,16 +14,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
-from typing import Any, Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from stridelab.analysis import ANALYSIS_VERSION
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.store._store import Store
 from stridelab.store._store import _iso as iso_utc
 from stridelab.store.cache import _KEY_SQL, run_key
 from stridelab.training import LOAD_SUMMARY_VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "LOADS_MIGRATIONS",

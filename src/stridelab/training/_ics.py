@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
-
 from stridelab.training._builder import Plan
 from stridelab.training._library import Library, load_library
-from stridelab.version import __version__
 
 __all__ = ["plan_to_ics"]
 
@@ -22,6 +19,10 @@ def _amount(i_dict: dict[str, object]) -> str:
 
 def plan_to_ics(plan: Plan, *, plan_id: int, created_at: str, library: Library | None = None) -> bytes:
     """The calendar bytes. UIDs are stable (plan id + date), DTSTAMP is the plan's creation instant."""
+    from icalendar import Calendar, Event  # only when a calendar is made (~30 ms to import)
+
+    from stridelab.version import __version__
+
     lib = library or load_library()
     stamp = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(UTC)
     cal = Calendar()

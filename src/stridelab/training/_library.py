@@ -223,9 +223,10 @@ def _minimal_shape_problems(doc: Any) -> list[str]:
     ]
 
 
-def validate_library(doc: Any) -> list[str]:
-    """Every problem of a library document (empty list = valid): schema, then cross-references."""
-    problems = _schema_problems(doc)
+def validate_library(doc: Any, *, schema: bool = True) -> list[str]:
+    """Every problem of a library document (empty list = valid): schema, then cross-references
+    (``schema=False``: the cross-references only, for a document known to pass the schema)."""
+    problems = _schema_problems(doc) if schema else []
     if problems:
         return problems
     entries: list[dict[str, Any]] = doc["exercises"]
@@ -305,11 +306,31 @@ def library_document() -> dict[str, Any]:
     return doc
 
 
+#: the SHA-256 of the shipped ``exercises.json`` + ``exercises.schema.json`` bytes that passed the whole
+#: JSON Schema validation (``tests/training/test_training_library.py`` checks both and prints the new
+#: value after an edit). :func:`load_library` skips the schema step (importing jsonschema and
+#: validating: ~0.1 s of every command that reads the plan) for exactly these bytes, never for others.
+VALIDATED_LIBRARY_SHA256: Final[str] = "16fdab90dc9659d9bd588087b4f6a7e7b7b3abcf7cf6e3ebf1cb75c3f4b66267"
+
+
+def shipped_library_sha256() -> str:
+    """The SHA-256 of the shipped library and schema files (see :data:`VALIDATED_LIBRARY_SHA256`)."""
+    import hashlib
+
+    data = resources.files("stridelab.training").joinpath("data")
+    h = hashlib.sha256()
+    for name in ("exercises.json", "exercises.schema.json"):
+        h.update(data.joinpath(name).read_bytes())
+    return h.hexdigest()
+
+
 @cache
 def load_library() -> Library:
-    """The shipped library, validated (raises :class:`LibraryError` listing every problem)."""
+    """The shipped library, validated (raises :class:`LibraryError` listing every problem): schema and
+    cross-references; the schema step is skipped for the exact files that passed it
+    (:data:`VALIDATED_LIBRARY_SHA256`)."""
     doc = library_document()
-    problems = validate_library(doc)
+    problems = validate_library(doc, schema=shipped_library_sha256() != VALIDATED_LIBRARY_SHA256)
     if problems:
         raise LibraryError("Invalid exercise library:\n  " + "\n  ".join(problems))
     return Library([_exercise(e) for e in doc["exercises"]])

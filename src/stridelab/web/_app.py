@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,25 @@ from stridelab.web.pages import (
 __all__ = ["create_app"]
 
 _log = logging.getLogger("stridelab.web")
+
+
+def _build_routes_now(app: FastAPI) -> None:
+    """Have FastAPI build every route's parameter adapters here, in one thread, not on the first
+    requests: it builds them inside ``warnings.catch_warnings()`` (to silence a pydantic warning),
+    which is not thread-safe -- two first requests at once could restore each other's warning filters
+    and let the warning escape (an error under the test suite's filters; it showed once the CLI no
+    longer imported pydantic before the server did). A match attempt builds a route's state."""
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "root_path": "",
+        "headers": [],
+        "query_string": b"",
+    }
+    for route in app.router.routes:
+        with contextlib.suppress(Exception):  # only the side effect matters
+            route.matches(scope)
 
 
 def create_app(config: WebConfig) -> FastAPI:
@@ -102,6 +122,7 @@ def create_app(config: WebConfig) -> FastAPI:
         return _error(request, status, f"Invalid request: {problems}", None)
 
     app.add_middleware(SecurityMiddleware, config=config)
+    _build_routes_now(app)
     return app
 
 

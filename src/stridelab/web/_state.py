@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,10 +29,14 @@ from stridelab.web._config import WebConfig
 from stridelab.web._index import RunEntry, RunIndex
 from stridelab.web._writer import PRIORITY_IMPORT, PRIORITY_USER, Writer
 
-__all__ = ["ImportJob", "RunBundle", "WebState"]
+__all__ = ["BoundedMemo", "ImportJob", "RunBundle", "WebState"]
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 _RUN_CACHE_SIZE: Final[int] = 6
+#: split frames kept for the run pages (two per run: per lap and per km or mile)
+_SPLIT_MEMO_SIZE: Final[int] = 24
 _MAX_JOBS_KEPT: Final[int] = 50
 #: a user write waits at most this long for the writer (an import of a huge zip may be running)
 WRITE_TIMEOUT_S: Final[float] = 120.0
@@ -48,6 +52,40 @@ class RunBundle:
     ref_speed_m_s: float | None
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class BoundedMemo(MutableMapping[K, V]):
+    """A thread-safe mapping that keeps the ``size`` most recently used entries (the run pages' split
+    frames: a page seen again reads no records)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: K) -> V:
+        with self._lock:
+            value = self._data[key]
+            self._data.move_to_end(key)
+            return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def __delitem__(self, key: K) -> None:
+        with self._lock:
+            del self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        with self._lock:
+            return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 @dataclass(slots=True)
@@ -96,6 +134,8 @@ class WebState:
         self._runs: OrderedDict[tuple[str, float | None], RunBundle] = OrderedDict()
         self._runs_lock = threading.Lock()
         self._building: dict[tuple[str, float | None], threading.Lock] = {}
+        #: the run pages' split frames, under the store's fingerprint (``services.splits.split_tables``)
+        self.split_memo: BoundedMemo[tuple[str, str, str], pd.DataFrame] = BoundedMemo(_SPLIT_MEMO_SIZE)
         #: analyses a run's records while its page travels to the browser (the charts come next)
         self._prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stridelab-prefetch")
         self.index.on_idle = self.warm

@@ -7,7 +7,7 @@ The page renders from the cached analysis (fast); the charts load afterwards fro
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Request
@@ -19,7 +19,7 @@ from stridelab.present.analysis import run_analysis_json
 from stridelab.present.format import estimate_of
 from stridelab.present.splits import split_columns, split_rows
 from stridelab.report import balance_speed_plotly, balance_timeline_plotly, drift_plotly, zones_plotly
-from stridelab.services.splits import run_splits
+from stridelab.services.splits import split_tables
 from stridelab.web._index import RunEntry, zone_name
 from stridelab.web._state import RunBundle
 from stridelab.web.pages._common import JSONText, RunId, render, resolve_run, state, units_of
@@ -116,9 +116,13 @@ def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     st = state(request)
     units = units_of(request)
     tables = []
-    per_distance = ("mi", "Per mile") if units == "imperial" else ("km", "Per kilometre")
-    for by, title in (("lap", "Per lap"), per_distance):
-        t = run_splits(st.store, st.athlete, entry.id, by=by)  # type: ignore[arg-type]
+    per_distance: tuple[Literal["mi", "km"], str] = (
+        ("mi", "Per mile") if units == "imperial" else ("km", "Per kilometre")
+    )
+    parts: tuple[tuple[Literal["lap", "km", "mi"], str], ...] = (("lap", "Per lap"), per_distance)
+    # one read of the run for both tables; the frames kept while the store is unchanged
+    split = split_tables(st.store, st.athlete, entry.id, [by for by, _ in parts], memo=st.split_memo)
+    for t, (_by, title) in zip(split, parts, strict=True):
         tables.append((title, {"columns": split_columns(t, units=units), "rows": split_rows(t, units=units)}))
     return render(
         request,
