@@ -121,12 +121,16 @@ def _install_param(param: Any) -> None:
         return
     kind = _kind(descriptor, param)
     if kind is not None:
-        param._runtime_param = PlainCoercion(
-            parameter_info=descriptor.parameter_info,
-            annotation=descriptor.annotation,
-            descriptor=descriptor,
-            kind=kind,
-        )
+        try:
+            plain = PlainCoercion(
+                parameter_info=descriptor.parameter_info,
+                annotation=descriptor.annotation,
+                descriptor=descriptor,
+                kind=kind,
+            )
+        except Exception:  # pragma: no cover - a typer whose RuntimeParam has another shape
+            return  # the parameter keeps typer's own coercion
+        param._runtime_param = plain
 
 
 def install(command: Any) -> None:
