@@ -192,10 +192,11 @@ class SdkEmulation:
         expanded: dict[Any, Any] = {}
         if to_expand:
             self._expand_components(gnum, pfields, message, fdn, subs, to_expand, expanded)
+        # every name left is a profile field's name (its transform) or an unknown field's number
+        tfn = _TF_BY_NAME.get(gnum)
+        if tfn is None:
+            tfn = _TF_BY_NAME[gnum] = {entry[0]: entry[3] for entry in plan.values()}
         if not subs and not expanded:  # the common case: every value through its field's transform
-            tfn = _TF_BY_NAME.get(gnum)
-            if tfn is None:
-                tfn = _TF_BY_NAME[gnum] = {entry[0]: entry[3] for entry in plan.values()}
             return {k: tfn.get(k, _identity)(v) for k, v in message.items()}
         out: dict[Any, Any] = {}
         tcache = self._transformers
@@ -210,8 +211,7 @@ class SdkEmulation:
                 if tf is None:
                     tf = tcache[key] = _transformer(sp, sp["type"])
             else:
-                entry = plan.get(fdn[name])
-                tf = entry[3] if entry is not None else _identity
+                tf = tfn.get(name, _identity)
             out[name] = tf(raw)  # native values are scalars or lists of >= 2: nothing to sanitize
         for name, value in expanded.items():
             if name not in out:
@@ -345,7 +345,50 @@ def _transformer(fp: dict[str, Any] | None, ftype: Any) -> Callable[[Any], Any]:
         offset = fp["offset"][0] if fp["offset"] else 0
         if scale == 1 and offset == 0:
             return _identity
-        return lambda raw: _apply_scale_offset(fp, raw)
+        return _scale_offset(scale, offset)
     if table is not None:
-        return lambda raw: _convert_type_to_string(ftype, raw)
+        return _to_string(table)
     return _identity
+
+
+def _scale_offset(scale: Any, offset: Any) -> Callable[[Any], Any]:
+    """:func:`_apply_scale_offset` of one field, its scale and offset bound (same values)."""
+    if scale != 1:
+
+        def scaled(raw: Any) -> Any:
+            if raw is None:
+                return raw
+            try:
+                if isinstance(raw, list):
+                    return [None if v is None else v / scale - offset for v in raw]
+                return raw / scale - offset
+            except TypeError:
+                return raw
+
+        return scaled
+
+    def offset_only(raw: Any) -> Any:
+        if raw is None:
+            return raw
+        try:
+            if isinstance(raw, list):
+                return [None if v is None else v - offset for v in raw]
+            return raw - offset
+        except TypeError:
+            return raw
+
+    return offset_only
+
+
+def _to_string(table: dict[int, str]) -> Callable[[Any], Any]:
+    """:func:`_convert_type_to_string` of one field, its type's table bound (same values)."""
+
+    def to_name(raw: Any) -> Any:
+        try:
+            if isinstance(raw, list):
+                return [table.get(v, v) for v in raw]
+            return table.get(raw, raw)
+        except TypeError:
+            return raw
+
+    return to_name
