@@ -53,21 +53,6 @@ def _convert_type_to_string(field_type: Any, value: Any) -> Any:
         return value
 
 
-def _apply_scale_offset(fp: dict[str, Any], raw: Any) -> Any:
-    if raw is None:
-        return raw
-    if len(fp["scale"]) > 1:
-        return raw
-    scale = fp["scale"][0] if fp["scale"] else 1
-    offset = fp["offset"][0] if fp["offset"] else 0
-    try:
-        if isinstance(raw, list):
-            return [None if v is None else ((v / scale if scale != 1 else v) - offset) for v in raw]
-        return (raw / scale if scale != 1 else raw) - offset
-    except TypeError:
-        return raw
-
-
 def _to_datetime(raw: Any) -> Any:
     return datetime.fromtimestamp((raw if raw else 0) + FIT_EPOCH_S, UTC)
 
@@ -352,7 +337,9 @@ def _transformer(fp: dict[str, Any] | None, ftype: Any) -> Callable[[Any], Any]:
 
 
 def _scale_offset(scale: Any, offset: Any) -> Callable[[Any], Any]:
-    """:func:`_apply_scale_offset` of one field, its scale and offset bound (same values)."""
+    """The SDK's scale/offset of one field (a single scale): ``raw / scale - offset``, per element of a
+    list (None stays None), a value it cannot scale returned as it is; scale and offset bound once
+    per field, not looked up in the profile per value."""
     if scale != 1:
 
         def scaled(raw: Any) -> Any:
@@ -381,7 +368,7 @@ def _scale_offset(scale: Any, offset: Any) -> Callable[[Any], Any]:
 
 
 def _to_string(table: dict[int, str]) -> Callable[[Any], Any]:
-    """:func:`_convert_type_to_string` of one field, its type's table bound (same values)."""
+    """:func:`_convert_type_to_string` of one field, its type's table bound once (same values)."""
 
     def to_name(raw: Any) -> Any:
         try:
