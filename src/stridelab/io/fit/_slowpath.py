@@ -53,21 +53,6 @@ def _convert_type_to_string(field_type: Any, value: Any) -> Any:
         return value
 
 
-def _apply_scale_offset(fp: dict[str, Any], raw: Any) -> Any:
-    if raw is None:
-        return raw
-    if len(fp["scale"]) > 1:
-        return raw
-    scale = fp["scale"][0] if fp["scale"] else 1
-    offset = fp["offset"][0] if fp["offset"] else 0
-    try:
-        if isinstance(raw, list):
-            return [None if v is None else ((v / scale if scale != 1 else v) - offset) for v in raw]
-        return (raw / scale if scale != 1 else raw) - offset
-    except TypeError:
-        return raw
-
-
 def _to_datetime(raw: Any) -> Any:
     return datetime.fromtimestamp((raw if raw else 0) + FIT_EPOCH_S, UTC)
 
@@ -192,10 +177,11 @@ class SdkEmulation:
         expanded: dict[Any, Any] = {}
         if to_expand:
             self._expand_components(gnum, pfields, message, fdn, subs, to_expand, expanded)
+        # every name left is a profile field's name (its transform) or an unknown field's number
+        tfn = _TF_BY_NAME.get(gnum)
+        if tfn is None:
+            tfn = _TF_BY_NAME[gnum] = {entry[0]: entry[3] for entry in plan.values()}
         if not subs and not expanded:  # the common case: every value through its field's transform
-            tfn = _TF_BY_NAME.get(gnum)
-            if tfn is None:
-                tfn = _TF_BY_NAME[gnum] = {entry[0]: entry[3] for entry in plan.values()}
             return {k: tfn.get(k, _identity)(v) for k, v in message.items()}
         out: dict[Any, Any] = {}
         tcache = self._transformers
@@ -210,8 +196,7 @@ class SdkEmulation:
                 if tf is None:
                     tf = tcache[key] = _transformer(sp, sp["type"])
             else:
-                entry = plan.get(fdn[name])
-                tf = entry[3] if entry is not None else _identity
+                tf = tfn.get(name, _identity)
             out[name] = tf(raw)  # native values are scalars or lists of >= 2: nothing to sanitize
         for name, value in expanded.items():
             if name not in out:
@@ -345,7 +330,52 @@ def _transformer(fp: dict[str, Any] | None, ftype: Any) -> Callable[[Any], Any]:
         offset = fp["offset"][0] if fp["offset"] else 0
         if scale == 1 and offset == 0:
             return _identity
-        return lambda raw: _apply_scale_offset(fp, raw)
+        return _scale_offset(scale, offset)
     if table is not None:
-        return lambda raw: _convert_type_to_string(ftype, raw)
+        return _to_string(table)
     return _identity
+
+
+def _scale_offset(scale: Any, offset: Any) -> Callable[[Any], Any]:
+    """The SDK's scale/offset of one field (a single scale): ``raw / scale - offset``, per element of a
+    list (None stays None), a value it cannot scale returned as it is; scale and offset bound once
+    per field, not looked up in the profile per value."""
+    if scale != 1:
+
+        def scaled(raw: Any) -> Any:
+            if raw is None:
+                return raw
+            try:
+                if isinstance(raw, list):
+                    return [None if v is None else v / scale - offset for v in raw]
+                return raw / scale - offset
+            except TypeError:
+                return raw
+
+        return scaled
+
+    def offset_only(raw: Any) -> Any:
+        if raw is None:
+            return raw
+        try:
+            if isinstance(raw, list):
+                return [None if v is None else v - offset for v in raw]
+            return raw - offset
+        except TypeError:
+            return raw
+
+    return offset_only
+
+
+def _to_string(table: dict[int, str]) -> Callable[[Any], Any]:
+    """:func:`_convert_type_to_string` of one field, its type's table bound once (same values)."""
+
+    def to_name(raw: Any) -> Any:
+        try:
+            if isinstance(raw, list):
+                return [table.get(v, v) for v in raw]
+            return table.get(raw, raw)
+        except TypeError:
+            return raw
+
+    return to_name
