@@ -227,8 +227,10 @@ def measure(n_runs: int, store_dir: Path | None, n_requests: int) -> list[tuple[
             # the server warms the trends and the load in the background once the analyses caught up;
             # wait for that too (a request computes them itself otherwise), so the timings below
             # measure the steady state and not two threads sharing the GIL
+            # (not timed: the first computation on a big store may take longer than a request's 60 s
+            # on a loaded machine, which failed the whole benchmark in a run_all at load 8)
             for url in ("/trends", "/api/trends/charts/balance", "/api/trends/charts/load"):
-                c.get(url)
+                c.get(url, timeout=900.0)
             time.sleep(1.0)
             n = args.requests
             runs = c.get("/api/runs").json()
