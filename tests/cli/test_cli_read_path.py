@@ -210,3 +210,16 @@ def test_warm_read_commands_import_no_pandas(tmp_path: Path) -> None:
     assert [item["start_time"] for item in listed] == [
         pd.Timestamp(r.start_time).isoformat().replace("+00:00", "Z") for r in rows
     ]
+
+
+def test_warm_status_imports_no_pandas_or_numpy(tmp_path: Path) -> None:
+    """The home is kept in the store: a warm ``status`` reads it without the data stack (its ``--today``
+    option, a datetime, still goes through typer's own coercion, hence no pydantic check here)."""
+    _store_with_runs(tmp_path / "s", 3)
+    commands = [["status", "--store", str(tmp_path / "s")]]
+    cold = _run_all(commands)
+    warm = _run_all(commands)
+    data_stack = ("pandas", "numpy", "scipy", "pyarrow", "statsmodels")
+    assert [m for m in warm["heavy"] if m.split(".")[0] in data_stack] == []
+    assert warm["outputs"] == cold["outputs"]
+    assert "balance" in warm["outputs"][0].lower()

@@ -24,13 +24,11 @@ import types
 import typing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Final, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import stridelab.analysis as analysis_core  # a lazy package: names load on first use
 from stridelab.jsonsafe import to_jsonable
+from stridelab.lazy import lazy_module
 from stridelab.services import training as training_service
 from stridelab.store import Store, StoreError
 from stridelab.store import cache as cache_repo
@@ -38,6 +36,13 @@ from stridelab.store import experiments as experiments_repo
 from stridelab.store import tags as tags_repo
 from stridelab.store import training as training_repo
 from stridelab.training import SideAssessment, mean_interval
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:
+    np = lazy_module("numpy")
+    pd = lazy_module("pandas")
 
 __all__ = [
     "HISTORY_RUNS",
