@@ -248,6 +248,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def get_ms(client: Any, url: str) -> float:
+    """Wall milliseconds of one GET of ``url`` (``client``: an ``httpx.Client``); fails on an error status."""
+    t0 = time.perf_counter()
+    client.get(url).raise_for_status()
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop ``stridelab serve`` as Ctrl-C does; kill it when it has not left after 15 s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def wait_ready(client: Any, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
     """Wait until ``stridelab serve`` answers (``client``: an ``httpx.Client`` on it) with its runs
     analysed (also used by home_speed.py)."""
@@ -314,18 +330,10 @@ def time_pages(
                 for label, url in pages(info):
                     if label in slow:
                         continue
-                    t0 = time.perf_counter()
-                    client.get(url).raise_for_status()
-                    timings[label].append((time.perf_counter() - t0) * 1000.0)
-                t0 = time.perf_counter()
-                client.get("/api/status").raise_for_status()
-                peer.append((time.perf_counter() - t0) * 1000.0)
+                    timings[label].append(get_ms(client, url))
+                peer.append(get_ms(client, "/api/status"))
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     return timings, peer
 
 

@@ -26,7 +26,6 @@ import hashlib
 import math
 import os
 import random
-import signal
 import socket
 import statistics
 import subprocess
@@ -39,6 +38,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
+
+from commands_speed import stop_server  # bench/ is on sys.path
 
 BUDGET_MS = 150.0
 RUN_S = 1200  # 20 min per synthetic run
@@ -307,11 +308,7 @@ def measure(n_runs: int, store_dir: Path | None, n_requests: int) -> list[tuple[
                 )
             )
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     return rows
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from commands_speed import _env as bench_env  # the same bench helpers (bench/ is on sys.path)
 from commands_speed import _free_port as free_port
-from commands_speed import wait_ready
+from commands_speed import get_ms, stop_server, wait_ready
 
 GOAL_STATUS_S = 0.5
 GOAL_PAGE_MS = 150.0
@@ -168,7 +168,6 @@ def _p95(values: list[float]) -> float:
 
 def measure_page(label: str, store: Path, requests: int) -> dict[str, Any]:
     """p95 (ms) of ``GET /`` on a real ``stridelab serve`` of ``store``, peer ``GET /api/status``."""
-    import signal
 
     import httpx
 
@@ -183,18 +182,10 @@ def measure_page(label: str, store: Path, requests: int) -> dict[str, Any]:
             for _ in range(3):
                 client.get("/").raise_for_status()
             for _ in range(requests):
-                t0 = time.perf_counter()
-                client.get("/").raise_for_status()
-                home_ms.append((time.perf_counter() - t0) * 1000.0)
-                t0 = time.perf_counter()
-                client.get("/api/status").raise_for_status()
-                peer_ms.append((time.perf_counter() - t0) * 1000.0)
+                home_ms.append(get_ms(client, "/"))
+                peer_ms.append(get_ms(client, "/api/status"))
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     p95, peer = _p95(home_ms), _p95(peer_ms)
     return {
         "figure": f"page / p95, {label}",
