@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stridelab.io import is_companion, readers
+from stridelab.store.imports import file_fingerprint
 
 __all__ = [
     "Batch",
@@ -48,7 +49,7 @@ class ManifestEntry:
 def fingerprint(entry: ManifestEntry) -> str:
     """The import's source fingerprint of a file on disk (``file:<size>:<mtime_ns>``): the same as the
     local import's, so either import skips what the other stored."""
-    return f"file:{entry.size}:{entry.mtime_ns}"
+    return file_fingerprint(entry.size, entry.mtime_ns)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,16 +27,11 @@ from pathlib import Path
 
 from stridelab.services._import_result import ImportResult
 from stridelab.store import Store, check_athlete
-from stridelab.store.imports import checkpoint, known_fingerprints
+from stridelab.store.imports import checkpoint, file_fingerprint, known_fingerprints
 from stridelab.store.maintenance import clear_failure, failed_files
 from stridelab.store.offsets import unchecked_runs
 
 __all__ = ["unchanged_import"]
-
-
-def _file_fingerprint(st: os.stat_result) -> str:
-    # the source cache's fingerprint of a file on disk (stridelab.store.imports)
-    return f"file:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _known_files(
@@ -49,7 +44,7 @@ def _known_files(
     def known_file(p: Path, st: os.stat_result) -> bool:
         if not stat.S_ISREG(st.st_mode):
             return False
-        sha = known.get((os.path.abspath(p), _file_fingerprint(st)))
+        sha = known.get((os.path.abspath(p), file_fingerprint(st.st_size, st.st_mtime_ns)))
         if sha is None:
             return False
         out.append((str(p), sha))

@@ -83,7 +83,7 @@ from stridelab.services.memory import (
 from stridelab.store import Store, check_athlete
 from stridelab.store import health as health_store
 from stridelab.store.activities import PreparedActivity, prepare_activity
-from stridelab.store.imports import SourceRow, checkpoint, commit_batch, known_fingerprints
+from stridelab.store.imports import SourceRow, checkpoint, commit_batch, file_fingerprint, known_fingerprints
 from stridelab.store.maintenance import clear_failure, record_failures
 from stridelab.version import DECODER_VERSION
 
@@ -356,7 +356,7 @@ def _describe_plain(exc: BaseException) -> str:
 
 
 def _fingerprint(st: os.stat_result) -> str:
-    return f"file:{st.st_size}:{st.st_mtime_ns}"
+    return file_fingerprint(st.st_size, st.st_mtime_ns)
 
 
 def _file_item(path: Path, reader: Reader[Any], explicit: bool, st: os.stat_result | None = None) -> _Item:

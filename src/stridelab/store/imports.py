@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from stridelab.store._store import Store
 from stridelab.store.activities import PreparedActivity, commit_prepared
 
-__all__ = ["SourceRow", "checkpoint", "commit_batch", "known_fingerprints"]
+__all__ = ["SourceRow", "checkpoint", "commit_batch", "file_fingerprint", "known_fingerprints"]
+
+
+def file_fingerprint(size: int, mtime_ns: int) -> str:
+    """The source cache's fingerprint of a file on disk, ``file:<size>:<mtime_ns>``: the local import,
+    its cache-only re-import and the cluster import's plan all key the cache by it."""
+    return f"file:{size}:{mtime_ns}"
 
 
 @dataclass(frozen=True, slots=True)
