@@ -4,10 +4,12 @@ readers, pandas or pyarrow), so that a re-import the source cache answers alone
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ImportResult"]
+__all__ = ["ImportResult", "failure_key"]
 
 
 @dataclass(slots=True)
@@ -65,3 +67,11 @@ class ImportResult:
 
 def _relabel(path: str, old: str, new: str) -> str:
     return new + path[len(old) :].lstrip("/") if path.startswith(old) else path
+
+
+def failure_key(display: str) -> str:
+    """The source-cache key of a file an import names by ``display``: the absolute path
+    [+ "!member"], without the "#n" of a second activity in one file (failures are kept and forgotten
+    by it)."""
+    prefix, sep, rest = re.sub(r"#\d+$", "", display).partition("!")
+    return os.path.abspath(prefix) + sep + rest

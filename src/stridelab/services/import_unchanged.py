@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from stridelab.services._import_result import ImportResult
+from stridelab.services._import_result import ImportResult, failure_key
 from stridelab.store import Store, check_athlete
 from stridelab.store.imports import checkpoint, file_fingerprint, known_fingerprints
 from stridelab.store.maintenance import clear_failure, failed_files
@@ -79,12 +78,6 @@ def _known_files(
     return out
 
 
-def _failure_key(display: str) -> str:
-    # the key the full import forgets failures by (stridelab.services.imports._remember_failures)
-    prefix, sep, rest = re.sub(r"#\d+$", "", display).partition("!")
-    return os.path.abspath(prefix) + sep + rest
-
-
 def unchanged_import(
     store: Store, paths: Iterable[Path | str], *, athlete: str = "me"
 ) -> ImportResult | None:
@@ -102,7 +95,7 @@ def unchanged_import(
     # StoreError of a read-only store are no reason to fail); nothing to write when none is listed
     with contextlib.suppress(Exception):
         if any(f.athlete == athlete for f in failed_files(store)):
-            clear_failure(store, athlete, sorted({_failure_key(p) for p, _ in skipped}))
+            clear_failure(store, athlete, sorted({failure_key(p) for p, _ in skipped}))
             checkpoint(store)
     result.seconds = time.perf_counter() - t0
     return result

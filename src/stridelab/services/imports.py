@@ -35,7 +35,6 @@ import dataclasses
 import hashlib
 import os
 import posixpath
-import re
 import stat
 import tempfile
 import threading
@@ -69,7 +68,7 @@ from stridelab.services._bulk_exports import (
     is_strava_csv_member,
     strava_metadata,
 )
-from stridelab.services._import_result import ImportResult, _relabel
+from stridelab.services._import_result import ImportResult, _relabel, failure_key
 from stridelab.services.memory import (
     BASE_RSS_BYTES,
     DEFAULT_MEMORY_BUDGET_BYTES,
@@ -876,13 +875,8 @@ def _remember_failures(store: Store, athlete: str, result: ImportResult) -> None
     """Keep the files that failed (``stridelab doctor`` retries them after a decoder upgrade) and
     forget those that now imported. Best effort: a store that cannot take it (read-only) is no
     reason to fail an import."""
-
-    def key(display: str) -> str:  # the source-cache key: absolute path [+ "!member"], no "#n"
-        prefix, sep, rest = re.sub(r"#\d+$", "", display).partition("!")
-        return os.path.abspath(prefix) + sep + rest
-
-    failed = [(key(p), reason) for p, reason in result.failed if os.path.exists(p.partition("!")[0])]
-    done = sorted({key(p) for p, _ in (*result.imported, *result.skipped)})
+    failed = [(failure_key(p), reason) for p, reason in result.failed if os.path.exists(p.partition("!")[0])]
+    done = sorted({failure_key(p) for p, _ in (*result.imported, *result.skipped)})
     try:
         record_failures(store, athlete, failed, DECODER_VERSION)
         clear_failure(store, athlete, done)
